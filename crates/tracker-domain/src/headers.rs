@@ -1,0 +1,163 @@
+//! The two request headers that decide who is calling and in which
+//! organization.
+
+use std::fmt;
+
+/// What the `Authorization` header carries.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    OAuth(String),
+    Bearer(String),
+}
+
+impl Credential {
+    pub fn secret(&self) -> &str {
+        match self {
+            Credential::OAuth(t) | Credential::Bearer(t) => t,
+        }
+    }
+}
+
+// Never print the secret itself.
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::OAuth(_) => f.write_str("OAuth(…)"),
+            Credential::Bearer(_) => f.write_str("Bearer(…)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthHeaderError {
+    #[error("the Authorization header is missing")]
+    Missing,
+    #[error("the Authorization header must be 'OAuth <token>' or 'Bearer <IAM token>'")]
+    Malformed,
+}
+
+/// Parses `Authorization: OAuth <token>` or `Authorization: Bearer <token>`.
+/// The scheme is case-insensitive (RFC 9110 §11.1); the token is one
+/// run of visible ASCII.
+pub fn parse_authorization(value: Option<&[u8]>) -> Result<Credential, AuthHeaderError> {
+    let raw = value.ok_or(AuthHeaderError::Missing)?;
+    let text = std::str::from_utf8(raw).map_err(|_| AuthHeaderError::Malformed)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AuthHeaderError::Missing);
+    }
+    let (scheme, token) = text.split_once(' ').ok_or(AuthHeaderError::Malformed)?;
+    let token = token.trim();
+    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AuthHeaderError::Malformed);
+    }
+    if scheme.eq_ignore_ascii_case("oauth") {
+        Ok(Credential::OAuth(token.to_owned()))
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Ok(Credential::Bearer(token.to_owned()))
+    } else {
+        Err(AuthHeaderError::Malformed)
+    }
+}
+
+/// Which organization a request names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrgSelector {
+    /// `X-Org-ID`: a Yandex 360 organization id.
+    OrgId(String),
+    /// `X-Cloud-Org-ID`: a Yandex Cloud Organization id.
+    CloudOrgId(String),
+}
+
+/// Values clients send when they have no organization of that kind. The
+/// official Python client sends `X-Org-Id: not provided` next to a real
+/// `X-Cloud-Org-Id`.
+fn is_placeholder(v: &str) -> bool {
+    let v = v.trim();
+    v.is_empty() || v.eq_ignore_ascii_case("not provided")
+}
+
+/// Picks the organization from `X-Org-ID` and `X-Cloud-Org-ID`. A placeholder
+/// counts as absent; when both carry real values, `X-Org-ID` wins (see
+/// docs/COMPATIBILITY.md).
+pub fn parse_org_headers(org_id: Option<&[u8]>, cloud_org_id: Option<&[u8]>) -> Option<OrgSelector> {
+    let real = |v: Option<&[u8]>| {
+        v.and_then(|b| std::str::from_utf8(b).ok())
+            .filter(|s| !is_placeholder(s))
+            .map(|s| s.trim().to_owned())
+    };
+    if let Some(id) = real(org_id) {
+        return Some(OrgSelector::OrgId(id));
+    }
+    real(cloud_org_id).map(OrgSelector::CloudOrgId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_and_bearer_schemes_are_recognised_in_any_case() {
+        assert_eq!(
+            parse_authorization(Some(b"OAuth y0_abc")),
+            Ok(Credential::OAuth("y0_abc".into()))
+        );
+        assert_eq!(
+            parse_authorization(Some(b"oauth y0_abc")),
+            Ok(Credential::OAuth("y0_abc".into()))
+        );
+        assert_eq!(
+            parse_authorization(Some(b"Bearer t1.abc")),
+            Ok(Credential::Bearer("t1.abc".into()))
+        );
+    }
+
+    #[test]
+    fn a_missing_or_empty_header_is_missing() {
+        assert_eq!(parse_authorization(None), Err(AuthHeaderError::Missing));
+        assert_eq!(parse_authorization(Some(b"  ")), Err(AuthHeaderError::Missing));
+    }
+
+    #[test]
+    fn other_schemes_and_broken_values_are_malformed() {
+        for bad in [
+            &b"Basic dXNlcjpwYXNz"[..],
+            b"OAuth",
+            b"OAuth ",
+            b"y0_abc",
+            b"OAuth two words",
+            b"OAuth \xff\xfe",
+        ] {
+            assert_eq!(
+                parse_authorization(Some(bad)),
+                Err(AuthHeaderError::Malformed),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn the_official_clients_placeholder_org_id_counts_as_absent() {
+        assert_eq!(
+            parse_org_headers(Some(b"not provided"), Some(b"bpf1acme")),
+            Some(OrgSelector::CloudOrgId("bpf1acme".into()))
+        );
+        assert_eq!(parse_org_headers(Some(b"not provided"), None), None);
+        assert_eq!(parse_org_headers(Some(b""), Some(b" ")), None);
+    }
+
+    #[test]
+    fn x_org_id_wins_when_both_headers_are_real() {
+        assert_eq!(
+            parse_org_headers(Some(b"7000001"), Some(b"bpf1acme")),
+            Some(OrgSelector::OrgId("7000001".into()))
+        );
+    }
+
+    #[test]
+    fn credentials_never_print_their_secret() {
+        let c = Credential::OAuth("y0_very_secret".into());
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}

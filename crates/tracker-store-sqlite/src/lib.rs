@@ -1,0 +1,608 @@
+//! The embedded SQLite backend: one file in the data directory, in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, SqlitePool};
+use tracker_domain::{Scopes, TokenHash, TokenKind};
+use tracker_store::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            StoreError::Invalid(d.message().to_owned())
+        }
+        _ => StoreError::Database(Box::new(e)),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database named by a `sqlite://PATH` DSN.
+    pub async fn connect(dsn: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(dsn)
+            .map_err(db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(db)?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn token_by_id(&self, id: i64) -> Result<TokenRecord> {
+        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound("token"))?
+            .try_into()
+    }
+}
+
+#[derive(FromRow)]
+struct OrgRow {
+    id: i64,
+    org_id: String,
+    cloud_id: Option<String>,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<OrgRow> for Organization {
+    fn from(r: OrgRow) -> Self {
+        Organization {
+            id: r.id,
+            org_id: r.org_id,
+            cloud_id: r.cloud_id,
+            name: r.name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    uid: i64,
+    login: String,
+    cloud_uid: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    dismissed: bool,
+    password_hash: Option<String>,
+    created_at: DateTime<Utc>,
+    first_login_at: Option<DateTime<Utc>>,
+    last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            uid: r.uid,
+            login: r.login,
+            cloud_uid: r.cloud_uid,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            email: r.email,
+            dismissed: r.dismissed,
+            password_hash: r.password_hash,
+            created_at: r.created_at,
+            first_login_at: r.first_login_at,
+            last_login_at: r.last_login_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    id: i64,
+    kind: String,
+    hash: String,
+    uid: i64,
+    scopes: String,
+    parent_id: Option<i64>,
+    description: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    parent_revoked_at: Option<DateTime<Utc>>,
+    parent_expires_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<TokenRow> for TokenRecord {
+    type Error = StoreError;
+
+    fn try_from(r: TokenRow) -> Result<Self> {
+        Ok(TokenRecord {
+            id: r.id,
+            kind: TokenKind::parse(&r.kind)
+                .ok_or_else(|| StoreError::Invalid(format!("token kind {:?}", r.kind)))?,
+            hash: TokenHash::from_hex(&r.hash)
+                .ok_or_else(|| StoreError::Invalid("token hash".into()))?,
+            uid: r.uid,
+            scopes: Scopes::parse(&r.scopes).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            parent_id: r.parent_id,
+            description: r.description,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            parent_revoked_at: r.parent_revoked_at,
+            parent_expires_at: r.parent_expires_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct QueueRow {
+    id: i64,
+    org: i64,
+    key: String,
+    name: String,
+    description: Option<String>,
+    lead_uid: i64,
+    version: i64,
+    created_at: DateTime<Utc>,
+}
+
+impl From<QueueRow> for QueueRecord {
+    fn from(r: QueueRow) -> Self {
+        QueueRecord {
+            id: r.id,
+            org: r.org,
+            key: r.key,
+            name: r.name,
+            description: r.description,
+            lead_uid: r.lead_uid,
+            version: r.version,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
+const USER_COLS: &str = "uid, login, cloud_uid, first_name, last_name, email, dismissed, \
+                         password_hash, created_at, first_login_at, last_login_at";
+const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.parent_id, \
+     t.description, t.created_at, t.expires_at, t.revoked_at, \
+     p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
+     FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
+const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at";
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))
+    }
+
+    async fn organization_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn create_organization(&self, new: &NewOrganization) -> Result<Organization> {
+        sqlx::query_as::<_, OrgRow>(&format!(
+            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES (?, ?, ?, ?) \
+             RETURNING {ORG_COLS}"
+        ))
+        .bind(&new.org_id)
+        .bind(&new.cloud_id)
+        .bind(&new.name)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn upsert_organization(&self, new: &NewOrganization) -> Result<Organization> {
+        sqlx::query_as::<_, OrgRow>(&format!(
+            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (org_id) DO UPDATE SET cloud_id = excluded.cloud_id, name = excluded.name \
+             RETURNING {ORG_COLS}"
+        ))
+        .bind(&new.org_id)
+        .bind(&new.cloud_id)
+        .bind(&new.name)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn organization_by_org_id(&self, org_id: &str) -> Result<Option<Organization>> {
+        sqlx::query_as::<_, OrgRow>(&format!(
+            "SELECT {ORG_COLS} FROM organizations WHERE org_id = ?"
+        ))
+        .bind(org_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map(|r| r.map(Into::into))
+        .map_err(db)
+    }
+
+    async fn organization_by_cloud_id(&self, cloud_id: &str) -> Result<Option<Organization>> {
+        sqlx::query_as::<_, OrgRow>(&format!(
+            "SELECT {ORG_COLS} FROM organizations WHERE cloud_id = ?"
+        ))
+        .bind(cloud_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map(|r| r.map(Into::into))
+        .map_err(db)
+    }
+
+    async fn list_organizations(&self) -> Result<Vec<Organization>> {
+        sqlx::query_as::<_, OrgRow>(&format!(
+            "SELECT {ORG_COLS} FROM organizations ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map(|r| r.into_iter().map(Into::into).collect())
+        .map_err(db)
+    }
+
+    async fn create_user(&self, new: &NewUser) -> Result<User> {
+        sqlx::query_as::<_, UserRow>(&format!(
+            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {USER_COLS}"
+        ))
+        .bind(&new.login)
+        .bind(&new.cloud_uid)
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn upsert_user(&self, new: &NewUser) -> Result<User> {
+        // The cloud uid is an identity: it is kept from the first insert.
+        sqlx::query_as::<_, UserRow>(&format!(
+            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (login) DO UPDATE SET first_name = excluded.first_name, \
+               last_name = excluded.last_name, email = excluded.email, \
+               password_hash = COALESCE(excluded.password_hash, users.password_hash) \
+             RETURNING {USER_COLS}"
+        ))
+        .bind(&new.login)
+        .bind(&new.cloud_uid)
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLS} FROM users WHERE login = ?"))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await
+            .map(|r| r.map(Into::into))
+            .map_err(db)
+    }
+
+    async fn user_by_uid(&self, uid: i64) -> Result<Option<User>> {
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLS} FROM users WHERE uid = ?"))
+            .bind(uid)
+            .fetch_optional(&self.pool)
+            .await
+            .map(|r| r.map(Into::into))
+            .map_err(db)
+    }
+
+    async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO memberships (org, uid, admin) VALUES (?, ?, ?) \
+             ON CONFLICT (org, uid) DO UPDATE SET admin = excluded.admin",
+        )
+        .bind(org)
+        .bind(uid)
+        .bind(admin)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        // A changed role can take rights away: cached authentications must go.
+        sqlx::query("UPDATE auth_epoch SET value = value + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn membership(&self, org: i64, uid: i64) -> Result<Option<Membership>> {
+        let row: Option<(bool,)> =
+            sqlx::query_as("SELECT admin FROM memberships WHERE org = ? AND uid = ?")
+                .bind(org)
+                .bind(uid)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(row.map(|(admin,)| Membership { org, uid, admin }))
+    }
+
+    async fn memberships_of(&self, uid: i64) -> Result<Vec<Membership>> {
+        let rows: Vec<(i64, bool)> =
+            sqlx::query_as("SELECT org, admin FROM memberships WHERE uid = ? ORDER BY org")
+                .bind(uid)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(org, admin)| Membership { org, uid, admin })
+            .collect())
+    }
+
+    async fn list_members(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org = ?")
+            .bind(org)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let cols = USER_COLS
+            .split(", ")
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let users = sqlx::query_as::<_, UserRow>(&format!(
+            "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
+             WHERE m.org = ? ORDER BY u.uid LIMIT ? OFFSET ?"
+        ))
+        .bind(org)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok((users.into_iter().map(Into::into).collect(), total))
+    }
+
+    async fn record_login(&self, uid: i64, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET first_login_at = COALESCE(first_login_at, ?), last_login_at = ? \
+             WHERE uid = ?",
+        )
+        .bind(at)
+        .bind(at)
+        .bind(uid)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_token(&self, new: &NewToken) -> Result<TokenRecord> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.kind.as_str())
+        .bind(new.hash.to_hex())
+        .bind(new.uid)
+        .bind(new.scopes.to_list())
+        .bind(new.parent_id)
+        .bind(&new.description)
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        self.token_by_id(id).await
+    }
+
+    async fn upsert_token(&self, new: &NewToken) -> Result<TokenRecord> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (hash) DO UPDATE SET scopes = excluded.scopes, \
+               expires_at = excluded.expires_at, description = excluded.description \
+             WHERE tokens.uid = excluded.uid AND tokens.kind = excluded.kind \
+             RETURNING id",
+        )
+        .bind(new.kind.as_str())
+        .bind(new.hash.to_hex())
+        .bind(new.uid)
+        .bind(new.scopes.to_list())
+        .bind(new.parent_id)
+        .bind(&new.description)
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::Conflict("a token with that value belongs to another account".into()))?;
+        self.bump_auth_epoch().await?;
+        self.token_by_id(id).await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.hash = ?"))
+            .bind(hash.to_hex())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn list_tokens(&self, uid: i64) -> Result<Vec<TokenRecord>> {
+        sqlx::query_as::<_, TokenRow>(&format!(
+            "{TOKEN_SELECT} WHERE t.uid = ? AND t.kind = 'oauth' ORDER BY t.id"
+        ))
+        .bind(uid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+    }
+
+    async fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND id IN ( \
+               WITH RECURSIVE family(id) AS ( \
+                 SELECT id FROM tokens WHERE id = ? \
+                 UNION SELECT t.id FROM tokens t JOIN family f ON t.parent_id = f.id) \
+               SELECT id FROM family)",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE auth_epoch SET value = value + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn auth_epoch(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT value FROM auth_epoch WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn bump_auth_epoch(&self) -> Result<i64> {
+        sqlx::query_scalar("UPDATE auth_epoch SET value = value + 1 WHERE id = 1 RETURNING value")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
+        sqlx::query_as::<_, QueueRow>(&format!(
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING {QUEUE_COLS}"
+        ))
+        .bind(org)
+        .bind(&new.key)
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(new.lead_uid)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
+        // The version moves only when something really changed, so applying
+        // the same seed twice leaves the queue as it was.
+        let row = sqlx::query_as::<_, QueueRow>(&format!(
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
+               lead_uid = excluded.lead_uid, version = queues.version + 1 \
+             WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid \
+             RETURNING {QUEUE_COLS}"
+        ))
+        .bind(org)
+        .bind(&new.key)
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(new.lead_uid)
+        .bind(new.created_at)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match row {
+            Some(r) => Ok(r.into()),
+            None => self
+                .queue_by_key(org, &new.key)
+                .await?
+                .ok_or(StoreError::NotFound("queue")),
+        }
+    }
+
+    async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>> {
+        sqlx::query_as::<_, QueueRow>(&format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = ? AND key = ?"
+        ))
+        .bind(org)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map(|r| r.map(Into::into))
+        .map_err(db)
+    }
+
+    async fn queue_by_id(&self, org: i64, id: i64) -> Result<Option<QueueRecord>> {
+        sqlx::query_as::<_, QueueRow>(&format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = ? AND id = ?"
+        ))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map(|r| r.map(Into::into))
+        .map_err(db)
+    }
+
+    async fn list_queues(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<QueueRecord>, i64)> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = ?")
+            .bind(org)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let rows = sqlx::query_as::<_, QueueRow>(&format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = ? ORDER BY id LIMIT ? OFFSET ?"
+        ))
+        .bind(org)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok((rows.into_iter().map(Into::into).collect(), total))
+    }
+}

@@ -1,0 +1,84 @@
+//! The storage interface of trackerd.
+//!
+//! The server talks only to [`Store`]; each backend (SQLite, PostgreSQL) is a
+//! crate of its own with its own migrations. Every method that touches
+//! organization data takes the organization's internal id, so a caller cannot
+//! reach across organizations by accident.
+
+mod model;
+
+use async_trait::async_trait;
+pub use model::*;
+use tracker_domain::TokenHash;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("invalid data: {0}")]
+    Invalid(String),
+    #[error("database error")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Brings the schema up to date. Safe to call from several nodes at once.
+    async fn migrate(&self) -> Result<()>;
+
+    // Organizations.
+    async fn organization_count(&self) -> Result<i64>;
+    async fn create_organization(&self, new: &NewOrganization) -> Result<Organization>;
+    /// Creates the organization, or updates its name and cloud id.
+    async fn upsert_organization(&self, new: &NewOrganization) -> Result<Organization>;
+    async fn organization_by_org_id(&self, org_id: &str) -> Result<Option<Organization>>;
+    async fn organization_by_cloud_id(&self, cloud_id: &str) -> Result<Option<Organization>>;
+    async fn list_organizations(&self) -> Result<Vec<Organization>>;
+
+    // Users (accounts) and their memberships.
+    async fn create_user(&self, new: &NewUser) -> Result<User>;
+    /// Creates the account, or updates its profile fields.
+    async fn upsert_user(&self, new: &NewUser) -> Result<User>;
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>>;
+    async fn user_by_uid(&self, uid: i64) -> Result<Option<User>>;
+    /// Adds the account to the organization, or updates its admin flag.
+    async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()>;
+    async fn membership(&self, org: i64, uid: i64) -> Result<Option<Membership>>;
+    /// Every organization the account belongs to.
+    async fn memberships_of(&self, uid: i64) -> Result<Vec<Membership>>;
+    /// A page of the organization's members ordered by uid, and their total.
+    async fn list_members(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<User>, i64)>;
+    async fn record_login(&self, uid: i64, at: chrono::DateTime<chrono::Utc>) -> Result<()>;
+
+    // Tokens.
+    async fn insert_token(&self, new: &NewToken) -> Result<TokenRecord>;
+    /// Inserts the token, or updates the scopes and expiry of the token with
+    /// that hash (seeds are applied again and again).
+    async fn upsert_token(&self, new: &NewToken) -> Result<TokenRecord>;
+    /// The token with this hash together with the state of its parent.
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>>;
+    async fn list_tokens(&self, uid: i64) -> Result<Vec<TokenRecord>>;
+    /// Revokes a token and all tokens derived from it; bumps the auth epoch.
+    /// Returns false when there was no live token with that id.
+    async fn revoke_token(&self, id: i64, at: chrono::DateTime<chrono::Utc>) -> Result<bool>;
+
+    /// A counter every change that can take access away increases; nodes
+    /// compare it to drop their cached authentications.
+    async fn auth_epoch(&self) -> Result<i64>;
+    async fn bump_auth_epoch(&self) -> Result<i64>;
+
+    // Queues.
+    async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord>;
+    /// Creates the queue, or updates its name and lead.
+    async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord>;
+    async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>>;
+    async fn queue_by_id(&self, org: i64, id: i64) -> Result<Option<QueueRecord>>;
+    async fn list_queues(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<QueueRecord>, i64)>;
+}

@@ -1,0 +1,129 @@
+use chrono::{DateTime, Utc};
+use tracker_domain::{Scopes, TokenHash, TokenKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    /// Internal key; never leaves the server.
+    pub id: i64,
+    /// The `X-Org-ID` value.
+    pub org_id: String,
+    /// The `X-Cloud-Org-ID` value.
+    pub cloud_id: Option<String>,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub org_id: String,
+    pub cloud_id: Option<String>,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub uid: i64,
+    pub login: String,
+    pub cloud_uid: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub dismissed: bool,
+    pub password_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub first_login_at: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn display(&self) -> String {
+        let name = format!("{} {}", self.first_name, self.last_name);
+        let name = name.trim();
+        if name.is_empty() {
+            self.login.clone()
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: String,
+    pub cloud_uid: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    pub org: i64,
+    pub uid: i64,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub kind: TokenKind,
+    pub hash: TokenHash,
+    pub uid: i64,
+    pub scopes: Scopes,
+    pub parent_id: Option<i64>,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub kind: TokenKind,
+    pub hash: TokenHash,
+    pub uid: i64,
+    pub scopes: Scopes,
+    pub parent_id: Option<i64>,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When the parent token (if any) was revoked; a child dies with its parent.
+    pub parent_revoked_at: Option<DateTime<Utc>>,
+    /// When the parent token (if any) expires.
+    pub parent_expires_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRecord {
+    /// Whether the token still grants access at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        let expired = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t <= now);
+        self.revoked_at.is_none()
+            && self.parent_revoked_at.is_none()
+            && !expired(self.expires_at)
+            && !expired(self.parent_expires_at)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewQueue {
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub lead_uid: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRecord {
+    pub id: i64,
+    pub org: i64,
+    pub key: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub lead_uid: i64,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}

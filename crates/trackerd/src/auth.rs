@@ -1,0 +1,262 @@
+//! Who is calling, in which organization, with which rights.
+//!
+//! [`Principal`] is an extractor: a handler that takes one cannot run before
+//! the token, the organization and the scope have been checked. Successful
+//! lookups are cached per token hash so the hot path touches no database; the
+//! cache is emptied whenever the store's auth epoch moves (a revocation or a
+//! role change on any node) and by every local change that can take access
+//! away.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::Method;
+use tracker_domain::headers::AuthHeaderError;
+use tracker_domain::{parse_authorization, parse_org_headers, Credential, OrgSelector, Scope, Scopes, TokenHash, TokenKind};
+use tracker_store::{Membership, Organization, TokenRecord, User};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// An authenticated caller inside one organization.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: Arc<User>,
+    pub org: Arc<Organization>,
+    pub scopes: Scopes,
+    pub org_admin: bool,
+    pub token_id: i64,
+    pub token_kind: TokenKind,
+}
+
+/// A caller whose token is valid, before any organization is chosen (used by
+/// endpoints outside an organization, like the IAM exchange).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub token: TokenRecord,
+    pub user: Arc<User>,
+    pub memberships: Arc<Vec<Membership>>,
+}
+
+pub struct AuthCache {
+    tokens: moka::sync::Cache<TokenHash, Arc<Authenticated>>,
+    orgs: moka::sync::Cache<OrgSelector, Arc<Organization>>,
+    epoch: AtomicI64,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AuthCache {
+    pub fn new() -> Self {
+        // The TTL is only a backstop; the epoch check empties the cache first.
+        Self {
+            tokens: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            orgs: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            epoch: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    pub fn invalidate_all(&self) {
+        self.tokens.invalidate_all();
+        self.orgs.invalidate_all();
+    }
+
+    /// Empties the cache if `epoch` differs from the one last seen.
+    pub fn observe_epoch(&self, epoch: i64) {
+        if self.epoch.swap(epoch, Ordering::AcqRel) != epoch {
+            self.invalidate_all();
+        }
+    }
+}
+
+/// Keeps a node's cache in step with the store's auth epoch.
+pub fn spawn_epoch_watcher(state: AppState) -> tokio::task::JoinHandle<()> {
+    let period = Duration::from_millis(state.config.auth_cache_refresh_ms.max(10));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.store.auth_epoch().await {
+                Ok(epoch) => state.auth.observe_epoch(epoch),
+                Err(e) => {
+                    // Without the epoch we cannot tell whether access was
+                    // revoked elsewhere: drop everything to be safe.
+                    tracing::warn!(error = %e, "could not read the auth epoch");
+                    state.auth.invalidate_all();
+                }
+            }
+        }
+    })
+}
+
+fn unauthorized(e: AuthHeaderError) -> ApiError {
+    ApiError::Unauthorized(match e {
+        AuthHeaderError::Missing => "Authorization required: send 'Authorization: OAuth <token>' or 'Authorization: Bearer <IAM token>'".into(),
+        AuthHeaderError::Malformed => e.to_string(),
+    })
+}
+
+/// Resolves a credential to a live token and its account.
+pub async fn authenticate(state: &AppState, credential: &Credential) -> Result<Arc<Authenticated>, ApiError> {
+    let hash = TokenHash::of(credential.secret());
+    let auth = match state.auth.tokens.get(&hash) {
+        Some(a) => a,
+        None => {
+            let Some(token) = state.store.token_by_hash(&hash).await? else {
+                return Err(ApiError::Unauthorized("Invalid token".into()));
+            };
+            let user = state
+                .store
+                .user_by_uid(token.uid)
+                .await?
+                .ok_or_else(|| ApiError::Unauthorized("Invalid token".into()))?;
+            let memberships = state.store.memberships_of(user.uid).await?;
+            let now = state.clock.now();
+            if token.is_live(now)
+                && user
+                    .last_login_at
+                    .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+            {
+                let store = state.store.clone();
+                let uid = user.uid;
+                tokio::spawn(async move {
+                    if let Err(e) = store.record_login(uid, now).await {
+                        tracing::warn!(error = %e, "could not record a login");
+                    }
+                });
+            }
+            let auth = Arc::new(Authenticated {
+                token,
+                user: Arc::new(user),
+                memberships: Arc::new(memberships),
+            });
+            state.auth.tokens.insert(hash, auth.clone());
+            auth
+        }
+    };
+    let expected = match credential {
+        Credential::OAuth(_) => TokenKind::OAuth,
+        Credential::Bearer(_) => TokenKind::Iam,
+    };
+    if auth.token.kind != expected {
+        return Err(ApiError::Unauthorized(match expected {
+            TokenKind::OAuth => "An IAM token must be sent as 'Authorization: Bearer <token>'".into(),
+            TokenKind::Iam => "An OAuth token must be sent as 'Authorization: OAuth <token>'".into(),
+        }));
+    }
+    let now = state.clock.now();
+    if auth.token.revoked_at.is_some() || auth.token.parent_revoked_at.is_some() {
+        return Err(ApiError::Unauthorized("The token has been revoked".into()));
+    }
+    if !auth.token.is_live(now) {
+        return Err(ApiError::Unauthorized("The token has expired".into()));
+    }
+    if auth.user.dismissed {
+        return Err(ApiError::Unauthorized("The account is disabled".into()));
+    }
+    Ok(auth)
+}
+
+async fn resolve_org(state: &AppState, selector: &OrgSelector) -> Result<Option<Arc<Organization>>, ApiError> {
+    if let Some(org) = state.auth.orgs.get(selector) {
+        return Ok(Some(org));
+    }
+    let org = match selector {
+        OrgSelector::OrgId(id) => state.store.organization_by_org_id(id).await?,
+        OrgSelector::CloudOrgId(id) => state.store.organization_by_cloud_id(id).await?,
+    };
+    Ok(org.map(|org| {
+        let org = Arc::new(org);
+        state.auth.orgs.insert(selector.clone(), org.clone());
+        org
+    }))
+}
+
+/// POSTs that only read, so a read-only token may send them.
+const READING_ACTIONS: &[&str] = &["_search", "_count", "_findByUnique", "_clear"];
+
+fn required_scope(method: &Method, path: &str) -> Scope {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Scope::Read;
+    }
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if *method == Method::POST && READING_ACTIONS.contains(&last) {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let credential = parse_authorization(
+            parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .map(|v| v.as_bytes()),
+        )
+        .map_err(unauthorized)?;
+        let auth = authenticate(state, &credential).await?;
+
+        let selector = parse_org_headers(
+            parts.headers.get("x-org-id").map(|v| v.as_bytes()),
+            parts.headers.get("x-cloud-org-id").map(|v| v.as_bytes()),
+        )
+        .ok_or_else(|| {
+            ApiError::Forbidden("Organization required: send the X-Org-ID or X-Cloud-Org-ID header".into())
+        })?;
+        let not_member = || ApiError::Forbidden("The user does not belong to this organization or it does not exist".into());
+        let org = resolve_org(state, &selector).await?.ok_or_else(not_member)?;
+        let membership = auth
+            .memberships
+            .iter()
+            .find(|m| m.org == org.id)
+            .ok_or_else(not_member)?;
+
+        let wanted = required_scope(&parts.method, parts.uri.path());
+        if !auth.token.scopes.allows(wanted) {
+            return Err(ApiError::Forbidden(format!(
+                "The token lacks the {wanted} scope needed for this request"
+            )));
+        }
+        Ok(Principal {
+            user: auth.user.clone(),
+            org,
+            scopes: auth.token.scopes,
+            org_admin: membership.admin,
+            token_id: auth.token.id,
+            token_kind: auth.token.kind,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_need_read_and_everything_else_write() {
+        assert_eq!(required_scope(&Method::GET, "/v2/myself"), Scope::Read);
+        assert_eq!(required_scope(&Method::POST, "/v2/issues/_search"), Scope::Read);
+        assert_eq!(required_scope(&Method::POST, "/v2/issues/_count/"), Scope::Read);
+        assert_eq!(required_scope(&Method::POST, "/v2/queues/"), Scope::Write);
+        assert_eq!(required_scope(&Method::PATCH, "/v2/issues/TEST-1"), Scope::Write);
+        assert_eq!(required_scope(&Method::DELETE, "/v2/queues/TEST"), Scope::Write);
+    }
+}

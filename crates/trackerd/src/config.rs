@@ -1,0 +1,183 @@
+//! Configuration: defaults, then a TOML file, then `TRACKERD_…` environment
+//! variables (`__` separates nested keys), then command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A database DSN. Its `Debug`/`Display` hide any password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Dsn(pub String);
+
+impl Dsn {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dsn({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (the embedded default) or `postgres://…`.
+    pub database: Dsn,
+    /// Base of the absolute `self` links; derived from `Host` when unset.
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    /// Lifetime of IAM tokens in seconds; at most 12 hours.
+    pub iam_token_lifetime_secs: u64,
+    /// How often a node checks whether another node (or an admin command)
+    /// revoked access, in milliseconds.
+    pub auth_cache_refresh_ms: u64,
+    /// A seed file applied at start-up.
+    pub seed: Option<PathBuf>,
+}
+
+pub const MAX_IAM_LIFETIME_SECS: u64 = 12 * 60 * 60;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: Dsn("sqlite://data/trackerd.db".into()),
+            public_url: None,
+            log_format: LogFormat::Text,
+            iam_token_lifetime_secs: MAX_IAM_LIFETIME_SECS,
+            auth_cache_refresh_ms: 1000,
+            seed: None,
+        }
+    }
+}
+
+/// Settings given on the command line; `None` leaves the lower layers alone.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("configuration: iam_token_lifetime_secs must be between 1 and {MAX_IAM_LIFETIME_SECS}")]
+    IamLifetime,
+    #[error("configuration: database must start with sqlite:// or postgres://, got {0}")]
+    Dsn(Dsn),
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            // TRACKERD_CONFIG names the file itself; TRACKERD_TEST_* belong to the test suite.
+            .merge(
+                Env::prefixed("TRACKERD_")
+                    .split("__")
+                    .filter(|k| k != "config" && !k.as_str().starts_with("test_")),
+            )
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=MAX_IAM_LIFETIME_SECS).contains(&self.iam_token_lifetime_secs) {
+            return Err(ConfigError::IamLifetime);
+        }
+        let dsn = self.database.expose();
+        if !(dsn.starts_with("sqlite:") || dsn.starts_with("postgres:") || dsn.starts_with("postgresql:")) {
+            return Err(ConfigError::Dsn(self.database.clone()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsn_passwords_never_show_in_debug_or_display() {
+        let dsn = Dsn("postgres://trackerd:hunter2@localhost/trackerd".into());
+        assert!(!format!("{dsn:?}").contains("hunter2"));
+        assert!(!dsn.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn flags_override_the_file_and_unknown_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("trackerd.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
+        let c = Config::load(
+            Some(&file),
+            &Overrides {
+                listen: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.log_format, LogFormat::Json);
+
+        std::fs::write(&file, "listne = \"127.0.0.1:9000\"\n").unwrap();
+        assert!(Config::load(Some(&file), &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn iam_lifetimes_over_twelve_hours_are_refused() {
+        let c = Config {
+            iam_token_lifetime_secs: MAX_IAM_LIFETIME_SECS + 1,
+            ..Config::default()
+        };
+        assert!(matches!(c.validate(), Err(ConfigError::IamLifetime)));
+    }
+}

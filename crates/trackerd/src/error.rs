@@ -1,0 +1,129 @@
+//! The one error type of the HTTP API. Every failure, routing errors included,
+//! leaves the server as Tracker's envelope.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tracker_api::ErrorEnvelope;
+use tracker_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No usable credential. Always answered with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    BadRequest(String),
+    /// Field-level validation errors (`errors` in the envelope).
+    #[error("{message}")]
+    Unprocessable {
+        message: String,
+        errors: BTreeMap<String, String>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything the client cannot act on. The cause goes to the log only.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(e.into())
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Unprocessable {
+            errors: BTreeMap::from([(field.to_owned(), message.clone())]),
+            message,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            e => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let envelope = match &self {
+            ApiError::Internal(cause) => {
+                // `{:#}` prints the whole chain of causes on one line.
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                ErrorEnvelope::new(status.as_u16(), "Internal server error")
+            }
+            ApiError::Unprocessable { message, errors } => ErrorEnvelope {
+                errors: errors.clone(),
+                error_messages: if errors.is_empty() {
+                    vec![message.clone()]
+                } else {
+                    Vec::new()
+                },
+                status_code: status.as_u16(),
+                ..ErrorEnvelope::default()
+            },
+            other => ErrorEnvelope::new(status.as_u16(), other.to_string()),
+        };
+        let mut response = (status, Json(envelope)).into_response();
+        if let ApiError::Unauthorized(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"OAuth realm="trackerd", Bearer realm="trackerd""#),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_conflicts_become_409_and_database_errors_500() {
+        assert_eq!(
+            ApiError::from(StoreError::Conflict("queue".into())).status(),
+            StatusCode::CONFLICT
+        );
+        let db = StoreError::Database("disk on fire".into());
+        assert_eq!(ApiError::from(db).status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn unauthorized_answers_carry_www_authenticate() {
+        let r = ApiError::Unauthorized("no".into()).into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+}

@@ -1,0 +1,155 @@
+//! Operations shared by the admin commands, the seed loader and the first
+//! start: the only places that mint accounts and tokens outside the API.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use tracker_domain::{Clock, Scopes, TokenHash, TokenKind};
+use tracker_store::{NewOrganization, NewToken, NewUser, Organization, Store, TokenRecord, User};
+
+/// A Yandex Cloud-style id: 20 lowercase letters and digits.
+pub fn cloud_style_id(prefix: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuv0123456789";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..20 - prefix.len())
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await?
+}
+
+pub async fn verify_password(hash: String, password: String) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[derive(Debug, Clone)]
+pub struct UserSpec {
+    pub login: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub admin: bool,
+    pub password: Option<String>,
+}
+
+/// Creates or updates an account and makes it a member of `org`.
+pub async fn put_user(store: &dyn Store, clock: &dyn Clock, org: &Organization, spec: &UserSpec) -> anyhow::Result<User> {
+    if !valid_login(&spec.login) {
+        anyhow::bail!("invalid login {:?}: use letters, digits, '.', '-' and '_'", spec.login);
+    }
+    let existing = store.user_by_login(&spec.login).await?;
+    // Re-hash only a password that changed: seeds are applied on every start.
+    let password_hash = match (&spec.password, existing.as_ref().and_then(|u| u.password_hash.clone())) {
+        (None, _) => None,
+        (Some(p), Some(h)) if verify_password(h.clone(), p.clone()).await => None,
+        (Some(p), _) => Some(hash_password(p.clone()).await?),
+    };
+    let user = store
+        .upsert_user(&NewUser {
+            login: spec.login.clone(),
+            cloud_uid: cloud_style_id("aje"),
+            first_name: spec.first_name.clone(),
+            last_name: spec.last_name.clone(),
+            email: spec.email.clone(),
+            password_hash,
+            created_at: clock.now(),
+        })
+        .await?;
+    store.put_membership(org.id, user.uid, spec.admin).await?;
+    Ok(user)
+}
+
+pub fn valid_login(login: &str) -> bool {
+    !login.is_empty()
+        && login.len() <= 64
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'@'))
+        && !login.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Mints an OAuth token for `uid`. The secret is returned once and never stored.
+pub async fn issue_oauth_token(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    uid: i64,
+    scopes: Scopes,
+    expires_at: Option<DateTime<Utc>>,
+    description: &str,
+) -> anyhow::Result<(String, TokenRecord)> {
+    if scopes.is_empty() {
+        anyhow::bail!("a token needs at least one scope");
+    }
+    let secret = TokenKind::OAuth.mint();
+    let record = store
+        .insert_token(&NewToken {
+            kind: TokenKind::OAuth,
+            hash: TokenHash::of(&secret),
+            uid,
+            scopes,
+            parent_id: None,
+            description: description.to_owned(),
+            created_at: clock.now(),
+            expires_at,
+        })
+        .await
+        .context("storing the token")?;
+    Ok((secret, record))
+}
+
+pub struct Bootstrap {
+    pub org: Organization,
+    pub user: User,
+    pub token: String,
+}
+
+/// On a first start with an empty database: one organization, one admin and
+/// a token for them, so the server is usable at once.
+pub async fn bootstrap_if_empty(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Option<Bootstrap>> {
+    if store.organization_count().await? > 0 {
+        return Ok(None);
+    }
+    let org_id = rand::thread_rng().gen_range(1_000_000..10_000_000).to_string();
+    let org = store
+        .create_organization(&NewOrganization {
+            org_id,
+            cloud_id: Some(cloud_style_id("bpf")),
+            name: "My organization".into(),
+            created_at: clock.now(),
+        })
+        .await?;
+    let user = put_user(
+        store,
+        clock,
+        &org,
+        &UserSpec {
+            login: "admin".into(),
+            first_name: "Admin".into(),
+            last_name: String::new(),
+            email: String::new(),
+            admin: true,
+            password: None,
+        },
+    )
+    .await?;
+    let (token, _) = issue_oauth_token(store, clock, user.uid, Scopes::READ_WRITE, None, "created on first start").await?;
+    Ok(Some(Bootstrap { org, user, token }))
+}

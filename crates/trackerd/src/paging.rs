@@ -1,0 +1,124 @@
+//! Page-number paging as Tracker does it: `page` and `perPage` in, the totals
+//! in `X-Total-Count`/`X-Total-Pages` and the neighbours in `Link` out.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+
+pub const DEFAULT_PER_PAGE: i64 = 50;
+/// Larger pages are cut to this size rather than refused.
+pub const MAX_PER_PAGE: i64 = 1000;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default, rename = "perPage")]
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Page {
+    pub fn from_params(p: &PageParams) -> Result<Self, ApiError> {
+        let number = p.page.unwrap_or(1);
+        let size = p.per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if number < 1 {
+            return Err(ApiError::BadRequest("page must be 1 or more".into()));
+        }
+        if size < 1 {
+            return Err(ApiError::BadRequest("perPage must be 1 or more".into()));
+        }
+        Ok(Page {
+            number,
+            size: size.min(MAX_PER_PAGE),
+        })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.number - 1).saturating_mul(self.size)
+    }
+
+    /// The paging headers for a page of a list of `total` items found at
+    /// `url` (absolute, without query) with `query` (the request's own
+    /// query string, whose `page`/`perPage` are replaced).
+    pub fn headers(&self, total: i64, url: &str, query: Option<&str>) -> HeaderMap {
+        let pages = if total == 0 {
+            1
+        } else {
+            (total + self.size - 1) / self.size
+        };
+        let mut kept: Vec<(String, String)> = query
+            .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "page" && k != "perPage")
+            .collect();
+        kept.push(("perPage".into(), self.size.to_string()));
+        let base_query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+        let link = |page: i64, rel: &str| format!("<{url}?{base_query}&page={page}>; rel=\"{rel}\"");
+
+        let mut links = vec![link(1, "first")];
+        if self.number > 1 {
+            links.push(link((self.number - 1).min(pages), "prev"));
+        }
+        if self.number < pages {
+            links.push(link(self.number + 1, "next"));
+        }
+        links.push(link(pages, "last"));
+        // A URI template (RFC 6570) the official client fills in for get_page().
+        links.push(format!("<{url}?{base_query}{{&page}}>; rel=\"seek\""));
+
+        let mut h = HeaderMap::new();
+        let mut put = |name: &'static str, value: String| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.insert(HeaderName::from_static(name), v);
+            }
+        };
+        put("x-total-count", total.to_string());
+        put("x-total-pages", pages.to_string());
+        put("link", links.join(", "));
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_page_one_of_fifty() {
+        let p = Page::from_params(&PageParams::default()).unwrap();
+        assert_eq!(p, Page { number: 1, size: 50 });
+        assert_eq!(p.offset(), 0);
+    }
+
+    #[test]
+    fn zero_or_negative_pages_are_refused() {
+        assert!(Page::from_params(&PageParams { page: Some(0), per_page: None }).is_err());
+        assert!(Page::from_params(&PageParams { page: None, per_page: Some(0) }).is_err());
+    }
+
+    #[test]
+    fn the_middle_page_links_to_its_neighbours_and_keeps_other_parameters() {
+        let p = Page { number: 2, size: 2 };
+        let h = p.headers(5, "http://h/v2/users", Some("expand=groups&page=2&perPage=2"));
+        assert_eq!(h["x-total-count"], "5");
+        assert_eq!(h["x-total-pages"], "3");
+        let link = h["link"].to_str().unwrap();
+        assert!(link.contains("<http://h/v2/users?expand=groups&perPage=2&page=1>; rel=\"prev\""), "{link}");
+        assert!(link.contains("<http://h/v2/users?expand=groups&perPage=2&page=3>; rel=\"next\""), "{link}");
+        assert!(link.contains("<http://h/v2/users?expand=groups&perPage=2{&page}>; rel=\"seek\""), "{link}");
+    }
+
+    #[test]
+    fn the_last_page_has_no_next_link() {
+        let h = Page { number: 3, size: 2 }.headers(5, "http://h/x", None);
+        assert!(!h["link"].to_str().unwrap().contains("rel=\"next\""));
+    }
+}

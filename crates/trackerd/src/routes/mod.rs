@@ -1,0 +1,3 @@
+pub mod iam;
+pub mod queues;
+pub mod users;

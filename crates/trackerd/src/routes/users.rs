@@ -1,0 +1,82 @@
+//! `GET /v2/myself`, `GET /v2/users`, `GET /v2/users/{uid or login}`.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::app::{ApiQuery, AppState, Links};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{Page, PageParams};
+
+pub fn render(user: &tracker_store::User, links: &Links) -> tracker_api::User {
+    tracker_api::User {
+        self_url: links.api(&format!("users/{}", user.uid)),
+        uid: user.uid,
+        login: user.login.clone(),
+        tracker_uid: user.uid,
+        passport_uid: user.uid,
+        cloud_uid: user.cloud_uid.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        display: user.display(),
+        email: user.email.clone(),
+        external: false,
+        has_license: true,
+        dismissed: user.dismissed,
+        use_new_filters: true,
+        disable_notifications: false,
+        first_login_date: user.first_login_at,
+        last_login_date: user.last_login_at,
+        welcome_mail_sent: true,
+    }
+}
+
+pub async fn myself(principal: Principal, links: Links) -> Json<tracker_api::User> {
+    Json(render(&principal.user, &links))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<Response> {
+    let page = Page::from_params(&params)?;
+    let (users, total) = state
+        .store
+        .list_members(principal.org.id, page.offset(), page.size)
+        .await?;
+    let body: Vec<_> = users.iter().map(|u| render(u, &links)).collect();
+    let headers = page.headers(total, &links.api("users"), uri.query());
+    Ok((StatusCode::OK, headers, Json(body)).into_response())
+}
+
+/// Finds a member of the caller's organization by uid or login.
+pub async fn find_member(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<tracker_store::User> {
+    let user = match id.parse::<i64>() {
+        Ok(uid) => state.store.user_by_uid(uid).await?,
+        Err(_) => state.store.user_by_login(id).await?,
+    };
+    match user {
+        Some(u) if state.store.membership(principal.org.id, u.uid).await?.is_some() => Ok(u),
+        // Accounts outside the organization do not exist for its members.
+        _ => Err(ApiError::NotFound(format!("User {id} not found"))),
+    }
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(id): Path<String>,
+) -> ApiResult<Json<tracker_api::User>> {
+    let user = find_member(&state, &principal, &id).await?;
+    Ok(Json(render(&user, &links)))
+}
