@@ -80,7 +80,10 @@ fn is_placeholder(v: &str) -> bool {
 /// Picks the organization from `X-Org-ID` and `X-Cloud-Org-ID`. A placeholder
 /// counts as absent; when both carry real values, `X-Org-ID` wins (see
 /// docs/COMPATIBILITY.md).
-pub fn parse_org_headers(org_id: Option<&[u8]>, cloud_org_id: Option<&[u8]>) -> Option<OrgSelector> {
+pub fn parse_org_headers(
+    org_id: Option<&[u8]>,
+    cloud_org_id: Option<&[u8]>,
+) -> Option<OrgSelector> {
     let real = |v: Option<&[u8]>| {
         v.and_then(|b| std::str::from_utf8(b).ok())
             .filter(|s| !is_placeholder(s))
@@ -115,7 +118,10 @@ mod tests {
     #[test]
     fn a_missing_or_empty_header_is_missing() {
         assert_eq!(parse_authorization(None), Err(AuthHeaderError::Missing));
-        assert_eq!(parse_authorization(Some(b"  ")), Err(AuthHeaderError::Missing));
+        assert_eq!(
+            parse_authorization(Some(b"  ")),
+            Err(AuthHeaderError::Missing)
+        );
     }
 
     #[test]

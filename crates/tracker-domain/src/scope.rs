@@ -57,7 +57,7 @@ impl Scopes {
         write: false,
     };
 
-    pub fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+    fn collect_from<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
         let mut s = Scopes::default();
         for scope in iter {
             match scope {
@@ -75,7 +75,7 @@ impl Scopes {
             .filter(|s| !s.is_empty())
             .map(Scope::from_str)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::from_iter(scopes))
+        Ok(Self::collect_from(scopes))
     }
 
     pub fn allows(&self, wanted: Scope) -> bool {
@@ -98,6 +98,12 @@ impl Scopes {
             out.push(Scope::Write.as_str());
         }
         out.join(" ")
+    }
+}
+
+impl FromIterator<Scope> for Scopes {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        Self::collect_from(iter)
     }
 }
 

@@ -47,7 +47,7 @@ impl PostgresStore {
     }
 
     async fn token_by_id(&self, id: i64) -> Result<TokenRecord> {
-        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = ?"))
+        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -260,13 +260,11 @@ impl Store for PostgresStore {
     }
 
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        sqlx::query_as::<_, OrgRow>(&format!(
-            "SELECT {ORG_COLS} FROM organizations ORDER BY id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map(|r| r.into_iter().map(Into::into).collect())
-        .map_err(db)
+        sqlx::query_as::<_, OrgRow>(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map(|r| r.into_iter().map(Into::into).collect())
+            .map_err(db)
     }
 
     async fn create_user(&self, new: &NewUser) -> Result<User> {
@@ -311,12 +309,14 @@ impl Store for PostgresStore {
     }
 
     async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLS} FROM users WHERE lower(login) = lower($1)"))
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await
-            .map(|r| r.map(Into::into))
-            .map_err(db)
+        sqlx::query_as::<_, UserRow>(&format!(
+            "SELECT {USER_COLS} FROM users WHERE lower(login) = lower($1)"
+        ))
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await
+        .map(|r| r.map(Into::into))
+        .map_err(db)
     }
 
     async fn user_by_uid(&self, uid: i64) -> Result<Option<User>> {
@@ -455,7 +455,7 @@ impl Store for PostgresStore {
     }
 
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
-        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.hash = ?"))
+        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.hash = $1"))
             .bind(hash.to_hex())
             .fetch_optional(&self.pool)
             .await
@@ -466,7 +466,7 @@ impl Store for PostgresStore {
 
     async fn list_tokens(&self, uid: i64) -> Result<Vec<TokenRecord>> {
         sqlx::query_as::<_, TokenRow>(&format!(
-            "{TOKEN_SELECT} WHERE t.uid = ? AND t.kind = 'oauth' ORDER BY t.id"
+            "{TOKEN_SELECT} WHERE t.uid = $1 AND t.kind = 'oauth' ORDER BY t.id"
         ))
         .bind(uid)
         .fetch_all(&self.pool)
@@ -583,7 +583,12 @@ impl Store for PostgresStore {
         .map_err(db)
     }
 
-    async fn list_queues(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<QueueRecord>, i64)> {
+    async fn list_queues(
+        &self,
+        org: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<QueueRecord>, i64)> {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = $1")
             .bind(org)
             .fetch_one(&self.pool)

@@ -265,13 +265,11 @@ impl Store for SqliteStore {
     }
 
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        sqlx::query_as::<_, OrgRow>(&format!(
-            "SELECT {ORG_COLS} FROM organizations ORDER BY id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map(|r| r.into_iter().map(Into::into).collect())
-        .map_err(db)
+        sqlx::query_as::<_, OrgRow>(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map(|r| r.into_iter().map(Into::into).collect())
+            .map_err(db)
     }
 
     async fn create_user(&self, new: &NewUser) -> Result<User> {
@@ -588,7 +586,12 @@ impl Store for SqliteStore {
         .map_err(db)
     }
 
-    async fn list_queues(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<QueueRecord>, i64)> {
+    async fn list_queues(
+        &self,
+        org: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<QueueRecord>, i64)> {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = ?")
             .bind(org)
             .fetch_one(&self.pool)

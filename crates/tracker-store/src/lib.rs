@@ -80,5 +80,10 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord>;
     async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>>;
     async fn queue_by_id(&self, org: i64, id: i64) -> Result<Option<QueueRecord>>;
-    async fn list_queues(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<QueueRecord>, i64)>;
+    async fn list_queues(
+        &self,
+        org: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<QueueRecord>, i64)>;
 }

@@ -55,12 +55,18 @@ pub fn router(state: AppState) -> Router {
         .route("/myself", get(routes::users::myself))
         .route("/users", get(routes::users::list))
         .route("/users/{id}", get(routes::users::get))
-        .route("/queues", get(routes::queues::list).post(routes::queues::create))
+        .route(
+            "/queues",
+            get(routes::queues::list).post(routes::queues::create),
+        )
         .route("/queues/{key}", get(routes::queues::get));
     Router::new()
         .nest("/v2", api.clone())
         .nest("/v3", api)
-        .route("/iam/v1/tokens", axum::routing::post(routes::iam::create_token))
+        .route(
+            "/iam/v1/tokens",
+            axum::routing::post(routes::iam::create_token),
+        )
         .route("/_trackerd/health", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -101,7 +107,12 @@ pub struct Links {
 
 impl Links {
     pub fn api(&self, path: &str) -> String {
-        format!("{}/{}/{}", self.base, self.version, path.trim_start_matches('/'))
+        format!(
+            "{}/{}/{}",
+            self.base,
+            self.version,
+            path.trim_start_matches('/')
+        )
     }
 }
 
@@ -125,11 +136,13 @@ impl FromRequestParts<AppState> for Links {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let version = if parts.uri.path().starts_with("/v3/") {
-            "v3"
-        } else {
-            "v2"
-        };
+        // Nested routers see the path without its prefix; the original has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.0.path())
+            .unwrap_or_else(|| parts.uri.path());
+        let version = if path.starts_with("/v3/") { "v3" } else { "v2" };
         Ok(Links {
             base: base_url(&state.config, &parts.headers),
             version,
@@ -162,7 +175,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .await
             .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::BadRequest("The request body must be a JSON object".into()));
+            return Err(ApiError::BadRequest(
+                "The request body must be a JSON object".into(),
+            ));
         }
         serde_json::from_slice(&bytes)
             .map(ApiJson)

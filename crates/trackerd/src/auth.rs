@@ -15,7 +15,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::Method;
 use tracker_domain::headers::AuthHeaderError;
-use tracker_domain::{parse_authorization, parse_org_headers, Credential, OrgSelector, Scope, Scopes, TokenHash, TokenKind};
+use tracker_domain::{
+    parse_authorization, parse_org_headers, Credential, OrgSelector, Scope, Scopes, TokenHash,
+    TokenKind,
+};
 use tracker_store::{Membership, Organization, TokenRecord, User};
 
 use crate::app::AppState;
@@ -111,7 +114,10 @@ fn unauthorized(e: AuthHeaderError) -> ApiError {
 }
 
 /// Resolves a credential to a live token and its account.
-pub async fn authenticate(state: &AppState, credential: &Credential) -> Result<Arc<Authenticated>, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    credential: &Credential,
+) -> Result<Arc<Authenticated>, ApiError> {
     let hash = TokenHash::of(credential.secret());
     let auth = match state.auth.tokens.get(&hash) {
         Some(a) => a,
@@ -154,8 +160,12 @@ pub async fn authenticate(state: &AppState, credential: &Credential) -> Result<A
     };
     if auth.token.kind != expected {
         return Err(ApiError::Unauthorized(match expected {
-            TokenKind::OAuth => "An IAM token must be sent as 'Authorization: Bearer <token>'".into(),
-            TokenKind::Iam => "An OAuth token must be sent as 'Authorization: OAuth <token>'".into(),
+            TokenKind::OAuth => {
+                "An IAM token must be sent as 'Authorization: Bearer <token>'".into()
+            }
+            TokenKind::Iam => {
+                "An OAuth token must be sent as 'Authorization: OAuth <token>'".into()
+            }
         }));
     }
     let now = state.clock.now();
@@ -171,7 +181,10 @@ pub async fn authenticate(state: &AppState, credential: &Credential) -> Result<A
     Ok(auth)
 }
 
-async fn resolve_org(state: &AppState, selector: &OrgSelector) -> Result<Option<Arc<Organization>>, ApiError> {
+async fn resolve_org(
+    state: &AppState,
+    selector: &OrgSelector,
+) -> Result<Option<Arc<Organization>>, ApiError> {
     if let Some(org) = state.auth.orgs.get(selector) {
         return Ok(Some(org));
     }
@@ -204,7 +217,10 @@ fn required_scope(method: &Method, path: &str) -> Scope {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let credential = parse_authorization(
             parts
                 .headers
@@ -219,10 +235,18 @@ impl FromRequestParts<AppState> for Principal {
             parts.headers.get("x-cloud-org-id").map(|v| v.as_bytes()),
         )
         .ok_or_else(|| {
-            ApiError::Forbidden("Organization required: send the X-Org-ID or X-Cloud-Org-ID header".into())
+            ApiError::Forbidden(
+                "Organization required: send the X-Org-ID or X-Cloud-Org-ID header".into(),
+            )
         })?;
-        let not_member = || ApiError::Forbidden("The user does not belong to this organization or it does not exist".into());
-        let org = resolve_org(state, &selector).await?.ok_or_else(not_member)?;
+        let not_member = || {
+            ApiError::Forbidden(
+                "The user does not belong to this organization or it does not exist".into(),
+            )
+        };
+        let org = resolve_org(state, &selector)
+            .await?
+            .ok_or_else(not_member)?;
         let membership = auth
             .memberships
             .iter()
@@ -253,10 +277,22 @@ mod tests {
     #[test]
     fn reads_need_read_and_everything_else_write() {
         assert_eq!(required_scope(&Method::GET, "/v2/myself"), Scope::Read);
-        assert_eq!(required_scope(&Method::POST, "/v2/issues/_search"), Scope::Read);
-        assert_eq!(required_scope(&Method::POST, "/v2/issues/_count/"), Scope::Read);
+        assert_eq!(
+            required_scope(&Method::POST, "/v2/issues/_search"),
+            Scope::Read
+        );
+        assert_eq!(
+            required_scope(&Method::POST, "/v2/issues/_count/"),
+            Scope::Read
+        );
         assert_eq!(required_scope(&Method::POST, "/v2/queues/"), Scope::Write);
-        assert_eq!(required_scope(&Method::PATCH, "/v2/issues/TEST-1"), Scope::Write);
-        assert_eq!(required_scope(&Method::DELETE, "/v2/queues/TEST"), Scope::Write);
+        assert_eq!(
+            required_scope(&Method::PATCH, "/v2/issues/TEST-1"),
+            Scope::Write
+        );
+        assert_eq!(
+            required_scope(&Method::DELETE, "/v2/queues/TEST"),
+            Scope::Write
+        );
     }
 }

@@ -59,6 +59,8 @@ pub struct Config {
     /// Base of the absolute `self` links; derived from `Host` when unset.
     pub public_url: Option<String>,
     pub log_format: LogFormat,
+    /// Log filter in `tracing` syntax, e.g. `info,sqlx=warn` (env `TRACKERD_LOG`).
+    pub log: String,
     /// Lifetime of IAM tokens in seconds; at most 12 hours.
     pub iam_token_lifetime_secs: u64,
     /// How often a node checks whether another node (or an admin command)
@@ -77,6 +79,7 @@ impl Default for Config {
             database: Dsn("sqlite://data/trackerd.db".into()),
             public_url: None,
             log_format: LogFormat::Text,
+            log: "info,sqlx=warn".into(),
             iam_token_lifetime_secs: MAX_IAM_LIFETIME_SECS,
             auth_cache_refresh_ms: 1000,
             seed: None,
@@ -103,7 +106,9 @@ pub struct Overrides {
 pub enum ConfigError {
     #[error("configuration: {0}")]
     Figment(#[from] Box<figment::Error>),
-    #[error("configuration: iam_token_lifetime_secs must be between 1 and {MAX_IAM_LIFETIME_SECS}")]
+    #[error(
+        "configuration: iam_token_lifetime_secs must be between 1 and {MAX_IAM_LIFETIME_SECS}"
+    )]
     IamLifetime,
     #[error("configuration: database must start with sqlite:// or postgres://, got {0}")]
     Dsn(Dsn),
@@ -134,7 +139,10 @@ impl Config {
             return Err(ConfigError::IamLifetime);
         }
         let dsn = self.database.expose();
-        if !(dsn.starts_with("sqlite:") || dsn.starts_with("postgres:") || dsn.starts_with("postgresql:")) {
+        if !(dsn.starts_with("sqlite:")
+            || dsn.starts_with("postgres:")
+            || dsn.starts_with("postgresql:"))
+        {
             return Err(ConfigError::Dsn(self.database.clone()));
         }
         Ok(())
@@ -156,7 +164,11 @@ mod tests {
     fn flags_override_the_file_and_unknown_keys_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("trackerd.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
         let c = Config::load(
             Some(&file),
             &Overrides {

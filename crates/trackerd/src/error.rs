@@ -117,7 +117,10 @@ mod tests {
             StatusCode::CONFLICT
         );
         let db = StoreError::Database("disk on fire".into());
-        assert_eq!(ApiError::from(db).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            ApiError::from(db).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

@@ -127,10 +127,12 @@ enum TokenCommand {
     },
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TRACKERD_LOG")
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -151,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
         overrides.seed = args.seed.clone();
     }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
-    init_logging(config.log_format);
+    init_logging(config.log_format, &config.log);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = trackerd::db::open(&config.database).await?;
 
@@ -162,7 +164,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { file } => {
-            let report = SeedFile::load(&file)?.apply(store.as_ref(), clock.as_ref()).await?;
+            let report = SeedFile::load(&file)?
+                .apply(store.as_ref(), clock.as_ref())
+                .await?;
             println!(
                 "seeded {} organizations, {} users, {} tokens, {} queues",
                 report.organizations, report.users, report.tokens, report.queues
@@ -177,17 +181,25 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     if let Some(seed) = &config.seed {
-        let report = SeedFile::load(seed)?.apply(store.as_ref(), clock.as_ref()).await?;
+        let report = SeedFile::load(seed)?
+            .apply(store.as_ref(), clock.as_ref())
+            .await?;
         tracing::info!(?report, "applied the seed file");
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     if let Some(b) = ops::bootstrap_if_empty(store.as_ref(), clock.as_ref()).await? {
         // Printed, never logged: the token is shown exactly once.
-        println!("trackerd: first start, created organization {} and its administrator {:?}", b.org.org_id, b.user.login);
+        println!(
+            "trackerd: first start, created organization {} and its administrator {:?}",
+            b.org.org_id, b.user.login
+        );
         println!("  organization id (X-Org-ID):         {}", b.org.org_id);
         if let Some(cloud) = &b.org.cloud_id {
             println!("  cloud organization (X-Cloud-Org-ID): {cloud}");
@@ -238,30 +250,61 @@ async fn org_command(cmd: OrgCommand, store: &dyn Store, clock: &dyn Clock) -> a
     match cmd {
         OrgCommand::Create { id, name, cloud_id } => {
             let org = store
-                .create_organization(&NewOrganization { org_id: id, cloud_id, name, created_at: clock.now() })
+                .create_organization(&NewOrganization {
+                    org_id: id,
+                    cloud_id,
+                    name,
+                    created_at: clock.now(),
+                })
                 .await?;
             println!("created organization {} ({})", org.org_id, org.name);
         }
         OrgCommand::List => {
             println!("{:<12} {:<22} NAME", "ID", "CLOUD ID");
             for o in store.list_organizations().await? {
-                println!("{:<12} {:<22} {}", o.org_id, o.cloud_id.as_deref().unwrap_or("-"), o.name);
+                println!(
+                    "{:<12} {:<22} {}",
+                    o.org_id,
+                    o.cloud_id.as_deref().unwrap_or("-"),
+                    o.name
+                );
             }
         }
     }
     Ok(())
 }
 
-async fn user_command(cmd: UserCommand, store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn user_command(
+    cmd: UserCommand,
+    store: &dyn Store,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Create { org, login, first_name, last_name, email, admin } => {
+        UserCommand::Create {
+            org,
+            login,
+            first_name,
+            last_name,
+            email,
+            admin,
+        } => {
             let org = find_org(store, &org).await?;
             if store.user_by_login(&login).await?.is_some() {
                 anyhow::bail!("a user with login {login} already exists");
             }
-            let spec = UserSpec { login, first_name, last_name, email, admin, password: None };
+            let spec = UserSpec {
+                login,
+                first_name,
+                last_name,
+                email,
+                admin,
+                password: None,
+            };
             let user = ops::put_user(store, clock, &org, &spec).await?;
-            println!("created user {} (uid {}) in organization {}", user.login, user.uid, org.org_id);
+            println!(
+                "created user {} (uid {}) in organization {}",
+                user.login, user.uid, org.org_id
+            );
         }
         UserCommand::List { org } => {
             let org = find_org(store, &org).await?;
@@ -282,20 +325,44 @@ async fn user_command(cmd: UserCommand, store: &dyn Store, clock: &dyn Clock) ->
     Ok(())
 }
 
-async fn token_command(cmd: TokenCommand, store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn token_command(
+    cmd: TokenCommand,
+    store: &dyn Store,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Issue { login, scopes, expires_at, description } => {
-            let user = store.user_by_login(&login).await?.with_context(|| format!("no user {login}"))?;
+        TokenCommand::Issue {
+            login,
+            scopes,
+            expires_at,
+            description,
+        } => {
+            let user = store
+                .user_by_login(&login)
+                .await?
+                .with_context(|| format!("no user {login}"))?;
             let scopes = Scopes::parse(&scopes)?;
             let (secret, record) =
-                ops::issue_oauth_token(store, clock, user.uid, scopes, expires_at, &description).await?;
-            eprintln!("issued token {} for {} with {}; it is shown only now:", record.id, user.login, scopes.to_list());
+                ops::issue_oauth_token(store, clock, user.uid, scopes, expires_at, &description)
+                    .await?;
+            eprintln!(
+                "issued token {} for {} with {}; it is shown only now:",
+                record.id,
+                user.login,
+                scopes.to_list()
+            );
             println!("{secret}");
         }
         TokenCommand::List { login } => {
-            let user = store.user_by_login(&login).await?.with_context(|| format!("no user {login}"))?;
+            let user = store
+                .user_by_login(&login)
+                .await?
+                .with_context(|| format!("no user {login}"))?;
             let now = clock.now();
-            println!("{:<8} {:<28} {:<10} {:<26} DESCRIPTION", "ID", "SCOPES", "STATE", "EXPIRES");
+            println!(
+                "{:<8} {:<28} {:<10} {:<26} DESCRIPTION",
+                "ID", "SCOPES", "STATE", "EXPIRES"
+            );
             for t in store.list_tokens(user.uid).await? {
                 let state = if t.revoked_at.is_some() {
                     "revoked"
@@ -304,8 +371,18 @@ async fn token_command(cmd: TokenCommand, store: &dyn Store, clock: &dyn Clock) 
                 } else {
                     "expired"
                 };
-                let expires = t.expires_at.map(|e| e.to_rfc3339()).unwrap_or_else(|| "never".into());
-                println!("{:<8} {:<28} {:<10} {:<26} {}", t.id, t.scopes.to_list(), state, expires, t.description);
+                let expires = t
+                    .expires_at
+                    .map(|e| e.to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{:<8} {:<28} {:<10} {:<26} {}",
+                    t.id,
+                    t.scopes.to_list(),
+                    state,
+                    expires,
+                    t.description
+                );
             }
         }
         TokenCommand::Revoke { id, token } => {

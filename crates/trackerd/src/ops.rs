@@ -33,7 +33,11 @@ pub async fn verify_password(hash: String, password: String) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -51,13 +55,24 @@ pub struct UserSpec {
 }
 
 /// Creates or updates an account and makes it a member of `org`.
-pub async fn put_user(store: &dyn Store, clock: &dyn Clock, org: &Organization, spec: &UserSpec) -> anyhow::Result<User> {
+pub async fn put_user(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    org: &Organization,
+    spec: &UserSpec,
+) -> anyhow::Result<User> {
     if !valid_login(&spec.login) {
-        anyhow::bail!("invalid login {:?}: use letters, digits, '.', '-' and '_'", spec.login);
+        anyhow::bail!(
+            "invalid login {:?}: use letters, digits, '.', '-' and '_'",
+            spec.login
+        );
     }
     let existing = store.user_by_login(&spec.login).await?;
     // Re-hash only a password that changed: seeds are applied on every start.
-    let password_hash = match (&spec.password, existing.as_ref().and_then(|u| u.password_hash.clone())) {
+    let password_hash = match (
+        &spec.password,
+        existing.as_ref().and_then(|u| u.password_hash.clone()),
+    ) {
         (None, _) => None,
         (Some(p), Some(h)) if verify_password(h.clone(), p.clone()).await => None,
         (Some(p), _) => Some(hash_password(p.clone()).await?),
@@ -123,11 +138,16 @@ pub struct Bootstrap {
 
 /// On a first start with an empty database: one organization, one admin and
 /// a token for them, so the server is usable at once.
-pub async fn bootstrap_if_empty(store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<Option<Bootstrap>> {
+pub async fn bootstrap_if_empty(
+    store: &dyn Store,
+    clock: &dyn Clock,
+) -> anyhow::Result<Option<Bootstrap>> {
     if store.organization_count().await? > 0 {
         return Ok(None);
     }
-    let org_id = rand::thread_rng().gen_range(1_000_000..10_000_000).to_string();
+    let org_id = rand::thread_rng()
+        .gen_range(1_000_000..10_000_000)
+        .to_string();
     let org = store
         .create_organization(&NewOrganization {
             org_id,
@@ -150,6 +170,14 @@ pub async fn bootstrap_if_empty(store: &dyn Store, clock: &dyn Clock) -> anyhow:
         },
     )
     .await?;
-    let (token, _) = issue_oauth_token(store, clock, user.uid, Scopes::READ_WRITE, None, "created on first start").await?;
+    let (token, _) = issue_oauth_token(
+        store,
+        clock,
+        user.uid,
+        Scopes::READ_WRITE,
+        None,
+        "created on first start",
+    )
+    .await?;
     Ok(Some(Bootstrap { org, user, token }))
 }

@@ -61,7 +61,8 @@ impl Page {
             .collect();
         kept.push(("perPage".into(), self.size.to_string()));
         let base_query = serde_urlencoded::to_string(&kept).unwrap_or_default();
-        let link = |page: i64, rel: &str| format!("<{url}?{base_query}&page={page}>; rel=\"{rel}\"");
+        let link =
+            |page: i64, rel: &str| format!("<{url}?{base_query}&page={page}>; rel=\"{rel}\"");
 
         let mut links = vec![link(1, "first")];
         if self.number > 1 {
@@ -94,26 +95,53 @@ mod tests {
     #[test]
     fn defaults_are_page_one_of_fifty() {
         let p = Page::from_params(&PageParams::default()).unwrap();
-        assert_eq!(p, Page { number: 1, size: 50 });
+        assert_eq!(
+            p,
+            Page {
+                number: 1,
+                size: 50
+            }
+        );
         assert_eq!(p.offset(), 0);
     }
 
     #[test]
     fn zero_or_negative_pages_are_refused() {
-        assert!(Page::from_params(&PageParams { page: Some(0), per_page: None }).is_err());
-        assert!(Page::from_params(&PageParams { page: None, per_page: Some(0) }).is_err());
+        assert!(Page::from_params(&PageParams {
+            page: Some(0),
+            per_page: None
+        })
+        .is_err());
+        assert!(Page::from_params(&PageParams {
+            page: None,
+            per_page: Some(0)
+        })
+        .is_err());
     }
 
     #[test]
     fn the_middle_page_links_to_its_neighbours_and_keeps_other_parameters() {
         let p = Page { number: 2, size: 2 };
-        let h = p.headers(5, "http://h/v2/users", Some("expand=groups&page=2&perPage=2"));
+        let h = p.headers(
+            5,
+            "http://h/v2/users",
+            Some("expand=groups&page=2&perPage=2"),
+        );
         assert_eq!(h["x-total-count"], "5");
         assert_eq!(h["x-total-pages"], "3");
         let link = h["link"].to_str().unwrap();
-        assert!(link.contains("<http://h/v2/users?expand=groups&perPage=2&page=1>; rel=\"prev\""), "{link}");
-        assert!(link.contains("<http://h/v2/users?expand=groups&perPage=2&page=3>; rel=\"next\""), "{link}");
-        assert!(link.contains("<http://h/v2/users?expand=groups&perPage=2{&page}>; rel=\"seek\""), "{link}");
+        assert!(
+            link.contains("<http://h/v2/users?expand=groups&perPage=2&page=1>; rel=\"prev\""),
+            "{link}"
+        );
+        assert!(
+            link.contains("<http://h/v2/users?expand=groups&perPage=2&page=3>; rel=\"next\""),
+            "{link}"
+        );
+        assert!(
+            link.contains("<http://h/v2/users?expand=groups&perPage=2{&page}>; rel=\"seek\""),
+            "{link}"
+        );
     }
 
     #[test]

@@ -80,9 +80,12 @@ pub struct SeedReport {
 
 impl SeedFile {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let seed: SeedFile = serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        seed.validate().with_context(|| format!("checking {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let seed: SeedFile = serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("parsing {}", path.display()))?;
+        seed.validate()
+            .with_context(|| format!("checking {}", path.display()))?;
         Ok(seed)
     }
 
@@ -101,7 +104,10 @@ impl SeedFile {
                 }
                 for t in &user.tokens {
                     if t.token.trim().is_empty() || !t.token.bytes().all(|b| b.is_ascii_graphic()) {
-                        anyhow::bail!("user {}: a token must be visible ASCII without spaces", user.login);
+                        anyhow::bail!(
+                            "user {}: a token must be visible ASCII without spaces",
+                            user.login
+                        );
                     }
                     if !tokens.insert(t.token.as_str()) {
                         anyhow::bail!("user {}: a token is listed twice", user.login);
@@ -111,10 +117,18 @@ impl SeedFile {
             }
             for q in &org.queues {
                 if !valid_queue_key(&q.key) {
-                    anyhow::bail!("queue {:?}: a key is 1 to 15 upper-case Latin letters", q.key);
+                    anyhow::bail!(
+                        "queue {:?}: a key is 1 to 15 upper-case Latin letters",
+                        q.key
+                    );
                 }
                 if !logins.contains(&q.lead.to_lowercase()) {
-                    anyhow::bail!("queue {}: lead {:?} is not a user of organization {}", q.key, q.lead, org.id);
+                    anyhow::bail!(
+                        "queue {}: lead {:?} is not a user of organization {}",
+                        q.key,
+                        q.lead,
+                        org.id
+                    );
                 }
             }
         }

@@ -52,7 +52,11 @@ pub async fn create_token(
             expires_at: Some(expires_at),
         })
         .await?;
-    tracing::info!(uid = parent.user.uid, parent = parent.token.id, "issued an IAM token");
+    tracing::info!(
+        uid = parent.user.uid,
+        parent = parent.token.id,
+        "issued an IAM token"
+    );
     Ok(json(
         StatusCode::OK,
         &CreateIamTokenResponse {

@@ -15,11 +15,12 @@ use crate::paging::{Page, PageParams};
 use crate::routes::users::find_member;
 
 async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<tracker_api::Queue> {
-    let lead = state
-        .store
-        .user_by_uid(q.lead_uid)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("queue {} has a lead that does not exist", q.key)))?;
+    let lead = state.store.user_by_uid(q.lead_uid).await?.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "queue {} has a lead that does not exist",
+            q.key
+        ))
+    })?;
     Ok(tracker_api::Queue {
         self_url: links.api(&format!("queues/{}", q.key)),
         id: q.id,
@@ -50,11 +51,16 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateQueueRequest>,
 ) -> ApiResult<Response> {
     if !principal.org_admin {
-        return Err(ApiError::Forbidden("Only organization administrators may create queues".into()));
+        return Err(ApiError::Forbidden(
+            "Only organization administrators may create queues".into(),
+        ));
     }
     let key = body.key.trim().to_ascii_uppercase();
     if !valid_queue_key(&key) {
-        return Err(ApiError::field("key", "The queue key must be 1 to 15 Latin letters"));
+        return Err(ApiError::field(
+            "key",
+            "The queue key must be 1 to 15 Latin letters",
+        ));
     }
     if body.name.trim().is_empty() {
         return Err(ApiError::field("name", "The queue name must not be empty"));
@@ -76,10 +82,15 @@ pub async fn create(
         )
         .await
         .map_err(|e| match e {
-            tracker_store::StoreError::Conflict(_) => ApiError::Conflict(format!("Queue {key} already exists")),
+            tracker_store::StoreError::Conflict(_) => {
+                ApiError::Conflict(format!("Queue {key} already exists"))
+            }
             e => e.into(),
         })?;
-    Ok(json(StatusCode::CREATED, &render(&state, &queue, &links).await?))
+    Ok(json(
+        StatusCode::CREATED,
+        &render(&state, &queue, &links).await?,
+    ))
 }
 
 pub async fn get(
@@ -90,7 +101,12 @@ pub async fn get(
 ) -> ApiResult<Json<tracker_api::Queue>> {
     let queue = match key.parse::<i64>() {
         Ok(id) => state.store.queue_by_id(principal.org.id, id).await?,
-        Err(_) => state.store.queue_by_key(principal.org.id, &key.to_ascii_uppercase()).await?,
+        Err(_) => {
+            state
+                .store
+                .queue_by_key(principal.org.id, &key.to_ascii_uppercase())
+                .await?
+        }
     }
     .ok_or_else(|| ApiError::NotFound(format!("Queue {key} not found")))?;
     Ok(Json(render(&state, &queue, &links).await?))

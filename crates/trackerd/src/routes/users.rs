@@ -65,7 +65,15 @@ pub async fn find_member(
         Err(_) => state.store.user_by_login(id).await?,
     };
     match user {
-        Some(u) if state.store.membership(principal.org.id, u.uid).await?.is_some() => Ok(u),
+        Some(u)
+            if state
+                .store
+                .membership(principal.org.id, u.uid)
+                .await?
+                .is_some() =>
+        {
+            Ok(u)
+        }
         // Accounts outside the organization do not exist for its members.
         _ => Err(ApiError::NotFound(format!("User {id} not found"))),
     }

@@ -1,0 +1,12 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+//! API tests through real HTTP on a random port, a fresh database per test,
+//! each one run on SQLite and on PostgreSQL.
+
+mod harness;
+
+mod access;
+mod cli;
+mod iam;
+mod queues;
+mod storage;
+mod users;

@@ -1,0 +1,148 @@
+//! Seeds, first start, and what lands in the database.
+
+use tracker_domain::Clock;
+use trackerd::seed::SeedFile;
+
+use crate::backend_tests;
+use crate::harness::*;
+
+backend_tests!(
+    applying_the_seed_again_changes_nothing,
+    a_bad_seed_file_writes_nothing,
+    the_first_start_creates_a_usable_administrator,
+    tokens_are_stored_only_as_hashes,
+);
+
+async fn applying_the_seed_again_changes_nothing(app: TestApp) {
+    let before: serde_json::Value = app.get_as("/v2/users", ALICE).await.json().await.unwrap();
+    let queue_before: serde_json::Value = app
+        .get_as("/v2/queues/TEST", ALICE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seed: SeedFile = serde_yaml_ng::from_str(SEED).unwrap();
+    let report = seed
+        .apply(app.state.store.as_ref(), &app.clock)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.organizations,
+            report.users,
+            report.tokens,
+            report.queues
+        ),
+        (2, 4, 4, 2)
+    );
+    app.state.auth.invalidate_all();
+    let after: serde_json::Value = app.get_as("/v2/users", ALICE).await.json().await.unwrap();
+    let strip = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["uid"].clone(),
+                    u["login"].clone(),
+                    u["cloudUid"].clone(),
+                    u["display"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&before), strip(&after));
+    let queue_after: serde_json::Value = app
+        .get_as("/v2/queues/TEST", ALICE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue_before, queue_after);
+    assert_eq!(app.state.store.list_organizations().await.unwrap().len(), 2);
+}
+
+async fn a_bad_seed_file_writes_nothing(app: TestApp) {
+    let bad = "organizations:\n  - id: \"7000009\"\n    name: New\n    users:\n      - login: zed\n        tokens:\n          - {token: \"y0_zed\", scopes: [tracker:admin]}\n";
+    let seed: SeedFile = serde_yaml_ng::from_str(bad).unwrap();
+    assert!(seed.validate().is_err());
+    assert!(app
+        .state
+        .store
+        .organization_by_org_id("7000009")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn the_first_start_creates_a_usable_administrator(app: TestApp) {
+    // The seeded database is not empty: nothing is created.
+    assert!(
+        trackerd::ops::bootstrap_if_empty(app.state.store.as_ref(), &app.clock)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(app);
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = trackerd::config::Dsn(format!(
+        "sqlite://{}",
+        dir.path().join("fresh.db").display()
+    ));
+    let store = trackerd::db::open(&dsn).await.unwrap();
+    let clock = tracker_domain::ManualClock::new(start_time());
+    let boot = trackerd::ops::bootstrap_if_empty(store.as_ref(), &clock)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(boot.token.starts_with("y0_"));
+    let token = store
+        .token_by_hash(&tracker_domain::TokenHash::of(&boot.token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(token.is_live(clock.now()));
+    assert!(
+        store
+            .membership(boot.org.id, boot.user.uid)
+            .await
+            .unwrap()
+            .unwrap()
+            .admin
+    );
+}
+
+async fn tokens_are_stored_only_as_hashes(app: TestApp) {
+    let iam = app.iam_token(ALICE).await;
+    let stored = app
+        .state
+        .store
+        .list_tokens(
+            app.state
+                .store
+                .user_by_login("alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .uid,
+        )
+        .await
+        .unwrap();
+    assert!(!stored.is_empty());
+    if let Some(path) = app.dsn.strip_prefix("sqlite://") {
+        // Whatever SQLite wrote, the database and its WAL hold no token.
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        for secret in [ALICE, BOB_RO, iam.as_str()] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} found in the database"
+            );
+        }
+        let hash = tracker_domain::TokenHash::of(ALICE).to_hex();
+        assert!(
+            bytes.windows(hash.len()).any(|w| w == hash.as_bytes()),
+            "the hash is what is stored"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! `GET /v2/users` and `GET /v2/users/{uid or login}`.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use trackerd::ops::{put_user, UserSpec};
+
+use crate::backend_tests;
+use crate::harness::*;
+
+backend_tests!(
+    users_are_listed_page_by_page_with_totals_and_links,
+    following_next_links_visits_every_member_once,
+    users_from_other_organizations_never_appear,
+    a_user_is_found_by_uid_and_by_login,
+    a_user_of_another_organization_is_not_found,
+    bad_paging_parameters_answer_400,
+);
+
+async fn add_members(app: &TestApp, n: usize) {
+    let org = app
+        .state
+        .store
+        .organization_by_org_id(ACME)
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..n {
+        let spec = UserSpec {
+            login: format!("user{i:03}"),
+            first_name: format!("User {i}"),
+            last_name: String::new(),
+            email: String::new(),
+            admin: false,
+            password: None,
+        };
+        put_user(app.state.store.as_ref(), &app.clock, &org, &spec)
+            .await
+            .unwrap();
+    }
+}
+
+async fn users_are_listed_page_by_page_with_totals_and_links(app: TestApp) {
+    add_members(&app, 7).await; // 3 seeded + 7 = 10
+    let r = app.get_as("/v2/users?perPage=4&page=2", ALICE).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-total-count"], "10");
+    assert_eq!(r.headers()["x-total-pages"], "3");
+    let link = r.headers()["link"].to_str().unwrap().to_owned();
+    assert!(
+        link.contains(&format!(
+            "<{}/v2/users?perPage=4&page=3>; rel=\"next\"",
+            app.base
+        )),
+        "{link}"
+    );
+    assert!(
+        link.contains(&format!(
+            "<{}/v2/users?perPage=4&page=1>; rel=\"prev\"",
+            app.base
+        )),
+        "{link}"
+    );
+    assert!(
+        link.contains(&format!(
+            "<{}/v2/users?perPage=4{{&page}}>; rel=\"seek\"",
+            app.base
+        )),
+        "{link}"
+    );
+    let page: Vec<serde_json::Value> = r.json().await.unwrap();
+    assert_eq!(page.len(), 4);
+
+    let last: Vec<serde_json::Value> = app
+        .get_as("/v2/users?perPage=4&page=3", ALICE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last.len(), 2);
+    let beyond: Vec<serde_json::Value> = app
+        .get_as("/v2/users?perPage=4&page=9", ALICE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(beyond.is_empty());
+}
+
+async fn following_next_links_visits_every_member_once(app: TestApp) {
+    add_members(&app, 120).await;
+    let mut url = format!("{}/v2/users/", app.base);
+    let mut logins = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = app
+            .client
+            .get(&url)
+            .header("Authorization", format!("OAuth {ALICE}"))
+            .header("X-Org-ID", ACME)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-total-count"], "123");
+        let next = r.headers()["link"]
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .find(|l| l.ends_with("rel=\"next\""))
+            .map(|l| l[1..l.find('>').unwrap()].to_owned());
+        let page: Vec<serde_json::Value> = r.json().await.unwrap();
+        logins.extend(page.iter().map(|u| u["login"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(logins.len(), 123);
+    assert_eq!(logins.iter().collect::<HashSet<_>>().len(), 123);
+}
+
+async fn users_from_other_organizations_never_appear(app: TestApp) {
+    let users: Vec<serde_json::Value> = app.get_as("/v2/users", ALICE).await.json().await.unwrap();
+    let logins: HashSet<_> = users.iter().map(|u| u["login"].as_str().unwrap()).collect();
+    assert_eq!(logins, HashSet::from(["alice", "bob", "carol"]));
+}
+
+async fn a_user_is_found_by_uid_and_by_login(app: TestApp) {
+    let bob: serde_json::Value = app
+        .get_as("/v2/users/bob", ALICE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bob["login"], "bob");
+    assert_eq!(bob["display"], "Bob Baker");
+    let uid = bob["uid"].as_i64().unwrap();
+    let again: serde_json::Value = app
+        .get_as(&format!("/v2/users/{uid}"), ALICE)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, bob);
+    assert_eq!(app.get_as("/v2/users/BOB", ALICE).await.status(), 200);
+}
+
+async fn a_user_of_another_organization_is_not_found(app: TestApp) {
+    envelope(app.get_as("/v2/users/mallory", ALICE).await, 404).await;
+    let mallory: serde_json::Value = app
+        .as_user(Method::GET, "/v2/users/mallory", MALLORY, OTHER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uid = mallory["uid"].as_i64().unwrap();
+    envelope(app.get_as(&format!("/v2/users/{uid}"), ALICE).await, 404).await;
+    envelope(app.get_as("/v2/users/nobody", ALICE).await, 404).await;
+}
+
+async fn bad_paging_parameters_answer_400(app: TestApp) {
+    envelope(app.get_as("/v2/users?perPage=abc", ALICE).await, 400).await;
+    envelope(app.get_as("/v2/users?page=0", ALICE).await, 400).await;
+}
