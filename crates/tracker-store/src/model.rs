@@ -127,3 +127,46 @@ pub struct QueueRecord {
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn token(expires: Option<i64>, revoked: bool, parent_expires: Option<i64>) -> TokenRecord {
+        let t = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
+        TokenRecord {
+            id: 1,
+            kind: TokenKind::Iam,
+            hash: TokenHash::of("x"),
+            uid: 1,
+            scopes: Scopes::READ_ONLY,
+            parent_id: Some(0),
+            description: String::new(),
+            created_at: t(0),
+            expires_at: expires.map(t),
+            revoked_at: revoked.then(|| t(1)),
+            parent_revoked_at: None,
+            parent_expires_at: parent_expires.map(t),
+        }
+    }
+
+    #[test]
+    fn a_token_is_live_until_the_instant_it_expires() {
+        let at = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
+        let tok = token(Some(100), false, None);
+        assert!(tok.is_live(at(99)));
+        assert!(!tok.is_live(at(100)));
+        assert!(token(None, false, None).is_live(at(i32::MAX as i64)));
+    }
+
+    #[test]
+    fn a_revoked_token_or_one_whose_parent_expired_is_dead() {
+        let at = Utc.timestamp_opt(50, 0).unwrap();
+        assert!(!token(Some(100), true, None).is_live(at));
+        assert!(!token(Some(100), false, Some(50)).is_live(at));
+        let mut orphan = token(Some(100), false, None);
+        orphan.parent_revoked_at = Some(at);
+        assert!(!orphan.is_live(at));
+    }
+}
