@@ -187,7 +187,7 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
 const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at";
 
 #[async_trait]
-impl Store for PostgresStore {
+impl AccessStore for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }

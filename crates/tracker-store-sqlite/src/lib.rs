@@ -192,7 +192,7 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
 const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at";
 
 #[async_trait]
-impl Store for SqliteStore {
+impl AccessStore for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }

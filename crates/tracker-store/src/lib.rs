@@ -25,8 +25,16 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Everything a backend provides. Each area of the model is a trait of its
+/// own, implemented in its own file of each backend; callers hold an
+/// `Arc<dyn Store>` and call any area's methods on it.
+pub trait Store: AccessStore {}
+
+impl<T: AccessStore> Store for T {}
+
+/// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AccessStore: Send + Sync + 'static {
     /// A short name for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
