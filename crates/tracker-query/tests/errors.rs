@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 //! Parse errors name the offending token and its byte position, as the 400 envelope will.
 
 use tracker_query::{parse, ParseError, MAX_DEPTH};

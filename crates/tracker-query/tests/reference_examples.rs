@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 //! Every example query of the reference pages (user/query-filter.md, concepts/issues/search-issues.md,
 //! post-board.md, concepts/queues/create-autoaction.md, concepts/bulkchange/bulk-update-issues.md),
 //! each asserted to mean what its page says, via `Query::describe()`.
