@@ -10,14 +10,16 @@ use sqlx::{FromRow, PgPool};
 use tracker_domain::{Scopes, TokenHash, TokenKind};
 use tracker_store::*;
 
+mod issues;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_owned())
@@ -160,6 +162,9 @@ struct QueueRow {
     lead_uid: i64,
     version: i64,
     created_at: DateTime<Utc>,
+    default_type: String,
+    default_priority: String,
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<QueueRow> for QueueRecord {
@@ -173,6 +178,9 @@ impl From<QueueRow> for QueueRecord {
             lead_uid: r.lead_uid,
             version: r.version,
             created_at: r.created_at,
+            default_type: r.default_type,
+            default_priority: r.default_priority,
+            deleted_at: r.deleted_at,
         }
     }
 }
@@ -184,7 +192,8 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
      t.description, t.created_at, t.expires_at, t.revoked_at, \
      p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
      FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
-const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at";
+const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at, \
+                          default_type, default_priority, deleted_at";
 
 #[async_trait]
 impl AccessStore for PostgresStore {
@@ -515,8 +524,8 @@ impl AccessStore for PostgresStore {
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         sqlx::query_as::<_, QueueRow>(&format!(
-            "INSERT INTO queues (org, key, name, description, lead_uid, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {QUEUE_COLS}"
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
+               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {QUEUE_COLS}"
         ))
         .bind(org)
         .bind(&new.key)
@@ -524,6 +533,8 @@ impl AccessStore for PostgresStore {
         .bind(&new.description)
         .bind(new.lead_uid)
         .bind(new.created_at)
+        .bind(&new.default_type)
+        .bind(&new.default_priority)
         .fetch_one(&self.pool)
         .await
         .map(Into::into)
@@ -534,8 +545,8 @@ impl AccessStore for PostgresStore {
         // The version moves only when something really changed, so applying
         // the same seed twice leaves the queue as it was.
         let row = sqlx::query_as::<_, QueueRow>(&format!(
-            "INSERT INTO queues (org, key, name, description, lead_uid, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
+               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
                lead_uid = excluded.lead_uid, version = queues.version + 1 \
              WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid \
@@ -547,6 +558,8 @@ impl AccessStore for PostgresStore {
         .bind(&new.description)
         .bind(new.lead_uid)
         .bind(new.created_at)
+        .bind(&new.default_type)
+        .bind(&new.default_priority)
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
@@ -589,13 +602,14 @@ impl AccessStore for PostgresStore {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<QueueRecord>, i64)> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = $1")
-            .bind(org)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = $1 AND deleted_at IS NULL")
+                .bind(org)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
         let rows = sqlx::query_as::<_, QueueRow>(&format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 ORDER BY id LIMIT $2 OFFSET $3"
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2 OFFSET $3"
         ))
         .bind(org)
         .bind(limit)

@@ -5,9 +5,11 @@
 //! organization data takes the organization's internal id, so a caller cannot
 //! reach across organizations by accident.
 
+mod issues;
 mod model;
 
 use async_trait::async_trait;
+pub use issues::*;
 pub use model::*;
 use tracker_domain::TokenHash;
 
@@ -28,9 +30,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything a backend provides. Each area of the model is a trait of its
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
-pub trait Store: AccessStore {}
+pub trait Store: AccessStore + IssueStore {}
 
-impl<T: AccessStore> Store for T {}
+impl<T: AccessStore + IssueStore> Store for T {}
 
 /// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]

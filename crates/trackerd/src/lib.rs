@@ -10,8 +10,10 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod ops;
 pub mod paging;
+pub mod render;
 pub mod routes;
 pub mod seed;
 
