@@ -50,7 +50,7 @@ pub fn ident(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Object(m) => ["key", "login", "uid", "id", "name", "display"]
             .iter()
-            .find_map(|k| m.get(*k).and_then(|v| ident(v))),
+            .find_map(|k| m.get(*k).and_then(ident)),
         _ => None,
     }
 }
@@ -300,7 +300,7 @@ pub async fn apply(
             },
             "description" => match unset(value) {
                 Value::String(s) => {
-                    let old = std::mem::replace(&mut issue.description, Some(s.clone()));
+                    let old = issue.description.replace(s.clone());
                     change("description", opt(&old), json!(s));
                 }
                 Value::Null => {
@@ -398,7 +398,7 @@ pub async fn apply(
                                 errors.add(field, "An issue cannot be its own parent")
                             }
                             Some(p) => {
-                                let old = std::mem::replace(&mut issue.parent_pk, Some(p.pk));
+                                let old = issue.parent_pk.replace(p.pk);
                                 change("parent", opt(&old), json!(p.pk));
                             }
                             None => errors.add(field, format!("Issue {k} not found")),
