@@ -298,7 +298,9 @@ fn value_interval(v: &Value) -> Option<Interval> {
         Value::Date(d) => Some(day(*d)),
         Value::DateTime(t) => Some(Interval {
             start: *t,
-            end: *t + TimeDelta::nanoseconds(1),
+            end: t
+                .checked_add_signed(TimeDelta::nanoseconds(1))
+                .unwrap_or(*t),
         }),
         _ => None,
     }

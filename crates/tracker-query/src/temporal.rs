@@ -125,7 +125,10 @@ pub(crate) fn day(d: NaiveDate) -> Interval {
     let start = d.and_time(chrono::NaiveTime::MIN).and_utc();
     Interval {
         start,
-        end: start + TimeDelta::days(1),
+        // Saturate at the end of chrono's calendar instead of panicking on NaiveDate::MAX.
+        end: start
+            .checked_add_signed(TimeDelta::days(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC),
     }
 }
 
@@ -143,7 +146,7 @@ pub(crate) fn literal_interval(kind: &LiteralKind) -> Option<Interval> {
             let start = t.and_utc();
             Some(Interval {
                 start,
-                end: start + TimeDelta::seconds(1),
+                end: start.checked_add_signed(TimeDelta::seconds(1))?,
             })
         }
         _ => None,
@@ -160,12 +163,13 @@ pub(crate) fn function_interval(call: &FunctionCall, now: DateTime<Utc>) -> Opti
             let start = DateTime::from_timestamp(minute, 0)?;
             Interval {
                 start,
-                end: start + TimeDelta::minutes(1),
+                end: start.checked_add_signed(TimeDelta::minutes(1))?,
             }
         }
         Function::Today => day(today),
         Function::Week => {
-            let monday = today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()));
+            let monday = today
+                .checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())))?;
             span_dates(monday, monday.checked_add_days(Days::new(7))?)
         }
         Function::Month => {

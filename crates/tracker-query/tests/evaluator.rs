@@ -882,3 +882,33 @@ fn an_unknown_custom_field_matches_nothing_but_its_negation_matches_all() {
     assert_eq!(search(r#""no such field": x"#), Vec::<&str>::new());
     assert_eq!(search(r#""no such field": !x"#).len(), 20);
 }
+
+#[test]
+fn extreme_dates_in_documents_or_the_clock_do_not_panic() {
+    struct Extreme;
+    impl Document for Extreme {
+        fn values(&self, _: &Field) -> Vec<Value> {
+            vec![
+                Value::Date(NaiveDate::MAX),
+                Value::Date(NaiveDate::MIN),
+                Value::DateTime(DateTime::<Utc>::MAX_UTC),
+                Value::DateTime(DateTime::<Utc>::MIN_UTC),
+            ]
+        }
+    }
+    for now in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC] {
+        let ctx = Context::new("alice", now);
+        for q in [
+            "Created: week()",
+            "Created: >now()-12h",
+            "Created: year() .. quarter()",
+            "Created: <= today() + 999999999w",
+            "Created: 2017-01-30",
+            "Created: month(), quarter(), !today()",
+        ] {
+            let q = parse(q).unwrap();
+            let _ = q.matches(&Extreme, &ctx);
+            let _ = q.compare(&Extreme, &Extreme);
+        }
+    }
+}
