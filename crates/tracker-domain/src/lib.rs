@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod dictionaries;
 pub mod headers;
+pub mod permissions;
 pub mod scope;
 pub mod token;
 pub mod workflow;

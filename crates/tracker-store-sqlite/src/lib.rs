@@ -11,6 +11,7 @@ use tracker_domain::{Scopes, TokenHash, TokenKind};
 use tracker_store::*;
 
 mod issues;
+mod permissions;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -526,7 +527,8 @@ impl AccessStore for SqliteStore {
     }
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
-        sqlx::query_as::<_, QueueRow>(&format!(
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let row = sqlx::query_as::<_, QueueRow>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
                default_type, default_priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {QUEUE_COLS}"
         ))
@@ -538,10 +540,12 @@ impl AccessStore for SqliteStore {
         .bind(new.created_at)
         .bind(&new.default_type)
         .bind(&new.default_priority)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map(Into::into)
-        .map_err(db)
+        .map_err(db)?;
+        permissions::ensure_default_grants(&mut tx, row.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(row.into())
     }
 
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
@@ -566,13 +570,17 @@ impl AccessStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        match row {
-            Some(r) => Ok(r.into()),
+        let queue: QueueRecord = match row {
+            Some(r) => r.into(),
             None => self
                 .queue_by_key(org, &new.key)
                 .await?
-                .ok_or(StoreError::NotFound("queue")),
-        }
+                .ok_or(StoreError::NotFound("queue"))?,
+        };
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        permissions::ensure_default_grants(&mut tx, queue.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(queue)
     }
 
     async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>> {

@@ -5,6 +5,7 @@
 //! and [`seed`] are the offline ways in (admin commands, seed files, first
 //! start), [`db`] picks the storage backend from the DSN.
 
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod config;

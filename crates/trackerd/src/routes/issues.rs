@@ -12,6 +12,9 @@ use tracker_store::{
     NewIssue, QueueRecord, WriteOutcome,
 };
 
+use tracker_domain::permissions::Perm;
+
+use crate::access::{self, Guard};
 use crate::app::{json, ApiJson, ApiQuery, AppState, Links, OptionalJson};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -19,12 +22,27 @@ use crate::fields::{self, changes_json, FieldChange, FieldErrors, Mode};
 use crate::ops::object_id;
 use crate::render::Renderer;
 
+/// The issue the request names, if the caller may do what the request does
+/// to it (read for reads, write otherwise).
 pub async fn load(state: &AppState, principal: &Principal, key: &str) -> ApiResult<IssueRecord> {
-    state
+    load_for(state, principal, key, access::wanted(principal)).await
+}
+
+pub async fn load_for(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    perm: Perm,
+) -> ApiResult<IssueRecord> {
+    let issue = state
         .store
         .issue_by_key_or_id(principal.org.id, key)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Issue {key} not found")))
+        .ok_or_else(|| ApiError::NotFound(format!("Issue {key} not found")))?;
+    Guard::new(state, principal)
+        .require_issue(&issue, perm)
+        .await?;
+    Ok(issue)
 }
 
 pub fn changelog(
@@ -350,6 +368,9 @@ pub async fn find_by_unique(
         .issue_by_unique(principal.org.id, &unique)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("No issue with unique {unique:?}")))?;
+    Guard::new(&state, &principal)
+        .require_issue(&issue, Perm::Read)
+        .await?;
     Ok(Json(
         render_issue(&state, &principal, &links, &issue, &GetParams::default()).await?,
     ))
@@ -574,7 +595,7 @@ pub async fn clone_issue(
     Path(key): Path<String>,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let original = load(&state, &principal, &key).await?;
+    let original = load_for(&state, &principal, &key, Perm::Read).await?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))?;
     let queues: Vec<String> = pairs

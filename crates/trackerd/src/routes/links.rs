@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 use tracker_domain::dictionaries::{self, Direction, LinkType};
 use tracker_store::{IssueRecord, LinkRecord, LinkWrite};
 
+use tracker_domain::permissions::Perm;
+
+use crate::access::Guard;
 use crate::app::{json, ApiJson, AppState, Links};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -70,8 +73,19 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let issue = load(&state, &principal, &key).await?;
     let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut guard = Guard::new(&state, &principal);
     let mut out = Vec::new();
     for l in state.store.list_links(issue.pk).await? {
+        // Links to issues the caller may not read are left out.
+        let other = if l.source_pk == issue.pk {
+            l.target_pk
+        } else {
+            l.source_pk
+        };
+        match state.store.issue_by_pk(principal.org.id, other).await? {
+            Some(o) if guard.issue_allows(&o, Perm::Read).await? => {}
+            _ => continue,
+        }
         out.push(render(&mut r, &state, principal.org.id, &issue, &l).await?);
     }
     Ok(Json(Value::Array(out)))

@@ -14,6 +14,9 @@ use tracker_store::{NewQueue, QueueRecord, WriteOutcome};
 use crate::app::{json, ApiJson, ApiQuery, AppState, Links, OptionalJson};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use tracker_domain::permissions::Perm;
+
+use crate::access::Guard;
 use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageParams};
 
@@ -261,6 +264,18 @@ async fn find_live(state: &AppState, principal: &Principal, key: &str) -> ApiRes
     Ok(q)
 }
 
+/// The live queue, if the caller holds `perm` on it.
+pub async fn find_for(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    perm: Perm,
+) -> ApiResult<QueueRecord> {
+    let q = find_live(state, principal, key).await?;
+    Guard::new(state, principal).require_queue(&q, perm).await?;
+    Ok(q)
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ExpandParam {
     #[serde(default)]
@@ -274,7 +289,7 @@ pub async fn get(
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<ExpandParam>,
 ) -> ApiResult<Json<Value>> {
-    let queue = find_live(&state, &principal, &key).await?;
+    let queue = find_for(&state, &principal, &key, Perm::Read).await?;
     Ok(Json(
         render_expanded(&state, &queue, &links, params.expand.as_deref()).await?,
     ))
@@ -287,8 +302,7 @@ pub async fn update(
     Path(key): Path<String>,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&principal)?;
-    let mut q = find_live(&state, &principal, &key).await?;
+    let mut q = find_for(&state, &principal, &key, Perm::Grant).await?;
     let mut errors = FieldErrors::default();
     for (field, v) in &body {
         match field.as_str() {
@@ -335,8 +349,7 @@ pub async fn delete(
     principal: Principal,
     Path(key): Path<String>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&principal)?;
-    let q = find_live(&state, &principal, &key).await?;
+    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
     state
         .store
         .set_queue_deleted(principal.org.id, q.id, Some(state.clock.now()))
@@ -350,8 +363,10 @@ pub async fn restore(
     links: Links,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&principal)?;
     let q = find_any(&state, &principal, &key).await?;
+    Guard::new(&state, &principal)
+        .require_queue(&q, Perm::Grant)
+        .await?;
     if q.deleted_at.is_none() {
         return Err(ApiError::Conflict(format!("Queue {key} is not deleted")));
     }
@@ -370,7 +385,7 @@ pub async fn versions(
     principal: Principal,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    find_live(&state, &principal, &key).await?;
+    find_for(&state, &principal, &key, Perm::Read).await?;
     Ok(Json(json!([])))
 }
 
@@ -379,7 +394,7 @@ pub async fn tags(
     principal: Principal,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let q = find_live(&state, &principal, &key).await?;
+    let q = find_for(&state, &principal, &key, Perm::Read).await?;
     Ok(Json(json!(state.store.queue_tags(q.id).await?)))
 }
 
@@ -389,7 +404,7 @@ pub async fn queue_fields(
     links: Links,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    find_live(&state, &principal, &key).await?;
+    find_for(&state, &principal, &key, Perm::Read).await?;
     Ok(crate::routes::dictionaries::fields(principal, links).await)
 }
 
@@ -399,7 +414,7 @@ pub async fn workflows(
     links: Links,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    find_live(&state, &principal, &key).await?;
+    find_for(&state, &principal, &key, Perm::Read).await?;
     Ok(Json(json!([crate::routes::dictionaries::workflow_json(
         &links
     )])))
@@ -413,12 +428,26 @@ pub async fn list(
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params)?;
-    let (queues, total) = state
+    // Queues the caller may not read are not counted either; organizations
+    // have few queues, so they are filtered here rather than in SQL.
+    let (all, _) = state
         .store
-        .list_queues(principal.org.id, page.offset(), page.size)
+        .list_queues(principal.org.id, 0, i64::MAX)
         .await?;
-    let mut body = Vec::with_capacity(queues.len());
-    for q in &queues {
+    let mut guard = Guard::new(&state, &principal);
+    let mut visible = Vec::with_capacity(all.len());
+    for q in all {
+        if guard.queue_allows(&q, Perm::Read).await? {
+            visible.push(q);
+        }
+    }
+    let total = visible.len() as i64;
+    let mut body = Vec::new();
+    for q in visible
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.size as usize)
+    {
         body.push(render(&state, q, &links).await?);
     }
     let headers = page.headers(total, &links.api("queues"), uri.query());
