@@ -195,6 +195,9 @@ pub async fn create(
             "queue missing after validation"
         )));
     };
+    Guard::new(&state, &principal)
+        .require_queue(&queue, Perm::Create)
+        .await?;
     if let Some(u) = &unique {
         if let Some(existing) = state.store.issue_by_unique(org, u).await? {
             return Err(ApiError::Conflict(format!(
@@ -554,6 +557,9 @@ pub async fn move_issue(
             "The issue is already in this queue",
         ));
     }
+    Guard::new(&state, &principal)
+        .require_queue(&queue, Perm::Create)
+        .await?;
     let now = state.clock.now();
     let changes = vec![
         FieldChange {
@@ -617,12 +623,13 @@ pub async fn clone_issue(
         ));
     }
     let mut targets = Vec::new();
+    let mut guard = Guard::new(&state, &principal);
     for q in &queues {
-        targets.push(
-            find_queue(&state, principal.org.id, &json!(q))
-                .await?
-                .map_err(|e| ApiError::field("queues", e))?,
-        );
+        let queue = find_queue(&state, principal.org.id, &json!(q))
+            .await?
+            .map_err(|e| ApiError::field("queues", e))?;
+        guard.require_queue(&queue, Perm::Create).await?;
+        targets.push(queue);
     }
     let mut out = Vec::new();
     for queue in targets {

@@ -4,5 +4,6 @@ pub mod dictionaries;
 pub mod iam;
 pub mod issues;
 pub mod links;
+pub mod permissions;
 pub mod queues;
 pub mod users;

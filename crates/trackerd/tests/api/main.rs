@@ -11,6 +11,7 @@ mod dictionaries;
 mod iam;
 mod issues;
 mod links;
+mod matrix;
 mod queues;
 mod storage;
 mod users;
