@@ -12,6 +12,7 @@ mod iam;
 mod issues;
 mod links;
 mod matrix;
+mod permissions;
 mod queues;
 mod storage;
 mod users;
