@@ -104,6 +104,9 @@ pub enum Command {
     /// Queues.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Issues.
+    #[command(subcommand)]
+    Issue(IssueCommand),
     /// Shell completions: `tracker completions bash > /etc/bash_completion.d/tracker`.
     Completions {
         #[arg(value_enum)]
@@ -179,5 +182,68 @@ pub enum QueueCommand {
         lead: String,
         #[arg(long)]
         description: Option<String>,
+    },
+}
+
+/// `key=value`; the value is read as JSON when it is JSON (`5`, `true`,
+/// `["a","b"]`, `{"add":["x"]}`), otherwise as a string.
+pub fn parse_field(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected key=value, got {s:?}"))?;
+    if k.is_empty() {
+        return Err(format!("expected key=value, got {s:?}"));
+    }
+    let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
+    Ok((k.to_owned(), value))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssueCommand {
+    /// One issue by key or id.
+    Get { key: String },
+    /// Issues matching a query in Tracker's query language, e.g. "Queue: TEST Assignee: me()".
+    Find {
+        query: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Create an issue.
+    Create {
+        #[arg(long)]
+        queue: String,
+        #[arg(long)]
+        summary: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Issue type key, e.g. task, bug.
+        #[arg(long = "type")]
+        issue_type: Option<String>,
+        #[arg(long)]
+        priority: Option<String>,
+        /// The assignee's login.
+        #[arg(long)]
+        assignee: Option<String>,
+        /// A value unique in the organization: makes the create safe to
+        /// retry and to run twice.
+        #[arg(long)]
+        unique: Option<String>,
+        /// Any other field, as key=value (repeatable).
+        #[arg(long = "field", value_parser = parse_field)]
+        fields: Vec<(String, serde_json::Value)>,
+    },
+    /// Change fields of an issue.
+    Update {
+        key: String,
+        #[arg(long)]
+        summary: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Any field, as key=value (repeatable); `tags={"add":["x"]}` works.
+        #[arg(long = "field", value_parser = parse_field)]
+        fields: Vec<(String, serde_json::Value)>,
+        /// Only change this version of the issue (else exit code 5, 409).
+        #[arg(long)]
+        version: Option<i64>,
     },
 }

@@ -10,9 +10,14 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use tracker_api::CreateQueueRequest;
 use tracker_client::oauth::{DeviceFlow, DEFAULT_OAUTH_URL};
-use tracker_client::{Auth, Client, ListOptions, ServiceAccountKey, DEFAULT_BASE_URL};
+use tracker_client::{
+    Auth, Client, IssueSearch, ListOptions, NewIssue, ServiceAccountKey, DEFAULT_BASE_URL,
+};
 
-use cli::{Cli, Command, ConfigCommand, Global, IamCommand, Output, QueueCommand, UserCommand};
+use cli::{
+    Cli, Command, ConfigCommand, Global, IamCommand, IssueCommand, Output, QueueCommand,
+    UserCommand,
+};
 use config::{Profile, Store};
 
 /// The client id `tracker login` presents unless told otherwise.
@@ -266,6 +271,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Issue(c) => issue_command(&settings, output, c).await,
         Command::Queue(QueueCommand::Create {
             key,
             name,
@@ -283,6 +289,81 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await?;
             output::object(output, &q, output::queue_rows(&q))
+        }
+    }
+}
+
+async fn issue_command(settings: &Settings, output: Output, c: IssueCommand) -> anyhow::Result<()> {
+    let issues = settings.client()?.issues();
+    match c {
+        IssueCommand::Get { key } => {
+            let i = issues.get(&key).await?;
+            output::object(output, &i, output::issue_rows(&i))
+        }
+        IssueCommand::Find { query, list } => {
+            let items = issues.search(
+                &IssueSearch::query(query),
+                &ListOptions {
+                    per_page: Some(list.per_page),
+                },
+            );
+            output::list(
+                output,
+                items,
+                list.limit,
+                output::ISSUE_HEADER,
+                output::issue_row,
+            )
+            .await
+        }
+        IssueCommand::Create {
+            queue,
+            summary,
+            description,
+            issue_type,
+            priority,
+            assignee,
+            unique,
+            fields,
+        } => {
+            let i = issues
+                .create(&NewIssue {
+                    queue,
+                    summary,
+                    description,
+                    issue_type,
+                    priority,
+                    assignee,
+                    parent: None,
+                    unique,
+                    fields: fields.into_iter().collect(),
+                })
+                .await?;
+            output::object(output, &i, output::issue_rows(&i))
+        }
+        IssueCommand::Update {
+            key,
+            summary,
+            description,
+            fields,
+            version,
+        } => {
+            let mut changes: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().collect();
+            if let Some(s) = summary {
+                changes.insert("summary".into(), s.into());
+            }
+            if let Some(d) = description {
+                changes.insert("description".into(), d.into());
+            }
+            if changes.is_empty() {
+                return Err(UsageError(
+                    "nothing to change: give --summary, --description or --field".into(),
+                )
+                .into());
+            }
+            let i = issues.update(&key, &changes, version).await?;
+            output::object(output, &i, output::issue_rows(&i))
         }
     }
 }
@@ -427,5 +508,21 @@ mod tests {
         assert_eq!(exit_code(&api(422)), 5);
         assert_eq!(exit_code(&api(503)), 5);
         assert_eq!(exit_code(&anyhow::anyhow!("bad settings")), 1);
+    }
+
+    #[test]
+    fn field_values_are_json_when_they_parse_and_strings_otherwise() {
+        use serde_json::json;
+        assert_eq!(
+            cli::parse_field("storyPoints=5").unwrap(),
+            ("storyPoints".into(), json!(5))
+        );
+        assert_eq!(
+            cli::parse_field("tags={\"add\":[\"x\"]}").unwrap().1,
+            json!({"add": ["x"]})
+        );
+        assert_eq!(cli::parse_field("summary=a=b c").unwrap().1, json!("a=b c"));
+        assert!(cli::parse_field("novalue").is_err());
+        assert!(cli::parse_field("=x").is_err());
     }
 }

@@ -134,3 +134,35 @@ pub fn queue_row(q: &Queue) -> Vec<String> {
         q.lead.display.clone(),
     ]
 }
+
+fn display(r: &Option<tracker_client::Ref>) -> String {
+    r.as_ref()
+        .and_then(|r| r.display.clone().or_else(|| r.key.clone()))
+        .unwrap_or_default()
+}
+
+pub fn issue_rows(i: &tracker_client::Issue) -> Vec<(&'static str, String)> {
+    vec![
+        ("key", i.key.clone()),
+        ("summary", i.summary.clone()),
+        ("status", display(&i.status)),
+        ("type", display(&i.issue_type)),
+        ("priority", display(&i.priority)),
+        ("assignee", display(&i.assignee)),
+        ("queue", display(&i.queue)),
+        ("version", i.version.to_string()),
+        ("updated", i.updated_at.clone().unwrap_or_default()),
+        ("description", i.description.clone().unwrap_or_default()),
+    ]
+}
+
+pub const ISSUE_HEADER: &[&str] = &["KEY", "STATUS", "ASSIGNEE", "SUMMARY"];
+
+pub fn issue_row(i: &tracker_client::Issue) -> Vec<String> {
+    vec![
+        i.key.clone(),
+        display(&i.status),
+        display(&i.assignee),
+        i.summary.clone(),
+    ]
+}

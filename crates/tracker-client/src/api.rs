@@ -245,9 +245,11 @@ impl Issues {
             .await
     }
 
-    /// Creates an issue. Retried on `429`/`5xx` only when it carries
-    /// `unique`; a retry that meets the first attempt's issue (`409`) answers
-    /// that issue, found with `_findByUnique`.
+    /// Creates an issue. Without `unique` it is sent once, never retried.
+    /// With `unique` it is idempotent: retried on `429`/`5xx`, and when the
+    /// server answers `409` because an issue with that value exists (made by
+    /// an earlier attempt, or an earlier call), that issue is returned, found
+    /// with `POST /v2/issues/_findByUnique`.
     pub async fn create(&self, issue: &NewIssue) -> Result<Issue> {
         let request = self
             .0

@@ -7,6 +7,7 @@
 mod harness;
 
 mod commands;
+mod issues;
 mod login;
 
 use std::path::Path;

@@ -7,5 +7,6 @@ mod access;
 mod device;
 mod harness;
 mod iam;
+mod issues;
 mod paging;
 mod retry;
