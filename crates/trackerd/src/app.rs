@@ -51,15 +51,69 @@ impl AppState {
 
 /// The API's routes, `/v2` and `/v3` served by the same handlers.
 pub fn router(state: AppState) -> Router {
+    use axum::routing::post;
+    use routes::{changelog, comments, dictionaries as dict, issues, links, queues, users};
     let api = Router::new()
-        .route("/myself", get(routes::users::myself))
-        .route("/users", get(routes::users::list))
-        .route("/users/{id}", get(routes::users::get))
+        .route("/myself", get(users::myself))
+        .route("/users", get(users::list))
+        .route("/users/{id}", get(users::get))
+        .route("/queues", get(queues::list).post(queues::create))
         .route(
-            "/queues",
-            get(routes::queues::list).post(routes::queues::create),
+            "/queues/{key}",
+            get(queues::get)
+                .patch(queues::update)
+                .delete(queues::delete),
         )
-        .route("/queues/{key}", get(routes::queues::get));
+        .route("/queues/{key}/_restore", post(queues::restore))
+        .route("/queues/{key}/versions", get(queues::versions))
+        .route("/queues/{key}/components", get(queues::versions))
+        .route("/queues/{key}/tags", get(queues::tags))
+        .route("/queues/{key}/fields", get(queues::queue_fields))
+        .route("/queues/{key}/workflows", get(queues::workflows))
+        .route("/statuses", get(dict::statuses))
+        .route("/statuses/{id}", get(dict::status))
+        .route("/priorities", get(dict::priorities))
+        .route("/priorities/{id}", get(dict::priority))
+        .route("/issuetypes", get(dict::issue_types))
+        .route("/issuetypes/{id}", get(dict::issue_type))
+        .route("/resolutions", get(dict::resolutions))
+        .route("/resolutions/{id}", get(dict::resolution))
+        .route("/linktypes", get(dict::link_types))
+        .route("/fields", get(dict::fields))
+        .route("/fields/{id}", get(dict::field))
+        .route("/workflows", get(dict::workflows))
+        .route("/issues", post(issues::create))
+        .route("/issues/_findByUnique", post(issues::find_by_unique))
+        .route(
+            "/issues/{key}",
+            get(issues::get)
+                .patch(issues::update)
+                .fallback(links::link_methods),
+        )
+        .route("/issues/{key}/_move", post(issues::move_issue))
+        .route("/issues/{key}/_clone", post(issues::clone_issue))
+        .route("/issues/{key}/transitions", get(issues::transitions))
+        .route("/issues/{key}/transitions/{id}", get(issues::transition))
+        .route(
+            "/issues/{key}/transitions/{id}/_execute",
+            post(issues::execute_transition),
+        )
+        .route(
+            "/issues/{key}/comments",
+            get(comments::list).post(comments::create),
+        )
+        .route(
+            "/issues/{key}/comments/{id}",
+            get(comments::get)
+                .patch(comments::update)
+                .delete(comments::delete),
+        )
+        .route("/issues/{key}/links", get(links::list).post(links::create))
+        .route(
+            "/issues/{key}/links/{id}",
+            axum::routing::delete(links::delete),
+        )
+        .route("/issues/{key}/changelog", get(changelog::list));
     Router::new()
         .nest("/v2", api.clone())
         .nest("/v3", api)
@@ -182,6 +236,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("Invalid JSON in the request body: {e}")))
+    }
+}
+
+/// A JSON object body that may be absent: an empty body (or `null`) is an
+/// empty object, as for `_execute` without fields.
+pub struct OptionalJson(pub serde_json::Map<String, serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(serde_json::Map::new()));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(serde_json::Value::Object(m)) => Ok(OptionalJson(m)),
+            Ok(serde_json::Value::Null) => Ok(OptionalJson(serde_json::Map::new())),
+            Ok(_) => Err(ApiError::BadRequest(
+                "The request body must be a JSON object".into(),
+            )),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "Invalid JSON in the request body: {e}"
+            ))),
+        }
     }
 }
 

@@ -6,7 +6,11 @@ mod harness;
 
 mod access;
 mod cli;
+mod comments;
+mod dictionaries;
 mod iam;
+mod issues;
+mod links;
 mod queues;
 mod storage;
 mod users;
