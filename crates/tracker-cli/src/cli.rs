@@ -246,4 +246,25 @@ pub enum IssueCommand {
         #[arg(long)]
         version: Option<i64>,
     },
+    /// The transitions available from the issue's status.
+    Transitions { key: String },
+    /// Move the issue along its workflow.
+    Transition {
+        key: String,
+        /// The transition id (see `tracker issue transitions KEY`).
+        transition: String,
+        #[arg(long)]
+        comment: Option<String>,
+        /// A field to set on the way, as key=value (repeatable), e.g. resolution=fixed.
+        #[arg(long = "field", value_parser = parse_field)]
+        fields: Vec<(String, serde_json::Value)>,
+    },
+    /// Add a comment.
+    Comment { key: String, text: String },
+    /// The issue's comments, oldest first.
+    Comments {
+        key: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
 }

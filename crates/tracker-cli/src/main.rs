@@ -11,7 +11,8 @@ use clap::{CommandFactory, Parser};
 use tracker_api::CreateQueueRequest;
 use tracker_client::oauth::{DeviceFlow, DEFAULT_OAUTH_URL};
 use tracker_client::{
-    Auth, Client, IssueSearch, ListOptions, NewIssue, ServiceAccountKey, DEFAULT_BASE_URL,
+    Auth, Client, IssueSearch, ListOptions, NewComment, NewIssue, ServiceAccountKey,
+    DEFAULT_BASE_URL,
 };
 
 use cli::{
@@ -364,6 +365,61 @@ async fn issue_command(settings: &Settings, output: Output, c: IssueCommand) -> 
             }
             let i = issues.update(&key, &changes, version).await?;
             output::object(output, &i, output::issue_rows(&i))
+        }
+        IssueCommand::Transitions { key } => {
+            let ts = issues.transitions(&key).await?;
+            output::rows(
+                output,
+                &ts,
+                output::TRANSITION_HEADER,
+                output::transition_row,
+            )
+        }
+        IssueCommand::Transition {
+            key,
+            transition,
+            comment,
+            fields,
+        } => {
+            let mut body: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
+            if let Some(c) = comment {
+                body.insert("comment".into(), c.into());
+            }
+            issues.execute_transition(&key, &transition, &body).await?;
+            let i = issues.get(&key).await?;
+            output::object(output, &i, output::issue_rows(&i))
+        }
+        IssueCommand::Comment { key, text } => {
+            let c = issues
+                .add_comment(
+                    &key,
+                    &NewComment {
+                        text,
+                        ..NewComment::default()
+                    },
+                )
+                .await?;
+            output::object(
+                output,
+                &c,
+                vec![("id", c.id.to_string()), ("text", c.text.clone())],
+            )
+        }
+        IssueCommand::Comments { key, list } => {
+            let items = issues.comments(
+                &key,
+                &ListOptions {
+                    per_page: Some(list.per_page),
+                },
+            );
+            output::list(
+                output,
+                items,
+                list.limit,
+                output::COMMENT_HEADER,
+                output::comment_row,
+            )
+            .await
         }
     }
 }

@@ -166,3 +166,40 @@ pub fn issue_row(i: &tracker_client::Issue) -> Vec<String> {
         i.summary.clone(),
     ]
 }
+
+pub const TRANSITION_HEADER: &[&str] = &["ID", "NAME", "TO"];
+
+pub fn transition_row(t: &tracker_client::Transition) -> Vec<String> {
+    vec![t.id.clone(), t.display.clone(), display(&t.to)]
+}
+
+pub const COMMENT_HEADER: &[&str] = &["ID", "AUTHOR", "CREATED", "TEXT"];
+
+pub fn comment_row(c: &tracker_client::Comment) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        display(&c.created_by),
+        c.created_at.clone().unwrap_or_default(),
+        c.text.clone(),
+    ]
+}
+
+/// A list already in memory.
+pub fn rows<T: Serialize>(
+    output: Output,
+    items: &[T],
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    match output {
+        Output::Json => print_json(&items),
+        Output::Table => {
+            let mut t = table(header);
+            for i in items {
+                t.add_row(row(i));
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}

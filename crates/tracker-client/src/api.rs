@@ -314,6 +314,202 @@ impl Issues {
     }
 }
 
+/// A comment on an issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    #[serde(rename = "self")]
+    pub self_url: String,
+    /// The numeric id used in paths and as the paging cursor.
+    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_id: Option<String>,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<Ref>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub version: i64,
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /v2/issues/{key}/comments` body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewComment {
+    pub text: String,
+    /// Logins or uids to summon.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summonees: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_add_to_followers: Option<bool>,
+}
+
+/// A workflow transition available from the issue's status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    #[serde(rename = "self")]
+    pub self_url: String,
+    pub id: String,
+    #[serde(default)]
+    pub display: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Ref>,
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A link between two issues, seen from the issue it was listed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    #[serde(rename = "self")]
+    pub self_url: String,
+    pub id: i64,
+    /// `{"id","inward","outward"}`.
+    #[serde(rename = "type")]
+    pub link_type: serde_json::Value,
+    /// `outward` or `inward`.
+    #[serde(default)]
+    pub direction: String,
+    /// The other issue.
+    pub object: Ref,
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One change to an issue: fields, comments, links or a transition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangelogEntry {
+    pub id: serde_json::Value,
+    #[serde(rename = "self")]
+    pub self_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<Ref>,
+    /// `IssueUpdated`, `IssueWorkflow`, `IssueCommentAdded`, …
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Issues {
+    /// Comments, oldest first, page by page (the server's `id` cursor is
+    /// followed through `Link: rel="next"`).
+    pub fn comments(&self, key: &str, options: &ListOptions) -> ItemStream<Comment> {
+        options
+            .apply(
+                self.0
+                    .request(Method::GET, &path(&["issues", key, "comments"])),
+            )
+            .paginate()
+    }
+
+    /// Adds a comment. Not retried.
+    pub async fn add_comment(&self, key: &str, comment: &NewComment) -> Result<Comment> {
+        self.0
+            .request(Method::POST, &path(&["issues", key, "comments"]))
+            .json(comment)
+            .send_json()
+            .await
+    }
+
+    pub async fn edit_comment(&self, key: &str, id: i64, text: &str) -> Result<Comment> {
+        self.0
+            .request(
+                Method::PATCH,
+                &path(&["issues", key, "comments", &id.to_string()]),
+            )
+            .json(&serde_json::json!({ "text": text }))
+            .idempotent(true)
+            .send_json()
+            .await
+    }
+
+    pub async fn delete_comment(&self, key: &str, id: i64) -> Result<()> {
+        self.0
+            .request(
+                Method::DELETE,
+                &path(&["issues", key, "comments", &id.to_string()]),
+            )
+            .send()
+            .await
+            .map(drop)
+    }
+
+    /// The transitions available from the issue's current status.
+    pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>> {
+        self.0
+            .request(Method::GET, &path(&["issues", key, "transitions"]))
+            .send_json()
+            .await
+    }
+
+    /// Executes a transition; `body` may carry fields to set and a
+    /// `comment`. Answers the transitions available afterwards. Not retried:
+    /// a second attempt would start from the new status.
+    pub async fn execute_transition(
+        &self,
+        key: &str,
+        transition: &str,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<Transition>> {
+        self.0
+            .request(
+                Method::POST,
+                &path(&["issues", key, "transitions", transition, "_execute"]),
+            )
+            .json(body)
+            .send_json()
+            .await
+    }
+
+    pub async fn links(&self, key: &str) -> Result<Vec<Link>> {
+        self.0
+            .request(Method::GET, &path(&["issues", key, "links"]))
+            .send_json()
+            .await
+    }
+
+    /// Links `key` to `other` with `relationship` (`relates`, `depends on`,
+    /// `is subtask for`, …). Linking twice answers `422`.
+    pub async fn link(&self, key: &str, relationship: &str, other: &str) -> Result<Link> {
+        self.0
+            .request(Method::POST, &path(&["issues", key, "links"]))
+            .json(&serde_json::json!({ "relationship": relationship, "issue": other }))
+            .send_json()
+            .await
+    }
+
+    pub async fn unlink(&self, key: &str, link_id: i64) -> Result<()> {
+        self.0
+            .request(
+                Method::DELETE,
+                &path(&["issues", key, "links", &link_id.to_string()]),
+            )
+            .send()
+            .await
+            .map(drop)
+    }
+
+    /// Every change to the issue, oldest first, page by page.
+    pub fn changelog(&self, key: &str, options: &ListOptions) -> ItemStream<ChangelogEntry> {
+        options
+            .apply(
+                self.0
+                    .request(Method::GET, &path(&["issues", key, "changelog"])),
+            )
+            .paginate()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

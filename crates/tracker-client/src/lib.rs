@@ -47,7 +47,10 @@ pub mod oauth;
 mod paging;
 mod retry;
 
-pub use api::{Issue, IssueSearch, Issues, ListOptions, NewIssue, Queues, Ref, Users};
+pub use api::{
+    ChangelogEntry, Comment, Issue, IssueSearch, Issues, Link, ListOptions, NewComment, NewIssue,
+    Queues, Ref, Transition, Users,
+};
 pub use client::{
     Auth, Client, ClientBuilder, Org, RequestBuilder, DEFAULT_BASE_URL, DEFAULT_IAM_URL,
 };

@@ -201,3 +201,98 @@ async fn issues_are_created_found_across_pages_updated_and_read() {
     c.args(["issue", "update", "TEST-1"]);
     expect_code(&run(c).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = || {
+        let mut c = tracker(dir.path());
+        c.env("TRACKER_BASE_URL", &app.base)
+            .env("TRACKER_ORG_ID", ACME)
+            .env("TRACKER_TOKEN", ALICE);
+        c
+    };
+    let mut c = cmd();
+    c.args([
+        "issue",
+        "create",
+        "--queue",
+        "TEST",
+        "--summary",
+        "Printer on fire",
+    ])
+    .args([
+        "--assignee",
+        "bob",
+        "--field",
+        "storyPoints=2",
+        "-o",
+        "json",
+    ]);
+    let out = run(c).await;
+    expect_code(&out, 0);
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["key"], "TEST-1");
+
+    let mut c = cmd();
+    c.args([
+        "issue",
+        "update",
+        "TEST-1",
+        "--summary",
+        "Printer was on fire",
+        "--version",
+        "1",
+    ]);
+    expect_code(&run(c).await, 0);
+    // The version moved on: a second update pinned to 1 conflicts (409 → 5).
+    let mut c = cmd();
+    c.args([
+        "issue",
+        "update",
+        "TEST-1",
+        "--summary",
+        "again",
+        "--version",
+        "1",
+    ]);
+    expect_code(&run(c).await, 5);
+
+    let mut c = cmd();
+    c.args(["issue", "comment", "TEST-1", "Extinguished."]);
+    expect_code(&run(c).await, 0);
+    let mut c = cmd();
+    c.args(["issue", "comments", "TEST-1"]);
+    let out = run(c).await;
+    expect_code(&out, 0);
+    assert!(stdout(&out).contains("Extinguished."), "{}", stdout(&out));
+
+    let mut c = cmd();
+    c.args(["issue", "transitions", "TEST-1", "-o", "json"]);
+    let out = run(c).await;
+    expect_code(&out, 0);
+    let transitions: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let start = transitions
+        .iter()
+        .find(|t| t["to"]["key"] == "inProgress")
+        .expect("open → inProgress");
+    let mut c = cmd();
+    c.args([
+        "issue",
+        "transition",
+        "TEST-1",
+        start["id"].as_str().unwrap(),
+    ]);
+    let out = run(c).await;
+    expect_code(&out, 0);
+
+    let mut c = cmd();
+    c.args(["issue", "get", "TEST-1", "-o", "json"]);
+    let out = run(c).await;
+    expect_code(&out, 0);
+    let issue: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(issue["summary"], "Printer was on fire");
+    assert_eq!(issue["status"]["key"], "inProgress");
+    assert_eq!(issue["assignee"]["display"], "Bob Baker");
+}

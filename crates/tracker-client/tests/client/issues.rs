@@ -55,8 +55,11 @@ fn lossy_create(creates: Arc<AtomicUsize>) -> Router {
                     } else {
                         StatusCode::CONFLICT
                     };
-                    (status, Json(serde_json::json!({"errors": {}, "errorsData": {},
-                        "errorMessages": ["…"], "statusCode": status.as_u16()})))
+                    (
+                        status,
+                        Json(serde_json::json!({"errors": {}, "errorsData": {},
+                        "errorMessages": ["…"], "statusCode": status.as_u16()})),
+                    )
                 }
             }),
         )
@@ -96,7 +99,10 @@ async fn a_create_without_unique_is_sent_once() {
         .create(&NewIssue {
             queue: "TEST".into(),
             summary: "imported".into(),
-            fields: serde_json::json!({"unique": "import-42"}).as_object().unwrap().clone(),
+            fields: serde_json::json!({"unique": "import-42"})
+                .as_object()
+                .unwrap()
+                .clone(),
             ..NewIssue::default()
         })
         .await
@@ -125,8 +131,11 @@ async fn an_update_sends_the_changes_and_the_version_it_applies_to() {
                     if q.version == Some(3) {
                         Json(issue(&key, body["summary"].as_str().unwrap(), 4)).into_response()
                     } else {
-                        (StatusCode::CONFLICT, Json(serde_json::json!({"errors": {},
-                            "errorsData": {}, "errorMessages": ["version"], "statusCode": 409})))
+                        (
+                            StatusCode::CONFLICT,
+                            Json(serde_json::json!({"errors": {},
+                            "errorsData": {}, "errorMessages": ["version"], "statusCode": 409})),
+                        )
                             .into_response()
                     }
                 }
@@ -151,4 +160,147 @@ async fn an_update_sends_the_changes_and_the_version_it_applies_to() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(409));
+}
+
+#[tokio::test]
+async fn issues_are_created_read_and_updated_on_trackerd() {
+    let app = spawn_app().await;
+    let client = app.client(Auth::OAuth(ALICE.into()));
+    let new = NewIssue {
+        queue: "TEST".into(),
+        summary: "First".into(),
+        description: Some("from tracker-client".into()),
+        assignee: Some("bob".into()),
+        unique: Some("client-test-1".into()),
+        fields: serde_json::json!({"storyPoints": 3})
+            .as_object()
+            .unwrap()
+            .clone(),
+        ..NewIssue::default()
+    };
+    let created = client.issues().create(&new).await.unwrap();
+    assert_eq!(created.key, "TEST-1");
+    assert_eq!(created.queue.as_ref().unwrap().key.as_deref(), Some("TEST"));
+    assert_eq!(
+        created.assignee.as_ref().unwrap().display.as_deref(),
+        Some("Bob Baker")
+    );
+    assert_eq!(created.fields["storyPoints"], 3);
+
+    // The same unique value again: the server refuses a duplicate and the
+    // client answers the issue that exists.
+    let again = client.issues().create(&new).await.unwrap();
+    assert_eq!(again.key, "TEST-1");
+
+    let read = client.issues().get("TEST-1").await.unwrap();
+    assert_eq!(read.summary, "First");
+    let changes = serde_json::json!({"summary": "Renamed", "tags": {"add": ["x"]}});
+    let updated = client
+        .issues()
+        .update("TEST-1", changes.as_object().unwrap(), Some(read.version))
+        .await
+        .unwrap();
+    assert_eq!(updated.summary, "Renamed");
+    assert_eq!(updated.version, read.version + 1);
+    assert_eq!(updated.fields["tags"], serde_json::json!(["x"]));
+
+    // The version it was read at is gone: 409.
+    let err = client
+        .issues()
+        .update("TEST-1", changes.as_object().unwrap(), Some(read.version))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409), "{err:?}");
+    let err = client.issues().get("TEST-404").await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn comments_transitions_links_and_the_changelog_on_trackerd() {
+    use futures_util::TryStreamExt;
+    use tracker_client::{ListOptions, NewComment};
+
+    let app = spawn_app().await;
+    let issues = app.client(Auth::OAuth(ALICE.into())).issues();
+    for summary in ["One", "Two"] {
+        issues
+            .create(&NewIssue {
+                queue: "TEST".into(),
+                summary: summary.into(),
+                ..NewIssue::default()
+            })
+            .await
+            .unwrap();
+    }
+
+    // Comments, paged one per page through the id cursor.
+    for text in ["first", "second", "third"] {
+        let c = issues
+            .add_comment(
+                "TEST-1",
+                &NewComment {
+                    text: text.into(),
+                    ..NewComment::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(c.text, text);
+    }
+    let texts: Vec<String> = issues
+        .comments("TEST-1", &ListOptions { per_page: Some(1) })
+        .map_ok(|c| c.text)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(texts, ["first", "second", "third"]);
+    let first = issues
+        .comments("TEST-1", &ListOptions::default())
+        .try_next()
+        .await
+        .unwrap()
+        .unwrap();
+    let edited = issues
+        .edit_comment("TEST-1", first.id, "edited")
+        .await
+        .unwrap();
+    assert_eq!(edited.text, "edited");
+    issues.delete_comment("TEST-1", first.id).await.unwrap();
+
+    // A transition moves the status; the next set starts from there.
+    let available = issues.transitions("TEST-1").await.unwrap();
+    let start = available
+        .iter()
+        .find(|t| t.to.as_ref().and_then(|s| s.key.as_deref()) == Some("inProgress"))
+        .expect("a transition to inProgress from open");
+    issues
+        .execute_transition("TEST-1", &start.id, &serde_json::Map::new())
+        .await
+        .unwrap();
+    let now = issues.get("TEST-1").await.unwrap();
+    assert_eq!(now.status.unwrap().key.as_deref(), Some("inProgress"));
+
+    // Links show on both issues; linking twice is refused.
+    let link = issues.link("TEST-1", "relates", "TEST-2").await.unwrap();
+    assert_eq!(link.object.key.as_deref(), Some("TEST-2"));
+    let back = issues.links("TEST-2").await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].object.key.as_deref(), Some("TEST-1"));
+    let err = issues
+        .link("TEST-1", "relates", "TEST-2")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err:?}");
+    issues.unlink("TEST-1", link.id).await.unwrap();
+    assert!(issues.links("TEST-2").await.unwrap().is_empty());
+
+    // Everything above is in the changelog, oldest first.
+    let kinds: Vec<String> = issues
+        .changelog("TEST-1", &ListOptions { per_page: Some(2) })
+        .map_ok(|e| e.kind)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(kinds.len() >= 6, "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "IssueWorkflow"), "{kinds:?}");
 }
