@@ -126,6 +126,9 @@ pub struct Login {
     /// The scopes to ask for.
     #[arg(long, default_value = "tracker:read tracker:write")]
     pub scope: String,
+    /// Only print the address; do not open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Subcommand)]

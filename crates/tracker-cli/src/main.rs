@@ -4,6 +4,7 @@ mod cli;
 mod config;
 mod output;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -483,6 +484,16 @@ async fn login(settings: &Settings, args: cli::Login) -> anyhow::Result<()> {
     );
     if let Some(complete) = &auth.verification_uri_complete {
         eprintln!("(or open {complete})");
+    }
+    // Only for a person at a terminal: scripts and tests get the text alone.
+    if !args.no_browser && std::io::stderr().is_terminal() {
+        let page = auth
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&auth.verification_uri);
+        if opener::open_browser(page).is_err() {
+            eprintln!("(no browser could be opened here; use the address above on any device)");
+        }
     }
     eprintln!("Waiting for approval…");
     let token = flow.wait(&auth).await?;
