@@ -399,12 +399,6 @@ def test_add_link_links_two_issues(alice):
     assert from_b.object.key == a.key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TrackerServerError,
-    reason="server bug: GET /v2/issues/{key}/links/{id} answers 405 (Allow: DELETE); "
-    "the client README fetches a link with issue.links[42] before link.delete()",
-)
 def test_a_link_is_fetched_by_id_and_deleted_as_the_readme_does(alice):
     a = new_issue(alice)
     b = new_issue(alice)
@@ -648,12 +642,6 @@ def test_a_paged_list_of_queues_is_read_page_by_page(alice):
 # ------------------------------------------------- fields the client relies on
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="server bug: GET /v2/fields lists no fixVersions/components, so the client's "
-    "create_subtask() (inherit=True reads issue.fixVersions) raises AttributeError",
-)
 def test_a_subtask_is_created_inheriting_the_parents_tags(alice):
     parent = new_issue(alice, tags=["inherited"])
     sub = parent.create_subtask(summary="a subtask")
@@ -671,11 +659,6 @@ def test_a_subtask_is_created_without_inheriting(alice):
     assert alice.issues[sub.key].parent.key == parent.key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: GET /v2/fields describes tags with schema.type \"string\", not \"array\", "
-    "so the client reads the tags of an untagged issue as None instead of []",
-)
 def test_an_untagged_issue_has_an_empty_list_of_tags(alice):
     issue = new_issue(alice)
     assert alice.fields["tags"].schema["type"] == "array"

@@ -206,6 +206,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         e(Method::GET, "/issues/{key}/links", get(links::list)),
         e(Method::POST, "/issues/{key}/links", post(links::create)),
+        e(Method::GET, "/issues/{key}/links/{id}", get(links::get)),
         e(
             Method::DELETE,
             "/issues/{key}/links/{id}",

@@ -195,7 +195,17 @@ const EXTRA_FIELDS: &[(&str, &str)] = &[
     ("spent", "duration"),
 ];
 
-/// The global fields `GET /v2/fields` lists: id, display name, schema type.
+/// Fields whose values are lists, so their schema type is `array`.
+pub const ARRAY_FIELDS: &[&str] = &[
+    "followers",
+    "tags",
+    "fixVersions",
+    "affectedVersions",
+    "components",
+];
+
+/// The global fields `GET /v2/fields` lists: id, display name, schema type
+/// (of the items, for array fields).
 pub const GLOBAL_FIELDS: &[(&str, &str, &str)] = &[
     ("summary", "Summary", "string"),
     ("description", "Description", "text"),
@@ -209,6 +219,9 @@ pub const GLOBAL_FIELDS: &[(&str, &str, &str)] = &[
     ("queue", "Queue", "queue"),
     ("parent", "Parent issue", "issue"),
     ("tags", "Tags", "string"),
+    ("fixVersions", "Fix Version", "version"),
+    ("affectedVersions", "Affected Version", "version"),
+    ("components", "Components", "component"),
     ("createdAt", "Created", "datetime"),
     ("updatedAt", "Updated", "datetime"),
     ("resolvedAt", "Resolved", "datetime"),
@@ -286,6 +299,20 @@ pub async fn apply(
             // Taken by the caller.
             "queue" | "unique" if matches!(mode, Mode::Create) => {}
             "comment" if matches!(mode, Mode::Transition) => {}
+            // The optimistic-lock version some clients send in the body.
+            "version" if !matches!(mode, Mode::Create) => {}
+            // Versions and components are not managed yet: only "none" is a valid value.
+            "fixVersions" | "affectedVersions" | "components" => {
+                if !matches!(list_op(value), Ok(ops) if ops.iter().all(|op| match op {
+                    ListOp::Set(v) | ListOp::Add(v) | ListOp::Remove(v) => v.is_empty(),
+                    ListOp::Replace(v) => v.is_empty(),
+                })) {
+                    errors.add(
+                        field,
+                        "Versions and components are not supported by trackerd yet",
+                    );
+                }
+            }
             "attachmentIds" => {
                 if !as_list(value).is_empty() {
                     errors.add(field, "Attachments are not supported by trackerd yet");

@@ -9,7 +9,7 @@ use tracker_domain::workflow;
 use crate::app::{AppState, Links};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::fields::GLOBAL_FIELDS;
+use crate::fields::{ARRAY_FIELDS, GLOBAL_FIELDS};
 
 fn entry(links: &Links, collection: &str, e: &Entry) -> Value {
     json!({
@@ -100,7 +100,11 @@ fn field_json(links: &Links, (id, name, kind): &(&str, &str, &str)) -> Value {
         "name": name,
         "key": id,
         "version": 1,
-        "schema": { "type": if *kind == "user" && *id == "followers" { "array" } else { kind }, "required": *id == "summary" },
+        "schema": if ARRAY_FIELDS.contains(id) {
+            json!({ "type": "array", "items": kind, "required": false })
+        } else {
+            json!({ "type": kind, "required": *id == "summary" })
+        },
         "readonly": matches!(*id, "createdBy" | "createdAt" | "updatedAt" | "resolvedAt" | "status" | "queue"),
         "options": true,
         "suggest": false,

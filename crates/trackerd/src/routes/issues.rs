@@ -329,7 +329,14 @@ pub async fn update(
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
     let mut issue = load(&state, &principal, &key).await?;
-    check_version(issue.version, params.version, &headers)?;
+    let body_version = match body.get("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| ApiError::field("version", "The version must be a number"))?,
+        ),
+    };
+    check_version(issue.version, params.version.or(body_version), &headers)?;
     let changes = fields::apply(&state, principal.org.id, &mut issue, &body, Mode::Update).await?;
     let get = GetParams {
         expand: params.expand,

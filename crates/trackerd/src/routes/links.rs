@@ -245,6 +245,36 @@ async fn remove_link(
     Ok(())
 }
 
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let issue = load(&state, &principal, &key).await?;
+    let link = match id.parse::<i64>() {
+        Ok(pk) => state.store.link(issue.pk, pk).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("Link {id} not found")))?;
+    let other = if link.source_pk == issue.pk {
+        link.target_pk
+    } else {
+        link.source_pk
+    };
+    match state.store.issue_by_pk(principal.org.id, other).await? {
+        Some(o)
+            if Guard::new(&state, &principal)
+                .issue_allows(&o, Perm::Read)
+                .await? => {}
+        _ => return Err(ApiError::NotFound(format!("Link {id} not found"))),
+    }
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    Ok(Json(
+        render(&mut r, &state, principal.org.id, &issue, &link).await?,
+    ))
+}
+
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
