@@ -6,9 +6,11 @@
 //! reach across organizations by accident.
 
 mod model;
+mod oauth;
 
 use async_trait::async_trait;
 pub use model::*;
+pub use oauth::*;
 use tracker_domain::TokenHash;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +30,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything a backend provides. Each area of the model is a trait of its
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
-pub trait Store: AccessStore {}
+pub trait Store: AccessStore + OAuthStore {}
 
-impl<T: AccessStore> Store for T {}
+impl<T: AccessStore + OAuthStore> Store for T {}
 
 /// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]
