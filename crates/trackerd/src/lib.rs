@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod oauth;
 pub mod ops;
 pub mod paging;
 pub mod routes;

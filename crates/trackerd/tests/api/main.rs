@@ -7,6 +7,8 @@ mod harness;
 mod access;
 mod cli;
 mod iam;
+mod oauth;
+mod oauth_device;
 mod queues;
 mod storage;
 mod users;
