@@ -7,6 +7,7 @@
 mod account;
 mod apps;
 mod authorize;
+pub mod cli;
 mod device;
 mod html;
 pub mod iam;
