@@ -5,6 +5,7 @@
 mod harness;
 
 mod access;
+mod browser;
 mod cli;
 mod iam;
 mod oauth;
