@@ -848,3 +848,13 @@ impl IntoResponse for AuthzError {
         AuthzError::into_response(self, StatusCode::FOUND)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stand_in_hash_for_unknown_logins_is_a_real_argon2_hash() {
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

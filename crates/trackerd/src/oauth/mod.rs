@@ -366,6 +366,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn oauth_settings_come_from_an_oauth_table_and_zero_lifetimes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("trackerd.toml");
+        std::fs::write(&file, "[oauth]\ncode_lifetime_secs = 120\n").unwrap();
+        let c = crate::Config::load(Some(&file), &Default::default()).unwrap();
+        assert_eq!(c.oauth.code_lifetime_secs, 120);
+        assert_eq!(c.oauth.device_poll_interval_secs, 5);
+        std::fs::write(&file, "[oauth]\ncode_lifetime_secs = 0\n").unwrap();
+        assert!(crate::Config::load(Some(&file), &Default::default()).is_err());
+        std::fs::write(&file, "[oauth]\ncode_lifetime = 1\n").unwrap();
+        assert!(crate::Config::load(Some(&file), &Default::default()).is_err());
+    }
+
+    #[test]
     fn s256_matches_the_rfc_7636_example() {
         assert_eq!(
             s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),

@@ -39,6 +39,7 @@ backend_tests!(
     the_registration_page_creates_an_app_and_shows_its_secret_once,
     an_admin_can_require_a_password_change_on_first_sign_in,
     unsupported_grant_types_and_repeated_parameters_are_rfc_errors,
+    deleting_an_app_revokes_every_token_issued_to_it,
 );
 
 pub const ALICE_PASSWORD: &str = "correct horse battery";
@@ -1436,4 +1437,41 @@ async fn unsupported_grant_types_and_repeated_parameters_are_rfc_errors(app: Tes
         .await
         .unwrap();
     oauth_error(r, 400, "invalid_request").await;
+}
+
+async fn deleting_an_app_revokes_every_token_issued_to_it(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (id, secret, tokens) = tokens_for(&app, &mut web, "Doomed").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let iam = app.iam_token(access).await;
+    let r = app
+        .as_user(Method::DELETE, &format!("/oauth/v1/apps/{id}"), ALICE, ACME)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", access, ACME), 401)
+        .await;
+    app.eventually_status(
+        || {
+            app.request(Method::GET, "/v2/myself")
+                .header("Authorization", format!("Bearer {iam}"))
+                .header("X-Org-ID", ACME)
+        },
+        401,
+    )
+    .await;
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    oauth_error(r, 401, "invalid_client").await;
 }
