@@ -291,6 +291,7 @@ async fn authorization_code(
             // RFC 6749 §4.1.2: a code used twice revokes what it gave.
             if let Some(grant) = r.grant_id {
                 state.store.revoke_grant(grant, now).await?;
+                state.auth.invalidate_all();
             }
             audit(
                 state,
@@ -428,6 +429,7 @@ async fn refresh(
             // Rotation makes every refresh token single-use; a second use
             // means it leaked. The whole family goes.
             state.store.revoke_grant(grant.id, now).await?;
+            state.auth.invalidate_all();
             audit(
                 state,
                 None,
