@@ -1,5 +1,7 @@
 //! The PostgreSQL backend: several trackerd nodes can share one database.
 
+mod oauth;
+
 use std::str::FromStr;
 use std::time::Duration;
 

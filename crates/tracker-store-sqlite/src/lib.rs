@@ -1,5 +1,7 @@
 //! The embedded SQLite backend: one file in the data directory, in WAL mode.
 
+mod oauth;
+
 use std::str::FromStr;
 use std::time::Duration;
 

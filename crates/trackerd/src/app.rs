@@ -247,6 +247,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(routes::iam::create_token),
         )
         .route("/_trackerd/health", get(|| async { "ok" }))
+        .merge(crate::oauth::router())
         .fallback(|| async { ApiError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(TraceLayer::new_for_http())
@@ -266,7 +267,10 @@ pub async fn serve(
     let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
     let result = axum::serve(
         listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        // The source address feeds the per-address sign-in lock and the audit trail.
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(app),
     )
     .with_graceful_shutdown(shutdown)
     .await;

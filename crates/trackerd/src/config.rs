@@ -68,6 +68,9 @@ pub struct Config {
     pub auth_cache_refresh_ms: u64,
     /// A seed file applied at start-up.
     pub seed: Option<PathBuf>,
+    /// The OAuth authorization server: token lifetimes, sign-in limits.
+    #[serde(default)]
+    pub oauth: crate::oauth::OAuthConfig,
 }
 
 pub const MAX_IAM_LIFETIME_SECS: u64 = 12 * 60 * 60;
@@ -83,6 +86,7 @@ impl Default for Config {
             iam_token_lifetime_secs: MAX_IAM_LIFETIME_SECS,
             auth_cache_refresh_ms: 1000,
             seed: None,
+            oauth: crate::oauth::OAuthConfig::default(),
         }
     }
 }
@@ -110,6 +114,8 @@ pub enum ConfigError {
         "configuration: iam_token_lifetime_secs must be between 1 and {MAX_IAM_LIFETIME_SECS}"
     )]
     IamLifetime,
+    #[error("configuration: {0}")]
+    OAuth(String),
     #[error("configuration: database must start with sqlite:// or postgres://, got {0}")]
     Dsn(Dsn),
 }
@@ -137,6 +143,7 @@ impl Config {
         if !(1..=MAX_IAM_LIFETIME_SECS).contains(&self.iam_token_lifetime_secs) {
             return Err(ConfigError::IamLifetime);
         }
+        self.oauth.validate().map_err(ConfigError::OAuth)?;
         let dsn = self.database.expose();
         if !(dsn.starts_with("sqlite:")
             || dsn.starts_with("postgres:")

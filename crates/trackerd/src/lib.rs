@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod fields;
+pub mod oauth;
 pub mod ops;
 pub mod paging;
 pub mod render;

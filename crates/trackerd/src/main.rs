@@ -44,6 +44,13 @@ enum Command {
     /// Issue, list and revoke OAuth tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Service accounts and their authorized keys.
+    #[command(subcommand)]
+    ServiceAccount(trackerd::oauth::cli::ServiceAccountCommand),
+    /// Print an organization's audit trail, newest first.
+    Audit(trackerd::oauth::cli::AuditArgs),
+    /// Set a user's sign-in password, read from standard input.
+    Password(trackerd::oauth::cli::PasswordArgs),
 }
 
 #[derive(Args)]
@@ -176,6 +183,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Org(cmd) => org_command(cmd, store.as_ref(), clock.as_ref()).await,
         Command::User(cmd) => user_command(cmd, store.as_ref(), clock.as_ref()).await,
         Command::Token(cmd) => token_command(cmd, store.as_ref(), clock.as_ref()).await,
+        Command::ServiceAccount(cmd) => {
+            trackerd::oauth::cli::service_account(cmd, store.as_ref(), clock.as_ref()).await
+        }
+        Command::Audit(args) => trackerd::oauth::cli::audit(args, store.as_ref()).await,
+        Command::Password(args) => {
+            trackerd::oauth::cli::password(args, store.as_ref(), clock.as_ref()).await
+        }
     }
 }
 

@@ -14,14 +14,14 @@ use crate::error::{ApiError, ApiResult};
 
 pub async fn create_token(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    addr: crate::oauth::ClientAddr,
     ApiJson(body): ApiJson<CreateIamTokenRequest>,
 ) -> ApiResult<Response> {
     let oauth = match (body.yandex_passport_oauth_token, body.jwt) {
         (Some(t), None) if !t.trim().is_empty() => t,
-        (None, Some(_)) => {
-            return Err(ApiError::BadRequest(
-                "Service account keys (jwt) are not supported by this trackerd yet".into(),
-            ))
+        (None, Some(jwt)) => {
+            return crate::oauth::iam::exchange_jwt(&state, &headers, &addr, &jwt).await
         }
         _ => {
             return Err(ApiError::BadRequest(

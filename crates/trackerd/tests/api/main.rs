@@ -5,6 +5,7 @@
 mod harness;
 
 mod access;
+mod browser;
 mod cli;
 mod comments;
 mod dictionaries;
@@ -13,6 +14,10 @@ mod issues;
 mod links;
 mod matrix;
 mod permissions;
+mod oauth;
+mod oauth_cli;
+mod oauth_device;
 mod queues;
+mod service_accounts;
 mod storage;
 mod users;

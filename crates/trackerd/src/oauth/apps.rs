@@ -1,0 +1,342 @@
+//! The applications registry (`/oauth/v1/apps`) and the RFC 8414 metadata.
+//!
+//! Applications belong to the organization of the request. A member
+//! registers and manages their own; an organization admin manages all of the
+//! organization's.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tracker_domain::{Scopes, TokenHash};
+use tracker_store::{AppRecord, AppUpdate, NewApp, Store};
+
+use super::{audit, mint, new_client_id, prefix, ClientAddr};
+use crate::app::{base_url, json, ApiJson, AppState};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppView {
+    pub client_id: String,
+    /// Present only in the answer that created it or rotated it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub owner: i64,
+    pub created_at: String,
+}
+
+pub fn view(app: &AppRecord, secret: Option<String>) -> AppView {
+    AppView {
+        client_id: app.client_id.clone(),
+        client_secret: secret,
+        name: app.name.clone(),
+        kind: if app.confidential {
+            "confidential"
+        } else {
+            "public"
+        },
+        redirect_uris: app.redirect_uris.clone(),
+        scopes: app
+            .scopes
+            .to_list()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        owner: app.owner_uid,
+        created_at: tracker_api::time::format(&app.created_at),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateApp {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateApp {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// Issues a new client secret (shown once); the old one stops working.
+    #[serde(default)]
+    pub rotate_secret: bool,
+}
+
+/// Redirect URIs are compared exactly; they must be absolute and carry no
+/// fragment (RFC 6749 §3.1.2).
+pub fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, ApiError> {
+    if uris.is_empty() {
+        return Err(ApiError::field(
+            "redirectUris",
+            "at least one redirect URI is required",
+        ));
+    }
+    let mut out = Vec::new();
+    for u in uris {
+        let u = u.trim();
+        let parsed = url::Url::parse(u).map_err(|_| {
+            ApiError::field("redirectUris", format!("{u:?} is not an absolute URI"))
+        })?;
+        if parsed.fragment().is_some() || u.contains('\n') {
+            return Err(ApiError::field(
+                "redirectUris",
+                format!("{u:?} must not have a fragment"),
+            ));
+        }
+        if matches!(parsed.scheme(), "javascript" | "data" | "vbscript" | "file") {
+            return Err(ApiError::field(
+                "redirectUris",
+                format!("the {} scheme is not allowed", parsed.scheme()),
+            ));
+        }
+        if !out.iter().any(|o: &String| o == u) {
+            out.push(u.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+pub fn check_scopes(list: Option<&[String]>) -> Result<Scopes, ApiError> {
+    match list {
+        None => Ok(Scopes::READ_WRITE),
+        Some(l) => {
+            let s = Scopes::parse(&l.join(" "))
+                .map_err(|e| ApiError::field("scopes", e.to_string()))?;
+            if s.is_empty() {
+                return Err(ApiError::field("scopes", "at least one scope is required"));
+            }
+            Ok(s)
+        }
+    }
+}
+
+pub fn check_name(name: &str) -> Result<String, ApiError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 100 {
+        return Err(ApiError::field(
+            "name",
+            "the name must have 1 to 100 characters",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+/// Registers an application; the secret is returned once.
+pub async fn register(
+    store: &dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+    org: i64,
+    owner: i64,
+    body: CreateApp,
+) -> ApiResult<(AppRecord, Option<String>)> {
+    let name = check_name(&body.name)?;
+    let redirect_uris = check_redirect_uris(&body.redirect_uris)?;
+    let scopes = check_scopes(body.scopes.as_deref())?;
+    let confidential = match body.kind.as_deref() {
+        None | Some("confidential") => true,
+        Some("public") => false,
+        Some(other) => {
+            return Err(ApiError::field(
+                "type",
+                format!("type must be confidential or public, not {other:?}"),
+            ))
+        }
+    };
+    let secret = confidential.then(|| mint(prefix::CLIENT_SECRET));
+    let app = store
+        .create_app(&NewApp {
+            client_id: new_client_id(),
+            secret_hash: secret.as_deref().map(TokenHash::of),
+            name,
+            org,
+            owner_uid: owner,
+            redirect_uris,
+            confidential,
+            scopes,
+            created_at: now,
+        })
+        .await?;
+    Ok((app, secret))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    addr: ClientAddr,
+    ApiJson(body): ApiJson<CreateApp>,
+) -> ApiResult<Response> {
+    let (app, secret) = register(
+        state.store.as_ref(),
+        state.clock.now(),
+        principal.org.id,
+        principal.user.uid,
+        body,
+    )
+    .await?;
+    audit(
+        &state,
+        Some(principal.org.id),
+        Some(principal.user.uid),
+        "app.created",
+        &app.client_id,
+        &app.name,
+        &addr,
+    )
+    .await;
+    let mut r = json(StatusCode::CREATED, &view(&app, secret));
+    super::no_store(&mut r);
+    Ok(r)
+}
+
+pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    let owner = (!principal.org_admin).then_some(principal.user.uid);
+    let apps = state.store.list_apps(principal.org.id, owner).await?;
+    let views: Vec<AppView> = apps.iter().map(|a| view(a, None)).collect();
+    Ok(json(StatusCode::OK, &views))
+}
+
+/// The application, if the caller may manage it; otherwise `404` (its
+/// existence is not the caller's business).
+async fn manageable(
+    state: &AppState,
+    principal: &Principal,
+    client_id: &str,
+) -> ApiResult<AppRecord> {
+    state
+        .store
+        .app_by_client_id(client_id)
+        .await?
+        .filter(|a| {
+            a.org == principal.org.id && (principal.org_admin || a.owner_uid == principal.user.uid)
+        })
+        .ok_or_else(|| ApiError::NotFound("Application not found".into()))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(client_id): Path<String>,
+) -> ApiResult<Response> {
+    let app = manageable(&state, &principal, &client_id).await?;
+    Ok(json(StatusCode::OK, &view(&app, None)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    addr: ClientAddr,
+    Path(client_id): Path<String>,
+    ApiJson(body): ApiJson<UpdateApp>,
+) -> ApiResult<Response> {
+    let app = manageable(&state, &principal, &client_id).await?;
+    if body.rotate_secret && !app.confidential {
+        return Err(ApiError::field(
+            "rotateSecret",
+            "a public client has no secret",
+        ));
+    }
+    let secret = body.rotate_secret.then(|| mint(prefix::CLIENT_SECRET));
+    let update = AppUpdate {
+        name: body.name.as_deref().map(check_name).transpose()?,
+        redirect_uris: body
+            .redirect_uris
+            .as_deref()
+            .map(check_redirect_uris)
+            .transpose()?,
+        scopes: body
+            .scopes
+            .as_deref()
+            .map(|s| check_scopes(Some(s)))
+            .transpose()?,
+        secret_hash: secret.as_deref().map(TokenHash::of),
+    };
+    let app = state.store.update_app(app.id, &update).await?;
+    audit(
+        &state,
+        Some(principal.org.id),
+        Some(principal.user.uid),
+        "app.updated",
+        &app.client_id,
+        if secret.is_some() {
+            "secret rotated"
+        } else {
+            ""
+        },
+        &addr,
+    )
+    .await;
+    let mut r = json(StatusCode::OK, &view(&app, secret));
+    super::no_store(&mut r);
+    Ok(r)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    addr: ClientAddr,
+    Path(client_id): Path<String>,
+) -> ApiResult<Response> {
+    let app = manageable(&state, &principal, &client_id).await?;
+    state.store.delete_app(app.id).await?;
+    state.auth.invalidate_all();
+    audit(
+        &state,
+        Some(principal.org.id),
+        Some(principal.user.uid),
+        "app.deleted",
+        &app.client_id,
+        &app.name,
+        &addr,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// RFC 8414 authorization server metadata.
+pub async fn metadata(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Json<serde_json::Value> {
+    let base = base_url(&state.config, &headers);
+    Json(serde_json::json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "device_authorization_endpoint": format!("{base}/device/code"),
+        "revocation_endpoint": format!("{base}/revoke_token"),
+        "introspection_endpoint": format!("{base}/introspect"),
+        "scopes_supported": ["tracker:read", "tracker:write"],
+        "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": [
+            "authorization_code",
+            "implicit",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "service_documentation": format!("{base}/my"),
+    }))
+}

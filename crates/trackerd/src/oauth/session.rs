@@ -1,0 +1,190 @@
+//! Browser sessions and CSRF protection.
+//!
+//! A session is a random `ws_…` secret in an HttpOnly, SameSite=Lax cookie;
+//! the store keeps its SHA-256 only. Forms of a signed-in user carry a CSRF
+//! token derived from the session secret, so only a page served to that
+//! browser can produce it. The sign-in form, which comes before any session,
+//! uses a double-submit cookie instead.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use tracker_domain::TokenHash;
+use tracker_store::User;
+
+use crate::app::{base_url, AppState};
+
+pub const SESSION_COOKIE: &str = "trackerd_session";
+pub const CSRF_COOKIE: &str = "trackerd_csrf";
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Secure` when the server is reached over https.
+fn secure(state: &AppState, headers: &HeaderMap) -> &'static str {
+    if base_url(&state.config, headers).starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+pub fn set_cookie(
+    r: &mut Response,
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) {
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    let v = format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}{}",
+        secure(state, headers)
+    );
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+pub fn csrf_for(session_secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"trackerd csrf v1\0");
+    h.update(session_secret.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Compares without stopping at the first difference.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The signed-in browser user, if any.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+    pub secret_hash: TokenHash,
+}
+
+impl Session {
+    pub fn check_csrf(&self, sent: Option<&str>) -> bool {
+        sent.is_some_and(|s| same(s, &self.csrf))
+    }
+}
+
+/// Resolves the session cookie; `None` when absent, unknown, expired or the
+/// account is disabled.
+pub struct MaybeSession(pub Option<Session>);
+
+impl FromRequestParts<AppState> for MaybeSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(MaybeSession(None));
+        };
+        let hash = TokenHash::of(&secret);
+        let found = async {
+            let Some(s) = state.store.session_by_hash(&hash).await? else {
+                return Ok(None);
+            };
+            if s.expires_at <= state.clock.now() {
+                return Ok(None);
+            }
+            Ok::<_, tracker_store::StoreError>(
+                state
+                    .store
+                    .user_by_uid(s.uid)
+                    .await?
+                    .filter(|u| !u.dismissed),
+            )
+        }
+        .await;
+        match found {
+            Ok(Some(user)) => Ok(MaybeSession(Some(Session {
+                user,
+                csrf: csrf_for(&secret),
+                secret_hash: hash,
+            }))),
+            Ok(None) => Ok(MaybeSession(None)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not read a browser session");
+                Err(super::html::error_page(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The server could not read your session. Try again later.",
+                ))
+            }
+        }
+    }
+}
+
+/// Where to send a browser after signing in: only paths on this server.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/my".to_owned(),
+    }
+}
+
+pub fn signin_redirect(next: &str) -> Response {
+    let target = format!(
+        "/signin?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    see_other(&target)
+}
+
+pub fn see_other(location: &str) -> Response {
+    let mut r = Response::new(axum::body::Body::empty());
+    *r.status_mut() = axum::http::StatusCode::SEE_OTHER;
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/authorize?x=1")), "/authorize?x=1");
+        assert_eq!(safe_next(Some("//evil.test/")), "/my");
+        assert_eq!(safe_next(Some("https://evil.test/")), "/my");
+        assert_eq!(safe_next(Some("/\\evil.test")), "/my");
+        assert_eq!(safe_next(None), "/my");
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; trackerd_session=ws_x; b=2"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("ws_x"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+}

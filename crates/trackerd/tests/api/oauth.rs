@@ -1,0 +1,1477 @@
+//! The authorization server through HTTP: applications, the authorization
+//! code flow with PKCE, the implicit grant, refresh rotation, revocation,
+//! introspection, sign-in and consent pages.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+use tracker_domain::TokenHash;
+
+use crate::backend_tests;
+use crate::harness::*;
+
+backend_tests!(
+    registering_an_app_shows_its_secret_once_and_stores_only_its_hash,
+    app_registration_refuses_bad_redirect_uris_scopes_and_types,
+    members_manage_their_own_apps_and_admins_all_of_their_organization,
+    metadata_names_every_endpoint_of_this_server,
+    the_code_flow_with_pkce_gives_a_token_that_reads_myself,
+    a_public_client_must_use_pkce_with_s256,
+    authorize_never_redirects_to_an_unregistered_uri_or_for_an_unknown_client,
+    authorize_errors_go_back_to_the_client_with_its_state,
+    a_reused_code_is_refused_and_revokes_the_tokens_it_gave,
+    a_pkce_mismatch_or_missing_verifier_is_invalid_grant,
+    a_code_is_bound_to_its_client_redirect_uri_and_lifetime,
+    the_implicit_grant_returns_the_token_in_the_fragment,
+    denying_consent_sends_access_denied_with_the_state,
+    remembered_consent_skips_the_page_until_more_is_asked,
+    refresh_tokens_rotate_and_a_replay_revokes_the_whole_family,
+    confidential_clients_must_authenticate_at_the_token_endpoint,
+    revocation_acts_only_on_the_calling_clients_tokens,
+    introspection_answers_only_about_the_calling_clients_tokens,
+    sign_in_locks_an_account_after_repeated_failures,
+    sign_in_locks_a_source_address_after_repeated_failures,
+    forms_without_the_csrf_token_are_refused,
+    withdrawing_consent_revokes_the_apps_tokens,
+    the_account_page_lists_and_revokes_tokens,
+    the_registration_page_creates_an_app_and_shows_its_secret_once,
+    an_admin_can_require_a_password_change_on_first_sign_in,
+    unsupported_grant_types_and_repeated_parameters_are_rfc_errors,
+    deleting_an_app_revokes_every_token_issued_to_it,
+);
+
+pub const ALICE_PASSWORD: &str = "correct horse battery";
+pub const BOB_PASSWORD: &str = "bob's long passphrase";
+pub const REDIRECT: &str = "http://client.test/callback";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// Gives a seeded account a password (the shared seed has none, and hashing
+/// one for every test of the suite would cost them all).
+pub async fn set_password(app: &TestApp, login: &str, password: &str) {
+    let user = app.state.store.user_by_login(login).await.unwrap().unwrap();
+    let hash = trackerd::ops::hash_password(password.into()).await.unwrap();
+    app.state
+        .store
+        .set_password(user.uid, &hash, false)
+        .await
+        .unwrap();
+}
+
+/// A browser without JavaScript: keeps cookies, follows no redirects.
+pub struct Web<'a> {
+    pub app: &'a TestApp,
+    client: reqwest::Client,
+    pub cookies: HashMap<String, String>,
+}
+
+impl<'a> Web<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn keep_cookies(&mut self, r: &Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            assert!(attrs.contains("HttpOnly"), "{v}");
+            assert!(attrs.contains("SameSite=Lax"), "{v}");
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.app.base, path)
+        };
+        let r = self
+            .client
+            .get(url)
+            .header("Cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&r);
+        r
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let r = self
+            .client
+            .post(format!("{}{}", self.app.base, path))
+            .header("Cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&r);
+        r
+    }
+
+    /// Signs in through the page and checks it worked.
+    pub async fn sign_in(&mut self, login: &str, password: &str) {
+        let r = self.try_sign_in(login, password, "/my").await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        assert_eq!(location(&r), "/my");
+        assert!(self.cookies.contains_key("trackerd_session"));
+    }
+
+    pub async fn try_sign_in(&mut self, login: &str, password: &str, next: &str) -> Response {
+        let page = self.get(&format!("/signin?next={}", enc(next))).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let csrf = hidden(&html, "csrf");
+        self.post(
+            "/signin",
+            &[
+                ("login", login),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", next),
+            ],
+        )
+        .await
+    }
+
+    /// Submits the form of `html` that holds a button `decision`, with its
+    /// hidden fields.
+    pub async fn decide(&mut self, action: &str, html: &str, decision: &str) -> Response {
+        let fields = hidden_fields(html);
+        let mut form: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        form.push(("decision", decision));
+        self.post(action, &form).await
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Every `<input type="hidden" name=… value=…>` of a page.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in html.split("<input type=\"hidden\" ").skip(1) {
+        let name = part
+            .split("name=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let value = part
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        out.push((unescape(name), unescape(value)));
+    }
+    out
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    hidden_fields(html)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        .1
+}
+
+/// The parameters of a redirect's query (or fragment).
+pub fn params_of(location: &str, fragment: bool) -> HashMap<String, String> {
+    let u = url::Url::parse(location).unwrap();
+    let raw = if fragment {
+        u.fragment().unwrap_or("").to_owned()
+    } else {
+        u.query().unwrap_or("").to_owned()
+    };
+    url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Registers an application through the API as `token`'s account.
+pub async fn register(app: &TestApp, token: &str, body: Value) -> Value {
+    let r = app
+        .as_user(Method::POST, "/oauth/v1/apps", token, ACME)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+pub async fn confidential_app(app: &TestApp) -> (String, String) {
+    let a = register(
+        app,
+        ALICE,
+        json!({"name": "Report builder", "redirectUris": [REDIRECT], "type": "confidential",
+               "scopes": ["tracker:read", "tracker:write"]}),
+    )
+    .await;
+    (
+        a["clientId"].as_str().unwrap().to_owned(),
+        a["clientSecret"].as_str().unwrap().to_owned(),
+    )
+}
+
+pub async fn public_app(app: &TestApp) -> String {
+    let a = register(
+        app,
+        ALICE,
+        json!({"name": "Desktop client", "redirectUris": [REDIRECT, "http://127.0.0.1:5000/cb"],
+               "type": "public", "scopes": ["tracker:read"]}),
+    )
+    .await;
+    assert!(a.get("clientSecret").is_none());
+    a["clientId"].as_str().unwrap().to_owned()
+}
+
+pub async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> Response {
+    app.request(Method::POST, "/token")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Reads an RFC 6749 §5.2 error answer.
+pub async fn oauth_error(r: Response, status: u16, error: &str) -> Value {
+    assert_eq!(r.status().as_u16(), status, "unexpected status");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    body
+}
+
+/// Signs `login` in and walks the consent page to a redirect with a code.
+pub async fn obtain_code(
+    web: &mut Web<'_>,
+    client_id: &str,
+    extra: &str,
+) -> HashMap<String, String> {
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=xyz{extra}",
+            enc(REDIRECT)
+        ))
+        .await;
+    let r = if r.status() == 200 {
+        let html = r.text().await.unwrap();
+        web.decide("/authorize", &html, "allow").await
+    } else {
+        r
+    };
+    assert!(r.status() == 302 || r.status() == 303, "{}", r.status());
+    let loc = location(&r);
+    assert!(loc.starts_with(REDIRECT), "{loc}");
+    params_of(&loc, false)
+}
+
+async fn myself_status(app: &TestApp, token: &str) -> u16 {
+    app.get_as("/v2/myself", token).await.status().as_u16()
+}
+
+async fn registering_an_app_shows_its_secret_once_and_stores_only_its_hash(app: TestApp) {
+    // Registering is a write: a read-only token may not.
+    let r = app
+        .as_user(Method::POST, "/oauth/v1/apps", BOB_RO, ACME)
+        .json(&json!({"name": "Bob's reader", "redirectUris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 403).await;
+    let a = register(
+        &app,
+        CAROL_EXPIRING,
+        json!({"name": "Carol's reader", "redirectUris": [REDIRECT]}),
+    )
+    .await;
+    assert_eq!(a["type"], "confidential");
+    let secret = a["clientSecret"].as_str().unwrap();
+    assert!(secret.starts_with("cs_") && secret.len() > 40, "{secret}");
+    let client_id = a["clientId"].as_str().unwrap();
+    let stored = app
+        .state
+        .store
+        .app_by_client_id(client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.secret_hash, Some(TokenHash::of(secret)));
+    let r = app
+        .as_user(
+            Method::GET,
+            &format!("/oauth/v1/apps/{client_id}"),
+            CAROL_EXPIRING,
+            ACME,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let again: Value = r.json().await.unwrap();
+    assert!(again.get("clientSecret").is_none(), "{again}");
+    assert_eq!(again["scopes"], json!(["tracker:read", "tracker:write"]));
+}
+
+async fn app_registration_refuses_bad_redirect_uris_scopes_and_types(app: TestApp) {
+    for body in [
+        json!({"name": "x", "redirectUris": []}),
+        json!({"name": "x", "redirectUris": ["/relative"]}),
+        json!({"name": "x", "redirectUris": ["https://a.test/cb#frag"]}),
+        json!({"name": "x", "redirectUris": ["javascript:alert(1)"]}),
+        json!({"name": "x", "redirectUris": [REDIRECT], "scopes": ["tracker:admin"]}),
+        json!({"name": "x", "redirectUris": [REDIRECT], "scopes": []}),
+        json!({"name": "x", "redirectUris": [REDIRECT], "type": "hybrid"}),
+        json!({"name": " ", "redirectUris": [REDIRECT]}),
+    ] {
+        let r = app
+            .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        envelope(r, 422).await;
+    }
+    let r = app
+        .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 400).await;
+    let r = app
+        .request(Method::POST, "/oauth/v1/apps")
+        .json(&json!({"name": "x", "redirectUris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 401).await;
+}
+
+async fn members_manage_their_own_apps_and_admins_all_of_their_organization(app: TestApp) {
+    let carol = register(
+        &app,
+        CAROL_EXPIRING,
+        json!({"name": "Carol's", "redirectUris": [REDIRECT]}),
+    )
+    .await;
+    let carol_id = carol["clientId"].as_str().unwrap();
+    let (alice_id, _) = confidential_app(&app).await;
+    let list = |token: &'static str, org: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .as_user(Method::GET, "/oauth/v1/apps", token, org)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let v: Vec<Value> = r.json().await.unwrap();
+            v.into_iter()
+                .map(|a| a["clientId"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list(CAROL_EXPIRING, ACME).await, vec![carol_id.to_owned()]);
+    assert_eq!(list(ALICE, ACME).await.len(), 2);
+    assert!(list(MALLORY, OTHER).await.is_empty());
+    // Carol cannot touch Alice's app; Mallory (other org) sees nothing.
+    let r = app
+        .as_user(
+            Method::DELETE,
+            &format!("/oauth/v1/apps/{alice_id}"),
+            CAROL_EXPIRING,
+            ACME,
+        )
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 404).await;
+    let r = app
+        .as_user(
+            Method::GET,
+            &format!("/oauth/v1/apps/{carol_id}"),
+            MALLORY,
+            OTHER,
+        )
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 404).await;
+    // The admin renames Carol's app and rotates its secret.
+    let r = app
+        .as_user(
+            Method::PATCH,
+            &format!("/oauth/v1/apps/{carol_id}"),
+            ALICE,
+            ACME,
+        )
+        .json(&json!({"name": "Renamed", "rotateSecret": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "Renamed");
+    let new_secret = v["clientSecret"].as_str().unwrap();
+    assert_ne!(new_secret, carol["clientSecret"].as_str().unwrap());
+    let r = app
+        .as_user(
+            Method::DELETE,
+            &format!("/oauth/v1/apps/{carol_id}"),
+            CAROL_EXPIRING,
+            ACME,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(list(ALICE, ACME).await, vec![alice_id]);
+}
+
+async fn metadata_names_every_endpoint_of_this_server(app: TestApp) {
+    let r = app
+        .request(Method::GET, "/.well-known/oauth-authorization-server")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["issuer"], app.base);
+    assert_eq!(
+        m["authorization_endpoint"],
+        format!("{}/authorize", app.base)
+    );
+    assert_eq!(m["token_endpoint"], format!("{}/token", app.base));
+    assert_eq!(
+        m["device_authorization_endpoint"],
+        format!("{}/device/code", app.base)
+    );
+    assert_eq!(
+        m["revocation_endpoint"],
+        format!("{}/revoke_token", app.base)
+    );
+    assert_eq!(
+        m["introspection_endpoint"],
+        format!("{}/introspect", app.base)
+    );
+    assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
+}
+
+async fn the_code_flow_with_pkce_gives_a_token_that_reads_myself(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let client_id = public_app(&app).await;
+    let mut web = Web::new(&app);
+    // Not signed in: the sign-in page first, then back to /authorize.
+    let start = format!(
+        "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=s%201\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256&scope=tracker%3Aread",
+        enc(REDIRECT)
+    );
+    let r = web.get(&start).await;
+    assert_eq!(r.status(), 303);
+    let signin = location(&r);
+    assert!(signin.starts_with("/signin?next="), "{signin}");
+    let r = web.try_sign_in("alice", ALICE_PASSWORD, &start).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), start);
+    let r = web.get(&start).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Desktop client"), "{html}");
+    assert!(html.contains("tracker:read"));
+    assert!(
+        !html.contains("tracker:write"),
+        "asks only for what was requested"
+    );
+    let r = web.decide("/authorize", &html, "allow").await;
+    assert_eq!(r.status(), 303);
+    let p = params_of(&location(&r), false);
+    assert_eq!(p["state"], "s 1");
+    let code = &p["code"];
+    assert!(code.starts_with("ac_"));
+
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["token_type"], "bearer");
+    assert_eq!(t["scope"], "tracker:read");
+    assert_eq!(t["expires_in"], 365 * 24 * 3600);
+    assert!(t["refresh_token"].as_str().unwrap().starts_with("y1_"));
+    let access = t["access_token"].as_str().unwrap();
+    assert!(access.starts_with("y0_"));
+    let r = app.get_as("/v2/myself", access).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["login"], "alice");
+    // The token has the scope the user allowed: no writes.
+    let r = app
+        .as_user(Method::POST, "/v2/queues", access, ACME)
+        .json(&json!({"key": "NEW", "name": "n", "lead": "alice"}))
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 403).await;
+    // And it can be exchanged for an IAM token like any OAuth token.
+    let iam = app.iam_token(access).await;
+    assert!(iam.starts_with("t1."));
+}
+
+async fn a_public_client_must_use_pkce_with_s256(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let client_id = public_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    for (extra, what) in [
+        ("", "PKCE"),
+        (
+            &*format!("&code_challenge={VERIFIER}&code_challenge_method=plain"),
+            "S256",
+        ),
+        (&*format!("&code_challenge={CHALLENGE}"), "S256"),
+        (
+            "&code_challenge=short&code_challenge_method=S256",
+            "base64url",
+        ),
+    ] {
+        let r = web
+            .get(&format!(
+                "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=k{extra}",
+                enc(REDIRECT)
+            ))
+            .await;
+        assert_eq!(r.status(), 302);
+        let p = params_of(&location(&r), false);
+        assert_eq!(p["error"], "invalid_request");
+        assert!(p["error_description"].contains(what), "{p:?}");
+        assert_eq!(p["state"], "k");
+        assert!(!p.contains_key("code"));
+    }
+}
+
+async fn authorize_never_redirects_to_an_unregistered_uri_or_for_an_unknown_client(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, _) = confidential_app(&app).await;
+    let public = public_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    for url in [
+        format!(
+            "/authorize?response_type=code&client_id={client_id}&redirect_uri={}",
+            enc("http://evil.test/callback")
+        ),
+        // A prefix or a variation of a registered URI is not a match.
+        format!(
+            "/authorize?response_type=code&client_id={client_id}&redirect_uri={}",
+            enc("http://client.test/callback/../x")
+        ),
+        format!(
+            "/authorize?response_type=bogus&client_id=nope&redirect_uri={}",
+            enc(REDIRECT)
+        ),
+        "/authorize?response_type=code".to_owned(),
+        // Two registered URIs and none named: which one is ambiguous.
+        format!("/authorize?response_type=code&client_id={public}&code_challenge={CHALLENGE}&code_challenge_method=S256"),
+    ] {
+        let r = web.get(&url).await;
+        assert_eq!(r.status(), 400, "{url}");
+        assert!(r.headers().get("location").is_none());
+        let html = r.text().await.unwrap();
+        assert!(html.contains("role=\"alert\""), "{html}");
+    }
+}
+
+async fn authorize_errors_go_back_to_the_client_with_its_state(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let public = public_app(&app).await;
+    let (client_id, _) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let cases = [
+        (
+            public.as_str(),
+            "code",
+            "&scope=tracker%3Awrite",
+            "invalid_scope",
+            false,
+        ),
+        (
+            public.as_str(),
+            "code",
+            "&scope=admin",
+            "invalid_scope",
+            false,
+        ),
+        (
+            client_id.as_str(),
+            "id_token",
+            "",
+            "unsupported_response_type",
+            false,
+        ),
+        (
+            client_id.as_str(),
+            "token",
+            "&scope=nope",
+            "invalid_scope",
+            true,
+        ),
+    ];
+    for (id, rt, extra, error, fragment) in cases {
+        let r = web
+            .get(&format!(
+                "/authorize?response_type={rt}&client_id={id}&redirect_uri={}&state=st{extra}{pkce}",
+                enc(REDIRECT)
+            ))
+            .await;
+        assert_eq!(r.status(), 302, "{error}");
+        let loc = location(&r);
+        assert!(loc.starts_with(REDIRECT), "{loc}");
+        let p = params_of(&loc, fragment);
+        assert_eq!(p["error"], error, "{loc}");
+        assert_eq!(p["state"], "st");
+    }
+    // No response_type at all.
+    let r = web
+        .get(&format!("/authorize?client_id={client_id}&state=z"))
+        .await;
+    let p = params_of(&location(&r), false);
+    assert_eq!(p["error"], "invalid_request");
+    assert_eq!(p["state"], "z");
+}
+
+async fn a_reused_code_is_refused_and_revokes_the_tokens_it_gave(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, secret) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let r = token_request(&app, &form).await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    assert_eq!(myself_status(&app, access).await, 200);
+
+    let body = oauth_error(token_request(&app, &form).await, 400, "invalid_grant").await;
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("already used"));
+    app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", access, ACME), 401)
+        .await;
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    oauth_error(r, 400, "invalid_grant").await;
+}
+
+async fn a_pkce_mismatch_or_missing_verifier_is_invalid_grant(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let client_id = public_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    for verifier in [
+        Some("wrong-verifier-wrong-verifier-wrong-verifier-00"),
+        None,
+    ] {
+        let code = obtain_code(&mut web, &client_id, &pkce).await["code"].clone();
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("client_id", client_id.as_str()),
+        ];
+        if let Some(v) = verifier {
+            form.push(("code_verifier", v));
+        }
+        oauth_error(token_request(&app, &form).await, 400, "invalid_grant").await;
+    }
+}
+
+async fn a_code_is_bound_to_its_client_redirect_uri_and_lifetime(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, secret) = confidential_app(&app).await;
+    let other = register(
+        &app,
+        ALICE,
+        json!({"name": "Other", "redirectUris": [REDIRECT, "http://client.test/other"]}),
+    )
+    .await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+
+    let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", other["clientId"].as_str().unwrap()),
+            ("client_secret", other["clientSecret"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    oauth_error(r, 400, "invalid_grant").await;
+
+    let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://client.test/other"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    oauth_error(r, 400, "invalid_grant").await;
+
+    let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
+    app.clock.advance(Duration::minutes(10));
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    let body = oauth_error(r, 400, "invalid_grant").await;
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+}
+
+async fn the_implicit_grant_returns_the_token_in_the_fragment(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, _) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    // As in the seed's link: response_type=token&client_id=… only.
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=token&client_id={client_id}&state=imp"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let r = web.decide("/authorize", &html, "allow").await;
+    assert_eq!(r.status(), 303);
+    let loc = location(&r);
+    assert!(!loc.contains('?'), "nothing in the query: {loc}");
+    let p = params_of(&loc, true);
+    assert_eq!(p["token_type"], "bearer");
+    assert_eq!(p["state"], "imp");
+    assert_eq!(p["scope"], "tracker:read tracker:write");
+    assert!(!p.contains_key("refresh_token"));
+    assert_eq!(myself_status(&app, &p["access_token"]).await, 200);
+}
+
+async fn denying_consent_sends_access_denied_with_the_state(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, _) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={client_id}&state=d"
+        ))
+        .await;
+    let html = r.text().await.unwrap();
+    let r = web.decide("/authorize", &html, "deny").await;
+    let p = params_of(&location(&r), false);
+    assert_eq!(p["error"], "access_denied");
+    assert_eq!(p["state"], "d");
+    assert!(!p.contains_key("code"));
+}
+
+async fn remembered_consent_skips_the_page_until_more_is_asked(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, _) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let url = |scope: &str| {
+        format!("/authorize?response_type=code&client_id={client_id}&scope={scope}&state=r")
+    };
+    let r = web.get(&url("tracker%3Aread")).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    web.decide("/authorize", &html, "allow").await;
+    // Same scope again: straight back with a code.
+    let r = web.get(&url("tracker%3Aread")).await;
+    assert_eq!(r.status(), 302);
+    assert!(params_of(&location(&r), false).contains_key("code"));
+    // More than allowed: the page again.
+    let r = web.get(&url("tracker%3Awrite")).await;
+    assert_eq!(r.status(), 200);
+    // Yandex's force_confirm shows it anyway.
+    let r = web
+        .get(&format!("{}&force_confirm=yes", url("tracker%3Aread")))
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+async fn refresh_tokens_rotate_and_a_replay_revokes_the_whole_family(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, secret) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
+    let t: Value = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let first_access = t["access_token"].as_str().unwrap().to_owned();
+    let first_refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |token: String, scope: Option<&'static str>| {
+        let (app, client_id, secret) = (&app, client_id.clone(), secret.clone());
+        async move {
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", token),
+            ];
+            if let Some(s) = scope {
+                form.push(("scope", s.to_owned()));
+            }
+            // HTTP Basic this time (client_secret_basic).
+            app.request(Method::POST, "/token")
+                .basic_auth(client_id, Some(secret))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Widening the scope on refresh is refused (and spends nothing).
+    let r = refresh(first_refresh.clone(), Some("tracker:admin")).await;
+    oauth_error(r, 400, "invalid_scope").await;
+    let r = refresh(first_refresh.clone(), Some("tracker:read")).await;
+    assert_eq!(r.status(), 200);
+    let t2: Value = r.json().await.unwrap();
+    assert_eq!(t2["scope"], "tracker:read");
+    let second_access = t2["access_token"].as_str().unwrap().to_owned();
+    let second_refresh = t2["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, first_refresh);
+    assert_eq!(myself_status(&app, &second_access).await, 200);
+
+    // The first refresh token again: a replay. Everything of the grant dies.
+    let r = refresh(first_refresh.clone(), None).await;
+    oauth_error(r, 400, "invalid_grant").await;
+    for token in [&first_access, &second_access] {
+        app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", token, ACME), 401)
+            .await;
+    }
+    let r = refresh(second_refresh, None).await;
+    oauth_error(r, 400, "invalid_grant").await;
+}
+
+async fn confidential_clients_must_authenticate_at_the_token_endpoint(app: TestApp) {
+    let (client_id, secret) = confidential_app(&app).await;
+    let base = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "y1_nope"),
+    ];
+    let r = token_request(&app, &[base[0], base[1], ("client_id", client_id.as_str())]).await;
+    oauth_error(r, 401, "invalid_client").await;
+    let r = token_request(
+        &app,
+        &[
+            base[0],
+            base[1],
+            ("client_id", client_id.as_str()),
+            ("client_secret", "cs_wrong"),
+        ],
+    )
+    .await;
+    oauth_error(r, 401, "invalid_client").await;
+    let r = app
+        .request(Method::POST, "/token")
+        .basic_auth(&client_id, Some("cs_wrong"))
+        .form(&base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"trackerd\"");
+    oauth_error(r, 401, "invalid_client").await;
+    let r = token_request(&app, &[base[0], base[1], ("client_id", "unknown")]).await;
+    oauth_error(r, 401, "invalid_client").await;
+    // Authenticated, the unknown refresh token is the grant's problem.
+    let r = token_request(
+        &app,
+        &[
+            base[0],
+            base[1],
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ],
+    )
+    .await;
+    oauth_error(r, 400, "invalid_grant").await;
+}
+
+/// Alice's tokens from the code flow of a fresh confidential app.
+async fn tokens_for(app: &TestApp, web: &mut Web<'_>, name: &str) -> (String, String, Value) {
+    let a = register(
+        app,
+        ALICE,
+        json!({"name": name, "redirectUris": [REDIRECT]}),
+    )
+    .await;
+    let id = a["clientId"].as_str().unwrap().to_owned();
+    let secret = a["clientSecret"].as_str().unwrap().to_owned();
+    let code = obtain_code(web, &id, "").await["code"].clone();
+    let t: Value = token_request(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    (id, secret, t)
+}
+
+async fn revocation_acts_only_on_the_calling_clients_tokens(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (a_id, a_secret, a_tokens) = tokens_for(&app, &mut web, "A").await;
+    let (b_id, b_secret, b_tokens) = tokens_for(&app, &mut web, "B").await;
+    let revoke = |id: &str, secret: &str, token: &str, key: &'static str| {
+        app.request(Method::POST, "/revoke_token").form(&[
+            ("client_id", id.to_owned()),
+            ("client_secret", secret.to_owned()),
+            (key, token.to_owned()),
+        ])
+    };
+    let a_access = a_tokens["access_token"].as_str().unwrap();
+    // B may not revoke A's token.
+    let r = revoke(&b_id, &b_secret, a_access, "token")
+        .send()
+        .await
+        .unwrap();
+    oauth_error(r, 400, "unauthorized_client").await;
+    assert_eq!(myself_status(&app, a_access).await, 200);
+    // Nor may anyone without the secret.
+    let r = revoke(&a_id, "cs_wrong", a_access, "token")
+        .send()
+        .await
+        .unwrap();
+    oauth_error(r, 401, "invalid_client").await;
+    // An unknown token is not an error (RFC 7009 §2.2).
+    let r = revoke(&a_id, &a_secret, "y0_unknown", "token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A revokes its own, with Yandex's parameter name.
+    let r = revoke(&a_id, &a_secret, a_access, "access_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.eventually_status(
+        || app.as_user(Method::GET, "/v2/myself", a_access, ACME),
+        401,
+    )
+    .await;
+    // Revoking B's refresh token ends B's grant, access token included.
+    let b_access = b_tokens["access_token"].as_str().unwrap();
+    let r = revoke(
+        &b_id,
+        &b_secret,
+        b_tokens["refresh_token"].as_str().unwrap(),
+        "token",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    app.eventually_status(
+        || app.as_user(Method::GET, "/v2/myself", b_access, ACME),
+        401,
+    )
+    .await;
+}
+
+async fn introspection_answers_only_about_the_calling_clients_tokens(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (a_id, a_secret, a_tokens) = tokens_for(&app, &mut web, "A").await;
+    let (b_id, b_secret, _) = tokens_for(&app, &mut web, "B").await;
+    let introspect = |id: &str, secret: &str, token: &str| {
+        let r = app
+            .request(Method::POST, "/introspect")
+            .basic_auth(id, Some(secret))
+            .form(&[("token", token)]);
+        async move {
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let access = a_tokens["access_token"].as_str().unwrap();
+    let v = introspect(&a_id, &a_secret, access).await;
+    assert_eq!(v["active"], true, "{v}");
+    assert_eq!(v["client_id"], a_id.as_str());
+    assert_eq!(v["username"], "alice");
+    assert_eq!(v["scope"], "tracker:read tracker:write");
+    assert_eq!(v["token_type"], "access_token");
+    let v = introspect(
+        &a_id,
+        &a_secret,
+        a_tokens["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(v["active"], true);
+    assert_eq!(v["token_type"], "refresh_token");
+    // B learns nothing about A's tokens, nor about seeded tokens.
+    let v = introspect(&b_id, &b_secret, access).await;
+    assert_eq!(v, json!({"active": false}));
+    let v = introspect(&b_id, &b_secret, ALICE).await;
+    assert_eq!(v, json!({"active": false}));
+    let r = app
+        .request(Method::POST, "/introspect")
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    oauth_error(r, 401, "invalid_client").await;
+}
+
+async fn sign_in_locks_an_account_after_repeated_failures(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    for _ in 0..5 {
+        let r = web.try_sign_in("alice", "wrong", "/my").await;
+        assert_eq!(r.status(), 401);
+        assert!(r.text().await.unwrap().contains("Wrong login or password"));
+    }
+    // Locked: even the right password is refused, and says so.
+    let r = web.try_sign_in("alice", ALICE_PASSWORD, "/my").await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("locked"));
+    assert!(!web.cookies.contains_key("trackerd_session"));
+    // After the window it opens again.
+    app.clock.advance(Duration::minutes(16));
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    // The attempts are in the audit trail.
+    let r = app.get_as("/oauth/v1/audit?perPage=100", ALICE).await;
+    assert_eq!(r.status(), 200);
+    let events: Vec<Value> = r.json().await.unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"signin.locked"), "{actions:?}");
+    assert!(actions.contains(&"signin.succeeded"), "{actions:?}");
+    assert_eq!(events[0]["ip"], "127.0.0.1");
+}
+
+async fn sign_in_locks_a_source_address_after_repeated_failures(app: TestApp) {
+    set_password(&app, "bob", BOB_PASSWORD).await;
+    let mut web = Web::new(&app);
+    // Spread over many logins so no single account locks.
+    for i in 0..20 {
+        let r = web.try_sign_in(&format!("nobody{i}"), "x", "/my").await;
+        assert_eq!(r.status(), 401);
+    }
+    let r = web.try_sign_in("bob", BOB_PASSWORD, "/my").await;
+    assert_eq!(r.status(), 429);
+}
+
+async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let (client_id, _) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    // Sign-in without the double-submit cookie value.
+    let r = web
+        .post(
+            "/signin",
+            &[
+                ("login", "alice"),
+                ("password", ALICE_PASSWORD),
+                ("csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={client_id}&state=c"
+        ))
+        .await;
+    let html = r.text().await.unwrap();
+    let forged = html.replace(&hidden(&html, "csrf"), "0000");
+    let r = web.decide("/authorize", &forged, "allow").await;
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("location").is_none());
+    // Another browser's session cannot post this page's form either.
+    let mut other = Web::new(&app);
+    other.sign_in("alice", ALICE_PASSWORD).await;
+    let r = other.decide("/authorize", &html, "allow").await;
+    assert_eq!(r.status(), 403);
+}
+
+async fn withdrawing_consent_revokes_the_apps_tokens(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (id, _, tokens) = tokens_for(&app, &mut web, "Withdrawn app").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let iam = app.iam_token(access).await;
+    let r = web.get("/my").await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Withdrawn app"), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let r = web
+        .post(&format!("/my/consents/{id}/withdraw"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), 303);
+    app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", access, ACME), 401)
+        .await;
+    app.eventually_status(
+        || {
+            app.request(Method::GET, "/v2/myself")
+                .header("Authorization", format!("Bearer {iam}"))
+                .header("X-Org-ID", ACME)
+        },
+        401,
+    )
+    .await;
+    // The page asks again next time.
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={id}&state=w"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = web.get("/my").await.text().await.unwrap();
+    assert!(!html.contains("Withdraw access of Withdrawn app"));
+}
+
+async fn the_account_page_lists_and_revokes_tokens(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    let r = web.get("/my").await;
+    assert_eq!(r.status(), 303);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let html = web.get("/my").await.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+    // Alice's seeded token is listed; revoke it from the page.
+    let seeded = app
+        .state
+        .store
+        .token_by_hash(&TokenHash::of(ALICE))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(html.contains(&format!("revoke-{}", seeded.id)), "{html}");
+    assert!(!html.contains(ALICE), "secrets never reach a page");
+    let csrf = hidden(&html, "csrf");
+    // Someone else's token id is not hers to revoke.
+    let bobs = app
+        .state
+        .store
+        .token_by_hash(&TokenHash::of(BOB_RO))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = web
+        .post(
+            &format!("/my/tokens/{}/revoke", bobs.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(myself_status(&app, BOB_RO).await, 200);
+    let r = web
+        .post(
+            &format!("/my/tokens/{}/revoke", seeded.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", ALICE, ACME), 401)
+        .await;
+    // Signing out ends the session.
+    let r = web.post("/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(web.get("/my").await.status(), 303);
+}
+
+async fn the_registration_page_creates_an_app_and_shows_its_secret_once(app: TestApp) {
+    set_password(&app, "bob", BOB_PASSWORD).await;
+    let mut web = Web::new(&app);
+    web.sign_in("bob", BOB_PASSWORD).await;
+    let html = web.get("/my/apps/new").await.text().await.unwrap();
+    let csrf = hidden(&html, "csrf");
+    let org = html
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = web
+        .post(
+            "/my/apps/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Bob <script>"),
+                ("redirect_uris", "not a uri"),
+                ("org", &org),
+                ("type", "confidential"),
+                ("scope_read", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = web
+        .post(
+            "/my/apps/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Bob <script>"),
+                (
+                    "redirect_uris",
+                    "https://bob.test/cb\r\nhttps://bob.test/cb2",
+                ),
+                ("org", &org),
+                ("type", "confidential"),
+                ("scope_read", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Bob &lt;script&gt;"), "escaped: {html}");
+    let secret = html
+        .split("id=\"client-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(secret.starts_with("cs_"));
+    let r = app.get_as("/oauth/v1/apps", BOB_RO).await;
+    let apps: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(
+        apps[0]["redirectUris"],
+        json!(["https://bob.test/cb", "https://bob.test/cb2"])
+    );
+    assert_eq!(apps[0]["scopes"], json!(["tracker:read"]));
+    let page = web.get("/my").await.text().await.unwrap();
+    assert!(!page.contains(secret));
+}
+
+async fn an_admin_can_require_a_password_change_on_first_sign_in(app: TestApp) {
+    let bob = app.state.store.user_by_login("bob").await.unwrap().unwrap();
+    let hash = trackerd::ops::hash_password("temporary-pass".into())
+        .await
+        .unwrap();
+    app.state
+        .store
+        .set_password(bob.uid, &hash, true)
+        .await
+        .unwrap();
+    let (client_id, _) = confidential_app(&app).await;
+    let mut web = Web::new(&app);
+    web.sign_in("bob", "temporary-pass").await;
+    let start = format!("/authorize?response_type=code&client_id={client_id}&state=p");
+    let r = web.get(&start).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(to.starts_with("/password?next="), "{to}");
+    let html = web.get(&to).await.text().await.unwrap();
+    let csrf = hidden(&html, "csrf");
+    let next = hidden(&html, "next");
+    assert_eq!(next, start);
+    let r = web
+        .post(
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("next", &next),
+                ("password", "short"),
+                ("again", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = web
+        .post(
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("next", &next),
+                ("password", "a new long pass"),
+                ("again", "a new long pass"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), start);
+    assert_eq!(web.get(&start).await.status(), 200);
+    let mut again = Web::new(&app);
+    again.sign_in("bob", "a new long pass").await;
+}
+
+async fn unsupported_grant_types_and_repeated_parameters_are_rfc_errors(app: TestApp) {
+    let r = token_request(&app, &[("grant_type", "password")]).await;
+    oauth_error(r, 400, "unsupported_grant_type").await;
+    let r = token_request(&app, &[("client_id", "x")]).await;
+    oauth_error(r, 400, "invalid_request").await;
+    let r = app
+        .request(Method::POST, "/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("grant_type=authorization_code&grant_type=refresh_token")
+        .send()
+        .await
+        .unwrap();
+    oauth_error(r, 400, "invalid_request").await;
+}
+
+async fn deleting_an_app_revokes_every_token_issued_to_it(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (id, secret, tokens) = tokens_for(&app, &mut web, "Doomed").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let iam = app.iam_token(access).await;
+    let r = app
+        .as_user(Method::DELETE, &format!("/oauth/v1/apps/{id}"), ALICE, ACME)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", access, ACME), 401)
+        .await;
+    app.eventually_status(
+        || {
+            app.request(Method::GET, "/v2/myself")
+                .header("Authorization", format!("Bearer {iam}"))
+                .header("X-Org-ID", ACME)
+        },
+        401,
+    )
+    .await;
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    oauth_error(r, 401, "invalid_client").await;
+}
