@@ -12,6 +12,7 @@ use tracker_store::*;
 
 mod issues;
 mod permissions;
+mod search;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

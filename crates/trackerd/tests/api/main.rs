@@ -14,5 +14,6 @@ mod links;
 mod matrix;
 mod permissions;
 mod queues;
+mod search;
 mod storage;
 mod users;
