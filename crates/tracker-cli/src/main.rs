@@ -474,10 +474,18 @@ async fn login(settings: &Settings, args: cli::Login) -> anyhow::Result<()> {
         .or_else(|| settings.profile.client_id.clone())
         .unwrap_or_else(|| DEFAULT_CLIENT_ID.into());
     let flow = DeviceFlow::new(&oauth_url, &client_id)?;
-    let auth = flow
-        .start(Some(&args.scope))
-        .await
-        .context("starting the device flow")?;
+    let auth = match flow.start(Some(&args.scope)).await {
+        Ok(auth) => auth,
+        // A trackerd knows only the applications registered with it.
+        Err(e @ tracker_client::Error::OAuth { .. }) if matches!(&e, tracker_client::Error::OAuth { error, .. } if error == "invalid_client") => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "{oauth_url} does not know the client id {client_id:?}: register a public \
+                 application there (sign in at /my, \"Register an application\") and pass its \
+                 client id with --client-id"
+            )))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("starting the device flow")),
+    };
     eprintln!(
         "To sign in, open {} and enter the code: {}",
         auth.verification_uri, auth.user_code

@@ -28,11 +28,11 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The answer of `POST /device/code` (RFC 8628 §3.2).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "RawDeviceAuthorization")]
 pub struct DeviceAuthorization {
     pub device_code: String,
     pub user_code: String,
     /// Yandex OAuth names it `verification_url`.
-    #[serde(alias = "verification_url")]
     pub verification_uri: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification_uri_complete: Option<String>,
@@ -40,6 +40,41 @@ pub struct DeviceAuthorization {
     #[serde(default)]
     pub interval: Option<u64>,
     pub expires_in: u64,
+}
+
+/// The wire form: RFC 8628's `verification_uri`, Yandex's
+/// `verification_url`, or both (trackerd sends both, with one value).
+#[derive(Deserialize)]
+struct RawDeviceAuthorization {
+    device_code: String,
+    user_code: String,
+    #[serde(default)]
+    verification_uri: Option<String>,
+    #[serde(default)]
+    verification_url: Option<String>,
+    #[serde(default)]
+    verification_uri_complete: Option<String>,
+    #[serde(default)]
+    interval: Option<u64>,
+    expires_in: u64,
+}
+
+impl TryFrom<RawDeviceAuthorization> for DeviceAuthorization {
+    type Error = &'static str;
+
+    fn try_from(r: RawDeviceAuthorization) -> std::result::Result<Self, Self::Error> {
+        Ok(Self {
+            device_code: r.device_code,
+            user_code: r.user_code,
+            verification_uri: r
+                .verification_uri
+                .or(r.verification_url)
+                .ok_or("missing field `verification_uri`")?,
+            verification_uri_complete: r.verification_uri_complete,
+            interval: r.interval,
+            expires_in: r.expires_in,
+        })
+    }
 }
 
 /// A token endpoint's success answer (RFC 6749 §5.1).
@@ -225,5 +260,24 @@ impl DeviceFlow {
                 Poll::SlowDown => interval += self.slow_down_step,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeviceAuthorization;
+
+    #[test]
+    fn a_device_answer_may_name_the_page_in_either_spelling_or_both() {
+        for body in [
+            r#"{"device_code":"d","user_code":"U","verification_uri":"http://a/device","expires_in":1}"#,
+            r#"{"device_code":"d","user_code":"U","verification_url":"http://a/device","expires_in":1}"#,
+            r#"{"device_code":"d","user_code":"U","verification_uri":"http://a/device","verification_url":"http://a/device","expires_in":1}"#,
+        ] {
+            let d: DeviceAuthorization = serde_json::from_str(body).unwrap();
+            assert_eq!(d.verification_uri, "http://a/device", "{body}");
+        }
+        let none = r#"{"device_code":"d","user_code":"U","expires_in":1}"#;
+        assert!(serde_json::from_str::<DeviceAuthorization>(none).is_err());
     }
 }

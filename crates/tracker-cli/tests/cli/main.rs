@@ -1,12 +1,13 @@
-//! The built `tracker` binary against an in-process trackerd (SQLite), and a
-//! mock OAuth server for `tracker login` until trackerd serves the device
-//! flow itself.
+//! The built `tracker` binary against an in-process trackerd (SQLite):
+//! `tracker login` through trackerd's real device flow and pages, and small
+//! mock servers for answers trackerd cannot be made to give.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../../tracker-client/tests/client/harness.rs"]
 mod harness;
 
 mod commands;
+mod device_login;
 mod issues;
 mod login;
 
@@ -30,6 +31,16 @@ const VARS: &[&str] = &[
 /// `tracker` with a config directory of its own.
 pub fn tracker(config_dir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tracker"));
+    for v in VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("TRACKER_CONFIG_DIR", config_dir);
+    cmd
+}
+
+/// `tracker` as a process to talk to while it runs (`tracker login`).
+pub fn tracker_process(config_dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tracker"));
     for v in VARS {
         cmd.env_remove(v);
     }
