@@ -232,6 +232,17 @@ impl IssueSearch {
     }
 }
 
+/// How [`Issues::scroll`] reads: `sorted` keeps the search's order
+/// (Tracker's `scrollType=sorted`); the server's defaults otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct ScrollOptions {
+    pub sorted: bool,
+    /// Issues per request (`perScroll`, at most 1000).
+    pub per_scroll: Option<u32>,
+    /// How long the scroll lives between two requests (`scrollTTLMillis`).
+    pub ttl_millis: Option<u64>,
+}
+
 /// `/v2/issues`.
 #[derive(Debug, Clone)]
 pub struct Issues(Client);
@@ -301,6 +312,43 @@ impl Issues {
                     .idempotent(true),
             )
             .paginate()
+    }
+
+    /// Every issue matching `search`, through the scroll protocol: no 10 000-issue limit, and the set is
+    /// fixed when the scroll opens. The stream follows the server's
+    /// `Link rel="next"`, which carries `scrollId` and `scrollToken`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tracker_client::Client) -> tracker_client::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// use tracker_client::{IssueSearch, ScrollOptions};
+    /// let mut filter = serde_json::Map::new();
+    /// filter.insert("queue".into(), "TEST".into());
+    /// let search = IssueSearch { filter: Some(filter), ..IssueSearch::default() };
+    /// let mut all = client.issues().scroll(&search, &ScrollOptions::default());
+    /// while let Some(issue) = all.try_next().await? {
+    ///     println!("{}", issue.key);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn scroll(&self, search: &IssueSearch, options: &ScrollOptions) -> ItemStream<Issue> {
+        let mut r = self
+            .0
+            .request(Method::POST, &path(&["issues", "_search"]))
+            .json(search)
+            .idempotent(true)
+            .query(
+                "scrollType",
+                if options.sorted { "sorted" } else { "unsorted" },
+            );
+        if let Some(n) = options.per_scroll {
+            r = r.query("perScroll", n);
+        }
+        if let Some(ms) = options.ttl_millis {
+            r = r.query("scrollTTLMillis", ms);
+        }
+        r.paginate()
     }
 
     /// How many issues match: `POST /v2/issues/_count`.

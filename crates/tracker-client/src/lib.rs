@@ -49,7 +49,7 @@ mod retry;
 
 pub use api::{
     ChangelogEntry, Comment, Issue, IssueSearch, Issues, Link, ListOptions, NewComment, NewIssue,
-    Queues, Ref, Transition, Users,
+    Queues, Ref, ScrollOptions, Transition, Users,
 };
 pub use client::{
     Auth, Client, ClientBuilder, Org, RequestBuilder, DEFAULT_BASE_URL, DEFAULT_IAM_URL,

@@ -197,3 +197,97 @@ async fn a_service_account_key_gets_iam_tokens_with_a_jwt_the_iam_url_can_verify
     let token = client.iam_token().await.unwrap();
     assert_eq!(token.token, "t1.sa.ajetestkey0000000001");
 }
+
+/// A service account with a key made by trackerd, as an organization admin
+/// makes them (`POST /iam/v1/serviceAccounts`, `POST /iam/v1/keys`):
+/// answers the authorized key file.
+async fn service_account_key(app: &TestApp, scopes: serde_json::Value) -> String {
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{}{path}", app.base))
+            .header("Authorization", format!("OAuth {ALICE}"))
+            .header("X-Org-ID", ACME)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        "/iam/v1/serviceAccounts",
+        serde_json::json!({"name": "report-robot", "scopes": scopes}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let sa: serde_json::Value = r.json().await.unwrap();
+    let r = post(
+        "/iam/v1/keys",
+        serde_json::json!({"serviceAccountId": sa["id"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_trackerd_service_account_key_gets_and_refreshes_iam_tokens() {
+    let app = spawn_app_with(|c| c.iam_token_lifetime_secs = 600).await;
+    let file = service_account_key(&app, serde_json::json!(["tracker:read"])).await;
+    let key = ServiceAccountKey::from_json(&file).unwrap();
+    let sa_id = key.service_account_id.clone();
+    // Only the base URL: the JWT's audience is trackerd's own token URL.
+    let client = app
+        .builder(Auth::ServiceAccount(key))
+        .org_id(ACME)
+        .build()
+        .unwrap();
+    let me = client.myself().await.unwrap();
+    assert_eq!(me.login, sa_id, "acts as the service account");
+    let first = client.iam_token().await.unwrap();
+    assert!(first.token.starts_with("t1."));
+    assert_eq!(
+        first.expires_at,
+        start_time() + chrono::Duration::seconds(600)
+    );
+
+    // Inside the refresh window a new JWT is signed and exchanged.
+    app.clock.advance(chrono::Duration::seconds(310));
+    assert_eq!(client.myself().await.unwrap().login, sa_id);
+    let second = client.iam_token().await.unwrap();
+    assert_ne!(second.token, first.token);
+
+    // Long after expiry: exchanged again before the call, which succeeds.
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(client.myself().await.unwrap().login, sa_id);
+    assert_ne!(client.iam_token().await.unwrap().token, second.token);
+
+    // The account's own scopes hold: it reads but may not write.
+    assert_eq!(client.queues().get("TEST").await.unwrap().key, "TEST");
+    let err = client
+        .issues()
+        .create(&tracker_client::NewIssue {
+            queue: "TEST".into(),
+            summary: "from a read-only robot".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_key_trackerd_deleted_fails_the_exchange_with_401() {
+    let app = spawn_app().await;
+    let file = service_account_key(&app, serde_json::json!(["tracker:read"])).await;
+    let key = ServiceAccountKey::from_json(&file).unwrap();
+    let r = reqwest::Client::new()
+        .delete(format!("{}/iam/v1/keys/{}", app.base, key.id))
+        .header("Authorization", format!("OAuth {ALICE}"))
+        .header("X-Org-ID", ACME)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let client = app.client(Auth::ServiceAccount(key));
+    let err = client.myself().await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err:?}");
+}

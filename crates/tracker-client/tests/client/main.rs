@@ -1,6 +1,7 @@
-//! tracker-client against an in-process trackerd (SQLite) and small mock
-//! servers for what trackerd does not serve yet or cannot be made to do
-//! (rate limiting, the device flow, service-account JWTs).
+//! tracker-client against an in-process trackerd (SQLite): OAuth, IAM from
+//! OAuth tokens and service-account keys, search with pages and scrolls;
+//! and small mock servers for what trackerd cannot be made to do (rate
+//! limiting, exact answer sequences).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
@@ -10,3 +11,4 @@ mod iam;
 mod issues;
 mod paging;
 mod retry;
+mod search;
