@@ -50,6 +50,7 @@ def seed_document():
         }
         for login in S.FILLER_LOGINS
     ]
+    filler[0]["tokens"] = [{"token": S.MEMBER_TOKEN, "scopes": ["tracker:read", "tracker:write"]}]
     return {
         "organizations": [
             {
@@ -294,6 +295,11 @@ def alice(make_client):
 @pytest.fixture(scope="session")
 def bob(make_client):
     return make_client(token=S.BOB_TOKEN, org_id=S.ORG_ID)
+
+
+@pytest.fixture(scope="session")
+def member(make_client):
+    return make_client(token=S.MEMBER_TOKEN, org_id=S.ORG_ID)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ ALICE_TOKEN = "y0_compat_alice_rw_0001"  # admin, tracker:read + tracker:write
 BOB_TOKEN = "y0_compat_bob_ro_0001"  # member, tracker:read only
 MALLORY_TOKEN = "y0_compat_mallory_0001"  # member of the other organization
 BAD_TOKEN = "y0_compat_no_such_token_0001"
+# u001, a plain member (not an administrator) whose token may read and write.
+MEMBER_TOKEN = "y0_compat_u001_rw_0001"
 
 ALICE = {"login": "alice", "first_name": "Alice", "last_name": "Archer", "email": "alice@acme.test"}
 BOB = {"login": "bob", "first_name": "Bob", "last_name": "Builder", "email": "bob@acme.test"}

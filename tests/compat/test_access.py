@@ -207,3 +207,27 @@ def test_an_administrator_creates_a_queue_and_reads_it_back(alice, bob):
 
     # A read-only token reads it too.
     assert bob.queues["XQUEUE"].id == created.id
+
+
+def test_a_plain_member_may_not_change_queue_settings(alice, member, base_url):
+    """The seed's promise: a token can do what its account may, and a plain
+    member may not change queue settings even with a write token."""
+    alice.queues.create(key="SETTINGS", name="Settings", lead="alice")
+    queue = member.queues["SETTINGS"]
+    with pytest.raises(Forbidden) as caught:
+        queue.update(name="Taken over")
+    assert caught.value.status_code == 403
+    assert alice.queues["SETTINGS"].name == "Settings"
+    # The same member may still work with issues in the (open) queue.
+    issue = member.issues.create(queue="SETTINGS", summary="members can file issues")
+    assert issue.key == "SETTINGS-1"
+    # Once the administrator grants it, the member may change the settings.
+    granted = requests.patch(
+        base_url + "/v2/queues/SETTINGS/permissions",
+        json={"grant": {"users": {"add": ["u001"]}}},
+        headers={"Authorization": "OAuth " + S.ALICE_TOKEN, "X-Org-ID": S.ORG_ID},
+    )
+    assert granted.status_code == 200, granted.text
+    assert [u["display"] for u in granted.json()["grant"]["users"]] == ["User 001"]
+    member.queues["SETTINGS"].update(name="Now allowed")
+    assert alice.queues["SETTINGS"].name == "Now allowed"

@@ -87,6 +87,22 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        // Each PostgreSQL test has its own database: drop it, or a run
+        // leaves hundreds behind. FORCE ends the pool's open connections.
+        if let (Some(admin), true) = (postgres_url(), self.dsn.starts_with("postgres")) {
+            let name = self.dsn.rsplit('/').next().unwrap_or_default().to_owned();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await
+                        .ok()
+                })
+            })
+            .join();
+        }
     }
 }
 
