@@ -61,6 +61,7 @@ def seed_document():
                     _user(S.BOB, admin=False, tokens=[(S.BOB_TOKEN, ["tracker:read"])]),
                 ]
                 + filler,
+                "queues": [dict(S.ISSUES_QUEUE), dict(S.MOVED_QUEUE)],
             },
             {
                 "id": S.OTHER_ORG_ID,

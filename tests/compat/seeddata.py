@@ -28,3 +28,9 @@ FILLER_LOGINS = ["u%03d" % i for i in range(1, 131)]
 # Every member of organization 7000001: 132 users, three pages of 50.
 ORG_LOGINS = ["alice", "bob"] + FILLER_LOGINS
 PER_PAGE = 50
+
+# Queues of organization 7000001 for the issue tests (test_issues.py).
+# COMPAT holds the issues the tests create; MOVED receives the moved ones.
+ISSUES_QUEUE = {"key": "COMPAT", "name": "Compat issues", "lead": "alice", "description": "Issues the client creates"}
+MOVED_QUEUE = {"key": "MOVED", "name": "Moved issues", "lead": "bob"}
+SEEDED_QUEUE_KEYS = [ISSUES_QUEUE["key"], MOVED_QUEUE["key"]]

@@ -12,14 +12,17 @@ use sqlx::{FromRow, PgPool};
 use tracker_domain::{Scopes, TokenHash, TokenKind};
 use tracker_store::*;
 
+mod issues;
+mod permissions;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_owned())
@@ -162,6 +165,9 @@ struct QueueRow {
     lead_uid: i64,
     version: i64,
     created_at: DateTime<Utc>,
+    default_type: String,
+    default_priority: String,
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<QueueRow> for QueueRecord {
@@ -175,6 +181,9 @@ impl From<QueueRow> for QueueRecord {
             lead_uid: r.lead_uid,
             version: r.version,
             created_at: r.created_at,
+            default_type: r.default_type,
+            default_priority: r.default_priority,
+            deleted_at: r.deleted_at,
         }
     }
 }
@@ -186,7 +195,8 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
      t.description, t.created_at, t.expires_at, t.revoked_at, \
      p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
      FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
-const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at";
+const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at, \
+                          default_type, default_priority, deleted_at";
 
 #[async_trait]
 impl AccessStore for PostgresStore {
@@ -516,9 +526,10 @@ impl AccessStore for PostgresStore {
     }
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
-        sqlx::query_as::<_, QueueRow>(&format!(
-            "INSERT INTO queues (org, key, name, description, lead_uid, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {QUEUE_COLS}"
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let row = sqlx::query_as::<_, QueueRow>(&format!(
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
+               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {QUEUE_COLS}"
         ))
         .bind(org)
         .bind(&new.key)
@@ -526,18 +537,22 @@ impl AccessStore for PostgresStore {
         .bind(&new.description)
         .bind(new.lead_uid)
         .bind(new.created_at)
-        .fetch_one(&self.pool)
+        .bind(&new.default_type)
+        .bind(&new.default_priority)
+        .fetch_one(&mut *tx)
         .await
-        .map(Into::into)
-        .map_err(db)
+        .map_err(db)?;
+        permissions::ensure_default_grants(&mut tx, row.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(row.into())
     }
 
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         // The version moves only when something really changed, so applying
         // the same seed twice leaves the queue as it was.
         let row = sqlx::query_as::<_, QueueRow>(&format!(
-            "INSERT INTO queues (org, key, name, description, lead_uid, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
+               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
                lead_uid = excluded.lead_uid, version = queues.version + 1 \
              WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid \
@@ -549,16 +564,22 @@ impl AccessStore for PostgresStore {
         .bind(&new.description)
         .bind(new.lead_uid)
         .bind(new.created_at)
+        .bind(&new.default_type)
+        .bind(&new.default_priority)
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        match row {
-            Some(r) => Ok(r.into()),
+        let queue: QueueRecord = match row {
+            Some(r) => r.into(),
             None => self
                 .queue_by_key(org, &new.key)
                 .await?
-                .ok_or(StoreError::NotFound("queue")),
-        }
+                .ok_or(StoreError::NotFound("queue"))?,
+        };
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        permissions::ensure_default_grants(&mut tx, queue.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(queue)
     }
 
     async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>> {
@@ -591,13 +612,14 @@ impl AccessStore for PostgresStore {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<QueueRecord>, i64)> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = $1")
-            .bind(org)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = $1 AND deleted_at IS NULL")
+                .bind(org)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
         let rows = sqlx::query_as::<_, QueueRow>(&format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 ORDER BY id LIMIT $2 OFFSET $3"
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2 OFFSET $3"
         ))
         .bind(org)
         .bind(limit)

@@ -5,12 +5,16 @@
 //! organization data takes the organization's internal id, so a caller cannot
 //! reach across organizations by accident.
 
+mod issues;
 mod model;
 mod oauth;
+mod permissions;
 
 use async_trait::async_trait;
+pub use issues::*;
 pub use model::*;
 pub use oauth::*;
+pub use permissions::*;
 use tracker_domain::TokenHash;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +34,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything a backend provides. Each area of the model is a trait of its
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
-pub trait Store: AccessStore + OAuthStore {}
+pub trait Store: AccessStore + IssueStore + PermissionStore + OAuthStore {}
 
-impl<T: AccessStore + OAuthStore> Store for T {}
+impl<T: AccessStore + IssueStore + PermissionStore + OAuthStore> Store for T {}
 
 /// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]

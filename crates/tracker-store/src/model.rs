@@ -113,6 +113,8 @@ pub struct NewQueue {
     pub name: String,
     pub description: Option<String>,
     pub lead_uid: i64,
+    pub default_type: String,
+    pub default_priority: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -126,6 +128,9 @@ pub struct QueueRecord {
     pub lead_uid: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    pub default_type: String,
+    pub default_priority: String,
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

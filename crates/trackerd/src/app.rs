@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::Method;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
@@ -49,17 +50,195 @@ impl AppState {
     }
 }
 
+/// One API endpoint: its method, its path below `/v2` (and `/v3`), and its
+/// handler. The router is built from this table, and the permission matrix
+/// test walks the same table, so a new endpoint is tested as soon as it is
+/// routed.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    pub route: MethodRouter<AppState>,
+}
+
+/// The methods the official client uses for links on an issue.
+pub fn link_methods() -> [Method; 2] {
+    [
+        Method::from_bytes(b"LINK").unwrap_or(Method::POST),
+        Method::from_bytes(b"UNLINK").unwrap_or(Method::POST),
+    ]
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    use axum::routing::{delete, patch, post};
+    use routes::{
+        changelog, comments, dictionaries as dict, issues, links, permissions as perms, queues,
+        users,
+    };
+    let e = |method: Method, path: &'static str, route: MethodRouter<AppState>| Endpoint {
+        method,
+        path,
+        route,
+    };
+    let [link, unlink] = link_methods();
+    vec![
+        e(Method::GET, "/myself", get(users::myself)),
+        e(Method::GET, "/users", get(users::list)),
+        e(Method::GET, "/users/{id}", get(users::get)),
+        e(Method::GET, "/groups", get(perms::list_groups)),
+        e(Method::POST, "/groups", post(perms::create_group)),
+        e(Method::GET, "/groups/{id}", get(perms::get_group)),
+        e(Method::PATCH, "/groups/{id}", patch(perms::patch_group)),
+        e(Method::GET, "/queues", get(queues::list)),
+        e(Method::POST, "/queues", post(queues::create)),
+        e(Method::GET, "/queues/{key}", get(queues::get)),
+        e(Method::PATCH, "/queues/{key}", patch(queues::update)),
+        e(Method::DELETE, "/queues/{key}", delete(queues::delete)),
+        e(
+            Method::POST,
+            "/queues/{key}/_restore",
+            post(queues::restore),
+        ),
+        e(Method::GET, "/queues/{key}/versions", get(queues::versions)),
+        e(
+            Method::GET,
+            "/queues/{key}/components",
+            get(queues::versions),
+        ),
+        e(Method::GET, "/queues/{key}/tags", get(queues::tags)),
+        e(
+            Method::GET,
+            "/queues/{key}/fields",
+            get(queues::queue_fields),
+        ),
+        e(
+            Method::GET,
+            "/queues/{key}/workflows",
+            get(queues::workflows),
+        ),
+        e(
+            Method::GET,
+            "/queues/{key}/permissions",
+            get(perms::get_queue),
+        ),
+        e(
+            Method::PATCH,
+            "/queues/{key}/permissions",
+            patch(perms::patch_queue),
+        ),
+        e(
+            Method::GET,
+            "/queues/{key}/checkPermissions/{code}",
+            get(perms::check_queue),
+        ),
+        e(Method::GET, "/statuses", get(dict::statuses)),
+        e(Method::GET, "/statuses/{id}", get(dict::status)),
+        e(Method::GET, "/priorities", get(dict::priorities)),
+        e(Method::GET, "/priorities/{id}", get(dict::priority)),
+        e(Method::GET, "/issuetypes", get(dict::issue_types)),
+        e(Method::GET, "/issuetypes/{id}", get(dict::issue_type)),
+        e(Method::GET, "/resolutions", get(dict::resolutions)),
+        e(Method::GET, "/resolutions/{id}", get(dict::resolution)),
+        e(Method::GET, "/linktypes", get(dict::link_types)),
+        e(Method::GET, "/fields", get(dict::fields)),
+        e(Method::GET, "/fields/{id}", get(dict::field)),
+        e(Method::GET, "/workflows", get(dict::workflows)),
+        e(Method::POST, "/issues", post(issues::create)),
+        e(
+            Method::POST,
+            "/issues/_findByUnique",
+            post(issues::find_by_unique),
+        ),
+        e(Method::GET, "/issues/{key}", get(issues::get)),
+        e(Method::PATCH, "/issues/{key}", patch(issues::update)),
+        // LINK and UNLINK are not methods axum routes by name: one fallback
+        // serves both (and answers 405 to anything else).
+        e(
+            link,
+            "/issues/{key}",
+            MethodRouter::new().fallback(links::link_methods),
+        ),
+        e(unlink, "/issues/{key}", MethodRouter::new()),
+        e(
+            Method::POST,
+            "/issues/{key}/_move",
+            post(issues::move_issue),
+        ),
+        e(
+            Method::POST,
+            "/issues/{key}/_clone",
+            post(issues::clone_issue),
+        ),
+        e(
+            Method::GET,
+            "/issues/{key}/transitions",
+            get(issues::transitions),
+        ),
+        e(
+            Method::GET,
+            "/issues/{key}/transitions/{id}",
+            get(issues::transition),
+        ),
+        e(
+            Method::POST,
+            "/issues/{key}/transitions/{id}/_execute",
+            post(issues::execute_transition),
+        ),
+        e(Method::GET, "/issues/{key}/comments", get(comments::list)),
+        e(
+            Method::POST,
+            "/issues/{key}/comments",
+            post(comments::create),
+        ),
+        e(
+            Method::GET,
+            "/issues/{key}/comments/{id}",
+            get(comments::get),
+        ),
+        e(
+            Method::PATCH,
+            "/issues/{key}/comments/{id}",
+            patch(comments::update),
+        ),
+        e(
+            Method::DELETE,
+            "/issues/{key}/comments/{id}",
+            delete(comments::delete),
+        ),
+        e(Method::GET, "/issues/{key}/links", get(links::list)),
+        e(Method::POST, "/issues/{key}/links", post(links::create)),
+        e(Method::GET, "/issues/{key}/links/{id}", get(links::get)),
+        e(
+            Method::DELETE,
+            "/issues/{key}/links/{id}",
+            delete(links::delete),
+        ),
+        e(Method::GET, "/issues/{key}/changelog", get(changelog::list)),
+        e(
+            Method::GET,
+            "/issues/{key}/permissions",
+            get(perms::get_issue),
+        ),
+        e(
+            Method::PATCH,
+            "/issues/{key}/permissions",
+            patch(perms::patch_issue),
+        ),
+    ]
+}
+
 /// The API's routes, `/v2` and `/v3` served by the same handlers.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/myself", get(routes::users::myself))
-        .route("/users", get(routes::users::list))
-        .route("/users/{id}", get(routes::users::get))
-        .route(
-            "/queues",
-            get(routes::queues::list).post(routes::queues::create),
-        )
-        .route("/queues/{key}", get(routes::queues::get));
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for ep in endpoints() {
+        match by_path.iter_mut().find(|(p, _)| *p == ep.path) {
+            Some((_, r)) => *r = std::mem::take(r).merge(ep.route),
+            None => by_path.push((ep.path, ep.route)),
+        }
+    }
+    let mut api = Router::new();
+    for (path, route) in by_path {
+        api = api.route(path, route);
+    }
     Router::new()
         .nest("/v2", api.clone())
         .nest("/v3", api)
@@ -82,7 +261,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let watcher = crate::auth::spawn_epoch_watcher(state.clone());
+    // Aborted on drop, so the watcher ends with the server even when the
+    // server's own task is cancelled rather than shut down.
+    let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
     let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
     let result = axum::serve(
         listener,
@@ -93,8 +274,16 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    watcher.abort();
+    drop(watcher);
     result
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The API version of the request (`v2` or `v3`), for `self` links.
@@ -186,6 +375,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("Invalid JSON in the request body: {e}")))
+    }
+}
+
+/// A JSON object body that may be absent: an empty body (or `null`) is an
+/// empty object, as for `_execute` without fields.
+pub struct OptionalJson(pub serde_json::Map<String, serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(serde_json::Map::new()));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(serde_json::Value::Object(m)) => Ok(OptionalJson(m)),
+            Ok(serde_json::Value::Null) => Ok(OptionalJson(serde_json::Map::new())),
+            Ok(_) => Err(ApiError::BadRequest(
+                "The request body must be a JSON object".into(),
+            )),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "Invalid JSON in the request body: {e}"
+            ))),
+        }
     }
 }
 

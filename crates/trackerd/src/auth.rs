@@ -33,6 +33,8 @@ pub struct Principal {
     pub org_admin: bool,
     pub token_id: i64,
     pub token_kind: TokenKind,
+    /// What the request does: reading or writing (from its method).
+    pub wanted: Scope,
 }
 
 /// A caller whose token is valid, before any organization is chosen (used by
@@ -266,6 +268,7 @@ impl FromRequestParts<AppState> for Principal {
             org_admin: membership.admin,
             token_id: auth.token.id,
             token_kind: auth.token.kind,
+            wanted,
         })
     }
 }

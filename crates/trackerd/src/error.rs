@@ -30,6 +30,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// `If-Match` did not match.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// Anything the client cannot act on. The cause goes to the log only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -5,14 +5,17 @@
 //! and [`seed`] are the offline ways in (admin commands, seed files, first
 //! start), [`db`] picks the storage backend from the DSN.
 
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod oauth;
 pub mod ops;
 pub mod paging;
+pub mod render;
 pub mod routes;
 pub mod seed;
 

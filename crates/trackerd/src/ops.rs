@@ -181,3 +181,11 @@ pub async fn bootstrap_if_empty(
     .await?;
     Ok(Some(Bootstrap { org, user, token }))
 }
+
+/// A public object id like Tracker's: 24 hex digits, the first 8 the
+/// creation second, so ids sort roughly by age.
+pub fn object_id(now: DateTime<Utc>) -> String {
+    let secs = now.timestamp().clamp(0, u32::MAX as i64) as u32;
+    let tail: u64 = rand::thread_rng().gen();
+    format!("{secs:08x}{tail:016x}")
+}

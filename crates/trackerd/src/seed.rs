@@ -195,6 +195,9 @@ impl SeedFile {
                             name: q.name.clone(),
                             description: q.description.clone(),
                             lead_uid: lead.uid,
+                            default_type: tracker_domain::dictionaries::DEFAULT_TYPE.to_owned(),
+                            default_priority: tracker_domain::dictionaries::DEFAULT_PRIORITY
+                                .to_owned(),
                             created_at: clock.now(),
                         },
                     )

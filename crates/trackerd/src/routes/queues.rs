@@ -5,16 +5,93 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use tracker_api::{CreateQueueRequest, Reference};
-use tracker_store::{NewQueue, QueueRecord};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracker_api::Reference;
+use tracker_domain::dictionaries;
+use tracker_store::{NewQueue, QueueRecord, WriteOutcome};
 
-use crate::app::{json, ApiJson, ApiQuery, AppState, Links};
+use crate::app::{json, ApiJson, ApiQuery, AppState, Links, OptionalJson};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::paging::{Page, PageParams};
-use crate::routes::users::find_member;
+use tracker_domain::permissions::Perm;
 
-async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<tracker_api::Queue> {
+use crate::access::Guard;
+use crate::fields::{self, FieldErrors};
+use crate::paging::{Page, PageParams};
+
+async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<Value> {
+    let base = render_base(state, q, links).await?;
+    let mut v = serde_json::to_value(base).map_err(ApiError::internal)?;
+    let dict = |collection: &str, d: &'static [dictionaries::Entry], key: &str| {
+        dictionaries::by_key(d, key).map(|e| {
+            json!({
+                "self": links.api(&format!("{collection}/{}", e.id)),
+                "id": e.id.to_string(),
+                "key": e.key,
+                "display": e.display,
+            })
+        })
+    };
+    v["defaultType"] = json!(dict(
+        "issuetypes",
+        dictionaries::ISSUE_TYPES,
+        &q.default_type
+    ));
+    v["defaultPriority"] = json!(dict(
+        "priorities",
+        dictionaries::PRIORITIES,
+        &q.default_priority
+    ));
+    v["issueTypes"] = json!(dictionaries::ISSUE_TYPES
+        .iter()
+        .filter_map(|e| dict("issuetypes", dictionaries::ISSUE_TYPES, e.key))
+        .collect::<Vec<_>>());
+    Ok(v)
+}
+
+async fn render_expanded(
+    state: &AppState,
+    q: &QueueRecord,
+    links: &Links,
+    expand: Option<&str>,
+) -> ApiResult<Value> {
+    let mut v = render(state, q, links).await?;
+    let expand: Vec<&str> = expand.unwrap_or("").split(',').map(str::trim).collect();
+    let wants = |what: &str| expand.contains(&what) || expand.contains(&"all");
+    if wants("workflows") {
+        v["workflows"] = json!({ "default": [crate::routes::dictionaries::workflow_json(links)] });
+    }
+    if wants("issueTypesConfig") {
+        v["issueTypesConfig"] = json!(dictionaries::ISSUE_TYPES
+            .iter()
+            .map(|t| json!({
+                "issueType": { "self": links.api(&format!("issuetypes/{}", t.id)), "id": t.id.to_string(), "key": t.key, "display": t.display },
+                "workflow": { "self": links.api("workflows/default"), "id": "default", "display": tracker_domain::workflow::WORKFLOW_NAME },
+                "resolutions": dictionaries::RESOLUTIONS.iter().map(|r| json!({ "self": links.api(&format!("resolutions/{}", r.id)), "id": r.id.to_string(), "key": r.key, "display": r.display })).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>());
+    }
+    if wants("versions") {
+        v["versions"] = json!([]);
+    }
+    if wants("components") {
+        v["components"] = json!([]);
+    }
+    if wants("projects") {
+        v["projects"] = json!([]);
+    }
+    if wants("team") {
+        v["teamUsers"] = json!([]);
+    }
+    Ok(v)
+}
+
+async fn render_base(
+    state: &AppState,
+    q: &QueueRecord,
+    links: &Links,
+) -> ApiResult<tracker_api::Queue> {
     let lead = state.store.user_by_uid(q.lead_uid).await?.ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!(
             "queue {} has a lead that does not exist",
@@ -44,39 +121,111 @@ pub fn valid_queue_key(key: &str) -> bool {
     (1..=15).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_uppercase())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateQueue {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub lead: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub default_type: Option<Value>,
+    #[serde(default)]
+    pub default_priority: Option<Value>,
+    /// Accepted for compatibility; every queue uses the default workflow.
+    #[serde(default)]
+    pub issue_types_config: Option<Value>,
+}
+
+fn require_admin(principal: &Principal) -> ApiResult<()> {
+    if principal.org_admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only organization administrators may change queue settings".into(),
+        ))
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
     links: Links,
-    ApiJson(body): ApiJson<CreateQueueRequest>,
+    ApiJson(body): ApiJson<CreateQueue>,
 ) -> ApiResult<Response> {
-    if !principal.org_admin {
-        return Err(ApiError::Forbidden(
-            "Only organization administrators may create queues".into(),
-        ));
+    require_admin(&principal)?;
+    let mut errors = FieldErrors::default();
+    let key = body
+        .key
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
+    if body.key.is_none() {
+        errors.add("key", "Required field");
+    } else if !valid_queue_key(&key) {
+        errors.add("key", "The queue key must be 1 to 15 Latin letters");
     }
-    let key = body.key.trim().to_ascii_uppercase();
-    if !valid_queue_key(&key) {
-        return Err(ApiError::field(
-            "key",
-            "The queue key must be 1 to 15 Latin letters",
-        ));
+    let name = body.name.as_deref().unwrap_or("").trim().to_owned();
+    if name.is_empty() {
+        errors.add("name", "Required field");
     }
-    if body.name.trim().is_empty() {
-        return Err(ApiError::field("name", "The queue name must not be empty"));
-    }
-    let lead = find_member(&state, &principal, body.lead.trim())
-        .await
-        .map_err(|_| ApiError::field("lead", format!("User {} not found", body.lead)))?;
+    let lead = match &body.lead {
+        None => {
+            errors.add("lead", "Required field");
+            None
+        }
+        Some(v) => match fields::user(&state, principal.org.id, v).await? {
+            Ok(Some(uid)) => Some(uid),
+            Ok(None) => {
+                errors.add("lead", "Required field");
+                None
+            }
+            Err(e) => {
+                errors.add("lead", e);
+                None
+            }
+        },
+    };
+    let default_type = match body
+        .default_type
+        .as_ref()
+        .map(|v| fields::dict(v, dictionaries::ISSUE_TYPES))
+    {
+        None | Some(Ok(None)) => dictionaries::DEFAULT_TYPE.to_owned(),
+        Some(Ok(Some(e))) => e.key.to_owned(),
+        Some(Err(e)) => {
+            errors.add("defaultType", e);
+            String::new()
+        }
+    };
+    let default_priority = match body
+        .default_priority
+        .as_ref()
+        .map(|v| fields::dict(v, dictionaries::PRIORITIES))
+    {
+        None | Some(Ok(None)) => dictionaries::DEFAULT_PRIORITY.to_owned(),
+        Some(Ok(Some(e))) => e.key.to_owned(),
+        Some(Err(e)) => {
+            errors.add("defaultPriority", e);
+            String::new()
+        }
+    };
+    errors.into_result()?;
+    let lead_uid =
+        lead.ok_or_else(|| ApiError::internal(anyhow::anyhow!("lead missing after validation")))?;
     let queue = state
         .store
         .create_queue(
             principal.org.id,
             &NewQueue {
                 key: key.clone(),
-                name: body.name.trim().to_owned(),
+                name,
                 description: body.description,
-                lead_uid: lead.uid,
+                lead_uid,
+                default_type,
+                default_priority,
                 created_at: state.clock.now(),
             },
         )
@@ -93,13 +242,9 @@ pub async fn create(
     ))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<tracker_api::Queue>> {
-    let queue = match key.parse::<i64>() {
+/// The queue with this key or id, deleted ones included.
+async fn find_any(state: &AppState, principal: &Principal, key: &str) -> ApiResult<QueueRecord> {
+    match key.parse::<i64>() {
         Ok(id) => state.store.queue_by_id(principal.org.id, id).await?,
         Err(_) => {
             state
@@ -108,8 +253,171 @@ pub async fn get(
                 .await?
         }
     }
-    .ok_or_else(|| ApiError::NotFound(format!("Queue {key} not found")))?;
-    Ok(Json(render(&state, &queue, &links).await?))
+    .ok_or_else(|| ApiError::NotFound(format!("Queue {key} not found")))
+}
+
+async fn find_live(state: &AppState, principal: &Principal, key: &str) -> ApiResult<QueueRecord> {
+    let q = find_any(state, principal, key).await?;
+    if q.deleted_at.is_some() {
+        return Err(ApiError::NotFound(format!("Queue {key} not found")));
+    }
+    Ok(q)
+}
+
+/// The live queue, if the caller holds `perm` on it.
+pub async fn find_for(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    perm: Perm,
+) -> ApiResult<QueueRecord> {
+    let q = find_live(state, principal, key).await?;
+    Guard::new(state, principal).require_queue(&q, perm).await?;
+    Ok(q)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ExpandParam {
+    #[serde(default)]
+    pub expand: Option<String>,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<ExpandParam>,
+) -> ApiResult<Json<Value>> {
+    let queue = find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(Json(
+        render_expanded(&state, &queue, &links, params.expand.as_deref()).await?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<Value>> {
+    let mut q = find_for(&state, &principal, &key, Perm::Grant).await?;
+    let mut errors = FieldErrors::default();
+    for (field, v) in &body {
+        match field.as_str() {
+            "name" => match v.as_str().map(str::trim) {
+                Some(n) if !n.is_empty() => q.name = n.to_owned(),
+                _ => errors.add(field, "The name must be a non-empty string"),
+            },
+            "description" => match v {
+                Value::String(d) => q.description = Some(d.clone()),
+                Value::Null => q.description = None,
+                _ => errors.add(field, "The description must be a string"),
+            },
+            "lead" => match fields::user(&state, principal.org.id, v).await? {
+                Ok(Some(uid)) => q.lead_uid = uid,
+                Ok(None) => errors.add(field, "A queue needs a lead"),
+                Err(e) => errors.add(field, e),
+            },
+            "defaultType" => match fields::dict(v, dictionaries::ISSUE_TYPES) {
+                Ok(Some(e)) => q.default_type = e.key.to_owned(),
+                Ok(None) => errors.add(field, "Required"),
+                Err(e) => errors.add(field, e),
+            },
+            "defaultPriority" => match fields::dict(v, dictionaries::PRIORITIES) {
+                Ok(Some(e)) => q.default_priority = e.key.to_owned(),
+                Ok(None) => errors.add(field, "Required"),
+                Err(e) => errors.add(field, e),
+            },
+            "issueTypesConfig" | "version" => {}
+            other => errors.add(other, "Unknown or read-only queue field"),
+        }
+    }
+    errors.into_result()?;
+    if state.store.update_queue(&q).await? == WriteOutcome::VersionConflict {
+        return Err(ApiError::Conflict(
+            "The queue was changed by someone else; retry".into(),
+        ));
+    }
+    let q = find_live(&state, &principal, &key).await?;
+    Ok(Json(render(&state, &q, &links).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
+    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
+    state
+        .store
+        .set_queue_deleted(principal.org.id, q.id, Some(state.clock.now()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let q = find_any(&state, &principal, &key).await?;
+    Guard::new(&state, &principal)
+        .require_queue(&q, Perm::Grant)
+        .await?;
+    if q.deleted_at.is_none() {
+        return Err(ApiError::Conflict(format!("Queue {key} is not deleted")));
+    }
+    state
+        .store
+        .set_queue_deleted(principal.org.id, q.id, None)
+        .await?;
+    let q = find_live(&state, &principal, &key).await?;
+    Ok(Json(render(&state, &q, &links).await?))
+}
+
+/// Versions and components: trackerd does not manage them yet, so every
+/// queue has none (see docs/COMPATIBILITY.md).
+pub async fn versions(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(Json(json!([])))
+}
+
+pub async fn tags(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let q = find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(Json(json!(state.store.queue_tags(q.id).await?)))
+}
+
+pub async fn queue_fields(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(crate::routes::dictionaries::fields(principal, links).await)
+}
+
+pub async fn workflows(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(Json(json!([crate::routes::dictionaries::workflow_json(
+        &links
+    )])))
 }
 
 pub async fn list(
@@ -120,12 +428,26 @@ pub async fn list(
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params)?;
-    let (queues, total) = state
+    // Queues the caller may not read are not counted either; organizations
+    // have few queues, so they are filtered here rather than in SQL.
+    let (all, _) = state
         .store
-        .list_queues(principal.org.id, page.offset(), page.size)
+        .list_queues(principal.org.id, 0, i64::MAX)
         .await?;
-    let mut body = Vec::with_capacity(queues.len());
-    for q in &queues {
+    let mut guard = Guard::new(&state, &principal);
+    let mut visible = Vec::with_capacity(all.len());
+    for q in all {
+        if guard.queue_allows(&q, Perm::Read).await? {
+            visible.push(q);
+        }
+    }
+    let total = visible.len() as i64;
+    let mut body = Vec::new();
+    for q in visible
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.size as usize)
+    {
         body.push(render(&state, q, &links).await?);
     }
     let headers = page.headers(total, &links.api("queues"), uri.query());

@@ -85,11 +85,14 @@ async fn an_invalid_queue_answers_422_with_field_errors(app: TestApp) {
     )
     .await;
     assert!(body["errors"]["lead"].is_string(), "{body}");
-    envelope(
+    let body = envelope(
         create(&app, ALICE, serde_json::json!({"name": "no key"})).await,
-        400,
+        422,
     )
     .await;
+    assert_eq!(body["errors"]["key"], "Required field", "{body}");
+    assert_eq!(body["errors"]["lead"], "Required field", "{body}");
+    envelope(create(&app, ALICE, serde_json::json!(42)).await, 400).await;
     // Nothing was half-written.
     let r = app.get_as("/v2/queues", ALICE).await;
     assert_eq!(r.headers()["x-total-count"], "1");

@@ -1,0 +1,65 @@
+//! The built `tracker` binary against an in-process trackerd (SQLite), and a
+//! mock OAuth server for `tracker login` until trackerd serves the device
+//! flow itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../../tracker-client/tests/client/harness.rs"]
+mod harness;
+
+mod commands;
+mod issues;
+mod login;
+
+use std::path::Path;
+use std::process::Output;
+
+/// Every variable the CLI reads: the test's own environment must not leak in.
+const VARS: &[&str] = &[
+    "TRACKER_TOKEN",
+    "TRACKER_IAM_TOKEN",
+    "TRACKER_ORG_ID",
+    "TRACKER_CLOUD_ORG_ID",
+    "TRACKER_BASE_URL",
+    "TRACKER_IAM_URL",
+    "TRACKER_PROFILE",
+    "TRACKER_SERVICE_ACCOUNT_KEY",
+    "TRACKER_OAUTH_URL",
+    "TRACKER_CLIENT_ID",
+];
+
+/// `tracker` with a config directory of its own.
+pub fn tracker(config_dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tracker"));
+    for v in VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("TRACKER_CONFIG_DIR", config_dir);
+    cmd
+}
+
+/// Runs the command off the async runtime, so the in-process server keeps
+/// answering.
+pub async fn run(mut cmd: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing the output when it is wrong.
+pub fn expect_code(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
+}

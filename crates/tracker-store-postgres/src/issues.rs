@@ -1,0 +1,664 @@
+//! Issues, comments, links and the changelog on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, Postgres, Transaction};
+use tracker_store::*;
+
+use crate::{db, PostgresStore};
+
+/// Separates list items packed into one column (ASCII unit separator).
+const SEP: char = '\u{1f}';
+
+#[derive(FromRow)]
+struct IssueRow {
+    pk: i64,
+    id: String,
+    org: i64,
+    queue_id: i64,
+    key: String,
+    version: i64,
+    summary: String,
+    description: Option<String>,
+    issue_type: String,
+    priority: String,
+    status: String,
+    previous_status: Option<String>,
+    resolution: Option<String>,
+    assignee: Option<i64>,
+    author: i64,
+    updated_by: i64,
+    parent_pk: Option<i64>,
+    unique_key: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+    status_start_time: DateTime<Utc>,
+    last_comment_updated_at: Option<DateTime<Utc>>,
+    comment_count: i64,
+    votes: i64,
+    extra: String,
+    followers: Option<String>,
+    tags: Option<String>,
+    aliases: Option<String>,
+}
+
+fn split(s: Option<String>) -> Vec<String> {
+    s.map(|s| {
+        s.split(SEP)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl From<IssueRow> for IssueRecord {
+    fn from(r: IssueRow) -> Self {
+        let mut followers: Vec<i64> = split(r.followers)
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        followers.sort_unstable();
+        let mut tags = split(r.tags);
+        tags.sort();
+        let mut aliases = split(r.aliases);
+        aliases.sort();
+        IssueRecord {
+            pk: r.pk,
+            id: r.id,
+            org: r.org,
+            queue_id: r.queue_id,
+            key: r.key,
+            version: r.version,
+            summary: r.summary,
+            description: r.description,
+            issue_type: r.issue_type,
+            priority: r.priority,
+            status: r.status,
+            previous_status: r.previous_status,
+            resolution: r.resolution,
+            assignee: r.assignee,
+            author: r.author,
+            updated_by: r.updated_by,
+            parent_pk: r.parent_pk,
+            unique: r.unique_key,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            resolved_at: r.resolved_at,
+            status_start_time: r.status_start_time,
+            last_comment_updated_at: r.last_comment_updated_at,
+            comment_count: r.comment_count,
+            votes: r.votes,
+            followers,
+            tags,
+            extra: r.extra,
+            aliases,
+        }
+    }
+}
+
+const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
+    i.description, i.issue_type, i.priority, i.status, i.previous_status, i.resolution, \
+    i.assignee, i.author, i.updated_by, i.parent_pk, i.unique_key, i.created_at, i.updated_at, \
+    i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, i.extra, \
+    (SELECT string_agg(f.uid::text, chr(31)) FROM issue_followers f WHERE f.issue_pk = i.pk) AS followers, \
+    (SELECT string_agg(t.tag, chr(31)) FROM issue_tags t WHERE t.issue_pk = i.pk) AS tags, \
+    (SELECT string_agg(a.key, chr(31)) FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases \
+    FROM issues i";
+
+#[derive(FromRow)]
+struct CommentRow {
+    pk: i64,
+    id: String,
+    issue_pk: i64,
+    text: String,
+    summonees: String,
+    author: i64,
+    updated_by: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+
+impl From<CommentRow> for CommentRecord {
+    fn from(r: CommentRow) -> Self {
+        CommentRecord {
+            pk: r.pk,
+            id: r.id,
+            issue_pk: r.issue_pk,
+            text: r.text,
+            summonees: r
+                .summonees
+                .split(',')
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            author: r.author,
+            updated_by: r.updated_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+const COMMENT_COLS: &str =
+    "pk, id, issue_pk, text, summonees, author, updated_by, created_at, updated_at, version";
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[derive(FromRow)]
+struct LinkRow {
+    pk: i64,
+    org: i64,
+    type_id: String,
+    source_pk: i64,
+    target_pk: i64,
+    created_by: i64,
+    created_at: DateTime<Utc>,
+}
+
+impl From<LinkRow> for LinkRecord {
+    fn from(r: LinkRow) -> Self {
+        LinkRecord {
+            pk: r.pk,
+            org: r.org,
+            type_id: r.type_id,
+            source_pk: r.source_pk,
+            target_pk: r.target_pk,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct ChangelogRow {
+    pk: i64,
+    id: String,
+    issue_pk: i64,
+    kind: String,
+    updated_by: i64,
+    updated_at: DateTime<Utc>,
+    fields: String,
+    data: String,
+}
+
+impl From<ChangelogRow> for ChangelogRecord {
+    fn from(r: ChangelogRow) -> Self {
+        ChangelogRecord {
+            pk: r.pk,
+            id: r.id,
+            issue_pk: r.issue_pk,
+            kind: r.kind,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
+            fields: r.fields,
+            data: r.data,
+        }
+    }
+}
+
+async fn replace_sets(
+    tx: &mut Transaction<'_, Postgres>,
+    issue: &IssueRecord,
+    pk: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM issue_followers WHERE issue_pk = $1")
+        .bind(pk)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    for uid in &issue.followers {
+        sqlx::query(
+            "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(pk)
+        .bind(uid)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    sqlx::query("DELETE FROM issue_tags WHERE issue_pk = $1")
+        .bind(pk)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    for tag in &issue.tags {
+        sqlx::query(
+            "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(pk)
+        .bind(tag)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+async fn insert_changelog(
+    tx: &mut Transaction<'_, Postgres>,
+    issue_pk: i64,
+    c: &NewChangelog,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&c.id)
+    .bind(issue_pk)
+    .bind(&c.kind)
+    .bind(c.updated_by)
+    .bind(c.updated_at)
+    .bind(&c.fields)
+    .bind(&c.data)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Takes the queue's next number. Being the transaction's first write, it
+/// also takes SQLite's write lock, so numbers are handed out one at a time.
+async fn next_key(tx: &mut Transaction<'_, Postgres>, org: i64, queue_id: i64) -> Result<String> {
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "UPDATE queues SET issue_seq = issue_seq + 1 \
+         WHERE id = $1 AND org = $2 AND deleted_at IS NULL RETURNING issue_seq, key",
+    )
+    .bind(queue_id)
+    .bind(org)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?;
+    let (n, key) = row.ok_or(StoreError::NotFound("queue"))?;
+    Ok(format!("{key}-{n}"))
+}
+
+#[async_trait]
+impl IssueStore for PostgresStore {
+    async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
+        let i = &new.issue;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let key = next_key(&mut tx, i.org, i.queue_id).await?;
+        let pk: i64 = sqlx::query_scalar(
+            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
+               priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
+               unique_key, created_at, updated_at, resolved_at, status_start_time, \
+               last_comment_updated_at, comment_count, votes, extra) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+             RETURNING pk",
+        )
+        .bind(&i.id)
+        .bind(i.org)
+        .bind(i.queue_id)
+        .bind(&key)
+        .bind(&i.summary)
+        .bind(&i.description)
+        .bind(&i.issue_type)
+        .bind(&i.priority)
+        .bind(&i.status)
+        .bind(&i.previous_status)
+        .bind(&i.resolution)
+        .bind(i.assignee)
+        .bind(i.author)
+        .bind(i.updated_by)
+        .bind(i.parent_pk)
+        .bind(&i.unique)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(i.resolved_at)
+        .bind(i.status_start_time)
+        .bind(i.last_comment_updated_at)
+        .bind(i.comment_count)
+        .bind(i.votes)
+        .bind(&i.extra)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        replace_sets(&mut tx, i, pk).await?;
+        insert_changelog(&mut tx, pk, &new.changelog).await?;
+        tx.commit().await.map_err(db)?;
+        self.issue_by_pk(i.org, pk)
+            .await?
+            .ok_or(StoreError::NotFound("issue"))
+    }
+
+    async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>> {
+        let row = sqlx::query_as::<_, IssueRow>(&format!(
+            "{ISSUE_SELECT} WHERE i.org = $1 AND (i.key = $2 OR i.id = $3 OR i.pk = \
+               (SELECT issue_pk FROM issue_aliases WHERE org = $4 AND key = $5))"
+        ))
+        .bind(org)
+        .bind(key_or_id)
+        .bind(key_or_id)
+        .bind(org)
+        .bind(key_or_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn issue_by_pk(&self, org: i64, pk: i64) -> Result<Option<IssueRecord>> {
+        let row = sqlx::query_as::<_, IssueRow>(&format!(
+            "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = $2"
+        ))
+        .bind(org)
+        .bind(pk)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn issue_by_unique(&self, org: i64, unique: &str) -> Result<Option<IssueRecord>> {
+        let row = sqlx::query_as::<_, IssueRow>(&format!(
+            "{ISSUE_SELECT} WHERE i.org = $1 AND i.unique_key = $2"
+        ))
+        .bind(org)
+        .bind(unique)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn write_issue(&self, w: &IssueWrite) -> Result<(WriteOutcome, Option<IssueRecord>)> {
+        let i = &w.issue;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut key = i.key.clone();
+        let mut queue_id = i.queue_id;
+        if let Some((new_queue, _)) = &w.move_to_queue {
+            key = next_key(&mut tx, i.org, *new_queue).await?;
+            queue_id = *new_queue;
+            sqlx::query(
+                "INSERT INTO issue_aliases (org, key, issue_pk) VALUES ($1, $2, $3) \
+                 ON CONFLICT (org, key) DO UPDATE SET issue_pk = excluded.issue_pk",
+            )
+            .bind(i.org)
+            .bind(&i.key)
+            .bind(i.pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let updated = sqlx::query(
+            "UPDATE issues SET queue_id = $1, key = $2, version = version + 1, summary = $3, \
+               description = $4, issue_type = $5, priority = $6, status = $7, previous_status = $8, \
+               resolution = $9, assignee = $10, updated_by = $11, parent_pk = $12, updated_at = $13, \
+               resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
+               comment_count = $17, votes = $18, extra = $19 \
+             WHERE pk = $20 AND org = $21 AND version = $22",
+        )
+        .bind(queue_id)
+        .bind(&key)
+        .bind(&i.summary)
+        .bind(&i.description)
+        .bind(&i.issue_type)
+        .bind(&i.priority)
+        .bind(&i.status)
+        .bind(&i.previous_status)
+        .bind(&i.resolution)
+        .bind(i.assignee)
+        .bind(i.updated_by)
+        .bind(i.parent_pk)
+        .bind(i.updated_at)
+        .bind(i.resolved_at)
+        .bind(i.status_start_time)
+        .bind(i.last_comment_updated_at)
+        .bind(i.comment_count)
+        .bind(i.votes)
+        .bind(&i.extra)
+        .bind(i.pk)
+        .bind(i.org)
+        .bind(i.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await.map_err(db)?;
+            return Ok((WriteOutcome::VersionConflict, None));
+        }
+        replace_sets(&mut tx, i, i.pk).await?;
+        match &w.comment {
+            Some(CommentWrite::Insert(c)) => {
+                sqlx::query(
+                    "INSERT INTO comments (id, issue_pk, text, summonees, author, updated_by, \
+                       created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+                )
+                .bind(&c.id)
+                .bind(i.pk)
+                .bind(&c.text)
+                .bind(join_ids(&c.summonees))
+                .bind(c.author)
+                .bind(c.updated_by)
+                .bind(c.created_at)
+                .bind(c.updated_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            Some(CommentWrite::Update(c)) => {
+                sqlx::query(
+                    "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
+                       version = version + 1 WHERE pk = $5 AND issue_pk = $6",
+                )
+                .bind(&c.text)
+                .bind(join_ids(&c.summonees))
+                .bind(c.updated_by)
+                .bind(c.updated_at)
+                .bind(c.pk)
+                .bind(i.pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            Some(CommentWrite::Delete(pk)) => {
+                sqlx::query("DELETE FROM comments WHERE pk = $1 AND issue_pk = $2")
+                    .bind(pk)
+                    .bind(i.pk)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            None => {}
+        }
+        match &w.link {
+            Some(LinkWrite::Insert(l)) => {
+                sqlx::query(
+                    "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(l.org)
+                .bind(&l.type_id)
+                .bind(l.source_pk)
+                .bind(l.target_pk)
+                .bind(l.created_by)
+                .bind(l.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            Some(LinkWrite::Delete(pk)) => {
+                sqlx::query(
+                    "DELETE FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)",
+                )
+                .bind(pk)
+                .bind(i.pk)
+                .bind(i.pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            None => {}
+        }
+        for (issue_pk, entry) in &w.changelog {
+            insert_changelog(&mut tx, *issue_pk, entry).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok((WriteOutcome::Written, self.issue_by_pk(i.org, i.pk).await?))
+    }
+
+    async fn list_comments(
+        &self,
+        issue_pk: i64,
+        after_pk: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CommentRecord>> {
+        let rows = sqlx::query_as::<_, CommentRow>(&format!(
+            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3"
+        ))
+        .bind(issue_pk)
+        .bind(after_pk.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn comment(&self, issue_pk: i64, id_or_pk: &str) -> Result<Option<CommentRecord>> {
+        let pk = id_or_pk.parse::<i64>().unwrap_or(-1);
+        let row = sqlx::query_as::<_, CommentRow>(&format!(
+            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND (pk = $2 OR id = $3)"
+        ))
+        .bind(issue_pk)
+        .bind(pk)
+        .bind(id_or_pk)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_links(&self, issue_pk: i64) -> Result<Vec<LinkRecord>> {
+        let rows = sqlx::query_as::<_, LinkRow>(
+            "SELECT pk, org, type_id, source_pk, target_pk, created_by, created_at FROM links \
+             WHERE source_pk = $1 OR target_pk = $2 ORDER BY pk",
+        )
+        .bind(issue_pk)
+        .bind(issue_pk)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn link(&self, issue_pk: i64, pk: i64) -> Result<Option<LinkRecord>> {
+        let row = sqlx::query_as::<_, LinkRow>(
+            "SELECT pk, org, type_id, source_pk, target_pk, created_by, created_at FROM links \
+             WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)",
+        )
+        .bind(pk)
+        .bind(issue_pk)
+        .bind(issue_pk)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_changelog(
+        &self,
+        issue_pk: i64,
+        q: &ChangelogQuery,
+    ) -> Result<Vec<ChangelogRecord>> {
+        let after: i64 = match &q.after {
+            Some(id) => {
+                sqlx::query_scalar("SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2")
+                    .bind(id)
+                    .bind(issue_pk)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .unwrap_or(i64::MAX)
+            }
+            None => 0,
+        };
+        // Filters on the field run over the JSON text: entries are small and
+        // per issue, so a scan of one issue's history is cheap.
+        let rows = sqlx::query_as::<_, ChangelogRow>(
+            "SELECT pk, id, issue_pk, kind, updated_by, updated_at, fields, data FROM changelog \
+             WHERE issue_pk = $1 AND pk > $2 AND ($3::text IS NULL OR kind = $4) \
+               AND ($5::text IS NULL OR strpos(fields, '\"field\":\"' || $6 || '\"') > 0) \
+             ORDER BY pk LIMIT $7",
+        )
+        .bind(issue_pk)
+        .bind(after)
+        .bind(&q.kind)
+        .bind(&q.kind)
+        .bind(&q.field)
+        .bind(&q.field)
+        .bind(q.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn set_queue_deleted(
+        &self,
+        org: i64,
+        queue_id: i64,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        let deleted = at.is_some();
+        let r = sqlx::query(
+            "UPDATE queues SET deleted_at = $1, version = version + 1 \
+             WHERE id = $2 AND org = $3 AND (deleted_at IS NULL) = $4",
+        )
+        .bind(at)
+        .bind(queue_id)
+        .bind(org)
+        .bind(deleted)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn issue_count_in_queue(&self, queue_id: i64) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM issues WHERE queue_id = $1")
+            .bind(queue_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn update_queue(&self, q: &QueueRecord) -> Result<WriteOutcome> {
+        let r = sqlx::query(
+            "UPDATE queues SET name = $1, description = $2, lead_uid = $3, default_type = $4, \
+               default_priority = $5, version = version + 1 WHERE id = $6 AND org = $7 AND version = $8",
+        )
+        .bind(&q.name)
+        .bind(&q.description)
+        .bind(q.lead_uid)
+        .bind(&q.default_type)
+        .bind(&q.default_priority)
+        .bind(q.id)
+        .bind(q.org)
+        .bind(q.version)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(if r.rows_affected() == 0 {
+            WriteOutcome::VersionConflict
+        } else {
+            WriteOutcome::Written
+        })
+    }
+
+    async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT t.tag FROM issue_tags t JOIN issues i ON i.pk = t.issue_pk \
+             WHERE i.queue_id = $1 ORDER BY t.tag",
+        )
+        .bind(queue_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+}

@@ -1,0 +1,249 @@
+//! Groups, queue grants and issue access lists on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, Transaction};
+use tracker_domain::permissions::Grants;
+use tracker_store::*;
+
+use crate::{db, PostgresStore};
+
+/// Gives a queue without grants the defaults every new queue gets.
+pub(crate) async fn ensure_default_grants(
+    tx: &mut Transaction<'_, Postgres>,
+    queue_id: i64,
+) -> Result<()> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_grants WHERE queue_id = $1")
+        .bind(queue_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+    if n == 0 {
+        insert_grants(tx, queue_id, &Grants::queue_defaults()).await?;
+    }
+    Ok(())
+}
+
+async fn insert_grants(
+    tx: &mut Transaction<'_, Postgres>,
+    queue_id: i64,
+    grants: &Grants,
+) -> Result<()> {
+    for g in &grants.0 {
+        let (perm, kind, subject) = encode_grant(g);
+        sqlx::query(
+            "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(queue_id)
+        .bind(perm)
+        .bind(kind)
+        .bind(subject)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+async fn members(store: &PostgresStore, group: i64) -> Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT uid FROM group_members WHERE group_id = $1 ORDER BY uid")
+        .bind(group)
+        .fetch_all(&store.pool)
+        .await
+        .map_err(db)
+}
+
+#[async_trait]
+impl PermissionStore for PostgresStore {
+    async fn create_group(
+        &self,
+        org: i64,
+        name: &str,
+        uids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<GroupRecord> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO groups (org, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(org)
+        .bind(name)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        for uid in uids {
+            sqlx::query(
+                "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(uid)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        self.group(org, id)
+            .await?
+            .ok_or(StoreError::NotFound("group"))
+    }
+
+    async fn list_groups(&self, org: i64) -> Result<Vec<GroupRecord>> {
+        let rows: Vec<(i64, String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT id, name, created_at FROM groups WHERE org = $1 ORDER BY id")
+                .bind(org)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, name, created_at) in rows {
+            out.push(GroupRecord {
+                id,
+                org,
+                name,
+                created_at,
+                members: members(self, id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn group(&self, org: i64, id: i64) -> Result<Option<GroupRecord>> {
+        let row: Option<(String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT name, created_at FROM groups WHERE org = $1 AND id = $2")
+                .bind(org)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        match row {
+            Some((name, created_at)) => Ok(Some(GroupRecord {
+                id,
+                org,
+                name,
+                created_at,
+                members: members(self, id).await?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_group_members(&self, org: i64, id: i64, uids: &[i64]) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM groups WHERE org = $1 AND id = $2")
+                .bind(org)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for uid in uids {
+            sqlx::query(
+                "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(uid)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn groups_of(&self, org: i64, uid: i64) -> Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT g.id FROM groups g JOIN group_members m ON m.group_id = g.id \
+             WHERE g.org = $1 AND m.uid = $2 ORDER BY g.id",
+        )
+        .bind(org)
+        .bind(uid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn queue_grants(&self, queue_id: i64) -> Result<(Grants, i64)> {
+        let version: i64 = sqlx::query_scalar("SELECT grants_version FROM queues WHERE id = $1")
+            .bind(queue_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound("queue"))?;
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT permission, subject_kind, subject FROM queue_grants WHERE queue_id = $1 \
+             ORDER BY permission, subject_kind, subject",
+        )
+        .bind(queue_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let grants = rows
+            .iter()
+            .map(|(p, k, s)| decode_grant(p, k, s))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((Grants(grants), version))
+    }
+
+    async fn set_queue_grants(
+        &self,
+        queue_id: i64,
+        grants: &Grants,
+        version: i64,
+    ) -> Result<WriteOutcome> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let bumped = sqlx::query("UPDATE queues SET grants_version = grants_version + 1 WHERE id = $1 AND grants_version = $2")
+            .bind(queue_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if bumped.rows_affected() == 0 {
+            return Ok(WriteOutcome::VersionConflict);
+        }
+        sqlx::query("DELETE FROM queue_grants WHERE queue_id = $1")
+            .bind(queue_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_grants(&mut tx, queue_id, grants).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn issue_access(&self, issue_pk: i64) -> Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT uid FROM issue_access WHERE issue_pk = $1 ORDER BY uid")
+            .bind(issue_pk)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn set_issue_access(&self, issue_pk: i64, uids: &[i64]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("DELETE FROM issue_access WHERE issue_pk = $1")
+            .bind(issue_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for uid in uids {
+            sqlx::query(
+                "INSERT INTO issue_access (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(issue_pk)
+            .bind(uid)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+}

@@ -1,0 +1,194 @@
+//! Issues and everything hanging off them: comments, links, the changelog.
+//!
+//! Every change to an issue goes through [`IssueStore::write_issue`]: the
+//! caller computes the issue's next state, and the store writes it together
+//! with its side effects (a comment, a link, changelog entries) in one
+//! transaction, only if the issue is still at the version the caller read.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueRecord {
+    /// Internal key; never leaves the server.
+    pub pk: i64,
+    /// The public id: 24 hex digits.
+    pub id: String,
+    pub org: i64,
+    pub queue_id: i64,
+    pub key: String,
+    pub version: i64,
+    pub summary: String,
+    pub description: Option<String>,
+    pub issue_type: String,
+    pub priority: String,
+    pub status: String,
+    pub previous_status: Option<String>,
+    pub resolution: Option<String>,
+    pub assignee: Option<i64>,
+    pub author: i64,
+    pub updated_by: i64,
+    pub parent_pk: Option<i64>,
+    pub unique: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub status_start_time: DateTime<Utc>,
+    pub last_comment_updated_at: Option<DateTime<Utc>>,
+    pub comment_count: i64,
+    pub votes: i64,
+    pub followers: Vec<i64>,
+    pub tags: Vec<String>,
+    /// Fields without a column of their own, as a JSON object.
+    pub extra: String,
+    /// Keys the issue had in queues it was moved out of.
+    pub aliases: Vec<String>,
+}
+
+/// A new issue; its key and number come from the queue's counter.
+#[derive(Debug, Clone)]
+pub struct NewIssue {
+    /// The issue as it will be, except `pk`, `key` and `version`.
+    pub issue: IssueRecord,
+    pub changelog: NewChangelog,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentRecord {
+    pub pk: i64,
+    pub id: String,
+    pub issue_pk: i64,
+    pub text: String,
+    pub summonees: Vec<i64>,
+    pub author: i64,
+    pub updated_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkRecord {
+    pub pk: i64,
+    pub org: i64,
+    pub type_id: String,
+    /// The issue the link was created on: it sees the outward side.
+    pub source_pk: i64,
+    pub target_pk: i64,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangelogRecord {
+    pub pk: i64,
+    pub id: String,
+    pub issue_pk: i64,
+    pub kind: String,
+    pub updated_by: i64,
+    pub updated_at: DateTime<Utc>,
+    /// `[{"field": "status", "from": …, "to": …}, …]` with raw values.
+    pub fields: String,
+    /// Extra data: the comment or link the entry is about, as JSON.
+    pub data: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChangelog {
+    pub id: String,
+    pub kind: String,
+    pub updated_by: i64,
+    pub updated_at: DateTime<Utc>,
+    pub fields: String,
+    pub data: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum CommentWrite {
+    Insert(CommentRecord),
+    Update(CommentRecord),
+    Delete(i64),
+}
+
+#[derive(Debug, Clone)]
+pub enum LinkWrite {
+    Insert(LinkRecord),
+    Delete(i64),
+}
+
+/// One change to an issue and its side effects, applied atomically.
+#[derive(Debug, Clone)]
+pub struct IssueWrite {
+    /// The issue's next state; `version` is the one the caller read.
+    pub issue: IssueRecord,
+    pub changelog: Vec<(i64, NewChangelog)>,
+    pub comment: Option<CommentWrite>,
+    pub link: Option<LinkWrite>,
+    /// When the issue moves to another queue: its new queue's id. The store
+    /// allocates the new key and keeps the old one as an alias.
+    pub move_to_queue: Option<(i64, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// Someone else changed the issue first.
+    VersionConflict,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChangelogQuery {
+    /// Entries after this id (cursor).
+    pub after: Option<String>,
+    pub limit: i64,
+    pub field: Option<String>,
+    pub kind: Option<String>,
+}
+
+#[async_trait]
+pub trait IssueStore: Send + Sync + 'static {
+    /// Creates the issue with the queue's next key. Fails with `Conflict`
+    /// when `unique` is taken in the organization.
+    async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord>;
+    /// The issue with this key (current or former) or public id.
+    async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>>;
+    async fn issue_by_pk(&self, org: i64, pk: i64) -> Result<Option<IssueRecord>>;
+    async fn issue_by_unique(&self, org: i64, unique: &str) -> Result<Option<IssueRecord>>;
+    /// Applies the change if the issue is still at `write.issue.version`,
+    /// bumping it by one.
+    async fn write_issue(&self, write: &IssueWrite) -> Result<(WriteOutcome, Option<IssueRecord>)>;
+
+    async fn list_comments(
+        &self,
+        issue_pk: i64,
+        after_pk: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CommentRecord>>;
+    async fn comment(&self, issue_pk: i64, id_or_pk: &str) -> Result<Option<CommentRecord>>;
+
+    /// Links where the issue is either end.
+    async fn list_links(&self, issue_pk: i64) -> Result<Vec<LinkRecord>>;
+    async fn link(&self, issue_pk: i64, pk: i64) -> Result<Option<LinkRecord>>;
+
+    async fn list_changelog(
+        &self,
+        issue_pk: i64,
+        q: &ChangelogQuery,
+    ) -> Result<Vec<ChangelogRecord>>;
+
+    /// Marks the queue deleted at `at`, or restores it (`None`). False when
+    /// it already was in that state.
+    async fn set_queue_deleted(
+        &self,
+        org: i64,
+        queue_id: i64,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool>;
+    async fn issue_count_in_queue(&self, queue_id: i64) -> Result<i64>;
+    /// Saves the queue's editable settings if it is still at `q.version`.
+    async fn update_queue(&self, q: &crate::QueueRecord) -> Result<WriteOutcome>;
+    /// Tags used by the queue's issues, sorted.
+    async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>>;
+}

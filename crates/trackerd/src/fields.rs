@@ -1,0 +1,479 @@
+//! Reading field values the way Tracker accepts them: a key, an id, an
+//! object with `id`/`key`/`name`, `{"set": …}`, and for lists `add`,
+//! `remove`, `set` and `replace`; and applying them to an issue.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+use tracker_domain::dictionaries::{self, Entry};
+use tracker_store::IssueRecord;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// Field-level errors, answered together as one `422`.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
+    }
+
+    pub fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Unprocessable {
+                message: "Invalid field values".into(),
+                errors: self.0,
+            })
+        }
+    }
+}
+
+/// `{"set": x}` means `x`.
+fn unset(v: &Value) -> &Value {
+    match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key("set") => &m["set"],
+        other => other,
+    }
+}
+
+/// The identifying string of a reference value: `"bug"`, `1`, `{"key": "bug"}`,
+/// `{"id": "1"}`, `{"name": "Bug"}`, `{"login": "alice"}`.
+pub fn ident(v: &Value) -> Option<String> {
+    match unset(v) {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Object(m) => ["key", "login", "uid", "id", "name", "display"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(ident)),
+        _ => None,
+    }
+}
+
+pub fn dict(v: &Value, dict: &'static [Entry]) -> Result<Option<Entry>, String> {
+    if unset(v).is_null() {
+        return Ok(None);
+    }
+    let id = ident(v).ok_or_else(|| "Expected a key, an id or an object".to_owned())?;
+    dictionaries::find(dict, &id)
+        .map(Some)
+        .ok_or_else(|| format!("Unknown value {id:?}"))
+}
+
+/// A user of the organization by login or uid.
+pub async fn user(state: &AppState, org: i64, v: &Value) -> ApiResult<Result<Option<i64>, String>> {
+    if unset(v).is_null() {
+        return Ok(Ok(None));
+    }
+    let Some(id) = ident(v) else {
+        return Ok(Err("Expected a login, a uid or an object".into()));
+    };
+    let user = match id.parse::<i64>() {
+        Ok(uid) => state.store.user_by_uid(uid).await?,
+        Err(_) => state.store.user_by_login(&id).await?,
+    };
+    Ok(match user {
+        Some(u) if state.store.membership(org, u.uid).await?.is_some() => Ok(Some(u.uid)),
+        _ => Err(format!("User {id} not found")),
+    })
+}
+
+/// A list edit.
+pub enum ListOp {
+    Set(Vec<Value>),
+    Add(Vec<Value>),
+    Remove(Vec<Value>),
+    Replace(Vec<(Value, Value)>),
+}
+
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+pub fn list_op(v: &Value) -> Result<Vec<ListOp>, String> {
+    match v {
+        Value::Object(m)
+            if m.keys()
+                .all(|k| matches!(k.as_str(), "set" | "add" | "remove" | "replace"))
+                && !m.is_empty() =>
+        {
+            let mut ops = Vec::new();
+            if let Some(s) = m.get("set") {
+                ops.push(ListOp::Set(as_list(s)));
+            }
+            if let Some(r) = m.get("remove") {
+                ops.push(ListOp::Remove(as_list(r)));
+            }
+            if let Some(a) = m.get("add") {
+                ops.push(ListOp::Add(as_list(a)));
+            }
+            if let Some(r) = m.get("replace") {
+                let pairs = as_list(r)
+                    .into_iter()
+                    .map(|p| match (p.get("target"), p.get("replacement")) {
+                        (Some(t), Some(r)) => Ok((t.clone(), r.clone())),
+                        _ => Err("replace takes [{\"target\": …, \"replacement\": …}]".to_owned()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                ops.push(ListOp::Replace(pairs));
+            }
+            Ok(ops)
+        }
+        other => Ok(vec![ListOp::Set(as_list(other))]),
+    }
+}
+
+/// Applies list edits to `current` with `resolve` turning each value into an item.
+pub async fn edit_list<T, F, Fut>(
+    current: &[T],
+    ops: Vec<ListOp>,
+    mut resolve: F,
+) -> Result<Vec<T>, String>
+where
+    T: PartialEq + Clone,
+    F: FnMut(Value) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut out = current.to_vec();
+    for op in ops {
+        match op {
+            ListOp::Set(vs) => {
+                out.clear();
+                for v in vs {
+                    let item = resolve(v).await?;
+                    if !out.contains(&item) {
+                        out.push(item);
+                    }
+                }
+            }
+            ListOp::Add(vs) => {
+                for v in vs {
+                    let item = resolve(v).await?;
+                    if !out.contains(&item) {
+                        out.push(item);
+                    }
+                }
+            }
+            ListOp::Remove(vs) => {
+                for v in vs {
+                    let item = resolve(v).await?;
+                    out.retain(|x| *x != item);
+                }
+            }
+            ListOp::Replace(pairs) => {
+                for (t, r) in pairs {
+                    let (t, r) = (resolve(t).await?, resolve(r).await?);
+                    for x in out.iter_mut() {
+                        if *x == t {
+                            *x = r.clone();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fields kept in the issue's `extra` object, with the JSON type each takes.
+const EXTRA_FIELDS: &[(&str, &str)] = &[
+    ("start", "date"),
+    ("dueDate", "date"),
+    ("deadline", "date"),
+    ("storyPoints", "number"),
+    ("originalEstimation", "duration"),
+    ("estimation", "duration"),
+    ("spent", "duration"),
+];
+
+/// Fields whose values are lists, so their schema type is `array`.
+pub const ARRAY_FIELDS: &[&str] = &[
+    "followers",
+    "tags",
+    "fixVersions",
+    "affectedVersions",
+    "components",
+];
+
+/// The global fields `GET /v2/fields` lists: id, display name, schema type
+/// (of the items, for array fields).
+pub const GLOBAL_FIELDS: &[(&str, &str, &str)] = &[
+    ("summary", "Summary", "string"),
+    ("description", "Description", "text"),
+    ("type", "Type", "issuetype"),
+    ("priority", "Priority", "priority"),
+    ("status", "Status", "status"),
+    ("resolution", "Resolution", "resolution"),
+    ("assignee", "Assignee", "user"),
+    ("followers", "Followers", "user"),
+    ("createdBy", "Author", "user"),
+    ("queue", "Queue", "queue"),
+    ("parent", "Parent issue", "issue"),
+    ("tags", "Tags", "string"),
+    ("fixVersions", "Fix Version", "version"),
+    ("affectedVersions", "Affected Version", "version"),
+    ("components", "Components", "component"),
+    ("createdAt", "Created", "datetime"),
+    ("updatedAt", "Updated", "datetime"),
+    ("resolvedAt", "Resolved", "datetime"),
+    ("start", "Start date", "date"),
+    ("dueDate", "Due date", "date"),
+    ("deadline", "Deadline", "date"),
+    ("storyPoints", "Story Points", "float"),
+    ("originalEstimation", "Original estimate", "period"),
+    ("estimation", "Estimate", "period"),
+    ("spent", "Time spent", "period"),
+];
+
+pub fn field_display(id: &str) -> String {
+    GLOBAL_FIELDS
+        .iter()
+        .find(|(f, _, _)| *f == id)
+        .map(|(_, d, _)| (*d).to_owned())
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// One field's change, with raw stored values, for the changelog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: Value,
+    pub to: Value,
+}
+
+pub fn changes_json(changes: &[FieldChange]) -> String {
+    Value::Array(
+        changes
+            .iter()
+            .map(|c| json!({"field": c.field, "from": c.from, "to": c.to}))
+            .collect(),
+    )
+    .to_string()
+}
+
+fn opt<T: serde::Serialize>(v: &Option<T>) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Whether a request may set this field directly (status and queue change
+/// only through transitions and moves).
+pub enum Mode {
+    Create,
+    Update,
+    /// Fields sent with a transition.
+    Transition,
+}
+
+/// Applies the fields of `body` to `issue`, returning what changed. All
+/// invalid fields are reported together.
+pub async fn apply(
+    state: &AppState,
+    org: i64,
+    issue: &mut IssueRecord,
+    body: &Map<String, Value>,
+    mode: Mode,
+) -> ApiResult<Vec<FieldChange>> {
+    let mut errors = FieldErrors::default();
+    let mut changes = Vec::new();
+    let mut extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
+    let mut change = |field: &str, from: Value, to: Value| {
+        if from != to {
+            changes.push(FieldChange {
+                field: field.to_owned(),
+                from,
+                to,
+            });
+        }
+    };
+    for (field, value) in body {
+        match field.as_str() {
+            // Taken by the caller.
+            "queue" | "unique" if matches!(mode, Mode::Create) => {}
+            "comment" if matches!(mode, Mode::Transition) => {}
+            // The optimistic-lock version some clients send in the body.
+            "version" if !matches!(mode, Mode::Create) => {}
+            // Versions and components are not managed yet: only "none" is a valid value.
+            "fixVersions" | "affectedVersions" | "components" => {
+                if !matches!(list_op(value), Ok(ops) if ops.iter().all(|op| match op {
+                    ListOp::Set(v) | ListOp::Add(v) | ListOp::Remove(v) => v.is_empty(),
+                    ListOp::Replace(v) => v.is_empty(),
+                })) {
+                    errors.add(
+                        field,
+                        "Versions and components are not supported by trackerd yet",
+                    );
+                }
+            }
+            "attachmentIds" => {
+                if !as_list(value).is_empty() {
+                    errors.add(field, "Attachments are not supported by trackerd yet");
+                }
+            }
+            "summary" => match unset(value) {
+                Value::String(s) if !s.trim().is_empty() => {
+                    let old = std::mem::replace(&mut issue.summary, s.clone());
+                    change("summary", json!(old), json!(s));
+                }
+                _ => errors.add(field, "The summary must be a non-empty string"),
+            },
+            "description" => match unset(value) {
+                Value::String(s) => {
+                    let old = issue.description.replace(s.clone());
+                    change("description", opt(&old), json!(s));
+                }
+                Value::Null => {
+                    let old = issue.description.take();
+                    change("description", opt(&old), Value::Null);
+                }
+                _ => errors.add(field, "The description must be a string"),
+            },
+            "type" => match dict(value, dictionaries::ISSUE_TYPES) {
+                Ok(Some(e)) => {
+                    let old = std::mem::replace(&mut issue.issue_type, e.key.to_owned());
+                    change("type", json!(old), json!(e.key));
+                }
+                Ok(None) => errors.add(field, "The type is required"),
+                Err(e) => errors.add(field, e),
+            },
+            "priority" => match dict(value, dictionaries::PRIORITIES) {
+                Ok(Some(e)) => {
+                    let old = std::mem::replace(&mut issue.priority, e.key.to_owned());
+                    change("priority", json!(old), json!(e.key));
+                }
+                Ok(None) => errors.add(field, "The priority is required"),
+                Err(e) => errors.add(field, e),
+            },
+            "resolution" if !matches!(mode, Mode::Transition) => {
+                errors.add(field, "The resolution changes only through transitions")
+            }
+            "resolution" => match dict(value, dictionaries::RESOLUTIONS) {
+                Ok(r) => {
+                    let new = r.map(|e| e.key.to_owned());
+                    let old = std::mem::replace(&mut issue.resolution, new.clone());
+                    change("resolution", opt(&old), opt(&new));
+                }
+                Err(e) => errors.add(field, e),
+            },
+            "assignee" => match user(state, org, value).await? {
+                Ok(uid) => {
+                    let old = std::mem::replace(&mut issue.assignee, uid);
+                    change("assignee", opt(&old), opt(&uid));
+                }
+                Err(e) => errors.add(field, e),
+            },
+            "followers" => {
+                let result = match list_op(value) {
+                    Ok(ops) => {
+                        edit_list(&issue.followers, ops, |v| async move {
+                            match user(state, org, &v).await {
+                                Ok(Ok(Some(uid))) => Ok(uid),
+                                Ok(Ok(None)) => Err("A follower cannot be null".to_owned()),
+                                Ok(Err(e)) => Err(e),
+                                Err(e) => Err(e.to_string()),
+                            }
+                        })
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(new) => {
+                        let old = std::mem::replace(&mut issue.followers, new.clone());
+                        change("followers", json!(old), json!(new));
+                    }
+                    Err(e) => errors.add(field, e),
+                }
+            }
+            "tags" => {
+                let result = match list_op(value) {
+                    Ok(ops) => {
+                        edit_list(&issue.tags, ops, |v| async move {
+                            match v {
+                                Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                                _ => Err("Tags are non-empty strings".to_owned()),
+                            }
+                        })
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(new) => {
+                        let old = std::mem::replace(&mut issue.tags, new.clone());
+                        change("tags", json!(old), json!(new));
+                    }
+                    Err(e) => errors.add(field, e),
+                }
+            }
+            "parent" => {
+                if unset(value).is_null() {
+                    let old = issue.parent_pk.take();
+                    change("parent", opt(&old), Value::Null);
+                } else {
+                    match ident(value) {
+                        Some(k) => match state.store.issue_by_key_or_id(org, &k).await? {
+                            Some(p) if p.pk == issue.pk => {
+                                errors.add(field, "An issue cannot be its own parent")
+                            }
+                            Some(p) => {
+                                let old = issue.parent_pk.replace(p.pk);
+                                change("parent", opt(&old), json!(p.pk));
+                            }
+                            None => errors.add(field, format!("Issue {k} not found")),
+                        },
+                        None => errors.add(field, "Expected an issue key or id"),
+                    }
+                }
+            }
+            "status" => errors.add(field, "The status changes only through transitions"),
+            "queue" => errors.add(field, "The queue changes only through _move"),
+            other => {
+                let kind = EXTRA_FIELDS
+                    .iter()
+                    .find(|(f, _)| *f == other)
+                    .map(|(_, k)| *k);
+                let local = other.contains("--");
+                if kind.is_none() && !local {
+                    errors.add(other, "Unknown field");
+                    continue;
+                }
+                let v = unset(value).clone();
+                let ok = match (kind, &v) {
+                    (_, Value::Null) | (None, _) => true,
+                    (Some("number"), Value::Number(_)) => true,
+                    (Some("date"), Value::String(s)) => {
+                        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+                    }
+                    (Some("duration"), Value::String(s)) => !s.is_empty(),
+                    _ => false,
+                };
+                if !ok {
+                    errors.add(
+                        other,
+                        format!("Invalid value for a {} field", kind.unwrap_or("local")),
+                    );
+                    continue;
+                }
+                let old = extra.get(other).cloned().unwrap_or(Value::Null);
+                if v.is_null() {
+                    extra.remove(other);
+                } else {
+                    extra.insert(other.to_owned(), v.clone());
+                }
+                change(other, old, v);
+            }
+        }
+    }
+    errors.into_result()?;
+    issue.extra = Value::Object(extra).to_string();
+    Ok(changes)
+}

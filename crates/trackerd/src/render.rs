@@ -1,0 +1,217 @@
+//! Turns stored records into Tracker's JSON, with the short reference
+//! objects (`{"self","id","key","display"}`) that point from one object to
+//! another. A [`Renderer`] lives for one request and remembers what it has
+//! looked up, so a list of issues by the same people costs one lookup each.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+use tracker_domain::dictionaries::{self, Entry};
+use tracker_store::{IssueRecord, QueueRecord, Store, User};
+
+use crate::app::Links;
+use crate::error::ApiResult;
+
+pub struct Renderer<'a> {
+    pub links: &'a Links,
+    store: &'a dyn Store,
+    org: i64,
+    users: HashMap<i64, Option<User>>,
+    queues: HashMap<i64, Option<QueueRecord>>,
+    issues: HashMap<i64, Option<(String, String, String)>>,
+}
+
+pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Value {
+    Value::String(tracker_api::time::format(t))
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(links: &'a Links, store: &'a dyn Store, org: i64) -> Self {
+        Self {
+            links,
+            store,
+            org,
+            users: HashMap::new(),
+            queues: HashMap::new(),
+            issues: HashMap::new(),
+        }
+    }
+
+    pub fn entry(&self, collection: &str, e: Entry) -> Value {
+        json!({
+            "self": self.links.api(&format!("{collection}/{}", e.id)),
+            "id": e.id.to_string(),
+            "key": e.key,
+            "display": e.display,
+        })
+    }
+
+    /// A dictionary reference by key; unknown keys (data from a newer
+    /// version) render as their bare key rather than failing the request.
+    pub fn dict(&self, collection: &str, dict: &'static [Entry], key: &str) -> Value {
+        match dictionaries::by_key(dict, key) {
+            Some(e) => self.entry(collection, e),
+            None => json!({ "id": key, "key": key, "display": key }),
+        }
+    }
+
+    pub fn status(&self, key: &str) -> Value {
+        self.dict("statuses", dictionaries::STATUSES, key)
+    }
+    pub fn priority(&self, key: &str) -> Value {
+        self.dict("priorities", dictionaries::PRIORITIES, key)
+    }
+    pub fn issue_type(&self, key: &str) -> Value {
+        self.dict("issuetypes", dictionaries::ISSUE_TYPES, key)
+    }
+    pub fn resolution(&self, key: &str) -> Value {
+        self.dict("resolutions", dictionaries::RESOLUTIONS, key)
+    }
+
+    pub async fn user(&mut self, uid: i64) -> ApiResult<Value> {
+        if !self.users.contains_key(&uid) {
+            let u = self.store.user_by_uid(uid).await?;
+            self.users.insert(uid, u);
+        }
+        let display = match self.users.get(&uid) {
+            Some(Some(u)) => u.display(),
+            _ => uid.to_string(),
+        };
+        Ok(json!({
+            "self": self.links.api(&format!("users/{uid}")),
+            "id": uid.to_string(),
+            "display": display,
+        }))
+    }
+
+    pub async fn users(&mut self, uids: &[i64]) -> ApiResult<Value> {
+        let mut out = Vec::with_capacity(uids.len());
+        for uid in uids {
+            out.push(self.user(*uid).await?);
+        }
+        Ok(Value::Array(out))
+    }
+
+    pub async fn queue_record(&mut self, id: i64) -> ApiResult<Option<QueueRecord>> {
+        if !self.queues.contains_key(&id) {
+            let q = self.store.queue_by_id(self.org, id).await?;
+            self.queues.insert(id, q);
+        }
+        Ok(self.queues.get(&id).cloned().flatten())
+    }
+
+    pub fn queue_ref(&self, q: &QueueRecord) -> Value {
+        json!({
+            "self": self.links.api(&format!("queues/{}", q.key)),
+            "id": q.id.to_string(),
+            "key": q.key,
+            "display": q.name,
+        })
+    }
+
+    pub async fn queue(&mut self, id: i64) -> ApiResult<Value> {
+        Ok(match self.queue_record(id).await? {
+            Some(q) => self.queue_ref(&q),
+            None => json!({ "id": id.to_string() }),
+        })
+    }
+
+    pub fn issue_ref_of(&self, i: &IssueRecord) -> Value {
+        json!({
+            "self": self.links.api(&format!("issues/{}", i.key)),
+            "id": i.id,
+            "key": i.key,
+            "display": i.summary,
+        })
+    }
+
+    pub async fn issue_ref(&mut self, pk: i64) -> ApiResult<Value> {
+        if !self.issues.contains_key(&pk) {
+            let i = self.store.issue_by_pk(self.org, pk).await?;
+            self.issues.insert(pk, i.map(|i| (i.id, i.key, i.summary)));
+        }
+        Ok(match self.issues.get(&pk) {
+            Some(Some((id, key, summary))) => json!({
+                "self": self.links.api(&format!("issues/{key}")),
+                "id": id,
+                "key": key,
+                "display": summary,
+            }),
+            _ => Value::Null,
+        })
+    }
+
+    /// The full issue as `GET /v2/issues/{key}` answers it. Absent values are
+    /// left out, as Tracker does.
+    pub async fn issue(&mut self, i: &IssueRecord) -> ApiResult<Value> {
+        let mut m = Map::new();
+        m.insert(
+            "self".into(),
+            json!(self.links.api(&format!("issues/{}", i.key))),
+        );
+        m.insert("id".into(), json!(i.id));
+        m.insert("key".into(), json!(i.key));
+        m.insert("version".into(), json!(i.version));
+        if let Some(t) = &i.last_comment_updated_at {
+            m.insert("lastCommentUpdatedAt".into(), time(t));
+        }
+        m.insert("summary".into(), json!(i.summary));
+        if let Some(p) = i.parent_pk {
+            let r = self.issue_ref(p).await?;
+            if !r.is_null() {
+                m.insert("parent".into(), r);
+            }
+        }
+        if !i.aliases.is_empty() {
+            m.insert("aliases".into(), json!(i.aliases));
+        }
+        m.insert("updatedBy".into(), self.user(i.updated_by).await?);
+        if let Some(d) = &i.description {
+            m.insert("description".into(), json!(d));
+        }
+        m.insert("type".into(), self.issue_type(&i.issue_type));
+        m.insert("priority".into(), self.priority(&i.priority));
+        m.insert("createdAt".into(), time(&i.created_at));
+        if !i.followers.is_empty() {
+            m.insert("followers".into(), self.users(&i.followers).await?);
+        }
+        m.insert("createdBy".into(), self.user(i.author).await?);
+        m.insert("votes".into(), json!(i.votes));
+        if let Some(a) = i.assignee {
+            m.insert("assignee".into(), self.user(a).await?);
+        }
+        m.insert("queue".into(), self.queue(i.queue_id).await?);
+        m.insert("updatedAt".into(), time(&i.updated_at));
+        m.insert("status".into(), self.status(&i.status));
+        if let Some(p) = &i.previous_status {
+            m.insert("previousStatus".into(), self.status(p));
+        }
+        m.insert("statusStartTime".into(), time(&i.status_start_time));
+        if let Some(r) = &i.resolution {
+            m.insert("resolution".into(), self.resolution(r));
+        }
+        if let Some(t) = &i.resolved_at {
+            m.insert("resolvedAt".into(), time(t));
+        }
+        if !i.tags.is_empty() {
+            m.insert("tags".into(), json!(i.tags));
+        }
+        if let Some(u) = &i.unique {
+            m.insert("unique".into(), json!(u));
+        }
+        m.insert(
+            "commentWithoutExternalMessageCount".into(),
+            json!(i.comment_count),
+        );
+        m.insert("commentWithExternalMessageCount".into(), json!(0));
+        m.insert("favorite".into(), json!(false));
+        if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&i.extra) {
+            for (k, v) in extra {
+                if !v.is_null() {
+                    m.insert(k, v);
+                }
+            }
+        }
+        Ok(Value::Object(m))
+    }
+}

@@ -1,0 +1,146 @@
+//! `GET /v2/issues/{key}/changelog`: every recorded change, `id` cursor paged.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracker_store::{ChangelogQuery, ChangelogRecord, IssueRecord};
+
+use crate::app::{ApiQuery, AppState, Links};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::field_display;
+use crate::render::{time, Renderer};
+use crate::routes::issues::load;
+
+/// Renders a stored raw value the way the field shows it elsewhere.
+async fn value(r: &mut Renderer<'_>, field: &str, v: &Value) -> ApiResult<Value> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(match (field, v) {
+        ("status", Value::String(k)) => r.status(k),
+        ("priority", Value::String(k)) => r.priority(k),
+        ("type", Value::String(k)) => r.issue_type(k),
+        ("resolution", Value::String(k)) => r.resolution(k),
+        ("assignee", Value::Number(n)) => r.user(n.as_i64().unwrap_or_default()).await?,
+        ("followers", Value::Array(a)) => {
+            let uids: Vec<i64> = a.iter().filter_map(Value::as_i64).collect();
+            r.users(&uids).await?
+        }
+        ("parent", Value::Number(n)) => r.issue_ref(n.as_i64().unwrap_or_default()).await?,
+        ("queue", Value::Number(n)) => r.queue(n.as_i64().unwrap_or_default()).await?,
+        _ => v.clone(),
+    })
+}
+
+async fn render(
+    r: &mut Renderer<'_>,
+    issue: &IssueRecord,
+    c: &ChangelogRecord,
+) -> ApiResult<Value> {
+    let mut fields = Vec::new();
+    if let Ok(Value::Array(raw)) = serde_json::from_str::<Value>(&c.fields) {
+        for f in raw {
+            let name = f["field"].as_str().unwrap_or_default().to_owned();
+            fields.push(json!({
+                "field": {
+                    "self": r.links.api(&format!("fields/{name}")),
+                    "id": name,
+                    "display": field_display(&name),
+                },
+                "from": value(r, &name, &f["from"]).await?,
+                "to": value(r, &name, &f["to"]).await?,
+            }));
+        }
+    }
+    let mut v = json!({
+        "id": c.id,
+        "self": r.links.api(&format!("issues/{}/changelog/{}", issue.key, c.id)),
+        "issue": r.issue_ref_of(issue),
+        "updatedAt": time(&c.updated_at),
+        "updatedBy": r.user(c.updated_by).await?,
+        "type": c.kind,
+        "transport": "front",
+    });
+    if !fields.is_empty() {
+        v["fields"] = Value::Array(fields);
+    }
+    if let Ok(Value::Object(data)) = serde_json::from_str::<Value>(&c.data) {
+        if let Some(Value::Number(with)) = data.get("with") {
+            let other = r.issue_ref(with.as_i64().unwrap_or_default()).await?;
+            v["links"] = json!([{ "type": data.get("type"), "direction": data.get("direction"), "object": other }]);
+        }
+        if let Some(Value::String(t)) = data.get("transition") {
+            v["transition"] = json!({ "id": t });
+        }
+    }
+    Ok(v)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, rename = "perPage")]
+    pub per_page: Option<i64>,
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<Params>,
+) -> ApiResult<Response> {
+    let issue = load(&state, &principal, &key).await?;
+    let per_page = params.per_page.unwrap_or(50);
+    if !(1..=1000).contains(&per_page) {
+        return Err(ApiError::BadRequest(
+            "perPage must be between 1 and 1000".into(),
+        ));
+    }
+    let q = ChangelogQuery {
+        after: params.id.clone(),
+        limit: per_page + 1,
+        field: params.field.clone(),
+        kind: params.kind.clone(),
+    };
+    let mut rows = state.store.list_changelog(issue.pk, &q).await?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut out = Vec::with_capacity(rows.len());
+    for c in &rows {
+        out.push(render(&mut r, &issue, c).await?);
+    }
+    let mut headers = HeaderMap::new();
+    if let (true, Some(last)) = (more, rows.last()) {
+        let mut next = format!(
+            "{}?id={}&perPage={per_page}",
+            links.api(&format!("issues/{}/changelog", issue.key)),
+            last.id
+        );
+        for (k, v) in [("field", &params.field), ("type", &params.kind)] {
+            if let Some(v) = v {
+                next.push_str(&format!("&{k}={}", url_escape(v)));
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+            headers.insert(axum::http::header::LINK, v);
+        }
+    }
+    Ok((StatusCode::OK, headers, Json(Value::Array(out))).into_response())
+}
+
+fn url_escape(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)])
+        .map(|e| e[2..].to_owned())
+        .unwrap_or_default()
+}

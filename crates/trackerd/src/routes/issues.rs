@@ -1,0 +1,705 @@
+//! Issues: create, get, update, transitions, move, clone, find by `unique`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracker_domain::{dictionaries, workflow};
+use tracker_store::{
+    CommentRecord, CommentWrite, IssueRecord, IssueWrite, LinkRecord, LinkWrite, NewChangelog,
+    NewIssue, QueueRecord, WriteOutcome,
+};
+
+use tracker_domain::permissions::Perm;
+
+use crate::access::{self, Guard};
+use crate::app::{json, ApiJson, ApiQuery, AppState, Links, OptionalJson};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::{self, changes_json, FieldChange, FieldErrors, Mode};
+use crate::ops::object_id;
+use crate::render::Renderer;
+
+/// The issue the request names, if the caller may do what the request does
+/// to it (read for reads, write otherwise).
+pub async fn load(state: &AppState, principal: &Principal, key: &str) -> ApiResult<IssueRecord> {
+    load_for(state, principal, key, access::wanted(principal)).await
+}
+
+pub async fn load_for(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    perm: Perm,
+) -> ApiResult<IssueRecord> {
+    let issue = state
+        .store
+        .issue_by_key_or_id(principal.org.id, key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Issue {key} not found")))?;
+    Guard::new(state, principal)
+        .require_issue(&issue, perm)
+        .await?;
+    Ok(issue)
+}
+
+pub fn changelog(
+    principal: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+    kind: &str,
+    changes: &[FieldChange],
+    data: Value,
+) -> NewChangelog {
+    NewChangelog {
+        id: object_id(now),
+        kind: kind.to_owned(),
+        updated_by: principal.user.uid,
+        updated_at: now,
+        fields: changes_json(changes),
+        data: data.to_string(),
+    }
+}
+
+/// Writes a change, turning a lost race into the `409` Tracker answers.
+pub async fn write(state: &AppState, w: IssueWrite) -> ApiResult<IssueRecord> {
+    match state.store.write_issue(&w).await? {
+        (WriteOutcome::Written, Some(issue)) => Ok(issue),
+        (WriteOutcome::Written, None) => Err(ApiError::NotFound("Issue not found".into())),
+        (WriteOutcome::VersionConflict, _) => Err(ApiError::Conflict(
+            "The issue was changed by someone else; read it again and retry".into(),
+        )),
+    }
+}
+
+pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
+    let pk = issue.pk;
+    IssueWrite {
+        issue,
+        changelog: vec![(pk, entry)],
+        comment: None,
+        link: None,
+        move_to_queue: None,
+    }
+}
+
+async fn find_queue(
+    state: &AppState,
+    org: i64,
+    v: &Value,
+) -> ApiResult<Result<QueueRecord, String>> {
+    let Some(id) = fields::ident(v) else {
+        return Ok(Err("Expected a queue key, id or object".into()));
+    };
+    let q = match id.parse::<i64>() {
+        Ok(n) => state.store.queue_by_id(org, n).await?,
+        Err(_) => {
+            state
+                .store
+                .queue_by_key(org, &id.to_ascii_uppercase())
+                .await?
+        }
+    };
+    Ok(match q {
+        Some(q) if q.deleted_at.is_none() => Ok(q),
+        _ => Err(format!("Queue {id} not found")),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GetParams {
+    #[serde(default)]
+    pub expand: Option<String>,
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+/// Renders an issue with `expand` and `fields` applied.
+pub async fn render_issue(
+    state: &AppState,
+    principal: &Principal,
+    links: &Links,
+    issue: &IssueRecord,
+    params: &GetParams,
+) -> ApiResult<Value> {
+    let mut r = Renderer::new(links, state.store.as_ref(), principal.org.id);
+    let mut v = r.issue(issue).await?;
+    let expand = params.expand.as_deref().unwrap_or("");
+    if expand
+        .split(',')
+        .any(|e| matches!(e.trim(), "transitions" | "all"))
+    {
+        v["transitions"] = transitions_json(links, issue);
+    }
+    if expand
+        .split(',')
+        .any(|e| matches!(e.trim(), "attachments" | "all"))
+    {
+        v["attachments"] = json!([]);
+    }
+    if let (Some(wanted), Value::Object(m)) = (&params.fields, &mut v) {
+        let wanted: Vec<&str> = wanted
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        m.retain(|k, _| {
+            matches!(k.as_str(), "self" | "id" | "key" | "version") || wanted.contains(&k.as_str())
+        });
+    }
+    Ok(v)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    ApiQuery(params): ApiQuery<GetParams>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let Value::Object(body) = body else {
+        return Err(ApiError::BadRequest(
+            "The request body must be a JSON object".into(),
+        ));
+    };
+    let org = principal.org.id;
+    let mut errors = FieldErrors::default();
+    let queue = match body.get("queue") {
+        None | Some(Value::Null) => {
+            errors.add("queue", "Required field");
+            None
+        }
+        Some(v) => match find_queue(&state, org, v).await? {
+            Ok(q) => Some(q),
+            Err(e) => {
+                errors.add("queue", e);
+                None
+            }
+        },
+    };
+    if !body.contains_key("summary") {
+        errors.add("summary", "Required field");
+    }
+    let unique = match body.get("unique") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => {
+            errors.add("unique", "Expected a non-empty string");
+            None
+        }
+    };
+    errors.into_result()?;
+    let Some(queue) = queue else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "queue missing after validation"
+        )));
+    };
+    Guard::new(&state, &principal)
+        .require_queue(&queue, Perm::Create)
+        .await?;
+    if let Some(u) = &unique {
+        if let Some(existing) = state.store.issue_by_unique(org, u).await? {
+            return Err(ApiError::Conflict(format!(
+                "An issue with unique {u:?} already exists: {}",
+                existing.key
+            )));
+        }
+    }
+    let now = state.clock.now();
+    let uid = principal.user.uid;
+    let mut issue = IssueRecord {
+        pk: 0,
+        id: object_id(now),
+        org,
+        queue_id: queue.id,
+        key: String::new(),
+        version: 1,
+        summary: String::new(),
+        description: None,
+        issue_type: queue.default_type.clone(),
+        priority: queue.default_priority.clone(),
+        status: dictionaries::INITIAL_STATUS.to_owned(),
+        previous_status: None,
+        resolution: None,
+        assignee: None,
+        author: uid,
+        updated_by: uid,
+        parent_pk: None,
+        unique,
+        created_at: now,
+        updated_at: now,
+        resolved_at: None,
+        status_start_time: now,
+        last_comment_updated_at: None,
+        comment_count: 0,
+        votes: 0,
+        followers: Vec::new(),
+        tags: Vec::new(),
+        extra: "{}".into(),
+        aliases: Vec::new(),
+    };
+    let mut changes = fields::apply(&state, org, &mut issue, &body, Mode::Create).await?;
+    changes.insert(
+        0,
+        FieldChange {
+            field: "status".into(),
+            from: Value::Null,
+            to: json!(issue.status),
+        },
+    );
+    let entry = changelog(&principal, now, "IssueCreated", &changes, json!({}));
+    let created = state
+        .store
+        .create_issue(&NewIssue {
+            issue,
+            changelog: entry,
+        })
+        .await
+        .map_err(|e| match e {
+            tracker_store::StoreError::Conflict(_) => {
+                ApiError::Conflict("An issue with this unique value already exists".into())
+            }
+            e => e.into(),
+        })?;
+    Ok(json(
+        StatusCode::CREATED,
+        &render_issue(&state, &principal, &links, &created, &params).await?,
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<GetParams>,
+) -> ApiResult<Json<Value>> {
+    let issue = load(&state, &principal, &key).await?;
+    Ok(Json(
+        render_issue(&state, &principal, &links, &issue, &params).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VersionParam {
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub expand: Option<String>,
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+/// Checks the versions a client may send: `?version=N` (a mismatch is `409`)
+/// and `If-Match: "N"` (a mismatch is `412`).
+pub fn check_version(current: i64, query: Option<i64>, headers: &HeaderMap) -> ApiResult<()> {
+    if let Some(v) = query {
+        if v != current {
+            return Err(ApiError::Conflict(format!(
+                "Version mismatch: the issue is at version {current}, not {v}"
+            )));
+        }
+    }
+    if let Some(h) = headers.get(axum::http::header::IF_MATCH) {
+        let raw = h.to_str().unwrap_or("").trim();
+        if raw != "*" {
+            let n = raw
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i64>()
+                .ok();
+            if n != Some(current) {
+                return Err(ApiError::PreconditionFailed(format!(
+                    "If-Match {raw} does not match the issue's version {current}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<VersionParam>,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<Value>> {
+    let mut issue = load(&state, &principal, &key).await?;
+    let body_version = match body.get("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| ApiError::field("version", "The version must be a number"))?,
+        ),
+    };
+    check_version(issue.version, params.version.or(body_version), &headers)?;
+    let changes = fields::apply(&state, principal.org.id, &mut issue, &body, Mode::Update).await?;
+    let get = GetParams {
+        expand: params.expand,
+        fields: params.fields,
+    };
+    if changes.is_empty() {
+        return Ok(Json(
+            render_issue(&state, &principal, &links, &issue, &get).await?,
+        ));
+    }
+    let now = state.clock.now();
+    issue.updated_at = now;
+    issue.updated_by = principal.user.uid;
+    let entry = changelog(&principal, now, "IssueUpdated", &changes, json!({}));
+    let saved = write(&state, simple_write(issue, entry)).await?;
+    Ok(Json(
+        render_issue(&state, &principal, &links, &saved, &get).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UniqueParam {
+    #[serde(default)]
+    pub unique: Option<String>,
+}
+
+pub async fn find_by_unique(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    ApiQuery(params): ApiQuery<UniqueParam>,
+) -> ApiResult<Json<Value>> {
+    let unique = params
+        .unique
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("The unique parameter is required".into()))?;
+    let issue = state
+        .store
+        .issue_by_unique(principal.org.id, &unique)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No issue with unique {unique:?}")))?;
+    Guard::new(&state, &principal)
+        .require_issue(&issue, Perm::Read)
+        .await?;
+    Ok(Json(
+        render_issue(&state, &principal, &links, &issue, &GetParams::default()).await?,
+    ))
+}
+
+pub fn transitions_json(links: &Links, issue: &IssueRecord) -> Value {
+    Value::Array(
+        workflow::transitions_from(&issue.status)
+            .iter()
+            .map(|t| transition_json(links, issue, t))
+            .collect(),
+    )
+}
+
+fn transition_json(links: &Links, issue: &IssueRecord, t: &workflow::Transition) -> Value {
+    let to = dictionaries::by_key(dictionaries::STATUSES, t.to);
+    json!({
+        "self": links.api(&format!("issues/{}/transitions/{}", issue.key, t.id)),
+        "id": t.id,
+        "display": t.display,
+        "to": to.map(|e| json!({
+            "self": links.api(&format!("statuses/{}", e.id)),
+            "id": e.id.to_string(),
+            "key": e.key,
+            "display": e.display,
+        })),
+    })
+}
+
+pub async fn transitions(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let issue = load(&state, &principal, &key).await?;
+    Ok(Json(transitions_json(&links, &issue)))
+}
+
+fn available(issue: &IssueRecord, id: &str) -> ApiResult<workflow::Transition> {
+    workflow::transition(&issue.status, id).ok_or_else(|| {
+        ApiError::NotFound(if workflow::is_known_transition(id) {
+            format!(
+                "Transition {id} is not available in status {}",
+                issue.status
+            )
+        } else {
+            format!("Transition {id} not found")
+        })
+    })
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let issue = load(&state, &principal, &key).await?;
+    let t = available(&issue, &id)?;
+    Ok(Json(transition_json(&links, &issue, &t)))
+}
+
+pub fn new_comment(
+    principal: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+    issue: &mut IssueRecord,
+    text: String,
+    summonees: Vec<i64>,
+) -> CommentRecord {
+    issue.comment_count += 1;
+    issue.last_comment_updated_at = Some(now);
+    CommentRecord {
+        pk: 0,
+        id: object_id(now),
+        issue_pk: issue.pk,
+        text,
+        summonees,
+        author: principal.user.uid,
+        updated_by: principal.user.uid,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+pub async fn execute_transition(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path((key, id)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<VersionParam>,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<Value>> {
+    let mut issue = load(&state, &principal, &key).await?;
+    check_version(issue.version, params.version, &headers)?;
+    let t = available(&issue, &id)?;
+    let mut changes = fields::apply(
+        &state,
+        principal.org.id,
+        &mut issue,
+        &body,
+        Mode::Transition,
+    )
+    .await?;
+    let now = state.clock.now();
+    if workflow::is_resolved_status(t.to) {
+        if t.needs_resolution && issue.resolution.is_none() {
+            return Err(ApiError::field(
+                "resolution",
+                "A resolution is required for this transition",
+            ));
+        }
+        issue.resolved_at = Some(now);
+    } else if issue.resolution.is_some() {
+        let old = issue.resolution.take();
+        changes.push(FieldChange {
+            field: "resolution".into(),
+            from: json!(old),
+            to: Value::Null,
+        });
+        issue.resolved_at = None;
+    }
+    let from = std::mem::replace(&mut issue.status, t.to.to_owned());
+    changes.insert(
+        0,
+        FieldChange {
+            field: "status".into(),
+            from: json!(from),
+            to: json!(t.to),
+        },
+    );
+    issue.previous_status = Some(from);
+    issue.status_start_time = now;
+    issue.updated_at = now;
+    issue.updated_by = principal.user.uid;
+    let comment = match body.get("comment") {
+        Some(Value::String(text)) if !text.trim().is_empty() => Some(CommentWrite::Insert(
+            new_comment(&principal, now, &mut issue, text.clone(), Vec::new()),
+        )),
+        Some(Value::String(_)) | Some(Value::Null) | None => None,
+        Some(_) => return Err(ApiError::field("comment", "The comment must be a string")),
+    };
+    let entry = changelog(
+        &principal,
+        now,
+        "IssueWorkflow",
+        &changes,
+        json!({ "transition": t.id }),
+    );
+    let mut w = simple_write(issue, entry);
+    w.comment = comment;
+    let saved = write(&state, w).await?;
+    Ok(Json(transitions_json(&links, &saved)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MoveParams {
+    #[serde(default)]
+    pub queue: Option<String>,
+}
+
+pub async fn move_issue(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<MoveParams>,
+) -> ApiResult<Json<Value>> {
+    let mut issue = load(&state, &principal, &key).await?;
+    let target = params
+        .queue
+        .ok_or_else(|| ApiError::BadRequest("The queue parameter is required".into()))?;
+    let queue = find_queue(&state, principal.org.id, &json!(target))
+        .await?
+        .map_err(|e| ApiError::field("queue", e))?;
+    if queue.id == issue.queue_id {
+        return Err(ApiError::field(
+            "queue",
+            "The issue is already in this queue",
+        ));
+    }
+    Guard::new(&state, &principal)
+        .require_queue(&queue, Perm::Create)
+        .await?;
+    let now = state.clock.now();
+    let changes = vec![
+        FieldChange {
+            field: "queue".into(),
+            from: json!(issue.queue_id),
+            to: json!(queue.id),
+        },
+        FieldChange {
+            field: "key".into(),
+            from: json!(issue.key),
+            to: Value::Null,
+        },
+    ];
+    issue.updated_at = now;
+    issue.updated_by = principal.user.uid;
+    let entry = changelog(&principal, now, "IssueMoved", &changes, json!({}));
+    let mut w = simple_write(issue, entry);
+    w.move_to_queue = Some((queue.id, queue.key.clone()));
+    let saved = write(&state, w).await?;
+    Ok(Json(
+        render_issue(&state, &principal, &links, &saved, &GetParams::default()).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CloneParams {
+    #[serde(default)]
+    pub queues: Option<String>,
+    #[serde(default, rename = "linkWithOriginal")]
+    pub link_with_original: Option<String>,
+}
+
+/// `POST /v2/issues/{key}/_clone?queues=A,B`: copies the issue into each
+/// queue; with `linkWithOriginal=true` links each copy to the original.
+pub async fn clone_issue(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> ApiResult<Json<Value>> {
+    let original = load_for(&state, &principal, &key, Perm::Read).await?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))?;
+    let queues: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "queues")
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    let link = pairs
+        .iter()
+        .any(|(k, v)| k == "linkWithOriginal" && v.eq_ignore_ascii_case("true"));
+    if queues.is_empty() {
+        return Err(ApiError::BadRequest(
+            "The queues parameter is required".into(),
+        ));
+    }
+    let mut targets = Vec::new();
+    let mut guard = Guard::new(&state, &principal);
+    for q in &queues {
+        let queue = find_queue(&state, principal.org.id, &json!(q))
+            .await?
+            .map_err(|e| ApiError::field("queues", e))?;
+        guard.require_queue(&queue, Perm::Create).await?;
+        targets.push(queue);
+    }
+    let mut out = Vec::new();
+    for queue in targets {
+        let now = state.clock.now();
+        let mut copy = original.clone();
+        copy.id = object_id(now);
+        copy.queue_id = queue.id;
+        copy.version = 1;
+        copy.status = dictionaries::INITIAL_STATUS.to_owned();
+        copy.previous_status = None;
+        copy.resolution = None;
+        copy.resolved_at = None;
+        copy.author = principal.user.uid;
+        copy.updated_by = principal.user.uid;
+        copy.unique = None;
+        copy.created_at = now;
+        copy.updated_at = now;
+        copy.status_start_time = now;
+        copy.comment_count = 0;
+        copy.last_comment_updated_at = None;
+        copy.votes = 0;
+        copy.aliases = Vec::new();
+        let changes = [FieldChange {
+            field: "status".into(),
+            from: Value::Null,
+            to: json!(copy.status),
+        }];
+        let entry = changelog(
+            &principal,
+            now,
+            "IssueCreated",
+            &changes,
+            json!({ "clonedFrom": original.id }),
+        );
+        let mut created = state
+            .store
+            .create_issue(&NewIssue {
+                issue: copy,
+                changelog: entry,
+            })
+            .await?;
+        if link {
+            let l = LinkRecord {
+                pk: 0,
+                org: principal.org.id,
+                type_id: "clone".into(),
+                source_pk: created.pk,
+                target_pk: original.pk,
+                created_by: principal.user.uid,
+                created_at: now,
+            };
+            let entry = changelog(
+                &principal,
+                now,
+                "IssueLinked",
+                &[],
+                json!({ "type": "clone", "with": original.pk }),
+            );
+            let mut w = simple_write(created.clone(), entry);
+            w.link = Some(LinkWrite::Insert(l));
+            created = write(&state, w).await?;
+        }
+        out.push(render_issue(&state, &principal, &links, &created, &GetParams::default()).await?);
+    }
+    Ok(Json(Value::Array(out)))
+}

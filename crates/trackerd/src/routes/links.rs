@@ -1,0 +1,374 @@
+//! Links between issues, through `/links` and through the `LINK`/`UNLINK`
+//! methods the official client uses.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracker_domain::dictionaries::{self, Direction, LinkType};
+use tracker_store::{IssueRecord, LinkRecord, LinkWrite};
+
+use tracker_domain::permissions::Perm;
+
+use crate::access::Guard;
+use crate::app::{json, ApiJson, AppState, Links};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::render::{time, Renderer};
+use crate::routes::issues::{changelog, load, simple_write, write};
+
+fn type_json(links: &Links, t: &LinkType) -> Value {
+    json!({
+        "self": links.api(&format!("linktypes/{}", t.id)),
+        "id": t.id,
+        "inward": t.inward,
+        "outward": t.outward,
+    })
+}
+
+async fn render(
+    r: &mut Renderer<'_>,
+    state: &AppState,
+    org: i64,
+    issue: &IssueRecord,
+    l: &LinkRecord,
+) -> ApiResult<Value> {
+    let (direction, other) = if l.source_pk == issue.pk {
+        (Direction::Outward, l.target_pk)
+    } else {
+        (Direction::Inward, l.source_pk)
+    };
+    let t = dictionaries::link_type(&l.type_id).unwrap_or(LinkType {
+        id: "relates",
+        outward: "relates",
+        inward: "relates",
+    });
+    let mut v = json!({
+        "self": r.links.api(&format!("issues/{}/links/{}", issue.key, l.pk)),
+        "id": l.pk,
+        "type": type_json(r.links, &t),
+        "direction": direction.as_str(),
+        "object": r.issue_ref(other).await?,
+        "createdBy": r.user(l.created_by).await?,
+        "updatedBy": r.user(l.created_by).await?,
+        "createdAt": time(&l.created_at),
+        "updatedAt": time(&l.created_at),
+    });
+    if let Some(o) = state.store.issue_by_pk(org, other).await? {
+        v["status"] = r.status(&o.status);
+        if let Some(a) = o.assignee {
+            v["assignee"] = r.user(a).await?;
+        }
+    }
+    Ok(v)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let issue = load(&state, &principal, &key).await?;
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut guard = Guard::new(&state, &principal);
+    let mut out = Vec::new();
+    for l in state.store.list_links(issue.pk).await? {
+        // Links to issues the caller may not read are left out.
+        let other = if l.source_pk == issue.pk {
+            l.target_pk
+        } else {
+            l.source_pk
+        };
+        match state.store.issue_by_pk(principal.org.id, other).await? {
+            Some(o) if guard.issue_allows(&o, Perm::Read).await? => {}
+            _ => continue,
+        }
+        out.push(render(&mut r, &state, principal.org.id, &issue, &l).await?);
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateLink {
+    pub relationship: Option<String>,
+    pub issue: Option<Value>,
+}
+
+/// Whether `a` and `b` are already linked with this type in this orientation
+/// (either orientation for a symmetric type).
+fn already_linked(existing: &[LinkRecord], t: &LinkType, source: i64, target: i64) -> Option<i64> {
+    existing
+        .iter()
+        .find(|l| {
+            l.type_id == t.id
+                && ((l.source_pk == source && l.target_pk == target)
+                    || (t.inward == t.outward && l.source_pk == target && l.target_pk == source))
+        })
+        .map(|l| l.pk)
+}
+
+async fn add_link(
+    state: &AppState,
+    principal: &Principal,
+    issue: IssueRecord,
+    relationship: &str,
+    other_key: &str,
+) -> ApiResult<(IssueRecord, i64)> {
+    let (t, direction) = dictionaries::relationship(relationship).ok_or_else(|| {
+        ApiError::field(
+            "relationship",
+            format!("Unknown relationship {relationship:?}"),
+        )
+    })?;
+    let other = state
+        .store
+        .issue_by_key_or_id(principal.org.id, other_key)
+        .await?
+        .ok_or_else(|| ApiError::field("issue", format!("Issue {other_key} not found")))?;
+    if other.pk == issue.pk {
+        return Err(ApiError::field(
+            "issue",
+            "An issue cannot be linked to itself",
+        ));
+    }
+    let (source, target) = match direction {
+        Direction::Outward => (issue.pk, other.pk),
+        Direction::Inward => (other.pk, issue.pk),
+    };
+    let existing = state.store.list_links(issue.pk).await?;
+    if already_linked(&existing, &t, source, target).is_some() {
+        return Err(ApiError::Unprocessable {
+            message: format!(
+                "{} is already linked to {} as {relationship:?}",
+                issue.key, other.key
+            ),
+            errors: Default::default(),
+        });
+    }
+    let now = state.clock.now();
+    let data = json!({ "type": t.id, "direction": direction.as_str(), "with": other.pk });
+    let mut w = simple_write(issue, changelog(principal, now, "IssueLinked", &[], data));
+    w.changelog.push((
+        other.pk,
+        changelog(
+            principal,
+            now,
+            "IssueLinked",
+            &[],
+            json!({ "type": t.id, "direction": direction.reverse().as_str(), "with": w.issue.pk }),
+        ),
+    ));
+    w.issue.updated_at = now;
+    w.issue.updated_by = principal.user.uid;
+    w.link = Some(LinkWrite::Insert(LinkRecord {
+        pk: 0,
+        org: principal.org.id,
+        type_id: t.id.to_owned(),
+        source_pk: source,
+        target_pk: target,
+        created_by: principal.user.uid,
+        created_at: now,
+    }));
+    let saved = write(state, w).await?;
+    let link = state
+        .store
+        .list_links(saved.pk)
+        .await?
+        .into_iter()
+        .filter(|l| l.source_pk == source && l.target_pk == target && l.type_id == t.id)
+        .map(|l| l.pk)
+        .next_back()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
+    Ok((saved, link))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<CreateLink>,
+) -> ApiResult<Response> {
+    let issue = load(&state, &principal, &key).await?;
+    let relationship = body
+        .relationship
+        .ok_or_else(|| ApiError::field("relationship", "Required field"))?;
+    let other = body
+        .issue
+        .as_ref()
+        .and_then(crate::fields::ident)
+        .ok_or_else(|| ApiError::field("issue", "Required field"))?;
+    let (saved, link_pk) = add_link(&state, &principal, issue, &relationship, &other).await?;
+    let link = state
+        .store
+        .link(saved.pk, link_pk)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    Ok(json(
+        StatusCode::CREATED,
+        &render(&mut r, &state, principal.org.id, &saved, &link).await?,
+    ))
+}
+
+async fn remove_link(
+    state: &AppState,
+    principal: &Principal,
+    issue: IssueRecord,
+    link: LinkRecord,
+) -> ApiResult<()> {
+    let now = state.clock.now();
+    let other = if link.source_pk == issue.pk {
+        link.target_pk
+    } else {
+        link.source_pk
+    };
+    let data = json!({ "type": link.type_id, "with": other });
+    let mut w = simple_write(issue, changelog(principal, now, "IssueUnlinked", &[], data));
+    w.changelog.push((
+        other,
+        changelog(
+            principal,
+            now,
+            "IssueUnlinked",
+            &[],
+            json!({ "type": link.type_id, "with": w.issue.pk }),
+        ),
+    ));
+    w.issue.updated_at = now;
+    w.issue.updated_by = principal.user.uid;
+    w.link = Some(LinkWrite::Delete(link.pk));
+    write(state, w).await?;
+    Ok(())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let issue = load(&state, &principal, &key).await?;
+    let link = match id.parse::<i64>() {
+        Ok(pk) => state.store.link(issue.pk, pk).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("Link {id} not found")))?;
+    let other = if link.source_pk == issue.pk {
+        link.target_pk
+    } else {
+        link.source_pk
+    };
+    match state.store.issue_by_pk(principal.org.id, other).await? {
+        Some(o)
+            if Guard::new(&state, &principal)
+                .issue_allows(&o, Perm::Read)
+                .await? => {}
+        _ => return Err(ApiError::NotFound(format!("Link {id} not found"))),
+    }
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    Ok(Json(
+        render(&mut r, &state, principal.org.id, &issue, &link).await?,
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let issue = load(&state, &principal, &key).await?;
+    let link = match id.parse::<i64>() {
+        Ok(pk) => state.store.link(issue.pk, pk).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("Link {id} not found")))?;
+    remove_link(&state, &principal, issue, link).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Parses `Link: <resource>; rel="relationship"`. The resource is an issue
+/// key, id, or a URL or path ending in one.
+fn parse_link_header(headers: &HeaderMap) -> ApiResult<(String, String)> {
+    let raw = headers
+        .get(axum::http::header::LINK)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::BadRequest("The Link header is required".into()))?;
+    let (target, params) = raw
+        .trim()
+        .strip_prefix('<')
+        .and_then(|r| r.split_once('>'))
+        .ok_or_else(|| {
+            ApiError::BadRequest("The Link header must look like <TEST-1>; rel=\"relates\"".into())
+        })?;
+    let rel = params
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("rel="))
+        .map(|r| r.trim_matches('"').to_owned())
+        .next()
+        .ok_or_else(|| ApiError::BadRequest("The Link header needs a rel".into()))?;
+    let key = target
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(target)
+        .to_owned();
+    Ok((key, rel))
+}
+
+/// `LINK` and `UNLINK` on an issue; any other unknown method is a `405`.
+pub async fn link_methods(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
+    let method = req.method().clone();
+    let (other, rel) = match method.as_str() {
+        "LINK" | "UNLINK" => parse_link_header(req.headers())?,
+        _ => return Err(ApiError::MethodNotAllowed),
+    };
+    let issue = load(&state, &principal, &key).await?;
+    if method == Method::from_bytes(b"LINK").unwrap_or(Method::POST) {
+        let (saved, link_pk) = add_link(&state, &principal, issue, &rel, &other).await?;
+        let link = state
+            .store
+            .link(saved.pk, link_pk)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
+        let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+        return Ok(json(
+            StatusCode::CREATED,
+            &render(&mut r, &state, principal.org.id, &saved, &link).await?,
+        ));
+    }
+    let (t, direction) = dictionaries::relationship(&rel)
+        .ok_or_else(|| ApiError::field("relationship", format!("Unknown relationship {rel:?}")))?;
+    let target = state
+        .store
+        .issue_by_key_or_id(principal.org.id, &other)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Issue {other} not found")))?;
+    let (source, target_pk) = match direction {
+        Direction::Outward => (issue.pk, target.pk),
+        Direction::Inward => (target.pk, issue.pk),
+    };
+    let existing = state.store.list_links(issue.pk).await?;
+    let pk = already_linked(&existing, &t, source, target_pk).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "{} is not linked to {} as {rel:?}",
+            issue.key, target.key
+        ))
+    })?;
+    let link = state
+        .store
+        .link(issue.pk, pk)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Link not found".into()))?;
+    remove_link(&state, &principal, issue, link).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,468 @@
+//! The permission matrix: every routed endpoint × every kind of caller, with
+//! the exact status each must get. The endpoints come from the router's own
+//! table (`trackerd::app::endpoints`), so a new endpoint joins the matrix
+//! the moment it is routed — and fails it until its access rule is stated.
+
+use std::collections::HashMap;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tracker_domain::Scopes;
+use trackerd::ops::{issue_oauth_token, put_user, UserSpec};
+
+use crate::backend_tests;
+use crate::harness::*;
+
+backend_tests!(every_endpoint_answers_every_caller_exactly_as_the_model_says);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Who {
+    NoToken,
+    OtherOrg,
+    ReadOnlyToken,
+    NoQueueAccess,
+    Reader,
+    Writer,
+    QueueAdmin,
+    OrgAdmin,
+}
+
+const EVERYONE: [Who; 8] = [
+    Who::NoToken,
+    Who::OtherOrg,
+    Who::ReadOnlyToken,
+    Who::NoQueueAccess,
+    Who::Reader,
+    Who::Writer,
+    Who::QueueAdmin,
+    Who::OrgAdmin,
+];
+
+/// What an endpoint needs, stated once per endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Any member of the organization.
+    Member,
+    /// Organization administrators only.
+    OrgAdmin,
+    /// Read the restricted queue.
+    QueueRead,
+    /// Administer the restricted queue.
+    QueueGrant,
+    /// Read the restricted issue.
+    IssueRead,
+    /// Change the restricted issue.
+    IssueWrite,
+    /// Create issues in the restricted queue.
+    IssueCreate,
+    /// Read the issue and create in another (open) queue.
+    Clone,
+    /// Only the comment's author (the org admin here) or an org admin.
+    CommentAuthor,
+}
+
+fn rule(method: &Method, path: &str) -> Rule {
+    use Rule::*;
+    let m = method.as_str();
+    match (m, path) {
+        ("POST", "/groups") | ("PATCH", "/groups/{id}") | ("POST", "/queues") => OrgAdmin,
+        ("PATCH" | "DELETE", "/queues/{key}")
+        | ("POST", "/queues/{key}/_restore")
+        | ("PATCH", "/queues/{key}/permissions") => QueueGrant,
+        (_, p) if p.starts_with("/queues/{key}") => QueueRead,
+        ("POST", "/issues") => IssueCreate,
+        ("POST", "/issues/_findByUnique") => IssueRead,
+        ("POST", "/issues/{key}/_clone") => Clone,
+        ("PATCH" | "DELETE", "/issues/{key}/comments/{id}") => CommentAuthor,
+        ("GET", p) if p.starts_with("/issues/{key}") => IssueRead,
+        (_, p) if p.starts_with("/issues/{key}") => IssueWrite,
+        ("GET", _) => Member,
+        _ => panic!("no access rule for {m} {path}: state one in matrix.rs"),
+    }
+}
+
+fn allowed(rule: Rule, who: Who) -> bool {
+    use Who::*;
+    let writes = !matches!(rule, Rule::Member | Rule::QueueRead | Rule::IssueRead);
+    if matches!(who, NoToken | OtherOrg) || (who == ReadOnlyToken && writes) {
+        return false;
+    }
+    match rule {
+        Rule::Member => true,
+        Rule::OrgAdmin | Rule::CommentAuthor => who == OrgAdmin,
+        Rule::QueueRead | Rule::IssueRead => {
+            matches!(who, ReadOnlyToken | Reader | Writer | QueueAdmin | OrgAdmin)
+        }
+        Rule::QueueGrant => matches!(who, QueueAdmin | OrgAdmin),
+        Rule::IssueWrite | Rule::IssueCreate => matches!(who, Writer | QueueAdmin | OrgAdmin),
+        Rule::Clone => matches!(who, Reader | Writer | QueueAdmin | OrgAdmin),
+    }
+}
+
+/// A fresh organization with a restricted queue PRIV:
+/// read → group "readers" (erin); create, write → frank; grant → grace.
+struct World {
+    app: TestApp,
+    tokens: HashMap<Who, String>,
+    ids: HashMap<&'static str, String>,
+}
+
+async fn world(backend: Backend) -> Option<World> {
+    let app = spawn_app(backend).await?;
+    let store = app.state.store.clone();
+    let org = store.organization_by_org_id(ACME).await.unwrap().unwrap();
+    let mut tokens = HashMap::new();
+    for (who, login, scopes) in [
+        (Who::NoQueueAccess, "dave", Scopes::READ_WRITE),
+        (Who::Reader, "erin", Scopes::READ_WRITE),
+        (Who::Writer, "frank", Scopes::READ_WRITE),
+        (Who::QueueAdmin, "grace", Scopes::READ_WRITE),
+    ] {
+        let spec = UserSpec {
+            login: login.into(),
+            first_name: login.into(),
+            last_name: String::new(),
+            email: String::new(),
+            admin: false,
+            password: None,
+        };
+        let user = put_user(store.as_ref(), &app.clock, &org, &spec)
+            .await
+            .unwrap();
+        let (t, _) =
+            issue_oauth_token(store.as_ref(), &app.clock, user.uid, scopes, None, "matrix")
+                .await
+                .unwrap();
+        tokens.insert(who, t);
+        if who == Who::Writer {
+            let (ro, _) = issue_oauth_token(
+                store.as_ref(),
+                &app.clock,
+                user.uid,
+                Scopes::READ_ONLY,
+                None,
+                "matrix",
+            )
+            .await
+            .unwrap();
+            tokens.insert(Who::ReadOnlyToken, ro);
+        }
+    }
+    tokens.insert(Who::OtherOrg, MALLORY.into());
+    tokens.insert(Who::OrgAdmin, ALICE.into());
+    let mut w = World {
+        app,
+        tokens,
+        ids: HashMap::new(),
+    };
+
+    let group = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/groups",
+            Some(json!({"name": "readers", "members": ["erin"]})),
+        )
+        .await;
+    w.ids.insert("group", group["id"].to_string());
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/queues",
+        Some(json!({"key": "PRIV", "name": "Private", "lead": "alice"})),
+    )
+    .await;
+    w.call(
+        Who::OrgAdmin,
+        Method::PATCH,
+        "/v2/queues/PRIV/permissions",
+        Some(json!({
+            "create": {"users": ["frank"], "groups": [], "roles": []},
+            "write": {"users": ["frank"], "groups": [], "roles": []},
+            "read": {"users": [], "groups": [group["id"]], "roles": []},
+            "grant": {"users": ["grace"], "groups": [], "roles": []},
+        })),
+    )
+    .await;
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/issues",
+        Some(json!({"queue": "PRIV", "summary": "secret", "unique": "priv-unique"})),
+    )
+    .await;
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/issues",
+        Some(json!({"queue": "PRIV", "summary": "linked"})),
+    )
+    .await;
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/issues",
+        Some(json!({"queue": "PRIV", "summary": "spare"})),
+    )
+    .await;
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/issues",
+        Some(json!({"queue": "TEST", "summary": "open issue"})),
+    )
+    .await;
+    let comment = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/issues/PRIV-1/comments",
+            Some(json!({"text": "hush"})),
+        )
+        .await;
+    w.ids.insert("comment", comment["id"].to_string());
+    let link = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/issues/PRIV-1/links",
+            Some(json!({"relationship": "relates", "issue": "PRIV-2"})),
+        )
+        .await;
+    w.ids.insert("link", link["id"].to_string());
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/issues/TEST-1/links",
+        Some(json!({"relationship": "depends on", "issue": "PRIV-1"})),
+    )
+    .await;
+    Some(w)
+}
+
+impl World {
+    fn request(&self, who: Who, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.app.request(method, path).header("X-Org-ID", ACME);
+        match self.tokens.get(&who) {
+            Some(t) => r.header("Authorization", format!("OAuth {t}")),
+            None => r,
+        }
+    }
+
+    /// A setup call that must succeed.
+    async fn call(&self, who: Who, method: Method, path: &str, body: Option<Value>) -> Value {
+        let mut r = self.request(who, method.clone(), path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(
+            status.is_success(),
+            "setup {method} {path}: {status} {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The request the matrix sends for an endpoint: concrete path, body
+    /// and headers that an allowed caller would succeed with.
+    fn probe(&self, who: Who, method: &Method, template: &str) -> reqwest::RequestBuilder {
+        let id = |k: &str| self.ids.get(k).cloned().unwrap_or_default();
+        let mut path = template.to_owned();
+        let key = if template.starts_with("/queues/") {
+            "PRIV".to_owned()
+        } else {
+            "PRIV-1".to_owned()
+        };
+        path = path.replace("{key}", &key);
+        let param = match template {
+            t if t.starts_with("/users/") => "bob".to_owned(),
+            t if t.starts_with("/groups/") => id("group"),
+            t if t.contains("/comments/") => id("comment"),
+            t if t.contains("/links/") => id("link"),
+            t if t.contains("/transitions/") => "start_progress".to_owned(),
+            t if t.contains("/checkPermissions/") => "read".to_owned(),
+            t if t.starts_with("/statuses/") => "open".to_owned(),
+            t if t.starts_with("/priorities/") => "normal".to_owned(),
+            t if t.starts_with("/issuetypes/") => "bug".to_owned(),
+            t if t.starts_with("/resolutions/") => "fixed".to_owned(),
+            t if t.starts_with("/fields/") => "summary".to_owned(),
+            _ => String::new(),
+        };
+        path = path.replace("{id}", &param).replace("{code}", &param);
+        let query = match template {
+            "/issues/_findByUnique" => "?unique=priv-unique",
+            "/issues/{key}/_move" => "?queue=TEST",
+            "/issues/{key}/_clone" => "?queues=TEST",
+            _ => "",
+        };
+        let body = match (method.as_str(), template) {
+            ("POST", "/groups") => Some(json!({"name": "new group", "members": ["dave"]})),
+            ("PATCH", "/groups/{id}") => Some(json!({"members": {"add": ["dave"]}})),
+            ("POST", "/queues") => Some(json!({"key": "NEWQ", "name": "New", "lead": "alice"})),
+            ("PATCH", "/queues/{key}") => Some(json!({"name": "Renamed"})),
+            ("PATCH", "/queues/{key}/permissions") => {
+                Some(json!({"read": {"users": {"add": ["bob"]}}}))
+            }
+            ("POST", "/issues") => Some(json!({"queue": "PRIV", "summary": "new"})),
+            ("PATCH", "/issues/{key}") => Some(json!({"summary": "changed"})),
+            ("POST", "/issues/{key}/transitions/{id}/_execute") => Some(json!({})),
+            ("POST", "/issues/{key}/comments") => Some(json!({"text": "hi"})),
+            ("PATCH", "/issues/{key}/comments/{id}") => Some(json!({"text": "edited"})),
+            ("POST", "/issues/{key}/links") => {
+                Some(json!({"relationship": "relates", "issue": "PRIV-3"}))
+            }
+            ("PATCH", "/issues/{key}/permissions") => {
+                Some(json!({"access": {"users": {"add": ["bob"]}}}))
+            }
+            _ => None,
+        };
+        let mut r = self.request(who, method.clone(), &format!("/v2{path}{query}"));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        match method.as_str() {
+            "LINK" => r.header("Link", "<PRIV-3>; rel=\"relates\""),
+            "UNLINK" => r.header("Link", "<PRIV-2>; rel=\"relates\""),
+            _ => r,
+        }
+    }
+}
+
+async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: TestApp) {
+    let backend = if app.dsn.starts_with("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    drop(app);
+    let endpoints: Vec<(Method, &'static str)> = trackerd::app::endpoints()
+        .into_iter()
+        .map(|e| (e.method, e.path))
+        .collect();
+    let mut checks = 0;
+    let mut leaks = Vec::new();
+    for (method, path) in &endpoints {
+        let rule = rule(method, path);
+        let reads = method == Method::GET;
+        // Callers who must be refused never change anything, so they share one world.
+        let denied_world = world(backend).await.unwrap();
+        for who in EVERYONE.into_iter().filter(|w| !allowed(rule, *w)) {
+            let want = if who == Who::NoToken { 401 } else { 403 };
+            let got = denied_world
+                .probe(who, method, path)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            checks += 1;
+            if got != want {
+                leaks.push(format!("{method} {path} as {who:?}: {got}, want {want}"));
+            }
+        }
+        // The administrator's answer on a fresh world is the answer every
+        // allowed caller must get on an identical one.
+        let reference_world = world(backend).await.unwrap();
+        let reference = reference_world
+            .probe(Who::OrgAdmin, method, path)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert!(
+            reference < 500 && reference != 401 && reference != 403,
+            "{method} {path} as the admin: {reference}"
+        );
+        checks += 1;
+        let shared = if reads { Some(reference_world) } else { None };
+        for who in EVERYONE
+            .into_iter()
+            .filter(|w| allowed(rule, *w) && *w != Who::OrgAdmin)
+        {
+            let fresh;
+            let w = match &shared {
+                Some(w) => w,
+                None => {
+                    fresh = world(backend).await.unwrap();
+                    &fresh
+                }
+            };
+            let got = w
+                .probe(who, method, path)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            checks += 1;
+            if got != reference {
+                leaks.push(format!(
+                    "{method} {path} as {who:?}: {got}, the admin got {reference}"
+                ));
+            }
+        }
+    }
+
+    // Lists leave out what the caller may not read.
+    let w = world(backend).await.unwrap();
+    let keys = |v: Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["key"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let queues = |who| w.probe(who, &Method::GET, "/queues").send();
+    let seen: Vec<String> = keys(
+        queues(Who::NoQueueAccess)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    if seen.contains(&"PRIV".to_owned()) {
+        leaks.push("GET /queues shows PRIV to a member without access".into());
+    }
+    let seen: Vec<String> = keys(queues(Who::Reader).await.unwrap().json().await.unwrap());
+    assert!(seen.contains(&"PRIV".to_owned()), "a reader sees the queue");
+    let links: Value = w
+        .request(Who::NoQueueAccess, Method::GET, "/v2/issues/TEST-1/links")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if !links.as_array().unwrap().is_empty() {
+        leaks.push(format!(
+            "TEST-1's links show PRIV-1 to a member without access: {links}"
+        ));
+    }
+    let links: Value = w
+        .request(Who::Reader, Method::GET, "/v2/issues/TEST-1/links")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(links.as_array().unwrap().len(), 1, "a reader sees the link");
+    checks += 4;
+
+    eprintln!(
+        "permission matrix ({backend:?}): {} endpoints × {} principals, {checks} checks, {} leaks",
+        endpoints.len(),
+        EVERYONE.len(),
+        leaks.len()
+    );
+    assert!(
+        leaks.is_empty(),
+        "{} leaks:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
+}
