@@ -211,6 +211,19 @@ async fn replace_sets(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+    sqlx::query("DELETE FROM issue_tags WHERE issue_pk = $1")
+        .bind(pk)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    insert_sets(tx, issue, pk).await
+}
+
+async fn insert_sets(
+    tx: &mut Transaction<'_, Postgres>,
+    issue: &IssueRecord,
+    pk: i64,
+) -> Result<()> {
     for uid in &issue.followers {
         sqlx::query(
             "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -221,11 +234,6 @@ async fn replace_sets(
         .await
         .map_err(db)?;
     }
-    sqlx::query("DELETE FROM issue_tags WHERE issue_pk = $1")
-        .bind(pk)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
     for tag in &issue.tags {
         sqlx::query(
             "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -237,6 +245,37 @@ async fn replace_sets(
         .map_err(db)?;
     }
     Ok(())
+}
+
+/// The record [`IssueStore::issue_by_pk`] would read back right after
+/// `create_issue`: sets deduplicated and sorted as the reads return them.
+fn created_record(i: &IssueRecord, pk: i64, key: String) -> IssueRecord {
+    let mut issue = i.clone();
+    issue.pk = pk;
+    issue.key = key;
+    issue.version = 1;
+    issue.followers.sort_unstable();
+    issue.followers.dedup();
+    issue.tags = split(Some(issue.tags.join(&SEP.to_string())));
+    issue.tags.sort();
+    issue.tags.dedup();
+    issue.aliases = Vec::new();
+    // TIMESTAMPTZ keeps microseconds.
+    use chrono::SubsecRound;
+    for t in [
+        &mut issue.created_at,
+        &mut issue.updated_at,
+        &mut issue.status_start_time,
+    ] {
+        *t = t.trunc_subsecs(6);
+    }
+    for t in [&mut issue.resolved_at, &mut issue.last_comment_updated_at]
+        .into_iter()
+        .flatten()
+    {
+        *t = t.trunc_subsecs(6);
+    }
+    issue
 }
 
 async fn insert_changelog(
@@ -318,22 +357,24 @@ impl IssueStore for PostgresStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-        replace_sets(&mut tx, i, pk).await?;
+        // A new issue has no followers or tags to replace: insert only.
+        insert_sets(&mut tx, i, pk).await?;
         insert_changelog(&mut tx, pk, &new.changelog).await?;
         tx.commit().await.map_err(db)?;
-        self.issue_by_pk(i.org, pk)
-            .await?
-            .ok_or(StoreError::NotFound("issue"))
+        // Everything stored is known here; a re-read would cost a statement
+        // per create for the same values.
+        Ok(created_record(i, pk, key))
     }
 
     async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>> {
+        // One indexed lookup per way of naming an issue, whatever the
+        // planner makes of an `OR` across the columns.
         let row = sqlx::query_as::<_, IssueRow>(&format!(
-            "{ISSUE_SELECT} WHERE i.org = $1 AND (i.key = $2 OR i.id = $3 OR i.pk = \
-               (SELECT issue_pk FROM issue_aliases WHERE org = $4 AND key = $5))"
+            "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = COALESCE( \
+               (SELECT pk FROM issues WHERE org = $1 AND key = $2), \
+               (SELECT pk FROM issues WHERE id = $2 AND org = $1), \
+               (SELECT issue_pk FROM issue_aliases WHERE org = $1 AND key = $2))"
         ))
-        .bind(org)
-        .bind(key_or_id)
-        .bind(key_or_id)
         .bind(org)
         .bind(key_or_id)
         .fetch_optional(&self.pool)

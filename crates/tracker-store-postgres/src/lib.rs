@@ -14,6 +14,7 @@ use tracker_store::*;
 
 mod issues;
 mod permissions;
+mod search;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -211,6 +211,15 @@ async fn replace_sets(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+    sqlx::query("DELETE FROM issue_tags WHERE issue_pk = ?")
+        .bind(pk)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    insert_sets(tx, issue, pk).await
+}
+
+async fn insert_sets(tx: &mut Transaction<'_, Sqlite>, issue: &IssueRecord, pk: i64) -> Result<()> {
     for uid in &issue.followers {
         sqlx::query("INSERT OR IGNORE INTO issue_followers (issue_pk, uid) VALUES (?, ?)")
             .bind(pk)
@@ -219,11 +228,6 @@ async fn replace_sets(
             .await
             .map_err(db)?;
     }
-    sqlx::query("DELETE FROM issue_tags WHERE issue_pk = ?")
-        .bind(pk)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
     for tag in &issue.tags {
         sqlx::query("INSERT OR IGNORE INTO issue_tags (issue_pk, tag) VALUES (?, ?)")
             .bind(pk)
@@ -233,6 +237,22 @@ async fn replace_sets(
             .map_err(db)?;
     }
     Ok(())
+}
+
+/// The record [`IssueStore::issue_by_pk`] would read back right after
+/// `create_issue`: sets deduplicated and sorted as the reads return them.
+fn created_record(i: &IssueRecord, pk: i64, key: String) -> IssueRecord {
+    let mut issue = i.clone();
+    issue.pk = pk;
+    issue.key = key;
+    issue.version = 1;
+    issue.followers.sort_unstable();
+    issue.followers.dedup();
+    issue.tags = split(Some(issue.tags.join(&SEP.to_string())));
+    issue.tags.sort();
+    issue.tags.dedup();
+    issue.aliases = Vec::new();
+    issue
 }
 
 async fn insert_changelog(
@@ -314,22 +334,24 @@ impl IssueStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-        replace_sets(&mut tx, i, pk).await?;
+        // A new issue has no followers or tags to replace: insert only.
+        insert_sets(&mut tx, i, pk).await?;
         insert_changelog(&mut tx, pk, &new.changelog).await?;
         tx.commit().await.map_err(db)?;
-        self.issue_by_pk(i.org, pk)
-            .await?
-            .ok_or(StoreError::NotFound("issue"))
+        // Everything stored is known here; a re-read would cost a statement
+        // per create for the same values.
+        Ok(created_record(i, pk, key))
     }
 
     async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>> {
+        // One indexed lookup per way of naming an issue: an `OR` across the
+        // columns makes SQLite scan every issue of the organization.
         let row = sqlx::query_as::<_, IssueRow>(&format!(
-            "{ISSUE_SELECT} WHERE i.org = ? AND (i.key = ? OR i.id = ? OR i.pk = \
-               (SELECT issue_pk FROM issue_aliases WHERE org = ? AND key = ?))"
+            "{ISSUE_SELECT} WHERE i.org = ?1 AND i.pk = COALESCE( \
+               (SELECT pk FROM issues WHERE org = ?1 AND key = ?2), \
+               (SELECT pk FROM issues WHERE id = ?2 AND org = ?1), \
+               (SELECT issue_pk FROM issue_aliases WHERE org = ?1 AND key = ?2))"
         ))
-        .bind(org)
-        .bind(key_or_id)
-        .bind(key_or_id)
         .bind(org)
         .bind(key_or_id)
         .fetch_optional(&self.pool)

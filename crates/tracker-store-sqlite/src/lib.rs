@@ -14,6 +14,7 @@ use tracker_store::*;
 
 mod issues;
 mod permissions;
+mod search;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -44,8 +45,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // A local file cannot drop a connection the way a network can, so
+        // the ping sqlx sends before handing one out is pure cost (each is
+        // a round trip to the connection's worker thread).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .map_err(db)?;

@@ -9,12 +9,14 @@ mod issues;
 mod model;
 mod oauth;
 mod permissions;
+mod search;
 
 use async_trait::async_trait;
 pub use issues::*;
 pub use model::*;
 pub use oauth::*;
 pub use permissions::*;
+pub use search::*;
 use tracker_domain::TokenHash;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +36,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything a backend provides. Each area of the model is a trait of its
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
-pub trait Store: AccessStore + IssueStore + PermissionStore + OAuthStore {}
+pub trait Store: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore {}
 
-impl<T: AccessStore + IssueStore + PermissionStore + OAuthStore> Store for T {}
+impl<T: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore> Store for T {}
 
 /// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]

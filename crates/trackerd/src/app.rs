@@ -30,6 +30,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub config: Config,
     pub auth: AuthCache,
+    /// Open search scrolls (this node's memory).
+    pub scrolls: routes::search::Scrolls,
 }
 
 impl std::ops::Deref for AppState {
@@ -46,6 +48,7 @@ impl AppState {
             clock,
             config,
             auth: AuthCache::new(),
+            scrolls: Default::default(),
         }))
     }
 }
@@ -72,7 +75,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     use axum::routing::{delete, patch, post};
     use routes::{
         changelog, comments, dictionaries as dict, issues, links, permissions as perms, queues,
-        users,
+        search, users,
     };
     let e = |method: Method, path: &'static str, route: MethodRouter<AppState>| Endpoint {
         method,
@@ -143,6 +146,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/fields/{id}", get(dict::field)),
         e(Method::GET, "/workflows", get(dict::workflows)),
         e(Method::POST, "/issues", post(issues::create)),
+        e(Method::POST, "/issues/_search", post(search::search)),
+        e(Method::POST, "/issues/_count", post(search::count)),
+        e(
+            Method::POST,
+            "/system/search/scroll/_clear",
+            post(search::clear_scroll),
+        ),
         e(
             Method::POST,
             "/issues/_findByUnique",

@@ -6,4 +6,5 @@ pub mod issues;
 pub mod links;
 pub mod permissions;
 pub mod queues;
+pub mod search;
 pub mod users;

@@ -72,6 +72,8 @@ fn rule(method: &Method, path: &str) -> Rule {
         (_, p) if p.starts_with("/queues/{key}") => QueueRead,
         ("POST", "/issues") => IssueCreate,
         ("POST", "/issues/_findByUnique") => IssueRead,
+        // Open to every member; what they find is filtered (checked below).
+        ("POST", "/issues/_search" | "/issues/_count" | "/system/search/scroll/_clear") => Member,
         ("POST", "/issues/{key}/_clone") => Clone,
         ("PATCH" | "DELETE", "/issues/{key}/comments/{id}") => CommentAuthor,
         ("GET", p) if p.starts_with("/issues/{key}") => IssueRead,
@@ -316,6 +318,8 @@ impl World {
             ("PATCH", "/issues/{key}/permissions") => {
                 Some(json!({"access": {"users": {"add": ["bob"]}}}))
             }
+            ("POST", "/issues/_search" | "/issues/_count") => Some(json!({"query": "Queue: PRIV"})),
+            ("POST", "/system/search/scroll/_clear") => Some(json!({"nosuch": "token"})),
             _ => None,
         };
         let mut r = self.request(who, method.clone(), &format!("/v2{path}{query}"));
@@ -345,7 +349,8 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
     let mut leaks = Vec::new();
     for (method, path) in &endpoints {
         let rule = rule(method, path);
-        let reads = method == Method::GET;
+        // Member-level POSTs (search, count) change nothing either.
+        let reads = method == Method::GET || rule == Rule::Member;
         // Callers who must be refused never change anything, so they share one world.
         let denied_world = world(backend).await.unwrap();
         for who in EVERYONE.into_iter().filter(|w| !allowed(rule, *w)) {
@@ -451,7 +456,46 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
         .await
         .unwrap();
     assert_eq!(links.as_array().unwrap().len(), 1, "a reader sees the link");
-    checks += 4;
+    let everything = json!({"query": "Queue: PRIV OR Queue: TEST"});
+    let search = |who| {
+        w.request(who, Method::POST, "/v2/issues/_search")
+            .json(&everything)
+            .send()
+    };
+    let count = |who| {
+        w.request(who, Method::POST, "/v2/issues/_count")
+            .json(&everything)
+            .send()
+    };
+    let found = keys(
+        search(Who::NoQueueAccess)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    if found.iter().any(|k| k.starts_with("PRIV-")) {
+        leaks.push(format!(
+            "_search shows PRIV issues to a member without access: {found:?}"
+        ));
+    }
+    let n: i64 = count(Who::NoQueueAccess)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if n != 1 {
+        leaks.push(format!(
+            "_count counts {n} issues for a member without access to PRIV, want 1"
+        ));
+    }
+    let found = keys(search(Who::Reader).await.unwrap().json().await.unwrap());
+    assert_eq!(found.len(), 4, "a reader finds PRIV's issues: {found:?}");
+    let n: i64 = count(Who::Reader).await.unwrap().json().await.unwrap();
+    assert_eq!(n, 4, "a reader counts PRIV's issues");
+    checks += 8;
 
     eprintln!(
         "permission matrix ({backend:?}): {} endpoints × {} principals, {checks} checks, {} leaks",

@@ -1,0 +1,1110 @@
+//! Finding issues: `POST /v2/issues/_search`, `POST /v2/issues/_count` and
+//! `POST /v2/system/search/scroll/_clear`.
+//!
+//! The store hands over the candidates (the organization's issues, narrowed
+//! by queue or keys); the query language (`tracker-query`) is evaluated on
+//! them in memory, and only issues the caller may read survive. The choices
+//! where the reference is silent are listed in docs/COMPATIBILITY.md.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json_};
+use tracker_domain::dictionaries;
+use tracker_domain::permissions::Perm;
+use tracker_query::{
+    fields as qfields, Context, Document, Expr, Field, FieldKind, FieldRef, Query, SortKey, Span,
+    Value,
+};
+use tracker_store::{IssueRecord, QueueRecord};
+
+use crate::access::Guard;
+use crate::app::{AppState, Links, OptionalJson};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{Page, PageParams};
+use crate::routes::issues::{render_issue, GetParams};
+
+/// Page paging stops here, as in Tracker: deeper results need a scroll.
+pub const PAGE_PAGING_LIMIT: i64 = 10_000;
+pub const DEFAULT_PER_SCROLL: usize = 100;
+pub const MAX_PER_SCROLL: usize = 1000;
+pub const DEFAULT_SCROLL_TTL_MS: i64 = 60_000;
+/// A scroll lives at most this long between two pages, whatever it asks for.
+pub const MAX_SCROLL_TTL_MS: i64 = 3_600_000;
+
+const COMBINED: &str = "You can only use keys, a queue, or a search query";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub expand: Option<String>,
+    #[serde(default)]
+    pub fields: Option<String>,
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default, rename = "perPage")]
+    pub per_page: Option<i64>,
+    #[serde(default, rename = "scrollType")]
+    pub scroll_type: Option<String>,
+    #[serde(default, rename = "perScroll")]
+    pub per_scroll: Option<i64>,
+    #[serde(default, rename = "scrollTTLMillis")]
+    pub scroll_ttl_millis: Option<i64>,
+    #[serde(default, rename = "scrollId")]
+    pub scroll_id: Option<String>,
+}
+
+fn params(raw: Option<&str>) -> ApiResult<SearchParams> {
+    // Empty values (`expand=&fields=` in Tracker's own links) mean "not given".
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))?;
+    let kept: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    let text = serde_urlencoded::to_string(&kept).map_err(ApiError::internal)?;
+    serde_urlencoded::from_str(&text)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request body: which issues, in which order.
+
+/// How the result is ordered when nothing asks for an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Queue,
+    Keys,
+    /// `filter` and/or `query`, or nothing at all (every readable issue).
+    Filter,
+}
+
+struct Search {
+    form: Form,
+    /// `None` when the queue does not exist: nothing matches.
+    queue: Option<Option<QueueRecord>>,
+    keys: Option<Vec<String>>,
+    query: Query,
+}
+
+fn present<'a>(body: &'a Map<String, Json_>, key: &str) -> Option<&'a Json_> {
+    body.get(key).filter(|v| !v.is_null())
+}
+
+async fn read_body(
+    state: &AppState,
+    principal: &Principal,
+    body: &Map<String, Json_>,
+) -> ApiResult<Search> {
+    let queue = present(body, "queue");
+    let keys = present(body, "keys");
+    let filter = present(body, "filter");
+    let query = present(body, "query");
+    let forms = [
+        queue.is_some(),
+        keys.is_some(),
+        filter.is_some() || query.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if forms > 1 {
+        return Err(ApiError::BadRequest(COMBINED.into()));
+    }
+    if present(body, "filterId").is_some() {
+        return Err(ApiError::BadRequest(
+            "Saved filters (filterId) are not supported by trackerd yet".into(),
+        ));
+    }
+    let order = order_keys(present(body, "order"))?;
+    if let Some(q) = queue {
+        let id = crate::fields::ident(q)
+            .ok_or_else(|| ApiError::BadRequest("queue must be a queue key or id".into()))?;
+        let org = principal.org.id;
+        let found = match id.parse::<i64>() {
+            Ok(n) => state.store.queue_by_id(org, n).await?,
+            Err(_) => {
+                state
+                    .store
+                    .queue_by_key(org, &id.to_ascii_uppercase())
+                    .await?
+            }
+        };
+        return Ok(Search {
+            form: Form::Queue,
+            queue: Some(found.filter(|q| q.deleted_at.is_none())),
+            keys: None,
+            query: Query {
+                filter: None,
+                sort: order,
+            },
+        });
+    }
+    if let Some(k) = keys {
+        let keys = match k {
+            Json_::String(s) => vec![s.trim().to_owned()],
+            Json_::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Json_::String(s) => Ok(s.trim().to_owned()),
+                    _ => Err(ApiError::BadRequest(
+                        "keys must be an issue key or a list of them".into(),
+                    )),
+                })
+                .collect::<ApiResult<Vec<_>>>()?,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "keys must be an issue key or a list of them".into(),
+                ))
+            }
+        };
+        return Ok(Search {
+            form: Form::Keys,
+            queue: None,
+            keys: Some(keys),
+            query: Query {
+                filter: None,
+                sort: order,
+            },
+        });
+    }
+    let mut parts = Vec::new();
+    if let Some(f) = filter {
+        let Json_::Object(f) = f else {
+            return Err(ApiError::BadRequest(
+                "filter must be an object of field → value".into(),
+            ));
+        };
+        parts.extend(filter_expr(f)?);
+    }
+    let mut sort = order;
+    if let Some(q) = query {
+        let Json_::String(text) = q else {
+            return Err(ApiError::BadRequest("query must be a string".into()));
+        };
+        let parsed = tracker_query::parse(text)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid query: {e}")))?;
+        parts.extend(parsed.filter);
+        // The query's own "Sort by" wins over `order`.
+        if !parsed.sort.is_empty() {
+            sort = parsed.sort;
+        }
+    }
+    let filter = match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Expr::And(parts)),
+    };
+    Ok(Search {
+        form: Form::Filter,
+        queue: None,
+        keys: None,
+        query: Query { filter, sort },
+    })
+}
+
+/// `"+status"`, `"-updatedAt"`, `"key"`, or a list of them.
+fn order_keys(v: Option<&Json_>) -> ApiResult<Vec<SortKey>> {
+    let items: Vec<&str> = match v {
+        None => Vec::new(),
+        Some(Json_::String(s)) => vec![s.as_str()],
+        Some(Json_::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .ok_or_else(|| ApiError::BadRequest("order must be a list of strings".into()))
+            })
+            .collect::<ApiResult<_>>()?,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "order must be \"[+/-]field\" or a list of them".into(),
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let item = item.trim();
+        let (descending, name) = match item.as_bytes().first() {
+            Some(b'-') => (true, &item[1..]),
+            Some(b'+') => (false, &item[1..]),
+            _ => (false, item),
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ApiError::BadRequest(format!("Invalid order {item:?}")));
+        }
+        out.push(SortKey {
+            field: FieldRef {
+                field: field_named(name),
+                span: Span::default(),
+            },
+            descending,
+        });
+    }
+    Ok(out)
+}
+
+fn field_named(name: &str) -> Field {
+    match qfields::lookup(name) {
+        Some(def) => Field::Known(def.key),
+        None => Field::Custom(name.to_owned()),
+    }
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The `filter` object as query-language conditions, one per field, ANDed.
+/// Each value is written as query text and parsed, so a filter means exactly
+/// what the same condition in `query` means.
+fn filter_expr(filter: &Map<String, Json_>) -> ApiResult<Vec<Expr>> {
+    let mut out = Vec::new();
+    for (name, value) in filter {
+        let field = field_named(name);
+        let kind = field.kind();
+        let mut preds = Vec::new();
+        match value {
+            Json_::Array(items) => {
+                for item in items {
+                    preds.push(filter_value(&field, kind, item)?);
+                }
+            }
+            other => preds.push(filter_value(&field, kind, other)?),
+        }
+        if preds.is_empty() {
+            continue;
+        }
+        let text = format!("{}: {}", quote(name), preds.join(", "));
+        let parsed = tracker_query::parse(&text)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid filter value for {name}: {e}")))?;
+        out.extend(parsed.filter);
+    }
+    Ok(out)
+}
+
+fn filter_value(field: &Field, kind: Option<FieldKind>, v: &Json_) -> ApiResult<String> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "Invalid filter value for {field}: {v}",
+            field = field_label(field)
+        ))
+    };
+    Ok(match v {
+        Json_::Null => "empty()".into(),
+        Json_::Bool(b) => quote(&b.to_string()),
+        Json_::Number(n) => n.to_string(),
+        Json_::String(s) => scalar_text(kind, s),
+        Json_::Object(m) if m.contains_key("from") || m.contains_key("to") => {
+            let end = |k: &str| -> ApiResult<Option<String>> {
+                match m.get(k) {
+                    None | Some(Json_::Null) => Ok(None),
+                    Some(Json_::String(s)) => Ok(Some(scalar_text(kind, s))),
+                    Some(Json_::Number(n)) => Ok(Some(n.to_string())),
+                    Some(_) => Err(bad()),
+                }
+            };
+            match (end("from")?, end("to")?) {
+                (Some(a), Some(b)) => format!("{a}..{b}"),
+                (Some(a), None) => format!(">= {a}"),
+                (None, Some(b)) => format!("<= {b}"),
+                (None, None) => return Err(bad()),
+            }
+        }
+        Json_::Object(_) => match crate::fields::ident(v) {
+            Some(s) => scalar_text(kind, &s),
+            None => return Err(bad()),
+        },
+        Json_::Array(_) => return Err(bad()),
+    })
+}
+
+fn field_label(f: &Field) -> String {
+    match f {
+        Field::Known(k) => (*k).to_owned(),
+        Field::Local { queue, name } => format!("{queue}.{name}"),
+        Field::Custom(n) => n.clone(),
+    }
+}
+
+/// One filter value as query text: a function call (`empty()`, `me()`,
+/// `today() - 1w`) as written, a login as `login@` for people, anything
+/// else as a quoted string.
+fn scalar_text(kind: Option<FieldKind>, s: &str) -> String {
+    let t = s.trim();
+    if is_function(t) {
+        return t.to_owned();
+    }
+    if kind == Some(FieldKind::User)
+        && !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return format!("{t}@");
+    }
+    quote(s)
+}
+
+/// Whether the text is a single function value (so a filter value cannot
+/// smuggle in more query syntax).
+fn is_function(t: &str) -> bool {
+    if !t.contains('(') {
+        return false;
+    }
+    match tracker_query::parse(&format!("x: {t}")) {
+        Ok(Query {
+            filter: Some(Expr::Condition(c)),
+            sort,
+        }) => {
+            sort.is_empty()
+                && c.predicates.len() == 1
+                && !matches!(
+                    c.predicates[0],
+                    tracker_query::Predicate::Equals(tracker_query::Operand::Literal(_))
+                        | tracker_query::Predicate::Exact(_)
+                        | tracker_query::Predicate::NotExact(_)
+                )
+        }
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issues as the evaluator sees them.
+
+/// What the documents of one request share: looked up once per request.
+#[derive(Default)]
+struct Facts {
+    users: HashMap<i64, (String, String)>,
+    queues: HashMap<i64, Option<QueueRecord>>,
+    keys: HashMap<i64, Option<String>>,
+}
+
+impl Facts {
+    async fn load(state: &AppState, org: i64, issues: &[IssueRecord]) -> ApiResult<Facts> {
+        let mut f = Facts::default();
+        for i in issues {
+            f.keys.insert(i.pk, Some(i.key.clone()));
+        }
+        for i in issues {
+            let uids = [Some(i.author), Some(i.updated_by), i.assignee]
+                .into_iter()
+                .flatten()
+                .chain(i.followers.iter().copied());
+            for uid in uids {
+                if let std::collections::hash_map::Entry::Vacant(e) = f.users.entry(uid) {
+                    let u = state.store.user_by_uid(uid).await?;
+                    e.insert(match u {
+                        Some(u) => (u.login.clone(), u.display()),
+                        None => (uid.to_string(), uid.to_string()),
+                    });
+                }
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = f.queues.entry(i.queue_id) {
+                e.insert(state.store.queue_by_id(org, i.queue_id).await?);
+            }
+            if let Some(p) = i.parent_pk {
+                if let std::collections::hash_map::Entry::Vacant(e) = f.keys.entry(p) {
+                    e.insert(state.store.issue_by_pk(org, p).await?.map(|x| x.key));
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+struct Doc<'a> {
+    issue: &'a IssueRecord,
+    facts: &'a Facts,
+    extra: Map<String, Json_>,
+}
+
+impl<'a> Doc<'a> {
+    fn new(issue: &'a IssueRecord, facts: &'a Facts) -> Self {
+        let extra = match serde_json::from_str(&issue.extra) {
+            Ok(Json_::Object(m)) => m,
+            _ => Map::new(),
+        };
+        Doc {
+            issue,
+            facts,
+            extra,
+        }
+    }
+
+    fn user(&self, uid: i64) -> Value {
+        match self.facts.users.get(&uid) {
+            Some((login, display)) => Value::user(login, display),
+            None => Value::user(uid.to_string(), uid.to_string()),
+        }
+    }
+
+    fn queue(&self) -> Option<&QueueRecord> {
+        self.facts
+            .queues
+            .get(&self.issue.queue_id)
+            .and_then(Option::as_ref)
+    }
+
+    fn extra_values(&self, key: &str) -> Vec<Value> {
+        let found = self.extra.get(key).or_else(|| {
+            self.extra
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        });
+        found.map(json_values).unwrap_or_default()
+    }
+}
+
+fn dict(d: &'static [dictionaries::Entry], key: &str) -> Value {
+    match dictionaries::by_key(d, key) {
+        Some(e) => Value::Entity {
+            key: e.key.to_owned(),
+            display: e.display.to_owned(),
+        },
+        None => Value::name(key),
+    }
+}
+
+/// A stored field value as query values: dates, instants, numbers, ISO
+/// durations and names.
+fn json_values(v: &Json_) -> Vec<Value> {
+    match v {
+        Json_::Null => Vec::new(),
+        Json_::Array(items) => items.iter().flat_map(json_values).collect(),
+        Json_::Bool(b) => vec![Value::name(b.to_string())],
+        Json_::Number(n) => n.as_f64().map(Value::Number).into_iter().collect(),
+        Json_::String(s) => {
+            if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                vec![Value::Date(d)]
+            } else if let Some(t) = tracker_api::time::parse(s) {
+                vec![Value::DateTime(t)]
+            } else if let Some(secs) = iso_duration(s) {
+                vec![Value::Duration(secs)]
+            } else {
+                vec![Value::name(s.clone())]
+            }
+        }
+        Json_::Object(_) => crate::fields::ident(v)
+            .map(Value::name)
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// `P1W`, `P2DT3H`, `PT30M`: seconds (a week 7 days, a day 24 hours).
+fn iso_duration(s: &str) -> Option<i64> {
+    let rest = s.strip_prefix('P')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut in_time = false;
+    for c in rest.chars() {
+        match c {
+            'T' if num.is_empty() => in_time = true,
+            '0'..='9' => num.push(c),
+            _ => {
+                let n: i64 = num.parse().ok()?;
+                num.clear();
+                let unit = match (c, in_time) {
+                    ('W', false) => 7 * 86_400,
+                    ('D', false) => 86_400,
+                    ('H', true) => 3_600,
+                    ('M', true) => 60,
+                    ('S', true) => 1,
+                    _ => return None,
+                };
+                total = total.checked_add(n.checked_mul(unit)?)?;
+            }
+        }
+    }
+    num.is_empty().then_some(total)
+}
+
+impl Document for Doc<'_> {
+    fn values(&self, field: &Field) -> Vec<Value> {
+        let i = self.issue;
+        let at = |t: &Option<DateTime<Utc>>| t.map(Value::DateTime).into_iter().collect();
+        match field {
+            Field::Known(key) => match *key {
+                "key" => std::iter::once(&i.key)
+                    .chain(&i.aliases)
+                    .map(|k| Value::name(k.clone()))
+                    .collect(),
+                "queue" => self
+                    .queue()
+                    .map(|q| Value::Entity {
+                        key: q.key.clone(),
+                        display: q.name.clone(),
+                    })
+                    .into_iter()
+                    .collect(),
+                "summary" => vec![Value::Text(i.summary.clone())],
+                "description" => i.description.clone().map(Value::Text).into_iter().collect(),
+                "status" => vec![dict(dictionaries::STATUSES, &i.status)],
+                "priority" => vec![dict(dictionaries::PRIORITIES, &i.priority)],
+                "type" => vec![dict(dictionaries::ISSUE_TYPES, &i.issue_type)],
+                "resolution" => i
+                    .resolution
+                    .iter()
+                    .map(|r| dict(dictionaries::RESOLUTIONS, r))
+                    .collect(),
+                "assignee" => i.assignee.map(|u| self.user(u)).into_iter().collect(),
+                "createdBy" => vec![self.user(i.author)],
+                "updatedBy" => vec![self.user(i.updated_by)],
+                "followers" => i.followers.iter().map(|u| self.user(*u)).collect(),
+                "createdAt" => vec![Value::DateTime(i.created_at)],
+                "updatedAt" => vec![Value::DateTime(i.updated_at)],
+                "resolvedAt" => at(&i.resolved_at),
+                "lastCommentUpdatedAt" => at(&i.last_comment_updated_at),
+                "votes" => vec![Value::Number(i.votes as f64)],
+                "tags" => i.tags.iter().map(|t| Value::name(t.clone())).collect(),
+                "parent" => i
+                    .parent_pk
+                    .and_then(|p| self.facts.keys.get(&p).cloned().flatten())
+                    .map(Value::name)
+                    .into_iter()
+                    .collect(),
+                other => self.extra_values(other),
+            },
+            Field::Custom(name) => match name.as_str() {
+                "statusStartTime" => vec![Value::DateTime(i.status_start_time)],
+                "previousStatus" => i
+                    .previous_status
+                    .iter()
+                    .map(|s| dict(dictionaries::STATUSES, s))
+                    .collect(),
+                "unique" => i.unique.clone().map(Value::name).into_iter().collect(),
+                "id" => vec![Value::name(i.id.clone())],
+                other => self.extra_values(other),
+            },
+            Field::Local { queue, name } => {
+                if !self
+                    .queue()
+                    .is_some_and(|q| q.key.eq_ignore_ascii_case(queue))
+                {
+                    return Vec::new();
+                }
+                let suffix = format!("--{}", name.to_lowercase());
+                self.extra
+                    .iter()
+                    .filter(|(k, _)| k.to_lowercase().ends_with(&suffix))
+                    .flat_map(|(_, v)| json_values(v))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Issue keys in their natural order: queue, then number (`TEST-2` < `TEST-10`).
+fn key_order(a: &str, b: &str) -> Ordering {
+    let split = |k: &str| match k.rsplit_once('-') {
+        Some((q, n)) => (q.to_owned(), n.parse::<u64>().unwrap_or(0)),
+        None => (k.to_owned(), 0),
+    };
+    split(a).cmp(&split(b))
+}
+
+fn compare(sort: &[SortKey], a: &Doc<'_>, b: &Doc<'_>) -> Ordering {
+    for key in sort {
+        let ord = if key.field.field == Field::Known("key") {
+            let o = key_order(&a.issue.key, &b.issue.key);
+            if key.descending {
+                o.reverse()
+            } else {
+                o
+            }
+        } else {
+            Query {
+                filter: None,
+                sort: vec![key.clone()],
+            }
+            .compare(a, b)
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    key_order(&a.issue.key, &b.issue.key)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a search.
+
+async fn run(
+    state: &AppState,
+    principal: &Principal,
+    search: &Search,
+    sorted: bool,
+) -> ApiResult<Vec<IssueRecord>> {
+    let org = principal.org.id;
+    let queue_id = match &search.queue {
+        Some(None) => return Ok(Vec::new()),
+        Some(Some(q)) => Some(q.id),
+        None => None,
+    };
+    let candidates = state
+        .store
+        .search_candidates(org, queue_id, search.keys.as_deref())
+        .await?;
+    let facts = Facts::load(state, org, &candidates).await?;
+    let mut ctx = Context::new(principal.user.login.clone(), state.clock.now());
+    if search.query.filter.as_ref().is_some_and(uses_groups) {
+        for g in state.store.list_groups(org).await? {
+            let mut logins = Vec::new();
+            for uid in &g.members {
+                if let Some(u) = state.store.user_by_uid(*uid).await? {
+                    logins.push(u.login);
+                }
+            }
+            ctx.groups.insert(g.name, logins);
+        }
+    }
+    let mut guard = Guard::new(state, principal);
+    let mut hits: Vec<Doc<'_>> = Vec::new();
+    for issue in &candidates {
+        let doc = Doc::new(issue, &facts);
+        if search.query.matches(&doc, &ctx) && guard.issue_allows(issue, Perm::Read).await? {
+            hits.push(doc);
+        }
+    }
+    if sorted {
+        hits.sort_by(|a, b| compare(&search.query.sort, a, b));
+    } else {
+        hits.sort_by_key(|d| d.issue.pk);
+    }
+    Ok(hits.into_iter().map(|d| d.issue.clone()).collect())
+}
+
+fn uses_groups(e: &Expr) -> bool {
+    // Cheap and conservative: the printed query mentions group(…).
+    e.to_string().to_lowercase().contains("group(")
+}
+
+pub async fn count(
+    State(state): State<AppState>,
+    principal: Principal,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<i64>> {
+    let search = read_body(&state, &principal, &body).await?;
+    let found = run(&state, &principal, &search, false).await?;
+    Ok(Json(found.len() as i64))
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    RawQuery(raw): RawQuery,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Response> {
+    let p = params(raw.as_deref())?;
+    let get = GetParams {
+        expand: p.expand.clone(),
+        fields: p.fields.clone(),
+    };
+    let url = links.api("issues/_search");
+    if let Some(id) = &p.scroll_id {
+        return next_scroll_page(
+            &state,
+            &principal,
+            &links,
+            &url,
+            raw.as_deref(),
+            &p,
+            &get,
+            id,
+        )
+        .await;
+    }
+    let search = read_body(&state, &principal, &body).await?;
+    if let Some(kind) = &p.scroll_type {
+        let sorted = match kind.as_str() {
+            "sorted" => true,
+            "unsorted" => false,
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "scrollType must be sorted or unsorted, not {other:?}"
+                )))
+            }
+        };
+        if search.form != Form::Filter {
+            return Err(ApiError::BadRequest("Scroll is not supported".into()));
+        }
+        let per = match p.per_scroll {
+            None => DEFAULT_PER_SCROLL,
+            Some(n) if (1..=MAX_PER_SCROLL as i64).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(ApiError::BadRequest(format!(
+                    "perScroll must be between 1 and {MAX_PER_SCROLL}, not {n}"
+                )))
+            }
+        };
+        let ttl = scroll_ttl(p.scroll_ttl_millis)?;
+        let found = run(&state, &principal, &search, sorted).await?;
+        let total = found.len();
+        let first: Vec<&IssueRecord> = found.iter().take(per).collect();
+        let mut items = Vec::with_capacity(first.len());
+        for issue in &first {
+            items.push(render_issue(&state, &principal, &links, issue, &get).await?);
+        }
+        let mut headers = HeaderMap::new();
+        put(&mut headers, "x-total-count", total.to_string());
+        let first_link = format!(
+            "<{url}?{}>; rel=\"first\"",
+            link_query(raw.as_deref(), &["scrollId", "scrollToken"], &[])
+        );
+        let mut link = vec![first_link];
+        if total > per {
+            let token = state.scrolls.open(
+                Scroll {
+                    org: principal.org.id,
+                    uid: principal.user.uid,
+                    token: random_hex(),
+                    pks: found.iter().map(|i| i.pk).collect(),
+                    per,
+                    ttl_ms: ttl,
+                    expires: state.clock.now() + chrono::TimeDelta::milliseconds(ttl),
+                },
+                state.clock.now(),
+            );
+            let (ctx, secret) = token;
+            let next_id = format!("{ctx}-{per}");
+            link.push(next_link(&url, raw.as_deref(), &next_id, &secret, ttl));
+            put(&mut headers, "x-scroll-id", next_id);
+            put(&mut headers, "x-scroll-token", secret);
+        }
+        put(&mut headers, "link", link.join(", "));
+        return Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response());
+    }
+
+    let page = Page::from_params(&PageParams {
+        page: p.page,
+        per_page: p.per_page,
+    })?;
+    if page.number.saturating_mul(page.size) > PAGE_PAGING_LIMIT {
+        return Err(ApiError::BadRequest(format!(
+            "Page paging reaches only the first {PAGE_PAGING_LIMIT} issues \
+             (page × perPage must not exceed it): use scrollType to read further"
+        )));
+    }
+    let found = run(&state, &principal, &search, true).await?;
+    let total = found.len() as i64;
+    let mut items = Vec::new();
+    for issue in found
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.size as usize)
+    {
+        items.push(render_issue(&state, &principal, &links, issue, &get).await?);
+    }
+    let headers = page.headers(total, &url, raw.as_deref());
+    Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
+}
+
+fn scroll_ttl(v: Option<i64>) -> ApiResult<i64> {
+    match v {
+        None => Ok(DEFAULT_SCROLL_TTL_MS),
+        Some(n) if (1..=MAX_SCROLL_TTL_MS).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::BadRequest(format!(
+            "scrollTTLMillis must be between 1 and {MAX_SCROLL_TTL_MS}, not {n}"
+        ))),
+    }
+}
+
+fn put(h: &mut HeaderMap, name: &'static str, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// The request's query without `drop`ped parameters, plus `add`.
+fn link_query(raw: Option<&str>, drop: &[&str], add: &[(&str, String)]) -> String {
+    let mut kept: Vec<(String, String)> = raw
+        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !drop.contains(&k.as_str()))
+        .collect();
+    kept.extend(add.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    serde_urlencoded::to_string(&kept).unwrap_or_default()
+}
+
+fn next_link(url: &str, raw: Option<&str>, id: &str, token: &str, ttl: i64) -> String {
+    let q = link_query(
+        raw,
+        &[
+            "scrollType",
+            "perScroll",
+            "scrollId",
+            "scrollToken",
+            "scrollTTLMillis",
+            "page",
+            "perPage",
+        ],
+        &[
+            ("scrollTTLMillis", ttl.to_string()),
+            ("scrollId", id.to_owned()),
+            ("scrollToken", token.to_owned()),
+        ],
+    );
+    format!("<{url}?{q}>; rel=\"next\"")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn next_scroll_page(
+    state: &AppState,
+    principal: &Principal,
+    links: &Links,
+    url: &str,
+    raw: Option<&str>,
+    p: &SearchParams,
+    get: &GetParams,
+    id: &str,
+) -> ApiResult<Response> {
+    let gone = || ApiError::NotFound(format!("Scroll {id} does not exist or has expired"));
+    let (ctx, offset) = id.split_once('-').ok_or_else(gone)?;
+    let offset: usize = offset.parse().map_err(|_| gone())?;
+    let now = state.clock.now();
+    let ttl_override = p
+        .scroll_ttl_millis
+        .map(|t| scroll_ttl(Some(t)))
+        .transpose()?;
+    let (pks, per, total, token, ttl, last) = state
+        .scrolls
+        .page(
+            ctx,
+            principal.org.id,
+            principal.user.uid,
+            offset,
+            now,
+            ttl_override,
+        )
+        .ok_or_else(gone)?;
+    let mut guard = Guard::new(state, principal);
+    let mut items = Vec::new();
+    for pk in pks {
+        // The set of issues is the snapshot; their content is today's.
+        if let Some(issue) = state.store.issue_by_pk(principal.org.id, pk).await? {
+            if guard.issue_allows(&issue, Perm::Read).await? {
+                items.push(render_issue(state, principal, links, &issue, get).await?);
+            }
+        }
+    }
+    let mut headers = HeaderMap::new();
+    put(&mut headers, "x-total-count", total.to_string());
+    if !last {
+        let next_id = format!("{ctx}-{}", offset + per);
+        put(
+            &mut headers,
+            "link",
+            next_link(url, raw, &next_id, &token, ttl),
+        );
+        put(&mut headers, "x-scroll-id", next_id);
+        put(&mut headers, "x-scroll-token", token);
+    }
+    Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
+}
+
+/// `POST /v2/system/search/scroll/_clear` with `{"<scrollId>": "<scrollToken>", …}`.
+pub async fn clear_scroll(
+    State(state): State<AppState>,
+    principal: Principal,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<Json_>> {
+    let mut pairs = Vec::new();
+    for (id, token) in &body {
+        let Json_::String(token) = token else {
+            return Err(ApiError::BadRequest(
+                "The body maps scroll ids to their scroll tokens (strings)".into(),
+            ));
+        };
+        pairs.push((id.clone(), token.clone()));
+    }
+    for (id, token) in pairs {
+        let ctx = id.split_once('-').map(|(c, _)| c).unwrap_or(&id);
+        state
+            .scrolls
+            .close(ctx, principal.org.id, principal.user.uid, &token);
+    }
+    Ok(Json(Json_::Object(Map::new())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scroll snapshots: kept in this process's memory (a scroll is served by the
+// node that opened it).
+
+pub struct Scroll {
+    pub org: i64,
+    pub uid: i64,
+    pub token: String,
+    /// The snapshot: matching issues in scroll order.
+    pub pks: Vec<i64>,
+    pub per: usize,
+    pub ttl_ms: i64,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct Scrolls(Mutex<HashMap<String, Scroll>>);
+
+fn random_hex() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..2)
+        .map(|_| format!("{:016x}", rng.gen::<u64>()))
+        .collect()
+}
+
+impl Scrolls {
+    /// Stores a snapshot; answers its id and token. Expired snapshots are
+    /// dropped on the way.
+    fn open(&self, s: Scroll, now: DateTime<Utc>) -> (String, String) {
+        let id = random_hex();
+        let token = s.token.clone();
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|_, v| v.expires > now);
+            map.insert(id.clone(), s);
+        }
+        (id, token)
+    }
+
+    /// The issues of the page at `offset`, the page size, the total, the
+    /// token, the TTL and whether this is the last page (which closes it).
+    #[allow(clippy::type_complexity)]
+    fn page(
+        &self,
+        ctx: &str,
+        org: i64,
+        uid: i64,
+        offset: usize,
+        now: DateTime<Utc>,
+        ttl: Option<i64>,
+    ) -> Option<(Vec<i64>, usize, usize, String, i64, bool)> {
+        let mut map = self.0.lock().ok()?;
+        let s = map.get_mut(ctx)?;
+        if s.org != org || s.uid != uid {
+            return None;
+        }
+        if s.expires <= now {
+            map.remove(ctx);
+            return None;
+        }
+        if offset > s.pks.len() {
+            return None;
+        }
+        if let Some(t) = ttl {
+            s.ttl_ms = t;
+        }
+        s.expires = now + chrono::TimeDelta::milliseconds(s.ttl_ms);
+        let end = (offset + s.per).min(s.pks.len());
+        let out = (
+            s.pks[offset..end].to_vec(),
+            s.per,
+            s.pks.len(),
+            s.token.clone(),
+            s.ttl_ms,
+            end >= s.pks.len(),
+        );
+        if out.5 {
+            map.remove(ctx);
+        }
+        Some(out)
+    }
+
+    fn close(&self, ctx: &str, org: i64, uid: i64, token: &str) -> bool {
+        let Ok(mut map) = self.0.lock() else {
+            return false;
+        };
+        let owned = map
+            .get(ctx)
+            .is_some_and(|s| s.org == org && s.uid == uid && s.token == token);
+        if owned {
+            map.remove(ctx);
+        }
+        owned
+    }
+
+    /// How many snapshots are held (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_values_become_query_text() {
+        let user = Some(FieldKind::User);
+        assert_eq!(scalar_text(user, "bob"), "bob@");
+        assert_eq!(scalar_text(user, "me()"), "me()");
+        assert_eq!(scalar_text(None, "Empty()"), "Empty()");
+        assert_eq!(scalar_text(None, "a\"b"), "\"a\\\"b\"");
+        // Query syntax hidden in a value stays a value.
+        assert_eq!(
+            scalar_text(None, "x() OR Queue: SECRET"),
+            "\"x() OR Queue: SECRET\""
+        );
+    }
+
+    #[test]
+    fn iso_durations_are_seconds() {
+        assert_eq!(iso_duration("P1W"), Some(7 * 86_400));
+        assert_eq!(iso_duration("P1DT2H30M"), Some(86_400 + 9_000));
+        assert_eq!(iso_duration("PT"), Some(0));
+        assert_eq!(iso_duration("P1X"), None);
+        assert_eq!(iso_duration("later"), None);
+    }
+
+    #[test]
+    fn keys_sort_by_queue_then_number() {
+        assert_eq!(key_order("TEST-2", "TEST-10"), Ordering::Less);
+        assert_eq!(key_order("A-9", "B-1"), Ordering::Less);
+    }
+
+    #[test]
+    fn a_used_up_scroll_page_closes_the_snapshot() {
+        let s = Scrolls::default();
+        let now = Utc::now();
+        let (id, token) = s.open(
+            Scroll {
+                org: 1,
+                uid: 2,
+                token: "t".into(),
+                pks: vec![1, 2, 3],
+                per: 2,
+                ttl_ms: 1000,
+                expires: now + chrono::TimeDelta::seconds(1),
+            },
+            now,
+        );
+        assert_eq!(token, "t");
+        assert!(s.page(&id, 1, 3, 2, now, None).is_none(), "another user");
+        let (pks, _, total, _, _, last) = s.page(&id, 1, 2, 2, now, None).unwrap();
+        assert_eq!((pks, total, last), (vec![3], 3, true));
+        assert!(s.is_empty());
+    }
+}

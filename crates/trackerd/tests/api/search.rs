@@ -1,0 +1,707 @@
+//! Search: `_search` body forms, ordering, paging, scrolling, `_count`, and
+//! permission filtering.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::harness::*;
+use crate::issues::create_issue;
+
+backend_tests!(
+    a_query_finds_issues_by_fields_and_full_text,
+    a_query_sorts_by_its_own_sort_by,
+    a_bad_query_answers_400_naming_the_token_and_position,
+    filter_matches_values_lists_ranges_and_functions_and_order_sorts,
+    keys_find_issues_by_key_in_key_order,
+    queue_finds_the_queues_issues_in_key_order,
+    combining_queue_keys_and_query_answers_400,
+    count_answers_a_bare_integer,
+    expand_and_fields_shape_every_found_issue,
+    pages_carry_totals_and_links_and_the_cap_is_10000,
+    a_sorted_scroll_walks_every_page_then_ends,
+    an_unsorted_scroll_and_clear_release_the_snapshot,
+    scroll_rejects_queue_and_keys_and_oversized_pages,
+    an_idle_scroll_expires_after_its_ttl,
+    search_and_count_leave_out_issues_the_caller_may_not_read,
+);
+
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+    app.as_user(Method::POST, path, token, ACME)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn found(app: &TestApp, path: &str, body: Value) -> Vec<String> {
+    let r = post(app, path, ALICE, body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    keys_of(r.json().await.unwrap())
+}
+
+fn keys_of(v: Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn search(app: &TestApp, body: Value) -> Vec<String> {
+    found(app, "/v2/issues/_search", body).await
+}
+
+/// TEST-1..4 with known fields; TEST-4 is closed.
+async fn dataset(app: &TestApp) {
+    create_issue(
+        app,
+        json!({"queue": "TEST", "summary": "Login page is slow", "description": "The wheel spins",
+               "assignee": "bob", "priority": "critical", "tags": ["web", "perf"], "type": "bug"}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::days(1));
+    create_issue(
+        app,
+        json!({"queue": "TEST", "summary": "Invent the wheel", "assignee": "alice",
+               "priority": "minor", "tags": ["web"], "deadline": "2026-02-01"}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::days(1));
+    create_issue(
+        app,
+        json!({"queue": "TEST", "summary": "Write docs", "followers": ["carol"], "storyPoints": 5}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::days(1));
+    create_issue(app, json!({"queue": "TEST", "summary": "Old task"})).await;
+    let r = post(
+        app,
+        "/v2/issues/TEST-4/transitions/close/_execute",
+        ALICE,
+        json!({"resolution": "fixed"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+async fn a_query_finds_issues_by_fields_and_full_text(app: TestApp) {
+    dataset(&app).await;
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(
+        search(&app, q("Queue: TEST Assignee: me()")).await,
+        ["TEST-2"]
+    );
+    assert_eq!(search(&app, q("Assignee: bob@")).await, ["TEST-1"]);
+    assert_eq!(
+        search(&app, q("Queue: TEST Status: !Closed")).await,
+        ["TEST-1", "TEST-2", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, q("Assignee: empty()")).await,
+        ["TEST-3", "TEST-4"]
+    );
+    assert_eq!(
+        search(&app, q("Tags: web Priority: Critical")).await,
+        ["TEST-1"]
+    );
+    assert_eq!(
+        search(&app, q("Tags: web OR Followers: carol")).await,
+        ["TEST-1", "TEST-2", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, q("wheel")).await,
+        ["TEST-1", "TEST-2"],
+        "summary and description"
+    );
+    assert_eq!(search(&app, q("Summary: wheel")).await, ["TEST-2"]);
+    assert_eq!(
+        search(&app, q("Created: >= \"2026-01-17\"")).await,
+        ["TEST-3", "TEST-4"]
+    );
+    assert_eq!(
+        search(&app, q("Created: \"2026-01-15\"..\"2026-01-16\"")).await,
+        ["TEST-1", "TEST-2"]
+    );
+    assert_eq!(search(&app, q("Deadline: < 2026-03-01")).await, ["TEST-2"]);
+    assert_eq!(search(&app, q("\"Story Points\": > 3")).await, ["TEST-3"]);
+    assert_eq!(search(&app, q("Resolution: fixed")).await, ["TEST-4"]);
+    assert_eq!(search(&app, q("Key: TEST-3")).await, ["TEST-3"]);
+    assert_eq!(
+        search(&app, q("Summary: #\"Write docs\"")).await,
+        ["TEST-3"]
+    );
+    assert!(search(&app, q("Summary: #\"Write\"")).await.is_empty());
+    assert_eq!(
+        search(&app, q("Created: < today() - 1d")).await,
+        ["TEST-1", "TEST-2"],
+        "today is the 18th"
+    );
+}
+
+async fn a_query_sorts_by_its_own_sort_by(app: TestApp) {
+    dataset(&app).await;
+    assert_eq!(
+        search(
+            &app,
+            json!({"query": "Queue: TEST \"Sort by\": Created DESC"})
+        )
+        .await,
+        ["TEST-4", "TEST-3", "TEST-2", "TEST-1"]
+    );
+    // Priority sorts by display name: Critical, Minor, Normal, Normal; ties by key.
+    assert_eq!(
+        search(
+            &app,
+            json!({"query": "Queue: TEST \"Sort by\": Priority ASC"})
+        )
+        .await,
+        ["TEST-1", "TEST-2", "TEST-3", "TEST-4"]
+    );
+    // The query's own order wins over `order`.
+    assert_eq!(
+        search(
+            &app,
+            json!({"query": "Queue: TEST \"Sort by\": Key DESC", "order": "+key"})
+        )
+        .await,
+        ["TEST-4", "TEST-3", "TEST-2", "TEST-1"]
+    );
+}
+
+async fn a_bad_query_answers_400_naming_the_token_and_position(app: TestApp) {
+    let r = post(
+        &app,
+        "/v2/issues/_search",
+        ALICE,
+        json!({"query": "Queue: TEST )"}),
+    )
+    .await;
+    let body = envelope(r, 400).await;
+    let msg = body["errorMessages"][0].as_str().unwrap();
+    assert!(
+        msg.contains("\")\"") && msg.contains("position 12"),
+        "{msg}"
+    );
+    let r = post(
+        &app,
+        "/v2/issues/_count",
+        ALICE,
+        json!({"query": "Assignee: nosuch()"}),
+    )
+    .await;
+    let body = envelope(r, 400).await;
+    let msg = body["errorMessages"][0].as_str().unwrap();
+    assert!(
+        msg.contains("nosuch") && msg.contains("position 10"),
+        "{msg}"
+    );
+    let r = post(&app, "/v2/issues/_search", ALICE, json!({"query": 5})).await;
+    envelope(r, 400).await;
+    let r = post(
+        &app,
+        "/v2/issues/_search",
+        ALICE,
+        json!({"filter": {"createdAt": {"from": []}}}),
+    )
+    .await;
+    envelope(r, 400).await;
+}
+
+async fn filter_matches_values_lists_ranges_and_functions_and_order_sorts(app: TestApp) {
+    dataset(&app).await;
+    let f = |filter: Value| json!({ "filter": filter });
+    // The reference's own example, misspelt function case and all.
+    assert_eq!(
+        search(&app, f(json!({"queue": "TEST", "assignee": "Empty()"}))).await,
+        ["TEST-3", "TEST-4"]
+    );
+    assert_eq!(
+        search(&app, f(json!({"assignee": "me()"}))).await,
+        ["TEST-2"]
+    );
+    assert_eq!(
+        search(&app, f(json!({"assignee": "bob"}))).await,
+        ["TEST-1"]
+    );
+    assert_eq!(
+        search(&app, f(json!({"priority": ["critical", "minor"]}))).await,
+        ["TEST-1", "TEST-2"]
+    );
+    assert_eq!(
+        search(&app, f(json!({"status": {"key": "closed"}}))).await,
+        ["TEST-4"]
+    );
+    assert_eq!(
+        search(
+            &app,
+            f(json!({"createdAt": {"from": "2026-01-16", "to": "2026-01-17"}}))
+        )
+        .await,
+        ["TEST-2", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, f(json!({"createdAt": {"from": "2026-01-17"}}))).await,
+        ["TEST-3", "TEST-4"]
+    );
+    assert_eq!(
+        search(&app, f(json!({"storyPoints": {"from": 4}}))).await,
+        ["TEST-3"]
+    );
+    assert_eq!(search(&app, f(json!({"tags": "perf"}))).await, ["TEST-1"]);
+    assert_eq!(
+        search(&app, f(json!({"summary": "wheel\" OR Queue: TEST"}))).await,
+        Vec::<String>::new(),
+        "a value cannot smuggle in query syntax"
+    );
+    let mut body = f(json!({"queue": "TEST"}));
+    body["order"] = json!(["-createdAt"]);
+    assert_eq!(
+        search(&app, body).await,
+        ["TEST-4", "TEST-3", "TEST-2", "TEST-1"]
+    );
+    let body = json!({"filter": {"queue": "TEST"}, "order": ["+assignee", "-key"]});
+    // Alice Archer, Bob Baker, then the empty ones (last ascending) by key descending.
+    assert_eq!(
+        search(&app, body).await,
+        ["TEST-2", "TEST-1", "TEST-4", "TEST-3"]
+    );
+    // filter and query together must both hold.
+    assert_eq!(
+        search(
+            &app,
+            json!({"filter": {"tags": "web"}, "query": "Priority: Minor"})
+        )
+        .await,
+        ["TEST-2"]
+    );
+}
+
+async fn keys_find_issues_by_key_in_key_order(app: TestApp) {
+    dataset(&app).await;
+    assert_eq!(search(&app, json!({"keys": "TEST-3"})).await, ["TEST-3"]);
+    assert_eq!(
+        search(
+            &app,
+            json!({"keys": ["TEST-3", "TEST-1", "NOPE-1", "TEST-1"]})
+        )
+        .await,
+        ["TEST-1", "TEST-3"]
+    );
+}
+
+async fn queue_finds_the_queues_issues_in_key_order(app: TestApp) {
+    for n in 0..11 {
+        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+    }
+    let got = search(&app, json!({"queue": "TEST"})).await;
+    assert_eq!(got.len(), 11);
+    assert_eq!(got[1], "TEST-2");
+    assert_eq!(got[10], "TEST-11", "natural order, not text order");
+    assert!(search(&app, json!({"queue": "NOPE"})).await.is_empty());
+    // Other organizations' queues do not resolve.
+    assert!(search(&app, json!({"queue": "SECRET"})).await.is_empty());
+}
+
+async fn combining_queue_keys_and_query_answers_400(app: TestApp) {
+    for body in [
+        json!({"queue": "TEST", "keys": ["TEST-1"]}),
+        json!({"queue": "TEST", "query": "Status: Open"}),
+        json!({"keys": "TEST-1", "filter": {"status": "open"}}),
+    ] {
+        let r = post(&app, "/v2/issues/_search", ALICE, body).await;
+        let e = envelope(r, 400).await;
+        assert_eq!(
+            e["errorMessages"][0],
+            "You can only use keys, a queue, or a search query"
+        );
+    }
+    // What the official client sends: every form, unused ones null.
+    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    let body = json!({"filter": null, "filterId": null, "query": "Queue: TEST", "keys": null,
+                      "queue": null, "order": null});
+    assert_eq!(search(&app, body).await, ["TEST-1"]);
+}
+
+async fn count_answers_a_bare_integer(app: TestApp) {
+    dataset(&app).await;
+    let count = |body: Value| {
+        let app = &app;
+        async move {
+            let r = post(app, "/v2/issues/_count", ALICE, body).await;
+            assert_eq!(r.status(), 200);
+            let text = r.text().await.unwrap();
+            text.parse::<i64>()
+                .unwrap_or_else(|_| panic!("not an integer: {text}"))
+        }
+    };
+    assert_eq!(
+        count(json!({"filter": {"queue": "TEST", "assignee": "empty()"}})).await,
+        2
+    );
+    assert_eq!(count(json!({"query": "Status: !Closed"})).await, 3);
+    assert_eq!(
+        count(json!({})).await,
+        4,
+        "no criteria: every readable issue"
+    );
+    assert_eq!(count(json!({"keys": ["TEST-1", "TEST-2"]})).await, 2);
+    // A read-only token may count.
+    let r = post(
+        &app,
+        "/v2/issues/_count",
+        BOB_RO,
+        json!({"query": "Queue: TEST"}),
+    )
+    .await;
+    assert_eq!(r.text().await.unwrap(), "4");
+}
+
+async fn expand_and_fields_shape_every_found_issue(app: TestApp) {
+    dataset(&app).await;
+    let r = post(
+        &app,
+        "/v2/issues/_search?expand=transitions",
+        ALICE,
+        json!({"keys": ["TEST-1"]}),
+    )
+    .await;
+    let v: Value = r.json().await.unwrap();
+    assert!(v[0]["transitions"].as_array().unwrap().len() > 1, "{v}");
+    assert_eq!(v[0]["assignee"]["display"], "Bob Baker");
+    let r = post(
+        &app,
+        "/v3/issues/_search?fields=summary,tags",
+        ALICE,
+        json!({"keys": ["TEST-1"]}),
+    )
+    .await;
+    let v: Value = r.json().await.unwrap();
+    let mut got: Vec<&String> = v[0].as_object().unwrap().keys().collect();
+    got.sort();
+    assert_eq!(got, ["id", "key", "self", "summary", "tags", "version"]);
+    assert!(v[0]["self"].as_str().unwrap().contains("/v3/issues/TEST-1"));
+}
+
+async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
+    for n in 0..5 {
+        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+    }
+    let r = post(
+        &app,
+        "/v2/issues/_search?perPage=2&page=2",
+        ALICE,
+        json!({"query": "Queue: TEST"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-total-count"], "5");
+    assert_eq!(r.headers()["x-total-pages"], "3");
+    let link = r.headers()["link"].to_str().unwrap().to_owned();
+    assert!(
+        link.contains(&format!(
+            "<{}/v2/issues/_search?perPage=2&page=3>; rel=\"next\"",
+            app.base
+        )),
+        "{link}"
+    );
+    assert!(link.contains("{&page}>; rel=\"seek\""), "{link}");
+    assert_eq!(keys_of(r.json().await.unwrap()), ["TEST-3", "TEST-4"]);
+    let r = post(
+        &app,
+        "/v2/issues/_search?perPage=2&page=3",
+        ALICE,
+        json!({"query": "Queue: TEST"}),
+    )
+    .await;
+    assert!(!r.headers()["link"]
+        .to_str()
+        .unwrap()
+        .contains("rel=\"next\""));
+    assert_eq!(keys_of(r.json().await.unwrap()), ["TEST-5"]);
+    // The default page is 50.
+    let r = post(&app, "/v2/issues/_search", ALICE, json!({})).await;
+    assert!(r.headers()["link"].to_str().unwrap().contains("perPage=50"));
+    // 100 × 100 is the last reachable page; one more is refused.
+    let r = post(
+        &app,
+        "/v2/issues/_search?perPage=100&page=100",
+        ALICE,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(keys_of(r.json().await.unwrap()).is_empty());
+    let r = post(
+        &app,
+        "/v2/issues/_search?perPage=100&page=101",
+        ALICE,
+        json!({}),
+    )
+    .await;
+    let e = envelope(r, 400).await;
+    assert!(
+        e["errorMessages"][0].as_str().unwrap().contains("10000"),
+        "{e}"
+    );
+    let r = post(&app, "/v2/issues/_search?page=0", ALICE, json!({})).await;
+    envelope(r, 400).await;
+}
+
+async fn scroll_page(
+    app: &TestApp,
+    url: &str,
+    body: Value,
+) -> (Vec<String>, reqwest::header::HeaderMap) {
+    let r = post(app, url, ALICE, body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let h = r.headers().clone();
+    (keys_of(r.json().await.unwrap()), h)
+}
+
+fn next_of(h: &reqwest::header::HeaderMap, base: &str) -> Option<String> {
+    let link = h.get("link")?.to_str().unwrap();
+    link.split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .map(|l| {
+            l[1..l.find('>').unwrap()]
+                .trim_start_matches(base)
+                .to_owned()
+        })
+}
+
+async fn a_sorted_scroll_walks_every_page_then_ends(app: TestApp) {
+    for n in 0..5 {
+        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+    }
+    let body = json!({"query": "Queue: TEST \"Sort by\": Key DESC"});
+    let (first, h) = scroll_page(
+        &app,
+        "/v2/issues/_search?scrollType=sorted&perScroll=2&scrollTTLMillis=10000&expand=transitions",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(first, ["TEST-5", "TEST-4"]);
+    assert_eq!(h["x-total-count"], "5");
+    let id = h["x-scroll-id"].to_str().unwrap().to_owned();
+    assert!(!h["x-scroll-token"].is_empty());
+    assert!(h["link"].to_str().unwrap().contains("rel=\"first\""));
+    let next = next_of(&h, &app.base).unwrap();
+    assert!(
+        next.contains(&format!("scrollId={id}")) && next.contains("expand=transitions"),
+        "{next}"
+    );
+    // A change after the snapshot does not change which issues it holds.
+    create_issue(&app, json!({"queue": "TEST", "summary": "late"})).await;
+    let (second, h) = scroll_page(&app, &next, body.clone()).await;
+    assert_eq!(second, ["TEST-3", "TEST-2"]);
+    assert_eq!(h["x-total-count"], "5");
+    let next = next_of(&h, &app.base).unwrap();
+    let (third, h) = scroll_page(&app, &next, json!({})).await;
+    assert_eq!(third, ["TEST-1"]);
+    assert!(
+        h.get("x-scroll-id").is_none(),
+        "the last page ends the scroll"
+    );
+    assert!(next_of(&h, &app.base).is_none());
+    assert!(
+        app.state.scrolls.is_empty(),
+        "a finished scroll is released"
+    );
+    let r = post(&app, &next, ALICE, json!({})).await;
+    envelope(r, 404).await;
+    // Everything on one page: no scroll is opened.
+    let (all, h) = scroll_page(&app, "/v2/issues/_search?scrollType=sorted", body).await;
+    assert_eq!(all.len(), 6);
+    assert!(h.get("x-scroll-id").is_none());
+}
+
+async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
+    for n in 0..3 {
+        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+    }
+    let (first, h) = scroll_page(
+        &app,
+        "/v2/issues/_search?scrollType=unsorted&perScroll=1",
+        json!({"filter": {"queue": "TEST"}, "order": "-key"}),
+    )
+    .await;
+    assert_eq!(first, ["TEST-1"], "unsorted: storage order");
+    let id = h["x-scroll-id"].to_str().unwrap().to_owned();
+    let token = h["x-scroll-token"].to_str().unwrap().to_owned();
+    assert_eq!(app.state.scrolls.len(), 1);
+    // Another user cannot read or clear it.
+    let r = post(
+        &app,
+        &format!("/v2/issues/_search?scrollId={id}"),
+        BOB_RO,
+        json!({}),
+    )
+    .await;
+    envelope(r, 404).await;
+    let r = post(
+        &app,
+        "/v2/system/search/scroll/_clear",
+        BOB_RO,
+        json!({ id.clone(): token.clone() }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.state.scrolls.len(), 1);
+    // A wrong token clears nothing; the right one clears it.
+    post(
+        &app,
+        "/v2/system/search/scroll/_clear",
+        ALICE,
+        json!({ id.clone(): "wrong" }),
+    )
+    .await;
+    assert_eq!(app.state.scrolls.len(), 1);
+    let r = post(
+        &app,
+        "/v2/system/search/scroll/_clear",
+        ALICE,
+        json!({ id.clone(): token }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(app.state.scrolls.is_empty());
+    let r = post(
+        &app,
+        &format!("/v2/issues/_search?scrollId={id}"),
+        ALICE,
+        json!({}),
+    )
+    .await;
+    envelope(r, 404).await;
+    let r = post(
+        &app,
+        "/v2/system/search/scroll/_clear",
+        ALICE,
+        json!({ "x": 1 }),
+    )
+    .await;
+    envelope(r, 400).await;
+}
+
+async fn scroll_rejects_queue_and_keys_and_oversized_pages(app: TestApp) {
+    for body in [json!({"queue": "TEST"}), json!({"keys": ["TEST-1"]})] {
+        let r = post(&app, "/v2/issues/_search?scrollType=sorted", ALICE, body).await;
+        let e = envelope(r, 400).await;
+        assert_eq!(e["errorMessages"][0], "Scroll is not supported");
+    }
+    for q in [
+        "perScroll=1001",
+        "perScroll=0",
+        "scrollTTLMillis=0",
+        "scrollType=random",
+    ] {
+        let url = format!("/v2/issues/_search?scrollType=sorted&{q}");
+        let url = url.replace("scrollType=sorted&scrollType", "scrollType");
+        let r = post(&app, &url, ALICE, json!({"query": "Queue: TEST"})).await;
+        envelope(r, 400).await;
+    }
+    let r = post(
+        &app,
+        "/v2/issues/_search?scrollType=sorted&perScroll=1000",
+        ALICE,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+}
+
+async fn an_idle_scroll_expires_after_its_ttl(app: TestApp) {
+    for n in 0..3 {
+        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+    }
+    let (_, h) = scroll_page(
+        &app,
+        "/v2/issues/_search?scrollType=sorted&perScroll=1&scrollTTLMillis=5000",
+        json!({"query": "Queue: TEST"}),
+    )
+    .await;
+    let next = next_of(&h, &app.base).unwrap();
+    app.clock.advance(chrono::TimeDelta::seconds(4));
+    let (second, h) = scroll_page(&app, &next, json!({})).await;
+    assert_eq!(second, ["TEST-2"], "each page renews the lifetime");
+    let next = next_of(&h, &app.base).unwrap();
+    app.clock.advance(chrono::TimeDelta::seconds(6));
+    let r = post(&app, &next, ALICE, json!({})).await;
+    envelope(r, 404).await;
+}
+
+async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp) {
+    let r = post(
+        &app,
+        "/v2/queues",
+        ALICE,
+        json!({"key": "PRIV", "name": "Private", "lead": "alice"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = app
+        .as_user(Method::PATCH, "/v2/queues/PRIV/permissions", ALICE, ACME)
+        .json(&json!({"read": {"users": [], "groups": [], "roles": []},
+                      "create": {"users": [], "groups": [], "roles": []},
+                      "write": {"users": [], "groups": [], "roles": []}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    create_issue(&app, json!({"queue": "PRIV", "summary": "secret plan"})).await;
+    create_issue(&app, json!({"queue": "PRIV", "summary": "secret shared"})).await;
+    create_issue(&app, json!({"queue": "TEST", "summary": "public plan"})).await;
+    let r = app
+        .as_user(Method::PATCH, "/v2/issues/PRIV-2/permissions", ALICE, ACME)
+        .json(&json!({"access": {"users": {"add": ["bob"]}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let as_bob = |path: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            let r = post(app, path, BOB_RO, body).await;
+            assert_eq!(r.status(), 200);
+            r
+        }
+    };
+    let r = as_bob("/v2/issues/_search", json!({"query": "secret OR plan"})).await;
+    assert_eq!(r.headers()["x-total-count"], "2");
+    assert_eq!(
+        keys_of(r.json().await.unwrap()),
+        ["PRIV-2", "TEST-1"],
+        "the access list opens PRIV-2 to bob"
+    );
+    let r = as_bob("/v2/issues/_count", json!({"query": "secret OR plan"})).await;
+    assert_eq!(r.text().await.unwrap(), "2");
+    let r = as_bob("/v2/issues/_search", json!({"keys": ["PRIV-1"]})).await;
+    assert!(keys_of(r.json().await.unwrap()).is_empty());
+    let r = as_bob("/v2/issues/_search", json!({"queue": "PRIV"})).await;
+    assert_eq!(keys_of(r.json().await.unwrap()), ["PRIV-2"]);
+    let r = as_bob(
+        "/v2/issues/_search?scrollType=unsorted&perScroll=1",
+        json!({"query": "Queue: PRIV"}),
+    )
+    .await;
+    assert_eq!(r.headers()["x-total-count"], "1");
+    // The administrator sees all three.
+    let r = post(
+        &app,
+        "/v2/issues/_count",
+        ALICE,
+        json!({"query": "secret OR plan"}),
+    )
+    .await;
+    assert_eq!(r.text().await.unwrap(), "3");
+    // Other organizations see none of it.
+    let r = app
+        .as_user(Method::POST, "/v2/issues/_count", MALLORY, OTHER)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "0");
+}
