@@ -44,6 +44,9 @@ enum Command {
     /// Issue, list and revoke OAuth tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// OAuth applications.
+    #[command(subcommand)]
+    App(trackerd::oauth::cli::AppCommand),
     /// Service accounts and their authorized keys.
     #[command(subcommand)]
     ServiceAccount(trackerd::oauth::cli::ServiceAccountCommand),
@@ -183,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Org(cmd) => org_command(cmd, store.as_ref(), clock.as_ref()).await,
         Command::User(cmd) => user_command(cmd, store.as_ref(), clock.as_ref()).await,
         Command::Token(cmd) => token_command(cmd, store.as_ref(), clock.as_ref()).await,
+        Command::App(cmd) => trackerd::oauth::cli::app(cmd, store.as_ref(), clock.as_ref()).await,
         Command::ServiceAccount(cmd) => {
             trackerd::oauth::cli::service_account(cmd, store.as_ref(), clock.as_ref()).await
         }

@@ -348,6 +348,7 @@ pub async fn new_app_submit(
             .collect(),
         kind: form.get("type").map(str::to_owned),
         scopes: Some(scopes),
+        client_id: None,
     };
     let (app, secret) = match register(
         state.store.as_ref(),

@@ -60,7 +60,13 @@ pub fn view(app: &AppRecord, secret: Option<String>) -> AppView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateApp {
     pub name: String,
+    /// May be empty for a public client that only uses the device flow.
+    #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// A chosen client id (organization admins only), for well-known
+    /// clients such as the `tracker` CLI's `tracker-cli`; random otherwise.
+    #[serde(default)]
+    pub client_id: Option<String>,
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
     #[serde(default)]
@@ -149,7 +155,6 @@ pub async fn register(
     body: CreateApp,
 ) -> ApiResult<(AppRecord, Option<String>)> {
     let name = check_name(&body.name)?;
-    let redirect_uris = check_redirect_uris(&body.redirect_uris)?;
     let scopes = check_scopes(body.scopes.as_deref())?;
     let confidential = match body.kind.as_deref() {
         None | Some("confidential") => true,
@@ -161,10 +166,36 @@ pub async fn register(
             ))
         }
     };
+    let redirect_uris = if body.redirect_uris.is_empty() && !confidential {
+        Vec::new()
+    } else {
+        check_redirect_uris(&body.redirect_uris)?
+    };
+    let client_id = match body.client_id {
+        None => new_client_id(),
+        Some(id) => {
+            let ok = (3..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !ok {
+                return Err(ApiError::field(
+                    "clientId",
+                    "3 to 64 letters, digits, '-', '_' and '.'",
+                ));
+            }
+            if store.app_by_client_id(&id).await?.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "An application with client id {id} already exists"
+                )));
+            }
+            id
+        }
+    };
     let secret = confidential.then(|| mint(prefix::CLIENT_SECRET));
     let app = store
         .create_app(&NewApp {
-            client_id: new_client_id(),
+            client_id,
             secret_hash: secret.as_deref().map(TokenHash::of),
             name,
             org,
@@ -184,6 +215,11 @@ pub async fn create(
     addr: ClientAddr,
     ApiJson(body): ApiJson<CreateApp>,
 ) -> ApiResult<Response> {
+    if body.client_id.is_some() && !principal.org_admin {
+        return Err(ApiError::Forbidden(
+            "Only organization administrators choose client ids".into(),
+        ));
+    }
     let (app, secret) = register(
         state.store.as_ref(),
         state.clock.now(),

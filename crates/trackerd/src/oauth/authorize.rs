@@ -155,6 +155,12 @@ pub async fn check_request(
             )))
         }
         None if app.redirect_uris.len() == 1 => (app.redirect_uris[0].clone(), false),
+        None if app.redirect_uris.is_empty() => {
+            return Err(AuthzError::Page(format!(
+                "{} has no redirect address: it signs in with the device flow only.",
+                app.name
+            )))
+        }
         None => {
             return Err(AuthzError::Page(
                 "The request must name a redirect_uri: the application has several.".into(),

@@ -50,6 +50,39 @@ pub enum ServiceAccountCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an application; prints its client id and, for a
+    /// confidential one, its secret (once).
+    Create {
+        /// The organization (its X-Org-ID value).
+        #[arg(long)]
+        org: String,
+        /// The login of the account that owns it.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        /// A chosen client id, e.g. tracker-cli; random when absent.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// confidential or public.
+        #[arg(long = "type", default_value = "confidential")]
+        kind: String,
+        /// An exact redirect URI; repeat for several (none: device flow only,
+        /// public clients).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Comma-separated: tracker:read, tracker:write.
+        #[arg(long, default_value = "tracker:read,tracker:write")]
+        scopes: String,
+    },
+    List {
+        #[arg(long)]
+        org: String,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// The organization (its X-Org-ID value).
@@ -201,6 +234,60 @@ pub async fn service_account(
             store.delete_service_account_key(&key_id).await?;
             record(store, clock, org, "key.deleted", &key_id).await;
             println!("deleted key {key_id}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn app(cmd: AppCommand, store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
+    match cmd {
+        AppCommand::Create {
+            org,
+            owner,
+            name,
+            client_id,
+            kind,
+            redirect_uris,
+            scopes,
+        } => {
+            let org = org_id(store, &org).await?;
+            let owner = store
+                .user_by_login(&owner)
+                .await?
+                .with_context(|| format!("no user {owner}"))?;
+            let body = super::apps::CreateApp {
+                name,
+                redirect_uris,
+                client_id,
+                kind: Some(kind),
+                scopes: Some(scopes.split(',').map(|s| s.trim().to_owned()).collect()),
+            };
+            let (app, secret) = super::apps::register(store, clock.now(), org, owner.uid, body)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            record(store, clock, Some(org), "app.created", &app.client_id).await;
+            println!("client_id: {}", app.client_id);
+            if let Some(secret) = secret {
+                eprintln!("the client secret is shown only now:");
+                println!("client_secret: {secret}");
+            }
+        }
+        AppCommand::List { org } => {
+            let org = org_id(store, &org).await?;
+            println!("{:<34} {:<13} {:<28} NAME", "CLIENT ID", "TYPE", "SCOPES");
+            for a in store.list_apps(org, None).await? {
+                println!(
+                    "{:<34} {:<13} {:<28} {}",
+                    a.client_id,
+                    if a.confidential {
+                        "confidential"
+                    } else {
+                        "public"
+                    },
+                    a.scopes.to_list(),
+                    a.name
+                );
+            }
         }
     }
     Ok(())

@@ -114,6 +114,47 @@ async fn admin_commands_make_service_account_keys_set_passwords_and_print_the_au
         ],
         None,
     );
+    let out = trackerd(
+        &app.dsn,
+        &[
+            "app",
+            "create",
+            "--org",
+            ACME,
+            "--owner",
+            "alice",
+            "--name",
+            "tracker CLI",
+            "--client-id",
+            "tracker-cli",
+            "--type",
+            "public",
+        ],
+        None,
+    );
+    assert_eq!(out.trim(), "client_id: tracker-cli");
+    let out = trackerd(
+        &app.dsn,
+        &[
+            "app",
+            "create",
+            "--org",
+            ACME,
+            "--owner",
+            "alice",
+            "--name",
+            "Reports",
+            "--redirect-uri",
+            "https://reports.test/cb",
+        ],
+        None,
+    );
+    assert!(out.contains("client_secret: cs_"), "{out}");
+    let listed = trackerd(&app.dsn, &["app", "list", "--org", ACME], None);
+    assert!(
+        listed.contains("tracker-cli") && listed.contains("Reports"),
+        "{listed}"
+    );
     let trail = trackerd(&app.dsn, &["audit", "--org", ACME], None);
     for action in [
         "service_account.created",

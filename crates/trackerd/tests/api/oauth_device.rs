@@ -18,6 +18,7 @@ backend_tests!(
     the_device_page_refuses_unknown_expired_and_used_codes,
     a_device_code_is_bound_to_its_client,
     device_authorization_refuses_unknown_clients_and_scopes,
+    an_admin_registers_the_tracker_cli_under_its_well_known_client_id,
 );
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -317,4 +318,54 @@ async fn device_authorization_refuses_unknown_clients_and_scopes(app: TestApp) {
         .await
         .unwrap();
     oauth_error(r, 400, "invalid_scope").await;
+}
+
+async fn an_admin_registers_the_tracker_cli_under_its_well_known_client_id(app: TestApp) {
+    set_password(&app, "alice", ALICE_PASSWORD).await;
+    let body = json!({"name": "tracker CLI", "clientId": "tracker-cli", "type": "public",
+                      "scopes": ["tracker:read", "tracker:write"]});
+    // Choosing a client id is for admins.
+    let r = app
+        .as_user(Method::POST, "/oauth/v1/apps", CAROL_EXPIRING, ACME)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 403).await;
+    let a = register(&app, ALICE, body.clone()).await;
+    assert_eq!(a["clientId"], "tracker-cli");
+    assert_eq!(a["redirectUris"], json!([]));
+    let r = app
+        .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 409).await;
+    // No redirect URI: the browser flows are refused on a page.
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    let r = web
+        .get("/authorize?response_type=token&client_id=tracker-cli")
+        .await;
+    assert_eq!(r.status(), 400);
+    // The device flow, as the tracker CLI runs it.
+    let d = device_code(&app, "tracker-cli", None).await;
+    let r = web
+        .get(&format!(
+            "/device?user_code={}",
+            d["user_code"].as_str().unwrap()
+        ))
+        .await;
+    let html = r.text().await.unwrap();
+    web.decide("/device", &html, "allow").await;
+    let r = poll(&app, "tracker-cli", d["device_code"].as_str().unwrap()).await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(
+        app.get_as("/v2/myself", t["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
 }
