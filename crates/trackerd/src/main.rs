@@ -223,11 +223,20 @@ async fn serve(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> 
             println!("  cloud organization (X-Cloud-Org-ID): {cloud}");
         }
         println!("  login:                              {}", b.user.login);
+        println!("  password (shown once):              {}", b.password);
         println!("  OAuth token (shown once, keep it):  {}", b.token);
         println!("  try it:");
         println!(
             "    curl -H 'Authorization: OAuth {}' -H 'X-Org-ID: {}' {}/v2/myself",
             b.token, b.org.org_id, base
+        );
+        println!(
+            "  or sign in from the tracker CLI (client id {}):",
+            trackerd::ops::TRACKER_CLI_CLIENT_ID
+        );
+        println!(
+            "    cargo run -p tracker-cli -- login --base-url {} --org-id {}",
+            base, b.org.org_id
         );
     }
     tracing::info!(%addr, database = %config.database, backend = store.backend(), "trackerd listening");

@@ -130,10 +130,15 @@ pub async fn issue_oauth_token(
     Ok((secret, record))
 }
 
+/// The client id the `tracker` CLI uses by default.
+pub const TRACKER_CLI_CLIENT_ID: &str = "tracker-cli";
+
 pub struct Bootstrap {
     pub org: Organization,
     pub user: User,
     pub token: String,
+    /// The administrator's password for the sign-in pages, shown once.
+    pub password: String,
 }
 
 /// On a first start with an empty database: one organization, one admin and
@@ -156,6 +161,10 @@ pub async fn bootstrap_if_empty(
             created_at: clock.now(),
         })
         .await?;
+    let password: String = {
+        use rand::distributions::{Alphanumeric, DistString};
+        Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20)
+    };
     let user = put_user(
         store,
         clock,
@@ -166,7 +175,7 @@ pub async fn bootstrap_if_empty(
             last_name: String::new(),
             email: String::new(),
             admin: true,
-            password: None,
+            password: Some(password.clone()),
         },
     )
     .await?;
@@ -179,7 +188,31 @@ pub async fn bootstrap_if_empty(
         "created on first start",
     )
     .await?;
-    Ok(Some(Bootstrap { org, user, token }))
+    // The `tracker` CLI signs in with the well-known public client id
+    // `tracker-cli` through the device flow: register it, so a newcomer's
+    // `tracker login` works at once. Every token it gets still needs a person
+    // to sign in and consent; an administrator may delete the app.
+    crate::oauth::apps::register(
+        store,
+        clock.now(),
+        org.id,
+        user.uid,
+        crate::oauth::apps::CreateApp {
+            name: "tracker CLI".into(),
+            redirect_uris: Vec::new(),
+            client_id: Some(TRACKER_CLI_CLIENT_ID.into()),
+            kind: Some("public".into()),
+            scopes: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("registering the tracker CLI: {e}"))?;
+    Ok(Some(Bootstrap {
+        org,
+        user,
+        token,
+        password,
+    }))
 }
 
 /// A public object id like Tracker's: 24 hex digits, the first 8 the

@@ -5,7 +5,7 @@
 //! See docs/auth.md.
 
 mod account;
-mod apps;
+pub mod apps;
 mod authorize;
 pub mod cli;
 mod device;

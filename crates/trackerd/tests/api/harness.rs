@@ -92,7 +92,10 @@ impl Drop for TestApp {
         if let (Some(admin), true) = (postgres_url(), self.dsn.starts_with("postgres")) {
             let name = self.dsn.rsplit('/').next().unwrap_or_default().to_owned();
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
                     let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
                     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))

@@ -110,6 +110,19 @@ async fn the_first_start_creates_a_usable_administrator(app: TestApp) {
             .unwrap()
             .admin
     );
+    // The administrator can sign in on the pages, and the tracker CLI's
+    // well-known public client is registered for the device flow.
+    let admin = store.user_by_login("admin").await.unwrap().unwrap();
+    let hash = admin.password_hash.expect("a password is set");
+    assert!(!hash.contains(&boot.password), "only a hash is stored");
+    assert!(trackerd::ops::verify_password(hash, boot.password.clone()).await);
+    assert_eq!(boot.password.len(), 20);
+    let cli = store
+        .app_by_client_id(trackerd::ops::TRACKER_CLI_CLIENT_ID)
+        .await
+        .unwrap()
+        .expect("tracker-cli is registered");
+    assert!(cli.secret_hash.is_none(), "a public client has no secret");
 }
 
 async fn tokens_are_stored_only_as_hashes(app: TestApp) {
