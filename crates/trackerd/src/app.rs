@@ -249,7 +249,7 @@ pub fn router(state: AppState) -> Router {
     for (path, route) in by_path {
         api = api.route(path, route);
     }
-    Router::new()
+    let router = Router::new()
         .nest("/v2", api.clone())
         .nest("/v3", api)
         .route(
@@ -260,8 +260,14 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::oauth::router())
         .fallback(|| async { ApiError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // Request spans cost even when no subscriber wants them: add the layer
+    // only when its events would be recorded (TRACKERD_LOG=tower_http=debug).
+    if tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves. Trailing slashes
