@@ -245,13 +245,15 @@ pub fn router(state: AppState) -> Router {
             None => by_path.push((ep.path, ep.route)),
         }
     }
-    let mut api = Router::new();
+    // Each route is registered under both versions rather than nested:
+    // nesting strips and restores the prefix on every request.
+    let mut router = Router::new();
     for (path, route) in by_path {
-        api = api.route(path, route);
+        router = router
+            .route(&format!("/v2{path}"), route.clone())
+            .route(&format!("/v3{path}"), route);
     }
-    let router = Router::new()
-        .nest("/v2", api.clone())
-        .nest("/v3", api)
+    let router = router
         .route(
             "/iam/v1/tokens",
             axum::routing::post(routes::iam::create_token),

@@ -126,15 +126,16 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        let config: Config =
-            figment
-                // TRACKERD_CONFIG names the file itself; TRACKERD_TEST_* belong to the test suite.
-                .merge(Env::prefixed("TRACKERD_").split("__").filter(|k| {
-                    k != "config" && !k.as_str().to_ascii_lowercase().starts_with("test_")
-                }))
-                .merge(Serialized::defaults(overrides))
-                .extract()
-                .map_err(Box::new)?;
+        let config: Config = figment
+            // TRACKERD_CONFIG names the file itself; TRACKERD_TEST_* and
+            // TRACKERD_BENCH_* belong to the test suite and the benchmarks.
+            .merge(Env::prefixed("TRACKERD_").split("__").filter(|k| {
+                let k = k.as_str().to_ascii_lowercase();
+                k != "config" && !k.starts_with("test_") && !k.starts_with("bench_")
+            }))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)?;
         config.validate()?;
         Ok(config)
     }

@@ -37,6 +37,16 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Records what the caller already holds, so rendering does not read it
+    /// again (the creating user and the target queue of a create).
+    pub fn knowing(mut self, user: &User, queue: Option<&QueueRecord>) -> Self {
+        self.users.insert(user.uid, Some(user.clone()));
+        if let Some(q) = queue {
+            self.queues.insert(q.id, Some(q.clone()));
+        }
+        self
+    }
+
     pub fn entry(&self, collection: &str, e: Entry) -> Value {
         json!({
             "self": self.links.api(&format!("{collection}/{}", e.id)),

@@ -123,7 +123,22 @@ pub async fn render_issue(
     issue: &IssueRecord,
     params: &GetParams,
 ) -> ApiResult<Value> {
-    let mut r = Renderer::new(links, state.store.as_ref(), principal.org.id);
+    render_issue_with(
+        Renderer::new(links, state.store.as_ref(), principal.org.id).knowing(&principal.user, None),
+        links,
+        issue,
+        params,
+    )
+    .await
+}
+
+/// [`render_issue`] with a renderer that may already know some references.
+pub async fn render_issue_with(
+    mut r: Renderer<'_>,
+    links: &Links,
+    issue: &IssueRecord,
+    params: &GetParams,
+) -> ApiResult<Value> {
     let mut v = r.issue(issue).await?;
     let expand = params.expand.as_deref().unwrap_or("");
     if expand
@@ -264,7 +279,14 @@ pub async fn create(
         })?;
     Ok(json(
         StatusCode::CREATED,
-        &render_issue(&state, &principal, &links, &created, &params).await?,
+        &render_issue_with(
+            Renderer::new(&links, state.store.as_ref(), principal.org.id)
+                .knowing(&principal.user, Some(&queue)),
+            &links,
+            &created,
+            &params,
+        )
+        .await?,
     ))
 }
 
