@@ -2,101 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 use tracker_store::*;
+use tracker_store_sql::{join_ids, split, ChangelogRow, CommentRow, IssueRow, LinkRow, SEP};
 
 use crate::{db, SqliteStore};
-
-/// Separates list items packed into one column (ASCII unit separator).
-const SEP: char = '\u{1f}';
-
-#[derive(FromRow)]
-struct IssueRow {
-    pk: i64,
-    id: String,
-    org: i64,
-    queue_id: i64,
-    key: String,
-    version: i64,
-    summary: String,
-    description: Option<String>,
-    issue_type: String,
-    priority: String,
-    status: String,
-    previous_status: Option<String>,
-    resolution: Option<String>,
-    assignee: Option<i64>,
-    author: i64,
-    updated_by: i64,
-    parent_pk: Option<i64>,
-    unique_key: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    resolved_at: Option<DateTime<Utc>>,
-    status_start_time: DateTime<Utc>,
-    last_comment_updated_at: Option<DateTime<Utc>>,
-    comment_count: i64,
-    votes: i64,
-    extra: String,
-    followers: Option<String>,
-    tags: Option<String>,
-    aliases: Option<String>,
-}
-
-fn split(s: Option<String>) -> Vec<String> {
-    s.map(|s| {
-        s.split(SEP)
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-impl From<IssueRow> for IssueRecord {
-    fn from(r: IssueRow) -> Self {
-        let mut followers: Vec<i64> = split(r.followers)
-            .iter()
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        followers.sort_unstable();
-        let mut tags = split(r.tags);
-        tags.sort();
-        let mut aliases = split(r.aliases);
-        aliases.sort();
-        IssueRecord {
-            pk: r.pk,
-            id: r.id,
-            org: r.org,
-            queue_id: r.queue_id,
-            key: r.key,
-            version: r.version,
-            summary: r.summary,
-            description: r.description,
-            issue_type: r.issue_type,
-            priority: r.priority,
-            status: r.status,
-            previous_status: r.previous_status,
-            resolution: r.resolution,
-            assignee: r.assignee,
-            author: r.author,
-            updated_by: r.updated_by,
-            parent_pk: r.parent_pk,
-            unique: r.unique_key,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            resolved_at: r.resolved_at,
-            status_start_time: r.status_start_time,
-            last_comment_updated_at: r.last_comment_updated_at,
-            comment_count: r.comment_count,
-            votes: r.votes,
-            followers,
-            tags,
-            extra: r.extra,
-            aliases,
-        }
-    }
-}
 
 const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
     i.description, i.issue_type, i.priority, i.status, i.previous_status, i.resolution, \
@@ -107,99 +17,8 @@ const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.versi
     (SELECT group_concat(a.key, char(31)) FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases \
     FROM issues i";
 
-#[derive(FromRow)]
-struct CommentRow {
-    pk: i64,
-    id: String,
-    issue_pk: i64,
-    text: String,
-    summonees: String,
-    author: i64,
-    updated_by: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    version: i64,
-}
-
-impl From<CommentRow> for CommentRecord {
-    fn from(r: CommentRow) -> Self {
-        CommentRecord {
-            pk: r.pk,
-            id: r.id,
-            issue_pk: r.issue_pk,
-            text: r.text,
-            summonees: r
-                .summonees
-                .split(',')
-                .filter_map(|s| s.parse().ok())
-                .collect(),
-            author: r.author,
-            updated_by: r.updated_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
-        }
-    }
-}
-
 const COMMENT_COLS: &str =
     "pk, id, issue_pk, text, summonees, author, updated_by, created_at, updated_at, version";
-
-fn join_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
-
-#[derive(FromRow)]
-struct LinkRow {
-    pk: i64,
-    org: i64,
-    type_id: String,
-    source_pk: i64,
-    target_pk: i64,
-    created_by: i64,
-    created_at: DateTime<Utc>,
-}
-
-impl From<LinkRow> for LinkRecord {
-    fn from(r: LinkRow) -> Self {
-        LinkRecord {
-            pk: r.pk,
-            org: r.org,
-            type_id: r.type_id,
-            source_pk: r.source_pk,
-            target_pk: r.target_pk,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct ChangelogRow {
-    pk: i64,
-    id: String,
-    issue_pk: i64,
-    kind: String,
-    updated_by: i64,
-    updated_at: DateTime<Utc>,
-    fields: String,
-    data: String,
-}
-
-impl From<ChangelogRow> for ChangelogRecord {
-    fn from(r: ChangelogRow) -> Self {
-        ChangelogRecord {
-            pk: r.pk,
-            id: r.id,
-            issue_pk: r.issue_pk,
-            kind: r.kind,
-            updated_by: r.updated_by,
-            updated_at: r.updated_at,
-            fields: r.fields,
-            data: r.data,
-        }
-    }
-}
 
 async fn replace_sets(
     tx: &mut Transaction<'_, Sqlite>,

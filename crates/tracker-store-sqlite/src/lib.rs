@@ -8,9 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{FromRow, SqlitePool};
-use tracker_domain::{Scopes, TokenHash, TokenKind};
+use sqlx::SqlitePool;
+use tracker_domain::TokenHash;
 use tracker_store::*;
+pub(crate) use tracker_store_sql::db;
+use tracker_store_sql::{OrgRow, QueueRow, TokenRow, UserRow};
 
 mod issues;
 mod permissions;
@@ -21,18 +23,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
-}
-
-pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_owned())
-        }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-            StoreError::Invalid(d.message().to_owned())
-        }
-        _ => StoreError::Database(Box::new(e)),
-    }
 }
 
 impl SqliteStore {
@@ -69,132 +59,6 @@ impl SqliteStore {
             .map_err(db)?
             .ok_or(StoreError::NotFound("token"))?
             .try_into()
-    }
-}
-
-#[derive(FromRow)]
-struct OrgRow {
-    id: i64,
-    org_id: String,
-    cloud_id: Option<String>,
-    name: String,
-    created_at: DateTime<Utc>,
-}
-
-impl From<OrgRow> for Organization {
-    fn from(r: OrgRow) -> Self {
-        Organization {
-            id: r.id,
-            org_id: r.org_id,
-            cloud_id: r.cloud_id,
-            name: r.name,
-            created_at: r.created_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct UserRow {
-    uid: i64,
-    login: String,
-    cloud_uid: String,
-    first_name: String,
-    last_name: String,
-    email: String,
-    dismissed: bool,
-    password_hash: Option<String>,
-    created_at: DateTime<Utc>,
-    first_login_at: Option<DateTime<Utc>>,
-    last_login_at: Option<DateTime<Utc>>,
-}
-
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            uid: r.uid,
-            login: r.login,
-            cloud_uid: r.cloud_uid,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            email: r.email,
-            dismissed: r.dismissed,
-            password_hash: r.password_hash,
-            created_at: r.created_at,
-            first_login_at: r.first_login_at,
-            last_login_at: r.last_login_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct TokenRow {
-    id: i64,
-    kind: String,
-    hash: String,
-    uid: i64,
-    scopes: String,
-    parent_id: Option<i64>,
-    description: String,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    parent_revoked_at: Option<DateTime<Utc>>,
-    parent_expires_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<TokenRow> for TokenRecord {
-    type Error = StoreError;
-
-    fn try_from(r: TokenRow) -> Result<Self> {
-        Ok(TokenRecord {
-            id: r.id,
-            kind: TokenKind::parse(&r.kind)
-                .ok_or_else(|| StoreError::Invalid(format!("token kind {:?}", r.kind)))?,
-            hash: TokenHash::from_hex(&r.hash)
-                .ok_or_else(|| StoreError::Invalid("token hash".into()))?,
-            uid: r.uid,
-            scopes: Scopes::parse(&r.scopes).map_err(|e| StoreError::Invalid(e.to_string()))?,
-            parent_id: r.parent_id,
-            description: r.description,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            revoked_at: r.revoked_at,
-            parent_revoked_at: r.parent_revoked_at,
-            parent_expires_at: r.parent_expires_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct QueueRow {
-    id: i64,
-    org: i64,
-    key: String,
-    name: String,
-    description: Option<String>,
-    lead_uid: i64,
-    version: i64,
-    created_at: DateTime<Utc>,
-    default_type: String,
-    default_priority: String,
-    deleted_at: Option<DateTime<Utc>>,
-}
-
-impl From<QueueRow> for QueueRecord {
-    fn from(r: QueueRow) -> Self {
-        QueueRecord {
-            id: r.id,
-            org: r.org,
-            key: r.key,
-            name: r.name,
-            description: r.description,
-            lead_uid: r.lead_uid,
-            version: r.version,
-            created_at: r.created_at,
-            default_type: r.default_type,
-            default_priority: r.default_priority,
-            deleted_at: r.deleted_at,
-        }
     }
 }
 
