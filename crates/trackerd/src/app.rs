@@ -382,9 +382,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+        let bytes = read_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::BadRequest(
                 "The request body must be a JSON object".into(),
@@ -404,9 +402,7 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJson {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+        let bytes = read_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(serde_json::Map::new()));
         }
@@ -421,6 +417,12 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJson {
             ))),
         }
     }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))
 }
 
 /// A JSON answer with an explicit status.

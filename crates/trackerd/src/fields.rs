@@ -83,6 +83,22 @@ pub async fn user(state: &AppState, org: i64, v: &Value) -> ApiResult<Result<Opt
     })
 }
 
+/// A user of the organization that must be given (a list item): `what`
+/// names it in the error ("follower", "member").
+pub async fn required_user(
+    state: &AppState,
+    org: i64,
+    v: &Value,
+    what: &str,
+) -> Result<i64, String> {
+    match user(state, org, v).await {
+        Ok(Ok(Some(uid))) => Ok(uid),
+        Ok(Ok(None)) => Err(format!("A {what} cannot be null")),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// A list edit.
 pub enum ListOp {
     Set(Vec<Value>),
@@ -374,12 +390,7 @@ pub async fn apply(
                 let result = match list_op(value) {
                     Ok(ops) => {
                         edit_list(&issue.followers, ops, |v| async move {
-                            match user(state, org, &v).await {
-                                Ok(Ok(Some(uid))) => Ok(uid),
-                                Ok(Ok(None)) => Err("A follower cannot be null".to_owned()),
-                                Ok(Err(e)) => Err(e),
-                                Err(e) => Err(e.to_string()),
-                            }
+                            required_user(state, org, &v, "follower").await
                         })
                         .await
                     }

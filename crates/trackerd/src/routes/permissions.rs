@@ -94,12 +94,9 @@ pub async fn get_queue(
 /// Resolves one subject of a permissions body.
 async fn subject(state: &AppState, org: i64, kind: &str, v: &Value) -> Result<Subject, String> {
     match kind {
-        "users" => match fields::user(state, org, v).await {
-            Ok(Ok(Some(uid))) => Ok(Subject::User(uid)),
-            Ok(Ok(None)) => Err("A user cannot be null".into()),
-            Ok(Err(e)) => Err(e),
-            Err(e) => Err(e.to_string()),
-        },
+        "users" => fields::required_user(state, org, v, "user")
+            .await
+            .map(Subject::User),
         "groups" => {
             let id = fields::ident(v)
                 .and_then(|s| s.parse::<i64>().ok())
@@ -285,14 +282,7 @@ pub async fn patch_issue(
     let org = principal.org.id;
     let new = fields::edit_list(&current, ops, |v| {
         let state = &state;
-        async move {
-            match fields::user(state, org, &v).await {
-                Ok(Ok(Some(uid))) => Ok(uid),
-                Ok(Ok(None)) => Err("A user cannot be null".to_owned()),
-                Ok(Err(e)) => Err(e),
-                Err(e) => Err(e.to_string()),
-            }
-        }
+        async move { fields::required_user(state, org, &v, "user").await }
     })
     .await
     .map_err(|e| ApiError::field("access.users", e))?;
@@ -425,14 +415,7 @@ pub async fn patch_group(
     let org = principal.org.id;
     let members = fields::edit_list(&g.members, ops, |v| {
         let state = &state;
-        async move {
-            match fields::user(state, org, &v).await {
-                Ok(Ok(Some(uid))) => Ok(uid),
-                Ok(Ok(None)) => Err("A member cannot be null".to_owned()),
-                Ok(Err(e)) => Err(e),
-                Err(e) => Err(e.to_string()),
-            }
-        }
+        async move { fields::required_user(state, org, &v, "member").await }
     })
     .await
     .map_err(|e| ApiError::field("members", e))?;
