@@ -127,6 +127,17 @@ impl Context {
     }
 }
 
+impl Operand {
+    /// The interval of time a temporal operand stands for at `now` (a date:
+    /// its day; `today()`: the current day…); `None` when it is not temporal.
+    pub fn interval(&self, now: DateTime<Utc>) -> Option<Interval> {
+        match self {
+            Operand::Literal(l) => literal_interval(&l.kind),
+            Operand::Function(c) => function_interval(c, now),
+        }
+    }
+}
+
 impl Query {
     /// Whether the issue passes the filter (a query without one matches everything).
     pub fn matches(&self, doc: &dyn Document, ctx: &Context) -> bool {
@@ -181,8 +192,11 @@ impl Expr {
             Expr::And(items) => items.iter().all(|e| e.matches(doc, ctx)),
             Expr::Or(items) => items.iter().any(|e| e.matches(doc, ctx)),
             Expr::Text(lit) => {
-                let texts = doc.full_text();
-                words(&lit.text).all(|w| texts.iter().any(|t| contains_ci(t, w)))
+                let texts: Vec<Vec<String>> =
+                    doc.full_text().iter().map(|t| text_words(t)).collect();
+                text_words(&lit.text)
+                    .iter()
+                    .all(|w| texts.iter().any(|t| has_word(t, w)))
             }
             Expr::Condition(c) => c.matches(doc, ctx),
         }
@@ -237,6 +251,21 @@ impl Predicate {
 
 fn words(s: &str) -> impl Iterator<Item = &str> {
     s.split_whitespace()
+}
+
+/// The words of a text as full-text search compares them: lowercase runs of
+/// letters and digits. A query word matches a text when each of its words
+/// begins some word of the text (`wheel` finds "wheels", not "cartwheel"),
+/// which is what both storage backends' full-text indexes answer.
+pub fn text_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn has_word(words: &[String], prefix: &str) -> bool {
+    words.iter().any(|w| w.starts_with(prefix))
 }
 
 fn contains_ci(haystack: &str, needle: &str) -> bool {
@@ -348,8 +377,9 @@ fn equals(v: &Value, o: &Operand, ctx: &Context) -> bool {
     match v {
         Value::Text(t) => match o {
             Operand::Literal(l) => {
-                let mut ws = words(&l.text).peekable();
-                ws.peek().is_some() && ws.all(|w| contains_ci(t, w))
+                let want = text_words(&l.text);
+                let have = text_words(t);
+                !want.is_empty() && want.iter().all(|w| has_word(&have, w))
             }
             Operand::Function(_) => false,
         },

@@ -46,7 +46,7 @@ pub use ast::{
     Literal, LiteralKind, Operand, Predicate, Query, Shift, SortKey, Span,
 };
 pub use error::ParseError;
-pub use eval::{Change, Context, Document, Value};
+pub use eval::{text_words, Change, Context, Document, Value};
 pub use fields::{FieldDef, FieldKind};
 pub use parser::{parse, MAX_DEPTH};
 pub use temporal::Interval;

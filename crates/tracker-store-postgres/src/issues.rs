@@ -8,7 +8,7 @@ use tracker_store_sql::{join_ids, split, ChangelogRow, CommentRow, IssueRow, Lin
 
 use crate::{db, PostgresStore};
 
-const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
+pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
     i.description, i.issue_type, i.priority, i.status, i.previous_status, i.resolution, \
     i.assignee, i.author, i.updated_by, i.parent_pk, i.unique_key, i.created_at, i.updated_at, \
     i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, i.extra, \

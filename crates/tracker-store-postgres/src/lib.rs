@@ -60,7 +60,8 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
      t.description, t.created_at, t.expires_at, t.revoked_at, \
      p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
      FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
-const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at, \
+pub(crate) const QUEUE_COLS: &str =
+    "id, org, key, name, description, lead_uid, version, created_at, \
                           default_type, default_priority, deleted_at";
 
 #[async_trait]

@@ -329,3 +329,33 @@ impl From<ChangelogRow> for ChangelogRecord {
         }
     }
 }
+
+pub mod search;
+
+/// Records in the order of `pks` (rows come back in any order); pks without
+/// a row are left out.
+pub fn in_order(pks: &[i64], records: impl IntoIterator<Item = IssueRecord>) -> Vec<IssueRecord> {
+    let mut by_pk: std::collections::HashMap<i64, IssueRecord> =
+        records.into_iter().map(|r| (r.pk, r)).collect();
+    pks.iter().filter_map(|pk| by_pk.remove(pk)).collect()
+}
+
+/// Queues paired with their grants from `(queue_id, permission, kind, subject)` rows.
+pub fn with_grants(
+    queues: Vec<QueueRow>,
+    grants: Vec<(i64, String, String, String)>,
+) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
+    let mut by_queue: std::collections::HashMap<i64, Vec<_>> = std::collections::HashMap::new();
+    for (q, p, k, s) in &grants {
+        by_queue.entry(*q).or_default().push(decode_grant(p, k, s)?);
+    }
+    Ok(queues
+        .into_iter()
+        .map(|row| {
+            let q = QueueRecord::from(row);
+            let mut g = by_queue.remove(&q.id).unwrap_or_default();
+            g.sort();
+            (q, tracker_domain::permissions::Grants(g))
+        })
+        .collect())
+}

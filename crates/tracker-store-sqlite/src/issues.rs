@@ -8,7 +8,7 @@ use tracker_store_sql::{join_ids, split, ChangelogRow, CommentRow, IssueRow, Lin
 
 use crate::{db, SqliteStore};
 
-const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
+pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
     i.description, i.issue_type, i.priority, i.status, i.previous_status, i.resolution, \
     i.assignee, i.author, i.updated_by, i.parent_pk, i.unique_key, i.created_at, i.updated_at, \
     i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, i.extra, \
@@ -116,7 +116,7 @@ async fn next_key(tx: &mut Transaction<'_, Sqlite>, org: i64, queue_id: i64) -> 
 impl IssueStore for SqliteStore {
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
         let i = &new.issue;
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let key = next_key(&mut tx, i.org, i.queue_id).await?;
         let pk: i64 = sqlx::query_scalar(
             "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
@@ -204,7 +204,7 @@ impl IssueStore for SqliteStore {
 
     async fn write_issue(&self, w: &IssueWrite) -> Result<(WriteOutcome, Option<IssueRecord>)> {
         let i = &w.issue;
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let mut key = i.key.clone();
         let mut queue_id = i.queue_id;
         if let Some((new_queue, _)) = &w.move_to_queue {

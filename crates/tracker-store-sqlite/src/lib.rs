@@ -27,6 +27,12 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database named by a `sqlite://PATH` DSN.
+    ///
+    /// Every write transaction of this backend starts with `BEGIN IMMEDIATE`:
+    /// FTS5 reads its configuration while a statement touching the full-text
+    /// table is prepared, so a deferred transaction would start reading
+    /// first and, racing another writer, fail with "database is locked"
+    /// instead of waiting its turn.
     pub async fn connect(dsn: &str) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(dsn)
             .map_err(db)?
@@ -69,7 +75,8 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
      t.description, t.created_at, t.expires_at, t.revoked_at, \
      p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
      FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
-const QUEUE_COLS: &str = "id, org, key, name, description, lead_uid, version, created_at, \
+pub(crate) const QUEUE_COLS: &str =
+    "id, org, key, name, description, lead_uid, version, created_at, \
                           default_type, default_priority, deleted_at";
 
 #[async_trait]
@@ -213,7 +220,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         sqlx::query(
             "INSERT INTO memberships (org, uid, admin) VALUES (?, ?, ?) \
              ON CONFLICT (org, uid) DO UPDATE SET admin = excluded.admin",
@@ -362,7 +369,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let done = sqlx::query(
             "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND id IN ( \
                WITH RECURSIVE family(id) AS ( \
@@ -398,7 +405,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         let row = sqlx::query_as::<_, QueueRow>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
                default_type, default_priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {QUEUE_COLS}"
@@ -448,7 +455,7 @@ impl AccessStore for SqliteStore {
                 .await?
                 .ok_or(StoreError::NotFound("queue"))?,
         };
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
         permissions::ensure_default_grants(&mut tx, queue.id).await?;
         tx.commit().await.map_err(db)?;
         Ok(queue)

@@ -1,48 +1,103 @@
-//! Search candidates. Each issue is read back through
-//! [`IssueStore::issue_by_pk`] so that one mapping of rows to records
-//! serves every read; the search work for large organizations (SQL
-//! translation of queries, indexes) replaces this wholesale.
+//! Issue search on SQLite: the shared renderer's SQL over the indexes and
+//! the FTS5 table of migration 0005.
 
 use async_trait::async_trait;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::Sqlite;
+use tracker_domain::permissions::Grants;
 use tracker_store::*;
+use tracker_store_sql::search::{self, Dialect, Sql};
+use tracker_store_sql::{IssueRow, QueueRow};
 
-use crate::{db, SqliteStore};
+use crate::{db, SqliteStore, QUEUE_COLS};
+
+fn bind<'q, O>(
+    mut q: sqlx::query::QueryScalar<'q, Sqlite, O, SqliteArguments<'q>>,
+    sql: &'q Sql,
+) -> sqlx::query::QueryScalar<'q, Sqlite, O, SqliteArguments<'q>> {
+    for v in &sql.binds {
+        q = match v {
+            SqlValue::Int(n) => q.bind(*n),
+            SqlValue::Float(f) => q.bind(*f),
+            SqlValue::Text(s) => q.bind(s.as_str()),
+            SqlValue::Time(t) => q.bind(*t),
+        };
+    }
+    q
+}
 
 #[async_trait]
 impl SearchStore for SqliteStore {
-    async fn search_candidates(
+    async fn search_pks(
         &self,
-        org: i64,
-        queue: Option<i64>,
-        keys: Option<&[String]>,
-    ) -> Result<Vec<IssueRecord>> {
-        let mut out = Vec::new();
-        if let Some(keys) = keys {
-            for key in keys {
-                if let Some(issue) = self.issue_by_key_or_id(org, key).await? {
-                    if queue.is_none_or(|q| q == issue.queue_id)
-                        && !out.iter().any(|i: &IssueRecord| i.pk == issue.pk)
-                    {
-                        out.push(issue);
-                    }
-                }
-            }
-            out.sort_by_key(|i| i.pk);
-            return Ok(out);
+        s: &IssueSearch,
+        offset: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>> {
+        let sql = search::select_pks(Dialect::Sqlite, s, offset, limit);
+        bind(sqlx::query_scalar(&sql.text), &sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
+        let sql = search::count(Dialect::Sqlite, s);
+        bind(sqlx::query_scalar(&sql.text), &sql)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>> {
+        if pks.is_empty() {
+            return Ok(Vec::new());
         }
-        let pks: Vec<i64> = sqlx::query_scalar(
-            "SELECT pk FROM issues WHERE org = ?1 AND (?2 IS NULL OR queue_id = ?2) ORDER BY pk",
-        )
+        let sql = format!(
+            "{} WHERE i.org = ? AND i.pk IN ({})",
+            crate::issues::ISSUE_SELECT,
+            tracker_store_sql::join_ids(pks)
+        );
+        let rows: Vec<IssueRow> = sqlx::query_as(&sql)
+            .bind(org)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(tracker_store_sql::in_order(
+            pks,
+            rows.into_iter().map(IssueRecord::from),
+        ))
+    }
+
+    async fn queues_with_grants(&self, org: i64) -> Result<Vec<(QueueRecord, Grants)>> {
+        let queues: Vec<QueueRow> = sqlx::query_as(&format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = ? ORDER BY id"
+        ))
         .bind(org)
-        .bind(queue)
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        for pk in pks {
-            if let Some(issue) = self.issue_by_pk(org, pk).await? {
-                out.push(issue);
-            }
+        let grants: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT g.queue_id, g.permission, g.subject_kind, g.subject FROM queue_grants g \
+             JOIN queues q ON q.id = g.queue_id WHERE q.org = ?",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        tracker_store_sql::with_grants(queues, grants)
+    }
+
+    async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {
+        if pks.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        sqlx::query_as(&format!(
+            "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
+            tracker_store_sql::join_ids(pks)
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
     }
 }

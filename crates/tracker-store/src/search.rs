@@ -1,24 +1,273 @@
-//! What issue search needs from storage: the issues a search may look at.
+//! What issue search needs from storage.
 //!
-//! The query language is evaluated in memory by the server (crate
-//! `tracker-query`); the store only narrows the candidates by the criteria
-//! every backend indexes (organization, queue, keys). A trait of its own so
-//! that each backend implements it in its own file.
+//! The server parses Tracker's query language (crate `tracker-query`) and
+//! resolves it — names to ids, dates to instants, the caller's rights to
+//! queues — into an [`IssueFilter`]: a small, backend-neutral tree that each
+//! backend renders as one SQL `WHERE` clause over its indexes. Everything the
+//! tree cannot say exactly (custom fields, `changed()` details) the server
+//! approximates by a wider filter and checks in memory afterwards.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-use crate::{IssueRecord, Result};
+use crate::{IssueRecord, QueueRecord, Result};
+use tracker_domain::permissions::Grants;
+
+/// A column of `issues` a filter or an order can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Col {
+    Pk,
+    Queue,
+    Status,
+    PreviousStatus,
+    Priority,
+    Type,
+    Resolution,
+    Assignee,
+    Author,
+    UpdatedBy,
+    Parent,
+    Key,
+    Id,
+    Unique,
+    CreatedAt,
+    UpdatedAt,
+    ResolvedAt,
+    StatusStartTime,
+    LastCommentAt,
+    Votes,
+    Summary,
+    Description,
+}
+
+impl Col {
+    /// The column's SQL name on the `issues` table.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Col::Pk => "pk",
+            Col::Queue => "queue_id",
+            Col::Status => "status",
+            Col::PreviousStatus => "previous_status",
+            Col::Priority => "priority",
+            Col::Type => "issue_type",
+            Col::Resolution => "resolution",
+            Col::Assignee => "assignee",
+            Col::Author => "author",
+            Col::UpdatedBy => "updated_by",
+            Col::Parent => "parent_pk",
+            Col::Key => "key",
+            Col::Id => "id",
+            Col::Unique => "unique_key",
+            Col::CreatedAt => "created_at",
+            Col::UpdatedAt => "updated_at",
+            Col::ResolvedAt => "resolved_at",
+            Col::StatusStartTime => "status_start_time",
+            Col::LastCommentAt => "last_comment_updated_at",
+            Col::Votes => "votes",
+            Col::Summary => "summary",
+            Col::Description => "description",
+        }
+    }
+
+    pub fn nullable(self) -> bool {
+        matches!(
+            self,
+            Col::PreviousStatus
+                | Col::Resolution
+                | Col::Assignee
+                | Col::Parent
+                | Col::Unique
+                | Col::ResolvedAt
+                | Col::LastCommentAt
+                | Col::Description
+        )
+    }
+}
+
+/// A value bound into a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// Where full-text words are looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextScope {
+    /// Summary, description and comments (a bare word in a query).
+    All,
+    Summary,
+    Description,
+    Comments,
+}
+
+/// A resolved issue filter. Every node is two-valued: backends render
+/// leaves so that `Not` of a leaf on an empty column holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IssueFilter {
+    All,
+    Nothing,
+    And(Vec<IssueFilter>),
+    Or(Vec<IssueFilter>),
+    Not(Box<IssueFilter>),
+    /// The column equals one of the values.
+    In(Col, Vec<SqlValue>),
+    /// Text column equal to one of the values, ignoring case.
+    InIgnoreCase(Col, Vec<String>),
+    Cmp(Col, CmpOp, SqlValue),
+    IsNull(Col),
+    /// Empty or only whitespace (text columns).
+    IsBlank(Col),
+    /// Some of these users follow the issue (`None`: anyone does).
+    Followers(Option<Vec<i64>>),
+    /// The issue has one of these tags, ignoring case (`None`: any tag).
+    Tags(Option<Vec<String>>),
+    /// One of these users is on the issue's access list (`None`: anyone).
+    Access(Option<Vec<i64>>),
+    /// The issue's current or a former key is one of these.
+    Keys(Vec<String>),
+    /// The parent's current key is one of these.
+    ParentKeys(Vec<String>),
+    /// One of these users commented (`None`: anyone did).
+    CommentAuthors(Option<Vec<i64>>),
+    /// Every word is the beginning of a word in the scope's text (words are
+    /// lowercase runs of letters and digits, see [`words`]).
+    Words(TextScope, Vec<String>),
+    /// A link of one of `types` from the issue, in `direction`, to an issue
+    /// in `targets` (`None`: to any issue).
+    Linked {
+        types: Vec<String>,
+        outward: bool,
+        targets: LinkTargets,
+    },
+    /// A changelog entry about `field` (by one of `by`, within `[from, to)`).
+    ChangedField {
+        field: String,
+        by: Option<Vec<i64>>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkTargets {
+    Any,
+    Keys(Vec<String>),
+    Queues(Vec<i64>),
+}
+
+impl IssueFilter {
+    /// `And`, flattened, with `All` dropped and `Nothing` absorbing.
+    pub fn and(items: Vec<IssueFilter>) -> IssueFilter {
+        let mut out = Vec::new();
+        for i in items {
+            match i {
+                IssueFilter::All => {}
+                IssueFilter::Nothing => return IssueFilter::Nothing,
+                IssueFilter::And(inner) => out.extend(inner),
+                other => out.push(other),
+            }
+        }
+        match out.len() {
+            0 => IssueFilter::All,
+            1 => out.pop().unwrap_or(IssueFilter::All),
+            _ => IssueFilter::And(out),
+        }
+    }
+
+    /// `Or`, flattened, with `Nothing` dropped and `All` absorbing.
+    pub fn or(items: Vec<IssueFilter>) -> IssueFilter {
+        let mut out = Vec::new();
+        for i in items {
+            match i {
+                IssueFilter::Nothing => {}
+                IssueFilter::All => return IssueFilter::All,
+                IssueFilter::Or(inner) => out.extend(inner),
+                other => out.push(other),
+            }
+        }
+        match out.len() {
+            0 => IssueFilter::Nothing,
+            1 => out.pop().unwrap_or(IssueFilter::Nothing),
+            _ => IssueFilter::Or(out),
+        }
+    }
+
+    pub fn negate(inner: IssueFilter) -> IssueFilter {
+        match inner {
+            IssueFilter::All => IssueFilter::Nothing,
+            IssueFilter::Nothing => IssueFilter::All,
+            IssueFilter::Not(x) => *x,
+            other => IssueFilter::Not(Box::new(other)),
+        }
+    }
+}
+
+/// What an order key sorts by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderBy {
+    /// The issue key in its natural order: queue key, then number.
+    Key,
+    Col(Col),
+    /// A column's values mapped to what they sort by (e.g. status key →
+    /// display name); unmapped values sort by themselves, lowercased.
+    Mapped(Col, Vec<(SqlValue, String)>),
+    /// A user column, by the user's display name.
+    UserName(Col),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub by: OrderBy,
+    pub descending: bool,
+}
+
+/// One search: the organization's issues passing `filter`, in `order`
+/// (ties broken by key), `offset`/`limit` applied by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueSearch {
+    pub org: i64,
+    pub filter: IssueFilter,
+    pub order: Vec<Order>,
+}
 
 #[async_trait]
 pub trait SearchStore: Send + Sync + 'static {
-    /// The organization's issues, only those of `queue` when given and only
-    /// those named by `keys` (current keys or keys they had before a move)
-    /// when given, in creation order. Deleted queues' issues are included:
-    /// the caller decides what a search may show.
-    async fn search_candidates(
+    /// The internal keys of the matching issues, in order; `limit: None`
+    /// returns them all.
+    async fn search_pks(
         &self,
-        org: i64,
-        queue: Option<i64>,
-        keys: Option<&[String]>,
-    ) -> Result<Vec<IssueRecord>>;
+        s: &IssueSearch,
+        offset: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>>;
+    async fn search_count(&self, s: &IssueSearch) -> Result<i64>;
+    /// The issues with these internal keys, in the order given; missing ones
+    /// are left out. Reads a page in a few statements.
+    async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>>;
+    /// Every queue of the organization (deleted ones too) with its grants.
+    async fn queues_with_grants(&self, org: i64) -> Result<Vec<(QueueRecord, Grants)>>;
+    /// The texts of the issues' comments, oldest first, per issue.
+    async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>>;
 }

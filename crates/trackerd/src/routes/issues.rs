@@ -124,7 +124,8 @@ pub async fn render_issue(
     params: &GetParams,
 ) -> ApiResult<Value> {
     render_issue_with(
-        Renderer::new(links, state.store.as_ref(), principal.org.id).knowing(&principal.user, None),
+        &mut Renderer::new(links, state.store.as_ref(), principal.org.id)
+            .knowing(&principal.user, None),
         links,
         issue,
         params,
@@ -134,7 +135,7 @@ pub async fn render_issue(
 
 /// [`render_issue`] with a renderer that may already know some references.
 pub async fn render_issue_with(
-    mut r: Renderer<'_>,
+    r: &mut Renderer<'_>,
     links: &Links,
     issue: &IssueRecord,
     params: &GetParams,
@@ -280,7 +281,7 @@ pub async fn create(
     Ok(json(
         StatusCode::CREATED,
         &render_issue_with(
-            Renderer::new(&links, state.store.as_ref(), principal.org.id)
+            &mut Renderer::new(&links, state.store.as_ref(), principal.org.id)
                 .knowing(&principal.user, Some(&queue)),
             &links,
             &created,

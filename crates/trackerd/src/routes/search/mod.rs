@@ -23,14 +23,19 @@ use tracker_query::{
     fields as qfields, Context, Document, Expr, Field, FieldKind, FieldRef, Query, SortKey, Span,
     Value,
 };
-use tracker_store::{IssueRecord, QueueRecord};
+use tracker_store::{
+    Col, IssueFilter, IssueRecord, IssueSearch, Order, OrderBy, QueueRecord, SqlValue,
+};
 
 use crate::access::Guard;
 use crate::app::{AppState, Links, OptionalJson};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{Page, PageParams};
-use crate::routes::issues::{render_issue, GetParams};
+use crate::render::Renderer;
+use crate::routes::issues::{render_issue_with, GetParams};
+
+mod plan;
 
 /// Page paging stops here, as in Tracker: deeper results need a scroll.
 pub const PAGE_PAGING_LIMIT: i64 = 10_000;
@@ -392,11 +397,25 @@ struct Facts {
     users: HashMap<i64, (String, String)>,
     queues: HashMap<i64, Option<QueueRecord>>,
     keys: HashMap<i64, Option<String>>,
+    comments: HashMap<i64, Vec<String>>,
 }
 
 impl Facts {
-    async fn load(state: &AppState, org: i64, issues: &[IssueRecord]) -> ApiResult<Facts> {
+    async fn load(
+        state: &AppState,
+        org: i64,
+        issues: &[IssueRecord],
+        with_comments: bool,
+    ) -> ApiResult<Facts> {
         let mut f = Facts::default();
+        if with_comments {
+            let pks: Vec<i64> = issues.iter().map(|i| i.pk).collect();
+            for chunk in pks.chunks(500) {
+                for (pk, text) in state.store.comment_texts(chunk).await? {
+                    f.comments.entry(pk).or_default().push(text);
+                }
+            }
+        }
         for i in issues {
             f.keys.insert(i.pk, Some(i.key.clone()));
         }
@@ -558,6 +577,14 @@ impl Document for Doc<'_> {
                     .collect(),
                 "summary" => vec![Value::Text(i.summary.clone())],
                 "description" => i.description.clone().map(Value::Text).into_iter().collect(),
+                "comment" => self
+                    .facts
+                    .comments
+                    .get(&i.pk)
+                    .into_iter()
+                    .flatten()
+                    .map(|t| Value::Text(t.clone()))
+                    .collect(),
                 "status" => vec![dict(dictionaries::STATUSES, &i.status)],
                 "priority" => vec![dict(dictionaries::PRIORITIES, &i.priority)],
                 "type" => vec![dict(dictionaries::ISSUE_TYPES, &i.issue_type)],
@@ -648,54 +675,189 @@ fn compare(sort: &[SortKey], a: &Doc<'_>, b: &Doc<'_>) -> Ordering {
 // ---------------------------------------------------------------------------------------------
 // Running a search.
 
+/// What a search found: how many issues match and the internal keys of
+/// those in the window asked for, in order.
+struct Found {
+    total: i64,
+    pks: Vec<i64>,
+}
+
+#[derive(Clone, Copy)]
+enum Window {
+    Count,
+    Page { offset: i64, limit: i64 },
+    All,
+}
+
+/// Whether the expression names people (so the members must be known).
+fn mentions_people(e: &Expr) -> bool {
+    match e {
+        Expr::And(items) | Expr::Or(items) => items.iter().any(mentions_people),
+        Expr::Text(_) => false,
+        Expr::Condition(c) => {
+            c.field.field.kind() == Some(FieldKind::User)
+                || c.predicates
+                    .iter()
+                    .any(|p| matches!(p, tracker_query::Predicate::Changed(ch) if ch.by.is_some()))
+        }
+    }
+}
+
+/// Whether evaluating in memory needs the issues' comments.
+fn mentions_text(e: &Expr) -> bool {
+    match e {
+        Expr::And(items) | Expr::Or(items) => items.iter().any(mentions_text),
+        Expr::Text(_) => true,
+        Expr::Condition(c) => c.field.field == Field::Known("comment"),
+    }
+}
+
 async fn run(
     state: &AppState,
     principal: &Principal,
     search: &Search,
     sorted: bool,
-) -> ApiResult<Vec<IssueRecord>> {
+    window: Window,
+) -> ApiResult<Found> {
     let org = principal.org.id;
-    let queue_id = match &search.queue {
-        Some(None) => return Ok(Vec::new()),
-        Some(Some(q)) => Some(q.id),
-        None => None,
-    };
-    let candidates = state
-        .store
-        .search_candidates(org, queue_id, search.keys.as_deref())
-        .await?;
-    let facts = Facts::load(state, org, &candidates).await?;
-    let mut ctx = Context::new(principal.user.login.clone(), state.clock.now());
-    if search.query.filter.as_ref().is_some_and(uses_groups) {
-        for g in state.store.list_groups(org).await? {
-            let mut logins = Vec::new();
-            for uid in &g.members {
-                if let Some(u) = state.store.user_by_uid(*uid).await? {
-                    logins.push(u.login);
-                }
-            }
-            ctx.groups.insert(g.name, logins);
-        }
-    }
-    let mut guard = Guard::new(state, principal);
-    let mut hits: Vec<Doc<'_>> = Vec::new();
-    for issue in &candidates {
-        let doc = Doc::new(issue, &facts);
-        if search.query.matches(&doc, &ctx) && guard.issue_allows(issue, Perm::Read).await? {
-            hits.push(doc);
-        }
-    }
-    if sorted {
-        hits.sort_by(|a, b| compare(&search.query.sort, a, b));
+    let uid = principal.user.uid;
+    let queues = state.store.queues_with_grants(org).await?;
+    let groups = if principal.org_admin {
+        Vec::new()
     } else {
-        hits.sort_by_key(|d| d.issue.pk);
+        state.store.groups_of(org, uid).await?
+    };
+    let readable = plan::readable(uid, principal.org_admin, &groups, &queues);
+    let mut ctx = Context::new(principal.user.login.clone(), state.clock.now());
+    let filter_expr = search.query.filter.as_ref();
+    let mut people = Vec::new();
+    if filter_expr.is_some_and(mentions_people) {
+        let (members, _) = state.store.list_members(org, 0, i64::MAX).await?;
+        let logins: HashMap<i64, String> =
+            members.iter().map(|u| (u.uid, u.login.clone())).collect();
+        if filter_expr.is_some_and(uses_groups) {
+            for g in state.store.list_groups(org).await? {
+                let members = g
+                    .members
+                    .iter()
+                    .filter_map(|m| logins.get(m).cloned())
+                    .collect();
+                ctx.groups.insert(g.name, members);
+            }
+        }
+        people = members
+            .into_iter()
+            .map(|u| plan::Person {
+                uid: u.uid,
+                display: u.display(),
+                login: u.login,
+            })
+            .collect();
     }
-    Ok(hits.into_iter().map(|d| d.issue.clone()).collect())
+    let planner = plan::Planner {
+        ctx: &ctx,
+        queues: &queues,
+        people: &people,
+    };
+    let (filter, exact) = match (&search.queue, &search.keys) {
+        (Some(None), _) => (IssueFilter::Nothing, true),
+        (Some(Some(q)), _) => (IssueFilter::In(Col::Queue, vec![SqlValue::Int(q.id)]), true),
+        (None, Some(keys)) => (
+            IssueFilter::or(vec![
+                IssueFilter::Keys(keys.iter().map(|k| k.to_uppercase()).collect()),
+                IssueFilter::InIgnoreCase(Col::Id, keys.clone()),
+            ]),
+            true,
+        ),
+        (None, None) => filter_expr.map_or((IssueFilter::All, true), |e| planner.expr(e)),
+    };
+    let order = if sorted {
+        planner.order(&search.query.sort)
+    } else {
+        Some(vec![Order {
+            by: OrderBy::Col(Col::Pk),
+            descending: false,
+        }])
+    };
+    let s = IssueSearch {
+        org,
+        filter: IssueFilter::and(vec![readable, filter]),
+        order: order.clone().unwrap_or_default(),
+    };
+    if exact && order.is_some() {
+        let total = state.store.search_count(&s).await?;
+        let pks = match window {
+            Window::Count => Vec::new(),
+            Window::Page { offset, .. } if offset >= total => Vec::new(),
+            Window::Page { offset, limit } => {
+                state.store.search_pks(&s, offset, Some(limit)).await?
+            }
+            Window::All => state.store.search_pks(&s, 0, None).await?,
+        };
+        return Ok(Found { total, pks });
+    }
+    // The SQL filter is wider than the query here: check each candidate in
+    // memory (and sort there when the order is not a column).
+    let candidates = state.store.search_pks(&s, 0, None).await?;
+    let mut issues = Vec::with_capacity(candidates.len());
+    for chunk in candidates.chunks(500) {
+        issues.extend(state.store.issues_by_pks(org, chunk).await?);
+    }
+    let with_comments = filter_expr.is_some_and(mentions_text);
+    let facts = Facts::load(state, org, &issues, with_comments).await?;
+    let mut hits: Vec<Doc<'_>> = issues
+        .iter()
+        .map(|i| Doc::new(i, &facts))
+        .filter(|d| search.query.matches(d, &ctx))
+        .collect();
+    if order.is_none() {
+        hits.sort_by(|a, b| compare(&search.query.sort, a, b));
+    }
+    let total = hits.len() as i64;
+    let pks = hits.iter().map(|d| d.issue.pk);
+    let pks = match window {
+        Window::Count => Vec::new(),
+        Window::Page { offset, limit } => pks
+            .skip(offset.max(0) as usize)
+            .take(limit.max(0) as usize)
+            .collect(),
+        Window::All => pks.collect(),
+    };
+    Ok(Found { total, pks })
 }
 
 fn uses_groups(e: &Expr) -> bool {
     // Cheap and conservative: the printed query mentions group(…).
     e.to_string().to_lowercase().contains("group(")
+}
+
+/// The issues with these keys rendered as the search answers them, with one
+/// renderer for the page (users and queues are looked up once).
+async fn render_page(
+    state: &AppState,
+    principal: &Principal,
+    links: &Links,
+    pks: &[i64],
+    get: &GetParams,
+) -> ApiResult<Vec<Json_>> {
+    let issues = state.store.issues_by_pks(principal.org.id, pks).await?;
+    render_issues(state, principal, links, &issues, get).await
+}
+
+async fn render_issues(
+    state: &AppState,
+    principal: &Principal,
+    links: &Links,
+    issues: &[IssueRecord],
+    get: &GetParams,
+) -> ApiResult<Vec<Json_>> {
+    let mut r =
+        Renderer::new(links, state.store.as_ref(), principal.org.id).knowing(&principal.user, None);
+    let mut out = Vec::with_capacity(issues.len());
+    for issue in issues {
+        out.push(render_issue_with(&mut r, links, issue, get).await?);
+    }
+    Ok(out)
 }
 
 pub async fn count(
@@ -704,8 +866,8 @@ pub async fn count(
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<i64>> {
     let search = read_body(&state, &principal, &body).await?;
-    let found = run(&state, &principal, &search, false).await?;
-    Ok(Json(found.len() as i64))
+    let found = run(&state, &principal, &search, false, Window::Count).await?;
+    Ok(Json(found.total))
 }
 
 pub async fn search(
@@ -758,13 +920,10 @@ pub async fn search(
             }
         };
         let ttl = scroll_ttl(p.scroll_ttl_millis)?;
-        let found = run(&state, &principal, &search, sorted).await?;
-        let total = found.len();
-        let first: Vec<&IssueRecord> = found.iter().take(per).collect();
-        let mut items = Vec::with_capacity(first.len());
-        for issue in &first {
-            items.push(render_issue(&state, &principal, &links, issue, &get).await?);
-        }
+        let found = run(&state, &principal, &search, sorted, Window::All).await?;
+        let total = found.pks.len();
+        let first = &found.pks[..per.min(total)];
+        let items = render_page(&state, &principal, &links, first, &get).await?;
         let mut headers = HeaderMap::new();
         put(&mut headers, "x-total-count", total.to_string());
         let first_link = format!(
@@ -778,7 +937,7 @@ pub async fn search(
                     org: principal.org.id,
                     uid: principal.user.uid,
                     token: random_hex(),
-                    pks: found.iter().map(|i| i.pk).collect(),
+                    pks: found.pks,
                     per,
                     ttl_ms: ttl,
                     expires: state.clock.now() + chrono::TimeDelta::milliseconds(ttl),
@@ -805,17 +964,13 @@ pub async fn search(
              (page × perPage must not exceed it): use scrollType to read further"
         )));
     }
-    let found = run(&state, &principal, &search, true).await?;
-    let total = found.len() as i64;
-    let mut items = Vec::new();
-    for issue in found
-        .iter()
-        .skip(page.offset() as usize)
-        .take(page.size as usize)
-    {
-        items.push(render_issue(&state, &principal, &links, issue, &get).await?);
-    }
-    let headers = page.headers(total, &url, raw.as_deref());
+    let window = Window::Page {
+        offset: page.offset(),
+        limit: page.size,
+    };
+    let found = run(&state, &principal, &search, true, window).await?;
+    let items = render_page(&state, &principal, &links, &found.pks, &get).await?;
+    let headers = page.headers(found.total, &url, raw.as_deref());
     Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
 }
 
@@ -898,16 +1053,16 @@ async fn next_scroll_page(
             ttl_override,
         )
         .ok_or_else(gone)?;
+    // The set of issues is the snapshot; their content and the caller's
+    // rights are today's.
     let mut guard = Guard::new(state, principal);
-    let mut items = Vec::new();
-    for pk in pks {
-        // The set of issues is the snapshot; their content is today's.
-        if let Some(issue) = state.store.issue_by_pk(principal.org.id, pk).await? {
-            if guard.issue_allows(&issue, Perm::Read).await? {
-                items.push(render_issue(state, principal, links, &issue, get).await?);
-            }
+    let mut readable = Vec::with_capacity(pks.len());
+    for issue in state.store.issues_by_pks(principal.org.id, &pks).await? {
+        if guard.issue_allows(&issue, Perm::Read).await? {
+            readable.push(issue);
         }
     }
+    let items = render_issues(state, principal, links, &readable, get).await?;
     let mut headers = HeaderMap::new();
     put(&mut headers, "x-total-count", total.to_string());
     if !last {

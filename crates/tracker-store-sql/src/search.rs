@@ -1,0 +1,499 @@
+//! Renders an [`IssueSearch`] as SQL for either backend. The two dialects
+//! differ only in placeholders, full text (SQLite FTS5 / PostgreSQL
+//! `tsvector`), case-insensitive tag matching and text collation; the shape
+//! of every statement is the same, so their plans can be reasoned about once
+//! (see docs/architecture.md, "Search").
+
+use std::fmt::Write as _;
+
+use tracker_store::{
+    Col, IssueFilter, IssueSearch, LinkTargets, Order, OrderBy, SqlValue, TextScope,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// SQL text plus the values of its placeholders, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<SqlValue>,
+    dialect: Dialect,
+}
+
+impl Sql {
+    fn new(dialect: Dialect) -> Self {
+        Sql {
+            text: String::new(),
+            binds: Vec::new(),
+            dialect,
+        }
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    fn bind(&mut self, v: SqlValue) {
+        self.binds.push(v);
+        match self.dialect {
+            Dialect::Sqlite => self.text.push('?'),
+            Dialect::Postgres => {
+                let _ = write!(self.text, "${}", self.binds.len());
+            }
+        }
+    }
+
+    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")");
+    }
+
+    /// Integer lists go inline: they are numbers the server produced, and a
+    /// long list of placeholders costs more to prepare than to parse.
+    fn int_list(&mut self, values: &[i64]) {
+        self.push("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            let _ = write!(self.text, "{v}");
+        }
+        self.push(")");
+    }
+}
+
+fn col(c: Col) -> String {
+    format!("i.{}", c.sql())
+}
+
+fn texts(values: &[String]) -> impl Iterator<Item = SqlValue> + '_ {
+    values.iter().map(|v| SqlValue::Text(v.clone()))
+}
+
+fn lower(values: &[String]) -> impl Iterator<Item = SqlValue> + '_ {
+    values.iter().map(|v| SqlValue::Text(v.to_lowercase()))
+}
+
+fn ints(values: &[SqlValue]) -> Option<Vec<i64>> {
+    values
+        .iter()
+        .map(|v| match v {
+            SqlValue::Int(n) => Some(*n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn render(f: &IssueFilter, q: &mut Sql) {
+    match f {
+        IssueFilter::All => q.push("1=1"),
+        IssueFilter::Nothing => q.push("1=0"),
+        IssueFilter::And(items) | IssueFilter::Or(items) => {
+            let op = if matches!(f, IssueFilter::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            q.push("(");
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    q.push(op);
+                }
+                render(item, q);
+            }
+            q.push(")");
+        }
+        IssueFilter::Not(inner) => {
+            // A comparison with an empty column is NULL; COALESCE makes the
+            // negation hold there, as "not this value" does in Tracker.
+            q.push("NOT COALESCE((");
+            render(inner, q);
+            q.push("), FALSE)");
+        }
+        IssueFilter::In(c, values) => {
+            if values.is_empty() {
+                return q.push("1=0");
+            }
+            q.push(&col(*c));
+            if let Some(ns) = ints(values) {
+                if ns.len() == 1 {
+                    let _ = write!(q.text, " = {}", ns[0]);
+                } else {
+                    q.push(" IN ");
+                    q.int_list(&ns);
+                }
+            } else if values.len() == 1 {
+                q.push(" = ");
+                q.bind(values[0].clone());
+            } else {
+                q.push(" IN ");
+                q.bind_list(values.iter().cloned());
+            }
+        }
+        IssueFilter::InIgnoreCase(c, values) => {
+            if values.is_empty() {
+                return q.push("1=0");
+            }
+            let _ = write!(q.text, "lower({}) IN ", col(*c));
+            q.bind_list(lower(values));
+        }
+        IssueFilter::Cmp(c, op, v) => {
+            let _ = write!(q.text, "{} {} ", col(*c), op.sql());
+            q.bind(v.clone());
+        }
+        IssueFilter::IsNull(c) => {
+            let _ = write!(q.text, "{} IS NULL", col(*c));
+        }
+        IssueFilter::IsBlank(c) => {
+            let _ = write!(q.text, "({0} IS NULL OR trim({0}) = '')", col(*c));
+        }
+        IssueFilter::Followers(uids) => member_of(q, "issue_followers", "uid", uids.as_deref()),
+        IssueFilter::Access(uids) => member_of(q, "issue_access", "uid", uids.as_deref()),
+        IssueFilter::CommentAuthors(uids) => member_of(q, "comments", "author", uids.as_deref()),
+        IssueFilter::Tags(None) => {
+            q.push("EXISTS (SELECT 1 FROM issue_tags t WHERE t.issue_pk = i.pk)")
+        }
+        IssueFilter::Tags(Some(tags)) => {
+            if tags.is_empty() {
+                return q.push("1=0");
+            }
+            match q.dialect {
+                Dialect::Sqlite => {
+                    q.push("i.pk IN (SELECT issue_pk FROM issue_tags WHERE tag COLLATE NOCASE IN ");
+                    q.bind_list(texts(tags));
+                }
+                Dialect::Postgres => {
+                    q.push("i.pk IN (SELECT issue_pk FROM issue_tags WHERE lower(tag) IN ");
+                    q.bind_list(lower(tags));
+                }
+            }
+            q.push(")");
+        }
+        IssueFilter::Keys(keys) => {
+            if keys.is_empty() {
+                return q.push("1=0");
+            }
+            q.push("(i.key IN ");
+            q.bind_list(texts(keys));
+            q.push(" OR i.pk IN (SELECT a.issue_pk FROM issue_aliases a WHERE a.org = i.org AND a.key IN ");
+            q.bind_list(texts(keys));
+            q.push("))");
+        }
+        IssueFilter::ParentKeys(keys) => {
+            if keys.is_empty() {
+                return q.push("1=0");
+            }
+            q.push("i.parent_pk IN (SELECT p.pk FROM issues p WHERE p.org = i.org AND p.key IN ");
+            q.bind_list(texts(keys));
+            q.push(")");
+        }
+        IssueFilter::Words(scope, words) => full_text(q, *scope, words),
+        IssueFilter::Linked {
+            types,
+            outward,
+            targets,
+        } => {
+            let (here, there) = if *outward {
+                ("source_pk", "target_pk")
+            } else {
+                ("target_pk", "source_pk")
+            };
+            let _ = write!(
+                q.text,
+                "EXISTS (SELECT 1 FROM links l JOIN issues o ON o.pk = l.{there} \
+                 WHERE l.{here} = i.pk AND l.type_id IN "
+            );
+            q.bind_list(texts(types));
+            match targets {
+                LinkTargets::Any => {}
+                LinkTargets::Keys(keys) => {
+                    q.push(" AND o.key IN ");
+                    if keys.is_empty() {
+                        q.push("('')");
+                    } else {
+                        q.bind_list(texts(keys));
+                    }
+                }
+                LinkTargets::Queues(ids) => {
+                    q.push(" AND o.queue_id IN ");
+                    if ids.is_empty() {
+                        q.push("(NULL)");
+                    } else {
+                        q.int_list(ids);
+                    }
+                }
+            }
+            q.push(")");
+        }
+        IssueFilter::ChangedField {
+            field,
+            by,
+            from,
+            to,
+        } => {
+            // Changelog entries keep their fields as JSON text written by
+            // serde_json: `{"field":"status",…}`.
+            q.push("EXISTS (SELECT 1 FROM changelog c WHERE c.issue_pk = i.pk AND c.fields LIKE ");
+            q.bind(SqlValue::Text(format!(
+                "%\"field\":\"{}\"%",
+                field.replace(['%', '_', '"', '\\'], "")
+            )));
+            if let Some(by) = by {
+                q.push(" AND c.updated_by IN ");
+                if by.is_empty() {
+                    q.push("(NULL)");
+                } else {
+                    q.int_list(by);
+                }
+            }
+            if let Some(t) = from {
+                q.push(" AND c.updated_at >= ");
+                q.bind(SqlValue::Time(*t));
+            }
+            if let Some(t) = to {
+                q.push(" AND c.updated_at < ");
+                q.bind(SqlValue::Time(*t));
+            }
+            q.push(")");
+        }
+    }
+}
+
+/// `i.pk IN (SELECT issue_pk FROM table WHERE column IN (…))`, or "has any
+/// row" when no users are named.
+fn member_of(q: &mut Sql, table: &str, column: &str, uids: Option<&[i64]>) {
+    match uids {
+        None => {
+            let _ = write!(
+                q.text,
+                "EXISTS (SELECT 1 FROM {table} m WHERE m.issue_pk = i.pk)"
+            );
+        }
+        Some([]) => q.push("1=0"),
+        Some(uids) => {
+            let _ = write!(
+                q.text,
+                "i.pk IN (SELECT issue_pk FROM {table} WHERE {column} IN "
+            );
+            q.int_list(uids);
+            q.push(")");
+        }
+    }
+}
+
+fn full_text(q: &mut Sql, scope: TextScope, words: &[String]) {
+    if words.is_empty() {
+        return q.push("1=1");
+    }
+    match q.dialect {
+        Dialect::Sqlite => {
+            let column = match scope {
+                TextScope::All => "",
+                TextScope::Summary => "summary : ",
+                TextScope::Description => "description : ",
+                TextScope::Comments => "comments : ",
+            };
+            let expr = words
+                .iter()
+                .map(|w| format!("{column}\"{}\"*", w.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            q.push("i.pk IN (SELECT rowid FROM issue_fts WHERE issue_fts MATCH ");
+            q.bind(SqlValue::Text(expr));
+            q.push(")");
+        }
+        Dialect::Postgres => {
+            let weight = match scope {
+                TextScope::All => "",
+                TextScope::Summary => "A",
+                TextScope::Description => "B",
+                TextScope::Comments => "C",
+            };
+            // Words are letters and digits only (tracker_query::text_words), so
+            // they need no quoting inside a tsquery.
+            let expr = words
+                .iter()
+                .map(|w| format!("{w}:*{weight}"))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            q.push("i.pk IN (SELECT issue_pk FROM issue_search WHERE tsv @@ to_tsquery('simple', ");
+            q.bind(SqlValue::Text(expr));
+            q.push("))");
+        }
+    }
+}
+
+fn order_expr(o: &Order, q: &mut Sql) {
+    let dir = if o.descending { "DESC" } else { "ASC" };
+    let text_collate = match q.dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " COLLATE \"C\"",
+    };
+    // Empty values sort last ascending and first descending.
+    let nulls = |q: &mut Sql, expr: &str| {
+        let _ = write!(q.text, "({expr} IS NULL) {dir}, ");
+    };
+    match &o.by {
+        OrderBy::Key => {
+            let _ = write!(q.text, "i.key_queue {dir}, i.key_num {dir}");
+        }
+        OrderBy::Col(c) => {
+            if c.nullable() {
+                nulls(q, &col(*c));
+            }
+            let _ = write!(q.text, "{} {dir}", col(*c));
+        }
+        OrderBy::Mapped(c, pairs) => {
+            if c.nullable() {
+                nulls(q, &col(*c));
+            }
+            let fallback = match q.dialect {
+                Dialect::Sqlite => format!("lower({})", col(*c)),
+                Dialect::Postgres => format!("lower({}::text)", col(*c)),
+            };
+            if pairs.is_empty() {
+                let _ = write!(q.text, "{fallback}{text_collate} {dir}");
+                return;
+            }
+            let _ = write!(q.text, "(CASE {}", col(*c));
+            for (from, to) in pairs {
+                q.push(" WHEN ");
+                q.bind(from.clone());
+                q.push(" THEN ");
+                q.bind(SqlValue::Text(to.clone()));
+            }
+            let _ = write!(q.text, " ELSE {fallback} END){text_collate} {dir}");
+        }
+        OrderBy::UserName(c) => {
+            if c.nullable() {
+                nulls(q, &col(*c));
+            }
+            let _ = write!(
+                q.text,
+                "(SELECT lower(CASE WHEN trim(u.first_name || ' ' || u.last_name) = '' \
+                 THEN u.login ELSE trim(u.first_name || ' ' || u.last_name) END) \
+                 FROM users u WHERE u.uid = {}){text_collate} {dir}",
+                col(*c)
+            );
+        }
+    }
+}
+
+fn where_clause(s: &IssueSearch, q: &mut Sql) {
+    let _ = write!(q.text, " WHERE i.org = {}", s.org);
+    if s.filter != IssueFilter::All {
+        q.push(" AND ");
+        render(&s.filter, q);
+    }
+}
+
+/// `SELECT i.pk FROM issues i WHERE … ORDER BY … [LIMIT … OFFSET …]`; ties
+/// are broken by key order, then by internal key.
+pub fn select_pks(d: Dialect, s: &IssueSearch, offset: i64, limit: Option<i64>) -> Sql {
+    let mut q = Sql::new(d);
+    q.push("SELECT i.pk FROM issues i");
+    where_clause(s, &mut q);
+    q.push(" ORDER BY ");
+    for o in &s.order {
+        order_expr(o, &mut q);
+        q.push(", ");
+    }
+    q.push("i.key_queue, i.key_num, i.pk");
+    if let Some(limit) = limit {
+        let _ = write!(q.text, " LIMIT {}", limit.max(0));
+    }
+    if offset > 0 {
+        if limit.is_none() && d == Dialect::Sqlite {
+            q.push(" LIMIT -1");
+        }
+        let _ = write!(q.text, " OFFSET {offset}");
+    }
+    q
+}
+
+pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
+    let mut q = Sql::new(d);
+    q.push("SELECT count(*) FROM issues i");
+    where_clause(s, &mut q);
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracker_store::CmpOp;
+
+    fn search(filter: IssueFilter) -> IssueSearch {
+        IssueSearch {
+            org: 7,
+            filter,
+            order: vec![Order {
+                by: OrderBy::Col(Col::UpdatedAt),
+                descending: true,
+            }],
+        }
+    }
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        let s = search(IssueFilter::and(vec![
+            IssueFilter::In(Col::Status, vec![SqlValue::Text("open".into())]),
+            IssueFilter::Cmp(Col::Votes, CmpOp::Ge, SqlValue::Int(2)),
+        ]));
+        let lite = select_pks(Dialect::Sqlite, &s, 0, Some(50));
+        assert_eq!(
+            lite.text,
+            "SELECT i.pk FROM issues i WHERE i.org = 7 AND (i.status = ? AND i.votes >= ?) \
+             ORDER BY i.updated_at DESC, i.key_queue, i.key_num, i.pk LIMIT 50"
+        );
+        let pg = select_pks(Dialect::Postgres, &s, 100, Some(50));
+        assert!(
+            pg.text.contains("i.status = $1 AND i.votes >= $2"),
+            "{}",
+            pg.text
+        );
+        assert!(pg.text.ends_with("LIMIT 50 OFFSET 100"));
+        assert_eq!(pg.binds.len(), 2);
+    }
+
+    #[test]
+    fn negation_holds_on_empty_columns() {
+        let s = search(IssueFilter::negate(IssueFilter::In(
+            Col::Assignee,
+            vec![SqlValue::Int(3)],
+        )));
+        let q = count(Dialect::Sqlite, &s);
+        assert!(
+            q.text.ends_with("NOT COALESCE((i.assignee = 3), FALSE)"),
+            "{}",
+            q.text
+        );
+    }
+
+    #[test]
+    fn full_text_words_are_prefixes_in_both_dialects() {
+        let s = search(IssueFilter::Words(
+            TextScope::Summary,
+            vec!["wheel".into(), "inv".into()],
+        ));
+        let lite = count(Dialect::Sqlite, &s);
+        assert_eq!(
+            lite.binds,
+            vec![SqlValue::Text(
+                "summary : \"wheel\"* AND summary : \"inv\"*".into()
+            )]
+        );
+        let pg = count(Dialect::Postgres, &s);
+        assert_eq!(pg.binds, vec![SqlValue::Text("wheel:*A & inv:*A".into())]);
+    }
+}
