@@ -24,6 +24,13 @@ backend_tests!(
     scroll_rejects_queue_and_keys_and_oversized_pages,
     an_idle_scroll_expires_after_its_ttl,
     search_and_count_leave_out_issues_the_caller_may_not_read,
+    full_text_finds_word_beginnings_in_summary_description_and_comments,
+    full_text_follows_edits_and_deletions_of_comments,
+    custom_fields_and_unindexed_orders_are_answered_in_memory,
+    relation_filters_follow_links_in_both_directions,
+    changed_finds_issues_by_their_history,
+    sorting_by_status_and_assignee_uses_display_names,
+    role_grants_let_a_member_find_only_issues_they_hold_a_role_in,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
@@ -704,4 +711,280 @@ async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp)
         .await
         .unwrap();
     assert_eq!(r.text().await.unwrap(), "0");
+}
+
+async fn comment(app: &TestApp, key: &str, text: &str) -> Value {
+    let r = post(
+        app,
+        &format!("/v2/issues/{key}/comments"),
+        ALICE,
+        json!({ "text": text }),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+async fn full_text_finds_word_beginnings_in_summary_description_and_comments(app: TestApp) {
+    dataset(&app).await;
+    comment(&app, "TEST-3", "Needs a rollback plan").await;
+    create_issue(
+        &app,
+        json!({"queue": "TEST", "summary": "Ошибка входа в систему"}),
+    )
+    .await;
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(search(&app, q("rollback")).await, ["TEST-3"], "a comment");
+    assert_eq!(search(&app, q("Comment: roll")).await, ["TEST-3"]);
+    assert!(search(&app, q("Summary: rollback")).await.is_empty());
+    assert_eq!(
+        search(&app, q("whe")).await,
+        ["TEST-1", "TEST-2"],
+        "the beginning of a word"
+    );
+    assert!(
+        search(&app, q("heel")).await.is_empty(),
+        "not the middle of one"
+    );
+    assert_eq!(
+        search(&app, q("\"wheel spins\"")).await,
+        ["TEST-1"],
+        "every word, anywhere in the issue"
+    );
+    assert_eq!(search(&app, q("Description: spins")).await, ["TEST-1"]);
+    assert_eq!(
+        search(&app, q("ОШИБ")).await,
+        ["TEST-5"],
+        "any alphabet, any case"
+    );
+    assert_eq!(
+        search(&app, q("Summary: \"log-in\" OR Summary: docs")).await,
+        ["TEST-3"],
+        "words split at punctuation"
+    );
+    let r = post(&app, "/v2/issues/_count", ALICE, q("wheel OR rollback")).await;
+    assert_eq!(r.text().await.unwrap(), "3");
+}
+
+async fn full_text_follows_edits_and_deletions_of_comments(app: TestApp) {
+    dataset(&app).await;
+    let c = comment(&app, "TEST-2", "first draft").await;
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(search(&app, q("draft")).await, ["TEST-2"]);
+    let r = app
+        .as_user(
+            Method::PATCH,
+            &format!("/v2/issues/TEST-2/comments/{}", c["id"]),
+            ALICE,
+            ACME,
+        )
+        .json(&json!({"text": "final version"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(search(&app, q("draft")).await.is_empty());
+    assert_eq!(search(&app, q("final")).await, ["TEST-2"]);
+    let r = app
+        .as_user(
+            Method::DELETE,
+            &format!("/v2/issues/TEST-2/comments/{}", c["id"]),
+            ALICE,
+            ACME,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    assert!(search(&app, q("final")).await.is_empty());
+    let r = app
+        .as_user(Method::PATCH, "/v2/issues/TEST-2", ALICE, ACME)
+        .json(&json!({"summary": "Reinvent the axle"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(search(&app, q("axle")).await, ["TEST-2"]);
+    assert_eq!(search(&app, q("wheel")).await, ["TEST-1"]);
+}
+
+async fn custom_fields_and_unindexed_orders_are_answered_in_memory(app: TestApp) {
+    dataset(&app).await;
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(search(&app, q("Deadline: 2026-02-01")).await, ["TEST-2"]);
+    assert_eq!(search(&app, q("\"Story Points\": >= 5")).await, ["TEST-3"]);
+    assert_eq!(
+        search(&app, q("Deadline: empty() Status: !Closed")).await,
+        ["TEST-1", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, q("Deadline: 2026-02-01 OR wheel")).await,
+        ["TEST-1", "TEST-2"],
+        "an exact part ORed with one checked in memory"
+    );
+    assert_eq!(
+        search(&app, q("Queue: TEST \"Sort by\": \"Story Points\" ASC")).await[0],
+        "TEST-3"
+    );
+    let r = post(
+        &app,
+        "/v2/issues/_search?perPage=1&page=2",
+        ALICE,
+        q("Deadline: empty()"),
+    )
+    .await;
+    assert_eq!(r.headers()["x-total-count"], "3");
+    assert_eq!(keys_of(r.json().await.unwrap()), ["TEST-3"]);
+}
+
+async fn link(app: &TestApp, from: &str, relationship: &str, to: &str) {
+    let r = post(
+        app,
+        &format!("/v2/issues/{from}/links"),
+        ALICE,
+        json!({"relationship": relationship, "issue": to}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+async fn relation_filters_follow_links_in_both_directions(app: TestApp) {
+    dataset(&app).await;
+    link(&app, "TEST-1", "depends on", "TEST-2").await;
+    link(&app, "TEST-3", "relates", "TEST-1").await;
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(search(&app, q("\"Depends On\": TEST-2")).await, ["TEST-1"]);
+    assert_eq!(
+        search(&app, q("\"Is Dependent By\": TEST-1")).await,
+        ["TEST-2"]
+    );
+    assert_eq!(search(&app, q("Relates: TEST-3")).await, ["TEST-1"]);
+    assert_eq!(search(&app, q("Relates: TEST-1")).await, ["TEST-3"]);
+    assert_eq!(
+        search(&app, q("\"Linked To\": TEST-1")).await,
+        ["TEST-2", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, q("\"Related To Queue\": TEST")).await,
+        ["TEST-1", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, q("\"Depends On\": empty() Status: !Closed")).await,
+        ["TEST-2", "TEST-3"]
+    );
+    assert_eq!(
+        search(&app, q("\"Depends On\": TEST-2 OR Deadline: 2026-02-01")).await,
+        ["TEST-1", "TEST-2"],
+        "a link condition next to one checked in memory"
+    );
+}
+
+async fn changed_finds_issues_by_their_history(app: TestApp) {
+    dataset(&app).await;
+    app.clock.advance(chrono::TimeDelta::days(1));
+    let r = post(
+        &app,
+        "/v2/issues/TEST-2/transitions/start_progress/_execute",
+        ALICE,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(
+        search(&app, q("Status: changed(from: Open to: \"In Progress\")")).await,
+        ["TEST-2"]
+    );
+    assert_eq!(
+        search(&app, q("Status: changed(to: Closed)")).await,
+        ["TEST-4"]
+    );
+    assert_eq!(
+        search(&app, q("Status: changed(from: Open by: alice@)")).await,
+        ["TEST-2", "TEST-4"],
+        "creation sets the status from nothing, so `from` leaves it out"
+    );
+    assert!(search(&app, q("Status: changed(by: bob@)"))
+        .await
+        .is_empty());
+    assert!(
+        search(&app, q("Status: changed(to: Closed date: 2020-01-01)"))
+            .await
+            .is_empty()
+    );
+}
+
+async fn sorting_by_status_and_assignee_uses_display_names(app: TestApp) {
+    dataset(&app).await;
+    let q = |s: &str| json!({ "query": s });
+    // Bob Brown < Alice? By display name: "alice …" < "bob …"; empty last.
+    assert_eq!(
+        search(&app, q("Queue: TEST \"Sort by\": Assignee ASC")).await,
+        ["TEST-2", "TEST-1", "TEST-3", "TEST-4"]
+    );
+    assert_eq!(
+        search(&app, q("Queue: TEST \"Sort by\": Assignee DESC")).await,
+        ["TEST-3", "TEST-4", "TEST-1", "TEST-2"]
+    );
+    // "Closed" < "Open".
+    assert_eq!(
+        search(&app, q("Queue: TEST \"Sort by\": Status ASC, Key DESC")).await,
+        ["TEST-4", "TEST-3", "TEST-2", "TEST-1"]
+    );
+    assert_eq!(
+        search(&app, json!({"queue": "TEST", "order": ["-priority"]})).await,
+        ["TEST-3", "TEST-4", "TEST-2", "TEST-1"],
+        "Normal, Minor, Critical: by name, as every named field sorts"
+    );
+}
+
+async fn role_grants_let_a_member_find_only_issues_they_hold_a_role_in(app: TestApp) {
+    let r = post(
+        &app,
+        "/v2/queues",
+        ALICE,
+        json!({"key": "ROLE", "name": "Roles only", "lead": "alice"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = app
+        .as_user(Method::PATCH, "/v2/queues/ROLE/permissions", ALICE, ACME)
+        .json(
+            &json!({"read": {"users": [], "groups": [], "roles": ["assignee", "follower"]},
+                      "create": {"users": [], "groups": [], "roles": []},
+                      "write": {"users": [], "groups": [], "roles": []}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    create_issue(
+        &app,
+        json!({"queue": "ROLE", "summary": "for bob", "assignee": "bob"}),
+    )
+    .await;
+    create_issue(
+        &app,
+        json!({"queue": "ROLE", "summary": "watched", "followers": ["bob"]}),
+    )
+    .await;
+    create_issue(&app, json!({"queue": "ROLE", "summary": "not bob's"})).await;
+    let r = post(
+        &app,
+        "/v2/issues/_search",
+        BOB_RO,
+        json!({"query": "Queue: ROLE"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-total-count"], "2");
+    assert_eq!(keys_of(r.json().await.unwrap()), ["ROLE-1", "ROLE-2"]);
+    let r = post(
+        &app,
+        "/v2/issues/_count",
+        BOB_RO,
+        json!({"query": "bob OR watched OR not"}),
+    )
+    .await;
+    assert_eq!(r.text().await.unwrap(), "2");
 }

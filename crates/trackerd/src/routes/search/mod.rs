@@ -398,6 +398,10 @@ struct Facts {
     queues: HashMap<i64, Option<QueueRecord>>,
     keys: HashMap<i64, Option<String>>,
     comments: HashMap<i64, Vec<String>>,
+    /// The SQL answers of conditions [`sql_only`] replaced.
+    sql_sets: Vec<std::collections::HashSet<i64>>,
+    /// Changelog entries per issue: (who, when, `[{field, from, to}]`).
+    changes: HashMap<i64, Vec<(i64, DateTime<Utc>, Json_)>>,
 }
 
 impl Facts {
@@ -406,8 +410,32 @@ impl Facts {
         org: i64,
         issues: &[IssueRecord],
         with_comments: bool,
+        with_changes: bool,
     ) -> ApiResult<Facts> {
         let mut f = Facts::default();
+        let mut more_uids = Vec::new();
+        if with_changes {
+            let q = tracker_store::ChangelogQuery {
+                limit: i64::MAX,
+                ..Default::default()
+            };
+            for i in issues {
+                let mut list = Vec::new();
+                for c in state.store.list_changelog(i.pk, &q).await? {
+                    more_uids.push(c.updated_by);
+                    let fields = serde_json::from_str(&c.fields).unwrap_or(Json_::Null);
+                    for change in fields.as_array().into_iter().flatten() {
+                        for end in ["from", "to"] {
+                            if let Some(uid) = change[end].as_i64() {
+                                more_uids.push(uid);
+                            }
+                        }
+                    }
+                    list.push((c.updated_by, c.updated_at, fields));
+                }
+                f.changes.insert(i.pk, list);
+            }
+        }
         if with_comments {
             let pks: Vec<i64> = issues.iter().map(|i| i.pk).collect();
             for chunk in pks.chunks(500) {
@@ -423,7 +451,8 @@ impl Facts {
             let uids = [Some(i.author), Some(i.updated_by), i.assignee]
                 .into_iter()
                 .flatten()
-                .chain(i.followers.iter().copied());
+                .chain(i.followers.iter().copied())
+                .chain(std::mem::take(&mut more_uids));
             for uid in uids {
                 if let std::collections::hash_map::Entry::Vacant(e) = f.users.entry(uid) {
                     let u = state.store.user_by_uid(uid).await?;
@@ -557,7 +586,49 @@ fn iso_duration(s: &str) -> Option<i64> {
     num.is_empty().then_some(total)
 }
 
+impl Doc<'_> {
+    /// A raw changelog value of `field` as the evaluator compares it.
+    fn change_value(&self, field: &str, raw: &Json_) -> Option<Value> {
+        match (field, raw) {
+            (_, Json_::Null) => None,
+            ("status" | "previousStatus", Json_::String(s)) => {
+                Some(dict(dictionaries::STATUSES, s))
+            }
+            ("priority", Json_::String(s)) => Some(dict(dictionaries::PRIORITIES, s)),
+            ("type", Json_::String(s)) => Some(dict(dictionaries::ISSUE_TYPES, s)),
+            ("resolution", Json_::String(s)) => Some(dict(dictionaries::RESOLUTIONS, s)),
+            ("assignee" | "createdBy" | "updatedBy", Json_::Number(n)) => {
+                n.as_i64().map(|u| self.user(u))
+            }
+            ("summary" | "description", Json_::String(s)) => Some(Value::Text(s.clone())),
+            (_, other) => json_values(other).into_iter().next(),
+        }
+    }
+}
+
 impl Document for Doc<'_> {
+    fn changes(&self, field: &Field) -> Vec<tracker_query::Change> {
+        let name = match field {
+            Field::Known(k) => (*k).to_owned(),
+            Field::Custom(n) => n.clone(),
+            Field::Local { name, .. } => name.clone(),
+        };
+        let mut out = Vec::new();
+        for (by, at, fields) in self.facts.changes.get(&self.issue.pk).into_iter().flatten() {
+            for c in fields.as_array().into_iter().flatten() {
+                if c["field"].as_str() == Some(name.as_str()) {
+                    out.push(tracker_query::Change {
+                        from: self.change_value(&name, &c["from"]),
+                        to: self.change_value(&name, &c["to"]),
+                        by: self.user(*by),
+                        at: *at,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     fn values(&self, field: &Field) -> Vec<Value> {
         let i = self.issue;
         let at = |t: &Option<DateTime<Utc>>| t.map(Value::DateTime).into_iter().collect();
@@ -611,6 +682,19 @@ impl Document for Doc<'_> {
                     .collect(),
                 other => self.extra_values(other),
             },
+            Field::Custom(name) if name.starts_with(SQL_SET) => {
+                let n: usize = name[SQL_SET.len()..].parse().unwrap_or(usize::MAX);
+                let hit = self
+                    .facts
+                    .sql_sets
+                    .get(n)
+                    .is_some_and(|s| s.contains(&i.pk));
+                if hit {
+                    vec![Value::name("1")]
+                } else {
+                    Vec::new()
+                }
+            }
             Field::Custom(name) => match name.as_str() {
                 "statusStartTime" => vec![Value::DateTime(i.status_start_time)],
                 "previousStatus" => i
@@ -799,19 +883,27 @@ async fn run(
     // The SQL filter is wider than the query here: check each candidate in
     // memory (and sort there when the order is not a column).
     let candidates = state.store.search_pks(&s, 0, None).await?;
+    let mut query = search.query.clone();
+    let mut sql_sets = Vec::new();
+    if let Some(e) = &mut query.filter {
+        sql_only(state, org, &planner, e, &mut sql_sets).await?;
+    }
+    let query = &query;
     let mut issues = Vec::with_capacity(candidates.len());
     for chunk in candidates.chunks(500) {
         issues.extend(state.store.issues_by_pks(org, chunk).await?);
     }
     let with_comments = filter_expr.is_some_and(mentions_text);
-    let facts = Facts::load(state, org, &issues, with_comments).await?;
+    let with_changes = filter_expr.is_some_and(|e| e.to_string().contains("changed("));
+    let mut facts = Facts::load(state, org, &issues, with_comments, with_changes).await?;
+    facts.sql_sets = sql_sets;
     let mut hits: Vec<Doc<'_>> = issues
         .iter()
         .map(|i| Doc::new(i, &facts))
-        .filter(|d| search.query.matches(d, &ctx))
+        .filter(|d| query.matches(d, &ctx))
         .collect();
     if order.is_none() {
-        hits.sort_by(|a, b| compare(&search.query.sort, a, b));
+        hits.sort_by(|a, b| compare(&query.sort, a, b));
     }
     let total = hits.len() as i64;
     let pks = hits.iter().map(|d| d.issue.pk);
@@ -824,6 +916,52 @@ async fn run(
         Window::All => pks.collect(),
     };
     Ok(Found { total, pks })
+}
+
+/// Prefix of the stand-in fields [`sql_only`] puts in the query.
+const SQL_SET: &str = "\u{0}sql:";
+
+/// Replaces each condition only SQL can answer (links, access lists,
+/// comment authors) by a stand-in field whose value the issues in its SQL
+/// answer have, so the in-memory evaluator can combine it with the rest.
+fn sql_only<'a>(
+    state: &'a AppState,
+    org: i64,
+    planner: &'a plan::Planner<'a>,
+    e: &'a mut Expr,
+    sets: &'a mut Vec<std::collections::HashSet<i64>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<()>> + Send + 'a>> {
+    Box::pin(async move {
+        match e {
+            Expr::And(items) | Expr::Or(items) => {
+                for item in items {
+                    sql_only(state, org, planner, item, sets).await?;
+                }
+            }
+            Expr::Text(_) => {}
+            Expr::Condition(c) if planner.only_in_sql(c) => {
+                let (filter, _) = planner.condition(c);
+                let s = IssueSearch {
+                    org,
+                    filter,
+                    order: Vec::new(),
+                };
+                let pks = state.store.search_pks(&s, 0, None).await?;
+                sets.push(pks.into_iter().collect());
+                let span = c.span;
+                *c = tracker_query::Condition {
+                    field: FieldRef {
+                        field: Field::Custom(format!("{SQL_SET}{}", sets.len() - 1)),
+                        span,
+                    },
+                    predicates: vec![tracker_query::Predicate::NotEmpty],
+                    span,
+                };
+            }
+            Expr::Condition(_) => {}
+        }
+        Ok(())
+    })
 }
 
 fn uses_groups(e: &Expr) -> bool {

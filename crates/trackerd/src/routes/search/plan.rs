@@ -17,7 +17,7 @@ use tracker_query::{
     Value,
 };
 use tracker_store::{
-    CmpOp, Col, IssueFilter as F, Order, OrderBy, QueueRecord, SqlValue, TextScope,
+    CmpOp, Col, IssueFilter as F, LinkTargets, Order, OrderBy, QueueRecord, SqlValue, TextScope,
 };
 
 /// A member as the evaluator sees people.
@@ -51,9 +51,28 @@ enum Spec {
     Parent,
     /// A text column compared whole, ignoring case.
     Name(Col),
+    /// Links of these types in these directions (`Some(true)` outward,
+    /// `Some(false)` inward, `None` either) to issues named by key, or to
+    /// issues of queues.
+    Link(&'static [&'static str], Option<bool>, Target),
     /// Not in a column: checked in memory.
     Elsewhere,
 }
+
+#[derive(Clone, Copy)]
+enum Target {
+    Key,
+    Queue,
+}
+
+const ANY_LINK: &[&str] = &[
+    "relates",
+    "depends",
+    "subtask",
+    "duplicates",
+    "epic",
+    "clone",
+];
 
 fn spec(field: &Field) -> Spec {
     match field {
@@ -80,6 +99,23 @@ fn spec(field: &Field) -> Spec {
             "tags" => Spec::Tags,
             "key" => Spec::Key,
             "parent" => Spec::Parent,
+            "dependsOn" => Spec::Link(&["depends"], Some(true), Target::Key),
+            "isDependentBy" => Spec::Link(&["depends"], Some(false), Target::Key),
+            "relates" => Spec::Link(&["relates"], None, Target::Key),
+            "duplicates" => Spec::Link(&["duplicates"], Some(true), Target::Key),
+            "isDuplicatedBy" => Spec::Link(&["duplicates"], Some(false), Target::Key),
+            "isEpicOf" => Spec::Link(&["epic"], Some(true), Target::Key),
+            "hasEpic" | "epic" => Spec::Link(&["epic"], Some(false), Target::Key),
+            "isParentTaskFor" => Spec::Link(&["subtask"], Some(true), Target::Key),
+            "isSubtaskFor" => Spec::Link(&["subtask"], Some(false), Target::Key),
+            "clone" => Spec::Link(&["clone"], Some(true), Target::Key),
+            "original" => Spec::Link(&["clone"], Some(false), Target::Key),
+            "linkedTo" => Spec::Link(ANY_LINK, None, Target::Key),
+            "dependOnQueue" => Spec::Link(&["depends"], Some(true), Target::Queue),
+            "duplicatesInQueue" => Spec::Link(&["duplicates"], Some(true), Target::Queue),
+            "duplicatedInQueue" => Spec::Link(&["duplicates"], Some(false), Target::Queue),
+            "relatedToQueue" => Spec::Link(&["relates"], None, Target::Queue),
+            "haveLinksToQueue" => Spec::Link(ANY_LINK, None, Target::Queue),
             _ => Spec::Elsewhere,
         },
         Field::Custom(name) => match name.as_str() {
@@ -126,7 +162,20 @@ impl Planner<'_> {
         }
     }
 
-    fn condition(&self, c: &Condition) -> (F, bool) {
+    /// Whether the condition is about something only SQL knows (links,
+    /// access lists, comment authors); the in-memory evaluator is given its
+    /// SQL answer instead (see `mod.rs`, `sql_only`).
+    pub fn only_in_sql(&self, c: &Condition) -> bool {
+        matches!(
+            spec(&c.field.field),
+            Spec::Link(..) | Spec::Access | Spec::CommentAuthors
+        ) && c
+            .predicates
+            .iter()
+            .all(|p| !matches!(p, Predicate::Changed(_)))
+    }
+
+    pub fn condition(&self, c: &Condition) -> (F, bool) {
         let field = &c.field.field;
         let mut exact = true;
         let mut positive = Vec::new();
@@ -219,7 +268,38 @@ impl Planner<'_> {
                 Predicate::NotEmpty => (F::negate(F::IsNull(col)), true),
                 _ => names(p, |names| F::InIgnoreCase(col, names)),
             },
+            Spec::Link(types, direction, target) => (self.link(types, direction, target, p), true),
             Spec::Elsewhere => (F::All, false),
+        }
+    }
+
+    fn link(&self, types: &[&str], direction: Option<bool>, target: Target, p: &Predicate) -> F {
+        let targets = match (p, target) {
+            (Predicate::Empty | Predicate::NotEmpty, _) => LinkTargets::Any,
+            (Predicate::Equals(Operand::Literal(l)), Target::Key) => {
+                LinkTargets::Keys(vec![l.text.trim().to_uppercase()])
+            }
+            (_, Target::Queue) => LinkTargets::Queues(
+                self.queues
+                    .iter()
+                    .filter(|(q, _)| self.accepts(p, &entity(&q.key, &q.name)))
+                    .map(|(q, _)| q.id)
+                    .collect(),
+            ),
+            _ => return F::Nothing,
+        };
+        let one = |outward: bool| F::Linked {
+            types: types.iter().map(|t| (*t).to_owned()).collect(),
+            outward,
+            targets: targets.clone(),
+        };
+        let linked = match direction {
+            Some(outward) => one(outward),
+            None => F::or(vec![one(true), one(false)]),
+        };
+        match p {
+            Predicate::Empty => F::negate(linked),
+            _ => linked,
         }
     }
 
