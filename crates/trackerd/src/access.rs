@@ -92,34 +92,34 @@ impl<'a> Guard<'a> {
         };
         let (groups, grants) = self.facts(queue.id).await?;
         let uid = self.principal.user.uid;
-        let access = if grants.subjects(perm).any(|s| {
-            *s == tracker_domain::permissions::Subject::Role(
-                tracker_domain::permissions::Role::Access,
-            )
-        }) || perm == Perm::Read
-        {
-            self.state
-                .store
-                .issue_access(issue.pk)
-                .await?
-                .contains(&uid)
-        } else {
-            false
-        };
-        let roles = IssueRoles {
-            author: issue.author == uid,
-            assignee: issue.assignee == Some(uid),
-            follower: issue.followers.contains(&uid),
-            access,
-        };
         let caller = Caller {
             uid,
             org_admin: false,
             groups: &groups,
         };
-        // An issue's access list opens it for reading whatever the queue says.
-        Ok(allows(&grants, perm, &caller, queue.lead_uid == uid, roles)
-            || (perm == Perm::Read && access))
+        let lead = queue.lead_uid == uid;
+        let mut roles = IssueRoles {
+            author: issue.author == uid,
+            assignee: issue.assignee == Some(uid),
+            follower: issue.followers.contains(&uid),
+            access: false,
+        };
+        if allows(&grants, perm, &caller, lead, roles) {
+            return Ok(true);
+        }
+        // Only now is the access list worth a query: it can grant through
+        // the `access` role, and it always opens the issue for reading.
+        let access_counts = perm == Perm::Read
+            || grants.subjects(perm).any(|s| {
+                *s == tracker_domain::permissions::Subject::Role(
+                    tracker_domain::permissions::Role::Access,
+                )
+            });
+        if !access_counts || !self.state.store.issue_access(issue.pk).await?.contains(&uid) {
+            return Ok(false);
+        }
+        roles.access = true;
+        Ok(perm == Perm::Read || allows(&grants, perm, &caller, lead, roles))
     }
 
     pub async fn require_queue(&mut self, queue: &QueueRecord, perm: Perm) -> ApiResult<()> {
