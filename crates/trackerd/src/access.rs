@@ -115,7 +115,14 @@ impl<'a> Guard<'a> {
                     tracker_domain::permissions::Role::Access,
                 )
             });
-        if !access_counts || !self.state.store.issue_access(issue.pk).await?.contains(&uid) {
+        if !access_counts
+            || !self
+                .state
+                .store
+                .issue_access(issue.pk)
+                .await?
+                .contains(&uid)
+        {
             return Ok(false);
         }
         roles.access = true;
