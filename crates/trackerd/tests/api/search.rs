@@ -31,6 +31,7 @@ backend_tests!(
     changed_finds_issues_by_their_history,
     sorting_by_status_and_assignee_uses_display_names,
     role_grants_let_a_member_find_only_issues_they_hold_a_role_in,
+    sql_and_the_in_memory_evaluator_agree_on_the_reference_examples,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
@@ -987,4 +988,179 @@ async fn role_grants_let_a_member_find_only_issues_they_hold_a_role_in(app: Test
     )
     .await;
     assert_eq!(r.text().await.unwrap(), "2");
+}
+
+/// The answer (keys in order) and `X-Total-Count` of a query.
+async fn answer(app: &TestApp, query: &str) -> (Vec<String>, String) {
+    let r = post(
+        app,
+        "/v2/issues/_search?perPage=100",
+        ALICE,
+        json!({ "query": query }),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{query}: {}", r.text().await.unwrap());
+    let total = r.headers()["x-total-count"].to_str().unwrap().to_owned();
+    (keys_of(r.json().await.unwrap()), total)
+}
+
+/// Every query is answered twice: as SQL, and with a condition on a field
+/// without a column (true for every issue) added, which sends the whole
+/// query through the in-memory evaluator. Both must give the same issues in
+/// the same order.
+async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: TestApp) {
+    let r = post(
+        &app,
+        "/v2/queues",
+        ALICE,
+        json!({"key": "DEV", "name": "Development", "lead": "bob"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let today = tracker_domain::Clock::now(&app.clock).date_naive();
+    create_issue(
+        &app,
+        json!({"queue": "TEST", "summary": "Login page is slow", "description": "The wheel spins",
+               "assignee": "bob", "priority": "critical", "tags": ["web", "perf"], "type": "bug",
+               "followers": ["carol"]}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::hours(13));
+    create_issue(
+        &app,
+        json!({"queue": "TEST", "summary": "Invent the wheel", "assignee": "alice",
+               "priority": "minor", "tags": ["web"],
+               "deadline": (today + chrono::TimeDelta::days(2)).to_string()}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::days(3));
+    create_issue(
+        &app,
+        json!({"queue": "DEV", "summary": "Write docs for Ivan", "followers": ["bob"],
+               "storyPoints": 5}),
+    )
+    .await;
+    create_issue(
+        &app,
+        json!({"queue": "DEV", "summary": "Ошибка входа", "assignee": "carol",
+               "priority": "blocker", "type": "bug"}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::days(40));
+    create_issue(&app, json!({"queue": "TEST", "summary": "Old task"})).await;
+    create_issue(
+        &app,
+        json!({"queue": "DEV", "summary": "Rollback plan", "tags": ["ops"]}),
+    )
+    .await;
+    comment(&app, "DEV-3", "Needs review by Bob").await;
+    let r = post(
+        &app,
+        "/v2/issues/TEST-3/transitions/close/_execute",
+        ALICE,
+        json!({"resolution": "fixed"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = post(
+        &app,
+        "/v2/issues/TEST-2/transitions/start_progress/_execute",
+        ALICE,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    link(&app, "TEST-1", "depends on", "TEST-2").await;
+    link(&app, "DEV-1", "relates", "DEV-3").await;
+
+    let day = |n: i64| (today + chrono::TimeDelta::days(n)).to_string();
+    let dated = [
+        format!("Created: > \"{}\"", day(0)),
+        format!("Created: >= \"{}\"", day(0)),
+        format!("Created: < \"{}\"", day(3)),
+        format!("Created: <= \"{}\"", day(3)),
+        format!("Created: \"{}\"", day(0)),
+        format!("Created: \"{}\" .. \"{}\"", day(1), day(3)),
+        format!("Updated: < \"{}\" OR Deadline: \"{}\"", day(40), day(2)),
+    ];
+    let fixed = [
+        "Queue: TEST",
+        "Queue: \"Development\"",
+        "Queue: TEST, DEV \"Sort by\": Created DESC",
+        "Description: wheel",
+        "Summary: #\"Invent the wheel\"",
+        "Summary: #\"Invent ||\"",
+        "Summary: !wheel",
+        "Summary: ~\"Old task\"",
+        "Assignee: bob@",
+        "Author: alice",
+        "Followers: Carol",
+        "Followers: bob, carol",
+        "Created: > today() - 2d",
+        "Created: < today() - \"1w 1d\"",
+        "Status: !Open",
+        "Status: Open, \"In Progress\"",
+        "Votes: >= 0",
+        "Votes: 1 .. 5",
+        "Deadline: <= today() + 3d and deadline: >= today()",
+        "Assignee: empty()",
+        "Assignee: notEmpty() Priority: !Minor",
+        "Author: me()",
+        "Created: >now()-12h",
+        "Created: week()",
+        "Created: month()",
+        "Resolution: unresolved()",
+        "Resolution: Fixed",
+        "Status: changed(to: Closed)",
+        "Status: changed(from: Open to: \"In Progress\" by: alice@)",
+        "Author: me() Resolution: empty()",
+        "Followers: me() Resolution: empty()",
+        "Queue: TEST AND Status: open OR Priority: critical",
+        "Queue: TEST Assignee: me() Status: !Closed \"Sort by\": Updated DESC",
+        "Tags: web, ops",
+        "Tags: !web",
+        "Tags: empty()",
+        "Type: Bug \"Sort by\": Priority ASC",
+        "wheel",
+        "ОШИБКА",
+        "review",
+        "Comment: bob",
+        "\"Comment Author\": alice",
+        "\"Depends On\": TEST-2",
+        "\"Linked To\": DEV-3 OR \"Is Dependent By\": TEST-1",
+        "\"Depends On\": notEmpty()",
+        "Key: TEST-1, DEV-2",
+        "\"Sort by\": Assignee ASC, Key DESC",
+        "\"Sort by\": Status DESC",
+        "(Queue: DEV OR Tags: web) Priority: !Blocker \"Sort by\": Summary ASC",
+    ];
+    let queries: Vec<String> = dated
+        .into_iter()
+        .chain(fixed.iter().map(|q| (*q).to_owned()))
+        .collect();
+    let forced = "(Deadline: empty() OR Deadline: notEmpty())";
+    let mut nonempty = 0;
+    for q in &queries {
+        let q = q.as_str();
+        let (filter, sort) = match q.find("\"Sort by\"") {
+            Some(at) => (&q[..at], &q[at..]),
+            None => (q, ""),
+        };
+        let in_memory = if filter.trim().is_empty() {
+            format!("{forced} {sort}")
+        } else {
+            format!("{forced} ({filter}) {sort}")
+        };
+        let sql = answer(&app, q).await;
+        let memory = answer(&app, &in_memory).await;
+        assert_eq!(sql, memory, "{q}");
+        if !sql.0.is_empty() && sql.0.len() < 6 {
+            nonempty += 1;
+        }
+    }
+    assert!(
+        nonempty >= queries.len() * 3 / 4,
+        "only {nonempty} of {} queries select something (not everything): the dataset should exercise them",
+        queries.len()
+    );
 }
