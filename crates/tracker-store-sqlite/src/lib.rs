@@ -40,8 +40,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .optimize_on_close(true, 1000);
+            .busy_timeout(Duration::from_secs(10));
         // A local file cannot drop a connection the way a network can, so
         // the ping sqlx sends before handing one out is pure cost (each is
         // a round trip to the connection's worker thread).
@@ -90,16 +89,7 @@ impl AccessStore for SqliteStore {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Database(Box::new(e)))?;
-        // The query planner chooses between the search indexes by their
-        // statistics; without them a large database gets poor plans. SQLite
-        // recommends this on open: it analyzes only tables that changed a
-        // lot, reading at most `analysis_limit` rows per index.
-        sqlx::raw_sql("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
+            .map_err(|e| StoreError::Database(Box::new(e)))
     }
 
     async fn organization_count(&self) -> Result<i64> {
