@@ -404,11 +404,22 @@ pub fn select_pks(d: Dialect, s: &IssueSearch, offset: i64, limit: Option<i64>) 
     q.push("SELECT i.pk FROM issues i");
     where_clause(s, &mut q);
     q.push(" ORDER BY ");
+    // SQLite's planner likes walking an index in the requested order and
+    // filtering as it goes, which is a full scan when the matches sit at the
+    // far end (`Assignee: x` whose issues are all in one late queue). Unless
+    // the filter is at most "these queues", `+` keeps the order from using an
+    // index: the filter's own index finds the matches, a sort orders them.
+    let guard = if d == Dialect::Sqlite && !queues_only(&s.filter) {
+        "+"
+    } else {
+        ""
+    };
     for o in &s.order {
+        q.push(guard);
         order_expr(o, &mut q);
         q.push(", ");
     }
-    q.push("i.key_queue, i.key_num, i.pk");
+    let _ = write!(q.text, "{guard}i.key_queue, {guard}i.key_num, i.pk");
     if let Some(limit) = limit {
         let _ = write!(q.text, " LIMIT {}", limit.max(0));
     }
@@ -419,6 +430,15 @@ pub fn select_pks(d: Dialect, s: &IssueSearch, offset: i64, limit: Option<i64>) 
         let _ = write!(q.text, " OFFSET {offset}");
     }
     q
+}
+
+/// Whether the filter selects nothing narrower than whole queues.
+fn queues_only(f: &IssueFilter) -> bool {
+    match f {
+        IssueFilter::All | IssueFilter::In(Col::Queue, _) => true,
+        IssueFilter::And(items) => items.iter().all(queues_only),
+        _ => false,
+    }
 }
 
 pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
@@ -454,7 +474,7 @@ mod tests {
         assert_eq!(
             lite.text,
             "SELECT i.pk FROM issues i WHERE i.org = 7 AND (i.status = ? AND i.votes >= ?) \
-             ORDER BY i.updated_at DESC, i.key_queue, i.key_num, i.pk LIMIT 50"
+             ORDER BY +i.updated_at DESC, +i.key_queue, +i.key_num, i.pk LIMIT 50"
         );
         let pg = select_pks(Dialect::Postgres, &s, 100, Some(50));
         assert!(

@@ -89,7 +89,25 @@ impl AccessStore for SqliteStore {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Database(Box::new(e)))
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        // Search chooses between many indexes; without statistics SQLite
+        // guesses, and at a million issues guesses wrong (a scan of every
+        // issue in key order for `Assignee: x`). Sampling at most
+        // `analysis_limit` rows per index keeps this quick at any size. The
+        // full-text table is left out on purpose: FTS5's shadow tables have
+        // no index `PRAGMA optimize` would refresh, and a row count taken
+        // while they were small makes FTS5's own range deletes scan them, so
+        // every write would slow down as the index grows.
+        sqlx::raw_sql(
+            "PRAGMA analysis_limit = 1000; \
+             ANALYZE issues; ANALYZE issue_followers; ANALYZE issue_tags; \
+             ANALYZE issue_access; ANALYZE issue_aliases; ANALYZE comments; \
+             ANALYZE links; ANALYZE changelog;",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 
     async fn organization_count(&self) -> Result<i64> {

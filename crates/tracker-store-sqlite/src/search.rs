@@ -54,7 +54,8 @@ impl SearchStore for SqliteStore {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "{} WHERE i.org = ? AND i.pk IN ({})",
+            // `+i.org`: the rows are found by key; org only checks them.
+            "{} WHERE i.pk IN ({}) AND +i.org = ?",
             crate::issues::ISSUE_SELECT,
             tracker_store_sql::join_ids(pks)
         );
