@@ -7,9 +7,9 @@ use sqlx::Sqlite;
 use tracker_domain::permissions::Grants;
 use tracker_store::*;
 use tracker_store_sql::search::{self, Dialect, Sql};
-use tracker_store_sql::{IssueRow, QueueRow};
+use tracker_store_sql::{IssueRow, QueueRow, UserRow};
 
-use crate::{db, SqliteStore, QUEUE_COLS};
+use crate::{db, SqliteStore, QUEUE_COLS, USER_COLS};
 
 fn bind<'q, O>(
     mut q: sqlx::query::QueryScalar<'q, Sqlite, O, SqliteArguments<'q>>,
@@ -87,6 +87,20 @@ impl SearchStore for SqliteStore {
         .await
         .map_err(db)?;
         tracker_store_sql::with_grants(queues, grants)
+    }
+
+    async fn users_by_uids(&self, uids: &[i64]) -> Result<Vec<User>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
+            tracker_store_sql::join_ids(uids)
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(User::from).collect())
     }
 
     async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {

@@ -268,6 +268,8 @@ pub trait SearchStore: Send + Sync + 'static {
     async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>>;
     /// Every queue of the organization (deleted ones too) with its grants.
     async fn queues_with_grants(&self, org: i64) -> Result<Vec<(QueueRecord, Grants)>>;
+    /// The accounts with these uids, in one statement (rendering a page).
+    async fn users_by_uids(&self, uids: &[i64]) -> Result<Vec<crate::User>>;
     /// The texts of the issues' comments, oldest first, per issue.
     async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>>;
 }

@@ -78,6 +78,27 @@ impl<'a> Renderer<'a> {
         self.dict("resolutions", dictionaries::RESOLUTIONS, key)
     }
 
+    /// Looks up in one statement the users not known yet (a page of
+    /// issues names many).
+    pub async fn know_users(&mut self, uids: impl IntoIterator<Item = i64>) -> ApiResult<()> {
+        let mut missing: Vec<i64> = uids
+            .into_iter()
+            .filter(|u| !self.users.contains_key(u))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for u in self.store.users_by_uids(&missing).await? {
+            self.users.insert(u.uid, Some(u));
+        }
+        for uid in missing {
+            self.users.entry(uid).or_insert(None);
+        }
+        Ok(())
+    }
+
     pub async fn user(&mut self, uid: i64) -> ApiResult<Value> {
         if !self.users.contains_key(&uid) {
             let u = self.store.user_by_uid(uid).await?;

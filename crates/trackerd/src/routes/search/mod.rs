@@ -991,6 +991,13 @@ async fn render_issues(
 ) -> ApiResult<Vec<Json_>> {
     let mut r =
         Renderer::new(links, state.store.as_ref(), principal.org.id).knowing(&principal.user, None);
+    r.know_users(issues.iter().flat_map(|i| {
+        [Some(i.author), Some(i.updated_by), i.assignee]
+            .into_iter()
+            .flatten()
+            .chain(i.followers.iter().copied())
+    }))
+    .await?;
     let mut out = Vec::with_capacity(issues.len());
     for issue in issues {
         out.push(render_issue_with(&mut r, links, issue, get).await?);
