@@ -54,7 +54,8 @@ impl PostgresStore {
 }
 
 const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
-pub(crate) const USER_COLS: &str = "uid, login, cloud_uid, first_name, last_name, email, dismissed, \
+pub(crate) const USER_COLS: &str =
+    "uid, login, cloud_uid, first_name, last_name, email, dismissed, \
                          password_hash, created_at, first_login_at, last_login_at";
 const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.parent_id, \
      t.description, t.created_at, t.expires_at, t.revoked_at, \
