@@ -157,6 +157,7 @@ impl IssueStore for SqliteStore {
         insert_sets(&mut tx, i, pk).await?;
         insert_changelog(&mut tx, pk, &new.changelog).await?;
         tx.commit().await.map_err(db)?;
+        self.issue_created().await;
         // Everything stored is known here; a re-read would cost a statement
         // per create for the same values.
         Ok(created_record(i, pk, key))

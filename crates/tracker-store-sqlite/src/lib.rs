@@ -23,7 +23,21 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// Issues created through this store since it opened; statistics are
+    /// refreshed as it grows (see [`SqliteStore::issue_created`]).
+    created: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// Statistics for the planner over the search tables, sampling at most
+/// `analysis_limit` rows per index (milliseconds even at a million issues).
+/// The full-text table is left out on purpose: FTS5's shadow tables have no
+/// index `PRAGMA optimize` would refresh, and a row count taken while they
+/// were small makes FTS5's own range deletes scan them, so every write would
+/// slow down as the index grows.
+const ANALYZE_SEARCH_TABLES: &str = "PRAGMA analysis_limit = 1000; \
+     ANALYZE issues; ANALYZE issue_followers; ANALYZE issue_tags; \
+     ANALYZE issue_access; ANALYZE issue_aliases; ANALYZE comments; \
+     ANALYZE links; ANALYZE changelog;";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database named by a `sqlite://PATH` DSN.
@@ -50,11 +64,30 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(db)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            created: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Counts a created issue; at 1 024, 2 048, 4 096 … and then every
+    /// 65 536 creations the statistics are taken again, so a server started
+    /// on an empty database gets good plans as it grows, without a restart.
+    pub(crate) async fn issue_created(&self) {
+        use std::sync::atomic::Ordering;
+        let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
+        if (n >= 1024 && n.is_power_of_two()) || n.is_multiple_of(65_536) {
+            if let Err(e) = sqlx::raw_sql(ANALYZE_SEARCH_TABLES)
+                .execute(&self.pool)
+                .await
+            {
+                tracing::warn!(error = %e, "refreshing SQLite statistics failed");
+            }
+        }
     }
 
     async fn token_by_id(&self, id: i64) -> Result<TokenRecord> {
@@ -93,21 +126,11 @@ impl AccessStore for SqliteStore {
             .map_err(|e| StoreError::Database(Box::new(e)))?;
         // Search chooses between many indexes; without statistics SQLite
         // guesses, and at a million issues guesses wrong (a scan of every
-        // issue in key order for `Assignee: x`). Sampling at most
-        // `analysis_limit` rows per index keeps this quick at any size. The
-        // full-text table is left out on purpose: FTS5's shadow tables have
-        // no index `PRAGMA optimize` would refresh, and a row count taken
-        // while they were small makes FTS5's own range deletes scan them, so
-        // every write would slow down as the index grows.
-        sqlx::raw_sql(
-            "PRAGMA analysis_limit = 1000; \
-             ANALYZE issues; ANALYZE issue_followers; ANALYZE issue_tags; \
-             ANALYZE issue_access; ANALYZE issue_aliases; ANALYZE comments; \
-             ANALYZE links; ANALYZE changelog;",
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        // issue in key order for `Assignee: x`).
+        sqlx::raw_sql(ANALYZE_SEARCH_TABLES)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -526,5 +549,118 @@ impl AccessStore for SqliteStore {
         .await
         .map_err(db)?;
         Ok((rows.into_iter().map(Into::into).collect(), total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn stat_rows(store: &SqliteStore) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'issues'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn statistics_are_taken_again_as_issues_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::connect(&dsn).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = chrono::Utc::now();
+        let org = store
+            .create_organization(&NewOrganization {
+                org_id: "1".into(),
+                cloud_id: None,
+                name: "o".into(),
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let user = store
+            .create_user(&NewUser {
+                login: "u".into(),
+                cloud_uid: "c".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                email: String::new(),
+                password_hash: None,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let queue = store
+            .create_queue(
+                org.id,
+                &NewQueue {
+                    key: "Q".into(),
+                    name: "q".into(),
+                    description: None,
+                    lead_uid: user.uid,
+                    default_type: "task".into(),
+                    default_priority: "normal".into(),
+                    created_at: now,
+                },
+            )
+            .await
+            .unwrap();
+        let issue = IssueRecord {
+            pk: 0,
+            id: "0".repeat(24),
+            org: org.id,
+            queue_id: queue.id,
+            key: String::new(),
+            version: 1,
+            summary: "s".into(),
+            description: None,
+            issue_type: "task".into(),
+            priority: "normal".into(),
+            status: "open".into(),
+            previous_status: None,
+            resolution: None,
+            assignee: None,
+            author: user.uid,
+            updated_by: user.uid,
+            parent_pk: None,
+            unique: None,
+            created_at: now,
+            updated_at: now,
+            resolved_at: None,
+            status_start_time: now,
+            last_comment_updated_at: None,
+            comment_count: 0,
+            votes: 0,
+            followers: Vec::new(),
+            tags: Vec::new(),
+            extra: "{}".into(),
+            aliases: Vec::new(),
+        };
+        let changelog = NewChangelog {
+            id: String::new(),
+            kind: "IssueCreated".into(),
+            updated_by: user.uid,
+            updated_at: now,
+            fields: "[]".into(),
+            data: "{}".into(),
+        };
+        for n in 1..=1024 {
+            let mut new = NewIssue {
+                issue: issue.clone(),
+                changelog: changelog.clone(),
+            };
+            new.issue.id = format!("{n:024x}");
+            new.changelog.id = format!("{n:024x}");
+            store.create_issue(&new).await.unwrap();
+            if n == 1023 {
+                assert_eq!(
+                    stat_rows(&store).await,
+                    0,
+                    "none yet: the tables were empty"
+                );
+            }
+        }
+        assert!(stat_rows(&store).await > 0, "taken at the 1024th issue");
     }
 }
