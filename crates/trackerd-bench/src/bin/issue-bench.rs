@@ -22,18 +22,17 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use trackerd_bench::{cpu_time, micros, rand_suffix, start_server};
 
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 use sqlx::Connection;
-use tracker_domain::{Clock, SystemClock};
+use tracker_domain::SystemClock;
 use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Store};
 use tracker_store_postgres::PostgresStore;
 use tracker_store_sqlite::SqliteStore;
-use trackerd::config::{Config, Dsn};
 use trackerd::seed::SeedFile;
-use trackerd::AppState;
 
 const ORG_ID: &str = "7000001";
 const TOKEN: &str = "y0_bench_issue_alice_0001";
@@ -150,25 +149,6 @@ fn figures(mut lat_us: Vec<u32>, elapsed: Duration, cpu: Duration) -> Figures {
     }
 }
 
-/// User + system CPU time of this process so far (Linux; 100 ticks a
-/// second, the kernel's USER_HZ on every mainstream architecture).
-fn cpu_time() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            // The fields after the command name, which may hold spaces.
-            let rest = s.rsplit_once(')')?.1.to_owned();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
-fn micros(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
-}
-
 // ---------------------------------------------------------------- databases
 
 /// A database for one part of the run; PostgreSQL ones are dropped on
@@ -226,14 +206,6 @@ impl Db {
             }
         }
     }
-}
-
-fn rand_suffix() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    (0..10)
-        .map(|_| (b'a' + rng.gen_range(0..26)) as char)
-        .collect()
 }
 
 /// Either backend, concretely: the raw loop needs the driver's pool.
@@ -381,41 +353,6 @@ async fn read_load(
         lat.extend(t.await??);
     }
     Ok((lat, start.elapsed(), cpu_time() - cpu))
-}
-
-/// A running in-process trackerd.
-struct Server {
-    base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start_server(store: Arc<dyn Store>, dsn: &str) -> anyhow::Result<Server> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let config = Config {
-        listen: addr,
-        database: Dsn(dsn.to_owned()),
-        ..Config::default()
-    };
-    let state = AppState::new(store, Arc::new(SystemClock) as Arc<dyn Clock>, config);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(trackerd::serve(state, listener, async move {
-        stopped.await.ok();
-    }));
-    Ok(Server {
-        base: format!("http://{addr}"),
-        stop,
-        task,
-    })
-}
-
-impl Server {
-    async fn stop(self) -> anyhow::Result<()> {
-        self.stop.send(()).ok();
-        self.task.await??;
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------- raw loop

@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use trackerd_bench::{micros, proc_ticks, rand_suffix, start_server};
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
@@ -50,9 +51,7 @@ use tracker_domain::{Clock, Scopes, SystemClock};
 use tracker_store::{NewOrganization, NewQueue, Store};
 use tracker_store_postgres::PostgresStore;
 use tracker_store_sqlite::SqliteStore;
-use trackerd::config::{Config, Dsn};
 use trackerd::ops::{put_user, UserSpec};
-use trackerd::AppState;
 
 const ORG_ID: &str = "7000005";
 /// The account the searches run as: a plain member, the most frequent
@@ -1348,13 +1347,6 @@ impl Dataset {
     }
 }
 
-fn rand_suffix() -> String {
-    let mut rng = rand::thread_rng();
-    (0..10)
-        .map(|_| (b'a' + rng.gen_range(0..26)) as char)
-        .collect()
-}
-
 /// What the queries need to know about a dataset, read from it (so a kept
 /// one is measured with the right values).
 struct Facts {
@@ -1515,10 +1507,6 @@ impl Row {
         let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
         f64::from(v[i]) / 1000.0
     }
-}
-
-fn micros(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
 fn client(token: &str) -> anyhow::Result<reqwest::Client> {
@@ -1708,41 +1696,6 @@ async fn scroll(
         elapsed,
         others: cpu.cores_since(before, elapsed),
     })
-}
-
-/// A running in-process trackerd.
-struct Server {
-    base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start_server(store: Arc<dyn Store>, dsn: &str) -> anyhow::Result<Server> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let config = Config {
-        listen: addr,
-        database: Dsn(dsn.to_owned()),
-        ..Config::default()
-    };
-    let state = AppState::new(store, Arc::new(SystemClock) as Arc<dyn Clock>, config);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(trackerd::serve(state, listener, async move {
-        stopped.await.ok();
-    }));
-    Ok(Server {
-        base: format!("http://{addr}"),
-        stop,
-        task,
-    })
-}
-
-impl Server {
-    async fn stop(self) -> anyhow::Result<()> {
-        self.stop.send(()).ok();
-        self.task.await??;
-        Ok(())
-    }
 }
 
 struct Report {
@@ -2012,13 +1965,6 @@ fn cpu_sample() -> (u64, u64, u64) {
         }
     }
     (busy, ours, pg)
-}
-
-fn proc_ticks(stat: &Path) -> Option<u64> {
-    let s = std::fs::read_to_string(stat).ok()?;
-    let rest = s.rsplit_once(')')?.1.to_owned();
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 // ---------------------------------------------------------------- the table
