@@ -20,8 +20,8 @@ use serde_json::{Map, Value as Json_};
 use tracker_domain::dictionaries;
 use tracker_domain::permissions::Perm;
 use tracker_query::{
-    fields as qfields, Context, Document, Expr, Field, FieldKind, FieldRef, Query, SortKey, Span,
-    Value,
+    fields as qfields, Context, Document, Expr, Field, FieldKind, FieldRef, Function, Operand,
+    Predicate, Query, SortKey, Span, Value,
 };
 use tracker_store::{
     Col, IssueFilter, IssueRecord, IssueSearch, Order, OrderBy, QueueRecord, SqlValue,
@@ -395,7 +395,7 @@ fn is_function(t: &str) -> bool {
 #[derive(Default)]
 struct Facts {
     users: HashMap<i64, (String, String)>,
-    queues: HashMap<i64, Option<QueueRecord>>,
+    queues: HashMap<i64, QueueRecord>,
     keys: HashMap<i64, Option<String>>,
     comments: HashMap<i64, Vec<String>>,
     /// The SQL answers of conditions [`sql_only`] replaced.
@@ -405,15 +405,31 @@ struct Facts {
 }
 
 impl Facts {
+    /// What evaluating `issues` needs, read in batches: their people, the
+    /// organization's queues (already loaded by the caller), parents' keys,
+    /// and when asked for, comments and history.
     async fn load(
         state: &AppState,
         org: i64,
         issues: &[IssueRecord],
+        queues: &[(QueueRecord, tracker_domain::permissions::Grants)],
         with_comments: bool,
         with_changes: bool,
     ) -> ApiResult<Facts> {
-        let mut f = Facts::default();
-        let mut more_uids = Vec::new();
+        let mut f = Facts {
+            queues: queues.iter().map(|(q, _)| (q.id, q.clone())).collect(),
+            keys: issues.iter().map(|i| (i.pk, Some(i.key.clone()))).collect(),
+            ..Facts::default()
+        };
+        let mut uids: Vec<i64> = issues
+            .iter()
+            .flat_map(|i| {
+                [Some(i.author), Some(i.updated_by), i.assignee]
+                    .into_iter()
+                    .flatten()
+                    .chain(i.followers.iter().copied())
+            })
+            .collect();
         if with_changes {
             let q = tracker_store::ChangelogQuery {
                 limit: i64::MAX,
@@ -422,14 +438,14 @@ impl Facts {
             for i in issues {
                 let mut list = Vec::new();
                 for c in state.store.list_changelog(i.pk, &q).await? {
-                    more_uids.push(c.updated_by);
+                    uids.push(c.updated_by);
                     let fields = serde_json::from_str(&c.fields).unwrap_or(Json_::Null);
                     for change in fields.as_array().into_iter().flatten() {
-                        for end in ["from", "to"] {
-                            if let Some(uid) = change[end].as_i64() {
-                                more_uids.push(uid);
-                            }
-                        }
+                        uids.extend(
+                            ["from", "to"]
+                                .iter()
+                                .filter_map(|end| change[*end].as_i64()),
+                        );
                     }
                     list.push((c.updated_by, c.updated_at, fields));
                 }
@@ -444,31 +460,23 @@ impl Facts {
                 }
             }
         }
-        for i in issues {
-            f.keys.insert(i.pk, Some(i.key.clone()));
+        uids.sort_unstable();
+        uids.dedup();
+        for chunk in uids.chunks(500) {
+            for u in state.store.users_by_uids(chunk).await? {
+                f.users.insert(u.uid, (u.login.clone(), u.display()));
+            }
         }
-        for i in issues {
-            let uids = [Some(i.author), Some(i.updated_by), i.assignee]
-                .into_iter()
-                .flatten()
-                .chain(i.followers.iter().copied())
-                .chain(std::mem::take(&mut more_uids));
-            for uid in uids {
-                if let std::collections::hash_map::Entry::Vacant(e) = f.users.entry(uid) {
-                    let u = state.store.user_by_uid(uid).await?;
-                    e.insert(match u {
-                        Some(u) => (u.login.clone(), u.display()),
-                        None => (uid.to_string(), uid.to_string()),
-                    });
-                }
-            }
-            if let std::collections::hash_map::Entry::Vacant(e) = f.queues.entry(i.queue_id) {
-                e.insert(state.store.queue_by_id(org, i.queue_id).await?);
-            }
-            if let Some(p) = i.parent_pk {
-                if let std::collections::hash_map::Entry::Vacant(e) = f.keys.entry(p) {
-                    e.insert(state.store.issue_by_pk(org, p).await?.map(|x| x.key));
-                }
+        let mut parents: Vec<i64> = issues
+            .iter()
+            .filter_map(|i| i.parent_pk)
+            .filter(|p| !f.keys.contains_key(p))
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        for chunk in parents.chunks(500) {
+            for p in state.store.issues_by_pks(org, chunk).await? {
+                f.keys.insert(p.pk, Some(p.key));
             }
         }
         Ok(f)
@@ -502,10 +510,7 @@ impl<'a> Doc<'a> {
     }
 
     fn queue(&self) -> Option<&QueueRecord> {
-        self.facts
-            .queues
-            .get(&self.issue.queue_id)
-            .and_then(Option::as_ref)
+        self.facts.queues.get(&self.issue.queue_id)
     }
 
     fn extra_values(&self, key: &str) -> Vec<Value> {
@@ -773,27 +778,62 @@ enum Window {
     All,
 }
 
+/// Whether some leaf (a condition or full-text words) of the expression
+/// passes `test`: tells what a search must load before it runs.
+fn any_leaf(e: &Expr, test: &impl Fn(&Expr) -> bool) -> bool {
+    match e {
+        Expr::And(items) | Expr::Or(items) => items.iter().any(|i| any_leaf(i, test)),
+        leaf => test(leaf),
+    }
+}
+
+fn any_predicate(e: &Expr, test: impl Fn(&Predicate) -> bool) -> bool {
+    any_leaf(
+        e,
+        &|leaf| matches!(leaf, Expr::Condition(c) if c.predicates.iter().any(&test)),
+    )
+}
+
 /// Whether the expression names people (so the members must be known).
 fn mentions_people(e: &Expr) -> bool {
-    match e {
-        Expr::And(items) | Expr::Or(items) => items.iter().any(mentions_people),
-        Expr::Text(_) => false,
-        Expr::Condition(c) => {
-            c.field.field.kind() == Some(FieldKind::User)
-                || c.predicates
-                    .iter()
-                    .any(|p| matches!(p, tracker_query::Predicate::Changed(ch) if ch.by.is_some()))
+    any_leaf(
+        e,
+        &|leaf| matches!(leaf, Expr::Condition(c) if c.field.field.kind() == Some(FieldKind::User)),
+    ) || any_predicate(
+        e,
+        |p| matches!(p, Predicate::Changed(ch) if ch.by.is_some()),
+    )
+}
+
+/// Whether `group(…)` appears (so the groups' members must be known).
+fn uses_groups(e: &Expr) -> bool {
+    fn group(p: &Predicate) -> bool {
+        let op = |o: &Operand| matches!(o, Operand::Function(f) if matches!(f.function, Function::Group(_)));
+        match p {
+            Predicate::Equals(o) | Predicate::NotEquals(o) | Predicate::Compare(_, o) => op(o),
+            Predicate::Range(a, b) => op(a) || op(b),
+            Predicate::Changed(ch) => [&ch.from, &ch.to, &ch.by, &ch.date]
+                .into_iter()
+                .flatten()
+                .any(group),
+            _ => false,
         }
     }
+    any_predicate(e, group)
 }
 
 /// Whether evaluating in memory needs the issues' comments.
 fn mentions_text(e: &Expr) -> bool {
-    match e {
-        Expr::And(items) | Expr::Or(items) => items.iter().any(mentions_text),
+    any_leaf(e, &|leaf| match leaf {
         Expr::Text(_) => true,
         Expr::Condition(c) => c.field.field == Field::Known("comment"),
-    }
+        _ => false,
+    })
+}
+
+/// Whether evaluating in memory needs the issues' history.
+fn mentions_changes(e: &Expr) -> bool {
+    any_predicate(e, |p| matches!(p, Predicate::Changed(_)))
 }
 
 async fn run(
@@ -894,8 +934,8 @@ async fn run(
         issues.extend(state.store.issues_by_pks(org, chunk).await?);
     }
     let with_comments = filter_expr.is_some_and(mentions_text);
-    let with_changes = filter_expr.is_some_and(|e| e.to_string().contains("changed("));
-    let mut facts = Facts::load(state, org, &issues, with_comments, with_changes).await?;
+    let with_changes = filter_expr.is_some_and(mentions_changes);
+    let mut facts = Facts::load(state, org, &issues, &queues, with_comments, with_changes).await?;
     facts.sql_sets = sql_sets;
     let mut hits: Vec<Doc<'_>> = issues
         .iter()
@@ -962,11 +1002,6 @@ fn sql_only<'a>(
         }
         Ok(())
     })
-}
-
-fn uses_groups(e: &Expr) -> bool {
-    // Cheap and conservative: the printed query mentions group(…).
-    e.to_string().to_lowercase().contains("group(")
 }
 
 /// The issues with these keys rendered as the search answers them, with one
