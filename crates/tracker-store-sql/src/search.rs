@@ -472,6 +472,130 @@ pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
     q
 }
 
+/// The statement reading issues by internal key for a page: they are found
+/// by key and only checked for the organization (on SQLite `+` keeps the
+/// planner from reaching for an `org` index instead).
+pub fn issues_by_pks(d: Dialect, issue_select: &str, org: i64, pks: &[i64]) -> String {
+    let org_check = match d {
+        Dialect::Sqlite => "+i.org",
+        Dialect::Postgres => "i.org",
+    };
+    format!(
+        "{issue_select} WHERE i.pk IN ({}) AND {org_check} = {org}",
+        crate::join_ids(pks)
+    )
+}
+
+/// Implements [`tracker_store::SearchStore`] for a backend: the same
+/// statements on either driver. A macro rather than generic code because
+/// sqlx's generic executor bounds would have to be spelled out on every
+/// function.
+#[macro_export]
+macro_rules! search_store {
+    ($store:ty, $dialect:expr, $issue_select:expr, $queue_cols:expr, $user_cols:expr) => {
+        /// Binds a rendered statement's values.
+        macro_rules! bound {
+            ($q:expr, $sql:expr) => {{
+                let mut q = $q;
+                for v in &$sql.binds {
+                    q = match v {
+                        SqlValue::Int(n) => q.bind(*n),
+                        SqlValue::Float(f) => q.bind(*f),
+                        SqlValue::Text(s) => q.bind(s.as_str()),
+                        SqlValue::Time(t) => q.bind(*t),
+                    };
+                }
+                q
+            }};
+        }
+
+        #[async_trait::async_trait]
+        impl SearchStore for $store {
+            async fn search_pks(
+                &self,
+                s: &IssueSearch,
+                offset: i64,
+                limit: Option<i64>,
+            ) -> Result<Vec<i64>> {
+                let sql = $crate::search::select_pks($dialect, s, offset, limit);
+                bound!(sqlx::query_scalar(&sql.text), sql)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db)
+            }
+
+            async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
+                let sql = $crate::search::count($dialect, s);
+                bound!(sqlx::query_scalar(&sql.text), sql)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::db)
+            }
+
+            async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>> {
+                if pks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = $crate::search::issues_by_pks($dialect, $issue_select, org, pks);
+                let rows: Vec<$crate::IssueRow> = sqlx::query_as(&sql)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db)?;
+                Ok($crate::in_order(pks, rows.into_iter().map(IssueRecord::from)))
+            }
+
+            async fn queues_with_grants(
+                &self,
+                org: i64,
+            ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
+                let queues: Vec<$crate::QueueRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM queues WHERE org = {org} ORDER BY id",
+                    $queue_cols
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db)?;
+                let grants: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
+                    "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
+                     FROM queue_grants g JOIN queues q ON q.id = g.queue_id WHERE q.org = {org}"
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db)?;
+                $crate::with_grants(queues, grants)
+            }
+
+            async fn users_by_uids(&self, uids: &[i64]) -> Result<Vec<User>> {
+                if uids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users WHERE uid IN ({})",
+                    $user_cols,
+                    $crate::join_ids(uids)
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db)?;
+                Ok(rows.into_iter().map(User::from).collect())
+            }
+
+            async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {
+                if pks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                sqlx::query_as(&format!(
+                    "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
+                    $crate::join_ids(pks)
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
