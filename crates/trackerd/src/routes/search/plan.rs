@@ -504,8 +504,10 @@ fn names(p: &Predicate, leaf: impl Fn(Vec<String>) -> F) -> (F, bool) {
         Predicate::Equals(Operand::Literal(l)) => (leaf(vec![l.text.trim().to_owned()]), true),
         Predicate::Exact(l) if !l.text.contains("||") => (leaf(vec![squash(&l.text)]), true),
         Predicate::Exact(_) => (F::All, false),
-        Predicate::Empty => (F::Nothing, false),
-        Predicate::NotEmpty => (F::All, false),
+        // Only keys reach here (tags, parents and names handle emptiness
+        // first), and every issue has one.
+        Predicate::Empty => (F::Nothing, true),
+        Predicate::NotEmpty => (F::All, true),
         _ => (F::Nothing, true),
     }
 }
