@@ -208,7 +208,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         sqlx::query(
             "INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3) \
              ON CONFLICT (org, uid) DO UPDATE SET admin = excluded.admin",
@@ -357,7 +357,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let done = sqlx::query(
             "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN ( \
                WITH RECURSIVE family(id) AS ( \
@@ -393,7 +393,7 @@ impl AccessStore for PostgresStore {
     }
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let row = sqlx::query_as::<_, QueueRow>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
                default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {QUEUE_COLS}"
@@ -443,7 +443,7 @@ impl AccessStore for PostgresStore {
                 .await?
                 .ok_or(StoreError::NotFound("queue"))?,
         };
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         permissions::ensure_default_grants(&mut tx, queue.id).await?;
         tx.commit().await.map_err(db)?;
         Ok(queue)

@@ -411,7 +411,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn delete_app(&self, id: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let done = sqlx::query(&q("DELETE FROM oauth_apps WHERE id = ?"))
             .bind(id)
             .execute(&mut *tx)
@@ -454,7 +454,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn revoke_grant(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let done = sqlx::query(&q(
             "UPDATE oauth_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
         ))
@@ -679,7 +679,7 @@ impl OAuthStore for PostgresStore {
         id: i64,
         at: DateTime<Utc>,
     ) -> Result<(Option<DateTime<Utc>>, DeviceRecord)> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let before: Option<DateTime<Utc>> = sqlx::query_scalar(&q(
             "SELECT last_polled_at FROM oauth_device_codes WHERE id = ?",
         ))
@@ -782,7 +782,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let consent = sqlx::query(&q(
             "DELETE FROM oauth_consents WHERE uid = ? AND app_id = ?",
         ))
@@ -940,7 +940,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn create_service_account(&self, new: &NewServiceAccount) -> Result<ServiceAccount> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let uid: i64 = sqlx::query_scalar(&q(
             "INSERT INTO users (login, cloud_uid, first_name, last_name, email, created_at) \
              VALUES (?, ?, ?, '', '', ?) RETURNING uid",

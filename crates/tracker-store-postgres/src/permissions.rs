@@ -62,7 +62,7 @@ impl PermissionStore for PostgresStore {
         uids: &[i64],
         at: DateTime<Utc>,
     ) -> Result<GroupRecord> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO groups (org, name, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -129,7 +129,7 @@ impl PermissionStore for PostgresStore {
     }
 
     async fn set_group_members(&self, org: i64, id: i64, uids: &[i64]) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM groups WHERE org = $1 AND id = $2")
                 .bind(org)
@@ -199,7 +199,7 @@ impl PermissionStore for PostgresStore {
         grants: &Grants,
         version: i64,
     ) -> Result<WriteOutcome> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         let bumped = sqlx::query("UPDATE queues SET grants_version = grants_version + 1 WHERE id = $1 AND grants_version = $2")
             .bind(queue_id)
             .bind(version)
@@ -228,7 +228,7 @@ impl PermissionStore for PostgresStore {
     }
 
     async fn set_issue_access(&self, issue_pk: i64, uids: &[i64]) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
         sqlx::query("DELETE FROM issue_access WHERE issue_pk = $1")
             .bind(issue_pk)
             .execute(&mut *tx)

@@ -24,6 +24,35 @@ pub fn db(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Starts a transaction (with `statement`, e.g. SQLite's `BEGIN IMMEDIATE`,
+/// or the driver's plain `BEGIN`) in a task of its own, so that it cannot be
+/// cut in half.
+///
+/// A request whose client hangs up is dropped wherever it is waiting. If
+/// that is inside sqlx's `begin` after the database has started the
+/// transaction but before sqlx has handed out the `Transaction` (SQLite with
+/// a custom `BEGIN` awaits its connection handle in between), the connection
+/// goes back to the pool with the transaction still open: it holds SQLite's
+/// write lock and fails every later `begin` ("non-zero transaction depth"),
+/// so all writes fail until restart. Run in a spawned task, `begin` always
+/// finishes; if its caller is gone by then, the finished `Transaction` is
+/// dropped and rolls back as any other.
+pub async fn begin<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    statement: Option<&'static str>,
+) -> Result<sqlx::Transaction<'static, DB>> {
+    let pool = pool.clone();
+    let started = tokio::spawn(async move {
+        match statement {
+            Some(s) => pool.begin_with(s).await,
+            None => pool.begin().await,
+        }
+    })
+    .await
+    .map_err(|e| StoreError::Database(Box::new(e)))?;
+    started.map_err(db)
+}
+
 pub fn split(s: Option<String>) -> Vec<String> {
     s.map(|s| {
         s.split(SEP)

@@ -116,7 +116,7 @@ async fn next_key(tx: &mut Transaction<'_, Sqlite>, org: i64, queue_id: i64) -> 
 impl IssueStore for SqliteStore {
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
         let i = &new.issue;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let key = next_key(&mut tx, i.org, i.queue_id).await?;
         let pk: i64 = sqlx::query_scalar(
             "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
@@ -205,7 +205,7 @@ impl IssueStore for SqliteStore {
 
     async fn write_issue(&self, w: &IssueWrite) -> Result<(WriteOutcome, Option<IssueRecord>)> {
         let i = &w.issue;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let mut key = i.key.clone();
         let mut queue_id = i.queue_id;
         if let Some((new_queue, _)) = &w.move_to_queue {

@@ -262,7 +262,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         sqlx::query(
             "INSERT INTO memberships (org, uid, admin) VALUES (?, ?, ?) \
              ON CONFLICT (org, uid) DO UPDATE SET admin = excluded.admin",
@@ -411,7 +411,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let done = sqlx::query(
             "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND id IN ( \
                WITH RECURSIVE family(id) AS ( \
@@ -447,7 +447,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let row = sqlx::query_as::<_, QueueRow>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
                default_type, default_priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {QUEUE_COLS}"
@@ -497,7 +497,7 @@ impl AccessStore for SqliteStore {
                 .await?
                 .ok_or(StoreError::NotFound("queue"))?,
         };
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         permissions::ensure_default_grants(&mut tx, queue.id).await?;
         tx.commit().await.map_err(db)?;
         Ok(queue)

@@ -399,7 +399,7 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn delete_app(&self, id: i64) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let done = sqlx::query(&q("DELETE FROM oauth_apps WHERE id = ?"))
             .bind(id)
             .execute(&mut *tx)
@@ -442,7 +442,7 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn revoke_grant(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let done = sqlx::query(&q(
             "UPDATE oauth_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
         ))
@@ -667,7 +667,7 @@ impl OAuthStore for SqliteStore {
         id: i64,
         at: DateTime<Utc>,
     ) -> Result<(Option<DateTime<Utc>>, DeviceRecord)> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let before: Option<DateTime<Utc>> = sqlx::query_scalar(&q(
             "SELECT last_polled_at FROM oauth_device_codes WHERE id = ?",
         ))
@@ -770,7 +770,7 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let consent = sqlx::query(&q(
             "DELETE FROM oauth_consents WHERE uid = ? AND app_id = ?",
         ))
@@ -928,7 +928,7 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn create_service_account(&self, new: &NewServiceAccount) -> Result<ServiceAccount> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let uid: i64 = sqlx::query_scalar(&q(
             "INSERT INTO users (login, cloud_uid, first_name, last_name, email, created_at) \
              VALUES (?, ?, ?, '', '', ?) RETURNING uid",

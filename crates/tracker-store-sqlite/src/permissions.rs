@@ -62,7 +62,7 @@ impl PermissionStore for SqliteStore {
         uids: &[i64],
         at: DateTime<Utc>,
     ) -> Result<GroupRecord> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO groups (org, name, created_at) VALUES (?, ?, ?) RETURNING id",
         )
@@ -127,7 +127,7 @@ impl PermissionStore for SqliteStore {
     }
 
     async fn set_group_members(&self, org: i64, id: i64, uids: &[i64]) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM groups WHERE org = ? AND id = ?")
                 .bind(org)
@@ -195,7 +195,7 @@ impl PermissionStore for SqliteStore {
         grants: &Grants,
         version: i64,
     ) -> Result<WriteOutcome> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         let bumped = sqlx::query("UPDATE queues SET grants_version = grants_version + 1 WHERE id = ? AND grants_version = ?")
             .bind(queue_id)
             .bind(version)
@@ -224,7 +224,7 @@ impl PermissionStore for SqliteStore {
     }
 
     async fn set_issue_access(&self, issue_pk: i64, uids: &[i64]) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
         sqlx::query("DELETE FROM issue_access WHERE issue_pk = ?")
             .bind(issue_pk)
             .execute(&mut *tx)

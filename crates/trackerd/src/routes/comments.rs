@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::{self, FieldChange};
 use crate::render::{time, Renderer};
-use crate::routes::issues::{changelog, load, new_comment, simple_write, write};
+use crate::routes::issues::{changelog, load, new_comment, simple_write, write_fresh};
 
 pub async fn render(
     r: &mut Renderer<'_>,
@@ -139,7 +139,7 @@ pub async fn create(
     Path(key): Path<String>,
     ApiJson(body): ApiJson<CreateComment>,
 ) -> ApiResult<Response> {
-    let mut issue = load(&state, &principal, &key).await?;
+    let issue = load(&state, &principal, &key).await?;
     if !body.attachment_ids.is_empty() {
         return Err(ApiError::field(
             "attachmentIds",
@@ -152,31 +152,37 @@ pub async fn create(
         .ok_or_else(|| ApiError::field("text", "Required field"))?;
     let summoned = summonees(&state, principal.org.id, &body.summonees).await?;
     let now = state.clock.now();
-    let mut changes = Vec::new();
-    // Tracker adds the commenter to the followers unless told not to.
-    if body.is_add_to_followers.unwrap_or(true) && !issue.followers.contains(&principal.user.uid) {
-        let old = issue.followers.clone();
-        issue.followers.push(principal.user.uid);
-        changes.push(FieldChange {
-            field: "followers".into(),
-            from: json!(old),
-            to: json!(issue.followers),
-        });
-    }
-    let comment = new_comment(&principal, now, &mut issue, text, summoned);
-    let comment_id = comment.id.clone();
-    issue.updated_at = now;
-    issue.updated_by = principal.user.uid;
-    let entry = changelog(
-        &principal,
-        now,
-        "IssueCommentAdded",
-        &changes,
-        json!({ "comment": comment_id }),
-    );
-    let mut w = simple_write(issue, entry);
-    w.comment = Some(CommentWrite::Insert(comment));
-    let saved = write(&state, w).await?;
+    let mut comment_id = String::new();
+    let saved = write_fresh(&state, &principal, issue, |mut issue| {
+        let mut changes = Vec::new();
+        // Tracker adds the commenter to the followers unless told not to.
+        if body.is_add_to_followers.unwrap_or(true)
+            && !issue.followers.contains(&principal.user.uid)
+        {
+            let old = issue.followers.clone();
+            issue.followers.push(principal.user.uid);
+            changes.push(FieldChange {
+                field: "followers".into(),
+                from: json!(old),
+                to: json!(issue.followers),
+            });
+        }
+        let comment = new_comment(&principal, now, &mut issue, text.clone(), summoned.clone());
+        comment_id = comment.id.clone();
+        issue.updated_at = now;
+        issue.updated_by = principal.user.uid;
+        let entry = changelog(
+            &principal,
+            now,
+            "IssueCommentAdded",
+            &changes,
+            json!({ "comment": comment.id }),
+        );
+        let mut w = simple_write(issue, entry);
+        w.comment = Some(CommentWrite::Insert(comment));
+        Ok(w)
+    })
+    .await?;
     let c = find(&state, &saved, &comment_id).await?;
     let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
     Ok(json(
@@ -209,7 +215,7 @@ pub async fn update(
     Path((key, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<EditComment>,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = load(&state, &principal, &key).await?;
+    let issue = load(&state, &principal, &key).await?;
     let mut c = find(&state, &issue, &id).await?;
     may_change(&principal, &c)?;
     let text = body
@@ -223,19 +229,22 @@ pub async fn update(
     c.text = text;
     c.updated_by = principal.user.uid;
     c.updated_at = now;
-    issue.last_comment_updated_at = Some(now);
-    issue.updated_at = now;
-    issue.updated_by = principal.user.uid;
-    let entry = changelog(
-        &principal,
-        now,
-        "IssueCommentChanged",
-        &[],
-        json!({ "comment": c.id }),
-    );
-    let mut w = simple_write(issue, entry);
-    w.comment = Some(CommentWrite::Update(c.clone()));
-    let saved = write(&state, w).await?;
+    let saved = write_fresh(&state, &principal, issue, |mut issue| {
+        issue.last_comment_updated_at = Some(now);
+        issue.updated_at = now;
+        issue.updated_by = principal.user.uid;
+        let entry = changelog(
+            &principal,
+            now,
+            "IssueCommentChanged",
+            &[],
+            json!({ "comment": c.id }),
+        );
+        let mut w = simple_write(issue, entry);
+        w.comment = Some(CommentWrite::Update(c.clone()));
+        Ok(w)
+    })
+    .await?;
     let c = find(&state, &saved, &c.id).await?;
     let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
     Ok(Json(render(&mut r, &saved, &c).await?))
@@ -246,22 +255,25 @@ pub async fn delete(
     principal: Principal,
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let mut issue = load(&state, &principal, &key).await?;
+    let issue = load(&state, &principal, &key).await?;
     let c = find(&state, &issue, &id).await?;
     may_change(&principal, &c)?;
     let now = state.clock.now();
-    issue.comment_count = (issue.comment_count - 1).max(0);
-    issue.updated_at = now;
-    issue.updated_by = principal.user.uid;
-    let entry = changelog(
-        &principal,
-        now,
-        "IssueCommentRemoved",
-        &[],
-        json!({ "comment": c.id }),
-    );
-    let mut w = simple_write(issue, entry);
-    w.comment = Some(CommentWrite::Delete(c.pk));
-    write(&state, w).await?;
+    write_fresh(&state, &principal, issue, |mut issue| {
+        issue.comment_count = (issue.comment_count - 1).max(0);
+        issue.updated_at = now;
+        issue.updated_by = principal.user.uid;
+        let entry = changelog(
+            &principal,
+            now,
+            "IssueCommentRemoved",
+            &[],
+            json!({ "comment": c.id }),
+        );
+        let mut w = simple_write(issue, entry);
+        w.comment = Some(CommentWrite::Delete(c.pk));
+        Ok(w)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -73,6 +73,42 @@ pub async fn write(state: &AppState, w: IssueWrite) -> ApiResult<IssueRecord> {
     }
 }
 
+/// Writes a change that does not depend on the version the client read
+/// (a comment, a link): on a lost race the issue is read again and the change
+/// made again on the fresh copy, as many times as it takes within a bound.
+/// Tracker's clients do not retry such requests, so a `409` here would lose
+/// the write; only changes conditioned on a version (`If-Match`) answer 409.
+pub async fn write_fresh<F>(
+    state: &AppState,
+    principal: &Principal,
+    mut issue: IssueRecord,
+    mut change: F,
+) -> ApiResult<IssueRecord>
+where
+    F: FnMut(IssueRecord) -> ApiResult<IssueWrite>,
+{
+    const ATTEMPTS: u32 = 64;
+    for attempt in 0..ATTEMPTS {
+        let key = issue.key.clone();
+        match state.store.write_issue(&change(issue)?).await? {
+            (WriteOutcome::Written, Some(saved)) => return Ok(saved),
+            (WriteOutcome::Written, None) => {
+                return Err(ApiError::NotFound("Issue not found".into()))
+            }
+            (WriteOutcome::VersionConflict, _) => {
+                // A short random pause spreads out writers that collided,
+                // so they do not collide again in lockstep.
+                let pause = rand::random::<u64>() % (1 + u64::from(attempt.min(8)) * 2);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                issue = load(state, principal, &key).await?;
+            }
+        }
+    }
+    Err(ApiError::Conflict(
+        "The issue is changing too fast to apply this change; retry".into(),
+    ))
+}
+
 pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
     let pk = issue.pk;
     IssueWrite {

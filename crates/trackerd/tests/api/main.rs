@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod comments;
 mod dictionaries;
+mod hardening;
 mod iam;
 mod issues;
 mod links;
