@@ -48,5 +48,5 @@ pub use ast::{
 pub use error::ParseError;
 pub use eval::{text_words, Change, Context, Document, Value};
 pub use fields::{FieldDef, FieldKind};
-pub use parser::{parse, MAX_DEPTH};
+pub use parser::{parse, MAX_DEPTH, MAX_FIELD_WORDS};
 pub use temporal::Interval;

@@ -21,6 +21,11 @@ use crate::temporal::{classify, parse_duration};
 /// Deepest nesting of parentheses accepted; protects the stack from hostile input.
 pub const MAX_DEPTH: usize = 64;
 
+/// Most words an unquoted field name may span (`QUEUE.some local field`).
+/// Looking further ahead from every word made parsing quadratic in the
+/// number of bare words; longer names can still be written in quotes.
+pub const MAX_FIELD_WORDS: usize = 16;
+
 /// Parses a query in Tracker's query language.
 ///
 /// ```
@@ -263,7 +268,7 @@ impl Parser<'_> {
                     span,
                 }) = self.toks.get(self.pos + words.len())
                 {
-                    if is_bool_keyword(next) {
+                    if is_bool_keyword(next) || words.len() == MAX_FIELD_WORDS {
                         break;
                     }
                     words.push(next);
