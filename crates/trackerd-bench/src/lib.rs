@@ -1,5 +1,6 @@
-//! What the benchmark binaries share: an in-process trackerd on port 0,
-//! random database names, and reading CPU time from `/proc`.
+//! What the benchmark binaries share: an in-process trackerd on port 0 and
+//! PostgreSQL databases (both from `trackerd_testkit`), the backends to run,
+//! and reading CPU time from `/proc`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,51 +9,65 @@ use std::time::Duration;
 use tracker_domain::{Clock, SystemClock};
 use tracker_store::Store;
 use trackerd::config::{Config, Dsn};
-use trackerd::AppState;
 
-/// A running in-process trackerd.
-pub struct Server {
-    pub base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
+pub use trackerd_testkit::pg::{create_database, database_url, drop_database, PgDatabase};
+pub use trackerd_testkit::{Backend, Server};
 
 /// Serves `store` on a free loopback port with the default configuration.
 pub async fn start_server(store: Arc<dyn Store>, dsn: &str) -> anyhow::Result<Server> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     let config = Config {
-        listen: addr,
         database: Dsn(dsn.to_owned()),
         ..Config::default()
     };
-    let state = AppState::new(store, Arc::new(SystemClock) as Arc<dyn Clock>, config);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(trackerd::serve(state, listener, async move {
-        stopped.await.ok();
-    }));
-    Ok(Server {
-        base: format!("http://{addr}"),
-        stop,
-        task,
-    })
-}
-
-impl Server {
-    pub async fn stop(self) -> anyhow::Result<()> {
-        self.stop.send(()).ok();
-        self.task.await??;
-        Ok(())
-    }
+    Ok(Server::start(store, Arc::new(SystemClock) as Arc<dyn Clock>, config).await?)
 }
 
 /// Ten random lowercase letters, for database names.
 pub fn rand_suffix() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    (0..10)
-        .map(|_| (b'a' + rng.gen_range(0..26)) as char)
-        .collect()
+    trackerd_testkit::pg::rand_suffix(10)
+}
+
+/// `--backend`: which backends a benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Which {
+    All,
+    Sqlite,
+    Postgres,
+}
+
+/// The backends `which` names. `postgres_url` (`--postgres-url`) falls
+/// back to `TRACKERD_TEST_POSTGRES_URL`; `all` skips PostgreSQL without one
+/// (saying so as `bench`), `postgres` fails.
+pub fn backends(
+    bench: &str,
+    which: Which,
+    postgres_url: &mut Option<String>,
+) -> anyhow::Result<Vec<Backend>> {
+    if postgres_url.is_none() {
+        *postgres_url = trackerd_testkit::postgres_url();
+    }
+    let backends = match which {
+        Which::Sqlite => vec![Backend::Sqlite],
+        Which::Postgres => vec![Backend::Postgres],
+        Which::All => {
+            let mut v = vec![Backend::Sqlite];
+            if postgres_url.is_some() {
+                v.push(Backend::Postgres);
+            } else {
+                eprintln!(
+                    "{bench}: PostgreSQL skipped (set TRACKERD_BENCH_POSTGRES_URL or \
+                     TRACKERD_TEST_POSTGRES_URL)"
+                );
+            }
+            v
+        }
+    };
+    if backends.contains(&Backend::Postgres) && postgres_url.is_none() {
+        anyhow::bail!(
+            "--backend postgres needs TRACKERD_BENCH_POSTGRES_URL (a server URL with CREATEDB)"
+        );
+    }
+    Ok(backends)
 }
 
 pub fn micros(d: Duration) -> u32 {

@@ -1,5 +1,5 @@
-use crate::harness::*;
 use crate::{expect_code, run, stderr, stdout, tracker};
+use trackerd_testkit::*;
 
 /// `tracker` pointed at `app` through the environment, as a script would.
 fn as_alice(app: &TestApp, dir: &std::path::Path) -> assert_cmd::Command {
@@ -12,7 +12,7 @@ fn as_alice(app: &TestApp, dir: &std::path::Path) -> assert_cmd::Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn myself_prints_a_table_for_people_and_json_for_scripts() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = as_alice(&app, dir.path());
     cmd.arg("myself");
@@ -31,7 +31,7 @@ async fn myself_prints_a_table_for_people_and_json_for_scripts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_list_walks_every_page_and_user_get_finds_one() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = as_alice(&app, dir.path());
     cmd.args(["user", "list", "--per-page", "2", "-o", "json"]);
@@ -61,7 +61,7 @@ async fn user_list_walks_every_page_and_user_get_finds_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queues_are_listed_read_and_created() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = as_alice(&app, dir.path());
     cmd.args([
@@ -97,7 +97,7 @@ async fn queues_are_listed_read_and_created() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_tell_scripts_what_went_wrong() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
 
     // 2: the token is refused.
@@ -151,7 +151,7 @@ async fn exit_codes_tell_scripts_what_went_wrong() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iam_create_token_prints_a_token_that_works_as_bearer() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = tracker(dir.path());
     cmd.env("TRACKER_BASE_URL", &app.base)
@@ -188,7 +188,7 @@ async fn iam_create_token_prints_a_token_that_works_as_bearer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn use_iam_sends_exchanged_iam_tokens() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = as_alice(&app, dir.path());
     cmd.args(["--use-iam", "myself", "-o", "json"]);
@@ -204,7 +204,7 @@ async fn use_iam_sends_exchanged_iam_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_hold_settings_and_the_environment_overrides_them() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     for (k, v) in [("base-url", "http://127.0.0.1:9"), ("org-id", ACME)] {
         let mut cmd = tracker(dir.path());

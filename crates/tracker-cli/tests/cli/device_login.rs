@@ -8,15 +8,19 @@ use std::process::{Child, Stdio};
 use serde_json::Value;
 use tracker_client::{Auth, NewIssue};
 
-use crate::harness::*;
 use crate::{expect_code, run, stdout, tracker, tracker_process};
+use trackerd_testkit::*;
 
 const PASSWORD: &str = "a long passphrase for alice";
 
 /// A trackerd that lets a device poll every second (the CLI sleeps for
 /// real), with alice able to sign in and a public app for the CLI.
 async fn login_server() -> (TestApp, String) {
-    let app = spawn_real_time_app(|c| c.oauth.device_poll_interval_secs = 1).await;
+    let app = AppBuilder::new(Backend::Sqlite)
+        .real_time()
+        .config(|c| c.oauth.device_poll_interval_secs = 1)
+        .spawn_sqlite()
+        .await;
     app.set_password("alice", PASSWORD).await;
     let client_id = app.register_public_app("tracker CLI").await;
     (app, client_id)
@@ -170,7 +174,7 @@ async fn a_login_denied_on_the_device_page_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_a_client_trackerd_does_not_know_says_so() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = tracker(dir.path());
     // The default client id, `tracker-cli`, is not built into trackerd.

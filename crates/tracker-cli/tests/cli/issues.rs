@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::harness::*;
 use crate::{expect_code, run, stdout, tracker};
+use trackerd_testkit::*;
 
 type Issues = Arc<Mutex<Vec<Value>>>;
 
@@ -204,7 +204,7 @@ async fn issues_are_created_found_across_pages_updated_and_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let cmd = || {
         let mut c = tracker(dir.path());

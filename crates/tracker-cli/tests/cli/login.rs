@@ -7,8 +7,8 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 
-use crate::harness::*;
 use crate::{expect_code, run, stderr, stdout, tracker};
+use trackerd_testkit::*;
 
 /// The device flow as trackerd will serve it (RFC 8628): the person
 /// "approves" after two polls, and the token handed out is alice's.
@@ -51,7 +51,7 @@ fn device_flow_server(token: &'static str) -> Router {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_stores_a_private_token_that_later_commands_use_until_logout() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let (oauth, _s) = serve_mock(device_flow_server(ALICE)).await;
     let dir = tempfile::tempdir().unwrap();
 

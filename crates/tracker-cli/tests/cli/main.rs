@@ -1,10 +1,8 @@
-//! The built `tracker` binary against an in-process trackerd (SQLite):
+//! The built `tracker` binary against an in-process trackerd (SQLite,
+//! `trackerd_testkit`):
 //! `tracker login` through trackerd's real device flow and pages, and small
 //! mock servers for answers trackerd cannot be made to give.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../../tracker-client/tests/client/harness.rs"]
-mod harness;
 
 mod commands;
 mod device_login;

@@ -2,11 +2,11 @@ use futures_util::TryStreamExt;
 use tracker_client::tracker_api::CreateQueueRequest;
 use tracker_client::{Auth, Client, Error, ListOptions, Method};
 
-use crate::harness::*;
+use trackerd_testkit::*;
 
 #[tokio::test]
 async fn myself_with_an_oauth_token_is_the_tokens_account() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let me = app
         .client(Auth::OAuth(ALICE.into()))
         .myself()
@@ -19,7 +19,7 @@ async fn myself_with_an_oauth_token_is_the_tokens_account() {
 
 #[tokio::test]
 async fn a_cloud_organization_id_selects_the_same_organization() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = Client::builder()
         .base_url(&app.base)
         .cloud_org_id(ACME_CLOUD)
@@ -41,7 +41,7 @@ async fn giving_both_organization_ids_is_a_configuration_error() {
 
 #[tokio::test]
 async fn a_bad_token_is_a_401_api_error_with_the_envelopes_message() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let err = app
         .client(Auth::OAuth("y0_nobody".into()))
         .myself()
@@ -59,7 +59,7 @@ async fn a_bad_token_is_a_401_api_error_with_the_envelopes_message() {
 
 #[tokio::test]
 async fn another_organizations_token_is_forbidden_not_unauthorized() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let err = app
         .client(Auth::OAuth(MALLORY.into()))
         .myself()
@@ -70,7 +70,7 @@ async fn another_organizations_token_is_forbidden_not_unauthorized() {
 
 #[tokio::test]
 async fn users_are_found_by_login_and_by_uid_and_strangers_are_404() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     let bob = client.users().get("bob").await.unwrap();
     assert_eq!(bob.first_name, "Bob");
@@ -82,7 +82,7 @@ async fn users_are_found_by_login_and_by_uid_and_strangers_are_404() {
 
 #[tokio::test]
 async fn queues_are_created_read_and_listed() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     let created = client
         .queues()
@@ -110,7 +110,7 @@ async fn queues_are_created_read_and_listed() {
 
 #[tokio::test]
 async fn validation_errors_carry_the_field_errors() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let err = app
         .client(Auth::OAuth(ALICE.into()))
         .queues()
@@ -134,7 +134,7 @@ async fn validation_errors_carry_the_field_errors() {
 
 #[tokio::test]
 async fn a_read_only_token_cannot_create_a_queue() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let err = app
         .client(Auth::OAuth(BOB_RO.into()))
         .queues()
@@ -151,7 +151,7 @@ async fn a_read_only_token_cannot_create_a_queue() {
 
 #[tokio::test]
 async fn the_raw_escape_hatch_reaches_any_path_with_the_clients_credentials() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     let me: serde_json::Value = client
         .request(Method::GET, "/v3/myself")
@@ -170,7 +170,7 @@ async fn the_raw_escape_hatch_reaches_any_path_with_the_clients_credentials() {
 
 #[tokio::test]
 async fn absolute_urls_to_another_host_are_sent_to_the_configured_one() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     // The token must never travel to a host the caller did not configure.
     let me: serde_json::Value = client

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use tracker_client::oauth::DeviceFlow;
 use tracker_client::Error;
 
-use crate::harness::serve_mock;
+use trackerd_testkit::serve_mock;
 
 /// Every form the mock received, in order.
 type Forms = Arc<Mutex<Vec<Vec<(String, String)>>>>;

@@ -7,13 +7,13 @@ use axum::{Json, Router};
 use tracker_client::iam::JwtClaims;
 use tracker_client::tracker_api::{CreateIamTokenRequest, CreateIamTokenResponse};
 use tracker_client::{Auth, Client, ServiceAccountKey};
-use tracker_domain::ManualClock;
+use tracker_domain::{Clock, ManualClock};
 
-use crate::harness::*;
+use trackerd_testkit::*;
 
 #[tokio::test]
 async fn automatic_iam_tokens_act_as_the_oauth_tokens_account() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::IamFromOAuth(ALICE.into()));
     assert_eq!(client.myself().await.unwrap().login, "alice");
     let iam = client.iam_token().await.unwrap();
@@ -26,7 +26,7 @@ async fn automatic_iam_tokens_act_as_the_oauth_tokens_account() {
 
 #[tokio::test]
 async fn a_bad_oauth_token_fails_the_exchange_with_401() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let err = app
         .client(Auth::IamFromOAuth("y0_nobody".into()))
         .myself()
@@ -37,7 +37,7 @@ async fn a_bad_oauth_token_fails_the_exchange_with_401() {
 
 #[tokio::test]
 async fn an_iam_token_is_replaced_ahead_of_its_expiry_and_after_it() {
-    let app = spawn_app_with(|c| c.iam_token_lifetime_secs = 600).await;
+    let app = spawn_sqlite_app_with(|c| c.iam_token_lifetime_secs = 600).await;
     let client = app.client(Auth::IamFromOAuth(ALICE.into()));
     let first = client.iam_token().await.unwrap();
     assert_eq!(
@@ -62,12 +62,12 @@ async fn an_iam_token_is_replaced_ahead_of_its_expiry_and_after_it() {
     assert_eq!(client.myself().await.unwrap().login, "alice");
     let third = client.iam_token().await.unwrap();
     assert_ne!(third.token, second.token);
-    assert!(third.expires_at > app.clock_now());
+    assert!(third.expires_at > app.clock.now());
 }
 
 #[tokio::test]
 async fn an_iam_token_the_server_refuses_is_exchanged_again_once() {
-    let app = spawn_app_with(|c| c.iam_token_lifetime_secs = 600).await;
+    let app = spawn_sqlite_app_with(|c| c.iam_token_lifetime_secs = 600).await;
     // The client's clock lags the server's: it believes its token is fresh.
     let client = Client::builder()
         .base_url(&app.base)
@@ -86,7 +86,7 @@ async fn an_iam_token_the_server_refuses_is_exchanged_again_once() {
 
 #[tokio::test]
 async fn a_static_iam_token_is_sent_as_bearer() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let exchanged = app
         .client(Auth::OAuth(ALICE.into()))
         .iam_token()
@@ -97,13 +97,6 @@ async fn a_static_iam_token_is_sent_as_bearer() {
     // The same token sent as an OAuth token is refused: the scheme matters.
     let wrong = app.client(Auth::OAuth(exchanged.token));
     assert_eq!(wrong.myself().await.unwrap_err().status(), Some(401));
-}
-
-impl TestApp {
-    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        use tracker_domain::Clock;
-        self.clock.now()
-    }
 }
 
 /// A stand-in IAM service that counts exchanges and answers slowly, so
@@ -230,7 +223,7 @@ async fn service_account_key(app: &TestApp, scopes: serde_json::Value) -> String
 
 #[tokio::test]
 async fn a_trackerd_service_account_key_gets_and_refreshes_iam_tokens() {
-    let app = spawn_app_with(|c| c.iam_token_lifetime_secs = 600).await;
+    let app = spawn_sqlite_app_with(|c| c.iam_token_lifetime_secs = 600).await;
     let file = service_account_key(&app, serde_json::json!(["tracker:read"])).await;
     let key = ServiceAccountKey::from_json(&file).unwrap();
     let sa_id = key.service_account_id.clone();
@@ -276,7 +269,7 @@ async fn a_trackerd_service_account_key_gets_and_refreshes_iam_tokens() {
 
 #[tokio::test]
 async fn a_key_trackerd_deleted_fails_the_exchange_with_401() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let file = service_account_key(&app, serde_json::json!(["tracker:read"])).await;
     let key = ServiceAccountKey::from_json(&file).unwrap();
     let r = reqwest::Client::new()

@@ -11,7 +11,7 @@ use axum::routing::{patch, post};
 use axum::{Json, Router};
 use tracker_client::{Auth, Client, Error, NewIssue, RetryPolicy};
 
-use crate::harness::*;
+use trackerd_testkit::*;
 
 fn issue(key: &str, summary: &str, version: i64) -> serde_json::Value {
     serde_json::json!({
@@ -164,7 +164,7 @@ async fn an_update_sends_the_changes_and_the_version_it_applies_to() {
 
 #[tokio::test]
 async fn issues_are_created_read_and_updated_on_trackerd() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     let new = NewIssue {
         queue: "TEST".into(),
@@ -220,7 +220,7 @@ async fn comments_transitions_links_and_the_changelog_on_trackerd() {
     use futures_util::TryStreamExt;
     use tracker_client::{ListOptions, NewComment};
 
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let issues = app.client(Auth::OAuth(ALICE.into())).issues();
     for summary in ["One", "Two"] {
         issues

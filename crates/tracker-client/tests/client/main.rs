@@ -1,4 +1,4 @@
-//! tracker-client against an in-process trackerd (SQLite): OAuth, IAM from
+//! tracker-client against an in-process trackerd (SQLite, `trackerd_testkit`): OAuth, IAM from
 //! OAuth tokens and service-account keys, search with pages and scrolls;
 //! and small mock servers for what trackerd cannot be made to do (rate
 //! limiting, exact answer sequences).
@@ -6,7 +6,6 @@
 
 mod access;
 mod device;
-mod harness;
 mod iam;
 mod issues;
 mod paging;

@@ -9,11 +9,11 @@ use axum::{Json, Router};
 use futures_util::{StreamExt, TryStreamExt};
 use tracker_client::{Auth, Client, IssueSearch, ListOptions};
 
-use crate::harness::*;
+use trackerd_testkit::*;
 
 #[tokio::test]
 async fn users_list_follows_next_links_across_every_page_in_order() {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     let users: Vec<_> = client
         .users()

@@ -9,7 +9,7 @@ use axum::Router;
 use tracker_client::tracker_api::CreateQueueRequest;
 use tracker_client::{Auth, Client, Error, IssueSearch, Method, RetryPolicy};
 
-use crate::harness::*;
+use trackerd_testkit::*;
 
 /// Answers the first `failures` requests with `status` (and `Retry-After`
 /// when given), then `[]` with 200; counts every request.

@@ -4,11 +4,11 @@
 use futures_util::TryStreamExt;
 use tracker_client::{Auth, IssueSearch, ListOptions, NewIssue, ScrollOptions};
 
-use crate::harness::*;
+use trackerd_testkit::*;
 
 /// Seven issues in TEST and two in OPS, created through the API.
 async fn seeded() -> (TestApp, tracker_client::Client) {
-    let app = spawn_app().await;
+    let app = spawn_sqlite_app().await;
     let client = app.client(Auth::OAuth(ALICE.into()));
     for n in 1..=7 {
         client

@@ -22,39 +22,23 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use trackerd_bench::{cpu_time, micros, rand_suffix, start_server};
+use trackerd_bench::{
+    backends, cpu_time, micros, rand_suffix, start_server, Backend, PgDatabase, Which,
+};
 
 use anyhow::{bail, Context};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use serde::Deserialize;
 use sqlx::Connection;
 use tracker_domain::SystemClock;
 use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Store};
 use tracker_store_postgres::PostgresStore;
 use tracker_store_sqlite::SqliteStore;
-use trackerd::seed::SeedFile;
 
-const ORG_ID: &str = "7000001";
-const TOKEN: &str = "y0_bench_issue_alice_0001";
-const QUEUE: &str = "BENCH";
-const SEED: &str = r#"
-organizations:
-  - id: "7000001"
-    name: Bench
-    users:
-      - login: alice
-        first_name: Alice
-        last_name: Archer
-        email: alice@acme.test
-        admin: true
-        tokens:
-          - token: "y0_bench_issue_alice_0001"
-            scopes: [tracker:read, tracker:write]
-    queues:
-      - key: BENCH
-        name: Benchmark queue
-        lead: alice
-"#;
+/// The test kit's seed: alice administers Acme and leads its TEST queue.
+const ORG_ID: &str = trackerd_testkit::ACME;
+const TOKEN: &str = trackerd_testkit::ALICE;
+const QUEUE: &str = "TEST";
 
 /// Issue creation and reads through HTTP vs. a raw insert loop, per backend.
 #[derive(Parser, Debug)]
@@ -83,28 +67,6 @@ struct Args {
     /// read (sqlx's statement events), sequentially, and exits.
     #[arg(long)]
     count_sql: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Which {
-    All,
-    Sqlite,
-    Postgres,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
 }
 
 /// Throughput and latency of one phase.
@@ -155,7 +117,7 @@ fn figures(mut lat_us: Vec<u32>, elapsed: Duration, cpu: Duration) -> Figures {
 /// [`Db::drop_db`].
 struct Db {
     dsn: String,
-    pg_admin: Option<(String, String)>,
+    pg: Option<PgDatabase>,
 }
 
 impl Db {
@@ -168,41 +130,26 @@ impl Db {
         match backend {
             Backend::Sqlite => Ok(Db {
                 dsn: format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
-                pg_admin: None,
+                pg: None,
             }),
             Backend::Postgres => {
                 let admin = pg.context("no PostgreSQL URL")?;
-                let db = format!("trackerd_bench_{name}_{}", rand_suffix());
-                let mut conn = sqlx::PgConnection::connect(admin)
-                    .await
-                    .context("connecting to PostgreSQL")?;
-                sqlx::query(&format!("CREATE DATABASE {db}"))
-                    .execute(&mut conn)
-                    .await
-                    .with_context(|| format!("creating database {db} (needs CREATEDB)"))?;
-                conn.close().await.ok();
-                let mut url = url::Url::parse(admin).context("the PostgreSQL URL")?;
-                url.set_path(&format!("/{db}"));
+                let db =
+                    PgDatabase::create(admin, &format!("trackerd_bench_{name}_{}", rand_suffix()))
+                        .await?;
                 Ok(Db {
-                    dsn: url.to_string(),
-                    pg_admin: Some((admin.to_owned(), db)),
+                    dsn: db.url().to_owned(),
+                    pg: Some(db),
                 })
             }
         }
     }
 
     async fn drop_db(self) {
-        if let Some((admin, db)) = self.pg_admin {
-            let r = async {
-                let mut conn = sqlx::PgConnection::connect(&admin).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await?;
-                conn.close().await
-            }
-            .await;
-            if let Err(e) = r {
-                eprintln!("issue-bench: could not drop database {db}: {e}");
+        if let Some(db) = self.pg {
+            let name = db.name().to_owned();
+            if let Err(e) = db.drop_database().await {
+                eprintln!("issue-bench: could not drop database {name}: {e}");
             }
         }
     }
@@ -227,9 +174,7 @@ impl Concrete {
             (Concrete::Postgres(s.clone()), Arc::new(s))
         };
         store.migrate().await?;
-        let seed: SeedFile = serde_yaml_ng::from_str(SEED)?;
-        seed.validate()?;
-        seed.apply(store.as_ref(), &SystemClock).await?;
+        trackerd_testkit::apply_seed(store.as_ref(), &SystemClock).await?;
         Ok((c, store))
     }
 }
@@ -850,11 +795,6 @@ fn print_table(rows: &[(Backend, Report)], args: &Args) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
-    if args.postgres_url.is_none() {
-        args.postgres_url = std::env::var("TRACKERD_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|s| !s.is_empty());
-    }
     if args.concurrency == 0 || args.duration == 0 {
         bail!("--concurrency and --duration must be positive");
     }
@@ -869,24 +809,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .init();
     }
-    let backends: Vec<Backend> = match args.backend {
-        Which::Sqlite => vec![Backend::Sqlite],
-        Which::Postgres => vec![Backend::Postgres],
-        Which::All => {
-            let mut v = vec![Backend::Sqlite];
-            if args.postgres_url.is_some() {
-                v.push(Backend::Postgres);
-            } else {
-                eprintln!(
-                    "issue-bench: PostgreSQL skipped (set TRACKERD_BENCH_POSTGRES_URL or TRACKERD_TEST_POSTGRES_URL)"
-                );
-            }
-            v
-        }
-    };
-    if backends.contains(&Backend::Postgres) && args.postgres_url.is_none() {
-        bail!("--backend postgres needs TRACKERD_BENCH_POSTGRES_URL (a server URL with CREATEDB)");
-    }
+    let backends = backends("issue-bench", args.backend, &mut args.postgres_url)?;
     let dir = tempfile::tempdir()?;
     let sampler = RustcSampler::start();
     let mut rows = Vec::new();

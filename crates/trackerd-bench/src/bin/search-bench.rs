@@ -38,11 +38,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use trackerd_bench::{micros, proc_ticks, rand_suffix, start_server};
+use trackerd_bench::{
+    backends, create_database, database_url, drop_database, micros, proc_ticks, rand_suffix,
+    start_server, Backend, Which,
+};
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -136,28 +139,6 @@ struct Args {
     /// Skip the full scrolls.
     #[arg(long)]
     no_scroll: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Which {
-    All,
-    Sqlite,
-    Postgres,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
 }
 
 // ---------------------------------------------------------------- vocabulary
@@ -1258,10 +1239,8 @@ impl Dataset {
                 } else {
                     format!("trackerd_bench_search_tmp_{}", rand_suffix())
                 };
-                let mut url = url::Url::parse(admin).context("the PostgreSQL URL")?;
-                url.set_path(&format!("/{db}"));
                 Ok(Dataset {
-                    dsn: url.to_string(),
+                    dsn: database_url(admin, &db)?,
                     pg: Some((admin.to_owned(), db)),
                     keep,
                     sqlite_file: None,
@@ -1292,12 +1271,7 @@ impl Dataset {
     async fn recreate(&self) -> anyhow::Result<()> {
         self.remove().await?;
         if let Some((admin, db)) = &self.pg {
-            let mut conn = sqlx::PgConnection::connect(admin).await?;
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut conn)
-                .await
-                .with_context(|| format!("creating database {db} (needs CREATEDB)"))?;
-            conn.close().await.ok();
+            create_database(admin, db).await?;
         }
         Ok(())
     }
@@ -1315,11 +1289,7 @@ impl Dataset {
             }
         }
         if let Some((admin, db)) = &self.pg {
-            let mut conn = sqlx::PgConnection::connect(admin).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await?;
-            conn.close().await.ok();
+            drop_database(admin, db).await?;
         }
         Ok(())
     }
@@ -2105,33 +2075,10 @@ fn truncate(s: &str, n: usize) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
-    if args.postgres_url.is_none() {
-        args.postgres_url = std::env::var("TRACKERD_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|s| !s.is_empty());
-    }
     if args.issues < 1000 {
         bail!("--issues must be at least 1000");
     }
-    let backends: Vec<Backend> = match args.backend {
-        Which::Sqlite => vec![Backend::Sqlite],
-        Which::Postgres => vec![Backend::Postgres],
-        Which::All => {
-            let mut v = vec![Backend::Sqlite];
-            if args.postgres_url.is_some() {
-                v.push(Backend::Postgres);
-            } else {
-                eprintln!(
-                    "search-bench: PostgreSQL skipped (set TRACKERD_BENCH_POSTGRES_URL or \
-                     TRACKERD_TEST_POSTGRES_URL)"
-                );
-            }
-            v
-        }
-    };
-    if backends.contains(&Backend::Postgres) && args.postgres_url.is_none() {
-        bail!("--backend postgres needs TRACKERD_BENCH_POSTGRES_URL (a server URL with CREATEDB)");
-    }
+    let backends = backends("search-bench", args.backend, &mut args.postgres_url)?;
     let tmp = tempfile::tempdir()?;
     let vocab = Arc::new(Vocabulary::new());
     let cpu = CpuWatch::start();

@@ -3,8 +3,8 @@
 use reqwest::Method;
 use tracker_domain::Clock;
 
-use crate::backend_tests;
-use crate::harness::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     myself_returns_the_caller_for_an_oauth_token,

@@ -19,9 +19,9 @@ use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
-use crate::harness::*;
-use crate::oauth::{enc, params_of, set_password, token_request, ALICE_PASSWORD};
+use crate::oauth::{enc, params_of, token_request, ALICE_PASSWORD};
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device);
 
@@ -242,7 +242,7 @@ async fn a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device
         );
         return;
     };
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let browser = Driver::start(&chromium, &chromedriver).await;
     let base = &app.base;
     // Nothing listens there: the browser lands on a 404 whose address

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 fn trackerd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trackerd"));
     c.env("TRACKERD_LOG", "warn");
+    // The suite's switch, not a setting: trackerd refuses unknown ones.
+    c.env_remove(trackerd_testkit::pg::REQUIRE_POSTGRES_VAR);
     c
 }
 
@@ -177,11 +179,11 @@ async fn admin_commands_issue_and_revoke_tokens_on_a_running_servers_database() 
 async fn a_seed_file_is_applied_at_start_and_by_the_seed_command() {
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("seed.yaml");
-    std::fs::write(&seed, crate::harness::SEED).unwrap();
+    std::fs::write(&seed, trackerd_testkit::SEED).unwrap();
     let dsn = format!("sqlite://{}/s.db", dir.path().display());
     let out = run(&["--database", &dsn, "seed", seed.to_str().unwrap()]);
     assert!(
-        out.contains("seeded 2 organizations, 4 users, 4 tokens, 2 queues"),
+        out.contains("seeded 2 organizations, 6 users, 4 tokens, 3 queues"),
         "{out}"
     );
     let (_server, lines, base) = serve(&["--database", &dsn, "--seed", seed.to_str().unwrap()]);
@@ -190,7 +192,7 @@ async fn a_seed_file_is_applied_at_start_and_by_the_seed_command() {
         "a seeded database is not empty"
     );
     assert_eq!(
-        myself(&base, crate::harness::ALICE, crate::harness::ACME)
+        myself(&base, trackerd_testkit::ALICE, trackerd_testkit::ACME)
             .await
             .status(),
         200

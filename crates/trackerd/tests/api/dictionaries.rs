@@ -3,9 +3,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
-use crate::harness::*;
 use crate::issues::create_issue;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     the_standard_dictionaries_are_served,

@@ -4,8 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
 use tracker_domain::Clock;
 
-use crate::backend_tests;
-use crate::harness::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     an_iam_token_acts_as_its_account,

@@ -1,8 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 //! API tests through real HTTP on a random port, a fresh database per test,
-//! each one run on SQLite and on PostgreSQL.
-
-mod harness;
+//! each one run on SQLite and on PostgreSQL (`trackerd_testkit`).
 
 mod access;
 mod browser;

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use tracker_domain::Scopes;
 use trackerd::ops::{issue_oauth_token, put_user, UserSpec};
 
-use crate::backend_tests;
-use crate::harness::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(every_endpoint_answers_every_caller_exactly_as_the_model_says);
 

@@ -9,8 +9,8 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use tracker_domain::TokenHash;
 
-use crate::backend_tests;
-use crate::harness::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     registering_an_app_shows_its_secret_once_and_stores_only_its_hash,
@@ -47,18 +47,6 @@ pub const BOB_PASSWORD: &str = "bob's long passphrase";
 pub const REDIRECT: &str = "http://client.test/callback";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-/// Gives a seeded account a password (the shared seed has none, and hashing
-/// one for every test of the suite would cost them all).
-pub async fn set_password(app: &TestApp, login: &str, password: &str) {
-    let user = app.state.store.user_by_login(login).await.unwrap().unwrap();
-    let hash = trackerd::ops::hash_password(password.into()).await.unwrap();
-    app.state
-        .store
-        .set_password(user.uid, &hash, false)
-        .await
-        .unwrap();
-}
 
 /// A browser without JavaScript: keeps cookies, follows no redirects.
 pub struct Web<'a> {
@@ -181,45 +169,6 @@ pub fn location(r: &Response) -> String {
         .to_str()
         .unwrap()
         .to_owned()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// Every `<input type="hidden" name=… value=…>` of a page.
-pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for part in html.split("<input type=\"hidden\" ").skip(1) {
-        let name = part
-            .split("name=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let value = part
-            .split("value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        out.push((unescape(name), unescape(value)));
-    }
-    out
-}
-
-pub fn hidden(html: &str, name: &str) -> String {
-    hidden_fields(html)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
-        .1
 }
 
 /// The parameters of a redirect's query (or fragment).
@@ -508,7 +457,7 @@ async fn metadata_names_every_endpoint_of_this_server(app: TestApp) {
 }
 
 async fn the_code_flow_with_pkce_gives_a_token_that_reads_myself(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = public_app(&app).await;
     let mut web = Web::new(&app);
     // Not signed in: the sign-in page first, then back to /authorize.
@@ -582,7 +531,7 @@ async fn the_code_flow_with_pkce_gives_a_token_that_reads_myself(app: TestApp) {
 }
 
 async fn a_public_client_must_use_pkce_with_s256(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = public_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -614,7 +563,7 @@ async fn a_public_client_must_use_pkce_with_s256(app: TestApp) {
 }
 
 async fn authorize_never_redirects_to_an_unregistered_uri_or_for_an_unknown_client(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, _) = confidential_app(&app).await;
     let public = public_app(&app).await;
     let mut web = Web::new(&app);
@@ -646,7 +595,7 @@ async fn authorize_never_redirects_to_an_unregistered_uri_or_for_an_unknown_clie
 }
 
 async fn authorize_errors_go_back_to_the_client_with_its_state(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let public = public_app(&app).await;
     let (client_id, _) = confidential_app(&app).await;
     let mut web = Web::new(&app);
@@ -706,7 +655,7 @@ async fn authorize_errors_go_back_to_the_client_with_its_state(app: TestApp) {
 }
 
 async fn a_reused_code_is_refused_and_revokes_the_tokens_it_gave(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, secret) = confidential_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -746,7 +695,7 @@ async fn a_reused_code_is_refused_and_revokes_the_tokens_it_gave(app: TestApp) {
 }
 
 async fn a_pkce_mismatch_or_missing_verifier_is_invalid_grant(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = public_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -770,7 +719,7 @@ async fn a_pkce_mismatch_or_missing_verifier_is_invalid_grant(app: TestApp) {
 }
 
 async fn a_code_is_bound_to_its_client_redirect_uri_and_lifetime(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, secret) = confidential_app(&app).await;
     let other = register(
         &app,
@@ -830,7 +779,7 @@ async fn a_code_is_bound_to_its_client_redirect_uri_and_lifetime(app: TestApp) {
 }
 
 async fn the_implicit_grant_returns_the_token_in_the_fragment(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, _) = confidential_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -855,7 +804,7 @@ async fn the_implicit_grant_returns_the_token_in_the_fragment(app: TestApp) {
 }
 
 async fn denying_consent_sends_access_denied_with_the_state(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, _) = confidential_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -873,7 +822,7 @@ async fn denying_consent_sends_access_denied_with_the_state(app: TestApp) {
 }
 
 async fn remembered_consent_skips_the_page_until_more_is_asked(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, _) = confidential_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -899,7 +848,7 @@ async fn remembered_consent_skips_the_page_until_more_is_asked(app: TestApp) {
 }
 
 async fn refresh_tokens_rotate_and_a_replay_revokes_the_whole_family(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, secret) = confidential_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -1035,7 +984,7 @@ async fn tokens_for(app: &TestApp, web: &mut Web<'_>, name: &str) -> (String, St
 }
 
 async fn revocation_acts_only_on_the_calling_clients_tokens(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
     let (a_id, a_secret, a_tokens) = tokens_for(&app, &mut web, "A").await;
@@ -1098,7 +1047,7 @@ async fn revocation_acts_only_on_the_calling_clients_tokens(app: TestApp) {
 }
 
 async fn introspection_answers_only_about_the_calling_clients_tokens(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
     let (a_id, a_secret, a_tokens) = tokens_for(&app, &mut web, "A").await;
@@ -1144,7 +1093,7 @@ async fn introspection_answers_only_about_the_calling_clients_tokens(app: TestAp
 }
 
 async fn sign_in_locks_an_account_after_repeated_failures(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
     for _ in 0..5 {
         let r = web.try_sign_in("alice", "wrong", "/my").await;
@@ -1173,7 +1122,7 @@ async fn sign_in_locks_an_account_after_repeated_failures(app: TestApp) {
 }
 
 async fn sign_in_locks_a_source_address_after_repeated_failures(app: TestApp) {
-    set_password(&app, "bob", BOB_PASSWORD).await;
+    app.set_password("bob", BOB_PASSWORD).await;
     let mut web = Web::new(&app);
     // Spread over many logins so no single account locks.
     for i in 0..20 {
@@ -1185,7 +1134,7 @@ async fn sign_in_locks_a_source_address_after_repeated_failures(app: TestApp) {
 }
 
 async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, _) = confidential_app(&app).await;
     let mut web = Web::new(&app);
     // Sign-in without the double-submit cookie value.
@@ -1219,7 +1168,7 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
 }
 
 async fn withdrawing_consent_revokes_the_apps_tokens(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
     let (id, _, tokens) = tokens_for(&app, &mut web, "Withdrawn app").await;
@@ -1256,7 +1205,7 @@ async fn withdrawing_consent_revokes_the_apps_tokens(app: TestApp) {
 }
 
 async fn the_account_page_lists_and_revokes_tokens(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
     let r = web.get("/my").await;
     assert_eq!(r.status(), 303);
@@ -1306,7 +1255,7 @@ async fn the_account_page_lists_and_revokes_tokens(app: TestApp) {
 }
 
 async fn the_registration_page_creates_an_app_and_shows_its_secret_once(app: TestApp) {
-    set_password(&app, "bob", BOB_PASSWORD).await;
+    app.set_password("bob", BOB_PASSWORD).await;
     let mut web = Web::new(&app);
     web.sign_in("bob", BOB_PASSWORD).await;
     let html = web.get("/my/apps/new").await.text().await.unwrap();
@@ -1440,7 +1389,7 @@ async fn unsupported_grant_types_and_repeated_parameters_are_rfc_errors(app: Tes
 }
 
 async fn deleting_an_app_revokes_every_token_issued_to_it(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
     let (id, secret, tokens) = tokens_for(&app, &mut web, "Doomed").await;

@@ -5,9 +5,9 @@ use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
-use crate::harness::*;
 use crate::oauth::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     the_device_flow_issues_tokens_once_the_user_allows_it_on_the_device_page,
@@ -76,7 +76,7 @@ async fn allow_on_page(web: &mut Web<'_>, user_code: &str, decision: &str) -> St
 }
 
 async fn the_device_flow_issues_tokens_once_the_user_allows_it_on_the_device_page(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = cli_app(&app).await;
     let d = device_code(&app, &client_id, Some("tracker:read")).await;
     let user_code = d["user_code"].as_str().unwrap();
@@ -161,7 +161,7 @@ async fn polling_too_fast_gets_slow_down_and_a_wider_interval(app: TestApp) {
 }
 
 async fn an_expired_device_code_gets_expired_token(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = cli_app(&app).await;
     let d = device_code(&app, &client_id, None).await;
     app.clock.advance(Duration::seconds(600));
@@ -184,7 +184,7 @@ async fn an_expired_device_code_gets_expired_token(app: TestApp) {
 }
 
 async fn a_denied_device_code_gets_access_denied(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = cli_app(&app).await;
     let d = device_code(&app, &client_id, None).await;
     let mut web = Web::new(&app);
@@ -199,7 +199,7 @@ async fn a_denied_device_code_gets_access_denied(app: TestApp) {
 }
 
 async fn the_yandex_form_of_the_device_grant_is_accepted(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     // Yandex's apps are confidential: the secret comes with the poll.
     let (client_id, secret) = confidential_app(&app).await;
     let r = app
@@ -258,7 +258,7 @@ async fn the_yandex_form_of_the_device_grant_is_accepted(app: TestApp) {
 }
 
 async fn the_device_page_refuses_unknown_expired_and_used_codes(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = cli_app(&app).await;
     let mut web = Web::new(&app);
     web.sign_in("alice", ALICE_PASSWORD).await;
@@ -321,7 +321,7 @@ async fn device_authorization_refuses_unknown_clients_and_scopes(app: TestApp) {
 }
 
 async fn an_admin_registers_the_tracker_cli_under_its_well_known_client_id(app: TestApp) {
-    set_password(&app, "alice", ALICE_PASSWORD).await;
+    app.set_password("alice", ALICE_PASSWORD).await;
     let body = json!({"name": "tracker CLI", "clientId": "tracker-cli", "type": "public",
                       "scopes": ["tracker:read", "tracker:write"]});
     // Choosing a client id is for admins.

@@ -4,9 +4,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
-use crate::harness::*;
 use crate::issues::create_issue;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     a_query_finds_issues_by_fields_and_full_text,

@@ -8,8 +8,8 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
 use tracker_domain::Clock;
 
-use crate::backend_tests;
-use crate::harness::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     a_service_account_exchanges_a_jwt_signed_with_its_own_key_for_an_iam_token,

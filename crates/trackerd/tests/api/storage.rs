@@ -3,8 +3,8 @@
 use tracker_domain::Clock;
 use trackerd::seed::SeedFile;
 
-use crate::backend_tests;
-use crate::harness::*;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     applying_the_seed_again_changes_nothing,
@@ -21,8 +21,8 @@ async fn applying_the_seed_again_changes_nothing(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let seed: SeedFile = serde_yaml_ng::from_str(SEED).unwrap();
-    let report = seed
+    let report = seed_file()
+        .unwrap()
         .apply(app.state.store.as_ref(), &app.clock)
         .await
         .unwrap();
@@ -33,7 +33,7 @@ async fn applying_the_seed_again_changes_nothing(app: TestApp) {
             report.tokens,
             report.queues
         ),
-        (2, 4, 4, 2)
+        (2, 6, 4, 3)
     );
     app.state.auth.invalidate_all();
     let after: serde_json::Value = app.get_as("/v2/users", ALICE).await.json().await.unwrap();

@@ -1,0 +1,112 @@
+//! trackerd's HTML pages as a person without JavaScript uses them.
+
+use crate::TestApp;
+
+/// A person at a browser without JavaScript: keeps cookies, follows no
+/// redirects, and fills in trackerd's real pages.
+pub struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: std::collections::HashMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        Self {
+            base: app.base.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Default::default(),
+        }
+    }
+
+    async fn send(&mut self, r: reqwest::RequestBuilder) -> (u16, String) {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let r = r.header("Cookie", cookie).send().await.unwrap();
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), val.to_owned());
+        }
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    pub async fn get(&mut self, path: &str) -> (u16, String) {
+        let r = self.http.get(format!("{}{path}", self.base));
+        self.send(r).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(String, String)]) -> (u16, String) {
+        let r = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(r).await
+    }
+
+    /// Signs in on `/signin` with the password.
+    pub async fn sign_in(&mut self, login: &str, password: &str) {
+        let (status, html) = self.get("/signin?next=%2Fdevice").await;
+        assert_eq!(status, 200, "{html}");
+        let mut form = hidden_fields(&html);
+        form.push(("login".into(), login.into()));
+        form.push(("password".into(), password.into()));
+        form.retain(|(k, _)| k != "next");
+        form.push(("next".into(), "/device".into()));
+        let (status, body) = self.post("/signin", &form).await;
+        assert_eq!(status, 303, "signing in: {body}");
+        assert!(self.cookies.contains_key("trackerd_session"));
+    }
+
+    /// Types `user_code` on the device page and presses `decision`
+    /// (`allow` or `deny`); answers the final page.
+    pub async fn decide_device(&mut self, user_code: &str, decision: &str) -> String {
+        let code: String = url::form_urlencoded::byte_serialize(user_code.as_bytes()).collect();
+        let (status, html) = self.get(&format!("/device?user_code={code}")).await;
+        assert_eq!(status, 200, "{html}");
+        let mut form = hidden_fields(&html);
+        form.push(("decision".into(), decision.into()));
+        let (status, done) = self.post("/device", &form).await;
+        assert_eq!(status, 200, "{done}");
+        done
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Every `<input type="hidden" name=… value=…>` of a page.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let attr = |part: &str, name: &str| -> String {
+        let raw = part
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_else(|| panic!("a hidden input without {name}: {part}"));
+        unescape(raw)
+    };
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|part| (attr(part, "name"), attr(part, "value")))
+        .collect()
+}
+
+/// The value of the hidden input `name` of a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    hidden_fields(html)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        .1
+}
