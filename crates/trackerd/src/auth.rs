@@ -21,8 +21,8 @@ use tracker_domain::{
 };
 use tracker_store::{Membership, Organization, TokenRecord, User};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// An authenticated caller inside one organization.
 #[derive(Debug, Clone)]

@@ -1,23 +1,30 @@
 //! trackerd: the Yandex Tracker API, self-hosted.
 //!
-//! Layout: [`app`] builds the router and shared extractors, [`auth`] turns
-//! headers into a [`auth::Principal`], [`routes`] holds the handlers, [`ops`]
-//! and [`seed`] are the offline ways in (admin commands, seed files, first
-//! start), [`db`] picks the storage backend from the DSN.
+//! Layout: [`router`] holds the endpoint table and builds the router from
+//! it, [`state`] what requests share, [`extract`] the shared extractors,
+//! [`auth`] turns headers into a [`auth::Principal`], [`routes`] holds the
+//! handlers, [`ops`] and [`seed`] are the offline ways in (admin commands,
+//! seed files, first start), [`db`] picks the storage backend from the DSN.
 
 pub mod access;
-pub mod app;
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod fields;
+pub mod ids;
 pub mod oauth;
-pub mod ops;
 pub mod paging;
+pub mod passwords;
 pub mod render;
+pub mod router;
 pub mod routes;
 pub mod seed;
+pub mod state;
 
-pub use app::{router, serve, AppState};
+pub use admin::ops;
 pub use config::Config;
+pub use router::{router, serve};
+pub use state::AppState;

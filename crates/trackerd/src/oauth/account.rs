@@ -9,8 +9,8 @@ use super::apps::{register, CreateApp};
 use super::html::{self, esc, hidden};
 use super::session::{see_other, signin_redirect, MaybeSession, Session};
 use super::{audit, ClientAddr, FormParams};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 fn fail(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "account page");

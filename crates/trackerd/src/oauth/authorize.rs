@@ -16,8 +16,8 @@ use super::token::issue_access;
 use super::{
     audit, mint, prefix, scope_label, scope_list, scopes_within, secs, ClientAddr, FormParams,
 };
-use crate::app::AppState;
-use crate::ops;
+use crate::passwords;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseType {
@@ -569,7 +569,7 @@ fn signin_form(csrf: &str, next: &str, login: &str, error: Option<&str>) -> Stri
 pub async fn signin_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    crate::app::ApiQuery(q): crate::app::ApiQuery<NextQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
 ) -> Response {
     let next = super::session::safe_next(q.next.as_deref());
     let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_else(|| mint(prefix::CSRF));
@@ -666,13 +666,13 @@ pub async fn signin_submit(
     }
     let verified = match &user {
         Some(u) if !u.dismissed => match &u.password_hash {
-            Some(h) => ops::verify_password(h.clone(), password).await,
+            Some(h) => passwords::verify_password(h.clone(), password).await,
             None => false,
         },
         _ => {
             // Spend the same time as a real check so timing does not tell
             // which logins exist.
-            let _ = ops::verify_password(DUMMY_HASH.into(), password).await;
+            let _ = passwords::verify_password(DUMMY_HASH.into(), password).await;
             false
         }
     };
@@ -784,7 +784,7 @@ fn password_form(csrf: &str, next: &str, error: Option<&str>) -> String {
 
 pub async fn password_page(
     MaybeSession(session): MaybeSession,
-    crate::app::ApiQuery(q): crate::app::ApiQuery<NextQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
 ) -> Response {
     let next = super::session::safe_next(q.next.as_deref());
     let Some(s) = session else {
@@ -829,7 +829,7 @@ pub async fn password_submit(
             &password_form(&s.csrf, &next, Some(p)),
         );
     }
-    let hash = match ops::hash_password(password.to_owned()).await {
+    let hash = match passwords::hash_password(password.to_owned()).await {
         Ok(h) => h,
         Err(e) => return server_error(e),
     };

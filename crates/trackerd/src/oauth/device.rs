@@ -15,7 +15,8 @@ use super::{
     audit, mint, no_store, prefix, scope_label, scope_list, scopes_within, secs, ClientAddr,
     FormParams, OAuthError,
 };
-use crate::app::{base_url, AppState};
+use crate::extract::base_url;
+use crate::state::AppState;
 
 /// Consonants only: no vowels (no words), no look-alikes (RFC 8628 §6.1).
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -173,7 +174,7 @@ pub async fn page(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     uri: OriginalUri,
-    crate::app::ApiQuery(q): crate::app::ApiQuery<DeviceQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<DeviceQuery>,
 ) -> Response {
     let Some(session) = session else {
         let back = uri

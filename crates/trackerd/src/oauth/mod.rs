@@ -7,10 +7,12 @@
 mod account;
 pub mod apps;
 mod authorize;
-pub mod cli;
+
+mod audit_trail;
 mod device;
 mod html;
-pub mod iam;
+pub mod iam_token;
+pub mod service_accounts;
 mod session;
 mod token;
 
@@ -30,7 +32,9 @@ use sha2::{Digest, Sha256};
 use tracker_domain::{Scope, Scopes};
 use tracker_store::NewAuditEvent;
 
-use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Lifetimes and sign-in limits (`[oauth]` in the configuration file,
 /// `TRACKERD_OAUTH__…` in the environment).
@@ -114,7 +118,7 @@ pub fn router() -> Router<AppState> {
             "/oauth/v1/apps/{client_id}",
             get(apps::get).patch(apps::update).delete(apps::delete),
         )
-        .route("/oauth/v1/audit", get(iam::audit_list))
+        .route("/oauth/v1/audit", get(audit_trail::audit_list))
         .route(
             "/authorize",
             get(authorize::authorize_get).post(authorize::authorize_post),
@@ -145,10 +149,29 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/iam/v1/serviceAccounts",
-            get(iam::list_service_accounts).post(iam::create_service_account),
+            get(service_accounts::list_service_accounts)
+                .post(service_accounts::create_service_account),
         )
-        .route("/iam/v1/keys", get(iam::list_keys).post(iam::create_key))
-        .route("/iam/v1/keys/{id}", axum::routing::delete(iam::delete_key))
+        .route(
+            "/iam/v1/keys",
+            get(service_accounts::list_keys).post(service_accounts::create_key),
+        )
+        .route(
+            "/iam/v1/keys/{id}",
+            axum::routing::delete(service_accounts::delete_key),
+        )
+}
+
+/// Service accounts and the audit trail are the administrators' alone.
+pub(crate) fn require_org_admin(p: &Principal) -> ApiResult<()> {
+    if p.org_admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only organization administrators manage service accounts and read the audit trail"
+                .into(),
+        ))
+    }
 }
 
 /// A fresh secret: `prefix` and 256 random bits, URL-safe.

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use tracker_domain::TokenHash;
 use tracker_store::User;
 
-use crate::app::{base_url, AppState};
+use crate::extract::base_url;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "trackerd_session";
 pub const CSRF_COOKIE: &str = "trackerd_csrf";

@@ -1,6 +1,6 @@
 //! The permission matrix: every routed endpoint × every kind of caller, with
 //! the exact status each must get. The endpoints come from the router's own
-//! table (`trackerd::app::endpoints`), so a new endpoint joins the matrix
+//! table (`trackerd::router::endpoints`), so a new endpoint joins the matrix
 //! the moment it is routed — and fails it until its access rule is stated.
 
 use std::collections::HashMap;
@@ -341,7 +341,7 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
         Backend::Postgres
     };
     drop(app);
-    let endpoints: Vec<(Method, &'static str)> = trackerd::app::endpoints()
+    let endpoints: Vec<(Method, &'static str)> = trackerd::router::endpoints()
         .into_iter()
         .map(|e| (e.method, e.path))
         .collect();
