@@ -3,24 +3,48 @@
 
 use axum::http::Method;
 use axum::routing::{get, MethodRouter};
+use axum::Extension;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::trace::TraceLayer;
+use tracker_domain::Scope;
 
+use crate::auth::Needs;
 use crate::error::ApiError;
-use crate::routes;
 use crate::state::AppState;
+use crate::{oauth, routes};
 
-/// One API endpoint: its method, its path below `/v2` (and `/v3`), and its
-/// handler. The router is built from this table, and the permission matrix
-/// test walks the same table, so a new endpoint is tested as soon as it is
-/// routed.
+/// Where an endpoint is mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    /// The Tracker API: below `/v2` and `/v3` alike.
+    Api,
+    /// At its path as written (the authorization server's and IAM's JSON APIs).
+    Root,
+}
+
+/// One JSON endpoint: its method, where it is mounted, what a caller needs
+/// to reach it, and its handler. The router is built from this table, and
+/// the permission matrix test walks the same table, so a new endpoint is
+/// tested as soon as it is routed.
 pub struct Endpoint {
     pub method: Method,
+    pub mount: Mount,
     pub path: &'static str,
+    pub needs: Needs,
     pub route: MethodRouter<AppState>,
+}
+
+impl Endpoint {
+    /// The paths the router serves this endpoint at.
+    pub fn paths(&self) -> Vec<String> {
+        match self.mount {
+            Mount::Api => vec![format!("/v2{}", self.path), format!("/v3{}", self.path)],
+            Mount::Root => vec![self.path.to_owned()],
+        }
+    }
 }
 
 /// The methods the official client uses for links on an issue.
@@ -31,195 +55,385 @@ pub fn link_methods() -> [Method; 2] {
     ]
 }
 
+/// Every JSON endpoint. The scope is stated per row rather than guessed from
+/// the method: `_search` and `_count` are POSTs that only read.
 pub fn endpoints() -> Vec<Endpoint> {
     use axum::routing::{delete, patch, post};
+    use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         changelog, comments, dictionaries as dict, issues, links, permissions as perms, queues,
         search, users,
     };
-    let e = |method: Method, path: &'static str, route: MethodRouter<AppState>| Endpoint {
+    use Scope::{Read, Write};
+    let api = |method: Method, path: &'static str, scope: Scope, route| Endpoint {
         method,
+        mount: Mount::Api,
         path,
+        needs: Needs::Token(scope),
+        route,
+    };
+    let root = |method: Method, path: &'static str, needs: Needs, route| Endpoint {
+        method,
+        mount: Mount::Root,
+        path,
+        needs,
         route,
     };
     let [link, unlink] = link_methods();
     vec![
-        e(Method::GET, "/myself", get(users::myself)),
-        e(Method::GET, "/users", get(users::list)),
-        e(Method::GET, "/users/{id}", get(users::get)),
-        e(Method::GET, "/groups", get(perms::list_groups)),
-        e(Method::POST, "/groups", post(perms::create_group)),
-        e(Method::GET, "/groups/{id}", get(perms::get_group)),
-        e(Method::PATCH, "/groups/{id}", patch(perms::patch_group)),
-        e(Method::GET, "/queues", get(queues::list)),
-        e(Method::POST, "/queues", post(queues::create)),
-        e(Method::GET, "/queues/{key}", get(queues::get)),
-        e(Method::PATCH, "/queues/{key}", patch(queues::update)),
-        e(Method::DELETE, "/queues/{key}", delete(queues::delete)),
-        e(
+        api(Method::GET, "/myself", Read, get(users::myself)),
+        api(Method::GET, "/users", Read, get(users::list)),
+        api(Method::GET, "/users/{id}", Read, get(users::get)),
+        api(Method::GET, "/groups", Read, get(perms::list_groups)),
+        api(Method::POST, "/groups", Write, post(perms::create_group)),
+        api(Method::GET, "/groups/{id}", Read, get(perms::get_group)),
+        api(
+            Method::PATCH,
+            "/groups/{id}",
+            Write,
+            patch(perms::patch_group),
+        ),
+        api(Method::GET, "/queues", Read, get(queues::list)),
+        api(Method::POST, "/queues", Write, post(queues::create)),
+        api(Method::GET, "/queues/{key}", Read, get(queues::get)),
+        api(Method::PATCH, "/queues/{key}", Write, patch(queues::update)),
+        api(
+            Method::DELETE,
+            "/queues/{key}",
+            Write,
+            delete(queues::delete),
+        ),
+        api(
             Method::POST,
             "/queues/{key}/_restore",
+            Write,
             post(queues::restore),
         ),
-        e(Method::GET, "/queues/{key}/versions", get(queues::versions)),
-        e(
+        api(
             Method::GET,
-            "/queues/{key}/components",
+            "/queues/{key}/versions",
+            Read,
             get(queues::versions),
         ),
-        e(Method::GET, "/queues/{key}/tags", get(queues::tags)),
-        e(
+        api(
+            Method::GET,
+            "/queues/{key}/components",
+            Read,
+            get(queues::versions),
+        ),
+        api(Method::GET, "/queues/{key}/tags", Read, get(queues::tags)),
+        api(
             Method::GET,
             "/queues/{key}/fields",
+            Read,
             get(queues::queue_fields),
         ),
-        e(
+        api(
             Method::GET,
             "/queues/{key}/workflows",
+            Read,
             get(queues::workflows),
         ),
-        e(
+        api(
             Method::GET,
             "/queues/{key}/permissions",
+            Read,
             get(perms::get_queue),
         ),
-        e(
+        api(
             Method::PATCH,
             "/queues/{key}/permissions",
+            Write,
             patch(perms::patch_queue),
         ),
-        e(
+        api(
             Method::GET,
             "/queues/{key}/checkPermissions/{code}",
+            Read,
             get(perms::check_queue),
         ),
-        e(Method::GET, "/statuses", get(dict::statuses)),
-        e(Method::GET, "/statuses/{id}", get(dict::status)),
-        e(Method::GET, "/priorities", get(dict::priorities)),
-        e(Method::GET, "/priorities/{id}", get(dict::priority)),
-        e(Method::GET, "/issuetypes", get(dict::issue_types)),
-        e(Method::GET, "/issuetypes/{id}", get(dict::issue_type)),
-        e(Method::GET, "/resolutions", get(dict::resolutions)),
-        e(Method::GET, "/resolutions/{id}", get(dict::resolution)),
-        e(Method::GET, "/linktypes", get(dict::link_types)),
-        e(Method::GET, "/fields", get(dict::fields)),
-        e(Method::GET, "/fields/{id}", get(dict::field)),
-        e(Method::GET, "/workflows", get(dict::workflows)),
-        e(Method::POST, "/issues", post(issues::create)),
-        e(Method::POST, "/issues/_search", post(search::search)),
-        e(Method::POST, "/issues/_count", post(search::count)),
-        e(
+        api(Method::GET, "/statuses", Read, get(dict::statuses)),
+        api(Method::GET, "/statuses/{id}", Read, get(dict::status)),
+        api(Method::GET, "/priorities", Read, get(dict::priorities)),
+        api(Method::GET, "/priorities/{id}", Read, get(dict::priority)),
+        api(Method::GET, "/issuetypes", Read, get(dict::issue_types)),
+        api(Method::GET, "/issuetypes/{id}", Read, get(dict::issue_type)),
+        api(Method::GET, "/resolutions", Read, get(dict::resolutions)),
+        api(
+            Method::GET,
+            "/resolutions/{id}",
+            Read,
+            get(dict::resolution),
+        ),
+        api(Method::GET, "/linktypes", Read, get(dict::link_types)),
+        api(Method::GET, "/fields", Read, get(dict::fields)),
+        api(Method::GET, "/fields/{id}", Read, get(dict::field)),
+        api(Method::GET, "/workflows", Read, get(dict::workflows)),
+        api(Method::POST, "/issues", Write, post(issues::create)),
+        api(Method::POST, "/issues/_search", Read, post(search::search)),
+        api(Method::POST, "/issues/_count", Read, post(search::count)),
+        api(
             Method::POST,
             "/system/search/scroll/_clear",
+            Read,
             post(search::clear_scroll),
         ),
-        e(
+        api(
             Method::POST,
             "/issues/_findByUnique",
+            Read,
             post(issues::find_by_unique),
         ),
-        e(Method::GET, "/issues/{key}", get(issues::get)),
-        e(Method::PATCH, "/issues/{key}", patch(issues::update)),
+        api(Method::GET, "/issues/{key}", Read, get(issues::get)),
+        api(Method::PATCH, "/issues/{key}", Write, patch(issues::update)),
         // LINK and UNLINK are not methods axum routes by name: one fallback
         // serves both (and answers 405 to anything else).
-        e(
+        api(
             link,
             "/issues/{key}",
+            Write,
             MethodRouter::new().fallback(links::link_methods),
         ),
-        e(unlink, "/issues/{key}", MethodRouter::new()),
-        e(
+        api(unlink, "/issues/{key}", Write, MethodRouter::new()),
+        api(
             Method::POST,
             "/issues/{key}/_move",
+            Write,
             post(issues::move_issue),
         ),
-        e(
+        api(
             Method::POST,
             "/issues/{key}/_clone",
+            Write,
             post(issues::clone_issue),
         ),
-        e(
+        api(
             Method::GET,
             "/issues/{key}/transitions",
+            Read,
             get(issues::transitions),
         ),
-        e(
+        api(
             Method::GET,
             "/issues/{key}/transitions/{id}",
+            Read,
             get(issues::transition),
         ),
-        e(
+        api(
             Method::POST,
             "/issues/{key}/transitions/{id}/_execute",
+            Write,
             post(issues::execute_transition),
         ),
-        e(Method::GET, "/issues/{key}/comments", get(comments::list)),
-        e(
+        api(
+            Method::GET,
+            "/issues/{key}/comments",
+            Read,
+            get(comments::list),
+        ),
+        api(
             Method::POST,
             "/issues/{key}/comments",
+            Write,
             post(comments::create),
         ),
-        e(
+        api(
             Method::GET,
             "/issues/{key}/comments/{id}",
+            Read,
             get(comments::get),
         ),
-        e(
+        api(
             Method::PATCH,
             "/issues/{key}/comments/{id}",
+            Write,
             patch(comments::update),
         ),
-        e(
+        api(
             Method::DELETE,
             "/issues/{key}/comments/{id}",
+            Write,
             delete(comments::delete),
         ),
-        e(Method::GET, "/issues/{key}/links", get(links::list)),
-        e(Method::POST, "/issues/{key}/links", post(links::create)),
-        e(Method::GET, "/issues/{key}/links/{id}", get(links::get)),
-        e(
+        api(Method::GET, "/issues/{key}/links", Read, get(links::list)),
+        api(
+            Method::POST,
+            "/issues/{key}/links",
+            Write,
+            post(links::create),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/links/{id}",
+            Read,
+            get(links::get),
+        ),
+        api(
             Method::DELETE,
             "/issues/{key}/links/{id}",
+            Write,
             delete(links::delete),
         ),
-        e(Method::GET, "/issues/{key}/changelog", get(changelog::list)),
-        e(
+        api(
+            Method::GET,
+            "/issues/{key}/changelog",
+            Read,
+            get(changelog::list),
+        ),
+        api(
             Method::GET,
             "/issues/{key}/permissions",
+            Read,
             get(perms::get_issue),
         ),
-        e(
+        api(
             Method::PATCH,
             "/issues/{key}/permissions",
+            Write,
             patch(perms::patch_issue),
+        ),
+        // The authorization server's and IAM's JSON APIs.
+        root(
+            Method::GET,
+            "/oauth/v1/apps",
+            Needs::Token(Read),
+            get(apps::list),
+        ),
+        root(
+            Method::POST,
+            "/oauth/v1/apps",
+            Needs::Token(Write),
+            post(apps::create),
+        ),
+        root(
+            Method::GET,
+            "/oauth/v1/apps/{client_id}",
+            Needs::Token(Read),
+            get(apps::get),
+        ),
+        root(
+            Method::PATCH,
+            "/oauth/v1/apps/{client_id}",
+            Needs::Token(Write),
+            patch(apps::update),
+        ),
+        root(
+            Method::DELETE,
+            "/oauth/v1/apps/{client_id}",
+            Needs::Token(Write),
+            delete(apps::delete),
+        ),
+        root(
+            Method::GET,
+            "/oauth/v1/audit",
+            Needs::Token(Read),
+            get(audit_trail::audit_list),
+        ),
+        // The body carries the credential being exchanged.
+        root(
+            Method::POST,
+            "/iam/v1/tokens",
+            Needs::Nothing,
+            post(iam_token::create_token),
+        ),
+        root(
+            Method::GET,
+            "/iam/v1/serviceAccounts",
+            Needs::Token(Read),
+            get(sa::list_service_accounts),
+        ),
+        root(
+            Method::POST,
+            "/iam/v1/serviceAccounts",
+            Needs::Token(Write),
+            post(sa::create_service_account),
+        ),
+        root(
+            Method::GET,
+            "/iam/v1/keys",
+            Needs::Token(Read),
+            get(sa::list_keys),
+        ),
+        root(
+            Method::POST,
+            "/iam/v1/keys",
+            Needs::Token(Write),
+            post(sa::create_key),
+        ),
+        root(
+            Method::DELETE,
+            "/iam/v1/keys/{id}",
+            Needs::Token(Write),
+            delete(sa::delete_key),
         ),
     ]
 }
 
-/// The API's routes, `/v2` and `/v3` served by the same handlers.
+/// The authorization server's pages and its RFC endpoints: forms and
+/// redirects rather than JSON resources, each checking its own caller
+/// (a browser session, client credentials, or nobody).
+fn authorization_server() -> Router<AppState> {
+    use axum::routing::post;
+    use oauth::{account, apps, authorize, device, token};
+    Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(apps::metadata),
+        )
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/token", post(token::token))
+        .route("/revoke_token", post(token::revoke))
+        .route("/introspect", post(token::introspect))
+        .route("/device/code", post(device::device_code))
+        .route("/device", get(device::page).post(device::decide))
+        .route(
+            "/signin",
+            get(authorize::signin_page).post(authorize::signin_submit),
+        )
+        .route("/signout", post(authorize::signout))
+        .route(
+            "/password",
+            get(authorize::password_page).post(authorize::password_submit),
+        )
+        .route("/my", get(account::page))
+        .route("/my/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/my/consents/{client_id}/withdraw",
+            post(account::withdraw_consent),
+        )
+        .route(
+            "/my/apps/new",
+            get(account::new_app_page).post(account::new_app_submit),
+        )
+}
+
+/// The API's routes (`/v2` and `/v3` served by the same handlers) and the
+/// authorization server's.
 pub fn router(state: AppState) -> Router {
-    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    let mut by_path: Vec<(String, MethodRouter<AppState>)> = Vec::new();
     for ep in endpoints() {
-        match by_path.iter_mut().find(|(p, _)| *p == ep.path) {
-            Some((_, r)) => *r = std::mem::take(r).merge(ep.route),
-            None => by_path.push((ep.path, ep.route)),
+        // The principal extractor reads what the matched row needs from here.
+        let paths = ep.paths();
+        let route = ep.route.layer(Extension(ep.needs));
+        // Each route is registered under both versions rather than nested:
+        // nesting strips and restores the prefix on every request.
+        for path in paths {
+            match by_path.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, r)) => *r = std::mem::take(r).merge(route.clone()),
+                None => by_path.push((path, route.clone())),
+            }
         }
     }
-    // Each route is registered under both versions rather than nested:
-    // nesting strips and restores the prefix on every request.
     let mut router = Router::new();
     for (path, route) in by_path {
-        router = router
-            .route(&format!("/v2{path}"), route.clone())
-            .route(&format!("/v3{path}"), route);
+        router = router.route(&path, route);
     }
     let router = router
-        .route(
-            "/iam/v1/tokens",
-            axum::routing::post(crate::oauth::iam_token::create_token),
-        )
         .route("/_trackerd/health", get(|| async { "ok" }))
-        .merge(crate::oauth::router())
+        .merge(authorization_server())
         .fallback(|| async { ApiError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state);

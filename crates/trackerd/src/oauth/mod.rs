@@ -4,17 +4,16 @@
 //! account pages, service accounts with authorized keys, and the audit trail.
 //! See docs/auth.md.
 
-mod account;
+pub mod account;
 pub mod apps;
-mod authorize;
-
-mod audit_trail;
-mod device;
+pub mod audit_trail;
+pub mod authorize;
+pub mod device;
 mod html;
 pub mod iam_token;
 pub mod service_accounts;
 mod session;
-mod token;
+pub mod token;
 
 use std::net::SocketAddr;
 
@@ -22,8 +21,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -104,62 +101,6 @@ impl OAuthConfig {
 
 pub(crate) fn secs(s: u64) -> chrono::Duration {
     chrono::Duration::seconds(s as i64)
-}
-
-/// Every route of the authorization server.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(apps::metadata),
-        )
-        .route("/oauth/v1/apps", get(apps::list).post(apps::create))
-        .route(
-            "/oauth/v1/apps/{client_id}",
-            get(apps::get).patch(apps::update).delete(apps::delete),
-        )
-        .route("/oauth/v1/audit", get(audit_trail::audit_list))
-        .route(
-            "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route("/token", post(token::token))
-        .route("/revoke_token", post(token::revoke))
-        .route("/introspect", post(token::introspect))
-        .route("/device/code", post(device::device_code))
-        .route("/device", get(device::page).post(device::decide))
-        .route(
-            "/signin",
-            get(authorize::signin_page).post(authorize::signin_submit),
-        )
-        .route("/signout", post(authorize::signout))
-        .route(
-            "/password",
-            get(authorize::password_page).post(authorize::password_submit),
-        )
-        .route("/my", get(account::page))
-        .route("/my/tokens/{id}/revoke", post(account::revoke_token))
-        .route(
-            "/my/consents/{client_id}/withdraw",
-            post(account::withdraw_consent),
-        )
-        .route(
-            "/my/apps/new",
-            get(account::new_app_page).post(account::new_app_submit),
-        )
-        .route(
-            "/iam/v1/serviceAccounts",
-            get(service_accounts::list_service_accounts)
-                .post(service_accounts::create_service_account),
-        )
-        .route(
-            "/iam/v1/keys",
-            get(service_accounts::list_keys).post(service_accounts::create_key),
-        )
-        .route(
-            "/iam/v1/keys/{id}",
-            axum::routing::delete(service_accounts::delete_key),
-        )
 }
 
 /// Service accounts and the audit trail are the administrators' alone.
