@@ -477,3 +477,50 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_need_read_changes_need_write_and_no_row_is_routed_twice() {
+        let table = endpoints();
+        for (i, e) in table.iter().enumerate() {
+            let needs = match e.method {
+                Method::GET => Some(Needs::Token(Scope::Read)),
+                Method::PATCH | Method::DELETE => Some(Needs::Token(Scope::Write)),
+                _ => None,
+            };
+            if let Some(needs) = needs {
+                assert_eq!(e.needs, needs, "{} {}", e.method, e.path);
+            }
+            assert!(
+                !table[..i]
+                    .iter()
+                    .any(|o| o.method == e.method && o.paths() == e.paths()),
+                "{} {} is in the table twice",
+                e.method,
+                e.path
+            );
+        }
+        let need = |m: Method, p: &str| {
+            table
+                .iter()
+                .find(|e| e.method == m && e.path == p)
+                .map(|e| e.needs)
+        };
+        assert_eq!(
+            need(Method::POST, "/issues/_search"),
+            Some(Needs::Token(Scope::Read))
+        );
+        assert_eq!(
+            need(Method::POST, "/issues/_count"),
+            Some(Needs::Token(Scope::Read))
+        );
+        assert_eq!(
+            need(Method::POST, "/queues"),
+            Some(Needs::Token(Scope::Write))
+        );
+        assert_eq!(need(Method::POST, "/iam/v1/tokens"), Some(Needs::Nothing));
+    }
+}
