@@ -6,7 +6,7 @@
 //!   database of its own, dropped with the app) holding [`SEED`];
 //! - [`SEED`] and its tokens ([`ALICE`], [`BOB_RO`], …);
 //! - [`pg`]: per-test PostgreSQL databases, and whether a missing PostgreSQL
-//!   skips ([`pg::postgres_url_or_skip`]) or fails (`TRACKERD_REQUIRE_POSTGRES=1`);
+//!   skips ([`pg::postgres_url_or_skip`]) or fails (`TRACKERD_TEST_REQUIRE_POSTGRES=1`);
 //! - [`backend_tests!`]: a test once per backend;
 //! - [`Browser`], [`envelope`], [`serve_mock`]: what tests say to the app.
 //!
@@ -323,7 +323,7 @@ pub async fn envelope(r: Response, status: u16) -> serde_json::Value {
 /// Declares tests that run once per backend: `backend_tests!(name, …)` for
 /// functions `async fn name(app: TestApp)` in the same module. The
 /// PostgreSQL ones skip without `TRACKERD_TEST_POSTGRES_URL`, or fail with
-/// `TRACKERD_REQUIRE_POSTGRES=1`.
+/// `TRACKERD_TEST_REQUIRE_POSTGRES=1`.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {

@@ -9,7 +9,7 @@ use sqlx::Connection;
 pub const POSTGRES_URL_VAR: &str = "TRACKERD_TEST_POSTGRES_URL";
 /// Set to `1` (as CI does), a missing [`POSTGRES_URL_VAR`] fails the
 /// PostgreSQL tests instead of skipping them: a skipped half is no pass.
-pub const REQUIRE_POSTGRES_VAR: &str = "TRACKERD_REQUIRE_POSTGRES";
+pub const REQUIRE_POSTGRES_VAR: &str = "TRACKERD_TEST_REQUIRE_POSTGRES";
 
 /// The value of [`POSTGRES_URL_VAR`], when set and not empty.
 pub fn postgres_url() -> Option<String> {

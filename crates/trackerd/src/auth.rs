@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::Method;
 use tracker_domain::headers::AuthHeaderError;
 use tracker_domain::{
     parse_authorization, parse_org_headers, Credential, OrgSelector, Scope, Scopes, TokenHash,
@@ -21,8 +20,8 @@ use tracker_domain::{
 };
 use tracker_store::{Membership, Organization, TokenRecord, User};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// An authenticated caller inside one organization.
 #[derive(Debug, Clone)]
@@ -33,7 +32,7 @@ pub struct Principal {
     pub org_admin: bool,
     pub token_id: i64,
     pub token_kind: TokenKind,
-    /// What the request does: reading or writing (from its method).
+    /// What the request does: reading or writing (from its endpoint row).
     pub wanted: Scope,
 }
 
@@ -201,19 +200,15 @@ async fn resolve_org(
     }))
 }
 
-/// POSTs that only read, so a read-only token may send them.
-const READING_ACTIONS: &[&str] = &["_search", "_count", "_findByUnique", "_clear"];
-
-fn required_scope(method: &Method, path: &str) -> Scope {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return Scope::Read;
-    }
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    if *method == Method::POST && READING_ACTIONS.contains(&last) {
-        Scope::Read
-    } else {
-        Scope::Write
-    }
+/// What a caller must bring to reach an endpoint, as its row in
+/// [`crate::router::endpoints`] states it. The router puts the matched row's
+/// value in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing from the headers: the body carries what the endpoint checks.
+    Nothing,
+    /// A token with this scope, of a member of the organization named.
+    Token(Scope),
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -255,7 +250,18 @@ impl FromRequestParts<AppState> for Principal {
             .find(|m| m.org == org.id)
             .ok_or_else(not_member)?;
 
-        let wanted = required_scope(&parts.method, parts.uri.path());
+        // A handler outside the table has no stated scope: refuse rather
+        // than guess.
+        let wanted = match parts.extensions.get::<Needs>() {
+            Some(Needs::Token(scope)) => *scope,
+            Some(Needs::Nothing) | None => {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "{} {} takes a Principal but its endpoint row states no scope",
+                    parts.method,
+                    parts.uri.path()
+                )))
+            }
+        };
         if !auth.token.scopes.allows(wanted) {
             return Err(ApiError::Forbidden(format!(
                 "The token lacks the {wanted} scope needed for this request"
@@ -270,32 +276,5 @@ impl FromRequestParts<AppState> for Principal {
             token_kind: auth.token.kind,
             wanted,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_need_read_and_everything_else_write() {
-        assert_eq!(required_scope(&Method::GET, "/v2/myself"), Scope::Read);
-        assert_eq!(
-            required_scope(&Method::POST, "/v2/issues/_search"),
-            Scope::Read
-        );
-        assert_eq!(
-            required_scope(&Method::POST, "/v2/issues/_count/"),
-            Scope::Read
-        );
-        assert_eq!(required_scope(&Method::POST, "/v2/queues/"), Scope::Write);
-        assert_eq!(
-            required_scope(&Method::PATCH, "/v2/issues/TEST-1"),
-            Scope::Write
-        );
-        assert_eq!(
-            required_scope(&Method::DELETE, "/v2/queues/TEST"),
-            Scope::Write
-        );
     }
 }

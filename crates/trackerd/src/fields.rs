@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, Entry};
 use tracker_store::IssueRecord;
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Field-level errors, answered together as one `422`.
 #[derive(Debug, Default)]

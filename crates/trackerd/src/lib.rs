@@ -1,23 +1,34 @@
 //! trackerd: the Yandex Tracker API, self-hosted.
 //!
-//! Layout: [`app`] builds the router and shared extractors, [`auth`] turns
-//! headers into a [`auth::Principal`], [`routes`] holds the handlers, [`ops`]
-//! and [`seed`] are the offline ways in (admin commands, seed files, first
-//! start), [`db`] picks the storage backend from the DSN.
+//! Layout: [`router`] holds the endpoint table (and is the only module that
+//! names handlers), [`state`] what requests share, [`extract`] the shared
+//! extractors, [`auth`] turns headers into a [`auth::Principal`],
+//! [`access`] decides what the caller may touch and holds the issue and
+//! queue services handlers reach objects through, [`routes`] and [`oauth`]
+//! hold the handlers, [`render`] the views. [`admin`] and [`seed`] are the
+//! offline ways in (admin commands, seed files, first start), [`db`] picks
+//! the storage backend from the DSN.
 
 pub mod access;
-pub mod app;
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod fields;
+pub mod ids;
 pub mod oauth;
-pub mod ops;
 pub mod paging;
+pub mod passwords;
 pub mod render;
+pub mod router;
 pub mod routes;
 pub mod seed;
+pub mod state;
 
-pub use app::{router, serve, AppState};
+/// The operations admin commands, seeds and tests share, at their old path.
+pub use admin::ops;
 pub use config::Config;
+pub use router::{router, serve};
+pub use state::AppState;

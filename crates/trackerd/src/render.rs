@@ -7,10 +7,14 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, Entry};
+use tracker_domain::workflow;
 use tracker_store::{IssueRecord, QueueRecord, Store, User};
 
-use crate::app::Links;
+use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::extract::Links;
+use crate::fields::{ARRAY_FIELDS, GLOBAL_FIELDS};
+use crate::state::AppState;
 
 pub struct Renderer<'a> {
     pub links: &'a Links,
@@ -245,4 +249,133 @@ impl<'a> Renderer<'a> {
         }
         Ok(Value::Object(m))
     }
+}
+
+/// `expand` and `fields`: what an issue answer carries beyond the defaults.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct GetParams {
+    #[serde(default)]
+    pub expand: Option<String>,
+    #[serde(default)]
+    pub fields: Option<String>,
+}
+
+/// Renders an issue with `expand` and `fields` applied.
+pub async fn render_issue(
+    state: &AppState,
+    principal: &Principal,
+    links: &Links,
+    issue: &IssueRecord,
+    params: &GetParams,
+) -> ApiResult<Value> {
+    render_issue_with(
+        &mut Renderer::new(links, state.store.as_ref(), principal.org.id)
+            .knowing(&principal.user, None),
+        links,
+        issue,
+        params,
+    )
+    .await
+}
+
+/// [`render_issue`] with a renderer that may already know some references.
+pub async fn render_issue_with(
+    r: &mut Renderer<'_>,
+    links: &Links,
+    issue: &IssueRecord,
+    params: &GetParams,
+) -> ApiResult<Value> {
+    let mut v = r.issue(issue).await?;
+    let expand = params.expand.as_deref().unwrap_or("");
+    if expand
+        .split(',')
+        .any(|e| matches!(e.trim(), "transitions" | "all"))
+    {
+        v["transitions"] = transitions_json(links, issue);
+    }
+    if expand
+        .split(',')
+        .any(|e| matches!(e.trim(), "attachments" | "all"))
+    {
+        v["attachments"] = json!([]);
+    }
+    if let (Some(wanted), Value::Object(m)) = (&params.fields, &mut v) {
+        let wanted: Vec<&str> = wanted
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        m.retain(|k, _| {
+            matches!(k.as_str(), "self" | "id" | "key" | "version") || wanted.contains(&k.as_str())
+        });
+    }
+    Ok(v)
+}
+
+pub fn transitions_json(links: &Links, issue: &IssueRecord) -> Value {
+    Value::Array(
+        workflow::transitions_from(&issue.status)
+            .iter()
+            .map(|t| transition_json(links, issue, t))
+            .collect(),
+    )
+}
+
+pub fn transition_json(links: &Links, issue: &IssueRecord, t: &workflow::Transition) -> Value {
+    let to = dictionaries::by_key(dictionaries::STATUSES, t.to);
+    json!({
+        "self": links.api(&format!("issues/{}/transitions/{}", issue.key, t.id)),
+        "id": t.id,
+        "display": t.display,
+        "to": to.map(|e| json!({
+            "self": links.api(&format!("statuses/{}", e.id)),
+            "id": e.id.to_string(),
+            "key": e.key,
+            "display": e.display,
+        })),
+    })
+}
+
+/// A global field as `/v2/fields` describes it.
+pub fn field_json(links: &Links, (id, name, kind): &(&str, &str, &str)) -> Value {
+    json!({
+        "self": links.api(&format!("fields/{id}")),
+        "id": id,
+        "name": name,
+        "key": id,
+        "version": 1,
+        "schema": if ARRAY_FIELDS.contains(id) {
+            json!({ "type": "array", "items": kind, "required": false })
+        } else {
+            json!({ "type": kind, "required": *id == "summary" })
+        },
+        "readonly": matches!(*id, "createdBy" | "createdAt" | "updatedAt" | "resolvedAt" | "status" | "queue"),
+        "options": true,
+        "suggest": false,
+        "order": 1,
+    })
+}
+
+pub fn global_fields_json(links: &Links) -> Value {
+    Value::Array(GLOBAL_FIELDS.iter().map(|f| field_json(links, f)).collect())
+}
+
+/// The one workflow every queue uses.
+pub fn workflow_json(links: &Links) -> Value {
+    let statuses: Vec<Value> = dictionaries::STATUSES
+        .iter()
+        .map(|s| {
+            json!({
+                "status": { "self": links.api(&format!("statuses/{}", s.id)), "id": s.id.to_string(), "key": s.key, "display": s.display },
+                "transitions": workflow::transitions_from(s.key).iter().map(|t| json!({ "id": t.id, "display": t.display, "to": t.to })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "self": links.api(&format!("workflows/{}", workflow::WORKFLOW_ID)),
+        "id": workflow::WORKFLOW_ID,
+        "name": workflow::WORKFLOW_NAME,
+        "initialStatus": { "key": dictionaries::INITIAL_STATUS },
+        "steps": statuses,
+    })
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use tracker_domain::{Clock, Scopes, TokenHash, TokenKind};
 use tracker_store::{NewOrganization, NewQueue, NewToken, Store};
 
-use crate::ops::{put_user, UserSpec};
-use crate::routes::queues::valid_queue_key;
+use crate::access::queues::valid_queue_key;
+use crate::admin::ops::{put_user, UserSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +99,7 @@ impl SeedFile {
             }
             let logins: HashSet<_> = org.users.iter().map(|u| u.login.to_lowercase()).collect();
             for user in &org.users {
-                if !crate::ops::valid_login(&user.login) {
+                if !crate::admin::ops::valid_login(&user.login) {
                     anyhow::bail!("organization {}: invalid login {:?}", org.id, user.login);
                 }
                 for t in &user.tokens {

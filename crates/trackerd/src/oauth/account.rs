@@ -6,19 +6,25 @@ use axum::response::Response;
 use tracker_domain::Scope;
 
 use super::apps::{register, CreateApp};
+use super::html::PageError;
 use super::html::{self, esc, hidden};
-use super::session::{see_other, signin_redirect, MaybeSession, Session};
-use super::{audit, ClientAddr, FormParams};
-use crate::app::AppState;
+use super::session::{see_other, FormPage, MaybeSession, Session, SignedInForm};
+use super::{audit, ClientAddr};
 use crate::error::ApiError;
+use crate::state::AppState;
 
-fn fail(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "account page");
-    html::error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Try again later.",
-    )
+/// The account page's forms: a signed-out browser comes back to `/my`.
+pub struct AccountPage;
+
+impl FormPage for AccountPage {
+    const BACK_TO: &'static str = "/my";
+}
+
+/// The registration form.
+pub struct NewAppPage;
+
+impl FormPage for NewAppPage {
+    const BACK_TO: &'static str = "/my/apps/new";
 }
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -35,17 +41,15 @@ fn post_button(action: &str, csrf: &str, label: &str, id: &str) -> String {
     )
 }
 
-pub async fn page(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> Response {
-    let Some(s) = session else {
-        return signin_redirect("/my");
-    };
-    match render(&state, &s).await {
-        Ok(r) => r,
-        Err(e) => fail(e),
-    }
+pub async fn page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Result<Response, PageError> {
+    let s = session.ok_or_else(AccountPage::signed_out)?;
+    render(&state, &s).await
 }
 
-async fn render(state: &AppState, s: &Session) -> Result<Response, tracker_store::StoreError> {
+async fn render(state: &AppState, s: &Session) -> Result<Response, PageError> {
     let now = state.clock.now();
     let uid = s.user.uid;
     let mut body = format!(
@@ -151,29 +155,25 @@ async fn render(state: &AppState, s: &Session) -> Result<Response, tracker_store
 
 pub async fn revoke_token(
     State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
     addr: ClientAddr,
     Path(id): Path<i64>,
-    form: Result<FormParams, super::OAuthError>,
-) -> Response {
-    let form = form.unwrap_or_default();
-    let Some(s) = session else {
-        return signin_redirect("/my");
-    };
-    if !s.check_csrf(form.get("csrf")) {
-        return html::error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
-    }
+    SignedInForm { session: s, .. }: SignedInForm<AccountPage>,
+) -> Result<Response, PageError> {
     // Only the account's own tokens: anything else is "not found".
-    let owned = match state.store.list_tokens(s.user.uid).await {
-        Ok(t) => t.into_iter().any(|t| t.id == id),
-        Err(e) => return fail(e),
-    };
+    let owned = state
+        .store
+        .list_tokens(s.user.uid)
+        .await?
+        .into_iter()
+        .any(|t| t.id == id);
     if !owned {
-        return html::error_page(StatusCode::NOT_FOUND, "No such token", "Reload the page.");
+        return Err(PageError::refused(
+            StatusCode::NOT_FOUND,
+            "No such token",
+            "Reload the page.",
+        ));
     }
-    if let Err(e) = state.store.revoke_token(id, state.clock.now()).await {
-        return fail(e);
-    }
+    state.store.revoke_token(id, state.clock.now()).await?;
     state.auth.invalidate_all();
     audit(
         &state,
@@ -185,42 +185,30 @@ pub async fn revoke_token(
         &addr,
     )
     .await;
-    see_other("/my")
+    Ok(see_other("/my"))
 }
 
 pub async fn withdraw_consent(
     State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
     addr: ClientAddr,
     Path(client_id): Path<String>,
-    form: Result<FormParams, super::OAuthError>,
-) -> Response {
-    let form = form.unwrap_or_default();
-    let Some(s) = session else {
-        return signin_redirect("/my");
-    };
-    if !s.check_csrf(form.get("csrf")) {
-        return html::error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
-    }
-    let app = match state.store.app_by_client_id(&client_id).await {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return html::error_page(
+    SignedInForm { session: s, .. }: SignedInForm<AccountPage>,
+) -> Result<Response, PageError> {
+    let app = state
+        .store
+        .app_by_client_id(&client_id)
+        .await?
+        .ok_or_else(|| {
+            PageError::refused(
                 StatusCode::NOT_FOUND,
                 "No such application",
                 "Reload the page.",
             )
-        }
-        Err(e) => return fail(e),
-    };
-    match state
+        })?;
+    state
         .store
         .withdraw_consent(s.user.uid, app.id, state.clock.now())
-        .await
-    {
-        Ok(_) => {}
-        Err(e) => return fail(e),
-    }
+        .await?;
     state.auth.invalidate_all();
     audit(
         &state,
@@ -232,7 +220,7 @@ pub async fn withdraw_consent(
         &addr,
     )
     .await;
-    see_other("/my")
+    Ok(see_other("/my"))
 }
 
 fn app_form(s: &Session, orgs: &[(i64, String)], error: Option<&str>) -> String {
@@ -270,10 +258,7 @@ fn app_form(s: &Session, orgs: &[(i64, String)], error: Option<&str>) -> String 
     )
 }
 
-async fn org_choices(
-    state: &AppState,
-    uid: i64,
-) -> Result<Vec<(i64, String)>, tracker_store::StoreError> {
+async fn org_choices(state: &AppState, uid: i64) -> Result<Vec<(i64, String)>, PageError> {
     let mut out = Vec::new();
     let orgs = state.store.list_organizations().await?;
     for m in state.store.memberships_of(uid).await? {
@@ -287,47 +272,34 @@ async fn org_choices(
 pub async fn new_app_page(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
-) -> Response {
-    let Some(s) = session else {
-        return signin_redirect("/my/apps/new");
-    };
-    match org_choices(&state, s.user.uid).await {
-        Ok(orgs) => html::page(
-            StatusCode::OK,
-            "Register an application",
-            &app_form(&s, &orgs, None),
-        ),
-        Err(e) => fail(e),
-    }
+) -> Result<Response, PageError> {
+    let s = session.ok_or_else(NewAppPage::signed_out)?;
+    let orgs = org_choices(&state, s.user.uid).await?;
+    Ok(html::page(
+        StatusCode::OK,
+        "Register an application",
+        &app_form(&s, &orgs, None),
+    ))
 }
 
 pub async fn new_app_submit(
     State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
     addr: ClientAddr,
-    form: Result<FormParams, super::OAuthError>,
-) -> Response {
-    let form = form.unwrap_or_default();
-    let Some(s) = session else {
-        return signin_redirect("/my/apps/new");
-    };
-    if !s.check_csrf(form.get("csrf")) {
-        return html::error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
-    }
-    let orgs = match org_choices(&state, s.user.uid).await {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
+    SignedInForm {
+        session: s, form, ..
+    }: SignedInForm<NewAppPage>,
+) -> Result<Response, PageError> {
+    let orgs = org_choices(&state, s.user.uid).await?;
     let org = form
         .get("org")
         .and_then(|o| o.parse::<i64>().ok())
         .filter(|o| orgs.iter().any(|(id, _)| id == o));
     let Some(org) = org else {
-        return html::page(
+        return Ok(html::page(
             StatusCode::BAD_REQUEST,
             "Register an application",
             &app_form(&s, &orgs, Some("Choose one of your organizations.")),
-        );
+        ));
     };
     let mut scopes = Vec::new();
     if form.get("scope_read").is_some() {
@@ -361,13 +333,13 @@ pub async fn new_app_submit(
     {
         Ok(r) => r,
         Err(ApiError::Unprocessable { message, .. }) => {
-            return html::page(
+            return Ok(html::page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Register an application",
                 &app_form(&s, &orgs, Some(&message)),
-            )
+            ))
         }
-        Err(e) => return fail(e),
+        Err(e) => return Err(PageError::internal(e)),
     };
     audit(
         &state,
@@ -387,7 +359,7 @@ pub async fn new_app_submit(
         ),
         None => "<p>This is a public client: it has no secret and must use PKCE.</p>".into(),
     };
-    html::page(
+    Ok(html::page(
         StatusCode::CREATED,
         "Application registered",
         &format!(
@@ -397,5 +369,5 @@ pub async fn new_app_submit(
             esc(&app.name),
             esc(&app.client_id)
         ),
-    )
+    ))
 }

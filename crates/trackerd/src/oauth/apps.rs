@@ -13,9 +13,10 @@ use tracker_domain::{Scopes, TokenHash};
 use tracker_store::{AppRecord, AppUpdate, NewApp, Store};
 
 use super::{audit, mint, new_client_id, prefix, ClientAddr};
-use crate::app::{base_url, json, ApiJson, AppState};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{base_url, json, ApiJson};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,17 +7,19 @@ use axum::response::{IntoResponse, Response};
 use tracker_domain::{Scopes, TokenHash};
 use tracker_store::{AppRecord, ConsentRecord, NewAuthCode, User};
 
+use super::html::PageError;
 use super::html::{self, esc, hidden};
 use super::session::{
-    cookie, same, see_other, set_cookie, signin_redirect, MaybeSession, Session, CSRF_COOKIE,
-    SESSION_COOKIE,
+    cookie, same, see_other, set_cookie, FormPage, MaybeSession, Session, SignedInForm,
+    CSRF_COOKIE, SESSION_COOKIE,
 };
 use super::token::issue_access;
 use super::{
     audit, mint, prefix, scope_label, scope_list, scopes_within, secs, ClientAddr, FormParams,
+    OAuthError,
 };
-use crate::app::AppState;
-use crate::ops;
+use crate::passwords;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseType {
@@ -280,25 +282,15 @@ async fn require_ready_user(
     state: &AppState,
     session: Option<Session>,
     back_to: &str,
-) -> Result<Session, Response> {
-    let Some(s) = session else {
-        return Err(signin_redirect(back_to));
-    };
-    match state.store.must_change_password(s.user.uid).await {
-        Ok(true) => Err(see_other(&format!(
+) -> Result<Session, PageError> {
+    let s = session.ok_or_else(|| PageError::SignIn(back_to.to_owned()))?;
+    if state.store.must_change_password(s.user.uid).await? {
+        return Err(PageError::Detour(format!(
             "/password?next={}",
             url::form_urlencoded::byte_serialize(back_to.as_bytes()).collect::<String>()
-        ))),
-        Ok(false) => Ok(s),
-        Err(e) => {
-            tracing::error!(error = %e, "reading the password state");
-            Err(html::error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Try again later.",
-            ))
-        }
+        )));
     }
+    Ok(s)
 }
 
 pub async fn authorize_get(
@@ -306,32 +298,30 @@ pub async fn authorize_get(
     MaybeSession(session): MaybeSession,
     uri: OriginalUri,
     addr: ClientAddr,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = query_pairs(&uri);
     let req = match check_request(&state, &params).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(StatusCode::FOUND),
+        Err(e) => return Ok(e.into_response(StatusCode::FOUND)),
     };
     let back = uri
         .0
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "/authorize".into());
-    let session = match require_ready_user(&state, session, &back).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let session = require_ready_user(&state, session, &back).await?;
     // A remembered consent that covers the request needs no second click
     // (Yandex's `force_confirm` asks for the page anyway).
-    let remembered = match state.store.consent(session.user.uid, req.app.id).await {
-        Ok(c) => c,
-        Err(e) => return server_error(e),
-    };
+    let remembered = state
+        .store
+        .consent(session.user.uid, req.app.id)
+        .await
+        .map_err(server_error)?;
     let force = param(&params, "force_confirm").is_some_and(|v| v != "0" && v != "false");
     if !force && remembered.is_some_and(|c| scopes_within(req.scopes, c.scopes)) {
         return complete(&state, &session.user, &req, &addr, StatusCode::FOUND).await;
     }
-    consent_page(&session, &req)
+    Ok(consent_page(&session, &req))
 }
 
 fn consent_page(session: &Session, req: &AuthzRequest) -> Response {
@@ -385,36 +375,40 @@ fn consent_page(session: &Session, req: &AuthzRequest) -> Response {
     )
 }
 
-pub async fn authorize_post(
-    State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
-    addr: ClientAddr,
-    form: Result<FormParams, super::OAuthError>,
-) -> Response {
-    let Ok(form) = form else {
-        return html::error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad form",
-            "The form could not be read.",
-        );
-    };
-    let Some(session) = session else {
-        return html::error_page(
+/// The consent form. It was reached through an application's link, so a
+/// browser that lost its session starts again there rather than signing in.
+pub struct ConsentPage;
+
+impl FormPage for ConsentPage {
+    const BACK_TO: &'static str = "/authorize";
+    const EXPIRED: &'static str =
+        "This form was not issued to this browser session. Start again from the application.";
+
+    fn signed_out() -> PageError {
+        PageError::refused(
             StatusCode::UNAUTHORIZED,
             "Signed out",
             "Your session has ended. Start again from the application.",
-        );
-    };
-    if !session.check_csrf(form.get("csrf")) {
-        return html::error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form was not issued to this browser session. Start again from the application.",
-        );
+        )
     }
+
+    fn unreadable(_: OAuthError) -> Option<PageError> {
+        Some(PageError::refused(
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            "The form could not be read.",
+        ))
+    }
+}
+
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    SignedInForm { session, form, .. }: SignedInForm<ConsentPage>,
+) -> Result<Response, PageError> {
     let req = match check_request(&state, &form.0).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(StatusCode::SEE_OTHER),
+        Err(e) => return Ok(e.into_response(StatusCode::SEE_OTHER)),
     };
     if form.get("decision") != Some("allow") {
         audit(
@@ -427,14 +421,14 @@ pub async fn authorize_post(
             &addr,
         )
         .await;
-        return AuthzError::Redirect {
+        return Ok(AuthzError::Redirect {
             redirect_uri: req.redirect_uri,
             fragment: req.response_type == ResponseType::Token,
             error: "access_denied",
             description: "the user denied access".into(),
             state: req.state,
         }
-        .into_response(StatusCode::SEE_OTHER);
+        .into_response(StatusCode::SEE_OTHER));
     }
     let now = state.clock.now();
     // A consent covers the union of what the user allowed so far.
@@ -448,7 +442,7 @@ pub async fn authorize_post(
         .unwrap_or_default();
     let union = Scopes::parse(&format!("{} {}", previous.to_list(), req.scopes.to_list()))
         .unwrap_or(req.scopes);
-    if let Err(e) = state
+    state
         .store
         .put_consent(&ConsentRecord {
             uid: session.user.uid,
@@ -457,9 +451,7 @@ pub async fn authorize_post(
             granted_at: now,
         })
         .await
-    {
-        return server_error(e);
-    }
+        .map_err(server_error)?;
     audit(
         &state,
         None,
@@ -480,7 +472,7 @@ async fn complete(
     req: &AuthzRequest,
     addr: &ClientAddr,
     status: StatusCode,
-) -> Response {
+) -> Result<Response, PageError> {
     let now = state.clock.now();
     let mut params: Vec<(&str, String)> = Vec::new();
     match req.response_type {
@@ -499,9 +491,7 @@ async fn complete(
                     expires_at: now + secs(state.config.oauth.code_lifetime_secs),
                 })
                 .await;
-            if let Err(e) = stored {
-                return server_error(e);
-            }
+            stored.map_err(server_error)?;
             params.push(("code", code));
         }
         ResponseType::Token => {
@@ -511,7 +501,9 @@ async fn complete(
             .await
             {
                 Ok(t) => t,
-                Err(e) => return e.into_response(),
+                // The client asked for a token: it gets the token endpoint's
+                // error answer, not a page.
+                Err(e) => return Ok(e.into_response()),
             };
             params.push(("access_token", issued.access_token));
             params.push(("token_type", "bearer".into()));
@@ -522,21 +514,18 @@ async fn complete(
     if let Some(s) = &req.state {
         params.push(("state", s.clone()));
     }
-    redirect_with(
+    Ok(redirect_with(
         &req.redirect_uri,
         req.response_type == ResponseType::Token,
         &params,
         status,
-    )
+    ))
 }
 
-fn server_error(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "authorization failed");
-    html::error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "The server could not complete the request. Try again later.",
-    )
+/// A failure in the sign-in and authorization flow, which says a little
+/// more than "try again" because the user is in the middle of something.
+fn server_error(e: impl std::fmt::Display) -> PageError {
+    PageError::internal(e).saying("The server could not complete the request. Try again later.")
 }
 
 #[derive(serde::Deserialize)]
@@ -569,7 +558,7 @@ fn signin_form(csrf: &str, next: &str, login: &str, error: Option<&str>) -> Stri
 pub async fn signin_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    crate::app::ApiQuery(q): crate::app::ApiQuery<NextQuery>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
 ) -> Response {
     let next = super::session::safe_next(q.next.as_deref());
     let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_else(|| mint(prefix::CSRF));
@@ -587,7 +576,7 @@ pub async fn signin_submit(
     headers: HeaderMap,
     addr: ClientAddr,
     form: Result<FormParams, super::OAuthError>,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = form.unwrap_or_default();
     let next = super::session::safe_next(form.get("next"));
     let login = form.get("login").unwrap_or("").trim().to_owned();
@@ -608,10 +597,10 @@ pub async fn signin_submit(
         _ => false,
     };
     if !csrf_ok {
-        return again(
+        return Ok(again(
             StatusCode::FORBIDDEN,
             "The form expired. Please sign in again.",
-        );
+        ));
     }
     let cfg = &state.config.oauth;
     let now = state.clock.now();
@@ -631,14 +620,12 @@ pub async fn signin_submit(
         ))
     }
     .await;
-    let (by_account, by_address) = match counts {
-        Ok(c) => c,
-        Err(e) => return server_error(e),
-    };
-    let user = match state.store.user_by_login(&login).await {
-        Ok(u) => u,
-        Err(e) => return server_error(e),
-    };
+    let (by_account, by_address) = counts.map_err(server_error)?;
+    let user = state
+        .store
+        .user_by_login(&login)
+        .await
+        .map_err(server_error)?;
     if by_account >= cfg.signin_max_failures_per_account
         || by_address >= cfg.signin_max_failures_per_address
     {
@@ -656,32 +643,34 @@ pub async fn signin_submit(
             &addr,
         )
         .await;
-        return again(
+        return Ok(again(
             StatusCode::TOO_MANY_REQUESTS,
             &format!(
                 "Too many failed sign-in attempts. Sign-in is locked for up to {} minutes.",
                 cfg.signin_window_secs.div_ceil(60)
             ),
-        );
+        ));
     }
     let verified = match &user {
         Some(u) if !u.dismissed => match &u.password_hash {
-            Some(h) => ops::verify_password(h.clone(), password).await,
+            Some(h) => passwords::verify_password(h.clone(), password).await,
             None => false,
         },
         _ => {
             // Spend the same time as a real check so timing does not tell
             // which logins exist.
-            let _ = ops::verify_password(DUMMY_HASH.into(), password).await;
+            let _ = passwords::verify_password(DUMMY_HASH.into(), password).await;
             false
         }
     };
     let known_uid = user.as_ref().map(|u| u.uid);
     let Some(user) = user.filter(|_| verified) else {
         for key in [&account_key, &address_key] {
-            if let Err(e) = state.store.record_signin_failure(key, now).await {
-                return server_error(e);
-            }
+            state
+                .store
+                .record_signin_failure(key, now)
+                .await
+                .map_err(server_error)?;
         }
         audit(
             &state,
@@ -693,20 +682,20 @@ pub async fn signin_submit(
             &addr,
         )
         .await;
-        return again(StatusCode::UNAUTHORIZED, "Wrong login or password.");
+        return Ok(again(StatusCode::UNAUTHORIZED, "Wrong login or password."));
     };
-    if let Err(e) = state.store.clear_signin_failures(&account_key).await {
-        return server_error(e);
-    }
+    state
+        .store
+        .clear_signin_failures(&account_key)
+        .await
+        .map_err(server_error)?;
     let secret = mint(prefix::SESSION);
     let lifetime = cfg.session_lifetime_secs;
-    if let Err(e) = state
+    state
         .store
         .create_session(&TokenHash::of(&secret), user.uid, now, now + secs(lifetime))
         .await
-    {
-        return server_error(e);
-    }
+        .map_err(server_error)?;
     audit(
         &state,
         None,
@@ -726,7 +715,7 @@ pub async fn signin_submit(
         &secret,
         Some(lifetime as i64),
     );
-    r
+    Ok(r)
 }
 
 /// An argon2 hash of a random password, checked against when the login is
@@ -740,15 +729,19 @@ pub async fn signout(
     MaybeSession(session): MaybeSession,
     addr: ClientAddr,
     form: Result<FormParams, super::OAuthError>,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = form.unwrap_or_default();
+    // Signing out without a session is already done; only a session's own
+    // form may end it.
     if let Some(s) = session {
         if !s.check_csrf(form.get("csrf")) {
-            return html::error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
+            return Err(PageError::expired("Reload the page."));
         }
-        if let Err(e) = state.store.delete_session(&s.secret_hash).await {
-            return server_error(e);
-        }
+        state
+            .store
+            .delete_session(&s.secret_hash)
+            .await
+            .map_err(server_error)?;
         audit(
             &state,
             None,
@@ -762,7 +755,7 @@ pub async fn signout(
     }
     let mut r = see_other("/signin");
     set_cookie(&mut r, &state, &headers, SESSION_COOKIE, "", Some(0));
-    r
+    Ok(r)
 }
 
 fn password_form(csrf: &str, next: &str, error: Option<&str>) -> String {
@@ -784,36 +777,37 @@ fn password_form(csrf: &str, next: &str, error: Option<&str>) -> String {
 
 pub async fn password_page(
     MaybeSession(session): MaybeSession,
-    crate::app::ApiQuery(q): crate::app::ApiQuery<NextQuery>,
-) -> Response {
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
+) -> Result<Response, PageError> {
     let next = super::session::safe_next(q.next.as_deref());
-    let Some(s) = session else {
-        return signin_redirect(&format!(
+    let s = session.ok_or_else(|| {
+        PageError::SignIn(format!(
             "/password?next={}",
             url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        ));
-    };
-    html::page(
+        ))
+    })?;
+    Ok(html::page(
         StatusCode::OK,
         "Choose a new password",
         &password_form(&s.csrf, &next, None),
-    )
+    ))
+}
+
+/// The password form.
+pub struct PasswordPage;
+
+impl FormPage for PasswordPage {
+    const BACK_TO: &'static str = "/password";
 }
 
 pub async fn password_submit(
     State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
     addr: ClientAddr,
-    form: Result<FormParams, super::OAuthError>,
-) -> Response {
-    let form = form.unwrap_or_default();
+    SignedInForm {
+        session: s, form, ..
+    }: SignedInForm<PasswordPage>,
+) -> Result<Response, PageError> {
     let next = super::session::safe_next(form.get("next"));
-    let Some(s) = session else {
-        return signin_redirect("/password");
-    };
-    if !s.check_csrf(form.get("csrf")) {
-        return html::error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page.");
-    }
     let password = form.get("password").unwrap_or("");
     let problem = if password.chars().count() < 10 {
         Some("The password must be at least 10 characters long.")
@@ -823,19 +817,20 @@ pub async fn password_submit(
         None
     };
     if let Some(p) = problem {
-        return html::page(
+        return Ok(html::page(
             StatusCode::BAD_REQUEST,
             "Choose a new password",
             &password_form(&s.csrf, &next, Some(p)),
-        );
+        ));
     }
-    let hash = match ops::hash_password(password.to_owned()).await {
-        Ok(h) => h,
-        Err(e) => return server_error(e),
-    };
-    if let Err(e) = state.store.set_password(s.user.uid, &hash, false).await {
-        return server_error(e);
-    }
+    let hash = passwords::hash_password(password.to_owned())
+        .await
+        .map_err(server_error)?;
+    state
+        .store
+        .set_password(s.user.uid, &hash, false)
+        .await
+        .map_err(server_error)?;
     audit(
         &state,
         None,
@@ -846,7 +841,7 @@ pub async fn password_submit(
         &addr,
     )
     .await;
-    see_other(&next)
+    Ok(see_other(&next))
 }
 
 impl IntoResponse for AuthzError {

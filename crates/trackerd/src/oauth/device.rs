@@ -8,14 +8,16 @@ use rand::Rng;
 use tracker_domain::{Scopes, TokenHash};
 use tracker_store::{AppRecord, ConsentRecord, DeviceRecord, DeviceStatus, NewDeviceCode};
 
+use super::html::PageError;
 use super::html::{self, esc, hidden};
-use super::session::{signin_redirect, MaybeSession, Session};
+use super::session::{FormPage, MaybeSession, Session, SignedInForm};
 use super::token::authenticate_client;
 use super::{
     audit, mint, no_store, prefix, scope_label, scope_list, scopes_within, secs, ClientAddr,
     FormParams, OAuthError,
 };
-use crate::app::{base_url, AppState};
+use crate::extract::base_url;
+use crate::state::AppState;
 
 /// Consonants only: no vowels (no words), no look-alikes (RFC 8628 §6.1).
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -132,15 +134,16 @@ fn entry_form(error: Option<&str>, value: &str) -> String {
 async fn pending(
     state: &AppState,
     typed: &str,
-) -> Result<Result<(String, DeviceRecord, AppRecord), &'static str>, Response> {
+) -> Result<Result<(String, DeviceRecord, AppRecord), &'static str>, PageError> {
     let Some(code) = normalize_user_code(typed) else {
         return Ok(Err("That is not a valid code. It looks like BCDF-GHJK."));
     };
-    let found = state.store.device_by_user_code(&TokenHash::of(&code)).await;
-    let rec = match found {
-        Ok(Some(r)) => r,
-        Ok(None) => return Ok(Err("No device is waiting for this code.")),
-        Err(e) => return Err(fail(e)),
+    let Some(rec) = state
+        .store
+        .device_by_user_code(&TokenHash::of(&code))
+        .await?
+    else {
+        return Ok(Err("No device is waiting for this code."));
     };
     if rec.expires_at <= state.clock.now() {
         return Ok(Err("This code has expired. Start again on your device."));
@@ -148,20 +151,18 @@ async fn pending(
     if rec.status != DeviceStatus::Pending {
         return Ok(Err("This code was already used."));
     }
-    match state.store.app_by_id(rec.app_id).await {
-        Ok(Some(app)) => Ok(Ok((code, rec, app))),
-        Ok(None) => Ok(Err("No device is waiting for this code.")),
-        Err(e) => Err(fail(e)),
-    }
+    Ok(match state.store.app_by_id(rec.app_id).await? {
+        Some(app) => Ok((code, rec, app)),
+        None => Err("No device is waiting for this code."),
+    })
 }
 
-fn fail(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "device page");
-    html::error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Try again later.",
-    )
+/// The form that decides on a device.
+pub struct DevicePage;
+
+impl FormPage for DevicePage {
+    const BACK_TO: &'static str = "/device";
+    const EXPIRED: &'static str = "Enter the code again.";
 }
 
 #[derive(serde::Deserialize)]
@@ -173,29 +174,28 @@ pub async fn page(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     uri: OriginalUri,
-    crate::app::ApiQuery(q): crate::app::ApiQuery<DeviceQuery>,
-) -> Response {
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<DeviceQuery>,
+) -> Result<Response, PageError> {
     let Some(session) = session else {
         let back = uri
             .0
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/device".into());
-        return signin_redirect(&back);
+        return Err(PageError::SignIn(back));
     };
     let title = "Connect a device";
     let Some(typed) = q.user_code.filter(|c| !c.trim().is_empty()) else {
-        return html::page(StatusCode::OK, title, &entry_form(None, ""));
+        return Ok(html::page(StatusCode::OK, title, &entry_form(None, "")));
     };
-    match pending(&state, &typed).await {
-        Err(r) => r,
-        Ok(Err(msg)) => html::page(
+    Ok(match pending(&state, &typed).await? {
+        Err(msg) => html::page(
             StatusCode::BAD_REQUEST,
             title,
             &entry_form(Some(msg), &typed),
         ),
-        Ok(Ok((code, rec, app))) => consent(&session, &code, &rec, &app),
-    }
+        Ok((code, rec, app)) => consent(&session, &code, &rec, &app),
+    })
 }
 
 fn consent(session: &Session, code: &str, rec: &DeviceRecord, app: &AppRecord) -> Response {
@@ -228,49 +228,32 @@ fn consent(session: &Session, code: &str, rec: &DeviceRecord, app: &AppRecord) -
 
 pub async fn decide(
     State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
     addr: ClientAddr,
-    form: Result<FormParams, OAuthError>,
-) -> Response {
-    let form = form.unwrap_or_default();
-    let Some(session) = session else {
-        return signin_redirect("/device");
-    };
-    if !session.check_csrf(form.get("csrf")) {
-        return html::error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "Enter the code again.",
-        );
-    }
+    SignedInForm { session, form, .. }: SignedInForm<DevicePage>,
+) -> Result<Response, PageError> {
     let title = "Connect a device";
     let typed = form.get("user_code").unwrap_or("").to_owned();
-    let (_, rec, app) = match pending(&state, &typed).await {
-        Err(r) => return r,
-        Ok(Err(msg)) => {
-            return html::page(
+    let (_, rec, app) = match pending(&state, &typed).await? {
+        Err(msg) => {
+            return Ok(html::page(
                 StatusCode::BAD_REQUEST,
                 title,
                 &entry_form(Some(msg), &typed),
-            )
+            ))
         }
-        Ok(Ok(found)) => found,
+        Ok(found) => found,
     };
     let allow = form.get("decision") == Some("allow");
-    match state
+    if !state
         .store
         .decide_device(rec.id, session.user.uid, allow)
-        .await
+        .await?
     {
-        Ok(true) => {}
-        Ok(false) => {
-            return html::page(
-                StatusCode::BAD_REQUEST,
-                title,
-                &entry_form(Some("This code was already used."), &typed),
-            )
-        }
-        Err(e) => return fail(e),
+        return Ok(html::page(
+            StatusCode::BAD_REQUEST,
+            title,
+            &entry_form(Some("This code was already used."), &typed),
+        ));
     }
     if allow {
         let previous = state
@@ -283,7 +266,7 @@ pub async fn decide(
             .unwrap_or_default();
         let union = Scopes::parse(&format!("{} {}", previous.to_list(), rec.scopes.to_list()))
             .unwrap_or(rec.scopes);
-        if let Err(e) = state
+        state
             .store
             .put_consent(&ConsentRecord {
                 uid: session.user.uid,
@@ -291,10 +274,7 @@ pub async fn decide(
                 scopes: union,
                 granted_at: state.clock.now(),
             })
-            .await
-        {
-            return fail(e);
-        }
+            .await?;
     }
     audit(
         &state,
@@ -310,7 +290,7 @@ pub async fn decide(
         &addr,
     )
     .await;
-    if allow {
+    Ok(if allow {
         html::page(
             StatusCode::OK,
             "Device connected",
@@ -326,7 +306,7 @@ pub async fn decide(
             "Access denied",
             "<p id=\"done\" role=\"status\">The device was not given access.</p>",
         )
-    }
+    })
 }
 
 #[cfg(test)]

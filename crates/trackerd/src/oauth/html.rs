@@ -75,6 +75,87 @@ pub fn hidden(name: &str, value: &str) -> String {
     )
 }
 
+/// Why a page could not be shown as asked. Each variant renders itself, so
+/// handlers answer with `?`; internal causes go to the log and the browser
+/// sees only a generic message.
+#[derive(Debug)]
+pub enum PageError {
+    /// No session: sign in first, then come back to this path.
+    SignIn(String),
+    /// Something must happen on another page first (a required password
+    /// change): see other.
+    Detour(String),
+    /// A refusal the user can act on, shown as it is.
+    Refused {
+        status: StatusCode,
+        title: &'static str,
+        message: String,
+    },
+    /// A failure the user cannot act on.
+    Internal {
+        cause: String,
+        message: &'static str,
+    },
+}
+
+impl PageError {
+    pub fn refused(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        PageError::Refused {
+            status,
+            title,
+            message: message.into(),
+        }
+    }
+
+    /// A form whose CSRF token does not belong to the browser's session.
+    pub fn expired(message: &'static str) -> Self {
+        Self::refused(StatusCode::FORBIDDEN, "Form expired", message)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        PageError::Internal {
+            cause: cause.to_string(),
+            message: "Try again later.",
+        }
+    }
+
+    /// The same failure with a more specific generic message.
+    pub fn saying(self, message: &'static str) -> Self {
+        match self {
+            PageError::Internal { cause, .. } => PageError::Internal { cause, message },
+            other => other,
+        }
+    }
+}
+
+impl From<tracker_store::StoreError> for PageError {
+    fn from(e: tracker_store::StoreError) -> Self {
+        PageError::internal(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn(back_to) => super::session::signin_redirect(&back_to),
+            PageError::Detour(location) => super::session::see_other(&location),
+            PageError::Refused {
+                status,
+                title,
+                message,
+            } => error_page(status, title, &message),
+            PageError::Internal { cause, message } => {
+                tracing::error!(error = %cause, "a page failed");
+                error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    message,
+                )
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,15 +4,16 @@
 //! account pages, service accounts with authorized keys, and the audit trail.
 //! See docs/auth.md.
 
-mod account;
+pub mod account;
 pub mod apps;
-mod authorize;
-pub mod cli;
-mod device;
+pub mod audit_trail;
+pub mod authorize;
+pub mod device;
 mod html;
-pub mod iam;
+pub mod iam_token;
+pub mod service_accounts;
 mod session;
-mod token;
+pub mod token;
 
 use std::net::SocketAddr;
 
@@ -20,8 +21,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -30,7 +29,9 @@ use sha2::{Digest, Sha256};
 use tracker_domain::{Scope, Scopes};
 use tracker_store::NewAuditEvent;
 
-use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Lifetimes and sign-in limits (`[oauth]` in the configuration file,
 /// `TRACKERD_OAUTH__…` in the environment).
@@ -102,53 +103,16 @@ pub(crate) fn secs(s: u64) -> chrono::Duration {
     chrono::Duration::seconds(s as i64)
 }
 
-/// Every route of the authorization server.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(apps::metadata),
-        )
-        .route("/oauth/v1/apps", get(apps::list).post(apps::create))
-        .route(
-            "/oauth/v1/apps/{client_id}",
-            get(apps::get).patch(apps::update).delete(apps::delete),
-        )
-        .route("/oauth/v1/audit", get(iam::audit_list))
-        .route(
-            "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route("/token", post(token::token))
-        .route("/revoke_token", post(token::revoke))
-        .route("/introspect", post(token::introspect))
-        .route("/device/code", post(device::device_code))
-        .route("/device", get(device::page).post(device::decide))
-        .route(
-            "/signin",
-            get(authorize::signin_page).post(authorize::signin_submit),
-        )
-        .route("/signout", post(authorize::signout))
-        .route(
-            "/password",
-            get(authorize::password_page).post(authorize::password_submit),
-        )
-        .route("/my", get(account::page))
-        .route("/my/tokens/{id}/revoke", post(account::revoke_token))
-        .route(
-            "/my/consents/{client_id}/withdraw",
-            post(account::withdraw_consent),
-        )
-        .route(
-            "/my/apps/new",
-            get(account::new_app_page).post(account::new_app_submit),
-        )
-        .route(
-            "/iam/v1/serviceAccounts",
-            get(iam::list_service_accounts).post(iam::create_service_account),
-        )
-        .route("/iam/v1/keys", get(iam::list_keys).post(iam::create_key))
-        .route("/iam/v1/keys/{id}", axum::routing::delete(iam::delete_key))
+/// Service accounts and the audit trail are the administrators' alone.
+pub(crate) fn require_org_admin(p: &Principal) -> ApiResult<()> {
+    if p.org_admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only organization administrators manage service accounts and read the audit trail"
+                .into(),
+        ))
+    }
 }
 
 /// A fresh secret: `prefix` and 256 random bits, URL-safe.

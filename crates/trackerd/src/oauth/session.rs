@@ -6,7 +6,9 @@
 //! browser can produce it. The sign-in form, which comes before any session,
 //! uses a double-submit cookie instead.
 
-use axum::extract::FromRequestParts;
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
@@ -14,7 +16,10 @@ use sha2::{Digest, Sha256};
 use tracker_domain::TokenHash;
 use tracker_store::User;
 
-use crate::app::{base_url, AppState};
+use super::html::PageError;
+use super::{FormParams, OAuthError};
+use crate::extract::base_url;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "trackerd_session";
 pub const CSRF_COOKIE: &str = "trackerd_csrf";
@@ -95,9 +100,9 @@ impl Session {
 pub struct MaybeSession(pub Option<Session>);
 
 impl FromRequestParts<AppState> for MaybeSession {
-    type Rejection = Response;
+    type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Ok(MaybeSession(None));
         };
@@ -125,15 +130,61 @@ impl FromRequestParts<AppState> for MaybeSession {
                 secret_hash: hash,
             }))),
             Ok(None) => Ok(MaybeSession(None)),
-            Err(e) => {
-                tracing::error!(error = %e, "could not read a browser session");
-                Err(super::html::error_page(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "The server could not read your session. Try again later.",
-                ))
-            }
+            Err(e) => Err(PageError::internal(e)
+                .saying("The server could not read your session. Try again later.")),
         }
+    }
+}
+
+/// The page a signed-in form belongs to: what a browser without a session,
+/// or with a form from another session, is told.
+pub trait FormPage {
+    /// Where a browser without a session signs in before coming back.
+    const BACK_TO: &'static str;
+    /// What a form whose CSRF token is missing or foreign says.
+    const EXPIRED: &'static str = "Reload the page.";
+
+    fn signed_out() -> PageError {
+        PageError::SignIn(Self::BACK_TO.to_owned())
+    }
+
+    /// A body that is not a form. `None` reads it as an empty form, which
+    /// the CSRF check then refuses.
+    fn unreadable(_: OAuthError) -> Option<PageError> {
+        None
+    }
+}
+
+/// A form posted by a signed-in browser, its CSRF token checked against the
+/// session: a handler that takes one runs only for the session's own pages.
+pub struct SignedInForm<P> {
+    pub session: Session,
+    pub form: FormParams,
+    page: PhantomData<P>,
+}
+
+impl<P: FormPage> FromRequest<AppState> for SignedInForm<P> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let (mut parts, body) = req.into_parts();
+        let MaybeSession(session) = MaybeSession::from_request_parts(&mut parts, state).await?;
+        let form = match FormParams::from_request(Request::from_parts(parts, body), state).await {
+            Ok(f) => f,
+            Err(e) => match P::unreadable(e) {
+                Some(refusal) => return Err(refusal),
+                None => FormParams::default(),
+            },
+        };
+        let session = session.ok_or_else(P::signed_out)?;
+        if !session.check_csrf(form.get("csrf")) {
+            return Err(PageError::expired(P::EXPIRED));
+        }
+        Ok(SignedInForm {
+            session,
+            form,
+            page: PhantomData,
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use super::session::same;
 use super::{
     audit, mint, no_store, prefix, s256, scopes_within, secs, ClientAddr, FormParams, OAuthError,
 };
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {

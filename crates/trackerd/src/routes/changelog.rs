@@ -8,12 +8,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_store::{ChangelogQuery, ChangelogRecord, IssueRecord};
 
-use crate::app::{ApiQuery, AppState, Links};
+use crate::access::issues::load;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, Links};
 use crate::fields::field_display;
 use crate::render::{time, Renderer};
-use crate::routes::issues::load;
+use crate::state::AppState;
 
 /// Renders a stored raw value the way the field shows it elsewhere.
 async fn value(r: &mut Renderer<'_>, field: &str, v: &Value) -> ApiResult<Value> {

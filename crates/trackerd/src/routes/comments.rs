@@ -8,12 +8,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_store::{CommentRecord, CommentWrite, IssueRecord};
 
-use crate::app::{json, ApiJson, ApiQuery, AppState, Links};
+use crate::access::issues::{changelog, load, new_comment, simple_write, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{json, ApiJson, ApiQuery, Links};
 use crate::fields::{self, FieldChange};
 use crate::render::{time, Renderer};
-use crate::routes::issues::{changelog, load, new_comment, simple_write, write_fresh};
+use crate::state::AppState;
 
 pub async fn render(
     r: &mut Renderer<'_>,

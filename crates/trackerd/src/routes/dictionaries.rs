@@ -4,12 +4,13 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 use tracker_domain::dictionaries::{self, Entry};
-use tracker_domain::workflow;
 
-use crate::app::{AppState, Links};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::fields::{ARRAY_FIELDS, GLOBAL_FIELDS};
+use crate::extract::Links;
+use crate::fields::GLOBAL_FIELDS;
+use crate::render::{field_json, global_fields_json, workflow_json};
+use crate::state::AppState;
 
 fn entry(links: &Links, collection: &str, e: &Entry) -> Value {
     json!({
@@ -93,32 +94,8 @@ pub async fn link_types(_: Principal, links: Links) -> Json<Value> {
     ))
 }
 
-fn field_json(links: &Links, (id, name, kind): &(&str, &str, &str)) -> Value {
-    json!({
-        "self": links.api(&format!("fields/{id}")),
-        "id": id,
-        "name": name,
-        "key": id,
-        "version": 1,
-        "schema": if ARRAY_FIELDS.contains(id) {
-            json!({ "type": "array", "items": kind, "required": false })
-        } else {
-            json!({ "type": kind, "required": *id == "summary" })
-        },
-        "readonly": matches!(*id, "createdBy" | "createdAt" | "updatedAt" | "resolvedAt" | "status" | "queue"),
-        "options": true,
-        "suggest": false,
-        "order": 1,
-    })
-}
-
 pub async fn fields(_: Principal, links: Links) -> Json<Value> {
-    Json(Value::Array(
-        GLOBAL_FIELDS
-            .iter()
-            .map(|f| field_json(&links, f))
-            .collect(),
-    ))
+    Json(global_fields_json(&links))
 }
 
 pub async fn field(_: Principal, links: Links, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -127,25 +104,6 @@ pub async fn field(_: Principal, links: Links, Path(id): Path<String>) -> ApiRes
         .find(|(f, _, _)| *f == id)
         .map(|f| Json(field_json(&links, f)))
         .ok_or_else(|| ApiError::NotFound(format!("Field {id} not found")))
-}
-
-pub fn workflow_json(links: &Links) -> Value {
-    let statuses: Vec<Value> = dictionaries::STATUSES
-        .iter()
-        .map(|s| {
-            json!({
-                "status": { "self": links.api(&format!("statuses/{}", s.id)), "id": s.id.to_string(), "key": s.key, "display": s.display },
-                "transitions": workflow::transitions_from(s.key).iter().map(|t| json!({ "id": t.id, "display": t.display, "to": t.to })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
-        "self": links.api(&format!("workflows/{}", workflow::WORKFLOW_ID)),
-        "id": workflow::WORKFLOW_ID,
-        "name": workflow::WORKFLOW_NAME,
-        "initialStatus": { "key": dictionaries::INITIAL_STATUS },
-        "steps": statuses,
-    })
 }
 
 pub async fn workflows(_: Principal, links: Links, State(_): State<AppState>) -> Json<Value> {

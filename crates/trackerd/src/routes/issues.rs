@@ -7,201 +7,23 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_domain::{dictionaries, workflow};
-use tracker_store::{
-    CommentRecord, CommentWrite, IssueRecord, IssueWrite, LinkRecord, LinkWrite, NewChangelog,
-    NewIssue, QueueRecord, WriteOutcome,
-};
+use tracker_store::{CommentWrite, IssueRecord, LinkRecord, LinkWrite, NewIssue};
 
 use tracker_domain::permissions::Perm;
 
-use crate::access::{self, Guard};
-use crate::app::{json, ApiJson, ApiQuery, AppState, Links, OptionalJson};
+use crate::access::issues::{
+    changelog, check_version, find_queue, load, load_for, new_comment, simple_write, write,
+};
+use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::fields::{self, changes_json, FieldChange, FieldErrors, Mode};
-use crate::ops::object_id;
-use crate::render::Renderer;
-
-/// The issue the request names, if the caller may do what the request does
-/// to it (read for reads, write otherwise).
-pub async fn load(state: &AppState, principal: &Principal, key: &str) -> ApiResult<IssueRecord> {
-    load_for(state, principal, key, access::wanted(principal)).await
-}
-
-pub async fn load_for(
-    state: &AppState,
-    principal: &Principal,
-    key: &str,
-    perm: Perm,
-) -> ApiResult<IssueRecord> {
-    let issue = state
-        .store
-        .issue_by_key_or_id(principal.org.id, key)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Issue {key} not found")))?;
-    Guard::new(state, principal)
-        .require_issue(&issue, perm)
-        .await?;
-    Ok(issue)
-}
-
-pub fn changelog(
-    principal: &Principal,
-    now: chrono::DateTime<chrono::Utc>,
-    kind: &str,
-    changes: &[FieldChange],
-    data: Value,
-) -> NewChangelog {
-    NewChangelog {
-        id: object_id(now),
-        kind: kind.to_owned(),
-        updated_by: principal.user.uid,
-        updated_at: now,
-        fields: changes_json(changes),
-        data: data.to_string(),
-    }
-}
-
-/// Writes a change, turning a lost race into the `409` Tracker answers.
-pub async fn write(state: &AppState, w: IssueWrite) -> ApiResult<IssueRecord> {
-    match state.store.write_issue(&w).await? {
-        (WriteOutcome::Written, Some(issue)) => Ok(issue),
-        (WriteOutcome::Written, None) => Err(ApiError::NotFound("Issue not found".into())),
-        (WriteOutcome::VersionConflict, _) => Err(ApiError::Conflict(
-            "The issue was changed by someone else; read it again and retry".into(),
-        )),
-    }
-}
-
-/// Writes a change that does not depend on the version the client read
-/// (a comment, a link): on a lost race the issue is read again and the change
-/// made again on the fresh copy, as many times as it takes within a bound.
-/// Tracker's clients do not retry such requests, so a `409` here would lose
-/// the write; only changes conditioned on a version (`If-Match`) answer 409.
-pub async fn write_fresh<F>(
-    state: &AppState,
-    principal: &Principal,
-    mut issue: IssueRecord,
-    mut change: F,
-) -> ApiResult<IssueRecord>
-where
-    F: FnMut(IssueRecord) -> ApiResult<IssueWrite>,
-{
-    const ATTEMPTS: u32 = 64;
-    for attempt in 0..ATTEMPTS {
-        let key = issue.key.clone();
-        match state.store.write_issue(&change(issue)?).await? {
-            (WriteOutcome::Written, Some(saved)) => return Ok(saved),
-            (WriteOutcome::Written, None) => {
-                return Err(ApiError::NotFound("Issue not found".into()))
-            }
-            (WriteOutcome::VersionConflict, _) => {
-                // A short random pause spreads out writers that collided,
-                // so they do not collide again in lockstep.
-                let pause = rand::random::<u64>() % (1 + u64::from(attempt.min(8)) * 2);
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                issue = load(state, principal, &key).await?;
-            }
-        }
-    }
-    Err(ApiError::Conflict(
-        "The issue is changing too fast to apply this change; retry".into(),
-    ))
-}
-
-pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
-    let pk = issue.pk;
-    IssueWrite {
-        issue,
-        changelog: vec![(pk, entry)],
-        comment: None,
-        link: None,
-        move_to_queue: None,
-    }
-}
-
-async fn find_queue(
-    state: &AppState,
-    org: i64,
-    v: &Value,
-) -> ApiResult<Result<QueueRecord, String>> {
-    let Some(id) = fields::ident(v) else {
-        return Ok(Err("Expected a queue key, id or object".into()));
-    };
-    let q = match id.parse::<i64>() {
-        Ok(n) => state.store.queue_by_id(org, n).await?,
-        Err(_) => {
-            state
-                .store
-                .queue_by_key(org, &id.to_ascii_uppercase())
-                .await?
-        }
-    };
-    Ok(match q {
-        Some(q) if q.deleted_at.is_none() => Ok(q),
-        _ => Err(format!("Queue {id} not found")),
-    })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct GetParams {
-    #[serde(default)]
-    pub expand: Option<String>,
-    #[serde(default)]
-    pub fields: Option<String>,
-}
-
-/// Renders an issue with `expand` and `fields` applied.
-pub async fn render_issue(
-    state: &AppState,
-    principal: &Principal,
-    links: &Links,
-    issue: &IssueRecord,
-    params: &GetParams,
-) -> ApiResult<Value> {
-    render_issue_with(
-        &mut Renderer::new(links, state.store.as_ref(), principal.org.id)
-            .knowing(&principal.user, None),
-        links,
-        issue,
-        params,
-    )
-    .await
-}
-
-/// [`render_issue`] with a renderer that may already know some references.
-pub async fn render_issue_with(
-    r: &mut Renderer<'_>,
-    links: &Links,
-    issue: &IssueRecord,
-    params: &GetParams,
-) -> ApiResult<Value> {
-    let mut v = r.issue(issue).await?;
-    let expand = params.expand.as_deref().unwrap_or("");
-    if expand
-        .split(',')
-        .any(|e| matches!(e.trim(), "transitions" | "all"))
-    {
-        v["transitions"] = transitions_json(links, issue);
-    }
-    if expand
-        .split(',')
-        .any(|e| matches!(e.trim(), "attachments" | "all"))
-    {
-        v["attachments"] = json!([]);
-    }
-    if let (Some(wanted), Value::Object(m)) = (&params.fields, &mut v) {
-        let wanted: Vec<&str> = wanted
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        m.retain(|k, _| {
-            matches!(k.as_str(), "self" | "id" | "key" | "version") || wanted.contains(&k.as_str())
-        });
-    }
-    Ok(v)
-}
+use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::fields::{self, FieldChange, FieldErrors, Mode};
+use crate::ids::object_id;
+use crate::render::{
+    render_issue, render_issue_with, transition_json, transitions_json, GetParams, Renderer,
+};
+use crate::state::AppState;
 
 pub async fn create(
     State(state): State<AppState>,
@@ -350,34 +172,6 @@ pub struct VersionParam {
     pub fields: Option<String>,
 }
 
-/// Checks the versions a client may send: `?version=N` (a mismatch is `409`)
-/// and `If-Match: "N"` (a mismatch is `412`).
-pub fn check_version(current: i64, query: Option<i64>, headers: &HeaderMap) -> ApiResult<()> {
-    if let Some(v) = query {
-        if v != current {
-            return Err(ApiError::Conflict(format!(
-                "Version mismatch: the issue is at version {current}, not {v}"
-            )));
-        }
-    }
-    if let Some(h) = headers.get(axum::http::header::IF_MATCH) {
-        let raw = h.to_str().unwrap_or("").trim();
-        if raw != "*" {
-            let n = raw
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i64>()
-                .ok();
-            if n != Some(current) {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "If-Match {raw} does not match the issue's version {current}"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
@@ -445,30 +239,6 @@ pub async fn find_by_unique(
     ))
 }
 
-pub fn transitions_json(links: &Links, issue: &IssueRecord) -> Value {
-    Value::Array(
-        workflow::transitions_from(&issue.status)
-            .iter()
-            .map(|t| transition_json(links, issue, t))
-            .collect(),
-    )
-}
-
-fn transition_json(links: &Links, issue: &IssueRecord, t: &workflow::Transition) -> Value {
-    let to = dictionaries::by_key(dictionaries::STATUSES, t.to);
-    json!({
-        "self": links.api(&format!("issues/{}/transitions/{}", issue.key, t.id)),
-        "id": t.id,
-        "display": t.display,
-        "to": to.map(|e| json!({
-            "self": links.api(&format!("statuses/{}", e.id)),
-            "id": e.id.to_string(),
-            "key": e.key,
-            "display": e.display,
-        })),
-    })
-}
-
 pub async fn transitions(
     State(state): State<AppState>,
     principal: Principal,
@@ -501,29 +271,6 @@ pub async fn transition(
     let issue = load(&state, &principal, &key).await?;
     let t = available(&issue, &id)?;
     Ok(Json(transition_json(&links, &issue, &t)))
-}
-
-pub fn new_comment(
-    principal: &Principal,
-    now: chrono::DateTime<chrono::Utc>,
-    issue: &mut IssueRecord,
-    text: String,
-    summonees: Vec<i64>,
-) -> CommentRecord {
-    issue.comment_count += 1;
-    issue.last_comment_updated_at = Some(now);
-    CommentRecord {
-        pk: 0,
-        id: object_id(now),
-        issue_pk: issue.pk,
-        text,
-        summonees,
-        author: principal.user.uid,
-        updated_by: principal.user.uid,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
 }
 
 pub async fn execute_transition(

@@ -12,12 +12,13 @@ use tracker_store::{IssueRecord, LinkRecord, LinkWrite};
 
 use tracker_domain::permissions::Perm;
 
+use crate::access::issues::{changelog, load, simple_write, write};
 use crate::access::Guard;
-use crate::app::{json, ApiJson, AppState, Links};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{json, ApiJson, Links};
 use crate::render::{time, Renderer};
-use crate::routes::issues::{changelog, load, simple_write, write};
+use crate::state::AppState;
 
 fn type_json(links: &Links, t: &LinkType) -> Value {
     json!({

@@ -10,14 +10,15 @@ use serde_json::{json, Map, Value};
 use tracker_domain::permissions::{Grants, Perm, Role, Subject, ALL_EMPLOYEES};
 use tracker_store::{GroupRecord, WriteOutcome};
 
+use crate::access::issues::{load, load_for};
+use crate::access::queues::find_for;
 use crate::access::Guard;
-use crate::app::{json, AppState, Links, OptionalJson};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{json, Links, OptionalJson};
 use crate::fields::{self, FieldErrors};
 use crate::render::Renderer;
-use crate::routes::issues::{load, load_for};
-use crate::routes::queues::find_for;
+use crate::state::AppState;
 
 const ALL_EMPLOYEES_NAME: &str = "All employees";
 

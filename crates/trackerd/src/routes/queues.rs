@@ -11,11 +11,13 @@ use tracker_api::Reference;
 use tracker_domain::dictionaries;
 use tracker_store::{NewQueue, QueueRecord, WriteOutcome};
 
-use crate::app::{json, ApiJson, ApiQuery, AppState, Links, OptionalJson};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::state::AppState;
 use tracker_domain::permissions::Perm;
 
+use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
 use crate::access::Guard;
 use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageParams};
@@ -60,7 +62,7 @@ async fn render_expanded(
     let expand: Vec<&str> = expand.unwrap_or("").split(',').map(str::trim).collect();
     let wants = |what: &str| expand.contains(&what) || expand.contains(&"all");
     if wants("workflows") {
-        v["workflows"] = json!({ "default": [crate::routes::dictionaries::workflow_json(links)] });
+        v["workflows"] = json!({ "default": [crate::render::workflow_json(links)] });
     }
     if wants("issueTypesConfig") {
         v["issueTypesConfig"] = json!(dictionaries::ISSUE_TYPES
@@ -114,11 +116,6 @@ async fn render_base(
         assign_auto: false,
         deny_voting: false,
     })
-}
-
-/// Queue keys are 1–15 Latin letters (Tracker upper-cases them).
-pub fn valid_queue_key(key: &str) -> bool {
-    (1..=15).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,40 +237,6 @@ pub async fn create(
         StatusCode::CREATED,
         &render(&state, &queue, &links).await?,
     ))
-}
-
-/// The queue with this key or id, deleted ones included.
-async fn find_any(state: &AppState, principal: &Principal, key: &str) -> ApiResult<QueueRecord> {
-    match key.parse::<i64>() {
-        Ok(id) => state.store.queue_by_id(principal.org.id, id).await?,
-        Err(_) => {
-            state
-                .store
-                .queue_by_key(principal.org.id, &key.to_ascii_uppercase())
-                .await?
-        }
-    }
-    .ok_or_else(|| ApiError::NotFound(format!("Queue {key} not found")))
-}
-
-async fn find_live(state: &AppState, principal: &Principal, key: &str) -> ApiResult<QueueRecord> {
-    let q = find_any(state, principal, key).await?;
-    if q.deleted_at.is_some() {
-        return Err(ApiError::NotFound(format!("Queue {key} not found")));
-    }
-    Ok(q)
-}
-
-/// The live queue, if the caller holds `perm` on it.
-pub async fn find_for(
-    state: &AppState,
-    principal: &Principal,
-    key: &str,
-    perm: Perm,
-) -> ApiResult<QueueRecord> {
-    let q = find_live(state, principal, key).await?;
-    Guard::new(state, principal).require_queue(&q, perm).await?;
-    Ok(q)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -405,7 +368,7 @@ pub async fn queue_fields(
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
     find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(crate::routes::dictionaries::fields(principal, links).await)
+    Ok(Json(crate::render::global_fields_json(&links)))
 }
 
 pub async fn workflows(
@@ -415,9 +378,7 @@ pub async fn workflows(
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
     find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(json!([crate::routes::dictionaries::workflow_json(
-        &links
-    )])))
+    Ok(Json(json!([crate::render::workflow_json(&links)])))
 }
 
 pub async fn list(

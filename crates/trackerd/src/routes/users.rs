@@ -5,10 +5,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::{ApiQuery, AppState, Links};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, Links};
 use crate::paging::{Page, PageParams};
+use crate::state::AppState;
 
 pub fn render(user: &tracker_store::User, links: &Links) -> tracker_api::User {
     tracker_api::User {

@@ -6,8 +6,6 @@ use std::process::{Child, Command, Stdio};
 fn trackerd() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trackerd"));
     c.env("TRACKERD_LOG", "warn");
-    // The suite's switch, not a setting: trackerd refuses unknown ones.
-    c.env_remove(trackerd_testkit::pg::REQUIRE_POSTGRES_VAR);
     c
 }
 

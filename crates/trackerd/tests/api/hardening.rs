@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
-use crate::backend_tests;
-use crate::harness::*;
 use crate::issues::create_issue;
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
 
 backend_tests!(
     writes_keep_working_after_clients_drop_requests_mid_write,

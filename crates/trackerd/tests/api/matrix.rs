@@ -1,14 +1,18 @@
 //! The permission matrix: every routed endpoint × every kind of caller, with
 //! the exact status each must get. The endpoints come from the router's own
-//! table (`trackerd::app::endpoints`), so a new endpoint joins the matrix
-//! the moment it is routed — and fails it until its access rule is stated.
+//! table (`trackerd::router::endpoints`: the Tracker API and the
+//! authorization server's and IAM's JSON APIs), so a new endpoint joins the
+//! matrix the moment it is routed — and fails it until its access rule is
+//! stated.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use tracker_domain::Scopes;
 use trackerd::ops::{issue_oauth_token, put_user, UserSpec};
+use trackerd::router::Mount;
 
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
@@ -59,12 +63,33 @@ enum Rule {
     Clone,
     /// Only the comment's author (the org admin here) or an org admin.
     CommentAuthor,
+    /// Any member whose token may write.
+    MemberWrite,
+    /// Read the application frank registered: its owner or an org admin;
+    /// to anyone else it does not exist.
+    AppOwnerRead,
+    /// Change that application: its owner or an org admin.
+    AppOwnerWrite,
+    /// Anyone: the body carries the credential the endpoint checks.
+    Open,
 }
 
 fn rule(method: &Method, path: &str) -> Rule {
     use Rule::*;
     let m = method.as_str();
     match (m, path) {
+        ("GET", "/oauth/v1/apps") => Member,
+        ("POST", "/oauth/v1/apps") => MemberWrite,
+        ("GET", "/oauth/v1/apps/{client_id}") => AppOwnerRead,
+        ("PATCH" | "DELETE", "/oauth/v1/apps/{client_id}") => AppOwnerWrite,
+        (
+            _,
+            "/oauth/v1/audit" | "/iam/v1/serviceAccounts" | "/iam/v1/keys" | "/iam/v1/keys/{id}",
+        ) => OrgAdmin,
+        ("POST", "/iam/v1/tokens") => Open,
+        (_, p) if p.starts_with("/oauth/") || p.starts_with("/iam/") => {
+            panic!("no access rule for {m} {path}: state one in matrix.rs")
+        }
         ("POST", "/groups") | ("PATCH", "/groups/{id}") | ("POST", "/queues") => OrgAdmin,
         ("PATCH" | "DELETE", "/queues/{key}")
         | ("POST", "/queues/{key}/_restore")
@@ -83,14 +108,28 @@ fn rule(method: &Method, path: &str) -> Rule {
     }
 }
 
+/// Whether the rule is about changing something (so a read-only token is
+/// refused before the handler runs).
+fn writes(rule: Rule) -> bool {
+    !matches!(
+        rule,
+        Rule::Member | Rule::QueueRead | Rule::IssueRead | Rule::AppOwnerRead | Rule::Open
+    )
+}
+
 fn allowed(rule: Rule, who: Who) -> bool {
     use Who::*;
-    let writes = !matches!(rule, Rule::Member | Rule::QueueRead | Rule::IssueRead);
-    if matches!(who, NoToken | OtherOrg) || (who == ReadOnlyToken && writes) {
+    if rule == Rule::Open {
+        return true;
+    }
+    if matches!(who, NoToken | OtherOrg) || (who == ReadOnlyToken && writes(rule)) {
         return false;
     }
     match rule {
-        Rule::Member => true,
+        Rule::Member | Rule::MemberWrite | Rule::Open => true,
+        // frank holds both the writer's and the read-only token.
+        Rule::AppOwnerRead => matches!(who, ReadOnlyToken | Writer | OrgAdmin),
+        Rule::AppOwnerWrite => matches!(who, Writer | OrgAdmin),
         Rule::OrgAdmin | Rule::CommentAuthor => who == OrgAdmin,
         Rule::QueueRead | Rule::IssueRead => {
             matches!(who, ReadOnlyToken | Reader | Writer | QueueAdmin | OrgAdmin)
@@ -101,8 +140,36 @@ fn allowed(rule: Rule, who: Who) -> bool {
     }
 }
 
+/// The status a refused caller gets: `401` without a token, `404` where the
+/// endpoint hides what the caller may not manage, `403` otherwise.
+fn refusal(rule: Rule, who: Who) -> u16 {
+    match who {
+        Who::NoToken => 401,
+        Who::OtherOrg => 403,
+        Who::ReadOnlyToken if writes(rule) => 403,
+        _ if matches!(rule, Rule::AppOwnerRead | Rule::AppOwnerWrite) => 404,
+        _ => 403,
+    }
+}
+
+/// An RSA public key for the worlds' authorized keys, made once: making one
+/// per world would cost more than the rest of the world.
+fn public_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .unwrap()
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap()
+    })
+}
+
 /// A fresh organization with a restricted queue PRIV:
 /// read → group "readers" (erin); create, write → frank; grant → grace.
+/// frank has registered an application; the organization has a service
+/// account with one authorized key.
 struct World {
     app: TestApp,
     tokens: HashMap<Who, String>,
@@ -232,6 +299,35 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("link", link["id"].to_string());
+    let app = w
+        .call(
+            Who::Writer,
+            Method::POST,
+            "/oauth/v1/apps",
+            Some(json!({"name": "frank's app", "redirectUris": ["https://frank.test/cb"]})),
+        )
+        .await;
+    w.ids
+        .insert("app", app["clientId"].as_str().unwrap().to_owned());
+    let sa = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/iam/v1/serviceAccounts",
+            Some(json!({"name": "matrix-robot"})),
+        )
+        .await;
+    let sa = sa["id"].as_str().unwrap().to_owned();
+    let key = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/iam/v1/keys",
+            Some(json!({"serviceAccountId": sa, "publicKey": public_key()})),
+        )
+        .await;
+    w.ids.insert("key", key["id"].as_str().unwrap().to_owned());
+    w.ids.insert("sa", sa);
     w.call(
         Who::OrgAdmin,
         Method::POST,
@@ -269,7 +365,13 @@ impl World {
 
     /// The request the matrix sends for an endpoint: concrete path, body
     /// and headers that an allowed caller would succeed with.
-    fn probe(&self, who: Who, method: &Method, template: &str) -> reqwest::RequestBuilder {
+    fn probe(
+        &self,
+        who: Who,
+        method: &Method,
+        mount: Mount,
+        template: &str,
+    ) -> reqwest::RequestBuilder {
         let id = |k: &str| self.ids.get(k).cloned().unwrap_or_default();
         let mut path = template.to_owned();
         let key = if template.starts_with("/queues/") {
@@ -290,14 +392,19 @@ impl World {
             t if t.starts_with("/issuetypes/") => "bug".to_owned(),
             t if t.starts_with("/resolutions/") => "fixed".to_owned(),
             t if t.starts_with("/fields/") => "summary".to_owned(),
+            t if t.starts_with("/iam/v1/keys/") => id("key"),
             _ => String::new(),
         };
-        path = path.replace("{id}", &param).replace("{code}", &param);
+        path = path
+            .replace("{id}", &param)
+            .replace("{code}", &param)
+            .replace("{client_id}", &id("app"));
         let query = match template {
-            "/issues/_findByUnique" => "?unique=priv-unique",
-            "/issues/{key}/_move" => "?queue=TEST",
-            "/issues/{key}/_clone" => "?queues=TEST",
-            _ => "",
+            "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
+            "/issues/{key}/_move" => "?queue=TEST".to_owned(),
+            "/issues/{key}/_clone" => "?queues=TEST".to_owned(),
+            "/iam/v1/keys" => format!("?serviceAccountId={}", id("sa")),
+            _ => String::new(),
         };
         let body = match (method.as_str(), template) {
             ("POST", "/groups") => Some(json!({"name": "new group", "members": ["dave"]})),
@@ -320,9 +427,23 @@ impl World {
             }
             ("POST", "/issues/_search" | "/issues/_count") => Some(json!({"query": "Queue: PRIV"})),
             ("POST", "/system/search/scroll/_clear") => Some(json!({"nosuch": "token"})),
+            ("POST", "/oauth/v1/apps") => {
+                Some(json!({"name": "new app", "redirectUris": ["https://new.test/cb"]}))
+            }
+            ("PATCH", "/oauth/v1/apps/{client_id}") => Some(json!({"name": "renamed app"})),
+            ("POST", "/iam/v1/serviceAccounts") => Some(json!({"name": "new-robot"})),
+            ("POST", "/iam/v1/keys") => {
+                Some(json!({"serviceAccountId": id("sa"), "publicKey": public_key()}))
+            }
+            // Whoever calls, the body names a live token of the organization.
+            ("POST", "/iam/v1/tokens") => Some(json!({"yandexPassportOauthToken": ALICE})),
             _ => None,
         };
-        let mut r = self.request(who, method.clone(), &format!("/v2{path}{query}"));
+        let prefix = match mount {
+            Mount::Api => "/v2",
+            Mount::Root => "",
+        };
+        let mut r = self.request(who, method.clone(), &format!("{prefix}{path}{query}"));
         if let Some(b) = body {
             r = r.json(&b);
         }
@@ -341,22 +462,24 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
         Backend::Postgres
     };
     drop(app);
-    let endpoints: Vec<(Method, &'static str)> = trackerd::app::endpoints()
+    let endpoints: Vec<(Method, Mount, &'static str)> = trackerd::router::endpoints()
         .into_iter()
-        .map(|e| (e.method, e.path))
+        .map(|e| (e.method, e.mount, e.path))
         .collect();
     let mut checks = 0;
     let mut leaks = Vec::new();
-    for (method, path) in &endpoints {
+    for (method, mount, path) in &endpoints {
+        let mount = *mount;
         let rule = rule(method, path);
-        // Member-level POSTs (search, count) change nothing either.
-        let reads = method == Method::GET || rule == Rule::Member;
+        // Member-level POSTs (search, count) change nothing either, nor does
+        // exchanging a token.
+        let reads = method == Method::GET || matches!(rule, Rule::Member | Rule::Open);
         // Callers who must be refused never change anything, so they share one world.
         let denied_world = world(backend).await.unwrap();
         for who in EVERYONE.into_iter().filter(|w| !allowed(rule, *w)) {
-            let want = if who == Who::NoToken { 401 } else { 403 };
+            let want = refusal(rule, who);
             let got = denied_world
-                .probe(who, method, path)
+                .probe(who, method, mount, path)
                 .send()
                 .await
                 .unwrap()
@@ -371,7 +494,7 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
         // allowed caller must get on an identical one.
         let reference_world = world(backend).await.unwrap();
         let reference = reference_world
-            .probe(Who::OrgAdmin, method, path)
+            .probe(Who::OrgAdmin, method, mount, path)
             .send()
             .await
             .unwrap()
@@ -396,7 +519,7 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
                 }
             };
             let got = w
-                .probe(who, method, path)
+                .probe(who, method, mount, path)
                 .send()
                 .await
                 .unwrap()
@@ -420,7 +543,7 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
             .map(|q| q["key"].as_str().unwrap_or_default().to_owned())
             .collect::<Vec<_>>()
     };
-    let queues = |who| w.probe(who, &Method::GET, "/queues").send();
+    let queues = |who| w.probe(who, &Method::GET, Mount::Api, "/queues").send();
     let seen: Vec<String> = keys(
         queues(Who::NoQueueAccess)
             .await
@@ -496,6 +619,43 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
     let n: i64 = count(Who::Reader).await.unwrap().json().await.unwrap();
     assert_eq!(n, 4, "a reader counts PRIV's issues");
     checks += 8;
+
+    // The exchange checks the token in the body, whatever the headers say.
+    for (body, want) in [
+        (json!({"yandexPassportOauthToken": "y0_no_such_token"}), 401),
+        (json!({"yandexPassportOauthToken": MALLORY}), 200),
+        (json!({}), 400),
+    ] {
+        let got = w
+            .request(Who::OrgAdmin, Method::POST, "/iam/v1/tokens")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        checks += 1;
+        if got != want {
+            leaks.push(format!(
+                "POST /iam/v1/tokens with {body}: {got}, want {want}"
+            ));
+        }
+    }
+    // Another member's application stays out of their list.
+    let apps: Value = w
+        .request(Who::NoQueueAccess, Method::GET, "/oauth/v1/apps")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    checks += 1;
+    if !apps.as_array().unwrap().is_empty() {
+        leaks.push(format!(
+            "GET /oauth/v1/apps shows frank's app to dave: {apps}"
+        ));
+    }
 
     eprintln!(
         "permission matrix ({backend:?}): {} endpoints × {} principals, {checks} checks, {} leaks",

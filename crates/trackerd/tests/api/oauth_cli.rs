@@ -14,8 +14,6 @@ use trackerd_testkit::*;
 fn trackerd(dsn: &str, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_trackerd"))
         .env("TRACKERD_LOG", "warn")
-        // The suite's switch, not a setting: trackerd refuses unknown ones.
-        .env_remove(pg::REQUIRE_POSTGRES_VAR)
         .args(["--database", dsn])
         .args(args)
         .stdin(Stdio::piped())

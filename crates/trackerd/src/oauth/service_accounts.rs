@@ -1,35 +1,21 @@
-//! Service accounts and authorized keys (Yandex Cloud's model), the JWT
-//! exchange at `POST /iam/v1/tokens`, and the audit trail API.
+//! Service accounts and their authorized keys (Yandex Cloud's model):
+//! `/iam/v1/serviceAccounts` and `/iam/v1/keys`.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
-use tracker_api::CreateIamTokenResponse;
-use tracker_domain::{TokenHash, TokenKind};
-use tracker_store::{NewServiceAccount, NewServiceAccountKey, NewToken, ServiceAccount};
+use tracker_store::{NewServiceAccount, NewServiceAccountKey, ServiceAccount};
 
-use super::{audit, ClientAddr};
-use crate::app::{base_url, json, ApiJson, ApiQuery, AppState};
+use super::{audit, require_org_admin as require_admin, ClientAddr};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::ops::cloud_style_id;
-use crate::paging::{Page, PageParams};
-
-fn require_admin(p: &Principal) -> ApiResult<()> {
-    if p.org_admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only organization administrators manage service accounts and read the audit trail"
-                .into(),
-        ))
-    }
-}
+use crate::extract::{json, ApiJson, ApiQuery};
+use crate::ids::cloud_style_id;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -309,171 +295,4 @@ pub async fn delete_key(
     )
     .await;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct Claims {
-    iss: String,
-    iat: i64,
-    exp: i64,
-}
-
-fn unauthorized(msg: &str) -> ApiError {
-    ApiError::Unauthorized(format!("Invalid JWT: {msg}"))
-}
-
-/// The audience a JWT must name: this server's IAM token URL.
-pub fn iam_audience(state: &AppState, headers: &HeaderMap) -> String {
-    format!("{}/iam/v1/tokens", base_url(&state.config, headers))
-}
-
-/// `POST /iam/v1/tokens` with `{"jwt": …}`: a service account's signed
-/// request (PS256, `kid` = key id, `iss` = service account id, `aud` = this
-/// server's IAM URL, at most an hour between `iat` and `exp`).
-pub async fn exchange_jwt(
-    state: &AppState,
-    headers: &HeaderMap,
-    addr: &ClientAddr,
-    jwt: &str,
-) -> ApiResult<Response> {
-    let header = jsonwebtoken::decode_header(jwt).map_err(|_| unauthorized("malformed"))?;
-    if header.alg != Algorithm::PS256 {
-        return Err(unauthorized("the algorithm must be PS256"));
-    }
-    let kid = header.kid.ok_or_else(|| unauthorized("kid is missing"))?;
-    let key = state
-        .store
-        .service_account_key(&kid)
-        .await?
-        .ok_or_else(|| unauthorized("unknown key"))?;
-    let sa = state
-        .store
-        .service_account_by_uid(key.sa_uid)
-        .await?
-        .ok_or_else(|| unauthorized("unknown key"))?;
-    let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored key {kid} unreadable: {e}")))?;
-    let mut validation = Validation::new(Algorithm::PS256);
-    // Time is checked below against the server's clock.
-    validation.validate_exp = false;
-    validation.required_spec_claims = ["iss", "aud", "exp"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    validation.set_audience(&[iam_audience(state, headers)]);
-    validation.set_issuer(&[sa.sa_id.as_str()]);
-    let data = jsonwebtoken::decode::<Claims>(jwt, &decoding, &validation).map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind;
-        unauthorized(match e.kind() {
-            ErrorKind::InvalidSignature => "bad signature",
-            ErrorKind::InvalidAudience => "aud must be this server's /iam/v1/tokens URL",
-            ErrorKind::InvalidIssuer => "iss must be the key's service account id",
-            ErrorKind::MissingRequiredClaim(_) => "iss, aud, iat and exp are required",
-            _ => "malformed",
-        })
-    })?;
-    let claims = data.claims;
-    debug_assert_eq!(claims.iss, sa.sa_id);
-    let now = state.clock.now().timestamp();
-    if claims.exp <= now {
-        return Err(unauthorized("expired"));
-    }
-    if claims.iat > now + 60 {
-        return Err(unauthorized("issued in the future"));
-    }
-    if claims.exp - claims.iat > 3600 || claims.exp <= claims.iat {
-        return Err(unauthorized("exp - iat must be at most one hour"));
-    }
-    let user = state
-        .store
-        .user_by_uid(sa.uid)
-        .await?
-        .filter(|u| !u.dismissed)
-        .ok_or_else(|| unauthorized("the service account is disabled"))?;
-
-    let now = state.clock.now();
-    let expires_at = now + chrono::Duration::seconds(state.config.iam_token_lifetime_secs as i64);
-    let secret = TokenKind::Iam.mint();
-    let token = state
-        .store
-        .insert_token(&NewToken {
-            kind: TokenKind::Iam,
-            hash: TokenHash::of(&secret),
-            uid: user.uid,
-            scopes: sa.scopes,
-            parent_id: None,
-            description: format!("IAM token from key {kid}"),
-            created_at: now,
-            expires_at: Some(expires_at),
-        })
-        .await?;
-    audit(
-        state,
-        Some(sa.org),
-        Some(sa.uid),
-        "token.issued",
-        format!("token {}", token.id),
-        format!("IAM token for service account {} from key {kid}", sa.sa_id),
-        addr,
-    )
-    .await;
-    Ok(json(
-        StatusCode::OK,
-        &CreateIamTokenResponse {
-            iam_token: secret,
-            expires_at: expires_at.to_rfc3339_opts(SecondsFormat::Nanos, true),
-        },
-    ))
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditView {
-    pub id: i64,
-    pub at: String,
-    pub action: String,
-    pub uid: Option<i64>,
-    pub login: Option<String>,
-    pub target: String,
-    pub detail: String,
-    pub ip: String,
-}
-
-/// Audit events of the caller's organization, newest first, paged like
-/// Tracker lists.
-pub async fn audit_list(
-    State(state): State<AppState>,
-    principal: Principal,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
-    let page = Page::from_params(&params)?;
-    let (events, total) = state
-        .store
-        .list_audit_events(principal.org.id, page.offset(), page.size)
-        .await?;
-    let mut views = Vec::with_capacity(events.len());
-    for e in events {
-        let login = match e.uid {
-            Some(uid) => state.store.user_by_uid(uid).await?.map(|u| u.login),
-            None => None,
-        };
-        views.push(AuditView {
-            id: e.id,
-            at: e.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            action: e.action,
-            uid: e.uid,
-            login,
-            target: e.target,
-            detail: e.detail,
-            ip: e.ip,
-        });
-    }
-    let url = format!("{}{}", base_url(&state.config, &headers), uri.0.path());
-    let mut r = json(StatusCode::OK, &views);
-    r.headers_mut()
-        .extend(page.headers(total, &url, uri.0.query()));
-    Ok(r)
 }

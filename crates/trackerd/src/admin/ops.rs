@@ -1,48 +1,14 @@
 //! Operations shared by the admin commands, the seed loader and the first
 //! start: the only places that mint accounts and tokens outside the API.
 
+pub use crate::ids::{cloud_style_id, object_id};
+pub use crate::passwords::{hash_password, verify_password};
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use tracker_domain::{Clock, Scopes, TokenHash, TokenKind};
 use tracker_store::{NewOrganization, NewToken, NewUser, Organization, Store, TokenRecord, User};
-
-/// A Yandex Cloud-style id: 20 lowercase letters and digits.
-pub fn cloud_style_id(prefix: &str) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuv0123456789";
-    let mut rng = rand::thread_rng();
-    let tail: String = (0..20 - prefix.len())
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("{prefix}{tail}")
-}
-
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-    })
-    .await?
-}
-
-pub async fn verify_password(hash: String, password: String) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-}
 
 #[derive(Debug, Clone)]
 pub struct UserSpec {
@@ -213,12 +179,4 @@ pub async fn bootstrap_if_empty(
         token,
         password,
     }))
-}
-
-/// A public object id like Tracker's: 24 hex digits, the first 8 the
-/// creation second, so ids sort roughly by age.
-pub fn object_id(now: DateTime<Utc>) -> String {
-    let secs = now.timestamp().clamp(0, u32::MAX as i64) as u32;
-    let tail: u64 = rand::thread_rng().gen();
-    format!("{secs:08x}{tail:016x}")
 }

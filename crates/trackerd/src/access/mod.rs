@@ -3,14 +3,17 @@
 //! account's rights on the object (checked here). Every handler reaches
 //! queues and issues through these checks.
 
+pub mod issues;
+pub mod queues;
+
 use std::collections::HashMap;
 
 use tracker_domain::permissions::{allows, Caller, Grants, IssueRoles, Perm};
 use tracker_store::{IssueRecord, QueueRecord};
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Per-request memory of the caller's groups and the queues' grants, so a
 /// list of issues costs one lookup per queue.

@@ -9,7 +9,8 @@ use clap::{Args, Subcommand};
 use tracker_domain::{Clock, Scopes};
 use tracker_store::{NewAuditEvent, NewServiceAccount, NewServiceAccountKey, Store};
 
-use crate::ops::{cloud_style_id, hash_password};
+use crate::ids::cloud_style_id;
+use crate::passwords::hash_password;
 
 #[derive(Debug, Subcommand)]
 pub enum ServiceAccountCommand {
@@ -196,7 +197,7 @@ pub async fn service_account(
                 .service_account_by_id(&id)
                 .await?
                 .with_context(|| format!("no service account {id}"))?;
-            let (private, public) = super::iam::generate_key_pair().await?;
+            let (private, public) = crate::oauth::service_accounts::generate_key_pair().await?;
             let key = store
                 .insert_service_account_key(&NewServiceAccountKey {
                     id: cloud_style_id("aje"),
@@ -210,7 +211,7 @@ pub async fn service_account(
             eprintln!("the private key is shown only now; save this as key.json");
             println!(
                 "{}",
-                serde_json::to_string_pretty(&super::iam::KeyFile {
+                serde_json::to_string_pretty(&crate::oauth::service_accounts::KeyFile {
                     id: key.id,
                     service_account_id: sa.sa_id,
                     created_at: key
@@ -255,16 +256,17 @@ pub async fn app(cmd: AppCommand, store: &dyn Store, clock: &dyn Clock) -> anyho
                 .user_by_login(&owner)
                 .await?
                 .with_context(|| format!("no user {owner}"))?;
-            let body = super::apps::CreateApp {
+            let body = crate::oauth::apps::CreateApp {
                 name,
                 redirect_uris,
                 client_id,
                 kind: Some(kind),
                 scopes: Some(scopes.split(',').map(|s| s.trim().to_owned()).collect()),
             };
-            let (app, secret) = super::apps::register(store, clock.now(), org, owner.uid, body)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (app, secret) =
+                crate::oauth::apps::register(store, clock.now(), org, owner.uid, body)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             record(store, clock, Some(org), "app.created", &app.client_id).await;
             println!("client_id: {}", app.client_id);
             if let Some(secret) = secret {

@@ -1,0 +1,138 @@
+//! The extractors every handler shares: where links point, query strings
+//! and bodies read the way Tracker reads them, and a JSON answer helper.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde::de::DeserializeOwned;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The API version of the request (`v2` or `v3`), for `self` links.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiVersion(pub &'static str);
+
+/// Where absolute links point: the configured public URL, or the scheme and
+/// `Host` the request came with.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub base: String,
+    pub version: &'static str,
+}
+
+impl Links {
+    pub fn api(&self, path: &str) -> String {
+        format!(
+            "{}/{}/{}",
+            self.base,
+            self.version,
+            path.trim_start_matches('/')
+        )
+    }
+}
+
+pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
+    if let Some(url) = &config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|s| *s == "https" || *s == "http")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+impl FromRequestParts<AppState> for Links {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Nested routers see the path without its prefix; the original has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.0.path())
+            .unwrap_or_else(|| parts.uri.path());
+        let version = if path.starts_with("/v3/") { "v3" } else { "v2" };
+        Ok(Links {
+            base: base_url(&state.config, &parts.headers),
+            version,
+        })
+    }
+}
+
+/// Query parameters; unknown ones are ignored, malformed ones are a 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))
+    }
+}
+
+/// A JSON body. Tracker reads the body as JSON whatever the Content-Type says.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::BadRequest(
+                "The request body must be a JSON object".into(),
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON in the request body: {e}")))
+    }
+}
+
+/// A JSON object body that may be absent: an empty body (or `null`) is an
+/// empty object, as for `_execute` without fields.
+pub struct OptionalJson(pub serde_json::Map<String, serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(serde_json::Map::new()));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(serde_json::Value::Object(m)) => Ok(OptionalJson(m)),
+            Ok(serde_json::Value::Null) => Ok(OptionalJson(serde_json::Map::new())),
+            Ok(_) => Err(ApiError::BadRequest(
+                "The request body must be a JSON object".into(),
+            )),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "Invalid JSON in the request body: {e}"
+            ))),
+        }
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))
+}
+
+/// A JSON answer with an explicit status.
+pub fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> axum::response::Response {
+    (status, axum::Json(body)).into_response()
+}

@@ -1,0 +1,549 @@
+//! The endpoint table, the router built from it, and `serve`. This is the
+//! one module that knows every handler; handlers know nothing of it.
+
+use axum::http::Method;
+use axum::response::IntoResponse;
+use axum::routing::{get, MethodRouter};
+use axum::Extension;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::trace::TraceLayer;
+use tracker_domain::Scope;
+
+use crate::auth::Needs;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{oauth, routes};
+
+/// Where an endpoint is mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    /// The Tracker API: below `/v2` and `/v3` alike.
+    Api,
+    /// At its path as written (the authorization server's and IAM's JSON APIs).
+    Root,
+}
+
+/// One JSON endpoint: its method, where it is mounted, what a caller needs
+/// to reach it, and its handler. The router is built from this table, and
+/// the permission matrix test walks the same table, so a new endpoint is
+/// tested as soon as it is routed.
+pub struct Endpoint {
+    pub method: Method,
+    pub mount: Mount,
+    pub path: &'static str,
+    pub needs: Needs,
+    pub route: MethodRouter<AppState>,
+}
+
+impl Endpoint {
+    /// The paths the router serves this endpoint at.
+    pub fn paths(&self) -> Vec<String> {
+        match self.mount {
+            Mount::Api => vec![format!("/v2{}", self.path), format!("/v3{}", self.path)],
+            Mount::Root => vec![self.path.to_owned()],
+        }
+    }
+}
+
+/// The methods the official client uses for links on an issue.
+pub fn link_methods() -> [Method; 2] {
+    [
+        Method::from_bytes(b"LINK").unwrap_or(Method::POST),
+        Method::from_bytes(b"UNLINK").unwrap_or(Method::POST),
+    ]
+}
+
+/// Every JSON endpoint. The scope is stated per row rather than guessed from
+/// the method: `_search` and `_count` are POSTs that only read.
+pub fn endpoints() -> Vec<Endpoint> {
+    use axum::routing::{delete, patch, post};
+    use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
+    use routes::{
+        changelog, comments, dictionaries as dict, issues, links, permissions as perms, queues,
+        search, users,
+    };
+    use Scope::{Read, Write};
+    let api = |method: Method, path: &'static str, scope: Scope, route| Endpoint {
+        method,
+        mount: Mount::Api,
+        path,
+        needs: Needs::Token(scope),
+        route,
+    };
+    let root = |method: Method, path: &'static str, needs: Needs, route| Endpoint {
+        method,
+        mount: Mount::Root,
+        path,
+        needs,
+        route,
+    };
+    let [link, unlink] = link_methods();
+    vec![
+        api(Method::GET, "/myself", Read, get(users::myself)),
+        api(Method::GET, "/users", Read, get(users::list)),
+        api(Method::GET, "/users/{id}", Read, get(users::get)),
+        api(Method::GET, "/groups", Read, get(perms::list_groups)),
+        api(Method::POST, "/groups", Write, post(perms::create_group)),
+        api(Method::GET, "/groups/{id}", Read, get(perms::get_group)),
+        api(
+            Method::PATCH,
+            "/groups/{id}",
+            Write,
+            patch(perms::patch_group),
+        ),
+        api(Method::GET, "/queues", Read, get(queues::list)),
+        api(Method::POST, "/queues", Write, post(queues::create)),
+        api(Method::GET, "/queues/{key}", Read, get(queues::get)),
+        api(Method::PATCH, "/queues/{key}", Write, patch(queues::update)),
+        api(
+            Method::DELETE,
+            "/queues/{key}",
+            Write,
+            delete(queues::delete),
+        ),
+        api(
+            Method::POST,
+            "/queues/{key}/_restore",
+            Write,
+            post(queues::restore),
+        ),
+        api(
+            Method::GET,
+            "/queues/{key}/versions",
+            Read,
+            get(queues::versions),
+        ),
+        api(
+            Method::GET,
+            "/queues/{key}/components",
+            Read,
+            get(queues::versions),
+        ),
+        api(Method::GET, "/queues/{key}/tags", Read, get(queues::tags)),
+        api(
+            Method::GET,
+            "/queues/{key}/fields",
+            Read,
+            get(queues::queue_fields),
+        ),
+        api(
+            Method::GET,
+            "/queues/{key}/workflows",
+            Read,
+            get(queues::workflows),
+        ),
+        api(
+            Method::GET,
+            "/queues/{key}/permissions",
+            Read,
+            get(perms::get_queue),
+        ),
+        api(
+            Method::PATCH,
+            "/queues/{key}/permissions",
+            Write,
+            patch(perms::patch_queue),
+        ),
+        api(
+            Method::GET,
+            "/queues/{key}/checkPermissions/{code}",
+            Read,
+            get(perms::check_queue),
+        ),
+        api(Method::GET, "/statuses", Read, get(dict::statuses)),
+        api(Method::GET, "/statuses/{id}", Read, get(dict::status)),
+        api(Method::GET, "/priorities", Read, get(dict::priorities)),
+        api(Method::GET, "/priorities/{id}", Read, get(dict::priority)),
+        api(Method::GET, "/issuetypes", Read, get(dict::issue_types)),
+        api(Method::GET, "/issuetypes/{id}", Read, get(dict::issue_type)),
+        api(Method::GET, "/resolutions", Read, get(dict::resolutions)),
+        api(
+            Method::GET,
+            "/resolutions/{id}",
+            Read,
+            get(dict::resolution),
+        ),
+        api(Method::GET, "/linktypes", Read, get(dict::link_types)),
+        api(Method::GET, "/fields", Read, get(dict::fields)),
+        api(Method::GET, "/fields/{id}", Read, get(dict::field)),
+        api(Method::GET, "/workflows", Read, get(dict::workflows)),
+        api(Method::POST, "/issues", Write, post(issues::create)),
+        api(Method::POST, "/issues/_search", Read, post(search::search)),
+        api(Method::POST, "/issues/_count", Read, post(search::count)),
+        api(
+            Method::POST,
+            "/system/search/scroll/_clear",
+            Read,
+            post(search::clear_scroll),
+        ),
+        api(
+            Method::POST,
+            "/issues/_findByUnique",
+            Read,
+            post(issues::find_by_unique),
+        ),
+        api(Method::GET, "/issues/{key}", Read, get(issues::get)),
+        api(Method::PATCH, "/issues/{key}", Write, patch(issues::update)),
+        // LINK and UNLINK are not methods axum routes by name: one fallback
+        // serves both (and answers 405 to anything else).
+        api(
+            link,
+            "/issues/{key}",
+            Write,
+            MethodRouter::new().fallback(links::link_methods),
+        ),
+        api(unlink, "/issues/{key}", Write, MethodRouter::new()),
+        api(
+            Method::POST,
+            "/issues/{key}/_move",
+            Write,
+            post(issues::move_issue),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/_clone",
+            Write,
+            post(issues::clone_issue),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/transitions",
+            Read,
+            get(issues::transitions),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/transitions/{id}",
+            Read,
+            get(issues::transition),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/transitions/{id}/_execute",
+            Write,
+            post(issues::execute_transition),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/comments",
+            Read,
+            get(comments::list),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/comments",
+            Write,
+            post(comments::create),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/comments/{id}",
+            Read,
+            get(comments::get),
+        ),
+        api(
+            Method::PATCH,
+            "/issues/{key}/comments/{id}",
+            Write,
+            patch(comments::update),
+        ),
+        api(
+            Method::DELETE,
+            "/issues/{key}/comments/{id}",
+            Write,
+            delete(comments::delete),
+        ),
+        api(Method::GET, "/issues/{key}/links", Read, get(links::list)),
+        api(
+            Method::POST,
+            "/issues/{key}/links",
+            Write,
+            post(links::create),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/links/{id}",
+            Read,
+            get(links::get),
+        ),
+        api(
+            Method::DELETE,
+            "/issues/{key}/links/{id}",
+            Write,
+            delete(links::delete),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/changelog",
+            Read,
+            get(changelog::list),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/permissions",
+            Read,
+            get(perms::get_issue),
+        ),
+        api(
+            Method::PATCH,
+            "/issues/{key}/permissions",
+            Write,
+            patch(perms::patch_issue),
+        ),
+        // The authorization server's and IAM's JSON APIs.
+        root(
+            Method::GET,
+            "/oauth/v1/apps",
+            Needs::Token(Read),
+            get(apps::list),
+        ),
+        root(
+            Method::POST,
+            "/oauth/v1/apps",
+            Needs::Token(Write),
+            post(apps::create),
+        ),
+        root(
+            Method::GET,
+            "/oauth/v1/apps/{client_id}",
+            Needs::Token(Read),
+            get(apps::get),
+        ),
+        root(
+            Method::PATCH,
+            "/oauth/v1/apps/{client_id}",
+            Needs::Token(Write),
+            patch(apps::update),
+        ),
+        root(
+            Method::DELETE,
+            "/oauth/v1/apps/{client_id}",
+            Needs::Token(Write),
+            delete(apps::delete),
+        ),
+        root(
+            Method::GET,
+            "/oauth/v1/audit",
+            Needs::Token(Read),
+            get(audit_trail::audit_list),
+        ),
+        // The body carries the credential being exchanged.
+        root(
+            Method::POST,
+            "/iam/v1/tokens",
+            Needs::Nothing,
+            post(iam_token::create_token),
+        ),
+        root(
+            Method::GET,
+            "/iam/v1/serviceAccounts",
+            Needs::Token(Read),
+            get(sa::list_service_accounts),
+        ),
+        root(
+            Method::POST,
+            "/iam/v1/serviceAccounts",
+            Needs::Token(Write),
+            post(sa::create_service_account),
+        ),
+        root(
+            Method::GET,
+            "/iam/v1/keys",
+            Needs::Token(Read),
+            get(sa::list_keys),
+        ),
+        root(
+            Method::POST,
+            "/iam/v1/keys",
+            Needs::Token(Write),
+            post(sa::create_key),
+        ),
+        root(
+            Method::DELETE,
+            "/iam/v1/keys/{id}",
+            Needs::Token(Write),
+            delete(sa::delete_key),
+        ),
+    ]
+}
+
+/// The authorization server's pages and its RFC endpoints: forms and
+/// redirects rather than JSON resources, each checking its own caller
+/// (a browser session, client credentials, or nobody).
+fn authorization_server() -> Router<AppState> {
+    use axum::routing::post;
+    use oauth::{account, apps, authorize, device, token};
+    Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(apps::metadata),
+        )
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/token", post(token::token))
+        .route("/revoke_token", post(token::revoke))
+        .route("/introspect", post(token::introspect))
+        .route("/device/code", post(device::device_code))
+        .route("/device", get(device::page).post(device::decide))
+        .route(
+            "/signin",
+            get(authorize::signin_page).post(authorize::signin_submit),
+        )
+        .route("/signout", post(authorize::signout))
+        .route(
+            "/password",
+            get(authorize::password_page).post(authorize::password_submit),
+        )
+        .route("/my", get(account::page))
+        .route("/my/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/my/consents/{client_id}/withdraw",
+            post(account::withdraw_consent),
+        )
+        .route(
+            "/my/apps/new",
+            get(account::new_app_page).post(account::new_app_submit),
+        )
+}
+
+/// The API's routes (`/v2` and `/v3` served by the same handlers) and the
+/// authorization server's.
+pub fn router(state: AppState) -> Router {
+    let mut by_path: Vec<(String, MethodRouter<AppState>)> = Vec::new();
+    for ep in endpoints() {
+        // The principal extractor reads what the matched row needs from here.
+        let paths = ep.paths();
+        let route = ep.route.layer(Extension(ep.needs));
+        // Each route is registered under both versions rather than nested:
+        // nesting strips and restores the prefix on every request.
+        for path in paths {
+            match by_path.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, r)) => *r = std::mem::take(r).merge(route.clone()),
+                None => by_path.push((path, route.clone())),
+            }
+        }
+    }
+    let mut router = Router::new();
+    for (path, route) in by_path {
+        router = router.route(&path, route);
+    }
+    let router = router
+        .route("/_trackerd/health", get(|| async { "ok" }))
+        .merge(authorization_server())
+        .fallback(|| async { ApiError::NotFound("Not found".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(run_writes_to_completion))
+        .with_state(state);
+    // Request spans cost even when no subscriber wants them: add the layer
+    // only when its events would be recorded (TRACKERD_LOG=tower_http=debug).
+    if tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    }
+}
+
+/// Runs every request that may change something in a task of its own, so a
+/// client that hangs up (or times out) cannot cut its handler in half:
+/// hyper drops a handler's future when its connection closes, and a change
+/// made of several steps (an issue and its link, a token and its audit
+/// entry) would otherwise stop between them. Reads keep being dropped with
+/// their client, which frees their database connection at once.
+async fn run_writes_to_completion(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method().is_safe() {
+        return next.run(req).await;
+    }
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(e) => {
+            ApiError::internal(anyhow::anyhow!(e).context("a write's task failed")).into_response()
+        }
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves. Trailing slashes
+/// are trimmed before routing: Tracker accepts `/v2/users/` as `/v2/users`.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Aborted on drop, so the watcher ends with the server even when the
+    // server's own task is cancelled rather than shut down.
+    let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    let result = axum::serve(
+        listener,
+        // The source address feeds the per-address sign-in lock and the audit trail.
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(app),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    drop(watcher);
+    result
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_need_read_changes_need_write_and_no_row_is_routed_twice() {
+        let table = endpoints();
+        for (i, e) in table.iter().enumerate() {
+            let needs = match e.method {
+                Method::GET => Some(Needs::Token(Scope::Read)),
+                Method::PATCH | Method::DELETE => Some(Needs::Token(Scope::Write)),
+                _ => None,
+            };
+            if let Some(needs) = needs {
+                assert_eq!(e.needs, needs, "{} {}", e.method, e.path);
+            }
+            assert!(
+                !table[..i]
+                    .iter()
+                    .any(|o| o.method == e.method && o.paths() == e.paths()),
+                "{} {} is in the table twice",
+                e.method,
+                e.path
+            );
+        }
+        let need = |m: Method, p: &str| {
+            table
+                .iter()
+                .find(|e| e.method == m && e.path == p)
+                .map(|e| e.needs)
+        };
+        assert_eq!(
+            need(Method::POST, "/issues/_search"),
+            Some(Needs::Token(Scope::Read))
+        );
+        assert_eq!(
+            need(Method::POST, "/issues/_count"),
+            Some(Needs::Token(Scope::Read))
+        );
+        assert_eq!(
+            need(Method::POST, "/queues"),
+            Some(Needs::Token(Scope::Write))
+        );
+        assert_eq!(need(Method::POST, "/iam/v1/tokens"), Some(Needs::Nothing));
+    }
+}

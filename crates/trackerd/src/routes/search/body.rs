@@ -1,0 +1,373 @@
+//! The request: query parameters and the body's forms (`queue`, `keys`,
+//! `filter`, `query`, `order`), read into one [`Search`].
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json_};
+use tracker_query::{fields as qfields, Expr, Field, FieldKind, FieldRef, Query, SortKey, Span};
+use tracker_store::QueueRecord;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub(super) const COMBINED: &str = "You can only use keys, a queue, or a search query";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub expand: Option<String>,
+    #[serde(default)]
+    pub fields: Option<String>,
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default, rename = "perPage")]
+    pub per_page: Option<i64>,
+    #[serde(default, rename = "scrollType")]
+    pub scroll_type: Option<String>,
+    #[serde(default, rename = "perScroll")]
+    pub per_scroll: Option<i64>,
+    #[serde(default, rename = "scrollTTLMillis")]
+    pub scroll_ttl_millis: Option<i64>,
+    #[serde(default, rename = "scrollId")]
+    pub scroll_id: Option<String>,
+}
+
+pub(super) fn params(raw: Option<&str>) -> ApiResult<SearchParams> {
+    // Empty values (`expand=&fields=` in Tracker's own links) mean "not given".
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))?;
+    let kept: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    let text = serde_urlencoded::to_string(&kept).map_err(ApiError::internal)?;
+    serde_urlencoded::from_str(&text)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request body: which issues, in which order.
+
+/// How the result is ordered when nothing asks for an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    Queue,
+    Keys,
+    /// `filter` and/or `query`, or nothing at all (every readable issue).
+    Filter,
+}
+
+pub(super) struct Search {
+    pub(super) form: Form,
+    /// `None` when the queue does not exist: nothing matches.
+    pub(super) queue: Option<Option<QueueRecord>>,
+    pub(super) keys: Option<Vec<String>>,
+    pub(super) query: Query,
+}
+
+pub(super) fn present<'a>(body: &'a Map<String, Json_>, key: &str) -> Option<&'a Json_> {
+    body.get(key).filter(|v| !v.is_null())
+}
+
+pub(super) async fn read_body(
+    state: &AppState,
+    principal: &Principal,
+    body: &Map<String, Json_>,
+) -> ApiResult<Search> {
+    let queue = present(body, "queue");
+    let keys = present(body, "keys");
+    let filter = present(body, "filter");
+    let query = present(body, "query");
+    let forms = [
+        queue.is_some(),
+        keys.is_some(),
+        filter.is_some() || query.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if forms > 1 {
+        return Err(ApiError::BadRequest(COMBINED.into()));
+    }
+    if present(body, "filterId").is_some() {
+        return Err(ApiError::BadRequest(
+            "Saved filters (filterId) are not supported by trackerd yet".into(),
+        ));
+    }
+    let order = order_keys(present(body, "order"))?;
+    if let Some(q) = queue {
+        let id = crate::fields::ident(q)
+            .ok_or_else(|| ApiError::BadRequest("queue must be a queue key or id".into()))?;
+        let org = principal.org.id;
+        let found = match id.parse::<i64>() {
+            Ok(n) => state.store.queue_by_id(org, n).await?,
+            Err(_) => {
+                state
+                    .store
+                    .queue_by_key(org, &id.to_ascii_uppercase())
+                    .await?
+            }
+        };
+        return Ok(Search {
+            form: Form::Queue,
+            queue: Some(found.filter(|q| q.deleted_at.is_none())),
+            keys: None,
+            query: Query {
+                filter: None,
+                sort: order,
+            },
+        });
+    }
+    if let Some(k) = keys {
+        let keys = match k {
+            Json_::String(s) => vec![s.trim().to_owned()],
+            Json_::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Json_::String(s) => Ok(s.trim().to_owned()),
+                    _ => Err(ApiError::BadRequest(
+                        "keys must be an issue key or a list of them".into(),
+                    )),
+                })
+                .collect::<ApiResult<Vec<_>>>()?,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "keys must be an issue key or a list of them".into(),
+                ))
+            }
+        };
+        return Ok(Search {
+            form: Form::Keys,
+            queue: None,
+            keys: Some(keys),
+            query: Query {
+                filter: None,
+                sort: order,
+            },
+        });
+    }
+    let mut parts = Vec::new();
+    if let Some(f) = filter {
+        let Json_::Object(f) = f else {
+            return Err(ApiError::BadRequest(
+                "filter must be an object of field → value".into(),
+            ));
+        };
+        parts.extend(filter_expr(f)?);
+    }
+    let mut sort = order;
+    if let Some(q) = query {
+        let Json_::String(text) = q else {
+            return Err(ApiError::BadRequest("query must be a string".into()));
+        };
+        let parsed = tracker_query::parse(text)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid query: {e}")))?;
+        parts.extend(parsed.filter);
+        // The query's own "Sort by" wins over `order`.
+        if !parsed.sort.is_empty() {
+            sort = parsed.sort;
+        }
+    }
+    let filter = match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Expr::And(parts)),
+    };
+    Ok(Search {
+        form: Form::Filter,
+        queue: None,
+        keys: None,
+        query: Query { filter, sort },
+    })
+}
+
+/// `"+status"`, `"-updatedAt"`, `"key"`, or a list of them.
+pub(super) fn order_keys(v: Option<&Json_>) -> ApiResult<Vec<SortKey>> {
+    let items: Vec<&str> = match v {
+        None => Vec::new(),
+        Some(Json_::String(s)) => vec![s.as_str()],
+        Some(Json_::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .ok_or_else(|| ApiError::BadRequest("order must be a list of strings".into()))
+            })
+            .collect::<ApiResult<_>>()?,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "order must be \"[+/-]field\" or a list of them".into(),
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let item = item.trim();
+        let (descending, name) = match item.as_bytes().first() {
+            Some(b'-') => (true, &item[1..]),
+            Some(b'+') => (false, &item[1..]),
+            _ => (false, item),
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ApiError::BadRequest(format!("Invalid order {item:?}")));
+        }
+        out.push(SortKey {
+            field: FieldRef {
+                field: field_named(name),
+                span: Span::default(),
+            },
+            descending,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn field_named(name: &str) -> Field {
+    match qfields::lookup(name) {
+        Some(def) => Field::Known(def.key),
+        None => Field::Custom(name.to_owned()),
+    }
+}
+
+pub(super) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The `filter` object as query-language conditions, one per field, ANDed.
+/// Each value is written as query text and parsed, so a filter means exactly
+/// what the same condition in `query` means.
+pub(super) fn filter_expr(filter: &Map<String, Json_>) -> ApiResult<Vec<Expr>> {
+    let mut out = Vec::new();
+    for (name, value) in filter {
+        let field = field_named(name);
+        let kind = field.kind();
+        let mut preds = Vec::new();
+        match value {
+            Json_::Array(items) => {
+                for item in items {
+                    preds.push(filter_value(&field, kind, item)?);
+                }
+            }
+            other => preds.push(filter_value(&field, kind, other)?),
+        }
+        if preds.is_empty() {
+            continue;
+        }
+        let text = format!("{}: {}", quote(name), preds.join(", "));
+        let parsed = tracker_query::parse(&text)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid filter value for {name}: {e}")))?;
+        out.extend(parsed.filter);
+    }
+    Ok(out)
+}
+
+pub(super) fn filter_value(field: &Field, kind: Option<FieldKind>, v: &Json_) -> ApiResult<String> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "Invalid filter value for {field}: {v}",
+            field = field_label(field)
+        ))
+    };
+    Ok(match v {
+        Json_::Null => "empty()".into(),
+        Json_::Bool(b) => quote(&b.to_string()),
+        Json_::Number(n) => n.to_string(),
+        Json_::String(s) => scalar_text(kind, s),
+        Json_::Object(m) if m.contains_key("from") || m.contains_key("to") => {
+            let end = |k: &str| -> ApiResult<Option<String>> {
+                match m.get(k) {
+                    None | Some(Json_::Null) => Ok(None),
+                    Some(Json_::String(s)) => Ok(Some(scalar_text(kind, s))),
+                    Some(Json_::Number(n)) => Ok(Some(n.to_string())),
+                    Some(_) => Err(bad()),
+                }
+            };
+            match (end("from")?, end("to")?) {
+                (Some(a), Some(b)) => format!("{a}..{b}"),
+                (Some(a), None) => format!(">= {a}"),
+                (None, Some(b)) => format!("<= {b}"),
+                (None, None) => return Err(bad()),
+            }
+        }
+        Json_::Object(_) => match crate::fields::ident(v) {
+            Some(s) => scalar_text(kind, &s),
+            None => return Err(bad()),
+        },
+        Json_::Array(_) => return Err(bad()),
+    })
+}
+
+pub(super) fn field_label(f: &Field) -> String {
+    match f {
+        Field::Known(k) => (*k).to_owned(),
+        Field::Local { queue, name } => format!("{queue}.{name}"),
+        Field::Custom(n) => n.clone(),
+    }
+}
+
+/// One filter value as query text: a function call (`empty()`, `me()`,
+/// `today() - 1w`) as written, a login as `login@` for people, anything
+/// else as a quoted string.
+pub(super) fn scalar_text(kind: Option<FieldKind>, s: &str) -> String {
+    let t = s.trim();
+    if is_function(t) {
+        return t.to_owned();
+    }
+    if kind == Some(FieldKind::User)
+        && !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return format!("{t}@");
+    }
+    quote(s)
+}
+
+/// Whether the text is a single function value (so a filter value cannot
+/// smuggle in more query syntax).
+pub(super) fn is_function(t: &str) -> bool {
+    if !t.contains('(') {
+        return false;
+    }
+    match tracker_query::parse(&format!("x: {t}")) {
+        Ok(Query {
+            filter: Some(Expr::Condition(c)),
+            sort,
+        }) => {
+            sort.is_empty()
+                && c.predicates.len() == 1
+                && !matches!(
+                    c.predicates[0],
+                    tracker_query::Predicate::Equals(tracker_query::Operand::Literal(_))
+                        | tracker_query::Predicate::Exact(_)
+                        | tracker_query::Predicate::NotExact(_)
+                )
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_values_become_query_text() {
+        let user = Some(FieldKind::User);
+        assert_eq!(scalar_text(user, "bob"), "bob@");
+        assert_eq!(scalar_text(user, "me()"), "me()");
+        assert_eq!(scalar_text(None, "Empty()"), "Empty()");
+        assert_eq!(scalar_text(None, "a\"b"), "\"a\\\"b\"");
+        // Query syntax hidden in a value stays a value.
+        assert_eq!(
+            scalar_text(None, "x() OR Queue: SECRET"),
+            "\"x() OR Queue: SECRET\""
+        );
+    }
+}
