@@ -33,6 +33,9 @@ pub enum ApiError {
     /// `If-Match` did not match.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// The body is over the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// Anything the client cannot act on. The cause goes to the log only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -129,7 +129,13 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJson {
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
     axum::body::Bytes::from_request(req, state)
         .await
-        .map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))
+        .map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(format!(
+                "The request body is larger than the limit of {} bytes",
+                crate::router::BODY_LIMIT
+            )),
+            _ => ApiError::BadRequest(format!("Could not read the request body: {e}")),
+        })
 }
 
 /// A JSON answer with an explicit status.

@@ -438,6 +438,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(run_writes_to_completion))
+        .layer(axum::middleware::from_fn(shape_answers))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
     // Request spans cost even when no subscriber wants them: add the layer
     // only when its events would be recorded (TRACKERD_LOG=tower_http=debug).
@@ -446,6 +448,104 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     }
+}
+
+/// The largest request body read, in bytes: Tracker's own limit for JSON
+/// bodies is not documented; attachments (when served) get their own.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Which error body a path's clients read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Surface {
+    /// Tracker's envelope.
+    Api,
+    /// RFC 6749's `{"error": …}`.
+    OAuth,
+    /// An HTML page.
+    Page,
+}
+
+fn surface(path: &str) -> Surface {
+    if ["/v2/", "/v3/", "/iam/", "/oauth/v1/", "/_trackerd/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+    {
+        Surface::Api
+    } else if matches!(
+        path,
+        "/token" | "/revoke_token" | "/introspect" | "/device/code"
+    ) {
+        Surface::OAuth
+    } else {
+        Surface::Page
+    }
+}
+
+/// What every answer carries, and the one place that guarantees an error is
+/// in its surface's format: axum's own rejections (a path segment that is
+/// not valid UTF-8, a malformed query or form) answer `text/plain`, which no
+/// Tracker or OAuth client can read.
+async fn shape_answers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path().to_owned();
+    let mut response = next.run(req).await;
+    let status = response.status();
+    let is_plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if (status.is_client_error() || status.is_server_error()) && is_plain {
+        let body = std::mem::take(response.body_mut());
+        let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let message = if status.is_server_error() {
+            "Internal server error".to_owned()
+        } else if text.trim().is_empty() {
+            status
+                .canonical_reason()
+                .unwrap_or("Bad request")
+                .to_owned()
+        } else {
+            text.trim().to_owned()
+        };
+        let kept = std::mem::take(response.headers_mut());
+        response = match surface(&path) {
+            Surface::Api => (
+                status,
+                axum::Json(tracker_api::ErrorEnvelope::new(status.as_u16(), message)),
+            )
+                .into_response(),
+            Surface::OAuth => (
+                status,
+                axum::Json(serde_json::json!({
+                    "error": "invalid_request",
+                    "error_description": message,
+                })),
+            )
+                .into_response(),
+            Surface::Page => oauth::html::error_page(status, "Bad request", &message),
+        };
+        for (name, value) in kept.iter() {
+            if name != axum::http::header::CONTENT_TYPE
+                && name != axum::http::header::CONTENT_LENGTH
+            {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+    let headers = response.headers_mut();
+    use axum::http::header::{HeaderValue, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Authorization codes and device codes travel in page URLs.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Token answers must not be kept by any cache (RFC 6749 section 5.1).
+    if matches!(path.as_str(), "/token" | "/iam/v1/tokens" | "/device/code") {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Runs every request that may change something in a task of its own, so a

@@ -607,6 +607,17 @@ pub async fn signin_submit(
     let since = now - secs(cfg.signin_window_secs);
     let account_key = format!("login:{}", login.to_lowercase());
     let address_key = format!("ip:{}", addr.0);
+    // The attempt counts against the account before its password is checked:
+    // counting first and recording after a wrong password let every one of
+    // a burst of parallel attempts see the same low count, so all of them
+    // were checked. Recorded first, the attempts of a burst each see their
+    // own place in it, and at most the limit are ever checked; a success
+    // clears the account's count below.
+    state
+        .store
+        .record_signin_failure(&account_key, now)
+        .await
+        .map_err(server_error)?;
     let counts = async {
         Ok::<_, tracker_store::StoreError>((
             state
@@ -626,7 +637,7 @@ pub async fn signin_submit(
         .user_by_login(&login)
         .await
         .map_err(server_error)?;
-    if by_account >= cfg.signin_max_failures_per_account
+    if by_account > cfg.signin_max_failures_per_account
         || by_address >= cfg.signin_max_failures_per_address
     {
         audit(
@@ -635,7 +646,7 @@ pub async fn signin_submit(
             user.as_ref().map(|u| u.uid),
             "signin.locked",
             &login,
-            if by_account >= cfg.signin_max_failures_per_account {
+            if by_account > cfg.signin_max_failures_per_account {
                 "too many failures for the account"
             } else {
                 "too many failures from the address"
@@ -665,13 +676,11 @@ pub async fn signin_submit(
     };
     let known_uid = user.as_ref().map(|u| u.uid);
     let Some(user) = user.filter(|_| verified) else {
-        for key in [&account_key, &address_key] {
-            state
-                .store
-                .record_signin_failure(key, now)
-                .await
-                .map_err(server_error)?;
-        }
+        state
+            .store
+            .record_signin_failure(&address_key, now)
+            .await
+            .map_err(server_error)?;
         audit(
             &state,
             None,

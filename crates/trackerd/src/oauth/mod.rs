@@ -9,7 +9,7 @@ pub mod apps;
 pub mod audit_trail;
 pub mod authorize;
 pub mod device;
-mod html;
+pub mod html;
 pub mod iam_token;
 pub mod service_accounts;
 mod session;

@@ -191,9 +191,28 @@ impl<P: FormPage> FromRequest<AppState> for SignedInForm<P> {
 /// Where to send a browser after signing in: only paths on this server.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/my".to_owned(),
     }
+}
+
+/// Whether a browser sent to `n` stays on this server. Browsers drop tabs and
+/// newlines anywhere in a URL and read `\` as `/`, so `/<TAB>/evil.example/`
+/// is `//evil.example/` to them: any control character, space or backslash
+/// is refused, and what remains must resolve to this origin.
+fn is_local_path(n: &str) -> bool {
+    // A base no real origin can have: the target is local only if joining
+    // it keeps this host.
+    const HERE: &str = "http://trackerd.invalid/";
+    let plain = !n
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    plain
+        && n.starts_with('/')
+        && !n.starts_with("//")
+        && url::Url::parse(HERE)
+            .and_then(|base| base.join(n))
+            .is_ok_and(|u| u.scheme() == "http" && u.host_str() == Some("trackerd.invalid"))
 }
 
 pub fn signin_redirect(next: &str) -> Response {
@@ -226,6 +245,13 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.test/")), "/my");
         assert_eq!(safe_next(Some("/\\evil.test")), "/my");
         assert_eq!(safe_next(None), "/my");
+        // Browsers drop tabs and newlines, leaving `//evil.example/`.
+        assert_eq!(safe_next(Some("/\t/evil.example/")), "/my");
+        assert_eq!(safe_next(Some("/\n/evil.example/")), "/my");
+        assert_eq!(safe_next(Some("/\r\n/evil.example/")), "/my");
+        assert_eq!(safe_next(Some("/ /evil.example/")), "/my");
+        assert_eq!(safe_next(Some("/\u{0}/evil.example/")), "/my");
+        assert_eq!(safe_next(Some("/my/tokens")), "/my/tokens");
     }
 
     #[test]

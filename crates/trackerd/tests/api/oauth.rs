@@ -32,6 +32,8 @@ backend_tests!(
     revocation_acts_only_on_the_calling_clients_tokens,
     introspection_answers_only_about_the_calling_clients_tokens,
     sign_in_locks_an_account_after_repeated_failures,
+    parallel_wrong_passwords_check_no_more_than_the_limit,
+    a_sign_in_never_redirects_off_the_server,
     sign_in_locks_a_source_address_after_repeated_failures,
     forms_without_the_csrf_token_are_refused,
     withdrawing_consent_revokes_the_apps_tokens,
@@ -1119,6 +1121,53 @@ async fn sign_in_locks_an_account_after_repeated_failures(app: TestApp) {
     assert!(actions.contains(&"signin.locked"), "{actions:?}");
     assert!(actions.contains(&"signin.succeeded"), "{actions:?}");
     assert_eq!(events[0]["ip"], "127.0.0.1");
+}
+
+async fn parallel_wrong_passwords_check_no_more_than_the_limit(app: TestApp) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    let mut web = Web::new(&app);
+    let page = web.get("/signin?next=%2Fmy").await;
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let cookie = format!("trackerd_csrf={}", web.cookies["trackerd_csrf"]);
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        // The right password among fifteen wrong ones, all sent together.
+        let password = if i == 15 { ALICE_PASSWORD } else { "wrong" };
+        let req = app
+            .request(Method::POST, "/signin")
+            .header("Cookie", &cookie)
+            .form(&[
+                ("login", "alice"),
+                ("password", password),
+                ("csrf", csrf.as_str()),
+                ("next", "/my"),
+            ]);
+        set.spawn(async move { req.send().await.unwrap().status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = set.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s != 429).count();
+    assert!(
+        checked <= 5,
+        "the limit is 5 attempts, {checked} were checked: {statuses:?}"
+    );
+}
+
+async fn a_sign_in_never_redirects_off_the_server(app: TestApp) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    for next in [
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+    ] {
+        let mut web = Web::new(&app);
+        let r = web.try_sign_in("alice", ALICE_PASSWORD, next).await;
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(r.headers()["location"], "/my", "{next:?}");
+    }
 }
 
 async fn sign_in_locks_a_source_address_after_repeated_failures(app: TestApp) {
