@@ -126,7 +126,39 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJson {
     }
 }
 
+/// Whether a JSON text holds an escaped NUL (`\u0000`): one rule for both
+/// databases, since PostgreSQL cannot store NUL in text and SQLite would.
+/// Linear, and exact for valid JSON (a backslash only occurs in strings,
+/// and an escaped backslash is skipped whole).
+fn json_has_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    let bytes = read_bytes(req, state).await?;
+    if json_has_nul(&bytes) {
+        return Err(ApiError::BadRequest(
+            "Strings in the request body must not contain NUL characters".into(),
+        ));
+    }
+    Ok(bytes)
+}
+
+async fn read_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
     axum::body::Bytes::from_request(req, state)
         .await
         .map_err(|e| match e.status() {
@@ -141,4 +173,18 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body
 /// A JSON answer with an explicit status.
 pub fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> axum::response::Response {
     (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_has_nul;
+
+    #[test]
+    fn an_escaped_nul_is_found_and_an_escaped_backslash_is_not_one() {
+        assert!(json_has_nul(br#"{"text":"a\u0000b"}"#));
+        assert!(!json_has_nul(br#"{"text":"a\\u0000b"}"#));
+        assert!(json_has_nul(br#"{"text":"a\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"text":"a\u0001"}"#));
+        assert!(!json_has_nul(br#"{"text":"ends with \"#));
+    }
 }

@@ -490,7 +490,18 @@ async fn shape_answers(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path().to_owned();
-    let mut response = next.run(req).await;
+    // NUL is refused before any handler sees it, whatever the surface: the
+    // databases disagree about it (PostgreSQL cannot store it in text).
+    let has_nul = |s: &str| s.contains("%00");
+    let mut response = if has_nul(req.uri().path()) || req.uri().query().is_some_and(has_nul) {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            "The URL must not contain NUL characters",
+        )
+            .into_response()
+    } else {
+        next.run(req).await
+    };
     let status = response.status();
     let is_plain = response
         .headers()

@@ -16,6 +16,10 @@ use trackerd_testkit::*;
 backend_tests!(
     writes_keep_working_after_clients_drop_requests_mid_write,
     concurrent_comments_on_one_issue_all_succeed,
+    path_and_body_rejections_answer_in_the_envelope,
+    nul_characters_are_refused_the_same_way_on_every_backend,
+    form_endpoints_refuse_too_many_parameters_at_once,
+    every_answer_carries_the_security_headers,
 );
 
 /// Sends a whole comment request over a raw socket and closes the socket
@@ -74,25 +78,36 @@ async fn writes_keep_working_after_clients_drop_requests_mid_write(app: TestApp)
         assert_eq!(status, 201, "burst {burst}: {text}");
     }
     // Every acknowledged and every abandoned-but-finished comment is whole:
-    // the count the issue shows matches the comments listed.
-    let issue: Value = app
-        .get_as("/v2/issues/TEST-1", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let listed: Vec<Value> = app
-        .get_as("/v2/issues/TEST-1/comments?perPage=1000", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        issue["commentWithoutExternalMessageCount"]
+    // the count the issue shows matches the comments listed. Abandoned
+    // writes run to their end after their client left, so the two are
+    // compared once they stop moving.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        let issue: Value = app
+            .get_as("/v2/issues/TEST-1", ALICE)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let listed: Vec<Value> = app
+            .get_as("/v2/issues/TEST-1/comments?perPage=1000", ALICE)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let count = issue["commentWithoutExternalMessageCount"]
             .as_u64()
-            .unwrap() as usize,
-        listed.len()
-    );
+            .unwrap() as usize;
+        if count == listed.len() {
+            break listed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the issue counts {count} comments, {} are listed",
+            listed.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(listed.len() >= 8);
 }
 
@@ -131,4 +146,107 @@ async fn concurrent_comments_on_one_issue_all_succeed(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(issue["commentWithoutExternalMessageCount"], 48);
+}
+
+async fn path_and_body_rejections_answer_in_the_envelope(app: TestApp) {
+    // A path segment that is not UTF-8.
+    let r = app.get_as("/v2/issues/%ff%fe", ALICE).await;
+    let status = r.status().as_u16();
+    assert!(status == 400 || status == 404, "{status}");
+    envelope(r, status).await;
+    // A body over the limit names it, with 413.
+    let big = format!(r#"{{"text":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
+    let r = app
+        .as_user(Method::POST, "/v2/issues/TEST-1/comments", ALICE, ACME)
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let body = envelope(r, 413).await;
+    assert!(
+        body["errorMessages"][0].as_str().unwrap().contains("limit"),
+        "{body}"
+    );
+    // A page answers a page, even when axum rejects its path.
+    let r = app
+        .request(Method::POST, "/my/tokens/abc/revoke")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("text/html"), "{ct}");
+}
+
+async fn nul_characters_are_refused_the_same_way_on_every_backend(app: TestApp) {
+    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    let r = app.get_as("/v2/issues/TEST-1%00", ALICE).await;
+    envelope(r, 400).await;
+    let r = app
+        .as_user(Method::POST, "/v2/issues/TEST-1/comments", ALICE, ACME)
+        .header("Content-Type", "application/json")
+        .body(r#"{"text":"before\u0000after"}"#)
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 400).await;
+    // An escaped backslash before "u0000" is text, not NUL.
+    let r = app
+        .as_user(Method::POST, "/v2/issues/TEST-1/comments", ALICE, ACME)
+        .header("Content-Type", "application/json")
+        .body(r#"{"text":"C:\\u0000"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Unauthenticated form endpoints answer RFC 6749's body.
+    for path in ["/device/code", "/introspect", "/revoke_token", "/token"] {
+        let r = app
+            .request(Method::POST, path)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("client_id=abc%00")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+        let v: Value = r.json().await.unwrap();
+        assert!(v["error"].is_string(), "{path}: {v}");
+    }
+}
+
+async fn form_endpoints_refuse_too_many_parameters_at_once(app: TestApp) {
+    let body = (0..230_000)
+        .map(|i| format!("p{i}=v"))
+        .collect::<Vec<_>>()
+        .join("&");
+    for path in ["/token", "/device/code", "/introspect"] {
+        let started = std::time::Instant::now();
+        let r = app
+            .request(Method::POST, path)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"], "invalid_request", "{path}: {v}");
+        // Refused while reading, not after a pass per parameter (it took 50 s).
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
+
+async fn every_answer_carries_the_security_headers(app: TestApp) {
+    let r = app.get_as("/v2/myself", ALICE).await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let r = app
+        .request(Method::POST, "/iam/v1/tokens")
+        .json(&json!({ "yandexPassportOauthToken": ALICE }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
 }
