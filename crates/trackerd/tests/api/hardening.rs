@@ -20,6 +20,7 @@ backend_tests!(
     nul_characters_are_refused_the_same_way_on_every_backend,
     form_endpoints_refuse_too_many_parameters_at_once,
     every_answer_carries_the_security_headers,
+    many_full_text_words_are_one_match_not_one_sub_select_each,
 );
 
 /// Sends a whole comment request over a raw socket and closes the socket
@@ -249,4 +250,26 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
+}
+
+async fn many_full_text_words_are_one_match_not_one_sub_select_each(app: TestApp) {
+    create_issue(&app, json!({"queue": "TEST", "summary": "alpha beta"})).await;
+    let distinct: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+    for (query, hits) in [
+        (vec!["a"; 500].join(" "), 1),
+        ("alpha ".repeat(400) + "beta", 1),
+        (distinct.join(" "), 0),
+    ] {
+        let started = std::time::Instant::now();
+        let r = app
+            .as_user(Method::POST, "/v2/issues/_count", ALICE, ACME)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap(), json!(hits));
+        // It took 4 s at 128 words and minutes at 500 on PostgreSQL.
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
 }
