@@ -30,8 +30,7 @@ use serde::Deserialize;
 use sqlx::Connection;
 use tracker_domain::SystemClock;
 use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Store};
-use tracker_store_postgres::PostgresStore;
-use tracker_store_sqlite::SqliteStore;
+use tracker_store_sql::{PostgresStore, SqliteStore};
 use trackerd::seed::SeedFile;
 
 const ORG_ID: &str = "7000001";
