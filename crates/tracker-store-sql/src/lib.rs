@@ -1,12 +1,115 @@
-//! What the sqlx backends share: the row types their queries read (sqlx's
-//! `FromRow` is generic over the database), their conversions into the
-//! store's records, and the mapping of driver errors. Each backend keeps its
-//! own SQL and migrations.
+//! trackerd's SQL store, on SQLite (embedded, one file) or PostgreSQL
+//! (several nodes sharing one database). Every statement is written once,
+//! in generic code over [`Engine`]; what differs between the engines is in
+//! [`Dialect`] and the per-engine connect and migrate (`engine.rs`), and
+//! the migrations stay per engine (`migrations/sqlite`,
+//! `migrations/postgres`).
 
-use chrono::{DateTime, Utc};
-use sqlx::FromRow;
-use tracker_domain::{Scopes, TokenHash, TokenKind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use sqlx::{Decode, Encode, Executor, Pool, Type};
 use tracker_store::*;
+
+mod access;
+mod engine;
+mod issues;
+mod oauth;
+mod permissions;
+mod rows;
+pub mod search;
+
+pub use engine::{Dialect, Engine};
+pub use rows::*;
+
+/// The store on SQLite.
+pub type SqliteStore = SqlStore<sqlx::Sqlite>;
+/// The store on PostgreSQL.
+pub type PostgresStore = SqlStore<sqlx::Postgres>;
+
+/// A value the store binds and reads on engine `D`. With `i64: Value<D>` in
+/// a `where` clause the compiler knows all three of sqlx's traits for it.
+pub trait Value<D: sqlx::Database>:
+    for<'q> Encode<'q, D> + for<'r> Decode<'r, D> + Type<D> + Send
+{
+}
+
+impl<D: sqlx::Database, T> Value<D> for T where
+    T: for<'q> Encode<'q, D> + for<'r> Decode<'r, D> + Type<D> + Send
+{
+}
+
+/// The store over one engine's pool. Its trait impls are generic over the
+/// engine and bounded by what sqlx must know of it, spelled out once per
+/// impl (Rust does not carry such bounds along with `D: Engine`):
+///
+/// ```text
+/// D: Engine,
+/// for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+/// for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+/// for<'q> &'q str: Encode<'q, D> + Type<D>,
+/// i64: Value<D>, f64: Value<D>, bool: Value<D>, String: Value<D>, DateTime<Utc>: Value<D>,
+/// usize: ColumnIndex<D::Row>,
+/// for<'n> &'n str: ColumnIndex<D::Row>,
+/// ```
+#[derive(Debug)]
+pub struct SqlStore<D: Engine> {
+    pool: Pool<D>,
+    /// Issues created through this store since it opened; statistics are
+    /// refreshed as it grows where the engine needs it (see
+    /// [`SqlStore::issue_created`]).
+    created: Arc<AtomicU64>,
+}
+
+impl<D: Engine> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            created: self.created.clone(),
+        }
+    }
+}
+
+impl<D: Engine> SqlStore<D> {
+    /// Opens the database a DSN names (`sqlite://PATH`, `postgres://…`).
+    pub async fn connect(dsn: &str) -> Result<Self> {
+        Ok(Self {
+            pool: D::connect(dsn).await?,
+            created: Default::default(),
+        })
+    }
+
+    pub fn pool(&self) -> &Pool<D> {
+        &self.pool
+    }
+
+    /// Starts a write transaction as the engine wants it (see
+    /// [`Dialect::begin_write`] and [`begin`]).
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, D>> {
+        begin(&self.pool, D::DIALECT.begin_write()).await
+    }
+}
+
+impl<D: Engine> SqlStore<D>
+where
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+{
+    /// Counts a created issue; where the engine needs its statistics taken
+    /// (SQLite), at 1 024, 2 048, 4 096 … and then every 65 536 creations
+    /// they are taken again, so a server started on an empty database gets
+    /// good plans as it grows, without a restart.
+    async fn issue_created(&self) {
+        let Some(analyze) = D::DIALECT.analyze() else {
+            return;
+        };
+        let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
+        if (n >= 1024 && n.is_power_of_two()) || n.is_multiple_of(65_536) {
+            if let Err(e) = sqlx::raw_sql(analyze).execute(&self.pool).await {
+                tracing::warn!(error = %e, "refreshing {} statistics failed", D::DIALECT.name());
+            }
+        }
+    }
+}
 
 /// Separates list items packed into one column (ASCII unit separator).
 pub const SEP: char = '\u{1f}';
@@ -68,299 +171,6 @@ pub fn join_ids(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-#[derive(FromRow)]
-pub struct OrgRow {
-    pub id: i64,
-    pub org_id: String,
-    pub cloud_id: Option<String>,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(FromRow)]
-pub struct UserRow {
-    pub uid: i64,
-    pub login: String,
-    pub cloud_uid: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub dismissed: bool,
-    pub password_hash: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub first_login_at: Option<DateTime<Utc>>,
-    pub last_login_at: Option<DateTime<Utc>>,
-}
-
-#[derive(FromRow)]
-pub struct TokenRow {
-    pub id: i64,
-    pub kind: String,
-    pub hash: String,
-    pub uid: i64,
-    pub scopes: String,
-    pub parent_id: Option<i64>,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub parent_revoked_at: Option<DateTime<Utc>>,
-    pub parent_expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(FromRow)]
-pub struct QueueRow {
-    pub id: i64,
-    pub org: i64,
-    pub key: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub lead_uid: i64,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub default_type: String,
-    pub default_priority: String,
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
-impl From<OrgRow> for Organization {
-    fn from(r: OrgRow) -> Self {
-        Organization {
-            id: r.id,
-            org_id: r.org_id,
-            cloud_id: r.cloud_id,
-            name: r.name,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            uid: r.uid,
-            login: r.login,
-            cloud_uid: r.cloud_uid,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            email: r.email,
-            dismissed: r.dismissed,
-            password_hash: r.password_hash,
-            created_at: r.created_at,
-            first_login_at: r.first_login_at,
-            last_login_at: r.last_login_at,
-        }
-    }
-}
-
-impl TryFrom<TokenRow> for TokenRecord {
-    type Error = StoreError;
-
-    fn try_from(r: TokenRow) -> Result<Self> {
-        Ok(TokenRecord {
-            id: r.id,
-            kind: TokenKind::parse(&r.kind)
-                .ok_or_else(|| StoreError::Invalid(format!("token kind {:?}", r.kind)))?,
-            hash: TokenHash::from_hex(&r.hash)
-                .ok_or_else(|| StoreError::Invalid("token hash".into()))?,
-            uid: r.uid,
-            scopes: Scopes::parse(&r.scopes).map_err(|e| StoreError::Invalid(e.to_string()))?,
-            parent_id: r.parent_id,
-            description: r.description,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            revoked_at: r.revoked_at,
-            parent_revoked_at: r.parent_revoked_at,
-            parent_expires_at: r.parent_expires_at,
-        })
-    }
-}
-
-impl From<QueueRow> for QueueRecord {
-    fn from(r: QueueRow) -> Self {
-        QueueRecord {
-            id: r.id,
-            org: r.org,
-            key: r.key,
-            name: r.name,
-            description: r.description,
-            lead_uid: r.lead_uid,
-            version: r.version,
-            created_at: r.created_at,
-            default_type: r.default_type,
-            default_priority: r.default_priority,
-            deleted_at: r.deleted_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-pub struct IssueRow {
-    pub pk: i64,
-    pub id: String,
-    pub org: i64,
-    pub queue_id: i64,
-    pub key: String,
-    pub version: i64,
-    pub summary: String,
-    pub description: Option<String>,
-    pub issue_type: String,
-    pub priority: String,
-    pub status: String,
-    pub previous_status: Option<String>,
-    pub resolution: Option<String>,
-    pub assignee: Option<i64>,
-    pub author: i64,
-    pub updated_by: i64,
-    pub parent_pk: Option<i64>,
-    pub unique_key: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub status_start_time: DateTime<Utc>,
-    pub last_comment_updated_at: Option<DateTime<Utc>>,
-    pub comment_count: i64,
-    pub votes: i64,
-    pub extra: String,
-    pub followers: Option<String>,
-    pub tags: Option<String>,
-    pub aliases: Option<String>,
-}
-
-#[derive(FromRow)]
-pub struct CommentRow {
-    pub pk: i64,
-    pub id: String,
-    pub issue_pk: i64,
-    pub text: String,
-    pub summonees: String,
-    pub author: i64,
-    pub updated_by: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i64,
-}
-
-#[derive(FromRow)]
-pub struct LinkRow {
-    pub pk: i64,
-    pub org: i64,
-    pub type_id: String,
-    pub source_pk: i64,
-    pub target_pk: i64,
-    pub created_by: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(FromRow)]
-pub struct ChangelogRow {
-    pub pk: i64,
-    pub id: String,
-    pub issue_pk: i64,
-    pub kind: String,
-    pub updated_by: i64,
-    pub updated_at: DateTime<Utc>,
-    pub fields: String,
-    pub data: String,
-}
-
-impl From<IssueRow> for IssueRecord {
-    fn from(r: IssueRow) -> Self {
-        let mut followers: Vec<i64> = split(r.followers)
-            .iter()
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        followers.sort_unstable();
-        let mut tags = split(r.tags);
-        tags.sort();
-        let mut aliases = split(r.aliases);
-        aliases.sort();
-        IssueRecord {
-            pk: r.pk,
-            id: r.id,
-            org: r.org,
-            queue_id: r.queue_id,
-            key: r.key,
-            version: r.version,
-            summary: r.summary,
-            description: r.description,
-            issue_type: r.issue_type,
-            priority: r.priority,
-            status: r.status,
-            previous_status: r.previous_status,
-            resolution: r.resolution,
-            assignee: r.assignee,
-            author: r.author,
-            updated_by: r.updated_by,
-            parent_pk: r.parent_pk,
-            unique: r.unique_key,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            resolved_at: r.resolved_at,
-            status_start_time: r.status_start_time,
-            last_comment_updated_at: r.last_comment_updated_at,
-            comment_count: r.comment_count,
-            votes: r.votes,
-            followers,
-            tags,
-            extra: r.extra,
-            aliases,
-        }
-    }
-}
-
-impl From<CommentRow> for CommentRecord {
-    fn from(r: CommentRow) -> Self {
-        CommentRecord {
-            pk: r.pk,
-            id: r.id,
-            issue_pk: r.issue_pk,
-            text: r.text,
-            summonees: r
-                .summonees
-                .split(',')
-                .filter_map(|s| s.parse().ok())
-                .collect(),
-            author: r.author,
-            updated_by: r.updated_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
-        }
-    }
-}
-
-impl From<LinkRow> for LinkRecord {
-    fn from(r: LinkRow) -> Self {
-        LinkRecord {
-            pk: r.pk,
-            org: r.org,
-            type_id: r.type_id,
-            source_pk: r.source_pk,
-            target_pk: r.target_pk,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<ChangelogRow> for ChangelogRecord {
-    fn from(r: ChangelogRow) -> Self {
-        ChangelogRecord {
-            pk: r.pk,
-            id: r.id,
-            issue_pk: r.issue_pk,
-            kind: r.kind,
-            updated_by: r.updated_by,
-            updated_at: r.updated_at,
-            fields: r.fields,
-            data: r.data,
-        }
-    }
-}
-
-pub mod search;
-
 /// Records in the order of `pks` (rows come back in any order); pks without
 /// a row are left out.
 pub fn in_order(pks: &[i64], records: impl IntoIterator<Item = IssueRecord>) -> Vec<IssueRecord> {
@@ -387,4 +197,117 @@ pub fn with_grants(
             (q, tracker_domain::permissions::Grants(g))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn stat_rows(store: &SqliteStore) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'issues'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn statistics_are_taken_again_as_issues_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::connect(&dsn).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = chrono::Utc::now();
+        let org = store
+            .create_organization(&NewOrganization {
+                org_id: "1".into(),
+                cloud_id: None,
+                name: "o".into(),
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let user = store
+            .create_user(&NewUser {
+                login: "u".into(),
+                cloud_uid: "c".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                email: String::new(),
+                password_hash: None,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let queue = store
+            .create_queue(
+                org.id,
+                &NewQueue {
+                    key: "Q".into(),
+                    name: "q".into(),
+                    description: None,
+                    lead_uid: user.uid,
+                    default_type: "task".into(),
+                    default_priority: "normal".into(),
+                    created_at: now,
+                },
+            )
+            .await
+            .unwrap();
+        let issue = IssueRecord {
+            pk: 0,
+            id: "0".repeat(24),
+            org: org.id,
+            queue_id: queue.id,
+            key: String::new(),
+            version: 1,
+            summary: "s".into(),
+            description: None,
+            issue_type: "task".into(),
+            priority: "normal".into(),
+            status: "open".into(),
+            previous_status: None,
+            resolution: None,
+            assignee: None,
+            author: user.uid,
+            updated_by: user.uid,
+            parent_pk: None,
+            unique: None,
+            created_at: now,
+            updated_at: now,
+            resolved_at: None,
+            status_start_time: now,
+            last_comment_updated_at: None,
+            comment_count: 0,
+            votes: 0,
+            followers: Vec::new(),
+            tags: Vec::new(),
+            extra: "{}".into(),
+            aliases: Vec::new(),
+        };
+        let changelog = NewChangelog {
+            id: String::new(),
+            kind: "IssueCreated".into(),
+            updated_by: user.uid,
+            updated_at: now,
+            fields: "[]".into(),
+            data: "{}".into(),
+        };
+        for n in 1..=1024 {
+            let mut new = NewIssue {
+                issue: issue.clone(),
+                changelog: changelog.clone(),
+            };
+            new.issue.id = format!("{n:024x}");
+            new.changelog.id = format!("{n:024x}");
+            store.create_issue(&new).await.unwrap();
+            if n == 1023 {
+                assert_eq!(
+                    stat_rows(&store).await,
+                    0,
+                    "none yet: the tables were empty"
+                );
+            }
+        }
+        assert!(stat_rows(&store).await > 0, "taken at the 1024th issue");
+    }
 }

@@ -1,20 +1,21 @@
-//! Renders an [`IssueSearch`] as SQL for either backend. The two dialects
-//! differ only in placeholders, full text (SQLite FTS5 / PostgreSQL
-//! `tsvector`), case-insensitive tag matching and text collation; the shape
-//! of every statement is the same, so their plans can be reasoned about once
-//! (see docs/architecture.md, "Search").
+//! Issue search: an [`IssueSearch`] rendered as SQL for either engine, over
+//! the indexes and the full-text table (SQLite FTS5, PostgreSQL `tsvector`)
+//! of migrations 0005–0009. The two dialects differ only in full text,
+//! case-insensitive tag matching, text collation and planner guards; the
+//! shape of every statement is the same, so their plans can be reasoned
+//! about once (see docs/architecture.md, "Search").
 
 use std::fmt::Write as _;
 
-use tracker_store::{
-    Col, IssueFilter, IssueSearch, LinkTargets, Order, OrderBy, SqlValue, TextScope,
-};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
+use tracker_store::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
+use crate::access::{QUEUE_COLS, USER_COLS};
+use crate::issues::ISSUE_SELECT;
+use crate::{db, in_order, join_ids, with_grants, Dialect, Engine, SqlStore, Value};
+use crate::{IssueRow, QueueRow, UserRow};
 
 /// SQL text plus the values of its placeholders, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,12 +40,7 @@ impl Sql {
 
     fn bind(&mut self, v: SqlValue) {
         self.binds.push(v);
-        match self.dialect {
-            Dialect::Sqlite => self.text.push('?'),
-            Dialect::Postgres => {
-                let _ = write!(self.text, "${}", self.binds.len());
-            }
-        }
+        let _ = write!(self.text, "${}", self.binds.len());
     }
 
     fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
@@ -482,124 +478,135 @@ pub fn issues_by_pks(d: Dialect, issue_select: &str, org: i64, pks: &[i64]) -> S
     };
     format!(
         "{issue_select} WHERE i.pk IN ({}) AND {org_check} = {org}",
-        crate::join_ids(pks)
+        join_ids(pks)
     )
 }
 
-/// Implements [`tracker_store::SearchStore`] for a backend: the same
-/// statements on either driver. A macro rather than generic code because
-/// sqlx's generic executor bounds would have to be spelled out on every
-/// function.
-#[macro_export]
-macro_rules! search_store {
-    ($store:ty, $dialect:expr, $issue_select:expr, $queue_cols:expr, $user_cols:expr) => {
-        /// Binds a rendered statement's values.
-        macro_rules! bound {
-            ($q:expr, $sql:expr) => {{
-                let mut q = $q;
-                for v in &$sql.binds {
-                    q = match v {
-                        SqlValue::Int(n) => q.bind(*n),
-                        SqlValue::Float(f) => q.bind(*f),
-                        SqlValue::Text(s) => q.bind(s.as_str()),
-                        SqlValue::Time(t) => q.bind(*t),
-                    };
-                }
-                q
-            }};
+/// Binds a rendered statement's values.
+fn bound<'q, D, O>(
+    mut q: sqlx::query::QueryScalar<'q, D, O, D::Arguments<'q>>,
+    sql: &'q Sql,
+) -> sqlx::query::QueryScalar<'q, D, O, D::Arguments<'q>>
+where
+    D: sqlx::Database,
+    i64: Value<D>,
+    f64: Value<D>,
+    DateTime<Utc>: Value<D>,
+    &'q str: Encode<'q, D> + Type<D>,
+{
+    for v in &sql.binds {
+        q = match v {
+            SqlValue::Int(n) => q.bind(*n),
+            SqlValue::Float(f) => q.bind(*f),
+            SqlValue::Text(s) => q.bind(s.as_str()),
+            SqlValue::Time(t) => q.bind(*t),
+        };
+    }
+    q
+}
+
+#[async_trait]
+impl<D> SearchStore for SqlStore<D>
+where
+    D: Engine,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    i64: Value<D>,
+    f64: Value<D>,
+    bool: Value<D>,
+    String: Value<D>,
+    DateTime<Utc>: Value<D>,
+    Option<i64>: Value<D>,
+    Option<String>: Value<D>,
+    Option<DateTime<Utc>>: Value<D>,
+    usize: ColumnIndex<D::Row>,
+    for<'n> &'n str: ColumnIndex<D::Row>,
+{
+    async fn search_pks(
+        &self,
+        s: &IssueSearch,
+        offset: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>> {
+        let sql = select_pks(D::DIALECT, s, offset, limit);
+        bound(sqlx::query_scalar(&sql.text), &sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
+        let sql = count(D::DIALECT, s);
+        bound(sqlx::query_scalar(&sql.text), &sql)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>> {
+        if pks.is_empty() {
+            return Ok(Vec::new());
         }
+        let sql = issues_by_pks(D::DIALECT, ISSUE_SELECT, org, pks);
+        let rows: Vec<IssueRow> = sqlx::query_as(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(in_order(pks, rows.into_iter().map(IssueRecord::from)))
+    }
 
-        #[async_trait::async_trait]
-        impl SearchStore for $store {
-            async fn search_pks(
-                &self,
-                s: &IssueSearch,
-                offset: i64,
-                limit: Option<i64>,
-            ) -> Result<Vec<i64>> {
-                let sql = $crate::search::select_pks($dialect, s, offset, limit);
-                bound!(sqlx::query_scalar(&sql.text), sql)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::db)
-            }
+    async fn queues_with_grants(
+        &self,
+        org: i64,
+    ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
+        let queues: Vec<QueueRow> = sqlx::query_as(&format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let grants: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
+            "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
+             FROM queue_grants g JOIN queues q ON q.id = g.queue_id WHERE q.org = {org}"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        with_grants(queues, grants)
+    }
 
-            async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
-                let sql = $crate::search::count($dialect, s);
-                bound!(sqlx::query_scalar(&sql.text), sql)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::db)
-            }
-
-            async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>> {
-                if pks.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let sql = $crate::search::issues_by_pks($dialect, $issue_select, org, pks);
-                let rows: Vec<$crate::IssueRow> = sqlx::query_as(&sql)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::db)?;
-                Ok($crate::in_order(pks, rows.into_iter().map(IssueRecord::from)))
-            }
-
-            async fn queues_with_grants(
-                &self,
-                org: i64,
-            ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
-                let queues: Vec<$crate::QueueRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM queues WHERE org = {org} ORDER BY id",
-                    $queue_cols
-                ))
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db)?;
-                let grants: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
-                    "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
-                     FROM queue_grants g JOIN queues q ON q.id = g.queue_id WHERE q.org = {org}"
-                ))
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db)?;
-                $crate::with_grants(queues, grants)
-            }
-
-            async fn users_by_uids(&self, uids: &[i64]) -> Result<Vec<User>> {
-                if uids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let rows: Vec<$crate::UserRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM users WHERE uid IN ({})",
-                    $user_cols,
-                    $crate::join_ids(uids)
-                ))
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db)?;
-                Ok(rows.into_iter().map(User::from).collect())
-            }
-
-            async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {
-                if pks.is_empty() {
-                    return Ok(Vec::new());
-                }
-                sqlx::query_as(&format!(
-                    "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
-                    $crate::join_ids(pks)
-                ))
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db)
-            }
+    async fn users_by_uids(&self, uids: &[i64]) -> Result<Vec<User>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
         }
-    };
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
+            join_ids(uids)
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+
+    async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {
+        if pks.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as(&format!(
+            "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
+            join_ids(pks)
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracker_store::CmpOp;
 
     fn search(filter: IssueFilter) -> IssueSearch {
         IssueSearch {
@@ -613,7 +620,7 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_follow_the_dialect() {
+    fn placeholders_are_numbered_in_both_dialects() {
         let s = search(IssueFilter::and(vec![
             IssueFilter::In(Col::Status, vec![SqlValue::Text("open".into())]),
             IssueFilter::Cmp(Col::Votes, CmpOp::Ge, SqlValue::Int(2)),
@@ -621,7 +628,7 @@ mod tests {
         let lite = select_pks(Dialect::Sqlite, &s, 0, Some(50));
         assert_eq!(
             lite.text,
-            "SELECT i.pk FROM issues i WHERE i.org = 7 AND (i.status = ? AND i.votes >= ?) \
+            "SELECT i.pk FROM issues i WHERE i.org = 7 AND (i.status = $1 AND i.votes >= $2) \
              ORDER BY +i.updated_at DESC, +i.key_queue, +i.key_num, i.pk LIMIT 50"
         );
         let pg = select_pks(Dialect::Postgres, &s, 100, Some(50));

@@ -20,13 +20,13 @@ pub async fn open(dsn: &Dsn) -> anyhow::Result<Arc<dyn Store>> {
             }
         }
         Arc::new(
-            tracker_store_sqlite::SqliteStore::connect(raw)
+            tracker_store_sql::SqliteStore::connect(raw)
                 .await
                 .with_context(|| format!("opening {dsn}"))?,
         )
     } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
         Arc::new(
-            tracker_store_postgres::PostgresStore::connect(raw)
+            tracker_store_sql::PostgresStore::connect(raw)
                 .await
                 .with_context(|| format!("connecting to {dsn}"))?,
         )

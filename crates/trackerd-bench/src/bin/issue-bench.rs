@@ -32,8 +32,7 @@ use serde::Deserialize;
 use sqlx::Connection;
 use tracker_domain::SystemClock;
 use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Store};
-use tracker_store_postgres::PostgresStore;
-use tracker_store_sqlite::SqliteStore;
+use tracker_store_sql::{PostgresStore, SqliteStore};
 
 /// The test kit's seed: alice administers Acme and leads its TEST queue.
 const ORG_ID: &str = trackerd_testkit::ACME;

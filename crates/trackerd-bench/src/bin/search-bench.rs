@@ -52,8 +52,7 @@ use serde_json::{json, Value};
 use sqlx::Connection;
 use tracker_domain::{Clock, Scopes, SystemClock};
 use tracker_store::{NewOrganization, NewQueue, Store};
-use tracker_store_postgres::PostgresStore;
-use tracker_store_sqlite::SqliteStore;
+use tracker_store_sql::{PostgresStore, SqliteStore};
 use trackerd::ops::{put_user, UserSpec};
 
 const ORG_ID: &str = "7000005";

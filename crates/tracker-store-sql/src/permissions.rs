@@ -1,60 +1,94 @@
-//! Groups, queue grants and issue access lists on PostgreSQL.
+//! Groups, queue grants and issue access lists.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, Transaction};
+use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Transaction, Type};
 use tracker_domain::permissions::Grants;
 use tracker_store::*;
 
-use crate::{db, PostgresStore};
+use crate::{db, Engine, SqlStore, Value};
 
-/// Gives a queue without grants the defaults every new queue gets.
-pub(crate) async fn ensure_default_grants(
-    tx: &mut Transaction<'_, Postgres>,
-    queue_id: i64,
-) -> Result<()> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_grants WHERE queue_id = $1")
-        .bind(queue_id)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db)?;
-    if n == 0 {
-        insert_grants(tx, queue_id, &Grants::queue_defaults()).await?;
+impl<D> SqlStore<D>
+where
+    D: Engine,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    i64: Value<D>,
+    f64: Value<D>,
+    bool: Value<D>,
+    String: Value<D>,
+    DateTime<Utc>: Value<D>,
+    Option<i64>: Value<D>,
+    Option<String>: Value<D>,
+    Option<DateTime<Utc>>: Value<D>,
+    usize: ColumnIndex<D::Row>,
+    for<'n> &'n str: ColumnIndex<D::Row>,
+{
+    /// Gives a queue without grants the defaults every new queue gets.
+    pub(crate) async fn ensure_default_grants(
+        tx: &mut Transaction<'_, D>,
+        queue_id: i64,
+    ) -> Result<()> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_grants WHERE queue_id = $1")
+            .bind(queue_id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
+        if n == 0 {
+            Self::insert_grants(tx, queue_id, &Grants::queue_defaults()).await?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-async fn insert_grants(
-    tx: &mut Transaction<'_, Postgres>,
-    queue_id: i64,
-    grants: &Grants,
-) -> Result<()> {
-    for g in &grants.0 {
-        let (perm, kind, subject) = encode_grant(g);
-        sqlx::query(
-            "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(queue_id)
-        .bind(perm)
-        .bind(kind)
-        .bind(subject)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+    async fn insert_grants(
+        tx: &mut Transaction<'_, D>,
+        queue_id: i64,
+        grants: &Grants,
+    ) -> Result<()> {
+        for g in &grants.0 {
+            let (perm, kind, subject) = encode_grant(g);
+            sqlx::query(
+                "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(queue_id)
+            .bind(perm)
+            .bind(kind)
+            .bind(subject)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-async fn members(store: &PostgresStore, group: i64) -> Result<Vec<i64>> {
-    sqlx::query_scalar("SELECT uid FROM group_members WHERE group_id = $1 ORDER BY uid")
-        .bind(group)
-        .fetch_all(&store.pool)
-        .await
-        .map_err(db)
+    async fn members(&self, group: i64) -> Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT uid FROM group_members WHERE group_id = $1 ORDER BY uid")
+            .bind(group)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
 }
 
 #[async_trait]
-impl PermissionStore for PostgresStore {
+impl<D> PermissionStore for SqlStore<D>
+where
+    D: Engine,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    i64: Value<D>,
+    f64: Value<D>,
+    bool: Value<D>,
+    String: Value<D>,
+    DateTime<Utc>: Value<D>,
+    Option<i64>: Value<D>,
+    Option<String>: Value<D>,
+    Option<DateTime<Utc>>: Value<D>,
+    usize: ColumnIndex<D::Row>,
+    for<'n> &'n str: ColumnIndex<D::Row>,
+{
     async fn create_group(
         &self,
         org: i64,
@@ -62,7 +96,7 @@ impl PermissionStore for PostgresStore {
         uids: &[i64],
         at: DateTime<Utc>,
     ) -> Result<GroupRecord> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO groups (org, name, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -102,7 +136,7 @@ impl PermissionStore for PostgresStore {
                 org,
                 name,
                 created_at,
-                members: members(self, id).await?,
+                members: self.members(id).await?,
             });
         }
         Ok(out)
@@ -122,14 +156,14 @@ impl PermissionStore for PostgresStore {
                 org,
                 name,
                 created_at,
-                members: members(self, id).await?,
+                members: self.members(id).await?,
             })),
             None => Ok(None),
         }
     }
 
     async fn set_group_members(&self, org: i64, id: i64, uids: &[i64]) -> Result<bool> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
+        let mut tx = self.begin().await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM groups WHERE org = $1 AND id = $2")
                 .bind(org)
@@ -199,14 +233,14 @@ impl PermissionStore for PostgresStore {
         grants: &Grants,
         version: i64,
     ) -> Result<WriteOutcome> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
+        let mut tx = self.begin().await?;
         let bumped = sqlx::query("UPDATE queues SET grants_version = grants_version + 1 WHERE id = $1 AND grants_version = $2")
             .bind(queue_id)
             .bind(version)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        if bumped.rows_affected() == 0 {
+        if D::rows_affected(&bumped) == 0 {
             return Ok(WriteOutcome::VersionConflict);
         }
         sqlx::query("DELETE FROM queue_grants WHERE queue_id = $1")
@@ -214,7 +248,7 @@ impl PermissionStore for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        insert_grants(&mut tx, queue_id, grants).await?;
+        Self::insert_grants(&mut tx, queue_id, grants).await?;
         tx.commit().await.map_err(db)?;
         Ok(WriteOutcome::Written)
     }
@@ -228,7 +262,7 @@ impl PermissionStore for PostgresStore {
     }
 
     async fn set_issue_access(&self, issue_pk: i64, uids: &[i64]) -> Result<()> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM issue_access WHERE issue_pk = $1")
             .bind(issue_pk)
             .execute(&mut *tx)

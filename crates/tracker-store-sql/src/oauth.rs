@@ -2,28 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
+use sqlx::{ColumnIndex, Encode, Executor, FromRow, IntoArguments, Type};
 use tracker_domain::{Scopes, TokenHash};
 use tracker_store::*;
 
-use crate::{db, PostgresStore};
-
-/// The queries are written with `?` placeholders, the same text as the
-/// SQLite backend's; PostgreSQL numbers them. No query here has a literal `?`.
-fn q(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use crate::{db, Engine, SqlStore, Value};
 
 fn scopes(s: &str) -> Result<Scopes> {
     Scopes::parse(s).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -311,13 +294,29 @@ fn collect<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>>
 }
 
 #[async_trait]
-impl OAuthStore for PostgresStore {
+impl<D> OAuthStore for SqlStore<D>
+where
+    D: Engine,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    i64: Value<D>,
+    f64: Value<D>,
+    bool: Value<D>,
+    String: Value<D>,
+    DateTime<Utc>: Value<D>,
+    Option<i64>: Value<D>,
+    Option<String>: Value<D>,
+    Option<DateTime<Utc>>: Value<D>,
+    usize: ColumnIndex<D::Row>,
+    for<'n> &'n str: ColumnIndex<D::Row>,
+{
     async fn create_app(&self, new: &NewApp) -> Result<AppRecord> {
-        sqlx::query_as::<_, AppRow>(&q(&format!(
+        sqlx::query_as::<_, AppRow>(&format!(
             "INSERT INTO oauth_apps (client_id, secret_hash, name, org, owner_uid, redirect_uris, \
-             confidential, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             confidential, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              RETURNING {APP_COLS}"
-        )))
+        ))
         .bind(&new.client_id)
         .bind(new.secret_hash.map(|h| h.to_hex()))
         .bind(&new.name)
@@ -334,9 +333,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn app_by_client_id(&self, client_id: &str) -> Result<Option<AppRecord>> {
-        sqlx::query_as::<_, AppRow>(&q(&format!(
-            "SELECT {APP_COLS} FROM oauth_apps WHERE client_id = ?"
-        )))
+        sqlx::query_as::<_, AppRow>(&format!(
+            "SELECT {APP_COLS} FROM oauth_apps WHERE client_id = $1"
+        ))
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await
@@ -346,32 +345,30 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn app_by_id(&self, id: i64) -> Result<Option<AppRecord>> {
-        sqlx::query_as::<_, AppRow>(&q(&format!(
-            "SELECT {APP_COLS} FROM oauth_apps WHERE id = ?"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
+        sqlx::query_as::<_, AppRow>(&format!("SELECT {APP_COLS} FROM oauth_apps WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     async fn list_apps(&self, org: i64, owner: Option<i64>) -> Result<Vec<AppRecord>> {
         let rows = match owner {
             Some(owner) => {
-                sqlx::query_as::<_, AppRow>(&q(&format!(
-                    "SELECT {APP_COLS} FROM oauth_apps WHERE org = ? AND owner_uid = ? ORDER BY id"
-                )))
+                sqlx::query_as::<_, AppRow>(&format!(
+                "SELECT {APP_COLS} FROM oauth_apps WHERE org = $1 AND owner_uid = $2 ORDER BY id"
+            ))
                 .bind(org)
                 .bind(owner)
                 .fetch_all(&self.pool)
                 .await
             }
             None => {
-                sqlx::query_as::<_, AppRow>(&q(&format!(
-                    "SELECT {APP_COLS} FROM oauth_apps WHERE org = ? ORDER BY id"
-                )))
+                sqlx::query_as::<_, AppRow>(&format!(
+                    "SELECT {APP_COLS} FROM oauth_apps WHERE org = $1 ORDER BY id"
+                ))
                 .bind(org)
                 .fetch_all(&self.pool)
                 .await
@@ -382,9 +379,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn list_apps_of_owner(&self, owner: i64) -> Result<Vec<AppRecord>> {
-        let rows = sqlx::query_as::<_, AppRow>(&q(&format!(
-            "SELECT {APP_COLS} FROM oauth_apps WHERE owner_uid = ? ORDER BY id"
-        )))
+        let rows = sqlx::query_as::<_, AppRow>(&format!(
+            "SELECT {APP_COLS} FROM oauth_apps WHERE owner_uid = $1 ORDER BY id"
+        ))
         .bind(owner)
         .fetch_all(&self.pool)
         .await
@@ -393,11 +390,11 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn update_app(&self, id: i64, update: &AppUpdate) -> Result<AppRecord> {
-        sqlx::query_as::<_, AppRow>(&q(&format!(
-            "UPDATE oauth_apps SET name = COALESCE(?, name), \
-             redirect_uris = COALESCE(?, redirect_uris), scopes = COALESCE(?, scopes), \
-             secret_hash = COALESCE(?, secret_hash) WHERE id = ? RETURNING {APP_COLS}"
-        )))
+        sqlx::query_as::<_, AppRow>(&format!(
+            "UPDATE oauth_apps SET name = COALESCE($1, name), \
+             redirect_uris = COALESCE($2, redirect_uris), scopes = COALESCE($3, scopes), \
+             secret_hash = COALESCE($4, secret_hash) WHERE id = $5 RETURNING {APP_COLS}"
+        ))
         .bind(&update.name)
         .bind(update.redirect_uris.as_ref().map(|u| u.join("\n")))
         .bind(update.scopes.map(|s| s.to_list()))
@@ -411,8 +408,8 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn delete_app(&self, id: i64) -> Result<bool> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
-        let done = sqlx::query(&q("DELETE FROM oauth_apps WHERE id = ?"))
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("DELETE FROM oauth_apps WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -422,14 +419,14 @@ impl OAuthStore for PostgresStore {
             .await
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        Ok(D::rows_affected(&done) > 0)
     }
 
     async fn create_grant(&self, new: &NewGrant) -> Result<GrantRecord> {
-        sqlx::query_as::<_, GrantRow>(&q(&format!(
+        sqlx::query_as::<_, GrantRow>(&format!(
             "INSERT INTO oauth_grants (app_id, uid, scopes, flow, created_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING {GRANT_COLS}"
-        )))
+             VALUES ($1, $2, $3, $4, $5) RETURNING {GRANT_COLS}"
+        ))
         .bind(new.app_id)
         .bind(new.uid)
         .bind(new.scopes.to_list())
@@ -442,9 +439,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn grant_by_id(&self, id: i64) -> Result<Option<GrantRecord>> {
-        sqlx::query_as::<_, GrantRow>(&q(&format!(
-            "SELECT {GRANT_COLS} FROM oauth_grants WHERE id = ?"
-        )))
+        sqlx::query_as::<_, GrantRow>(&format!(
+            "SELECT {GRANT_COLS} FROM oauth_grants WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await
@@ -454,10 +451,10 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn revoke_grant(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
-        let done = sqlx::query(&q(
-            "UPDATE oauth_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-        ))
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
         .bind(at)
         .bind(id)
         .execute(&mut *tx)
@@ -465,27 +462,25 @@ impl OAuthStore for PostgresStore {
         .map_err(db)?;
         // IAM tokens made from these die with them (the access layer checks
         // the parent).
-        sqlx::query(&q(
-            "UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL",
-        ))
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query(EPOCH_BUMP)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        Ok(D::rows_affected(&done) > 0)
     }
 
     async fn insert_grant_token(&self, new: &NewToken, grant_id: i64) -> Result<TokenRecord> {
-        let id: i64 = sqlx::query_scalar(&q(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
-             expires_at, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        ))
+             expires_at, grant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
         .bind(new.kind.as_str())
         .bind(new.hash.to_hex())
         .bind(new.uid)
@@ -507,9 +502,9 @@ impl OAuthStore for PostgresStore {
             .map(|c| format!("g.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        sqlx::query_as::<_, GrantRow>(&q(&format!(
-            "SELECT {cols} FROM oauth_grants g JOIN tokens t ON t.grant_id = g.id WHERE t.id = ?"
-        )))
+        sqlx::query_as::<_, GrantRow>(&format!(
+            "SELECT {cols} FROM oauth_grants g JOIN tokens t ON t.grant_id = g.id WHERE t.id = $1"
+        ))
         .bind(token_id)
         .fetch_optional(&self.pool)
         .await
@@ -519,10 +514,10 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn insert_auth_code(&self, new: &NewAuthCode) -> Result<i64> {
-        sqlx::query_scalar(&q(
+        sqlx::query_scalar(
             "INSERT INTO oauth_codes (hash, app_id, uid, scopes, redirect_uri, code_challenge, \
-             created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        ))
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
         .bind(new.hash.to_hex())
         .bind(new.app_id)
         .bind(new.uid)
@@ -541,10 +536,10 @@ impl OAuthStore for PostgresStore {
         hash: &TokenHash,
         at: DateTime<Utc>,
     ) -> Result<Spent<AuthCodeRecord>> {
-        let fresh = sqlx::query_as::<_, CodeRow>(&q(&format!(
-            "UPDATE oauth_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL \
+        let fresh = sqlx::query_as::<_, CodeRow>(&format!(
+            "UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
              RETURNING {CODE_COLS}"
-        )))
+        ))
         .bind(at)
         .bind(hash.to_hex())
         .fetch_optional(&self.pool)
@@ -553,9 +548,9 @@ impl OAuthStore for PostgresStore {
         if let Some(row) = fresh {
             return Ok(Spent::Fresh(row.try_into()?));
         }
-        let old = sqlx::query_as::<_, CodeRow>(&q(&format!(
-            "SELECT {CODE_COLS} FROM oauth_codes WHERE hash = ?"
-        )))
+        let old = sqlx::query_as::<_, CodeRow>(&format!(
+            "SELECT {CODE_COLS} FROM oauth_codes WHERE hash = $1"
+        ))
         .bind(hash.to_hex())
         .fetch_optional(&self.pool)
         .await
@@ -567,7 +562,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn set_auth_code_grant(&self, code_id: i64, grant_id: i64) -> Result<()> {
-        sqlx::query(&q("UPDATE oauth_codes SET grant_id = ? WHERE id = ?"))
+        sqlx::query("UPDATE oauth_codes SET grant_id = $1 WHERE id = $2")
             .bind(grant_id)
             .bind(code_id)
             .execute(&self.pool)
@@ -577,10 +572,10 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn insert_refresh_token(&self, new: &NewRefreshToken) -> Result<RefreshRecord> {
-        sqlx::query_as::<_, RefreshRow>(&q(&format!(
+        sqlx::query_as::<_, RefreshRow>(&format!(
             "INSERT INTO oauth_refresh_tokens (hash, grant_id, access_token_id, scopes, \
-             created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING {REFRESH_COLS}"
-        )))
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {REFRESH_COLS}"
+        ))
         .bind(new.hash.to_hex())
         .bind(new.grant_id)
         .bind(new.access_token_id)
@@ -594,9 +589,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn refresh_token_by_hash(&self, hash: &TokenHash) -> Result<Option<RefreshRecord>> {
-        sqlx::query_as::<_, RefreshRow>(&q(&format!(
-            "SELECT {REFRESH_COLS} FROM oauth_refresh_tokens WHERE hash = ?"
-        )))
+        sqlx::query_as::<_, RefreshRow>(&format!(
+            "SELECT {REFRESH_COLS} FROM oauth_refresh_tokens WHERE hash = $1"
+        ))
         .bind(hash.to_hex())
         .fetch_optional(&self.pool)
         .await
@@ -610,10 +605,10 @@ impl OAuthStore for PostgresStore {
         hash: &TokenHash,
         at: DateTime<Utc>,
     ) -> Result<Spent<RefreshRecord>> {
-        let fresh = sqlx::query_as::<_, RefreshRow>(&q(&format!(
-            "UPDATE oauth_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL \
+        let fresh = sqlx::query_as::<_, RefreshRow>(&format!(
+            "UPDATE oauth_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
              RETURNING {REFRESH_COLS}"
-        )))
+        ))
         .bind(at)
         .bind(hash.to_hex())
         .fetch_optional(&self.pool)
@@ -629,11 +624,11 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn insert_device_code(&self, new: &NewDeviceCode) -> Result<DeviceRecord> {
-        sqlx::query_as::<_, DeviceRow>(&q(&format!(
+        sqlx::query_as::<_, DeviceRow>(&format!(
             "INSERT INTO oauth_device_codes (device_hash, user_code_hash, app_id, scopes, \
-             interval_secs, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             interval_secs, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              RETURNING {DEVICE_COLS}"
-        )))
+        ))
         .bind(new.device_hash.to_hex())
         .bind(new.user_code_hash.to_hex())
         .bind(new.app_id)
@@ -648,9 +643,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn device_by_hash(&self, device_hash: &TokenHash) -> Result<Option<DeviceRecord>> {
-        sqlx::query_as::<_, DeviceRow>(&q(&format!(
-            "SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE device_hash = ?"
-        )))
+        sqlx::query_as::<_, DeviceRow>(&format!(
+            "SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE device_hash = $1"
+        ))
         .bind(device_hash.to_hex())
         .fetch_optional(&self.pool)
         .await
@@ -663,9 +658,9 @@ impl OAuthStore for PostgresStore {
         &self,
         user_code_hash: &TokenHash,
     ) -> Result<Option<DeviceRecord>> {
-        sqlx::query_as::<_, DeviceRow>(&q(&format!(
-            "SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE user_code_hash = ?"
-        )))
+        sqlx::query_as::<_, DeviceRow>(&format!(
+            "SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE user_code_hash = $1"
+        ))
         .bind(user_code_hash.to_hex())
         .fetch_optional(&self.pool)
         .await
@@ -679,18 +674,17 @@ impl OAuthStore for PostgresStore {
         id: i64,
         at: DateTime<Utc>,
     ) -> Result<(Option<DateTime<Utc>>, DeviceRecord)> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
-        let before: Option<DateTime<Utc>> = sqlx::query_scalar(&q(
-            "SELECT last_polled_at FROM oauth_device_codes WHERE id = ?",
+        let mut tx = self.begin().await?;
+        let before: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT last_polled_at FROM oauth_device_codes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?
+                .ok_or(StoreError::NotFound("device code"))?;
+        let row = sqlx::query_as::<_, DeviceRow>(&format!(
+            "UPDATE oauth_device_codes SET last_polled_at = $1 WHERE id = $2 RETURNING {DEVICE_COLS}"
         ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound("device code"))?;
-        let row = sqlx::query_as::<_, DeviceRow>(&q(&format!(
-            "UPDATE oauth_device_codes SET last_polled_at = ? WHERE id = ? RETURNING {DEVICE_COLS}"
-        )))
         .bind(at)
         .bind(id)
         .fetch_one(&mut *tx)
@@ -701,9 +695,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn widen_device_interval(&self, id: i64, by_secs: i64) -> Result<()> {
-        sqlx::query(&q(
-            "UPDATE oauth_device_codes SET interval_secs = interval_secs + ? WHERE id = ?",
-        ))
+        sqlx::query(
+            "UPDATE oauth_device_codes SET interval_secs = interval_secs + $1 WHERE id = $2",
+        )
         .bind(by_secs)
         .bind(id)
         .execute(&self.pool)
@@ -718,33 +712,33 @@ impl OAuthStore for PostgresStore {
         } else {
             DeviceStatus::Denied
         };
-        let done = sqlx::query(&q(
-            "UPDATE oauth_device_codes SET status = ?, uid = ? WHERE id = ? AND status = 'pending'",
-        ))
+        let done = sqlx::query(
+            "UPDATE oauth_device_codes SET status = $1, uid = $2 WHERE id = $3 AND status = 'pending'",
+        )
         .bind(status.as_str())
         .bind(uid)
         .bind(id)
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        Ok(D::rows_affected(&done) > 0)
     }
 
     async fn finish_device(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query(&q(
-            "UPDATE oauth_device_codes SET status = 'done' WHERE id = ? AND status = 'approved'",
-        ))
+        let done = sqlx::query(
+            "UPDATE oauth_device_codes SET status = 'done' WHERE id = $1 AND status = 'approved'",
+        )
         .bind(id)
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        Ok(D::rows_affected(&done) > 0)
     }
 
     async fn consent(&self, uid: i64, app_id: i64) -> Result<Option<ConsentRecord>> {
-        sqlx::query_as::<_, ConsentRow>(&q(
-            "SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = ? AND app_id = ?",
-        ))
+        sqlx::query_as::<_, ConsentRow>(
+            "SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2",
+        )
         .bind(uid)
         .bind(app_id)
         .fetch_optional(&self.pool)
@@ -755,11 +749,11 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn put_consent(&self, c: &ConsentRecord) -> Result<()> {
-        sqlx::query(&q(
-            "INSERT INTO oauth_consents (uid, app_id, scopes, granted_at) VALUES (?, ?, ?, ?) \
+        sqlx::query(
+            "INSERT INTO oauth_consents (uid, app_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (uid, app_id) DO UPDATE SET scopes = excluded.scopes, \
              granted_at = excluded.granted_at",
-        ))
+        )
         .bind(c.uid)
         .bind(c.app_id)
         .bind(c.scopes.to_list())
@@ -771,9 +765,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn list_consents(&self, uid: i64) -> Result<Vec<ConsentRecord>> {
-        let rows = sqlx::query_as::<_, ConsentRow>(&q(
-            "SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = ? ORDER BY app_id",
-        ))
+        let rows = sqlx::query_as::<_, ConsentRow>(
+            "SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id",
+        )
         .bind(uid)
         .fetch_all(&self.pool)
         .await
@@ -782,29 +776,27 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
-        let consent = sqlx::query(&q(
-            "DELETE FROM oauth_consents WHERE uid = ? AND app_id = ?",
-        ))
-        .bind(uid)
-        .bind(app_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query(&q(
-            "UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND grant_id IN \
-             (SELECT id FROM oauth_grants WHERE uid = ? AND app_id = ?)",
-        ))
+        let mut tx = self.begin().await?;
+        let consent = sqlx::query("DELETE FROM oauth_consents WHERE uid = $1 AND app_id = $2")
+            .bind(uid)
+            .bind(app_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN \
+             (SELECT id FROM oauth_grants WHERE uid = $2 AND app_id = $3)",
+        )
         .bind(at)
         .bind(uid)
         .bind(app_id)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        let grants = sqlx::query(&q(
-            "UPDATE oauth_grants SET revoked_at = ? WHERE uid = ? AND app_id = ? \
+        let grants = sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1 WHERE uid = $2 AND app_id = $3 \
              AND revoked_at IS NULL",
-        ))
+        )
         .bind(at)
         .bind(uid)
         .bind(app_id)
@@ -816,14 +808,14 @@ impl OAuthStore for PostgresStore {
             .await
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(consent.rows_affected() + grants.rows_affected() > 0)
+        Ok(D::rows_affected(&consent) + D::rows_affected(&grants) > 0)
     }
 
     async fn list_grants(&self, uid: i64) -> Result<Vec<GrantRecord>> {
-        let rows = sqlx::query_as::<_, GrantRow>(&q(&format!(
-            "SELECT {GRANT_COLS} FROM oauth_grants WHERE uid = ? AND revoked_at IS NULL \
+        let rows = sqlx::query_as::<_, GrantRow>(&format!(
+            "SELECT {GRANT_COLS} FROM oauth_grants WHERE uid = $1 AND revoked_at IS NULL \
              ORDER BY id DESC"
-        )))
+        ))
         .bind(uid)
         .fetch_all(&self.pool)
         .await
@@ -838,10 +830,10 @@ impl OAuthStore for PostgresStore {
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<SessionRecord> {
-        let r = sqlx::query_as::<_, SessionRow>(&q(
-            "INSERT INTO web_sessions (hash, uid, created_at, expires_at) VALUES (?, ?, ?, ?) \
+        let r = sqlx::query_as::<_, SessionRow>(
+            "INSERT INTO web_sessions (hash, uid, created_at, expires_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, uid, created_at, expires_at",
-        ))
+        )
         .bind(hash.to_hex())
         .bind(uid)
         .bind(created_at)
@@ -858,9 +850,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn session_by_hash(&self, hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        Ok(sqlx::query_as::<_, SessionRow>(&q(
-            "SELECT id, uid, created_at, expires_at FROM web_sessions WHERE hash = ?",
-        ))
+        Ok(sqlx::query_as::<_, SessionRow>(
+            "SELECT id, uid, created_at, expires_at FROM web_sessions WHERE hash = $1",
+        )
         .bind(hash.to_hex())
         .fetch_optional(&self.pool)
         .await
@@ -874,7 +866,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn delete_session(&self, hash: &TokenHash) -> Result<()> {
-        sqlx::query(&q("DELETE FROM web_sessions WHERE hash = ?"))
+        sqlx::query("DELETE FROM web_sessions WHERE hash = $1")
             .bind(hash.to_hex())
             .execute(&self.pool)
             .await
@@ -883,7 +875,7 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query(&q("INSERT INTO signin_failures (key, at) VALUES (?, ?)"))
+        sqlx::query("INSERT INTO signin_failures (key, at) VALUES ($1, $2)")
             .bind(key)
             .bind(at.timestamp())
             .execute(&self.pool)
@@ -893,18 +885,16 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn signin_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
-        sqlx::query_scalar(&q(
-            "SELECT COUNT(*) FROM signin_failures WHERE key = ? AND at >= ?",
-        ))
-        .bind(key)
-        .bind(since.timestamp())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)
+        sqlx::query_scalar("SELECT COUNT(*) FROM signin_failures WHERE key = $1 AND at >= $2")
+            .bind(key)
+            .bind(since.timestamp())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
     }
 
     async fn clear_signin_failures(&self, key: &str) -> Result<()> {
-        sqlx::query(&q("DELETE FROM signin_failures WHERE key = ?"))
+        sqlx::query("DELETE FROM signin_failures WHERE key = $1")
             .bind(key)
             .execute(&self.pool)
             .await
@@ -913,38 +903,38 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn set_password(&self, uid: i64, hash: &str, must_change: bool) -> Result<()> {
-        let done = sqlx::query(&q(
-            "UPDATE users SET password_hash = ?, must_change_password = ? WHERE uid = ?",
-        ))
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE uid = $3",
+        )
         .bind(hash)
         .bind(must_change)
         .bind(uid)
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        if done.rows_affected() == 0 {
+        if D::rows_affected(&done) == 0 {
             return Err(StoreError::NotFound("user"));
         }
         Ok(())
     }
 
     async fn must_change_password(&self, uid: i64) -> Result<bool> {
-        Ok(sqlx::query_scalar::<_, bool>(&q(
-            "SELECT must_change_password FROM users WHERE uid = ?",
-        ))
-        .bind(uid)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .unwrap_or(false))
+        Ok(
+            sqlx::query_scalar::<_, bool>("SELECT must_change_password FROM users WHERE uid = $1")
+                .bind(uid)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?
+                .unwrap_or(false),
+        )
     }
 
     async fn create_service_account(&self, new: &NewServiceAccount) -> Result<ServiceAccount> {
-        let mut tx = tracker_store_sql::begin(&self.pool, None).await?;
-        let uid: i64 = sqlx::query_scalar(&q(
+        let mut tx = self.begin().await?;
+        let uid: i64 = sqlx::query_scalar(
             "INSERT INTO users (login, cloud_uid, first_name, last_name, email, created_at) \
-             VALUES (?, ?, ?, '', '', ?) RETURNING uid",
-        ))
+             VALUES ($1, $2, $3, '', '', $4) RETURNING uid",
+        )
         .bind(&new.sa_id)
         .bind(&new.sa_id)
         .bind(&new.name)
@@ -952,19 +942,17 @@ impl OAuthStore for PostgresStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query(&q(
-            "INSERT INTO memberships (org, uid, admin) VALUES (?, ?, ?)",
-        ))
-        .bind(new.org)
-        .bind(uid)
-        .bind(new.admin)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let row = sqlx::query_as::<_, SaRow>(&q(&format!(
+        sqlx::query("INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)")
+            .bind(new.org)
+            .bind(uid)
+            .bind(new.admin)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let row = sqlx::query_as::<_, SaRow>(&format!(
             "INSERT INTO service_accounts (uid, org, sa_id, name, description, scopes, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {SA_COLS}"
-        )))
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {SA_COLS}"
+        ))
         .bind(uid)
         .bind(new.org)
         .bind(&new.sa_id)
@@ -980,9 +968,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn service_account_by_id(&self, sa_id: &str) -> Result<Option<ServiceAccount>> {
-        sqlx::query_as::<_, SaRow>(&q(&format!(
-            "SELECT {SA_COLS} FROM service_accounts WHERE sa_id = ?"
-        )))
+        sqlx::query_as::<_, SaRow>(&format!(
+            "SELECT {SA_COLS} FROM service_accounts WHERE sa_id = $1"
+        ))
         .bind(sa_id)
         .fetch_optional(&self.pool)
         .await
@@ -992,9 +980,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn service_account_by_uid(&self, uid: i64) -> Result<Option<ServiceAccount>> {
-        sqlx::query_as::<_, SaRow>(&q(&format!(
-            "SELECT {SA_COLS} FROM service_accounts WHERE uid = ?"
-        )))
+        sqlx::query_as::<_, SaRow>(&format!(
+            "SELECT {SA_COLS} FROM service_accounts WHERE uid = $1"
+        ))
         .bind(uid)
         .fetch_optional(&self.pool)
         .await
@@ -1004,9 +992,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn list_service_accounts(&self, org: i64) -> Result<Vec<ServiceAccount>> {
-        let rows = sqlx::query_as::<_, SaRow>(&q(&format!(
-            "SELECT {SA_COLS} FROM service_accounts WHERE org = ? ORDER BY uid"
-        )))
+        let rows = sqlx::query_as::<_, SaRow>(&format!(
+            "SELECT {SA_COLS} FROM service_accounts WHERE org = $1 ORDER BY uid"
+        ))
         .bind(org)
         .fetch_all(&self.pool)
         .await
@@ -1018,10 +1006,10 @@ impl OAuthStore for PostgresStore {
         &self,
         new: &NewServiceAccountKey,
     ) -> Result<ServiceAccountKey> {
-        sqlx::query_as::<_, KeyRow>(&q(&format!(
+        sqlx::query_as::<_, KeyRow>(&format!(
             "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, created_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING {KEY_COLS}"
-        )))
+             VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
+        ))
         .bind(&new.id)
         .bind(new.sa_uid)
         .bind(&new.public_key_pem)
@@ -1034,9 +1022,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn service_account_key(&self, id: &str) -> Result<Option<ServiceAccountKey>> {
-        sqlx::query_as::<_, KeyRow>(&q(&format!(
-            "SELECT {KEY_COLS} FROM service_account_keys WHERE id = ?"
-        )))
+        sqlx::query_as::<_, KeyRow>(&format!(
+            "SELECT {KEY_COLS} FROM service_account_keys WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await
@@ -1045,9 +1033,9 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn list_service_account_keys(&self, sa_uid: i64) -> Result<Vec<ServiceAccountKey>> {
-        sqlx::query_as::<_, KeyRow>(&q(&format!(
-            "SELECT {KEY_COLS} FROM service_account_keys WHERE sa_uid = ? ORDER BY created_at, id"
-        )))
+        sqlx::query_as::<_, KeyRow>(&format!(
+            "SELECT {KEY_COLS} FROM service_account_keys WHERE sa_uid = $1 ORDER BY created_at, id"
+        ))
         .bind(sa_uid)
         .fetch_all(&self.pool)
         .await
@@ -1056,19 +1044,19 @@ impl OAuthStore for PostgresStore {
     }
 
     async fn delete_service_account_key(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query(&q("DELETE FROM service_account_keys WHERE id = ?"))
+        let done = sqlx::query("DELETE FROM service_account_keys WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        Ok(D::rows_affected(&done) > 0)
     }
 
     async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<()> {
-        sqlx::query(&q(
+        sqlx::query(
             "INSERT INTO audit_events (at, org, uid, action, target, detail, ip) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ))
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
         .bind(e.at)
         .bind(e.org)
         .bind(e.uid)
@@ -1088,20 +1076,19 @@ impl OAuthStore for PostgresStore {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<AuditEvent>, i64)> {
-        const MINE: &str = "org = ? OR (org IS NULL AND uid IN \
-                            (SELECT uid FROM memberships WHERE org = ?))";
-        let total: i64 = sqlx::query_scalar(&q(&format!(
-            "SELECT COUNT(*) FROM audit_events WHERE {MINE}"
-        )))
-        .bind(org)
-        .bind(org)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        let rows = sqlx::query_as::<_, AuditRow>(&q(&format!(
+        const MINE: &str = "org = $1 OR (org IS NULL AND uid IN \
+                            (SELECT uid FROM memberships WHERE org = $2))";
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events WHERE {MINE}"))
+                .bind(org)
+                .bind(org)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        let rows = sqlx::query_as::<_, AuditRow>(&format!(
             "SELECT id, at, org, uid, action, target, detail, ip FROM audit_events \
-             WHERE {MINE} ORDER BY id DESC LIMIT ? OFFSET ?"
-        )))
+             WHERE {MINE} ORDER BY id DESC LIMIT $3 OFFSET $4"
+        ))
         .bind(org)
         .bind(org)
         .bind(limit)

@@ -1,66 +1,28 @@
-//! Issues, comments, links and the changelog on SQLite.
+//! Issues, comments, links and the changelog.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Transaction, Type};
 use tracker_store::*;
-use tracker_store_sql::{join_ids, split, ChangelogRow, CommentRow, IssueRow, LinkRow, SEP};
 
-use crate::{db, SqliteStore};
+use crate::{db, join_ids, split, Engine, SqlStore, Value, SEP};
+use crate::{ChangelogRow, CommentRow, IssueRow, LinkRow};
 
 pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
     i.description, i.issue_type, i.priority, i.status, i.previous_status, i.resolution, \
     i.assignee, i.author, i.updated_by, i.parent_pk, i.unique_key, i.created_at, i.updated_at, \
     i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, i.extra, \
-    (SELECT group_concat(f.uid, char(31)) FROM issue_followers f WHERE f.issue_pk = i.pk) AS followers, \
-    (SELECT group_concat(t.tag, char(31)) FROM issue_tags t WHERE t.issue_pk = i.pk) AS tags, \
-    (SELECT group_concat(a.key, char(31)) FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases \
+    (SELECT string_agg(CAST(f.uid AS TEXT), '\u{1f}') FROM issue_followers f WHERE f.issue_pk = i.pk) AS followers, \
+    (SELECT string_agg(t.tag, '\u{1f}') FROM issue_tags t WHERE t.issue_pk = i.pk) AS tags, \
+    (SELECT string_agg(a.key, '\u{1f}') FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases \
     FROM issues i";
 
 const COMMENT_COLS: &str =
     "pk, id, issue_pk, text, summonees, author, updated_by, created_at, updated_at, version";
 
-async fn replace_sets(
-    tx: &mut Transaction<'_, Sqlite>,
-    issue: &IssueRecord,
-    pk: i64,
-) -> Result<()> {
-    sqlx::query("DELETE FROM issue_followers WHERE issue_pk = ?")
-        .bind(pk)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    sqlx::query("DELETE FROM issue_tags WHERE issue_pk = ?")
-        .bind(pk)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    insert_sets(tx, issue, pk).await
-}
-
-async fn insert_sets(tx: &mut Transaction<'_, Sqlite>, issue: &IssueRecord, pk: i64) -> Result<()> {
-    for uid in &issue.followers {
-        sqlx::query("INSERT OR IGNORE INTO issue_followers (issue_pk, uid) VALUES (?, ?)")
-            .bind(pk)
-            .bind(uid)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-    }
-    for tag in &issue.tags {
-        sqlx::query("INSERT OR IGNORE INTO issue_tags (issue_pk, tag) VALUES (?, ?)")
-            .bind(pk)
-            .bind(tag)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-    }
-    Ok(())
-}
-
 /// The record [`IssueStore::issue_by_pk`] would read back right after
 /// `create_issue`: sets deduplicated and sorted as the reads return them.
-fn created_record(i: &IssueRecord, pk: i64, key: String) -> IssueRecord {
+fn created_record(i: &IssueRecord, pk: i64, key: String, microsecond_times: bool) -> IssueRecord {
     let mut issue = i.clone();
     issue.pk = pk;
     issue.key = key;
@@ -71,59 +33,148 @@ fn created_record(i: &IssueRecord, pk: i64, key: String) -> IssueRecord {
     issue.tags.sort();
     issue.tags.dedup();
     issue.aliases = Vec::new();
+    if !microsecond_times {
+        return issue;
+    }
+    use chrono::SubsecRound;
+    for t in [
+        &mut issue.created_at,
+        &mut issue.updated_at,
+        &mut issue.status_start_time,
+    ] {
+        *t = t.trunc_subsecs(6);
+    }
+    for t in [&mut issue.resolved_at, &mut issue.last_comment_updated_at]
+        .into_iter()
+        .flatten()
+    {
+        *t = t.trunc_subsecs(6);
+    }
     issue
 }
 
-async fn insert_changelog(
-    tx: &mut Transaction<'_, Sqlite>,
-    issue_pk: i64,
-    c: &NewChangelog,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&c.id)
-    .bind(issue_pk)
-    .bind(&c.kind)
-    .bind(c.updated_by)
-    .bind(c.updated_at)
-    .bind(&c.fields)
-    .bind(&c.data)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
+impl<D> SqlStore<D>
+where
+    D: Engine,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    i64: Value<D>,
+    f64: Value<D>,
+    bool: Value<D>,
+    String: Value<D>,
+    DateTime<Utc>: Value<D>,
+    Option<i64>: Value<D>,
+    Option<String>: Value<D>,
+    Option<DateTime<Utc>>: Value<D>,
+    usize: ColumnIndex<D::Row>,
+    for<'n> &'n str: ColumnIndex<D::Row>,
+{
+    async fn replace_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
+        sqlx::query("DELETE FROM issue_followers WHERE issue_pk = $1")
+            .bind(pk)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM issue_tags WHERE issue_pk = $1")
+            .bind(pk)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Self::insert_sets(tx, issue, pk).await
+    }
 
-/// Takes the queue's next number. Being the transaction's first write, it
-/// also takes SQLite's write lock, so numbers are handed out one at a time.
-async fn next_key(tx: &mut Transaction<'_, Sqlite>, org: i64, queue_id: i64) -> Result<String> {
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "UPDATE queues SET issue_seq = issue_seq + 1 \
-         WHERE id = ? AND org = ? AND deleted_at IS NULL RETURNING issue_seq, key",
-    )
-    .bind(queue_id)
-    .bind(org)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db)?;
-    let (n, key) = row.ok_or(StoreError::NotFound("queue"))?;
-    Ok(format!("{key}-{n}"))
+    async fn insert_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
+        for uid in &issue.followers {
+            sqlx::query(
+                "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(pk)
+            .bind(uid)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        for tag in &issue.tags {
+            sqlx::query(
+                "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(pk)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn insert_changelog(
+        tx: &mut Transaction<'_, D>,
+        issue_pk: i64,
+        c: &NewChangelog,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&c.id)
+        .bind(issue_pk)
+        .bind(&c.kind)
+        .bind(c.updated_by)
+        .bind(c.updated_at)
+        .bind(&c.fields)
+        .bind(&c.data)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// Takes the queue's next number. Being the transaction's first write, it
+    /// also takes SQLite's write lock, so numbers are handed out one at a time.
+    async fn next_key(tx: &mut Transaction<'_, D>, org: i64, queue_id: i64) -> Result<String> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "UPDATE queues SET issue_seq = issue_seq + 1 \
+             WHERE id = $1 AND org = $2 AND deleted_at IS NULL RETURNING issue_seq, key",
+        )
+        .bind(queue_id)
+        .bind(org)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+        let (n, key) = row.ok_or(StoreError::NotFound("queue"))?;
+        Ok(format!("{key}-{n}"))
+    }
 }
 
 #[async_trait]
-impl IssueStore for SqliteStore {
+impl<D> IssueStore for SqlStore<D>
+where
+    D: Engine,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q str: Encode<'q, D> + Type<D>,
+    i64: Value<D>,
+    f64: Value<D>,
+    bool: Value<D>,
+    String: Value<D>,
+    DateTime<Utc>: Value<D>,
+    Option<i64>: Value<D>,
+    Option<String>: Value<D>,
+    Option<DateTime<Utc>>: Value<D>,
+    usize: ColumnIndex<D::Row>,
+    for<'n> &'n str: ColumnIndex<D::Row>,
+{
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
         let i = &new.issue;
-        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
-        let key = next_key(&mut tx, i.org, i.queue_id).await?;
+        let mut tx = self.begin().await?;
+        let key = Self::next_key(&mut tx, i.org, i.queue_id).await?;
         let pk: i64 = sqlx::query_scalar(
             "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
                priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
                unique_key, created_at, updated_at, resolved_at, status_start_time, \
                last_comment_updated_at, comment_count, votes, extra) \
-             VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
              RETURNING pk",
         )
         .bind(&i.id)
@@ -154,23 +205,23 @@ impl IssueStore for SqliteStore {
         .await
         .map_err(db)?;
         // A new issue has no followers or tags to replace: insert only.
-        insert_sets(&mut tx, i, pk).await?;
-        insert_changelog(&mut tx, pk, &new.changelog).await?;
+        Self::insert_sets(&mut tx, i, pk).await?;
+        Self::insert_changelog(&mut tx, pk, &new.changelog).await?;
         tx.commit().await.map_err(db)?;
         self.issue_created().await;
         // Everything stored is known here; a re-read would cost a statement
         // per create for the same values.
-        Ok(created_record(i, pk, key))
+        Ok(created_record(i, pk, key, D::DIALECT.microsecond_times()))
     }
 
     async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>> {
         // One indexed lookup per way of naming an issue: an `OR` across the
         // columns makes SQLite scan every issue of the organization.
         let row = sqlx::query_as::<_, IssueRow>(&format!(
-            "{ISSUE_SELECT} WHERE i.org = ?1 AND i.pk = COALESCE( \
-               (SELECT pk FROM issues WHERE org = ?1 AND key = ?2), \
-               (SELECT pk FROM issues WHERE id = ?2 AND org = ?1), \
-               (SELECT issue_pk FROM issue_aliases WHERE org = ?1 AND key = ?2))"
+            "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = COALESCE( \
+               (SELECT pk FROM issues WHERE org = $1 AND key = $2), \
+               (SELECT pk FROM issues WHERE id = $2 AND org = $1), \
+               (SELECT issue_pk FROM issue_aliases WHERE org = $1 AND key = $2))"
         ))
         .bind(org)
         .bind(key_or_id)
@@ -181,19 +232,20 @@ impl IssueStore for SqliteStore {
     }
 
     async fn issue_by_pk(&self, org: i64, pk: i64) -> Result<Option<IssueRecord>> {
-        let row =
-            sqlx::query_as::<_, IssueRow>(&format!("{ISSUE_SELECT} WHERE i.org = ? AND i.pk = ?"))
-                .bind(org)
-                .bind(pk)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+        let row = sqlx::query_as::<_, IssueRow>(&format!(
+            "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = $2"
+        ))
+        .bind(org)
+        .bind(pk)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(row.map(Into::into))
     }
 
     async fn issue_by_unique(&self, org: i64, unique: &str) -> Result<Option<IssueRecord>> {
         let row = sqlx::query_as::<_, IssueRow>(&format!(
-            "{ISSUE_SELECT} WHERE i.org = ? AND i.unique_key = ?"
+            "{ISSUE_SELECT} WHERE i.org = $1 AND i.unique_key = $2"
         ))
         .bind(org)
         .bind(unique)
@@ -205,14 +257,15 @@ impl IssueStore for SqliteStore {
 
     async fn write_issue(&self, w: &IssueWrite) -> Result<(WriteOutcome, Option<IssueRecord>)> {
         let i = &w.issue;
-        let mut tx = tracker_store_sql::begin(&self.pool, Some("BEGIN IMMEDIATE")).await?;
+        let mut tx = self.begin().await?;
         let mut key = i.key.clone();
         let mut queue_id = i.queue_id;
         if let Some((new_queue, _)) = &w.move_to_queue {
-            key = next_key(&mut tx, i.org, *new_queue).await?;
+            key = Self::next_key(&mut tx, i.org, *new_queue).await?;
             queue_id = *new_queue;
             sqlx::query(
-                "INSERT OR REPLACE INTO issue_aliases (org, key, issue_pk) VALUES (?, ?, ?)",
+                "INSERT INTO issue_aliases (org, key, issue_pk) VALUES ($1, $2, $3) \
+                 ON CONFLICT (org, key) DO UPDATE SET issue_pk = excluded.issue_pk",
             )
             .bind(i.org)
             .bind(&i.key)
@@ -222,12 +275,12 @@ impl IssueStore for SqliteStore {
             .map_err(db)?;
         }
         let updated = sqlx::query(
-            "UPDATE issues SET queue_id = ?, key = ?, version = version + 1, summary = ?, \
-               description = ?, issue_type = ?, priority = ?, status = ?, previous_status = ?, \
-               resolution = ?, assignee = ?, updated_by = ?, parent_pk = ?, updated_at = ?, \
-               resolved_at = ?, status_start_time = ?, last_comment_updated_at = ?, \
-               comment_count = ?, votes = ?, extra = ? \
-             WHERE pk = ? AND org = ? AND version = ?",
+            "UPDATE issues SET queue_id = $1, key = $2, version = version + 1, summary = $3, \
+               description = $4, issue_type = $5, priority = $6, status = $7, previous_status = $8, \
+               resolution = $9, assignee = $10, updated_by = $11, parent_pk = $12, updated_at = $13, \
+               resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
+               comment_count = $17, votes = $18, extra = $19 \
+             WHERE pk = $20 AND org = $21 AND version = $22",
         )
         .bind(queue_id)
         .bind(&key)
@@ -254,16 +307,16 @@ impl IssueStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if updated.rows_affected() == 0 {
+        if D::rows_affected(&updated) == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok((WriteOutcome::VersionConflict, None));
         }
-        replace_sets(&mut tx, i, i.pk).await?;
+        Self::replace_sets(&mut tx, i, i.pk).await?;
         match &w.comment {
             Some(CommentWrite::Insert(c)) => {
                 sqlx::query(
                     "INSERT INTO comments (id, issue_pk, text, summonees, author, updated_by, \
-                       created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                       created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
                 )
                 .bind(&c.id)
                 .bind(i.pk)
@@ -279,8 +332,8 @@ impl IssueStore for SqliteStore {
             }
             Some(CommentWrite::Update(c)) => {
                 sqlx::query(
-                    "UPDATE comments SET text = ?, summonees = ?, updated_by = ?, updated_at = ?, \
-                       version = version + 1 WHERE pk = ? AND issue_pk = ?",
+                    "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
+                       version = version + 1 WHERE pk = $5 AND issue_pk = $6",
                 )
                 .bind(&c.text)
                 .bind(join_ids(&c.summonees))
@@ -293,7 +346,7 @@ impl IssueStore for SqliteStore {
                 .map_err(db)?;
             }
             Some(CommentWrite::Delete(pk)) => {
-                sqlx::query("DELETE FROM comments WHERE pk = ? AND issue_pk = ?")
+                sqlx::query("DELETE FROM comments WHERE pk = $1 AND issue_pk = $2")
                     .bind(pk)
                     .bind(i.pk)
                     .execute(&mut *tx)
@@ -306,7 +359,7 @@ impl IssueStore for SqliteStore {
             Some(LinkWrite::Insert(l)) => {
                 sqlx::query(
                     "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(l.org)
                 .bind(&l.type_id)
@@ -319,18 +372,20 @@ impl IssueStore for SqliteStore {
                 .map_err(db)?;
             }
             Some(LinkWrite::Delete(pk)) => {
-                sqlx::query("DELETE FROM links WHERE pk = ? AND (source_pk = ? OR target_pk = ?)")
-                    .bind(pk)
-                    .bind(i.pk)
-                    .bind(i.pk)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
+                sqlx::query(
+                    "DELETE FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)",
+                )
+                .bind(pk)
+                .bind(i.pk)
+                .bind(i.pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             }
             None => {}
         }
         for (issue_pk, entry) in &w.changelog {
-            insert_changelog(&mut tx, *issue_pk, entry).await?;
+            Self::insert_changelog(&mut tx, *issue_pk, entry).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok((WriteOutcome::Written, self.issue_by_pk(i.org, i.pk).await?))
@@ -343,7 +398,7 @@ impl IssueStore for SqliteStore {
         limit: i64,
     ) -> Result<Vec<CommentRecord>> {
         let rows = sqlx::query_as::<_, CommentRow>(&format!(
-            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = ? AND pk > ? ORDER BY pk LIMIT ?"
+            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3"
         ))
         .bind(issue_pk)
         .bind(after_pk.unwrap_or(0))
@@ -357,7 +412,7 @@ impl IssueStore for SqliteStore {
     async fn comment(&self, issue_pk: i64, id_or_pk: &str) -> Result<Option<CommentRecord>> {
         let pk = id_or_pk.parse::<i64>().unwrap_or(-1);
         let row = sqlx::query_as::<_, CommentRow>(&format!(
-            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = ? AND (pk = ? OR id = ?)"
+            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND (pk = $2 OR id = $3)"
         ))
         .bind(issue_pk)
         .bind(pk)
@@ -371,7 +426,7 @@ impl IssueStore for SqliteStore {
     async fn list_links(&self, issue_pk: i64) -> Result<Vec<LinkRecord>> {
         let rows = sqlx::query_as::<_, LinkRow>(
             "SELECT pk, org, type_id, source_pk, target_pk, created_by, created_at FROM links \
-             WHERE source_pk = ? OR target_pk = ? ORDER BY pk",
+             WHERE source_pk = $1 OR target_pk = $2 ORDER BY pk",
         )
         .bind(issue_pk)
         .bind(issue_pk)
@@ -384,7 +439,7 @@ impl IssueStore for SqliteStore {
     async fn link(&self, issue_pk: i64, pk: i64) -> Result<Option<LinkRecord>> {
         let row = sqlx::query_as::<_, LinkRow>(
             "SELECT pk, org, type_id, source_pk, target_pk, created_by, created_at FROM links \
-             WHERE pk = ? AND (source_pk = ? OR target_pk = ?)",
+             WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)",
         )
         .bind(pk)
         .bind(issue_pk)
@@ -402,7 +457,7 @@ impl IssueStore for SqliteStore {
     ) -> Result<Vec<ChangelogRecord>> {
         let after: i64 = match &q.after {
             Some(id) => {
-                sqlx::query_scalar("SELECT pk FROM changelog WHERE id = ? AND issue_pk = ?")
+                sqlx::query_scalar("SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2")
                     .bind(id)
                     .bind(issue_pk)
                     .fetch_optional(&self.pool)
@@ -414,12 +469,13 @@ impl IssueStore for SqliteStore {
         };
         // Filters on the field run over the JSON text: entries are small and
         // per issue, so a scan of one issue's history is cheap.
-        let rows = sqlx::query_as::<_, ChangelogRow>(
+        let rows = sqlx::query_as::<_, ChangelogRow>(&format!(
             "SELECT pk, id, issue_pk, kind, updated_by, updated_at, fields, data FROM changelog \
-             WHERE issue_pk = ? AND pk > ? AND (? IS NULL OR kind = ?) \
-               AND (? IS NULL OR instr(fields, '\"field\":\"' || ? || '\"') > 0) \
-             ORDER BY pk LIMIT ?",
-        )
+             WHERE issue_pk = $1 AND pk > $2 AND (CAST($3 AS TEXT) IS NULL OR kind = $4) \
+               AND (CAST($5 AS TEXT) IS NULL OR {position}(fields, '\"field\":\"' || $6 || '\"') > 0) \
+             ORDER BY pk LIMIT $7",
+            position = D::DIALECT.position(),
+        ))
         .bind(issue_pk)
         .bind(after)
         .bind(&q.kind)
@@ -441,8 +497,8 @@ impl IssueStore for SqliteStore {
     ) -> Result<bool> {
         let deleted = at.is_some();
         let r = sqlx::query(
-            "UPDATE queues SET deleted_at = ?, version = version + 1 \
-             WHERE id = ? AND org = ? AND (deleted_at IS NULL) = ?",
+            "UPDATE queues SET deleted_at = $1, version = version + 1 \
+             WHERE id = $2 AND org = $3 AND (deleted_at IS NULL) = $4",
         )
         .bind(at)
         .bind(queue_id)
@@ -451,11 +507,11 @@ impl IssueStore for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        Ok(r.rows_affected() > 0)
+        Ok(D::rows_affected(&r) > 0)
     }
 
     async fn issue_count_in_queue(&self, queue_id: i64) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM issues WHERE queue_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM issues WHERE queue_id = $1")
             .bind(queue_id)
             .fetch_one(&self.pool)
             .await
@@ -464,8 +520,8 @@ impl IssueStore for SqliteStore {
 
     async fn update_queue(&self, q: &QueueRecord) -> Result<WriteOutcome> {
         let r = sqlx::query(
-            "UPDATE queues SET name = ?, description = ?, lead_uid = ?, default_type = ?, \
-               default_priority = ?, version = version + 1 WHERE id = ? AND org = ? AND version = ?",
+            "UPDATE queues SET name = $1, description = $2, lead_uid = $3, default_type = $4, \
+               default_priority = $5, version = version + 1 WHERE id = $6 AND org = $7 AND version = $8",
         )
         .bind(&q.name)
         .bind(&q.description)
@@ -478,7 +534,7 @@ impl IssueStore for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        Ok(if r.rows_affected() == 0 {
+        Ok(if D::rows_affected(&r) == 0 {
             WriteOutcome::VersionConflict
         } else {
             WriteOutcome::Written
@@ -488,7 +544,7 @@ impl IssueStore for SqliteStore {
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {
         sqlx::query_scalar(
             "SELECT DISTINCT t.tag FROM issue_tags t JOIN issues i ON i.pk = t.issue_pk \
-             WHERE i.queue_id = ? ORDER BY t.tag",
+             WHERE i.queue_id = $1 ORDER BY t.tag",
         )
         .bind(queue_id)
         .fetch_all(&self.pool)

@@ -1,0 +1,194 @@
+//! What differs between the two engines, in one place: [`Dialect`] holds
+//! the few pieces of SQL that are not the same on both, [`Engine`] the
+//! per-engine connect and migrate.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Postgres, Sqlite};
+use tracker_store::{Result, StoreError};
+
+use crate::db;
+
+/// The SQL that differs between the engines. Every other statement of the
+/// store is written once, with `$N` placeholders (sqlx's SQLite driver reads
+/// them as SQLite's own numbered parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Statistics for SQLite's planner over the search tables, sampling at most
+/// `analysis_limit` rows per index (milliseconds even at a million issues).
+/// The full-text table is left out on purpose: FTS5's shadow tables have no
+/// index `PRAGMA optimize` would refresh, and a row count taken while they
+/// were small makes FTS5's own range deletes scan them, so every write would
+/// slow down as the index grows.
+const ANALYZE_SEARCH_TABLES: &str = "PRAGMA analysis_limit = 1000; \
+     ANALYZE issues; ANALYZE issue_followers; ANALYZE issue_tags; \
+     ANALYZE issue_access; ANALYZE issue_aliases; ANALYZE comments; \
+     ANALYZE links; ANALYZE changelog;";
+
+impl Dialect {
+    /// A short name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    /// The statement that starts a write transaction (`None`: the driver's
+    /// `BEGIN`).
+    ///
+    /// On SQLite every write transaction starts with `BEGIN IMMEDIATE`: FTS5
+    /// reads its configuration while a statement touching the full-text
+    /// table is prepared, so a deferred transaction would start reading
+    /// first and, racing another writer, fail with "database is locked"
+    /// instead of waiting its turn.
+    pub fn begin_write(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("BEGIN IMMEDIATE"),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// Takes the planner's statistics over the search tables, where the
+    /// engine needs to be told (SQLite; PostgreSQL's autovacuum does it).
+    pub fn analyze(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some(ANALYZE_SEARCH_TABLES),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// Whether stored times keep only microseconds (`TIMESTAMPTZ`; SQLite
+    /// keeps the text it was given).
+    pub fn microsecond_times(self) -> bool {
+        self == Dialect::Postgres
+    }
+
+    /// Logins compare without case: SQLite's column is `COLLATE NOCASE`,
+    /// PostgreSQL has a unique index on `lower(login)`. This is the
+    /// expression that index is on, for `WHERE` and `ON CONFLICT`.
+    pub fn login_key(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "login",
+            Dialect::Postgres => "lower(login)",
+        }
+    }
+
+    /// The conflict target naming that unique index.
+    pub fn login_conflict_target(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "login",
+            Dialect::Postgres => "(lower(login))",
+        }
+    }
+
+    /// The same expression over a bound value.
+    pub fn login_value(self, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => param.to_owned(),
+            Dialect::Postgres => format!("lower({param})"),
+        }
+    }
+
+    /// The function giving the position of a substring (0 when absent).
+    pub fn position(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "instr",
+            Dialect::Postgres => "strpos",
+        }
+    }
+}
+
+/// An engine the store runs on: its dialect, how a DSN becomes a pool, and
+/// its migrations (kept per engine, in `migrations/sqlite` and
+/// `migrations/postgres`).
+pub trait Engine: sqlx::Database {
+    const DIALECT: Dialect;
+
+    fn connect(dsn: &str) -> impl Future<Output = Result<Pool<Self>>> + Send;
+
+    fn migrate(pool: &Pool<Self>) -> impl Future<Output = Result<()>> + Send;
+
+    /// Rows a statement changed (sqlx has no trait for it).
+    fn rows_affected(done: &Self::QueryResult) -> u64;
+}
+
+fn migration_error(e: sqlx::migrate::MigrateError) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The embedded backend: one file in the data directory, in WAL mode.
+impl Engine for Sqlite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    /// Opens (creating if needed) the database named by a `sqlite://PATH` DSN.
+    async fn connect(dsn: &str) -> Result<Pool<Self>> {
+        let opts = SqliteConnectOptions::from_str(dsn)
+            .map_err(db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // A local file cannot drop a connection the way a network can, so
+        // the ping sqlx sends before handing one out is pure cost (each is
+        // a round trip to the connection's worker thread).
+        SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(opts)
+            .await
+            .map_err(db)
+    }
+
+    async fn migrate(pool: &Pool<Self>) -> Result<()> {
+        SQLITE_MIGRATOR.run(pool).await.map_err(migration_error)?;
+        // Search chooses between many indexes; without statistics SQLite
+        // guesses, and at a million issues guesses wrong (a scan of every
+        // issue in key order for `Assignee: x`).
+        sqlx::raw_sql(ANALYZE_SEARCH_TABLES)
+            .execute(pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
+
+/// Several trackerd nodes can share one PostgreSQL database.
+impl Engine for Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    /// Connects to the database a `postgres://…` DSN names.
+    async fn connect(dsn: &str) -> Result<Pool<Self>> {
+        let opts = PgConnectOptions::from_str(dsn).map_err(db)?;
+        PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(db)
+    }
+
+    async fn migrate(pool: &Pool<Self>) -> Result<()> {
+        POSTGRES_MIGRATOR.run(pool).await.map_err(migration_error)
+    }
+
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
