@@ -437,8 +437,7 @@ pub fn router(state: AppState) -> Router {
         .merge(authorization_server())
         .fallback(|| async { ApiError::NotFound("Not found".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn(run_writes_to_completion))
-        .layer(axum::middleware::from_fn(shape_answers))
+        .layer(axum::middleware::from_fn(edge))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
     // Request spans cost even when no subscriber wants them: add the layer
@@ -481,26 +480,34 @@ fn surface(path: &str) -> Surface {
     }
 }
 
-/// What every answer carries, and the one place that guarantees an error is
-/// in its surface's format: axum's own rejections (a path segment that is
+/// The one layer every request passes (one, because each `from_fn` layer
+/// costs a boxed future on the hottest path): NUL refused, writes run to
+/// completion, security headers, and the one place that guarantees an error
+/// is in its surface's format: axum's own rejections (a path segment that is
 /// not valid UTF-8, a malformed query or form) answer `text/plain`, which no
 /// Tracker or OAuth client can read.
-async fn shape_answers(
+async fn edge(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let path = req.uri().path().to_owned();
+    // What the answer needs to know of the request, taken without copying
+    // it: this runs on every request, `GET /v2/myself` included.
+    let path = req.uri().path();
+    let surface = surface(path);
+    let no_store = matches!(path, "/token" | "/iam/v1/tokens" | "/device/code");
     // NUL is refused before any handler sees it, whatever the surface: the
     // databases disagree about it (PostgreSQL cannot store it in text).
     let has_nul = |s: &str| s.contains("%00");
-    let mut response = if has_nul(req.uri().path()) || req.uri().query().is_some_and(has_nul) {
+    let mut response = if has_nul(path) || req.uri().query().is_some_and(has_nul) {
         (
             axum::http::StatusCode::BAD_REQUEST,
             "The URL must not contain NUL characters",
         )
             .into_response()
-    } else {
+    } else if req.method().is_safe() {
         next.run(req).await
+    } else {
+        run_to_completion(next.run(req)).await
     };
     let status = response.status();
     let is_plain = response
@@ -523,7 +530,7 @@ async fn shape_answers(
             text.trim().to_owned()
         };
         let kept = std::mem::take(response.headers_mut());
-        response = match surface(&path) {
+        response = match surface {
             Surface::Api => (
                 status,
                 axum::Json(tracker_api::ErrorEnvelope::new(status.as_u16(), message)),
@@ -553,26 +560,22 @@ async fn shape_answers(
     // Authorization codes and device codes travel in page URLs.
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     // Token answers must not be kept by any cache (RFC 6749 section 5.1).
-    if matches!(path.as_str(), "/token" | "/iam/v1/tokens" | "/device/code") {
+    if no_store {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
 
-/// Runs every request that may change something in a task of its own, so a
+/// Runs a request that may change something in a task of its own, so a
 /// client that hangs up (or times out) cannot cut its handler in half:
 /// hyper drops a handler's future when its connection closes, and a change
 /// made of several steps (an issue and its link, a token and its audit
 /// entry) would otherwise stop between them. Reads keep being dropped with
 /// their client, which frees their database connection at once.
-async fn run_writes_to_completion(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
+async fn run_to_completion(
+    handler: impl std::future::Future<Output = axum::response::Response> + Send + 'static,
 ) -> axum::response::Response {
-    if req.method().is_safe() {
-        return next.run(req).await;
-    }
-    match tokio::spawn(next.run(req)).await {
+    match tokio::spawn(handler).await {
         Ok(response) => response,
         Err(e) => {
             ApiError::internal(anyhow::anyhow!(e).context("a write's task failed")).into_response()
