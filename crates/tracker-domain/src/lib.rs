@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod dictionaries;
+pub mod duration;
 pub mod headers;
 pub mod permissions;
 pub mod scope;

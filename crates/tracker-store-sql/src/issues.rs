@@ -384,6 +384,9 @@ where
             }
             None => {}
         }
+        if let Some(worklog) = &w.worklog {
+            Self::write_worklog(&mut tx, i.pk, worklog).await?;
+        }
         for (issue_pk, entry) in &w.changelog {
             Self::insert_changelog(&mut tx, *issue_pk, entry).await?;
         }

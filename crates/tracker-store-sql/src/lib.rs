@@ -18,6 +18,7 @@ mod oauth;
 mod permissions;
 mod rows;
 pub mod search;
+mod worklog;
 
 pub use engine::{Dialect, Engine};
 pub use rows::*;

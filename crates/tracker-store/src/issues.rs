@@ -126,6 +126,7 @@ pub struct IssueWrite {
     pub changelog: Vec<(i64, NewChangelog)>,
     pub comment: Option<CommentWrite>,
     pub link: Option<LinkWrite>,
+    pub worklog: Option<crate::WorklogWrite>,
     /// When the issue moves to another queue: its new queue's id. The store
     /// allocates the new key and keeps the old one as an alias.
     pub move_to_queue: Option<(i64, String)>,

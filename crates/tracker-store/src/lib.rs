@@ -10,6 +10,7 @@ mod model;
 mod oauth;
 mod permissions;
 mod search;
+mod worklog;
 
 use async_trait::async_trait;
 pub use issues::*;
@@ -18,6 +19,7 @@ pub use oauth::*;
 pub use permissions::*;
 pub use search::*;
 use tracker_domain::TokenHash;
+pub use worklog::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,9 +38,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything a backend provides. Each area of the model is a trait of its
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
-pub trait Store: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore {}
+pub trait Store:
+    AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore
+{
+}
 
-impl<T: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore> Store for T {}
+impl<T> Store for T where
+    T: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore
+{
+}
 
 /// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]

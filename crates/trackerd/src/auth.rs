@@ -201,8 +201,8 @@ async fn resolve_org(
 }
 
 /// What a caller must bring to reach an endpoint, as its row in
-/// [`crate::router::endpoints`] states it. The router puts the matched row's
-/// value in the request's extensions.
+/// [`crate::router::endpoints`] states it; [`crate::router::needs`] finds the
+/// matched row's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// Nothing from the headers: the body carries what the endpoint checks.
@@ -252,8 +252,12 @@ impl FromRequestParts<AppState> for Principal {
 
         // A handler outside the table has no stated scope: refuse rather
         // than guess.
-        let wanted = match parts.extensions.get::<Needs>() {
-            Some(Needs::Token(scope)) => *scope,
+        let matched = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str());
+        let wanted = match matched.and_then(|path| crate::router::needs(&parts.method, path)) {
+            Some(Needs::Token(scope)) => scope,
             Some(Needs::Nothing) | None => {
                 return Err(ApiError::internal(anyhow::anyhow!(
                     "{} {} takes a Principal but its endpoint row states no scope",

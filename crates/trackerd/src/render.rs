@@ -23,6 +23,9 @@ pub struct Renderer<'a> {
     users: HashMap<i64, Option<User>>,
     queues: HashMap<i64, Option<QueueRecord>>,
     issues: HashMap<i64, Option<(String, String, String)>>,
+    /// The request's time, where answers depend on it (a checklist
+    /// deadline's `isExceeded`).
+    now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Value {
@@ -38,7 +41,13 @@ impl<'a> Renderer<'a> {
             users: HashMap::new(),
             queues: HashMap::new(),
             issues: HashMap::new(),
+            now: None,
         }
+    }
+
+    pub fn at(mut self, now: chrono::DateTime<chrono::Utc>) -> Self {
+        self.now = Some(now);
+        self
     }
 
     /// Records what the caller already holds, so rendering does not read it
@@ -242,7 +251,18 @@ impl<'a> Renderer<'a> {
         m.insert("favorite".into(), json!(false));
         if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&i.extra) {
             for (k, v) in extra {
-                if !v.is_null() {
+                if k == "checklistItems" {
+                    let now = self.now;
+                    let mut items = Vec::new();
+                    for item in v.as_array().into_iter().flatten() {
+                        if let Some(item) = item.as_object() {
+                            items.push(
+                                crate::routes::checklists::render_item(self, item, now).await?,
+                            );
+                        }
+                    }
+                    m.insert(k, Value::Array(items));
+                } else if !v.is_null() {
                     m.insert(k, v);
                 }
             }
@@ -270,7 +290,8 @@ pub async fn render_issue(
 ) -> ApiResult<Value> {
     render_issue_with(
         &mut Renderer::new(links, state.store.as_ref(), principal.org.id)
-            .knowing(&principal.user, None),
+            .knowing(&principal.user, None)
+            .at(state.clock.now()),
         links,
         issue,
         params,

@@ -1,10 +1,11 @@
 //! The endpoint table, the router built from it, and `serve`. This is the
 //! one module that knows every handler; handlers know nothing of it.
 
+use std::convert::Infallible;
+
 use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::{get, MethodRouter};
-use axum::Extension;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower::Layer;
@@ -62,8 +63,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     use axum::routing::{delete, patch, post};
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        changelog, comments, dictionaries as dict, issues, links, permissions as perms, queues,
-        search, users,
+        changelog, checklists, comments, dictionaries as dict, issues, links, permissions as perms,
+        queues, search, users, worklog,
     };
     use Scope::{Read, Write};
     let api = |method: Method, path: &'static str, scope: Scope, route| Endpoint {
@@ -256,6 +257,80 @@ pub fn endpoints() -> Vec<Endpoint> {
             Write,
             delete(comments::delete),
         ),
+        api(
+            Method::GET,
+            "/issues/{key}/checklistItems",
+            Read,
+            get(checklists::list),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/checklistItems",
+            Write,
+            post(checklists::add),
+        ),
+        api(
+            Method::PATCH,
+            "/issues/{key}/checklistItems",
+            Write,
+            patch(checklists::replace),
+        ),
+        api(
+            Method::DELETE,
+            "/issues/{key}/checklistItems",
+            Write,
+            delete(checklists::clear),
+        ),
+        api(
+            Method::PATCH,
+            "/issues/{key}/checklistItems/{id}",
+            Write,
+            patch(checklists::change),
+        ),
+        api(
+            Method::DELETE,
+            "/issues/{key}/checklistItems/{id}",
+            Write,
+            delete(checklists::remove),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/checklistItems/{id}/_move",
+            Write,
+            post(checklists::move_item),
+        ),
+        api(
+            Method::GET,
+            "/issues/{key}/worklog",
+            Read,
+            get(worklog::list),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/worklog",
+            Write,
+            post(worklog::create),
+        ),
+        api(
+            Method::PATCH,
+            "/issues/{key}/worklog/{id}",
+            Write,
+            patch(worklog::update),
+        ),
+        api(
+            Method::DELETE,
+            "/issues/{key}/worklog/{id}",
+            Write,
+            delete(worklog::delete),
+        ),
+        api(Method::GET, "/worklog", Read, get(worklog::search_get)),
+        // A search: it only reads.
+        api(
+            Method::POST,
+            "/worklog/_search",
+            Read,
+            post(worklog::search),
+        ),
         api(Method::GET, "/issues/{key}/links", Read, get(links::list)),
         api(
             Method::POST,
@@ -411,20 +486,48 @@ fn authorization_server() -> Router<AppState> {
         )
 }
 
+/// What the endpoint at `path` (a route as the router matched it, e.g.
+/// `/v2/issues/{key}`) needs for `method`, from the endpoint table. Looked
+/// up rather than attached to each route as an extension: a layer on every
+/// route costs a boxed service and a boxed future on every request.
+pub fn needs(method: &Method, path: &str) -> Option<Needs> {
+    type Table = std::collections::HashMap<String, Vec<(Method, Needs)>>;
+    static TABLE: std::sync::LazyLock<Table> = std::sync::LazyLock::new(|| {
+        let mut table = Table::new();
+        for ep in endpoints() {
+            for path in ep.paths() {
+                table
+                    .entry(path)
+                    .or_default()
+                    .push((ep.method.clone(), ep.needs));
+            }
+        }
+        table
+    });
+    // axum answers HEAD with the GET handler.
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    TABLE
+        .get(path)?
+        .iter()
+        .find(|(m, _)| m == method)
+        .map(|(_, needs)| *needs)
+}
+
 /// The API's routes (`/v2` and `/v3` served by the same handlers) and the
-/// authorization server's.
+/// authorization server's. [`serve`] wraps it in the edge and the body limit.
 pub fn router(state: AppState) -> Router {
     let mut by_path: Vec<(String, MethodRouter<AppState>)> = Vec::new();
     for ep in endpoints() {
-        // The principal extractor reads what the matched row needs from here.
-        let paths = ep.paths();
-        let route = ep.route.layer(Extension(ep.needs));
         // Each route is registered under both versions rather than nested:
         // nesting strips and restores the prefix on every request.
-        for path in paths {
+        for path in ep.paths() {
             match by_path.iter_mut().find(|(p, _)| *p == path) {
-                Some((_, r)) => *r = std::mem::take(r).merge(route.clone()),
-                None => by_path.push((path, route.clone())),
+                Some((_, r)) => *r = std::mem::take(r).merge(ep.route.clone()),
+                None => by_path.push((path, ep.route.clone())),
             }
         }
     }
@@ -435,10 +538,15 @@ pub fn router(state: AppState) -> Router {
     let router = router
         .route("/_trackerd/health", get(|| async { "ok" }))
         .merge(authorization_server())
-        .fallback(|| async { ApiError::NotFound("Not found".into()) })
+        // Never the body of a missing object: a client must not read "issue
+        // not found" where the endpoint itself is what is missing.
+        .fallback(|method: Method, uri: axum::http::Uri| async move {
+            let path: String = uri.path().chars().take(200).collect();
+            ApiError::NotFound(format!(
+                "This endpoint is not served by trackerd: {method} {path}"
+            ))
+        })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn(edge))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
     // Request spans cost even when no subscriber wants them: add the layer
     // only when its events would be recorded (TRACKERD_LOG=tower_http=debug).
@@ -480,108 +588,204 @@ fn surface(path: &str) -> Surface {
     }
 }
 
-/// The one layer every request passes (one, because each `from_fn` layer
-/// costs a boxed future on the hottest path): NUL refused, writes run to
+/// What the edge remembers of a request to shape its answer.
+#[derive(Clone, Copy)]
+struct Meta {
+    surface: Surface,
+    no_store: bool,
+}
+
+/// The one layer every request passes: NUL refused, writes run to
 /// completion, security headers, and the one place that guarantees an error
 /// is in its surface's format: axum's own rejections (a path segment that is
 /// not valid UTF-8, a malformed query or form) answer `text/plain`, which no
-/// Tracker or OAuth client can read.
-async fn edge(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    // What the answer needs to know of the request, taken without copying
-    // it: this runs on every request, `GET /v2/myself` included.
-    let path = req.uri().path();
-    let surface = surface(path);
-    let no_store = matches!(path, "/token" | "/iam/v1/tokens" | "/device/code");
-    // NUL is refused before any handler sees it, whatever the surface: the
-    // databases disagree about it (PostgreSQL cannot store it in text).
-    let has_nul = |s: &str| s.contains("%00");
-    let mut response = if has_nul(path) || req.uri().query().is_some_and(has_nul) {
-        (
-            axum::http::StatusCode::BAD_REQUEST,
-            "The URL must not contain NUL characters",
-        )
-            .into_response()
-    } else if req.method().is_safe() {
-        next.run(req).await
-    } else {
-        run_to_completion(next.run(req)).await
-    };
-    let status = response.status();
-    let is_plain = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.starts_with("text/plain"));
-    if (status.is_client_error() || status.is_server_error()) && is_plain {
-        let body = std::mem::take(response.body_mut());
-        let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
-        let text = String::from_utf8_lossy(&text);
-        let message = if status.is_server_error() {
-            "Internal server error".to_owned()
-        } else if text.trim().is_empty() {
-            status
-                .canonical_reason()
-                .unwrap_or("Bad request")
-                .to_owned()
+/// Tracker or OAuth client can read. A service of its own around the whole
+/// router, not a `from_fn` layer on it: that would box a future and a
+/// service on every request, `GET /v2/myself` included.
+#[derive(Clone)]
+struct Edge<S> {
+    inner: S,
+}
+
+type Response = axum::response::Response;
+type BoxResponse = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+impl<S> tower::Service<axum::extract::Request> for Edge<S>
+where
+    S: tower::Service<axum::extract::Request, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = EdgeFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        // What the answer needs to know of the request, taken without
+        // copying it.
+        let path = req.uri().path();
+        let meta = Meta {
+            surface: surface(path),
+            no_store: matches!(path, "/token" | "/iam/v1/tokens" | "/device/code"),
+        };
+        // NUL is refused before any handler sees it, whatever the surface:
+        // the databases disagree about it (PostgreSQL cannot store it in text).
+        let has_nul = |s: &str| s.contains("%00");
+        if has_nul(path) || req.uri().query().is_some_and(has_nul) {
+            let refused = (
+                axum::http::StatusCode::BAD_REQUEST,
+                "The URL must not contain NUL characters",
+            )
+                .into_response();
+            return EdgeFuture::Shaping {
+                fut: Box::pin(shape(refused, meta)),
+            };
+        }
+        if req.method().is_safe() {
+            EdgeFuture::Inner {
+                fut: self.inner.call(req),
+                meta,
+            }
         } else {
-            text.trim().to_owned()
-        };
-        let kept = std::mem::take(response.headers_mut());
-        response = match surface {
-            Surface::Api => (
-                status,
-                axum::Json(tracker_api::ErrorEnvelope::new(status.as_u16(), message)),
-            )
-                .into_response(),
-            Surface::OAuth => (
-                status,
-                axum::Json(serde_json::json!({
-                    "error": "invalid_request",
-                    "error_description": message,
-                })),
-            )
-                .into_response(),
-            Surface::Page => oauth::html::error_page(status, "Bad request", &message),
-        };
-        for (name, value) in kept.iter() {
-            if name != axum::http::header::CONTENT_TYPE
-                && name != axum::http::header::CONTENT_LENGTH
-            {
-                response.headers_mut().insert(name.clone(), value.clone());
+            EdgeFuture::Spawned {
+                handle: tokio::spawn(self.inner.call(req)),
+                meta,
             }
         }
     }
-    let headers = response.headers_mut();
+}
+
+pin_project_lite::pin_project! {
+    /// [`Edge`]'s answer: the handler's future, polled in place for reads and
+    /// in a task of its own for writes, then shaped.
+    #[project = EdgeState]
+    enum EdgeFuture<F> {
+        Inner { #[pin] fut: F, meta: Meta },
+        Spawned { handle: tokio::task::JoinHandle<Result<Response, Infallible>>, meta: Meta },
+        Shaping { fut: BoxResponse },
+    }
+}
+
+impl<F> std::future::Future for EdgeFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let (response, meta) = match self.as_mut().project() {
+            EdgeState::Inner { fut, meta } => match fut.poll(cx) {
+                Poll::Ready(Ok(response)) => (response, *meta),
+                Poll::Ready(Err(never)) => match never {},
+                Poll::Pending => return Poll::Pending,
+            },
+            EdgeState::Spawned { handle, meta } => match std::pin::Pin::new(handle).poll(cx) {
+                Poll::Ready(Ok(Ok(response))) => (response, *meta),
+                Poll::Ready(Ok(Err(never))) => match never {},
+                Poll::Ready(Err(e)) => (
+                    ApiError::internal(anyhow::anyhow!(e).context("a write's task failed"))
+                        .into_response(),
+                    *meta,
+                ),
+                Poll::Pending => return Poll::Pending,
+            },
+            EdgeState::Shaping { fut } => return fut.as_mut().poll(cx).map(Ok),
+        };
+        if needs_shaping(&response) {
+            // Rare (an error axum answered in text): boxing is fine here.
+            let fut: BoxResponse = Box::pin(shape(response, meta));
+            self.set(EdgeFuture::Shaping { fut });
+            return self.poll(cx);
+        }
+        Poll::Ready(Ok(with_headers(response, meta)))
+    }
+}
+
+/// An error whose body is not in a format a client of the surface reads.
+fn needs_shaping(response: &Response) -> bool {
+    let status = response.status();
+    (status.is_client_error() || status.is_server_error())
+        && response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.starts_with("text/plain"))
+}
+
+/// Rewrites a `text/plain` error into the surface's format, keeping its
+/// status, message and headers.
+async fn shape(mut response: Response, meta: Meta) -> Response {
+    let status = response.status();
+    let body = std::mem::take(response.body_mut());
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = if status.is_server_error() {
+        "Internal server error".to_owned()
+    } else if text.trim().is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("Bad request")
+            .to_owned()
+    } else {
+        text.trim().to_owned()
+    };
+    let kept = std::mem::take(response.headers_mut());
+    let mut shaped = match meta.surface {
+        Surface::Api => (
+            status,
+            axum::Json(tracker_api::ErrorEnvelope::new(status.as_u16(), message)),
+        )
+            .into_response(),
+        Surface::OAuth => (
+            status,
+            axum::Json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": message,
+            })),
+        )
+            .into_response(),
+        Surface::Page => oauth::html::error_page(status, "Bad request", &message),
+    };
+    for (name, value) in kept.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    with_headers(shaped, meta)
+}
+
+fn with_headers(mut response: Response, meta: Meta) -> Response {
     use axum::http::header::{HeaderValue, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+    let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Authorization codes and device codes travel in page URLs.
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     // Token answers must not be kept by any cache (RFC 6749 section 5.1).
-    if no_store {
+    if meta.no_store {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
 
-/// Runs a request that may change something in a task of its own, so a
-/// client that hangs up (or times out) cannot cut its handler in half:
-/// hyper drops a handler's future when its connection closes, and a change
-/// made of several steps (an issue and its link, a token and its audit
-/// entry) would otherwise stop between them. Reads keep being dropped with
-/// their client, which frees their database connection at once.
-async fn run_to_completion(
-    handler: impl std::future::Future<Output = axum::response::Response> + Send + 'static,
-) -> axum::response::Response {
-    match tokio::spawn(handler).await {
-        Ok(response) => response,
-        Err(e) => {
-            ApiError::internal(anyhow::anyhow!(e).context("a write's task failed")).into_response()
-        }
-    }
-}
+// Writes run in a task of their own ([`Edge`]) so a client that hangs up
+// (or times out) cannot cut a handler in half: hyper drops a handler's
+// future when its connection closes, and a change made of several steps (an
+// issue and its link, a token and its audit entry) would otherwise stop
+// between them. Reads keep being dropped with their client, which frees
+// their database connection at once.
 
 /// Serves `state` on `listener` until `shutdown` resolves. Trailing slashes
 /// are trimmed before routing: Tracker accepts `/v2/users/` as `/v2/users`.
@@ -593,7 +797,9 @@ pub async fn serve(
     // Aborted on drop, so the watcher ends with the server even when the
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
-    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
+        inner: axum::extract::DefaultBodyLimit::max(BODY_LIMIT).layer(router(state)),
+    });
     let result = axum::serve(
         listener,
         // The source address feeds the per-address sign-in lock and the audit trail.

@@ -110,6 +110,7 @@ pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
         changelog: vec![(pk, entry)],
         comment: None,
         link: None,
+        worklog: None,
         move_to_queue: None,
     }
 }

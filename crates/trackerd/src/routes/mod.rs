@@ -1,4 +1,5 @@
 pub mod changelog;
+pub mod checklists;
 pub mod comments;
 pub mod dictionaries;
 pub mod issues;
@@ -7,3 +8,4 @@ pub mod permissions;
 pub mod queues;
 pub mod search;
 pub mod users;
+pub mod worklog;

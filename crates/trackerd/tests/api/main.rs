@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod checklists;
 mod cli;
 mod comments;
 mod dictionaries;
@@ -21,3 +22,4 @@ mod search;
 mod service_accounts;
 mod storage;
 mod users;
+mod worklog;

@@ -99,8 +99,11 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("POST", "/issues/_findByUnique") => IssueRead,
         // Open to every member; what they find is filtered (checked below).
         ("POST", "/issues/_search" | "/issues/_count" | "/system/search/scroll/_clear") => Member,
+        ("POST", "/worklog/_search") => Member,
         ("POST", "/issues/{key}/_clone") => Clone,
-        ("PATCH" | "DELETE", "/issues/{key}/comments/{id}") => CommentAuthor,
+        ("PATCH" | "DELETE", "/issues/{key}/comments/{id}" | "/issues/{key}/worklog/{id}") => {
+            CommentAuthor
+        }
         ("GET", p) if p.starts_with("/issues/{key}") => IssueRead,
         (_, p) if p.starts_with("/issues/{key}") => IssueWrite,
         ("GET", _) => Member,
@@ -290,6 +293,30 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("comment", comment["id"].to_string());
+    let worklog = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/issues/PRIV-1/worklog",
+            Some(json!({"start": "2026-01-15T10:00:00.000+0000", "duration": "PT1H"})),
+        )
+        .await;
+    w.ids.insert("worklog", worklog["id"].to_string());
+    let issue = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/issues/PRIV-1/checklistItems",
+            Some(json!([{"text": "first"}, {"text": "second"}])),
+        )
+        .await;
+    for (i, name) in ["item", "item2"].into_iter().enumerate() {
+        let id = issue["checklistItems"][i]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        w.ids.insert(name, id);
+    }
     let link = w
         .call(
             Who::OrgAdmin,
@@ -385,6 +412,8 @@ impl World {
             t if t.starts_with("/groups/") => id("group"),
             t if t.contains("/comments/") => id("comment"),
             t if t.contains("/links/") => id("link"),
+            t if t.contains("/worklog/") => id("worklog"),
+            t if t.contains("/checklistItems/") => id("item"),
             t if t.contains("/transitions/") => "start_progress".to_owned(),
             t if t.contains("/checkPermissions/") => "read".to_owned(),
             t if t.starts_with("/statuses/") => "open".to_owned(),
@@ -418,6 +447,17 @@ impl World {
             ("PATCH", "/issues/{key}") => Some(json!({"summary": "changed"})),
             ("POST", "/issues/{key}/transitions/{id}/_execute") => Some(json!({})),
             ("POST", "/issues/{key}/comments") => Some(json!({"text": "hi"})),
+            ("POST", "/issues/{key}/worklog") => {
+                Some(json!({"start": "2026-01-15T10:00:00.000+0000", "duration": "PT1H"}))
+            }
+            ("PATCH", "/issues/{key}/worklog/{id}") => Some(json!({"duration": "PT2H"})),
+            ("POST", "/worklog/_search") => Some(json!({})),
+            ("POST", "/issues/{key}/checklistItems") => Some(json!({"text": "third"})),
+            ("PATCH", "/issues/{key}/checklistItems") => {
+                Some(json!([{"id": id("item2"), "text": "only"}]))
+            }
+            ("PATCH", "/issues/{key}/checklistItems/{id}") => Some(json!({"checked": true})),
+            ("POST", "/issues/{key}/checklistItems/{id}/_move") => Some(json!({})),
             ("PATCH", "/issues/{key}/comments/{id}") => Some(json!({"text": "edited"})),
             ("POST", "/issues/{key}/links") => {
                 Some(json!({"relationship": "relates", "issue": "PRIV-3"}))
@@ -536,6 +576,20 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
 
     // Lists leave out what the caller may not read.
     let w = world(backend).await.unwrap();
+    let worklog: Value = w
+        .request(Who::NoQueueAccess, Method::POST, "/v2/worklog/_search")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if !worklog.as_array().unwrap().is_empty() {
+        leaks.push(format!(
+            "the worklog search shows PRIV-1's records to a member without access: {worklog}"
+        ));
+    }
     let keys = |v: Value| {
         v.as_array()
             .unwrap()
