@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
 use tracker_domain::TokenHash;
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, OrgRow, QueueRow, SqlStore, TokenRow, UserRow, Value};
+use crate::{db, Engine, OrgRow, QueueRow, SqlStore, TokenRow, UserRow};
 
 const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
 pub(crate) const USER_COLS: &str =
@@ -20,23 +20,8 @@ pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
                           default_type, default_priority, deleted_at";
 
-impl<D> SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
     pub(crate) async fn token_by_id(&self, id: i64) -> Result<TokenRecord> {
         sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = $1"))
             .bind(id)
@@ -48,24 +33,9 @@ where
     }
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> AccessStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> AccessStore for SqlStore<D> {
     fn backend(&self) -> &'static str {
         D::DIALECT.name()
     }

@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Transaction, Type};
+use sqlx::Transaction;
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, split, Engine, SqlStore, Value, SEP};
+use crate::{db, join_ids, split, Engine, SqlStore, SEP};
 use crate::{ChangelogRow, CommentRow, IssueRow, LinkRow};
 
 pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
@@ -53,23 +54,8 @@ fn created_record(i: &IssueRecord, pk: i64, key: String, microsecond_times: bool
     issue
 }
 
-impl<D> SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
     async fn replace_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
         sqlx::query("DELETE FROM issue_followers WHERE issue_pk = $1")
             .bind(pk)
@@ -147,24 +133,9 @@ where
     }
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> IssueStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> IssueStore for SqlStore<D> {
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
         let i = &new.issue;
         let mut tx = self.begin().await?;

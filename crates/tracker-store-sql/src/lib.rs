@@ -8,8 +8,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sqlx::{Decode, Encode, Executor, Pool, Type};
+use sqlx::{Decode, Encode, Pool, Type};
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
 mod access;
 mod engine;
@@ -40,18 +41,8 @@ impl<D: sqlx::Database, T> Value<D> for T where
 }
 
 /// The store over one engine's pool. Its trait impls are generic over the
-/// engine and bounded by what sqlx must know of it, spelled out once per
-/// impl (Rust does not carry such bounds along with `D: Engine`):
-///
-/// ```text
-/// D: Engine,
-/// for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-/// for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-/// for<'q> &'q str: Encode<'q, D> + Type<D>,
-/// i64: Value<D>, f64: Value<D>, bool: Value<D>, String: Value<D>, DateTime<Utc>: Value<D>,
-/// usize: ColumnIndex<D::Row>,
-/// for<'n> &'n str: ColumnIndex<D::Row>,
-/// ```
+/// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds
+/// sqlx must know of it, which Rust does not carry along with `D: Engine`.
 #[derive(Debug)]
 pub struct SqlStore<D: Engine> {
     pool: Pool<D>,
@@ -90,10 +81,8 @@ impl<D: Engine> SqlStore<D> {
     }
 }
 
-impl<D: Engine> SqlStore<D>
-where
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
     /// Counts a created issue; where the engine needs its statistics taken
     /// (SQLite), at 1 024, 2 048, 4 096 … and then every 65 536 creations
     /// they are taken again, so a server started on an empty database gets

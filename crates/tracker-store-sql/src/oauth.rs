@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, FromRow, IntoArguments, Type};
+use sqlx::FromRow;
 use tracker_domain::{Scopes, TokenHash};
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore, Value};
+use crate::{db, Engine, SqlStore};
 
 fn scopes(s: &str) -> Result<Scopes> {
     Scopes::parse(s).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -293,24 +294,9 @@ fn collect<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>>
     rows.into_iter().map(T::try_from).collect()
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> OAuthStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> OAuthStore for SqlStore<D> {
     async fn create_app(&self, new: &NewApp) -> Result<AppRecord> {
         sqlx::query_as::<_, AppRow>(&format!(
             "INSERT INTO oauth_apps (client_id, secret_hash, name, org, owner_uid, redirect_uris, \

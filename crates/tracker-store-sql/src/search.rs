@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
+use sqlx::{Encode, Type};
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
 use crate::access::{QUEUE_COLS, USER_COLS};
 use crate::issues::ISSUE_SELECT;
@@ -505,24 +506,9 @@ where
     q
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> SearchStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> SearchStore for SqlStore<D> {
     async fn search_pks(
         &self,
         s: &IssueSearch,
