@@ -15,8 +15,8 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::access::{QUEUE_COLS, USER_COLS};
 use crate::issues::ISSUE_SELECT;
+use crate::IssueRow;
 use crate::{db, in_order, join_ids, with_grants, Dialect, Engine, SqlStore, Value};
-use crate::{IssueRow, QueueRow, UserRow};
 
 /// SQL text plus the values of its placeholders, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -546,7 +546,7 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         &self,
         org: i64,
     ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
-        let queues: Vec<QueueRow> = sqlx::query_as(&format!(
+        let queues: Vec<QueueRecord> = sqlx::query_as(&format!(
             "SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"
         ))
         .fetch_all(&self.pool)
@@ -566,14 +566,13 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
             join_ids(uids)
         ))
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(User::from).collect())
+        .map_err(db)
     }
 
     async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {
