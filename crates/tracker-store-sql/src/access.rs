@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
 use tracker_domain::TokenHash;
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, OrgRow, QueueRow, SqlStore, TokenRow, UserRow, Value};
+use crate::{db, Engine, SqlStore, TokenRow};
 
 const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
 pub(crate) const USER_COLS: &str =
@@ -20,52 +20,55 @@ pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
                           default_type, default_priority, deleted_at";
 
-impl<D> SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
     pub(crate) async fn token_by_id(&self, id: i64) -> Result<TokenRecord> {
-        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound("token"))?
-            .try_into()
+        self.find::<TokenRow, _>(&format!("{TOKEN_SELECT} WHERE t.id = $1"), (id,))
+            .await?
+            .ok_or(StoreError::NotFound("token"))
+    }
+
+    /// Inserts an organization; `on_conflict` says what a taken `org_id` does.
+    async fn insert_organization(
+        &self,
+        new: &NewOrganization,
+        on_conflict: &str,
+    ) -> Result<Organization> {
+        sqlx::query_as(&format!(
+            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, $3, $4) \
+             {on_conflict} RETURNING {ORG_COLS}"
+        ))
+        .bind(&new.org_id)
+        .bind(&new.cloud_id)
+        .bind(&new.name)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    /// Inserts an account; `on_conflict` says what a taken login does.
+    async fn insert_user(&self, new: &NewUser, on_conflict: &str) -> Result<User> {
+        sqlx::query_as(&format!(
+            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict} RETURNING {USER_COLS}"
+        ))
+        .bind(&new.login)
+        .bind(&new.cloud_uid)
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(new.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
     }
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> AccessStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> AccessStore for SqlStore<D> {
     fn backend(&self) -> &'static str {
         D::DIALECT.name()
     }
@@ -82,128 +85,73 @@ where
     }
 
     async fn create_organization(&self, new: &NewOrganization) -> Result<Organization> {
-        sqlx::query_as::<_, OrgRow>(&format!(
-            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING {ORG_COLS}"
-        ))
-        .bind(&new.org_id)
-        .bind(&new.cloud_id)
-        .bind(&new.name)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
-        .await
-        .map(Into::into)
-        .map_err(db)
+        self.insert_organization(new, "").await
     }
 
     async fn upsert_organization(&self, new: &NewOrganization) -> Result<Organization> {
-        sqlx::query_as::<_, OrgRow>(&format!(
-            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (org_id) DO UPDATE SET cloud_id = excluded.cloud_id, name = excluded.name \
-             RETURNING {ORG_COLS}"
-        ))
-        .bind(&new.org_id)
-        .bind(&new.cloud_id)
-        .bind(&new.name)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+        self.insert_organization(
+            new,
+            "ON CONFLICT (org_id) DO UPDATE SET cloud_id = excluded.cloud_id, name = excluded.name",
+        )
         .await
-        .map(Into::into)
-        .map_err(db)
     }
 
     async fn organization_by_org_id(&self, org_id: &str) -> Result<Option<Organization>> {
-        sqlx::query_as::<_, OrgRow>(&format!(
-            "SELECT {ORG_COLS} FROM organizations WHERE org_id = $1"
-        ))
-        .bind(org_id)
-        .fetch_optional(&self.pool)
+        self.find::<Organization, _>(
+            &format!("SELECT {ORG_COLS} FROM organizations WHERE org_id = $1"),
+            (org_id,),
+        )
         .await
-        .map(|r| r.map(Into::into))
-        .map_err(db)
     }
 
     async fn organization_by_cloud_id(&self, cloud_id: &str) -> Result<Option<Organization>> {
-        sqlx::query_as::<_, OrgRow>(&format!(
-            "SELECT {ORG_COLS} FROM organizations WHERE cloud_id = $1"
-        ))
-        .bind(cloud_id)
-        .fetch_optional(&self.pool)
+        self.find::<Organization, _>(
+            &format!("SELECT {ORG_COLS} FROM organizations WHERE cloud_id = $1"),
+            (cloud_id,),
+        )
         .await
-        .map(|r| r.map(Into::into))
-        .map_err(db)
     }
 
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        sqlx::query_as::<_, OrgRow>(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))
+        sqlx::query_as(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))
             .fetch_all(&self.pool)
             .await
-            .map(|r| r.into_iter().map(Into::into).collect())
             .map_err(db)
     }
 
     async fn create_user(&self, new: &NewUser) -> Result<User> {
-        sqlx::query_as::<_, UserRow>(&format!(
-            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLS}"
-        ))
-        .bind(&new.login)
-        .bind(&new.cloud_uid)
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(&new.email)
-        .bind(&new.password_hash)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
-        .await
-        .map(Into::into)
-        .map_err(db)
+        self.insert_user(new, "").await
     }
 
     async fn upsert_user(&self, new: &NewUser) -> Result<User> {
         // The cloud uid is an identity: it is kept from the first insert.
-        sqlx::query_as::<_, UserRow>(&format!(
-            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT ({login}) DO UPDATE SET first_name = excluded.first_name, \
-               last_name = excluded.last_name, email = excluded.email, \
-               password_hash = COALESCE(excluded.password_hash, users.password_hash) \
-             RETURNING {USER_COLS}",
-            login = D::DIALECT.login_conflict_target(),
-        ))
-        .bind(&new.login)
-        .bind(&new.cloud_uid)
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(&new.email)
-        .bind(&new.password_hash)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+        self.insert_user(
+            new,
+            &format!(
+                "ON CONFLICT ({login}) DO UPDATE SET first_name = excluded.first_name, \
+                   last_name = excluded.last_name, email = excluded.email, \
+                   password_hash = COALESCE(excluded.password_hash, users.password_hash)",
+                login = D::DIALECT.login_conflict_target(),
+            ),
+        )
         .await
-        .map(Into::into)
-        .map_err(db)
     }
 
     async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
-        sqlx::query_as::<_, UserRow>(&format!(
+        let sql = format!(
             "SELECT {USER_COLS} FROM users WHERE {} = {}",
             D::DIALECT.login_key(),
             D::DIALECT.login_value("$1")
-        ))
-        .bind(login)
-        .fetch_optional(&self.pool)
-        .await
-        .map(|r| r.map(Into::into))
-        .map_err(db)
+        );
+        self.find::<User, _>(&sql, (login,)).await
     }
 
     async fn user_by_uid(&self, uid: i64) -> Result<Option<User>> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLS} FROM users WHERE uid = $1"))
-            .bind(uid)
-            .fetch_optional(&self.pool)
-            .await
-            .map(|r| r.map(Into::into))
-            .map_err(db)
+        self.find::<User, _>(
+            &format!("SELECT {USER_COLS} FROM users WHERE uid = $1"),
+            (uid,),
+        )
+        .await
     }
 
     async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()> {
@@ -261,7 +209,7 @@ where
             .map(|c| format!("u.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let users = sqlx::query_as::<_, UserRow>(&format!(
+        let users = sqlx::query_as::<_, User>(&format!(
             "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
              WHERE m.org = $1 ORDER BY u.uid LIMIT $2 OFFSET $3"
         ))
@@ -271,7 +219,7 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        Ok((users.into_iter().map(Into::into).collect(), total))
+        Ok((users, total))
     }
 
     async fn record_login(&self, uid: i64, at: DateTime<Utc>) -> Result<()> {
@@ -333,26 +281,19 @@ where
     }
 
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
-        sqlx::query_as::<_, TokenRow>(&format!("{TOKEN_SELECT} WHERE t.hash = $1"))
-            .bind(hash.to_hex())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .map(TryInto::try_into)
-            .transpose()
+        self.find::<TokenRow, _>(
+            &format!("{TOKEN_SELECT} WHERE t.hash = $1"),
+            (hash.to_hex(),),
+        )
+        .await
     }
 
     async fn list_tokens(&self, uid: i64) -> Result<Vec<TokenRecord>> {
-        sqlx::query_as::<_, TokenRow>(&format!(
-            "{TOKEN_SELECT} WHERE t.uid = $1 AND t.kind = 'oauth' ORDER BY t.id"
-        ))
-        .bind(uid)
-        .fetch_all(&self.pool)
+        self.find_all::<TokenRow, _>(
+            &format!("{TOKEN_SELECT} WHERE t.uid = $1 AND t.kind = 'oauth' ORDER BY t.id"),
+            (uid,),
+        )
         .await
-        .map_err(db)?
-        .into_iter()
-        .map(TryInto::try_into)
-        .collect()
     }
 
     async fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
@@ -393,7 +334,7 @@ where
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query_as::<_, QueueRow>(&format!(
+        let row = sqlx::query_as::<_, QueueRecord>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
                default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {QUEUE_COLS}"
         ))
@@ -410,13 +351,13 @@ where
         .map_err(db)?;
         Self::ensure_default_grants(&mut tx, row.id).await?;
         tx.commit().await.map_err(db)?;
-        Ok(row.into())
+        Ok(row)
     }
 
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         // The version moves only when something really changed, so applying
         // the same seed twice leaves the queue as it was.
-        let row = sqlx::query_as::<_, QueueRow>(&format!(
+        let row = sqlx::query_as::<_, QueueRecord>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
                default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
@@ -436,7 +377,7 @@ where
         .await
         .map_err(db)?;
         let queue: QueueRecord = match row {
-            Some(r) => r.into(),
+            Some(r) => r,
             None => self
                 .queue_by_key(org, &new.key)
                 .await?
@@ -449,27 +390,19 @@ where
     }
 
     async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>> {
-        sqlx::query_as::<_, QueueRow>(&format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND key = $2"
-        ))
-        .bind(org)
-        .bind(key)
-        .fetch_optional(&self.pool)
+        self.find::<QueueRecord, _>(
+            &format!("SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND key = $2"),
+            (org, key),
+        )
         .await
-        .map(|r| r.map(Into::into))
-        .map_err(db)
     }
 
     async fn queue_by_id(&self, org: i64, id: i64) -> Result<Option<QueueRecord>> {
-        sqlx::query_as::<_, QueueRow>(&format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND id = $2"
-        ))
-        .bind(org)
-        .bind(id)
-        .fetch_optional(&self.pool)
+        self.find::<QueueRecord, _>(
+            &format!("SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND id = $2"),
+            (org, id),
+        )
         .await
-        .map(|r| r.map(Into::into))
-        .map_err(db)
     }
 
     async fn list_queues(
@@ -484,7 +417,7 @@ where
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db)?;
-        let rows = sqlx::query_as::<_, QueueRow>(&format!(
+        let rows = sqlx::query_as::<_, QueueRecord>(&format!(
             "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2 OFFSET $3"
         ))
         .bind(org)
@@ -493,6 +426,6 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        Ok((rows.into_iter().map(Into::into).collect(), total))
+        Ok((rows, total))
     }
 }

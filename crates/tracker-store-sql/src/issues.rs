@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Transaction, Type};
+use sqlx::Transaction;
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, split, Engine, SqlStore, Value, SEP};
-use crate::{ChangelogRow, CommentRow, IssueRow, LinkRow};
+use crate::{db, join_ids, split, Engine, SqlStore, SEP};
+use crate::{CommentRow, IssueRow};
 
 pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
     i.description, i.issue_type, i.priority, i.status, i.previous_status, i.resolution, \
@@ -16,6 +17,8 @@ pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.k
     (SELECT string_agg(t.tag, '\u{1f}') FROM issue_tags t WHERE t.issue_pk = i.pk) AS tags, \
     (SELECT string_agg(a.key, '\u{1f}') FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases \
     FROM issues i";
+
+const LINK_COLS: &str = "pk, org, type_id, source_pk, target_pk, created_by, created_at";
 
 const COMMENT_COLS: &str =
     "pk, id, issue_pk, text, summonees, author, updated_by, created_at, updated_at, version";
@@ -53,23 +56,8 @@ fn created_record(i: &IssueRecord, pk: i64, key: String, microsecond_times: bool
     issue
 }
 
-impl<D> SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
     async fn replace_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
         sqlx::query("DELETE FROM issue_followers WHERE issue_pk = $1")
             .bind(pk)
@@ -147,24 +135,9 @@ where
     }
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> IssueStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> IssueStore for SqlStore<D> {
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
         let i = &new.issue;
         let mut tx = self.begin().await?;
@@ -217,42 +190,29 @@ where
     async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>> {
         // One indexed lookup per way of naming an issue: an `OR` across the
         // columns makes SQLite scan every issue of the organization.
-        let row = sqlx::query_as::<_, IssueRow>(&format!(
+        let sql = format!(
             "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = COALESCE( \
                (SELECT pk FROM issues WHERE org = $1 AND key = $2), \
                (SELECT pk FROM issues WHERE id = $2 AND org = $1), \
                (SELECT issue_pk FROM issue_aliases WHERE org = $1 AND key = $2))"
-        ))
-        .bind(org)
-        .bind(key_or_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
+        );
+        self.find::<IssueRow, _>(&sql, (org, key_or_id)).await
     }
 
     async fn issue_by_pk(&self, org: i64, pk: i64) -> Result<Option<IssueRecord>> {
-        let row = sqlx::query_as::<_, IssueRow>(&format!(
-            "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = $2"
-        ))
-        .bind(org)
-        .bind(pk)
-        .fetch_optional(&self.pool)
+        self.find::<IssueRow, _>(
+            &format!("{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = $2"),
+            (org, pk),
+        )
         .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
     }
 
     async fn issue_by_unique(&self, org: i64, unique: &str) -> Result<Option<IssueRecord>> {
-        let row = sqlx::query_as::<_, IssueRow>(&format!(
-            "{ISSUE_SELECT} WHERE i.org = $1 AND i.unique_key = $2"
-        ))
-        .bind(org)
-        .bind(unique)
-        .fetch_optional(&self.pool)
+        self.find::<IssueRow, _>(
+            &format!("{ISSUE_SELECT} WHERE i.org = $1 AND i.unique_key = $2"),
+            (org, unique),
+        )
         .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
     }
 
     async fn write_issue(&self, w: &IssueWrite) -> Result<(WriteOutcome, Option<IssueRecord>)> {
@@ -400,57 +360,38 @@ where
         after_pk: Option<i64>,
         limit: i64,
     ) -> Result<Vec<CommentRecord>> {
-        let rows = sqlx::query_as::<_, CommentRow>(&format!(
+        self.find_all::<CommentRow, _>(&format!(
             "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3"
-        ))
-        .bind(issue_pk)
-        .bind(after_pk.unwrap_or(0))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        ), (issue_pk, after_pk.unwrap_or(0), limit)).await
     }
 
     async fn comment(&self, issue_pk: i64, id_or_pk: &str) -> Result<Option<CommentRecord>> {
         let pk = id_or_pk.parse::<i64>().unwrap_or(-1);
-        let row = sqlx::query_as::<_, CommentRow>(&format!(
-            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND (pk = $2 OR id = $3)"
-        ))
-        .bind(issue_pk)
-        .bind(pk)
-        .bind(id_or_pk)
-        .fetch_optional(&self.pool)
+        self.find::<CommentRow, _>(
+            &format!(
+                "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND (pk = $2 OR id = $3)"
+            ),
+            (issue_pk, pk, id_or_pk),
+        )
         .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
     }
 
     async fn list_links(&self, issue_pk: i64) -> Result<Vec<LinkRecord>> {
-        let rows = sqlx::query_as::<_, LinkRow>(
-            "SELECT pk, org, type_id, source_pk, target_pk, created_by, created_at FROM links \
-             WHERE source_pk = $1 OR target_pk = $2 ORDER BY pk",
+        self.find_all::<LinkRecord, _>(
+            &format!(
+                "SELECT {LINK_COLS} FROM links WHERE source_pk = $1 OR target_pk = $2 ORDER BY pk"
+            ),
+            (issue_pk, issue_pk),
         )
-        .bind(issue_pk)
-        .bind(issue_pk)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn link(&self, issue_pk: i64, pk: i64) -> Result<Option<LinkRecord>> {
-        let row = sqlx::query_as::<_, LinkRow>(
-            "SELECT pk, org, type_id, source_pk, target_pk, created_by, created_at FROM links \
-             WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)",
+        self.find::<LinkRecord, _>(
+            &format!("SELECT {LINK_COLS} FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)"),
+            (pk, issue_pk, issue_pk),
         )
-        .bind(pk)
-        .bind(issue_pk)
-        .bind(issue_pk)
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
     }
 
     async fn list_changelog(
@@ -472,7 +413,7 @@ where
         };
         // Filters on the field run over the JSON text: entries are small and
         // per issue, so a scan of one issue's history is cheap.
-        let rows = sqlx::query_as::<_, ChangelogRow>(&format!(
+        sqlx::query_as::<_, ChangelogRecord>(&format!(
             "SELECT pk, id, issue_pk, kind, updated_by, updated_at, fields, data FROM changelog \
              WHERE issue_pk = $1 AND pk > $2 AND (CAST($3 AS TEXT) IS NULL OR kind = $4) \
                AND (CAST($5 AS TEXT) IS NULL OR {position}(fields, '\"field\":\"' || $6 || '\"') > 0) \
@@ -488,8 +429,7 @@ where
         .bind(q.limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        .map_err(db)
     }
 
     async fn set_queue_deleted(

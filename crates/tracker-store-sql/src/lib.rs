@@ -8,8 +8,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sqlx::{Decode, Encode, Executor, Pool, Type};
+use sqlx::query::QueryAs;
+use sqlx::{Decode, Encode, FromRow, Pool, Type};
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
 mod access;
 mod engine;
@@ -40,19 +42,42 @@ impl<D: sqlx::Database, T> Value<D> for T where
 {
 }
 
+/// A value a statement binds on engine `D` (a bound on the value itself, so
+/// it carries sqlx's traits along, unlike one on the engine).
+pub trait Bind<'q, D: sqlx::Database>: 'q + Encode<'q, D> + Type<D> + Send {}
+
+impl<'q, D: sqlx::Database, V: 'q + Encode<'q, D> + Type<D> + Send> Bind<'q, D> for V {}
+
+/// The values of a statement's placeholders, in order: a tuple of [`Bind`]s.
+pub trait Binds<'q, D: sqlx::Database>: Send {
+    fn bind_to<R>(
+        self,
+        q: QueryAs<'q, D, R, D::Arguments<'q>>,
+    ) -> QueryAs<'q, D, R, D::Arguments<'q>>;
+}
+
+macro_rules! binds {
+    ($($v:ident),+) => {
+        impl<'q, D: sqlx::Database, $($v: Bind<'q, D>),+> Binds<'q, D> for ($($v,)+) {
+            #[allow(non_snake_case)]
+            fn bind_to<R>(
+                self,
+                q: QueryAs<'q, D, R, D::Arguments<'q>>,
+            ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+                let ($($v,)+) = self;
+                q$(.bind($v))+
+            }
+        }
+    };
+}
+
+binds!(A);
+binds!(A, B);
+binds!(A, B, C);
+
 /// The store over one engine's pool. Its trait impls are generic over the
-/// engine and bounded by what sqlx must know of it, spelled out once per
-/// impl (Rust does not carry such bounds along with `D: Engine`):
-///
-/// ```text
-/// D: Engine,
-/// for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-/// for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-/// for<'q> &'q str: Encode<'q, D> + Type<D>,
-/// i64: Value<D>, f64: Value<D>, bool: Value<D>, String: Value<D>, DateTime<Utc>: Value<D>,
-/// usize: ColumnIndex<D::Row>,
-/// for<'n> &'n str: ColumnIndex<D::Row>,
-/// ```
+/// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds
+/// sqlx must know of it, which Rust does not carry along with `D: Engine`.
 #[derive(Debug)]
 pub struct SqlStore<D: Engine> {
     pool: Pool<D>,
@@ -91,10 +116,41 @@ impl<D: Engine> SqlStore<D> {
     }
 }
 
-impl<D: Engine> SqlStore<D>
-where
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    /// The record a statement finds, if any; `R` is the row it reads.
+    async fn find<'q, R, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<Option<T>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+        T: TryFrom<R>,
+        StoreError: From<T::Error>,
+    {
+        let row = binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(row.map(T::try_from).transpose()?)
+    }
+
+    /// Every record a statement finds, in its order.
+    async fn find_all<'q, R, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<Vec<T>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+        T: TryFrom<R>,
+        StoreError: From<T::Error>,
+    {
+        let rows = binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Counts a created issue; where the engine needs its statistics taken
     /// (SQLite), at 1 024, 2 048, 4 096 … and then every 65 536 creations
     /// they are taken again, so a server started on an empty database gets
@@ -182,7 +238,7 @@ pub fn in_order(pks: &[i64], records: impl IntoIterator<Item = IssueRecord>) -> 
 
 /// Queues paired with their grants from `(queue_id, permission, kind, subject)` rows.
 pub fn with_grants(
-    queues: Vec<QueueRow>,
+    queues: Vec<QueueRecord>,
     grants: Vec<(i64, String, String, String)>,
 ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
     let mut by_queue: std::collections::HashMap<i64, Vec<_>> = std::collections::HashMap::new();
@@ -191,8 +247,7 @@ pub fn with_grants(
     }
     Ok(queues
         .into_iter()
-        .map(|row| {
-            let q = QueueRecord::from(row);
+        .map(|q| {
             let mut g = by_queue.remove(&q.id).unwrap_or_default();
             g.sort();
             (q, tracker_domain::permissions::Grants(g))

@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, FromRow, IntoArguments, Type};
+use sqlx::FromRow;
 use tracker_domain::{Scopes, TokenHash};
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore, Value};
+use crate::{db, Engine, SqlStore};
 
 fn scopes(s: &str) -> Result<Scopes> {
     Scopes::parse(s).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -202,14 +203,6 @@ impl TryFrom<ConsentRow> for ConsentRecord {
 }
 
 #[derive(FromRow)]
-struct SessionRow {
-    id: i64,
-    uid: i64,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(FromRow)]
 struct SaRow {
     uid: i64,
     org: i64,
@@ -237,80 +230,13 @@ impl TryFrom<SaRow> for ServiceAccount {
 
 const SA_COLS: &str = "uid, org, sa_id, name, description, scopes, created_at";
 
-#[derive(FromRow)]
-struct KeyRow {
-    id: String,
-    sa_uid: i64,
-    public_key_pem: String,
-    description: String,
-    created_at: DateTime<Utc>,
-}
-
-impl From<KeyRow> for ServiceAccountKey {
-    fn from(r: KeyRow) -> Self {
-        ServiceAccountKey {
-            id: r.id,
-            sa_uid: r.sa_uid,
-            public_key_pem: r.public_key_pem,
-            description: r.description,
-            created_at: r.created_at,
-        }
-    }
-}
-
 const KEY_COLS: &str = "id, sa_uid, public_key_pem, description, created_at";
-
-#[derive(FromRow)]
-struct AuditRow {
-    id: i64,
-    at: DateTime<Utc>,
-    org: Option<i64>,
-    uid: Option<i64>,
-    action: String,
-    target: String,
-    detail: String,
-    ip: String,
-}
-
-impl From<AuditRow> for AuditEvent {
-    fn from(r: AuditRow) -> Self {
-        AuditEvent {
-            id: r.id,
-            at: r.at,
-            org: r.org,
-            uid: r.uid,
-            action: r.action,
-            target: r.target,
-            detail: r.detail,
-            ip: r.ip,
-        }
-    }
-}
 
 const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
 
-fn collect<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>> {
-    rows.into_iter().map(T::try_from).collect()
-}
-
+#[sql_bounds]
 #[async_trait]
-impl<D> OAuthStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> OAuthStore for SqlStore<D> {
     async fn create_app(&self, new: &NewApp) -> Result<AppRecord> {
         sqlx::query_as::<_, AppRow>(&format!(
             "INSERT INTO oauth_apps (client_id, secret_hash, name, org, owner_uid, redirect_uris, \
@@ -333,60 +259,42 @@ where
     }
 
     async fn app_by_client_id(&self, client_id: &str) -> Result<Option<AppRecord>> {
-        sqlx::query_as::<_, AppRow>(&format!(
-            "SELECT {APP_COLS} FROM oauth_apps WHERE client_id = $1"
-        ))
-        .bind(client_id)
-        .fetch_optional(&self.pool)
+        self.find::<AppRow, _>(
+            &format!("SELECT {APP_COLS} FROM oauth_apps WHERE client_id = $1"),
+            (client_id,),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn app_by_id(&self, id: i64) -> Result<Option<AppRecord>> {
-        sqlx::query_as::<_, AppRow>(&format!("SELECT {APP_COLS} FROM oauth_apps WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .map(TryInto::try_into)
-            .transpose()
+        self.find::<AppRow, _>(
+            &format!("SELECT {APP_COLS} FROM oauth_apps WHERE id = $1"),
+            (id,),
+        )
+        .await
     }
 
     async fn list_apps(&self, org: i64, owner: Option<i64>) -> Result<Vec<AppRecord>> {
-        let rows = match owner {
+        match owner {
             Some(owner) => {
-                sqlx::query_as::<_, AppRow>(&format!(
-                "SELECT {APP_COLS} FROM oauth_apps WHERE org = $1 AND owner_uid = $2 ORDER BY id"
-            ))
-                .bind(org)
-                .bind(owner)
-                .fetch_all(&self.pool)
-                .await
+                let sql = format!(
+                    "SELECT {APP_COLS} FROM oauth_apps WHERE org = $1 AND owner_uid = $2 ORDER BY id"
+                );
+                self.find_all::<AppRow, _>(&sql, (org, owner)).await
             }
             None => {
-                sqlx::query_as::<_, AppRow>(&format!(
-                    "SELECT {APP_COLS} FROM oauth_apps WHERE org = $1 ORDER BY id"
-                ))
-                .bind(org)
-                .fetch_all(&self.pool)
-                .await
+                let sql = format!("SELECT {APP_COLS} FROM oauth_apps WHERE org = $1 ORDER BY id");
+                self.find_all::<AppRow, _>(&sql, (org,)).await
             }
         }
-        .map_err(db)?;
-        collect(rows)
     }
 
     async fn list_apps_of_owner(&self, owner: i64) -> Result<Vec<AppRecord>> {
-        let rows = sqlx::query_as::<_, AppRow>(&format!(
-            "SELECT {APP_COLS} FROM oauth_apps WHERE owner_uid = $1 ORDER BY id"
-        ))
-        .bind(owner)
-        .fetch_all(&self.pool)
+        self.find_all::<AppRow, _>(
+            &format!("SELECT {APP_COLS} FROM oauth_apps WHERE owner_uid = $1 ORDER BY id"),
+            (owner,),
+        )
         .await
-        .map_err(db)?;
-        collect(rows)
     }
 
     async fn update_app(&self, id: i64, update: &AppUpdate) -> Result<AppRecord> {
@@ -439,15 +347,11 @@ where
     }
 
     async fn grant_by_id(&self, id: i64) -> Result<Option<GrantRecord>> {
-        sqlx::query_as::<_, GrantRow>(&format!(
-            "SELECT {GRANT_COLS} FROM oauth_grants WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
+        self.find::<GrantRow, _>(
+            &format!("SELECT {GRANT_COLS} FROM oauth_grants WHERE id = $1"),
+            (id,),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn revoke_grant(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
@@ -502,15 +406,13 @@ where
             .map(|c| format!("g.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        sqlx::query_as::<_, GrantRow>(&format!(
+        self.find::<GrantRow, _>(
+            &format!(
             "SELECT {cols} FROM oauth_grants g JOIN tokens t ON t.grant_id = g.id WHERE t.id = $1"
-        ))
-        .bind(token_id)
-        .fetch_optional(&self.pool)
+        ),
+            (token_id,),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn insert_auth_code(&self, new: &NewAuthCode) -> Result<i64> {
@@ -589,15 +491,11 @@ where
     }
 
     async fn refresh_token_by_hash(&self, hash: &TokenHash) -> Result<Option<RefreshRecord>> {
-        sqlx::query_as::<_, RefreshRow>(&format!(
-            "SELECT {REFRESH_COLS} FROM oauth_refresh_tokens WHERE hash = $1"
-        ))
-        .bind(hash.to_hex())
-        .fetch_optional(&self.pool)
+        self.find::<RefreshRow, _>(
+            &format!("SELECT {REFRESH_COLS} FROM oauth_refresh_tokens WHERE hash = $1"),
+            (hash.to_hex(),),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn spend_refresh_token(
@@ -643,30 +541,22 @@ where
     }
 
     async fn device_by_hash(&self, device_hash: &TokenHash) -> Result<Option<DeviceRecord>> {
-        sqlx::query_as::<_, DeviceRow>(&format!(
-            "SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE device_hash = $1"
-        ))
-        .bind(device_hash.to_hex())
-        .fetch_optional(&self.pool)
+        self.find::<DeviceRow, _>(
+            &format!("SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE device_hash = $1"),
+            (device_hash.to_hex(),),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn device_by_user_code(
         &self,
         user_code_hash: &TokenHash,
     ) -> Result<Option<DeviceRecord>> {
-        sqlx::query_as::<_, DeviceRow>(&format!(
-            "SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE user_code_hash = $1"
-        ))
-        .bind(user_code_hash.to_hex())
-        .fetch_optional(&self.pool)
+        self.find::<DeviceRow, _>(
+            &format!("SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE user_code_hash = $1"),
+            (user_code_hash.to_hex(),),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn poll_device(
@@ -736,16 +626,7 @@ where
     }
 
     async fn consent(&self, uid: i64, app_id: i64) -> Result<Option<ConsentRecord>> {
-        sqlx::query_as::<_, ConsentRow>(
-            "SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2",
-        )
-        .bind(uid)
-        .bind(app_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
+        self.find::<ConsentRow, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2", (uid, app_id)).await
     }
 
     async fn put_consent(&self, c: &ConsentRecord) -> Result<()> {
@@ -765,14 +646,7 @@ where
     }
 
     async fn list_consents(&self, uid: i64) -> Result<Vec<ConsentRecord>> {
-        let rows = sqlx::query_as::<_, ConsentRow>(
-            "SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id",
-        )
-        .bind(uid)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        collect(rows)
+        self.find_all::<ConsentRow, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id", (uid,)).await
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
@@ -812,15 +686,11 @@ where
     }
 
     async fn list_grants(&self, uid: i64) -> Result<Vec<GrantRecord>> {
-        let rows = sqlx::query_as::<_, GrantRow>(&format!(
+        let sql = format!(
             "SELECT {GRANT_COLS} FROM oauth_grants WHERE uid = $1 AND revoked_at IS NULL \
              ORDER BY id DESC"
-        ))
-        .bind(uid)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        collect(rows)
+        );
+        self.find_all::<GrantRow, _>(&sql, (uid,)).await
     }
 
     async fn create_session(
@@ -830,7 +700,7 @@ where
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<SessionRecord> {
-        let r = sqlx::query_as::<_, SessionRow>(
+        sqlx::query_as(
             "INSERT INTO web_sessions (hash, uid, created_at, expires_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, uid, created_at, expires_at",
         )
@@ -840,29 +710,15 @@ where
         .bind(expires_at)
         .fetch_one(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(SessionRecord {
-            id: r.id,
-            uid: r.uid,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        })
+        .map_err(db)
     }
 
     async fn session_by_hash(&self, hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        Ok(sqlx::query_as::<_, SessionRow>(
+        self.find::<SessionRecord, _>(
             "SELECT id, uid, created_at, expires_at FROM web_sessions WHERE hash = $1",
+            (hash.to_hex(),),
         )
-        .bind(hash.to_hex())
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?
-        .map(|r| SessionRecord {
-            id: r.id,
-            uid: r.uid,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }))
     }
 
     async fn delete_session(&self, hash: &TokenHash) -> Result<()> {
@@ -968,45 +824,34 @@ where
     }
 
     async fn service_account_by_id(&self, sa_id: &str) -> Result<Option<ServiceAccount>> {
-        sqlx::query_as::<_, SaRow>(&format!(
-            "SELECT {SA_COLS} FROM service_accounts WHERE sa_id = $1"
-        ))
-        .bind(sa_id)
-        .fetch_optional(&self.pool)
+        self.find::<SaRow, _>(
+            &format!("SELECT {SA_COLS} FROM service_accounts WHERE sa_id = $1"),
+            (sa_id,),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn service_account_by_uid(&self, uid: i64) -> Result<Option<ServiceAccount>> {
-        sqlx::query_as::<_, SaRow>(&format!(
-            "SELECT {SA_COLS} FROM service_accounts WHERE uid = $1"
-        ))
-        .bind(uid)
-        .fetch_optional(&self.pool)
+        self.find::<SaRow, _>(
+            &format!("SELECT {SA_COLS} FROM service_accounts WHERE uid = $1"),
+            (uid,),
+        )
         .await
-        .map_err(db)?
-        .map(TryInto::try_into)
-        .transpose()
     }
 
     async fn list_service_accounts(&self, org: i64) -> Result<Vec<ServiceAccount>> {
-        let rows = sqlx::query_as::<_, SaRow>(&format!(
-            "SELECT {SA_COLS} FROM service_accounts WHERE org = $1 ORDER BY uid"
-        ))
-        .bind(org)
-        .fetch_all(&self.pool)
+        self.find_all::<SaRow, _>(
+            &format!("SELECT {SA_COLS} FROM service_accounts WHERE org = $1 ORDER BY uid"),
+            (org,),
+        )
         .await
-        .map_err(db)?;
-        collect(rows)
     }
 
     async fn insert_service_account_key(
         &self,
         new: &NewServiceAccountKey,
     ) -> Result<ServiceAccountKey> {
-        sqlx::query_as::<_, KeyRow>(&format!(
+        sqlx::query_as(&format!(
             "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
         ))
@@ -1017,30 +862,25 @@ where
         .bind(new.created_at)
         .fetch_one(&self.pool)
         .await
-        .map(Into::into)
         .map_err(db)
     }
 
     async fn service_account_key(&self, id: &str) -> Result<Option<ServiceAccountKey>> {
-        sqlx::query_as::<_, KeyRow>(&format!(
-            "SELECT {KEY_COLS} FROM service_account_keys WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
+        self.find::<ServiceAccountKey, _>(
+            &format!("SELECT {KEY_COLS} FROM service_account_keys WHERE id = $1"),
+            (id,),
+        )
         .await
-        .map(|r| r.map(Into::into))
-        .map_err(db)
     }
 
     async fn list_service_account_keys(&self, sa_uid: i64) -> Result<Vec<ServiceAccountKey>> {
-        sqlx::query_as::<_, KeyRow>(&format!(
+        self.find_all::<ServiceAccountKey, _>(
+            &format!(
             "SELECT {KEY_COLS} FROM service_account_keys WHERE sa_uid = $1 ORDER BY created_at, id"
-        ))
-        .bind(sa_uid)
-        .fetch_all(&self.pool)
+        ),
+            (sa_uid,),
+        )
         .await
-        .map(|r| r.into_iter().map(Into::into).collect())
-        .map_err(db)
     }
 
     async fn delete_service_account_key(&self, id: &str) -> Result<bool> {
@@ -1085,7 +925,7 @@ where
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db)?;
-        let rows = sqlx::query_as::<_, AuditRow>(&format!(
+        let rows = sqlx::query_as::<_, AuditEvent>(&format!(
             "SELECT id, at, org, uid, action, target, detail, ip FROM audit_events \
              WHERE {MINE} ORDER BY id DESC LIMIT $3 OFFSET $4"
         ))
@@ -1096,6 +936,6 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        Ok((rows.into_iter().map(Into::into).collect(), total))
+        Ok((rows, total))
     }
 }

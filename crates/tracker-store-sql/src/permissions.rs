@@ -2,29 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Transaction, Type};
+use sqlx::Transaction;
 use tracker_domain::permissions::Grants;
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore, Value};
+use crate::{db, Engine, SqlStore};
 
-impl<D> SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
     /// Gives a queue without grants the defaults every new queue gets.
     pub(crate) async fn ensure_default_grants(
         tx: &mut Transaction<'_, D>,
@@ -71,24 +57,9 @@ where
     }
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> PermissionStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> PermissionStore for SqlStore<D> {
     async fn create_group(
         &self,
         org: i64,

@@ -1,5 +1,7 @@
-//! The row types the store's queries read (sqlx's `FromRow` is generic over
-//! the database) and their conversions into the store's records.
+//! The row types the store's queries read where a record is not stored
+//! field by field (sqlx's `FromRow` is generic over the database), and their
+//! conversions into the store's records. Records that are stored field by
+//! field derive `FromRow` themselves (tracker-store's `sqlx` feature).
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -7,30 +9,6 @@ use tracker_domain::{Scopes, TokenHash, TokenKind};
 use tracker_store::*;
 
 use crate::split;
-
-#[derive(FromRow)]
-pub struct OrgRow {
-    pub id: i64,
-    pub org_id: String,
-    pub cloud_id: Option<String>,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(FromRow)]
-pub struct UserRow {
-    pub uid: i64,
-    pub login: String,
-    pub cloud_uid: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub dismissed: bool,
-    pub password_hash: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub first_login_at: Option<DateTime<Utc>>,
-    pub last_login_at: Option<DateTime<Utc>>,
-}
 
 #[derive(FromRow)]
 pub struct TokenRow {
@@ -46,51 +24,6 @@ pub struct TokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
     pub parent_revoked_at: Option<DateTime<Utc>>,
     pub parent_expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(FromRow)]
-pub struct QueueRow {
-    pub id: i64,
-    pub org: i64,
-    pub key: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub lead_uid: i64,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub default_type: String,
-    pub default_priority: String,
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
-impl From<OrgRow> for Organization {
-    fn from(r: OrgRow) -> Self {
-        Organization {
-            id: r.id,
-            org_id: r.org_id,
-            cloud_id: r.cloud_id,
-            name: r.name,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            uid: r.uid,
-            login: r.login,
-            cloud_uid: r.cloud_uid,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            email: r.email,
-            dismissed: r.dismissed,
-            password_hash: r.password_hash,
-            created_at: r.created_at,
-            first_login_at: r.first_login_at,
-            last_login_at: r.last_login_at,
-        }
-    }
 }
 
 impl TryFrom<TokenRow> for TokenRecord {
@@ -113,24 +46,6 @@ impl TryFrom<TokenRow> for TokenRecord {
             parent_revoked_at: r.parent_revoked_at,
             parent_expires_at: r.parent_expires_at,
         })
-    }
-}
-
-impl From<QueueRow> for QueueRecord {
-    fn from(r: QueueRow) -> Self {
-        QueueRecord {
-            id: r.id,
-            org: r.org,
-            key: r.key,
-            name: r.name,
-            description: r.description,
-            lead_uid: r.lead_uid,
-            version: r.version,
-            created_at: r.created_at,
-            default_type: r.default_type,
-            default_priority: r.default_priority,
-            deleted_at: r.deleted_at,
-        }
     }
 }
 
@@ -179,29 +94,6 @@ pub struct CommentRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
-}
-
-#[derive(FromRow)]
-pub struct LinkRow {
-    pub pk: i64,
-    pub org: i64,
-    pub type_id: String,
-    pub source_pk: i64,
-    pub target_pk: i64,
-    pub created_by: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(FromRow)]
-pub struct ChangelogRow {
-    pub pk: i64,
-    pub id: String,
-    pub issue_pk: i64,
-    pub kind: String,
-    pub updated_by: i64,
-    pub updated_at: DateTime<Utc>,
-    pub fields: String,
-    pub data: String,
 }
 
 impl From<IssueRow> for IssueRecord {
@@ -266,35 +158,6 @@ impl From<CommentRow> for CommentRecord {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
-        }
-    }
-}
-
-impl From<LinkRow> for LinkRecord {
-    fn from(r: LinkRow) -> Self {
-        LinkRecord {
-            pk: r.pk,
-            org: r.org,
-            type_id: r.type_id,
-            source_pk: r.source_pk,
-            target_pk: r.target_pk,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<ChangelogRow> for ChangelogRecord {
-    fn from(r: ChangelogRow) -> Self {
-        ChangelogRecord {
-            pk: r.pk,
-            id: r.id,
-            issue_pk: r.issue_pk,
-            kind: r.kind,
-            updated_by: r.updated_by,
-            updated_at: r.updated_at,
-            fields: r.fields,
-            data: r.data,
         }
     }
 }

@@ -9,13 +9,14 @@ use std::fmt::Write as _;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Type};
+use sqlx::{Encode, Type};
 use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
 
 use crate::access::{QUEUE_COLS, USER_COLS};
 use crate::issues::ISSUE_SELECT;
+use crate::IssueRow;
 use crate::{db, in_order, join_ids, with_grants, Dialect, Engine, SqlStore, Value};
-use crate::{IssueRow, QueueRow, UserRow};
 
 /// SQL text plus the values of its placeholders, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -505,24 +506,9 @@ where
     q
 }
 
+#[sql_bounds]
 #[async_trait]
-impl<D> SearchStore for SqlStore<D>
-where
-    D: Engine,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
-    for<'q> &'q str: Encode<'q, D> + Type<D>,
-    i64: Value<D>,
-    f64: Value<D>,
-    bool: Value<D>,
-    String: Value<D>,
-    DateTime<Utc>: Value<D>,
-    Option<i64>: Value<D>,
-    Option<String>: Value<D>,
-    Option<DateTime<Utc>>: Value<D>,
-    usize: ColumnIndex<D::Row>,
-    for<'n> &'n str: ColumnIndex<D::Row>,
-{
+impl<D: Engine> SearchStore for SqlStore<D> {
     async fn search_pks(
         &self,
         s: &IssueSearch,
@@ -560,7 +546,7 @@ where
         &self,
         org: i64,
     ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
-        let queues: Vec<QueueRow> = sqlx::query_as(&format!(
+        let queues: Vec<QueueRecord> = sqlx::query_as(&format!(
             "SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"
         ))
         .fetch_all(&self.pool)
@@ -580,14 +566,13 @@ where
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
             join_ids(uids)
         ))
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(User::from).collect())
+        .map_err(db)
     }
 
     async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {

@@ -70,6 +70,7 @@ pub struct CommentRecord {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct LinkRecord {
     pub pk: i64,
     pub org: i64,
@@ -82,6 +83,7 @@ pub struct LinkRecord {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ChangelogRecord {
     pub pk: i64,
     pub id: String,

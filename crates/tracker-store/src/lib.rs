@@ -35,6 +35,14 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Lets code converting rows treat a conversion that cannot fail like one
+/// that can.
+impl From<std::convert::Infallible> for StoreError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 /// Everything a backend provides. Each area of the model is a trait of its
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use tracker_domain::{Scopes, TokenHash, TokenKind};
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Organization {
     /// Internal key; never leaves the server.
     pub id: i64,
@@ -22,6 +23,7 @@ pub struct NewOrganization {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct User {
     pub uid: i64,
     pub login: String,
@@ -119,6 +121,7 @@ pub struct NewQueue {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct QueueRecord {
     pub id: i64,
     pub org: i64,

@@ -198,6 +198,7 @@ pub struct ConsentRecord {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct SessionRecord {
     pub id: i64,
     pub uid: i64,
@@ -239,6 +240,7 @@ pub struct NewServiceAccountKey {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ServiceAccountKey {
     pub id: String,
     pub sa_uid: i64,
@@ -266,6 +268,7 @@ pub struct NewAuditEvent {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AuditEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
