@@ -74,6 +74,10 @@ macro_rules! binds {
 binds!(A);
 binds!(A, B);
 binds!(A, B, C);
+// No `D`: it names the engine.
+binds!(A, B, C, E);
+binds!(A, B, C, E, F);
+binds!(A, B, C, E, F, G);
 
 /// The store over one engine's pool. Its trait impls are generic over the
 /// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds

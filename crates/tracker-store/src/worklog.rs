@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::Result;
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct WorklogRecord {
     /// Also the public id: Tracker's worklog ids are numbers.
     pub pk: i64,
