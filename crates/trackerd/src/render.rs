@@ -257,7 +257,8 @@ impl<'a> Renderer<'a> {
                     for item in v.as_array().into_iter().flatten() {
                         if let Some(item) = item.as_object() {
                             items.push(
-                                crate::routes::checklists::render_item(self, item, now).await?,
+                                crate::routes::checklists::render_item(self, &i.key, item, now)
+                                    .await?,
                             );
                         }
                     }

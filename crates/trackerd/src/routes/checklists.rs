@@ -70,10 +70,19 @@ fn store_items(issue: &mut IssueRecord, items: Vec<Item>) -> FieldChange {
 /// One item as Tracker answers it.
 pub async fn render_item(
     r: &mut Renderer<'_>,
+    issue_key: &str,
     item: &Item,
     now: Option<DateTime<Utc>>,
 ) -> ApiResult<Value> {
     let mut v = Map::new();
+    let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+    // Clients address an item by its `self` (the official one does).
+    v.insert(
+        "self".into(),
+        json!(r
+            .links
+            .api(&format!("issues/{issue_key}/checklistItems/{id}"))),
+    );
     for key in ["id", "text"] {
         v.insert(key.into(), item.get(key).cloned().unwrap_or(Value::Null));
     }
@@ -95,6 +104,9 @@ pub async fn render_item(
             d.insert("isExceeded".into(), json!(!checked && date < now));
         }
         v.insert("deadline".into(), Value::Object(d));
+    }
+    if let Some(url) = item.get("url") {
+        v.insert("url".into(), url.clone());
     }
     v.insert("checklistItemType".into(), json!("standard"));
     Ok(Value::Object(v))
@@ -126,6 +138,16 @@ async fn apply_fields(
         }
         None if !new => {}
         _ => errors.add("text", "Required: a non-empty string"),
+    }
+    match body.get("url") {
+        None => {}
+        Some(Value::Null) => {
+            item.remove("url");
+        }
+        Some(Value::String(u)) if u.len() <= 2048 => {
+            item.insert("url".into(), json!(u));
+        }
+        Some(_) => errors.add("url", "Expected a link of at most 2048 characters"),
     }
     match body.get("checked") {
         None => {}
@@ -308,7 +330,7 @@ pub async fn list(
     let now = Some(state.clock.now());
     let mut out = Vec::new();
     for item in items_of(&issue) {
-        out.push(render_item(&mut r, &item, now).await?);
+        out.push(render_item(&mut r, &issue.key, &item, now).await?);
     }
     Ok(Json(Value::Array(out)))
 }

@@ -259,11 +259,23 @@ pub async fn update(
     principal: Principal,
     links: Links,
     Path((key, id)): Path<(String, String)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
     let issue = load(&state, &principal, &key).await?;
     let mut w = find(&state, &issue, &id).await?;
     may_change(&principal, &w)?;
+    // The official client sends the record's version it read as `If-Match`.
+    if let Some(h) = headers.get(axum::http::header::IF_MATCH) {
+        let raw = h.to_str().unwrap_or("").trim();
+        let sent = raw.trim_start_matches("W/").trim_matches('"');
+        if raw != "*" && sent.parse::<i64>().ok() != Some(w.version) {
+            return Err(ApiError::PreconditionFailed(format!(
+                "If-Match {raw} does not match the record's version {}",
+                w.version
+            )));
+        }
+    }
     let old_seconds = w.seconds;
     if let Some(v) = body.get("duration").filter(|v| !v.is_null()) {
         w.seconds = duration_field(v)?.seconds();

@@ -109,6 +109,20 @@ async fn worklog_records_are_added_listed_edited_and_deleted_and_spent_follows(a
         edited["start"], w["start"],
         "an edit keeps what it does not name"
     );
+    // The official client sends the version it read; a stale one is refused.
+    let r = app
+        .as_user(
+            Method::PATCH,
+            &format!("/v2/issues/TEST-1/worklog/{id}"),
+            ALICE,
+            ACME,
+        )
+        .header("If-Match", "\"1\"")
+        .json(&json!({"duration": "PT9H"}))
+        .send()
+        .await
+        .unwrap();
+    envelope(r, 412).await;
     assert_eq!(spent(&app, "TEST-1").await, "P1DT1H");
 
     let r = app
