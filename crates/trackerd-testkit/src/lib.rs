@@ -8,7 +8,8 @@
 //! - [`pg`]: per-test PostgreSQL databases, and whether a missing PostgreSQL
 //!   skips ([`pg::postgres_url_or_skip`]) or fails (`TRACKERD_TEST_REQUIRE_POSTGRES=1`);
 //! - [`backend_tests!`]: a test once per backend;
-//! - [`Browser`], [`envelope`], [`serve_mock`]: what tests say to the app.
+//! - [`TestApp::get`] and the rest ([`Call`], [`Reply`]), [`Browser`],
+//!   [`envelope`], [`serve_mock`]: what tests say to the app.
 //!
 //! It uses only trackerd's stable public API: `AppState::new`, `serve`,
 //! `db::open`, `config::{Config, Dsn}`, `seed::SeedFile`.
@@ -22,11 +23,13 @@ use tracker_domain::{Clock, ManualClock, SystemClock};
 use trackerd::config::{Config, Dsn};
 use trackerd::AppState;
 
+mod call;
 pub mod pg;
 mod seed;
 mod server;
 mod web;
 
+pub use call::{Call, Reply};
 pub use pg::{postgres_url, PgDatabase};
 pub use seed::*;
 pub use server::{serve_mock, Server};
@@ -313,10 +316,7 @@ pub use client::SharedClock;
 pub async fn envelope(r: Response, status: u16) -> serde_json::Value {
     assert_eq!(r.status().as_u16(), status, "unexpected status");
     let body: serde_json::Value = r.json().await.expect("an error body is JSON");
-    assert_eq!(body["statusCode"], status, "{body}");
-    assert!(body["errors"].is_object(), "{body}");
-    assert!(body["errorsData"].is_object(), "{body}");
-    assert!(body["errorMessages"].is_array(), "{body}");
+    call::check_envelope(&body, status);
     body
 }
 

@@ -1,6 +1,5 @@
 //! The access layer: tokens, organizations, scopes, envelopes.
 
-use reqwest::Method;
 use tracker_domain::Clock;
 
 use trackerd_testkit::backend_tests;
@@ -31,9 +30,7 @@ backend_tests!(
 );
 
 async fn myself_returns_the_caller_for_an_oauth_token(app: TestApp) {
-    let r = app.get_as("/v2/myself", ALICE).await;
-    assert_eq!(r.status(), 200);
-    let me: serde_json::Value = r.json().await.unwrap();
+    let me: serde_json::Value = app.read("/v2/myself").await;
     assert_eq!(me["login"], "alice");
     assert_eq!(me["firstName"], "Alice");
     assert_eq!(me["lastName"], "Archer");
@@ -50,28 +47,21 @@ async fn myself_returns_the_caller_for_an_oauth_token(app: TestApp) {
 }
 
 async fn myself_answers_on_v3_with_v3_links(app: TestApp) {
-    let r = app.get_as("/v3/myself", ALICE).await;
-    assert_eq!(r.status(), 200);
-    let me: serde_json::Value = r.json().await.unwrap();
+    let me: serde_json::Value = app.read("/v3/myself").await;
     assert_eq!(me["login"], "alice");
     assert!(me["self"].as_str().unwrap().contains("/v3/users/"));
 }
 
 async fn myself_returns_401_with_www_authenticate_without_authorization(app: TestApp) {
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("X-Org-ID", ACME)
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/v2/myself").anonymous().org(ACME).await;
     assert!(r.headers().contains_key("www-authenticate"));
-    envelope(r, 401).await;
+    r.error(401);
 }
 
 async fn myself_returns_401_for_an_unknown_token(app: TestApp) {
-    let r = app.get_as("/v2/myself", "y0_no_such_token").await;
+    let r = app.get("/v2/myself").token("y0_no_such_token").await;
     assert!(r.headers().contains_key("www-authenticate"));
-    envelope(r, 401).await;
+    r.error(401);
 }
 
 async fn myself_returns_401_for_a_malformed_authorization_header(app: TestApp) {
@@ -81,36 +71,24 @@ async fn myself_returns_401_for_a_malformed_authorization_header(app: TestApp) {
         ALICE,
         "OAuth not provided",
     ] {
-        let r = app
-            .request(Method::GET, "/v2/myself")
-            .header("Authorization", value)
-            .header("X-Org-ID", ACME)
-            .send()
-            .await
-            .unwrap();
-        envelope(r, 401).await;
+        let r = app.get("/v2/myself").anonymous().org(ACME);
+        r.header("Authorization", value).await.error(401);
     }
 }
 
 async fn myself_returns_401_for_an_expired_token(app: TestApp) {
-    assert_eq!(app.get_as("/v2/myself", CAROL_EXPIRING).await.status(), 200);
+    let myself = || app.get("/v2/myself").token(CAROL_EXPIRING);
+    myself().await.status(200);
     app.clock.set(
         chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
             .unwrap()
             .into(),
     );
-    let body = envelope(app.get_as("/v2/myself", CAROL_EXPIRING).await, 401).await;
-    assert!(
-        body["errorMessages"][0]
-            .as_str()
-            .unwrap()
-            .contains("expired"),
-        "{body}"
-    );
+    myself().await.error_saying(401, "expired");
 }
 
 async fn myself_returns_401_for_a_revoked_token(app: TestApp) {
-    assert_eq!(app.get_as("/v2/myself", ALICE).await.status(), 200);
+    app.get("/v2/myself").await.status(200);
     let token = app
         .state
         .store
@@ -125,20 +103,13 @@ async fn myself_returns_401_for_a_revoked_token(app: TestApp) {
         .await
         .unwrap());
     app.state.auth.invalidate_all();
-    let body = envelope(app.get_as("/v2/myself", ALICE).await, 401).await;
-    assert!(
-        body["errorMessages"][0]
-            .as_str()
-            .unwrap()
-            .contains("revoked"),
-        "{body}"
-    );
+    app.get("/v2/myself").await.error_saying(401, "revoked");
 }
 
 async fn a_revocation_made_elsewhere_reaches_this_node(app: TestApp) {
     // Warm the node's cache, then revoke through a second connection to the
     // same database, as an admin command or another node would.
-    assert_eq!(app.get_as("/v2/myself", ALICE).await.status(), 200);
+    app.get("/v2/myself").await.status(200);
     let other_node = trackerd::db::open(&trackerd::config::Dsn(app.dsn.clone()))
         .await
         .unwrap();
@@ -151,151 +122,89 @@ async fn a_revocation_made_elsewhere_reaches_this_node(app: TestApp) {
         .revoke_token(token.id, app.clock.now())
         .await
         .unwrap();
-    app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", ALICE, ACME), 401)
-        .await;
+    app.eventually_unauthorized(&format!("OAuth {ALICE}")).await;
 }
 
 async fn myself_returns_403_without_an_organization(app: TestApp) {
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("OAuth {ALICE}"))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+    let r = app.get("/v2/myself").anonymous().token(ALICE).await;
+    r.error(403);
 }
 
 async fn myself_returns_403_for_an_unknown_organization(app: TestApp) {
-    let r = app
-        .as_user(Method::GET, "/v2/myself", ALICE, "9999999")
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+    app.get("/v2/myself").org("9999999").await.error(403);
 }
 
 async fn myself_returns_403_for_an_organization_the_account_is_not_in(app: TestApp) {
-    let r = app
-        .as_user(Method::GET, "/v2/myself", ALICE, OTHER)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
-    let r = app
-        .as_user(Method::GET, "/v2/myself", MALLORY, ACME)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+    app.get("/v2/myself").org(OTHER).await.error(403);
+    app.get("/v2/myself").token(MALLORY).await.error(403);
+}
+
+/// `GET /v2/myself` as alice with only `headers` to name her organization.
+async fn myself_in(app: &TestApp, headers: &[(&str, &str)]) -> Reply {
+    let mut r = app.get("/v2/myself").anonymous().token(ALICE);
+    for (name, value) in headers {
+        r = r.header(name, value);
+    }
+    r.await
 }
 
 async fn a_cloud_org_id_selects_the_organization(app: TestApp) {
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("OAuth {ALICE}"))
-        .header("X-Cloud-Org-ID", ACME_CLOUD)
-        .send()
+    myself_in(&app, &[("X-Cloud-Org-ID", ACME_CLOUD)])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("OAuth {ALICE}"))
-        .header("X-Cloud-Org-ID", "bpf2other")
-        .send()
+        .status(200);
+    myself_in(&app, &[("X-Cloud-Org-ID", "bpf2other")])
         .await
-        .unwrap();
-    envelope(r, 403).await;
+        .error(403);
 }
 
 async fn the_official_clients_placeholder_org_id_counts_as_absent(app: TestApp) {
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("OAuth {ALICE}"))
-        .header("X-Org-Id", "not provided")
-        .header("X-Cloud-Org-Id", ACME_CLOUD)
-        .send()
+    let placeholder = ("X-Org-Id", "not provided");
+    myself_in(&app, &[placeholder, ("X-Cloud-Org-Id", ACME_CLOUD)])
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("OAuth {ALICE}"))
-        .header("X-Org-Id", "not provided")
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+        .status(200);
+    myself_in(&app, &[placeholder]).await.error(403);
 }
 
 async fn x_org_id_wins_when_both_headers_name_organizations(app: TestApp) {
-    let r = app
-        .as_user(Method::GET, "/v2/myself", ALICE, ACME)
-        .header("X-Cloud-Org-ID", "bpf2other")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let r = app.get("/v2/myself").header("X-Cloud-Org-ID", "bpf2other");
+    r.await.status(200);
 }
 
 async fn a_read_only_token_gets_403_on_a_write(app: TestApp) {
-    assert_eq!(app.get_as("/v2/myself", BOB_RO).await.status(), 200);
-    let r = app
-        .as_user(Method::POST, "/v2/queues/", BOB_RO, ACME)
-        .json(&serde_json::json!({"key": "BOBQ", "name": "Bob's", "lead": "bob"}))
-        .send()
-        .await
-        .unwrap();
-    let body = envelope(r, 403).await;
-    assert!(
-        body["errorMessages"][0]
-            .as_str()
-            .unwrap()
-            .contains("tracker:write"),
-        "{body}"
-    );
+    app.get("/v2/myself").token(BOB_RO).await.status(200);
+    let queue = serde_json::json!({"key": "BOBQ", "name": "Bob's", "lead": "bob"});
+    let r = app.post("/v2/queues/").token(BOB_RO).json(queue).await;
+    r.error_saying(403, "tracker:write");
 }
 
 async fn a_trailing_slash_is_accepted(app: TestApp) {
-    assert_eq!(app.get_as("/v2/myself/", ALICE).await.status(), 200);
-    assert_eq!(app.get_as("/v2/users/", ALICE).await.status(), 200);
+    app.get("/v2/myself/").await.status(200);
+    app.get("/v2/users/").await.status(200);
 }
 
 async fn json_bodies_on_get_are_ignored(app: TestApp) {
     for body in ["null", "{}", "{\"perPage\": 1}"] {
         let r = app
-            .as_user(Method::GET, "/v2/myself", ALICE, ACME)
+            .get("/v2/myself")
             .header("Content-Type", "application/json")
             .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "body {body}");
+            .await;
+        assert_eq!(r.code(), 200, "body {body}");
     }
 }
 
 async fn unknown_query_parameters_are_ignored(app: TestApp) {
-    let r = app
-        .get_as(
-            "/v2/myself?expand=all&_pyClientLocalMapRead=x&whatever=1",
-            ALICE,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    let path = "/v2/myself?expand=all&_pyClientLocalMapRead=x&whatever=1";
+    app.get(path).await.status(200);
 }
 
 async fn unknown_routes_answer_404_in_the_envelope(app: TestApp) {
-    envelope(app.get_as("/v2/no/such/thing", ALICE).await, 404).await;
-    envelope(app.request(Method::GET, "/").send().await.unwrap(), 404).await;
+    app.get("/v2/no/such/thing").await.error(404);
+    app.get("/").anonymous().await.error(404);
 }
 
 async fn wrong_methods_answer_405_in_the_envelope(app: TestApp) {
-    let r = app
-        .as_user(Method::DELETE, "/v2/myself", ALICE, ACME)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 405).await;
+    app.delete("/v2/myself").await.error(405);
 }
 
 async fn self_links_follow_the_configured_public_url(app: TestApp) {
@@ -305,7 +214,7 @@ async fn self_links_follow_the_configured_public_url(app: TestApp) {
     })
     .await
     .unwrap();
-    let me: serde_json::Value = app.get_as("/v2/myself", ALICE).await.json().await.unwrap();
+    let me: serde_json::Value = app.get("/v2/myself").await.json();
     assert!(
         me["self"]
             .as_str()

@@ -9,7 +9,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
-use crate::issues::create_issue;
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
@@ -52,7 +51,8 @@ async fn post_comment(app: &TestApp, text: &str) -> reqwest::Response {
 }
 
 async fn writes_keep_working_after_clients_drop_requests_mid_write(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "hot issue"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "hot issue"}))
+        .await;
     let mut rng = rand::thread_rng();
     for burst in 0..8 {
         let waits: Vec<Duration> = (0..16)
@@ -84,18 +84,8 @@ async fn writes_keep_working_after_clients_drop_requests_mid_write(app: TestApp)
     // compared once they stop moving.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let listed = loop {
-        let issue: Value = app
-            .get_as("/v2/issues/TEST-1", ALICE)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let listed: Vec<Value> = app
-            .get_as("/v2/issues/TEST-1/comments?perPage=1000", ALICE)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let issue: Value = app.read("/v2/issues/TEST-1").await;
+        let listed: Vec<Value> = app.read("/v2/issues/TEST-1/comments?perPage=1000").await;
         let count = issue["commentWithoutExternalMessageCount"]
             .as_u64()
             .unwrap() as usize;
@@ -113,7 +103,8 @@ async fn writes_keep_working_after_clients_drop_requests_mid_write(app: TestApp)
 }
 
 async fn concurrent_comments_on_one_issue_all_succeed(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "busy issue"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "busy issue"}))
+        .await;
     for round in 0..3 {
         let mut set = tokio::task::JoinSet::new();
         for i in 0..16 {
@@ -133,19 +124,9 @@ async fn concurrent_comments_on_one_issue_all_succeed(app: TestApp) {
             );
         }
     }
-    let listed: Vec<Value> = app
-        .get_as("/v2/issues/TEST-1/comments?perPage=1000", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<Value> = app.read("/v2/issues/TEST-1/comments?perPage=1000").await;
     assert_eq!(listed.len(), 48);
-    let issue: Value = app
-        .get_as("/v2/issues/TEST-1", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let issue: Value = app.read("/v2/issues/TEST-1").await;
     assert_eq!(issue["commentWithoutExternalMessageCount"], 48);
 }
 
@@ -181,7 +162,8 @@ async fn path_and_body_rejections_answer_in_the_envelope(app: TestApp) {
 }
 
 async fn nul_characters_are_refused_the_same_way_on_every_backend(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
     let r = app.get_as("/v2/issues/TEST-1%00", ALICE).await;
     envelope(r, 400).await;
     let r = app
@@ -253,7 +235,8 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
 }
 
 async fn many_full_text_words_are_one_match_not_one_sub_select_each(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "alpha beta"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "alpha beta"}))
+        .await;
     let distinct: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
     for (query, hits) in [
         (vec!["a"; 500].join(" "), 1),

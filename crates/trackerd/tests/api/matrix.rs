@@ -256,34 +256,15 @@ async fn world(backend: Backend) -> Option<World> {
         })),
     )
     .await;
-    w.call(
-        Who::OrgAdmin,
-        Method::POST,
-        "/v2/issues",
-        Some(json!({"queue": "PRIV", "summary": "secret", "unique": "priv-unique"})),
-    )
-    .await;
-    w.call(
-        Who::OrgAdmin,
-        Method::POST,
-        "/v2/issues",
-        Some(json!({"queue": "PRIV", "summary": "linked"})),
-    )
-    .await;
-    w.call(
-        Who::OrgAdmin,
-        Method::POST,
-        "/v2/issues",
-        Some(json!({"queue": "PRIV", "summary": "spare"})),
-    )
-    .await;
-    w.call(
-        Who::OrgAdmin,
-        Method::POST,
-        "/v2/issues",
-        Some(json!({"queue": "TEST", "summary": "open issue"})),
-    )
-    .await;
+    for issue in [
+        json!({"queue": "PRIV", "summary": "secret", "unique": "priv-unique"}),
+        json!({"queue": "PRIV", "summary": "linked"}),
+        json!({"queue": "PRIV", "summary": "spare"}),
+        json!({"queue": "TEST", "summary": "open issue"}),
+    ] {
+        w.call(Who::OrgAdmin, Method::POST, "/v2/issues", Some(issue))
+            .await;
+    }
     let comment = w
         .call(
             Who::OrgAdmin,

@@ -113,7 +113,7 @@ async fn the_device_flow_issues_tokens_once_the_user_allows_it_on_the_device_pag
     assert_eq!(t["scope"], "tracker:read");
     assert!(t["refresh_token"].as_str().unwrap().starts_with("y1_"));
     let access = t["access_token"].as_str().unwrap();
-    let me: Value = app.get_as("/v2/myself", access).await.json().await.unwrap();
+    let me: Value = app.get("/v2/myself").token(access).await.json();
     assert_eq!(me["login"], "alice");
 
     // The device code is spent.

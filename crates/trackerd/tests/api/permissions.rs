@@ -1,9 +1,7 @@
 //! Queue permissions, issue access lists and groups through the API.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::issues::create_issue;
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
@@ -18,44 +16,29 @@ backend_tests!(
     check_permissions_answers_200_or_403,
 );
 
-async fn send(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    app.as_user(method, path, token, ACME)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+/// `PATCH /v2/queues/TEST/permissions` as `token`.
+async fn set_test_permissions(app: &TestApp, token: &str, body: Value) -> Reply {
+    let path = "/v2/queues/TEST/permissions";
+    app.patch(path).token(token).json(body).await
 }
 
 /// Restricts TEST so that only alice (and the listed extras) may read it.
 async fn restrict_test_queue(app: &TestApp, readers: Value) {
-    let r = send(
-        app,
-        ALICE,
-        Method::PATCH,
-        "/v2/queues/TEST/permissions",
-        json!({
-            "create": {"groups": [], "roles": [], "users": ["alice"]},
-            "write": {"groups": [], "roles": [], "users": ["alice"]},
-            "read": {"groups": [], "roles": [], "users": readers},
-        }),
-    )
-    .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let only_alice = json!({"groups": [], "roles": [], "users": ["alice"]});
+    let body = json!({
+        "create": only_alice,
+        "write": only_alice,
+        "read": {"groups": [], "roles": [], "users": readers},
+    });
+    set_test_permissions(app, ALICE, body).await.status(200);
 }
 
 async fn a_new_queue_is_open_to_everyone_and_administered_by_its_lead(app: TestApp) {
     let p: Value = app
-        .get_as("/v2/queues/TEST/permissions", BOB_RO)
+        .get("/v2/queues/TEST/permissions")
+        .token(BOB_RO)
         .await
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(
         p["self"],
         format!("{}/v2/queues/TEST/permissions", app.base)
@@ -81,36 +64,17 @@ async fn a_new_queue_is_open_to_everyone_and_administered_by_its_lead(app: TestA
 }
 
 async fn permissions_are_replaced_by_lists_and_edited_by_add_and_remove(app: TestApp) {
-    let before: Value = app
-        .get_as("/v2/queues/TEST/permissions", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let r = send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        "/v2/queues/TEST/permissions",
-        json!({"grant": {"users": ["bob"]}}),
-    )
-    .await;
-    let p: Value = r.json().await.unwrap();
+    let before: Value = app.read("/v2/queues/TEST/permissions").await;
+    let bob_grants = json!({"grant": {"users": ["bob"]}});
+    let p: Value = set_test_permissions(&app, ALICE, bob_grants).await.json();
     assert_eq!(p["grant"]["users"][0]["display"], "Bob Baker");
     assert_eq!(
         p["grant"]["roles"][0]["id"], "queue-lead",
         "other kinds are left alone"
     );
     assert_eq!(p["version"], before["version"].as_i64().unwrap() + 1);
-    let r = send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        "/v2/queues/TEST/permissions",
-        json!({"grant": {"users": {"remove": ["bob"], "add": ["carol"]}}, "read": {"roles": {"remove": ["follower"]}}}),
-    )
-    .await;
-    let p: Value = r.json().await.unwrap();
+    let edit = json!({"grant": {"users": {"remove": ["bob"], "add": ["carol"]}}, "read": {"roles": {"remove": ["follower"]}}});
+    let p: Value = set_test_permissions(&app, ALICE, edit).await.json();
     let grant_users: Vec<&str> = p["grant"]["users"]
         .as_array()
         .unwrap()
@@ -124,235 +88,125 @@ async fn permissions_are_replaced_by_lists_and_edited_by_add_and_remove(app: Tes
         .iter()
         .any(|r| r["id"] == "follower"));
     // Bob, who was briefly an administrator of the queue, is no longer.
+    let carols = json!({"name": "Carol administers this"});
     let r = app
-        .as_user(Method::PATCH, "/v2/queues/TEST", CAROL_EXPIRING, ACME)
-        .json(&json!({"name": "Carol administers this"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "carol now holds grant");
+        .patch("/v2/queues/TEST")
+        .token(CAROL_EXPIRING)
+        .json(carols)
+        .await;
+    assert_eq!(r.code(), 200, "carol now holds grant");
 }
 
 async fn bad_permission_subjects_answer_422_and_change_nothing(app: TestApp) {
-    let before: Value = app
-        .get_as("/v2/queues/TEST/permissions", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let r = send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        "/v2/queues/TEST/permissions",
-        json!({"read": {"users": ["ghost"], "roles": ["wizard"], "groups": [999]}, "destroy": {}}),
-    )
-    .await;
-    let body = envelope(r, 422).await;
+    let before: Value = app.read("/v2/queues/TEST/permissions").await;
+    let bad =
+        json!({"read": {"users": ["ghost"], "roles": ["wizard"], "groups": [999]}, "destroy": {}});
+    let body = set_test_permissions(&app, ALICE, bad).await.error(422);
     for f in ["read.users", "read.roles", "read.groups", "destroy"] {
         assert!(body["errors"][f].is_string(), "{f}: {body}");
     }
-    let after: Value = app
-        .get_as("/v2/queues/TEST/permissions", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.read("/v2/queues/TEST/permissions").await;
     assert_eq!(before, after);
-    let r = send(
-        &app,
-        CAROL_EXPIRING,
-        Method::PATCH,
-        "/v2/queues/TEST/permissions",
-        json!({"read": {"users": ["carol"]}}),
-    )
-    .await;
-    envelope(r, 403).await;
+    let carol_reads = json!({"read": {"users": ["carol"]}});
+    set_test_permissions(&app, CAROL_EXPIRING, carol_reads)
+        .await
+        .error(403);
 }
 
 async fn a_restricted_queue_hides_its_issues_from_members_without_access(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
     restrict_test_queue(&app, json!(["alice"])).await;
-    envelope(app.get_as("/v2/issues/TEST-1", BOB_RO).await, 403).await;
-    envelope(app.get_as("/v2/queues/TEST", BOB_RO).await, 403).await;
+    app.get("/v2/issues/TEST-1").token(BOB_RO).await.error(403);
+    app.get("/v2/queues/TEST").token(BOB_RO).await.error(403);
     // Only the seed's other queue, OPS, is left in bob's list.
-    let r = app.get_as("/v2/queues", BOB_RO).await;
-    assert_eq!(r.headers()["x-total-count"], "1");
-    let queues: Vec<Value> = r.json().await.unwrap();
+    let r = app.get("/v2/queues").token(BOB_RO).await;
+    assert_eq!(r.header("x-total-count"), "1");
+    let queues: Vec<Value> = r.json();
     let keys: Vec<_> = queues.iter().map(|q| q["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["OPS"]);
-    let r = send(
-        &app,
-        CAROL_EXPIRING,
-        Method::POST,
-        "/v2/issues",
-        json!({"queue": "TEST", "summary": "y"}),
-    )
-    .await;
-    envelope(r, 403).await;
+    let issue = json!({"queue": "TEST", "summary": "y"});
+    let r = app
+        .post("/v2/issues")
+        .token(CAROL_EXPIRING)
+        .json(issue)
+        .await;
+    r.error(403);
     // The author of an issue is not a reader here: the roles were removed.
-    assert_eq!(app.get_as("/v2/issues/TEST-1", ALICE).await.status(), 200);
+    app.get("/v2/issues/TEST-1").await.status(200);
 }
 
 async fn an_issue_access_list_opens_that_issue_only(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "one"})).await;
-    create_issue(&app, json!({"queue": "TEST", "summary": "two"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "one"}))
+        .await;
+    app.create_issue(json!({"queue": "TEST", "summary": "two"}))
+        .await;
     restrict_test_queue(&app, json!(["alice"])).await;
-    let r = send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        "/v2/issues/TEST-1/permissions",
-        json!({"access": {"users": {"add": ["bob"]}}}),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let p: Value = app
-        .get_as("/v2/issues/TEST-1/permissions", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let bob = json!({"access": {"users": {"add": ["bob"]}}});
+    let r = app.patch("/v2/issues/TEST-1/permissions").json(bob).await;
+    r.status(200);
+    let p: Value = app.get("/v2/issues/TEST-1/permissions").await.json();
     assert_eq!(p["access"]["users"][0]["display"], "Bob Baker");
-    assert_eq!(app.get_as("/v2/issues/TEST-1", BOB_RO).await.status(), 200);
-    envelope(app.get_as("/v2/issues/TEST-2", BOB_RO).await, 403).await;
+    app.get("/v2/issues/TEST-1").token(BOB_RO).await.status(200);
+    app.get("/v2/issues/TEST-2").token(BOB_RO).await.error(403);
 }
 
 async fn group_membership_grants_what_the_group_is_granted(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
-    let r = send(
-        &app,
-        CAROL_EXPIRING,
-        Method::POST,
-        "/v2/groups",
-        json!({"name": "nope"}),
-    )
-    .await;
-    envelope(r, 403).await;
-    let r = send(
-        &app,
-        ALICE,
-        Method::POST,
-        "/v2/groups",
-        json!({"name": "qa", "members": []}),
-    )
-    .await;
-    assert_eq!(r.status(), 201);
-    let g: Value = r.json().await.unwrap();
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let group = |token: &str, body: Value| app.post("/v2/groups").token(token).json(body);
+    group(CAROL_EXPIRING, json!({"name": "nope"}))
+        .await
+        .error(403);
+    let qa = json!({"name": "qa", "members": []});
+    let g: Value = group(ALICE, qa).await.status(201).json();
     let id = g["id"].as_i64().unwrap();
     restrict_test_queue(&app, json!([])).await;
-    send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        "/v2/queues/TEST/permissions",
-        json!({"read": {"groups": {"add": [id]}}}),
-    )
-    .await;
-    envelope(app.get_as("/v2/issues/TEST-1", BOB_RO).await, 403).await;
-    let r = send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        &format!("/v2/groups/{id}"),
-        json!({"members": {"add": ["bob"]}}),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(app.get_as("/v2/issues/TEST-1", BOB_RO).await.status(), 200);
-    let groups: Vec<Value> = app.get_as("/v2/groups", BOB_RO).await.json().await.unwrap();
+    let qa_reads = json!({"read": {"groups": {"add": [id]}}});
+    set_test_permissions(&app, ALICE, qa_reads).await;
+    let bobs_view = || app.get("/v2/issues/TEST-1").token(BOB_RO);
+    bobs_view().await.error(403);
+    let add_bob = json!({"members": {"add": ["bob"]}});
+    let r = app.patch(&format!("/v2/groups/{id}")).json(add_bob).await;
+    r.status(200);
+    bobs_view().await.status(200);
+    let groups: Vec<Value> = app.get("/v2/groups").token(BOB_RO).await.json();
     assert!(groups
         .iter()
         .any(|g| g["name"] == "qa" && g["members"][0]["display"] == "Bob Baker"));
-    let r = send(
-        &app,
-        ALICE,
-        Method::POST,
-        "/v2/groups",
-        json!({"name": "qa"}),
-    )
-    .await;
-    envelope(r, 409).await;
+    group(ALICE, json!({"name": "qa"})).await.error(409);
 }
 
 async fn moving_an_issue_needs_the_right_to_create_in_the_target_queue(app: TestApp) {
-    send(
-        &app,
-        ALICE,
-        Method::POST,
-        "/v2/queues",
-        json!({"key": "PRIV", "name": "Private", "lead": "alice"}),
-    )
-    .await;
-    send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        "/v2/queues/PRIV/permissions",
-        json!({"create": {"groups": [], "roles": []}}),
-    )
-    .await;
+    app.create_queue("PRIV", "Private").await;
+    let nobody_creates = json!({"create": {"groups": [], "roles": []}});
+    app.patch("/v2/queues/PRIV/permissions")
+        .json(nobody_creates)
+        .await;
+    let mine = json!({"queue": "TEST", "summary": "mine"});
     let r = app
-        .as_user(Method::POST, "/v2/issues", CAROL_EXPIRING, ACME)
-        .json(&json!({"queue": "TEST", "summary": "mine"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let r = app
-        .as_user(
-            Method::POST,
-            "/v2/issues/TEST-1/_move?queue=PRIV",
-            CAROL_EXPIRING,
-            ACME,
-        )
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
-    let r = app
-        .as_user(
-            Method::POST,
-            "/v2/issues/TEST-1/_clone?queues=PRIV",
-            CAROL_EXPIRING,
-            ACME,
-        )
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
-    let i: Value = app
-        .get_as("/v2/issues/TEST-1", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post("/v2/issues")
+        .token(CAROL_EXPIRING)
+        .json(mine)
+        .await;
+    r.status(201);
+    for path in [
+        "/v2/issues/TEST-1/_move?queue=PRIV",
+        "/v2/issues/TEST-1/_clone?queues=PRIV",
+    ] {
+        app.post(path).token(CAROL_EXPIRING).await.error(403);
+    }
+    let i: Value = app.get("/v2/issues/TEST-1").await.json();
     assert_eq!(i["queue"]["key"], "TEST");
 }
 
 async fn check_permissions_answers_200_or_403(app: TestApp) {
-    assert_eq!(
-        app.get_as("/v2/queues/TEST/checkPermissions/write", BOB_RO)
-            .await
-            .status(),
-        200
-    );
-    envelope(
-        app.get_as("/v2/queues/TEST/checkPermissions/grant", BOB_RO)
-            .await,
-        403,
-    )
-    .await;
-    assert_eq!(
-        app.get_as("/v2/queues/TEST/checkPermissions/grant", ALICE)
-            .await
-            .status(),
-        200
-    );
-    envelope(
-        app.get_as("/v2/queues/TEST/checkPermissions/fly", ALICE)
-            .await,
-        404,
-    )
-    .await;
+    let check = |token: &str, what: &str| {
+        app.get(&format!("/v2/queues/TEST/checkPermissions/{what}"))
+            .token(token)
+    };
+    check(BOB_RO, "write").await.status(200);
+    check(BOB_RO, "grant").await.error(403);
+    check(ALICE, "grant").await.status(200);
+    check(ALICE, "fly").await.error(404);
 }

@@ -1,10 +1,8 @@
 //! Search: `_search` body forms, ordering, paging, scrolling, `_count`, and
 //! permission filtering.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::issues::create_issue;
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
@@ -34,18 +32,14 @@ backend_tests!(
     sql_and_the_in_memory_evaluator_agree_on_the_reference_examples,
 );
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
-    app.as_user(Method::POST, path, token, ACME)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
+    app.post(path).token(token).json(body).await
 }
 
 async fn found(app: &TestApp, path: &str, body: Value) -> Vec<String> {
     let r = post(app, path, ALICE, body).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    keys_of(r.json().await.unwrap())
+    assert_eq!(r.code(), 200, "{}", r.text());
+    keys_of(r.json())
 }
 
 fn keys_of(v: Value) -> Vec<String> {
@@ -62,27 +56,25 @@ async fn search(app: &TestApp, body: Value) -> Vec<String> {
 
 /// TEST-1..4 with known fields; TEST-4 is closed.
 async fn dataset(app: &TestApp) {
-    create_issue(
-        app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "Login page is slow", "description": "The wheel spins",
                "assignee": "bob", "priority": "critical", "tags": ["web", "perf"], "type": "bug"}),
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(1));
-    create_issue(
-        app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "Invent the wheel", "assignee": "alice",
                "priority": "minor", "tags": ["web"], "deadline": "2026-02-01"}),
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(1));
-    create_issue(
-        app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "Write docs", "followers": ["carol"], "storyPoints": 5}),
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(1));
-    create_issue(app, json!({"queue": "TEST", "summary": "Old task"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "Old task"}))
+        .await;
     let r = post(
         app,
         "/v2/issues/TEST-4/transitions/close/_execute",
@@ -90,7 +82,7 @@ async fn dataset(app: &TestApp) {
         json!({"resolution": "fixed"}),
     )
     .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 200, "{}", r.text());
 }
 
 async fn a_query_finds_issues_by_fields_and_full_text(app: TestApp) {
@@ -149,71 +141,55 @@ async fn a_query_finds_issues_by_fields_and_full_text(app: TestApp) {
 
 async fn a_query_sorts_by_its_own_sort_by(app: TestApp) {
     dataset(&app).await;
-    assert_eq!(
-        search(
-            &app,
-            json!({"query": "Queue: TEST \"Sort by\": Created DESC"})
-        )
-        .await,
-        ["TEST-4", "TEST-3", "TEST-2", "TEST-1"]
-    );
-    // Priority sorts by display name: Critical, Minor, Normal, Normal; ties by key.
-    assert_eq!(
-        search(
-            &app,
-            json!({"query": "Queue: TEST \"Sort by\": Priority ASC"})
-        )
-        .await,
-        ["TEST-1", "TEST-2", "TEST-3", "TEST-4"]
-    );
-    // The query's own order wins over `order`.
-    assert_eq!(
-        search(
-            &app,
-            json!({"query": "Queue: TEST \"Sort by\": Key DESC", "order": "+key"})
-        )
-        .await,
-        ["TEST-4", "TEST-3", "TEST-2", "TEST-1"]
-    );
+    for (body, keys) in [
+        (
+            json!({"query": "Queue: TEST \"Sort by\": Created DESC"}),
+            ["TEST-4", "TEST-3", "TEST-2", "TEST-1"],
+        ),
+        // Priority sorts by display name: Critical, Minor, Normal, Normal; ties by key.
+        (
+            json!({"query": "Queue: TEST \"Sort by\": Priority ASC"}),
+            ["TEST-1", "TEST-2", "TEST-3", "TEST-4"],
+        ),
+        // The query's own order wins over `order`.
+        (
+            json!({"query": "Queue: TEST \"Sort by\": Key DESC", "order": "+key"}),
+            ["TEST-4", "TEST-3", "TEST-2", "TEST-1"],
+        ),
+    ] {
+        assert_eq!(search(&app, body.clone()).await, keys, "{body}");
+    }
 }
 
 async fn a_bad_query_answers_400_naming_the_token_and_position(app: TestApp) {
-    let r = post(
-        &app,
-        "/v2/issues/_search",
-        ALICE,
-        json!({"query": "Queue: TEST )"}),
-    )
-    .await;
-    let body = envelope(r, 400).await;
-    let msg = body["errorMessages"][0].as_str().unwrap();
-    assert!(
-        msg.contains("\")\"") && msg.contains("position 12"),
-        "{msg}"
-    );
-    let r = post(
-        &app,
-        "/v2/issues/_count",
-        ALICE,
-        json!({"query": "Assignee: nosuch()"}),
-    )
-    .await;
-    let body = envelope(r, 400).await;
-    let msg = body["errorMessages"][0].as_str().unwrap();
-    assert!(
-        msg.contains("nosuch") && msg.contains("position 10"),
-        "{msg}"
-    );
-    let r = post(&app, "/v2/issues/_search", ALICE, json!({"query": 5})).await;
-    envelope(r, 400).await;
-    let r = post(
-        &app,
-        "/v2/issues/_search",
-        ALICE,
+    for (path, query, token, position) in [
+        (
+            "/v2/issues/_search",
+            "Queue: TEST )",
+            "\")\"",
+            "position 12",
+        ),
+        (
+            "/v2/issues/_count",
+            "Assignee: nosuch()",
+            "nosuch",
+            "position 10",
+        ),
+    ] {
+        let body = post(&app, path, ALICE, json!({ "query": query }))
+            .await
+            .error(400);
+        let msg = body["errorMessages"][0].as_str().unwrap();
+        assert!(msg.contains(token) && msg.contains(position), "{msg}");
+    }
+    for bad in [
+        json!({"query": 5}),
         json!({"filter": {"createdAt": {"from": []}}}),
-    )
-    .await;
-    envelope(r, 400).await;
+    ] {
+        post(&app, "/v2/issues/_search", ALICE, bad)
+            .await
+            .error(400);
+    }
 }
 
 async fn filter_matches_values_lists_ranges_and_functions_and_order_sorts(app: TestApp) {
@@ -300,7 +276,8 @@ async fn keys_find_issues_by_key_in_key_order(app: TestApp) {
 
 async fn queue_finds_the_queues_issues_in_key_order(app: TestApp) {
     for n in 0..11 {
-        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+        app.create_issue(json!({"queue": "TEST", "summary": format!("n{n}")}))
+            .await;
     }
     let got = search(&app, json!({"queue": "TEST"})).await;
     assert_eq!(got.len(), 11);
@@ -318,14 +295,15 @@ async fn combining_queue_keys_and_query_answers_400(app: TestApp) {
         json!({"keys": "TEST-1", "filter": {"status": "open"}}),
     ] {
         let r = post(&app, "/v2/issues/_search", ALICE, body).await;
-        let e = envelope(r, 400).await;
+        let e = r.error(400);
         assert_eq!(
             e["errorMessages"][0],
             "You can only use keys, a queue, or a search query"
         );
     }
     // What the official client sends: every form, unused ones null.
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
     let body = json!({"filter": null, "filterId": null, "query": "Queue: TEST", "keys": null,
                       "queue": null, "order": null});
     assert_eq!(search(&app, body).await, ["TEST-1"]);
@@ -337,8 +315,8 @@ async fn count_answers_a_bare_integer(app: TestApp) {
         let app = &app;
         async move {
             let r = post(app, "/v2/issues/_count", ALICE, body).await;
-            assert_eq!(r.status(), 200);
-            let text = r.text().await.unwrap();
+            assert_eq!(r.code(), 200);
+            let text = r.text();
             text.parse::<i64>()
                 .unwrap_or_else(|_| panic!("not an integer: {text}"))
         }
@@ -362,7 +340,7 @@ async fn count_answers_a_bare_integer(app: TestApp) {
         json!({"query": "Queue: TEST"}),
     )
     .await;
-    assert_eq!(r.text().await.unwrap(), "4");
+    assert_eq!(r.text(), "4");
 }
 
 async fn expand_and_fields_shape_every_found_issue(app: TestApp) {
@@ -374,7 +352,7 @@ async fn expand_and_fields_shape_every_found_issue(app: TestApp) {
         json!({"keys": ["TEST-1"]}),
     )
     .await;
-    let v: Value = r.json().await.unwrap();
+    let v: Value = r.json();
     assert!(v[0]["transitions"].as_array().unwrap().len() > 1, "{v}");
     assert_eq!(v[0]["assignee"]["display"], "Bob Baker");
     let r = post(
@@ -384,7 +362,7 @@ async fn expand_and_fields_shape_every_found_issue(app: TestApp) {
         json!({"keys": ["TEST-1"]}),
     )
     .await;
-    let v: Value = r.json().await.unwrap();
+    let v: Value = r.json();
     let mut got: Vec<&String> = v[0].as_object().unwrap().keys().collect();
     got.sort();
     assert_eq!(got, ["id", "key", "self", "summary", "tags", "version"]);
@@ -393,7 +371,8 @@ async fn expand_and_fields_shape_every_found_issue(app: TestApp) {
 
 async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
     for n in 0..5 {
-        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+        app.create_issue(json!({"queue": "TEST", "summary": format!("n{n}")}))
+            .await;
     }
     let r = post(
         &app,
@@ -402,7 +381,7 @@ async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
         json!({"query": "Queue: TEST"}),
     )
     .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.code(), 200);
     assert_eq!(r.headers()["x-total-count"], "5");
     assert_eq!(r.headers()["x-total-pages"], "3");
     let link = r.headers()["link"].to_str().unwrap().to_owned();
@@ -414,7 +393,7 @@ async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
         "{link}"
     );
     assert!(link.contains("{&page}>; rel=\"seek\""), "{link}");
-    assert_eq!(keys_of(r.json().await.unwrap()), ["TEST-3", "TEST-4"]);
+    assert_eq!(keys_of(r.json()), ["TEST-3", "TEST-4"]);
     let r = post(
         &app,
         "/v2/issues/_search?perPage=2&page=3",
@@ -426,7 +405,7 @@ async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
         .to_str()
         .unwrap()
         .contains("rel=\"next\""));
-    assert_eq!(keys_of(r.json().await.unwrap()), ["TEST-5"]);
+    assert_eq!(keys_of(r.json()), ["TEST-5"]);
     // The default page is 50.
     let r = post(&app, "/v2/issues/_search", ALICE, json!({})).await;
     assert!(r.headers()["link"].to_str().unwrap().contains("perPage=50"));
@@ -438,8 +417,8 @@ async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
         json!({}),
     )
     .await;
-    assert_eq!(r.status(), 200);
-    assert!(keys_of(r.json().await.unwrap()).is_empty());
+    assert_eq!(r.code(), 200);
+    assert!(keys_of(r.json()).is_empty());
     let r = post(
         &app,
         "/v2/issues/_search?perPage=100&page=101",
@@ -447,13 +426,13 @@ async fn pages_carry_totals_and_links_and_the_cap_is_10000(app: TestApp) {
         json!({}),
     )
     .await;
-    let e = envelope(r, 400).await;
+    let e = r.error(400);
     assert!(
         e["errorMessages"][0].as_str().unwrap().contains("10000"),
         "{e}"
     );
     let r = post(&app, "/v2/issues/_search?page=0", ALICE, json!({})).await;
-    envelope(r, 400).await;
+    r.error(400);
 }
 
 async fn scroll_page(
@@ -462,9 +441,9 @@ async fn scroll_page(
     body: Value,
 ) -> (Vec<String>, reqwest::header::HeaderMap) {
     let r = post(app, url, ALICE, body).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 200, "{}", r.text());
     let h = r.headers().clone();
-    (keys_of(r.json().await.unwrap()), h)
+    (keys_of(r.json()), h)
 }
 
 fn next_of(h: &reqwest::header::HeaderMap, base: &str) -> Option<String> {
@@ -480,7 +459,8 @@ fn next_of(h: &reqwest::header::HeaderMap, base: &str) -> Option<String> {
 
 async fn a_sorted_scroll_walks_every_page_then_ends(app: TestApp) {
     for n in 0..5 {
-        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+        app.create_issue(json!({"queue": "TEST", "summary": format!("n{n}")}))
+            .await;
     }
     let body = json!({"query": "Queue: TEST \"Sort by\": Key DESC"});
     let (first, h) = scroll_page(
@@ -500,7 +480,8 @@ async fn a_sorted_scroll_walks_every_page_then_ends(app: TestApp) {
         "{next}"
     );
     // A change after the snapshot does not change which issues it holds.
-    create_issue(&app, json!({"queue": "TEST", "summary": "late"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "late"}))
+        .await;
     let (second, h) = scroll_page(&app, &next, body.clone()).await;
     assert_eq!(second, ["TEST-3", "TEST-2"]);
     assert_eq!(h["x-total-count"], "5");
@@ -517,7 +498,7 @@ async fn a_sorted_scroll_walks_every_page_then_ends(app: TestApp) {
         "a finished scroll is released"
     );
     let r = post(&app, &next, ALICE, json!({})).await;
-    envelope(r, 404).await;
+    r.error(404);
     // Everything on one page: no scroll is opened.
     let (all, h) = scroll_page(&app, "/v2/issues/_search?scrollType=sorted", body).await;
     assert_eq!(all.len(), 6);
@@ -526,7 +507,8 @@ async fn a_sorted_scroll_walks_every_page_then_ends(app: TestApp) {
 
 async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
     for n in 0..3 {
-        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+        app.create_issue(json!({"queue": "TEST", "summary": format!("n{n}")}))
+            .await;
     }
     let (first, h) = scroll_page(
         &app,
@@ -546,7 +528,7 @@ async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
         json!({}),
     )
     .await;
-    envelope(r, 404).await;
+    r.error(404);
     let r = post(
         &app,
         "/v2/system/search/scroll/_clear",
@@ -554,7 +536,7 @@ async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
         json!({ id.clone(): token.clone() }),
     )
     .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.code(), 200);
     assert_eq!(app.state.scrolls.len(), 1);
     // A wrong token clears nothing; the right one clears it.
     post(
@@ -572,7 +554,7 @@ async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
         json!({ id.clone(): token }),
     )
     .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.code(), 200);
     assert!(app.state.scrolls.is_empty());
     let r = post(
         &app,
@@ -581,7 +563,7 @@ async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
         json!({}),
     )
     .await;
-    envelope(r, 404).await;
+    r.error(404);
     let r = post(
         &app,
         "/v2/system/search/scroll/_clear",
@@ -589,13 +571,13 @@ async fn an_unsorted_scroll_and_clear_release_the_snapshot(app: TestApp) {
         json!({ "x": 1 }),
     )
     .await;
-    envelope(r, 400).await;
+    r.error(400);
 }
 
 async fn scroll_rejects_queue_and_keys_and_oversized_pages(app: TestApp) {
     for body in [json!({"queue": "TEST"}), json!({"keys": ["TEST-1"]})] {
         let r = post(&app, "/v2/issues/_search?scrollType=sorted", ALICE, body).await;
-        let e = envelope(r, 400).await;
+        let e = r.error(400);
         assert_eq!(e["errorMessages"][0], "Scroll is not supported");
     }
     for q in [
@@ -607,7 +589,7 @@ async fn scroll_rejects_queue_and_keys_and_oversized_pages(app: TestApp) {
         let url = format!("/v2/issues/_search?scrollType=sorted&{q}");
         let url = url.replace("scrollType=sorted&scrollType", "scrollType");
         let r = post(&app, &url, ALICE, json!({"query": "Queue: TEST"})).await;
-        envelope(r, 400).await;
+        r.error(400);
     }
     let r = post(
         &app,
@@ -616,12 +598,13 @@ async fn scroll_rejects_queue_and_keys_and_oversized_pages(app: TestApp) {
         json!({}),
     )
     .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.code(), 200);
 }
 
 async fn an_idle_scroll_expires_after_its_ttl(app: TestApp) {
     for n in 0..3 {
-        create_issue(&app, json!({"queue": "TEST", "summary": format!("n{n}")})).await;
+        app.create_issue(json!({"queue": "TEST", "summary": format!("n{n}")}))
+            .await;
     }
     let (_, h) = scroll_page(
         &app,
@@ -636,7 +619,7 @@ async fn an_idle_scroll_expires_after_its_ttl(app: TestApp) {
     let next = next_of(&h, &app.base).unwrap();
     app.clock.advance(chrono::TimeDelta::seconds(6));
     let r = post(&app, &next, ALICE, json!({})).await;
-    envelope(r, 404).await;
+    r.error(404);
 }
 
 async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp) {
@@ -647,48 +630,47 @@ async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp)
         json!({"key": "PRIV", "name": "Private", "lead": "alice"}),
     )
     .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 201, "{}", r.text());
     let r = app
-        .as_user(Method::PATCH, "/v2/queues/PRIV/permissions", ALICE, ACME)
-        .json(&json!({"read": {"users": [], "groups": [], "roles": []},
+        .patch("/v2/queues/PRIV/permissions")
+        .json(json!({"read": {"users": [], "groups": [], "roles": []},
                       "create": {"users": [], "groups": [], "roles": []},
                       "write": {"users": [], "groups": [], "roles": []}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    create_issue(&app, json!({"queue": "PRIV", "summary": "secret plan"})).await;
-    create_issue(&app, json!({"queue": "PRIV", "summary": "secret shared"})).await;
-    create_issue(&app, json!({"queue": "TEST", "summary": "public plan"})).await;
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    app.create_issue(json!({"queue": "PRIV", "summary": "secret plan"}))
+        .await;
+    app.create_issue(json!({"queue": "PRIV", "summary": "secret shared"}))
+        .await;
+    app.create_issue(json!({"queue": "TEST", "summary": "public plan"}))
+        .await;
     let r = app
-        .as_user(Method::PATCH, "/v2/issues/PRIV-2/permissions", ALICE, ACME)
-        .json(&json!({"access": {"users": {"add": ["bob"]}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        .patch("/v2/issues/PRIV-2/permissions")
+        .json(json!({"access": {"users": {"add": ["bob"]}}}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
 
     let as_bob = |path: &'static str, body: Value| {
         let app = &app;
         async move {
             let r = post(app, path, BOB_RO, body).await;
-            assert_eq!(r.status(), 200);
+            assert_eq!(r.code(), 200);
             r
         }
     };
     let r = as_bob("/v2/issues/_search", json!({"query": "secret OR plan"})).await;
     assert_eq!(r.headers()["x-total-count"], "2");
     assert_eq!(
-        keys_of(r.json().await.unwrap()),
+        keys_of(r.json()),
         ["PRIV-2", "TEST-1"],
         "the access list opens PRIV-2 to bob"
     );
     let r = as_bob("/v2/issues/_count", json!({"query": "secret OR plan"})).await;
-    assert_eq!(r.text().await.unwrap(), "2");
+    assert_eq!(r.text(), "2");
     let r = as_bob("/v2/issues/_search", json!({"keys": ["PRIV-1"]})).await;
-    assert!(keys_of(r.json().await.unwrap()).is_empty());
+    assert!(keys_of(r.json()).is_empty());
     let r = as_bob("/v2/issues/_search", json!({"queue": "PRIV"})).await;
-    assert_eq!(keys_of(r.json().await.unwrap()), ["PRIV-2"]);
+    assert_eq!(keys_of(r.json()), ["PRIV-2"]);
     let r = as_bob(
         "/v2/issues/_search?scrollType=unsorted&perScroll=1",
         json!({"query": "Queue: PRIV"}),
@@ -703,15 +685,15 @@ async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp)
         json!({"query": "secret OR plan"}),
     )
     .await;
-    assert_eq!(r.text().await.unwrap(), "3");
+    assert_eq!(r.text(), "3");
     // Other organizations see none of it.
     let r = app
-        .as_user(Method::POST, "/v2/issues/_count", MALLORY, OTHER)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.text().await.unwrap(), "0");
+        .post("/v2/issues/_count")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(json!({}))
+        .await;
+    assert_eq!(r.text(), "0");
 }
 
 async fn comment(app: &TestApp, key: &str, text: &str) -> Value {
@@ -722,18 +704,15 @@ async fn comment(app: &TestApp, key: &str, text: &str) -> Value {
         json!({ "text": text }),
     )
     .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
+    assert_eq!(r.code(), 201, "{}", r.text());
+    r.json()
 }
 
 async fn full_text_finds_word_beginnings_in_summary_description_and_comments(app: TestApp) {
     dataset(&app).await;
     comment(&app, "TEST-3", "Needs a rollback plan").await;
-    create_issue(
-        &app,
-        json!({"queue": "TEST", "summary": "Ошибка входа в систему"}),
-    )
-    .await;
+    app.create_issue(json!({"queue": "TEST", "summary": "Ошибка входа в систему"}))
+        .await;
     let q = |s: &str| json!({ "query": s });
     assert_eq!(search(&app, q("rollback")).await, ["TEST-3"], "a comment");
     assert_eq!(search(&app, q("Comment: roll")).await, ["TEST-3"]);
@@ -764,7 +743,7 @@ async fn full_text_finds_word_beginnings_in_summary_description_and_comments(app
         "words split at punctuation"
     );
     let r = post(&app, "/v2/issues/_count", ALICE, q("wheel OR rollback")).await;
-    assert_eq!(r.text().await.unwrap(), "3");
+    assert_eq!(r.text(), "3");
 }
 
 async fn full_text_follows_edits_and_deletions_of_comments(app: TestApp) {
@@ -773,38 +752,22 @@ async fn full_text_follows_edits_and_deletions_of_comments(app: TestApp) {
     let q = |s: &str| json!({ "query": s });
     assert_eq!(search(&app, q("draft")).await, ["TEST-2"]);
     let r = app
-        .as_user(
-            Method::PATCH,
-            &format!("/v2/issues/TEST-2/comments/{}", c["id"]),
-            ALICE,
-            ACME,
-        )
-        .json(&json!({"text": "final version"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        .patch(&format!("/v2/issues/TEST-2/comments/{}", c["id"]))
+        .json(json!({"text": "final version"}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
     assert!(search(&app, q("draft")).await.is_empty());
     assert_eq!(search(&app, q("final")).await, ["TEST-2"]);
     let r = app
-        .as_user(
-            Method::DELETE,
-            &format!("/v2/issues/TEST-2/comments/{}", c["id"]),
-            ALICE,
-            ACME,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+        .delete(&format!("/v2/issues/TEST-2/comments/{}", c["id"]))
+        .await;
+    assert_eq!(r.code(), 204, "{}", r.text());
     assert!(search(&app, q("final")).await.is_empty());
     let r = app
-        .as_user(Method::PATCH, "/v2/issues/TEST-2", ALICE, ACME)
-        .json(&json!({"summary": "Reinvent the axle"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        .patch("/v2/issues/TEST-2")
+        .json(json!({"summary": "Reinvent the axle"}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
     assert_eq!(search(&app, q("axle")).await, ["TEST-2"]);
     assert_eq!(search(&app, q("wheel")).await, ["TEST-1"]);
 }
@@ -835,7 +798,7 @@ async fn custom_fields_and_unindexed_orders_are_answered_in_memory(app: TestApp)
     )
     .await;
     assert_eq!(r.headers()["x-total-count"], "3");
-    assert_eq!(keys_of(r.json().await.unwrap()), ["TEST-3"]);
+    assert_eq!(keys_of(r.json()), ["TEST-3"]);
 }
 
 async fn link(app: &TestApp, from: &str, relationship: &str, to: &str) {
@@ -846,7 +809,7 @@ async fn link(app: &TestApp, from: &str, relationship: &str, to: &str) {
         json!({"relationship": relationship, "issue": to}),
     )
     .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 201, "{}", r.text());
 }
 
 async fn relation_filters_follow_links_in_both_directions(app: TestApp) {
@@ -890,7 +853,7 @@ async fn changed_finds_issues_by_their_history(app: TestApp) {
         json!({}),
     )
     .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 200, "{}", r.text());
     let q = |s: &str| json!({ "query": s });
     assert_eq!(
         search(&app, q("Status: changed(from: Open to: \"In Progress\")")).await,
@@ -947,29 +910,22 @@ async fn role_grants_let_a_member_find_only_issues_they_hold_a_role_in(app: Test
         json!({"key": "ROLE", "name": "Roles only", "lead": "alice"}),
     )
     .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 201, "{}", r.text());
     let r = app
-        .as_user(Method::PATCH, "/v2/queues/ROLE/permissions", ALICE, ACME)
+        .patch("/v2/queues/ROLE/permissions")
         .json(
-            &json!({"read": {"users": [], "groups": [], "roles": ["assignee", "follower"]},
+            json!({"read": {"users": [], "groups": [], "roles": ["assignee", "follower"]},
                       "create": {"users": [], "groups": [], "roles": []},
                       "write": {"users": [], "groups": [], "roles": []}}),
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    create_issue(
-        &app,
-        json!({"queue": "ROLE", "summary": "for bob", "assignee": "bob"}),
-    )
-    .await;
-    create_issue(
-        &app,
-        json!({"queue": "ROLE", "summary": "watched", "followers": ["bob"]}),
-    )
-    .await;
-    create_issue(&app, json!({"queue": "ROLE", "summary": "not bob's"})).await;
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    app.create_issue(json!({"queue": "ROLE", "summary": "for bob", "assignee": "bob"}))
+        .await;
+    app.create_issue(json!({"queue": "ROLE", "summary": "watched", "followers": ["bob"]}))
+        .await;
+    app.create_issue(json!({"queue": "ROLE", "summary": "not bob's"}))
+        .await;
     let r = post(
         &app,
         "/v2/issues/_search",
@@ -977,9 +933,9 @@ async fn role_grants_let_a_member_find_only_issues_they_hold_a_role_in(app: Test
         json!({"query": "Queue: ROLE"}),
     )
     .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.code(), 200);
     assert_eq!(r.headers()["x-total-count"], "2");
-    assert_eq!(keys_of(r.json().await.unwrap()), ["ROLE-1", "ROLE-2"]);
+    assert_eq!(keys_of(r.json()), ["ROLE-1", "ROLE-2"]);
     let r = post(
         &app,
         "/v2/issues/_count",
@@ -987,7 +943,7 @@ async fn role_grants_let_a_member_find_only_issues_they_hold_a_role_in(app: Test
         json!({"query": "bob OR watched OR not"}),
     )
     .await;
-    assert_eq!(r.text().await.unwrap(), "2");
+    assert_eq!(r.text(), "2");
 }
 
 /// The answer (keys in order) and `X-Total-Count` of a query.
@@ -999,9 +955,9 @@ async fn answer(app: &TestApp, query: &str) -> (Vec<String>, String) {
         json!({ "query": query }),
     )
     .await;
-    assert_eq!(r.status(), 200, "{query}: {}", r.text().await.unwrap());
+    assert_eq!(r.code(), 200, "{query}: {}", r.text());
     let total = r.headers()["x-total-count"].to_str().unwrap().to_owned();
-    (keys_of(r.json().await.unwrap()), total)
+    (keys_of(r.json()), total)
 }
 
 /// Every query is answered twice: as SQL, and with a condition on a field
@@ -1016,43 +972,37 @@ async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: Te
         json!({"key": "DEV", "name": "Development", "lead": "bob"}),
     )
     .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 201, "{}", r.text());
     let today = tracker_domain::Clock::now(&app.clock).date_naive();
-    create_issue(
-        &app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "Login page is slow", "description": "The wheel spins",
                "assignee": "bob", "priority": "critical", "tags": ["web", "perf"], "type": "bug",
                "followers": ["carol"]}),
     )
     .await;
     app.clock.advance(chrono::TimeDelta::hours(13));
-    create_issue(
-        &app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "Invent the wheel", "assignee": "alice",
                "priority": "minor", "tags": ["web"],
                "deadline": (today + chrono::TimeDelta::days(2)).to_string()}),
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(3));
-    create_issue(
-        &app,
+    app.create_issue(
         json!({"queue": "DEV", "summary": "Write docs for Ivan", "followers": ["bob"],
                "storyPoints": 5}),
     )
     .await;
-    create_issue(
-        &app,
+    app.create_issue(
         json!({"queue": "DEV", "summary": "Ошибка входа", "assignee": "carol",
                "priority": "blocker", "type": "bug"}),
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(40));
-    create_issue(&app, json!({"queue": "TEST", "summary": "Old task"})).await;
-    create_issue(
-        &app,
-        json!({"queue": "DEV", "summary": "Rollback plan", "tags": ["ops"]}),
-    )
-    .await;
+    app.create_issue(json!({"queue": "TEST", "summary": "Old task"}))
+        .await;
+    app.create_issue(json!({"queue": "DEV", "summary": "Rollback plan", "tags": ["ops"]}))
+        .await;
     comment(&app, "DEV-3", "Needs review by Bob").await;
     let r = post(
         &app,
@@ -1061,7 +1011,7 @@ async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: Te
         json!({"resolution": "fixed"}),
     )
     .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 200, "{}", r.text());
     let r = post(
         &app,
         "/v2/issues/TEST-2/transitions/start_progress/_execute",
@@ -1069,7 +1019,7 @@ async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: Te
         json!({}),
     )
     .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.code(), 200, "{}", r.text());
     link(&app, "TEST-1", "depends on", "TEST-2").await;
     link(&app, "DEV-1", "relates", "DEV-3").await;
 

@@ -362,7 +362,7 @@ async fn the_audit_trail_is_for_organization_admins_and_stays_in_the_organizatio
     let actions: Vec<&str> = page.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["key.created", "service_account.created"]);
     // Not for members, and nothing of Acme's for another organization.
-    envelope(app.get_as("/oauth/v1/audit", BOB_RO).await, 403).await;
+    app.get("/oauth/v1/audit").token(BOB_RO).await.error(403);
     let r = app
         .as_user(Method::GET, "/oauth/v1/audit", MALLORY, OTHER)
         .send()

@@ -14,13 +14,8 @@ backend_tests!(
 );
 
 async fn applying_the_seed_again_changes_nothing(app: TestApp) {
-    let before: serde_json::Value = app.get_as("/v2/users", ALICE).await.json().await.unwrap();
-    let queue_before: serde_json::Value = app
-        .get_as("/v2/queues/TEST", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: serde_json::Value = app.read("/v2/users").await;
+    let queue_before: serde_json::Value = app.read("/v2/queues/TEST").await;
     let report = seed_file()
         .unwrap()
         .apply(app.state.store.as_ref(), &app.clock)
@@ -36,7 +31,7 @@ async fn applying_the_seed_again_changes_nothing(app: TestApp) {
         (2, 6, 4, 3)
     );
     app.state.auth.invalidate_all();
-    let after: serde_json::Value = app.get_as("/v2/users", ALICE).await.json().await.unwrap();
+    let after: serde_json::Value = app.read("/v2/users").await;
     let strip = |v: &serde_json::Value| {
         v.as_array()
             .unwrap()
@@ -52,12 +47,7 @@ async fn applying_the_seed_again_changes_nothing(app: TestApp) {
             .collect::<Vec<_>>()
     };
     assert_eq!(strip(&before), strip(&after));
-    let queue_after: serde_json::Value = app
-        .get_as("/v2/queues/TEST", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queue_after: serde_json::Value = app.read("/v2/queues/TEST").await;
     assert_eq!(queue_before, queue_after);
     assert_eq!(app.state.store.list_organizations().await.unwrap().len(), 2);
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 
-use reqwest::Method;
 use trackerd::ops::{put_user, UserSpec};
 
 use trackerd_testkit::backend_tests;
@@ -71,19 +70,9 @@ async fn users_are_listed_page_by_page_with_totals_and_links(app: TestApp) {
     let page: Vec<serde_json::Value> = r.json().await.unwrap();
     assert_eq!(page.len(), 4);
 
-    let last: Vec<serde_json::Value> = app
-        .get_as("/v2/users?perPage=4&page=3", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let last: Vec<serde_json::Value> = app.read("/v2/users?perPage=4&page=3").await;
     assert_eq!(last.len(), 2);
-    let beyond: Vec<serde_json::Value> = app
-        .get_as("/v2/users?perPage=4&page=9", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let beyond: Vec<serde_json::Value> = app.read("/v2/users?perPage=4&page=9").await;
     assert!(beyond.is_empty());
 }
 
@@ -123,47 +112,31 @@ async fn following_next_links_visits_every_member_once(app: TestApp) {
 }
 
 async fn users_from_other_organizations_never_appear(app: TestApp) {
-    let users: Vec<serde_json::Value> = app.get_as("/v2/users", ALICE).await.json().await.unwrap();
+    let users: Vec<serde_json::Value> = app.read("/v2/users").await;
     let logins: HashSet<_> = users.iter().map(|u| u["login"].as_str().unwrap()).collect();
     assert_eq!(logins, HashSet::from(ACME_LOGINS));
 }
 
 async fn a_user_is_found_by_uid_and_by_login(app: TestApp) {
-    let bob: serde_json::Value = app
-        .get_as("/v2/users/bob", ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let bob: serde_json::Value = app.read("/v2/users/bob").await;
     assert_eq!(bob["login"], "bob");
     assert_eq!(bob["display"], "Bob Baker");
     let uid = bob["uid"].as_i64().unwrap();
-    let again: serde_json::Value = app
-        .get_as(&format!("/v2/users/{uid}"), ALICE)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: serde_json::Value = app.read(&format!("/v2/users/{uid}")).await;
     assert_eq!(again, bob);
-    assert_eq!(app.get_as("/v2/users/BOB", ALICE).await.status(), 200);
+    app.get("/v2/users/BOB").await.status(200);
 }
 
 async fn a_user_of_another_organization_is_not_found(app: TestApp) {
-    envelope(app.get_as("/v2/users/mallory", ALICE).await, 404).await;
-    let mallory: serde_json::Value = app
-        .as_user(Method::GET, "/v2/users/mallory", MALLORY, OTHER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    app.get("/v2/users/mallory").await.error(404);
+    let mallory = app.get("/v2/users/mallory").token(MALLORY).org(OTHER);
+    let mallory: serde_json::Value = mallory.await.json();
     let uid = mallory["uid"].as_i64().unwrap();
-    envelope(app.get_as(&format!("/v2/users/{uid}"), ALICE).await, 404).await;
-    envelope(app.get_as("/v2/users/nobody", ALICE).await, 404).await;
+    app.get(&format!("/v2/users/{uid}")).await.error(404);
+    app.get("/v2/users/nobody").await.error(404);
 }
 
 async fn bad_paging_parameters_answer_400(app: TestApp) {
-    envelope(app.get_as("/v2/users?perPage=abc", ALICE).await, 400).await;
-    envelope(app.get_as("/v2/users?page=0", ALICE).await, 400).await;
+    app.get("/v2/users?perPage=abc").await.error(400);
+    app.get("/v2/users?page=0").await.error(400);
 }
