@@ -1,9 +1,7 @@
 //! An issue's checklist.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::issues::create_issue;
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
@@ -15,338 +13,177 @@ backend_tests!(
     a_read_only_token_cannot_change_a_checklist_and_another_organization_sees_nothing,
 );
 
-async fn send(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.as_user(method, path, token, ACME);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.unwrap()
-}
+const ITEMS: &str = "/v2/issues/TEST-1/checklistItems";
 
-async fn ok(r: reqwest::Response) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body
+fn item(id: &Value) -> String {
+    format!("{ITEMS}/{}", id.as_str().unwrap())
 }
 
 fn texts(issue: &Value) -> Vec<String> {
-    issue["checklistItems"]
+    let items = issue["checklistItems"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|i| i["text"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+        .cloned()
+        .unwrap_or_default();
+    items
+        .iter()
+        .map(|i| i["text"].as_str().unwrap().to_owned())
+        .collect()
 }
 
-const ITEMS: &str = "/v2/issues/TEST-1/checklistItems";
+fn ids(issue: &Value) -> Vec<Value> {
+    let items = issue["checklistItems"].as_array().unwrap();
+    items.iter().map(|i| i["id"].clone()).collect()
+}
+
+/// Sends `call` as Alice and reads the issue it answers.
+async fn issue(call: Call) -> Value {
+    call.await.status(200).json()
+}
 
 async fn checklist_items_are_added_listed_changed_moved_and_removed_with_the_counters(
     app: TestApp,
 ) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::POST,
-        ITEMS,
-        Some(json!({"text": "one"})),
-    )
-    .await)
-    .await;
-    assert_eq!(issue["key"], "TEST-1", "the answer is the issue");
-    assert_eq!(texts(&issue), ["one"]);
-    assert_eq!(issue["checklistTotal"], 1);
-    assert_eq!(issue["checklistDone"], 0);
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::POST,
-        ITEMS,
-        Some(json!([{"text": "two", "checked": true}, {"text": "three"}])),
-    )
-    .await)
-    .await;
-    assert_eq!(texts(&issue), ["one", "two", "three"]);
-    assert_eq!(issue["checklistDone"], 1);
-    let ids: Vec<String> = issue["checklistItems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids.len(), 3);
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let one = issue(app.post(ITEMS).json(json!({"text": "one"}))).await;
+    assert_eq!(one["key"], "TEST-1", "the answer is the issue");
+    assert_eq!(texts(&one), ["one"]);
+    assert_eq!(
+        (one["checklistTotal"].clone(), one["checklistDone"].clone()),
+        (json!(1), json!(0))
+    );
+    let more = json!([{"text": "two", "checked": true}, {"text": "three"}]);
+    let three = issue(app.post(ITEMS).json(more)).await;
+    assert_eq!(texts(&three), ["one", "two", "three"]);
+    assert_eq!(three["checklistDone"], 1);
+    let ids = ids(&three);
     assert_ne!(ids[1], ids[2]);
 
-    let list = ok(app.get_as(ITEMS, BOB_RO).await).await;
-    assert_eq!(list[1]["text"], "two");
-    assert_eq!(list[1]["checked"], true);
+    let list: Value = app.get(ITEMS).token(BOB_RO).await.status(200).json();
+    assert_eq!(
+        (list[1]["text"].clone(), list[1]["checked"].clone()),
+        (json!("two"), json!(true))
+    );
     assert_eq!(list[1]["checklistItemType"], "standard");
+    assert_eq!(list[1]["self"], format!("{}{}", app.base, item(&ids[1])));
 
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        &format!("{ITEMS}/{}", ids[0]),
-        Some(json!({"checked": true, "text": "one <b>"})),
-    )
-    .await)
-    .await;
-    assert_eq!(issue["checklistDone"], 2);
-    assert_eq!(issue["checklistItems"][0]["textHtml"], "one &lt;b&gt;");
+    let change = json!({"checked": true, "text": "one <b>"});
+    let changed = issue(app.patch(&item(&ids[0])).json(change)).await;
+    assert_eq!(changed["checklistDone"], 2);
+    assert_eq!(changed["checklistItems"][0]["textHtml"], "one &lt;b&gt;");
 
     // Three before two, then one to the end.
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::POST,
-        &format!("{ITEMS}/{}/_move", ids[2]),
-        Some(json!({"before": ids[1]})),
-    )
-    .await)
-    .await;
-    assert_eq!(texts(&issue), ["one <b>", "three", "two"]);
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::POST,
-        &format!("{ITEMS}/{}/_move", ids[0]),
-        Some(json!({})),
-    )
-    .await)
-    .await;
-    assert_eq!(texts(&issue), ["three", "two", "one <b>"]);
+    let move_to = |id: &Value, body: Value| app.post(&format!("{}/_move", item(id))).json(body);
+    let moved = issue(move_to(&ids[2], json!({"before": ids[1]}))).await;
+    assert_eq!(texts(&moved), ["one <b>", "three", "two"]);
+    let moved = issue(move_to(&ids[0], json!({}))).await;
+    assert_eq!(texts(&moved), ["three", "two", "one <b>"]);
 
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::DELETE,
-        &format!("{ITEMS}/{}", ids[1]),
-        None,
-    )
-    .await)
-    .await;
-    assert_eq!(texts(&issue), ["three", "one <b>"]);
-    assert_eq!(issue["checklistTotal"], 2);
-    envelope(
-        send(
-            &app,
-            ALICE,
-            Method::DELETE,
-            &format!("{ITEMS}/{}", ids[1]),
-            None,
-        )
-        .await,
-        404,
-    )
-    .await;
-    envelope(
-        send(
-            &app,
-            ALICE,
-            Method::POST,
-            &format!("{ITEMS}/{}/_move", ids[0]),
-            Some(json!({"before": ids[1]})),
-        )
-        .await,
-        404,
-    )
-    .await;
+    let removed = issue(app.delete(&item(&ids[1]))).await;
+    assert_eq!(texts(&removed), ["three", "one <b>"]);
+    assert_eq!(removed["checklistTotal"], 2);
+    app.delete(&item(&ids[1])).await.error(404);
+    move_to(&ids[0], json!({"before": ids[1]})).await.error(404);
 
-    let changelog = ok(app
-        .get_as("/v2/issues/TEST-1/changelog?field=checklistItems", ALICE)
-        .await)
-    .await;
+    let changelog: Value = app
+        .read("/v2/issues/TEST-1/changelog?field=checklistItems")
+        .await;
     assert_eq!(changelog.as_array().unwrap().len(), 6, "{changelog}");
 }
 
 async fn the_whole_checklist_is_replaced_in_the_order_given_and_cleared(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::POST,
-        ITEMS,
-        Some(json!([{"text": "a"}, {"text": "b"}, {"text": "c"}])),
-    )
-    .await)
-    .await;
-    let ids: Vec<Value> = issue["checklistItems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].clone())
-        .collect();
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        ITEMS,
-        Some(json!([{"id": ids[2], "text": "C", "checked": true}, {"id": ids[0], "text": "a"}])),
-    )
-    .await)
-    .await;
-    assert_eq!(texts(&issue), ["C", "a"]);
-    assert_eq!(issue["checklistDone"], 1);
-    envelope(
-        send(
-            &app,
-            ALICE,
-            Method::PATCH,
-            ITEMS,
-            Some(json!([{"id": ids[1], "text": "gone"}])),
-        )
-        .await,
-        404,
-    )
-    .await;
-    envelope(
-        send(
-            &app,
-            ALICE,
-            Method::PATCH,
-            ITEMS,
-            Some(json!([{"id": ids[0], "text": "x"}, {"id": ids[0], "text": "y"}])),
-        )
-        .await,
-        422,
-    )
-    .await;
-    let issue = ok(send(&app, ALICE, Method::DELETE, ITEMS, None).await).await;
-    assert!(issue.get("checklistItems").is_none(), "{issue}");
-    assert!(issue.get("checklistTotal").is_none());
-    assert_eq!(ok(app.get_as(ITEMS, ALICE).await).await, json!([]));
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let abc = json!([{"text": "a"}, {"text": "b"}, {"text": "c"}]);
+    let ids = ids(&issue(app.post(ITEMS).json(abc)).await);
+    let all = json!([{"id": ids[2], "text": "C", "checked": true}, {"id": ids[0], "text": "a"}]);
+    let replaced = issue(app.patch(ITEMS).json(all)).await;
+    assert_eq!(texts(&replaced), ["C", "a"]);
+    assert_eq!(replaced["checklistDone"], 1);
+    let gone = json!([{"id": ids[1], "text": "gone"}]);
+    app.patch(ITEMS).json(gone).await.error(404);
+    let twice = json!([{"id": ids[0], "text": "x"}, {"id": ids[0], "text": "y"}]);
+    app.patch(ITEMS).json(twice).await.error(422);
+    let cleared = issue(app.delete(ITEMS)).await;
+    assert!(cleared.get("checklistItems").is_none(), "{cleared}");
+    assert!(cleared.get("checklistTotal").is_none());
+    assert_eq!(app.read::<Value>(ITEMS).await, json!([]));
 }
 
 async fn checklist_items_carry_assignee_and_deadline_with_whether_it_passed(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
     // The test clock stands at 2026-01-15 12:00 UTC.
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::POST,
-        ITEMS,
-        Some(json!([
-            {"text": "late", "assignee": "bob", "deadline": {"date": "2026-01-10T00:00:00.000+0000", "deadlineType": "date"}},
-            {"text": "soon", "deadline": {"date": "2026-02-01T00:00:00.000+0000"}},
-        ])),
-    )
-    .await)
-    .await;
-    let late = &issue["checklistItems"][0];
+    let items = json!([
+        {"text": "late", "assignee": "bob", "url": "https://example.test/1",
+         "deadline": {"date": "2026-01-10T00:00:00.000+0000", "deadlineType": "date"}},
+        {"text": "soon", "deadline": {"date": "2026-02-01T00:00:00.000+0000"}},
+    ]);
+    let added = issue(app.post(ITEMS).json(items)).await;
+    let late = &added["checklistItems"][0];
     assert_eq!(late["assignee"]["display"], "Bob Baker");
-    assert_eq!(late["deadline"]["date"], "2026-01-10T00:00:00.000+0000");
-    assert_eq!(late["deadline"]["deadlineType"], "date");
-    assert_eq!(late["deadline"]["isExceeded"], true);
-    assert_eq!(issue["checklistItems"][1]["deadline"]["isExceeded"], false);
-    let id = late["id"].as_str().unwrap();
-    let issue = ok(send(
-        &app,
-        ALICE,
-        Method::PATCH,
-        &format!("{ITEMS}/{id}"),
-        Some(json!({"assignee": null, "deadline": null})),
-    )
-    .await)
-    .await;
-    assert!(issue["checklistItems"][0].get("assignee").is_none());
-    assert!(issue["checklistItems"][0].get("deadline").is_none());
+    assert_eq!(late["url"], "https://example.test/1");
+    let deadline =
+        json!({"date": "2026-01-10T00:00:00.000+0000", "deadlineType": "date", "isExceeded": true});
+    assert_eq!(late["deadline"], deadline);
+    assert_eq!(added["checklistItems"][1]["deadline"]["isExceeded"], false);
+    let clear = json!({"assignee": null, "deadline": null, "url": null});
+    let cleared = issue(app.patch(&item(&late["id"])).json(clear)).await;
+    for field in ["assignee", "deadline", "url"] {
+        assert!(cleared["checklistItems"][0].get(field).is_none(), "{field}");
+    }
 }
 
 async fn bad_checklist_items_are_refused_and_nothing_is_written(app: TestApp) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let past = "2026-01-10T00:00:00.000+0000";
     for (body, field) in [
         (json!({}), "text"),
         (json!({"text": "  "}), "text"),
         (json!({"text": 5}), "text"),
         (json!({"text": "x", "checked": "yes"}), "checked"),
         (json!({"text": "x", "assignee": "nobody"}), "assignee"),
+        (json!({"text": "x", "url": 1}), "url"),
         (
             json!({"text": "x", "deadline": {"date": "soon"}}),
             "deadline",
         ),
         (
-            json!({"text": "x", "deadline": {"date": "2026-01-10T00:00:00.000+0000", "deadlineType": "week"}}),
+            json!({"text": "x", "deadline": {"date": past, "deadlineType": "week"}}),
             "deadline",
         ),
         (json!([{"text": "ok"}, {"text": ""}]), "text"),
     ] {
-        let e = envelope(
-            send(&app, ALICE, Method::POST, ITEMS, Some(body.clone())).await,
-            422,
-        )
-        .await;
+        let e = app.post(ITEMS).json(&body).await.error(422);
         assert!(e["errors"].get(field).is_some(), "{body} -> {e}");
     }
-    envelope(
-        send(&app, ALICE, Method::POST, ITEMS, Some(json!("text"))).await,
-        400,
-    )
-    .await;
+    app.post(ITEMS).json(json!("text")).await.error(400);
     let too_many: Vec<Value> = (0..1001).map(|i| json!({"text": i.to_string()})).collect();
-    envelope(
-        send(
-            &app,
-            ALICE,
-            Method::POST,
-            ITEMS,
-            Some(Value::Array(too_many)),
-        )
-        .await,
-        400,
-    )
-    .await;
-    assert_eq!(ok(app.get_as(ITEMS, ALICE).await).await, json!([]));
-    envelope(
-        send(
-            &app,
-            ALICE,
-            Method::POST,
-            "/v2/issues/TEST-9/checklistItems",
-            Some(json!({"text": "x"})),
-        )
-        .await,
-        404,
-    )
-    .await;
+    app.post(ITEMS).json(too_many).await.error(400);
+    assert_eq!(app.read::<Value>(ITEMS).await, json!([]));
+    let missing = "/v2/issues/TEST-9/checklistItems";
+    app.post(missing)
+        .json(json!({"text": "x"}))
+        .await
+        .error(404);
 }
 
 async fn a_read_only_token_cannot_change_a_checklist_and_another_organization_sees_nothing(
     app: TestApp,
 ) {
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
-    envelope(
-        send(
-            &app,
-            BOB_RO,
-            Method::POST,
-            ITEMS,
-            Some(json!({"text": "x"})),
-        )
-        .await,
-        403,
-    )
-    .await;
-    envelope(send(&app, BOB_RO, Method::DELETE, ITEMS, None).await, 403).await;
-    let r = app
-        .as_user(Method::GET, ITEMS, MALLORY, OTHER)
-        .send()
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    app.post(ITEMS)
+        .token(BOB_RO)
+        .json(json!({"text": "x"}))
         .await
-        .unwrap();
-    envelope(r, 404).await;
-    let r = app
-        .as_user(Method::POST, ITEMS, MALLORY, OTHER)
-        .json(&json!({"text": "x"}))
-        .send()
+        .error(403);
+    app.delete(ITEMS).token(BOB_RO).await.error(403);
+    let mallory = |call: Call| call.token(MALLORY).org(OTHER);
+    mallory(app.get(ITEMS)).await.error(404);
+    mallory(app.post(ITEMS))
+        .json(json!({"text": "x"}))
         .await
-        .unwrap();
-    envelope(r, 404).await;
+        .error(404);
 }
