@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 
+use axum::extract::State;
 use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::{get, MethodRouter};
@@ -189,12 +190,22 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(Method::GET, "/issues/{key}", Read, get(issues::get)),
         api(Method::PATCH, "/issues/{key}", Write, patch(issues::update)),
         // LINK and UNLINK are not methods axum routes by name: one fallback
-        // serves both (and answers 405 to anything else).
+        // serves both, and answers 405 to anything else before the caller
+        // is even looked at (no row states what another method needs).
         api(
             link,
             "/issues/{key}",
             Write,
-            MethodRouter::new().fallback(links::link_methods),
+            MethodRouter::new().fallback(
+                |State(state): State<AppState>, req: axum::extract::Request| async move {
+                    match req.method().as_str() {
+                        "LINK" | "UNLINK" => {
+                            axum::handler::Handler::call(links::link_methods, req, state).await
+                        }
+                        _ => ApiError::MethodNotAllowed.into_response(),
+                    }
+                },
+            ),
         ),
         api(unlink, "/issues/{key}", Write, MethodRouter::new()),
         api(

@@ -20,6 +20,7 @@ backend_tests!(
     form_endpoints_refuse_too_many_parameters_at_once,
     every_answer_carries_the_security_headers,
     many_full_text_words_are_one_match_not_one_sub_select_each,
+    unserved_paths_and_methods_say_so_and_never_look_like_a_missing_issue,
 );
 
 /// Sends a whole comment request over a raw socket and closes the socket
@@ -255,4 +256,36 @@ async fn many_full_text_words_are_one_match_not_one_sub_select_each(app: TestApp
         // It took 4 s at 128 words and minutes at 500 on PostgreSQL.
         assert!(started.elapsed() < Duration::from_secs(10));
     }
+}
+
+async fn unserved_paths_and_methods_say_so_and_never_look_like_a_missing_issue(app: TestApp) {
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    for path in [
+        "/v2/issues/TEST-1/nosuch",
+        "/v2/nosuch",
+        "/v3/boards/1/nosuch",
+    ] {
+        let body = app.post(path).json(json!({})).await.error(404);
+        let message = body["errorMessages"][0].as_str().unwrap();
+        assert_eq!(
+            message,
+            format!("This endpoint is not served by trackerd: POST {path}")
+        );
+    }
+    // A path served for other methods: 405 whatever the token, never a 500
+    // (the LINK/UNLINK fallback shares the path), never the issue's 404.
+    for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
+        for token in [ALICE, BOB_RO] {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            app.call(method, "/v2/issues/TEST-1")
+                .token(token)
+                .await
+                .error(405);
+        }
+    }
+    app.call(Method::POST, "/v2/issues/_import")
+        .json(json!({}))
+        .await
+        .error(405);
 }
