@@ -50,6 +50,19 @@ pub const RESOLUTIONS: &[Entry] = &[
     Entry::new(6, "cantReproduce", "Can't reproduce"),
 ];
 
+/// A status's type, as Tracker groups statuses (`new`, `paused`,
+/// `inProgress`, `done`, `cancelled`): clients pick the closing transition
+/// by it.
+pub fn status_type(key: &str) -> &'static str {
+    match key {
+        "open" => "new",
+        "needInfo" => "paused",
+        "inProgress" | "inReview" => "inProgress",
+        "resolved" | "closed" => "done",
+        _ => "new",
+    }
+}
+
 /// The status every new issue starts in.
 pub const INITIAL_STATUS: &str = "open";
 pub const DEFAULT_TYPE: &str = "task";

@@ -445,6 +445,13 @@ pub async fn apply(
                     }
                 }
             }
+            // Some clients send the description's markup on every write;
+            // trackerd keeps text as given, whatever its markup.
+            "markupType" => {
+                if !matches!(value, Value::Null | Value::String(_)) {
+                    errors.add(field, "Expected a markup name such as md");
+                }
+            }
             "status" => errors.add(field, "The status changes only through transitions"),
             "queue" => errors.add(field, "The queue changes only through _move"),
             other => {
@@ -457,14 +464,22 @@ pub async fn apply(
                     errors.add(other, "Unknown field");
                     continue;
                 }
-                let v = unset(value).clone();
+                let mut v = unset(value).clone();
+                // Durations are kept in Tracker's normal form (`P5D` is `P1W`).
+                if let (Some("duration"), Value::String(d)) = (kind, &v) {
+                    if let Ok(d) = tracker_domain::duration::Duration::parse(d) {
+                        v = json!(d.to_string());
+                    }
+                }
                 let ok = match (kind, &v) {
                     (_, Value::Null) | (None, _) => true,
                     (Some("number"), Value::Number(_)) => true,
                     (Some("date"), Value::String(s)) => {
                         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
                     }
-                    (Some("duration"), Value::String(s)) => !s.is_empty(),
+                    (Some("duration"), Value::String(s)) => {
+                        tracker_domain::duration::Duration::parse(s).is_ok()
+                    }
                     _ => false,
                 };
                 if !ok {

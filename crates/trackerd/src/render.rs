@@ -79,7 +79,9 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn status(&self, key: &str) -> Value {
-        self.dict("statuses", dictionaries::STATUSES, key)
+        let mut v = self.dict("statuses", dictionaries::STATUSES, key);
+        v["type"] = json!(dictionaries::status_type(key));
+        v
     }
     pub fn priority(&self, key: &str) -> Value {
         self.dict("priorities", dictionaries::PRIORITIES, key)
@@ -354,6 +356,7 @@ pub fn transition_json(links: &Links, issue: &IssueRecord, t: &workflow::Transit
             "id": e.id.to_string(),
             "key": e.key,
             "display": e.display,
+            "type": dictionaries::status_type(e.key),
         })),
     })
 }
@@ -375,8 +378,19 @@ pub fn field_json(links: &Links, (id, name, kind): &(&str, &str, &str)) -> Value
         "options": true,
         "suggest": false,
         "order": 1,
+        // Every field trackerd knows is one of Tracker's standard, system
+        // fields; created fields would carry their own category.
+        "category": {
+            "self": links.api(&format!("fields/categories/{SYSTEM_CATEGORY}")),
+            "id": SYSTEM_CATEGORY,
+            "display": "System",
+        },
+        "type": "standard",
     })
 }
+
+/// The id of Tracker's "System" field category.
+pub const SYSTEM_CATEGORY: &str = "000000000000000000000001";
 
 pub fn global_fields_json(links: &Links) -> Value {
     Value::Array(GLOBAL_FIELDS.iter().map(|f| field_json(links, f)).collect())

@@ -41,11 +41,28 @@ fn one(
         .ok_or_else(|| ApiError::NotFound(format!("{collection}/{id} not found")))
 }
 
+/// A status carries its type, by which clients find the closing transition.
+fn with_type(mut v: Value) -> Value {
+    if let Some(key) = v["key"].as_str() {
+        v["type"] = json!(dictionaries::status_type(key));
+    }
+    v
+}
+
 pub async fn statuses(_: Principal, links: Links) -> Json<Value> {
-    list(&links, "statuses", dictionaries::STATUSES)
+    let Json(list) = list(&links, "statuses", dictionaries::STATUSES);
+    Json(Value::Array(
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .cloned()
+            .map(with_type)
+            .collect(),
+    ))
 }
 pub async fn status(_: Principal, links: Links, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    one(&links, "statuses", dictionaries::STATUSES, &id)
+    let Json(v) = one(&links, "statuses", dictionaries::STATUSES, &id)?;
+    Ok(Json(with_type(v)))
 }
 pub async fn priorities(_: Principal, links: Links) -> Json<Value> {
     list(&links, "priorities", dictionaries::PRIORITIES)

@@ -8,6 +8,7 @@ mod checklists;
 mod cli;
 mod comments;
 mod dictionaries;
+mod fidelity;
 mod hardening;
 mod iam;
 mod issues;
