@@ -67,6 +67,11 @@ pub enum AppCommand {
         /// A chosen client id, e.g. tracker-cli; random when absent.
         #[arg(long)]
         client_id: Option<String>,
+        /// A chosen client secret (the one a client ships with); random when
+        /// absent. Read from this environment variable rather than a flag, so
+        /// it stays out of shell history and process lists.
+        #[arg(long, value_name = "ENV_VAR")]
+        client_secret_env: Option<String>,
         /// confidential or public.
         #[arg(long = "type", default_value = "confidential")]
         kind: String,
@@ -247,10 +252,17 @@ pub async fn app(cmd: AppCommand, store: &dyn Store, clock: &dyn Clock) -> anyho
             owner,
             name,
             client_id,
+            client_secret_env,
             kind,
             redirect_uris,
             scopes,
         } => {
+            let client_secret = match client_secret_env {
+                Some(var) => {
+                    Some(std::env::var(&var).with_context(|| format!("{var} is not set"))?)
+                }
+                None => None,
+            };
             let org = org_id(store, &org).await?;
             let owner = store
                 .user_by_login(&owner)
@@ -260,6 +272,7 @@ pub async fn app(cmd: AppCommand, store: &dyn Store, clock: &dyn Clock) -> anyho
                 name,
                 redirect_uris,
                 client_id,
+                client_secret,
                 kind: Some(kind),
                 scopes: Some(scopes.split(',').map(|s| s.trim().to_owned()).collect()),
             };

@@ -167,6 +167,7 @@ pub async fn bootstrap_if_empty(
             name: "tracker CLI".into(),
             redirect_uris: Vec::new(),
             client_id: Some(TRACKER_CLI_CLIENT_ID.into()),
+            client_secret: None,
             kind: Some("public".into()),
             scopes: None,
         },

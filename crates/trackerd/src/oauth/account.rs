@@ -321,6 +321,7 @@ pub async fn new_app_submit(
         kind: form.get("type").map(str::to_owned),
         scopes: Some(scopes),
         client_id: None,
+        client_secret: None,
     };
     let (app, secret) = match register(
         state.store.as_ref(),

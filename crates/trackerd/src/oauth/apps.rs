@@ -68,6 +68,11 @@ pub struct CreateApp {
     /// clients such as the `tracker` CLI's `tracker-cli`; random otherwise.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// A chosen client secret (organization admins only): a client that
+    /// ships with its id and secret built in (as CLIs do) can then stand in
+    /// for a real application unchanged. Random otherwise.
+    #[serde(default)]
+    pub client_secret: Option<String>,
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
     #[serde(default)]
@@ -193,7 +198,29 @@ pub async fn register(
             id
         }
     };
-    let secret = confidential.then(|| mint(prefix::CLIENT_SECRET));
+    let secret = match (confidential, body.client_secret) {
+        (false, Some(_)) => {
+            return Err(ApiError::field(
+                "clientSecret",
+                "a public client has no secret",
+            ))
+        }
+        (false, None) => None,
+        (true, None) => Some(mint(prefix::CLIENT_SECRET)),
+        (true, Some(chosen)) => {
+            // Like a real application's: long enough not to be guessed, and
+            // plain printable ASCII, as it travels in forms and Basic auth.
+            let ok =
+                (16..=256).contains(&chosen.len()) && chosen.bytes().all(|b| b.is_ascii_graphic());
+            if !ok {
+                return Err(ApiError::field(
+                    "clientSecret",
+                    "16 to 256 printable ASCII characters without spaces",
+                ));
+            }
+            Some(chosen)
+        }
+    };
     let app = store
         .create_app(&NewApp {
             client_id,
@@ -216,9 +243,9 @@ pub async fn create(
     addr: ClientAddr,
     ApiJson(body): ApiJson<CreateApp>,
 ) -> ApiResult<Response> {
-    if body.client_id.is_some() && !principal.org_admin {
+    if (body.client_id.is_some() || body.client_secret.is_some()) && !principal.org_admin {
         return Err(ApiError::Forbidden(
-            "Only organization administrators choose client ids".into(),
+            "Only organization administrators choose client ids and secrets".into(),
         ));
     }
     let (app, secret) = register(

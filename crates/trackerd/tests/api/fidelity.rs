@@ -11,6 +11,7 @@ backend_tests!(
     statuses_carry_their_type_in_issues_lists_and_transitions,
     fields_carry_their_category_and_type,
     issue_durations_are_kept_in_business_normal_form,
+    an_administrator_registers_an_app_with_the_client_id_and_secret_a_client_ships_with,
 );
 
 async fn markup_type_is_accepted_wherever_clients_send_it(app: TestApp) {
@@ -99,4 +100,66 @@ async fn issue_durations_are_kept_in_business_normal_form(app: TestApp) {
         .await
         .error(422);
     assert!(e["errors"].get("estimation").is_some(), "{e}");
+}
+
+async fn an_administrator_registers_an_app_with_the_client_id_and_secret_a_client_ships_with(
+    app: TestApp,
+) {
+    let secret = "shipped-secret-0123456789";
+    let body = json!({
+        "name": "Shipped CLI",
+        "redirectUris": ["https://cli.test/cb"],
+        "clientId": "shipped-cli",
+        "clientSecret": secret,
+    });
+    let created: Value = app
+        .post("/oauth/v1/apps")
+        .json(&body)
+        .await
+        .status(201)
+        .json();
+    assert_eq!(created["clientId"], "shipped-cli");
+    assert!(
+        created.get("clientSecret").is_none_or(|s| s == secret),
+        "{created}"
+    );
+    // The secret authenticates the client, as the real one would.
+    let introspect = |password: &str| {
+        app.client
+            .post(format!("{}/introspect", app.base))
+            .basic_auth("shipped-cli", Some(password))
+            .form(&[("token", "y0_not_a_token")])
+            .send()
+    };
+    let r = introspect(secret).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["active"], false);
+    assert_eq!(
+        introspect("shipped-secret-wrong-0000")
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    let mut other = body.clone();
+    other["clientId"] = json!("carols-cli");
+    let carol = app
+        .post("/oauth/v1/apps")
+        .token(CAROL_EXPIRING)
+        .json(&other)
+        .await;
+    carol.error(403);
+    for (field, value) in [
+        ("clientSecret", json!("short")),
+        ("clientSecret", json!("has spaces in it, sixteen+")),
+    ] {
+        let mut bad = other.clone();
+        bad[field] = value;
+        let e = app.post("/oauth/v1/apps").json(bad).await.error(422);
+        assert!(e["errors"].get("clientSecret").is_some(), "{e}");
+    }
+    let mut public = other.clone();
+    public["type"] = json!("public");
+    app.post("/oauth/v1/apps").json(public).await.error(422);
 }
