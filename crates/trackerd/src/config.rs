@@ -71,6 +71,39 @@ pub struct Config {
     /// The OAuth authorization server: token lifetimes, sign-in limits.
     #[serde(default)]
     pub oauth: crate::oauth::OAuthConfig,
+    /// How long connections may take and how many there may be.
+    #[serde(default)]
+    pub connections: Connections,
+}
+
+/// Limits on client connections, so slow or idle clients cannot hold the
+/// server: every one below what the operating system would run out of.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Connections {
+    /// A request's headers must arrive within this many seconds of the
+    /// connection opening or of the previous answer; an idle keep-alive
+    /// connection is closed after as long.
+    pub header_read_timeout_secs: u64,
+    /// A request body may pause at most this long between chunks.
+    pub body_read_timeout_secs: u64,
+    /// Open connections at most; more are closed as they arrive. Below the
+    /// usual limit of 1 024 open files, leaving room for the database.
+    pub max_connections: usize,
+    /// On SIGTERM, how long requests in flight may take before their
+    /// connections are closed anyway.
+    pub shutdown_deadline_secs: u64,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 30,
+            body_read_timeout_secs: 30,
+            max_connections: 768,
+            shutdown_deadline_secs: 30,
+        }
+    }
 }
 
 pub const MAX_IAM_LIFETIME_SECS: u64 = 12 * 60 * 60;
@@ -87,6 +120,7 @@ impl Default for Config {
             auth_cache_refresh_ms: 1000,
             seed: None,
             oauth: crate::oauth::OAuthConfig::default(),
+            connections: Connections::default(),
         }
     }
 }
@@ -116,6 +150,8 @@ pub enum ConfigError {
     IamLifetime,
     #[error("configuration: {0}")]
     OAuth(String),
+    #[error("configuration: connections.{0} must be at least 1")]
+    Connections(&'static str),
     #[error("configuration: database must start with sqlite:// or postgres://, got {0}")]
     Dsn(Dsn),
 }
@@ -145,6 +181,17 @@ impl Config {
             return Err(ConfigError::IamLifetime);
         }
         self.oauth.validate().map_err(ConfigError::OAuth)?;
+        let c = &self.connections;
+        for (name, value) in [
+            ("header_read_timeout_secs", c.header_read_timeout_secs),
+            ("body_read_timeout_secs", c.body_read_timeout_secs),
+            ("max_connections", c.max_connections as u64),
+            ("shutdown_deadline_secs", c.shutdown_deadline_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Connections(name));
+            }
+        }
         let dsn = self.database.expose();
         if !(dsn.starts_with("sqlite:")
             || dsn.starts_with("postgres:")

@@ -800,28 +800,106 @@ fn with_headers(mut response: Response, meta: Meta) -> Response {
 
 /// Serves `state` on `listener` until `shutdown` resolves. Trailing slashes
 /// are trimmed before routing: Tracker accepts `/v2/users/` as `/v2/users`.
+///
+/// The accept loop is trackerd's own rather than `axum::serve`, which has no
+/// connection limits: headers must arrive within
+/// `connections.header_read_timeout_secs` (which also closes idle keep-alive
+/// connections), a body may not stall longer than
+/// `body_read_timeout_secs`, at most `max_connections` are open, and a
+/// shutdown waits at most `shutdown_deadline_secs` for requests in flight.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    let limits = state.config.connections.clone();
+    let header_timeout = Duration::from_secs(limits.header_read_timeout_secs);
     // Aborted on drop, so the watcher ends with the server even when the
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
     let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
-        inner: axum::extract::DefaultBodyLimit::max(BODY_LIMIT).layer(router(state)),
+        inner: tower::ServiceBuilder::new()
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                Duration::from_secs(limits.body_read_timeout_secs),
+            ))
+            .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+            .service(router(state)),
     });
-    let result = axum::serve(
-        listener,
-        // The source address feeds the per-address sign-in lock and the audit trail.
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-            std::net::SocketAddr,
-        >(app),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than
+                    // spin, and go on serving the connections already open.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "too many connections: closing a new one");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        // The source address feeds the per-address sign-in lock and the
+        // audit trail, as axum's `ConnectInfo`.
+        let service = app
+            .clone()
+            .map_request(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // A client that connects and sends nothing is not yet under
+            // hyper's header timeout (that starts once the protocol is
+            // known): it gets as long to send its first byte.
+            // (A peek, not `readable()`: tokio takes a new socket to be
+            // readable until a read says otherwise.)
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(header_timeout, stream.peek(&mut first)).await,
+                Ok(Ok(n)) if n > 0
+            ) {
+                return;
+            }
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let _ = watcher.watch(conn).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
     drop(watcher);
-    result
+    let deadline = Duration::from_secs(limits.shutdown_deadline_secs);
+    if tokio::time::timeout(deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight at the shutdown deadline: closing them");
+    }
+    Ok(())
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

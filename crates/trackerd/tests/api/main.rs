@@ -7,6 +7,7 @@ mod browser;
 mod checklists;
 mod cli;
 mod comments;
+mod connections;
 mod dictionaries;
 mod fidelity;
 mod hardening;
