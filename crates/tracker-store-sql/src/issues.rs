@@ -15,7 +15,10 @@ pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.k
     i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, i.extra, \
     (SELECT string_agg(CAST(f.uid AS TEXT), '\u{1f}') FROM issue_followers f WHERE f.issue_pk = i.pk) AS followers, \
     (SELECT string_agg(t.tag, '\u{1f}') FROM issue_tags t WHERE t.issue_pk = i.pk) AS tags, \
-    (SELECT string_agg(a.key, '\u{1f}') FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases \
+    (SELECT string_agg(a.key, '\u{1f}') FROM issue_aliases a WHERE a.issue_pk = i.pk) AS aliases, \
+    (SELECT string_agg(CAST(c.component_pk AS TEXT), '\u{1f}') FROM issue_components c WHERE c.issue_pk = i.pk) AS components, \
+    (SELECT string_agg(CAST(v.version_pk AS TEXT), '\u{1f}') FROM issue_versions v WHERE v.issue_pk = i.pk AND v.fix) AS fix_versions, \
+    (SELECT string_agg(CAST(v.version_pk AS TEXT), '\u{1f}') FROM issue_versions v WHERE v.issue_pk = i.pk AND NOT v.fix) AS affected_versions \
     FROM issues i";
 
 const LINK_COLS: &str = "pk, org, type_id, source_pk, target_pk, created_by, created_at";
@@ -36,6 +39,14 @@ fn created_record(i: &IssueRecord, pk: i64, key: String, microsecond_times: bool
     issue.tags.sort();
     issue.tags.dedup();
     issue.aliases = Vec::new();
+    for ids in [
+        &mut issue.components,
+        &mut issue.fix_versions,
+        &mut issue.affected_versions,
+    ] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
     if !microsecond_times {
         return issue;
     }
@@ -64,11 +75,13 @@ impl<D: Engine> SqlStore<D> {
             .execute(&mut **tx)
             .await
             .map_err(db)?;
-        sqlx::query("DELETE FROM issue_tags WHERE issue_pk = $1")
-            .bind(pk)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        for table in ["issue_tags", "issue_components", "issue_versions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE issue_pk = $1"))
+                .bind(pk)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
         Self::insert_sets(tx, issue, pk).await
     }
 
@@ -92,6 +105,34 @@ impl<D: Engine> SqlStore<D> {
             .execute(&mut **tx)
             .await
             .map_err(db)?;
+        }
+        for c in &issue.components {
+            sqlx::query(
+                "INSERT INTO issue_components (issue_pk, component_pk) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(pk)
+            .bind(c)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        for (fix, versions) in [
+            (true, &issue.fix_versions),
+            (false, &issue.affected_versions),
+        ] {
+            for v in versions {
+                sqlx::query(
+                    "INSERT INTO issue_versions (issue_pk, version_pk, fix) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(pk)
+                .bind(v)
+                .bind(fix)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+            }
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
 mod access;
+mod catalog;
 mod engine;
 mod issues;
 mod oauth;
@@ -341,6 +342,9 @@ mod tests {
             votes: 0,
             followers: Vec::new(),
             tags: Vec::new(),
+            components: Vec::new(),
+            fix_versions: Vec::new(),
+            affected_versions: Vec::new(),
             extra: "{}".into(),
             aliases: Vec::new(),
         };

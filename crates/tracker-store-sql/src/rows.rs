@@ -80,6 +80,9 @@ pub struct IssueRow {
     pub followers: Option<String>,
     pub tags: Option<String>,
     pub aliases: Option<String>,
+    pub components: Option<String>,
+    pub fix_versions: Option<String>,
+    pub affected_versions: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -103,6 +106,11 @@ impl From<IssueRow> for IssueRecord {
             .filter_map(|s| s.parse().ok())
             .collect();
         followers.sort_unstable();
+        let ids = |s: Option<String>| -> Vec<i64> {
+            let mut ids: Vec<i64> = split(s).iter().filter_map(|s| s.parse().ok()).collect();
+            ids.sort_unstable();
+            ids
+        };
         let mut tags = split(r.tags);
         tags.sort();
         let mut aliases = split(r.aliases);
@@ -135,6 +143,9 @@ impl From<IssueRow> for IssueRecord {
             votes: r.votes,
             followers,
             tags,
+            components: ids(r.components),
+            fix_versions: ids(r.fix_versions),
+            affected_versions: ids(r.affected_versions),
             extra: r.extra,
             aliases,
         }

@@ -177,6 +177,7 @@ fn render(f: &IssueFilter, q: &mut Sql) {
             q.push(fence(q.dialect));
             q.push(")");
         }
+        IssueFilter::Catalog(list, names) => catalog(q, *list, names.as_deref()),
         IssueFilter::Keys(keys) => {
             if keys.is_empty() {
                 return q.push("1=0");
@@ -288,6 +289,37 @@ fn member_of(q: &mut Sql, table: &str, column: &str, uids: Option<&[i64]>) {
             q.push(")");
         }
     }
+}
+
+/// Issues by the names of their components or versions: a join through
+/// the issue's references (each indexed by issue and by referred id).
+fn catalog(q: &mut Sql, list: CatalogList, names: Option<&[String]>) {
+    let (refs, things, fk, which) = match list {
+        CatalogList::Components => ("issue_components", "components", "component_pk", ""),
+        CatalogList::FixVersions => ("issue_versions", "versions", "version_pk", " AND x.fix"),
+        CatalogList::AffectedVersions => {
+            ("issue_versions", "versions", "version_pk", " AND NOT x.fix")
+        }
+    };
+    let Some(names) = names else {
+        let _ = write!(
+            q.text,
+            "EXISTS (SELECT 1 FROM {refs} x WHERE x.issue_pk = i.pk{which})"
+        );
+        return;
+    };
+    if names.is_empty() {
+        return q.push("1=0");
+    }
+    let _ = write!(
+        q.text,
+        "i.pk IN (SELECT x.issue_pk FROM {refs} x JOIN {things} c ON c.pk = x.{fk} \
+         WHERE lower(c.name) IN "
+    );
+    q.bind_list(lower(names));
+    q.push(which);
+    q.push(fence(q.dialect));
+    q.push(")");
 }
 
 /// Ends a sub-select of people or tags that names the matching issues. On

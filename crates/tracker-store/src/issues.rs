@@ -41,6 +41,11 @@ pub struct IssueRecord {
     pub votes: i64,
     pub followers: Vec<i64>,
     pub tags: Vec<String>,
+    /// Components of the issue's queue ([`crate::ComponentRecord`] pks).
+    pub components: Vec<i64>,
+    /// Versions of the issue's queue ([`crate::VersionRecord`] pks).
+    pub fix_versions: Vec<i64>,
+    pub affected_versions: Vec<i64>,
     /// Fields without a column of their own, as a JSON object.
     pub extra: String,
     /// Keys the issue had in queues it was moved out of.

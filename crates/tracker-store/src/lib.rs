@@ -5,6 +5,7 @@
 //! organization data takes the organization's internal id, so a caller cannot
 //! reach across organizations by accident.
 
+mod catalog;
 mod issues;
 mod model;
 mod oauth;
@@ -13,6 +14,7 @@ mod search;
 mod worklog;
 
 use async_trait::async_trait;
+pub use catalog::*;
 pub use issues::*;
 pub use model::*;
 pub use oauth::*;
@@ -47,12 +49,18 @@ impl From<std::convert::Infallible> for StoreError {
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
 pub trait Store:
-    AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore
+    AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore + CatalogStore
 {
 }
 
 impl<T> Store for T where
-    T: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore
+    T: AccessStore
+        + IssueStore
+        + PermissionStore
+        + SearchStore
+        + OAuthStore
+        + WorklogStore
+        + CatalogStore
 {
 }
 

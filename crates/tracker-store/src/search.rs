@@ -143,6 +143,9 @@ pub enum IssueFilter {
     Followers(Option<Vec<i64>>),
     /// The issue has one of these tags, ignoring case (`None`: any tag).
     Tags(Option<Vec<String>>),
+    /// The issue has a component or version (in `which` of its lists) with
+    /// one of these names, ignoring case (`None`: any).
+    Catalog(CatalogList, Option<Vec<String>>),
     /// One of these users is on the issue's access list (`None`: anyone).
     Access(Option<Vec<i64>>),
     /// The issue's current or a former key is one of these.
@@ -168,6 +171,14 @@ pub enum IssueFilter {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     },
+}
+
+/// An issue's list of components or versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogList {
+    Components,
+    FixVersions,
+    AffectedVersions,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -300,6 +300,8 @@ pub async fn apply(
 ) -> ApiResult<Vec<FieldChange>> {
     let mut errors = FieldErrors::default();
     let mut changes = Vec::new();
+    // The lead of a component that assigns its issues to its lead.
+    let mut auto_lead: Option<i64> = None;
     let mut extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
     let mut change = |field: &str, from: Value, to: Value| {
         if from != to {
@@ -317,16 +319,41 @@ pub async fn apply(
             "comment" if matches!(mode, Mode::Transition) => {}
             // The optimistic-lock version some clients send in the body.
             "version" if !matches!(mode, Mode::Create) => {}
-            // Versions and components are not managed yet: only "none" is a valid value.
-            "fixVersions" | "affectedVersions" | "components" => {
-                if !matches!(list_op(value), Ok(ops) if ops.iter().all(|op| match op {
-                    ListOp::Set(v) | ListOp::Add(v) | ListOp::Remove(v) => v.is_empty(),
-                    ListOp::Replace(v) => v.is_empty(),
-                })) {
-                    errors.add(
-                        field,
-                        "Versions and components are not supported by trackerd yet",
-                    );
+            // Names and ids are looked up among the issue's queue's own.
+            "components" => {
+                let known = state
+                    .store
+                    .list_components(org, Some(issue.queue_id))
+                    .await?;
+                let items: Vec<(i64, &str)> =
+                    known.iter().map(|c| (c.pk, c.name.as_str())).collect();
+                match catalog_list(&issue.components, value, &items, "component").await {
+                    Ok(new) => {
+                        let old = std::mem::replace(&mut issue.components, new.clone());
+                        change("components", json!(old), json!(new));
+                    }
+                    Err(e) => errors.add(field, e),
+                }
+                auto_lead = known
+                    .iter()
+                    .filter(|c| issue.components.contains(&c.pk) && c.assign_auto)
+                    .find_map(|c| c.lead_uid);
+            }
+            "fixVersions" | "affectedVersions" => {
+                let known = state.store.list_versions(org, Some(issue.queue_id)).await?;
+                let items: Vec<(i64, &str)> =
+                    known.iter().map(|v| (v.pk, v.name.as_str())).collect();
+                let list = if field == "fixVersions" {
+                    &mut issue.fix_versions
+                } else {
+                    &mut issue.affected_versions
+                };
+                match catalog_list(list, value, &items, "version").await {
+                    Ok(new) => {
+                        let old = std::mem::replace(list, new.clone());
+                        change(field, json!(old), json!(new));
+                    }
+                    Err(e) => errors.add(field, e),
                 }
             }
             "attachmentIds" => {
@@ -501,5 +528,48 @@ pub async fn apply(
     }
     errors.into_result()?;
     issue.extra = Value::Object(extra).to_string();
+    // As Tracker does: a new issue nobody was assigned to goes to the lead of
+    // its component with `assignAuto`.
+    if let (Mode::Create, Some(uid), None) = (mode, auto_lead, issue.assignee) {
+        if !body.contains_key("assignee") {
+            issue.assignee = Some(uid);
+            changes.push(FieldChange {
+                field: "assignee".into(),
+                from: Value::Null,
+                to: json!(uid),
+            });
+        }
+    }
     Ok(changes)
+}
+
+/// One of a queue's components or versions (`items`: id and name) named by
+/// id, name or object; names compare ignoring case.
+fn catalog_item(items: &[(i64, &str)], v: &Value, what: &str) -> Result<i64, String> {
+    let Some(id) = ident(v) else {
+        return Err(format!("Expected a {what} id, name or object"));
+    };
+    let by_id = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| items.iter().find(|(pk, _)| *pk == n));
+    let lower = id.to_lowercase();
+    by_id
+        .or_else(|| items.iter().find(|(_, name)| name.to_lowercase() == lower))
+        .map(|(pk, _)| *pk)
+        .ok_or_else(|| format!("The issue's queue has no {what} {id:?}"))
+}
+
+/// A list of components or versions after the edits in `value`.
+async fn catalog_list(
+    current: &[i64],
+    value: &Value,
+    items: &[(i64, &str)],
+    what: &str,
+) -> Result<Vec<i64>, String> {
+    let ops = list_op(value)?;
+    edit_list(current, ops, |v| {
+        std::future::ready(catalog_item(items, &v, what))
+    })
+    .await
 }

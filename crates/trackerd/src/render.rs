@@ -23,9 +23,18 @@ pub struct Renderer<'a> {
     users: HashMap<i64, Option<User>>,
     queues: HashMap<i64, Option<QueueRecord>>,
     issues: HashMap<i64, Option<(String, String, String)>>,
+    /// Names of each queue's components and versions by id, read once per
+    /// queue: a page of issues of one queue costs two lookups.
+    catalogs: HashMap<i64, Catalog>,
     /// The request's time, where answers depend on it (a checklist
     /// deadline's `isExceeded`).
     now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Default)]
+struct Catalog {
+    components: HashMap<i64, String>,
+    versions: HashMap<i64, String>,
 }
 
 pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Value {
@@ -41,6 +50,7 @@ impl<'a> Renderer<'a> {
             users: HashMap::new(),
             queues: HashMap::new(),
             issues: HashMap::new(),
+            catalogs: HashMap::new(),
             now: None,
         }
     }
@@ -187,6 +197,67 @@ impl<'a> Renderer<'a> {
         })
     }
 
+    async fn catalog(&mut self, queue_id: i64) -> ApiResult<&Catalog> {
+        if !self.catalogs.contains_key(&queue_id) {
+            let org = self.org;
+            let components = self.store.list_components(org, Some(queue_id)).await?;
+            let versions = self.store.list_versions(org, Some(queue_id)).await?;
+            let catalog = Catalog {
+                components: components.into_iter().map(|c| (c.pk, c.name)).collect(),
+                versions: versions.into_iter().map(|v| (v.pk, v.name)).collect(),
+            };
+            self.catalogs.insert(queue_id, catalog);
+        }
+        Ok(&self.catalogs[&queue_id])
+    }
+
+    /// An issue's components and versions as reference objects.
+    async fn catalog_refs(&mut self, i: &IssueRecord, m: &mut Map<String, Value>) -> ApiResult<()> {
+        if i.components.is_empty() && i.fix_versions.is_empty() && i.affected_versions.is_empty() {
+            return Ok(());
+        }
+        let links = self.links;
+        let catalog = self.catalog(i.queue_id).await?;
+        let refs = |collection: &str, names: &HashMap<i64, String>, ids: &[i64]| {
+            Value::Array(
+                ids.iter()
+                    .map(|id| {
+                        json!({
+                            "self": links.api(&format!("{collection}/{id}")),
+                            "id": id.to_string(),
+                            "display": names.get(id).cloned().unwrap_or_else(|| id.to_string()),
+                        })
+                    })
+                    .collect(),
+            )
+        };
+        for (field, collection, names, ids) in [
+            (
+                "components",
+                "components",
+                &catalog.components,
+                &i.components,
+            ),
+            (
+                "fixVersions",
+                "versions",
+                &catalog.versions,
+                &i.fix_versions,
+            ),
+            (
+                "affectedVersions",
+                "versions",
+                &catalog.versions,
+                &i.affected_versions,
+            ),
+        ] {
+            if !ids.is_empty() {
+                m.insert(field.into(), refs(collection, names, ids));
+            }
+        }
+        Ok(())
+    }
+
     /// The full issue as `GET /v2/issues/{key}` answers it. Absent values are
     /// left out, as Tracker does.
     pub async fn issue(&mut self, i: &IssueRecord) -> ApiResult<Value> {
@@ -242,6 +313,7 @@ impl<'a> Renderer<'a> {
         if !i.tags.is_empty() {
             m.insert("tags".into(), json!(i.tags));
         }
+        self.catalog_refs(i, &mut m).await?;
         if let Some(u) = &i.unique {
             m.insert("unique".into(), json!(u));
         }

@@ -64,8 +64,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     use axum::routing::{delete, patch, post};
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        changelog, checklists, comments, dictionaries as dict, issues, links, permissions as perms,
-        queues, search, users, worklog,
+        catalog, changelog, checklists, comments, dictionaries as dict, issues, links,
+        permissions as perms, queues, search, users, worklog,
     };
     use Scope::{Read, Write};
     let api = |method: Method, path: &'static str, scope: Scope, route| Endpoint {
@@ -111,18 +111,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/queues/{key}/_restore",
             Write,
             post(queues::restore),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/versions",
-            Read,
-            get(queues::versions),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/components",
-            Read,
-            get(queues::versions),
         ),
         api(Method::GET, "/queues/{key}/tags", Read, get(queues::tags)),
         api(
@@ -378,6 +366,67 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/issues/{key}/permissions",
             Write,
             patch(perms::patch_issue),
+        ),
+        // Components and versions
+        api(
+            Method::GET,
+            "/queues/{key}/versions",
+            Read,
+            get(queues::versions),
+        ),
+        api(
+            Method::GET,
+            "/queues/{key}/components",
+            Read,
+            get(queues::components),
+        ),
+        api(
+            Method::GET,
+            "/components",
+            Read,
+            get(catalog::list_components),
+        ),
+        api(
+            Method::POST,
+            "/components",
+            Write,
+            post(catalog::create_component),
+        ),
+        api(
+            Method::GET,
+            "/components/{id}",
+            Read,
+            get(catalog::get_component),
+        ),
+        api(
+            Method::PATCH,
+            "/components/{id}",
+            Write,
+            patch(catalog::update_component),
+        ),
+        api(
+            Method::DELETE,
+            "/components/{id}",
+            Write,
+            delete(catalog::delete_component),
+        ),
+        api(
+            Method::POST,
+            "/versions",
+            Write,
+            post(catalog::create_version),
+        ),
+        api(
+            Method::GET,
+            "/versions/{id}",
+            Read,
+            get(catalog::get_version),
+        ),
+        api(
+            Method::PATCH,
+            "/versions/{id}",
+            Write,
+            patch(catalog::update_version),
         ),
         // The authorization server's and IAM's JSON APIs.
         root(

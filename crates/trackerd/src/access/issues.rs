@@ -143,10 +143,20 @@ pub async fn find_queue(
 /// Checks the versions a client may send: `?version=N` (a mismatch is `409`)
 /// and `If-Match: "N"` (a mismatch is `412`).
 pub fn check_version(current: i64, query: Option<i64>, headers: &HeaderMap) -> ApiResult<()> {
+    check_version_of("issue", current, query, headers)
+}
+
+/// [`check_version`] for any versioned object; `what` names it in errors.
+pub fn check_version_of(
+    what: &str,
+    current: i64,
+    query: Option<i64>,
+    headers: &HeaderMap,
+) -> ApiResult<()> {
     if let Some(v) = query {
         if v != current {
             return Err(ApiError::Conflict(format!(
-                "Version mismatch: the issue is at version {current}, not {v}"
+                "Version mismatch: the {what} is at version {current}, not {v}"
             )));
         }
     }
@@ -160,7 +170,7 @@ pub fn check_version(current: i64, query: Option<i64>, headers: &HeaderMap) -> A
                 .ok();
             if n != Some(current) {
                 return Err(ApiError::PreconditionFailed(format!(
-                    "If-Match {raw} does not match the issue's version {current}"
+                    "If-Match {raw} does not match the {what}'s version {current}"
                 )));
             }
         }

@@ -110,6 +110,9 @@ pub async fn create(
         votes: 0,
         followers: Vec::new(),
         tags: Vec::new(),
+        components: Vec::new(),
+        fix_versions: Vec::new(),
+        affected_versions: Vec::new(),
         extra: "{}".into(),
         aliases: Vec::new(),
     };
@@ -344,6 +347,26 @@ pub async fn execute_transition(
     Ok(Json(transitions_json(&links, &saved)))
 }
 
+/// Components and versions belong to a queue: an issue leaving it for
+/// another leaves them behind (they may not exist there).
+fn drop_catalog(issue: &mut IssueRecord) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    for (field, ids) in [
+        ("components", &mut issue.components),
+        ("fixVersions", &mut issue.fix_versions),
+        ("affectedVersions", &mut issue.affected_versions),
+    ] {
+        if !ids.is_empty() {
+            changes.push(FieldChange {
+                field: field.into(),
+                from: json!(std::mem::take(ids)),
+                to: json!([]),
+            });
+        }
+    }
+    changes
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct MoveParams {
     #[serde(default)]
@@ -386,6 +409,8 @@ pub async fn move_issue(
             to: Value::Null,
         },
     ];
+    let mut changes = changes;
+    changes.extend(drop_catalog(&mut issue));
     issue.updated_at = now;
     issue.updated_by = principal.user.uid;
     let entry = changelog(&principal, now, "IssueMoved", &changes, json!({}));
@@ -465,6 +490,9 @@ pub async fn clone_issue(
         copy.last_comment_updated_at = None;
         copy.votes = 0;
         copy.aliases = Vec::new();
+        if copy.queue_id != original.queue_id {
+            drop_catalog(&mut copy);
+        }
         let changes = [FieldChange {
             field: "status".into(),
             from: Value::Null,

@@ -1,3 +1,4 @@
+pub mod catalog;
 pub mod changelog;
 pub mod checklists;
 pub mod comments;

@@ -21,6 +21,7 @@ use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
 use crate::access::Guard;
 use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageParams};
+use crate::routes::catalog;
 
 async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<Value> {
     let base = render_base(state, q, links).await?;
@@ -75,10 +76,10 @@ async fn render_expanded(
             .collect::<Vec<_>>());
     }
     if wants("versions") {
-        v["versions"] = json!([]);
+        v["versions"] = catalog::queue_versions(state, links, q).await?;
     }
     if wants("components") {
-        v["components"] = json!([]);
+        v["components"] = catalog::queue_components(state, links, q).await?;
     }
     if wants("projects") {
         v["projects"] = json!([]);
@@ -341,15 +342,24 @@ pub async fn restore(
     Ok(Json(render(&state, &q, &links).await?))
 }
 
-/// Versions and components: trackerd does not manage them yet, so every
-/// queue has none (see docs/COMPATIBILITY.md).
 pub async fn versions(
     State(state): State<AppState>,
     principal: Principal,
+    links: Links,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(json!([])))
+    let q = find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(Json(catalog::queue_versions(&state, &links, &q).await?))
+}
+
+pub async fn components(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let q = find_for(&state, &principal, &key, Perm::Read).await?;
+    Ok(Json(catalog::queue_components(&state, &links, &q).await?))
 }
 
 pub async fn tags(

@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod catalog;
 mod checklists;
 mod cli;
 mod comments;

@@ -100,6 +100,10 @@ fn rule(method: &Method, path: &str) -> Rule {
         // Open to every member; what they find is filtered (checked below).
         ("POST", "/issues/_search" | "/issues/_count" | "/system/search/scroll/_clear") => Member,
         ("POST", "/worklog/_search") => Member,
+        // A queue's components and versions are its settings.
+        ("POST", "/components" | "/versions")
+        | ("PATCH" | "DELETE", "/components/{id}" | "/versions/{id}") => QueueGrant,
+        ("GET", "/components/{id}" | "/versions/{id}") => QueueRead,
         ("POST", "/issues/{key}/_clone") => Clone,
         ("PATCH" | "DELETE", "/issues/{key}/comments/{id}" | "/issues/{key}/worklog/{id}") => {
             CommentAuthor
@@ -307,6 +311,24 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("link", link["id"].to_string());
+    let component = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/components",
+            Some(json!({"queue": "PRIV", "name": "core"})),
+        )
+        .await;
+    w.ids.insert("component", component["id"].to_string());
+    let version = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/versions",
+            Some(json!({"queue": "PRIV", "name": "1.0"})),
+        )
+        .await;
+    w.ids.insert("version", version["id"].to_string());
     let app = w
         .call(
             Who::Writer,
@@ -403,6 +425,8 @@ impl World {
             t if t.starts_with("/resolutions/") => "fixed".to_owned(),
             t if t.starts_with("/fields/") => "summary".to_owned(),
             t if t.starts_with("/iam/v1/keys/") => id("key"),
+            t if t.starts_with("/components/") => id("component"),
+            t if t.starts_with("/versions/") => id("version"),
             _ => String::new(),
         };
         path = path
@@ -433,6 +457,10 @@ impl World {
             }
             ("PATCH", "/issues/{key}/worklog/{id}") => Some(json!({"duration": "PT2H"})),
             ("POST", "/worklog/_search") => Some(json!({})),
+            ("POST", "/components") => Some(json!({"queue": "PRIV", "name": "new component"})),
+            ("PATCH", "/components/{id}") => Some(json!({"name": "renamed component"})),
+            ("POST", "/versions") => Some(json!({"queue": "PRIV", "name": "2.0"})),
+            ("PATCH", "/versions/{id}") => Some(json!({"released": true})),
             ("POST", "/issues/{key}/checklistItems") => Some(json!({"text": "third"})),
             ("PATCH", "/issues/{key}/checklistItems") => {
                 Some(json!([{"id": id("item2"), "text": "only"}]))
@@ -592,6 +620,24 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
     }
     let seen: Vec<String> = keys(queues(Who::Reader).await.unwrap().json().await.unwrap());
     assert!(seen.contains(&"PRIV".to_owned()), "a reader sees the queue");
+    let components = |who| w.probe(who, &Method::GET, Mount::Api, "/components").send();
+    let seen: Value = components(Who::NoQueueAccess)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if !seen.as_array().unwrap().is_empty() {
+        leaks.push(format!(
+            "GET /components shows PRIV's components to a member without access: {seen}"
+        ));
+    }
+    let seen: Value = components(Who::Reader).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        seen.as_array().unwrap().len(),
+        1,
+        "a reader sees PRIV's component"
+    );
     let links: Value = w
         .request(Who::NoQueueAccess, Method::GET, "/v2/issues/TEST-1/links")
         .send()

@@ -17,7 +17,8 @@ use tracker_query::{
     Value,
 };
 use tracker_store::{
-    CmpOp, Col, IssueFilter as F, LinkTargets, Order, OrderBy, QueueRecord, SqlValue, TextScope,
+    CatalogList, CmpOp, Col, IssueFilter as F, LinkTargets, Order, OrderBy, QueueRecord, SqlValue,
+    TextScope,
 };
 
 /// A member as the evaluator sees people.
@@ -47,6 +48,7 @@ enum Spec {
     Number(Col),
     Text(TextScope),
     Tags,
+    Catalog(CatalogList),
     Key,
     Parent,
     /// A text column compared whole, ignoring case.
@@ -97,6 +99,9 @@ fn spec(field: &Field) -> Spec {
             "description" => Spec::Text(TextScope::Description),
             "comment" => Spec::Text(TextScope::Comments),
             "tags" => Spec::Tags,
+            "components" => Spec::Catalog(CatalogList::Components),
+            "fixVersions" => Spec::Catalog(CatalogList::FixVersions),
+            "affectedVersions" => Spec::Catalog(CatalogList::AffectedVersions),
             "key" => Spec::Key,
             "parent" => Spec::Parent,
             "dependsOn" => Spec::Link(&["depends"], Some(true), Target::Key),
@@ -252,6 +257,11 @@ impl Planner<'_> {
                 Predicate::Empty => (F::negate(F::Tags(None)), true),
                 Predicate::NotEmpty => (F::Tags(None), true),
                 _ => names(p, |names| F::Tags(Some(names))),
+            },
+            Spec::Catalog(list) => match p {
+                Predicate::Empty => (F::negate(F::Catalog(list, None)), true),
+                Predicate::NotEmpty => (F::Catalog(list, None), true),
+                _ => names(p, |names| F::Catalog(list, Some(names))),
             },
             Spec::Key => names(p, |keys| {
                 F::Keys(keys.into_iter().map(|k| k.to_uppercase()).collect())

@@ -1,0 +1,50 @@
+-- A queue's components and versions, and which of them each issue refers
+-- to. The references are rows rather than part of the issue's `extra` JSON
+-- so that the query language finds issues by them through an index, and a
+-- component still in use cannot be deleted from under its issues.
+CREATE TABLE components (
+    pk           BIGSERIAL PRIMARY KEY,
+    org          BIGINT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    queue_id     BIGINT NOT NULL REFERENCES queues (id),
+    name         TEXT NOT NULL,
+    description  TEXT,
+    lead_uid     BIGINT REFERENCES users (uid),
+    assign_auto  BOOLEAN NOT NULL DEFAULT FALSE,
+    archived     BOOLEAN NOT NULL DEFAULT FALSE,
+    version      BIGINT NOT NULL DEFAULT 1
+);
+-- Names are unique in their queue, ignoring case.
+CREATE UNIQUE INDEX components_by_name ON components (queue_id, lower(name));
+CREATE INDEX components_by_org ON components (org, queue_id);
+
+CREATE TABLE versions (
+    pk           BIGSERIAL PRIMARY KEY,
+    org          BIGINT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    queue_id     BIGINT NOT NULL REFERENCES queues (id),
+    name         TEXT NOT NULL,
+    description  TEXT,
+    -- YYYY-MM-DD: the API's own text, kept as is on both engines.
+    start_date   TEXT,
+    due_date     TEXT,
+    released     BOOLEAN NOT NULL DEFAULT FALSE,
+    archived     BOOLEAN NOT NULL DEFAULT FALSE,
+    version      BIGINT NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX versions_by_name ON versions (queue_id, lower(name));
+CREATE INDEX versions_by_org ON versions (org, queue_id);
+
+CREATE TABLE issue_components (
+    issue_pk      BIGINT NOT NULL REFERENCES issues (pk) ON DELETE CASCADE,
+    component_pk  BIGINT NOT NULL REFERENCES components (pk),
+    PRIMARY KEY (issue_pk, component_pk)
+);
+CREATE INDEX issue_components_by_component ON issue_components (component_pk);
+
+-- `fix` tells the issue's fixVersions (true) from its affectedVersions (false).
+CREATE TABLE issue_versions (
+    issue_pk    BIGINT NOT NULL REFERENCES issues (pk) ON DELETE CASCADE,
+    version_pk  BIGINT NOT NULL REFERENCES versions (pk),
+    fix         BOOLEAN NOT NULL,
+    PRIMARY KEY (issue_pk, fix, version_pk)
+);
+CREATE INDEX issue_versions_by_version ON issue_versions (version_pk, fix);

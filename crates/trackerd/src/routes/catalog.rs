@@ -1,0 +1,531 @@
+//! A queue's components and versions (`/v2/components`, `/v2/versions`).
+//! Reading one needs the right to read its queue; creating, changing or
+//! deleting one is a queue setting, so it needs the queue's admin right, as
+//! `PATCH /v2/queues/{key}` does.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use serde_json::{json, Map, Value};
+use tracker_domain::permissions::Perm;
+use tracker_store::{ComponentRecord, DeleteOutcome, QueueRecord, StoreError, VersionRecord};
+
+use crate::access::issues::{check_version_of, find_queue};
+use crate::access::Guard;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::fields::{self, FieldErrors};
+use crate::render::Renderer;
+use crate::routes::issues::VersionParam;
+use crate::state::AppState;
+
+fn queue_ref(links: &Links, q: &QueueRecord) -> Value {
+    json!({
+        "self": links.api(&format!("queues/{}", q.key)),
+        "id": q.id.to_string(),
+        "key": q.key,
+        "display": q.name,
+    })
+}
+
+async fn render_component(
+    r: &mut Renderer<'_>,
+    q: &QueueRecord,
+    c: &ComponentRecord,
+) -> ApiResult<Value> {
+    let mut v = json!({
+        "self": r.links.api(&format!("components/{}", c.pk)),
+        "id": c.pk,
+        "version": c.version,
+        "name": c.name,
+        "queue": queue_ref(r.links, q),
+        "assignAuto": c.assign_auto,
+        "archived": c.archived,
+    });
+    if let Some(d) = &c.description {
+        v["description"] = json!(d);
+    }
+    if let Some(uid) = c.lead_uid {
+        v["lead"] = r.user(uid).await?;
+    }
+    Ok(v)
+}
+
+fn render_version(links: &Links, q: &QueueRecord, v: &VersionRecord) -> Value {
+    let mut out = json!({
+        "self": links.api(&format!("versions/{}", v.pk)),
+        "id": v.pk,
+        "version": v.version,
+        "queue": queue_ref(links, q),
+        "name": v.name,
+        "released": v.released,
+        "archived": v.archived,
+    });
+    for (k, val) in [
+        ("description", &v.description),
+        ("startDate", &v.start_date),
+        ("dueDate", &v.due_date),
+    ] {
+        if let Some(s) = val {
+            out[k] = json!(s);
+        }
+    }
+    out
+}
+
+/// The queue's components as `GET /v2/queues/{key}/components` and the
+/// queue's `expand=components` answer them.
+pub async fn queue_components(
+    state: &AppState,
+    links: &Links,
+    q: &QueueRecord,
+) -> ApiResult<Value> {
+    let mut r = Renderer::new(links, state.store.as_ref(), q.org);
+    let mut out = Vec::new();
+    for c in state.store.list_components(q.org, Some(q.id)).await? {
+        out.push(render_component(&mut r, q, &c).await?);
+    }
+    Ok(Value::Array(out))
+}
+
+/// The queue's versions, as [`queue_components`] for components.
+pub async fn queue_versions(state: &AppState, links: &Links, q: &QueueRecord) -> ApiResult<Value> {
+    let versions = state.store.list_versions(q.org, Some(q.id)).await?;
+    Ok(Value::Array(
+        versions
+            .iter()
+            .map(|v| render_version(links, q, v))
+            .collect(),
+    ))
+}
+
+/// The live queue an object belongs to, if the caller holds `perm` on it.
+/// An object of a deleted queue is gone with its queue.
+async fn queue_for(
+    state: &AppState,
+    principal: &Principal,
+    queue_id: i64,
+    perm: Perm,
+    missing: impl FnOnce() -> ApiError,
+) -> ApiResult<QueueRecord> {
+    let q = state
+        .store
+        .queue_by_id(principal.org.id, queue_id)
+        .await?
+        .filter(|q| q.deleted_at.is_none())
+        .ok_or_else(missing)?;
+    Guard::new(state, principal).require_queue(&q, perm).await?;
+    Ok(q)
+}
+
+fn parse_id(id: &str, missing: impl FnOnce() -> ApiError) -> ApiResult<i64> {
+    id.parse::<i64>().map_err(|_| missing())
+}
+
+async fn find_component(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    perm: Perm,
+) -> ApiResult<(ComponentRecord, QueueRecord)> {
+    let missing = || ApiError::NotFound(format!("Component {id} not found"));
+    let pk = parse_id(id, missing)?;
+    let c = state
+        .store
+        .component(principal.org.id, pk)
+        .await?
+        .ok_or_else(missing)?;
+    let q = queue_for(state, principal, c.queue_id, perm, missing).await?;
+    Ok((c, q))
+}
+
+async fn find_version(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    perm: Perm,
+) -> ApiResult<(VersionRecord, QueueRecord)> {
+    let missing = || ApiError::NotFound(format!("Version {id} not found"));
+    let pk = parse_id(id, missing)?;
+    let v = state
+        .store
+        .version(principal.org.id, pk)
+        .await?
+        .ok_or_else(missing)?;
+    let q = queue_for(state, principal, v.queue_id, perm, missing).await?;
+    Ok((v, q))
+}
+
+/// The queue a create names in its body, if the caller may administer it.
+async fn body_queue(
+    state: &AppState,
+    principal: &Principal,
+    body: &Map<String, Value>,
+) -> ApiResult<QueueRecord> {
+    let v = body
+        .get("queue")
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| ApiError::field("queue", "Required field"))?;
+    let q = find_queue(state, principal.org.id, v)
+        .await?
+        .map_err(|e| ApiError::field("queue", e))?;
+    Guard::new(state, principal)
+        .require_queue(&q, Perm::Grant)
+        .await?;
+    Ok(q)
+}
+
+/// A unique-name violation as the client sees it.
+fn taken(what: &str, name: &str, q: &QueueRecord) -> impl FnOnce(StoreError) -> ApiError {
+    let message = format!("{what} {name:?} already exists in queue {}", q.key);
+    move |e| match e {
+        StoreError::Conflict(_) => ApiError::Conflict(message),
+        e => e.into(),
+    }
+}
+
+fn name_field(v: &Value, errors: &mut FieldErrors) -> Option<String> {
+    match v.as_str().map(str::trim) {
+        Some(n) if !n.is_empty() => Some(n.to_owned()),
+        _ => {
+            errors.add("name", "The name must be a non-empty string");
+            None
+        }
+    }
+}
+
+fn text_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option<String>> {
+    match v {
+        Value::String(s) => Some(Some(s.clone())),
+        Value::Null => Some(None),
+        _ => {
+            errors.add(field, "Expected a string");
+            None
+        }
+    }
+}
+
+fn bool_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<bool> {
+    let b = v.as_bool();
+    if b.is_none() {
+        errors.add(field, "Expected true or false");
+    }
+    b
+}
+
+/// `YYYY-MM-DD`, or null to clear it.
+fn date_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option<String>> {
+    match v {
+        Value::Null => Some(None),
+        Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
+            Some(Some(s.clone()))
+        }
+        _ => {
+            errors.add(field, "Expected a date in YYYY-MM-DD format");
+            None
+        }
+    }
+}
+
+/// Fields a client may send back unchanged from an answer.
+fn echoed(field: &str) -> bool {
+    matches!(field, "self" | "id" | "version" | "queue")
+}
+
+/// Applies a create's or an update's fields to a component.
+async fn apply_component(
+    state: &AppState,
+    org: i64,
+    c: &mut ComponentRecord,
+    body: &Map<String, Value>,
+) -> ApiResult<()> {
+    let mut errors = FieldErrors::default();
+    for (field, v) in body {
+        match field.as_str() {
+            "name" => {
+                if let Some(n) = name_field(v, &mut errors) {
+                    c.name = n;
+                }
+            }
+            "description" => {
+                if let Some(d) = text_field(field, v, &mut errors) {
+                    c.description = d;
+                }
+            }
+            "lead" => match fields::user(state, org, v).await? {
+                Ok(uid) => c.lead_uid = uid,
+                Err(e) => errors.add(field, e),
+            },
+            "assignAuto" => {
+                if let Some(b) = bool_field(field, v, &mut errors) {
+                    c.assign_auto = b;
+                }
+            }
+            "archived" => {
+                if let Some(b) = bool_field(field, v, &mut errors) {
+                    c.archived = b;
+                }
+            }
+            f if echoed(f) => {}
+            other => errors.add(other, "Unknown or read-only component field"),
+        }
+    }
+    errors.into_result()
+}
+
+fn apply_version(v: &mut VersionRecord, body: &Map<String, Value>) -> ApiResult<()> {
+    let mut errors = FieldErrors::default();
+    for (field, val) in body {
+        match field.as_str() {
+            "name" => {
+                if let Some(n) = name_field(val, &mut errors) {
+                    v.name = n;
+                }
+            }
+            "description" => {
+                if let Some(d) = text_field(field, val, &mut errors) {
+                    v.description = d;
+                }
+            }
+            "startDate" => {
+                if let Some(d) = date_field(field, val, &mut errors) {
+                    v.start_date = d;
+                }
+            }
+            "dueDate" => {
+                if let Some(d) = date_field(field, val, &mut errors) {
+                    v.due_date = d;
+                }
+            }
+            "released" => {
+                if let Some(b) = bool_field(field, val, &mut errors) {
+                    v.released = b;
+                }
+            }
+            "archived" => {
+                if let Some(b) = bool_field(field, val, &mut errors) {
+                    v.archived = b;
+                }
+            }
+            f if echoed(f) => {}
+            other => errors.add(other, "Unknown or read-only version field"),
+        }
+    }
+    errors.into_result()
+}
+
+/// An update may not move the object to another queue.
+fn same_queue(body: &Map<String, Value>, q: &QueueRecord) -> ApiResult<()> {
+    match body.get("queue") {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) => match fields::ident(v) {
+            Some(id) if id.eq_ignore_ascii_case(&q.key) || id == q.id.to_string() => Ok(()),
+            _ => Err(ApiError::field(
+                "queue",
+                "The queue of a component or version cannot be changed",
+            )),
+        },
+    }
+}
+
+fn body_version(body: &Map<String, Value>) -> ApiResult<Option<i64>> {
+    match body.get("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::field("version", "The version must be a number")),
+    }
+}
+
+fn lost_race() -> ApiError {
+    ApiError::Conflict("It was changed by someone else; retry".into())
+}
+
+pub async fn list_components(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+) -> ApiResult<Json<Value>> {
+    let org = principal.org.id;
+    let mut guard = Guard::new(&state, &principal);
+    let mut r = Renderer::new(&links, state.store.as_ref(), org);
+    let mut queues: std::collections::HashMap<i64, Option<QueueRecord>> = Default::default();
+    let mut out = Vec::new();
+    // Components of queues the caller may not read are left out.
+    for c in state.store.list_components(org, None).await? {
+        if !queues.contains_key(&c.queue_id) {
+            let q = match state.store.queue_by_id(org, c.queue_id).await? {
+                Some(q) if q.deleted_at.is_none() && guard.queue_allows(&q, Perm::Read).await? => {
+                    Some(q)
+                }
+                _ => None,
+            };
+            queues.insert(c.queue_id, q);
+        }
+        if let Some(Some(q)) = queues.get(&c.queue_id) {
+            out.push(render_component(&mut r, q, &c).await?);
+        }
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+pub async fn create_component(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let q = body_queue(&state, &principal, &body).await?;
+    if body.get("name").is_none() {
+        return Err(ApiError::field("name", "Required field"));
+    }
+    let mut c = ComponentRecord {
+        pk: 0,
+        org: principal.org.id,
+        queue_id: q.id,
+        name: String::new(),
+        description: None,
+        lead_uid: None,
+        assign_auto: false,
+        archived: false,
+        version: 1,
+    };
+    apply_component(&state, principal.org.id, &mut c, &body).await?;
+    let c = state
+        .store
+        .create_component(&c)
+        .await
+        .map_err(taken("Component", &c.name, &q))?;
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    Ok(json(
+        StatusCode::CREATED,
+        &render_component(&mut r, &q, &c).await?,
+    ))
+}
+
+pub async fn get_component(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (c, q) = find_component(&state, &principal, &id, Perm::Read).await?;
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    Ok(Json(render_component(&mut r, &q, &c).await?))
+}
+
+pub async fn update_component(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<VersionParam>,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<Value>> {
+    let (mut c, q) = find_component(&state, &principal, &id, Perm::Grant).await?;
+    let wanted = params.version.or(body_version(&body)?);
+    check_version_of("component", c.version, wanted, &headers)?;
+    same_queue(&body, &q)?;
+    apply_component(&state, principal.org.id, &mut c, &body).await?;
+    let outcome =
+        state
+            .store
+            .update_component(&c)
+            .await
+            .map_err(taken("Component", &c.name, &q))?;
+    if outcome == tracker_store::WriteOutcome::VersionConflict {
+        return Err(lost_race());
+    }
+    let (c, q) = find_component(&state, &principal, &id, Perm::Read).await?;
+    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    Ok(Json(render_component(&mut r, &q, &c).await?))
+}
+
+/// A component issues still refer to is not deleted: the client is told to
+/// take it off them first, rather than issues changing behind their
+/// version and history.
+pub async fn delete_component(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let (c, _) = find_component(&state, &principal, &id, Perm::Grant).await?;
+    match state.store.delete_component(principal.org.id, c.pk).await? {
+        DeleteOutcome::Deleted => Ok(StatusCode::NO_CONTENT),
+        DeleteOutcome::NotFound => Err(ApiError::NotFound(format!("Component {id} not found"))),
+        DeleteOutcome::InUse(n) => Err(ApiError::Conflict(format!(
+            "Component {id} is used by {n} issue(s); remove it from them first"
+        ))),
+    }
+}
+
+pub async fn create_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let q = body_queue(&state, &principal, &body).await?;
+    if body.get("name").is_none() {
+        return Err(ApiError::field("name", "Required field"));
+    }
+    let mut v = VersionRecord {
+        pk: 0,
+        org: principal.org.id,
+        queue_id: q.id,
+        name: String::new(),
+        description: None,
+        start_date: None,
+        due_date: None,
+        released: false,
+        archived: false,
+        version: 1,
+    };
+    apply_version(&mut v, &body)?;
+    let v = state
+        .store
+        .create_version(&v)
+        .await
+        .map_err(taken("Version", &v.name, &q))?;
+    Ok(json(StatusCode::CREATED, &render_version(&links, &q, &v)))
+}
+
+pub async fn get_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (v, q) = find_version(&state, &principal, &id, Perm::Read).await?;
+    Ok(Json(render_version(&links, &q, &v)))
+}
+
+pub async fn update_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    links: Links,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<VersionParam>,
+    headers: HeaderMap,
+    OptionalJson(body): OptionalJson,
+) -> ApiResult<Json<Value>> {
+    let (mut v, q) = find_version(&state, &principal, &id, Perm::Grant).await?;
+    let wanted = params.version.or(body_version(&body)?);
+    check_version_of("version", v.version, wanted, &headers)?;
+    same_queue(&body, &q)?;
+    apply_version(&mut v, &body)?;
+    let outcome = state
+        .store
+        .update_version(&v)
+        .await
+        .map_err(taken("Version", &v.name, &q))?;
+    if outcome == tracker_store::WriteOutcome::VersionConflict {
+        return Err(lost_race());
+    }
+    let (v, q) = find_version(&state, &principal, &id, Perm::Read).await?;
+    Ok(Json(render_version(&links, &q, &v)))
+}
