@@ -9,6 +9,7 @@ mod issues;
 mod model;
 mod oauth;
 mod permissions;
+mod remote_links;
 mod search;
 mod worklog;
 
@@ -17,6 +18,7 @@ pub use issues::*;
 pub use model::*;
 pub use oauth::*;
 pub use permissions::*;
+pub use remote_links::*;
 pub use search::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
@@ -47,12 +49,24 @@ impl From<std::convert::Infallible> for StoreError {
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
 pub trait Store:
-    AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore
+    AccessStore
+    + IssueStore
+    + PermissionStore
+    + SearchStore
+    + OAuthStore
+    + WorklogStore
+    + RemoteLinkStore
 {
 }
 
 impl<T> Store for T where
-    T: AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore
+    T: AccessStore
+    + IssueStore
+    + PermissionStore
+    + SearchStore
+    + OAuthStore
+    + WorklogStore
+    + RemoteLinkStore
 {
 }
 

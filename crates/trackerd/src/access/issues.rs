@@ -111,6 +111,7 @@ pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
         comment: None,
         link: None,
         worklog: None,
+        remote_link: None,
         move_to_queue: None,
     }
 }
