@@ -61,12 +61,12 @@ pub trait Store:
 
 impl<T> Store for T where
     T: AccessStore
-    + IssueStore
-    + PermissionStore
-    + SearchStore
-    + OAuthStore
-    + WorklogStore
-    + RemoteLinkStore
+        + IssueStore
+        + PermissionStore
+        + SearchStore
+        + OAuthStore
+        + WorklogStore
+        + RemoteLinkStore
 {
 }
 
