@@ -388,6 +388,9 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         if let Some(worklog) = &w.worklog {
             Self::write_worklog(&mut tx, i.pk, worklog).await?;
         }
+        if let Some(remote) = &w.remote_link {
+            Self::write_remote_link(&mut tx, i.pk, remote).await?;
+        }
         for (issue_pk, entry) in &w.changelog {
             Self::insert_changelog(&mut tx, *issue_pk, entry).await?;
         }
@@ -531,6 +534,18 @@ impl<D: Engine> IssueStore for SqlStore<D> {
              WHERE i.queue_id = $1 ORDER BY t.tag",
         )
         .bind(queue_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn issues_with_tag(&self, queue_id: i64, tag: &str) -> Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT i.pk FROM issues i JOIN issue_tags t ON t.issue_pk = i.pk \
+             WHERE i.queue_id = $1 AND t.tag = $2 ORDER BY i.pk",
+        )
+        .bind(queue_id)
+        .bind(tag)
         .fetch_all(&self.pool)
         .await
         .map_err(db)

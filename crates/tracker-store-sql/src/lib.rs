@@ -19,6 +19,7 @@ mod engine;
 mod issues;
 mod oauth;
 mod permissions;
+mod remote_links;
 mod rows;
 pub mod search;
 mod worklog;

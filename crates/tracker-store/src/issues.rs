@@ -2,7 +2,7 @@
 //!
 //! Every change to an issue goes through [`IssueStore::write_issue`]: the
 //! caller computes the issue's next state, and the store writes it together
-//! with its side effects (a comment, a link, changelog entries) in one
+//! with its side effects (a comment, a link, a remote link, changelog entries) in one
 //! transaction, only if the issue is still at the version the caller read.
 
 use async_trait::async_trait;
@@ -134,6 +134,7 @@ pub struct IssueWrite {
     pub comment: Option<CommentWrite>,
     pub link: Option<LinkWrite>,
     pub worklog: Option<crate::WorklogWrite>,
+    pub remote_link: Option<crate::RemoteLinkWrite>,
     /// When the issue moves to another queue: its new queue's id. The store
     /// allocates the new key and keeps the old one as an alias.
     pub move_to_queue: Option<(i64, String)>,
@@ -199,4 +200,6 @@ pub trait IssueStore: Send + Sync + 'static {
     async fn update_queue(&self, q: &crate::QueueRecord) -> Result<WriteOutcome>;
     /// Tags used by the queue's issues, sorted.
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>>;
+    /// The pks of the queue's issues that carry `tag`, in order.
+    async fn issues_with_tag(&self, queue_id: i64, tag: &str) -> Result<Vec<i64>>;
 }

@@ -10,6 +10,7 @@ mod issues;
 mod model;
 mod oauth;
 mod permissions;
+mod remote_links;
 mod search;
 mod worklog;
 
@@ -19,6 +20,7 @@ pub use issues::*;
 pub use model::*;
 pub use oauth::*;
 pub use permissions::*;
+pub use remote_links::*;
 pub use search::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
@@ -49,7 +51,14 @@ impl From<std::convert::Infallible> for StoreError {
 /// own, implemented in its own file of each backend; callers hold an
 /// `Arc<dyn Store>` and call any area's methods on it.
 pub trait Store:
-    AccessStore + IssueStore + PermissionStore + SearchStore + OAuthStore + WorklogStore + CatalogStore
+    AccessStore
+    + IssueStore
+    + PermissionStore
+    + SearchStore
+    + OAuthStore
+    + WorklogStore
+    + CatalogStore
+    + RemoteLinkStore
 {
 }
 
@@ -61,6 +70,7 @@ impl<T> Store for T where
         + OAuthStore
         + WorklogStore
         + CatalogStore
+        + RemoteLinkStore
 {
 }
 

@@ -23,13 +23,19 @@ pub const ACME: &str = "7000001";
 pub const ACME_CLOUD: &str = "bpf1acme";
 /// The other organization's id.
 pub const OTHER: &str = "7000002";
+/// Acme's external application whose type is its id.
+pub const BITBUCKET: &str = "ru.yandex.bitbucket";
+/// The other organization's external application.
+pub const OTHER_APP: &str = "secret-wiki";
 /// The other organization's cloud id.
 pub const OTHER_CLOUD: &str = "bpf2other";
 
 /// The seed: two organizations that must never see each other.
 ///
 /// Acme (`ACME`): alice (admin), bob, carol, dave, erin; queues TEST (lead
-/// alice) and OPS (lead bob). Other (`OTHER`): mallory (admin); queue SECRET.
+/// alice) and OPS (lead bob); external applications [`BITBUCKET`] and `ci`
+/// (type `build`). Other (`OTHER`): mallory (admin); queue SECRET;
+/// application [`OTHER_APP`].
 /// Nobody has a password (hashing one for every test would cost them all):
 /// [`crate::TestApp::set_password`] gives one.
 pub const SEED: &str = r#"
@@ -70,6 +76,12 @@ organizations:
       - key: OPS
         name: Operations
         lead: bob
+    applications:
+      - id: ru.yandex.bitbucket
+        name: Bitbucket
+      - id: ci
+        type: build
+        name: Build server
   - id: "7000002"
     cloud_id: "bpf2other"
     name: Other
@@ -84,6 +96,9 @@ organizations:
       - key: SECRET
         name: Other org's queue
         lead: mallory
+    applications:
+      - id: secret-wiki
+        name: Other org's wiki
 "#;
 
 /// The seed's logins in Acme, in the order trackerd lists them.
@@ -118,6 +133,7 @@ pub(crate) fn with_password(login: &str, password: &str) -> anyhow::Result<SeedF
             user.password = Some(password.to_owned());
             org.users = vec![user];
             org.queues.clear();
+            org.applications.clear();
             return Ok(SeedFile {
                 organizations: vec![org],
             });

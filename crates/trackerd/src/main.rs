@@ -92,8 +92,12 @@ async fn main() -> anyhow::Result<()> {
                 .apply(store.as_ref(), clock.as_ref())
                 .await?;
             println!(
-                "seeded {} organizations, {} users, {} tokens, {} queues",
-                report.organizations, report.users, report.tokens, report.queues
+                "seeded {} organizations, {} users, {} tokens, {} queues, {} applications",
+                report.organizations,
+                report.users,
+                report.tokens,
+                report.queues,
+                report.applications
             );
             Ok(())
         }

@@ -65,7 +65,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         catalog, changelog, checklists, comments, dictionaries as dict, issues, links,
-        permissions as perms, queues, search, users, worklog,
+        permissions as perms, queues, remote_links as remote, search, users, worklog,
     };
     use Scope::{Read, Write};
     let api = |method: Method, path: &'static str, scope: Scope, route| Endpoint {
@@ -113,6 +113,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(queues::restore),
         ),
         api(Method::GET, "/queues/{key}/tags", Read, get(queues::tags)),
+        api(
+            Method::POST,
+            "/queues/{key}/tags/_remove",
+            Write,
+            post(queues::remove_tag),
+        ),
         api(
             Method::GET,
             "/queues/{key}/fields",
@@ -348,6 +354,37 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/issues/{key}/links/{id}",
             Write,
             delete(links::delete),
+        ),
+        // Remote links and applications
+        api(
+            Method::GET,
+            "/issues/{key}/remotelinks",
+            Read,
+            get(remote::list),
+        ),
+        api(
+            Method::POST,
+            "/issues/{key}/remotelinks",
+            Write,
+            post(remote::create),
+        ),
+        api(
+            Method::DELETE,
+            "/issues/{key}/remotelinks/{id}",
+            Write,
+            delete(remote::delete),
+        ),
+        api(
+            Method::GET,
+            "/applications",
+            Read,
+            get(remote::applications),
+        ),
+        api(
+            Method::GET,
+            "/applications/{id}",
+            Read,
+            get(remote::application),
         ),
         api(
             Method::GET,

@@ -1,5 +1,5 @@
 //! Seed files: a deterministic, idempotent description of organizations,
-//! users, tokens and queues (see docs/seed.md).
+//! users, tokens, queues and external applications (see docs/seed.md).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -11,7 +11,7 @@ use tracker_domain::{Clock, Scopes, TokenHash, TokenKind};
 use tracker_store::{NewOrganization, NewQueue, NewToken, Store};
 
 use crate::access::queues::valid_queue_key;
-use crate::admin::ops::{put_user, UserSpec};
+use crate::admin::ops::{put_application, put_user, UserSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +31,19 @@ pub struct SeedOrganization {
     pub users: Vec<SeedUser>,
     #[serde(default)]
     pub queues: Vec<SeedQueue>,
+    /// External applications remote links point into.
+    #[serde(default)]
+    pub applications: Vec<SeedApplication>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedApplication {
+    pub id: String,
+    /// Defaults to the id.
+    #[serde(default, rename = "type")]
+    pub app_type: Option<String>,
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +89,7 @@ pub struct SeedReport {
     pub users: usize,
     pub tokens: usize,
     pub queues: usize,
+    pub applications: usize,
 }
 
 impl SeedFile {
@@ -113,6 +127,25 @@ impl SeedFile {
                         anyhow::bail!("user {}: a token is listed twice", user.login);
                     }
                     parse_scopes(&t.scopes).with_context(|| format!("user {}", user.login))?;
+                }
+            }
+            let mut apps = HashSet::new();
+            for a in &org.applications {
+                if !crate::admin::ops::valid_application_id(&a.id) {
+                    anyhow::bail!(
+                        "application {:?}: an id is 1 to 100 letters, digits, '.', '-' and '_'",
+                        a.id
+                    );
+                }
+                if a.name.trim().is_empty() {
+                    anyhow::bail!("application {}: a name is required", a.id);
+                }
+                if !apps.insert(a.id.as_str()) {
+                    anyhow::bail!(
+                        "application {} is listed twice in organization {}",
+                        a.id,
+                        org.id
+                    );
                 }
             }
             for q in &org.queues {
@@ -205,6 +238,12 @@ impl SeedFile {
                     .with_context(|| format!("queue {}", q.key))?;
                 report.queues += 1;
             }
+            for a in &o.applications {
+                put_application(store, clock, &org, &a.id, a.app_type.as_deref(), &a.name)
+                    .await
+                    .with_context(|| format!("application {}", a.id))?;
+                report.applications += 1;
+            }
         }
         Ok(report)
     }
@@ -235,6 +274,21 @@ mod tests {
     fn misspelled_keys_are_rejected() {
         let bad = "organizations:\n  - id: \"1\"\n    name: A\n    usres: []\n";
         assert!(serde_yaml_ng::from_str::<SeedFile>(bad).is_err());
+    }
+
+    #[test]
+    fn an_application_id_must_fit_in_a_url_and_be_listed_once() {
+        let seed = |apps: &str| {
+            let text =
+                format!("organizations:\n  - id: \"1\"\n    name: A\n    applications:\n{apps}");
+            serde_yaml_ng::from_str::<SeedFile>(&text)
+                .unwrap()
+                .validate()
+        };
+        assert!(seed("      - {id: ru.yandex.bitbucket, name: Bitbucket}\n").is_ok());
+        assert!(seed("      - {id: \"a/b\", name: X}\n").is_err());
+        assert!(seed("      - {id: a, name: X}\n      - {id: a, name: Y}\n").is_err());
+        assert!(seed("      - {id: a, name: \" \"}\n").is_err());
     }
 
     #[test]

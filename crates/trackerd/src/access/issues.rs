@@ -81,7 +81,6 @@ pub async fn write_fresh<F>(
 where
     F: FnMut(IssueRecord) -> ApiResult<IssueWrite>,
 {
-    const ATTEMPTS: u32 = 64;
     for attempt in 0..ATTEMPTS {
         let key = issue.key.clone();
         match state.store.write_issue(&change(issue)?).await? {
@@ -90,17 +89,58 @@ where
                 return Err(ApiError::NotFound("Issue not found".into()))
             }
             (WriteOutcome::VersionConflict, _) => {
-                // A short random pause spreads out writers that collided,
-                // so they do not collide again in lockstep.
-                let pause = rand::random::<u64>() % (1 + u64::from(attempt.min(8)) * 2);
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                pause(attempt).await;
                 issue = load(state, principal, &key).await?;
             }
         }
     }
-    Err(ApiError::Conflict(
-        "The issue is changing too fast to apply this change; retry".into(),
-    ))
+    Err(too_fast())
+}
+
+const ATTEMPTS: u32 = 64;
+
+/// A short random pause after a lost race spreads out writers that
+/// collided, so they do not collide again in lockstep.
+async fn pause(attempt: u32) {
+    let ms = rand::random::<u64>() % (1 + u64::from(attempt.min(8)) * 2);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+fn too_fast() -> ApiError {
+    ApiError::Conflict("The issue is changing too fast to apply this change; retry".into())
+}
+
+/// [`write_fresh`] for a change a queue's administrator makes to the queue's
+/// issues one by one (removing a tag from all of them): the queue right the
+/// caller was checked for covers its issues, so the issue is re-read by pk
+/// without a check of its own. `change` answers `None` when there is
+/// nothing left to do (the issue left the queue, or someone else made the
+/// change first); so does this.
+pub async fn write_fresh_in_queue<F>(
+    state: &AppState,
+    queue: &QueueRecord,
+    pk: i64,
+    mut change: F,
+) -> ApiResult<Option<IssueRecord>>
+where
+    F: FnMut(IssueRecord) -> Option<IssueWrite>,
+{
+    for attempt in 0..ATTEMPTS {
+        let Some(issue) = state.store.issue_by_pk(queue.org, pk).await? else {
+            return Ok(None);
+        };
+        if issue.queue_id != queue.id {
+            return Ok(None);
+        }
+        let Some(w) = change(issue) else {
+            return Ok(None);
+        };
+        match state.store.write_issue(&w).await? {
+            (WriteOutcome::Written, saved) => return Ok(saved),
+            (WriteOutcome::VersionConflict, _) => pause(attempt).await,
+        }
+    }
+    Err(too_fast())
 }
 
 pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
@@ -111,6 +151,7 @@ pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
         comment: None,
         link: None,
         worklog: None,
+        remote_link: None,
         move_to_queue: None,
     }
 }

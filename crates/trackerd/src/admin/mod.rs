@@ -3,6 +3,7 @@
 //! no token: whoever can reach the database is the administrator.
 
 pub mod accounts;
+pub mod applications;
 pub mod oauth;
 pub mod ops;
 
@@ -11,6 +12,7 @@ use tracker_domain::Clock;
 use tracker_store::Store;
 
 use accounts::{OrgCommand, TokenCommand, UserCommand};
+use applications::ExternalAppCommand;
 use oauth::{AppCommand, AuditArgs, PasswordArgs, ServiceAccountCommand};
 
 #[derive(Subcommand)]
@@ -27,6 +29,9 @@ pub enum Command {
     /// OAuth applications.
     #[command(subcommand)]
     App(AppCommand),
+    /// External applications remote links point into (not OAuth clients).
+    #[command(subcommand)]
+    ExternalApp(ExternalAppCommand),
     /// Service accounts and their authorized keys.
     #[command(subcommand)]
     ServiceAccount(ServiceAccountCommand),
@@ -42,6 +47,7 @@ pub async fn run(cmd: Command, store: &dyn Store, clock: &dyn Clock) -> anyhow::
         Command::User(cmd) => accounts::user_command(cmd, store, clock).await,
         Command::Token(cmd) => accounts::token_command(cmd, store, clock).await,
         Command::App(cmd) => oauth::app(cmd, store, clock).await,
+        Command::ExternalApp(cmd) => applications::external_app(cmd, store, clock).await,
         Command::ServiceAccount(cmd) => oauth::service_account(cmd, store, clock).await,
         Command::Audit(args) => oauth::audit(args, store).await,
         Command::Password(args) => oauth::password(args, store, clock).await,

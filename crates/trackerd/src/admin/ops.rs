@@ -181,3 +181,45 @@ pub async fn bootstrap_if_empty(
         password,
     }))
 }
+
+/// An external application's id: it is a segment of URLs
+/// (`/v2/applications/{id}`), so 1–100 letters, digits, `.`, `-`, `_`.
+pub fn valid_application_id(id: &str) -> bool {
+    (1..=100).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// Creates or updates an external application of `org`; `app_type`
+/// defaults to the id, as Tracker's own applications have it.
+pub async fn put_application(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    org: &Organization,
+    id: &str,
+    app_type: Option<&str>,
+    name: &str,
+) -> anyhow::Result<tracker_store::ApplicationRecord> {
+    if !valid_application_id(id) {
+        anyhow::bail!(
+            "invalid application id {id:?}: use 1 to 100 letters, digits, '.', '-' and '_'"
+        );
+    }
+    if name.trim().is_empty() {
+        anyhow::bail!("application {id}: a name is required");
+    }
+    let app_type = app_type
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(id);
+    Ok(store
+        .put_application(&tracker_store::ApplicationRecord {
+            org: org.id,
+            id: id.to_owned(),
+            app_type: app_type.to_owned(),
+            name: name.trim().to_owned(),
+            created_at: clock.now(),
+        })
+        .await?)
+}

@@ -74,6 +74,23 @@ async fn render(
             let other = r.issue_ref(with.as_i64().unwrap_or_default()).await?;
             v["links"] = json!([{ "type": data.get("type"), "direction": data.get("direction"), "object": other }]);
         }
+        if let Some(Value::Object(remote)) = data.get("remote") {
+            let app = remote
+                .get("application")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            v["links"] = json!([{
+                "type": data.get("type"),
+                "direction": data.get("direction"),
+                "object": {
+                    "key": remote.get("key"),
+                    "application": {
+                        "self": r.links.api(&format!("applications/{app}")),
+                        "id": app,
+                    },
+                },
+            }]);
+        }
         if let Some(Value::String(t)) = data.get("transition") {
             v["transition"] = json!({ "id": t });
         }

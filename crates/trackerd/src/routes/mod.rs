@@ -7,6 +7,7 @@ pub mod issues;
 pub mod links;
 pub mod permissions;
 pub mod queues;
+pub mod remote_links;
 pub mod search;
 pub mod users;
 pub mod worklog;

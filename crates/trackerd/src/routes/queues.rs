@@ -17,9 +17,10 @@ use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
 use crate::state::AppState;
 use tracker_domain::permissions::Perm;
 
+use crate::access::issues::{changelog, simple_write, write_fresh_in_queue};
 use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
 use crate::access::Guard;
-use crate::fields::{self, FieldErrors};
+use crate::fields::{self, FieldChange, FieldErrors};
 use crate::paging::{Page, PageParams};
 use crate::routes::catalog;
 
@@ -369,6 +370,53 @@ pub async fn tags(
 ) -> ApiResult<Json<Value>> {
     let q = find_for(&state, &principal, &key, Perm::Read).await?;
     Ok(Json(json!(state.store.queue_tags(q.id).await?)))
+}
+
+/// Removes a tag from every issue of the queue that carries it: each issue
+/// is one versioned write with its changelog entry, as if edited by hand.
+/// Tracker refuses to remove a tag still in use; trackerd's queue tags are
+/// the tags its issues carry, so that refusal would leave nothing
+/// removable (see docs/COMPATIBILITY.md).
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
+) -> ApiResult<StatusCode> {
+    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
+    let tag = match body.get("tag") {
+        None | Some(Value::Null) => return Err(ApiError::field("tag", "Required field")),
+        Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
+        Some(_) => return Err(ApiError::field("tag", "Expected a non-empty string")),
+    };
+    let pks = state.store.issues_with_tag(q.id, &tag).await?;
+    if pks.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "Queue {} has no tag {tag:?}",
+            q.key
+        )));
+    }
+    let now = state.clock.now();
+    for pk in pks {
+        write_fresh_in_queue(&state, &q, pk, |mut issue| {
+            let old = issue.tags.clone();
+            issue.tags.retain(|t| *t != tag);
+            if issue.tags.len() == old.len() {
+                return None;
+            }
+            let change = FieldChange {
+                field: "tags".into(),
+                from: json!(old),
+                to: json!(issue.tags),
+            };
+            issue.updated_at = now;
+            issue.updated_by = principal.user.uid;
+            let entry = changelog(&principal, now, "IssueUpdated", &[change], json!({}));
+            Some(simple_write(issue, entry))
+        })
+        .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn queue_fields(

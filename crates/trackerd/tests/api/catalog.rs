@@ -3,7 +3,6 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::issues::create_issue;
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
@@ -413,12 +412,12 @@ async fn issues_take_components_and_versions_by_id_name_or_object(app: TestApp) 
     let front = component(&app, json!({"queue": "TEST", "name": "Frontend"})).await;
     let v1 = version(&app, json!({"queue": "TEST", "name": "1.0"})).await;
     let v2 = version(&app, json!({"queue": "TEST", "name": "2.0"})).await;
-    let issue = create_issue(
-        &app,
-        json!({"queue": "TEST", "summary": "x", "components": ["backend"],
+    let issue = app
+        .create_issue(
+            json!({"queue": "TEST", "summary": "x", "components": ["backend"],
                "fixVersions": [v2["id"]], "affectedVersions": [{"id": v1["id"].to_string()}]}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(
         issue["components"],
         json!([{"self": back["self"], "id": back["id"].to_string(), "display": "Backend"}])
@@ -472,7 +471,8 @@ async fn a_component_or_version_of_another_queue_is_refused_on_an_issue(app: Tes
         let r = send(&app, Method::POST, "/v2/issues", ALICE, Some(body.clone())).await;
         envelope(r, 422).await;
     }
-    create_issue(&app, json!({"queue": "TEST", "summary": "x"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
     let r = send(
         &app,
         Method::PATCH,
@@ -486,11 +486,8 @@ async fn a_component_or_version_of_another_queue_is_refused_on_an_issue(app: Tes
 
 async fn a_component_used_by_issues_is_not_deleted(app: TestApp) {
     let c = component(&app, json!({"queue": "TEST", "name": "Backend"})).await;
-    create_issue(
-        &app,
-        json!({"queue": "TEST", "summary": "x", "components": ["Backend"]}),
-    )
-    .await;
+    app.create_issue(json!({"queue": "TEST", "summary": "x", "components": ["Backend"]}))
+        .await;
     let path = format!("/v2/components/{}", c["id"]);
     envelope(send(&app, Method::DELETE, &path, ALICE, None).await, 409).await;
     ok(
@@ -508,17 +505,15 @@ async fn issues_are_found_by_component_and_version_names(app: TestApp) {
     component(&app, json!({"queue": "TEST", "name": "Backend"})).await;
     component(&app, json!({"queue": "TEST", "name": "Frontend"})).await;
     version(&app, json!({"queue": "TEST", "name": "1.0"})).await;
-    create_issue(
-        &app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "a", "components": ["Backend"], "fixVersions": ["1.0"]}),
     )
     .await;
-    create_issue(
-        &app,
-        json!({"queue": "TEST", "summary": "b", "components": ["Frontend"], "affectedVersions": ["1.0"]}),
+    app.create_issue(json!({"queue": "TEST", "summary": "b", "components": ["Frontend"], "affectedVersions": ["1.0"]}),
     )
     .await;
-    create_issue(&app, json!({"queue": "TEST", "summary": "c"})).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "c"}))
+        .await;
     let find = |query: &str| {
         let app = &app;
         let query = query.to_owned();
@@ -555,8 +550,7 @@ async fn issues_are_found_by_component_and_version_names(app: TestApp) {
 async fn moving_an_issue_leaves_its_components_and_versions_behind(app: TestApp) {
     component(&app, json!({"queue": "TEST", "name": "Backend"})).await;
     version(&app, json!({"queue": "TEST", "name": "1.0"})).await;
-    create_issue(
-        &app,
+    app.create_issue(
         json!({"queue": "TEST", "summary": "x", "components": ["Backend"], "fixVersions": ["1.0"]}),
     )
     .await;
@@ -578,15 +572,11 @@ async fn a_component_with_assign_auto_assigns_new_issues_to_its_lead(app: TestAp
         json!({"queue": "TEST", "name": "Backend", "lead": "bob", "assignAuto": true}),
     )
     .await;
-    let issue = create_issue(
-        &app,
-        json!({"queue": "TEST", "summary": "x", "components": ["Backend"]}),
-    )
-    .await;
+    let issue = app
+        .create_issue(json!({"queue": "TEST", "summary": "x", "components": ["Backend"]}))
+        .await;
     assert_eq!(issue["assignee"]["display"], "Bob Baker");
-    let issue = create_issue(
-        &app,
-        json!({"queue": "TEST", "summary": "y", "components": ["Backend"], "assignee": "carol"}),
+    let issue = app.create_issue(json!({"queue": "TEST", "summary": "y", "components": ["Backend"], "assignee": "carol"}),
     )
     .await;
     assert_eq!(issue["assignee"]["display"], "Carol");

@@ -21,6 +21,7 @@ mod oauth_cli;
 mod oauth_device;
 mod permissions;
 mod queues;
+mod remote_links;
 mod search;
 mod service_accounts;
 mod storage;

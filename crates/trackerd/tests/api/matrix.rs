@@ -92,7 +92,7 @@ fn rule(method: &Method, path: &str) -> Rule {
         }
         ("POST", "/groups") | ("PATCH", "/groups/{id}") | ("POST", "/queues") => OrgAdmin,
         ("PATCH" | "DELETE", "/queues/{key}")
-        | ("POST", "/queues/{key}/_restore")
+        | ("POST", "/queues/{key}/_restore" | "/queues/{key}/tags/_remove")
         | ("PATCH", "/queues/{key}/permissions") => QueueGrant,
         (_, p) if p.starts_with("/queues/{key}") => QueueRead,
         ("POST", "/issues") => IssueCreate,
@@ -261,7 +261,7 @@ async fn world(backend: Backend) -> Option<World> {
     )
     .await;
     for issue in [
-        json!({"queue": "PRIV", "summary": "secret", "unique": "priv-unique"}),
+        json!({"queue": "PRIV", "summary": "secret", "unique": "priv-unique", "tags": ["hush"]}),
         json!({"queue": "PRIV", "summary": "linked"}),
         json!({"queue": "PRIV", "summary": "spare"}),
         json!({"queue": "TEST", "summary": "open issue"}),
@@ -329,6 +329,15 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("version", version["id"].to_string());
+    let remote = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/issues/PRIV-1/remotelinks",
+            Some(json!({"relationship": "relates", "key": "PR-1", "origin": BITBUCKET})),
+        )
+        .await;
+    w.ids.insert("remotelink", remote["id"].to_string());
     let app = w
         .call(
             Who::Writer,
@@ -416,6 +425,8 @@ impl World {
             t if t.contains("/comments/") => id("comment"),
             t if t.contains("/links/") => id("link"),
             t if t.contains("/worklog/") => id("worklog"),
+            t if t.contains("/remotelinks/") => id("remotelink"),
+            t if t.starts_with("/applications/") => BITBUCKET.to_owned(),
             t if t.contains("/checklistItems/") => id("item"),
             t if t.contains("/transitions/") => "start_progress".to_owned(),
             t if t.contains("/checkPermissions/") => "read".to_owned(),
@@ -456,6 +467,10 @@ impl World {
                 Some(json!({"start": "2026-01-15T10:00:00.000+0000", "duration": "PT1H"}))
             }
             ("PATCH", "/issues/{key}/worklog/{id}") => Some(json!({"duration": "PT2H"})),
+            ("POST", "/issues/{key}/remotelinks") => {
+                Some(json!({"relationship": "relates", "key": "PR-2", "origin": BITBUCKET}))
+            }
+            ("POST", "/queues/{key}/tags/_remove") => Some(json!({"tag": "hush"})),
             ("POST", "/worklog/_search") => Some(json!({})),
             ("POST", "/components") => Some(json!({"queue": "PRIV", "name": "new component"})),
             ("PATCH", "/components/{id}") => Some(json!({"name": "renamed component"})),
