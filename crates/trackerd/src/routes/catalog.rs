@@ -356,14 +356,14 @@ pub async fn list_components(
     let mut out = Vec::new();
     // Components of queues the caller may not read are left out.
     for c in state.store.list_components(org, None).await? {
-        if !queues.contains_key(&c.queue_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = queues.entry(c.queue_id) {
             let q = match state.store.queue_by_id(org, c.queue_id).await? {
                 Some(q) if q.deleted_at.is_none() && guard.queue_allows(&q, Perm::Read).await? => {
                     Some(q)
                 }
                 _ => None,
             };
-            queues.insert(c.queue_id, q);
+            slot.insert(q);
         }
         if let Some(Some(q)) = queues.get(&c.queue_id) {
             out.push(render_component(&mut r, q, &c).await?);
