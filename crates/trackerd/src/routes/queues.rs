@@ -1,7 +1,7 @@
 //! The first queue calls: create, get, list. Queue settings belong to the
 //! organization's administrators until the permission model arrives.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use tracker_store::{NewQueue, QueueRecord, WriteOutcome};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, Links, OptionalJson};
 use crate::state::AppState;
 use tracker_domain::permissions::Perm;
 
@@ -145,13 +145,8 @@ fn require_admin(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    ApiJson(body): ApiJson<CreateQueue>,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
+pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<Response> {
+    require_admin(&cx.principal)?;
     let mut errors = FieldErrors::default();
     let key = body
         .key
@@ -173,7 +168,7 @@ pub async fn create(
             errors.add("lead", "Required field");
             None
         }
-        Some(v) => match fields::user(&state, principal.org.id, v).await? {
+        Some(v) => match fields::user(&cx.state, cx.principal.org.id, v).await? {
             Ok(Some(uid)) => Some(uid),
             Ok(None) => {
                 errors.add("lead", "Required field");
@@ -212,10 +207,10 @@ pub async fn create(
     errors.into_result()?;
     let lead_uid =
         lead.ok_or_else(|| ApiError::internal(anyhow::anyhow!("lead missing after validation")))?;
-    let queue = state
+    let queue = cx
         .store
         .create_queue(
-            principal.org.id,
+            cx.principal.org.id,
             &NewQueue {
                 key: key.clone(),
                 name,
@@ -223,7 +218,7 @@ pub async fn create(
                 lead_uid,
                 default_type,
                 default_priority,
-                created_at: state.clock.now(),
+                created_at: cx.clock.now(),
             },
         )
         .await
@@ -235,7 +230,7 @@ pub async fn create(
         })?;
     Ok(json(
         StatusCode::CREATED,
-        &render(&state, &queue, &links).await?,
+        &render(&cx.state, &queue, &cx.links).await?,
     ))
 }
 
@@ -246,26 +241,22 @@ pub struct ExpandParam {
 }
 
 pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<ExpandParam>,
 ) -> ApiResult<Json<Value>> {
-    let queue = find_for(&state, &principal, &key, Perm::Read).await?;
+    let queue = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
     Ok(Json(
-        render_expanded(&state, &queue, &links, params.expand.as_deref()).await?,
+        render_expanded(&cx.state, &queue, &cx.links, params.expand.as_deref()).await?,
     ))
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let mut q = find_for(&state, &principal, &key, Perm::Grant).await?;
+    let mut q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
     let mut errors = FieldErrors::default();
     for (field, v) in &body {
         match field.as_str() {
@@ -278,7 +269,7 @@ pub async fn update(
                 Value::Null => q.description = None,
                 _ => errors.add(field, "The description must be a string"),
             },
-            "lead" => match fields::user(&state, principal.org.id, v).await? {
+            "lead" => match fields::user(&cx.state, cx.principal.org.id, v).await? {
                 Ok(Some(uid)) => q.lead_uid = uid,
                 Ok(None) => errors.add(field, "A queue needs a lead"),
                 Err(e) => errors.add(field, e),
@@ -298,104 +289,75 @@ pub async fn update(
         }
     }
     errors.into_result()?;
-    if state.store.update_queue(&q).await? == WriteOutcome::VersionConflict {
+    if cx.store.update_queue(&q).await? == WriteOutcome::VersionConflict {
         return Err(ApiError::Conflict(
             "The queue was changed by someone else; retry".into(),
         ));
     }
-    let q = find_live(&state, &principal, &key).await?;
-    Ok(Json(render(&state, &q, &links).await?))
+    let q = find_live(&cx.state, &cx.principal, &key).await?;
+    Ok(Json(render(&cx.state, &q, &cx.links).await?))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(key): Path<String>,
-) -> ApiResult<StatusCode> {
-    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
-    state
+pub async fn delete(cx: Api, Path(key): Path<String>) -> ApiResult<StatusCode> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
+    cx.state
         .store
-        .set_queue_deleted(principal.org.id, q.id, Some(state.clock.now()))
+        .set_queue_deleted(cx.principal.org.id, q.id, Some(cx.clock.now()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn restore(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_any(&state, &principal, &key).await?;
-    Guard::new(&state, &principal)
+pub async fn restore(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_any(&cx.state, &cx.principal, &key).await?;
+    Guard::new(&cx.state, &cx.principal)
         .require_queue(&q, Perm::Grant)
         .await?;
     if q.deleted_at.is_none() {
         return Err(ApiError::Conflict(format!("Queue {key} is not deleted")));
     }
-    state
+    cx.state
         .store
-        .set_queue_deleted(principal.org.id, q.id, None)
+        .set_queue_deleted(cx.principal.org.id, q.id, None)
         .await?;
-    let q = find_live(&state, &principal, &key).await?;
-    Ok(Json(render(&state, &q, &links).await?))
+    let q = find_live(&cx.state, &cx.principal, &key).await?;
+    Ok(Json(render(&cx.state, &q, &cx.links).await?))
 }
 
 /// Versions and components: trackerd does not manage them yet, so every
 /// queue has none (see docs/COMPATIBILITY.md).
-pub async fn versions(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    find_for(&state, &principal, &key, Perm::Read).await?;
+pub async fn versions(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
     Ok(Json(json!([])))
 }
 
-pub async fn tags(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(json!(state.store.queue_tags(q.id).await?)))
+pub async fn tags(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(json!(cx.store.queue_tags(q.id).await?)))
 }
 
-pub async fn queue_fields(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(crate::render::global_fields_json(&links)))
+pub async fn queue_fields(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(crate::render::global_fields_json(&cx.links)))
 }
 
-pub async fn workflows(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(json!([crate::render::workflow_json(&links)])))
+pub async fn workflows(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(json!([crate::render::workflow_json(&cx.links)])))
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     OriginalUri(uri): OriginalUri,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params)?;
     // Queues the caller may not read are not counted either; organizations
     // have few queues, so they are filtered here rather than in SQL.
-    let (all, _) = state
+    let (all, _) = cx
         .store
-        .list_queues(principal.org.id, 0, i64::MAX)
+        .list_queues(cx.principal.org.id, 0, i64::MAX)
         .await?;
-    let mut guard = Guard::new(&state, &principal);
+    let mut guard = Guard::new(&cx.state, &cx.principal);
     let mut visible = Vec::with_capacity(all.len());
     for q in all {
         if guard.queue_allows(&q, Perm::Read).await? {
@@ -409,8 +371,8 @@ pub async fn list(
         .skip(page.offset() as usize)
         .take(page.size as usize)
     {
-        body.push(render(&state, q, &links).await?);
+        body.push(render(&cx.state, q, &cx.links).await?);
     }
-    let headers = page.headers(total, &links.api("queues"), uri.query());
+    let headers = page.headers(total, &cx.links.api("queues"), uri.query());
     Ok((StatusCode::OK, headers, Json(body)).into_response())
 }
