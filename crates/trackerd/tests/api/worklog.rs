@@ -226,7 +226,7 @@ async fn worklog_search_finds_records_by_author_and_creation_time_get_and_post(a
         "from": "2026-01-15T11:00:00.000+0000",
         "to": "2026-01-15T13:00:00"
     }});
-    assert_eq!(search(between).await, [early.clone()]);
+    assert_eq!(search(between).await, std::slice::from_ref(&early));
 
     let query = "createdBy=alice&createdAt=from:2026-01-15T11:00:00.000%2B0000\
                  &createdAt=to:2026-01-16T00:00:00.000%2B0000";
