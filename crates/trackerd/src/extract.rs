@@ -7,8 +7,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 
+use crate::auth::Principal;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
+use crate::render::Renderer;
 use crate::state::AppState;
 
 /// The API version of the request (`v2` or `v3`), for `self` links.
@@ -65,6 +67,54 @@ impl FromRequestParts<AppState> for Links {
             base: base_url(&state.config, &parts.headers),
             version,
         })
+    }
+}
+
+/// What an API handler works with: the shared state, the checked caller and
+/// where links point. One extractor so handlers name one thing; it derefs to
+/// the state so `cx.store` reads as `state.store` did. It takes [`Principal`]
+/// first, so the token and scope checks run and reject exactly as before.
+#[derive(Clone)]
+pub struct Api {
+    pub state: AppState,
+    pub principal: Principal,
+    pub links: Links,
+}
+
+impl FromRequestParts<AppState> for Api {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let links = Links::from_request_parts(parts, state).await?;
+        Ok(Api {
+            state: state.clone(),
+            principal,
+            links,
+        })
+    }
+}
+
+impl std::ops::Deref for Api {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl Api {
+    /// A renderer for this request's organization and links.
+    pub fn renderer(&self) -> Renderer<'_> {
+        Renderer::new(
+            &self.links,
+            self.state.store.as_ref(),
+            self.principal.org.id,
+        )
+    }
+
+    /// The issue the path names, loaded through the access rules.
+    pub async fn issue(&self, key: &str) -> ApiResult<tracker_store::IssueRecord> {
+        crate::access::issues::load(&self.state, &self.principal, key).await
     }
 }
 

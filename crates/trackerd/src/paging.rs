@@ -1,8 +1,11 @@
-//! Page-number paging as Tracker does it: `page` and `perPage` in, the totals
-//! in `X-Total-Count`/`X-Total-Pages` and the neighbours in `Link` out.
+//! Paging as Tracker does it. By page number: `page` and `perPage` in, the
+//! totals in `X-Total-Count`/`X-Total-Pages` and the neighbours in `Link`
+//! out. By cursor: `perPage` after a named item in, a `next` `Link` out.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::error::ApiError;
 
@@ -11,10 +14,10 @@ pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 1000;
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct PageParams {
-    #[serde(default)]
     pub page: Option<i64>,
-    #[serde(default, rename = "perPage")]
+    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
 }
 
@@ -86,6 +89,54 @@ impl Page {
         put("link", links.join(", "));
         h
     }
+}
+
+/// Cursor paging (comments, changelog): `perPage` items after the one the
+/// request names, and a `next` link while more follow. Unlike [`Page`], a
+/// size out of range is refused, as Tracker does for these lists.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    pub size: i64,
+}
+
+impl Cursor {
+    pub fn new(per_page: Option<i64>) -> Result<Self, ApiError> {
+        let size = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if !(1..=MAX_PER_PAGE).contains(&size) {
+            return Err(ApiError::BadRequest(
+                "perPage must be between 1 and 1000".into(),
+            ));
+        }
+        Ok(Cursor { size })
+    }
+
+    /// How many rows to read: one more than the page tells whether a next
+    /// page exists.
+    pub fn fetch(&self) -> i64 {
+        self.size + 1
+    }
+
+    /// Cuts what [`Cursor::fetch`] read to the page; the last row kept when
+    /// more follow, where the next page starts.
+    pub fn cut<'a, T>(&self, rows: &'a mut Vec<T>) -> Option<&'a T> {
+        let more = rows.len() as i64 > self.size;
+        rows.truncate(self.size as usize);
+        if more {
+            rows.last()
+        } else {
+            None
+        }
+    }
+}
+
+/// A JSON array answer, with `next` (an absolute URL with its query) as a
+/// `Link: <…>; rel="next"` header when there is a next page.
+pub fn array_with_next(items: Vec<Value>, next: Option<String>) -> Response {
+    let mut headers = HeaderMap::new();
+    if let Some(Ok(v)) = next.map(|n| HeaderValue::from_str(&format!("<{n}>; rel=\"next\""))) {
+        headers.insert(axum::http::header::LINK, v);
+    }
+    (StatusCode::OK, headers, axum::Json(Value::Array(items))).into_response()
 }
 
 #[cfg(test)]

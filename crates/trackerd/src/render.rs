@@ -348,10 +348,9 @@ impl<'a> Renderer<'a> {
 
 /// `expand` and `fields`: what an issue answer carries beyond the defaults.
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct GetParams {
-    #[serde(default)]
     pub expand: Option<String>,
-    #[serde(default)]
     pub fields: Option<String>,
 }
 

@@ -224,14 +224,7 @@ pub async fn withdraw_consent(
 }
 
 fn app_form(s: &Session, orgs: &[(i64, String)], error: Option<&str>) -> String {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>",
-                esc(e)
-            )
-        })
-        .unwrap_or_default();
+    let err = html::form_error(error);
     let options: String = orgs
         .iter()
         .map(|(id, name)| format!("<option value=\"{id}\">{}</option>", esc(name)))

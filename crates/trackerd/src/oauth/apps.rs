@@ -15,7 +15,7 @@ use tracker_store::{AppRecord, AppUpdate, NewApp, Store};
 use super::{audit, mint, new_client_id, prefix, ClientAddr};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{base_url, json, ApiJson};
+use crate::extract::{base_url, json, Api, ApiJson};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -79,17 +79,14 @@ pub struct CreateApp {
     pub scopes: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Default, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default)]
 pub struct UpdateApp {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub redirect_uris: Option<Vec<String>>,
-    #[serde(default)]
     pub scopes: Option<Vec<String>>,
     /// Issues a new client secret (shown once); the old one stops working.
-    #[serde(default)]
     pub rotate_secret: bool,
 }
 
@@ -238,28 +235,27 @@ pub async fn register(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     addr: ClientAddr,
     ApiJson(body): ApiJson<CreateApp>,
 ) -> ApiResult<Response> {
-    if (body.client_id.is_some() || body.client_secret.is_some()) && !principal.org_admin {
+    if (body.client_id.is_some() || body.client_secret.is_some()) && !cx.principal.org_admin {
         return Err(ApiError::Forbidden(
             "Only organization administrators choose client ids and secrets".into(),
         ));
     }
     let (app, secret) = register(
-        state.store.as_ref(),
-        state.clock.now(),
-        principal.org.id,
-        principal.user.uid,
+        cx.store.as_ref(),
+        cx.clock.now(),
+        cx.principal.org.id,
+        cx.principal.user.uid,
         body,
     )
     .await?;
     audit(
-        &state,
-        Some(principal.org.id),
-        Some(principal.user.uid),
+        &cx.state,
+        Some(cx.principal.org.id),
+        Some(cx.principal.user.uid),
         "app.created",
         &app.client_id,
         &app.name,
@@ -271,9 +267,9 @@ pub async fn create(
     Ok(r)
 }
 
-pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
-    let owner = (!principal.org_admin).then_some(principal.user.uid);
-    let apps = state.store.list_apps(principal.org.id, owner).await?;
+pub async fn list(cx: Api) -> ApiResult<Response> {
+    let owner = (!cx.principal.org_admin).then_some(cx.principal.user.uid);
+    let apps = cx.store.list_apps(cx.principal.org.id, owner).await?;
     let views: Vec<AppView> = apps.iter().map(|a| view(a, None)).collect();
     Ok(json(StatusCode::OK, &views))
 }
@@ -295,23 +291,18 @@ async fn manageable(
         .ok_or_else(|| ApiError::NotFound("Application not found".into()))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(client_id): Path<String>,
-) -> ApiResult<Response> {
-    let app = manageable(&state, &principal, &client_id).await?;
+pub async fn get(cx: Api, Path(client_id): Path<String>) -> ApiResult<Response> {
+    let app = manageable(&cx.state, &cx.principal, &client_id).await?;
     Ok(json(StatusCode::OK, &view(&app, None)))
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     addr: ClientAddr,
     Path(client_id): Path<String>,
     ApiJson(body): ApiJson<UpdateApp>,
 ) -> ApiResult<Response> {
-    let app = manageable(&state, &principal, &client_id).await?;
+    let app = manageable(&cx.state, &cx.principal, &client_id).await?;
     if body.rotate_secret && !app.confidential {
         return Err(ApiError::field(
             "rotateSecret",
@@ -333,11 +324,11 @@ pub async fn update(
             .transpose()?,
         secret_hash: secret.as_deref().map(TokenHash::of),
     };
-    let app = state.store.update_app(app.id, &update).await?;
+    let app = cx.store.update_app(app.id, &update).await?;
     audit(
-        &state,
-        Some(principal.org.id),
-        Some(principal.user.uid),
+        &cx.state,
+        Some(cx.principal.org.id),
+        Some(cx.principal.user.uid),
         "app.updated",
         &app.client_id,
         if secret.is_some() {
@@ -354,18 +345,17 @@ pub async fn update(
 }
 
 pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     addr: ClientAddr,
     Path(client_id): Path<String>,
 ) -> ApiResult<Response> {
-    let app = manageable(&state, &principal, &client_id).await?;
-    state.store.delete_app(app.id).await?;
-    state.auth.invalidate_all();
+    let app = manageable(&cx.state, &cx.principal, &client_id).await?;
+    cx.store.delete_app(app.id).await?;
+    cx.auth.invalidate_all();
     audit(
-        &state,
-        Some(principal.org.id),
-        Some(principal.user.uid),
+        &cx.state,
+        Some(cx.principal.org.id),
+        Some(cx.principal.user.uid),
         "app.deleted",
         &app.client_id,
         &app.name,

@@ -1,17 +1,15 @@
 //! The audit trail API: `GET /oauth/v1/audit`.
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::SecondsFormat;
 use serde::Serialize;
 
 use super::require_org_admin as require_admin;
-use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::extract::{base_url, json, ApiQuery};
+use crate::extract::{base_url, json, Api, ApiQuery};
 use crate::paging::{Page, PageParams};
-use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,22 +27,21 @@ pub struct AuditView {
 /// Audit events of the caller's organization, newest first, paged like
 /// Tracker lists.
 pub async fn audit_list(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     uri: OriginalUri,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
-    require_admin(&principal)?;
+    require_admin(&cx.principal)?;
     let page = Page::from_params(&params)?;
-    let (events, total) = state
+    let (events, total) = cx
         .store
-        .list_audit_events(principal.org.id, page.offset(), page.size)
+        .list_audit_events(cx.principal.org.id, page.offset(), page.size)
         .await?;
     let mut views = Vec::with_capacity(events.len());
     for e in events {
         let login = match e.uid {
-            Some(uid) => state.store.user_by_uid(uid).await?.map(|u| u.login),
+            Some(uid) => cx.store.user_by_uid(uid).await?.map(|u| u.login),
             None => None,
         };
         views.push(AuditView {
@@ -58,7 +55,7 @@ pub async fn audit_list(
             ip: e.ip,
         });
     }
-    let url = format!("{}{}", base_url(&state.config, &headers), uri.0.path());
+    let url = format!("{}{}", base_url(&cx.config, &headers), uri.0.path());
     let mut r = json(StatusCode::OK, &views);
     r.headers_mut()
         .extend(page.headers(total, &url, uri.0.query()));

@@ -431,25 +431,7 @@ pub async fn authorize_post(
         .into_response(StatusCode::SEE_OTHER));
     }
     let now = state.clock.now();
-    // A consent covers the union of what the user allowed so far.
-    let previous = state
-        .store
-        .consent(session.user.uid, req.app.id)
-        .await
-        .ok()
-        .flatten()
-        .map(|c| c.scopes)
-        .unwrap_or_default();
-    let union = Scopes::parse(&format!("{} {}", previous.to_list(), req.scopes.to_list()))
-        .unwrap_or(req.scopes);
-    state
-        .store
-        .put_consent(&ConsentRecord {
-            uid: session.user.uid,
-            app_id: req.app.id,
-            scopes: union,
-            granted_at: now,
-        })
+    widen_consent(&state, session.user.uid, req.app.id, req.scopes, now)
         .await
         .map_err(server_error)?;
     audit(
@@ -524,6 +506,37 @@ async fn complete(
 
 /// A failure in the sign-in and authorization flow, which says a little
 /// more than "try again" because the user is in the middle of something.
+/// Records that `uid` allowed the app `scopes`. A consent covers the union
+/// of what the user allowed so far; an unreadable earlier one counts as none
+/// rather than failing the approval.
+pub(super) async fn widen_consent(
+    state: &AppState,
+    uid: i64,
+    app_id: i64,
+    scopes: Scopes,
+    now: chrono::DateTime<chrono::Utc>,
+) -> tracker_store::Result<()> {
+    let previous = state
+        .store
+        .consent(uid, app_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.scopes)
+        .unwrap_or_default();
+    let union =
+        Scopes::parse(&format!("{} {}", previous.to_list(), scopes.to_list())).unwrap_or(scopes);
+    state
+        .store
+        .put_consent(&ConsentRecord {
+            uid,
+            app_id,
+            scopes: union,
+            granted_at: now,
+        })
+        .await
+}
+
 fn server_error(e: impl std::fmt::Display) -> PageError {
     PageError::internal(e).saying("The server could not complete the request. Try again later.")
 }
@@ -534,14 +547,7 @@ pub struct NextQuery {
 }
 
 fn signin_form(csrf: &str, next: &str, login: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>",
-                esc(e)
-            )
-        })
-        .unwrap_or_default();
+    let err = html::form_error(error);
     format!(
         "{err}<form method=\"post\" action=\"/signin\">{}{}\
          <label for=\"login\">Login</label>\

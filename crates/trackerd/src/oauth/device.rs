@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use tracker_domain::{Scopes, TokenHash};
-use tracker_store::{AppRecord, ConsentRecord, DeviceRecord, DeviceStatus, NewDeviceCode};
+use tracker_store::{AppRecord, DeviceRecord, DeviceStatus, NewDeviceCode};
 
 use super::html::PageError;
 use super::html::{self, esc, hidden};
@@ -112,14 +112,7 @@ pub async fn device_code(
 }
 
 fn entry_form(error: Option<&str>, value: &str) -> String {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>",
-                esc(e)
-            )
-        })
-        .unwrap_or_default();
+    let err = html::form_error(error);
     format!(
         "{err}<form method=\"get\" action=\"/device\">\
          <label for=\"user_code\">Code shown on your device</label>\
@@ -256,25 +249,8 @@ pub async fn decide(
         ));
     }
     if allow {
-        let previous = state
-            .store
-            .consent(session.user.uid, app.id)
-            .await
-            .ok()
-            .flatten()
-            .map(|c| c.scopes)
-            .unwrap_or_default();
-        let union = Scopes::parse(&format!("{} {}", previous.to_list(), rec.scopes.to_list()))
-            .unwrap_or(rec.scopes);
-        state
-            .store
-            .put_consent(&ConsentRecord {
-                uid: session.user.uid,
-                app_id: app.id,
-                scopes: union,
-                granted_at: state.clock.now(),
-            })
-            .await?;
+        let now = state.clock.now();
+        super::authorize::widen_consent(&state, session.user.uid, app.id, rec.scopes, now).await?;
     }
     audit(
         &state,

@@ -67,6 +67,19 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     )
 }
 
+/// The alert a form page shows above its form when the last submission
+/// failed; empty when there is nothing to say.
+pub fn form_error(error: Option<&str>) -> String {
+    error
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>",
+                esc(e)
+            )
+        })
+        .unwrap_or_default()
+}
+
 pub fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",

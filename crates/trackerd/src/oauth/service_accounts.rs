@@ -1,7 +1,7 @@
 //! Service accounts and their authorized keys (Yandex Cloud's model):
 //! `/iam/v1/serviceAccounts` and `/iam/v1/keys`.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 use tracker_store::{NewServiceAccount, NewServiceAccountKey, ServiceAccount};
 
 use super::{audit, require_org_admin as require_admin, ClientAddr};
-use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery};
+use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::ids::cloud_style_id;
 use crate::state::AppState;
 
@@ -53,17 +52,16 @@ pub struct CreateServiceAccount {
 }
 
 pub async fn create_service_account(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     addr: ClientAddr,
     ApiJson(body): ApiJson<CreateServiceAccount>,
 ) -> ApiResult<Response> {
-    require_admin(&principal)?;
-    let sa = new_service_account(&state, principal.org.id, body).await?;
+    require_admin(&cx.principal)?;
+    let sa = new_service_account(&cx.state, cx.principal.org.id, body).await?;
     audit(
-        &state,
-        Some(principal.org.id),
-        Some(principal.user.uid),
+        &cx.state,
+        Some(cx.principal.org.id),
+        Some(cx.principal.user.uid),
         "service_account.created",
         &sa.sa_id,
         &sa.name,
@@ -105,12 +103,9 @@ pub async fn new_service_account(
         .await?)
 }
 
-pub async fn list_service_accounts(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
-    let list = state.store.list_service_accounts(principal.org.id).await?;
+pub async fn list_service_accounts(cx: Api) -> ApiResult<Response> {
+    require_admin(&cx.principal)?;
+    let list = cx.store.list_service_accounts(cx.principal.org.id).await?;
     let views: Vec<_> = list.iter().map(sa_view).collect();
     Ok(json(
         StatusCode::OK,
@@ -211,18 +206,18 @@ pub async fn new_key(
 }
 
 pub async fn create_key(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     addr: ClientAddr,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> ApiResult<Response> {
-    require_admin(&principal)?;
-    let sa = service_account_in_org(&state, principal.org.id, &body.service_account_id).await?;
-    let file = new_key(&state, &sa, body.description, body.public_key).await?;
+    require_admin(&cx.principal)?;
+    let sa =
+        service_account_in_org(&cx.state, cx.principal.org.id, &body.service_account_id).await?;
+    let file = new_key(&cx.state, &sa, body.description, body.public_key).await?;
     audit(
-        &state,
-        Some(principal.org.id),
-        Some(principal.user.uid),
+        &cx.state,
+        Some(cx.principal.org.id),
+        Some(cx.principal.user.uid),
         "key.created",
         &file.id,
         format!("service account {}", sa.sa_id),
@@ -240,14 +235,10 @@ pub struct KeyQuery {
     service_account_id: String,
 }
 
-pub async fn list_keys(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiQuery(q): ApiQuery<KeyQuery>,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
-    let sa = service_account_in_org(&state, principal.org.id, &q.service_account_id).await?;
-    let keys: Vec<KeyFile> = state
+pub async fn list_keys(cx: Api, ApiQuery(q): ApiQuery<KeyQuery>) -> ApiResult<Response> {
+    require_admin(&cx.principal)?;
+    let sa = service_account_in_org(&cx.state, cx.principal.org.id, &q.service_account_id).await?;
+    let keys: Vec<KeyFile> = cx
         .store
         .list_service_account_keys(sa.uid)
         .await?
@@ -264,30 +255,25 @@ pub async fn list_keys(
     Ok(json(StatusCode::OK, &serde_json::json!({ "keys": keys })))
 }
 
-pub async fn delete_key(
-    State(state): State<AppState>,
-    principal: Principal,
-    addr: ClientAddr,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
-    let key = state
+pub async fn delete_key(cx: Api, addr: ClientAddr, Path(id): Path<String>) -> ApiResult<Response> {
+    require_admin(&cx.principal)?;
+    let key = cx
         .store
         .service_account_key(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Key not found".into()))?;
-    let sa = state
+    let sa = cx
         .store
-        .list_service_accounts(principal.org.id)
+        .list_service_accounts(cx.principal.org.id)
         .await?
         .into_iter()
         .find(|sa| sa.uid == key.sa_uid)
         .ok_or_else(|| ApiError::NotFound("Key not found".into()))?;
-    state.store.delete_service_account_key(&id).await?;
+    cx.store.delete_service_account_key(&id).await?;
     audit(
-        &state,
-        Some(principal.org.id),
-        Some(principal.user.uid),
+        &cx.state,
+        Some(cx.principal.org.id),
+        Some(cx.principal.user.uid),
         "key.deleted",
         &id,
         format!("service account {}", sa.sa_id),

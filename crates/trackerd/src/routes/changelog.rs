@@ -1,20 +1,16 @@
 //! `GET /v2/issues/{key}/changelog`: every recorded change, `id` cursor paged.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::extract::Path;
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_store::{ChangelogQuery, ChangelogRecord, IssueRecord};
 
-use crate::access::issues::load;
-use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, Links};
+use crate::error::ApiResult;
+use crate::extract::{Api, ApiQuery};
 use crate::fields::field_display;
+use crate::paging::{array_with_next, Cursor};
 use crate::render::{time, Renderer};
-use crate::state::AppState;
 
 /// Renders a stored raw value the way the field shows it elsewhere.
 async fn value(r: &mut Renderer<'_>, field: &str, v: &Value) -> ApiResult<Value> {
@@ -98,63 +94,47 @@ async fn render(
     Ok(v)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Default, Debug, Deserialize)]
+#[serde(default)]
 pub struct Params {
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default, rename = "perPage")]
+    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
-    #[serde(default)]
     pub field: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<Params>,
 ) -> ApiResult<Response> {
-    let issue = load(&state, &principal, &key).await?;
-    let per_page = params.per_page.unwrap_or(50);
-    if !(1..=1000).contains(&per_page) {
-        return Err(ApiError::BadRequest(
-            "perPage must be between 1 and 1000".into(),
-        ));
-    }
+    let issue = cx.issue(&key).await?;
+    let page = Cursor::new(params.per_page)?;
     let q = ChangelogQuery {
         after: params.id.clone(),
-        limit: per_page + 1,
+        limit: page.fetch(),
         field: params.field.clone(),
         kind: params.kind.clone(),
     };
-    let mut rows = state.store.list_changelog(issue.pk, &q).await?;
-    let more = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
-    let mut out = Vec::with_capacity(rows.len());
-    for c in &rows {
-        out.push(render(&mut r, &issue, c).await?);
-    }
-    let mut headers = HeaderMap::new();
-    if let (true, Some(last)) = (more, rows.last()) {
-        let mut next = format!(
-            "{}?id={}&perPage={per_page}",
-            links.api(&format!("issues/{}/changelog", issue.key)),
-            last.id
-        );
+    let mut rows = cx.store.list_changelog(issue.pk, &q).await?;
+    let next = page.cut(&mut rows).map(|last| {
+        let url = cx.links.api(&format!("issues/{}/changelog", issue.key));
+        let mut next = format!("{url}?id={}&perPage={}", last.id, page.size);
         for (k, v) in [("field", &params.field), ("type", &params.kind)] {
             if let Some(v) = v {
                 next.push_str(&format!("&{k}={}", url_escape(v)));
             }
         }
-        if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
-            headers.insert(axum::http::header::LINK, v);
-        }
+        next
+    });
+    let mut r = cx.renderer();
+    let mut out = Vec::with_capacity(rows.len());
+    for c in &rows {
+        out.push(render(&mut r, &issue, c).await?);
     }
-    Ok((StatusCode::OK, headers, Json(Value::Array(out))).into_response())
+    Ok(array_with_next(out, next))
 }
 
 fn url_escape(s: &str) -> String {

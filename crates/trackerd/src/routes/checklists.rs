@@ -3,16 +3,16 @@
 //! `checklistTotal`): they are kept in the issue's extra fields, so every
 //! change to them is one versioned write of the issue with its changelog.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tracker_store::IssueRecord;
 
-use crate::access::issues::{changelog, load, simple_write, write_fresh};
+use crate::access::issues::{changelog, simple_write, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Links};
+use crate::extract::{Api, ApiJson, Links};
 use crate::fields::{self, FieldChange};
 use crate::ids::object_id;
 use crate::render::{render_issue, GetParams, Renderer};
@@ -285,13 +285,11 @@ async fn new_item(state: &AppState, org: i64, body: &Map<String, Value>) -> ApiR
 
 /// `POST …/checklistItems`: one item, or a list of them.
 pub async fn add(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let bodies = match body {
         Value::Object(m) => vec![m],
         Value::Array(list) if list.len() <= MAX_ITEMS => list
@@ -309,25 +307,20 @@ pub async fn add(
     };
     let mut items = Vec::with_capacity(bodies.len());
     for b in &bodies {
-        let mut item = new_item(&state, principal.org.id, b).await?;
+        let mut item = new_item(&cx.state, cx.principal.org.id, b).await?;
         // Ids made within one millisecond differ in their random part.
         if items.iter().any(|i: &Item| i.get("id") == item.get("id")) {
-            item.insert("id".into(), json!(object_id(state.clock.now())));
+            item.insert("id".into(), json!(object_id(cx.clock.now())));
         }
         items.push(item);
     }
-    save(&state, &principal, &links, issue, Edit::Add(items)).await
+    save(&cx.state, &cx.principal, &cx.links, issue, Edit::Add(items)).await
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
-    let now = Some(state.clock.now());
+pub async fn list(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let mut r = cx.renderer();
+    let now = Some(cx.clock.now());
     let mut out = Vec::new();
     for item in items_of(&issue) {
         out.push(render_item(&mut r, &issue.key, &item, now).await?);
@@ -338,13 +331,11 @@ pub async fn list(
 /// `PATCH …/checklistItems`: the whole list, every item named by its id, in
 /// the order wanted.
 pub async fn replace(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Vec<Map<String, Value>>>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let current = items_of(&issue);
     let mut all = Vec::with_capacity(body.len());
     for b in &body {
@@ -353,30 +344,35 @@ pub async fn replace(
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::field("id", "Each item names its id"))?;
         let mut item = current[position(&current, id)?].clone();
-        apply_fields(&state, principal.org.id, &mut item, b, false).await?;
+        apply_fields(&cx.state, cx.principal.org.id, &mut item, b, false).await?;
         if all.iter().any(|i: &Item| i.get("id") == item.get("id")) {
             return Err(ApiError::field("id", format!("Item {id} is listed twice")));
         }
         all.push(item);
     }
-    save(&state, &principal, &links, issue, Edit::Replace(all)).await
+    save(
+        &cx.state,
+        &cx.principal,
+        &cx.links,
+        issue,
+        Edit::Replace(all),
+    )
+    .await
 }
 
 pub async fn change(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path((key, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let current = items_of(&issue);
     let mut item = current[position(&current, &id)?].clone();
-    apply_fields(&state, principal.org.id, &mut item, &body, false).await?;
+    apply_fields(&cx.state, cx.principal.org.id, &mut item, &body, false).await?;
     save(
-        &state,
-        &principal,
-        &links,
+        &cx.state,
+        &cx.principal,
+        &cx.links,
         issue,
         Edit::Change(id, Box::new(item)),
     )
@@ -386,13 +382,11 @@ pub async fn change(
 /// `POST …/checklistItems/{id}/_move {"before": "<item id>"}`; without
 /// `before`, to the end.
 pub async fn move_item(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path((key, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let before = match body.get("before") {
         None | Some(Value::Null) => None,
         Some(Value::String(b)) if *b != id => Some(b.clone()),
@@ -403,25 +397,22 @@ pub async fn move_item(
             ))
         }
     };
-    save(&state, &principal, &links, issue, Edit::Move { id, before }).await
+    save(
+        &cx.state,
+        &cx.principal,
+        &cx.links,
+        issue,
+        Edit::Move { id, before },
+    )
+    .await
 }
 
-pub async fn remove(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    save(&state, &principal, &links, issue, Edit::Remove(id)).await
+pub async fn remove(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    save(&cx.state, &cx.principal, &cx.links, issue, Edit::Remove(id)).await
 }
 
-pub async fn clear(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    save(&state, &principal, &links, issue, Edit::Clear).await
+pub async fn clear(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    save(&cx.state, &cx.principal, &cx.links, issue, Edit::Clear).await
 }

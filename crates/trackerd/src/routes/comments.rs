@@ -1,18 +1,19 @@
 //! Issue comments, with `id` cursor paging.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_store::{CommentRecord, CommentWrite, IssueRecord};
 
-use crate::access::issues::{changelog, load, new_comment, simple_write, write_fresh};
+use crate::access::issues::{changelog, new_comment, simple_write, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links};
+use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::{self, FieldChange};
+use crate::paging::{array_with_next, Cursor};
 use crate::render::{time, Renderer};
 use crate::state::AppState;
 
@@ -40,53 +41,36 @@ pub async fn render(
     Ok(v)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Default, Debug, Deserialize)]
+#[serde(default)]
 pub struct ListParams {
     /// Comments after this one (its numeric id).
-    #[serde(default)]
     pub id: Option<i64>,
-    #[serde(default, rename = "perPage")]
+    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Response> {
-    let issue = load(&state, &principal, &key).await?;
-    let per_page = params.per_page.unwrap_or(50);
-    if !(1..=1000).contains(&per_page) {
-        return Err(ApiError::BadRequest(
-            "perPage must be between 1 and 1000".into(),
-        ));
-    }
-    // One more than asked tells whether a next page exists.
-    let mut rows = state
+    let issue = cx.issue(&key).await?;
+    let page = Cursor::new(params.per_page)?;
+    let mut rows = cx
         .store
-        .list_comments(issue.pk, params.id, per_page + 1)
+        .list_comments(issue.pk, params.id, page.fetch())
         .await?;
-    let more = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let next = page.cut(&mut rows).map(|last| {
+        let url = cx.links.api(&format!("issues/{}/comments", issue.key));
+        format!("{url}?id={}&perPage={}", last.pk, page.size)
+    });
+    let mut r = cx.renderer();
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
         out.push(render(&mut r, &issue, c).await?);
     }
-    let mut headers = HeaderMap::new();
-    if let (true, Some(last)) = (more, rows.last()) {
-        let next = format!(
-            "<{}?id={}&perPage={per_page}>; rel=\"next\"",
-            links.api(&format!("issues/{}/comments", issue.key)),
-            last.pk
-        );
-        if let Ok(v) = HeaderValue::from_str(&next) {
-            headers.insert(axum::http::header::LINK, v);
-        }
-    }
-    Ok((StatusCode::OK, headers, Json(Value::Array(out))).into_response())
+    Ok(array_with_next(out, next))
 }
 
 async fn find(state: &AppState, issue: &IssueRecord, id: &str) -> ApiResult<CommentRecord> {
@@ -97,15 +81,10 @@ async fn find(state: &AppState, issue: &IssueRecord, id: &str) -> ApiResult<Comm
         .ok_or_else(|| ApiError::NotFound(format!("Comment {id} not found")))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let c = find(&state, &issue, &id).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+pub async fn get(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let c = find(&cx.state, &issue, &id).await?;
+    let mut r = cx.renderer();
     Ok(Json(render(&mut r, &issue, &c).await?))
 }
 
@@ -134,13 +113,11 @@ async fn summonees(state: &AppState, org: i64, values: &[Value]) -> ApiResult<Ve
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<CreateComment>,
 ) -> ApiResult<Response> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     if !body.attachment_ids.is_empty() {
         return Err(ApiError::field(
             "attachmentIds",
@@ -151,29 +128,35 @@ pub async fn create(
         .text
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| ApiError::field("text", "Required field"))?;
-    let summoned = summonees(&state, principal.org.id, &body.summonees).await?;
-    let now = state.clock.now();
+    let summoned = summonees(&cx.state, cx.principal.org.id, &body.summonees).await?;
+    let now = cx.clock.now();
     let mut comment_id = String::new();
-    let saved = write_fresh(&state, &principal, issue, |mut issue| {
+    let saved = write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
         let mut changes = Vec::new();
         // Tracker adds the commenter to the followers unless told not to.
         if body.is_add_to_followers.unwrap_or(true)
-            && !issue.followers.contains(&principal.user.uid)
+            && !issue.followers.contains(&cx.principal.user.uid)
         {
             let old = issue.followers.clone();
-            issue.followers.push(principal.user.uid);
+            issue.followers.push(cx.principal.user.uid);
             changes.push(FieldChange {
                 field: "followers".into(),
                 from: json!(old),
                 to: json!(issue.followers),
             });
         }
-        let comment = new_comment(&principal, now, &mut issue, text.clone(), summoned.clone());
+        let comment = new_comment(
+            &cx.principal,
+            now,
+            &mut issue,
+            text.clone(),
+            summoned.clone(),
+        );
         comment_id = comment.id.clone();
         issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
+        issue.updated_by = cx.principal.user.uid;
         let entry = changelog(
-            &principal,
+            &cx.principal,
             now,
             "IssueCommentAdded",
             &changes,
@@ -184,8 +167,8 @@ pub async fn create(
         Ok(w)
     })
     .await?;
-    let c = find(&state, &saved, &comment_id).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let c = find(&cx.state, &saved, &comment_id).await?;
+    let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,
         &render(&mut r, &saved, &c).await?,
@@ -210,32 +193,30 @@ pub struct EditComment {
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path((key, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<EditComment>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let mut c = find(&state, &issue, &id).await?;
-    may_change(&principal, &c)?;
+    let issue = cx.issue(&key).await?;
+    let mut c = find(&cx.state, &issue, &id).await?;
+    may_change(&cx.principal, &c)?;
     let text = body
         .text
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| ApiError::field("text", "Required field"))?;
     if let Some(s) = &body.summonees {
-        c.summonees = summonees(&state, principal.org.id, s).await?;
+        c.summonees = summonees(&cx.state, cx.principal.org.id, s).await?;
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     c.text = text;
-    c.updated_by = principal.user.uid;
+    c.updated_by = cx.principal.user.uid;
     c.updated_at = now;
-    let saved = write_fresh(&state, &principal, issue, |mut issue| {
+    let saved = write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
         issue.last_comment_updated_at = Some(now);
         issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
+        issue.updated_by = cx.principal.user.uid;
         let entry = changelog(
-            &principal,
+            &cx.principal,
             now,
             "IssueCommentChanged",
             &[],
@@ -246,26 +227,22 @@ pub async fn update(
         Ok(w)
     })
     .await?;
-    let c = find(&state, &saved, &c.id).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let c = find(&cx.state, &saved, &c.id).await?;
+    let mut r = cx.renderer();
     Ok(Json(render(&mut r, &saved, &c).await?))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let issue = load(&state, &principal, &key).await?;
-    let c = find(&state, &issue, &id).await?;
-    may_change(&principal, &c)?;
-    let now = state.clock.now();
-    write_fresh(&state, &principal, issue, |mut issue| {
+pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let issue = cx.issue(&key).await?;
+    let c = find(&cx.state, &issue, &id).await?;
+    may_change(&cx.principal, &c)?;
+    let now = cx.clock.now();
+    write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
         issue.comment_count = (issue.comment_count - 1).max(0);
         issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
+        issue.updated_by = cx.principal.user.uid;
         let entry = changelog(
-            &principal,
+            &cx.principal,
             now,
             "IssueCommentRemoved",
             &[],

@@ -1,6 +1,6 @@
 //! Issues: create, get, update, transitions, move, clone, find by `unique`.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -12,23 +12,19 @@ use tracker_store::{CommentWrite, IssueRecord, LinkRecord, LinkWrite, NewIssue};
 use tracker_domain::permissions::Perm;
 
 use crate::access::issues::{
-    changelog, check_version, find_queue, load, load_for, new_comment, simple_write, write,
+    changelog, check_version, find_queue, load_for, new_comment, simple_write, write,
 };
 use crate::access::Guard;
-use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{
-    render_issue, render_issue_with, transition_json, transitions_json, GetParams, Renderer,
+    render_issue, render_issue_with, transition_json, transitions_json, GetParams,
 };
-use crate::state::AppState;
 
 pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     ApiQuery(params): ApiQuery<GetParams>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
@@ -37,14 +33,14 @@ pub async fn create(
             "The request body must be a JSON object".into(),
         ));
     };
-    let org = principal.org.id;
+    let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
     let queue = match body.get("queue") {
         None | Some(Value::Null) => {
             errors.add("queue", "Required field");
             None
         }
-        Some(v) => match find_queue(&state, org, v).await? {
+        Some(v) => match find_queue(&cx.state, org, v).await? {
             Ok(q) => Some(q),
             Err(e) => {
                 errors.add("queue", e);
@@ -69,19 +65,19 @@ pub async fn create(
             "queue missing after validation"
         )));
     };
-    Guard::new(&state, &principal)
+    Guard::new(&cx.state, &cx.principal)
         .require_queue(&queue, Perm::Create)
         .await?;
     if let Some(u) = &unique {
-        if let Some(existing) = state.store.issue_by_unique(org, u).await? {
+        if let Some(existing) = cx.store.issue_by_unique(org, u).await? {
             return Err(ApiError::Conflict(format!(
                 "An issue with unique {u:?} already exists: {}",
                 existing.key
             )));
         }
     }
-    let now = state.clock.now();
-    let uid = principal.user.uid;
+    let now = cx.clock.now();
+    let uid = cx.principal.user.uid;
     let mut issue = IssueRecord {
         pk: 0,
         id: object_id(now),
@@ -116,7 +112,7 @@ pub async fn create(
         extra: "{}".into(),
         aliases: Vec::new(),
     };
-    let mut changes = fields::apply(&state, org, &mut issue, &body, Mode::Create).await?;
+    let mut changes = fields::apply(&cx.state, org, &mut issue, &body, Mode::Create).await?;
     changes.insert(
         0,
         FieldChange {
@@ -125,8 +121,8 @@ pub async fn create(
             to: json!(issue.status),
         },
     );
-    let entry = changelog(&principal, now, "IssueCreated", &changes, json!({}));
-    let created = state
+    let entry = changelog(&cx.principal, now, "IssueCreated", &changes, json!({}));
+    let created = cx
         .store
         .create_issue(&NewIssue {
             issue,
@@ -142,9 +138,8 @@ pub async fn create(
     Ok(json(
         StatusCode::CREATED,
         &render_issue_with(
-            &mut Renderer::new(&links, state.store.as_ref(), principal.org.id)
-                .knowing(&principal.user, Some(&queue)),
-            &links,
+            &mut cx.renderer().knowing(&cx.principal.user, Some(&queue)),
+            &cx.links,
             &created,
             &params,
         )
@@ -153,38 +148,32 @@ pub async fn create(
 }
 
 pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<GetParams>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     Ok(Json(
-        render_issue(&state, &principal, &links, &issue, &params).await?,
+        render_issue(&cx.state, &cx.principal, &cx.links, &issue, &params).await?,
     ))
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct VersionParam {
-    #[serde(default)]
     pub version: Option<i64>,
-    #[serde(default)]
     pub expand: Option<String>,
-    #[serde(default)]
     pub fields: Option<String>,
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<VersionParam>,
     headers: HeaderMap,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = load(&state, &principal, &key).await?;
+    let mut issue = cx.issue(&key).await?;
     let body_version = match body.get("version") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
@@ -193,23 +182,30 @@ pub async fn update(
         ),
     };
     check_version(issue.version, params.version.or(body_version), &headers)?;
-    let changes = fields::apply(&state, principal.org.id, &mut issue, &body, Mode::Update).await?;
+    let changes = fields::apply(
+        &cx.state,
+        cx.principal.org.id,
+        &mut issue,
+        &body,
+        Mode::Update,
+    )
+    .await?;
     let get = GetParams {
         expand: params.expand,
         fields: params.fields,
     };
     if changes.is_empty() {
         return Ok(Json(
-            render_issue(&state, &principal, &links, &issue, &get).await?,
+            render_issue(&cx.state, &cx.principal, &cx.links, &issue, &get).await?,
         ));
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     issue.updated_at = now;
-    issue.updated_by = principal.user.uid;
-    let entry = changelog(&principal, now, "IssueUpdated", &changes, json!({}));
-    let saved = write(&state, simple_write(issue, entry)).await?;
+    issue.updated_by = cx.principal.user.uid;
+    let entry = changelog(&cx.principal, now, "IssueUpdated", &changes, json!({}));
+    let saved = write(&cx.state, simple_write(issue, entry)).await?;
     Ok(Json(
-        render_issue(&state, &principal, &links, &saved, &get).await?,
+        render_issue(&cx.state, &cx.principal, &cx.links, &saved, &get).await?,
     ))
 }
 
@@ -220,36 +216,36 @@ pub struct UniqueParam {
 }
 
 pub async fn find_by_unique(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     ApiQuery(params): ApiQuery<UniqueParam>,
 ) -> ApiResult<Json<Value>> {
     let unique = params
         .unique
         .filter(|u| !u.is_empty())
         .ok_or_else(|| ApiError::BadRequest("The unique parameter is required".into()))?;
-    let issue = state
+    let issue = cx
         .store
-        .issue_by_unique(principal.org.id, &unique)
+        .issue_by_unique(cx.principal.org.id, &unique)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("No issue with unique {unique:?}")))?;
-    Guard::new(&state, &principal)
+    Guard::new(&cx.state, &cx.principal)
         .require_issue(&issue, Perm::Read)
         .await?;
     Ok(Json(
-        render_issue(&state, &principal, &links, &issue, &GetParams::default()).await?,
+        render_issue(
+            &cx.state,
+            &cx.principal,
+            &cx.links,
+            &issue,
+            &GetParams::default(),
+        )
+        .await?,
     ))
 }
 
-pub async fn transitions(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    Ok(Json(transitions_json(&links, &issue)))
+pub async fn transitions(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    Ok(Json(transitions_json(&cx.links, &issue)))
 }
 
 fn available(issue: &IssueRecord, id: &str) -> ApiResult<workflow::Transition> {
@@ -266,37 +262,33 @@ fn available(issue: &IssueRecord, id: &str) -> ApiResult<workflow::Transition> {
 }
 
 pub async fn transition(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let t = available(&issue, &id)?;
-    Ok(Json(transition_json(&links, &issue, &t)))
+    Ok(Json(transition_json(&cx.links, &issue, &t)))
 }
 
 pub async fn execute_transition(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path((key, id)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<VersionParam>,
     headers: HeaderMap,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = load(&state, &principal, &key).await?;
+    let mut issue = cx.issue(&key).await?;
     check_version(issue.version, params.version, &headers)?;
     let t = available(&issue, &id)?;
     let mut changes = fields::apply(
-        &state,
-        principal.org.id,
+        &cx.state,
+        cx.principal.org.id,
         &mut issue,
         &body,
         Mode::Transition,
     )
     .await?;
-    let now = state.clock.now();
+    let now = cx.clock.now();
     if workflow::is_resolved_status(t.to) {
         if t.needs_resolution && issue.resolution.is_none() {
             return Err(ApiError::field(
@@ -326,16 +318,16 @@ pub async fn execute_transition(
     issue.previous_status = Some(from);
     issue.status_start_time = now;
     issue.updated_at = now;
-    issue.updated_by = principal.user.uid;
+    issue.updated_by = cx.principal.user.uid;
     let comment = match body.get("comment") {
         Some(Value::String(text)) if !text.trim().is_empty() => Some(CommentWrite::Insert(
-            new_comment(&principal, now, &mut issue, text.clone(), Vec::new()),
+            new_comment(&cx.principal, now, &mut issue, text.clone(), Vec::new()),
         )),
         Some(Value::String(_)) | Some(Value::Null) | None => None,
         Some(_) => return Err(ApiError::field("comment", "The comment must be a string")),
     };
     let entry = changelog(
-        &principal,
+        &cx.principal,
         now,
         "IssueWorkflow",
         &changes,
@@ -343,8 +335,8 @@ pub async fn execute_transition(
     );
     let mut w = simple_write(issue, entry);
     w.comment = comment;
-    let saved = write(&state, w).await?;
-    Ok(Json(transitions_json(&links, &saved)))
+    let saved = write(&cx.state, w).await?;
+    Ok(Json(transitions_json(&cx.links, &saved)))
 }
 
 /// Components and versions belong to a queue: an issue leaving it for
@@ -374,17 +366,15 @@ pub struct MoveParams {
 }
 
 pub async fn move_issue(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<MoveParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = load(&state, &principal, &key).await?;
+    let mut issue = cx.issue(&key).await?;
     let target = params
         .queue
         .ok_or_else(|| ApiError::BadRequest("The queue parameter is required".into()))?;
-    let queue = find_queue(&state, principal.org.id, &json!(target))
+    let queue = find_queue(&cx.state, cx.principal.org.id, &json!(target))
         .await?
         .map_err(|e| ApiError::field("queue", e))?;
     if queue.id == issue.queue_id {
@@ -393,10 +383,10 @@ pub async fn move_issue(
             "The issue is already in this queue",
         ));
     }
-    Guard::new(&state, &principal)
+    Guard::new(&cx.state, &cx.principal)
         .require_queue(&queue, Perm::Create)
         .await?;
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let changes = vec![
         FieldChange {
             field: "queue".into(),
@@ -412,34 +402,39 @@ pub async fn move_issue(
     let mut changes = changes;
     changes.extend(drop_catalog(&mut issue));
     issue.updated_at = now;
-    issue.updated_by = principal.user.uid;
-    let entry = changelog(&principal, now, "IssueMoved", &changes, json!({}));
+    issue.updated_by = cx.principal.user.uid;
+    let entry = changelog(&cx.principal, now, "IssueMoved", &changes, json!({}));
     let mut w = simple_write(issue, entry);
     w.move_to_queue = Some((queue.id, queue.key.clone()));
-    let saved = write(&state, w).await?;
+    let saved = write(&cx.state, w).await?;
     Ok(Json(
-        render_issue(&state, &principal, &links, &saved, &GetParams::default()).await?,
+        render_issue(
+            &cx.state,
+            &cx.principal,
+            &cx.links,
+            &saved,
+            &GetParams::default(),
+        )
+        .await?,
     ))
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct CloneParams {
-    #[serde(default)]
     pub queues: Option<String>,
-    #[serde(default, rename = "linkWithOriginal")]
+    #[serde(rename = "linkWithOriginal")]
     pub link_with_original: Option<String>,
 }
 
 /// `POST /v2/issues/{key}/_clone?queues=A,B`: copies the issue into each
 /// queue; with `linkWithOriginal=true` links each copy to the original.
 pub async fn clone_issue(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let original = load_for(&state, &principal, &key, Perm::Read).await?;
+    let original = load_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("Invalid query parameters: {e}")))?;
     let queues: Vec<String> = pairs
@@ -461,9 +456,9 @@ pub async fn clone_issue(
         ));
     }
     let mut targets = Vec::new();
-    let mut guard = Guard::new(&state, &principal);
+    let mut guard = Guard::new(&cx.state, &cx.principal);
     for q in &queues {
-        let queue = find_queue(&state, principal.org.id, &json!(q))
+        let queue = find_queue(&cx.state, cx.principal.org.id, &json!(q))
             .await?
             .map_err(|e| ApiError::field("queues", e))?;
         guard.require_queue(&queue, Perm::Create).await?;
@@ -471,7 +466,7 @@ pub async fn clone_issue(
     }
     let mut out = Vec::new();
     for queue in targets {
-        let now = state.clock.now();
+        let now = cx.clock.now();
         let mut copy = original.clone();
         copy.id = object_id(now);
         copy.queue_id = queue.id;
@@ -480,8 +475,8 @@ pub async fn clone_issue(
         copy.previous_status = None;
         copy.resolution = None;
         copy.resolved_at = None;
-        copy.author = principal.user.uid;
-        copy.updated_by = principal.user.uid;
+        copy.author = cx.principal.user.uid;
+        copy.updated_by = cx.principal.user.uid;
         copy.unique = None;
         copy.created_at = now;
         copy.updated_at = now;
@@ -499,13 +494,13 @@ pub async fn clone_issue(
             to: json!(copy.status),
         }];
         let entry = changelog(
-            &principal,
+            &cx.principal,
             now,
             "IssueCreated",
             &changes,
             json!({ "clonedFrom": original.id }),
         );
-        let mut created = state
+        let mut created = cx
             .store
             .create_issue(&NewIssue {
                 issue: copy,
@@ -515,15 +510,15 @@ pub async fn clone_issue(
         if link {
             let l = LinkRecord {
                 pk: 0,
-                org: principal.org.id,
+                org: cx.principal.org.id,
                 type_id: "clone".into(),
                 source_pk: created.pk,
                 target_pk: original.pk,
-                created_by: principal.user.uid,
+                created_by: cx.principal.user.uid,
                 created_at: now,
             };
             let entry = changelog(
-                &principal,
+                &cx.principal,
                 now,
                 "IssueLinked",
                 &[],
@@ -531,9 +526,18 @@ pub async fn clone_issue(
             );
             let mut w = simple_write(created.clone(), entry);
             w.link = Some(LinkWrite::Insert(l));
-            created = write(&state, w).await?;
+            created = write(&cx.state, w).await?;
         }
-        out.push(render_issue(&state, &principal, &links, &created, &GetParams::default()).await?);
+        out.push(
+            render_issue(
+                &cx.state,
+                &cx.principal,
+                &cx.links,
+                &created,
+                &GetParams::default(),
+            )
+            .await?,
+        );
     }
     Ok(Json(Value::Array(out)))
 }

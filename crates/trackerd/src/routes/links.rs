@@ -1,7 +1,7 @@
 //! Links between issues, through `/links` and through the `LINK`/`UNLINK`
 //! methods the official client uses.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,11 +12,11 @@ use tracker_store::{IssueRecord, LinkRecord, LinkWrite};
 
 use tracker_domain::permissions::Perm;
 
-use crate::access::issues::{changelog, load, simple_write, write};
+use crate::access::issues::{changelog, simple_write, write};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, Links};
+use crate::extract::{json, Api, ApiJson, Links};
 use crate::render::{time, Renderer};
 use crate::state::AppState;
 
@@ -66,28 +66,23 @@ async fn render(
     Ok(v)
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
-    let mut guard = Guard::new(&state, &principal);
+pub async fn list(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let mut r = cx.renderer();
+    let mut guard = Guard::new(&cx.state, &cx.principal);
     let mut out = Vec::new();
-    for l in state.store.list_links(issue.pk).await? {
+    for l in cx.store.list_links(issue.pk).await? {
         // Links to issues the caller may not read are left out.
         let other = if l.source_pk == issue.pk {
             l.target_pk
         } else {
             l.source_pk
         };
-        match state.store.issue_by_pk(principal.org.id, other).await? {
+        match cx.store.issue_by_pk(cx.principal.org.id, other).await? {
             Some(o) if guard.issue_allows(&o, Perm::Read).await? => {}
             _ => continue,
         }
-        out.push(render(&mut r, &state, principal.org.id, &issue, &l).await?);
+        out.push(render(&mut r, &cx.state, cx.principal.org.id, &issue, &l).await?);
     }
     Ok(Json(Value::Array(out)))
 }
@@ -187,13 +182,11 @@ async fn add_link(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<CreateLink>,
 ) -> ApiResult<Response> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let relationship = body
         .relationship
         .ok_or_else(|| ApiError::field("relationship", "Required field"))?;
@@ -202,16 +195,16 @@ pub async fn create(
         .as_ref()
         .and_then(crate::fields::ident)
         .ok_or_else(|| ApiError::field("issue", "Required field"))?;
-    let (saved, link_pk) = add_link(&state, &principal, issue, &relationship, &other).await?;
-    let link = state
+    let (saved, link_pk) = add_link(&cx.state, &cx.principal, issue, &relationship, &other).await?;
+    let link = cx
         .store
         .link(saved.pk, link_pk)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,
-        &render(&mut r, &state, principal.org.id, &saved, &link).await?,
+        &render(&mut r, &cx.state, cx.principal.org.id, &saved, &link).await?,
     ))
 }
 
@@ -246,15 +239,10 @@ async fn remove_link(
     Ok(())
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
+pub async fn get(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
     let link = match id.parse::<i64>() {
-        Ok(pk) => state.store.link(issue.pk, pk).await?,
+        Ok(pk) => cx.store.link(issue.pk, pk).await?,
         Err(_) => None,
     }
     .ok_or_else(|| ApiError::NotFound(format!("Link {id} not found")))?;
@@ -263,31 +251,27 @@ pub async fn get(
     } else {
         link.source_pk
     };
-    match state.store.issue_by_pk(principal.org.id, other).await? {
+    match cx.store.issue_by_pk(cx.principal.org.id, other).await? {
         Some(o)
-            if Guard::new(&state, &principal)
+            if Guard::new(&cx.state, &cx.principal)
                 .issue_allows(&o, Perm::Read)
                 .await? => {}
         _ => return Err(ApiError::NotFound(format!("Link {id} not found"))),
     }
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut r = cx.renderer();
     Ok(Json(
-        render(&mut r, &state, principal.org.id, &issue, &link).await?,
+        render(&mut r, &cx.state, cx.principal.org.id, &issue, &link).await?,
     ))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let issue = load(&state, &principal, &key).await?;
+pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let issue = cx.issue(&key).await?;
     let link = match id.parse::<i64>() {
-        Ok(pk) => state.store.link(issue.pk, pk).await?,
+        Ok(pk) => cx.store.link(issue.pk, pk).await?,
         Err(_) => None,
     }
     .ok_or_else(|| ApiError::NotFound(format!("Link {id} not found")))?;
-    remove_link(&state, &principal, issue, link).await?;
+    remove_link(&cx.state, &cx.principal, issue, link).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -321,55 +305,49 @@ fn parse_link_header(headers: &HeaderMap) -> ApiResult<(String, String)> {
 }
 
 /// `LINK` and `UNLINK` on an issue; any other unknown method is a `405`.
-pub async fn link_methods(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-    req: Request,
-) -> ApiResult<Response> {
+pub async fn link_methods(cx: Api, Path(key): Path<String>, req: Request) -> ApiResult<Response> {
     let method = req.method().clone();
     let (other, rel) = match method.as_str() {
         "LINK" | "UNLINK" => parse_link_header(req.headers())?,
         _ => return Err(ApiError::MethodNotAllowed),
     };
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     if method == Method::from_bytes(b"LINK").unwrap_or(Method::POST) {
-        let (saved, link_pk) = add_link(&state, &principal, issue, &rel, &other).await?;
-        let link = state
+        let (saved, link_pk) = add_link(&cx.state, &cx.principal, issue, &rel, &other).await?;
+        let link = cx
             .store
             .link(saved.pk, link_pk)
             .await?
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
-        let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+        let mut r = cx.renderer();
         return Ok(json(
             StatusCode::CREATED,
-            &render(&mut r, &state, principal.org.id, &saved, &link).await?,
+            &render(&mut r, &cx.state, cx.principal.org.id, &saved, &link).await?,
         ));
     }
     let (t, direction) = dictionaries::relationship(&rel)
         .ok_or_else(|| ApiError::field("relationship", format!("Unknown relationship {rel:?}")))?;
-    let target = state
+    let target = cx
         .store
-        .issue_by_key_or_id(principal.org.id, &other)
+        .issue_by_key_or_id(cx.principal.org.id, &other)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Issue {other} not found")))?;
     let (source, target_pk) = match direction {
         Direction::Outward => (issue.pk, target.pk),
         Direction::Inward => (target.pk, issue.pk),
     };
-    let existing = state.store.list_links(issue.pk).await?;
+    let existing = cx.store.list_links(issue.pk).await?;
     let pk = already_linked(&existing, &t, source, target_pk).ok_or_else(|| {
         ApiError::NotFound(format!(
             "{} is not linked to {} as {rel:?}",
             issue.key, target.key
         ))
     })?;
-    let link = state
+    let link = cx
         .store
         .link(issue.pk, pk)
         .await?
         .ok_or_else(|| ApiError::NotFound("Link not found".into()))?;
-    remove_link(&state, &principal, issue, link).await?;
+    remove_link(&cx.state, &cx.principal, issue, link).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

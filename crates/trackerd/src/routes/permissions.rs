@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -10,12 +10,12 @@ use serde_json::{json, Map, Value};
 use tracker_domain::permissions::{Grants, Perm, Role, Subject, ALL_EMPLOYEES};
 use tracker_store::{GroupRecord, WriteOutcome};
 
-use crate::access::issues::{load, load_for};
+use crate::access::issues::load_for;
 use crate::access::queues::find_for;
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Links, OptionalJson};
+use crate::extract::{json, Api, Links, OptionalJson};
 use crate::fields::{self, FieldErrors};
 use crate::render::Renderer;
 use crate::state::AppState;
@@ -79,16 +79,19 @@ async fn render_grants(
     Ok(Value::Object(out))
 }
 
-pub async fn get_queue(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_for(&state, &principal, &key, Perm::Read).await?;
-    let (grants, version) = state.store.queue_grants(q.id).await?;
+pub async fn get_queue(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    let (grants, version) = cx.store.queue_grants(q.id).await?;
     Ok(Json(
-        render_grants(&state, &principal, &links, &q.key, &grants, version).await?,
+        render_grants(
+            &cx.state,
+            &cx.principal,
+            &cx.links,
+            &q.key,
+            &grants,
+            version,
+        )
+        .await?,
     ))
 }
 
@@ -201,14 +204,12 @@ async fn apply_body(
 }
 
 pub async fn patch_queue(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
-    let (grants, version) = state.store.queue_grants(q.id).await?;
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
+    let (grants, version) = cx.store.queue_grants(q.id).await?;
     if let Some(v) = body.get("version").and_then(Value::as_i64) {
         if v != version {
             return Err(ApiError::Conflict(format!(
@@ -216,23 +217,30 @@ pub async fn patch_queue(
             )));
         }
     }
-    let new = apply_body(&state, principal.org.id, &grants, &body).await?;
-    if state.store.set_queue_grants(q.id, &new, version).await? == WriteOutcome::VersionConflict {
+    let new = apply_body(&cx.state, cx.principal.org.id, &grants, &body).await?;
+    if cx.store.set_queue_grants(q.id, &new, version).await? == WriteOutcome::VersionConflict {
         return Err(ApiError::Conflict(
             "The permissions were changed by someone else; retry".into(),
         ));
     }
-    let (grants, version) = state.store.queue_grants(q.id).await?;
+    let (grants, version) = cx.store.queue_grants(q.id).await?;
     Ok(Json(
-        render_grants(&state, &principal, &links, &q.key, &grants, version).await?,
+        render_grants(
+            &cx.state,
+            &cx.principal,
+            &cx.links,
+            &q.key,
+            &grants,
+            version,
+        )
+        .await?,
     ))
 }
 
 /// `GET /v2/queues/{key}/checkPermissions/{code}`: `200` with the answer
 /// when the caller holds the permission, `403` when not.
 pub async fn check_queue(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     Path((key, code)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let perm: Perm = code.parse().map_err(|_| {
@@ -240,8 +248,8 @@ pub async fn check_queue(
             "Unknown permission {code:?}: use create, write, read or grant"
         ))
     })?;
-    let q = find_for(&state, &principal, &key, Perm::Read).await?;
-    Guard::new(&state, &principal)
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Guard::new(&cx.state, &cx.principal)
         .require_queue(&q, perm)
         .await?;
     Ok(Json(
@@ -249,17 +257,12 @@ pub async fn check_queue(
     ))
 }
 
-pub async fn get_issue(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let uids = state.store.issue_access(issue.pk).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+pub async fn get_issue(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let uids = cx.store.issue_access(issue.pk).await?;
+    let mut r = cx.renderer();
     Ok(Json(json!({
-        "self": links.api(&format!("issues/{}/permissions", issue.key)),
+        "self": cx.links.api(&format!("issues/{}/permissions", issue.key)),
         "access": { "users": r.users(&uids).await? },
     })))
 }
@@ -267,30 +270,28 @@ pub async fn get_issue(
 /// `PATCH /v2/issues/{key}/permissions` with `{"access": {"users": …}}`: the
 /// issue's access list, which lets the listed users read it.
 pub async fn patch_issue(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let issue = load_for(&state, &principal, &key, Perm::Write).await?;
-    let current = state.store.issue_access(issue.pk).await?;
+    let issue = load_for(&cx.state, &cx.principal, &key, Perm::Write).await?;
+    let current = cx.store.issue_access(issue.pk).await?;
     let users = body
         .get("access")
         .and_then(|a| a.get("users"))
         .ok_or_else(|| ApiError::field("access", "Expected {\"access\": {\"users\": …}}"))?;
     let ops = fields::list_op(users).map_err(|e| ApiError::field("access.users", e))?;
-    let org = principal.org.id;
+    let org = cx.principal.org.id;
     let new = fields::edit_list(&current, ops, |v| {
-        let state = &state;
+        let state = &cx.state;
         async move { fields::required_user(state, org, &v, "user").await }
     })
     .await
     .map_err(|e| ApiError::field("access.users", e))?;
-    state.store.set_issue_access(issue.pk, &new).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    cx.store.set_issue_access(issue.pk, &new).await?;
+    let mut r = cx.renderer();
     Ok(Json(json!({
-        "self": links.api(&format!("issues/{}/permissions", issue.key)),
+        "self": cx.links.api(&format!("issues/{}/permissions", issue.key)),
         "access": { "users": r.users(&new).await? },
     })))
 }
@@ -305,38 +306,29 @@ async fn render_group(links: &Links, r: &mut Renderer<'_>, g: &GroupRecord) -> A
     }))
 }
 
-pub async fn list_groups(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-) -> ApiResult<Json<Value>> {
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+pub async fn list_groups(cx: Api) -> ApiResult<Json<Value>> {
+    let mut r = cx.renderer();
     let mut out = vec![json!({
-        "self": links.api(&format!("groups/{ALL_EMPLOYEES}")),
+        "self": cx.links.api(&format!("groups/{ALL_EMPLOYEES}")),
         "id": ALL_EMPLOYEES,
         "name": ALL_EMPLOYEES_NAME,
         "display": ALL_EMPLOYEES_NAME,
     })];
-    for g in state.store.list_groups(principal.org.id).await? {
-        out.push(render_group(&links, &mut r, &g).await?);
+    for g in cx.store.list_groups(cx.principal.org.id).await? {
+        out.push(render_group(&cx.links, &mut r, &g).await?);
     }
     Ok(Json(Value::Array(out)))
 }
 
-pub async fn get_group(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get_group(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let g = id.parse::<i64>().ok().filter(|id| *id != ALL_EMPLOYEES);
     let g = match g {
-        Some(id) => state.store.group(principal.org.id, id).await?,
+        Some(id) => cx.store.group(cx.principal.org.id, id).await?,
         None => None,
     }
     .ok_or_else(|| ApiError::NotFound(format!("Group {id} not found")))?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
-    Ok(Json(render_group(&links, &mut r, &g).await?))
+    let mut r = cx.renderer();
+    Ok(Json(render_group(&cx.links, &mut r, &g).await?))
 }
 
 async fn member_uids(state: &AppState, org: i64, v: Option<&Value>) -> ApiResult<Vec<i64>> {
@@ -363,13 +355,8 @@ fn require_admin(principal: &Principal) -> ApiResult<()> {
 
 /// `POST /v2/groups` `{"name", "members": [logins]}` — a trackerd extension:
 /// the real Tracker takes groups from the organization's directory.
-pub async fn create_group(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    OptionalJson(body): OptionalJson,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
+pub async fn create_group(cx: Api, OptionalJson(body): OptionalJson) -> ApiResult<Response> {
+    require_admin(&cx.principal)?;
     let name = body
         .get("name")
         .and_then(Value::as_str)
@@ -377,10 +364,10 @@ pub async fn create_group(
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::field("name", "Required field"))?
         .to_owned();
-    let members = member_uids(&state, principal.org.id, body.get("members")).await?;
-    let g = state
+    let members = member_uids(&cx.state, cx.principal.org.id, body.get("members")).await?;
+    let g = cx
         .store
-        .create_group(principal.org.id, &name, &members, state.clock.now())
+        .create_group(cx.principal.org.id, &name, &members, cx.clock.now())
         .await
         .map_err(|e| match e {
             tracker_store::StoreError::Conflict(_) => {
@@ -388,40 +375,38 @@ pub async fn create_group(
             }
             e => e.into(),
         })?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,
-        &render_group(&links, &mut r, &g).await?,
+        &render_group(&cx.links, &mut r, &g).await?,
     ))
 }
 
 /// `PATCH /v2/groups/{id}` `{"members": […] | {"add": […], "remove": […]}}`.
 pub async fn patch_group(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&principal)?;
+    require_admin(&cx.principal)?;
     let not_found = || ApiError::NotFound(format!("Group {id} not found"));
     let gid = id.parse::<i64>().map_err(|_| not_found())?;
-    let g = state
+    let g = cx
         .store
-        .group(principal.org.id, gid)
+        .group(cx.principal.org.id, gid)
         .await?
         .ok_or_else(not_found)?;
     let ops = fields::list_op(body.get("members").unwrap_or(&Value::Null))
         .map_err(|e| ApiError::field("members", e))?;
-    let org = principal.org.id;
+    let org = cx.principal.org.id;
     let members = fields::edit_list(&g.members, ops, |v| {
-        let state = &state;
+        let state = &cx.state;
         async move { fields::required_user(state, org, &v, "member").await }
     })
     .await
     .map_err(|e| ApiError::field("members", e))?;
-    state.store.set_group_members(org, gid, &members).await?;
-    let g = state.store.group(org, gid).await?.ok_or_else(not_found)?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
-    Ok(Json(render_group(&links, &mut r, &g).await?))
+    cx.store.set_group_members(org, gid, &members).await?;
+    let g = cx.store.group(org, gid).await?.ok_or_else(not_found)?;
+    let mut r = cx.renderer();
+    Ok(Json(render_group(&cx.links, &mut r, &g).await?))
 }

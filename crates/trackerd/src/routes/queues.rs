@@ -1,7 +1,7 @@
 //! The first queue calls: create, get, list. Queue settings belong to the
 //! organization's administrators until the permission model arrives.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use tracker_store::{NewQueue, QueueRecord, WriteOutcome};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, Links, OptionalJson};
 use crate::state::AppState;
 use tracker_domain::permissions::Perm;
 
@@ -147,13 +147,8 @@ fn require_admin(principal: &Principal) -> ApiResult<()> {
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    ApiJson(body): ApiJson<CreateQueue>,
-) -> ApiResult<Response> {
-    require_admin(&principal)?;
+pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<Response> {
+    require_admin(&cx.principal)?;
     let mut errors = FieldErrors::default();
     let key = body
         .key
@@ -175,7 +170,7 @@ pub async fn create(
             errors.add("lead", "Required field");
             None
         }
-        Some(v) => match fields::user(&state, principal.org.id, v).await? {
+        Some(v) => match fields::user(&cx.state, cx.principal.org.id, v).await? {
             Ok(Some(uid)) => Some(uid),
             Ok(None) => {
                 errors.add("lead", "Required field");
@@ -214,10 +209,10 @@ pub async fn create(
     errors.into_result()?;
     let lead_uid =
         lead.ok_or_else(|| ApiError::internal(anyhow::anyhow!("lead missing after validation")))?;
-    let queue = state
+    let queue = cx
         .store
         .create_queue(
-            principal.org.id,
+            cx.principal.org.id,
             &NewQueue {
                 key: key.clone(),
                 name,
@@ -225,7 +220,7 @@ pub async fn create(
                 lead_uid,
                 default_type,
                 default_priority,
-                created_at: state.clock.now(),
+                created_at: cx.clock.now(),
             },
         )
         .await
@@ -237,7 +232,7 @@ pub async fn create(
         })?;
     Ok(json(
         StatusCode::CREATED,
-        &render(&state, &queue, &links).await?,
+        &render(&cx.state, &queue, &cx.links).await?,
     ))
 }
 
@@ -248,26 +243,22 @@ pub struct ExpandParam {
 }
 
 pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<ExpandParam>,
 ) -> ApiResult<Json<Value>> {
-    let queue = find_for(&state, &principal, &key, Perm::Read).await?;
+    let queue = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
     Ok(Json(
-        render_expanded(&state, &queue, &links, params.expand.as_deref()).await?,
+        render_expanded(&cx.state, &queue, &cx.links, params.expand.as_deref()).await?,
     ))
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let mut q = find_for(&state, &principal, &key, Perm::Grant).await?;
+    let mut q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
     let mut errors = FieldErrors::default();
     for (field, v) in &body {
         match field.as_str() {
@@ -280,7 +271,7 @@ pub async fn update(
                 Value::Null => q.description = None,
                 _ => errors.add(field, "The description must be a string"),
             },
-            "lead" => match fields::user(&state, principal.org.id, v).await? {
+            "lead" => match fields::user(&cx.state, cx.principal.org.id, v).await? {
                 Ok(Some(uid)) => q.lead_uid = uid,
                 Ok(None) => errors.add(field, "A queue needs a lead"),
                 Err(e) => errors.add(field, e),
@@ -300,76 +291,57 @@ pub async fn update(
         }
     }
     errors.into_result()?;
-    if state.store.update_queue(&q).await? == WriteOutcome::VersionConflict {
+    if cx.store.update_queue(&q).await? == WriteOutcome::VersionConflict {
         return Err(ApiError::Conflict(
             "The queue was changed by someone else; retry".into(),
         ));
     }
-    let q = find_live(&state, &principal, &key).await?;
-    Ok(Json(render(&state, &q, &links).await?))
+    let q = find_live(&cx.state, &cx.principal, &key).await?;
+    Ok(Json(render(&cx.state, &q, &cx.links).await?))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(key): Path<String>,
-) -> ApiResult<StatusCode> {
-    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
-    state
+pub async fn delete(cx: Api, Path(key): Path<String>) -> ApiResult<StatusCode> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
+    cx.state
         .store
-        .set_queue_deleted(principal.org.id, q.id, Some(state.clock.now()))
+        .set_queue_deleted(cx.principal.org.id, q.id, Some(cx.clock.now()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn restore(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_any(&state, &principal, &key).await?;
-    Guard::new(&state, &principal)
+pub async fn restore(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_any(&cx.state, &cx.principal, &key).await?;
+    Guard::new(&cx.state, &cx.principal)
         .require_queue(&q, Perm::Grant)
         .await?;
     if q.deleted_at.is_none() {
         return Err(ApiError::Conflict(format!("Queue {key} is not deleted")));
     }
-    state
+    cx.state
         .store
-        .set_queue_deleted(principal.org.id, q.id, None)
+        .set_queue_deleted(cx.principal.org.id, q.id, None)
         .await?;
-    let q = find_live(&state, &principal, &key).await?;
-    Ok(Json(render(&state, &q, &links).await?))
+    let q = find_live(&cx.state, &cx.principal, &key).await?;
+    Ok(Json(render(&cx.state, &q, &cx.links).await?))
 }
 
-pub async fn versions(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(catalog::queue_versions(&state, &links, &q).await?))
+pub async fn versions(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(
+        catalog::queue_versions(&cx.state, &cx.links, &q).await?,
+    ))
 }
 
-pub async fn components(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(catalog::queue_components(&state, &links, &q).await?))
+pub async fn components(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(
+        catalog::queue_components(&cx.state, &cx.links, &q).await?,
+    ))
 }
 
-pub async fn tags(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let q = find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(json!(state.store.queue_tags(q.id).await?)))
+pub async fn tags(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(json!(cx.store.queue_tags(q.id).await?)))
 }
 
 /// Removes a tag from every issue of the queue that carries it: each issue
@@ -378,27 +350,26 @@ pub async fn tags(
 /// the tags its issues carry, so that refusal would leave nothing
 /// removable (see docs/COMPATIBILITY.md).
 pub async fn remove_tag(
-    State(state): State<AppState>,
-    principal: Principal,
+    cx: Api,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult<StatusCode> {
-    let q = find_for(&state, &principal, &key, Perm::Grant).await?;
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
     let tag = match body.get("tag") {
         None | Some(Value::Null) => return Err(ApiError::field("tag", "Required field")),
         Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_owned(),
         Some(_) => return Err(ApiError::field("tag", "Expected a non-empty string")),
     };
-    let pks = state.store.issues_with_tag(q.id, &tag).await?;
+    let pks = cx.store.issues_with_tag(q.id, &tag).await?;
     if pks.is_empty() {
         return Err(ApiError::NotFound(format!(
             "Queue {} has no tag {tag:?}",
             q.key
         )));
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     for pk in pks {
-        write_fresh_in_queue(&state, &q, pk, |mut issue| {
+        write_fresh_in_queue(&cx.state, &q, pk, |mut issue| {
             let old = issue.tags.clone();
             issue.tags.retain(|t| *t != tag);
             if issue.tags.len() == old.len() {
@@ -410,8 +381,8 @@ pub async fn remove_tag(
                 to: json!(issue.tags),
             };
             issue.updated_at = now;
-            issue.updated_by = principal.user.uid;
-            let entry = changelog(&principal, now, "IssueUpdated", &[change], json!({}));
+            issue.updated_by = cx.principal.user.uid;
+            let entry = changelog(&cx.principal, now, "IssueUpdated", &[change], json!({}));
             Some(simple_write(issue, entry))
         })
         .await?;
@@ -419,41 +390,29 @@ pub async fn remove_tag(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn queue_fields(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(crate::render::global_fields_json(&links)))
+pub async fn queue_fields(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(crate::render::global_fields_json(&cx.links)))
 }
 
-pub async fn workflows(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    find_for(&state, &principal, &key, Perm::Read).await?;
-    Ok(Json(json!([crate::render::workflow_json(&links)])))
+pub async fn workflows(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    Ok(Json(json!([crate::render::workflow_json(&cx.links)])))
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     OriginalUri(uri): OriginalUri,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params)?;
     // Queues the caller may not read are not counted either; organizations
     // have few queues, so they are filtered here rather than in SQL.
-    let (all, _) = state
+    let (all, _) = cx
         .store
-        .list_queues(principal.org.id, 0, i64::MAX)
+        .list_queues(cx.principal.org.id, 0, i64::MAX)
         .await?;
-    let mut guard = Guard::new(&state, &principal);
+    let mut guard = Guard::new(&cx.state, &cx.principal);
     let mut visible = Vec::with_capacity(all.len());
     for q in all {
         if guard.queue_allows(&q, Perm::Read).await? {
@@ -467,8 +426,8 @@ pub async fn list(
         .skip(page.offset() as usize)
         .take(page.size as usize)
     {
-        body.push(render(&state, q, &links).await?);
+        body.push(render(&cx.state, q, &cx.links).await?);
     }
-    let headers = page.headers(total, &links.api("queues"), uri.query());
+    let headers = page.headers(total, &cx.links.api("queues"), uri.query());
     Ok((StatusCode::OK, headers, Json(body)).into_response())
 }

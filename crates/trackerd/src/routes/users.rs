@@ -1,13 +1,13 @@
 //! `GET /v2/myself`, `GET /v2/users`, `GET /v2/users/{uid or login}`.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, Links};
+use crate::extract::{Api, ApiQuery, Links};
 use crate::paging::{Page, PageParams};
 use crate::state::AppState;
 
@@ -39,19 +39,17 @@ pub async fn myself(principal: Principal, links: Links) -> Json<tracker_api::Use
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     OriginalUri(uri): OriginalUri,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Response> {
     let page = Page::from_params(&params)?;
-    let (users, total) = state
+    let (users, total) = cx
         .store
-        .list_members(principal.org.id, page.offset(), page.size)
+        .list_members(cx.principal.org.id, page.offset(), page.size)
         .await?;
-    let body: Vec<_> = users.iter().map(|u| render(u, &links)).collect();
-    let headers = page.headers(total, &links.api("users"), uri.query());
+    let body: Vec<_> = users.iter().map(|u| render(u, &cx.links)).collect();
+    let headers = page.headers(total, &cx.links.api("users"), uri.query());
     Ok((StatusCode::OK, headers, Json(body)).into_response())
 }
 
@@ -80,12 +78,7 @@ pub async fn find_member(
     }
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<tracker_api::User>> {
-    let user = find_member(&state, &principal, &id).await?;
-    Ok(Json(render(&user, &links)))
+pub async fn get(cx: Api, Path(id): Path<String>) -> ApiResult<Json<tracker_api::User>> {
+    let user = find_member(&cx.state, &cx.principal, &id).await?;
+    Ok(Json(render(&user, &cx.links)))
 }

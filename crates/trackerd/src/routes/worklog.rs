@@ -2,8 +2,8 @@
 //! them. Each record's change is one write of its issue: the issue's `spent`
 //! (the sum of its records, in business time) and changelog move with it.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -13,12 +13,13 @@ use tracker_domain::duration::Duration;
 use tracker_domain::permissions::Perm;
 use tracker_store::{IssueRecord, WorklogQuery, WorklogRecord, WorklogWrite};
 
-use crate::access::issues::{changelog, load, simple_write, write_fresh};
+use crate::access::issues::{changelog, simple_write, write_fresh};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, Links};
+use crate::extract::{json, Api, ApiJson, Links};
 use crate::fields::{self, FieldChange};
+use crate::paging::array_with_next;
 use crate::render::{time, Renderer};
 use crate::state::AppState;
 
@@ -49,14 +50,8 @@ async fn render(
     Ok(v)
 }
 
-async fn render_one(
-    state: &AppState,
-    principal: &Principal,
-    links: &Links,
-    issue: &IssueRecord,
-    w: &WorklogRecord,
-) -> ApiResult<Value> {
-    let mut r = Renderer::new(links, state.store.as_ref(), principal.org.id);
+async fn render_one(cx: &Api, issue: &IssueRecord, w: &WorklogRecord) -> ApiResult<Value> {
+    let mut r = cx.renderer();
     let issue_ref = r.issue_ref_of(issue);
     render(&mut r, &issue_ref, &issue.key, w).await
 }
@@ -180,33 +175,31 @@ async fn save(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let start = time_field("start", body.get("start").unwrap_or(&Value::Null))?;
     let duration = duration_field(body.get("duration").unwrap_or(&Value::Null))?;
     let comment = comment_field(body.get("comment"))?.unwrap_or_default();
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let record = WorklogRecord {
         pk: 0,
-        org: principal.org.id,
+        org: cx.principal.org.id,
         issue_pk: issue.pk,
         comment,
         start,
         seconds: duration.seconds(),
-        created_by: principal.user.uid,
-        updated_by: principal.user.uid,
+        created_by: cx.principal.user.uid,
+        updated_by: cx.principal.user.uid,
         created_at: now,
         updated_at: now,
         version: 1,
     };
     let saved = save(
-        &state,
-        &principal,
+        &cx.state,
+        &cx.principal,
         issue,
         "IssueWorklogAdded",
         WorklogWrite::Insert(record),
@@ -214,7 +207,7 @@ pub async fn create(
     )
     .await?;
     // The record just written: the newest of this author's on the issue.
-    let w = state
+    let w = cx
         .store
         .list_worklog(saved.pk)
         .await?
@@ -224,7 +217,7 @@ pub async fn create(
         // client sent. Two identical records racing are told apart by
         // nothing the client can see but their ids.
         .find(|w| {
-            w.created_by == principal.user.uid
+            w.created_by == cx.principal.user.uid
                 && w.seconds == duration.seconds()
                 && w.start.timestamp_millis() == start.timestamp_millis()
         })
@@ -233,19 +226,14 @@ pub async fn create(
         })?;
     Ok(json(
         StatusCode::CREATED,
-        &render_one(&state, &principal, &links, &saved, &w).await?,
+        &render_one(&cx, &saved, &w).await?,
     ))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let rows = state.store.list_worklog(issue.pk).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+pub async fn list(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let rows = cx.store.list_worklog(issue.pk).await?;
+    let mut r = cx.renderer();
     let issue_ref = r.issue_ref_of(&issue);
     let mut out = Vec::with_capacity(rows.len());
     for w in &rows {
@@ -255,16 +243,14 @@ pub async fn list(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path((key, id)): Path<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let mut w = find(&state, &issue, &id).await?;
-    may_change(&principal, &w)?;
+    let issue = cx.issue(&key).await?;
+    let mut w = find(&cx.state, &issue, &id).await?;
+    may_change(&cx.principal, &w)?;
     // The official client sends the record's version it read as `If-Match`.
     if let Some(h) = headers.get(axum::http::header::IF_MATCH) {
         let raw = h.to_str().unwrap_or("").trim();
@@ -286,34 +272,28 @@ pub async fn update(
     if let Some(c) = comment_field(body.get("comment"))? {
         w.comment = c;
     }
-    w.updated_by = principal.user.uid;
-    w.updated_at = state.clock.now();
+    w.updated_by = cx.principal.user.uid;
+    w.updated_at = cx.clock.now();
     let saved = save(
-        &state,
-        &principal,
+        &cx.state,
+        &cx.principal,
         issue,
         "IssueWorklogChanged",
         WorklogWrite::Update(w.clone()),
         (w.seconds, old_seconds),
     )
     .await?;
-    let w = find(&state, &saved, &id).await?;
-    Ok(Json(
-        render_one(&state, &principal, &links, &saved, &w).await?,
-    ))
+    let w = find(&cx.state, &saved, &id).await?;
+    Ok(Json(render_one(&cx, &saved, &w).await?))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let issue = load(&state, &principal, &key).await?;
-    let w = find(&state, &issue, &id).await?;
-    may_change(&principal, &w)?;
+pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let issue = cx.issue(&key).await?;
+    let w = find(&cx.state, &issue, &id).await?;
+    may_change(&cx.principal, &w)?;
     save(
-        &state,
-        &principal,
+        &cx.state,
+        &cx.principal,
         issue,
         "IssueWorklogRemoved",
         WorklogWrite::Delete(w.pk),
@@ -326,41 +306,28 @@ pub async fn delete(
 /// `POST /v2/worklog/_search`'s body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct SearchBody {
-    #[serde(default)]
     pub created_by: Option<Value>,
-    #[serde(default)]
     pub created_at: Option<Range>,
     /// Records after this id (the `Link` header's cursor).
-    #[serde(default)]
     pub id: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Range {
-    #[serde(default)]
     pub from: Option<String>,
-    #[serde(default)]
     pub to: Option<String>,
 }
 
-pub async fn search(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    ApiJson(body): ApiJson<SearchBody>,
-) -> ApiResult<Response> {
-    run_search(&state, &principal, &links, body).await
+pub async fn search(cx: Api, ApiJson(body): ApiJson<SearchBody>) -> ApiResult<Response> {
+    run_search(&cx.state, &cx.principal, &cx.links, body).await
 }
 
 /// `GET /v2/worklog?createdBy=…&createdAt=from:…&createdAt=to:…`: the same
 /// search with its conditions in the query string (`createdAt` repeated).
-pub async fn search_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
+pub async fn search_get(cx: Api, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let mut body = SearchBody::default();
     let mut range = Range::default();
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -387,7 +354,7 @@ pub async fn search_get(
     if range.from.is_some() || range.to.is_some() {
         body.created_at = Some(range);
     }
-    run_search(&state, &principal, &links, body).await
+    run_search(&cx.state, &cx.principal, &cx.links, body).await
 }
 
 async fn run_search(
@@ -453,9 +420,8 @@ async fn run_search(
             break None;
         }
     };
-    let mut headers = HeaderMap::new();
-    if let Some(last) = last_seen {
-        // The next page is the same search as a GET, after the last record.
+    // The next page is the same search as a GET, after the last record.
+    let next = last_seen.map(|last| {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         if let Some(uid) = created_by {
             query.append_pair("createdBy", &uid.to_string());
@@ -469,14 +435,7 @@ async fn run_search(
             }
         }
         query.append_pair("id", &last.to_string());
-        let next = format!(
-            "<{}?{}>; rel=\"next\"",
-            links.api("worklog"),
-            query.finish()
-        );
-        if let Ok(v) = HeaderValue::from_str(&next) {
-            headers.insert(axum::http::header::LINK, v);
-        }
-    }
-    Ok((StatusCode::OK, headers, Json(Value::Array(out))).into_response())
+        format!("{}?{}", links.api("worklog"), query.finish())
+    });
+    Ok(array_with_next(out, next))
 }

@@ -13,22 +13,20 @@ use crate::state::AppState;
 pub(super) const COMBINED: &str = "You can only use keys, a queue, or a search query";
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct SearchParams {
-    #[serde(default)]
     pub expand: Option<String>,
-    #[serde(default)]
     pub fields: Option<String>,
-    #[serde(default)]
     pub page: Option<i64>,
-    #[serde(default, rename = "perPage")]
+    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
-    #[serde(default, rename = "scrollType")]
+    #[serde(rename = "scrollType")]
     pub scroll_type: Option<String>,
-    #[serde(default, rename = "perScroll")]
+    #[serde(rename = "perScroll")]
     pub per_scroll: Option<i64>,
-    #[serde(default, rename = "scrollTTLMillis")]
+    #[serde(rename = "scrollTTLMillis")]
     pub scroll_ttl_millis: Option<i64>,
-    #[serde(default, rename = "scrollId")]
+    #[serde(rename = "scrollId")]
     pub scroll_id: Option<String>,
 }
 

@@ -6,7 +6,7 @@
 //! them in memory, and only issues the caller may read survive. The choices
 //! where the reference is silent are listed in docs/COMPATIBILITY.md.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use tracker_store::IssueRecord;
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Links, OptionalJson};
+use crate::extract::{Api, Links, OptionalJson};
 use crate::paging::{Page, PageParams};
 use crate::render::Renderer;
 use crate::render::{render_issue_with, GetParams};
@@ -72,20 +72,14 @@ async fn render_issues(
     Ok(out)
 }
 
-pub async fn count(
-    State(state): State<AppState>,
-    principal: Principal,
-    OptionalJson(body): OptionalJson,
-) -> ApiResult<Json<i64>> {
-    let search = read_body(&state, &principal, &body).await?;
-    let found = run(&state, &principal, &search, false, Window::Count).await?;
+pub async fn count(cx: Api, OptionalJson(body): OptionalJson) -> ApiResult<Json<i64>> {
+    let search = read_body(&cx.state, &cx.principal, &body).await?;
+    let found = run(&cx.state, &cx.principal, &search, false, Window::Count).await?;
     Ok(Json(found.total))
 }
 
 pub async fn search(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     RawQuery(raw): RawQuery,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Response> {
@@ -94,12 +88,12 @@ pub async fn search(
         expand: p.expand.clone(),
         fields: p.fields.clone(),
     };
-    let url = links.api("issues/_search");
+    let url = cx.links.api("issues/_search");
     if let Some(id) = &p.scroll_id {
         return next_scroll_page(
-            &state,
-            &principal,
-            &links,
+            &cx.state,
+            &cx.principal,
+            &cx.links,
             &url,
             raw.as_deref(),
             &p,
@@ -108,7 +102,7 @@ pub async fn search(
         )
         .await;
     }
-    let search = read_body(&state, &principal, &body).await?;
+    let search = read_body(&cx.state, &cx.principal, &body).await?;
     if let Some(kind) = &p.scroll_type {
         let sorted = match kind.as_str() {
             "sorted" => true,
@@ -132,10 +126,10 @@ pub async fn search(
             }
         };
         let ttl = scroll_ttl(p.scroll_ttl_millis)?;
-        let found = run(&state, &principal, &search, sorted, Window::All).await?;
+        let found = run(&cx.state, &cx.principal, &search, sorted, Window::All).await?;
         let total = found.pks.len();
         let first = &found.pks[..per.min(total)];
-        let items = render_page(&state, &principal, &links, first, &get).await?;
+        let items = render_page(&cx.state, &cx.principal, &cx.links, first, &get).await?;
         let mut headers = HeaderMap::new();
         put(&mut headers, "x-total-count", total.to_string());
         let first_link = format!(
@@ -144,17 +138,17 @@ pub async fn search(
         );
         let mut link = vec![first_link];
         if total > per {
-            let token = state.scrolls.open(
+            let token = cx.scrolls.open(
                 Scroll {
-                    org: principal.org.id,
-                    uid: principal.user.uid,
+                    org: cx.principal.org.id,
+                    uid: cx.principal.user.uid,
                     token: random_hex(),
                     pks: found.pks,
                     per,
                     ttl_ms: ttl,
-                    expires: state.clock.now() + chrono::TimeDelta::milliseconds(ttl),
+                    expires: cx.clock.now() + chrono::TimeDelta::milliseconds(ttl),
                 },
-                state.clock.now(),
+                cx.clock.now(),
             );
             let (ctx, secret) = token;
             let next_id = format!("{ctx}-{per}");
@@ -180,8 +174,8 @@ pub async fn search(
         offset: page.offset(),
         limit: page.size,
     };
-    let found = run(&state, &principal, &search, true, window).await?;
-    let items = render_page(&state, &principal, &links, &found.pks, &get).await?;
+    let found = run(&cx.state, &cx.principal, &search, true, window).await?;
+    let items = render_page(&cx.state, &cx.principal, &cx.links, &found.pks, &get).await?;
     let headers = page.headers(found.total, &url, raw.as_deref());
     Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
 }
@@ -248,11 +242,7 @@ async fn next_scroll_page(
 }
 
 /// `POST /v2/system/search/scroll/_clear` with `{"<scrollId>": "<scrollToken>", …}`.
-pub async fn clear_scroll(
-    State(state): State<AppState>,
-    principal: Principal,
-    OptionalJson(body): OptionalJson,
-) -> ApiResult<Json<Json_>> {
+pub async fn clear_scroll(cx: Api, OptionalJson(body): OptionalJson) -> ApiResult<Json<Json_>> {
     let mut pairs = Vec::new();
     for (id, token) in &body {
         let Json_::String(token) = token else {
@@ -264,9 +254,9 @@ pub async fn clear_scroll(
     }
     for (id, token) in pairs {
         let ctx = id.split_once('-').map(|(c, _)| c).unwrap_or(&id);
-        state
+        cx.state
             .scrolls
-            .close(ctx, principal.org.id, principal.user.uid, &token);
+            .close(ctx, cx.principal.org.id, cx.principal.user.uid, &token);
     }
     Ok(Json(Json_::Object(Map::new())))
 }
