@@ -13,7 +13,7 @@ use tracker_domain::duration::Duration;
 use tracker_domain::permissions::Perm;
 use tracker_store::{IssueRecord, WorklogQuery, WorklogRecord, WorklogWrite};
 
-use crate::access::issues::{changelog, simple_write, write_fresh};
+use crate::access::issues::{changelog, check_version_of, simple_write, write_fresh};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -101,8 +101,7 @@ fn comment_field(v: Option<&Value>) -> ApiResult<Option<String>> {
     }
 }
 
-/// The issue's `spent` after adding `delta_add` and removing `delta_sub`
-/// seconds, with the change for the changelog.
+/// The issue's `spent` after adding `add` and removing `sub` seconds, with the change for the changelog.
 fn respend(issue: &mut IssueRecord, add: i64, sub: i64) -> FieldChange {
     let mut extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
     let old = extra.get("spent").cloned().unwrap_or(Value::Null);
@@ -252,16 +251,7 @@ pub async fn update(
     let mut w = find(&cx.state, &issue, &id).await?;
     may_change(&cx.principal, &w)?;
     // The official client sends the record's version it read as `If-Match`.
-    if let Some(h) = headers.get(axum::http::header::IF_MATCH) {
-        let raw = h.to_str().unwrap_or("").trim();
-        let sent = raw.trim_start_matches("W/").trim_matches('"');
-        if raw != "*" && sent.parse::<i64>().ok() != Some(w.version) {
-            return Err(ApiError::PreconditionFailed(format!(
-                "If-Match {raw} does not match the record's version {}",
-                w.version
-            )));
-        }
-    }
+    check_version_of("record", w.version, None, &headers)?;
     let old_seconds = w.seconds;
     if let Some(v) = body.get("duration").filter(|v| !v.is_null()) {
         w.seconds = duration_field(v)?.seconds();
