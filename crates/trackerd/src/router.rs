@@ -4,9 +4,10 @@
 use std::convert::Infallible;
 
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::http::Method;
 use axum::response::IntoResponse;
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, on, MethodFilter, MethodRouter};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower::Layer;
@@ -58,488 +59,181 @@ pub fn link_methods() -> [Method; 2] {
     ]
 }
 
-/// Every JSON endpoint. The scope is stated per row rather than guessed from
-/// the method: `_search` and `_count` are POSTs that only read.
+/// Every JSON endpoint, a row each: method, path, the scope a token needs
+/// (stated per row rather than guessed from the method: `_search` and
+/// `_count` are POSTs that only read) and the handler.
+#[rustfmt::skip]
 pub fn endpoints() -> Vec<Endpoint> {
-    use axum::routing::{delete, patch, post};
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         catalog, changelog, checklists, comments, dictionaries as dict, issues, links,
         permissions as perms, queues, remote_links as remote, search, users, worklog,
     };
+    use Needs::{Nothing, Token};
     use Scope::{Read, Write};
-    let api = |method: Method, path: &'static str, scope: Scope, route| Endpoint {
-        method,
+    const GET: Method = Method::GET;
+    const POST: Method = Method::POST;
+    const PATCH: Method = Method::PATCH;
+    const DELETE: Method = Method::DELETE;
+    let [link, unlink] = link_methods();
+    vec![
+        api(GET, "/myself", Read, users::myself),
+        api(GET, "/users", Read, users::list),
+        api(GET, "/users/{id}", Read, users::get),
+        api(GET, "/groups", Read, perms::list_groups),
+        api(POST, "/groups", Write, perms::create_group),
+        api(GET, "/groups/{id}", Read, perms::get_group),
+        api(PATCH, "/groups/{id}", Write, perms::patch_group),
+        api(GET, "/queues", Read, queues::list),
+        api(POST, "/queues", Write, queues::create),
+        api(GET, "/queues/{key}", Read, queues::get),
+        api(PATCH, "/queues/{key}", Write, queues::update),
+        api(DELETE, "/queues/{key}", Write, queues::delete),
+        api(POST, "/queues/{key}/_restore", Write, queues::restore),
+        api(GET, "/queues/{key}/tags", Read, queues::tags),
+        api(POST, "/queues/{key}/tags/_remove", Write, queues::remove_tag),
+        api(GET, "/queues/{key}/fields", Read, queues::queue_fields),
+        api(GET, "/queues/{key}/workflows", Read, queues::workflows),
+        api(GET, "/queues/{key}/permissions", Read, perms::get_queue),
+        api(PATCH, "/queues/{key}/permissions", Write, perms::patch_queue),
+        api(GET, "/queues/{key}/checkPermissions/{code}", Read, perms::check_queue),
+        api(GET, "/statuses", Read, dict::statuses),
+        api(GET, "/statuses/{id}", Read, dict::status),
+        api(GET, "/priorities", Read, dict::priorities),
+        api(GET, "/priorities/{id}", Read, dict::priority),
+        api(GET, "/issuetypes", Read, dict::issue_types),
+        api(GET, "/issuetypes/{id}", Read, dict::issue_type),
+        api(GET, "/resolutions", Read, dict::resolutions),
+        api(GET, "/resolutions/{id}", Read, dict::resolution),
+        api(GET, "/linktypes", Read, dict::link_types),
+        api(GET, "/fields", Read, dict::fields),
+        api(GET, "/fields/{id}", Read, dict::field),
+        api(GET, "/workflows", Read, dict::workflows),
+        api(POST, "/issues", Write, issues::create),
+        api(POST, "/issues/_search", Read, search::search),
+        api(POST, "/issues/_count", Read, search::count),
+        api(POST, "/system/search/scroll/_clear", Read, search::clear_scroll),
+        api(POST, "/issues/_findByUnique", Read, issues::find_by_unique),
+        api(GET, "/issues/{key}", Read, issues::get),
+        api(PATCH, "/issues/{key}", Write, issues::update),
+        // LINK and UNLINK are not methods axum routes by name: one fallback
+        // serves both, and answers 405 to anything else before the caller
+        // is even looked at (no row states what another method needs).
+        link_row(link),
+        Endpoint { route: MethodRouter::new(), ..link_row(unlink) },
+        api(POST, "/issues/{key}/_move", Write, issues::move_issue),
+        api(POST, "/issues/{key}/_clone", Write, issues::clone_issue),
+        api(GET, "/issues/{key}/transitions", Read, issues::transitions),
+        api(GET, "/issues/{key}/transitions/{id}", Read, issues::transition),
+        api(POST, "/issues/{key}/transitions/{id}/_execute", Write, issues::execute_transition),
+        api(GET, "/issues/{key}/comments", Read, comments::list),
+        api(POST, "/issues/{key}/comments", Write, comments::create),
+        api(GET, "/issues/{key}/comments/{id}", Read, comments::get),
+        api(PATCH, "/issues/{key}/comments/{id}", Write, comments::update),
+        api(DELETE, "/issues/{key}/comments/{id}", Write, comments::delete),
+        api(GET, "/issues/{key}/checklistItems", Read, checklists::list),
+        api(POST, "/issues/{key}/checklistItems", Write, checklists::add),
+        api(PATCH, "/issues/{key}/checklistItems", Write, checklists::replace),
+        api(DELETE, "/issues/{key}/checklistItems", Write, checklists::clear),
+        api(PATCH, "/issues/{key}/checklistItems/{id}", Write, checklists::change),
+        api(DELETE, "/issues/{key}/checklistItems/{id}", Write, checklists::remove),
+        api(POST, "/issues/{key}/checklistItems/{id}/_move", Write, checklists::move_item),
+        api(GET, "/issues/{key}/worklog", Read, worklog::list),
+        api(POST, "/issues/{key}/worklog", Write, worklog::create),
+        api(PATCH, "/issues/{key}/worklog/{id}", Write, worklog::update),
+        api(DELETE, "/issues/{key}/worklog/{id}", Write, worklog::delete),
+        api(GET, "/worklog", Read, worklog::search_get),
+        // A search: it only reads.
+        api(POST, "/worklog/_search", Read, worklog::search),
+        api(GET, "/issues/{key}/links", Read, links::list),
+        api(POST, "/issues/{key}/links", Write, links::create),
+        api(GET, "/issues/{key}/links/{id}", Read, links::get),
+        api(DELETE, "/issues/{key}/links/{id}", Write, links::delete),
+        // Remote links and applications.
+        api(GET, "/issues/{key}/remotelinks", Read, remote::list),
+        api(POST, "/issues/{key}/remotelinks", Write, remote::create),
+        api(DELETE, "/issues/{key}/remotelinks/{id}", Write, remote::delete),
+        api(GET, "/applications", Read, remote::applications),
+        api(GET, "/applications/{id}", Read, remote::application),
+        api(GET, "/issues/{key}/changelog", Read, changelog::list),
+        api(GET, "/issues/{key}/permissions", Read, perms::get_issue),
+        api(PATCH, "/issues/{key}/permissions", Write, perms::patch_issue),
+        // Components and versions.
+        api(GET, "/queues/{key}/versions", Read, queues::versions),
+        api(GET, "/queues/{key}/components", Read, queues::components),
+        api(GET, "/components", Read, catalog::list_components),
+        api(POST, "/components", Write, catalog::create_component),
+        api(GET, "/components/{id}", Read, catalog::get_component),
+        api(PATCH, "/components/{id}", Write, catalog::update_component),
+        api(DELETE, "/components/{id}", Write, catalog::delete_component),
+        api(POST, "/versions", Write, catalog::create_version),
+        api(GET, "/versions/{id}", Read, catalog::get_version),
+        api(PATCH, "/versions/{id}", Write, catalog::update_version),
+        // The authorization server's and IAM's JSON APIs.
+        root(GET, "/oauth/v1/apps", Token(Read), apps::list),
+        root(POST, "/oauth/v1/apps", Token(Write), apps::create),
+        root(GET, "/oauth/v1/apps/{client_id}", Token(Read), apps::get),
+        root(PATCH, "/oauth/v1/apps/{client_id}", Token(Write), apps::update),
+        root(DELETE, "/oauth/v1/apps/{client_id}", Token(Write), apps::delete),
+        root(GET, "/oauth/v1/audit", Token(Read), audit_trail::audit_list),
+        // The body carries the credential being exchanged.
+        root(POST, "/iam/v1/tokens", Nothing, iam_token::create_token),
+        root(GET, "/iam/v1/serviceAccounts", Token(Read), sa::list_service_accounts),
+        root(POST, "/iam/v1/serviceAccounts", Token(Write), sa::create_service_account),
+        root(GET, "/iam/v1/keys", Token(Read), sa::list_keys),
+        root(POST, "/iam/v1/keys", Token(Write), sa::create_key),
+        root(DELETE, "/iam/v1/keys/{id}", Token(Write), sa::delete_key),
+    ]
+}
+
+/// A Tracker API row: served below `/v2` and `/v3`, for a token with `scope`.
+fn api<H, T>(method: Method, path: &'static str, scope: Scope, handler: H) -> Endpoint
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Endpoint {
         mount: Mount::Api,
-        path,
         needs: Needs::Token(scope),
-        route,
-    };
-    let root = |method: Method, path: &'static str, needs: Needs, route| Endpoint {
+        ..root(method, path, Needs::Nothing, handler)
+    }
+}
+
+/// A row served at its path as written.
+fn root<H, T>(method: Method, path: &'static str, needs: Needs, handler: H) -> Endpoint
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    // Every method a row names by constant has a filter; LINK and UNLINK
+    // rows are built by `link_row`.
+    let route = MethodFilter::try_from(method.clone())
+        .map_or_else(|_| MethodRouter::new(), |filter| on(filter, handler));
+    Endpoint {
         method,
         mount: Mount::Root,
         path,
         needs,
         route,
-    };
-    let [link, unlink] = link_methods();
-    vec![
-        api(Method::GET, "/myself", Read, get(users::myself)),
-        api(Method::GET, "/users", Read, get(users::list)),
-        api(Method::GET, "/users/{id}", Read, get(users::get)),
-        api(Method::GET, "/groups", Read, get(perms::list_groups)),
-        api(Method::POST, "/groups", Write, post(perms::create_group)),
-        api(Method::GET, "/groups/{id}", Read, get(perms::get_group)),
-        api(
-            Method::PATCH,
-            "/groups/{id}",
-            Write,
-            patch(perms::patch_group),
-        ),
-        api(Method::GET, "/queues", Read, get(queues::list)),
-        api(Method::POST, "/queues", Write, post(queues::create)),
-        api(Method::GET, "/queues/{key}", Read, get(queues::get)),
-        api(Method::PATCH, "/queues/{key}", Write, patch(queues::update)),
-        api(
-            Method::DELETE,
-            "/queues/{key}",
-            Write,
-            delete(queues::delete),
-        ),
-        api(
-            Method::POST,
-            "/queues/{key}/_restore",
-            Write,
-            post(queues::restore),
-        ),
-        api(Method::GET, "/queues/{key}/tags", Read, get(queues::tags)),
-        api(
-            Method::POST,
-            "/queues/{key}/tags/_remove",
-            Write,
-            post(queues::remove_tag),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/fields",
-            Read,
-            get(queues::queue_fields),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/workflows",
-            Read,
-            get(queues::workflows),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/permissions",
-            Read,
-            get(perms::get_queue),
-        ),
-        api(
-            Method::PATCH,
-            "/queues/{key}/permissions",
-            Write,
-            patch(perms::patch_queue),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/checkPermissions/{code}",
-            Read,
-            get(perms::check_queue),
-        ),
-        api(Method::GET, "/statuses", Read, get(dict::statuses)),
-        api(Method::GET, "/statuses/{id}", Read, get(dict::status)),
-        api(Method::GET, "/priorities", Read, get(dict::priorities)),
-        api(Method::GET, "/priorities/{id}", Read, get(dict::priority)),
-        api(Method::GET, "/issuetypes", Read, get(dict::issue_types)),
-        api(Method::GET, "/issuetypes/{id}", Read, get(dict::issue_type)),
-        api(Method::GET, "/resolutions", Read, get(dict::resolutions)),
-        api(
-            Method::GET,
-            "/resolutions/{id}",
-            Read,
-            get(dict::resolution),
-        ),
-        api(Method::GET, "/linktypes", Read, get(dict::link_types)),
-        api(Method::GET, "/fields", Read, get(dict::fields)),
-        api(Method::GET, "/fields/{id}", Read, get(dict::field)),
-        api(Method::GET, "/workflows", Read, get(dict::workflows)),
-        api(Method::POST, "/issues", Write, post(issues::create)),
-        api(Method::POST, "/issues/_search", Read, post(search::search)),
-        api(Method::POST, "/issues/_count", Read, post(search::count)),
-        api(
-            Method::POST,
-            "/system/search/scroll/_clear",
-            Read,
-            post(search::clear_scroll),
-        ),
-        api(
-            Method::POST,
-            "/issues/_findByUnique",
-            Read,
-            post(issues::find_by_unique),
-        ),
-        api(Method::GET, "/issues/{key}", Read, get(issues::get)),
-        api(Method::PATCH, "/issues/{key}", Write, patch(issues::update)),
-        // LINK and UNLINK are not methods axum routes by name: one fallback
-        // serves both, and answers 405 to anything else before the caller
-        // is even looked at (no row states what another method needs).
-        api(
-            link,
-            "/issues/{key}",
-            Write,
-            MethodRouter::new().fallback(
-                |State(state): State<AppState>, req: axum::extract::Request| async move {
-                    match req.method().as_str() {
-                        "LINK" | "UNLINK" => {
-                            axum::handler::Handler::call(links::link_methods, req, state).await
-                        }
-                        _ => ApiError::MethodNotAllowed.into_response(),
-                    }
-                },
-            ),
-        ),
-        api(unlink, "/issues/{key}", Write, MethodRouter::new()),
-        api(
-            Method::POST,
-            "/issues/{key}/_move",
-            Write,
-            post(issues::move_issue),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/_clone",
-            Write,
-            post(issues::clone_issue),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/transitions",
-            Read,
-            get(issues::transitions),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/transitions/{id}",
-            Read,
-            get(issues::transition),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/transitions/{id}/_execute",
-            Write,
-            post(issues::execute_transition),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/comments",
-            Read,
-            get(comments::list),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/comments",
-            Write,
-            post(comments::create),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/comments/{id}",
-            Read,
-            get(comments::get),
-        ),
-        api(
-            Method::PATCH,
-            "/issues/{key}/comments/{id}",
-            Write,
-            patch(comments::update),
-        ),
-        api(
-            Method::DELETE,
-            "/issues/{key}/comments/{id}",
-            Write,
-            delete(comments::delete),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/checklistItems",
-            Read,
-            get(checklists::list),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/checklistItems",
-            Write,
-            post(checklists::add),
-        ),
-        api(
-            Method::PATCH,
-            "/issues/{key}/checklistItems",
-            Write,
-            patch(checklists::replace),
-        ),
-        api(
-            Method::DELETE,
-            "/issues/{key}/checklistItems",
-            Write,
-            delete(checklists::clear),
-        ),
-        api(
-            Method::PATCH,
-            "/issues/{key}/checklistItems/{id}",
-            Write,
-            patch(checklists::change),
-        ),
-        api(
-            Method::DELETE,
-            "/issues/{key}/checklistItems/{id}",
-            Write,
-            delete(checklists::remove),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/checklistItems/{id}/_move",
-            Write,
-            post(checklists::move_item),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/worklog",
-            Read,
-            get(worklog::list),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/worklog",
-            Write,
-            post(worklog::create),
-        ),
-        api(
-            Method::PATCH,
-            "/issues/{key}/worklog/{id}",
-            Write,
-            patch(worklog::update),
-        ),
-        api(
-            Method::DELETE,
-            "/issues/{key}/worklog/{id}",
-            Write,
-            delete(worklog::delete),
-        ),
-        api(Method::GET, "/worklog", Read, get(worklog::search_get)),
-        // A search: it only reads.
-        api(
-            Method::POST,
-            "/worklog/_search",
-            Read,
-            post(worklog::search),
-        ),
-        api(Method::GET, "/issues/{key}/links", Read, get(links::list)),
-        api(
-            Method::POST,
-            "/issues/{key}/links",
-            Write,
-            post(links::create),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/links/{id}",
-            Read,
-            get(links::get),
-        ),
-        api(
-            Method::DELETE,
-            "/issues/{key}/links/{id}",
-            Write,
-            delete(links::delete),
-        ),
-        // Remote links and applications
-        api(
-            Method::GET,
-            "/issues/{key}/remotelinks",
-            Read,
-            get(remote::list),
-        ),
-        api(
-            Method::POST,
-            "/issues/{key}/remotelinks",
-            Write,
-            post(remote::create),
-        ),
-        api(
-            Method::DELETE,
-            "/issues/{key}/remotelinks/{id}",
-            Write,
-            delete(remote::delete),
-        ),
-        api(
-            Method::GET,
-            "/applications",
-            Read,
-            get(remote::applications),
-        ),
-        api(
-            Method::GET,
-            "/applications/{id}",
-            Read,
-            get(remote::application),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/changelog",
-            Read,
-            get(changelog::list),
-        ),
-        api(
-            Method::GET,
-            "/issues/{key}/permissions",
-            Read,
-            get(perms::get_issue),
-        ),
-        api(
-            Method::PATCH,
-            "/issues/{key}/permissions",
-            Write,
-            patch(perms::patch_issue),
-        ),
-        // Components and versions
-        api(
-            Method::GET,
-            "/queues/{key}/versions",
-            Read,
-            get(queues::versions),
-        ),
-        api(
-            Method::GET,
-            "/queues/{key}/components",
-            Read,
-            get(queues::components),
-        ),
-        api(
-            Method::GET,
-            "/components",
-            Read,
-            get(catalog::list_components),
-        ),
-        api(
-            Method::POST,
-            "/components",
-            Write,
-            post(catalog::create_component),
-        ),
-        api(
-            Method::GET,
-            "/components/{id}",
-            Read,
-            get(catalog::get_component),
-        ),
-        api(
-            Method::PATCH,
-            "/components/{id}",
-            Write,
-            patch(catalog::update_component),
-        ),
-        api(
-            Method::DELETE,
-            "/components/{id}",
-            Write,
-            delete(catalog::delete_component),
-        ),
-        api(
-            Method::POST,
-            "/versions",
-            Write,
-            post(catalog::create_version),
-        ),
-        api(
-            Method::GET,
-            "/versions/{id}",
-            Read,
-            get(catalog::get_version),
-        ),
-        api(
-            Method::PATCH,
-            "/versions/{id}",
-            Write,
-            patch(catalog::update_version),
-        ),
-        // The authorization server's and IAM's JSON APIs.
-        root(
-            Method::GET,
-            "/oauth/v1/apps",
-            Needs::Token(Read),
-            get(apps::list),
-        ),
-        root(
-            Method::POST,
-            "/oauth/v1/apps",
-            Needs::Token(Write),
-            post(apps::create),
-        ),
-        root(
-            Method::GET,
-            "/oauth/v1/apps/{client_id}",
-            Needs::Token(Read),
-            get(apps::get),
-        ),
-        root(
-            Method::PATCH,
-            "/oauth/v1/apps/{client_id}",
-            Needs::Token(Write),
-            patch(apps::update),
-        ),
-        root(
-            Method::DELETE,
-            "/oauth/v1/apps/{client_id}",
-            Needs::Token(Write),
-            delete(apps::delete),
-        ),
-        root(
-            Method::GET,
-            "/oauth/v1/audit",
-            Needs::Token(Read),
-            get(audit_trail::audit_list),
-        ),
-        // The body carries the credential being exchanged.
-        root(
-            Method::POST,
-            "/iam/v1/tokens",
-            Needs::Nothing,
-            post(iam_token::create_token),
-        ),
-        root(
-            Method::GET,
-            "/iam/v1/serviceAccounts",
-            Needs::Token(Read),
-            get(sa::list_service_accounts),
-        ),
-        root(
-            Method::POST,
-            "/iam/v1/serviceAccounts",
-            Needs::Token(Write),
-            post(sa::create_service_account),
-        ),
-        root(
-            Method::GET,
-            "/iam/v1/keys",
-            Needs::Token(Read),
-            get(sa::list_keys),
-        ),
-        root(
-            Method::POST,
-            "/iam/v1/keys",
-            Needs::Token(Write),
-            post(sa::create_key),
-        ),
-        root(
-            Method::DELETE,
-            "/iam/v1/keys/{id}",
-            Needs::Token(Write),
-            delete(sa::delete_key),
-        ),
-    ]
+    }
+}
+
+fn link_row(method: Method) -> Endpoint {
+    let route = MethodRouter::new().fallback(
+        |State(state): State<AppState>, req: axum::extract::Request| async move {
+            match req.method().as_str() {
+                "LINK" | "UNLINK" => Handler::call(routes::links::link_methods, req, state).await,
+                _ => ApiError::MethodNotAllowed.into_response(),
+            }
+        },
+    );
+    Endpoint {
+        method,
+        mount: Mount::Api,
+        path: "/issues/{key}",
+        needs: Needs::Token(Scope::Write),
+        route,
+    }
 }
 
 /// The authorization server's pages and its RFC endpoints: forms and
