@@ -101,6 +101,14 @@ impl Scopes {
     }
 }
 
+/// A stored scope list, read back (e.g. by a database row mapper).
+impl TryFrom<String> for Scopes {
+    type Error = UnknownScope;
+    fn try_from(list: String) -> Result<Self, UnknownScope> {
+        Scopes::parse(&list)
+    }
+}
+
 impl FromIterator<Scope> for Scopes {
     fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
         Self::collect_from(iter)

@@ -223,16 +223,12 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn record_login(&self, uid: i64, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
+        self.exec(
             "UPDATE users SET first_login_at = COALESCE(first_login_at, $1), last_login_at = $2 \
              WHERE uid = $3",
+            (at, at, uid),
         )
-        .bind(at)
-        .bind(at)
-        .bind(uid)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 

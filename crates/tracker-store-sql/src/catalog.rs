@@ -63,22 +63,12 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn update_component(&self, c: &ComponentRecord) -> Result<WriteOutcome> {
-        let r = sqlx::query(
-            "UPDATE components SET name = $1, description = $2, lead_uid = $3, assign_auto = $4, \
+        let r = self.exec(
+"UPDATE components SET name = $1, description = $2, lead_uid = $3, assign_auto = $4, \
                archived = $5, version = version + 1 WHERE org = $6 AND pk = $7 AND version = $8",
-        )
-        .bind(&c.name)
-        .bind(&c.description)
-        .bind(c.lead_uid)
-        .bind(c.assign_auto)
-        .bind(c.archived)
-        .bind(c.org)
-        .bind(c.pk)
-        .bind(c.version)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(outcome(D::rows_affected(&r)))
+(&c.name, &c.description, c.lead_uid, c.assign_auto, c.archived, c.org, c.pk, c.version),
+).await?;
+        Ok(outcome(r))
     }
 
     async fn delete_component(&self, org: i64, pk: i64) -> Result<DeleteOutcome> {
@@ -144,23 +134,24 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn update_version(&self, v: &VersionRecord) -> Result<WriteOutcome> {
-        let r = sqlx::query(
-            "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
+        let r = self
+            .exec(
+                "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
                released = $5, archived = $6, version = version + 1 \
              WHERE org = $7 AND pk = $8 AND version = $9",
-        )
-        .bind(&v.name)
-        .bind(&v.description)
-        .bind(&v.start_date)
-        .bind(&v.due_date)
-        .bind(v.released)
-        .bind(v.archived)
-        .bind(v.org)
-        .bind(v.pk)
-        .bind(v.version)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(outcome(D::rows_affected(&r)))
+                (
+                    &v.name,
+                    &v.description,
+                    &v.start_date,
+                    &v.due_date,
+                    v.released,
+                    v.archived,
+                    v.org,
+                    v.pk,
+                    v.version,
+                ),
+            )
+            .await?;
+        Ok(outcome(r))
     }
 }

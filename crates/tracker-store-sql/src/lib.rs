@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sqlx::query::QueryAs;
+use sqlx::query::{Query, QueryAs};
 use sqlx::{Decode, Encode, FromRow, Pool, Type};
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
@@ -56,6 +56,8 @@ pub trait Binds<'q, D: sqlx::Database>: Send {
         self,
         q: QueryAs<'q, D, R, D::Arguments<'q>>,
     ) -> QueryAs<'q, D, R, D::Arguments<'q>>;
+
+    fn bind_query(self, q: Query<'q, D, D::Arguments<'q>>) -> Query<'q, D, D::Arguments<'q>>;
 }
 
 macro_rules! binds {
@@ -66,6 +68,15 @@ macro_rules! binds {
                 self,
                 q: QueryAs<'q, D, R, D::Arguments<'q>>,
             ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+                let ($($v,)+) = self;
+                q$(.bind($v))+
+            }
+
+            #[allow(non_snake_case)]
+            fn bind_query(
+                self,
+                q: Query<'q, D, D::Arguments<'q>>,
+            ) -> Query<'q, D, D::Arguments<'q>> {
                 let ($($v,)+) = self;
                 q$(.bind($v))+
             }
@@ -80,6 +91,9 @@ binds!(A, B, C);
 binds!(A, B, C, E);
 binds!(A, B, C, E, F);
 binds!(A, B, C, E, F, G);
+binds!(A, B, C, E, F, G, H);
+binds!(A, B, C, E, F, G, H, I);
+binds!(A, B, C, E, F, G, H, I, J);
 
 /// The store over one engine's pool. Its trait impls are generic over the
 /// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds
@@ -124,6 +138,32 @@ impl<D: Engine> SqlStore<D> {
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    /// Runs a statement that returns no rows; how many rows it changed.
+    async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
+        let done = binds
+            .bind_query(sqlx::query(sql))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(D::rows_affected(&done))
+    }
+
+    /// The record a statement returns (an `INSERT … RETURNING`, say); `R`
+    /// is the row it reads.
+    async fn one<'q, R, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<T>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+        T: TryFrom<R>,
+        StoreError: From<T::Error>,
+    {
+        let row = binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(T::try_from(row)?)
+    }
+
     /// The record a statement finds, if any; `R` is the row it reads.
     async fn find<'q, R, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<Option<T>>
     where

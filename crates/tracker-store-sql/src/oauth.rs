@@ -57,176 +57,15 @@ impl TryFrom<AppRow> for AppRecord {
 const APP_COLS: &str =
     "id, client_id, secret_hash, name, org, owner_uid, redirect_uris, confidential, scopes, created_at";
 
-#[derive(FromRow)]
-struct GrantRow {
-    id: i64,
-    app_id: i64,
-    uid: i64,
-    scopes: String,
-    flow: String,
-    created_at: DateTime<Utc>,
-    revoked_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<GrantRow> for GrantRecord {
-    type Error = StoreError;
-    fn try_from(r: GrantRow) -> Result<Self> {
-        Ok(GrantRecord {
-            id: r.id,
-            app_id: r.app_id,
-            uid: r.uid,
-            scopes: scopes(&r.scopes)?,
-            flow: r.flow,
-            created_at: r.created_at,
-            revoked_at: r.revoked_at,
-        })
-    }
-}
-
 const GRANT_COLS: &str = "id, app_id, uid, scopes, flow, created_at, revoked_at";
-
-#[derive(FromRow)]
-struct CodeRow {
-    id: i64,
-    app_id: i64,
-    uid: i64,
-    scopes: String,
-    redirect_uri: Option<String>,
-    code_challenge: Option<String>,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    used_at: Option<DateTime<Utc>>,
-    grant_id: Option<i64>,
-}
-
-impl TryFrom<CodeRow> for AuthCodeRecord {
-    type Error = StoreError;
-    fn try_from(r: CodeRow) -> Result<Self> {
-        Ok(AuthCodeRecord {
-            id: r.id,
-            app_id: r.app_id,
-            uid: r.uid,
-            scopes: scopes(&r.scopes)?,
-            redirect_uri: r.redirect_uri,
-            code_challenge: r.code_challenge,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            used_at: r.used_at,
-            grant_id: r.grant_id,
-        })
-    }
-}
 
 const CODE_COLS: &str = "id, app_id, uid, scopes, redirect_uri, code_challenge, created_at, \
                          expires_at, used_at, grant_id";
 
-#[derive(FromRow)]
-struct RefreshRow {
-    id: i64,
-    grant_id: i64,
-    access_token_id: i64,
-    scopes: String,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    used_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<RefreshRow> for RefreshRecord {
-    type Error = StoreError;
-    fn try_from(r: RefreshRow) -> Result<Self> {
-        Ok(RefreshRecord {
-            id: r.id,
-            grant_id: r.grant_id,
-            access_token_id: r.access_token_id,
-            scopes: scopes(&r.scopes)?,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            used_at: r.used_at,
-        })
-    }
-}
-
 const REFRESH_COLS: &str = "id, grant_id, access_token_id, scopes, created_at, expires_at, used_at";
-
-#[derive(FromRow)]
-struct DeviceRow {
-    id: i64,
-    app_id: i64,
-    scopes: String,
-    interval_secs: i64,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    last_polled_at: Option<DateTime<Utc>>,
-    status: String,
-    uid: Option<i64>,
-}
-
-impl TryFrom<DeviceRow> for DeviceRecord {
-    type Error = StoreError;
-    fn try_from(r: DeviceRow) -> Result<Self> {
-        Ok(DeviceRecord {
-            id: r.id,
-            app_id: r.app_id,
-            scopes: scopes(&r.scopes)?,
-            interval_secs: r.interval_secs,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            last_polled_at: r.last_polled_at,
-            status: DeviceStatus::parse(&r.status)
-                .ok_or_else(|| StoreError::Invalid(format!("device status {:?}", r.status)))?,
-            uid: r.uid,
-        })
-    }
-}
 
 const DEVICE_COLS: &str =
     "id, app_id, scopes, interval_secs, created_at, expires_at, last_polled_at, status, uid";
-
-#[derive(FromRow)]
-struct ConsentRow {
-    uid: i64,
-    app_id: i64,
-    scopes: String,
-    granted_at: DateTime<Utc>,
-}
-
-impl TryFrom<ConsentRow> for ConsentRecord {
-    type Error = StoreError;
-    fn try_from(r: ConsentRow) -> Result<Self> {
-        Ok(ConsentRecord {
-            uid: r.uid,
-            app_id: r.app_id,
-            scopes: scopes(&r.scopes)?,
-            granted_at: r.granted_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct SaRow {
-    uid: i64,
-    org: i64,
-    sa_id: String,
-    name: String,
-    description: String,
-    scopes: String,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<SaRow> for ServiceAccount {
-    type Error = StoreError;
-    fn try_from(r: SaRow) -> Result<Self> {
-        Ok(ServiceAccount {
-            uid: r.uid,
-            org: r.org,
-            sa_id: r.sa_id,
-            name: r.name,
-            description: r.description,
-            scopes: scopes(&r.scopes)?,
-            created_at: r.created_at,
-        })
-    }
-}
 
 const SA_COLS: &str = "uid, org, sa_id, name, description, scopes, created_at";
 
@@ -238,24 +77,25 @@ const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
 #[async_trait]
 impl<D: Engine> OAuthStore for SqlStore<D> {
     async fn create_app(&self, new: &NewApp) -> Result<AppRecord> {
-        sqlx::query_as::<_, AppRow>(&format!(
+        self.one::<AppRow, _>(
+            &format!(
             "INSERT INTO oauth_apps (client_id, secret_hash, name, org, owner_uid, redirect_uris, \
              confidential, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              RETURNING {APP_COLS}"
-        ))
-        .bind(&new.client_id)
-        .bind(new.secret_hash.map(|h| h.to_hex()))
-        .bind(&new.name)
-        .bind(new.org)
-        .bind(new.owner_uid)
-        .bind(new.redirect_uris.join("\n"))
-        .bind(new.confidential)
-        .bind(new.scopes.to_list())
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+        ),
+            (
+                &new.client_id,
+                new.secret_hash.map(|h| h.to_hex()),
+                &new.name,
+                new.org,
+                new.owner_uid,
+                new.redirect_uris.join("\n"),
+                new.confidential,
+                new.scopes.to_list(),
+                new.created_at,
+            ),
+        )
         .await
-        .map_err(db)?
-        .try_into()
     }
 
     async fn app_by_client_id(&self, client_id: &str) -> Result<Option<AppRecord>> {
@@ -331,23 +171,24 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn create_grant(&self, new: &NewGrant) -> Result<GrantRecord> {
-        sqlx::query_as::<_, GrantRow>(&format!(
-            "INSERT INTO oauth_grants (app_id, uid, scopes, flow, created_at) \
+        self.one::<GrantRecord, _>(
+            &format!(
+                "INSERT INTO oauth_grants (app_id, uid, scopes, flow, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING {GRANT_COLS}"
-        ))
-        .bind(new.app_id)
-        .bind(new.uid)
-        .bind(new.scopes.to_list())
-        .bind(&new.flow)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+            ),
+            (
+                new.app_id,
+                new.uid,
+                new.scopes.to_list(),
+                &new.flow,
+                new.created_at,
+            ),
+        )
         .await
-        .map_err(db)?
-        .try_into()
     }
 
     async fn grant_by_id(&self, id: i64) -> Result<Option<GrantRecord>> {
-        self.find::<GrantRow, _>(
+        self.find::<GrantRecord, _>(
             &format!("SELECT {GRANT_COLS} FROM oauth_grants WHERE id = $1"),
             (id,),
         )
@@ -406,7 +247,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
             .map(|c| format!("g.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        self.find::<GrantRow, _>(
+        self.find::<GrantRecord, _>(
             &format!(
             "SELECT {cols} FROM oauth_grants g JOIN tokens t ON t.grant_id = g.id WHERE t.id = $1"
         ),
@@ -438,7 +279,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         hash: &TokenHash,
         at: DateTime<Utc>,
     ) -> Result<Spent<AuthCodeRecord>> {
-        let fresh = sqlx::query_as::<_, CodeRow>(&format!(
+        let fresh = sqlx::query_as::<_, AuthCodeRecord>(&format!(
             "UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
              RETURNING {CODE_COLS}"
         ))
@@ -450,7 +291,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         if let Some(row) = fresh {
             return Ok(Spent::Fresh(row.try_into()?));
         }
-        let old = sqlx::query_as::<_, CodeRow>(&format!(
+        let old = sqlx::query_as::<_, AuthCodeRecord>(&format!(
             "SELECT {CODE_COLS} FROM oauth_codes WHERE hash = $1"
         ))
         .bind(hash.to_hex())
@@ -464,34 +305,34 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn set_auth_code_grant(&self, code_id: i64, grant_id: i64) -> Result<()> {
-        sqlx::query("UPDATE oauth_codes SET grant_id = $1 WHERE id = $2")
-            .bind(grant_id)
-            .bind(code_id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.exec(
+            "UPDATE oauth_codes SET grant_id = $1 WHERE id = $2",
+            (grant_id, code_id),
+        )
+        .await?;
         Ok(())
     }
 
     async fn insert_refresh_token(&self, new: &NewRefreshToken) -> Result<RefreshRecord> {
-        sqlx::query_as::<_, RefreshRow>(&format!(
-            "INSERT INTO oauth_refresh_tokens (hash, grant_id, access_token_id, scopes, \
+        self.one::<RefreshRecord, _>(
+            &format!(
+                "INSERT INTO oauth_refresh_tokens (hash, grant_id, access_token_id, scopes, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {REFRESH_COLS}"
-        ))
-        .bind(new.hash.to_hex())
-        .bind(new.grant_id)
-        .bind(new.access_token_id)
-        .bind(new.scopes.to_list())
-        .bind(new.created_at)
-        .bind(new.expires_at)
-        .fetch_one(&self.pool)
+            ),
+            (
+                new.hash.to_hex(),
+                new.grant_id,
+                new.access_token_id,
+                new.scopes.to_list(),
+                new.created_at,
+                new.expires_at,
+            ),
+        )
         .await
-        .map_err(db)?
-        .try_into()
     }
 
     async fn refresh_token_by_hash(&self, hash: &TokenHash) -> Result<Option<RefreshRecord>> {
-        self.find::<RefreshRow, _>(
+        self.find::<RefreshRecord, _>(
             &format!("SELECT {REFRESH_COLS} FROM oauth_refresh_tokens WHERE hash = $1"),
             (hash.to_hex(),),
         )
@@ -503,7 +344,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         hash: &TokenHash,
         at: DateTime<Utc>,
     ) -> Result<Spent<RefreshRecord>> {
-        let fresh = sqlx::query_as::<_, RefreshRow>(&format!(
+        let fresh = sqlx::query_as::<_, RefreshRecord>(&format!(
             "UPDATE oauth_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
              RETURNING {REFRESH_COLS}"
         ))
@@ -522,26 +363,27 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn insert_device_code(&self, new: &NewDeviceCode) -> Result<DeviceRecord> {
-        sqlx::query_as::<_, DeviceRow>(&format!(
-            "INSERT INTO oauth_device_codes (device_hash, user_code_hash, app_id, scopes, \
+        self.one::<DeviceRecord, _>(
+            &format!(
+                "INSERT INTO oauth_device_codes (device_hash, user_code_hash, app_id, scopes, \
              interval_secs, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              RETURNING {DEVICE_COLS}"
-        ))
-        .bind(new.device_hash.to_hex())
-        .bind(new.user_code_hash.to_hex())
-        .bind(new.app_id)
-        .bind(new.scopes.to_list())
-        .bind(new.interval_secs)
-        .bind(new.created_at)
-        .bind(new.expires_at)
-        .fetch_one(&self.pool)
+            ),
+            (
+                new.device_hash.to_hex(),
+                new.user_code_hash.to_hex(),
+                new.app_id,
+                new.scopes.to_list(),
+                new.interval_secs,
+                new.created_at,
+                new.expires_at,
+            ),
+        )
         .await
-        .map_err(db)?
-        .try_into()
     }
 
     async fn device_by_hash(&self, device_hash: &TokenHash) -> Result<Option<DeviceRecord>> {
-        self.find::<DeviceRow, _>(
+        self.find::<DeviceRecord, _>(
             &format!("SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE device_hash = $1"),
             (device_hash.to_hex(),),
         )
@@ -552,7 +394,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         &self,
         user_code_hash: &TokenHash,
     ) -> Result<Option<DeviceRecord>> {
-        self.find::<DeviceRow, _>(
+        self.find::<DeviceRecord, _>(
             &format!("SELECT {DEVICE_COLS} FROM oauth_device_codes WHERE user_code_hash = $1"),
             (user_code_hash.to_hex(),),
         )
@@ -572,7 +414,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
                 .await
                 .map_err(db)?
                 .ok_or(StoreError::NotFound("device code"))?;
-        let row = sqlx::query_as::<_, DeviceRow>(&format!(
+        let row = sqlx::query_as::<_, DeviceRecord>(&format!(
             "UPDATE oauth_device_codes SET last_polled_at = $1 WHERE id = $2 RETURNING {DEVICE_COLS}"
         ))
         .bind(at)
@@ -585,14 +427,11 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn widen_device_interval(&self, id: i64, by_secs: i64) -> Result<()> {
-        sqlx::query(
+        self.exec(
             "UPDATE oauth_device_codes SET interval_secs = interval_secs + $1 WHERE id = $2",
+            (by_secs, id),
         )
-        .bind(by_secs)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -602,51 +441,38 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         } else {
             DeviceStatus::Denied
         };
-        let done = sqlx::query(
-            "UPDATE oauth_device_codes SET status = $1, uid = $2 WHERE id = $3 AND status = 'pending'",
-        )
-        .bind(status.as_str())
-        .bind(uid)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        let done = self.exec(
+"UPDATE oauth_device_codes SET status = $1, uid = $2 WHERE id = $3 AND status = 'pending'",
+(status.as_str(), uid, id),
+).await?;
+        Ok(done > 0)
     }
 
     async fn finish_device(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE oauth_device_codes SET status = 'done' WHERE id = $1 AND status = 'approved'",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        let done = self.exec(
+"UPDATE oauth_device_codes SET status = 'done' WHERE id = $1 AND status = 'approved'",
+(id,),
+).await?;
+        Ok(done > 0)
     }
 
     async fn consent(&self, uid: i64, app_id: i64) -> Result<Option<ConsentRecord>> {
-        self.find::<ConsentRow, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2", (uid, app_id)).await
+        self.find::<ConsentRecord, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2", (uid, app_id)).await
     }
 
     async fn put_consent(&self, c: &ConsentRecord) -> Result<()> {
-        sqlx::query(
+        self.exec(
             "INSERT INTO oauth_consents (uid, app_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (uid, app_id) DO UPDATE SET scopes = excluded.scopes, \
              granted_at = excluded.granted_at",
+            (c.uid, c.app_id, c.scopes.to_list(), c.granted_at),
         )
-        .bind(c.uid)
-        .bind(c.app_id)
-        .bind(c.scopes.to_list())
-        .bind(c.granted_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
     async fn list_consents(&self, uid: i64) -> Result<Vec<ConsentRecord>> {
-        self.find_all::<ConsentRow, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id", (uid,)).await
+        self.find_all::<ConsentRecord, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id", (uid,)).await
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
@@ -690,7 +516,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
             "SELECT {GRANT_COLS} FROM oauth_grants WHERE uid = $1 AND revoked_at IS NULL \
              ORDER BY id DESC"
         );
-        self.find_all::<GrantRow, _>(&sql, (uid,)).await
+        self.find_all::<GrantRecord, _>(&sql, (uid,)).await
     }
 
     async fn create_session(
@@ -722,21 +548,17 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn delete_session(&self, hash: &TokenHash) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE hash = $1")
-            .bind(hash.to_hex())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.exec("DELETE FROM web_sessions WHERE hash = $1", (hash.to_hex(),))
+            .await?;
         Ok(())
     }
 
     async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT INTO signin_failures (key, at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(at.timestamp())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.exec(
+            "INSERT INTO signin_failures (key, at) VALUES ($1, $2)",
+            (key, at.timestamp()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -750,25 +572,19 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn clear_signin_failures(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM signin_failures WHERE key = $1")
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.exec("DELETE FROM signin_failures WHERE key = $1", (key,))
+            .await?;
         Ok(())
     }
 
     async fn set_password(&self, uid: i64, hash: &str, must_change: bool) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE uid = $3",
-        )
-        .bind(hash)
-        .bind(must_change)
-        .bind(uid)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        if D::rows_affected(&done) == 0 {
+        let done = self
+            .exec(
+                "UPDATE users SET password_hash = $1, must_change_password = $2 WHERE uid = $3",
+                (hash, must_change, uid),
+            )
+            .await?;
+        if done == 0 {
             return Err(StoreError::NotFound("user"));
         }
         Ok(())
@@ -805,7 +621,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let row = sqlx::query_as::<_, SaRow>(&format!(
+        let row = sqlx::query_as::<_, ServiceAccount>(&format!(
             "INSERT INTO service_accounts (uid, org, sa_id, name, description, scopes, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {SA_COLS}"
         ))
@@ -820,11 +636,11 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        row.try_into()
+        Ok(row)
     }
 
     async fn service_account_by_id(&self, sa_id: &str) -> Result<Option<ServiceAccount>> {
-        self.find::<SaRow, _>(
+        self.find::<ServiceAccount, _>(
             &format!("SELECT {SA_COLS} FROM service_accounts WHERE sa_id = $1"),
             (sa_id,),
         )
@@ -832,7 +648,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn service_account_by_uid(&self, uid: i64) -> Result<Option<ServiceAccount>> {
-        self.find::<SaRow, _>(
+        self.find::<ServiceAccount, _>(
             &format!("SELECT {SA_COLS} FROM service_accounts WHERE uid = $1"),
             (uid,),
         )
@@ -840,7 +656,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn list_service_accounts(&self, org: i64) -> Result<Vec<ServiceAccount>> {
-        self.find_all::<SaRow, _>(
+        self.find_all::<ServiceAccount, _>(
             &format!("SELECT {SA_COLS} FROM service_accounts WHERE org = $1 ORDER BY uid"),
             (org,),
         )
@@ -884,29 +700,19 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn delete_service_account_key(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM service_account_keys WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        let done = self
+            .exec("DELETE FROM service_account_keys WHERE id = $1", (id,))
+            .await?;
+        Ok(done > 0)
     }
 
     async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<()> {
-        sqlx::query(
+        self.exec(
             "INSERT INTO audit_events (at, org, uid, action, target, detail, ip) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            (e.at, e.org, e.uid, &e.action, &e.target, &e.detail, &e.ip),
         )
-        .bind(e.at)
-        .bind(e.org)
-        .bind(e.uid)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.detail)
-        .bind(&e.ip)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 

@@ -90,12 +90,12 @@ impl<D: Engine> RemoteLinkStore for SqlStore<D> {
     }
 
     async fn delete_application(&self, org: i64, id: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM applications WHERE org = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(D::rows_affected(&r) > 0)
+        let r = self
+            .exec(
+                "DELETE FROM applications WHERE org = $1 AND id = $2",
+                (org, id),
+            )
+            .await?;
+        Ok(r > 0)
     }
 }

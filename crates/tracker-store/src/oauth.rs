@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tracker_domain::{Scopes, TokenHash};
 
-use crate::{NewToken, Result, TokenRecord};
+use crate::{NewToken, Result, StoreError, TokenRecord};
 
 #[derive(Debug, Clone)]
 pub struct NewApp {
@@ -63,10 +63,12 @@ pub struct NewGrant {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct GrantRecord {
     pub id: i64,
     pub app_id: i64,
     pub uid: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub flow: String,
     pub created_at: DateTime<Utc>,
@@ -89,10 +91,12 @@ pub struct NewAuthCode {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AuthCodeRecord {
     pub id: i64,
     pub app_id: i64,
     pub uid: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub redirect_uri: Option<String>,
     pub code_challenge: Option<String>,
@@ -124,10 +128,12 @@ pub struct NewRefreshToken {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct RefreshRecord {
     pub id: i64,
     pub grant_id: i64,
     pub access_token_id: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -164,6 +170,14 @@ impl DeviceStatus {
     }
 }
 
+/// A stored status, read back (e.g. by a database row mapper).
+impl TryFrom<String> for DeviceStatus {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Self> {
+        DeviceStatus::parse(&s).ok_or_else(|| StoreError::Invalid(format!("device status {s:?}")))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewDeviceCode {
     pub device_hash: TokenHash,
@@ -176,23 +190,28 @@ pub struct NewDeviceCode {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct DeviceRecord {
     pub id: i64,
     pub app_id: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub interval_secs: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_polled_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub status: DeviceStatus,
     /// The account that approved or denied it.
     pub uid: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ConsentRecord {
     pub uid: i64,
     pub app_id: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub granted_at: DateTime<Utc>,
 }
@@ -220,12 +239,14 @@ pub struct NewServiceAccount {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ServiceAccount {
     pub uid: i64,
     pub org: i64,
     pub sa_id: String,
     pub name: String,
     pub description: String,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub created_at: DateTime<Utc>,
 }
