@@ -279,27 +279,26 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         hash: &TokenHash,
         at: DateTime<Utc>,
     ) -> Result<Spent<AuthCodeRecord>> {
-        let fresh = sqlx::query_as::<_, AuthCodeRecord>(&format!(
-            "UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
-             RETURNING {CODE_COLS}"
-        ))
-        .bind(at)
-        .bind(hash.to_hex())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let fresh = self
+            .find::<AuthCodeRecord, _>(
+                &format!(
+                    "UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
+                     RETURNING {CODE_COLS}"
+                ),
+                (at, hash.to_hex()),
+            )
+            .await?;
         if let Some(row) = fresh {
-            return Ok(Spent::Fresh(row.try_into()?));
+            return Ok(Spent::Fresh(row));
         }
-        let old = sqlx::query_as::<_, AuthCodeRecord>(&format!(
-            "SELECT {CODE_COLS} FROM oauth_codes WHERE hash = $1"
-        ))
-        .bind(hash.to_hex())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let old = self
+            .find::<AuthCodeRecord, _>(
+                &format!("SELECT {CODE_COLS} FROM oauth_codes WHERE hash = $1"),
+                (hash.to_hex(),),
+            )
+            .await?;
         Ok(match old {
-            Some(row) => Spent::Replayed(row.try_into()?),
+            Some(row) => Spent::Replayed(row),
             None => Spent::Unknown,
         })
     }
@@ -344,17 +343,17 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         hash: &TokenHash,
         at: DateTime<Utc>,
     ) -> Result<Spent<RefreshRecord>> {
-        let fresh = sqlx::query_as::<_, RefreshRecord>(&format!(
-            "UPDATE oauth_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL \
-             RETURNING {REFRESH_COLS}"
-        ))
-        .bind(at)
-        .bind(hash.to_hex())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let fresh = self
+            .find::<RefreshRecord, _>(
+                &format!(
+                    "UPDATE oauth_refresh_tokens SET used_at = $1 WHERE hash = $2 \
+                     AND used_at IS NULL RETURNING {REFRESH_COLS}"
+                ),
+                (at, hash.to_hex()),
+            )
+            .await?;
         if let Some(row) = fresh {
-            return Ok(Spent::Fresh(row.try_into()?));
+            return Ok(Spent::Fresh(row));
         }
         Ok(match self.refresh_token_by_hash(hash).await? {
             Some(r) => Spent::Replayed(r),
@@ -423,7 +422,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok((before, row.try_into()?))
+        Ok((before, row))
     }
 
     async fn widen_device_interval(&self, id: i64, by_secs: i64) -> Result<()> {
