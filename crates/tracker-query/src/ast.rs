@@ -324,7 +324,8 @@ pub struct SortKey {
 // canonical key, parentheses around every nested OR); `describe()` writes a span-free
 // S-expression used by tests to state what a query means.
 
-fn quote(s: &str) -> String {
+/// `s` as a quoted string of the query language: any text, read back as itself.
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

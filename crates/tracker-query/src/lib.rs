@@ -41,6 +41,7 @@ mod lexer;
 mod parser;
 mod temporal;
 
+pub use ast::quote;
 pub use ast::{
     Changed, CompareOp, Condition, Duration, Expr, Field, FieldRef, Function, FunctionCall,
     Literal, LiteralKind, Operand, Predicate, Query, Shift, SortKey, Span,

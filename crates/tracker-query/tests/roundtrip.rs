@@ -23,17 +23,7 @@ fn field() -> impl Strategy<Value = String> {
 }
 
 fn quoted() -> impl Strategy<Value = String> {
-    "[a-zA-Zа-я0-9 :,()!#~<>.\\\\\"|@-]{0,12}".prop_map(|s| {
-        let mut out = String::from("\"");
-        for c in s.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
-        out
-    })
+    "[a-zA-Zа-я0-9 :,()!#~<>.\\\\\"|@-]{0,12}".prop_map(|s| tracker_query::quote(&s))
 }
 
 fn word() -> impl Strategy<Value = String> {

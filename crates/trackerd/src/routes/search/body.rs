@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value as Json_};
-use tracker_query::{fields as qfields, Expr, Field, FieldKind, FieldRef, Query, SortKey, Span};
+use tracker_query::{
+    fields as qfields, quote, Expr, Field, FieldKind, FieldRef, Query, SortKey, Span,
+};
 use tracker_store::QueueRecord;
 
 use crate::auth::Principal;
@@ -91,21 +93,16 @@ pub(super) async fn read_body(
     }
     let order = order_keys(present(body, "order"))?;
     if let Some(q) = queue {
-        let id = crate::fields::ident(q)
-            .ok_or_else(|| ApiError::BadRequest("queue must be a queue key or id".into()))?;
-        let org = principal.org.id;
-        let found = match id.parse::<i64>() {
-            Ok(n) => state.store.queue_by_id(org, n).await?,
-            Err(_) => {
-                state
-                    .store
-                    .queue_by_key(org, &id.to_ascii_uppercase())
-                    .await?
-            }
-        };
+        if crate::fields::ident(q).is_none() {
+            return Err(ApiError::BadRequest("queue must be a queue key or id".into()));
+        }
+        // A queue that is not there (or deleted) finds nothing rather than failing.
+        let found = crate::access::issues::find_queue(state, principal.org.id, q)
+            .await?
+            .ok();
         return Ok(Search {
             form: Form::Queue,
-            queue: Some(found.filter(|q| q.deleted_at.is_none())),
+            queue: Some(found),
             keys: None,
             query: Query {
                 filter: None,
@@ -222,19 +219,6 @@ pub(super) fn field_named(name: &str) -> Field {
         Some(def) => Field::Known(def.key),
         None => Field::Custom(name.to_owned()),
     }
-}
-
-pub(super) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
 }
 
 /// The `filter` object as query-language conditions, one per field, ANDed.
