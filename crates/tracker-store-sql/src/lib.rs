@@ -21,6 +21,7 @@ mod oauth;
 mod permissions;
 mod remote_links;
 mod rows;
+mod scrolls;
 pub mod search;
 mod worklog;
 

@@ -11,6 +11,7 @@ mod model;
 mod oauth;
 mod permissions;
 mod remote_links;
+mod scrolls;
 mod search;
 mod worklog;
 
@@ -21,6 +22,7 @@ pub use model::*;
 pub use oauth::*;
 pub use permissions::*;
 pub use remote_links::*;
+pub use scrolls::*;
 pub use search::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
@@ -59,6 +61,7 @@ pub trait Store:
     + WorklogStore
     + CatalogStore
     + RemoteLinkStore
+    + ScrollStore
 {
 }
 
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + WorklogStore
         + CatalogStore
         + RemoteLinkStore
+        + ScrollStore
 {
 }
 

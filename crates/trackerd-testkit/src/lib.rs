@@ -69,9 +69,11 @@ pub struct TestApp {
     /// The database's DSN, for a second node or the `trackerd` binary.
     pub dsn: String,
     pub client: reqwest::Client,
+    config: Config,
+    server_clock: Arc<dyn Clock>,
     // Stops the server before the database goes.
     _server: Server,
-    _db: Database,
+    _db: Arc<Database>,
 }
 
 /// How to start a [`TestApp`]: `AppBuilder::new(backend)`.
@@ -138,15 +140,19 @@ impl AppBuilder {
         } else {
             Arc::new(clock.clone())
         };
-        let server = Server::start(store, server_clock, config).await.unwrap();
+        let server = Server::start(store, server_clock.clone(), config.clone())
+            .await
+            .unwrap();
         Some(TestApp {
             base: server.base.clone(),
             state: server.state.clone(),
             clock,
             dsn,
             client: reqwest::Client::new(),
+            config,
+            server_clock,
             _server: server,
-            _db: db,
+            _db: Arc::new(db),
         })
     }
 
@@ -190,6 +196,27 @@ pub async fn spawn_sqlite_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// A second trackerd node on the same database, configuration and
+    /// clock, as behind a load balancer: what one node writes, the other
+    /// must answer alike.
+    pub async fn another_node(&self) -> TestApp {
+        let store = trackerd::db::open(&self.config.database).await.unwrap();
+        let server = Server::start(store, self.server_clock.clone(), self.config.clone())
+            .await
+            .unwrap();
+        TestApp {
+            base: server.base.clone(),
+            state: server.state.clone(),
+            clock: self.clock.clone(),
+            dsn: self.dsn.clone(),
+            client: reqwest::Client::new(),
+            config: self.config.clone(),
+            server_clock: self.server_clock.clone(),
+            _server: server,
+            _db: self._db.clone(),
+        }
+    }
+
     /// Which backend the app stores in.
     pub fn backend(&self) -> Backend {
         if self.dsn.starts_with("sqlite") {

@@ -8,7 +8,6 @@ use tracker_store::Store;
 
 use crate::auth::AuthCache;
 use crate::config::Config;
-use crate::routes::search::scroll::Scrolls;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -18,8 +17,6 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub config: Config,
     pub auth: AuthCache,
-    /// Open search scrolls (this node's memory).
-    pub scrolls: Scrolls,
 }
 
 impl std::ops::Deref for AppState {
@@ -36,7 +33,6 @@ impl AppState {
             clock,
             config,
             auth: AuthCache::new(),
-            scrolls: Default::default(),
         }))
     }
 }

@@ -30,6 +30,10 @@ pub struct SearchParams {
     pub scroll_ttl_millis: Option<i64>,
     #[serde(rename = "scrollId")]
     pub scroll_id: Option<String>,
+    /// Not needed to read the next page (as in Tracker); passed on into the
+    /// next page's link and headers, since only its hash is kept.
+    #[serde(rename = "scrollToken")]
+    pub scroll_token: Option<String>,
 }
 
 pub(super) fn params(raw: Option<&str>) -> ApiResult<SearchParams> {
@@ -94,7 +98,9 @@ pub(super) async fn read_body(
     let order = order_keys(present(body, "order"))?;
     if let Some(q) = queue {
         if crate::fields::ident(q).is_none() {
-            return Err(ApiError::BadRequest("queue must be a queue key or id".into()));
+            return Err(ApiError::BadRequest(
+                "queue must be a queue key or id".into(),
+            ));
         }
         // A queue that is not there (or deleted) finds nothing rather than failing.
         let found = crate::access::issues::find_queue(state, principal.org.id, q)

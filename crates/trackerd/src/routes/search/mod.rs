@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{Map, Value as Json_};
 use tracker_domain::permissions::Perm;
-use tracker_store::IssueRecord;
+use tracker_domain::TokenHash;
+use tracker_store::{IssueRecord, NewScroll, ScrollPage};
 
 use crate::access::Guard;
 use crate::auth::Principal;
@@ -138,21 +139,30 @@ pub async fn search(
         );
         let mut link = vec![first_link];
         if total > per {
-            let token = cx.scrolls.open(
-                Scroll {
-                    org: cx.principal.org.id,
-                    uid: cx.principal.user.uid,
-                    token: random_hex(),
-                    pks: found.pks,
-                    per,
-                    ttl_ms: ttl,
-                    expires: cx.clock.now() + chrono::TimeDelta::milliseconds(ttl),
-                },
-                cx.clock.now(),
-            );
-            let (ctx, secret) = token;
+            let ctx = random_hex();
+            let secret = random_hex();
+            cx.store
+                .open_scroll(
+                    &NewScroll {
+                        id: ctx.clone(),
+                        org: cx.principal.org.id,
+                        uid: cx.principal.user.uid,
+                        token_hash: TokenHash::of(&secret),
+                        per: per as i64,
+                        ttl_ms: ttl,
+                        pks: found.pks,
+                    },
+                    cx.clock.now().timestamp_millis(),
+                )
+                .await?;
             let next_id = format!("{ctx}-{per}");
-            link.push(next_link(&url, raw.as_deref(), &next_id, &secret, ttl));
+            link.push(next_link(
+                &url,
+                raw.as_deref(),
+                &next_id,
+                Some(&secret),
+                ttl,
+            ));
             put(&mut headers, "x-scroll-id", next_id);
             put(&mut headers, "x-scroll-token", secret);
         }
@@ -205,17 +215,27 @@ async fn next_scroll_page(
         .scroll_ttl_millis
         .map(|t| scroll_ttl(Some(t)))
         .transpose()?;
-    let (pks, per, total, token, ttl, last) = state
-        .scrolls
-        .page(
+    // The id carries the page's offset: a multiple of the page size.
+    let Some(ScrollPage {
+        pks,
+        total,
+        per,
+        ttl_ms: ttl,
+        last,
+    }) = state
+        .store
+        .scroll_page(
             ctx,
             principal.org.id,
             principal.user.uid,
-            offset,
-            now,
+            offset as i64,
+            now.timestamp_millis(),
             ttl_override,
         )
-        .ok_or_else(gone)?;
+        .await?
+    else {
+        return Err(gone());
+    };
     // The set of issues is the snapshot; their content and the caller's
     // rights are today's.
     let mut guard = Guard::new(state, principal);
@@ -229,14 +249,17 @@ async fn next_scroll_page(
     let mut headers = HeaderMap::new();
     put(&mut headers, "x-total-count", total.to_string());
     if !last {
-        let next_id = format!("{ctx}-{}", offset + per);
+        let next_id = format!("{ctx}-{}", offset as i64 + per);
+        let token = p.scroll_token.as_deref();
         put(
             &mut headers,
             "link",
-            next_link(url, raw, &next_id, &token, ttl),
+            next_link(url, raw, &next_id, token, ttl),
         );
         put(&mut headers, "x-scroll-id", next_id);
-        put(&mut headers, "x-scroll-token", token);
+        if let Some(token) = token {
+            put(&mut headers, "x-scroll-token", token.to_owned());
+        }
     }
     Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
 }
@@ -254,9 +277,14 @@ pub async fn clear_scroll(cx: Api, OptionalJson(body): OptionalJson) -> ApiResul
     }
     for (id, token) in pairs {
         let ctx = id.split_once('-').map(|(c, _)| c).unwrap_or(&id);
-        cx.state
-            .scrolls
-            .close(ctx, cx.principal.org.id, cx.principal.user.uid, &token);
+        cx.store
+            .close_scroll(
+                ctx,
+                cx.principal.org.id,
+                cx.principal.user.uid,
+                &TokenHash::of(&token),
+            )
+            .await?;
     }
     Ok(Json(Json_::Object(Map::new())))
 }

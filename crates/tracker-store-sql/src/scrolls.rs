@@ -1,0 +1,196 @@
+//! Search scroll snapshots (see `tracker_store::ScrollStore`): a header row
+//! and the snapshot split into its pages, one row each, so that a page is
+//! read with one primary-key lookup whatever the snapshot's size.
+
+use async_trait::async_trait;
+use tracker_domain::TokenHash;
+use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
+
+use crate::{db, Engine, SqlStore};
+
+/// Pages inserted per statement: two placeholders each, far below both
+/// engines' limits on bound values.
+const PAGES_PER_INSERT: usize = 500;
+
+fn pack(pks: &[i64]) -> String {
+    pks.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn unpack(text: &str) -> Result<Vec<i64>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| StoreError::Invalid(format!("scroll page entry {s:?}")))
+        })
+        .collect()
+}
+
+#[sql_bounds]
+#[async_trait]
+impl<D: Engine> ScrollStore for SqlStore<D> {
+    async fn open_scroll(&self, new: &NewScroll, now_ms: i64) -> Result<()> {
+        let per = usize::try_from(new.per.max(1)).unwrap_or(1);
+        let pages: Vec<&[i64]> = new.pks.chunks(per).collect();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "DELETE FROM search_scroll_pages WHERE scroll_id IN \
+             (SELECT id FROM search_scrolls WHERE expires_ms <= $1)",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("DELETE FROM search_scrolls WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO search_scrolls (id, org, uid, token_hash, per, total, pages, ttl_ms, \
+             expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&new.id)
+        .bind(new.org)
+        .bind(new.uid)
+        .bind(new.token_hash.to_hex())
+        .bind(new.per)
+        .bind(new.pks.len() as i64)
+        .bind(pages.len() as i64)
+        .bind(new.ttl_ms)
+        .bind(now_ms.saturating_add(new.ttl_ms))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        for (batch_no, batch) in pages.chunks(PAGES_PER_INSERT).enumerate() {
+            let values: Vec<String> = (0..batch.len())
+                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO search_scroll_pages (scroll_id, page, pks) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(&new.id);
+            for (i, page) in batch.iter().enumerate() {
+                q = q
+                    .bind((batch_no * PAGES_PER_INSERT + i) as i64)
+                    .bind(pack(page));
+            }
+            q.execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn scroll_page(
+        &self,
+        id: &str,
+        org: i64,
+        uid: i64,
+        offset: i64,
+        now_ms: i64,
+        ttl_ms: Option<i64>,
+    ) -> Result<Option<ScrollPage>> {
+        let head: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+            "UPDATE search_scrolls SET ttl_ms = COALESCE($5, ttl_ms), \
+             expires_ms = $4 + COALESCE($5, ttl_ms) \
+             WHERE id = $1 AND org = $2 AND uid = $3 AND expires_ms > $4 \
+             RETURNING per, total, pages, ttl_ms",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(uid)
+        .bind(now_ms)
+        .bind(ttl_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some((per, total, pages, ttl_ms)) = head else {
+            return Ok(None);
+        };
+        if per <= 0 || offset < 0 || offset % per != 0 || offset / per >= pages {
+            return Ok(None);
+        }
+        let page = offset / per;
+        let packed: Option<(String,)> = sqlx::query_as(
+            "SELECT pks FROM search_scroll_pages WHERE scroll_id = $1 AND page = $2",
+        )
+        .bind(id)
+        .bind(page)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some((packed,)) = packed else {
+            // Closed by a concurrent request for the last page.
+            return Ok(None);
+        };
+        let last = page + 1 >= pages;
+        if last {
+            self.forget_scroll(id).await?;
+        }
+        Ok(Some(ScrollPage {
+            pks: unpack(&packed)?,
+            total,
+            per,
+            ttl_ms,
+            last,
+        }))
+    }
+
+    async fn close_scroll(
+        &self,
+        id: &str,
+        org: i64,
+        uid: i64,
+        token_hash: &TokenHash,
+    ) -> Result<bool> {
+        let owned: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM search_scrolls WHERE id = $1 AND org = $2 AND uid = $3 \
+             AND token_hash = $4",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(uid)
+        .bind(token_hash.to_hex())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        if owned.is_none() {
+            return Ok(false);
+        }
+        self.forget_scroll(id).await?;
+        Ok(true)
+    }
+}
+
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    async fn forget_scroll(&self, id: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM search_scroll_pages WHERE scroll_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM search_scrolls WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_of_keys_reads_back_as_written() {
+        assert_eq!(unpack(&pack(&[3, 1, 2])).unwrap(), vec![3, 1, 2]);
+        assert_eq!(unpack(&pack(&[])).unwrap(), Vec::<i64>::new());
+        assert!(unpack("1,x").is_err());
+    }
+}
