@@ -546,6 +546,18 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         .await
     }
 
+    async fn server_key(&self, name: &str, candidate: &str) -> Result<String> {
+        self.exec(
+            "INSERT INTO server_keys (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            (name, candidate),
+        )
+        .await?;
+        let (secret,): (String,) = self
+            .one::<(String,), _>("SELECT secret FROM server_keys WHERE name = $1", (name,))
+            .await?;
+        Ok(secret)
+    }
+
     async fn delete_session(&self, hash: &TokenHash) -> Result<()> {
         self.exec("DELETE FROM web_sessions WHERE hash = $1", (hash.to_hex(),))
             .await?;

@@ -385,6 +385,11 @@ pub trait OAuthStore: Send + Sync + 'static {
     async fn session_by_hash(&self, hash: &TokenHash) -> Result<Option<SessionRecord>>;
     async fn delete_session(&self, hash: &TokenHash) -> Result<()>;
 
+    /// The server key named `name`, shared by every node on the database:
+    /// `candidate` becomes it if there is none yet (the first node to ask
+    /// wins; every other gets the winner's).
+    async fn server_key(&self, name: &str, candidate: &str) -> Result<String>;
+
     // Sign-in throttling: failures per key (`login:…`, `ip:…`).
     async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()>;
     async fn signin_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64>;

@@ -17,6 +17,9 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub config: Config,
     pub auth: AuthCache,
+    /// The key that signs sign-in form tokens, read from the database on
+    /// first use (every node signs with the same one).
+    form_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -33,6 +36,25 @@ impl AppState {
             clock,
             config,
             auth: AuthCache::new(),
+            form_key: tokio::sync::OnceCell::new(),
         }))
+    }
+
+    /// The key signing the sign-in form's token (see [`Inner::form_key`]).
+    pub async fn form_key(&self) -> Result<&[u8], tracker_store::StoreError> {
+        self.form_key
+            .get_or_try_init(|| async {
+                let mut candidate = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut candidate);
+                let key = self
+                    .store
+                    .server_key("signin-form", &hex::encode(candidate))
+                    .await?;
+                hex::decode(&key).map_err(|_| {
+                    tracker_store::StoreError::Invalid("server key signin-form".into())
+                })
+            })
+            .await
+            .map(Vec::as_slice)
     }
 }

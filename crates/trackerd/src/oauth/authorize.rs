@@ -10,8 +10,8 @@ use tracker_store::{AppRecord, ConsentRecord, NewAuthCode, User};
 use super::html::PageError;
 use super::html::{self, esc, hidden};
 use super::session::{
-    cookie, same, see_other, set_cookie, FormPage, MaybeSession, Session, SignedInForm,
-    CSRF_COOKIE, SESSION_COOKIE,
+    cookie, issue_signin_token, same, see_other, set_cookie, signin_token_valid, FormPage,
+    MaybeSession, Session, SignedInForm, CSRF_COOKIE, SESSION_COOKIE,
 };
 use super::token::issue_access;
 use super::{
@@ -565,16 +565,20 @@ pub async fn signin_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<NextQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let next = super::session::safe_next(q.next.as_deref());
-    let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_else(|| mint(prefix::CSRF));
+    let key = state.form_key().await.map_err(server_error)?;
+    let now = state.clock.now();
+    let csrf = cookie(&headers, CSRF_COOKIE)
+        .filter(|c| signin_token_valid(key, c, now))
+        .unwrap_or_else(|| issue_signin_token(key, now));
     let mut r = html::page(
         StatusCode::OK,
         "Sign in to trackerd",
         &signin_form(&csrf, &next, "", None),
     );
     set_cookie(&mut r, &state, &headers, CSRF_COOKIE, &csrf, None);
-    r
+    Ok(r)
 }
 
 pub async fn signin_submit(
@@ -587,8 +591,14 @@ pub async fn signin_submit(
     let next = super::session::safe_next(form.get("next"));
     let login = form.get("login").unwrap_or("").trim().to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
-    let cookie_csrf = cookie(&headers, CSRF_COOKIE);
-    let fresh_csrf = cookie_csrf.clone().unwrap_or_else(|| mint(prefix::CSRF));
+    let key = state.form_key().await.map_err(server_error)?;
+    let now = state.clock.now();
+    // Only a token this server issued counts: a planted cookie and field
+    // with a made-up value are refused like a missing one.
+    let cookie_csrf = cookie(&headers, CSRF_COOKIE).filter(|c| signin_token_valid(key, c, now));
+    let fresh_csrf = cookie_csrf
+        .clone()
+        .unwrap_or_else(|| issue_signin_token(key, now));
     let again = |status: StatusCode, msg: &str| {
         let mut r = html::page(
             status,
@@ -609,7 +619,6 @@ pub async fn signin_submit(
         ));
     }
     let cfg = &state.config.oauth;
-    let now = state.clock.now();
     let since = now - secs(cfg.signin_window_secs);
     let account_key = format!("login:{}", login.to_lowercase());
     let address_key = format!("ip:{}", addr.0);

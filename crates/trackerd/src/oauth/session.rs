@@ -81,6 +81,53 @@ pub fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// How long a sign-in form's token is accepted.
+const SIGNIN_TOKEN_SECS: i64 = 24 * 3600;
+
+fn form_mac(key: &[u8], body: &str) -> Option<hmac::Hmac<sha2::Sha256>> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).ok()?;
+    mac.update(b"signin-form:");
+    mac.update(body.as_bytes());
+    Some(mac)
+}
+
+/// A token for the sign-in form (before there is a session to bind it to):
+/// `cf_<random>.<expiry>.<HMAC>`, so that only values this server issued,
+/// recently, pass the form's double-submit check. A cookie and field an
+/// attacker made up (and planted) do not.
+pub fn issue_signin_token(key: &[u8], now: chrono::DateTime<chrono::Utc>) -> String {
+    use hmac::Mac;
+    let body = format!(
+        "{}.{}",
+        super::mint(super::prefix::CSRF),
+        now.timestamp() + SIGNIN_TOKEN_SECS
+    );
+    match form_mac(key, &body) {
+        Some(mac) => format!("{body}.{}", hex::encode(mac.finalize().into_bytes())),
+        // HMAC takes keys of any length: unreachable, and then no token passes.
+        None => body,
+    }
+}
+
+/// Whether `token` is one [`issue_signin_token`] made and it is still valid.
+pub fn signin_token_valid(key: &[u8], token: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    use hmac::Mac;
+    let Some((body, tag)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Some(expiry) = body
+        .rsplit_once('.')
+        .and_then(|(_, e)| e.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let (Some(mac), Ok(tag)) = (form_mac(key, body), hex::decode(tag)) else {
+        return false;
+    };
+    expiry > now.timestamp() && mac.verify_slice(&tag).is_ok()
+}
+
 /// The signed-in browser user, if any.
 #[derive(Debug, Clone)]
 pub struct Session {

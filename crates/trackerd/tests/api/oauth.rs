@@ -36,6 +36,8 @@ backend_tests!(
     a_sign_in_never_redirects_off_the_server,
     sign_in_locks_a_source_address_after_repeated_failures,
     forms_without_the_csrf_token_are_refused,
+    a_planted_sign_in_token_the_server_never_issued_is_refused,
+    a_sign_in_form_from_one_node_is_accepted_by_another,
     withdrawing_consent_revokes_the_apps_tokens,
     the_account_page_lists_and_revokes_tokens,
     the_registration_page_creates_an_app_and_shows_its_secret_once,
@@ -1173,6 +1175,69 @@ async fn sign_in_locks_a_source_address_after_repeated_failures(app: TestApp) {
     }
     let r = web.try_sign_in("bob", BOB_PASSWORD, "/my").await;
     assert_eq!(r.status(), 429);
+}
+
+async fn a_planted_sign_in_token_the_server_never_issued_is_refused(app: TestApp) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    // Equal cookie and field, as an attacker able to plant a cookie would
+    // send them: the double-submit check alone accepted this pair.
+    for made_up in ["cf_planted", "cf_x.99999999999.00", "anything"] {
+        let r = app
+            .request(Method::POST, "/signin")
+            .header("Cookie", format!("trackerd_csrf={made_up}"))
+            .form(&[
+                ("login", "alice"),
+                ("password", ALICE_PASSWORD),
+                ("csrf", made_up),
+                ("next", "/my"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{made_up}");
+        assert!(r.headers().get("location").is_none());
+    }
+    // A token the server issued expires: a day later the form is stale.
+    let mut web = Web::new(&app);
+    let page = web.get("/signin?next=%2Fmy").await;
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    app.clock.advance(chrono::TimeDelta::hours(25));
+    let r = web
+        .post(
+            "/signin",
+            &[
+                ("login", "alice"),
+                ("password", ALICE_PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+}
+
+async fn a_sign_in_form_from_one_node_is_accepted_by_another(app: TestApp) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    let other = app.another_node().await;
+    let mut web = Web::new(&app);
+    let page = web.get("/signin?next=%2Fmy").await;
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirects
+        .post(format!("{}/signin", other.base))
+        .header("Cookie", format!("trackerd_csrf={csrf}"))
+        .form(&[
+            ("login", "alice"),
+            ("password", ALICE_PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", "/my"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
 }
 
 async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
