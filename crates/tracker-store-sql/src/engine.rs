@@ -128,6 +128,36 @@ fn migration_error(e: sqlx::migrate::MigrateError) -> StoreError {
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Makes the database file readable by its owner alone (it holds password
+/// and token hashes): created so if missing, tightened if not. SQLite gives
+/// its `-wal` and `-shm` files the database file's mode; existing ones are
+/// tightened too.
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if path.as_os_str() == ":memory:" || path.as_os_str().is_empty() {
+            return Ok(());
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                other => other?,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The embedded backend: one file in the data directory, in WAL mode.
 impl Engine for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
@@ -141,6 +171,7 @@ impl Engine for Sqlite {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        owner_only(opts.get_filename()).map_err(|e| StoreError::Database(Box::new(e)))?;
         // A local file cannot drop a connection the way a network can, so
         // the ping sqlx sends before handing one out is pure cost (each is
         // a round trip to the connection's worker thread).

@@ -149,3 +149,31 @@ async fn tokens_are_stored_only_as_hashes(app: TestApp) {
         );
     }
 }
+
+#[tokio::test]
+async fn the_sqlite_database_and_its_journal_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_sqlite_app().await;
+    // A write, so the write-ahead log and its index exist.
+    app.create_issue(serde_json::json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let path = app.dsn.trim_start_matches("sqlite://").to_owned();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}: {mode:o}");
+    }
+}
+
+#[tokio::test]
+async fn an_existing_world_readable_database_is_tightened_when_opened() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dsn = trackerd::config::Dsn(format!("sqlite://{}", path.display()));
+    let _store = trackerd::db::open(&dsn).await.unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+}
