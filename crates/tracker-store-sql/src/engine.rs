@@ -200,13 +200,30 @@ impl Engine for Sqlite {
     }
 }
 
+/// What every PostgreSQL session of trackerd runs with unless its DSN says
+/// otherwise (documented in docs/configuration.md).
+pub const PG_SESSION_DEFAULTS: [(&str, &str); 2] = [
+    ("statement_timeout", "30s"),
+    ("idle_in_transaction_session_timeout", "60s"),
+];
+
 /// Several trackerd nodes can share one PostgreSQL database.
 impl Engine for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
 
     /// Connects to the database a `postgres://…` DSN names.
     async fn connect(dsn: &str) -> Result<Pool<Self>> {
-        let opts = PgConnectOptions::from_str(dsn).map_err(db)?;
+        let mut opts = PgConnectOptions::from_str(dsn).map_err(db)?;
+        // Limits on every session, unless the DSN sets its own
+        // (`?options=-c%20statement_timeout%3D5s`): no statement outlives
+        // its request for long (one whose client and request are gone is
+        // otherwise left running), and no transaction left open by a
+        // vanished connection holds its locks.
+        for (setting, value) in PG_SESSION_DEFAULTS {
+            if !dsn.contains(setting) {
+                opts = opts.options([(setting, value)]);
+            }
+        }
         PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -177,3 +177,36 @@ async fn an_existing_world_readable_database_is_tightened_when_opened() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{mode:o}");
 }
+
+#[tokio::test]
+async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
+    let Some(admin) = trackerd_testkit::pg::postgres_url_or_skip() else {
+        return;
+    };
+    let db = PgDatabase::for_test(&admin).await.unwrap();
+    let store = tracker_store_sql::PostgresStore::connect(db.url())
+        .await
+        .unwrap();
+    let show = |name: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>(&format!("SHOW {name}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(show("statement_timeout").await, "30s");
+    assert_eq!(show("idle_in_transaction_session_timeout").await, "1min");
+    // A statement over the limit is cancelled by the server.
+    let sep = if db.url().contains('?') { '&' } else { '?' };
+    let short = format!("{}{sep}options=-c%20statement_timeout%3D200ms", db.url());
+    let store = tracker_store_sql::PostgresStore::connect(&short)
+        .await
+        .unwrap();
+    let slow = sqlx::query("SELECT pg_sleep(5)")
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(slow.to_string().contains("statement timeout"), "{slow}");
+}
