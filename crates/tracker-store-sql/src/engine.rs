@@ -98,6 +98,16 @@ impl Dialect {
         }
     }
 
+    /// A sub-select over the strings of the JSON array bound at placeholder
+    /// `n`: a long list as one bound value, since each engine caps the
+    /// number of placeholders (SQLite at 32 766).
+    pub fn json_text_list(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("(SELECT value FROM json_each(${n}))"),
+            Dialect::Postgres => format!("(SELECT jsonb_array_elements_text(${n}::jsonb))"),
+        }
+    }
+
     /// The function giving the position of a substring (0 when absent).
     pub fn position(self) -> &'static str {
         match self {

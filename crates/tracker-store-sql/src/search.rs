@@ -18,6 +18,9 @@ use crate::issues::ISSUE_SELECT;
 use crate::IssueRow;
 use crate::{db, in_order, join_ids, with_grants, Dialect, Engine, SqlStore, Value};
 
+/// Lists longer than this are bound as one JSON array (see [`Sql::bind_list`]).
+const LONG_LIST: usize = 100;
+
 /// SQL text plus the values of its placeholders, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sql {
@@ -45,6 +48,26 @@ impl Sql {
     }
 
     fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
+        let values: Vec<SqlValue> = values.into_iter().collect();
+        // A long list of strings goes as one JSON array: a placeholder each
+        // would pass SQLite's limit on them (a 20 000-key search answered
+        // 500), and costs more to prepare than the array to read.
+        if values.len() > LONG_LIST {
+            if let Some(texts) = values
+                .iter()
+                .map(|v| match v {
+                    SqlValue::Text(t) => Some(serde_json::Value::String(t.clone())),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+            {
+                self.binds
+                    .push(SqlValue::Text(serde_json::Value::Array(texts).to_string()));
+                let list = self.dialect.json_text_list(self.binds.len());
+                self.push(&list);
+                return;
+            }
+        }
         self.push("(");
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
@@ -91,6 +114,29 @@ fn ints(values: &[SqlValue]) -> Option<Vec<i64>> {
         .collect()
 }
 
+/// Items joined by `op`, in parentheses. A long run is nested as a balanced
+/// tree: `a OR b OR c …` parses left-deep, and SQLite refuses expressions
+/// deeper than 1 000 ("Expression tree is too large"), which a filter of a
+/// few thousand values reached.
+fn render_joined(items: &[IssueFilter], op: &str, q: &mut Sql) {
+    const FLAT: usize = 64;
+    q.push("(");
+    if items.len() <= FLAT {
+        for (n, item) in items.iter().enumerate() {
+            if n > 0 {
+                q.push(op);
+            }
+            render(item, q);
+        }
+    } else {
+        let (left, right) = items.split_at(items.len() / 2);
+        render_joined(left, op, q);
+        q.push(op);
+        render_joined(right, op, q);
+    }
+    q.push(")");
+}
+
 fn render(f: &IssueFilter, q: &mut Sql) {
     match f {
         IssueFilter::All => q.push("1=1"),
@@ -101,14 +147,7 @@ fn render(f: &IssueFilter, q: &mut Sql) {
             } else {
                 " OR "
             };
-            q.push("(");
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    q.push(op);
-                }
-                render(item, q);
-            }
-            q.push(")");
+            render_joined(items, op, q);
         }
         IssueFilter::Not(inner) => {
             // A comparison with an empty column is NULL; COALESCE makes the

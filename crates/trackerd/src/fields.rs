@@ -44,6 +44,34 @@ fn unset(v: &Value) -> &Value {
 
 /// The identifying string of a reference value: `"bug"`, `1`, `{"key": "bug"}`,
 /// `{"id": "1"}`, `{"name": "Bug"}`, `{"login": "alice"}`.
+/// The longest name (of a group, component, version, queue) trackerd
+/// keeps: far above any real one, and below what the databases index
+/// (PostgreSQL refuses an index entry over about 2 700 bytes).
+pub const MAX_NAME_CHARS: usize = 512;
+
+/// A name as given: a non-empty string (trimmed) of at most
+/// [`MAX_NAME_CHARS`], or what is wrong with it.
+pub fn name(v: &Value) -> Result<String, String> {
+    match v.as_str().map(str::trim) {
+        Some(n) if n.chars().count() > MAX_NAME_CHARS => Err(format!(
+            "The name must be at most {MAX_NAME_CHARS} characters"
+        )),
+        Some(n) if !n.is_empty() => Ok(n.to_owned()),
+        _ => Err("The name must be a non-empty string".into()),
+    }
+}
+
+/// The required name in `body[field]`, or the error for the field.
+pub fn required_name(
+    body: &serde_json::Map<String, Value>,
+    field: &str,
+) -> crate::error::ApiResult<String> {
+    let v = body
+        .get(field)
+        .ok_or_else(|| crate::error::ApiError::field(field, "Required field"))?;
+    name(v).map_err(|e| crate::error::ApiError::field(field, e))
+}
+
 pub fn ident(v: &Value) -> Option<String> {
     match unset(v) {
         Value::String(s) => Some(s.trim().to_owned()),

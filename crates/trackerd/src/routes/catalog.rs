@@ -187,13 +187,7 @@ fn taken(what: &str, name: &str, q: &QueueRecord) -> impl FnOnce(StoreError) -> 
 }
 
 fn name_field(v: &Value, errors: &mut FieldErrors) -> Option<String> {
-    match v.as_str().map(str::trim) {
-        Some(n) if !n.is_empty() => Some(n.to_owned()),
-        _ => {
-            errors.add("name", "The name must be a non-empty string");
-            None
-        }
-    }
+    fields::name(v).map_err(|e| errors.add("name", e)).ok()
 }
 
 fn text_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option<String>> {

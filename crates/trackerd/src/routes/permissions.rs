@@ -357,13 +357,7 @@ fn require_admin(principal: &Principal) -> ApiResult<()> {
 /// the real Tracker takes groups from the organization's directory.
 pub async fn create_group(cx: Api, OptionalJson(body): OptionalJson) -> ApiResult<Response> {
     require_admin(&cx.principal)?;
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| ApiError::field("name", "Required field"))?
-        .to_owned();
+    let name = crate::fields::required_name(&body, "name")?;
     let members = member_uids(&cx.state, cx.principal.org.id, body.get("members")).await?;
     let g = cx
         .store

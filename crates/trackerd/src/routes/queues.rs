@@ -161,10 +161,15 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
     } else if !valid_queue_key(&key) {
         errors.add("key", "The queue key must be 1 to 15 Latin letters");
     }
-    let name = body.name.as_deref().unwrap_or("").trim().to_owned();
-    if name.is_empty() {
-        errors.add("name", "Required field");
-    }
+    let name = match body.name.as_deref() {
+        None => {
+            errors.add("name", "Required field");
+            String::new()
+        }
+        Some(n) => crate::fields::name(&Value::String(n.to_owned()))
+            .map_err(|e| errors.add("name", e))
+            .unwrap_or_default(),
+    };
     let lead = match &body.lead {
         None => {
             errors.add("lead", "Required field");
@@ -262,9 +267,9 @@ pub async fn update(
     let mut errors = FieldErrors::default();
     for (field, v) in &body {
         match field.as_str() {
-            "name" => match v.as_str().map(str::trim) {
-                Some(n) if !n.is_empty() => q.name = n.to_owned(),
-                _ => errors.add(field, "The name must be a non-empty string"),
+            "name" => match crate::fields::name(v) {
+                Ok(n) => q.name = n,
+                Err(e) => errors.add(field, e),
             },
             "description" => match v {
                 Value::String(d) => q.description = Some(d.clone()),

@@ -13,6 +13,7 @@ use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
 backend_tests!(
+    large_lists_in_searches_answer_a_4xx_or_an_answer_never_a_5xx,
     writes_keep_working_after_clients_drop_requests_mid_write,
     concurrent_comments_on_one_issue_all_succeed,
     path_and_body_rejections_answer_in_the_envelope,
@@ -288,4 +289,79 @@ async fn unserved_paths_and_methods_say_so_and_never_look_like_a_missing_issue(a
         .json(json!({}))
         .await
         .error(405);
+}
+
+/// Lists far longer than any real client sends, in every place a search
+/// takes one: each is answered (or refused with a 4xx naming the limit) by
+/// trackerd, never left to an engine limit that answers 500.
+async fn large_lists_in_searches_answer_a_4xx_or_an_answer_never_a_5xx(app: TestApp) {
+    app.create_issue(serde_json::json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let keys: Vec<String> = (1..=20_000).map(|n| format!("TEST-{n}")).collect();
+    let values: Vec<String> = (0..5_000).map(|n| format!("tag{n}")).collect();
+    let ors = (0..2_000)
+        .map(|n| format!("Tags: t{n}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sort = (0..10_000)
+        .map(|_| "Key".to_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bodies = [
+        ("keys", serde_json::json!({"keys": keys})),
+        (
+            "filter values",
+            serde_json::json!({"filter": {"tags": values}}),
+        ),
+        ("OR terms", serde_json::json!({"query": ors})),
+        (
+            "sort keys",
+            serde_json::json!({"query": format!("Queue: TEST \"Sort by\": {sort}")}),
+        ),
+        (
+            "order keys",
+            serde_json::json!({"filter": {"queue": "TEST"}, "order": vec!["+key"; 10_000]}),
+        ),
+    ];
+    for (what, body) in bodies {
+        for path in ["/v2/issues/_search", "/v2/issues/_count"] {
+            let r = app.post(path).json(body.clone()).await;
+            assert!(
+                r.code() < 500,
+                "{what} on {path}: {} {}",
+                r.code(),
+                r.text().chars().take(300).collect::<String>()
+            );
+        }
+    }
+    let fields: Vec<String> = (0..40).map(|n| format!("field{n}")).collect();
+    app.post("/v2/issues/_search")
+        .json(serde_json::json!({"filter": {"queue": "TEST"}, "order": fields}))
+        .await
+        .error_saying(400, "at most 32");
+    // Huge names where the database indexes them.
+    let huge = "x".repeat(1_000_000);
+    for (path, body) in [
+        ("/v2/groups", serde_json::json!({"name": huge})),
+        (
+            "/v2/components",
+            serde_json::json!({"name": huge, "queue": "TEST"}),
+        ),
+        (
+            "/v2/queues",
+            serde_json::json!({"key": "HUGE", "name": huge, "lead": "alice", "defaultType": "task", "defaultPriority": "normal"}),
+        ),
+        (
+            "/v2/issues",
+            serde_json::json!({"queue": "TEST", "summary": huge}),
+        ),
+    ] {
+        let r = app.post(path).json(body).await;
+        assert!(
+            r.code() < 500,
+            "{path}: {} {}",
+            r.code(),
+            r.text().chars().take(300).collect::<String>()
+        );
+    }
 }

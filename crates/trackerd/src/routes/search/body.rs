@@ -163,7 +163,7 @@ pub(super) async fn read_body(
         parts.extend(parsed.filter);
         // The query's own "Sort by" wins over `order`.
         if !parsed.sort.is_empty() {
-            sort = parsed.sort;
+            sort = distinct_sort(parsed.sort)?;
         }
     }
     let filter = match parts.len() {
@@ -216,6 +216,27 @@ pub(super) fn order_keys(v: Option<&Json_>) -> ApiResult<Vec<SortKey>> {
             },
             descending,
         });
+    }
+    distinct_sort(out)
+}
+
+/// Sort keys at most (distinct fields); Tracker's own limit is not
+/// documented, and no real order needs more.
+pub const MAX_SORT_KEYS: usize = 32;
+
+/// The sort keys with repeats left out (a field already sorted by cannot
+/// change the order again), refused beyond [`MAX_SORT_KEYS`].
+fn distinct_sort(keys: Vec<SortKey>) -> ApiResult<Vec<SortKey>> {
+    let mut out: Vec<SortKey> = Vec::new();
+    for k in keys {
+        if !out.iter().any(|o| o.field.field == k.field.field) {
+            if out.len() == MAX_SORT_KEYS {
+                return Err(ApiError::BadRequest(format!(
+                    "A search sorts by at most {MAX_SORT_KEYS} fields"
+                )));
+            }
+            out.push(k);
+        }
     }
     Ok(out)
 }
