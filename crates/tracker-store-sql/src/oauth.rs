@@ -564,12 +564,19 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         Ok(())
     }
 
-    async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        self.exec(
-            "INSERT INTO signin_failures (key, at) VALUES ($1, $2)",
-            (key, at.timestamp()),
-        )
-        .await?;
+    async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<i64> {
+        let (id,): (i64,) = self
+            .one::<(i64,), _>(
+                "INSERT INTO signin_failures (key, at) VALUES ($1, $2) RETURNING id",
+                (key, at.timestamp()),
+            )
+            .await?;
+        Ok(id)
+    }
+
+    async fn forget_signin_failure(&self, id: i64) -> Result<()> {
+        self.exec("DELETE FROM signin_failures WHERE id = $1", (id,))
+            .await?;
         Ok(())
     }
 

@@ -391,7 +391,10 @@ pub trait OAuthStore: Send + Sync + 'static {
     async fn server_key(&self, name: &str, candidate: &str) -> Result<String>;
 
     // Sign-in throttling: failures per key (`login:…`, `ip:…`).
-    async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Records an attempt against `key`; its id, to forget it again
+    /// ([`OAuthStore::forget_signin_failure`]) should it turn out a success.
+    async fn record_signin_failure(&self, key: &str, at: DateTime<Utc>) -> Result<i64>;
+    async fn forget_signin_failure(&self, id: i64) -> Result<()>;
     async fn signin_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64>;
     async fn clear_signin_failures(&self, key: &str) -> Result<()>;
 

@@ -628,9 +628,18 @@ pub async fn signin_submit(
     // were checked. Recorded first, the attempts of a burst each see their
     // own place in it, and at most the limit are ever checked; a success
     // clears the account's count below.
+    // Likewise against the address, so a burst over many logins from one
+    // address is held to its limit too; a success forgets this one attempt
+    // (only the account's count is cleared: an attacker must not reset the
+    // address's count by signing in to an account of their own).
     state
         .store
         .record_signin_failure(&account_key, now)
+        .await
+        .map_err(server_error)?;
+    let address_attempt = state
+        .store
+        .record_signin_failure(&address_key, now)
         .await
         .map_err(server_error)?;
     let counts = async {
@@ -653,7 +662,7 @@ pub async fn signin_submit(
         .await
         .map_err(server_error)?;
     if by_account > cfg.signin_max_failures_per_account
-        || by_address >= cfg.signin_max_failures_per_address
+        || by_address > cfg.signin_max_failures_per_address
     {
         audit(
             &state,
@@ -691,11 +700,6 @@ pub async fn signin_submit(
     };
     let known_uid = user.as_ref().map(|u| u.uid);
     let Some(user) = user.filter(|_| verified) else {
-        state
-            .store
-            .record_signin_failure(&address_key, now)
-            .await
-            .map_err(server_error)?;
         audit(
             &state,
             None,
@@ -711,6 +715,11 @@ pub async fn signin_submit(
     state
         .store
         .clear_signin_failures(&account_key)
+        .await
+        .map_err(server_error)?;
+    state
+        .store
+        .forget_signin_failure(address_attempt)
         .await
         .map_err(server_error)?;
     let secret = mint(prefix::SESSION);

@@ -37,6 +37,8 @@ backend_tests!(
     sign_in_locks_a_source_address_after_repeated_failures,
     forms_without_the_csrf_token_are_refused,
     a_planted_sign_in_token_the_server_never_issued_is_refused,
+    parallel_attempts_from_one_address_check_no_more_than_its_limit,
+    a_successful_sign_in_does_not_count_against_its_address,
     a_sign_in_form_from_one_node_is_accepted_by_another,
     withdrawing_consent_revokes_the_apps_tokens,
     the_account_page_lists_and_revokes_tokens,
@@ -1148,6 +1150,47 @@ async fn parallel_wrong_passwords_check_no_more_than_the_limit(app: TestApp) {
         checked <= 5,
         "the limit is 5 attempts, {checked} were checked: {statuses:?}"
     );
+}
+
+async fn parallel_attempts_from_one_address_check_no_more_than_its_limit(app: TestApp) {
+    let mut web = Web::new(&app);
+    let page = web.get("/signin?next=%2Fmy").await;
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let cookie = format!("trackerd_csrf={}", web.cookies["trackerd_csrf"]);
+    let mut set = tokio::task::JoinSet::new();
+    // Thirty logins, one wrong attempt each, all at once from one address:
+    // no account reaches its limit, the address must.
+    for i in 0..30 {
+        let req = app
+            .request(Method::POST, "/signin")
+            .header("Cookie", &cookie)
+            .form(&[
+                ("login", format!("nobody{i}")),
+                ("password", "wrong".to_owned()),
+                ("csrf", csrf.clone()),
+                ("next", "/my".to_owned()),
+            ]);
+        set.spawn(async move { req.send().await.unwrap().status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = set.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s != 429).count();
+    assert!(
+        checked <= 20,
+        "the address limit is 20 attempts, {checked} were checked: {statuses:?}"
+    );
+}
+
+async fn a_successful_sign_in_does_not_count_against_its_address(app: TestApp) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    // More successful sign-ins from one address than its failure limit.
+    for _ in 0..25 {
+        let mut web = Web::new(&app);
+        let r = web.try_sign_in("alice", ALICE_PASSWORD, "/my").await;
+        assert_eq!(r.status(), 303);
+    }
 }
 
 async fn a_sign_in_never_redirects_off_the_server(app: TestApp) {
