@@ -9,7 +9,7 @@ fn trackerd() -> Command {
     c
 }
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -20,7 +20,7 @@ impl Drop for Server {
 
 /// Starts `trackerd serve` and returns it with the lines it printed up to
 /// and including `trackerd listening on http://ADDR`.
-fn serve(args: &[&str]) -> (Server, Vec<String>, String) {
+pub(crate) fn serve(args: &[&str]) -> (Server, Vec<String>, String) {
     let mut server = Server(
         trackerd()
             .arg("serve")

@@ -9,6 +9,7 @@ mod checklists;
 mod cli;
 mod comments;
 mod connections;
+mod crash;
 mod dictionaries;
 mod fidelity;
 mod hardening;
