@@ -433,20 +433,12 @@ where
         // NUL is refused before any handler sees it, whatever the surface:
         // the databases disagree about it (PostgreSQL cannot store it in text).
         let has_nul = |s: &str| s.contains("%00");
-        if has_nul(path) || req.uri().query().is_some_and(has_nul) {
-            let refused = (
-                axum::http::StatusCode::BAD_REQUEST,
-                "The URL must not contain NUL characters",
-            )
-                .into_response();
-            return EdgeFuture::Shaping {
-                fut: Box::pin(shape(refused, meta)),
-            };
-        }
+        let nul = has_nul(path) || req.uri().query().is_some_and(has_nul);
         // Only a request with a body gets the body's read timeout: a
         // `tower_http` layer would arm a timer for every request, a GET
         // without a body included (a tenth of `GET /v2/myself`'s cost).
-        let req = if axum::body::HttpBody::is_end_stream(req.body()) {
+        let bodiless = axum::body::HttpBody::is_end_stream(req.body());
+        let req = if bodiless {
             req
         } else {
             let timeout = self.body_timeout;
@@ -454,16 +446,89 @@ where
                 axum::body::Body::new(tower_http::timeout::TimeoutBody::new(timeout, body))
             })
         };
-        if req.method().is_safe() {
+        if nul {
+            let refused = (
+                axum::http::StatusCode::BAD_REQUEST,
+                "The URL must not contain NUL characters",
+            )
+                .into_response();
+            return EdgeFuture::Shaping {
+                fut: Box::pin(async move {
+                    // Read (and drop) the body first, as for every request
+                    // (see `read_whole`).
+                    let _ = read_whole(req).await;
+                    shape(refused, meta).await
+                }),
+            };
+        }
+        // Reads without a body (nearly all) are polled in place; anything
+        // else runs in a task of its own: writes to completion whatever the
+        // client does, and any body is read whole before the handler.
+        if bodiless && req.method().is_safe() {
             EdgeFuture::Inner {
                 fut: self.inner.call(req),
                 meta,
             }
         } else {
+            // The ready service goes to the task; a clone waits for the next
+            // request (the router is always ready).
+            let mut inner = self.inner.clone();
+            std::mem::swap(&mut inner, &mut self.inner);
             EdgeFuture::Spawned {
-                handle: tokio::spawn(self.inner.call(req)),
+                handle: tokio::spawn(async move {
+                    let req = match read_whole(req).await {
+                        Ok(req) => req,
+                        Err(refused) => return Ok(refused),
+                    };
+                    inner.call(req).await
+                }),
                 meta,
             }
+        }
+    }
+}
+
+/// A request's body read to its end before the handler runs (JSON and
+/// form bodies are read whole anyway). A handler that refuses a request early
+/// (a bad query, a missing issue) otherwise answers before the client has
+/// sent its body, and the connection is closed under the client's feet:
+/// it sees a broken pipe instead of the answer. Uploads (multipart, octet
+/// streams) are left to stream to their handlers.
+async fn read_whole(req: axum::extract::Request) -> Result<axum::extract::Request, Response> {
+    use axum::body::HttpBody;
+    let streamed = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/") || t.starts_with("application/octet-stream"));
+    if streamed || req.body().is_end_stream() {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => Ok(axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::from(bytes),
+        )),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(err) = source {
+                if err.is::<http_body_util::LengthLimitError>() {
+                    // Plain text, as axum's own rejections: the edge shapes
+                    // it into the caller's surface (envelope, RFC 6749, page).
+                    return Err((
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("The request body is larger than the limit of {BODY_LIMIT} bytes"),
+                    )
+                        .into_response());
+                }
+                source = err.source();
+            }
+            Err((
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("Could not read the request body: {e}"),
+            )
+                .into_response())
         }
     }
 }

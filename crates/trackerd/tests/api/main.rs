@@ -13,6 +13,7 @@ mod crash;
 mod dictionaries;
 mod fidelity;
 mod hardening;
+mod hostile;
 mod iam;
 mod issues;
 mod links;
