@@ -5,6 +5,7 @@
 //! organization data takes the organization's internal id, so a caller cannot
 //! reach across organizations by accident.
 
+mod attachments;
 mod catalog;
 mod issues;
 mod model;
@@ -15,6 +16,7 @@ mod search;
 mod worklog;
 
 use async_trait::async_trait;
+pub use attachments::*;
 pub use catalog::*;
 pub use issues::*;
 pub use model::*;
@@ -59,6 +61,7 @@ pub trait Store:
     + WorklogStore
     + CatalogStore
     + RemoteLinkStore
+    + AttachmentStore
 {
 }
 
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + WorklogStore
         + CatalogStore
         + RemoteLinkStore
+        + AttachmentStore
 {
 }
 

@@ -72,6 +72,8 @@ pub struct TestApp {
     // Stops the server before the database goes.
     _server: Server,
     _db: Database,
+    /// The attachments directory, unless the test configured its own.
+    _blobs: tempfile::TempDir,
 }
 
 /// How to start a [`TestApp`]: `AppBuilder::new(backend)`.
@@ -130,6 +132,10 @@ impl AppBuilder {
         };
         let mut config = self.config;
         config.database = Dsn(dsn.clone());
+        let blobs = tempfile::tempdir().unwrap();
+        if config.attachments.dir.is_none() {
+            config.attachments.dir = Some(blobs.path().to_owned());
+        }
         let store = trackerd::db::open(&config.database).await.unwrap();
         let clock = ManualClock::new(start_time());
         apply_seed(store.as_ref(), &clock).await.unwrap();
@@ -147,6 +153,7 @@ impl AppBuilder {
             client: reqwest::Client::new(),
             _server: server,
             _db: db,
+            _blobs: blobs,
         })
     }
 

@@ -7,6 +7,7 @@ use tracker_domain::Clock;
 use tracker_store::Store;
 
 use crate::auth::AuthCache;
+use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::routes::search::scroll::Scrolls;
 
@@ -20,6 +21,8 @@ pub struct Inner {
     pub auth: AuthCache,
     /// Open search scrolls (this node's memory).
     pub scrolls: Scrolls,
+    /// Attached files' bytes.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 impl std::ops::Deref for AppState {
@@ -30,13 +33,20 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
-        Self(Arc::new(Inner {
+    /// Fails when the configured blob store cannot be opened.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> anyhow::Result<Self> {
+        let blobs = crate::blobs::from_config(&config)?;
+        Ok(Self(Arc::new(Inner {
             store,
             clock,
             config,
             auth: AuthCache::new(),
             scrolls: Default::default(),
-        }))
+            blobs,
+        })))
     }
 }
