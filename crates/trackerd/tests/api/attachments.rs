@@ -340,7 +340,7 @@ async fn an_upload_needs_a_multipart_file_field_and_a_sane_name(app: TestApp) {
     )
     .await
     .error(404);
-    let list: Value = app.read(&format!("{path}")).await;
+    let list: Value = app.read(&path).await;
     assert_eq!(list, json!([]), "nothing was stored");
 }
 
