@@ -18,6 +18,7 @@ backend_tests!(
     another_organization_sees_no_attachment_and_cannot_attach_ours,
     a_file_over_the_configured_limit_is_refused_with_413_and_leaves_no_row,
     uploads_are_not_held_to_the_json_body_limit,
+    files_go_to_an_s3_compatible_store_when_configured,
 );
 
 const BOUNDARY: &str = "trackerdtestboundary";
@@ -512,4 +513,119 @@ async fn uploads_are_not_held_to_the_json_body_limit(app: TestApp) {
     .await;
     assert_eq!(a["size"], bytes.len());
     assert_eq!(fetch(&app, a["content"].as_str().unwrap()).await.2, bytes);
+}
+
+/// The S3 endpoint of the test store (moto's server, started by
+/// scripts/test), or `None` after saying loudly that the test is skipped;
+/// with `TRACKERD_TEST_REQUIRE_S3=1` (CI) a missing store fails.
+fn s3_endpoint() -> Option<String> {
+    let endpoint = std::env::var("TRACKERD_TEST_S3_ENDPOINT").ok();
+    // Without credentials object_store would ask the cloud instance
+    // metadata service: never from a test.
+    let credentials = std::env::var("AWS_ACCESS_KEY_ID").is_ok()
+        && std::env::var("AWS_SECRET_ACCESS_KEY").is_ok();
+    if let (Some(e), true) = (&endpoint, credentials) {
+        return Some(e.trim_end_matches('/').to_owned());
+    }
+    let required =
+        std::env::var("TRACKERD_TEST_REQUIRE_S3").is_ok_and(|v| v != "0" && !v.is_empty());
+    assert!(
+        !required,
+        "TRACKERD_TEST_REQUIRE_S3 is set, but TRACKERD_TEST_S3_ENDPOINT and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not"
+    );
+    eprintln!("!!!! TRACKERD_TEST_S3_ENDPOINT (and AWS_* credentials) unset: the S3 attachment test is SKIPPED");
+    None
+}
+
+async fn files_go_to_an_s3_compatible_store_when_configured(app: TestApp) {
+    let Some(endpoint) = s3_endpoint() else {
+        return;
+    };
+    let bucket = format!("trackerd-{}-{}", app.backend().name(), uuid_like());
+    let http = reqwest::Client::new();
+    // moto creates a bucket on a plain PUT.
+    let made = http
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        made.status().is_success(),
+        "creating the bucket: {}",
+        made.status()
+    );
+    let backend = app.backend();
+    drop(app);
+    let app = spawn_app_with(backend, |c| {
+        c.attachments.store = trackerd::config::BlobStoreKind::S3;
+        c.attachments.s3_bucket = Some(bucket.clone());
+        c.attachments.s3_endpoint = Some(endpoint.clone());
+        c.attachments.s3_region = Some("us-east-1".into());
+        c.attachments.s3_allow_http = true;
+    })
+    .await
+    .unwrap();
+    let key = issue(&app).await;
+    // Over one 5 MiB part: a real multipart upload.
+    let bytes: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let a = upload(
+        &app,
+        &format!("/v2/issues/{key}/attachments"),
+        "big.bin",
+        &bytes,
+    )
+    .await;
+    assert_eq!(fetch(&app, a["content"].as_str().unwrap()).await.2, bytes);
+    let img = upload(
+        &app,
+        &format!("/v2/issues/{key}/attachments"),
+        "p.png",
+        &png(400, 100),
+    )
+    .await;
+    let (status, _, thumb) = fetch(&app, img["thumbnail"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let thumb = image::load_from_memory(&thumb).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (200, 50));
+
+    let listing = |bucket: String| {
+        let http = http.clone();
+        let endpoint = endpoint.clone();
+        async move {
+            http.get(format!("{endpoint}/{bucket}?list-type=2"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = listing(bucket.clone()).await;
+    assert!(
+        before.contains("<KeyCount>3</KeyCount>"),
+        "two files and a thumbnail: {before}"
+    );
+    for x in [&a, &img] {
+        app.delete(&format!(
+            "/v2/issues/{key}/attachments/{}",
+            x["id"].as_str().unwrap()
+        ))
+        .await
+        .status(204);
+    }
+    let after = listing(bucket.clone()).await;
+    assert!(
+        after.contains("<KeyCount>0</KeyCount>"),
+        "the blobs went with the rows: {after}"
+    );
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{nanos:x}")
 }
