@@ -465,7 +465,8 @@ async fn of_issue(cx: &Api, issue: &IssueRecord, id: &str) -> ApiResult<Attachme
 }
 
 /// The attachment `id` as `/attachments/{id}` sees it: a temporary upload
-/// of the caller's, or an attachment of an issue the caller may read.
+/// of the caller's (anyone else's does not exist for them), or an
+/// attachment of an issue, which needs the issue's read right.
 async fn visible(cx: &Api, id: &str) -> ApiResult<(Option<IssueRecord>, AttachmentRecord)> {
     let missing = || ApiError::NotFound(format!("Attachment {id} not found"));
     let pk = id.parse::<i64>().map_err(|_| missing())?;
@@ -486,10 +487,10 @@ async fn visible(cx: &Api, id: &str) -> ApiResult<(Option<IssueRecord>, Attachme
         .issue_by_pk(cx.principal.org.id, issue_pk)
         .await?
         .ok_or_else(missing)?;
+    // Refused as the issue itself would refuse the caller.
     Guard::new(&cx.state, &cx.principal)
         .require_issue(&issue, Perm::Read)
-        .await
-        .map_err(|_| missing())?;
+        .await?;
     Ok((Some(issue), a))
 }
 
