@@ -164,6 +164,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(GET, "/issues/{key}/attachments/{id}/{filename}", Read, attach::download),
         api(DELETE, "/issues/{key}/attachments/{id}", Write, attach::delete),
         api(GET, "/issues/{key}/thumbnails/{id}", Read, attach::thumbnail),
+        upload(api(POST, "/issues/{key}/attachments/_import", Write, attach::import_to_issue)),
+        upload(api(POST, "/issues/{key}/comments/{id}/attachments/_import", Write, attach::import_to_comment)),
         api(GET, "/issues/{key}/changelog", Read, changelog::list),
         api(GET, "/issues/{key}/permissions", Read, perms::get_issue),
         api(PATCH, "/issues/{key}/permissions", Write, perms::patch_issue),

@@ -673,6 +673,129 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ImportParams {
+    pub filename: Option<String>,
+    pub created_at: Option<String>,
+    pub created_by: Option<String>,
+}
+
+/// `POST /issues/{key}/attachments/_import`: a file with the author and
+/// date it had in the system it comes from (`import-attachments.md`).
+pub async fn import_to_issue(
+    cx: Api,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    import(cx, key, None, params, multipart).await
+}
+
+/// `POST /issues/{key}/comments/{id}/attachments/_import`.
+pub async fn import_to_comment(
+    cx: Api,
+    Path((key, comment)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    import(cx, key, Some(comment), params, multipart).await
+}
+
+async fn import(
+    cx: Api,
+    key: String,
+    comment: Option<String>,
+    params: ImportParams,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    let issue = cx.issue(&key).await?;
+    let comment_pk = match &comment {
+        Some(id) => Some(
+            cx.store
+                .comment(issue.pk, id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("Comment {id} not found")))?
+                .pk,
+        ),
+        None => None,
+    };
+    // Everything the query must say is checked before a byte is stored.
+    let filename = params
+        .filename
+        .filter(|f| !f.trim().is_empty())
+        .ok_or_else(|| ApiError::field("filename", "Required parameter"))?;
+    let created_at = params
+        .created_at
+        .as_deref()
+        .ok_or_else(|| ApiError::field("createdAt", "Required parameter"))
+        .and_then(|s| {
+            tracker_api::time::parse(s).ok_or_else(|| {
+                ApiError::field("createdAt", "Expected YYYY-MM-DDThh:mm:ss.sss±hhmm")
+            })
+        })?;
+    if created_at < issue.created_at || created_at > issue.updated_at {
+        return Err(ApiError::field(
+            "createdAt",
+            "Must lie between the issue's creation and its latest update",
+        ));
+    }
+    let who = params
+        .created_by
+        .ok_or_else(|| ApiError::field("createdBy", "Required parameter"))?;
+    let created_by =
+        match crate::fields::user(&cx.state, cx.principal.org.id, &Value::String(who)).await? {
+            Ok(Some(uid)) => uid,
+            Ok(None) => return Err(ApiError::field("createdBy", "Required parameter")),
+            Err(e) => return Err(ApiError::field("createdBy", e)),
+        };
+    let received = receive(
+        &cx,
+        &UploadParams {
+            filename: Some(filename),
+        },
+        multipart,
+    )
+    .await?;
+    let blob = received.blob.clone();
+    let mut a = record(&cx, received);
+    a.created_by = created_by;
+    a.created_at = created_at;
+    a.comment_pk = comment_pk;
+    let now = cx.clock.now();
+    let written = write_fresh(&cx.state, &cx.principal, issue, |issue| {
+        // An import restores history: the issue's own dates stay, and no
+        // changelog entry claims a change made now.
+        let entry = changelog(&cx.principal, now, "IssueAttachmentAdded", &[], Value::Null);
+        let mut w = simple_write(issue, entry);
+        w.changelog.clear();
+        w.attachments = Some(AttachmentWrite::Insert(a.clone()));
+        Ok(w)
+    })
+    .await;
+    let saved = match written {
+        Ok(saved) => saved,
+        Err(e) => {
+            drop_blob(&cx, &blob).await;
+            return Err(e);
+        }
+    };
+    let row = cx
+        .store
+        .list_attachments(saved.pk)
+        .await?
+        .into_iter()
+        .find(|x| x.blob == blob)
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("an attachment vanished after its write"))
+        })?;
+    let mut r = cx.renderer();
+    Ok(json(
+        StatusCode::OK,
+        &render(&mut r, Some(&saved), &row).await?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

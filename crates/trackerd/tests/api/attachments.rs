@@ -19,6 +19,8 @@ backend_tests!(
     a_file_over_the_configured_limit_is_refused_with_413_and_leaves_no_row,
     uploads_are_not_held_to_the_json_body_limit,
     files_go_to_an_s3_compatible_store_when_configured,
+    an_import_keeps_the_given_author_and_date_on_the_issue_and_on_a_comment,
+    an_import_needs_a_name_a_date_within_the_issues_life_and_a_known_author,
 );
 
 const BOUNDARY: &str = "trackerdtestboundary";
@@ -628,4 +630,110 @@ fn uuid_like() -> String {
         .unwrap()
         .as_nanos();
     format!("{nanos:x}")
+}
+
+async fn import(app: &TestApp, path: &str, query: &str, bytes: &[u8]) -> Reply {
+    app.post(&format!("{path}?{query}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart("file", "file", bytes))
+        .await
+}
+
+async fn an_import_keeps_the_given_author_and_date_on_the_issue_and_on_a_comment(app: TestApp) {
+    let key = issue(&app).await;
+    let c = app.comment(&key, "imported discussion").await;
+    let before: Value = app.read(&format!("/v2/issues/{key}")).await;
+    // The issue was made at the start time and commented since.
+    let when = "2026-01-15T12:00:00.000%2B0000";
+    let a: Value = import(
+        &app,
+        &format!("/v2/issues/{key}/attachments/_import"),
+        &format!("filename=old.txt&createdAt={when}&createdBy=bob"),
+        b"from the old tracker",
+    )
+    .await
+    .status(200)
+    .json();
+    assert_eq!(a["createdBy"]["display"], "Bob Baker");
+    assert_eq!(a["createdAt"], "2026-01-15T12:00:00.000+0000");
+    assert_eq!(a["name"], "old.txt");
+    assert_eq!(
+        fetch(&app, a["content"].as_str().unwrap()).await.2,
+        b"from the old tracker"
+    );
+    let after: Value = app.read(&format!("/v2/issues/{key}")).await;
+    assert_eq!(
+        after["updatedAt"], before["updatedAt"],
+        "an import restores history"
+    );
+
+    let on_comment: Value = import(
+        &app,
+        &format!("/v2/issues/{key}/comments/{}/attachments/_import", c["id"]),
+        &format!("filename=c.png&createdAt={when}&createdBy=alice"),
+        &png(10, 10),
+    )
+    .await
+    .status(200)
+    .json();
+    let comment: Value = app
+        .read(&format!("/v2/issues/{key}/comments/{}", c["id"]))
+        .await;
+    assert_eq!(comment["attachments"][0]["id"], on_comment["id"]);
+    let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+async fn an_import_needs_a_name_a_date_within_the_issues_life_and_a_known_author(app: TestApp) {
+    let key = issue(&app).await;
+    let path = format!("/v2/issues/{key}/attachments/_import");
+    let ok = "2026-01-15T12:00:00.000%2B0000";
+    for (query, field) in [
+        (format!("createdAt={ok}&createdBy=bob"), "filename"),
+        ("filename=a.txt&createdBy=bob".to_owned(), "createdAt"),
+        (
+            "filename=a.txt&createdAt=yesterday&createdBy=bob".to_owned(),
+            "createdAt",
+        ),
+        (
+            "filename=a.txt&createdAt=2020-01-01T00:00:00.000%2B0000&createdBy=bob".to_owned(),
+            "createdAt",
+        ),
+        (
+            format!("filename=a.txt&createdAt={ok}&createdBy=nobody"),
+            "createdBy",
+        ),
+        (format!("filename=a.txt&createdAt={ok}"), "createdBy"),
+        // mallory is not a member here.
+        (
+            format!("filename=a.txt&createdAt={ok}&createdBy=mallory"),
+            "createdBy",
+        ),
+    ] {
+        let e = import(&app, &path, &query, b"x").await.error(422);
+        assert!(e["errors"].get(field).is_some(), "{query}: {e}");
+    }
+    let query = format!("filename=a.txt&createdAt={ok}&createdBy=bob");
+    import(
+        &app,
+        &format!("/v2/issues/{key}/comments/999/attachments/_import"),
+        &query,
+        b"x",
+    )
+    .await
+    .error(404);
+    app.post(&format!("{path}?{query}"))
+        .token(BOB_RO)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart("file", "a.txt", b"x"))
+        .await
+        .error(403);
+    let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
+    assert_eq!(list, json!([]), "nothing was stored");
 }

@@ -491,6 +491,11 @@ impl World {
             "/issues/{key}/_move" => "?queue=TEST".to_owned(),
             "/issues/{key}/_clone" => "?queues=TEST".to_owned(),
             "/iam/v1/keys" => format!("?serviceAccountId={}", id("sa")),
+            // The world's issues were made at the start time, and changed since.
+            t if t.ends_with("/attachments/_import") => {
+                "?filename=a.png&createdAt=2026-01-15T12:00:00.000%2B0000&createdBy=alice"
+                    .to_owned()
+            }
             _ => String::new(),
         };
         let body = match (method.as_str(), template) {
@@ -554,7 +559,13 @@ impl World {
             r = r.json(&b);
         }
         if method == Method::POST
-            && matches!(template, "/attachments" | "/issues/{key}/attachments")
+            && matches!(
+                template,
+                "/attachments"
+                    | "/issues/{key}/attachments"
+                    | "/issues/{key}/attachments/_import"
+                    | "/issues/{key}/comments/{id}/attachments/_import"
+            )
         {
             r = r
                 .header(
