@@ -220,6 +220,9 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         .map_err(db)?;
         // A new issue has no followers or tags to replace: insert only.
         Self::insert_sets(&mut tx, i, pk).await?;
+        if let Some(a) = &new.attachments {
+            Self::write_attachments(&mut tx, i.org, pk, None, a).await?;
+        }
         Self::insert_changelog(&mut tx, pk, &new.changelog).await?;
         tx.commit().await.map_err(db)?;
         self.issue_created().await;
@@ -313,11 +316,14 @@ impl<D: Engine> IssueStore for SqlStore<D> {
             return Ok((WriteOutcome::VersionConflict, None));
         }
         Self::replace_sets(&mut tx, i, i.pk).await?;
+        // The comment this write inserts or updates, for its attachments.
+        let mut comment_pk = None;
         match &w.comment {
             Some(CommentWrite::Insert(c)) => {
-                sqlx::query(
+                let pk: i64 = sqlx::query_scalar(
                     "INSERT INTO comments (id, issue_pk, text, summonees, author, updated_by, \
-                       created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+                       created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+                     RETURNING pk",
                 )
                 .bind(&c.id)
                 .bind(i.pk)
@@ -327,11 +333,13 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                 .bind(c.updated_by)
                 .bind(c.created_at)
                 .bind(c.updated_at)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(db)?;
+                comment_pk = Some(pk);
             }
             Some(CommentWrite::Update(c)) => {
+                comment_pk = Some(c.pk);
                 sqlx::query(
                     "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
                        version = version + 1 WHERE pk = $5 AND issue_pk = $6",
@@ -390,6 +398,10 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         }
         if let Some(remote) = &w.remote_link {
             Self::write_remote_link(&mut tx, i.pk, remote).await?;
+        }
+        if let Some(a) = &w.attachments {
+            // An error drops the transaction: nothing of the write is kept.
+            Self::write_attachments(&mut tx, i.org, i.pk, comment_pk, a).await?;
         }
         for (issue_pk, entry) in &w.changelog {
             Self::insert_changelog(&mut tx, *issue_pk, entry).await?;

@@ -14,6 +14,7 @@ use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
 mod access;
+mod attachments;
 mod catalog;
 mod engine;
 mod issues;
@@ -402,6 +403,7 @@ mod tests {
             let mut new = NewIssue {
                 issue: issue.clone(),
                 changelog: changelog.clone(),
+                attachments: None,
             };
             new.issue.id = format!("{n:024x}");
             new.changelog.id = format!("{n:024x}");

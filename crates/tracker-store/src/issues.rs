@@ -2,7 +2,7 @@
 //!
 //! Every change to an issue goes through [`IssueStore::write_issue`]: the
 //! caller computes the issue's next state, and the store writes it together
-//! with its side effects (a comment, a link, a remote link, changelog entries) in one
+//! with its side effects (a comment, a link, a remote link, attachments, changelog entries) in one
 //! transaction, only if the issue is still at the version the caller read.
 
 use async_trait::async_trait;
@@ -58,6 +58,8 @@ pub struct NewIssue {
     /// The issue as it will be, except `pk`, `key` and `version`.
     pub issue: IssueRecord,
     pub changelog: NewChangelog,
+    /// Temporary uploads that become the new issue's.
+    pub attachments: Option<crate::AttachmentWrite>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +137,7 @@ pub struct IssueWrite {
     pub link: Option<LinkWrite>,
     pub worklog: Option<crate::WorklogWrite>,
     pub remote_link: Option<crate::RemoteLinkWrite>,
+    pub attachments: Option<crate::AttachmentWrite>,
     /// When the issue moves to another queue: its new queue's id. The store
     /// allocates the new key and keeps the old one as an alias.
     pub move_to_queue: Option<(i64, String)>,

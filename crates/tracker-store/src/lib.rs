@@ -5,6 +5,7 @@
 //! organization data takes the organization's internal id, so a caller cannot
 //! reach across organizations by accident.
 
+mod attachments;
 mod catalog;
 mod issues;
 mod model;
@@ -16,6 +17,7 @@ mod search;
 mod worklog;
 
 use async_trait::async_trait;
+pub use attachments::*;
 pub use catalog::*;
 pub use issues::*;
 pub use model::*;
@@ -62,6 +64,7 @@ pub trait Store:
     + CatalogStore
     + RemoteLinkStore
     + ScrollStore
+    + AttachmentStore
 {
 }
 
@@ -75,6 +78,7 @@ impl<T> Store for T where
         + CatalogStore
         + RemoteLinkStore
         + ScrollStore
+        + AttachmentStore
 {
 }
 

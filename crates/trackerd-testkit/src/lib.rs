@@ -74,6 +74,8 @@ pub struct TestApp {
     // Stops the server before the database goes.
     _server: Server,
     _db: Arc<Database>,
+    /// The attachments directory, unless the test configured its own.
+    _blobs: Arc<tempfile::TempDir>,
 }
 
 /// How to start a [`TestApp`]: `AppBuilder::new(backend)`.
@@ -132,6 +134,10 @@ impl AppBuilder {
         };
         let mut config = self.config;
         config.database = Dsn(dsn.clone());
+        let blobs = tempfile::tempdir().unwrap();
+        if config.attachments.dir.is_none() {
+            config.attachments.dir = Some(blobs.path().to_owned());
+        }
         let store = trackerd::db::open(&config.database).await.unwrap();
         let clock = ManualClock::new(start_time());
         apply_seed(store.as_ref(), &clock).await.unwrap();
@@ -153,6 +159,7 @@ impl AppBuilder {
             server_clock,
             _server: server,
             _db: Arc::new(db),
+            _blobs: Arc::new(blobs),
         })
     }
 
@@ -214,6 +221,7 @@ impl TestApp {
             server_clock: self.server_clock.clone(),
             _server: server,
             _db: self._db.clone(),
+            _blobs: self._blobs.clone(),
         }
     }
 

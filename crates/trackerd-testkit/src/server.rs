@@ -28,7 +28,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         config.listen = addr;
-        let state = AppState::new(store, clock, config);
+        let state = AppState::new(store, clock, config).map_err(std::io::Error::other)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(trackerd::serve(state.clone(), listener, async move {
             stopped.await.ok();

@@ -74,6 +74,75 @@ pub struct Config {
     /// How long connections may take and how many there may be.
     #[serde(default)]
     pub connections: Connections,
+    /// Where attached files are kept, and how large one may be.
+    #[serde(default)]
+    pub attachments: Attachments,
+}
+
+/// Tracker's documented limit for one file: 1024 MB.
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The blob store of attached files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Attachments {
+    /// The largest file accepted, in bytes.
+    pub max_size_bytes: u64,
+    /// `local` (a directory of this node) or `s3` (any S3-compatible store,
+    /// which several nodes share).
+    pub store: BlobStoreKind,
+    /// The local directory; by default `attachments` next to the SQLite
+    /// file, or `data/attachments` with PostgreSQL.
+    pub dir: Option<PathBuf>,
+    /// The S3 bucket (`store = "s3"`). Credentials come from the standard
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (/ `AWS_SESSION_TOKEN`)
+    /// environment variables, never from the file.
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint, e.g. `https://storage.yandexcloud.net`; AWS's when unset.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    /// A key prefix inside the bucket.
+    pub s3_prefix: Option<String>,
+    /// Allows a plain `http://` endpoint (a store on the same host or in tests).
+    pub s3_allow_http: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    Local,
+    S3,
+}
+
+impl Default for Attachments {
+    fn default() -> Self {
+        Self {
+            max_size_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
+            store: BlobStoreKind::Local,
+            dir: None,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_prefix: None,
+            s3_allow_http: false,
+        }
+    }
+}
+
+impl Config {
+    /// The local attachments directory this configuration names.
+    pub fn attachments_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.attachments.dir {
+            return dir.clone();
+        }
+        match self.database.expose().strip_prefix("sqlite://") {
+            Some(file) => Path::new(file)
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+                .join("attachments"),
+            None => PathBuf::from("data/attachments"),
+        }
+    }
 }
 
 /// Limits on client connections, so slow or idle clients cannot hold the
@@ -121,6 +190,7 @@ impl Default for Config {
             seed: None,
             oauth: crate::oauth::OAuthConfig::default(),
             connections: Connections::default(),
+            attachments: Attachments::default(),
         }
     }
 }
@@ -154,6 +224,8 @@ pub enum ConfigError {
     Connections(&'static str),
     #[error("configuration: database must start with sqlite:// or postgres://, got {0}")]
     Dsn(Dsn),
+    #[error("configuration: attachments.{0}")]
+    Attachments(&'static str),
 }
 
 impl Config {
@@ -198,6 +270,16 @@ impl Config {
             || dsn.starts_with("postgresql:"))
         {
             return Err(ConfigError::Dsn(self.database.clone()));
+        }
+        if self.attachments.max_size_bytes == 0 {
+            return Err(ConfigError::Attachments(
+                "max_size_bytes must be at least 1",
+            ));
+        }
+        if self.attachments.store == BlobStoreKind::S3 && self.attachments.s3_bucket.is_none() {
+            return Err(ConfigError::Attachments(
+                "s3_bucket is required with store = \"s3\"",
+            ));
         }
         Ok(())
     }

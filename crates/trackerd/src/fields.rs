@@ -384,11 +384,8 @@ pub async fn apply(
                     Err(e) => errors.add(field, e),
                 }
             }
-            "attachmentIds" => {
-                if !as_list(value).is_empty() {
-                    errors.add(field, "Attachments are not supported by trackerd yet");
-                }
-            }
+            // Attached by the caller, in the same write.
+            "attachmentIds" => {}
             "summary" => match unset(value) {
                 Value::String(s) if !s.trim().is_empty() => {
                     let old = std::mem::replace(&mut issue.summary, s.clone());

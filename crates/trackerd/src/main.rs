@@ -147,9 +147,10 @@ async fn serve(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> 
             base, b.org.org_id
         );
     }
-    tracing::info!(%addr, database = %config.database, backend = store.backend(), "trackerd listening");
+    let blob_store = config.attachments.store;
+    let state = trackerd::AppState::new(store.clone(), clock, config.clone())?;
+    tracing::info!(%addr, database = %config.database, backend = store.backend(), ?blob_store, "trackerd listening");
     println!("trackerd listening on http://{addr}");
-    let state = trackerd::AppState::new(store, clock, config);
     trackerd::serve(state, listener, shutdown_signal()).await?;
     tracing::info!("trackerd stopped");
     Ok(())

@@ -37,6 +37,13 @@ struct Catalog {
     versions: HashMap<i64, String>,
 }
 
+impl<'a> Renderer<'a> {
+    /// The store this renderer reads references from.
+    pub fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+}
+
 pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Value {
     Value::String(tracker_api::time::format(t))
 }
@@ -392,7 +399,7 @@ pub async fn render_issue_with(
         .split(',')
         .any(|e| matches!(e.trim(), "attachments" | "all"))
     {
-        v["attachments"] = json!([]);
+        v["attachments"] = crate::routes::attachments::render_all(r, issue).await?;
     }
     if let (Some(wanted), Value::Object(m)) = (&params.fields, &mut v) {
         let wanted: Vec<&str> = wanted

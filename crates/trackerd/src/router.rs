@@ -66,7 +66,7 @@ pub fn link_methods() -> [Method; 2] {
 pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        catalog, changelog, checklists, comments, dictionaries as dict, issues, links,
+        attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict, issues, links,
         permissions as perms, queues, remote_links as remote, search, users, worklog,
     };
     use Needs::{Nothing, Token};
@@ -155,6 +155,17 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(DELETE, "/issues/{key}/remotelinks/{id}", Write, remote::delete),
         api(GET, "/applications", Read, remote::applications),
         api(GET, "/applications/{id}", Read, remote::application),
+        // Attachments: uploads stream past the JSON body limit (`upload`).
+        upload(api(POST, "/attachments", Write, attach::upload_temporary)),
+        api(GET, "/attachments/{id}", Read, attach::get),
+        api(GET, "/attachments/{id}/{filename}", Read, attach::download_by_id),
+        api(GET, "/issues/{key}/attachments", Read, attach::list),
+        upload(api(POST, "/issues/{key}/attachments", Write, attach::upload_to_issue)),
+        api(GET, "/issues/{key}/attachments/{id}/{filename}", Read, attach::download),
+        api(DELETE, "/issues/{key}/attachments/{id}", Write, attach::delete),
+        api(GET, "/issues/{key}/thumbnails/{id}", Read, attach::thumbnail),
+        upload(api(POST, "/issues/{key}/attachments/_import", Write, attach::import_to_issue)),
+        upload(api(POST, "/issues/{key}/comments/{id}/attachments/_import", Write, attach::import_to_comment)),
         api(GET, "/issues/{key}/changelog", Read, changelog::list),
         api(GET, "/issues/{key}/permissions", Read, perms::get_issue),
         api(PATCH, "/issues/{key}/permissions", Write, perms::patch_issue),
@@ -215,6 +226,15 @@ where
         path,
         needs,
         route,
+    }
+}
+
+/// An upload row: [`BODY_LIMIT`] is for JSON bodies, not files; the
+/// handler streams the file and enforces `attachments.max_size_bytes`.
+fn upload(ep: Endpoint) -> Endpoint {
+    Endpoint {
+        route: ep.route.layer(axum::extract::DefaultBodyLimit::disable()),
+        ..ep
     }
 }
 
@@ -349,7 +369,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The largest request body read, in bytes: Tracker's own limit for JSON
-/// bodies is not documented; attachments (when served) get their own.
+/// bodies is not documented; uploads have their own (`upload`).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Which error body a path's clients read.

@@ -7,6 +7,7 @@ use tracker_domain::Clock;
 use tracker_store::Store;
 
 use crate::auth::AuthCache;
+use crate::blobs::BlobStore;
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct Inner {
     /// The key that signs sign-in form tokens, read from the database on
     /// first use (every node signs with the same one).
     form_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// Attached files' bytes.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 impl std::ops::Deref for AppState {
@@ -30,14 +33,21 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
-        Self(Arc::new(Inner {
+    /// Fails when the configured blob store cannot be opened.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> anyhow::Result<Self> {
+        let blobs = crate::blobs::from_config(&config)?;
+        Ok(Self(Arc::new(Inner {
             store,
             clock,
             config,
             auth: AuthCache::new(),
             form_key: tokio::sync::OnceCell::new(),
-        }))
+            blobs,
+        })))
     }
 
     /// The key signing the sign-in form's token (see [`Inner::form_key`]).

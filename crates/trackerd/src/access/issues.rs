@@ -152,6 +152,7 @@ pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
         link: None,
         worklog: None,
         remote_link: None,
+        attachments: None,
         move_to_queue: None,
     }
 }

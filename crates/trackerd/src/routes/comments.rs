@@ -15,6 +15,7 @@ use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::{self, FieldChange};
 use crate::paging::{array_with_next, Cursor};
 use crate::render::{time, Renderer};
+use crate::routes::attachments;
 use crate::state::AppState;
 
 pub async fn render(
@@ -37,6 +38,16 @@ pub async fn render(
     });
     if !c.summonees.is_empty() {
         v["summonees"] = r.users(&c.summonees).await?;
+    }
+    let files: Vec<_> = r
+        .store()
+        .list_attachments(issue.pk)
+        .await?
+        .into_iter()
+        .filter(|a| a.comment_pk == Some(c.pk))
+        .collect();
+    if !files.is_empty() {
+        v["attachments"] = attachments::comment_refs(r, issue, &files);
     }
     Ok(v)
 }
@@ -97,7 +108,7 @@ pub struct CreateComment {
     #[serde(default)]
     pub is_add_to_followers: Option<bool>,
     #[serde(default)]
-    pub attachment_ids: Vec<Value>,
+    pub attachment_ids: Option<Value>,
 }
 
 async fn summonees(state: &AppState, org: i64, values: &[Value]) -> ApiResult<Vec<i64>> {
@@ -118,12 +129,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateComment>,
 ) -> ApiResult<Response> {
     let issue = cx.issue(&key).await?;
-    if !body.attachment_ids.is_empty() {
-        return Err(ApiError::field(
-            "attachmentIds",
-            "Attachments are not supported by trackerd yet",
-        ));
-    }
+    let attach_ids = attachments::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
     let text = body
         .text
         .filter(|t| !t.trim().is_empty())
@@ -164,9 +170,11 @@ pub async fn create(
         );
         let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Insert(comment));
+        w.attachments = attachments::attach(&cx, attach_ids.clone(), true);
         Ok(w)
     })
-    .await?;
+    .await
+    .map_err(attachments::taken)?;
     let c = find(&cx.state, &saved, &comment_id).await?;
     let mut r = cx.renderer();
     Ok(json(
@@ -186,10 +194,14 @@ fn may_change(principal: &Principal, c: &CommentRecord) -> ApiResult<()> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EditComment {
     pub text: Option<String>,
     #[serde(default)]
     pub summonees: Option<Vec<Value>>,
+    /// Temporary uploads to add to the comment.
+    #[serde(default)]
+    pub attachment_ids: Option<Value>,
 }
 
 pub async fn update(
@@ -200,6 +212,7 @@ pub async fn update(
     let issue = cx.issue(&key).await?;
     let mut c = find(&cx.state, &issue, &id).await?;
     may_change(&cx.principal, &c)?;
+    let attach_ids = attachments::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
     let text = body
         .text
         .filter(|t| !t.trim().is_empty())
@@ -224,9 +237,11 @@ pub async fn update(
         );
         let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Update(c.clone()));
+        w.attachments = attachments::attach(&cx, attach_ids.clone(), true);
         Ok(w)
     })
-    .await?;
+    .await
+    .map_err(attachments::taken)?;
     let c = find(&cx.state, &saved, &c.id).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&mut r, &saved, &c).await?))

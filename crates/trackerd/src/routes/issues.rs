@@ -22,6 +22,7 @@ use crate::ids::object_id;
 use crate::render::{
     render_issue, render_issue_with, transition_json, transitions_json, GetParams,
 };
+use crate::routes::attachments;
 
 pub async fn create(
     cx: Api,
@@ -68,6 +69,7 @@ pub async fn create(
     Guard::new(&cx.state, &cx.principal)
         .require_queue(&queue, Perm::Create)
         .await?;
+    let attach_ids = attachments::temporary_ids(&cx, body.get("attachmentIds")).await?;
     if let Some(u) = &unique {
         if let Some(existing) = cx.store.issue_by_unique(org, u).await? {
             return Err(ApiError::Conflict(format!(
@@ -127,13 +129,14 @@ pub async fn create(
         .create_issue(&NewIssue {
             issue,
             changelog: entry,
+            attachments: attachments::attach(&cx, attach_ids, false),
         })
         .await
         .map_err(|e| match e {
             tracker_store::StoreError::Conflict(_) => {
                 ApiError::Conflict("An issue with this unique value already exists".into())
             }
-            e => e.into(),
+            e => attachments::taken(e.into()),
         })?;
     Ok(json(
         StatusCode::CREATED,
@@ -190,11 +193,12 @@ pub async fn update(
         Mode::Update,
     )
     .await?;
+    let attach_ids = attachments::temporary_ids(&cx, body.get("attachmentIds")).await?;
     let get = GetParams {
         expand: params.expand,
         fields: params.fields,
     };
-    if changes.is_empty() {
+    if changes.is_empty() && attach_ids.is_empty() {
         return Ok(Json(
             render_issue(&cx.state, &cx.principal, &cx.links, &issue, &get).await?,
         ));
@@ -202,8 +206,37 @@ pub async fn update(
     let now = cx.clock.now();
     issue.updated_at = now;
     issue.updated_by = cx.principal.user.uid;
-    let entry = changelog(&cx.principal, now, "IssueUpdated", &changes, json!({}));
-    let saved = write(&cx.state, simple_write(issue, entry)).await?;
+    let pk = issue.pk;
+    let mut entries = Vec::new();
+    if !changes.is_empty() {
+        entries.push(changelog(
+            &cx.principal,
+            now,
+            "IssueUpdated",
+            &changes,
+            json!({}),
+        ));
+    }
+    if !attach_ids.is_empty() {
+        let data = json!({ "attachments": attach_ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() });
+        entries.push(changelog(
+            &cx.principal,
+            now,
+            "IssueAttachmentAdded",
+            &[],
+            data,
+        ));
+    }
+    let mut entries = entries.into_iter();
+    let Some(first) = entries.next() else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "an update without a changelog entry"
+        )));
+    };
+    let mut w = simple_write(issue, first);
+    w.changelog.extend(entries.map(|e| (pk, e)));
+    w.attachments = attachments::attach(&cx, attach_ids, false);
+    let saved = write(&cx.state, w).await.map_err(attachments::taken)?;
     Ok(Json(
         render_issue(&cx.state, &cx.principal, &cx.links, &saved, &get).await?,
     ))
@@ -505,6 +538,8 @@ pub async fn clone_issue(
             .create_issue(&NewIssue {
                 issue: copy,
                 changelog: entry,
+                // A clone starts without the original's files.
+                attachments: None,
             })
             .await?;
         if link {

@@ -1,3 +1,4 @@
+pub mod attachments;
 pub mod catalog;
 pub mod changelog;
 pub mod checklists;

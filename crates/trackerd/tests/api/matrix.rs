@@ -108,6 +108,11 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("PATCH" | "DELETE", "/issues/{key}/comments/{id}" | "/issues/{key}/worklog/{id}") => {
             CommentAuthor
         }
+        // Temporary uploads: any member may upload. The world's attachment
+        // is attached to the restricted issue, so reading it by id is
+        // reading that issue.
+        ("POST", "/attachments") => MemberWrite,
+        ("GET", "/attachments/{id}" | "/attachments/{id}/{filename}") => IssueRead,
         ("GET", p) if p.starts_with("/issues/{key}") => IssueRead,
         (_, p) if p.starts_with("/issues/{key}") => IssueWrite,
         ("GET", _) => Member,
@@ -157,6 +162,23 @@ fn refusal(rule: Rule, who: Who) -> u16 {
         _ if matches!(rule, Rule::AppOwnerRead | Rule::AppOwnerWrite) => 404,
         _ => 403,
     }
+}
+
+const BOUNDARY: &str = "matrixboundary";
+
+/// A multipart body holding a small PNG in the field `file`.
+fn png_upload() -> Vec<u8> {
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&png);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
 }
 
 /// An RSA public key for the worlds' authorized keys, made once: making one
@@ -338,6 +360,24 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("remotelink", remote["id"].to_string());
+    let resp = w
+        .request(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/issues/PRIV-1/attachments?filename=a.png",
+        )
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(png_upload())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "setup: an attachment");
+    let attachment: Value = resp.json().await.unwrap();
+    w.ids
+        .insert("attachment", attachment["id"].as_str().unwrap().to_owned());
     let app = w
         .call(
             Who::Writer,
@@ -426,6 +466,7 @@ impl World {
             t if t.contains("/links/") => id("link"),
             t if t.contains("/worklog/") => id("worklog"),
             t if t.contains("/remotelinks/") => id("remotelink"),
+            t if t.contains("attachments/") || t.contains("/thumbnails/") => id("attachment"),
             t if t.starts_with("/applications/") => BITBUCKET.to_owned(),
             t if t.contains("/checklistItems/") => id("item"),
             t if t.contains("/transitions/") => "start_progress".to_owned(),
@@ -443,12 +484,18 @@ impl World {
         path = path
             .replace("{id}", &param)
             .replace("{code}", &param)
+            .replace("{filename}", "a.png")
             .replace("{client_id}", &id("app"));
         let query = match template {
             "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
             "/issues/{key}/_move" => "?queue=TEST".to_owned(),
             "/issues/{key}/_clone" => "?queues=TEST".to_owned(),
             "/iam/v1/keys" => format!("?serviceAccountId={}", id("sa")),
+            // The world's issues were made at the start time, and changed since.
+            t if t.ends_with("/attachments/_import") => {
+                "?filename=a.png&createdAt=2026-01-15T12:00:00.000%2B0000&createdBy=alice"
+                    .to_owned()
+            }
             _ => String::new(),
         };
         let body = match (method.as_str(), template) {
@@ -510,6 +557,22 @@ impl World {
         let mut r = self.request(who, method.clone(), &format!("{prefix}{path}{query}"));
         if let Some(b) = body {
             r = r.json(&b);
+        }
+        if method == Method::POST
+            && matches!(
+                template,
+                "/attachments"
+                    | "/issues/{key}/attachments"
+                    | "/issues/{key}/attachments/_import"
+                    | "/issues/{key}/comments/{id}/attachments/_import"
+            )
+        {
+            r = r
+                .header(
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(png_upload());
         }
         match method.as_str() {
             "LINK" => r.header("Link", "<PRIV-3>; rel=\"relates\""),

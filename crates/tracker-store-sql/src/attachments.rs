@@ -1,0 +1,124 @@
+//! Attachments' rows (the bytes are in trackerd's blob store). Temporary
+//! uploads are inserted on their own; everything else happens inside an
+//! issue's write ([`IssueStore::write_issue`]).
+
+use async_trait::async_trait;
+use sqlx::Transaction;
+use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
+
+use crate::{db, Engine, SqlStore};
+
+const COLS: &str = "pk, org, issue_pk, comment_pk, name, mimetype, size, blob, image_size, \
+    created_by, created_at";
+
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    /// Applies an attachment change inside the issue's transaction;
+    /// `comment_pk` is the comment the same write inserted or updated.
+    pub(crate) async fn write_attachments(
+        tx: &mut Transaction<'_, D>,
+        org: i64,
+        issue_pk: i64,
+        comment_pk: Option<i64>,
+        w: &AttachmentWrite,
+    ) -> Result<()> {
+        match w {
+            AttachmentWrite::Attach {
+                uploader,
+                pks,
+                to_comment,
+            } => {
+                let comment_pk = if *to_comment { comment_pk } else { None };
+                for pk in pks {
+                    // Only a temporary upload of this uploader in this
+                    // organization: the condition is the check, so two
+                    // writers cannot both take the same upload.
+                    let done = sqlx::query(
+                        "UPDATE attachments SET issue_pk = $1, comment_pk = $2 \
+                         WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL",
+                    )
+                    .bind(issue_pk)
+                    .bind(comment_pk)
+                    .bind(*pk)
+                    .bind(org)
+                    .bind(*uploader)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                    if D::rows_affected(&done) == 0 {
+                        return Err(StoreError::Invalid(format!(
+                            "attachment {pk} is not a temporary upload of the caller"
+                        )));
+                    }
+                }
+            }
+            AttachmentWrite::Insert(a) => {
+                sqlx::query(
+                    "INSERT INTO attachments (org, issue_pk, comment_pk, name, mimetype, size, \
+                       blob, image_size, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(org)
+                .bind(issue_pk)
+                .bind(a.comment_pk)
+                .bind(&a.name)
+                .bind(&a.mimetype)
+                .bind(a.size)
+                .bind(&a.blob)
+                .bind(&a.image_size)
+                .bind(a.created_by)
+                .bind(a.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+            }
+            AttachmentWrite::Delete(pk) => {
+                sqlx::query("DELETE FROM attachments WHERE pk = $1 AND issue_pk = $2")
+                    .bind(*pk)
+                    .bind(issue_pk)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[sql_bounds]
+#[async_trait]
+impl<D: Engine> AttachmentStore for SqlStore<D> {
+    async fn insert_temporary_attachment(&self, a: &AttachmentRecord) -> Result<AttachmentRecord> {
+        let sql = format!(
+            "INSERT INTO attachments (org, name, mimetype, size, blob, image_size, created_by, \
+               created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLS}"
+        );
+        let mut tx = self.begin().await?;
+        let row = sqlx::query_as::<_, AttachmentRecord>(&sql)
+            .bind(a.org)
+            .bind(&a.name)
+            .bind(&a.mimetype)
+            .bind(a.size)
+            .bind(&a.blob)
+            .bind(&a.image_size)
+            .bind(a.created_by)
+            .bind(a.created_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(row)
+    }
+
+    async fn attachment(&self, org: i64, pk: i64) -> Result<Option<AttachmentRecord>> {
+        let sql = format!("SELECT {COLS} FROM attachments WHERE org = $1 AND pk = $2");
+        self.find::<AttachmentRecord, _>(&sql, (org, pk)).await
+    }
+
+    async fn list_attachments(&self, issue_pk: i64) -> Result<Vec<AttachmentRecord>> {
+        let sql = format!("SELECT {COLS} FROM attachments WHERE issue_pk = $1 ORDER BY pk");
+        self.find_all::<AttachmentRecord, _>(&sql, (issue_pk,))
+            .await
+    }
+}
