@@ -15,6 +15,7 @@ use tracker_store_sql_macros::sql_bounds;
 
 mod access;
 mod catalog;
+mod fields;
 mod engine;
 mod issues;
 mod oauth;

@@ -6,6 +6,7 @@
 //! reach across organizations by accident.
 
 mod catalog;
+mod fields;
 mod issues;
 mod model;
 mod oauth;
@@ -16,6 +17,7 @@ mod worklog;
 
 use async_trait::async_trait;
 pub use catalog::*;
+pub use fields::*;
 pub use issues::*;
 pub use model::*;
 pub use oauth::*;
@@ -59,6 +61,7 @@ pub trait Store:
     + WorklogStore
     + CatalogStore
     + RemoteLinkStore
+    + FieldStore
 {
 }
 
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + WorklogStore
         + CatalogStore
         + RemoteLinkStore
+        + FieldStore
 {
 }
 

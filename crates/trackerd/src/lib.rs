@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod custom_fields;
 pub mod fields;
 pub mod ids;
 pub mod oauth;
