@@ -11,6 +11,7 @@ mod comments;
 mod connections;
 mod dictionaries;
 mod fidelity;
+mod fields;
 mod hardening;
 mod iam;
 mod issues;
