@@ -201,17 +201,10 @@ async fn find_field(
         .await?
         .filter(|q| q.deleted_at.is_none())
         .ok_or_else(|| missing(id))?;
-    if !Guard::new(&cx.state, &cx.principal)
-        .queue_allows(&q, perm)
-        .await?
-    {
-        // A field of a queue the caller cannot see does not exist for it.
-        return Err(if perm == Perm::Read {
-            missing(id)
-        } else {
-            ApiError::Forbidden(format!("You may not change the fields of queue {}", q.key))
-        });
-    }
+    // As for the queue's other settings: the queue's rules answer.
+    Guard::new(&cx.state, &cx.principal)
+        .require_queue(&q, perm)
+        .await?;
     Ok((f, Some(q)))
 }
 
