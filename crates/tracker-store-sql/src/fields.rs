@@ -112,12 +112,14 @@ impl<D: Engine> FieldStore for SqlStore<D> {
     }
 
     async fn field_category(&self, org: i64, id: &str) -> Result<Option<FieldCategoryRecord>> {
-        let sql = format!("SELECT {CATEGORY_COLS} FROM field_categories WHERE org = $1 AND id = $2");
+        let sql =
+            format!("SELECT {CATEGORY_COLS} FROM field_categories WHERE org = $1 AND id = $2");
         self.find::<FieldCategoryRecord, _>(&sql, (org, id)).await
     }
 
     async fn list_field_categories(&self, org: i64) -> Result<Vec<FieldCategoryRecord>> {
-        let sql = format!("SELECT {CATEGORY_COLS} FROM field_categories WHERE org = $1 ORDER BY ord, id");
+        let sql =
+            format!("SELECT {CATEGORY_COLS} FROM field_categories WHERE org = $1 ORDER BY ord, id");
         self.find_all::<FieldCategoryRecord, _>(&sql, (org,)).await
     }
 }

@@ -15,8 +15,8 @@ use tracker_store_sql_macros::sql_bounds;
 
 mod access;
 mod catalog;
-mod fields;
 mod engine;
+mod fields;
 mod issues;
 mod oauth;
 mod permissions;

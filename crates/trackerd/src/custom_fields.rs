@@ -41,7 +41,10 @@ pub const BUILTIN_CATEGORIES: &[(&str, &str, &str)] = &[
 /// The schema type of a type class (`None`: not a class trackerd knows).
 pub fn schema_type(class: &str) -> Option<&'static str> {
     let short = class.strip_prefix(CLASS_PREFIX)?;
-    KINDS.iter().find(|(c, _, _)| *c == short).map(|(_, s, _)| *s)
+    KINDS
+        .iter()
+        .find(|(c, _, _)| *c == short)
+        .map(|(_, s, _)| *s)
 }
 
 fn query_provider(class: &str) -> &'static str {
@@ -288,9 +291,10 @@ pub async fn apply_definition(
             "type" if v.as_str() == Some(f.field_type.as_str()) => {}
             "type" if !creating && matches!(v.as_str(), Some("standard" | "local")) => {}
             "container" if v.as_bool() == Some(f.container) => {}
-            "id" | "key" | "type" | "container" => {
-                errors.add(k, "The field's id, key, type and container cannot be changed")
-            }
+            "id" | "key" | "type" | "container" => errors.add(
+                k,
+                "The field's id, key, type and container cannot be changed",
+            ),
             other => errors.add(other, "Unknown field property"),
         }
     }
@@ -310,7 +314,10 @@ pub fn field_json(
     queue: Option<&QueueRecord>,
 ) -> Value {
     let schema = schema_type(&f.field_type).unwrap_or("string");
-    let options: Option<Value> = f.options.as_deref().and_then(|o| serde_json::from_str(o).ok());
+    let options: Option<Value> = f
+        .options
+        .as_deref()
+        .and_then(|o| serde_json::from_str(o).ok());
     let mut v = json!({
         "self": match queue {
             Some(q) => links.api(&format!("queues/{}/localFields/{}", q.key, f.key)),

@@ -32,8 +32,7 @@ fn require_admin(p: &Principal) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "Only organization administrators create and change fields and field categories"
-                .into(),
+            "Only organization administrators create and change fields and field categories".into(),
         ))
     }
 }
@@ -78,7 +77,9 @@ fn check_key(v: Option<&Value>, errors: &mut FieldErrors) -> Option<String> {
         );
         return None;
     }
-    let system = GLOBAL_FIELDS.iter().any(|(f, _, _)| f.eq_ignore_ascii_case(k))
+    let system = GLOBAL_FIELDS
+        .iter()
+        .any(|(f, _, _)| f.eq_ignore_ascii_case(k))
         || RESERVED.iter().any(|f| f.eq_ignore_ascii_case(k))
         || tracker_query::fields::lookup(k).is_some();
     if system {
@@ -141,11 +142,7 @@ fn lost_race() -> ApiError {
     ApiError::Conflict("The field was changed by someone else; retry".into())
 }
 
-async fn render(
-    cx: &Api,
-    f: &FieldRecord,
-    queue: Option<&QueueRecord>,
-) -> ApiResult<Value> {
+async fn render(cx: &Api, f: &FieldRecord, queue: Option<&QueueRecord>) -> ApiResult<Value> {
     let categories = cx.store.list_field_categories(cx.principal.org.id).await?;
     Ok(field_json(&cx.links, f, &categories, queue))
 }
@@ -360,19 +357,13 @@ pub async fn create_category(
 // ---------------------------------------------------------------------------------------------
 // Local fields.
 
-async fn local_by_key(
-    cx: &Api,
-    q: &QueueRecord,
-    key: &str,
-) -> ApiResult<FieldRecord> {
+async fn local_by_key(cx: &Api, q: &QueueRecord, key: &str) -> ApiResult<FieldRecord> {
     cx.store
         .list_fields(cx.principal.org.id, Some(q.id))
         .await?
         .into_iter()
         .find(|f| f.key == key || f.id == key)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("Queue {} has no local field {key}", q.key))
-        })
+        .ok_or_else(|| ApiError::NotFound(format!("Queue {} has no local field {key}", q.key)))
 }
 
 /// The queue's local fields.
@@ -421,11 +412,7 @@ pub async fn create_local(
         existing.len(),
     )
     .await?;
-    let f = cx
-        .store
-        .create_field(&f)
-        .await
-        .map_err(taken(&field_key))?;
+    let f = cx.store.create_field(&f).await.map_err(taken(&field_key))?;
     Ok(json(StatusCode::CREATED, &render(&cx, &f, Some(&q)).await?))
 }
 

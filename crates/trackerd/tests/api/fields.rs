@@ -69,7 +69,10 @@ async fn a_global_field_is_created_listed_read_and_renamed_at_its_version(app: T
     assert_eq!(f["category"]["display"], "System");
 
     let all: Vec<Value> = app.read("/v2/fields").await;
-    assert!(all.iter().any(|x| x["id"] == "summary"), "system fields stay");
+    assert!(
+        all.iter().any(|x| x["id"] == "summary"),
+        "system fields stay"
+    );
     assert!(all.iter().any(|x| x["id"] == "sprintGoal"));
     let v3: Value = app.read("/v3/fields/sprintGoal").await;
     assert_eq!(v3["self"], format!("{}/v3/fields/sprintGoal", app.base));
@@ -115,7 +118,11 @@ async fn a_global_field_needs_a_name_a_known_type_and_category_and_a_free_id(app
     assert!(e["errors"]["category"].is_string(), "{e}");
 
     for id in ["priority", "1abc", "has space", ""] {
-        let e = app.post("/v2/fields").json(string_field(id)).await.error(422);
+        let e = app
+            .post("/v2/fields")
+            .json(string_field(id))
+            .await
+            .error(422);
         assert!(e["errors"]["id"].is_string(), "{id}: {e}");
     }
     app.post("/v2/fields")
@@ -202,7 +209,10 @@ async fn a_read_only_token_reads_fields_but_cannot_create_or_change_them(app: Te
     create_field(&app, string_field("ro")).await;
     create_local(&app, "TEST", string_field("loc")).await;
     app.get("/v2/fields/ro").token(BOB_RO).await.status(200);
-    app.get("/v2/fields/categories").token(BOB_RO).await.status(200);
+    app.get("/v2/fields/categories")
+        .token(BOB_RO)
+        .await
+        .status(200);
     app.get("/v2/queues/TEST/localFields/loc")
         .token(BOB_RO)
         .await
@@ -249,9 +259,12 @@ async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp
     assert!(all.iter().all(|f| f["id"] != "acmeOnly"));
     let cats: Vec<Value> = m(app.get("/v2/fields/categories")).await.status(200).json();
     assert!(cats.iter().all(|x| x["id"] != c["id"]));
-    m(app.get(&format!("/v2/fields/categories/{}", c["id"].as_str().unwrap())))
-        .await
-        .error(404);
+    m(app.get(&format!(
+        "/v2/fields/categories/{}",
+        c["id"].as_str().unwrap()
+    )))
+    .await
+    .error(404);
     m(app.patch("/v2/fields/acmeOnly"))
         .json(json!({"name": {"en": "mine"}}))
         .await
@@ -259,7 +272,9 @@ async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp
     m(app.get("/v2/queues/TEST/localFields")).await.error(404);
     let id = local["id"].as_str().unwrap();
     m(app.get(&format!("/v2/fields/{id}"))).await.error(404);
-    m(app.get(&format!("/v2/localFields/{id}"))).await.error(404);
+    m(app.get(&format!("/v2/localFields/{id}")))
+        .await
+        .error(404);
     // Mallory's own field of the same id is hers alone.
     m(app.post("/v2/fields"))
         .json(string_field("acmeOnly"))
@@ -272,7 +287,9 @@ async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp
 async fn field_categories_are_created_listed_and_given_to_fields(app: TestApp) {
     let c: Value = app
         .post("/v2/fields/categories")
-        .json(json!({"name": {"en": "Money", "ru": "Деньги"}, "description": "costs", "order": 400}))
+        .json(
+            json!({"name": {"en": "Money", "ru": "Деньги"}, "description": "costs", "order": 400}),
+        )
         .await
         .status(201)
         .json();
@@ -425,7 +442,10 @@ async fn an_issue_holds_custom_values_checked_against_their_field_types(app: Tes
     assert_eq!(issue["launchedAt"], "2026-03-01T10:00:00.000+0000");
     assert_eq!(issue["docs"], "https://docs.test/x");
     assert_eq!(issue["reviewer"]["display"], "Bob Baker");
-    assert!(issue["reviewer"]["self"].as_str().unwrap().contains("/v2/users/"));
+    assert!(issue["reviewer"]["self"]
+        .as_str()
+        .unwrap()
+        .contains("/v2/users/"));
     assert_eq!(issue[local_id.as_str()], "alpha", "{issue}");
     assert!(issue.get("stage").is_none());
 
@@ -467,7 +487,10 @@ async fn an_issue_holds_custom_values_checked_against_their_field_types(app: Tes
     assert!(e["errors"]["stage"].is_string(), "{e}");
     // The change is in the history under the field's id.
     let log: Vec<Value> = app.read("/v2/issues/TEST-1/changelog").await;
-    assert!(log.iter().any(|c| c.to_string().contains(&local_id)), "{log:?}");
+    assert!(
+        log.iter().any(|c| c.to_string().contains(&local_id)),
+        "{log:?}"
+    );
 }
 
 async fn a_list_field_takes_add_and_remove_and_a_read_only_field_takes_nothing(app: TestApp) {
@@ -525,10 +548,14 @@ async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp
     create_field(&app, typed("size", "Integer")).await;
     let stage = create_local(&app, "TEST", string_field("stage")).await;
     let stage_id = stage["id"].as_str().unwrap().to_owned();
-    app.create_issue(json!({"queue": "TEST", "summary": "one", "color": "Red", "size": 1, "stage": "alpha"}))
-        .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "two", "color": "Green", "size": 5, "stage": "beta"}))
-        .await;
+    app.create_issue(
+        json!({"queue": "TEST", "summary": "one", "color": "Red", "size": 1, "stage": "alpha"}),
+    )
+    .await;
+    app.create_issue(
+        json!({"queue": "TEST", "summary": "two", "color": "Green", "size": 5, "stage": "beta"}),
+    )
+    .await;
     app.create_issue(json!({"queue": "TEST", "summary": "three"}))
         .await;
     app.create_issue(json!({"queue": "OPS", "summary": "other", "color": "Red"}))
@@ -549,10 +576,7 @@ async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp
         search(&app, json!({"query": "Queue: TEST color: Red"})).await,
         ["TEST-1"]
     );
-    assert_eq!(
-        search(&app, json!({"query": "size: >2"})).await,
-        ["TEST-2"]
-    );
+    assert_eq!(search(&app, json!({"query": "size: >2"})).await, ["TEST-2"]);
     assert_eq!(
         search(&app, json!({"query": "TEST.stage: alpha"})).await,
         ["TEST-1"]
@@ -582,7 +606,12 @@ async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp
 
 async fn issues_are_ordered_by_a_custom_field(app: TestApp) {
     create_field(&app, typed("size", "Integer")).await;
-    for (summary, size) in [("m", json!(5)), ("s", json!(1)), ("l", json!(9)), ("none", Value::Null)] {
+    for (summary, size) in [
+        ("m", json!(5)),
+        ("s", json!(1)),
+        ("l", json!(9)),
+        ("none", Value::Null),
+    ] {
         app.create_issue(json!({"queue": "TEST", "summary": summary, "size": size}))
             .await;
     }

@@ -340,8 +340,13 @@ async fn world(backend: Backend) -> Option<World> {
         "category": "000000000000000000000001",
         "type": "ru.yandex.startrek.core.fields.StringFieldType",
     });
-    w.call(Who::OrgAdmin, Method::POST, "/v2/fields", Some(field.clone()))
-        .await;
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/fields",
+        Some(field.clone()),
+    )
+    .await;
     let mut local = field;
     local["id"] = json!("stage");
     let local = w
