@@ -236,6 +236,20 @@ fn render(f: &IssueFilter, q: &mut Sql) {
             q.push(")");
         }
         IssueFilter::Words(scope, words) => full_text(q, *scope, words),
+        IssueFilter::ExtraLike(patterns) => {
+            if patterns.is_empty() {
+                return q.push("1=0");
+            }
+            q.push("(");
+            for (n, p) in patterns.iter().enumerate() {
+                if n > 0 {
+                    q.push(" OR ");
+                }
+                q.push("lower(i.extra) LIKE ");
+                q.bind(SqlValue::Text(p.to_lowercase()));
+            }
+            q.push(")");
+        }
         IssueFilter::Linked {
             types,
             outward,
@@ -709,6 +723,24 @@ mod tests {
             "{}",
             q.text
         );
+    }
+
+    #[test]
+    fn custom_field_narrowing_ignores_case_in_both_dialects() {
+        let s = search(IssueFilter::ExtraLike(vec![
+            "%\"Points\"%".into(),
+            "%--points\"%".into(),
+        ]));
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let q = count(dialect, &s);
+            assert!(
+                q.text
+                    .ends_with("(lower(i.extra) LIKE $1 OR lower(i.extra) LIKE $2)"),
+                "{}",
+                q.text
+            );
+            assert_eq!(q.binds[0], SqlValue::Text("%\"points\"%".into()));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod attachments;
 mod catalog;
+mod fields;
 mod issues;
 mod model;
 mod oauth;
@@ -19,6 +20,7 @@ mod worklog;
 use async_trait::async_trait;
 pub use attachments::*;
 pub use catalog::*;
+pub use fields::*;
 pub use issues::*;
 pub use model::*;
 pub use oauth::*;
@@ -65,6 +67,7 @@ pub trait Store:
     + RemoteLinkStore
     + ScrollStore
     + AttachmentStore
+    + FieldStore
 {
 }
 
@@ -79,6 +82,7 @@ impl<T> Store for T where
         + RemoteLinkStore
         + ScrollStore
         + AttachmentStore
+        + FieldStore
 {
 }
 

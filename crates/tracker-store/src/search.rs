@@ -164,6 +164,11 @@ pub enum IssueFilter {
         outward: bool,
         targets: LinkTargets,
     },
+    /// The issue's stored extra fields (JSON text) contain one of these
+    /// `LIKE` patterns, ignoring case: a custom field's value is there under
+    /// its id. Wider than any condition on the value, which is then checked
+    /// in memory.
+    ExtraLike(Vec<String>),
     /// A changelog entry about `field` (by one of `by`, within `[from, to)`).
     ChangedField {
         field: String,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, Entry};
-use tracker_store::IssueRecord;
+use tracker_store::{FieldRecord, IssueRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -35,7 +35,7 @@ impl FieldErrors {
 }
 
 /// `{"set": x}` means `x`.
-fn unset(v: &Value) -> &Value {
+pub(crate) fn unset(v: &Value) -> &Value {
     match v {
         Value::Object(m) if m.len() == 1 && m.contains_key("set") => &m["set"],
         other => other,
@@ -331,6 +331,9 @@ pub async fn apply(
     // The lead of a component that assigns its issues to its lead.
     let mut auto_lead: Option<i64> = None;
     let mut extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
+    // The organization's fields and the queue's local ones, read when the
+    // body names a field that is not a system one.
+    let mut defs: Option<Vec<FieldRecord>> = None;
     let mut change = |field: &str, from: Value, to: Value| {
         if from != to {
             changes.push(FieldChange {
@@ -511,9 +514,32 @@ pub async fn apply(
                     .iter()
                     .find(|(f, _)| *f == other)
                     .map(|(_, k)| *k);
-                let local = other.contains("--");
-                if kind.is_none() && !local {
-                    errors.add(other, "Unknown field");
+                if kind.is_none() {
+                    if defs.is_none() {
+                        let mut all = state.store.list_fields(org, None).await?;
+                        all.extend(state.store.list_fields(org, Some(issue.queue_id)).await?);
+                        defs = Some(all);
+                    }
+                    let Some(def) = defs.as_deref().and_then(|d| created_field(d, other)) else {
+                        errors.add(other, "Unknown field");
+                        continue;
+                    };
+                    if def.readonly {
+                        errors.add(other, "The field is read-only");
+                        continue;
+                    }
+                    let old = extra.get(&def.id).cloned().unwrap_or(Value::Null);
+                    match crate::custom_fields::value(state, org, def, value, &old).await? {
+                        Ok(v) => {
+                            if v.is_null() {
+                                extra.remove(&def.id);
+                            } else {
+                                extra.insert(def.id.clone(), v.clone());
+                            }
+                            change(&def.id, old, v);
+                        }
+                        Err(e) => errors.add(other, format!("{other}: {e}")),
+                    }
                     continue;
                 }
                 let mut v = unset(value).clone();
@@ -524,7 +550,7 @@ pub async fn apply(
                     }
                 }
                 let ok = match (kind, &v) {
-                    (_, Value::Null) | (None, _) => true,
+                    (_, Value::Null) => true,
                     (Some("number"), Value::Number(_)) => true,
                     (Some("date"), Value::String(s)) => {
                         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
@@ -537,7 +563,7 @@ pub async fn apply(
                 if !ok {
                     errors.add(
                         other,
-                        format!("Invalid value for a {} field", kind.unwrap_or("local")),
+                        format!("Invalid value for a {} field", kind.unwrap_or("custom")),
                     );
                     continue;
                 }
@@ -566,6 +592,23 @@ pub async fn apply(
         }
     }
     Ok(changes)
+}
+
+/// The created field a request names: by id (`<prefix>--key` for a local
+/// field), or by key, a global field's before a local one's.
+fn created_field<'a>(defs: &'a [FieldRecord], name: &str) -> Option<&'a FieldRecord> {
+    defs.iter()
+        .find(|f| f.id == name)
+        .or_else(|| {
+            defs.iter()
+                .find(|f| f.queue_id.is_none() && f.key.eq_ignore_ascii_case(name))
+        })
+        .or_else(|| {
+            defs.iter().find(|f| {
+                f.queue_id.is_some()
+                    && (f.key.eq_ignore_ascii_case(name) || f.id.eq_ignore_ascii_case(name))
+            })
+        })
 }
 
 /// One of a queue's components or versions (`items`: id and name) named by

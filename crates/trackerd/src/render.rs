@@ -188,6 +188,33 @@ impl<'a> Renderer<'a> {
         })
     }
 
+    /// A user field's value is stored as `{"uid": …, "login": …}` (the
+    /// login for the query language); it is answered as a user reference.
+    async fn stored_users(&mut self, v: Value) -> ApiResult<Value> {
+        let uid = |x: &Value| match x {
+            Value::Object(o) if o.len() == 2 && o.contains_key("login") => {
+                o.get("uid").and_then(Value::as_i64)
+            }
+            _ => None,
+        };
+        match v {
+            Value::Array(items) if items.iter().any(|x| uid(x).is_some()) => {
+                let mut out = Vec::with_capacity(items.len());
+                for x in items {
+                    out.push(match uid(&x) {
+                        Some(u) => self.user(u).await?,
+                        None => x,
+                    });
+                }
+                Ok(Value::Array(out))
+            }
+            other => match uid(&other) {
+                Some(u) => self.user(u).await,
+                None => Ok(other),
+            },
+        }
+    }
+
     pub async fn issue_ref(&mut self, pk: i64) -> ApiResult<Value> {
         if !self.issues.contains_key(&pk) {
             let i = self.store.issue_by_pk(self.org, pk).await?;
@@ -345,6 +372,7 @@ impl<'a> Renderer<'a> {
                     }
                     m.insert(k, Value::Array(items));
                 } else if !v.is_null() {
+                    let v = self.stored_users(v).await?;
                     m.insert(k, v);
                 }
             }

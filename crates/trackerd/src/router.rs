@@ -66,7 +66,8 @@ pub fn link_methods() -> [Method; 2] {
 pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict, issues, links,
+        attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict,
+        fields, issues, links,
         permissions as perms, queues, remote_links as remote, search, users, worklog,
     };
     use Needs::{Nothing, Token};
@@ -106,8 +107,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(GET, "/resolutions", Read, dict::resolutions),
         api(GET, "/resolutions/{id}", Read, dict::resolution),
         api(GET, "/linktypes", Read, dict::link_types),
-        api(GET, "/fields", Read, dict::fields),
-        api(GET, "/fields/{id}", Read, dict::field),
+        api(GET, "/fields", Read, fields::list),
+        api(POST, "/fields", Write, fields::create),
+        api(GET, "/fields/categories", Read, fields::list_categories),
+        api(POST, "/fields/categories", Write, fields::create_category),
+        api(GET, "/fields/categories/{id}", Read, fields::get_category),
+        api(GET, "/fields/{id}", Read, fields::get),
+        api(PATCH, "/fields/{id}", Write, fields::update),
+        api(GET, "/queues/{key}/localFields", Read, fields::list_local),
+        api(POST, "/queues/{key}/localFields", Write, fields::create_local),
+        api(GET, "/queues/{key}/localFields/{field}", Read, fields::get_local),
+        api(PATCH, "/queues/{key}/localFields/{field}", Write, fields::update_local),
+        api(GET, "/localFields/{id}", Read, fields::get_local_by_id),
         api(GET, "/workflows", Read, dict::workflows),
         api(POST, "/issues", Write, issues::create),
         api(POST, "/issues/_search", Read, search::search),

@@ -8,8 +8,7 @@ use tracker_domain::dictionaries::{self, Entry};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Links;
-use crate::fields::GLOBAL_FIELDS;
-use crate::render::{field_json, global_fields_json, workflow_json};
+use crate::render::workflow_json;
 use crate::state::AppState;
 
 fn entry(links: &Links, collection: &str, e: &Entry) -> Value {
@@ -109,18 +108,6 @@ pub async fn link_types(_: Principal, links: Links) -> Json<Value> {
             })
             .collect(),
     ))
-}
-
-pub async fn fields(_: Principal, links: Links) -> Json<Value> {
-    Json(global_fields_json(&links))
-}
-
-pub async fn field(_: Principal, links: Links, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    GLOBAL_FIELDS
-        .iter()
-        .find(|(f, _, _)| *f == id)
-        .map(|f| Json(field_json(&links, f)))
-        .ok_or_else(|| ApiError::NotFound(format!("Field {id} not found")))
 }
 
 pub async fn workflows(_: Principal, links: Links, State(_): State<AppState>) -> Json<Value> {

@@ -4,6 +4,7 @@ pub mod changelog;
 pub mod checklists;
 pub mod comments;
 pub mod dictionaries;
+pub mod fields;
 pub mod issues;
 pub mod links;
 pub mod permissions;

@@ -396,8 +396,10 @@ pub async fn remove_tag(
 }
 
 pub async fn queue_fields(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
-    find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
-    Ok(Json(crate::render::global_fields_json(&cx.links)))
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    let mut all = crate::routes::fields::global_fields(&cx).await?;
+    all.extend(crate::routes::fields::local_fields(&cx, &q).await?);
+    Ok(Json(Value::Array(all)))
 }
 
 pub async fn workflows(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {

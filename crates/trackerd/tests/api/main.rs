@@ -13,6 +13,7 @@ mod connections;
 mod crash;
 mod dictionaries;
 mod fidelity;
+mod fields;
 mod hardening;
 mod hostile;
 mod iam;

@@ -94,6 +94,11 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("PATCH" | "DELETE", "/queues/{key}")
         | ("POST", "/queues/{key}/_restore" | "/queues/{key}/tags/_remove")
         | ("PATCH", "/queues/{key}/permissions") => QueueGrant,
+        ("POST", "/queues/{key}/localFields") | ("PATCH", "/queues/{key}/localFields/{field}") => {
+            QueueGrant
+        }
+        ("POST", "/fields" | "/fields/categories") | ("PATCH", "/fields/{id}") => OrgAdmin,
+        ("GET", "/localFields/{id}") => QueueRead,
         (_, p) if p.starts_with("/queues/{key}") => QueueRead,
         ("POST", "/issues") => IssueCreate,
         ("POST", "/issues/_findByUnique") => IssueRead,
@@ -351,6 +356,31 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("version", version["id"].to_string());
+    let field = json!({
+        "name": {"en": "Matrix"},
+        "id": "matrixField",
+        "category": "000000000000000000000001",
+        "type": "ru.yandex.startrek.core.fields.StringFieldType",
+    });
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        "/v2/fields",
+        Some(field.clone()),
+    )
+    .await;
+    let mut local = field;
+    local["id"] = json!("stage");
+    let local = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/queues/PRIV/localFields",
+            Some(local),
+        )
+        .await;
+    w.ids
+        .insert("localField", local["id"].as_str().unwrap().to_owned());
     let remote = w
         .call(
             Who::OrgAdmin,
@@ -475,7 +505,9 @@ impl World {
             t if t.starts_with("/priorities/") => "normal".to_owned(),
             t if t.starts_with("/issuetypes/") => "bug".to_owned(),
             t if t.starts_with("/resolutions/") => "fixed".to_owned(),
-            t if t.starts_with("/fields/") => "summary".to_owned(),
+            t if t.starts_with("/fields/categories/") => "000000000000000000000001".to_owned(),
+            t if t.starts_with("/fields/") => "matrixField".to_owned(),
+            t if t.starts_with("/localFields/") => id("localField"),
             t if t.starts_with("/iam/v1/keys/") => id("key"),
             t if t.starts_with("/components/") => id("component"),
             t if t.starts_with("/versions/") => id("version"),
@@ -485,6 +517,7 @@ impl World {
             .replace("{id}", &param)
             .replace("{code}", &param)
             .replace("{filename}", "a.png")
+            .replace("{field}", "stage")
             .replace("{client_id}", &id("app"));
         let query = match template {
             "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
@@ -543,6 +576,16 @@ impl World {
             }
             ("PATCH", "/oauth/v1/apps/{client_id}") => Some(json!({"name": "renamed app"})),
             ("POST", "/iam/v1/serviceAccounts") => Some(json!({"name": "new-robot"})),
+            ("POST", "/fields" | "/queues/{key}/localFields") => Some(json!({
+                "name": {"en": "Probe"},
+                "id": "probeField",
+                "category": "000000000000000000000001",
+                "type": "ru.yandex.startrek.core.fields.StringFieldType",
+            })),
+            ("POST", "/fields/categories") => Some(json!({"name": {"en": "Probe"}, "order": 1})),
+            ("PATCH", "/fields/{id}" | "/queues/{key}/localFields/{field}") => {
+                Some(json!({"name": {"en": "Renamed"}}))
+            }
             ("POST", "/iam/v1/keys") => {
                 Some(json!({"serviceAccountId": id("sa"), "publicKey": public_key()}))
             }

@@ -146,6 +146,15 @@ impl<'a> Doc<'a> {
                 .find(|(k, _)| k.eq_ignore_ascii_case(key))
                 .map(|(_, v)| v)
         });
+        // A local field named by its key alone: an issue holds only its own
+        // queue's local fields, so the key is enough.
+        let suffix = format!("--{}", key.to_lowercase());
+        let found = found.or_else(|| {
+            self.extra
+                .iter()
+                .find(|(k, _)| k.to_lowercase().ends_with(&suffix))
+                .map(|(_, v)| v)
+        });
         found.map(json_values).unwrap_or_default()
     }
 }

@@ -57,6 +57,10 @@ enum Spec {
     /// `Some(false)` inward, `None` either) to issues named by key, or to
     /// issues of queues.
     Link(&'static [&'static str], Option<bool>, Target),
+    /// A created field, kept in the issue's extra fields under one of these
+    /// `LIKE` patterns (its id, or a local field's `--key`), and in the
+    /// given queue (local fields).
+    Extra(Vec<String>, Option<String>),
     /// Not in a column: checked in memory.
     Elsewhere,
 }
@@ -128,10 +132,25 @@ fn spec(field: &Field) -> Spec {
             "previousStatus" => Spec::Dict(Col::PreviousStatus, dictionaries::STATUSES),
             "unique" => Spec::Name(Col::Unique),
             "id" => Spec::Name(Col::Id),
+            // By key, a global field's value is stored under the key and a
+            // local one's under `<prefix>--key`.
+            other if stored_name(other) => Spec::Extra(
+                vec![format!("%\"{other}\"%"), format!("%--{other}\"%")],
+                None,
+            ),
             _ => Spec::Elsewhere,
         },
+        Field::Local { queue, name } if stored_name(name) => {
+            Spec::Extra(vec![format!("%--{name}\"%")], Some(queue.clone()))
+        }
         Field::Local { .. } => Spec::Elsewhere,
     }
+}
+
+/// Whether a field name appears in stored JSON text as written, so a
+/// pattern can look for it (`"` and `\\` would be escaped there).
+fn stored_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['"', '\\']) && !name.starts_with('\u{0}')
 }
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> SqlValue {
@@ -279,6 +298,33 @@ impl Planner<'_> {
                 _ => names(p, |names| F::InIgnoreCase(col, names)),
             },
             Spec::Link(types, direction, target) => (self.link(types, direction, target, p), true),
+            Spec::Extra(patterns, queue) => {
+                // Only a predicate that needs a value narrows: `empty()`
+                // holds where the field is absent.
+                let needs_value = matches!(
+                    p,
+                    Predicate::Equals(_)
+                        | Predicate::Exact(_)
+                        | Predicate::Compare(..)
+                        | Predicate::Range(..)
+                        | Predicate::NotEmpty
+                );
+                if !needs_value {
+                    return (F::All, false);
+                }
+                let in_queue = match queue {
+                    None => F::All,
+                    Some(key) => F::In(
+                        Col::Queue,
+                        self.queues
+                            .iter()
+                            .filter(|(q, _)| q.key.eq_ignore_ascii_case(&key))
+                            .map(|(q, _)| SqlValue::Int(q.id))
+                            .collect(),
+                    ),
+                };
+                (F::and(vec![in_queue, F::ExtraLike(patterns)]), false)
+            }
             Spec::Elsewhere => (F::All, false),
         }
     }
