@@ -22,6 +22,7 @@ mod permissions;
 mod remote_links;
 mod rows;
 pub mod search;
+mod templates;
 mod worklog;
 
 pub use engine::{Dialect, Engine};

@@ -12,6 +12,7 @@ mod oauth;
 mod permissions;
 mod remote_links;
 mod search;
+mod templates;
 mod worklog;
 
 use async_trait::async_trait;
@@ -22,6 +23,7 @@ pub use oauth::*;
 pub use permissions::*;
 pub use remote_links::*;
 pub use search::*;
+pub use templates::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
 
@@ -59,6 +61,7 @@ pub trait Store:
     + WorklogStore
     + CatalogStore
     + RemoteLinkStore
+    + TemplateStore
 {
 }
 
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + WorklogStore
         + CatalogStore
         + RemoteLinkStore
+    + TemplateStore
 {
 }
 

@@ -337,6 +337,9 @@ impl<'a> Renderer<'a> {
                         }
                     }
                     m.insert(k, Value::Array(items));
+                } else if let ("resolvedBy", Some(uid)) = (k.as_str(), v.as_i64()) {
+                    // Kept by import as the uid it names.
+                    m.insert(k, self.user(uid).await?);
                 } else if !v.is_null() {
                     m.insert(k, v);
                 }
