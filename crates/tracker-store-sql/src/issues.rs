@@ -224,7 +224,11 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         self.import_issue(new, None).await
     }
 
-    async fn import_issue(&self, new: &NewIssue, given: Option<(&str, i64)>) -> Result<IssueRecord> {
+    async fn import_issue(
+        &self,
+        new: &NewIssue,
+        given: Option<(&str, i64)>,
+    ) -> Result<IssueRecord> {
         let i = &new.issue;
         let mut tx = self.begin().await?;
         let key = match given {

@@ -22,17 +22,19 @@ impl<D: Engine> TemplateStore for SqlStore<D> {
     ) -> Result<(Vec<TemplateRecord>, i64)> {
         // A queue's list holds its own templates and the organization's.
         let filter = "org = $1 AND kind = $2 AND ($3 IS NULL OR queue_id IS NULL OR queue_id = $3)";
-        let sql = format!("SELECT {COLS} FROM templates WHERE {filter} ORDER BY pk LIMIT $4 OFFSET $5");
+        let sql =
+            format!("SELECT {COLS} FROM templates WHERE {filter} ORDER BY pk LIMIT $4 OFFSET $5");
         let rows = self
             .find_all::<TemplateRecord, _>(&sql, (org, kind, queue, limit, offset))
             .await?;
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"))
-            .bind(org)
-            .bind(kind)
-            .bind(queue)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"))
+                .bind(org)
+                .bind(kind)
+                .bind(queue)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
         Ok((rows, total))
     }
 

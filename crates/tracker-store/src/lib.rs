@@ -74,7 +74,7 @@ impl<T> Store for T where
         + WorklogStore
         + CatalogStore
         + RemoteLinkStore
-    + TemplateStore
+        + TemplateStore
 {
 }
 

@@ -120,7 +120,12 @@ fn pair<A, B>(
     }
 }
 
-fn required<T>(v: Option<T>, field: &str, body: &Map<String, Value>, errors: &mut FieldErrors) -> Option<T> {
+fn required<T>(
+    v: Option<T>,
+    field: &str,
+    body: &Map<String, Value>,
+    errors: &mut FieldErrors,
+) -> Option<T> {
     if v.is_none() && given(body, field).is_none() {
         errors.add(field, "Required field");
     }
@@ -199,7 +204,10 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
             Some(r) => Some((at, by, r)),
             None => {
                 if given(&body, "resolution").is_none() {
-                    errors.add("resolution", "Required together with resolvedAt and resolvedBy");
+                    errors.add(
+                        "resolution",
+                        "Required together with resolvedAt and resolvedBy",
+                    );
                 }
                 None
             }
@@ -234,7 +242,12 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
         (Some(v), Some(q)) => {
             let number = v
                 .as_str()
-                .and_then(|k| k.trim().to_ascii_uppercase().strip_prefix(&format!("{}-", q.key)).map(str::to_owned))
+                .and_then(|k| {
+                    k.trim()
+                        .to_ascii_uppercase()
+                        .strip_prefix(&format!("{}-", q.key))
+                        .map(str::to_owned)
+                })
                 .and_then(|n| n.parse::<i64>().ok())
                 .filter(|n| *n >= 1 && !n.to_string().starts_with('0'));
             match number {
@@ -242,7 +255,10 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
                 None => {
                     errors.add(
                         "key",
-                        format!("The key must be {}-<number>: an issue key of the queue", q.key),
+                        format!(
+                            "The key must be {}-<number>: an issue key of the queue",
+                            q.key
+                        ),
                     );
                     None
                 }
@@ -264,7 +280,10 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
         }
         if let Some((u, _)) = updated {
             if u < c || u > now {
-                errors.add("updatedAt", "The last update must lie between the creation and now");
+                errors.add(
+                    "updatedAt",
+                    "The last update must lie between the creation and now",
+                );
             }
         }
         if let (Some((r, _, _)), Some(u)) = (&resolved, last_update) {
@@ -385,7 +404,10 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
     Ok(json(
         StatusCode::OK,
         &render_issue_with(
-            &mut cx.renderer().knowing(&cx.principal.user, Some(&queue)).at(now),
+            &mut cx
+                .renderer()
+                .knowing(&cx.principal.user, Some(&queue))
+                .at(now),
             &cx.links,
             &created,
             &GetParams::default(),
@@ -525,7 +547,10 @@ pub async fn link(
             None
         }
         Some(_) => {
-            errors.add("relationship", "Expected a relationship name such as relates");
+            errors.add(
+                "relationship",
+                "Expected a relationship name such as relates",
+            );
             None
         }
     };
@@ -570,8 +595,15 @@ pub async fn link(
         updated_at,
         imported: true,
     };
-    let (saved, link_pk) =
-        links::add_link(&cx.state, &cx.principal, issue, &relationship, &other, origin).await?;
+    let (saved, link_pk) = links::add_link(
+        &cx.state,
+        &cx.principal,
+        issue,
+        &relationship,
+        &other,
+        origin,
+    )
+    .await?;
     Ok(json(
         StatusCode::OK,
         &links::render_created(&cx, &saved, link_pk).await?,

@@ -5,10 +5,10 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_domain::dictionaries::{self, Direction, LinkType};
-use chrono::{DateTime, Utc};
 use tracker_store::{IssueRecord, LinkRecord, LinkWrite, NewChangelog};
 
 use tracker_domain::permissions::Perm;
@@ -178,7 +178,10 @@ pub async fn add_link(
             .issue_allows(&other, Perm::Read)
             .await?
         {
-            return Err(ApiError::field("issue", format!("Issue {other_key} not found")));
+            return Err(ApiError::field(
+                "issue",
+                format!("Issue {other_key} not found"),
+            ));
         }
     }
     let (source, target) = match direction {
@@ -208,7 +211,9 @@ pub async fn add_link(
     let mut w = simple_write(issue, entry(data));
     w.changelog.push((
         other.pk,
-        entry(json!({ "type": t.id, "direction": direction.reverse().as_str(), "with": w.issue.pk })),
+        entry(
+            json!({ "type": t.id, "direction": direction.reverse().as_str(), "with": w.issue.pk }),
+        ),
     ));
     if !origin.imported {
         w.issue.updated_at = at;
@@ -239,11 +244,7 @@ pub async fn add_link(
 }
 
 /// Renders a link of `issue` after a write, as create and import answer.
-pub async fn render_created(
-    cx: &Api,
-    issue: &IssueRecord,
-    link_pk: i64,
-) -> ApiResult<Value> {
+pub async fn render_created(cx: &Api, issue: &IssueRecord, link_pk: i64) -> ApiResult<Value> {
     let link = cx
         .store
         .link(issue.pk, link_pk)
@@ -268,8 +269,15 @@ pub async fn create(
         .and_then(crate::fields::ident)
         .ok_or_else(|| ApiError::field("issue", "Required field"))?;
     let origin = Origin::now(&cx.principal, cx.clock.now());
-    let (saved, link_pk) =
-        add_link(&cx.state, &cx.principal, issue, &relationship, &other, origin).await?;
+    let (saved, link_pk) = add_link(
+        &cx.state,
+        &cx.principal,
+        issue,
+        &relationship,
+        &other,
+        origin,
+    )
+    .await?;
     Ok(json(
         StatusCode::CREATED,
         &render_created(&cx, &saved, link_pk).await?,

@@ -84,11 +84,7 @@ fn maillist_ref(links: &Links, address: &str) -> Value {
     })
 }
 
-async fn render(
-    r: &mut Renderer<'_>,
-    kind: Kind,
-    t: &TemplateRecord,
-) -> ApiResult<Value> {
+async fn render(r: &mut Renderer<'_>, kind: Kind, t: &TemplateRecord) -> ApiResult<Value> {
     let body: Map<String, Value> = serde_json::from_str(&t.body).unwrap_or_default();
     let mut v = json!({
         "self": r.links.api(&format!("{}/{}", kind.path(), t.pk)),
@@ -141,7 +137,9 @@ async fn allowed(cx: &Api, t: &TemplateRecord, perm: Perm) -> ApiResult<bool> {
         None => Ok(perm == Perm::Read || cx.principal.org_admin),
         Some(q) => match cx.store.queue_by_id(cx.principal.org.id, q).await? {
             Some(q) if q.deleted_at.is_none() => {
-                Guard::new(&cx.state, &cx.principal).queue_allows(&q, perm).await
+                Guard::new(&cx.state, &cx.principal)
+                    .queue_allows(&q, perm)
+                    .await
             }
             _ => Ok(false),
         },
@@ -177,7 +175,13 @@ fn forbidden(of_queue: bool) -> ApiError {
 
 /// The templates the caller may see, a page of them, with Tracker's paging
 /// headers. Templates are few: the visibility filter runs over all of them.
-async fn list(cx: Api, kind: Kind, queue: Option<QueueRecord>, raw: Option<String>, page: Page) -> ApiResult<Response> {
+async fn list(
+    cx: Api,
+    kind: Kind,
+    queue: Option<QueueRecord>,
+    raw: Option<String>,
+    page: Page,
+) -> ApiResult<Response> {
     let (all, _) = cx
         .store
         .list_templates(
@@ -208,7 +212,11 @@ async fn list(cx: Api, kind: Kind, queue: Option<QueueRecord>, raw: Option<Strin
         Some(q) => cx.links.api(&format!("queues/{}/{}", q.key, kind.path())),
         None => cx.links.api(kind.path()),
     };
-    Ok((page.headers(total, &url, raw.as_deref()), Json(Value::Array(out))).into_response())
+    Ok((
+        page.headers(total, &url, raw.as_deref()),
+        Json(Value::Array(out)),
+    )
+        .into_response())
 }
 
 /// Reads the fields a create or an edit sets onto `t`; all invalid fields
@@ -275,7 +283,11 @@ async fn apply(
             ("summonees", Kind::Comment) => {
                 let mut uids: Vec<i64> = Vec::new();
                 let mut failed = None;
-                for v in value.as_array().cloned().unwrap_or_else(|| vec![value.clone()]) {
+                for v in value
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_else(|| vec![value.clone()])
+                {
                     match fields::required_user(&cx.state, org, &v, "summonee").await {
                         Ok(uid) if !uids.contains(&uid) => uids.push(uid),
                         Ok(_) => {}
@@ -290,7 +302,10 @@ async fn apply(
                 }
             }
             ("maillistSummonees", Kind::Comment) => {
-                let items = value.as_array().cloned().unwrap_or_else(|| vec![value.clone()]);
+                let items = value
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_else(|| vec![value.clone()]);
                 let addresses: Option<Vec<String>> = items
                     .iter()
                     .map(|v| {
@@ -345,7 +360,10 @@ async fn create(cx: Api, kind: Kind, body: Map<String, Value>) -> ApiResult<Resp
     may_place(&cx, &t).await?;
     let saved = cx.store.create_template(&t).await?;
     let mut r = cx.renderer();
-    Ok(json(StatusCode::CREATED, &render(&mut r, kind, &saved).await?))
+    Ok(json(
+        StatusCode::CREATED,
+        &render(&mut r, kind, &saved).await?,
+    ))
 }
 
 async fn get(cx: Api, kind: Kind, id: String) -> ApiResult<Json<Value>> {
@@ -370,7 +388,9 @@ async fn update(
     may_place(&cx, &t).await?;
     t.updated_at = cx.clock.now();
     let saved = cx.store.update_template(&t).await?.ok_or_else(|| {
-        ApiError::Conflict("The template was changed by someone else; read it again and retry".into())
+        ApiError::Conflict(
+            "The template was changed by someone else; read it again and retry".into(),
+        )
     })?;
     let mut r = cx.renderer();
     Ok(Json(render(&mut r, kind, &saved).await?))
@@ -379,7 +399,10 @@ async fn update(
 async fn delete(cx: Api, kind: Kind, id: String) -> ApiResult<StatusCode> {
     let t = find(&cx, kind, &id, Perm::Grant).await?;
     if !cx.store.delete_template(t.org, kind.key(), t.pk).await? {
-        return Err(ApiError::NotFound(format!("{} {id} not found", kind.what())));
+        return Err(ApiError::NotFound(format!(
+            "{} {id} not found",
+            kind.what()
+        )));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -424,11 +447,17 @@ pub async fn list_comment_of_queue(
     list(cx, Kind::Comment, Some(q), raw, page_of(&p)?).await
 }
 
-pub async fn create_issue(cx: Api, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiResult<Response> {
+pub async fn create_issue(
+    cx: Api,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
     create(cx, Kind::Issue, body).await
 }
 
-pub async fn create_comment(cx: Api, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiResult<Response> {
+pub async fn create_comment(
+    cx: Api,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
     create(cx, Kind::Comment, body).await
 }
 

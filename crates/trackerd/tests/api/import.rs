@@ -56,7 +56,11 @@ fn full_issue() -> Value {
 }
 
 async fn import_issue(app: &TestApp, body: Value) -> Value {
-    app.post("/v2/issues/_import").json(body).await.status(200).json()
+    app.post("/v2/issues/_import")
+        .json(body)
+        .await
+        .status(200)
+        .json()
 }
 
 /// A resolved issue imported with a long life, to import onto.
@@ -178,10 +182,19 @@ async fn an_issue_import_needs_its_required_fields_and_dates_in_order(app: TestA
         (json!({"createdBy": null}), "createdBy"),
         (json!({"createdBy": "nobody"}), "createdBy"),
         (json!({"createdAt": "yesterday"}), "createdAt"),
-        (json!({"createdAt": "2999-01-01T00:00:00.000+0000", "updatedAt": null, "updatedBy": null, "resolvedAt": null, "resolvedBy": null, "resolution": null}), "createdAt"),
+        (
+            json!({"createdAt": "2999-01-01T00:00:00.000+0000", "updatedAt": null, "updatedBy": null, "resolvedAt": null, "resolvedBy": null, "resolution": null}),
+            "createdAt",
+        ),
         (json!({"updatedBy": null}), "updatedBy"),
-        (json!({"updatedAt": "2017-01-01T00:00:00.000+0000"}), "updatedAt"),
-        (json!({"resolvedAt": "2017-09-10T00:00:00.000+0000"}), "resolvedAt"),
+        (
+            json!({"updatedAt": "2017-01-01T00:00:00.000+0000"}),
+            "updatedAt",
+        ),
+        (
+            json!({"resolvedAt": "2017-09-10T00:00:00.000+0000"}),
+            "resolvedAt",
+        ),
         (json!({"resolution": null}), "resolution"),
         (json!({"key": "OPS-3"}), "key"),
         (json!({"key": "TEST-x"}), "key"),
@@ -270,9 +283,11 @@ async fn an_imported_comment_keeps_its_author_and_dates_and_leaves_the_issue_upd
     imported(&app, "TEST-5").await;
     let c: Value = app
         .post("/v2/issues/TEST-5/comments/_import")
-        .json(json!({"text": "Old words", "createdAt": "2017-09-01T10:00:00.000+0000",
+        .json(
+            json!({"text": "Old words", "createdAt": "2017-09-01T10:00:00.000+0000",
                      "createdBy": "carol", "updatedAt": "2017-09-02T10:00:00.000+0000",
-                     "updatedBy": "dave"}))
+                     "updatedBy": "dave"}),
+        )
         .await
         .status(200)
         .json();
@@ -314,12 +329,30 @@ async fn an_imported_comment_must_lie_within_the_issues_life(app: TestApp) {
         (json!({"createdAt": CREATED, "createdBy": "bob"}), "text"),
         (json!({"text": "x", "createdBy": "bob"}), "createdAt"),
         (json!({"text": "x", "createdAt": CREATED}), "createdBy"),
-        (json!({"text": "x", "createdAt": "2017-01-01T00:00:00.000+0000", "createdBy": "bob"}), "createdAt"),
-        (json!({"text": "x", "createdAt": "2018-01-01T00:00:00.000+0000", "createdBy": "bob"}), "createdAt"),
-        (json!({"text": "x", "createdAt": CREATED, "createdBy": "bob", "updatedAt": UPDATED}), "updatedBy"),
-        (json!({"text": "x", "createdAt": UPDATED, "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}), "updatedAt"),
-        (json!({"text": "", "createdAt": CREATED, "createdBy": "bob"}), "text"),
-        (json!({"text": "x", "createdAt": CREATED, "createdBy": "mallory"}), "createdBy"),
+        (
+            json!({"text": "x", "createdAt": "2017-01-01T00:00:00.000+0000", "createdBy": "bob"}),
+            "createdAt",
+        ),
+        (
+            json!({"text": "x", "createdAt": "2018-01-01T00:00:00.000+0000", "createdBy": "bob"}),
+            "createdAt",
+        ),
+        (
+            json!({"text": "x", "createdAt": CREATED, "createdBy": "bob", "updatedAt": UPDATED}),
+            "updatedBy",
+        ),
+        (
+            json!({"text": "x", "createdAt": UPDATED, "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}),
+            "updatedAt",
+        ),
+        (
+            json!({"text": "", "createdAt": CREATED, "createdBy": "bob"}),
+            "text",
+        ),
+        (
+            json!({"text": "x", "createdAt": CREATED, "createdBy": "mallory"}),
+            "createdBy",
+        ),
     ];
     for (body, field) in cases {
         let e = app
@@ -419,8 +452,14 @@ async fn an_imported_link_needs_known_issues_and_dates_within_their_lives(app: T
         (with("issue", json!("TEST-5")), "issue"),
         (with("createdAt", Value::Null), "createdAt"),
         (with("createdBy", json!("nobody")), "createdBy"),
-        (with("createdAt", json!("2016-01-01T00:00:00.000+0000")), "createdAt"),
-        (with("createdAt", json!("2019-01-01T00:00:00.000+0000")), "createdAt"),
+        (
+            with("createdAt", json!("2016-01-01T00:00:00.000+0000")),
+            "createdAt",
+        ),
+        (
+            with("createdAt", json!("2019-01-01T00:00:00.000+0000")),
+            "createdAt",
+        ),
         (with("updatedBy", json!("bob")), "updatedAt"),
     ];
     for (body, field) in cases {

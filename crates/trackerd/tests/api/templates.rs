@@ -55,18 +55,26 @@ async fn an_issue_template_is_created_read_listed_edited_and_deleted(app: TestAp
     app.delete(&format!("/v2/issueTemplates/{id}"))
         .await
         .status(204);
-    app.get(&format!("/v2/issueTemplates/{id}")).await.error(404);
-    app.delete(&format!("/v2/issueTemplates/{id}")).await.error(404);
+    app.get(&format!("/v2/issueTemplates/{id}"))
+        .await
+        .error(404);
+    app.delete(&format!("/v2/issueTemplates/{id}"))
+        .await
+        .error(404);
     // The kinds are apart: a comment template id is not an issue template's.
-    app.get(&format!("/v2/commentTemplates/{id}")).await.error(404);
+    app.get(&format!("/v2/commentTemplates/{id}"))
+        .await
+        .error(404);
 }
 
 async fn a_comment_template_carries_its_text_and_summonees(app: TestApp) {
     let t: Value = app
         .post("/v3/commentTemplates")
-        .json(json!({"name": "Logs", "template": "Please attach the logs.",
+        .json(
+            json!({"name": "Logs", "template": "Please attach the logs.",
                      "summonees": ["bob", "carol"], "maillistSummonees": ["duty@acme.test"],
-                     "queue": "OPS"}))
+                     "queue": "OPS"}),
+        )
         .await
         .status(201)
         .json();
@@ -93,14 +101,20 @@ async fn a_comment_template_carries_its_text_and_summonees(app: TestApp) {
 }
 
 async fn a_queues_list_holds_its_own_templates_and_the_organizations(app: TestApp) {
-    for (name, queue) in [("everywhere", Value::Null), ("test", json!("TEST")), ("ops", json!("OPS"))] {
+    for (name, queue) in [
+        ("everywhere", Value::Null),
+        ("test", json!("TEST")),
+        ("ops", json!("OPS")),
+    ] {
         app.post("/v2/issueTemplates")
             .json(json!({"name": name, "queue": queue, "fieldTemplates": {}}))
             .await
             .status(201);
     }
     let names = |list: Vec<Value>| -> Vec<String> {
-        list.iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+        list.iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(
         names(app.read("/v2/queues/TEST/issueTemplates").await),
@@ -118,20 +132,51 @@ async fn a_template_needs_a_name_known_fields_and_valid_values(app: TestApp) {
     let cases = [
         ("/v2/issueTemplates", json!({"fieldTemplates": {}}), "name"),
         ("/v2/issueTemplates", json!({"name": " "}), "name"),
-        ("/v2/issueTemplates", json!({"name": "x", "fieldTemplates": {"colour": "red"}}), "fieldTemplates"),
-        ("/v2/issueTemplates", json!({"name": "x", "fieldTemplates": {"status": "closed"}}), "fieldTemplates"),
-        ("/v2/issueTemplates", json!({"name": "x", "fieldTemplates": "summary"}), "fieldTemplates"),
-        ("/v2/issueTemplates", json!({"name": "x", "queue": "NOPE"}), "queue"),
-        ("/v2/issueTemplates", json!({"name": "x", "template": "text"}), "template"),
+        (
+            "/v2/issueTemplates",
+            json!({"name": "x", "fieldTemplates": {"colour": "red"}}),
+            "fieldTemplates",
+        ),
+        (
+            "/v2/issueTemplates",
+            json!({"name": "x", "fieldTemplates": {"status": "closed"}}),
+            "fieldTemplates",
+        ),
+        (
+            "/v2/issueTemplates",
+            json!({"name": "x", "fieldTemplates": "summary"}),
+            "fieldTemplates",
+        ),
+        (
+            "/v2/issueTemplates",
+            json!({"name": "x", "queue": "NOPE"}),
+            "queue",
+        ),
+        (
+            "/v2/issueTemplates",
+            json!({"name": "x", "template": "text"}),
+            "template",
+        ),
         ("/v2/commentTemplates", json!({"name": "x"}), "template"),
-        ("/v2/commentTemplates", json!({"name": "x", "template": "t", "summonees": ["nobody"]}), "summonees"),
-        ("/v2/commentTemplates", json!({"name": "x", "template": "t", "maillistSummonees": ["not-an-address"]}), "maillistSummonees"),
+        (
+            "/v2/commentTemplates",
+            json!({"name": "x", "template": "t", "summonees": ["nobody"]}),
+            "summonees",
+        ),
+        (
+            "/v2/commentTemplates",
+            json!({"name": "x", "template": "t", "maillistSummonees": ["not-an-address"]}),
+            "maillistSummonees",
+        ),
     ];
     for (path, body, field) in cases {
         let e = app.post(path).json(body.clone()).await.error(422);
         assert!(e["errors"][field].is_string(), "{body}: {e}");
     }
-    app.post("/v2/issueTemplates").json(json!([])).await.error(400);
+    app.post("/v2/issueTemplates")
+        .json(json!([]))
+        .await
+        .error(400);
     app.get("/v2/issueTemplates/abc").await.error(404);
     let listed: Vec<Value> = app.read("/v2/issueTemplates").await;
     assert!(listed.is_empty());
@@ -206,7 +251,9 @@ async fn only_administrators_change_templates_and_readers_only_read(app: TestApp
         .token(BOB_RO)
         .await
         .error(403);
-    let read: Value = app.read(&format!("/v2/commentTemplates/{}", org_wide["id"])).await;
+    let read: Value = app
+        .read(&format!("/v2/commentTemplates/{}", org_wide["id"]))
+        .await;
     assert_eq!(read["name"], "x");
 }
 
@@ -228,7 +275,8 @@ async fn another_organization_sees_no_templates(app: TestApp) {
     assert!(theirs.is_empty());
     for call in [
         app.get(&format!("/v2/issueTemplates/{id}")),
-        app.patch(&format!("/v2/issueTemplates/{id}")).json(json!({"name": "mine"})),
+        app.patch(&format!("/v2/issueTemplates/{id}"))
+            .json(json!({"name": "mine"})),
         app.delete(&format!("/v2/issueTemplates/{id}")),
         app.get("/v2/queues/TEST/issueTemplates"),
     ] {
@@ -252,7 +300,10 @@ async fn templates_list_in_pages(app: TestApp) {
             .await
             .status(201);
     }
-    let r = app.get("/v2/issueTemplates?perPage=2&page=2").await.status(200);
+    let r = app
+        .get("/v2/issueTemplates?perPage=2&page=2")
+        .await
+        .status(200);
     assert_eq!(r.header("x-total-count"), "3");
     assert_eq!(r.header("x-total-pages"), "2");
     let page: Vec<Value> = r.json();
