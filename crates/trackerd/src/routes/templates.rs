@@ -146,8 +146,7 @@ async fn allowed(cx: &Api, t: &TemplateRecord, perm: Perm) -> ApiResult<bool> {
     }
 }
 
-/// The template the path names, if the caller may see it; a template the
-/// caller may see but not change is a 403 for writes.
+/// The template the path names, if the caller may do `perm` with it.
 async fn find(cx: &Api, kind: Kind, id: &str, perm: Perm) -> ApiResult<TemplateRecord> {
     let missing = || ApiError::NotFound(format!("{} {id} not found", kind.what()));
     let pk = id.parse::<i64>().map_err(|_| missing())?;
@@ -156,8 +155,13 @@ async fn find(cx: &Api, kind: Kind, id: &str, perm: Perm) -> ApiResult<TemplateR
         .template(cx.principal.org.id, kind.key(), pk)
         .await?
         .ok_or_else(missing)?;
+    // As for issues: a template of a queue the caller cannot read is
+    // refused, not hidden.
     if !allowed(cx, &t, Perm::Read).await? {
-        return Err(missing());
+        return Err(ApiError::Forbidden(format!(
+            "You do not have permission to read {} {id}",
+            kind.what().to_lowercase()
+        )));
     }
     if perm != Perm::Read && !allowed(cx, &t, perm).await? {
         return Err(forbidden(t.queue_id.is_some()));
