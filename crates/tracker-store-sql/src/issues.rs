@@ -21,7 +21,8 @@ pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.k
     (SELECT string_agg(CAST(v.version_pk AS TEXT), '\u{1f}') FROM issue_versions v WHERE v.issue_pk = i.pk AND NOT v.fix) AS affected_versions \
     FROM issues i";
 
-const LINK_COLS: &str = "pk, org, type_id, source_pk, target_pk, created_by, created_at";
+const LINK_COLS: &str = "pk, org, type_id, source_pk, target_pk, created_by, created_at, \
+    COALESCE(updated_by, created_by) AS updated_by, COALESCE(updated_at, created_at) AS updated_at";
 
 const COMMENT_COLS: &str =
     "pk, id, issue_pk, text, summonees, author, updated_by, created_at, updated_at, version";
@@ -174,15 +175,69 @@ impl<D: Engine> SqlStore<D> {
         let (n, key) = row.ok_or(StoreError::NotFound("queue"))?;
         Ok(format!("{key}-{n}"))
     }
+
+    /// Claims a key an import names: refused when an issue has it now or
+    /// had it before a move; the queue's counter moves past its number so
+    /// issues created later do not collide with it.
+    async fn take_key(
+        tx: &mut Transaction<'_, D>,
+        org: i64,
+        queue_id: i64,
+        key: &str,
+        number: i64,
+    ) -> Result<()> {
+        let bumped = sqlx::query(
+            "UPDATE queues SET issue_seq = CASE WHEN issue_seq < $1 THEN $1 ELSE issue_seq END \
+             WHERE id = $2 AND org = $3 AND deleted_at IS NULL",
+        )
+        .bind(number)
+        .bind(queue_id)
+        .bind(org)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        if D::rows_affected(&bumped) == 0 {
+            return Err(StoreError::NotFound("queue"));
+        }
+        let taken: Option<i64> = sqlx::query_scalar(
+            "SELECT pk FROM issues WHERE org = $1 AND key = $2 \
+             UNION ALL SELECT issue_pk FROM issue_aliases WHERE org = $3 AND key = $4",
+        )
+        .bind(org)
+        .bind(key)
+        .bind(org)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("issue {key}")));
+        }
+        Ok(())
+    }
 }
 
 #[sql_bounds]
 #[async_trait]
 impl<D: Engine> IssueStore for SqlStore<D> {
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
+        self.import_issue(new, None).await
+    }
+
+    async fn import_issue(
+        &self,
+        new: &NewIssue,
+        given: Option<(&str, i64)>,
+    ) -> Result<IssueRecord> {
         let i = &new.issue;
         let mut tx = self.begin().await?;
-        let key = Self::next_key(&mut tx, i.org, i.queue_id).await?;
+        let key = match given {
+            None => Self::next_key(&mut tx, i.org, i.queue_id).await?,
+            Some((key, number)) => {
+                Self::take_key(&mut tx, i.org, i.queue_id, key, number).await?;
+                key.to_owned()
+            }
+        };
         let pk: i64 = sqlx::query_scalar(
             "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
                priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
@@ -367,8 +422,8 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         match &w.link {
             Some(LinkWrite::Insert(l)) => {
                 sqlx::query(
-                    "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, created_at, \
+                       updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(l.org)
                 .bind(&l.type_id)
@@ -376,6 +431,8 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                 .bind(l.target_pk)
                 .bind(l.created_by)
                 .bind(l.created_at)
+                .bind(l.updated_by)
+                .bind(l.updated_at)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;

@@ -25,6 +25,7 @@ mod remote_links;
 mod rows;
 mod scrolls;
 pub mod search;
+mod templates;
 mod worklog;
 
 pub use engine::{Dialect, Engine};

@@ -87,6 +87,9 @@ pub struct LinkRecord {
     pub target_pk: i64,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
+    /// The same as the creation unless the link was imported with its own.
+    pub updated_by: i64,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +167,11 @@ pub trait IssueStore: Send + Sync + 'static {
     /// Creates the issue with the queue's next key. Fails with `Conflict`
     /// when `unique` is taken in the organization.
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord>;
+    /// Creates an imported issue: with `key`, under that key (its number is
+    /// taken from the queue's counter, which moves past it), else as
+    /// [`IssueStore::create_issue`]. Fails with `Conflict` when the key (or
+    /// a former key) or `unique` is taken in the organization.
+    async fn import_issue(&self, new: &NewIssue, key: Option<(&str, i64)>) -> Result<IssueRecord>;
     /// The issue with this key (current or former) or public id.
     async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>>;
     async fn issue_by_pk(&self, org: i64, pk: i64) -> Result<Option<IssueRecord>>;

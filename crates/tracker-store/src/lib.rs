@@ -15,6 +15,7 @@ mod permissions;
 mod remote_links;
 mod scrolls;
 mod search;
+mod templates;
 mod worklog;
 
 use async_trait::async_trait;
@@ -28,6 +29,7 @@ pub use permissions::*;
 pub use remote_links::*;
 pub use scrolls::*;
 pub use search::*;
+pub use templates::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
 
@@ -68,6 +70,7 @@ pub trait Store:
     + ScrollStore
     + AttachmentStore
     + FieldStore
+    + TemplateStore
 {
 }
 
@@ -83,6 +86,7 @@ impl<T> Store for T where
         + ScrollStore
         + AttachmentStore
         + FieldStore
+        + TemplateStore
 {
 }
 

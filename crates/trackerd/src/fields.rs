@@ -231,6 +231,7 @@ where
 /// Fields kept in the issue's `extra` object, with the JSON type each takes.
 const EXTRA_FIELDS: &[(&str, &str)] = &[
     ("start", "date"),
+    ("end", "date"),
     ("dueDate", "date"),
     ("deadline", "date"),
     ("storyPoints", "number"),
@@ -270,6 +271,7 @@ pub const GLOBAL_FIELDS: &[(&str, &str, &str)] = &[
     ("updatedAt", "Updated", "datetime"),
     ("resolvedAt", "Resolved", "datetime"),
     ("start", "Start date", "date"),
+    ("end", "End date", "date"),
     ("dueDate", "Due date", "date"),
     ("deadline", "Deadline", "date"),
     ("storyPoints", "Story Points", "float"),

@@ -371,6 +371,9 @@ impl<'a> Renderer<'a> {
                         }
                     }
                     m.insert(k, Value::Array(items));
+                } else if let ("resolvedBy", Some(uid)) = (k.as_str(), v.as_i64()) {
+                    // Kept by import as the uid it names.
+                    m.insert(k, self.user(uid).await?);
                 } else if !v.is_null() {
                     let v = self.stored_users(v).await?;
                     m.insert(k, v);

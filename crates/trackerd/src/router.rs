@@ -67,8 +67,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict,
-        fields, issues, links,
-        permissions as perms, queues, remote_links as remote, search, users, worklog,
+        fields, import, issues, links, permissions as perms, queues, remote_links as remote,
+        search, templates, users, worklog,
     };
     use Needs::{Nothing, Token};
     use Scope::{Read, Write};
@@ -125,6 +125,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(POST, "/issues/_count", Read, search::count),
         api(POST, "/system/search/scroll/_clear", Read, search::clear_scroll),
         api(POST, "/issues/_findByUnique", Read, issues::find_by_unique),
+        // Import: issues, comments and links with the authors and dates
+        // they had elsewhere.
+        api(POST, "/issues/_import", Write, import::issue),
+        api(POST, "/issues/{key}/comments/_import", Write, import::comment),
+        api(POST, "/issues/{key}/links/_import", Write, import::link),
         api(GET, "/issues/{key}", Read, issues::get),
         api(PATCH, "/issues/{key}", Write, issues::update),
         // LINK and UNLINK are not methods axum routes by name: one fallback
@@ -191,6 +196,19 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(POST, "/versions", Write, catalog::create_version),
         api(GET, "/versions/{id}", Read, catalog::get_version),
         api(PATCH, "/versions/{id}", Write, catalog::update_version),
+        // Issue and comment templates, of the organization and of queues.
+        api(GET, "/issueTemplates", Read, templates::list_issue),
+        api(POST, "/issueTemplates", Write, templates::create_issue),
+        api(GET, "/issueTemplates/{id}", Read, templates::get_issue),
+        api(PATCH, "/issueTemplates/{id}", Write, templates::update_issue),
+        api(DELETE, "/issueTemplates/{id}", Write, templates::delete_issue),
+        api(GET, "/queues/{key}/issueTemplates", Read, templates::list_issue_of_queue),
+        api(GET, "/commentTemplates", Read, templates::list_comment),
+        api(POST, "/commentTemplates", Write, templates::create_comment),
+        api(GET, "/commentTemplates/{id}", Read, templates::get_comment),
+        api(PATCH, "/commentTemplates/{id}", Write, templates::update_comment),
+        api(DELETE, "/commentTemplates/{id}", Write, templates::delete_comment),
+        api(GET, "/queues/{key}/commentTemplates", Read, templates::list_comment_of_queue),
         // The authorization server's and IAM's JSON APIs.
         root(GET, "/oauth/v1/apps", Token(Read), apps::list),
         root(POST, "/oauth/v1/apps", Token(Write), apps::create),

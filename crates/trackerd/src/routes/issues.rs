@@ -551,6 +551,8 @@ pub async fn clone_issue(
                 target_pk: original.pk,
                 created_by: cx.principal.user.uid,
                 created_at: now,
+                updated_by: cx.principal.user.uid,
+                updated_at: now,
             };
             let entry = changelog(
                 &cx.principal,

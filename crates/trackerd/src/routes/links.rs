@@ -5,10 +5,11 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_domain::dictionaries::{self, Direction, LinkType};
-use tracker_store::{IssueRecord, LinkRecord, LinkWrite};
+use tracker_store::{IssueRecord, LinkRecord, LinkWrite, NewChangelog};
 
 use tracker_domain::permissions::Perm;
 
@@ -17,6 +18,7 @@ use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, Links};
+use crate::ids::object_id;
 use crate::render::{time, Renderer};
 use crate::state::AppState;
 
@@ -53,9 +55,9 @@ async fn render(
         "direction": direction.as_str(),
         "object": r.issue_ref(other).await?,
         "createdBy": r.user(l.created_by).await?,
-        "updatedBy": r.user(l.created_by).await?,
+        "updatedBy": r.user(l.updated_by).await?,
         "createdAt": time(&l.created_at),
-        "updatedAt": time(&l.created_at),
+        "updatedAt": time(&l.updated_at),
     });
     if let Some(o) = state.store.issue_by_pk(org, other).await? {
         v["status"] = r.status(&o.status);
@@ -106,12 +108,35 @@ fn already_linked(existing: &[LinkRecord], t: &LinkType, source: i64, target: i6
         .map(|l| l.pk)
 }
 
-async fn add_link(
+/// Who made a link and when: the caller now, or what an import says.
+pub struct Origin {
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: i64,
+    pub updated_at: DateTime<Utc>,
+    /// An imported link is history: it changes neither issue's update time.
+    pub imported: bool,
+}
+
+impl Origin {
+    pub fn now(principal: &Principal, now: DateTime<Utc>) -> Self {
+        Origin {
+            created_by: principal.user.uid,
+            created_at: now,
+            updated_by: principal.user.uid,
+            updated_at: now,
+            imported: false,
+        }
+    }
+}
+
+pub async fn add_link(
     state: &AppState,
     principal: &Principal,
     issue: IssueRecord,
     relationship: &str,
     other_key: &str,
+    origin: Origin,
 ) -> ApiResult<(IssueRecord, i64)> {
     let (t, direction) = dictionaries::relationship(relationship).ok_or_else(|| {
         ApiError::field(
@@ -130,6 +155,35 @@ async fn add_link(
             "An issue cannot be linked to itself",
         ));
     }
+    if origin.imported {
+        // Tracker takes a link's dates from the span both issues existed
+        // in: not before the later creation, not after the later update.
+        let earliest = issue.created_at.max(other.created_at);
+        let latest = issue.updated_at.max(other.updated_at);
+        if origin.created_at < earliest || origin.created_at > latest {
+            return Err(ApiError::field(
+                "createdAt",
+                "The link must be created between the creation of both issues and their last update",
+            ));
+        }
+        if origin.updated_at < origin.created_at || origin.updated_at > latest {
+            return Err(ApiError::field(
+                "updatedAt",
+                "The link must be updated between its creation and the issues' last update",
+            ));
+        }
+        // Importing needs the other issue to be readable, as linking does
+        // in the interface; it is named as missing otherwise.
+        if !Guard::new(state, principal)
+            .issue_allows(&other, Perm::Read)
+            .await?
+        {
+            return Err(ApiError::field(
+                "issue",
+                format!("Issue {other_key} not found"),
+            ));
+        }
+    }
     let (source, target) = match direction {
         Direction::Outward => (issue.pk, other.pk),
         Direction::Inward => (other.pk, issue.pk),
@@ -144,29 +198,37 @@ async fn add_link(
             errors: Default::default(),
         });
     }
-    let now = state.clock.now();
+    let at = origin.created_at;
+    let entry = |data: Value| NewChangelog {
+        id: object_id(at),
+        kind: "IssueLinked".into(),
+        updated_by: origin.created_by,
+        updated_at: at,
+        fields: "[]".into(),
+        data: data.to_string(),
+    };
     let data = json!({ "type": t.id, "direction": direction.as_str(), "with": other.pk });
-    let mut w = simple_write(issue, changelog(principal, now, "IssueLinked", &[], data));
+    let mut w = simple_write(issue, entry(data));
     w.changelog.push((
         other.pk,
-        changelog(
-            principal,
-            now,
-            "IssueLinked",
-            &[],
+        entry(
             json!({ "type": t.id, "direction": direction.reverse().as_str(), "with": w.issue.pk }),
         ),
     ));
-    w.issue.updated_at = now;
-    w.issue.updated_by = principal.user.uid;
+    if !origin.imported {
+        w.issue.updated_at = at;
+        w.issue.updated_by = origin.created_by;
+    }
     w.link = Some(LinkWrite::Insert(LinkRecord {
         pk: 0,
         org: principal.org.id,
         type_id: t.id.to_owned(),
         source_pk: source,
         target_pk: target,
-        created_by: principal.user.uid,
-        created_at: now,
+        created_by: origin.created_by,
+        created_at: at,
+        updated_by: origin.updated_by,
+        updated_at: origin.updated_at,
     }));
     let saved = write(state, w).await?;
     let link = state
@@ -179,6 +241,17 @@ async fn add_link(
         .next_back()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
     Ok((saved, link))
+}
+
+/// Renders a link of `issue` after a write, as create and import answer.
+pub async fn render_created(cx: &Api, issue: &IssueRecord, link_pk: i64) -> ApiResult<Value> {
+    let link = cx
+        .store
+        .link(issue.pk, link_pk)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
+    let mut r = cx.renderer();
+    render(&mut r, &cx.state, cx.principal.org.id, issue, &link).await
 }
 
 pub async fn create(
@@ -195,16 +268,19 @@ pub async fn create(
         .as_ref()
         .and_then(crate::fields::ident)
         .ok_or_else(|| ApiError::field("issue", "Required field"))?;
-    let (saved, link_pk) = add_link(&cx.state, &cx.principal, issue, &relationship, &other).await?;
-    let link = cx
-        .store
-        .link(saved.pk, link_pk)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
-    let mut r = cx.renderer();
+    let origin = Origin::now(&cx.principal, cx.clock.now());
+    let (saved, link_pk) = add_link(
+        &cx.state,
+        &cx.principal,
+        issue,
+        &relationship,
+        &other,
+        origin,
+    )
+    .await?;
     Ok(json(
         StatusCode::CREATED,
-        &render(&mut r, &cx.state, cx.principal.org.id, &saved, &link).await?,
+        &render_created(&cx, &saved, link_pk).await?,
     ))
 }
 
@@ -313,16 +389,12 @@ pub async fn link_methods(cx: Api, Path(key): Path<String>, req: Request) -> Api
     };
     let issue = cx.issue(&key).await?;
     if method == Method::from_bytes(b"LINK").unwrap_or(Method::POST) {
-        let (saved, link_pk) = add_link(&cx.state, &cx.principal, issue, &rel, &other).await?;
-        let link = cx
-            .store
-            .link(saved.pk, link_pk)
-            .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished after insert")))?;
-        let mut r = cx.renderer();
+        let origin = Origin::now(&cx.principal, cx.clock.now());
+        let (saved, link_pk) =
+            add_link(&cx.state, &cx.principal, issue, &rel, &other, origin).await?;
         return Ok(json(
             StatusCode::CREATED,
-            &render(&mut r, &cx.state, cx.principal.org.id, &saved, &link).await?,
+            &render_created(&cx, &saved, link_pk).await?,
         ));
     }
     let (t, direction) = dictionaries::relationship(&rel)

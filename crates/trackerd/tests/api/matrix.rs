@@ -101,6 +101,12 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("GET", "/localFields/{id}") => QueueRead,
         (_, p) if p.starts_with("/queues/{key}") => QueueRead,
         ("POST", "/issues") => IssueCreate,
+        // The reference: import is for administrators.
+        ("POST", "/issues/_import") => OrgAdmin,
+        // The probed templates belong to PRIV.
+        ("GET", "/issueTemplates/{id}" | "/commentTemplates/{id}") => QueueRead,
+        ("POST", "/issueTemplates" | "/commentTemplates")
+        | ("PATCH" | "DELETE", "/issueTemplates/{id}" | "/commentTemplates/{id}") => QueueGrant,
         ("POST", "/issues/_findByUnique") => IssueRead,
         // Open to every member; what they find is filtered (checked below).
         ("POST", "/issues/_search" | "/issues/_count" | "/system/search/scroll/_clear") => Member,
@@ -381,6 +387,23 @@ async fn world(backend: Backend) -> Option<World> {
         .await;
     w.ids
         .insert("localField", local["id"].as_str().unwrap().to_owned());
+    for (kind, body) in [
+        ("issueTemplate", json!({"name": "priv", "queue": "PRIV"})),
+        (
+            "commentTemplate",
+            json!({"name": "priv", "template": "t", "queue": "PRIV"}),
+        ),
+    ] {
+        let t = w
+            .call(
+                Who::OrgAdmin,
+                Method::POST,
+                &format!("/v2/{kind}s"),
+                Some(body),
+            )
+            .await;
+        w.ids.insert(kind, t["id"].to_string());
+    }
     let remote = w
         .call(
             Who::OrgAdmin,
@@ -511,6 +534,8 @@ impl World {
             t if t.starts_with("/iam/v1/keys/") => id("key"),
             t if t.starts_with("/components/") => id("component"),
             t if t.starts_with("/versions/") => id("version"),
+            t if t.starts_with("/issueTemplates/") => id("issueTemplate"),
+            t if t.starts_with("/commentTemplates/") => id("commentTemplate"),
             _ => String::new(),
         };
         path = path
@@ -540,6 +565,20 @@ impl World {
                 Some(json!({"read": {"users": {"add": ["bob"]}}}))
             }
             ("POST", "/issues") => Some(json!({"queue": "PRIV", "summary": "new"})),
+            ("POST", "/issues/_import") => Some(json!({"queue": "PRIV", "summary": "old",
+                "createdAt": "2020-01-01T00:00:00.000+0000", "createdBy": "alice"})),
+            // The world's issues all live at the clock's start.
+            ("POST", "/issues/{key}/comments/_import") => Some(json!({"text": "old",
+                "createdAt": "2026-01-15T12:00:00.000+0000", "createdBy": "alice"})),
+            ("POST", "/issues/{key}/links/_import") => Some(json!({"relationship": "relates",
+                "issue": "PRIV-3", "createdAt": "2026-01-15T12:00:00.000+0000", "createdBy": "alice"})),
+            ("POST", "/issueTemplates") => Some(json!({"name": "new", "queue": "PRIV"})),
+            ("POST", "/commentTemplates") => {
+                Some(json!({"name": "new", "template": "t", "queue": "PRIV"}))
+            }
+            ("PATCH", "/issueTemplates/{id}" | "/commentTemplates/{id}") => {
+                Some(json!({"name": "renamed"}))
+            }
             ("PATCH", "/issues/{key}") => Some(json!({"summary": "changed"})),
             ("POST", "/issues/{key}/transitions/{id}/_execute") => Some(json!({})),
             ("POST", "/issues/{key}/comments") => Some(json!({"text": "hi"})),

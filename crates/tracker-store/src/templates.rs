@@ -1,0 +1,49 @@
+//! Issue and comment templates: what Tracker serves at `/issueTemplates`
+//! and `/commentTemplates`, organization-wide or bound to a queue.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct TemplateRecord {
+    /// Also the public id: Tracker's template ids are numbers.
+    pub pk: i64,
+    pub org: i64,
+    /// `issue` or `comment`.
+    pub kind: String,
+    /// The queue the template belongs to; `None` for the whole organization.
+    pub queue_id: Option<i64>,
+    pub name: String,
+    pub description: Option<String>,
+    /// The kind's own content as a JSON object.
+    pub body: String,
+    pub version: i64,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait TemplateStore: Send + Sync + 'static {
+    /// A page of the organization's templates of `kind`, oldest first, and
+    /// their total. With `queue`, those of that queue and those of none.
+    async fn list_templates(
+        &self,
+        org: i64,
+        kind: &str,
+        queue: Option<i64>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<TemplateRecord>, i64)>;
+    async fn template(&self, org: i64, kind: &str, pk: i64) -> Result<Option<TemplateRecord>>;
+    /// Inserts the template (`pk` and `version` are assigned).
+    async fn create_template(&self, t: &TemplateRecord) -> Result<TemplateRecord>;
+    /// Saves the template if it is still at `t.version`, bumping it; `None`
+    /// when someone changed or removed it first.
+    async fn update_template(&self, t: &TemplateRecord) -> Result<Option<TemplateRecord>>;
+    /// False when there was no such template.
+    async fn delete_template(&self, org: i64, kind: &str, pk: i64) -> Result<bool>;
+}

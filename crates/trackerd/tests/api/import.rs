@@ -1,0 +1,499 @@
+//! Import: issues, comments and links created with the authors and dates
+//! they had in another tracker.
+
+use serde_json::{json, Value};
+
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
+
+backend_tests!(
+    an_imported_issue_keeps_its_key_authors_dates_and_resolution,
+    an_imported_key_moves_the_queue_counter_past_it,
+    an_imported_issue_is_found_and_logged_by_its_own_dates,
+    an_issue_import_needs_its_required_fields_and_dates_in_order,
+    an_issue_key_or_unique_value_already_taken_cannot_be_imported,
+    only_an_administrator_with_a_writing_token_imports_issues,
+    an_imported_comment_keeps_its_author_and_dates_and_leaves_the_issue_update_alone,
+    an_imported_comment_must_lie_within_the_issues_life,
+    comment_import_needs_write_access_and_the_issue_of_the_organization,
+    an_imported_link_keeps_its_author_and_dates_on_both_issues,
+    an_imported_link_needs_known_issues_and_dates_within_their_lives,
+    link_import_needs_write_access_and_the_issue_of_the_organization,
+);
+
+const CREATED: &str = "2017-08-29T12:34:41.740+0000";
+const UPDATED: &str = "2017-09-09T11:24:31.140+0000";
+const RESOLVED: &str = "2017-09-08T09:33:42.250+0000";
+
+/// An issue as the reference imports it, without the fields trackerd
+/// refuses (access lists, sprints, mailing lists, votes, favorites).
+fn full_issue() -> Value {
+    json!({
+        "queue": "TEST",
+        "summary": "Imported",
+        "key": "TEST-42",
+        "createdAt": CREATED,
+        "createdBy": "bob",
+        "updatedAt": UPDATED,
+        "updatedBy": "carol",
+        "resolvedAt": RESOLVED,
+        "resolvedBy": "dave",
+        "status": "closed",
+        "resolution": "fixed",
+        "type": "bug",
+        "priority": "critical",
+        "description": "From elsewhere",
+        "start": "2017-09-04",
+        "end": "2017-09-07",
+        "deadline": "2017-09-07",
+        "assignee": "erin",
+        "tags": ["old", "imported"],
+        "followers": ["bob", "dave"],
+        "unique": "legacy-51827",
+        "originalEstimation": "PT1H",
+        "storyPoints": 1.0,
+    })
+}
+
+async fn import_issue(app: &TestApp, body: Value) -> Value {
+    app.post("/v2/issues/_import")
+        .json(body)
+        .await
+        .status(200)
+        .json()
+}
+
+/// A resolved issue imported with a long life, to import onto.
+async fn imported(app: &TestApp, key: &str) -> Value {
+    import_issue(
+        app,
+        json!({"queue": "TEST", "key": key, "summary": key, "createdAt": CREATED,
+               "createdBy": "bob", "updatedAt": UPDATED, "updatedBy": "bob"}),
+    )
+    .await
+}
+
+async fn an_imported_issue_keeps_its_key_authors_dates_and_resolution(app: TestApp) {
+    let issue = import_issue(&app, full_issue()).await;
+    assert_eq!(issue["key"], "TEST-42");
+    assert_eq!(issue["self"], format!("{}/v2/issues/TEST-42", app.base));
+    let read: Value = app.read("/v3/issues/TEST-42").await;
+    for i in [&issue, &read] {
+        assert_eq!(i["createdAt"], CREATED);
+        assert_eq!(i["updatedAt"], UPDATED);
+        assert_eq!(i["resolvedAt"], RESOLVED);
+        assert_eq!(i["createdBy"]["display"], "Bob Baker");
+        assert_eq!(i["updatedBy"]["display"], "Carol");
+        assert_eq!(i["resolvedBy"]["display"], "Dave");
+        assert_eq!(i["status"]["key"], "closed");
+        assert_eq!(i["resolution"]["key"], "fixed");
+        assert_eq!(i["type"]["key"], "bug");
+        assert_eq!(i["priority"]["key"], "critical");
+        assert_eq!(i["assignee"]["display"], "Erin");
+        assert_eq!(i["description"], "From elsewhere");
+        assert_eq!(i["end"], "2017-09-07");
+        assert_eq!(i["start"], "2017-09-04");
+        assert_eq!(i["unique"], "legacy-51827");
+        assert_eq!(i["originalEstimation"], "PT1H");
+        assert_eq!(i["tags"], json!(["imported", "old"]));
+        assert_eq!(i["followers"].as_array().unwrap().len(), 2);
+    }
+    // The id carries the creation second, as Tracker's ids do.
+    assert!(issue["id"].as_str().unwrap().starts_with("59a55f61"));
+}
+
+async fn an_imported_key_moves_the_queue_counter_past_it(app: TestApp) {
+    app.create_issue(json!({"queue": "TEST", "summary": "first"}))
+        .await;
+    imported(&app, "TEST-7").await;
+    let next = app
+        .create_issue(json!({"queue": "TEST", "summary": "after"}))
+        .await;
+    assert_eq!(next["key"], "TEST-8");
+    // Without a key an import takes the queue's next one.
+    let plain = import_issue(
+        &app,
+        json!({"queue": "TEST", "summary": "x", "createdAt": CREATED, "createdBy": "alice"}),
+    )
+    .await;
+    assert_eq!(plain["key"], "TEST-9");
+    assert_eq!(plain["updatedAt"], CREATED);
+    assert_eq!(plain["status"]["key"], "open");
+    // A lower key, free because it was never used, can be filled in.
+    let gap: Value = app
+        .post("/v2/issues/_import")
+        .json(json!({"queue": "TEST", "key": "test-3", "summary": "x",
+                     "createdAt": CREATED, "createdBy": "alice"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(gap["key"], "TEST-3");
+}
+
+async fn an_imported_issue_is_found_and_logged_by_its_own_dates(app: TestApp) {
+    import_issue(&app, full_issue()).await;
+    app.create_issue(json!({"queue": "TEST", "summary": "made now"}))
+        .await;
+    let found: Vec<Value> = app
+        .post("/v2/issues/_search")
+        .json(json!({"query": "Created: \"2017-08-29\""}))
+        .await
+        .status(200)
+        .json();
+    let keys: Vec<&Value> = found.iter().map(|i| &i["key"]).collect();
+    assert_eq!(keys, [&json!("TEST-42")]);
+    let older: Vec<Value> = app
+        .post("/v2/issues/_search")
+        .json(json!({"query": "Updated: < \"2018-01-01\""}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(older.len(), 1);
+    let resolved: Vec<Value> = app
+        .post("/v2/issues/_search")
+        .json(json!({"filter": {"resolution": "fixed"}}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(resolved.len(), 1);
+
+    let log: Vec<Value> = app.read("/v2/issues/TEST-42/changelog").await;
+    assert_eq!(log[0]["type"], "IssueCreated");
+    assert_eq!(log[0]["updatedAt"], CREATED);
+    assert_eq!(log[0]["updatedBy"]["display"], "Bob Baker");
+}
+
+async fn an_issue_import_needs_its_required_fields_and_dates_in_order(app: TestApp) {
+    let with = |changes: Value| {
+        let mut body = full_issue();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        body
+    };
+    let cases = [
+        (json!({"queue": null}), "queue"),
+        (json!({"summary": null}), "summary"),
+        (json!({"createdAt": null}), "createdAt"),
+        (json!({"createdBy": null}), "createdBy"),
+        (json!({"createdBy": "nobody"}), "createdBy"),
+        (json!({"createdAt": "yesterday"}), "createdAt"),
+        (
+            json!({"createdAt": "2999-01-01T00:00:00.000+0000", "updatedAt": null, "updatedBy": null, "resolvedAt": null, "resolvedBy": null, "resolution": null}),
+            "createdAt",
+        ),
+        (json!({"updatedBy": null}), "updatedBy"),
+        (
+            json!({"updatedAt": "2017-01-01T00:00:00.000+0000"}),
+            "updatedAt",
+        ),
+        (
+            json!({"resolvedAt": "2017-09-10T00:00:00.000+0000"}),
+            "resolvedAt",
+        ),
+        (json!({"resolution": null}), "resolution"),
+        (json!({"key": "OPS-3"}), "key"),
+        (json!({"key": "TEST-x"}), "key"),
+        (json!({"status": "nonsense"}), "status"),
+        (json!({"summary": "x".repeat(256)}), "summary"),
+        (json!({"access": ["bob"]}), "access"),
+        (json!({"votedBy": ["bob"]}), "votedBy"),
+        (json!({"priority": "urgentest"}), "priority"),
+    ];
+    for (change, field) in cases {
+        let e = app
+            .post("/v2/issues/_import")
+            .json(with(change.clone()))
+            .await
+            .error(422);
+        assert!(e["errors"][field].is_string(), "{change}: {e}");
+    }
+    app.post("/v2/issues/_import")
+        .json(json!([1]))
+        .await
+        .error(400);
+    // Nothing was half-written.
+    app.get("/v2/issues/TEST-42").await.error(404);
+    let next = app
+        .create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    assert_eq!(next["key"], "TEST-1");
+}
+
+async fn an_issue_key_or_unique_value_already_taken_cannot_be_imported(app: TestApp) {
+    import_issue(&app, full_issue()).await;
+    let mut again = full_issue();
+    again["unique"] = json!("another");
+    app.post("/v2/issues/_import")
+        .json(again)
+        .await
+        .error_saying(409, "TEST-42");
+    let mut same_unique = full_issue();
+    same_unique["key"] = json!("TEST-43");
+    app.post("/v2/issues/_import")
+        .json(same_unique)
+        .await
+        .error(409);
+    // A key an issue had before it moved stays its own.
+    app.create_issue(json!({"queue": "OPS", "summary": "moves"}))
+        .await;
+    app.post("/v2/issues/OPS-1/_move?queue=TEST")
+        .await
+        .status(200);
+    let mut old_key = full_issue();
+    old_key["queue"] = json!("OPS");
+    old_key["key"] = json!("OPS-1");
+    old_key["unique"] = json!("third");
+    app.post("/v2/issues/_import")
+        .json(old_key)
+        .await
+        .error(409);
+}
+
+async fn only_an_administrator_with_a_writing_token_imports_issues(app: TestApp) {
+    app.post("/v2/issues/_import")
+        .token(CAROL_EXPIRING)
+        .json(full_issue())
+        .await
+        .error_saying(403, "administrator");
+    app.post("/v2/issues/_import")
+        .token(BOB_RO)
+        .json(full_issue())
+        .await
+        .error(403);
+    // mallory administers the other organization, where TEST is not.
+    let e = app
+        .post("/v2/issues/_import")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(full_issue())
+        .await
+        .error(422);
+    assert!(e["errors"]["queue"].is_string());
+    app.get("/v2/issues/TEST-42").await.error(404);
+}
+
+async fn an_imported_comment_keeps_its_author_and_dates_and_leaves_the_issue_update_alone(
+    app: TestApp,
+) {
+    imported(&app, "TEST-5").await;
+    let c: Value = app
+        .post("/v2/issues/TEST-5/comments/_import")
+        .json(
+            json!({"text": "Old words", "createdAt": "2017-09-01T10:00:00.000+0000",
+                     "createdBy": "carol", "updatedAt": "2017-09-02T10:00:00.000+0000",
+                     "updatedBy": "dave"}),
+        )
+        .await
+        .status(200)
+        .json();
+    assert_eq!(c["text"], "Old words");
+    assert_eq!(c["createdAt"], "2017-09-01T10:00:00.000+0000");
+    assert_eq!(c["updatedAt"], "2017-09-02T10:00:00.000+0000");
+    assert_eq!(c["createdBy"]["display"], "Carol");
+    assert_eq!(c["updatedBy"]["display"], "Dave");
+    assert!(c["id"].is_i64());
+    let listed: Vec<Value> = app.read("/v3/issues/TEST-5/comments").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["createdAt"], c["createdAt"]);
+    let issue: Value = app.read("/v2/issues/TEST-5").await;
+    assert_eq!(issue["updatedAt"], UPDATED);
+    assert_eq!(issue["commentWithoutExternalMessageCount"], 1);
+    let log: Vec<Value> = app.read("/v2/issues/TEST-5/changelog").await;
+    let added = log
+        .iter()
+        .find(|e| e["type"] == "IssueCommentAdded")
+        .unwrap();
+    assert_eq!(added["updatedAt"], "2017-09-01T10:00:00.000+0000");
+    assert_eq!(added["updatedBy"]["display"], "Carol");
+    // Without an update the comment was last changed when written; a user
+    // may be named by uid.
+    let bob: Value = app.read("/v2/users/bob").await;
+    let plain: Value = app
+        .post("/v2/issues/TEST-5/comments/_import")
+        .json(json!({"text": "x", "createdAt": CREATED, "createdBy": bob["uid"]}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(plain["updatedAt"], CREATED);
+    assert_eq!(plain["createdBy"]["display"], "Bob Baker");
+}
+
+async fn an_imported_comment_must_lie_within_the_issues_life(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    let cases = [
+        (json!({"createdAt": CREATED, "createdBy": "bob"}), "text"),
+        (json!({"text": "x", "createdBy": "bob"}), "createdAt"),
+        (json!({"text": "x", "createdAt": CREATED}), "createdBy"),
+        (
+            json!({"text": "x", "createdAt": "2017-01-01T00:00:00.000+0000", "createdBy": "bob"}),
+            "createdAt",
+        ),
+        (
+            json!({"text": "x", "createdAt": "2018-01-01T00:00:00.000+0000", "createdBy": "bob"}),
+            "createdAt",
+        ),
+        (
+            json!({"text": "x", "createdAt": CREATED, "createdBy": "bob", "updatedAt": UPDATED}),
+            "updatedBy",
+        ),
+        (
+            json!({"text": "x", "createdAt": UPDATED, "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}),
+            "updatedAt",
+        ),
+        (
+            json!({"text": "", "createdAt": CREATED, "createdBy": "bob"}),
+            "text",
+        ),
+        (
+            json!({"text": "x", "createdAt": CREATED, "createdBy": "mallory"}),
+            "createdBy",
+        ),
+    ];
+    for (body, field) in cases {
+        let e = app
+            .post("/v2/issues/TEST-5/comments/_import")
+            .json(body.clone())
+            .await
+            .error(422);
+        assert!(e["errors"][field].is_string(), "{body}: {e}");
+    }
+    let listed: Vec<Value> = app.read("/v2/issues/TEST-5/comments").await;
+    assert!(listed.is_empty());
+}
+
+async fn comment_import_needs_write_access_and_the_issue_of_the_organization(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    let body = json!({"text": "x", "createdAt": CREATED, "createdBy": "bob"});
+    app.post("/v2/issues/TEST-5/comments/_import")
+        .token(BOB_RO)
+        .json(body.clone())
+        .await
+        .error(403);
+    app.post("/v2/issues/TEST-5/comments/_import")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(body.clone())
+        .await
+        .error(404);
+    app.post("/v2/issues/TEST-404/comments/_import")
+        .json(body.clone())
+        .await
+        .error(404);
+    // A member who may change the issue imports onto it; no administrator
+    // needed (the reference asks for the right to edit the issue).
+    app.post("/v2/issues/TEST-5/comments/_import")
+        .token(CAROL_EXPIRING)
+        .json(body)
+        .await
+        .status(200);
+}
+
+async fn an_imported_link_keeps_its_author_and_dates_on_both_issues(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    imported(&app, "TEST-6").await;
+    let l: Value = app
+        .post("/v2/issues/TEST-5/links/_import")
+        .json(json!({"relationship": "depends on", "issue": "TEST-6",
+                     "createdAt": "2017-09-01T10:00:00.000+0000", "createdBy": "carol",
+                     "updatedAt": "2017-09-03T10:00:00.000+0000", "updatedBy": "dave"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(l["object"]["key"], "TEST-6");
+    assert_eq!(l["direction"], "outward");
+    assert_eq!(l["type"]["id"], "depends");
+    assert_eq!(l["createdAt"], "2017-09-01T10:00:00.000+0000");
+    assert_eq!(l["updatedAt"], "2017-09-03T10:00:00.000+0000");
+    assert_eq!(l["createdBy"]["display"], "Carol");
+    assert_eq!(l["updatedBy"]["display"], "Dave");
+    let back: Vec<Value> = app.read("/v2/issues/TEST-6/links").await;
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0]["direction"], "inward");
+    assert_eq!(back[0]["createdAt"], l["createdAt"]);
+    assert_eq!(back[0]["updatedBy"]["display"], "Dave");
+    for key in ["TEST-5", "TEST-6"] {
+        let issue: Value = app.read(&format!("/v2/issues/{key}")).await;
+        assert_eq!(issue["updatedAt"], UPDATED, "{key}");
+        let log: Vec<Value> = app.read(&format!("/v2/issues/{key}/changelog")).await;
+        let linked = log.iter().find(|e| e["type"] == "IssueLinked").unwrap();
+        assert_eq!(linked["updatedAt"], "2017-09-01T10:00:00.000+0000");
+    }
+    // The same link again is refused like any duplicate link.
+    app.post("/v2/issues/TEST-5/links/_import")
+        .json(json!({"relationship": "depends on", "issue": "TEST-6",
+                     "createdAt": CREATED, "createdBy": "carol"}))
+        .await
+        .error(422);
+}
+
+async fn an_imported_link_needs_known_issues_and_dates_within_their_lives(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    imported(&app, "TEST-6").await;
+    let ok = json!({"relationship": "relates", "issue": "TEST-6", "createdAt": CREATED, "createdBy": "bob"});
+    let with = |k: &str, v: Value| {
+        let mut b = ok.clone();
+        if v.is_null() {
+            b.as_object_mut().unwrap().remove(k);
+        } else {
+            b[k] = v;
+        }
+        b
+    };
+    let cases = [
+        (with("relationship", Value::Null), "relationship"),
+        (with("relationship", json!("befriends")), "relationship"),
+        (with("issue", Value::Null), "issue"),
+        (with("issue", json!("TEST-404")), "issue"),
+        (with("issue", json!("TEST-5")), "issue"),
+        (with("createdAt", Value::Null), "createdAt"),
+        (with("createdBy", json!("nobody")), "createdBy"),
+        (
+            with("createdAt", json!("2016-01-01T00:00:00.000+0000")),
+            "createdAt",
+        ),
+        (
+            with("createdAt", json!("2019-01-01T00:00:00.000+0000")),
+            "createdAt",
+        ),
+        (with("updatedBy", json!("bob")), "updatedAt"),
+    ];
+    for (body, field) in cases {
+        let e = app
+            .post("/v2/issues/TEST-5/links/_import")
+            .json(body.clone())
+            .await
+            .error(422);
+        assert!(e["errors"][field].is_string(), "{body}: {e}");
+    }
+    let links: Vec<Value> = app.read("/v2/issues/TEST-5/links").await;
+    assert!(links.is_empty());
+}
+
+async fn link_import_needs_write_access_and_the_issue_of_the_organization(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    imported(&app, "TEST-6").await;
+    let body = json!({"relationship": "relates", "issue": "TEST-6", "createdAt": CREATED, "createdBy": "bob"});
+    app.post("/v2/issues/TEST-5/links/_import")
+        .token(BOB_RO)
+        .json(body.clone())
+        .await
+        .error(403);
+    app.post("/v2/issues/TEST-5/links/_import")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(body.clone())
+        .await
+        .error(404);
+    // An issue of another organization is not there to link to.
+    let e = app
+        .post("/v2/issues/TEST-5/links/_import")
+        .json(json!({"relationship": "relates", "issue": "SECRET-1", "createdAt": CREATED, "createdBy": "bob"}))
+        .await
+        .error(422);
+    assert!(e["errors"]["issue"].is_string());
+}
