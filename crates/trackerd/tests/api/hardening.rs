@@ -285,7 +285,7 @@ async fn unserved_paths_and_methods_say_so_and_never_look_like_a_missing_issue(a
                 .error(405);
         }
     }
-    app.call(Method::POST, "/v2/issues/_import")
+    app.call(Method::PUT, "/v2/issues/_search")
         .json(json!({}))
         .await
         .error(405);
