@@ -162,6 +162,10 @@ pub struct Connections {
     /// On SIGTERM, how long requests in flight may take before their
     /// connections are closed anyway.
     pub shutdown_deadline_secs: u64,
+    /// Searches (`_search`, `_count`, scrolls) run at once on this node at
+    /// most; more wait their turn. Below the database pool's size, so writes
+    /// always find a connection, and a bound on the memory searches hold.
+    pub max_concurrent_searches: usize,
 }
 
 impl Default for Connections {
@@ -171,6 +175,7 @@ impl Default for Connections {
             body_read_timeout_secs: 30,
             max_connections: 768,
             shutdown_deadline_secs: 30,
+            max_concurrent_searches: 4,
         }
     }
 }
@@ -259,6 +264,7 @@ impl Config {
             ("body_read_timeout_secs", c.body_read_timeout_secs),
             ("max_connections", c.max_connections as u64),
             ("shutdown_deadline_secs", c.shutdown_deadline_secs),
+            ("max_concurrent_searches", c.max_concurrent_searches as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError::Connections(name));

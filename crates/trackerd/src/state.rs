@@ -23,6 +23,8 @@ pub struct Inner {
     form_key: tokio::sync::OnceCell<Vec<u8>>,
     /// Attached files' bytes.
     pub blobs: Arc<dyn BlobStore>,
+    /// Turns for searches (`connections.max_concurrent_searches`).
+    pub search_slots: tokio::sync::Semaphore,
 }
 
 impl std::ops::Deref for AppState {
@@ -40,6 +42,7 @@ impl AppState {
         config: Config,
     ) -> anyhow::Result<Self> {
         let blobs = crate::blobs::from_config(&config)?;
+        let search_slots = tokio::sync::Semaphore::new(config.connections.max_concurrent_searches);
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -47,6 +50,7 @@ impl AppState {
             auth: AuthCache::new(),
             form_key: tokio::sync::OnceCell::new(),
             blobs,
+            search_slots,
         })))
     }
 

@@ -13,6 +13,7 @@ use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
 backend_tests!(
+    searches_wait_their_turn_and_writes_never_wait_for_them,
     large_lists_in_searches_answer_a_4xx_or_an_answer_never_a_5xx,
     writes_keep_working_after_clients_drop_requests_mid_write,
     concurrent_comments_on_one_issue_all_succeed,
@@ -364,4 +365,37 @@ async fn large_lists_in_searches_answer_a_4xx_or_an_answer_never_a_5xx(app: Test
             r.text().chars().take(300).collect::<String>()
         );
     }
+}
+
+/// Searches take turns (`connections.max_concurrent_searches`): with every
+/// turn taken, a search waits, while writes go on; the search answers when
+/// a turn frees up. (Without turns, a burst of slow searches held every
+/// database connection and unrelated creates failed.)
+async fn searches_wait_their_turn_and_writes_never_wait_for_them(app: TestApp) {
+    app.create_issue(serde_json::json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    let turns = app.state.config.connections.max_concurrent_searches;
+    let taken = app
+        .state
+        .search_slots
+        .acquire_many(u32::try_from(turns).unwrap())
+        .await
+        .unwrap();
+    let search = {
+        let req = app
+            .as_user(Method::POST, "/v2/issues/_count", ALICE, ACME)
+            .json(&serde_json::json!({"filter": {"queue": "TEST"}}));
+        tokio::spawn(async move { req.send().await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!search.is_finished(), "a search ran without a turn");
+    app.create_issue(serde_json::json!({"queue": "TEST", "summary": "while searches wait"}))
+        .await;
+    drop(taken);
+    let r = tokio::time::timeout(Duration::from_secs(10), search)
+        .await
+        .expect("the search got its turn")
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap(), 2);
 }

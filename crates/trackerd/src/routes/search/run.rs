@@ -10,7 +10,7 @@ use super::body::*;
 use super::document::*;
 use super::plan;
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// What a search found: how many issues match and the internal keys of
@@ -92,6 +92,14 @@ pub(super) async fn run(
     sorted: bool,
     window: Window,
 ) -> ApiResult<Found> {
+    // Held until the candidates are evaluated: a burst of heavy searches
+    // waits its turn rather than taking every database connection (writes
+    // would fail for want of one) and the memory for all of them at once.
+    let _turn = state
+        .search_slots
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let org = principal.org.id;
     let uid = principal.user.uid;
     let queues = state.store.queues_with_grants(org).await?;
