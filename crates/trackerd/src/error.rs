@@ -82,6 +82,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The longest error message answered, in characters. Messages quote what
+/// the client sent ("Queue … not found"): a 250 KB value must not come back
+/// whole in the answer, once per field.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+fn cap(message: &mut String) {
+    if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        message.truncate(cut);
+        message.push('…');
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -103,6 +115,14 @@ impl IntoResponse for ApiError {
             },
             other => ErrorEnvelope::new(status.as_u16(), other.to_string()),
         };
+        let mut envelope = envelope;
+        for message in envelope
+            .error_messages
+            .iter_mut()
+            .chain(envelope.errors.values_mut())
+        {
+            cap(message);
+        }
         let mut response = (status, Json(envelope)).into_response();
         if let ApiError::Unauthorized(_) = self {
             response.headers_mut().insert(
@@ -117,6 +137,17 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        let mut long = "й".repeat(MAX_MESSAGE_CHARS + 10);
+        cap(&mut long);
+        assert_eq!(long.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(long.ends_with('…'));
+        let mut short = "short".to_owned();
+        cap(&mut short);
+        assert_eq!(short, "short");
+    }
 
     #[test]
     fn store_conflicts_become_409_and_database_errors_500() {

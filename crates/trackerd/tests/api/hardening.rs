@@ -13,6 +13,7 @@ use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
 backend_tests!(
+    errors_quote_what_was_sent_but_never_all_of_a_huge_value,
     searches_wait_their_turn_and_writes_never_wait_for_them,
     large_lists_in_searches_answer_a_4xx_or_an_answer_never_a_5xx,
     writes_keep_working_after_clients_drop_requests_mid_write,
@@ -398,4 +399,28 @@ async fn searches_wait_their_turn_and_writes_never_wait_for_them(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap(), 2);
+}
+
+/// An error quoting the request ("Queue … not found") quotes at most a few
+/// hundred characters of it: a 250 KB value came back whole, once per field.
+async fn errors_quote_what_was_sent_but_never_all_of_a_huge_value(app: TestApp) {
+    let huge = "Q".repeat(250_000);
+    let r = app
+        .post("/v2/issues")
+        .json(json!({"queue": huge, "summary": "x"}))
+        .await;
+    assert_eq!(
+        r.code(),
+        422,
+        "{}",
+        r.text().chars().take(200).collect::<String>()
+    );
+    assert!(r.text().len() < 2_000, "{} bytes answered", r.text().len());
+    let body: Value = r.json();
+    let message = body["errors"]["queue"].as_str().unwrap();
+    assert!(
+        message.starts_with("Queue QQQ") && message.ends_with('…'),
+        "{}",
+        &message[..40]
+    );
 }
