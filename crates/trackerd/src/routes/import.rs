@@ -132,6 +132,39 @@ fn required<T>(
     v
 }
 
+/// What every imported object carries: when and by whom it was made
+/// (required), and when and by whom it was last changed (both or neither).
+struct Stamps {
+    created_at: Option<DateTime<Utc>>,
+    created_by: Option<i64>,
+    updated: Option<(DateTime<Utc>, i64)>,
+}
+
+async fn stamps(
+    state: &AppState,
+    org: i64,
+    body: &Map<String, Value>,
+    errors: &mut FieldErrors,
+) -> ApiResult<Stamps> {
+    let created_at = when(body, "createdAt", errors);
+    let created_at = required(created_at, "createdAt", body, errors);
+    let created_by = who(state, org, body, "createdBy", errors).await?;
+    let created_by = required(created_by, "createdBy", body, errors);
+    let updated_at = when(body, "updatedAt", errors);
+    let updated_by = who(state, org, body, "updatedBy", errors).await?;
+    let updated = pair(
+        (updated_at, "updatedAt"),
+        (updated_by, "updatedBy"),
+        body,
+        errors,
+    );
+    Ok(Stamps {
+        created_at,
+        created_by,
+        updated,
+    })
+}
+
 /// `POST /v2/issues/_import`. Only an organization's administrator may
 /// import (the reference: "only on behalf of the administrator").
 pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
@@ -170,18 +203,11 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
             errors.add("description", format!("At most {MAX_TEXT} characters"));
         }
     }
-    let created_at = when(&body, "createdAt", &mut errors);
-    let created_at = required(created_at, "createdAt", &body, &mut errors);
-    let created_by = who(&cx.state, org, &body, "createdBy", &mut errors).await?;
-    let created_by = required(created_by, "createdBy", &body, &mut errors);
-    let updated_at = when(&body, "updatedAt", &mut errors);
-    let updated_by = who(&cx.state, org, &body, "updatedBy", &mut errors).await?;
-    let updated = pair(
-        (updated_at, "updatedAt"),
-        (updated_by, "updatedBy"),
-        &body,
-        &mut errors,
-    );
+    let Stamps {
+        created_at,
+        created_by,
+        updated,
+    } = stamps(&cx.state, org, &body, &mut errors).await?;
     let resolved_at = when(&body, "resolvedAt", &mut errors);
     let resolved_by = who(&cx.state, org, &body, "resolvedBy", &mut errors).await?;
     let resolution = match given(&body, "resolution") {
@@ -450,18 +476,11 @@ pub async fn comment(
             None
         }
     };
-    let created_at = when(&body, "createdAt", &mut errors);
-    let created_at = required(created_at, "createdAt", &body, &mut errors);
-    let created_by = who(&cx.state, org, &body, "createdBy", &mut errors).await?;
-    let created_by = required(created_by, "createdBy", &body, &mut errors);
-    let updated_at = when(&body, "updatedAt", &mut errors);
-    let updated_by = who(&cx.state, org, &body, "updatedBy", &mut errors).await?;
-    let updated = pair(
-        (updated_at, "updatedAt"),
-        (updated_by, "updatedBy"),
-        &body,
-        &mut errors,
-    );
+    let Stamps {
+        created_at,
+        created_by,
+        updated,
+    } = stamps(&cx.state, org, &body, &mut errors).await?;
     if let Some(c) = created_at {
         if !within(&issue, c) {
             errors.add(
@@ -569,18 +588,11 @@ pub async fn link(
             k
         }
     };
-    let created_at = when(&body, "createdAt", &mut errors);
-    let created_at = required(created_at, "createdAt", &body, &mut errors);
-    let created_by = who(&cx.state, org, &body, "createdBy", &mut errors).await?;
-    let created_by = required(created_by, "createdBy", &body, &mut errors);
-    let updated_at = when(&body, "updatedAt", &mut errors);
-    let updated_by = who(&cx.state, org, &body, "updatedBy", &mut errors).await?;
-    let updated = pair(
-        (updated_at, "updatedAt"),
-        (updated_by, "updatedBy"),
-        &body,
-        &mut errors,
-    );
+    let Stamps {
+        created_at,
+        created_by,
+        updated,
+    } = stamps(&cx.state, org, &body, &mut errors).await?;
     errors.into_result()?;
     let (Some(relationship), Some(other), Some(created_at), Some(created_by)) =
         (relationship, other, created_at, created_by)
