@@ -340,40 +340,15 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
         .map(|s| s.key.to_owned())
         .unwrap_or_else(|| dictionaries::INITIAL_STATUS.to_owned());
     let mut issue = IssueRecord {
-        pk: 0,
-        id: object_id(created_at),
-        org,
-        queue_id: queue.id,
-        key: String::new(),
-        version: 1,
-        summary: String::new(),
-        description: None,
-        issue_type: queue.default_type.clone(),
-        priority: queue.default_priority.clone(),
         status: status.clone(),
-        previous_status: None,
         resolution: resolved.map(|(_, _, r)| r.key.to_owned()),
-        assignee: None,
-        author,
         updated_by,
-        parent_pk: None,
-        unique,
-        created_at,
         updated_at,
         resolved_at: resolved.map(|(at, _, _)| at),
         // When the issue entered its status is not imported: the
         // resolution's time for a resolved issue, else its creation.
         status_start_time: resolved.map(|(at, _, _)| at).unwrap_or(created_at),
-        last_comment_updated_at: None,
-        comment_count: 0,
-        votes: 0,
-        followers: Vec::new(),
-        tags: Vec::new(),
-        components: Vec::new(),
-        fix_versions: Vec::new(),
-        affected_versions: Vec::new(),
-        extra: "{}".into(),
-        aliases: Vec::new(),
+        ..crate::access::issues::fresh_issue(org, &queue, author, created_at, unique)
     };
     let rest: Map<String, Value> = body
         .iter()

@@ -80,40 +80,7 @@ pub async fn create(
     }
     let now = cx.clock.now();
     let uid = cx.principal.user.uid;
-    let mut issue = IssueRecord {
-        pk: 0,
-        id: object_id(now),
-        org,
-        queue_id: queue.id,
-        key: String::new(),
-        version: 1,
-        summary: String::new(),
-        description: None,
-        issue_type: queue.default_type.clone(),
-        priority: queue.default_priority.clone(),
-        status: dictionaries::INITIAL_STATUS.to_owned(),
-        previous_status: None,
-        resolution: None,
-        assignee: None,
-        author: uid,
-        updated_by: uid,
-        parent_pk: None,
-        unique,
-        created_at: now,
-        updated_at: now,
-        resolved_at: None,
-        status_start_time: now,
-        last_comment_updated_at: None,
-        comment_count: 0,
-        votes: 0,
-        followers: Vec::new(),
-        tags: Vec::new(),
-        components: Vec::new(),
-        fix_versions: Vec::new(),
-        affected_versions: Vec::new(),
-        extra: "{}".into(),
-        aliases: Vec::new(),
-    };
+    let mut issue = crate::access::issues::fresh_issue(org, &queue, uid, now, unique);
     let mut changes = fields::apply(&cx.state, org, &mut issue, &body, Mode::Create).await?;
     changes.insert(
         0,
