@@ -1,5 +1,6 @@
 //! OAuth scopes. `tracker:write` implies `tracker:read`.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -25,7 +26,7 @@ impl fmt::Display for Scope {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?}; known scopes are tracker:read and tracker:write")]
+#[error("unknown scope {0:?}; Tracker's scopes are tracker:read and tracker:write, other Yandex scopes are written service:permission")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {
@@ -40,21 +41,48 @@ impl FromStr for Scope {
     }
 }
 
+/// At most this many scopes in one list: a scope list is stored on every
+/// token, so it is kept short.
+pub const MAX_SCOPES: usize = 32;
+const MAX_SCOPE_LEN: usize = 64;
+
 /// A set of scopes, stored as the space-separated list OAuth uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// Besides Tracker's own two it carries other Yandex scopes (`wiki:read`,
+/// `login:info`, …): real applications ask for them alongside Tracker's, and
+/// an authorization server standing in for Yandex's must grant them. They are
+/// recorded and reported back, and give no right in Tracker.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scopes {
     read: bool,
     write: bool,
+    foreign: BTreeSet<String>,
+}
+
+/// A Yandex scope name: `service:permission`, lower-case letters, digits and
+/// `_ . -`. `tracker:` names other than Tracker's two are not real scopes.
+fn is_foreign_scope(s: &str) -> bool {
+    let Some((service, permission)) = s.split_once(':') else {
+        return false;
+    };
+    let part = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_lowercase())
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+    };
+    s.len() <= MAX_SCOPE_LEN && service != "tracker" && part(service) && part(permission)
 }
 
 impl Scopes {
     pub const READ_WRITE: Scopes = Scopes {
         read: true,
         write: true,
+        foreign: BTreeSet::new(),
     };
     pub const READ_ONLY: Scopes = Scopes {
         read: true,
         write: false,
+        foreign: BTreeSet::new(),
     };
 
     fn collect_from<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
@@ -70,12 +98,27 @@ impl Scopes {
 
     /// Parses a space- or comma-separated list.
     pub fn parse(list: &str) -> Result<Self, UnknownScope> {
-        let scopes = list
-            .split([' ', ','])
-            .filter(|s| !s.is_empty())
-            .map(Scope::from_str)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::collect_from(scopes))
+        let mut out = Scopes::default();
+        for name in list.split([' ', ',']).filter(|s| !s.is_empty()) {
+            match Scope::from_str(name) {
+                Ok(Scope::Read) => out.read = true,
+                Ok(Scope::Write) => out.write = true,
+                Err(_) if is_foreign_scope(name) => {
+                    out.foreign.insert(name.to_owned());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if out.len() > MAX_SCOPES {
+            return Err(UnknownScope(format!(
+                "more than {MAX_SCOPES} scopes in one list"
+            )));
+        }
+        Ok(out)
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.read) + usize::from(self.write) + self.foreign.len()
     }
 
     pub fn allows(&self, wanted: Scope) -> bool {
@@ -85,8 +128,30 @@ impl Scopes {
         }
     }
 
+    /// No scope at all, Tracker's or another service's.
     pub fn is_empty(&self) -> bool {
-        !self.read && !self.write
+        !self.read && !self.write && self.foreign.is_empty()
+    }
+
+    /// The Yandex scopes of other services this set carries.
+    pub fn foreign(&self) -> impl Iterator<Item = &str> {
+        self.foreign.iter().map(String::as_str)
+    }
+
+    /// Whether every scope of `self` is within `allowed` (write covering read).
+    pub fn within(&self, allowed: &Scopes) -> bool {
+        (!self.allows(Scope::Write) || allowed.allows(Scope::Write))
+            && (!self.allows(Scope::Read) || allowed.allows(Scope::Read))
+            && self.foreign.is_subset(&allowed.foreign)
+    }
+
+    /// Every scope of either set.
+    pub fn union(&self, other: &Scopes) -> Scopes {
+        Scopes {
+            read: self.read || other.read,
+            write: self.write || other.write,
+            foreign: self.foreign.union(&other.foreign).cloned().collect(),
+        }
     }
 
     pub fn to_list(&self) -> String {
@@ -97,6 +162,7 @@ impl Scopes {
         if self.write {
             out.push(Scope::Write.as_str());
         }
+        out.extend(self.foreign());
         out.join(" ")
     }
 }
@@ -142,5 +208,32 @@ mod tests {
             Scopes::parse("tracker:read admin"),
             Err(UnknownScope("admin".into()))
         );
+        assert_eq!(
+            Scopes::parse("tracker:admin"),
+            Err(UnknownScope("tracker:admin".into()))
+        );
+        assert!(Scopes::parse("Wiki:Read").is_err());
+        assert!(Scopes::parse("wiki:").is_err());
+    }
+
+    #[test]
+    fn other_yandex_scopes_are_carried_but_grant_nothing_in_tracker() {
+        let s = Scopes::parse("login:info wiki:read,wiki:write").unwrap();
+        assert!(!s.is_empty());
+        assert!(!s.allows(Scope::Read));
+        assert_eq!(s.to_list(), "login:info wiki:read wiki:write");
+        let both = Scopes::parse("tracker:read wiki:read").unwrap();
+        assert!(Scopes::parse("wiki:read").unwrap().within(&both));
+        assert!(!s.within(&both));
+        assert_eq!(
+            both.union(&s).to_list(),
+            "tracker:read login:info wiki:read wiki:write"
+        );
+    }
+
+    #[test]
+    fn a_scope_list_is_bounded() {
+        let many: Vec<String> = (0..=MAX_SCOPES).map(|i| format!("svc{i}:read")).collect();
+        assert!(Scopes::parse(&many.join(" ")).is_err());
     }
 }

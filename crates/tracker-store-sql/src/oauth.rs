@@ -145,7 +145,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         ))
         .bind(&update.name)
         .bind(update.redirect_uris.as_ref().map(|u| u.join("\n")))
-        .bind(update.scopes.map(|s| s.to_list()))
+        .bind(update.scopes.as_ref().map(|s| s.to_list()))
         .bind(update.secret_hash.map(|h| h.to_hex()))
         .bind(id)
         .fetch_optional(&self.pool)

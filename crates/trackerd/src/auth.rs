@@ -274,7 +274,7 @@ impl FromRequestParts<AppState> for Principal {
         Ok(Principal {
             user: auth.user.clone(),
             org,
-            scopes: auth.token.scopes,
+            scopes: auth.token.scopes.clone(),
             org_admin: membership.admin,
             token_id: auth.token.id,
             token_kind: auth.token.kind,

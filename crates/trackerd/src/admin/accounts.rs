@@ -183,9 +183,15 @@ pub async fn token_command(
                 .await?
                 .with_context(|| format!("no user {login}"))?;
             let scopes = Scopes::parse(&scopes)?;
-            let (secret, record) =
-                ops::issue_oauth_token(store, clock, user.uid, scopes, expires_at, &description)
-                    .await?;
+            let (secret, record) = ops::issue_oauth_token(
+                store,
+                clock,
+                user.uid,
+                scopes.clone(),
+                expires_at,
+                &description,
+            )
+            .await?;
             eprintln!(
                 "issued token {} for {} with {}; it is shown only now:",
                 record.id,

@@ -14,10 +14,7 @@ use super::session::{
     MaybeSession, Session, SignedInForm, CSRF_COOKIE, SESSION_COOKIE,
 };
 use super::token::issue_access;
-use super::{
-    audit, mint, prefix, scope_label, scope_list, scopes_within, secs, ClientAddr, FormParams,
-    OAuthError,
-};
+use super::{audit, mint, prefix, scope_labels, secs, ClientAddr, FormParams, OAuthError};
 use crate::passwords;
 use crate::state::AppState;
 
@@ -198,10 +195,10 @@ pub async fn check_request(
         state: st.clone(),
     };
     let scopes = match param(p, "scope") {
-        None => app.scopes,
+        None => app.scopes.clone(),
         Some(s) => match Scopes::parse(s) {
-            Ok(s) if s.is_empty() => app.scopes,
-            Ok(s) if scopes_within(s, app.scopes) => s,
+            Ok(s) if s.is_empty() => app.scopes.clone(),
+            Ok(s) if s.within(&app.scopes) => s,
             Ok(s) => {
                 return Err(fail(
                     "invalid_scope",
@@ -318,16 +315,16 @@ pub async fn authorize_get(
         .await
         .map_err(server_error)?;
     let force = param(&params, "force_confirm").is_some_and(|v| v != "0" && v != "false");
-    if !force && remembered.is_some_and(|c| scopes_within(req.scopes, c.scopes)) {
+    if !force && remembered.is_some_and(|c| req.scopes.within(&c.scopes)) {
         return complete(&state, &session.user, &req, &addr, StatusCode::FOUND).await;
     }
     Ok(consent_page(&session, &req))
 }
 
 fn consent_page(session: &Session, req: &AuthzRequest) -> Response {
-    let scopes: String = scope_list(req.scopes)
+    let scopes: String = scope_labels(&req.scopes)
         .into_iter()
-        .map(|s| format!("<li>{}</li>", esc(scope_label(s))))
+        .map(|s| format!("<li>{}</li>", esc(&s)))
         .collect();
     let mut fields = String::new();
     fields.push_str(&hidden("csrf", &session.csrf));
@@ -431,7 +428,7 @@ pub async fn authorize_post(
         .into_response(StatusCode::SEE_OTHER));
     }
     let now = state.clock.now();
-    widen_consent(&state, session.user.uid, req.app.id, req.scopes, now)
+    widen_consent(&state, session.user.uid, req.app.id, &req.scopes, now)
         .await
         .map_err(server_error)?;
     audit(
@@ -466,7 +463,7 @@ async fn complete(
                     hash: TokenHash::of(&code),
                     app_id: req.app.id,
                     uid: user.uid,
-                    scopes: req.scopes,
+                    scopes: req.scopes.clone(),
                     redirect_uri: req.redirect_given.then(|| req.redirect_uri.clone()),
                     code_challenge: req.code_challenge.clone(),
                     created_at: now,
@@ -478,7 +475,13 @@ async fn complete(
         }
         ResponseType::Token => {
             let issued = match issue_access(
-                state, &req.app, user.uid, req.scopes, "implicit", false, addr,
+                state,
+                &req.app,
+                user.uid,
+                req.scopes.clone(),
+                "implicit",
+                false,
+                addr,
             )
             .await
             {
@@ -513,7 +516,7 @@ pub(super) async fn widen_consent(
     state: &AppState,
     uid: i64,
     app_id: i64,
-    scopes: Scopes,
+    scopes: &Scopes,
     now: chrono::DateTime<chrono::Utc>,
 ) -> tracker_store::Result<()> {
     let previous = state
@@ -524,8 +527,7 @@ pub(super) async fn widen_consent(
         .flatten()
         .map(|c| c.scopes)
         .unwrap_or_default();
-    let union =
-        Scopes::parse(&format!("{} {}", previous.to_list(), scopes.to_list())).unwrap_or(scopes);
+    let union = previous.union(scopes);
     state
         .store
         .put_consent(&ConsentRecord {

@@ -13,8 +13,7 @@ use super::html::{self, esc, hidden};
 use super::session::{FormPage, MaybeSession, Session, SignedInForm};
 use super::token::authenticate_client;
 use super::{
-    audit, mint, no_store, prefix, scope_label, scope_list, scopes_within, secs, ClientAddr,
-    FormParams, OAuthError,
+    audit, mint, no_store, prefix, scope_labels, secs, ClientAddr, FormParams, OAuthError,
 };
 use crate::extract::base_url;
 use crate::state::AppState;
@@ -63,10 +62,10 @@ pub async fn device_code(
             .ok_or_else(|| OAuthError::new("invalid_client", "unknown client"))?
     };
     let scopes = match form.get("scope") {
-        None => app.scopes,
+        None => app.scopes.clone(),
         Some(s) => match Scopes::parse(s) {
-            Ok(s) if s.is_empty() => app.scopes,
-            Ok(s) if scopes_within(s, app.scopes) => s,
+            Ok(s) if s.is_empty() => app.scopes.clone(),
+            Ok(s) if s.within(&app.scopes) => s,
             _ => {
                 return Err(OAuthError::new(
                     "invalid_scope",
@@ -192,9 +191,9 @@ pub async fn page(
 }
 
 fn consent(session: &Session, code: &str, rec: &DeviceRecord, app: &AppRecord) -> Response {
-    let scopes: String = scope_list(rec.scopes)
+    let scopes: String = scope_labels(&rec.scopes)
         .into_iter()
-        .map(|s| format!("<li>{}</li>", esc(scope_label(s))))
+        .map(|s| format!("<li>{}</li>", esc(&s)))
         .collect();
     let body = format!(
         "<p>You are signed in as <strong>{user}</strong> ({login}).</p>\
@@ -250,7 +249,7 @@ pub async fn decide(
     }
     if allow {
         let now = state.clock.now();
-        super::authorize::widen_consent(&state, session.user.uid, app.id, rec.scopes, now).await?;
+        super::authorize::widen_consent(&state, session.user.uid, app.id, &rec.scopes, now).await?;
     }
     audit(
         &state,

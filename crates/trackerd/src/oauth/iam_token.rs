@@ -49,7 +49,7 @@ pub async fn create_token(
             kind: TokenKind::Iam,
             hash: TokenHash::of(&secret),
             uid: parent.user.uid,
-            scopes: parent.token.scopes,
+            scopes: parent.token.scopes.clone(),
             parent_id: Some(parent.token.id),
             description: "IAM token".into(),
             created_at: now,

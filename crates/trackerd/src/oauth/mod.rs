@@ -145,10 +145,17 @@ pub(crate) fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// Whether every scope in `wanted` is within `allowed`.
-pub(crate) fn scopes_within(wanted: Scopes, allowed: Scopes) -> bool {
-    (!wanted.allows(Scope::Write) || allowed.allows(Scope::Write))
-        && (!wanted.allows(Scope::Read) || allowed.allows(Scope::Read))
+/// What the consent pages say each scope allows: Tracker's own, then the
+/// other Yandex scopes, which trackerd records and which allow nothing here.
+pub(crate) fn scope_labels(s: &Scopes) -> Vec<String> {
+    s.to_list()
+        .split(' ')
+        .filter(|n| !n.is_empty())
+        .map(|n| match n.parse::<Scope>() {
+            Ok(tracker) => scope_label(tracker).to_owned(),
+            Err(_) => format!("{n} (another Yandex service's scope: no access to Tracker)"),
+        })
+        .collect()
 }
 
 pub(crate) fn scope_label(s: Scope) -> &'static str {
@@ -156,13 +163,6 @@ pub(crate) fn scope_label(s: Scope) -> &'static str {
         Scope::Read => "Read issues, queues and users in Tracker (tracker:read)",
         Scope::Write => "Create and change issues and queues in Tracker (tracker:write)",
     }
-}
-
-pub(crate) fn scope_list(s: Scopes) -> Vec<Scope> {
-    s.to_list()
-        .split(' ')
-        .filter_map(|x| x.parse().ok())
-        .collect()
 }
 
 /// The source address of the request, for the audit trail and the
@@ -369,8 +369,8 @@ mod tests {
 
     #[test]
     fn write_is_not_within_read_but_read_is_within_write() {
-        assert!(scopes_within(Scopes::READ_ONLY, Scopes::READ_WRITE));
-        assert!(!scopes_within(Scopes::READ_WRITE, Scopes::READ_ONLY));
+        assert!(Scopes::READ_ONLY.within(&Scopes::READ_WRITE));
+        assert!(!Scopes::READ_WRITE.within(&Scopes::READ_ONLY));
     }
 
     #[test]

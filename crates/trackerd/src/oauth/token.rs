@@ -13,9 +13,7 @@ use tracker_store::{
 };
 
 use super::session::same;
-use super::{
-    audit, mint, no_store, prefix, s256, scopes_within, secs, ClientAddr, FormParams, OAuthError,
-};
+use super::{audit, mint, no_store, prefix, s256, secs, ClientAddr, FormParams, OAuthError};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -51,7 +49,7 @@ pub async fn issue_access(
         .create_grant(&NewGrant {
             app_id: app.id,
             uid,
-            scopes,
+            scopes: scopes.clone(),
             flow: flow.to_owned(),
             created_at: state.clock.now(),
         })
@@ -87,7 +85,7 @@ async fn issue_in_grant(
                 kind: TokenKind::OAuth,
                 hash: TokenHash::of(&access),
                 uid: grant.uid,
-                scopes,
+                scopes: scopes.clone(),
                 parent_id: None,
                 description: format!("{} ({})", app.name, grant.flow),
                 created_at: now,
@@ -104,7 +102,7 @@ async fn issue_in_grant(
                 hash: TokenHash::of(&refresh),
                 grant_id: grant.id,
                 access_token_id: record.id,
-                scopes,
+                scopes: scopes.clone(),
                 created_at: now,
                 expires_at: Some(now + secs(cfg.refresh_token_lifetime_secs)),
             })
@@ -358,7 +356,7 @@ async fn authorization_code(
         .create_grant(&NewGrant {
             app_id: app.id,
             uid: record.uid,
-            scopes: record.scopes,
+            scopes: record.scopes.clone(),
             flow: "authorization_code".into(),
             created_at: now,
         })
@@ -414,7 +412,7 @@ async fn refresh(
     let scopes = match form.get("scope") {
         None => peek.scopes,
         Some(s) => match Scopes::parse(s) {
-            Ok(s) if !s.is_empty() && scopes_within(s, peek.scopes) => s,
+            Ok(s) if !s.is_empty() && s.within(&peek.scopes) => s,
             _ => {
                 return Err(OAuthError::new(
                     "invalid_scope",

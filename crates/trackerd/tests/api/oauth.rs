@@ -46,6 +46,7 @@ backend_tests!(
     an_admin_can_require_a_password_change_on_first_sign_in,
     unsupported_grant_types_and_repeated_parameters_are_rfc_errors,
     deleting_an_app_revokes_every_token_issued_to_it,
+    other_yandex_scopes_are_registered_granted_and_give_no_tracker_rights,
 );
 
 pub const ALICE_PASSWORD: &str = "correct horse battery";
@@ -1556,4 +1557,111 @@ async fn deleting_an_app_revokes_every_token_issued_to_it(app: TestApp) {
     )
     .await;
     oauth_error(r, 401, "invalid_client").await;
+}
+
+async fn other_yandex_scopes_are_registered_granted_and_give_no_tracker_rights(app: TestApp) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    // Real applications ask Yandex for their other services' scopes too.
+    let a = register(
+        &app,
+        ALICE,
+        json!({"name": "Wiki sync", "redirectUris": [REDIRECT], "type": "confidential",
+               "scopes": ["tracker:read", "wiki:read", "login:info"]}),
+    )
+    .await;
+    assert_eq!(
+        a["scopes"],
+        json!(["tracker:read", "login:info", "wiki:read"]),
+        "{a}"
+    );
+    let (id, secret) = (
+        a["clientId"].as_str().unwrap(),
+        a["clientSecret"].as_str().unwrap(),
+    );
+    let mut web = Web::new(&app);
+    web.sign_in("alice", ALICE_PASSWORD).await;
+    // A scope the application was not registered with is still refused.
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={id}&redirect_uri={}&scope=wiki%3Awrite",
+            enc(REDIRECT)
+        ))
+        .await;
+    let loc = location(&r);
+    assert_eq!(params_of(&loc, false)["error"], "invalid_scope", "{loc}");
+    // The consent page names the foreign scope and says it reaches nothing here.
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={id}&redirect_uri={}&state=w\
+             &scope=wiki%3Aread%20login%3Ainfo",
+            enc(REDIRECT)
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("wiki:read (another Yandex service"), "{html}");
+    assert!(!html.contains("tracker:read"), "{html}");
+    let r = web.decide("/authorize", &html, "allow").await;
+    let code = params_of(&location(&r), false)["code"].clone();
+    let r = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["scope"], "login:info wiki:read");
+    let access = t["access_token"].as_str().unwrap();
+    // Granted and recorded, but no right in Tracker: not even reading.
+    assert_eq!(myself_status(&app, access).await, 403);
+    let r = app
+        .request(Method::POST, "/introspect")
+        .basic_auth(id, Some(secret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["active"], true, "{v}");
+    assert_eq!(v["scope"], "login:info wiki:read");
+    // With Tracker's scope alongside, the token reads Tracker.
+    let r = web
+        .get(&format!(
+            "/authorize?response_type=code&client_id={id}&redirect_uri={}\
+             &scope=tracker%3Aread%20wiki%3Aread",
+            enc(REDIRECT)
+        ))
+        .await;
+    let r = if r.status() == 200 {
+        let html = r.text().await.unwrap();
+        web.decide("/authorize", &html, "allow").await
+    } else {
+        r
+    };
+    let code = params_of(&location(&r), false)["code"].clone();
+    let t: Value = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(t["scope"], "tracker:read wiki:read");
+    assert_eq!(
+        myself_status(&app, t["access_token"].as_str().unwrap()).await,
+        200
+    );
 }
