@@ -1,6 +1,6 @@
 """Import and templates through the official yandex_tracker_client,
 unchanged: issues.import_object, issue.comments.import_object,
-issue.links.import_object (POST …/_import), and client.issue_templates /
+issue.links.import_object, issue.worklog.import_object (POST …/_import), and client.issue_templates /
 client.comment_templates (/v2/issueTemplates, /v2/commentTemplates).
 """
 
@@ -76,6 +76,24 @@ def test_comments_and_links_are_imported_with_their_authors_and_dates(alice):
     assert link.createdAt == "2017-09-02T10:00:00.000+0000"
     assert [l.object.key for l in other.links] == [issue.key]
     assert alice.issues[issue.key].updatedAt == UPDATED
+
+
+def test_worklog_is_imported_with_its_author_and_dates(alice):
+    issue = imported(alice)
+    record = issue.worklog.import_object(
+        start="2017-09-01T09:00:00.000+0000",
+        duration="PT2H",
+        comment="old work",
+        createdAt="2017-09-01T10:00:00.000+0000",
+        createdBy="bob",
+    )
+    assert record.createdBy.login == "bob"
+    assert record.createdAt == "2017-09-01T10:00:00.000+0000"
+    assert record.duration == "PT2H"
+    assert [w.comment for w in issue.worklog] == ["old work"]
+    fresh = alice.issues[issue.key]
+    assert fresh.spent == "PT2H"
+    assert fresh.updatedAt == UPDATED
 
 
 def test_issue_templates_are_created_read_edited_and_deleted(alice, bob):

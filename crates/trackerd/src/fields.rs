@@ -22,6 +22,21 @@ impl FieldErrors {
             .or_insert_with(|| message.into());
     }
 
+    /// A field check's outcome: its value, or its field errors kept with the
+    /// others so one answer names every bad field.
+    pub fn note<T>(&mut self, r: ApiResult<T>) -> ApiResult<Option<T>> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(ApiError::Unprocessable { errors, .. }) => {
+                for (field, message) in errors {
+                    self.add(&field, message);
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn into_result(self) -> ApiResult<()> {
         if self.0.is_empty() {
             Ok(())

@@ -130,6 +130,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(POST, "/issues/_import", Write, import::issue),
         api(POST, "/issues/{key}/comments/_import", Write, import::comment),
         api(POST, "/issues/{key}/links/_import", Write, import::link),
+        api(POST, "/issues/{key}/worklogs/_import", Write, import::worklog),
+        api(POST, "/issues/{key}/worklog/_import", Write, import::worklog),
         api(GET, "/issues/{key}", Read, issues::get),
         api(PATCH, "/issues/{key}", Write, issues::update),
         // LINK and UNLINK are not methods axum routes by name: one fallback

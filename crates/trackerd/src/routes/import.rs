@@ -9,7 +9,9 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries;
-use tracker_store::{CommentRecord, CommentWrite, IssueRecord, NewChangelog, NewIssue};
+use tracker_store::{
+    CommentRecord, CommentWrite, IssueRecord, NewChangelog, NewIssue, WorklogRecord,
+};
 
 use crate::access::issues::{find_queue, simple_write, write_fresh};
 use crate::error::{ApiError, ApiResult};
@@ -17,7 +19,7 @@ use crate::extract::{json, Api, ApiJson};
 use crate::fields::{self, changes_json, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{render_issue_with, GetParams};
-use crate::routes::{comments, links};
+use crate::routes::{comments, links, worklog};
 use crate::state::AppState;
 
 /// The longest summary and texts Tracker accepts.
@@ -597,4 +599,72 @@ pub async fn link(
         StatusCode::OK,
         &links::render_created(&cx, &saved, link_pk).await?,
     ))
+}
+
+/// `POST /v2/issues/{key}/worklogs/_import` (the official client's path;
+/// `…/worklog/_import` too): a record of time spent, with the author and
+/// dates it had. Needs the right to change the issue, like adding one.
+pub async fn worklog(
+    cx: Api,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let body = object(body)?;
+    let issue = cx.issue(&key).await?;
+    let mut errors = FieldErrors::default();
+    let required = |field: &str| ApiError::field(field, "Required field");
+    let start = errors.note(
+        given(&body, "start")
+            .ok_or_else(|| required("start"))
+            .and_then(|v| worklog::time_field("start", v)),
+    )?;
+    let duration = errors.note(
+        given(&body, "duration")
+            .ok_or_else(|| required("duration"))
+            .and_then(worklog::duration_field),
+    )?;
+    let comment = errors.note(worklog::comment_field(body.get("comment")))?;
+    let Stamps {
+        created_at,
+        created_by,
+        updated,
+    } = stamps(&cx.state, cx.principal.org.id, &body, &mut errors).await?;
+    if let Some(c) = created_at {
+        if !within(&issue, c) {
+            errors.add(
+                "createdAt",
+                "The record must be created between the issue's creation and its last update",
+            );
+        }
+        if updated.is_some_and(|(u, _)| u < c || !within(&issue, u)) {
+            errors.add(
+                "updatedAt",
+                "The record must be updated between its creation and the issue's last update",
+            );
+        }
+    }
+    errors.into_result()?;
+    let (Some(start), Some(duration), Some(comment), Some(created_at), Some(author)) =
+        (start, duration, comment, created_at, created_by)
+    else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "worklog fields missing after validation"
+        )));
+    };
+    let (updated_at, updated_by) = updated.unwrap_or((created_at, author));
+    let record = WorklogRecord {
+        pk: 0,
+        org: cx.principal.org.id,
+        issue_pk: issue.pk,
+        comment: comment.unwrap_or_default(),
+        start,
+        seconds: duration.seconds(),
+        created_by: author,
+        updated_by,
+        created_at,
+        updated_at,
+        version: 1,
+    };
+    let v = worklog::add(&cx, issue, record, Some((created_at, author))).await?;
+    Ok(json(StatusCode::OK, &v))
 }

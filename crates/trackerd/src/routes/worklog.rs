@@ -11,14 +11,15 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracker_domain::duration::Duration;
 use tracker_domain::permissions::Perm;
-use tracker_store::{IssueRecord, WorklogQuery, WorklogRecord, WorklogWrite};
+use tracker_store::{IssueRecord, NewChangelog, WorklogQuery, WorklogRecord, WorklogWrite};
 
 use crate::access::issues::{changelog, check_version_of, simple_write, write_fresh};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, Links};
-use crate::fields::{self, FieldChange};
+use crate::fields::{self, changes_json, FieldChange};
+use crate::ids::object_id;
 use crate::paging::array_with_next;
 use crate::render::{time, Renderer};
 use crate::state::AppState;
@@ -50,7 +51,11 @@ async fn render(
     Ok(v)
 }
 
-async fn render_one(cx: &Api, issue: &IssueRecord, w: &WorklogRecord) -> ApiResult<Value> {
+pub(crate) async fn render_one(
+    cx: &Api,
+    issue: &IssueRecord,
+    w: &WorklogRecord,
+) -> ApiResult<Value> {
     let mut r = cx.renderer();
     let issue_ref = r.issue_ref_of(issue);
     render(&mut r, &issue_ref, &issue.key, w).await
@@ -77,7 +82,7 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     })
 }
 
-fn time_field(field: &str, v: &Value) -> ApiResult<DateTime<Utc>> {
+pub(crate) fn time_field(field: &str, v: &Value) -> ApiResult<DateTime<Utc>> {
     v.as_str().and_then(parse_time).ok_or_else(|| {
         ApiError::field(
             field,
@@ -86,14 +91,14 @@ fn time_field(field: &str, v: &Value) -> ApiResult<DateTime<Utc>> {
     })
 }
 
-fn duration_field(v: &Value) -> ApiResult<Duration> {
+pub(crate) fn duration_field(v: &Value) -> ApiResult<Duration> {
     let s = v.as_str().ok_or_else(|| {
         ApiError::field("duration", "Expected an ISO 8601 period such as PT1H30M")
     })?;
     Duration::parse(s).map_err(|e| ApiError::field("duration", e.to_string()))
 }
 
-fn comment_field(v: Option<&Value>) -> ApiResult<Option<String>> {
+pub(crate) fn comment_field(v: Option<&Value>) -> ApiResult<Option<String>> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -147,30 +152,83 @@ fn may_change(principal: &Principal, w: &WorklogRecord) -> ApiResult<()> {
 }
 
 /// Applies a record's change to its issue, retrying on a lost race: adding
-/// time does not depend on the version the client read.
+/// time does not depend on the version the client read. A change from the
+/// past (`history`: an import's date and author) is recorded then and by
+/// them, and leaves the issue's update time as it was.
 async fn save(
     state: &AppState,
     principal: &Principal,
     issue: IssueRecord,
-    kind: &str,
+    (kind, history): (&str, Option<(DateTime<Utc>, i64)>),
     write: WorklogWrite,
     (add, sub): (i64, i64),
 ) -> ApiResult<IssueRecord> {
     let now = state.clock.now();
     write_fresh(state, principal, issue, |mut issue| {
         let change = respend(&mut issue, add, sub);
-        issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
         let changes: Vec<FieldChange> = if change.from == change.to {
             Vec::new()
         } else {
             vec![change]
         };
-        let mut w = simple_write(issue, changelog(principal, now, kind, &changes, json!({})));
+        let entry = match history {
+            None => {
+                issue.updated_at = now;
+                issue.updated_by = principal.user.uid;
+                changelog(principal, now, kind, &changes, json!({}))
+            }
+            Some((at, by)) => NewChangelog {
+                id: object_id(at),
+                kind: kind.to_owned(),
+                updated_by: by,
+                updated_at: at,
+                fields: changes_json(&changes),
+                data: json!({ "imported": true }).to_string(),
+            },
+        };
+        let mut w = simple_write(issue, entry);
         w.worklog = Some(write.clone());
         Ok(w)
     })
     .await
+}
+
+/// Adds a record to its issue and reads it back.
+pub(crate) async fn add(
+    cx: &Api,
+    issue: IssueRecord,
+    record: WorklogRecord,
+    history: Option<(DateTime<Utc>, i64)>,
+) -> ApiResult<Value> {
+    let (author, seconds, start) = (record.created_by, record.seconds, record.start);
+    let saved = save(
+        &cx.state,
+        &cx.principal,
+        issue,
+        ("IssueWorklogAdded", history),
+        WorklogWrite::Insert(record),
+        (seconds, 0),
+    )
+    .await?;
+    // The record just written: the newest of this author's on the issue.
+    let w = cx
+        .store
+        .list_worklog(saved.pk)
+        .await?
+        .into_iter()
+        .rev()
+        // The engines keep times to different precision: match on what the
+        // client sent. Two identical records racing are told apart by
+        // nothing the client can see but their ids.
+        .find(|w| {
+            w.created_by == author
+                && w.seconds == seconds
+                && w.start.timestamp_millis() == start.timestamp_millis()
+        })
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("a worklog record vanished after its write"))
+        })?;
+    render_one(cx, &saved, &w).await
 }
 
 pub async fn create(
@@ -196,36 +254,9 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    let saved = save(
-        &cx.state,
-        &cx.principal,
-        issue,
-        "IssueWorklogAdded",
-        WorklogWrite::Insert(record),
-        (duration.seconds(), 0),
-    )
-    .await?;
-    // The record just written: the newest of this author's on the issue.
-    let w = cx
-        .store
-        .list_worklog(saved.pk)
-        .await?
-        .into_iter()
-        .rev()
-        // The engines keep times to different precision: match on what the
-        // client sent. Two identical records racing are told apart by
-        // nothing the client can see but their ids.
-        .find(|w| {
-            w.created_by == cx.principal.user.uid
-                && w.seconds == duration.seconds()
-                && w.start.timestamp_millis() == start.timestamp_millis()
-        })
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("a worklog record vanished after its write"))
-        })?;
     Ok(json(
         StatusCode::CREATED,
-        &render_one(&cx, &saved, &w).await?,
+        &add(&cx, issue, record, None).await?,
     ))
 }
 
@@ -268,7 +299,7 @@ pub async fn update(
         &cx.state,
         &cx.principal,
         issue,
-        "IssueWorklogChanged",
+        ("IssueWorklogChanged", None),
         WorklogWrite::Update(w.clone()),
         (w.seconds, old_seconds),
     )
@@ -285,7 +316,7 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
         &cx.state,
         &cx.principal,
         issue,
-        "IssueWorklogRemoved",
+        ("IssueWorklogRemoved", None),
         WorklogWrite::Delete(w.pk),
         (0, w.seconds),
     )

@@ -19,6 +19,9 @@ backend_tests!(
     an_imported_link_keeps_its_author_and_dates_on_both_issues,
     an_imported_link_needs_known_issues_and_dates_within_their_lives,
     link_import_needs_write_access_and_the_issue_of_the_organization,
+    an_imported_worklog_record_keeps_its_author_and_dates_and_adds_to_spent,
+    a_worklog_import_names_every_bad_field_and_writes_nothing,
+    worklog_import_needs_write_access_and_the_issue_of_the_organization,
 );
 
 const CREATED: &str = "2017-08-29T12:34:41.740+0000";
@@ -496,4 +499,108 @@ async fn link_import_needs_write_access_and_the_issue_of_the_organization(app: T
         .await
         .error(422);
     assert!(e["errors"]["issue"].is_string());
+}
+
+async fn an_imported_worklog_record_keeps_its_author_and_dates_and_adds_to_spent(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    // The official client's path (plural), with the reference's fields.
+    let w: Value = app
+        .post("/v2/issues/TEST-5/worklogs/_import")
+        .json(
+            json!({"start": "2017-09-01T09:00:00.000+0000", "duration": "PT1H30M",
+                     "comment": "Old work", "createdAt": "2017-09-01T10:00:00.000+0000",
+                     "createdBy": "carol", "updatedAt": "2017-09-02T10:00:00.000+0000",
+                     "updatedBy": "dave"}),
+        )
+        .await
+        .status(200)
+        .json();
+    assert_eq!(w["duration"], "PT1H30M");
+    assert_eq!(w["comment"], "Old work");
+    assert_eq!(w["start"], "2017-09-01T09:00:00.000+0000");
+    assert_eq!(w["createdAt"], "2017-09-01T10:00:00.000+0000");
+    assert_eq!(w["updatedAt"], "2017-09-02T10:00:00.000+0000");
+    assert_eq!(w["createdBy"]["display"], "Carol");
+    assert_eq!(w["updatedBy"]["display"], "Dave");
+    // The singular path too; the two records add up on the issue.
+    app.post("/v2/issues/TEST-5/worklog/_import")
+        .json(json!({"start": CREATED, "duration": "PT30M",
+                     "createdAt": CREATED, "createdBy": "bob"}))
+        .await
+        .status(200);
+    let listed: Vec<Value> = app.read("/v2/issues/TEST-5/worklog").await;
+    assert_eq!(listed.len(), 2);
+    let issue: Value = app.read("/v2/issues/TEST-5").await;
+    assert_eq!(issue["spent"], "PT2H");
+    // History, not a change now.
+    assert_eq!(issue["updatedAt"], UPDATED);
+    let log: Vec<Value> = app.read("/v2/issues/TEST-5/changelog").await;
+    let added: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["type"] == "IssueWorklogAdded")
+        .collect();
+    assert_eq!(added.len(), 2, "{log:?}");
+    assert!(added
+        .iter()
+        .any(|e| e["updatedAt"] == "2017-09-01T10:00:00.000+0000"
+            && e["updatedBy"]["display"] == "Carol"));
+    // The organization's worklog search finds the record by its author.
+    let found: Vec<Value> = app.read("/v2/worklog?createdBy=carol").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+async fn a_worklog_import_names_every_bad_field_and_writes_nothing(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    let e = app
+        .post("/v2/issues/TEST-5/worklogs/_import")
+        .json(json!({"duration": "an hour", "comment": 5,
+                     "createdAt": "2018-01-01T00:00:00.000+0000", "createdBy": "mallory"}))
+        .await
+        .error(422);
+    for field in ["start", "duration", "comment", "createdAt", "createdBy"] {
+        assert!(e["errors"][field].is_string(), "{field}: {e}");
+    }
+    let e = app
+        .post("/v2/issues/TEST-5/worklogs/_import")
+        .json(
+            json!({"start": CREATED, "duration": "PT1H", "createdAt": UPDATED,
+                     "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}),
+        )
+        .await
+        .error(422);
+    assert!(e["errors"]["updatedAt"].is_string(), "{e}");
+    app.post("/v2/issues/TEST-5/worklogs/_import")
+        .json(json!([]))
+        .await
+        .error(400);
+    let listed: Vec<Value> = app.read("/v2/issues/TEST-5/worklog").await;
+    assert!(listed.is_empty());
+    let issue: Value = app.read("/v2/issues/TEST-5").await;
+    assert!(issue.get("spent").is_none_or(Value::is_null), "{issue}");
+}
+
+async fn worklog_import_needs_write_access_and_the_issue_of_the_organization(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    let body = json!({"start": CREATED, "duration": "PT1H", "createdAt": CREATED,
+                      "createdBy": "bob"});
+    app.post("/v2/issues/TEST-5/worklogs/_import")
+        .token(BOB_RO)
+        .json(body.clone())
+        .await
+        .error(403);
+    app.post("/v2/issues/TEST-5/worklogs/_import")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(body.clone())
+        .await
+        .error(404);
+    app.post("/v2/issues/TEST-404/worklogs/_import")
+        .json(body.clone())
+        .await
+        .error(404);
+    app.post("/v2/issues/TEST-5/worklogs/_import")
+        .token(CAROL_EXPIRING)
+        .json(body)
+        .await
+        .status(200);
 }

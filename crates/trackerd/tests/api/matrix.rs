@@ -572,6 +572,10 @@ impl World {
                 "createdAt": "2026-01-15T12:00:00.000+0000", "createdBy": "alice"})),
             ("POST", "/issues/{key}/links/_import") => Some(json!({"relationship": "relates",
                 "issue": "PRIV-3", "createdAt": "2026-01-15T12:00:00.000+0000", "createdBy": "alice"})),
+            ("POST", "/issues/{key}/worklogs/_import" | "/issues/{key}/worklog/_import") => Some(
+                json!({"start": "2026-01-15T10:00:00.000+0000", "duration": "PT1H",
+                    "createdAt": "2026-01-15T12:00:00.000+0000", "createdBy": "alice"}),
+            ),
             ("POST", "/issueTemplates") => Some(json!({"name": "new", "queue": "PRIV"})),
             ("POST", "/commentTemplates") => {
                 Some(json!({"name": "new", "template": "t", "queue": "PRIV"}))
