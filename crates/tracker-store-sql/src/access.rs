@@ -18,7 +18,7 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
      FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
 pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
-                          default_type, default_priority, deleted_at";
+                          default_type, default_priority, deleted_at, issue_types";
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
@@ -332,7 +332,8 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         let mut tx = self.begin().await?;
         let row = sqlx::query_as::<_, QueueRecord>(&format!(
             "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
-               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {QUEUE_COLS}"
+               default_type, default_priority, issue_types) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {QUEUE_COLS}"
         ))
         .bind(org)
         .bind(&new.key)
@@ -342,6 +343,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         .bind(new.created_at)
         .bind(&new.default_type)
         .bind(&new.default_priority)
+        .bind(&new.issue_types)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;

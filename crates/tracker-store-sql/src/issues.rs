@@ -577,7 +577,8 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     async fn update_queue(&self, q: &QueueRecord) -> Result<WriteOutcome> {
         let r = sqlx::query(
             "UPDATE queues SET name = $1, description = $2, lead_uid = $3, default_type = $4, \
-               default_priority = $5, version = version + 1 WHERE id = $6 AND org = $7 AND version = $8",
+               default_priority = $5, issue_types = $9, version = version + 1 \
+             WHERE id = $6 AND org = $7 AND version = $8",
         )
         .bind(&q.name)
         .bind(&q.description)
@@ -587,6 +588,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         .bind(q.id)
         .bind(q.org)
         .bind(q.version)
+        .bind(&q.issue_types)
         .execute(&self.pool)
         .await
         .map_err(db)?;

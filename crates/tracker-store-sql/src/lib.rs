@@ -355,6 +355,7 @@ mod tests {
                     default_type: "task".into(),
                     default_priority: "normal".into(),
                     created_at: now,
+                    issue_types: String::new(),
                 },
             )
             .await

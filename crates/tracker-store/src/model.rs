@@ -118,6 +118,8 @@ pub struct NewQueue {
     pub default_type: String,
     pub default_priority: String,
     pub created_at: DateTime<Utc>,
+    /// `issueTypesConfig` as JSON; empty for every type.
+    pub issue_types: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +136,8 @@ pub struct QueueRecord {
     pub default_type: String,
     pub default_priority: String,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `issueTypesConfig` as JSON; empty for every type.
+    pub issue_types: String,
 }
 
 #[cfg(test)]

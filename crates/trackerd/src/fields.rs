@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, Entry};
 use tracker_store::{FieldRecord, IssueRecord};
 
+use crate::access::issue_types;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -35,6 +36,10 @@ impl FieldErrors {
             }
             Err(e) => Err(e),
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn into_result(self) -> ApiResult<()> {
@@ -591,6 +596,27 @@ pub async fn apply(
                     extra.insert(other.to_owned(), v.clone());
                 }
                 change(other, old, v);
+            }
+        }
+    }
+    // The queue decides which types its issues have and how each is resolved.
+    let typed = matches!(mode, Mode::Create) || body.contains_key("type");
+    let resolved = body.contains_key("resolution") && issue.resolution.is_some();
+    if errors.is_empty() && (typed || resolved) {
+        if let Some(q) = state.store.queue_by_id(org, issue.queue_id).await? {
+            if let Some(e) = typed
+                .then(|| issue_types::refuse_type(&q, &issue.issue_type))
+                .flatten()
+            {
+                errors.add("type", e);
+            }
+            if let Some(e) = issue
+                .resolution
+                .as_deref()
+                .filter(|_| resolved)
+                .and_then(|r| issue_types::refuse_resolution(&q, &issue.issue_type, r))
+            {
+                errors.add("resolution", e);
             }
         }
     }

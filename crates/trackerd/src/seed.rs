@@ -224,6 +224,7 @@ impl SeedFile {
                     .upsert_queue(
                         org.id,
                         &NewQueue {
+                            issue_types: String::new(),
                             key: q.key.clone(),
                             name: q.name.clone(),
                             description: q.description.clone(),

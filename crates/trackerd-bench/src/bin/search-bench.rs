@@ -1047,6 +1047,7 @@ async fn setup_org(
                     default_type: tracker_domain::dictionaries::DEFAULT_TYPE.to_owned(),
                     default_priority: tracker_domain::dictionaries::DEFAULT_PRIORITY.to_owned(),
                     created_at: clock.now(),
+                    issue_types: String::new(),
                 },
             )
             .await

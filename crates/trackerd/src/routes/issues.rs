@@ -14,7 +14,7 @@ use tracker_domain::permissions::Perm;
 use crate::access::issues::{
     changelog, check_version, find_queue, load_for, new_comment, simple_write, write,
 };
-use crate::access::Guard;
+use crate::access::{issue_types, Guard};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
@@ -386,6 +386,7 @@ pub async fn move_issue(
     Guard::new(&cx.state, &cx.principal)
         .require_queue(&queue, Perm::Create)
         .await?;
+    issue_types::require_type(&queue, &issue.issue_type)?;
     let now = cx.clock.now();
     let changes = vec![
         FieldChange {
@@ -462,6 +463,7 @@ pub async fn clone_issue(
             .await?
             .map_err(|e| ApiError::field("queues", e))?;
         guard.require_queue(&queue, Perm::Create).await?;
+        issue_types::require_type(&queue, &original.issue_type)?;
         targets.push(queue);
     }
     let mut out = Vec::new();

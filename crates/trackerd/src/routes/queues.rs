@@ -19,7 +19,7 @@ use tracker_domain::permissions::Perm;
 
 use crate::access::issues::{changelog, simple_write, write_fresh_in_queue};
 use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
-use crate::access::Guard;
+use crate::access::{issue_types, Guard};
 use crate::fields::{self, FieldChange, FieldErrors};
 use crate::paging::{Page, PageParams};
 use crate::routes::catalog;
@@ -47,10 +47,7 @@ async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<V
         dictionaries::PRIORITIES,
         &q.default_priority
     ));
-    v["issueTypes"] = json!(dictionaries::ISSUE_TYPES
-        .iter()
-        .filter_map(|e| dict("issuetypes", dictionaries::ISSUE_TYPES, e.key))
-        .collect::<Vec<_>>());
+    v["issueTypes"] = issue_types::types_json(q, links);
     Ok(v)
 }
 
@@ -67,14 +64,7 @@ async fn render_expanded(
         v["workflows"] = json!({ "default": [crate::render::workflow_json(links)] });
     }
     if wants("issueTypesConfig") {
-        v["issueTypesConfig"] = json!(dictionaries::ISSUE_TYPES
-            .iter()
-            .map(|t| json!({
-                "issueType": { "self": links.api(&format!("issuetypes/{}", t.id)), "id": t.id.to_string(), "key": t.key, "display": t.display },
-                "workflow": { "self": links.api("workflows/default"), "id": "default", "display": tracker_domain::workflow::WORKFLOW_NAME },
-                "resolutions": dictionaries::RESOLUTIONS.iter().map(|r| json!({ "self": links.api(&format!("resolutions/{}", r.id)), "id": r.id.to_string(), "key": r.key, "display": r.display })).collect::<Vec<_>>(),
-            }))
-            .collect::<Vec<_>>());
+        v["issueTypesConfig"] = issue_types::config_json(q, links);
     }
     if wants("versions") {
         v["versions"] = catalog::queue_versions(state, links, q).await?;
@@ -132,9 +122,23 @@ pub struct CreateQueue {
     pub default_type: Option<Value>,
     #[serde(default)]
     pub default_priority: Option<Value>,
-    /// Accepted for compatibility; every queue uses the default workflow.
+    /// The queue's types and their resolutions; all of them when absent.
     #[serde(default)]
     pub issue_types_config: Option<Value>,
+}
+
+/// The default type must be one of the queue's types (checked only once
+/// both are valid, so one mistake is reported once).
+fn check_default_type(issue_types: &str, default_type: &str, errors: &mut FieldErrors) {
+    if errors.is_empty()
+        && !default_type.is_empty()
+        && !issue_types::has_type(issue_types, default_type)
+    {
+        errors.add(
+            "defaultType",
+            format!("The default type {default_type} must be one of the queue's issue types"),
+        );
+    }
 }
 
 fn require_admin(principal: &Principal) -> ApiResult<()> {
@@ -211,6 +215,11 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
             String::new()
         }
     };
+    let issue_types = match &body.issue_types_config {
+        None | Some(Value::Null) => String::new(),
+        Some(v) => issue_types::parse(v, &mut errors),
+    };
+    check_default_type(&issue_types, &default_type, &mut errors);
     errors.into_result()?;
     let lead_uid =
         lead.ok_or_else(|| ApiError::internal(anyhow::anyhow!("lead missing after validation")))?;
@@ -226,6 +235,7 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
                 default_type,
                 default_priority,
                 created_at: cx.clock.now(),
+                issue_types,
             },
         )
         .await
@@ -291,10 +301,12 @@ pub async fn update(
                 Ok(None) => errors.add(field, "Required"),
                 Err(e) => errors.add(field, e),
             },
-            "issueTypesConfig" | "version" => {}
+            "issueTypesConfig" => q.issue_types = issue_types::parse(v, &mut errors),
+            "version" => {}
             other => errors.add(other, "Unknown or read-only queue field"),
         }
     }
+    check_default_type(&q.issue_types, &q.default_type, &mut errors);
     errors.into_result()?;
     if cx.store.update_queue(&q).await? == WriteOutcome::VersionConflict {
         return Err(ApiError::Conflict(

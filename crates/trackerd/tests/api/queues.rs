@@ -11,6 +11,9 @@ backend_tests!(
     a_plain_member_may_not_create_queues,
     an_invalid_queue_answers_422_with_field_errors,
     queues_of_other_organizations_are_invisible,
+    a_queue_offers_only_its_configured_issue_types_and_their_resolutions,
+    a_bad_issue_types_config_is_refused_field_by_field,
+    an_issue_enters_a_queue_only_with_a_type_the_queue_uses,
 );
 
 async fn create(app: &TestApp, token: &str, body: Value) -> Reply {
@@ -76,4 +79,148 @@ async fn queues_of_other_organizations_are_invisible(app: TestApp) {
         .json();
     let id = other["id"].as_i64().unwrap();
     app.get(&format!("/v2/queues/{id}")).await.error(404);
+}
+
+fn typed_queue() -> Value {
+    json!({"key": "DEV", "name": "Development", "lead": "bob", "defaultType": "task",
+    "issueTypesConfig": [
+        {"issueType": "task", "workflow": "default", "resolutions": ["fixed", "wontFix"]},
+        {"issueType": {"key": "bug"}, "resolutions": ["fixed"]},
+    ]})
+}
+
+fn keys(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect()
+}
+
+async fn a_queue_offers_only_its_configured_issue_types_and_their_resolutions(app: TestApp) {
+    let q: Value = create(&app, ALICE, typed_queue()).await.status(201).json();
+    assert_eq!(keys(&q["issueTypes"]), ["task", "bug"]);
+    let full: Value = app.read("/v2/queues/DEV?expand=issueTypesConfig").await;
+    let config = full["issueTypesConfig"].as_array().unwrap();
+    assert_eq!(config.len(), 2);
+    assert_eq!(config[0]["issueType"]["key"], "task");
+    assert_eq!(config[0]["workflow"]["id"], "default");
+    assert_eq!(keys(&config[0]["resolutions"]), ["fixed", "wontFix"]);
+    assert_eq!(keys(&config[1]["resolutions"]), ["fixed"]);
+    // Types outside the configuration are refused, on create and on edit.
+    let e = app
+        .post("/v2/issues")
+        .json(json!({"queue": "DEV", "summary": "s", "type": "epic"}))
+        .await
+        .error(422);
+    assert!(
+        e["errors"]["type"].as_str().unwrap().contains("epic"),
+        "{e}"
+    );
+    let task: Value = app
+        .post("/v2/issues")
+        .json(json!({"queue": "DEV", "summary": "s"}))
+        .await
+        .status(201)
+        .json();
+    assert_eq!(task["type"]["key"], "task");
+    app.patch("/v2/issues/DEV-1")
+        .json(json!({"type": "epic"}))
+        .await
+        .error(422);
+    app.patch("/v2/issues/DEV-1")
+        .json(json!({"type": "bug"}))
+        .await
+        .status(200);
+    // A bug here is resolved only as fixed.
+    let resolve = "/v2/issues/DEV-1/transitions/resolve/_execute";
+    let e = app
+        .post(resolve)
+        .json(json!({"resolution": "wontFix"}))
+        .await
+        .error(422);
+    assert!(e["errors"]["resolution"].is_string(), "{e}");
+    let i: Value = app.read("/v2/issues/DEV-1").await;
+    assert_eq!(i["status"]["key"], "open");
+    app.post(resolve)
+        .json(json!({"resolution": "fixed"}))
+        .await
+        .status(200);
+    // Editing the configuration widens it; queues without one offer all types.
+    app.patch("/v2/queues/DEV")
+        .json(
+            json!({"issueTypesConfig": [{"issueType": "task"}, {"issueType": "bug"},
+                                          {"issueType": "epic"}]}),
+        )
+        .await
+        .status(200);
+    app.post("/v2/issues")
+        .json(json!({"queue": "DEV", "summary": "s", "type": "epic"}))
+        .await
+        .status(201);
+    let test: Value = app.read("/v2/queues/TEST").await;
+    assert!(test["issueTypes"].as_array().unwrap().len() > 3);
+}
+
+async fn a_bad_issue_types_config_is_refused_field_by_field(app: TestApp) {
+    let with = |config: Value| {
+        let mut q = typed_queue();
+        q["issueTypesConfig"] = config;
+        q
+    };
+    for body in [
+        with(json!([])),
+        with(json!("task")),
+        with(json!([{"issueType": "nope"}])),
+        with(json!([{"workflow": "default"}])),
+        with(json!([{"issueType": "task"}, {"issueType": "task"}])),
+        with(json!([{"issueType": "task", "workflow": "oicn"}])),
+        with(json!([{"issueType": "task", "resolutions": []}])),
+        with(json!([{"issueType": "task", "resolutions": ["nope"]}])),
+    ] {
+        let e = create(&app, ALICE, body.clone()).await.error(422);
+        assert!(e["errors"]["issueTypesConfig"].is_string(), "{body}: {e}");
+    }
+    // The default type must be among the queue's types.
+    let e = create(&app, ALICE, with(json!([{"issueType": "bug"}])))
+        .await
+        .error(422);
+    assert!(e["errors"]["defaultType"].is_string(), "{e}");
+    app.get("/v2/queues/DEV").await.error(404);
+    create(&app, ALICE, typed_queue()).await.status(201);
+    let e = app
+        .patch("/v2/queues/DEV")
+        .json(json!({"issueTypesConfig": [{"issueType": "bug"}]}))
+        .await
+        .error(422);
+    assert!(e["errors"]["defaultType"].is_string(), "{e}");
+    let q: Value = app.read("/v2/queues/DEV").await;
+    assert_eq!(keys(&q["issueTypes"]), ["task", "bug"]);
+    // Only an administrator configures a queue's types.
+    app.patch("/v2/queues/DEV")
+        .token(BOB_RO)
+        .json(json!({"issueTypesConfig": [{"issueType": "task"}]}))
+        .await
+        .error(403);
+}
+
+async fn an_issue_enters_a_queue_only_with_a_type_the_queue_uses(app: TestApp) {
+    create(&app, ALICE, typed_queue()).await.status(201);
+    app.post("/v2/issues")
+        .json(json!({"queue": "TEST", "summary": "s", "type": "epic"}))
+        .await
+        .status(201);
+    let e = app
+        .post("/v2/issues/TEST-1/_move?queue=DEV")
+        .await
+        .error(422);
+    assert!(e["errors"]["type"].is_string(), "{e}");
+    let e = app
+        .post("/v2/issues/TEST-1/_clone?queues=DEV")
+        .await
+        .error(422);
+    assert!(e["errors"]["type"].is_string(), "{e}");
+    let i: Value = app.read("/v2/issues/TEST-1").await;
+    assert_eq!(i["queue"]["key"], "TEST");
+    app.get("/v2/issues/DEV-1").await.error(404);
 }
