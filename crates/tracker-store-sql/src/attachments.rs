@@ -3,6 +3,7 @@
 //! issue's write ([`IssueStore::write_issue`]).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
@@ -120,5 +121,34 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
         let sql = format!("SELECT {COLS} FROM attachments WHERE issue_pk = $1 ORDER BY pk");
         self.find_all::<AttachmentRecord, _>(&sql, (issue_pk,))
             .await
+    }
+
+    async fn expire_temporary_attachments(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        // Attaching a temporary upload claims it with `issue_pk IS NULL` in
+        // its own transaction, so an upload is either attached or expired.
+        sqlx::query_scalar(
+            "DELETE FROM attachments WHERE pk IN (SELECT pk FROM attachments \
+               WHERE issue_pk IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2) \
+             AND issue_pk IS NULL RETURNING blob",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn known_blobs(&self, keys: &[String]) -> Result<Vec<String>> {
+        let list = D::DIALECT.json_text_list(1);
+        let sql = format!("SELECT blob FROM attachments WHERE blob IN {list}");
+        sqlx::query_scalar(&sql)
+            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
     }
 }

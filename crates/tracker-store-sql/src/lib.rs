@@ -19,6 +19,7 @@ mod catalog;
 mod engine;
 mod fields;
 mod issues;
+mod jobs;
 mod oauth;
 mod permissions;
 mod remote_links;

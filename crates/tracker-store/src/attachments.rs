@@ -56,4 +56,13 @@ pub trait AttachmentStore: Send + Sync + 'static {
     async fn attachment(&self, org: i64, pk: i64) -> Result<Option<AttachmentRecord>>;
     /// The issue's attachments (its comments' too), oldest first.
     async fn list_attachments(&self, issue_pk: i64) -> Result<Vec<AttachmentRecord>>;
+    /// Forgets up to `limit` temporary uploads (of any organization) made
+    /// before `before`, answering their blobs' keys.
+    async fn expire_temporary_attachments(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>>;
+    /// Which of these blob keys a row names.
+    async fn known_blobs(&self, keys: &[String]) -> Result<Vec<String>>;
 }

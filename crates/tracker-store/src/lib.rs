@@ -9,6 +9,7 @@ mod attachments;
 mod catalog;
 mod fields;
 mod issues;
+mod jobs;
 mod model;
 mod oauth;
 mod permissions;
@@ -23,6 +24,7 @@ pub use attachments::*;
 pub use catalog::*;
 pub use fields::*;
 pub use issues::*;
+pub use jobs::*;
 pub use model::*;
 pub use oauth::*;
 pub use permissions::*;
@@ -71,6 +73,7 @@ pub trait Store:
     + AttachmentStore
     + FieldStore
     + TemplateStore
+    + JobStore
 {
 }
 
@@ -87,6 +90,7 @@ impl<T> Store for T where
         + AttachmentStore
         + FieldStore
         + TemplateStore
+        + JobStore
 {
 }
 

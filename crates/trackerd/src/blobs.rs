@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use object_store::path::Path;
@@ -42,6 +43,8 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn open(&self, key: &str) -> anyhow::Result<Option<BlobReader>>;
     /// Removes the blob; removing a missing one is not an error.
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
+    /// The keys of every blob last written before `before`.
+    fn list_before(&self, before: DateTime<Utc>) -> BoxStream<'static, anyhow::Result<String>>;
 }
 
 /// The blob store the configuration names.
@@ -148,5 +151,18 @@ impl BlobStore for ObjectBlobs {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn list_before(&self, before: DateTime<Utc>) -> BoxStream<'static, anyhow::Result<String>> {
+        self.store
+            .list(None)
+            .filter_map(move |m| async move {
+                match m {
+                    Ok(meta) if meta.last_modified < before => Some(Ok(meta.location.to_string())),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e.into())),
+                }
+            })
+            .boxed()
     }
 }

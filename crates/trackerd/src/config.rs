@@ -105,6 +105,11 @@ pub struct Attachments {
     pub s3_prefix: Option<String>,
     /// Allows a plain `http://` endpoint (a store on the same host or in tests).
     pub s3_allow_http: bool,
+    /// A temporary upload never attached is forgotten this long after it was made.
+    pub temporary_ttl_secs: u64,
+    /// How often one node sweeps expired temporary uploads and blobs no row
+    /// names; `0` never.
+    pub sweep_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +130,8 @@ impl Default for Attachments {
             s3_region: None,
             s3_prefix: None,
             s3_allow_http: false,
+            temporary_ttl_secs: 7 * 24 * 3600,
+            sweep_interval_secs: 3600,
         }
     }
 }

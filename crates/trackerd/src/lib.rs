@@ -28,6 +28,7 @@ pub mod router;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod sweep;
 
 /// The operations admin commands, seeds and tests share, at their old path.
 pub use admin::ops;

@@ -730,6 +730,7 @@ pub async fn serve(
     // Aborted on drop, so the watcher ends with the server even when the
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
+    let sweeper = crate::sweep::spawn(state.clone()).map(AbortOnDrop);
     let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
         inner: tower::ServiceBuilder::new()
             .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -799,6 +800,7 @@ pub async fn serve(
     }
     drop(listener);
     drop(watcher);
+    drop(sweeper);
     let deadline = Duration::from_secs(limits.shutdown_deadline_secs);
     if tokio::time::timeout(deadline, graceful.shutdown())
         .await

@@ -21,6 +21,7 @@ backend_tests!(
     files_go_to_an_s3_compatible_store_when_configured,
     an_import_keeps_the_given_author_and_date_on_the_issue_and_on_a_comment,
     an_import_needs_a_name_a_date_within_the_issues_life_and_a_known_author,
+    the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names,
 );
 
 const BOUNDARY: &str = "trackerdtestboundary";
@@ -736,4 +737,87 @@ async fn an_import_needs_a_name_a_date_within_the_issues_life_and_a_known_author
         .error(403);
     let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
     assert_eq!(list, json!([]), "nothing was stored");
+}
+
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app: TestApp) {
+    let backend = app.backend();
+    drop(app);
+    let app = spawn_app_with(backend, |c| {
+        c.attachments.sweep_interval_secs = 1;
+        c.attachments.temporary_ttl_secs = 3600;
+    })
+    .await
+    .unwrap();
+    let dir = app.state.config.attachments_dir();
+    let forgotten = upload(&app, "/v2/attachments", "never.txt", b"never attached").await;
+    let kept = upload(&app, "/v2/attachments", "kept.txt", b"attached").await;
+    let issue: Value = app
+        .post("/v2/issues")
+        .json(json!({"queue": "TEST", "summary": "s", "attachmentIds": [kept["id"]]}))
+        .await
+        .status(201)
+        .json();
+    // Blobs no row names: one left long ago by a failed write, one that may
+    // be an upload still in progress.
+    std::fs::create_dir_all(dir.join("1")).unwrap();
+    let stale = std::fs::File::create(dir.join("1/left-behind")).unwrap();
+    stale
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    std::fs::write(dir.join("1/in-progress"), b"x").unwrap();
+    assert_eq!(files_under(&dir).len(), 4);
+    // Not yet expired: the sweep keeps the temporary upload.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(!files_under(&dir).contains(&"1/left-behind".to_owned()));
+    app.get(
+        forgotten["self"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(&app.base)
+            .unwrap(),
+    )
+    .await
+    .status(200);
+    app.clock.advance(chrono::Duration::hours(2));
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        left = files_under(&dir);
+        if left.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"1/in-progress".to_owned()), "{left:?}");
+    app.get(
+        forgotten["self"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(&app.base)
+            .unwrap(),
+    )
+    .await
+    .error(404);
+    let key = issue["key"].as_str().unwrap();
+    let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
+    let (status, _, bytes) = fetch(&app, list[0]["content"].as_str().unwrap()).await;
+    assert_eq!((status, bytes.as_slice()), (200, b"attached".as_slice()));
 }

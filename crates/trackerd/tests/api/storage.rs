@@ -11,6 +11,7 @@ backend_tests!(
     a_bad_seed_file_writes_nothing,
     the_first_start_creates_a_usable_administrator,
     tokens_are_stored_only_as_hashes,
+    a_job_lease_is_held_by_one_node_until_it_expires,
 );
 
 async fn applying_the_seed_again_changes_nothing(app: TestApp) {
@@ -209,4 +210,39 @@ async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
         .await
         .unwrap_err();
     assert!(slow.to_string().contains("statement timeout"), "{slow}");
+}
+
+async fn a_job_lease_is_held_by_one_node_until_it_expires(app: TestApp) {
+    let store = app.state.store.clone();
+    let other = app.another_node().await;
+    let there = other.state.store.clone();
+    assert!(store.claim_lease("job", "a", 0, 1000).await.unwrap());
+    // Another node, through its own connections, cannot take it while it runs…
+    assert!(!there.claim_lease("job", "b", 500, 1000).await.unwrap());
+    // …its holder renews it…
+    assert!(store.claim_lease("job", "a", 900, 1000).await.unwrap());
+    assert!(!there.claim_lease("job", "b", 1500, 1000).await.unwrap());
+    // …and once it lapses, another node takes it over.
+    assert!(there.claim_lease("job", "b", 1900, 1000).await.unwrap());
+    assert!(!store.claim_lease("job", "a", 2000, 1000).await.unwrap());
+    // Other jobs have their own leases.
+    assert!(store
+        .claim_lease("other job", "a", 2000, 1000)
+        .await
+        .unwrap());
+    // Racing for a free lease, exactly one node wins.
+    let wins = futures_util::future::join_all((0..8).map(|i| {
+        let s = if i % 2 == 0 {
+            store.clone()
+        } else {
+            there.clone()
+        };
+        async move {
+            s.claim_lease("race", &format!("n{i}"), 0, 1000)
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1);
 }
