@@ -6,7 +6,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tracker_store::{CommentRecord, CommentWrite, IssueRecord};
+use tracker_store::{AttachmentRecord, CommentRecord, CommentWrite, IssueRecord};
 
 use crate::access::issues::{changelog, new_comment, simple_write, write_fresh};
 use crate::auth::Principal;
@@ -22,6 +22,17 @@ pub async fn render(
     r: &mut Renderer<'_>,
     issue: &IssueRecord,
     c: &CommentRecord,
+) -> ApiResult<Value> {
+    let files = r.store().list_attachments(issue.pk).await?;
+    render_with(r, issue, c, &files).await
+}
+
+/// A comment, given its issue's attachments (read once for a whole page).
+async fn render_with(
+    r: &mut Renderer<'_>,
+    issue: &IssueRecord,
+    c: &CommentRecord,
+    issue_files: &[AttachmentRecord],
 ) -> ApiResult<Value> {
     let mut v = json!({
         "self": r.links.api(&format!("issues/{}/comments/{}", issue.key, c.pk)),
@@ -39,12 +50,10 @@ pub async fn render(
     if !c.summonees.is_empty() {
         v["summonees"] = r.users(&c.summonees).await?;
     }
-    let files: Vec<_> = r
-        .store()
-        .list_attachments(issue.pk)
-        .await?
-        .into_iter()
+    let files: Vec<_> = issue_files
+        .iter()
         .filter(|a| a.comment_pk == Some(c.pk))
+        .cloned()
         .collect();
     if !files.is_empty() {
         v["attachments"] = attachments::comment_refs(r, issue, &files);
@@ -77,9 +86,14 @@ pub async fn list(
         format!("{url}?id={}&perPage={}", last.pk, page.size)
     });
     let mut r = cx.renderer();
+    let files = if rows.is_empty() {
+        Vec::new()
+    } else {
+        cx.store.list_attachments(issue.pk).await?
+    };
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
-        out.push(render(&mut r, &issue, c).await?);
+        out.push(render_with(&mut r, &issue, c, &files).await?);
     }
     Ok(array_with_next(out, next))
 }

@@ -250,6 +250,15 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
         .status(200)
         .json();
     assert_eq!(edited["attachments"].as_array().unwrap().len(), 2);
+    // A page of comments shows each comment its own files only.
+    app.post(&format!("/v2/issues/{key}/comments"))
+        .json(json!({"text": "no files"}))
+        .await
+        .status(201);
+    let page: Vec<Value> = app.read(&format!("/v2/issues/{key}/comments")).await;
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0]["attachments"].as_array().unwrap().len(), 2);
+    assert!(page[1].get("attachments").is_none(), "{}", page[1]);
     let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
     let names: Vec<&str> = list
         .as_array()
