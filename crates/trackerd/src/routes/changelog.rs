@@ -90,8 +90,51 @@ async fn render(
         if let Some(Value::String(t)) = data.get("transition") {
             v["transition"] = json!({ "id": t });
         }
+        if let Some(Value::Array(files)) = data.get("attachments") {
+            let side = if c.kind == "IssueAttachmentRemoved" {
+                "removed"
+            } else {
+                "added"
+            };
+            v["attachments"] = json!({ side: attachment_refs(r, issue, files).await? });
+        }
     }
     Ok(v)
+}
+
+/// The files an attachment entry names, as references. An entry keeps what
+/// was known when it was written (an id, a name or both); a missing name is
+/// read from the file while it is still attached.
+async fn attachment_refs(
+    r: &mut Renderer<'_>,
+    issue: &IssueRecord,
+    files: &[Value],
+) -> ApiResult<Vec<Value>> {
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let id = f.get("id").and_then(Value::as_i64);
+        let mut name = f.get("name").and_then(Value::as_str).map(str::to_owned);
+        if let (Some(pk), None) = (id, &name) {
+            name = r
+                .store()
+                .attachment(issue.org, pk)
+                .await?
+                .filter(|a| a.issue_pk == Some(issue.pk))
+                .map(|a| a.name);
+        }
+        let mut v = json!({});
+        if let Some(pk) = id {
+            v["self"] = json!(r
+                .links
+                .api(&format!("issues/{}/attachments/{pk}", issue.key)));
+            v["id"] = json!(pk.to_string());
+        }
+        if let Some(n) = name {
+            v["display"] = json!(n);
+        }
+        out.push(v);
+    }
+    Ok(out)
 }
 
 #[derive(Default, Debug, Deserialize)]

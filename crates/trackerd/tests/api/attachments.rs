@@ -22,6 +22,7 @@ backend_tests!(
     an_import_keeps_the_given_author_and_date_on_the_issue_and_on_a_comment,
     an_import_needs_a_name_a_date_within_the_issues_life_and_a_known_author,
     the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names,
+    the_changelog_names_the_files_added_and_removed,
 );
 
 const BOUNDARY: &str = "trackerdtestboundary";
@@ -829,4 +830,52 @@ async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app:
     let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
     let (status, _, bytes) = fetch(&app, list[0]["content"].as_str().unwrap()).await;
     assert_eq!((status, bytes.as_slice()), (200, b"attached".as_slice()));
+}
+
+async fn the_changelog_names_the_files_added_and_removed(app: TestApp) {
+    let key = issue(&app).await;
+    let direct = upload(
+        &app,
+        &format!("/v2/issues/{key}/attachments"),
+        "direct.txt",
+        b"d",
+    )
+    .await;
+    let temp = upload(&app, "/v2/attachments", "by-id.txt", b"t").await;
+    app.patch(&format!("/v2/issues/{key}"))
+        .json(json!({"attachmentIds": [temp["id"]]}))
+        .await
+        .status(200);
+    let id = direct["id"].as_str().unwrap();
+    app.delete(&format!("/v2/issues/{key}/attachments/{id}"))
+        .await
+        .status(204);
+    let log: Vec<Value> = app.read(&format!("/v2/issues/{key}/changelog")).await;
+    let files = |kind: &str, side: &str| -> Vec<Value> {
+        log.iter()
+            .filter(|e| e["type"] == kind)
+            .flat_map(|e| {
+                e["attachments"][side]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let added = files("IssueAttachmentAdded", "added");
+    let names: Vec<&str> = added.iter().filter_map(|f| f["display"].as_str()).collect();
+    assert_eq!(names, ["direct.txt", "by-id.txt"], "{log:?}");
+    assert_eq!(added[1]["id"], temp["id"]);
+    assert_eq!(
+        added[1]["self"],
+        format!(
+            "{}/v2/issues/{key}/attachments/{}",
+            app.base,
+            temp["id"].as_str().unwrap()
+        )
+    );
+    let removed = files("IssueAttachmentRemoved", "removed");
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["id"], direct["id"]);
+    assert_eq!(removed[0]["display"], "direct.txt");
 }
