@@ -231,3 +231,29 @@ def test_a_plain_member_may_not_change_queue_settings(alice, member, base_url):
     assert [u["display"] for u in granted.json()["grant"]["users"]] == ["User 001"]
     member.queues["SETTINGS"].update(name="Now allowed")
     assert alice.queues["SETTINGS"].name == "Now allowed"
+
+
+def test_a_queue_keeps_to_its_issue_types_config(alice):
+    """The reference's queue create with issueTypesConfig, unchanged: the
+    queue offers those types only, and each type its resolutions only."""
+    from yandex_tracker_client.exceptions import UnprocessableEntity
+
+    queue = alice.queues.create(
+        key="TYPED",
+        name="Typed",
+        lead="alice",
+        defaultType="task",
+        defaultPriority="normal",
+        issueTypesConfig=[
+            {"issueType": "task", "workflow": "default", "resolutions": ["fixed", "wontFix"]},
+            {"issueType": "bug", "workflow": "default", "resolutions": ["fixed"]},
+        ],
+    )
+    assert [t.key for t in queue.issueTypes] == ["task", "bug"]
+    with pytest.raises(UnprocessableEntity):
+        alice.issues.create(queue="TYPED", summary="an epic", type="epic")
+    bug = alice.issues.create(queue="TYPED", summary="a bug", type="bug")
+    with pytest.raises(UnprocessableEntity):
+        bug.transitions["resolve"].execute(resolution="wontFix")
+    bug.transitions["resolve"].execute(resolution="fixed")
+    assert alice.issues[bug.key].resolution.key == "fixed"
