@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::ConnectOptions;
 use sqlx::{Pool, Postgres, Sqlite};
 use tracker_store::{Result, StoreError};
 
@@ -120,7 +121,7 @@ impl Dialect {
 /// An engine the store runs on: its dialect, how a DSN becomes a pool, and
 /// its migrations (kept per engine, in `migrations/sqlite` and
 /// `migrations/postgres`).
-pub trait Engine: sqlx::Database {
+pub trait Engine: sqlx::Database + sqlx::database::HasStatementCache {
     const DIALECT: Dialect;
 
     fn connect(dsn: &str) -> impl Future<Output = Result<Pool<Self>>> + Send;
@@ -180,7 +181,10 @@ impl Engine for Sqlite {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // sqlx logs a slow statement whole: a heavy search's text is
+            // megabytes, written to the log on every such request.
+            .disable_statement_logging();
         owner_only(opts.get_filename()).map_err(|e| StoreError::Database(Box::new(e)))?;
         // A local file cannot drop a connection the way a network can, so
         // the ping sqlx sends before handing one out is pure cost (each is
@@ -223,7 +227,10 @@ impl Engine for Postgres {
 
     /// Connects to the database a `postgres://…` DSN names.
     async fn connect(dsn: &str) -> Result<Pool<Self>> {
-        let mut opts = PgConnectOptions::from_str(dsn).map_err(db)?;
+        // Not logged whole by sqlx when slow: see the SQLite connection.
+        let mut opts = PgConnectOptions::from_str(dsn)
+            .map_err(db)?
+            .disable_statement_logging();
         // Limits on every session, unless the DSN sets its own
         // (`?options=-c%20statement_timeout%3D5s`): no statement outlives
         // its request for long (one whose client and request are gone is

@@ -574,12 +574,16 @@ fn bound<'q, D, O>(
     sql: &'q Sql,
 ) -> sqlx::query::QueryScalar<'q, D, O, D::Arguments<'q>>
 where
-    D: sqlx::Database,
+    D: sqlx::Database + sqlx::database::HasStatementCache,
     i64: Value<D>,
     f64: Value<D>,
     DateTime<Utc>: Value<D>,
     &'q str: Encode<'q, D> + Type<D>,
 {
+    // Each search's text is its own (its shape, a page's ids): cached, the
+    // texts of heavy searches filled every connection's statement cache
+    // (megabytes each) and held them.
+    q = q.persistent(false);
     for v in &sql.binds {
         q = match v {
             SqlValue::Int(n) => q.bind(*n),
@@ -621,6 +625,7 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         }
         let sql = issues_by_pks(D::DIALECT, ISSUE_SELECT, org, pks);
         let rows: Vec<IssueRow> = sqlx::query_as(&sql)
+            .persistent(false)
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;

@@ -216,15 +216,23 @@ impl IssueFilter {
         }
     }
 
-    /// `Or`, flattened, with `Nothing` dropped and `All` absorbing.
+    /// `Or`, flattened, with `Nothing` dropped and `All` absorbing, and the
+    /// "any of these values" tests of one column joined into one: a filter
+    /// of 100 000 tags is one list, not 100 000 alternatives (which passed
+    /// the engines' limits on bound values).
     pub fn or(items: Vec<IssueFilter>) -> IssueFilter {
         let mut out = Vec::new();
+        let mut lists: std::collections::HashMap<String, usize> = Default::default();
         for i in items {
             match i {
                 IssueFilter::Nothing => {}
                 IssueFilter::All => return IssueFilter::All,
-                IssueFilter::Or(inner) => out.extend(inner),
-                other => out.push(other),
+                IssueFilter::Or(inner) => {
+                    for item in inner {
+                        push_or(&mut out, &mut lists, item);
+                    }
+                }
+                other => push_or(&mut out, &mut lists, other),
             }
         }
         match out.len() {
@@ -298,6 +306,48 @@ pub trait SearchStore: Send + Sync + 'static {
 /// of the same scope: every bare word of a query was its own full-text
 /// sub-select, and PostgreSQL's planner is exponential in the number of
 /// them (128 words took 4 s, 500 over five minutes).
+/// Which "any of" list a test is, if it is one that unions under `Or`.
+fn any_of_list(f: &IssueFilter) -> Option<String> {
+    Some(match f {
+        IssueFilter::In(c, _) => format!("in {c:?}"),
+        IssueFilter::InIgnoreCase(c, _) => format!("in-ignore-case {c:?}"),
+        IssueFilter::Tags(Some(_)) => "tags".into(),
+        IssueFilter::Keys(_) => "keys".into(),
+        IssueFilter::ParentKeys(_) => "parent keys".into(),
+        IssueFilter::Followers(Some(_)) => "followers".into(),
+        IssueFilter::Catalog(list, Some(_)) => format!("catalog {list:?}"),
+        _ => return None,
+    })
+}
+
+fn push_or(
+    out: &mut Vec<IssueFilter>,
+    lists: &mut std::collections::HashMap<String, usize>,
+    item: IssueFilter,
+) {
+    let Some(list) = any_of_list(&item) else {
+        return out.push(item);
+    };
+    let Some(&at) = lists.get(&list) else {
+        lists.insert(list, out.len());
+        return out.push(item);
+    };
+    match (&mut out[at], item) {
+        (IssueFilter::In(_, have), IssueFilter::In(_, more)) => have.extend(more),
+        (IssueFilter::InIgnoreCase(_, have), IssueFilter::InIgnoreCase(_, more))
+        | (IssueFilter::Tags(Some(have)), IssueFilter::Tags(Some(more)))
+        | (IssueFilter::Keys(have), IssueFilter::Keys(more))
+        | (IssueFilter::ParentKeys(have), IssueFilter::ParentKeys(more))
+        | (IssueFilter::Catalog(_, Some(have)), IssueFilter::Catalog(_, Some(more))) => {
+            have.extend(more)
+        }
+        (IssueFilter::Followers(Some(have)), IssueFilter::Followers(Some(more))) => {
+            have.extend(more)
+        }
+        (_, item) => out.push(item),
+    }
+}
+
 fn push_and(out: &mut Vec<IssueFilter>, item: IssueFilter) {
     if let IssueFilter::Words(scope, words) = item {
         let existing = out
@@ -334,6 +384,32 @@ pub fn reduce_words(mut words: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alternatives_of_one_list_become_one_list() {
+        let tags: Vec<IssueFilter> = (0..100_000)
+            .map(|n| IssueFilter::Tags(Some(vec![format!("t{n}")])))
+            .collect();
+        match IssueFilter::or(tags) {
+            IssueFilter::Tags(Some(all)) => assert_eq!(all.len(), 100_000),
+            other => panic!("{other:?}"),
+        }
+        // Tests of other lists and of other kinds stay apart.
+        let mixed = IssueFilter::or(vec![
+            IssueFilter::Keys(vec!["A-1".into()]),
+            IssueFilter::IsNull(Col::Assignee),
+            IssueFilter::Keys(vec!["A-2".into()]),
+            IssueFilter::Tags(None),
+        ]);
+        assert_eq!(
+            mixed,
+            IssueFilter::Or(vec![
+                IssueFilter::Keys(vec!["A-1".into(), "A-2".into()]),
+                IssueFilter::IsNull(Col::Assignee),
+                IssueFilter::Tags(None),
+            ])
+        );
+    }
 
     #[test]
     fn words_anded_together_become_one_full_text_match() {
