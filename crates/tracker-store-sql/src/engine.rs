@@ -58,6 +58,17 @@ impl Dialect {
         }
     }
 
+    /// What a select of rows to claim ends with so that two claimers skip
+    /// each other's rows instead of waiting for or taking them: PostgreSQL
+    /// locks the rows it picks and passes over locked ones; SQLite runs the
+    /// claim in a write transaction, which no other writer can enter.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Takes the planner's statistics over the search tables, where the
     /// engine needs to be told (SQLite; PostgreSQL's autovacuum does it).
     pub fn analyze(self) -> Option<&'static str> {

@@ -333,6 +333,12 @@ impl<D: Engine> IssueStore for SqlStore<D> {
             .await
             .map_err(db)?;
         }
+        if let Some(done) = &w.job_item {
+            if !Self::complete_item(&mut tx, i.pk, done).await? {
+                tx.rollback().await.map_err(db)?;
+                return Ok((WriteOutcome::ItemTaken, None));
+            }
+        }
         let updated = sqlx::query(
             "UPDATE issues SET queue_id = $1, key = $2, version = version + 1, summary = $3, \
                description = $4, issue_type = $5, priority = $6, status = $7, previous_status = $8, \

@@ -1,10 +1,94 @@
-//! Job leases (see `tracker_store::JobStore`).
+//! Job leases, and background jobs and their items (see
+//! `tracker_store::JobStore`). An
+//! item that changes an issue is completed inside the issue's write
+//! ([`SqlStore::complete_item`], called by `write_issue`).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
+
+/// Items inserted per statement: two placeholders each, far below both
+/// engines' limits on bound values.
+const ITEMS_PER_INSERT: usize = 500;
+
+const JOB_SELECT: &str = "SELECT j.pk, j.id, j.org, j.kind, j.created_by, j.created_at, \
+    j.payload, j.total, \
+    (SELECT count(*) FROM job_items d WHERE d.job_pk = j.pk AND d.state = 'done') AS done, \
+    (SELECT count(*) FROM job_items f WHERE f.job_pk = j.pk AND f.state = 'failed') AS failed \
+    FROM jobs j";
+
+type JobRow = (
+    i64,
+    String,
+    i64,
+    String,
+    i64,
+    DateTime<Utc>,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+fn job(r: JobRow) -> JobRecord {
+    let (pk, id, org, kind, created_by, created_at, payload, total, done, failed) = r;
+    JobRecord {
+        pk,
+        id,
+        org,
+        kind,
+        created_by,
+        created_at,
+        payload,
+        total,
+        done,
+        failed,
+    }
+}
+
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    /// Marks a job item done inside an issue's write: false (and the caller
+    /// rolls the write back) unless `done.owner` still holds it.
+    pub(crate) async fn complete_item(
+        tx: &mut Transaction<'_, D>,
+        issue_pk: i64,
+        done: &JobItemDone,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE job_items SET state = 'done', issue_pk = $1, finished_at = $2, \
+               lease_owner = NULL \
+             WHERE pk = $3 AND state = 'pending' AND lease_owner = $4",
+        )
+        .bind(issue_pk)
+        .bind(done.at)
+        .bind(done.pk)
+        .bind(&done.owner)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(D::rows_affected(&r) == 1)
+    }
+
+    async fn job_where(
+        &self,
+        cond: &str,
+        pk: i64,
+        org: Option<(i64, &str)>,
+    ) -> Result<Option<JobRecord>> {
+        let sql = format!("{JOB_SELECT} WHERE {cond}");
+        let q = sqlx::query_as::<_, JobRow>(&sql);
+        let q = match org {
+            Some((org, id)) => q.bind(org).bind(id.to_owned()),
+            None => q.bind(pk),
+        };
+        Ok(q.fetch_optional(&self.pool).await.map_err(db)?.map(job))
+    }
+}
 
 #[sql_bounds]
 #[async_trait]
@@ -34,5 +118,167 @@ impl<D: Engine> JobStore for SqlStore<D> {
         .await
         .map_err(db)?;
         Ok(got.is_some())
+    }
+
+    async fn create_job(&self, new: &NewJob) -> Result<JobRecord> {
+        let mut tx = self.begin().await?;
+        let pk: i64 = sqlx::query_scalar(
+            "INSERT INTO jobs (id, org, kind, created_by, created_at, payload, total) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING pk",
+        )
+        .bind(&new.id)
+        .bind(new.org)
+        .bind(&new.kind)
+        .bind(new.created_by)
+        .bind(new.created_at)
+        .bind(&new.payload)
+        .bind(new.targets.len() as i64)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        for (batch_no, batch) in new.targets.chunks(ITEMS_PER_INSERT).enumerate() {
+            let values: Vec<String> = (0..batch.len())
+                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO job_items (job_pk, seq, target) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(pk);
+            for (i, target) in batch.iter().enumerate() {
+                q = q
+                    .bind((batch_no * ITEMS_PER_INSERT + i) as i64)
+                    .bind(target.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        self.job_by_pk(pk).await?.ok_or(StoreError::NotFound("job"))
+    }
+
+    async fn job(&self, org: i64, id: &str) -> Result<Option<JobRecord>> {
+        self.job_where("j.org = $1 AND j.id = $2", 0, Some((org, id)))
+            .await
+    }
+
+    async fn job_by_pk(&self, pk: i64) -> Result<Option<JobRecord>> {
+        self.job_where("j.pk = $1", pk, None).await
+    }
+
+    async fn failed_items(
+        &self,
+        job_pk: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<FailedItem>, i64)> {
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT seq, target, issue_pk, error FROM job_items \
+             WHERE job_pk = $1 AND state = 'failed' ORDER BY seq LIMIT $2 OFFSET $3",
+        )
+        .bind(job_pk)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM job_items WHERE job_pk = $1 AND state = 'failed'",
+        )
+        .bind(job_pk)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let items = rows
+            .into_iter()
+            .map(|(seq, target, issue_pk, error)| FailedItem {
+                seq,
+                target,
+                issue_pk,
+                error: error.unwrap_or_default(),
+            })
+            .collect();
+        Ok((items, total))
+    }
+
+    async fn claim_items(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedItem>> {
+        let sql = format!(
+            "UPDATE job_items SET lease_owner = $1, lease_until_ms = $2 WHERE pk IN \
+               (SELECT pk FROM job_items WHERE state = 'pending' AND lease_until_ms <= $3 \
+                ORDER BY job_pk, seq LIMIT $4{}) \
+             RETURNING pk, job_pk, seq, target",
+            D::DIALECT.skip_locked()
+        );
+        let mut tx = self.begin().await?;
+        let mut rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
+            .bind(owner)
+            .bind(until_ms)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        rows.sort_unstable_by_key(|r| (r.1, r.2));
+        Ok(rows
+            .into_iter()
+            .map(|(pk, job_pk, seq, target)| ClaimedItem {
+                pk,
+                job_pk,
+                seq,
+                target,
+            })
+            .collect())
+    }
+
+    async fn renew_items(&self, owner: &str, until_ms: i64) -> Result<()> {
+        self.exec(
+            "UPDATE job_items SET lease_until_ms = $1 WHERE lease_owner = $2 AND state = 'pending'",
+            (until_ms, owner),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn release_items(&self, owner: &str) -> Result<()> {
+        self.exec(
+            "UPDATE job_items SET lease_owner = NULL, lease_until_ms = 0 \
+             WHERE lease_owner = $1 AND state = 'pending'",
+            (owner,),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn close_item(
+        &self,
+        item_pk: i64,
+        owner: &str,
+        issue_pk: Option<i64>,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let state = if error.is_some() { "failed" } else { "done" };
+        let n = self
+            .exec(
+                "UPDATE job_items SET state = $1, issue_pk = $2, error = $3, \
+                   finished_at = $4, lease_owner = NULL \
+                 WHERE pk = $5 AND state = 'pending' AND lease_owner = $6",
+                (
+                    state,
+                    issue_pk,
+                    error.map(str::to_owned),
+                    at,
+                    item_pk,
+                    owner,
+                ),
+            )
+            .await?;
+        Ok(n == 1)
     }
 }

@@ -144,6 +144,9 @@ pub struct IssueWrite {
     /// When the issue moves to another queue: its new queue's id. The store
     /// allocates the new key and keeps the old one as an alias.
     pub move_to_queue: Option<(i64, String)>,
+    /// The background job item this write completes (a bulk change's issue):
+    /// marked done in the same transaction, or nothing is written.
+    pub job_item: Option<crate::JobItemDone>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +154,10 @@ pub enum WriteOutcome {
     Written,
     /// Someone else changed the issue first.
     VersionConflict,
+    /// The job item ([`IssueWrite::job_item`]) is no longer this node's to
+    /// complete: another node took it over, or finished it. Nothing was
+    /// written.
+    ItemTaken,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -77,6 +77,41 @@ pub struct Config {
     /// Where attached files are kept, and how large one may be.
     #[serde(default)]
     pub attachments: Attachments,
+    /// Background jobs (bulk changes): how this node works on them.
+    #[serde(default)]
+    pub jobs: Jobs,
+}
+
+/// The background worker every node runs: it claims items of bulk changes
+/// from the database under a lease and applies them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Jobs {
+    /// Whether this node runs the worker (a node that only serves requests
+    /// leaves the jobs to the others).
+    pub worker: bool,
+    /// How often an idle worker looks for work, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a claim on an item lasts, in milliseconds: a node that dies
+    /// holding items leaves them to another node (or itself, restarted)
+    /// this long after its last renewal.
+    pub lease_ms: u64,
+    /// Items claimed at once.
+    pub batch_size: u64,
+    /// The most issues one bulk change may name (Tracker's limit: 10 000).
+    pub max_bulk_issues: usize,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            poll_interval_ms: 500,
+            lease_ms: 30_000,
+            batch_size: 25,
+            max_bulk_issues: 10_000,
+        }
+    }
 }
 
 /// Tracker's documented limit for one file: 1024 MB.
@@ -203,6 +238,7 @@ impl Default for Config {
             oauth: crate::oauth::OAuthConfig::default(),
             connections: Connections::default(),
             attachments: Attachments::default(),
+            jobs: Jobs::default(),
         }
     }
 }
@@ -238,6 +274,8 @@ pub enum ConfigError {
     Dsn(Dsn),
     #[error("configuration: attachments.{0}")]
     Attachments(&'static str),
+    #[error("configuration: jobs.{0} must be at least 1")]
+    Jobs(&'static str),
 }
 
 impl Config {
@@ -283,6 +321,17 @@ impl Config {
             || dsn.starts_with("postgresql:"))
         {
             return Err(ConfigError::Dsn(self.database.clone()));
+        }
+        let j = &self.jobs;
+        for (name, value) in [
+            ("poll_interval_ms", j.poll_interval_ms),
+            ("lease_ms", j.lease_ms),
+            ("batch_size", j.batch_size),
+            ("max_bulk_issues", j.max_bulk_issues as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Jobs(name));
+            }
         }
         if self.attachments.max_size_bytes == 0 {
             return Err(ConfigError::Attachments(

@@ -56,6 +56,39 @@ impl ApiError {
         }
     }
 
+    /// The envelope this error is answered with (internal causes are logged
+    /// here, and answered only as a generic message).
+    pub fn envelope(&self) -> ErrorEnvelope {
+        let status = self.status();
+        let envelope = match self {
+            ApiError::Internal(cause) => {
+                // `{:#}` prints the whole chain of causes on one line.
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                ErrorEnvelope::new(status.as_u16(), "Internal server error")
+            }
+            ApiError::Unprocessable { message, errors } => ErrorEnvelope {
+                errors: errors.clone(),
+                error_messages: if errors.is_empty() {
+                    vec![message.clone()]
+                } else {
+                    Vec::new()
+                },
+                status_code: status.as_u16(),
+                ..ErrorEnvelope::default()
+            },
+            other => ErrorEnvelope::new(status.as_u16(), other.to_string()),
+        };
+        let mut envelope = envelope;
+        for message in envelope
+            .error_messages
+            .iter_mut()
+            .chain(envelope.errors.values_mut())
+        {
+            cap(message);
+        }
+        envelope
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -97,32 +130,7 @@ fn cap(message: &mut String) {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let envelope = match &self {
-            ApiError::Internal(cause) => {
-                // `{:#}` prints the whole chain of causes on one line.
-                tracing::error!(error = format!("{cause:#}"), "internal error");
-                ErrorEnvelope::new(status.as_u16(), "Internal server error")
-            }
-            ApiError::Unprocessable { message, errors } => ErrorEnvelope {
-                errors: errors.clone(),
-                error_messages: if errors.is_empty() {
-                    vec![message.clone()]
-                } else {
-                    Vec::new()
-                },
-                status_code: status.as_u16(),
-                ..ErrorEnvelope::default()
-            },
-            other => ErrorEnvelope::new(status.as_u16(), other.to_string()),
-        };
-        let mut envelope = envelope;
-        for message in envelope
-            .error_messages
-            .iter_mut()
-            .chain(envelope.errors.values_mut())
-        {
-            cap(message);
-        }
+        let envelope = self.envelope();
         let mut response = (status, Json(envelope)).into_response();
         if let ApiError::Unauthorized(_) = self {
             response.headers_mut().insert(

@@ -20,6 +20,7 @@ pub mod error;
 pub mod extract;
 pub mod fields;
 pub mod ids;
+pub mod jobs;
 pub mod oauth;
 pub mod paging;
 pub mod passwords;

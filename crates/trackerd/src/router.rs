@@ -66,7 +66,7 @@ pub fn link_methods() -> [Method; 2] {
 pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict,
+        attachments as attach, bulkchange as bulk, catalog, changelog, checklists, comments, dictionaries as dict,
         fields, import, issues, links, permissions as perms, queues, remote_links as remote,
         search, templates, users, worklog,
     };
@@ -185,6 +185,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         upload(api(POST, "/issues/{key}/attachments/_import", Write, attach::import_to_issue)),
         upload(api(POST, "/issues/{key}/comments/{id}/attachments/_import", Write, attach::import_to_comment)),
         api(GET, "/issues/{key}/changelog", Read, changelog::list),
+        // Bulk changes: created at once, applied by the background worker.
+        api(POST, "/bulkchange/_update", Write, bulk::update),
+        api(POST, "/bulkchange/_transition", Write, bulk::transition),
+        api(POST, "/bulkchange/_move", Write, bulk::move_issues),
+        api(GET, "/bulkchange/{id}", Read, bulk::get),
+        api(GET, "/bulkchange/{id}/issues", Read, bulk::failed_issues),
         api(GET, "/issues/{key}/permissions", Read, perms::get_issue),
         api(PATCH, "/issues/{key}/permissions", Write, perms::patch_issue),
         // Components and versions.
@@ -731,6 +737,9 @@ pub async fn serve(
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
     let sweeper = crate::sweep::spawn(state.clone()).map(AbortOnDrop);
+    // Stopped after the requests in flight (below), or, should this future
+    // be dropped, asked to stop as it goes.
+    let worker = crate::jobs::Worker::spawn(state.clone());
     let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
         inner: tower::ServiceBuilder::new()
             .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -807,6 +816,9 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("requests still in flight at the shutdown deadline: closing them");
+    }
+    if let Some(worker) = worker {
+        worker.stop(deadline).await;
     }
     Ok(())
 }

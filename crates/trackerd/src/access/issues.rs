@@ -57,13 +57,28 @@ pub fn changelog(
 
 /// Writes a change, turning a lost race into the `409` Tracker answers.
 pub async fn write(state: &AppState, w: IssueWrite) -> ApiResult<IssueRecord> {
+    write_outcome(state, w).await?.map_err(lost)
+}
+
+/// Writes a change; a write that lost (to a newer version of the issue, or
+/// its job item to another node) is answered as the outcome, so the caller
+/// decides (retry, or leave the item to its new owner).
+pub async fn write_outcome(
+    state: &AppState,
+    w: IssueWrite,
+) -> ApiResult<Result<IssueRecord, WriteOutcome>> {
     match state.store.write_issue(&w).await? {
-        (WriteOutcome::Written, Some(issue)) => Ok(issue),
+        (WriteOutcome::Written, Some(issue)) => Ok(Ok(issue)),
         (WriteOutcome::Written, None) => Err(ApiError::NotFound("Issue not found".into())),
-        (WriteOutcome::VersionConflict, _) => Err(ApiError::Conflict(
-            "The issue was changed by someone else; read it again and retry".into(),
-        )),
+        (lost, _) => Ok(Err(lost)),
     }
+}
+
+fn lost(outcome: WriteOutcome) -> ApiError {
+    ApiError::Conflict(match outcome {
+        WriteOutcome::ItemTaken => "The change was taken over by another node".into(),
+        _ => "The issue was changed by someone else; read it again and retry".into(),
+    })
 }
 
 /// Writes a change that does not depend on the version the client read
@@ -83,30 +98,28 @@ where
 {
     for attempt in 0..ATTEMPTS {
         let key = issue.key.clone();
-        match state.store.write_issue(&change(issue)?).await? {
-            (WriteOutcome::Written, Some(saved)) => return Ok(saved),
-            (WriteOutcome::Written, None) => {
-                return Err(ApiError::NotFound("Issue not found".into()))
-            }
-            (WriteOutcome::VersionConflict, _) => {
+        match write_outcome(state, change(issue)?).await? {
+            Ok(saved) => return Ok(saved),
+            Err(WriteOutcome::VersionConflict) => {
                 pause(attempt).await;
                 issue = load(state, principal, &key).await?;
             }
+            Err(other) => return Err(lost(other)),
         }
     }
     Err(too_fast())
 }
 
-const ATTEMPTS: u32 = 64;
+pub const ATTEMPTS: u32 = 64;
 
 /// A short random pause after a lost race spreads out writers that
 /// collided, so they do not collide again in lockstep.
-async fn pause(attempt: u32) {
+pub async fn pause(attempt: u32) {
     let ms = rand::random::<u64>() % (1 + u64::from(attempt.min(8)) * 2);
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
-fn too_fast() -> ApiError {
+pub fn too_fast() -> ApiError {
     ApiError::Conflict("The issue is changing too fast to apply this change; retry".into())
 }
 
@@ -138,6 +151,7 @@ where
         match state.store.write_issue(&w).await? {
             (WriteOutcome::Written, saved) => return Ok(saved),
             (WriteOutcome::VersionConflict, _) => pause(attempt).await,
+            (other, _) => return Err(lost(other)),
         }
     }
     Err(too_fast())
@@ -154,6 +168,7 @@ pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
         remote_link: None,
         attachments: None,
         move_to_queue: None,
+        job_item: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! account's rights on the object (checked here). Every handler reaches
 //! queues and issues through these checks.
 
+pub mod changes;
 pub mod issue_types;
 pub mod issues;
 pub mod queues;

@@ -5,15 +5,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use tracker_domain::{dictionaries, workflow};
-use tracker_store::{CommentWrite, IssueRecord, LinkRecord, LinkWrite, NewIssue};
+use serde_json::{json, Map, Value};
+use tracker_domain::dictionaries;
+use tracker_store::{LinkRecord, LinkWrite, NewIssue};
 
 use tracker_domain::permissions::Perm;
 
-use crate::access::issues::{
-    changelog, check_version, find_queue, load_for, new_comment, simple_write, write,
-};
+use crate::access::changes::{self, Edit};
+use crate::access::issues::{changelog, check_version, find_queue, load_for, simple_write, write};
 use crate::access::{issue_types, Guard};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
@@ -143,7 +142,7 @@ pub async fn update(
     headers: HeaderMap,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = cx.issue(&key).await?;
+    let issue = cx.issue(&key).await?;
     let body_version = match body.get("version") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
@@ -152,58 +151,19 @@ pub async fn update(
         ),
     };
     check_version(issue.version, params.version.or(body_version), &headers)?;
-    let changes = fields::apply(
-        &cx.state,
-        cx.principal.org.id,
-        &mut issue,
-        &body,
-        Mode::Update,
-    )
-    .await?;
     let attach_ids = attachments::temporary_ids(&cx, body.get("attachmentIds")).await?;
     let get = GetParams {
         expand: params.expand,
         fields: params.fields,
     };
-    if changes.is_empty() && attach_ids.is_empty() {
-        return Ok(Json(
-            render_issue(&cx.state, &cx.principal, &cx.links, &issue, &get).await?,
-        ));
-    }
-    let now = cx.clock.now();
-    issue.updated_at = now;
-    issue.updated_by = cx.principal.user.uid;
-    let pk = issue.pk;
-    let mut entries = Vec::new();
-    if !changes.is_empty() {
-        entries.push(changelog(
-            &cx.principal,
-            now,
-            "IssueUpdated",
-            &changes,
-            json!({}),
-        ));
-    }
-    if !attach_ids.is_empty() {
-        let data = json!({ "attachments": attach_ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() });
-        entries.push(changelog(
-            &cx.principal,
-            now,
-            "IssueAttachmentAdded",
-            &[],
-            data,
-        ));
-    }
-    let mut entries = entries.into_iter();
-    let Some(first) = entries.next() else {
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "an update without a changelog entry"
-        )));
+    let saved = match changes::update(&cx.state, &cx.principal, issue, &body, &attach_ids).await? {
+        Edit::Unchanged(issue) => *issue,
+        Edit::Write(w) => {
+            let mut w = *w;
+            w.attachments = attachments::attach(&cx, attach_ids, false);
+            write(&cx.state, w).await.map_err(attachments::taken)?
+        }
     };
-    let mut w = simple_write(issue, first);
-    w.changelog.extend(entries.map(|e| (pk, e)));
-    w.attachments = attachments::attach(&cx, attach_ids, false);
-    let saved = write(&cx.state, w).await.map_err(attachments::taken)?;
     Ok(Json(
         render_issue(&cx.state, &cx.principal, &cx.links, &saved, &get).await?,
     ))
@@ -248,25 +208,12 @@ pub async fn transitions(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Val
     Ok(Json(transitions_json(&cx.links, &issue)))
 }
 
-fn available(issue: &IssueRecord, id: &str) -> ApiResult<workflow::Transition> {
-    workflow::transition(&issue.status, id).ok_or_else(|| {
-        ApiError::NotFound(if workflow::is_known_transition(id) {
-            format!(
-                "Transition {id} is not available in status {}",
-                issue.status
-            )
-        } else {
-            format!("Transition {id} not found")
-        })
-    })
-}
-
 pub async fn transition(
     cx: Api,
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    let t = available(&issue, &id)?;
+    let t = changes::available(&issue, &id)?;
     Ok(Json(transition_json(&cx.links, &issue, &t)))
 }
 
@@ -277,86 +224,11 @@ pub async fn execute_transition(
     headers: HeaderMap,
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = cx.issue(&key).await?;
+    let issue = cx.issue(&key).await?;
     check_version(issue.version, params.version, &headers)?;
-    let t = available(&issue, &id)?;
-    let mut changes = fields::apply(
-        &cx.state,
-        cx.principal.org.id,
-        &mut issue,
-        &body,
-        Mode::Transition,
-    )
-    .await?;
-    let now = cx.clock.now();
-    if workflow::is_resolved_status(t.to) {
-        if t.needs_resolution && issue.resolution.is_none() {
-            return Err(ApiError::field(
-                "resolution",
-                "A resolution is required for this transition",
-            ));
-        }
-        issue.resolved_at = Some(now);
-    } else if issue.resolution.is_some() {
-        let old = issue.resolution.take();
-        changes.push(FieldChange {
-            field: "resolution".into(),
-            from: json!(old),
-            to: Value::Null,
-        });
-        issue.resolved_at = None;
-    }
-    let from = std::mem::replace(&mut issue.status, t.to.to_owned());
-    changes.insert(
-        0,
-        FieldChange {
-            field: "status".into(),
-            from: json!(from),
-            to: json!(t.to),
-        },
-    );
-    issue.previous_status = Some(from);
-    issue.status_start_time = now;
-    issue.updated_at = now;
-    issue.updated_by = cx.principal.user.uid;
-    let comment = match body.get("comment") {
-        Some(Value::String(text)) if !text.trim().is_empty() => Some(CommentWrite::Insert(
-            new_comment(&cx.principal, now, &mut issue, text.clone(), Vec::new()),
-        )),
-        Some(Value::String(_)) | Some(Value::Null) | None => None,
-        Some(_) => return Err(ApiError::field("comment", "The comment must be a string")),
-    };
-    let entry = changelog(
-        &cx.principal,
-        now,
-        "IssueWorkflow",
-        &changes,
-        json!({ "transition": t.id }),
-    );
-    let mut w = simple_write(issue, entry);
-    w.comment = comment;
+    let w = changes::transition(&cx.state, &cx.principal, issue, &id, &body).await?;
     let saved = write(&cx.state, w).await?;
     Ok(Json(transitions_json(&cx.links, &saved)))
-}
-
-/// Components and versions belong to a queue: an issue leaving it for
-/// another leaves them behind (they may not exist there).
-fn drop_catalog(issue: &mut IssueRecord) -> Vec<FieldChange> {
-    let mut changes = Vec::new();
-    for (field, ids) in [
-        ("components", &mut issue.components),
-        ("fixVersions", &mut issue.fix_versions),
-        ("affectedVersions", &mut issue.affected_versions),
-    ] {
-        if !ids.is_empty() {
-            changes.push(FieldChange {
-                field: field.into(),
-                from: json!(std::mem::take(ids)),
-                to: json!([]),
-            });
-        }
-    }
-    changes
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -370,43 +242,14 @@ pub async fn move_issue(
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<MoveParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut issue = cx.issue(&key).await?;
+    let issue = cx.issue(&key).await?;
     let target = params
         .queue
         .ok_or_else(|| ApiError::BadRequest("The queue parameter is required".into()))?;
     let queue = find_queue(&cx.state, cx.principal.org.id, &json!(target))
         .await?
         .map_err(|e| ApiError::field("queue", e))?;
-    if queue.id == issue.queue_id {
-        return Err(ApiError::field(
-            "queue",
-            "The issue is already in this queue",
-        ));
-    }
-    Guard::new(&cx.state, &cx.principal)
-        .require_queue(&queue, Perm::Create)
-        .await?;
-    issue_types::require_type(&queue, &issue.issue_type)?;
-    let now = cx.clock.now();
-    let changes = vec![
-        FieldChange {
-            field: "queue".into(),
-            from: json!(issue.queue_id),
-            to: json!(queue.id),
-        },
-        FieldChange {
-            field: "key".into(),
-            from: json!(issue.key),
-            to: Value::Null,
-        },
-    ];
-    let mut changes = changes;
-    changes.extend(drop_catalog(&mut issue));
-    issue.updated_at = now;
-    issue.updated_by = cx.principal.user.uid;
-    let entry = changelog(&cx.principal, now, "IssueMoved", &changes, json!({}));
-    let mut w = simple_write(issue, entry);
-    w.move_to_queue = Some((queue.id, queue.key.clone()));
+    let w = changes::move_to(&cx.state, &cx.principal, issue, &queue, &Map::new()).await?;
     let saved = write(&cx.state, w).await?;
     Ok(Json(
         render_issue(
@@ -488,7 +331,7 @@ pub async fn clone_issue(
         copy.votes = 0;
         copy.aliases = Vec::new();
         if copy.queue_id != original.queue_id {
-            drop_catalog(&mut copy);
+            changes::drop_catalog(&mut copy);
         }
         let changes = [FieldChange {
             field: "status".into(),

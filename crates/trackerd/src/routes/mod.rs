@@ -1,4 +1,5 @@
 pub mod attachments;
+pub mod bulkchange;
 pub mod catalog;
 pub mod changelog;
 pub mod checklists;

@@ -16,6 +16,7 @@ use crate::cli::{serve, Server};
 backend_tests!(
     acknowledged_writes_survive_a_kill_during_concurrent_writes,
     three_nodes_on_one_database_serve_as_one_and_survive_losing_one,
+    a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_exactly_once,
 );
 
 /// `trackerd serve` on the test's database, in a process of its own.
@@ -371,4 +372,127 @@ async fn myself(base: &str, token: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
+}
+
+/// Two node processes work on one bulk change over a thousand issues; one
+/// is killed (SIGKILL) midway and started again. The change completes, and
+/// every issue was changed exactly once and whole: both fields of the edit
+/// and one changelog entry, never one without the other.
+async fn a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_exactly_once(
+    app: TestApp,
+) {
+    // The test's own app stays out of the work: only the processes run it.
+    let backend = app.backend();
+    drop(app);
+    let app = AppBuilder::new(backend)
+        .config(|c| c.jobs.worker = false)
+        .spawn()
+        .await
+        .unwrap();
+    let keys = crate::bulkchange::many_issues(app.state.store.as_ref(), 1000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("trackerd.toml");
+    // A short lease, so the killed node's items pass to the other soon.
+    std::fs::write(
+        &config,
+        "[jobs]\nlease_ms = 1500\npoll_interval_ms = 50\nbatch_size = 10\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_owned();
+    let start = || {
+        let (server, _, addr) = serve(&["--database", &app.dsn, "--config", &config]);
+        (server, addr)
+    };
+    let (a, base_a) = start();
+    let (_b, base_b) = start();
+    let http = client();
+    let (status, op) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base_a}/v2/bulkchange/_update"),
+        Some(json!({"issues": keys, "values": {"summary": "bulk changed", "tags": {"add": ["crash"]}}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{op}");
+    let id = op["id"].as_str().unwrap().to_owned();
+    let progress = |base: String| {
+        let http = http.clone();
+        let id = id.clone();
+        async move {
+            let (_, v) = call(
+                &http,
+                reqwest::Method::GET,
+                format!("{base}/v2/bulkchange/{id}"),
+                None,
+            )
+            .await
+            .unwrap();
+            v
+        }
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    let at_kill = loop {
+        let v = progress(base_b.clone()).await;
+        if v["executionIssuePercent"].as_i64().unwrap() >= 10 {
+            break v;
+        }
+        assert!(Instant::now() < until, "no progress: {v}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // SIGKILL in the middle of the work: items leased, a write maybe open.
+    drop(a);
+    assert_ne!(at_kill["status"], "COMPLETE", "{at_kill}");
+    let (_a, _) = start();
+    let until = Instant::now() + Duration::from_secs(240);
+    let done = loop {
+        let v = progress(base_b.clone()).await;
+        if v["status"] == "COMPLETE" || v["status"] == "FAILED" {
+            break v;
+        }
+        assert!(
+            Instant::now() < until,
+            "the bulk change did not finish: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+    assert_eq!(done["totalCompletedIssues"], 1000, "{done}");
+    let store = app.state.store.clone();
+    let org = store.organization_by_org_id(ACME).await.unwrap().unwrap();
+    let mut edits = 0;
+    for key in &keys {
+        let issue = store
+            .issue_by_key_or_id(org.id, key)
+            .await
+            .unwrap()
+            .unwrap();
+        let log = store
+            .list_changelog(
+                issue.pk,
+                &tracker_store::ChangelogQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let updates: Vec<_> = log.iter().filter(|e| e.kind == "IssueUpdated").collect();
+        assert_eq!(updates.len(), 1, "{key}: {} edits", updates.len());
+        assert!(
+            updates[0].fields.contains("summary") && updates[0].fields.contains("tags"),
+            "{key}: {}",
+            updates[0].fields
+        );
+        assert_eq!(issue.summary, "bulk changed", "{key}");
+        assert_eq!(issue.tags, ["crash"], "{key}");
+        assert_eq!(issue.version, 2, "{key}");
+        edits += updates.len();
+    }
+    println!(
+        "bulk change crash ({}): killed one of two nodes at {}%, restarted; \
+         1000 issues, {edits} edits, each exactly once",
+        backend.name(),
+        at_kill["executionIssuePercent"]
+    );
 }

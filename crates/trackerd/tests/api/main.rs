@@ -5,6 +5,7 @@
 mod access;
 mod attachments;
 mod browser;
+mod bulkchange;
 mod catalog;
 mod checklists;
 mod cli;

@@ -65,8 +65,9 @@ enum Rule {
     CommentAuthor,
     /// Any member whose token may write.
     MemberWrite,
-    /// Read the application frank registered: its owner or an org admin;
-    /// to anyone else it does not exist.
+    /// Read the application frank registered (or the bulk change he
+    /// asked for): its owner or an org admin; to anyone else it does not
+    /// exist.
     AppOwnerRead,
     /// Change that application: its owner or an org admin.
     AppOwnerWrite,
@@ -111,6 +112,14 @@ fn rule(method: &Method, path: &str) -> Rule {
         // Open to every member; what they find is filtered (checked below).
         ("POST", "/issues/_search" | "/issues/_count" | "/system/search/scroll/_clear") => Member,
         ("POST", "/worklog/_search") => Member,
+        // Any member may ask for a bulk change; each issue is then checked
+        // as the author's own edit (bulkchange.rs tests the refusals).
+        ("POST", "/bulkchange/_update" | "/bulkchange/_transition" | "/bulkchange/_move") => {
+            MemberWrite
+        }
+        // The probed bulk change is frank's: its author and the org admin
+        // see it; to anyone else it does not exist.
+        ("GET", "/bulkchange/{id}" | "/bulkchange/{id}/issues") => AppOwnerRead,
         // A queue's components and versions are its settings.
         ("POST", "/components" | "/versions")
         | ("PATCH" | "DELETE", "/components/{id}" | "/versions/{id}") => QueueGrant,
@@ -441,6 +450,16 @@ async fn world(backend: Backend) -> Option<World> {
         .await;
     w.ids
         .insert("app", app["clientId"].as_str().unwrap().to_owned());
+    let bulk = w
+        .call(
+            Who::Writer,
+            Method::POST,
+            "/v2/bulkchange/_update",
+            Some(json!({"issues": ["PRIV-2"], "values": {"tags": {"add": ["bulk"]}}})),
+        )
+        .await;
+    w.ids
+        .insert("bulk", bulk["id"].as_str().unwrap().to_owned());
     let sa = w
         .call(
             Who::OrgAdmin,
@@ -535,6 +554,7 @@ impl World {
             t if t.starts_with("/components/") => id("component"),
             t if t.starts_with("/versions/") => id("version"),
             t if t.starts_with("/issueTemplates/") => id("issueTemplate"),
+            t if t.starts_with("/bulkchange/") => id("bulk"),
             t if t.starts_with("/commentTemplates/") => id("commentTemplate"),
             _ => String::new(),
         };
@@ -595,6 +615,13 @@ impl World {
             }
             ("POST", "/queues/{key}/tags/_remove") => Some(json!({"tag": "hush"})),
             ("POST", "/worklog/_search") => Some(json!({})),
+            ("POST", "/bulkchange/_update") => {
+                Some(json!({"issues": ["PRIV-1"], "values": {"tags": {"add": ["bulk"]}}}))
+            }
+            ("POST", "/bulkchange/_transition") => {
+                Some(json!({"issues": ["PRIV-2"], "transition": "start_progress"}))
+            }
+            ("POST", "/bulkchange/_move") => Some(json!({"issues": ["PRIV-3"], "queue": "TEST"})),
             ("POST", "/components") => Some(json!({"queue": "PRIV", "name": "new component"})),
             ("PATCH", "/components/{id}") => Some(json!({"name": "renamed component"})),
             ("POST", "/versions") => Some(json!({"queue": "PRIV", "name": "2.0"})),

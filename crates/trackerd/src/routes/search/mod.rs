@@ -73,6 +73,23 @@ async fn render_issues(
     Ok(out)
 }
 
+/// The keys of the issues a query-language `query` finds for the caller,
+/// in the order a search answers them (a bulk change names its issues so).
+pub async fn matching_keys(
+    state: &AppState,
+    principal: &Principal,
+    query: &str,
+) -> ApiResult<Vec<String>> {
+    let body = Map::from_iter([("query".to_owned(), Json_::String(query.to_owned()))]);
+    let search = read_body(state, principal, &body).await?;
+    let found = run(state, principal, &search, true, Window::All).await?;
+    let issues = state
+        .store
+        .issues_by_pks(principal.org.id, &found.pks)
+        .await?;
+    Ok(issues.into_iter().map(|i| i.key).collect())
+}
+
 pub async fn count(cx: Api, OptionalJson(body): OptionalJson) -> ApiResult<Json<i64>> {
     let search = read_body(&cx.state, &cx.principal, &body).await?;
     let found = run(&cx.state, &cx.principal, &search, false, Window::Count).await?;

@@ -1,0 +1,322 @@
+//! Bulk changes: `POST /v2/bulkchange/_update`, `_transition`, `_move`
+//! create a job and answer it at once; the background worker
+//! ([`crate::jobs`]) applies it issue by issue. `GET /v2/bulkchange/{id}`
+//! reports its progress, `GET /v2/bulkchange/{id}/issues` the issues it
+//! could not change and why.
+
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use tracker_domain::workflow;
+use tracker_store::{JobRecord, NewJob};
+
+use crate::access::issues::find_queue;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{json, Api, ApiJson, ApiQuery};
+use crate::fields::FieldErrors;
+use crate::ids::object_id;
+use crate::jobs::{BulkPayload, BULK_MOVE, BULK_TRANSITION, BULK_UPDATE};
+use crate::paging::{Page, PageParams};
+use crate::render::time;
+use crate::routes::search::matching_keys;
+
+pub async fn update(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
+    let body = object(body)?;
+    let mut errors = FieldErrors::default();
+    let values = values(&body, &mut errors, true);
+    errors.into_result()?;
+    create(
+        &cx,
+        &body,
+        BULK_UPDATE,
+        BulkPayload {
+            values,
+            ..payload(&cx)
+        },
+    )
+    .await
+}
+
+pub async fn transition(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
+    let body = object(body)?;
+    let mut errors = FieldErrors::default();
+    let values = values(&body, &mut errors, false);
+    let transition = match body.get("transition") {
+        None | Some(Value::Null) => {
+            errors.add("transition", "Required field");
+            None
+        }
+        Some(Value::String(id)) if workflow::is_known_transition(id) => Some(id.clone()),
+        Some(Value::String(id)) => {
+            errors.add("transition", format!("Transition {id} not found"));
+            None
+        }
+        Some(_) => {
+            errors.add("transition", "Expected a transition id");
+            None
+        }
+    };
+    errors.into_result()?;
+    let payload = BulkPayload {
+        values,
+        transition,
+        ..payload(&cx)
+    };
+    create(&cx, &body, BULK_TRANSITION, payload).await
+}
+
+pub async fn move_issues(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
+    let body = object(body)?;
+    let mut errors = FieldErrors::default();
+    let values = values(&body, &mut errors, false);
+    let queue = match body.get("queue") {
+        None | Some(Value::Null) => {
+            errors.add("queue", "Required field");
+            None
+        }
+        Some(v) => match find_queue(&cx.state, cx.principal.org.id, v).await? {
+            Ok(q) => Some(q.key),
+            Err(e) => {
+                errors.add("queue", e);
+                None
+            }
+        },
+    };
+    let mut flag = |name: &str| match body.get(name) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.add(name, "Expected true or false");
+            false
+        }
+    };
+    let move_all_fields = flag("moveAllFields");
+    let initial_status = flag("initialStatus");
+    errors.into_result()?;
+    let payload = BulkPayload {
+        values,
+        queue,
+        move_all_fields,
+        initial_status,
+        ..payload(&cx)
+    };
+    create(&cx, &body, BULK_MOVE, payload).await
+}
+
+pub async fn get(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let job = find(&cx, &id).await?;
+    Ok(Json(view(&cx, &job).await?))
+}
+
+/// The issues the change could not make, a page at a time: each with its
+/// key and the error a single request on it would have answered.
+pub async fn failed_issues(
+    cx: Api,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let job = find(&cx, &id).await?;
+    let page = Page::from_params(&params)?;
+    let (items, total) = cx
+        .store
+        .failed_items(job.pk, page.offset(), page.size)
+        .await?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let error: Value = serde_json::from_str(&item.error).unwrap_or(Value::Null);
+        let issue = match item.issue_pk {
+            Some(pk) => cx.renderer().issue_ref(pk).await?,
+            None => json!({ "key": item.target }),
+        };
+        out.push(json!({
+            "issue": issue,
+            "status": "FAILED",
+            "statusText": error["errorMessages"]
+                .get(0)
+                .cloned()
+                .or_else(|| error["errors"].as_object().and_then(|e| e.values().next().cloned()))
+                .unwrap_or(Value::Null),
+            "error": error,
+        }));
+    }
+    let url = cx.links.api(&format!("bulkchange/{}/issues", job.id));
+    let headers = page.headers(total, &url, raw.as_deref());
+    Ok((headers, Json(Value::Array(out))).into_response())
+}
+
+fn object(body: Value) -> ApiResult<Map<String, Value>> {
+    match body {
+        Value::Object(m) => Ok(m),
+        _ => Err(ApiError::BadRequest(
+            "The request body must be a JSON object".into(),
+        )),
+    }
+}
+
+/// The fields every issue gets (`values`), as an edit's body.
+fn values(
+    body: &Map<String, Value>,
+    errors: &mut FieldErrors,
+    required: bool,
+) -> Map<String, Value> {
+    match body.get("values") {
+        Some(Value::Object(v)) => v.clone(),
+        None | Some(Value::Null) if !required => Map::new(),
+        None | Some(Value::Null) => {
+            errors.add("values", "Required field");
+            Map::new()
+        }
+        Some(_) => {
+            errors.add("values", "Expected an object of issue fields");
+            Map::new()
+        }
+    }
+}
+
+fn payload(cx: &Api) -> BulkPayload {
+    BulkPayload {
+        org_id: cx.principal.org.org_id.clone(),
+        token_id: cx.principal.token_id,
+        ..BulkPayload::default()
+    }
+}
+
+/// The issues `issues` names: a list of keys or ids, or a query.
+async fn targets(cx: &Api, body: &Map<String, Value>) -> ApiResult<Vec<String>> {
+    let targets = match body.get("issues") {
+        None | Some(Value::Null) => return Err(ApiError::field("issues", "Required field")),
+        Some(Value::String(query)) if !query.trim().is_empty() => {
+            matching_keys(&cx.state, &cx.principal, query).await?
+        }
+        Some(Value::Array(items)) => {
+            let mut keys = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::String(s) if !s.trim().is_empty() => keys.push(s.trim().to_owned()),
+                    Value::Number(n) => keys.push(n.to_string()),
+                    _ => {
+                        return Err(ApiError::field(
+                            "issues",
+                            "Expected issue keys or ids (strings)",
+                        ))
+                    }
+                }
+            }
+            keys
+        }
+        Some(_) => {
+            return Err(ApiError::field(
+                "issues",
+                "Expected a list of issue keys or a query",
+            ))
+        }
+    };
+    let max = cx.config.jobs.max_bulk_issues;
+    if targets.is_empty() {
+        return Err(ApiError::field("issues", "No issues to change"));
+    }
+    if targets.len() > max {
+        return Err(ApiError::field(
+            "issues",
+            format!(
+                "A bulk change may name at most {max} issues (jobs.max_bulk_issues), not {}",
+                targets.len()
+            ),
+        ));
+    }
+    Ok(targets)
+}
+
+async fn create(
+    cx: &Api,
+    body: &Map<String, Value>,
+    kind: &str,
+    payload: BulkPayload,
+) -> ApiResult<Response> {
+    let targets = targets(cx, body).await?;
+    let now = cx.clock.now();
+    let job = cx
+        .store
+        .create_job(&NewJob {
+            id: object_id(now),
+            org: cx.principal.org.id,
+            kind: kind.to_owned(),
+            created_by: cx.principal.user.uid,
+            created_at: now,
+            payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
+            targets,
+        })
+        .await?;
+    Ok(json(StatusCode::CREATED, &view(cx, &job).await?))
+}
+
+async fn find(cx: &Api, id: &str) -> ApiResult<JobRecord> {
+    cx.store
+        .job(cx.principal.org.id, id)
+        .await?
+        .filter(|j| [BULK_UPDATE, BULK_TRANSITION, BULK_MOVE].contains(&j.kind.as_str()))
+        // A bulk change is its author's (and the administrators'): to other
+        // members it does not exist.
+        .filter(|j| j.created_by == cx.principal.user.uid || cx.principal.org_admin)
+        .ok_or_else(|| ApiError::NotFound(format!("Bulk change {id} not found")))
+}
+
+/// Whole percent of `part` in `total`, rounded down (100 only when done).
+fn percent(part: i64, total: i64) -> i64 {
+    if total <= 0 {
+        100
+    } else {
+        part.saturating_mul(100) / total
+    }
+}
+
+/// Issues the worker claims at once: the "chunks" whose progress
+/// `executionChunkPercent` reports.
+fn chunk_size(cx: &Api) -> i64 {
+    i64::try_from(cx.config.jobs.batch_size).unwrap_or(1).max(1)
+}
+
+async fn view(cx: &Api, job: &JobRecord) -> ApiResult<Value> {
+    let finished = job.finished();
+    let (status, text) = if finished == 0 {
+        ("CREATED", "Bulk change task created.".to_owned())
+    } else if finished < job.total {
+        ("IN_PROGRESS", "Bulk change task in progress.".to_owned())
+    } else if job.done == 0 {
+        (
+            "FAILED",
+            "Bulk change failed: no issue could be changed.".to_owned(),
+        )
+    } else if job.failed > 0 {
+        (
+            "COMPLETE",
+            format!(
+                "Bulk change completed: {} issues changed, {} failed.",
+                job.done, job.failed
+            ),
+        )
+    } else {
+        ("COMPLETE", "Bulk change completed.".to_owned())
+    };
+    let chunk = chunk_size(cx);
+    let chunks = (job.total + chunk - 1) / chunk;
+    Ok(json!({
+        "id": job.id,
+        "self": cx.links.api(&format!("bulkchange/{}", job.id)),
+        "createdBy": cx.renderer().user(job.created_by).await?,
+        "createdAt": time(&job.created_at),
+        "status": status,
+        "statusText": text,
+        "executionChunkPercent": percent(
+            if finished == job.total { chunks } else { finished / chunk },
+            chunks
+        ),
+        "executionIssuePercent": percent(finished, job.total),
+        "totalIssues": job.total,
+        "totalCompletedIssues": job.done,
+        "totalFailedIssues": job.failed,
+    }))
+}
