@@ -54,11 +54,22 @@ pub(crate) async fn many_issues(store: &dyn Store, n: usize) -> Vec<String> {
     keys
 }
 
-/// Polls the bulk change until it has finished; its last state.
+/// Polls the bulk change (as alice) until it has finished; its last state.
 pub(crate) async fn finished(app: &TestApp, id: &str, within: Duration) -> Value {
+    finished_as(app, id, ALICE, ACME, within).await
+}
+
+/// [`finished`] as `token` in `org`.
+async fn finished_as(app: &TestApp, id: &str, token: &str, org: &str, within: Duration) -> Value {
     let until = Instant::now() + within;
     loop {
-        let op: Value = app.read(&format!("/v2/bulkchange/{id}")).await;
+        let op: Value = app
+            .get(&format!("/v2/bulkchange/{id}"))
+            .token(token)
+            .org(org)
+            .await
+            .status(200)
+            .json();
         if op["status"] == "COMPLETE" || op["status"] == "FAILED" {
             return op;
         }
@@ -350,21 +361,7 @@ async fn another_organization_and_other_members_do_not_see_a_bulk_change(app: Te
         .status(201)
         .json();
     let theirs_id = theirs["id"].as_str().unwrap().to_owned();
-    let until = Instant::now() + Duration::from_secs(20);
-    let done = loop {
-        let r: Value = app
-            .get(&format!("/v2/bulkchange/{theirs_id}"))
-            .token(MALLORY)
-            .org(OTHER)
-            .await
-            .status(200)
-            .json();
-        if r["status"] == "FAILED" || r["status"] == "COMPLETE" {
-            break r;
-        }
-        assert!(Instant::now() < until, "{r}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let done = finished_as(&app, &theirs_id, MALLORY, OTHER, Duration::from_secs(20)).await;
     assert_eq!(done["status"], "FAILED", "{done}");
     let issue: Value = app.read(&format!("/v2/issues/{}", keys[0])).await;
     assert_eq!(issue["summary"], "mine");
@@ -419,20 +416,8 @@ async fn an_issue_the_author_may_not_edit_is_a_per_issue_failure_and_stays_uncha
         .status(201)
         .json();
     let id = op["id"].as_str().unwrap();
-    let until = Instant::now() + Duration::from_secs(20);
-    let done = loop {
-        let r: Value = app
-            .get(&format!("/v2/bulkchange/{id}"))
-            .token(CAROL_EXPIRING)
-            .await
-            .status(200)
-            .json();
-        if r["status"] == "COMPLETE" {
-            break r;
-        }
-        assert!(Instant::now() < until, "{r}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let done = finished_as(&app, id, CAROL_EXPIRING, ACME, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "COMPLETE", "{done}");
     assert_eq!(done["totalCompletedIssues"], 1, "{done}");
     let failed: Vec<Value> = app
         .get(&format!("/v2/bulkchange/{id}/issues"))

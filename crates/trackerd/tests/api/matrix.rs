@@ -776,6 +776,62 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
 
     // Lists leave out what the caller may not read.
     let w = world(backend).await.unwrap();
+    // A bulk change changes an issue only if its author may: asked by a
+    // member without access to PRIV, PRIV-1 fails and stays as it was, and
+    // a query names none of PRIV's issues.
+    let bulk = w
+        .call(
+            Who::NoQueueAccess,
+            Method::POST,
+            "/v2/bulkchange/_update",
+            Some(json!({"issues": ["PRIV-1"], "values": {"summary": "bulk leak"}})),
+        )
+        .await;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        let op: Value = w
+            .request(
+                Who::NoQueueAccess,
+                Method::GET,
+                &format!("/v2/bulkchange/{}", bulk["id"].as_str().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if op["status"] == "COMPLETE" || op["status"] == "FAILED" {
+            break op["status"].clone();
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the bulk change did not finish: {op}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let priv1 = w
+        .call(Who::OrgAdmin, Method::GET, "/v2/issues/PRIV-1", None)
+        .await;
+    if status != "FAILED" || priv1["summary"] != "secret" {
+        leaks.push(format!(
+            "a bulk change by a member without access changed PRIV-1: {status}, {}",
+            priv1["summary"]
+        ));
+    }
+    let by_query = w
+        .request(Who::NoQueueAccess, Method::POST, "/v2/bulkchange/_update")
+        .json(&json!({"issues": "Queue: PRIV", "values": {"summary": "bulk leak"}}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    if by_query != 422 {
+        leaks.push(format!(
+            "a bulk change by query names PRIV's issues to a member without access: {by_query}"
+        ));
+    }
     let worklog: Value = w
         .request(Who::NoQueueAccess, Method::POST, "/v2/worklog/_search")
         .json(&json!({}))
