@@ -17,6 +17,7 @@ mod access;
 mod attachments;
 mod catalog;
 mod engine;
+mod entities;
 mod fields;
 mod issues;
 mod jobs;

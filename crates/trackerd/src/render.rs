@@ -39,6 +39,11 @@ struct Catalog {
 
 impl<'a> Renderer<'a> {
     /// The store this renderer reads references from.
+    /// The organization the renderer answers for.
+    pub fn org(&self) -> i64 {
+        self.org
+    }
+
     pub fn store(&self) -> &'a dyn Store {
         self.store
     }

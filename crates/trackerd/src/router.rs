@@ -67,7 +67,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict,
-        fields, import, issues, links, permissions as perms, queues, remote_links as remote,
+        entities, fields, projects, import, issues, links, permissions as perms, queues, remote_links as remote,
         search, templates, users, worklog,
     };
     use Needs::{Nothing, Token};
@@ -76,6 +76,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     const POST: Method = Method::POST;
     const PATCH: Method = Method::PATCH;
     const DELETE: Method = Method::DELETE;
+    const PUT: Method = Method::PUT;
     let [link, unlink] = link_methods();
     vec![
         api(GET, "/myself", Read, users::myself),
@@ -211,6 +212,22 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(PATCH, "/commentTemplates/{id}", Write, templates::update_comment),
         api(DELETE, "/commentTemplates/{id}", Write, templates::delete_comment),
         api(GET, "/queues/{key}/commentTemplates", Read, templates::list_comment_of_queue),
+        // Projects, portfolios and goals ("entities").
+        api(POST, "/entities/{kind}", Write, entities::create),
+        // A search: it only reads.
+        api(POST, "/entities/{kind}/_search", Read, entities::search),
+        api(GET, "/entities/{kind}/{id}", Read, entities::get),
+        api(PATCH, "/entities/{kind}/{id}", Write, entities::update),
+        api(DELETE, "/entities/{kind}/{id}", Write, entities::delete),
+        api(GET, "/entities/{kind}/{id}/events/_relative", Read, entities::events),
+        // The older projects API: the same projects.
+        api(GET, "/projects", Read, projects::list),
+        api(POST, "/projects", Write, projects::create),
+        api(GET, "/projects/{id}", Read, projects::get),
+        api(PUT, "/projects/{id}", Write, projects::update),
+        api(PATCH, "/projects/{id}", Write, projects::update),
+        api(DELETE, "/projects/{id}", Write, projects::delete),
+        api(GET, "/projects/{id}/queues", Read, projects::queues),
         // The authorization server's and IAM's JSON APIs.
         root(GET, "/oauth/v1/apps", Token(Read), apps::list),
         root(POST, "/oauth/v1/apps", Token(Write), apps::create),

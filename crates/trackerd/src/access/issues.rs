@@ -97,16 +97,16 @@ where
     Err(too_fast())
 }
 
-const ATTEMPTS: u32 = 64;
+pub(super) const ATTEMPTS: u32 = 64;
 
 /// A short random pause after a lost race spreads out writers that
 /// collided, so they do not collide again in lockstep.
-async fn pause(attempt: u32) {
+pub(super) async fn pause(attempt: u32) {
     let ms = rand::random::<u64>() % (1 + u64::from(attempt.min(8)) * 2);
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
-fn too_fast() -> ApiError {
+pub(super) fn too_fast() -> ApiError {
     ApiError::Conflict("The issue is changing too fast to apply this change; retry".into())
 }
 

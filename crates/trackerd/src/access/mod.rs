@@ -4,6 +4,7 @@
 //! queues and issues through these checks.
 
 pub mod issue_types;
+pub mod entities;
 pub mod issues;
 pub mod queues;
 

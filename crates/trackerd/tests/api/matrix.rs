@@ -124,6 +124,19 @@ fn rule(method: &Method, path: &str) -> Rule {
         // reading that issue.
         ("POST", "/attachments") => MemberWrite,
         ("GET", "/attachments/{id}" | "/attachments/{id}/{filename}") => IssueRead,
+        // The world's project: the reader follows it, the writer is on its
+        // team, the queue admin leads it, the no-access member has no role
+        // and its team alone may see it (`teamAccess`). Creating is for any
+        // member; deleting is for the author and the lead.
+        ("POST", "/entities/{kind}" | "/projects") => MemberWrite,
+        ("POST", "/entities/{kind}/_search") | ("GET", "/projects") => Member,
+        ("DELETE", "/entities/{kind}/{id}" | "/projects/{id}") => QueueGrant,
+        ("GET", p) if p.starts_with("/entities/{kind}/{id}") || p.starts_with("/projects/{id}") => {
+            IssueRead
+        }
+        (_, p) if p.starts_with("/entities/{kind}/{id}") || p.starts_with("/projects/{id}") => {
+            IssueWrite
+        }
         ("GET", p) if p.starts_with("/issues/{key}") => IssueRead,
         (_, p) if p.starts_with("/issues/{key}") => IssueWrite,
         ("GET", _) => Member,
@@ -467,6 +480,24 @@ async fn world(backend: Backend) -> Option<World> {
         Some(json!({"relationship": "depends on", "issue": "PRIV-1"})),
     )
     .await;
+    let project = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/entities/project?fields=checklistItems",
+            Some(json!({"fields": {
+                "summary": "hidden project",
+                "queues": "TEST",
+                "teamAccess": true,
+                "lead": "grace",
+                "teamUsers": ["frank"],
+                "followers": ["erin"],
+            }})),
+        )
+        .await;
+    w.ids
+        .insert("project", project["id"].as_str().unwrap().to_owned());
+    w.ids.insert("projectShort", project["shortId"].to_string());
     Some(w)
 }
 
@@ -512,7 +543,10 @@ impl World {
             "PRIV-1".to_owned()
         };
         path = path.replace("{key}", &key);
+        path = path.replace("{kind}", "project");
         let param = match template {
+            t if t.starts_with("/entities/") => id("project"),
+            t if t.starts_with("/projects/") => id("projectShort"),
             t if t.starts_with("/users/") => "bob".to_owned(),
             t if t.starts_with("/groups/") => id("group"),
             t if t.contains("/comments/") => id("comment"),
@@ -613,6 +647,13 @@ impl World {
                 Some(json!({"access": {"users": {"add": ["bob"]}}}))
             }
             ("POST", "/issues/_search" | "/issues/_count") => Some(json!({"query": "Queue: PRIV"})),
+            ("POST", "/entities/{kind}") => {
+                Some(json!({"fields": {"summary": "new", "teamAccess": true}}))
+            }
+            ("POST", "/entities/{kind}/_search") => Some(json!({})),
+            ("PATCH", "/entities/{kind}/{id}") => Some(json!({"fields": {"summary": "renamed"}})),
+            ("POST", "/projects") => Some(json!({"name": "new", "queues": "TEST"})),
+            ("PUT" | "PATCH", "/projects/{id}") => Some(json!({"name": "renamed"})),
             ("POST", "/system/search/scroll/_clear") => Some(json!({"nosuch": "token"})),
             ("POST", "/oauth/v1/apps") => {
                 Some(json!({"name": "new app", "redirectUris": ["https://new.test/cb"]}))
@@ -762,6 +803,23 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
         leaks.push(format!(
             "the worklog search shows PRIV-1's records to a member without access: {worklog}"
         ));
+    }
+    for (method, path) in [
+        (Method::POST, "/v2/entities/project/_search"),
+        (Method::GET, "/v2/projects"),
+    ] {
+        let mut r = w.request(Who::NoQueueAccess, method.clone(), path);
+        if method == Method::POST {
+            r = r.json(&json!({}));
+        }
+        let seen: Value = r.send().await.unwrap().json().await.unwrap();
+        if seen.to_string().contains("hidden project")
+            || seen.to_string().contains(&w.ids["project"])
+        {
+            leaks.push(format!(
+                "{method} {path} shows the team's project to a member without a role: {seen}"
+            ));
+        }
     }
     let keys = |v: Value| {
         v.as_array()

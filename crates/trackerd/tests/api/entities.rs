@@ -1,0 +1,731 @@
+//! Projects, portfolios and goals (`/v2/entities/{type}`) and the older
+//! projects API (`/v2/projects`) over the same storage: roles, versions,
+//! search, the events log.
+
+use serde_json::{json, Value};
+use tracker_domain::Scopes;
+
+use trackerd_testkit::backend_tests;
+use trackerd_testkit::*;
+
+backend_tests!(
+    a_project_is_created_read_with_the_fields_asked_for_and_edited_by_its_lead,
+    entity_input_is_checked_and_refused_in_the_envelope,
+    another_organization_sees_no_entity_and_no_project,
+    a_read_only_token_reads_entities_but_cannot_change_them,
+    an_account_without_a_role_reads_an_open_entity_but_not_a_team_only_one_and_changes_neither,
+    only_the_author_the_lead_or_an_administrator_deletes_an_entity,
+    search_filters_orders_and_pages_the_entities_the_caller_may_read,
+    a_project_is_placed_in_a_portfolio_and_a_cycle_is_refused,
+    the_events_log_records_every_change_and_pages_both_ways,
+    a_project_made_through_either_api_is_seen_and_edited_through_both,
+    the_older_projects_api_refuses_bad_input_other_organizations_and_read_only_tokens,
+);
+
+/// A read-write token of a seeded Acme member without any role.
+async fn token_of(app: &TestApp, login: &str) -> String {
+    let store = app.state.store.clone();
+    let user = store.user_by_login(login).await.unwrap().unwrap();
+    let (token, _) = trackerd::ops::issue_oauth_token(
+        store.as_ref(),
+        &app.clock,
+        user.uid,
+        Scopes::READ_WRITE,
+        None,
+        "entities test",
+    )
+    .await
+    .unwrap();
+    token
+}
+
+async fn create(app: &TestApp, kind: &str, fields: Value) -> Value {
+    app.post(&format!("/v2/entities/{kind}?fields=summary"))
+        .json(json!({ "fields": fields }))
+        .await
+        .status(201)
+        .json()
+}
+
+fn path(e: &Value) -> String {
+    format!(
+        "/v2/entities/{}/{}",
+        e["entityType"].as_str().unwrap(),
+        e["id"].as_str().unwrap()
+    )
+}
+
+async fn a_project_is_created_read_with_the_fields_asked_for_and_edited_by_its_lead(app: TestApp) {
+    let dave = token_of(&app, "dave").await;
+    let p = create(
+        &app,
+        "project",
+        json!({"summary": "Launch", "queues": "TEST", "lead": "dave", "tags": ["a", "a", "b"],
+               "start": "2026-02-01", "end": "2026-03-01T00:00:00.000+0000",
+               "entityStatus": "in_progress"}),
+    )
+    .await;
+    assert_eq!(p["entityType"], "project");
+    assert_eq!(p["version"], 1);
+    assert_eq!(p["shortId"], 1);
+    assert_eq!(p["id"].as_str().unwrap().len(), 24);
+    assert_eq!(p["self"], format!("{}{}", app.base, path(&p)));
+    assert_eq!(p["createdBy"]["display"], "Alice Archer");
+    assert_eq!(p["fields"], json!({"summary": "Launch"}));
+
+    let got: Value = app
+        .get(&format!(
+            "{}?fields=lead,queues,tags,start,end,teamAccess",
+            path(&p)
+        ))
+        .token(&dave)
+        .await
+        .status(200)
+        .json();
+    let f = &got["fields"];
+    assert_eq!(f["lead"]["display"], "Dave");
+    assert_eq!(f["queues"][0]["key"], "TEST");
+    assert_eq!(f["tags"], json!(["a", "b"]));
+    assert_eq!(f["start"], "2026-02-01");
+    assert_eq!(f["end"], "2026-03-01");
+    assert_eq!(f["teamAccess"], Value::Null, "asked for and unset: null");
+    assert!(got.get("attachments").is_none());
+    let bare: Value = app.read(&path(&p)).await;
+    assert!(bare.get("fields").is_none(), "no fields asked for: {bare}");
+
+    app.clock.advance(chrono::Duration::minutes(5));
+    let edited: Value = app
+        .patch(&format!("{}?fields=summary,teamUsers", path(&p)))
+        .token(&dave)
+        .header("If-Match", "\"1\"")
+        .json(json!({"fields": {"summary": "Launch v2", "teamUsers": ["erin", "bob"]}}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(edited["version"], 2);
+    assert_eq!(edited["fields"]["summary"], "Launch v2");
+    assert_eq!(edited["fields"]["teamUsers"][0]["display"], "Erin");
+    assert_eq!(edited["updatedAt"], "2026-01-15T12:05:00.000+0000");
+    // A client that read version 1 is told the entity moved on.
+    app.patch(&path(&p))
+        .token(&dave)
+        .header("If-Match", "\"1\"")
+        .json(json!({"fields": {"summary": "stale"}}))
+        .await
+        .error(412);
+    app.patch(&format!("{}?version=1", path(&p)))
+        .json(json!({"fields": {"summary": "stale"}}))
+        .await
+        .error(409);
+    let again: Value = app.read(&format!("{}?fields=summary", path(&p))).await;
+    assert_eq!(again["fields"]["summary"], "Launch v2");
+    assert_eq!(again["version"], 2);
+}
+
+async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
+    let post = |kind: &str, body: Value| app.post(&format!("/v2/entities/{kind}")).json(body);
+    let e = post("project", json!({"fields": {"queues": "TEST"}}))
+        .await
+        .error(422);
+    assert!(e["errors"]["summary"].is_string(), "{e}");
+    let e = post("project", json!({"fields": {"summary": "x"}}))
+        .await
+        .error(422);
+    assert!(
+        e["errors"]["queues"].is_string(),
+        "a project needs queues or teamAccess: {e}"
+    );
+    let e = post(
+        "project",
+        json!({"fields": {"summary": "x", "queues": "NOPE", "entityStatus": "done",
+                          "lead": "nobody", "start": "soon", "teamAccess": "yes", "colour": 1}}),
+    )
+    .await
+    .error(422);
+    for field in [
+        "queues",
+        "entityStatus",
+        "lead",
+        "start",
+        "teamAccess",
+        "colour",
+    ] {
+        assert!(e["errors"][field].is_string(), "{field}: {e}");
+    }
+    post("project", json!({"fields": "summary"}))
+        .await
+        .error(422);
+    post("things", json!({"fields": {"summary": "x"}}))
+        .await
+        .error(404);
+    app.post("/v2/entities/portfolio")
+        .body("{not json")
+        .await
+        .error(400);
+    let p = create(&app, "portfolio", json!({"summary": "P"})).await;
+    app.get(&format!("{}?fields=colour", path(&p)))
+        .await
+        .error(400);
+    app.patch(&path(&p))
+        .json(json!({"fields": {"summary": " "}}))
+        .await
+        .error(422);
+    app.patch(&path(&p))
+        .json(json!({"fields": {"checklistItems": []}}))
+        .await
+        .error(422);
+    // The id names a portfolio: asked for as a project it is not found.
+    app.get(&format!(
+        "/v2/entities/project/{}",
+        p["id"].as_str().unwrap()
+    ))
+    .await
+    .error(404);
+    app.get("/v2/entities/portfolio/000000000000000000000000")
+        .await
+        .error(404);
+    app.post("/v2/entities/portfolio/_search")
+        .json(json!({"filter": {"colour": "red"}}))
+        .await
+        .error(422);
+    app.post("/v2/entities/portfolio/_search")
+        .json(json!({"query": "x"}))
+        .await
+        .error(400);
+    app.get(&format!("{}/events/_relative?direction=sideways", path(&p)))
+        .await
+        .error(400);
+    app.get(&format!("{}/events/_relative?perPage=0", path(&p)))
+        .await
+        .error(400);
+}
+
+async fn another_organization_sees_no_entity_and_no_project(app: TestApp) {
+    let p = create(
+        &app,
+        "project",
+        json!({"summary": "Ours", "queues": "TEST"}),
+    )
+    .await;
+    let other = |c: Call| c.token(MALLORY).org(OTHER);
+    other(app.get(&path(&p))).await.error(404);
+    other(app.get(&format!("{}/events/_relative", path(&p))))
+        .await
+        .error(404);
+    other(
+        app.patch(&path(&p))
+            .json(json!({"fields": {"summary": "theirs"}})),
+    )
+    .await
+    .error(404);
+    other(app.delete(&path(&p))).await.error(404);
+    let found: Value = other(app.post("/v2/entities/project/_search").json(json!({})))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(found["hits"], 0, "{found}");
+    let list: Value = other(app.get("/v2/projects")).await.status(200).json();
+    assert_eq!(list, json!([]));
+    other(app.get("/v2/projects/1")).await.error(404);
+    other(app.put("/v2/projects/1").json(json!({"name": "x"})))
+        .await
+        .error(404);
+    other(app.delete("/v2/projects/1")).await.error(404);
+    // Their own project numbering starts at 1 as well, and stays theirs.
+    let theirs: Value = other(
+        app.post("/v2/projects")
+            .json(json!({"name": "T", "queues": "SECRET"})),
+    )
+    .await
+    .status(201)
+    .json();
+    assert_eq!(theirs["id"], "1");
+    let ours: Value = app.read("/v2/projects/1").await;
+    assert_eq!(ours["name"], "Ours");
+}
+
+async fn a_read_only_token_reads_entities_but_cannot_change_them(app: TestApp) {
+    let p = create(&app, "goal", json!({"summary": "Grow"})).await;
+    let got: Value = app.get(&path(&p)).token(BOB_RO).await.status(200).json();
+    assert_eq!(got["id"], p["id"]);
+    app.get(&format!("{}/events/_relative", path(&p)))
+        .token(BOB_RO)
+        .await
+        .status(200);
+    app.post("/v2/entities/goal/_search")
+        .token(BOB_RO)
+        .json(json!({}))
+        .await
+        .status(200);
+    app.post("/v2/entities/goal")
+        .token(BOB_RO)
+        .json(json!({"fields": {"summary": "x"}}))
+        .await
+        .error(403);
+    app.patch(&path(&p))
+        .token(BOB_RO)
+        .json(json!({"fields": {"summary": "x"}}))
+        .await
+        .error(403);
+    app.delete(&path(&p)).token(BOB_RO).await.error(403);
+    app.post("/v2/projects")
+        .token(BOB_RO)
+        .json(json!({"name": "x", "queues": "TEST"}))
+        .await
+        .error(403);
+    let unchanged: Value = app.read(&format!("{}?fields=summary", path(&p))).await;
+    assert_eq!(unchanged["fields"]["summary"], "Grow");
+    assert_eq!(unchanged["version"], 1);
+}
+
+async fn an_account_without_a_role_reads_an_open_entity_but_not_a_team_only_one_and_changes_neither(
+    app: TestApp,
+) {
+    let erin = token_of(&app, "erin").await;
+    let open = create(
+        &app,
+        "project",
+        json!({"summary": "Open", "queues": "TEST"}),
+    )
+    .await;
+    let closed = create(
+        &app,
+        "project",
+        json!({"summary": "Closed", "teamAccess": true, "clients": ["bob"]}),
+    )
+    .await;
+    app.get(&path(&open)).token(&erin).await.status(200);
+    app.patch(&path(&open))
+        .token(&erin)
+        .json(json!({"fields": {"summary": "mine"}}))
+        .await
+        .error(403);
+    app.delete(&path(&open)).token(&erin).await.error(403);
+    app.get(&path(&closed)).token(&erin).await.error(403);
+    app.get(&format!("{}/events/_relative", path(&closed)))
+        .token(&erin)
+        .await
+        .error(403);
+    let found: Value = app
+        .post("/v2/entities/project/_search")
+        .token(&erin)
+        .json(json!({}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(found["hits"], 1, "only the open project: {found}");
+    assert_eq!(found["values"][0]["id"], open["id"]);
+    let list: Value = app
+        .get("/v2/projects")
+        .token(&erin)
+        .await
+        .status(200)
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    app.get(&format!("/v2/projects/{}", closed["shortId"]))
+        .token(&erin)
+        .await
+        .error(403);
+    // A client reads the team's project; following it opens it to erin.
+    app.get(&path(&closed)).token(BOB_RO).await.status(200);
+    app.patch(&path(&closed))
+        .json(json!({"fields": {"followers": ["erin"]}}))
+        .await
+        .status(200);
+    app.get(&path(&closed)).token(&erin).await.status(200);
+    app.patch(&path(&closed))
+        .token(&erin)
+        .json(json!({"fields": {"summary": "mine"}}))
+        .await
+        .error(403);
+}
+
+async fn only_the_author_the_lead_or_an_administrator_deletes_an_entity(app: TestApp) {
+    let dave = token_of(&app, "dave").await;
+    let erin = token_of(&app, "erin").await;
+    let p = create(
+        &app,
+        "portfolio",
+        json!({"summary": "P", "lead": "erin", "teamUsers": ["dave"]}),
+    )
+    .await;
+    // A team member changes the entity but does not delete it.
+    app.patch(&path(&p))
+        .token(&dave)
+        .json(json!({"fields": {"description": "by the team"}}))
+        .await
+        .status(200);
+    app.delete(&path(&p)).token(&dave).await.error(403);
+    app.delete(&path(&p)).token(&erin).await.status(204);
+    app.get(&path(&p)).await.error(404);
+    app.delete(&path(&p)).await.error(404);
+    let found: Value = app
+        .post("/v2/entities/portfolio/_search")
+        .json(json!({}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(found["hits"], 0);
+}
+
+async fn search_filters_orders_and_pages_the_entities_the_caller_may_read(app: TestApp) {
+    let a = create(
+        &app,
+        "project",
+        json!({"summary": "Alpha rocket", "queues": "TEST", "entityStatus": "in_progress",
+               "followers": ["bob"], "lead": "dave"}),
+    )
+    .await;
+    let b = create(
+        &app,
+        "project",
+        json!({"summary": "Beta rocket", "queues": "TEST", "entityStatus": "draft"}),
+    )
+    .await;
+    let c = create(
+        &app,
+        "project",
+        json!({"summary": "Gamma", "queues": "OPS", "entityStatus": "in_progress"}),
+    )
+    .await;
+    let search = |query: &str, body: Value| {
+        app.post(&format!("/v2/entities/project/_search{query}"))
+            .json(body)
+    };
+    let ids = |found: &Value| -> Vec<Value> {
+        found["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].clone())
+            .collect()
+    };
+    let all: Value = search("", json!({})).await.status(200).json();
+    assert_eq!(all["hits"], 3);
+    assert_eq!(all["pages"], 1);
+    assert_eq!(
+        ids(&all),
+        vec![a["id"].clone(), b["id"].clone(), c["id"].clone()]
+    );
+    let found: Value = search(
+        "?fields=entityStatus,followers",
+        json!({"filter": {"entityStatus": "in_progress", "followers": "notEmpty()"}}),
+    )
+    .await
+    .status(200)
+    .json();
+    assert_eq!(ids(&found), vec![a["id"].clone()]);
+    assert_eq!(found["values"][0]["fields"]["entityStatus"], "in_progress");
+    assert_eq!(
+        found["values"][0]["fields"]["followers"][0]["display"],
+        "Bob Baker"
+    );
+    let found: Value = search("", json!({"filter": {"lead": "dave"}}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(ids(&found), vec![a["id"].clone()]);
+    let found: Value = search("", json!({"filter": {"lead": "empty()"}}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(found["hits"], 2);
+    let found: Value = search("", json!({"input": "ROCKET"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(found["hits"], 2);
+    let found: Value = search(
+        "",
+        json!({"filter": {"entityStatus": ["draft", "in_progress"]},
+                                        "orderBy": "summary", "orderAsc": false}),
+    )
+    .await
+    .status(200)
+    .json();
+    assert_eq!(
+        ids(&found),
+        vec![c["id"].clone(), b["id"].clone(), a["id"].clone()]
+    );
+    assert_eq!(found["orderBy"], "summary");
+    let page: Value = search("?perPage=2&page=2", json!({}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(page["hits"], 3);
+    assert_eq!(page["pages"], 2);
+    assert_eq!(ids(&page), vec![c["id"].clone()]);
+    let portfolio = create(&app, "portfolio", json!({"summary": "Space"})).await;
+    app.patch(&path(&c))
+        .json(json!({"fields": {"parentEntity": portfolio["id"]}}))
+        .await
+        .status(200);
+    let roots: Value = search("", json!({"rootOnly": true}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(ids(&roots), vec![a["id"].clone(), b["id"].clone()]);
+}
+
+async fn a_project_is_placed_in_a_portfolio_and_a_cycle_is_refused(app: TestApp) {
+    let outer = create(&app, "portfolio", json!({"summary": "Outer"})).await;
+    let inner = create(
+        &app,
+        "portfolio",
+        json!({"summary": "Inner", "parentEntity": outer["shortId"]}),
+    )
+    .await;
+    let p = create(
+        &app,
+        "project",
+        json!({"summary": "P", "teamAccess": false, "parentEntity": inner["id"]}),
+    )
+    .await;
+    let got: Value = app.read(&format!("{}?fields=parentEntity", path(&p))).await;
+    let parent = &got["fields"]["parentEntity"];
+    assert_eq!(parent["id"], inner["id"]);
+    assert_eq!(parent["display"], "Inner");
+    assert_eq!(parent["self"], format!("{}{}", app.base, path(&inner)));
+    let e = app
+        .patch(&path(&outer))
+        .json(json!({"fields": {"parentEntity": inner["id"]}}))
+        .await
+        .error(422);
+    assert!(e["errors"]["parentEntity"].is_string(), "{e}");
+    app.patch(&path(&outer))
+        .json(json!({"fields": {"parentEntity": outer["id"]}}))
+        .await
+        .error(422);
+    // A project is no parent.
+    app.patch(&path(&outer))
+        .json(json!({"fields": {"parentEntity": p["id"]}}))
+        .await
+        .error(422);
+    // Removing the parent leaves its children without one.
+    app.delete(&path(&inner)).await.status(204);
+    let got: Value = app.read(&format!("{}?fields=parentEntity", path(&p))).await;
+    assert_eq!(got["fields"]["parentEntity"], Value::Null);
+}
+
+async fn the_events_log_records_every_change_and_pages_both_ways(app: TestApp) {
+    let p = create(&app, "project", json!({"summary": "v0", "queues": "TEST"})).await;
+    for n in 1..=4 {
+        app.clock.advance(chrono::Duration::minutes(1));
+        app.patch(&path(&p))
+            .json(json!({"fields": {"summary": format!("v{n}")}}))
+            .await
+            .status(200);
+    }
+    // A change that changes nothing is no event.
+    app.patch(&path(&p))
+        .json(json!({"fields": {"summary": "v4"}}))
+        .await
+        .status(200);
+    let events = |query: &str| app.get(&format!("{}/events/_relative{query}", path(&p)));
+    let all: Value = events("").await.status(200).json();
+    let list = all["events"].as_array().unwrap();
+    assert_eq!(list.len(), 5, "{all}");
+    assert_eq!(list[0]["display"], "Entity created");
+    assert_eq!(list[1]["display"], "Entity updated");
+    assert_eq!(list[1]["author"]["display"], "Alice Archer");
+    assert_eq!(list[1]["date"], "2026-01-15T12:01:00.000+0000");
+    let change = &list[1]["changes"][0];
+    assert_eq!(change["field"]["id"], "summary");
+    assert_eq!(change["from"], "v0");
+    assert_eq!(change["to"], "v1");
+    assert_eq!(all["hasNext"], false);
+    assert_eq!(all["hasPrev"], false);
+    let id = |n: usize| list[n]["id"].as_str().unwrap().to_owned();
+
+    let first: Value = events("?perPage=2").await.status(200).json();
+    assert_eq!(first["events"].as_array().unwrap().len(), 2);
+    assert_eq!(first["hasNext"], true);
+    let next: Value = events(&format!("?perPage=2&from={}", id(1)))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(next["events"][0]["id"], id(2));
+    assert_eq!(next["events"][1]["id"], id(3));
+    assert_eq!(next["hasPrev"], true);
+    assert_eq!(next["hasNext"], true);
+    let top: Value = events("?newEventsOnTop=true&perPage=1")
+        .await
+        .status(200)
+        .json();
+    assert_eq!(top["events"][0]["id"], id(4));
+    let back: Value = events("?direction=backward&perPage=1")
+        .await
+        .status(200)
+        .json();
+    assert_eq!(back["events"][0]["id"], id(4));
+    let around: Value = events(&format!("?selected={}&perPage=3", id(2)))
+        .await
+        .status(200)
+        .json();
+    let got: Vec<_> = around["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+    assert_eq!(got, vec![json!(id(1)), json!(id(2)), json!(id(3))]);
+    events("?selected=nosuch").await.error(400);
+}
+
+async fn a_project_made_through_either_api_is_seen_and_edited_through_both(app: TestApp) {
+    let old: Value = app
+        .post("/v2/projects?expand=queues")
+        .json(
+            json!({"name": "Old style", "queues": "TEST", "status": "IN_PROGRESS",
+                     "startDate": "2026-02-01", "lead": "dave", "description": "d"}),
+        )
+        .await
+        .status(201)
+        .json();
+    assert_eq!(old["id"], "1");
+    assert_eq!(old["self"], format!("{}/v2/projects/1", app.base));
+    assert_eq!(old["name"], "Old style");
+    assert_eq!(old["key"], "Old style");
+    assert_eq!(old["status"], "in_progress");
+    assert_eq!(old["startDate"], "2026-02-01");
+    assert_eq!(old["lead"]["display"], "Dave");
+    assert_eq!(old["queues"][0]["key"], "TEST");
+    assert_eq!(old["version"], 1);
+    let entity_path = format!("/v2/entities/project/{}", old["entityId"].as_str().unwrap());
+    let e: Value = app
+        .read(&format!(
+            "{entity_path}?fields=summary,entityStatus,start,lead,queues"
+        ))
+        .await;
+    assert_eq!(e["shortId"], 1);
+    assert_eq!(e["fields"]["summary"], "Old style");
+    assert_eq!(e["fields"]["entityStatus"], "in_progress");
+    assert_eq!(e["fields"]["start"], "2026-02-01");
+
+    app.patch(&entity_path)
+        .json(json!({"fields": {"summary": "New style", "queues": ["TEST", "OPS"]}}))
+        .await
+        .status(200);
+    let seen: Value = app.read("/v2/projects/1").await;
+    assert_eq!(seen["name"], "New style");
+    assert_eq!(seen["version"], 2);
+    assert!(seen.get("queues").is_none(), "queues only when expanded");
+    app.put("/v2/projects/1?version=1")
+        .json(json!({"name": "stale"}))
+        .await
+        .error(409);
+    let put: Value = app
+        .put("/v2/projects/1?version=2")
+        .json(json!({"name": "Put", "status": "launched", "endDate": "2026-04-01"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(put["version"], 3);
+    assert_eq!(put["status"], "launched");
+    let patched: Value = app
+        .patch("/v2/projects/1")
+        .header("If-Match", "\"3\"")
+        .json(json!({"description": "patched"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(patched["description"], "patched");
+    let e: Value = app
+        .read(&format!("{entity_path}?fields=summary,end,description"))
+        .await;
+    assert_eq!(
+        e["fields"],
+        json!({"summary": "Put", "end": "2026-04-01", "description": "patched"})
+    );
+    // Both ids find it.
+    let by_entity_id: Value = app
+        .read(&format!(
+            "/v2/projects/{}",
+            old["entityId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(by_entity_id["id"], "1");
+
+    let made = create(
+        &app,
+        "project",
+        json!({"summary": "Entity made", "teamAccess": false}),
+    )
+    .await;
+    let list: Value = app.read("/v2/projects?expand=queues").await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["queues"].as_array().unwrap().len(), 2);
+    assert_eq!(list[1]["id"], made["shortId"].to_string());
+    assert_eq!(list[1]["name"], "Entity made");
+
+    let queues: Value = app.read("/v2/projects/1/queues").await;
+    let keys: Vec<_> = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["key"].clone())
+        .collect();
+    assert_eq!(keys, vec![json!("TEST"), json!("OPS")]);
+    assert_eq!(queues[0]["self"], format!("{}/v2/queues/TEST", app.base));
+
+    app.delete("/v2/projects/1").await.status(204);
+    app.get(&entity_path).await.error(404);
+    app.get("/v2/projects/1").await.error(404);
+}
+
+async fn the_older_projects_api_refuses_bad_input_other_organizations_and_read_only_tokens(
+    app: TestApp,
+) {
+    let e = app
+        .post("/v2/projects")
+        .json(json!({"queues": "TEST"}))
+        .await
+        .error(422);
+    assert!(e["errors"]["name"].is_string(), "{e}");
+    app.post("/v2/projects")
+        .json(json!({"name": "x"}))
+        .await
+        .error(422);
+    app.post("/v2/projects")
+        .json(json!({"name": "x", "queues": "TEST", "status": "DONE"}))
+        .await
+        .error(422);
+    app.post("/v2/projects")
+        .json(json!({"name": "x", "queues": "TEST", "colour": "red"}))
+        .await
+        .error(422);
+    app.post("/v2/projects").body("[").await.error(400);
+    app.post("/v2/projects")
+        .json(json!({"name": "P", "queues": "TEST"}))
+        .await
+        .status(201);
+    app.put("/v2/projects/1")
+        .json(json!({"startDate": "soon"}))
+        .await
+        .error(422);
+    app.get("/v2/projects/99").await.error(404);
+    app.get("/v2/projects/1").token(BOB_RO).await.status(200);
+    app.put("/v2/projects/1")
+        .token(BOB_RO)
+        .json(json!({"name": "x"}))
+        .await
+        .error(403);
+    app.delete("/v2/projects/1").token(BOB_RO).await.error(403);
+    let dave = token_of(&app, "dave").await;
+    // A member without a role reads the open project, changes nothing.
+    app.get("/v2/projects/1/queues")
+        .token(&dave)
+        .await
+        .status(200);
+    app.put("/v2/projects/1")
+        .token(&dave)
+        .json(json!({"name": "x"}))
+        .await
+        .error(403);
+    app.get("/v2/projects/1/queues")
+        .token(MALLORY)
+        .org(OTHER)
+        .await
+        .error(404);
+}
