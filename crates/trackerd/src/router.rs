@@ -67,7 +67,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict,
-        entities, fields, projects, import, issues, links, permissions as perms, queues, remote_links as remote,
+        entities, entity_comments as ecomments, fields, projects, import, issues, links, permissions as perms, queues, remote_links as remote,
         search, templates, users, worklog,
     };
     use Needs::{Nothing, Token};
@@ -220,6 +220,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(PATCH, "/entities/{kind}/{id}", Write, entities::update),
         api(DELETE, "/entities/{kind}/{id}", Write, entities::delete),
         api(GET, "/entities/{kind}/{id}/events/_relative", Read, entities::events),
+        api(GET, "/entities/{kind}/{id}/comments", Read, ecomments::list),
+        api(POST, "/entities/{kind}/{id}/comments", Write, ecomments::create),
+        api(GET, "/entities/{kind}/{id}/comments/_relative", Read, ecomments::relative_list),
+        api(GET, "/entities/{kind}/{id}/comments/{comment}", Read, ecomments::get),
+        api(PATCH, "/entities/{kind}/{id}/comments/{comment}", Write, ecomments::update),
+        api(DELETE, "/entities/{kind}/{id}/comments/{comment}", Write, ecomments::delete),
         // The older projects API: the same projects.
         api(GET, "/projects", Read, projects::list),
         api(POST, "/projects", Write, projects::create),

@@ -808,24 +808,29 @@ pub async fn search(
 // ---------------------------------------------------------------------------
 // The events log.
 
+/// The `_relative` paging of the events log and of comments.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct EventParams {
+pub struct RelativeParams {
     pub per_page: Option<i64>,
     pub from: Option<String>,
     pub selected: Option<String>,
     pub new_events_on_top: Option<bool>,
+    pub new_comments_on_top: Option<bool>,
     pub direction: Option<String>,
 }
 
-pub async fn events(
-    cx: Api,
-    Path((kind_segment, id)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<EventParams>,
-) -> ApiResult<Json<Value>> {
-    let kind = kind(&kind_segment)?;
-    let size = Cursor::new(params.per_page)?.size as usize;
-    let backward = match params.direction.as_deref() {
+/// What a `_relative` request asks for of `items` (oldest first): `perPage`
+/// after `from`, or around `selected` (it, then alternately one before and
+/// one after), newest first when asked; and whether items are left before
+/// and after the page.
+pub fn relative<T>(
+    mut items: Vec<T>,
+    p: &RelativeParams,
+    id_of: impl Fn(&T) -> String,
+) -> ApiResult<(Vec<T>, bool, bool)> {
+    let size = Cursor::new(p.per_page)?.size as usize;
+    let backward = match p.direction.as_deref() {
         None | Some("forward") => false,
         Some("backward") => true,
         Some(other) => {
@@ -834,37 +839,54 @@ pub async fn events(
             )))
         }
     };
-    if params.from.is_some() && params.selected.is_some() {
+    if p.from.is_some() && p.selected.is_some() {
         return Err(ApiError::BadRequest(
             "from and selected are not used together".into(),
         ));
     }
-    let e = load(&cx.state, &cx.principal, kind, &id).await?;
-    let mut all = cx.store.entity_events(e.pk).await?;
-    if params.new_events_on_top.unwrap_or(false) != backward {
-        all.reverse();
+    let on_top = p
+        .new_events_on_top
+        .or(p.new_comments_on_top)
+        .unwrap_or(false);
+    if on_top != backward {
+        items.reverse();
     }
     let position = |id: &str, what: &str| {
-        all.iter()
-            .position(|ev| ev.id == id)
-            .ok_or_else(|| ApiError::BadRequest(format!("No event {id} ({what})")))
+        items
+            .iter()
+            .position(|i| id_of(i) == id)
+            .ok_or_else(|| ApiError::BadRequest(format!("No item {id} ({what})")))
     };
-    let (start, end) = if let Some(from) = &params.from {
+    let (start, end) = if let Some(from) = &p.from {
         let at = position(from, "from")? + 1;
-        (at, (at + size).min(all.len()))
-    } else if let Some(selected) = &params.selected {
-        // The selected event, then alternately one before and one after.
+        (at, (at + size).min(items.len()))
+    } else if let Some(selected) = &p.selected {
         let at = position(selected, "selected")?;
-        let before = (size.saturating_sub(1) / 2 + size.saturating_sub(1) % 2).min(at);
+        let before = (size.saturating_sub(1).div_ceil(2)).min(at);
         let start = at - before;
-        let end = (start + size).min(all.len());
+        let end = (start + size).min(items.len());
         (end.saturating_sub(size).min(start), end)
     } else {
-        (0, size.min(all.len()))
+        (0, size.min(items.len()))
     };
+    let (has_prev, has_next) = (start > 0, end < items.len());
+    items.truncate(end);
+    items.drain(..start);
+    Ok((items, has_prev, has_next))
+}
+
+pub async fn events(
+    cx: Api,
+    Path((kind_segment, id)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<RelativeParams>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind(&kind_segment)?;
+    let e = load(&cx.state, &cx.principal, kind, &id).await?;
+    let all = cx.store.entity_events(e.pk).await?;
+    let (page, has_prev, has_next) = relative(all, &params, |ev| ev.id.clone())?;
     let mut r = cx.renderer();
-    let mut out = Vec::with_capacity(end - start);
-    for ev in &all[start..end] {
+    let mut out = Vec::with_capacity(page.len());
+    for ev in &page {
         let changes: Value = serde_json::from_str(&ev.changes).unwrap_or(json!([]));
         out.push(json!({
             "id": ev.id,
@@ -877,7 +899,7 @@ pub async fn events(
     }
     Ok(Json(json!({
         "events": out,
-        "hasNext": end < all.len(),
-        "hasPrev": start > 0,
+        "hasNext": has_next,
+        "hasPrev": has_prev,
     })))
 }

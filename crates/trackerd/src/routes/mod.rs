@@ -5,6 +5,7 @@ pub mod checklists;
 pub mod comments;
 pub mod dictionaries;
 pub mod entities;
+pub mod entity_comments;
 pub mod fields;
 pub mod import;
 pub mod issues;

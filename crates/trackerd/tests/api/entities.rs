@@ -20,6 +20,8 @@ backend_tests!(
     the_events_log_records_every_change_and_pages_both_ways,
     a_project_made_through_either_api_is_seen_and_edited_through_both,
     the_older_projects_api_refuses_bad_input_other_organizations_and_read_only_tokens,
+    comments_are_added_listed_paged_edited_and_removed_on_an_entity,
+    entity_comments_refuse_bad_input_strangers_read_only_tokens_and_other_authors,
 );
 
 /// A read-write token of a seeded Acme member without any role.
@@ -728,4 +730,169 @@ async fn the_older_projects_api_refuses_bad_input_other_organizations_and_read_o
         .org(OTHER)
         .await
         .error(404);
+}
+
+async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: TestApp) {
+    let dave = token_of(&app, "dave").await;
+    let p = create(
+        &app,
+        "project",
+        json!({"summary": "Talk", "teamAccess": true, "teamUsers": ["dave"]}),
+    )
+    .await;
+    let comments = format!("{}/comments", path(&p));
+    let first: Value = app
+        .post(&comments)
+        .token(&dave)
+        .json(json!({"text": "first", "summonees": ["erin"]}))
+        .await
+        .status(201)
+        .json();
+    let n = first["id"].as_i64().expect("a comment's id is a number");
+    assert_eq!(first["self"], format!("{}{comments}/{n}", app.base));
+    assert_eq!(first["longId"].as_str().unwrap().len(), 24);
+    assert_eq!(first["text"], "first");
+    assert_eq!(first["createdBy"]["display"], "Dave");
+    assert_eq!(first["summonees"][0]["display"], "Erin");
+    for text in ["second", "third"] {
+        app.post(&comments)
+            .json(json!({"text": text, "isAddToFollowers": false}))
+            .await
+            .status(201);
+    }
+    let e: Value = app.read(&format!("{}?fields=followers", path(&p))).await;
+    let followers: Vec<_> = e["fields"]["followers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["display"].clone())
+        .collect();
+    assert_eq!(
+        followers,
+        vec![json!("Dave")],
+        "the commenter follows unless told not to"
+    );
+    assert_eq!(e["version"], 4, "each comment is a change of the entity");
+
+    let list: Value = app.read(&comments).await;
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    assert_eq!(list[0], first);
+    let page = app.get(&format!("{comments}?perPage=2")).await.status(200);
+    assert!(page.header("link").contains("rel=\"next\""));
+    let rel: Value = app
+        .read(&format!(
+            "{comments}/_relative?perPage=1&from={}",
+            first["longId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(rel["comments"][0]["text"], "second");
+    assert_eq!(rel["hasPrev"], true);
+    assert_eq!(rel["hasNext"], true);
+    let rel: Value = app
+        .read(&format!("{comments}/_relative?newCommentsOnTop=true"))
+        .await;
+    assert_eq!(rel["comments"][0]["text"], "third");
+    let by_long: Value = app
+        .read(&format!("{comments}/{}", first["longId"].as_str().unwrap()))
+        .await;
+    assert_eq!(by_long["id"], n);
+
+    let edited: Value = app
+        .patch(&format!("{comments}/{n}"))
+        .token(&dave)
+        .json(json!({"text": "first, edited"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(edited["text"], "first, edited");
+    assert_eq!(edited["version"], 2);
+    assert_eq!(
+        edited["summonees"][0]["display"], "Erin",
+        "kept when not given"
+    );
+    app.delete(&format!("{comments}/{n}"))
+        .token(&dave)
+        .await
+        .status(204);
+    app.get(&format!("{comments}/{n}")).await.error(404);
+    let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
+    let displays: Vec<_> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["display"].clone())
+        .collect();
+    assert!(displays.contains(&json!("Comment added")), "{displays:?}");
+    assert!(displays.contains(&json!("Comment changed")), "{displays:?}");
+    assert!(displays.contains(&json!("Comment removed")), "{displays:?}");
+}
+
+async fn entity_comments_refuse_bad_input_strangers_read_only_tokens_and_other_authors(
+    app: TestApp,
+) {
+    let dave = token_of(&app, "dave").await;
+    let erin = token_of(&app, "erin").await;
+    let p = create(
+        &app,
+        "goal",
+        json!({"summary": "G", "teamUsers": ["dave", "erin"], "teamAccess": true}),
+    )
+    .await;
+    let comments = format!("{}/comments", path(&p));
+    app.post(&comments)
+        .json(json!({"text": " "}))
+        .await
+        .error(422);
+    app.post(&comments).json(json!({})).await.error(422);
+    app.post(&comments)
+        .json(json!({"text": "x", "summonees": ["nobody"]}))
+        .await
+        .error(422);
+    app.post(&comments)
+        .json(json!({"text": "x", "attachmentIds": ["1"]}))
+        .await
+        .error(422);
+    app.post(&comments).body("{").await.error(400);
+    app.get(&format!("{comments}/999")).await.error(404);
+    app.get(&format!("{comments}/_relative?from=1&selected=1"))
+        .await
+        .error(400);
+    let c: Value = app
+        .post(&comments)
+        .token(&dave)
+        .json(json!({"text": "mine"}))
+        .await
+        .status(201)
+        .json();
+    let one = format!("{comments}/{}", c["id"]);
+    // Another team member may comment, not edit dave's comment.
+    app.patch(&one)
+        .token(&erin)
+        .json(json!({"text": "hers"}))
+        .await
+        .error(403);
+    app.delete(&one).token(&erin).await.error(403);
+    app.post(&comments)
+        .token(BOB_RO)
+        .json(json!({"text": "x"}))
+        .await
+        .error(403);
+    app.patch(&one)
+        .token(BOB_RO)
+        .json(json!({"text": "x"}))
+        .await
+        .error(403);
+    app.delete(&one).token(BOB_RO).await.error(403);
+    // Without a role, a team-only goal's comments are not for reading.
+    let carol_like = token_of(&app, "bob").await;
+    app.get(&comments).token(&carol_like).await.error(403);
+    let other = |c: Call| c.token(MALLORY).org(OTHER);
+    other(app.get(&comments)).await.error(404);
+    other(app.get(&one)).await.error(404);
+    other(app.post(&comments).json(json!({"text": "x"})))
+        .await
+        .error(404);
+    other(app.delete(&one)).await.error(404);
+    let still: Value = app.read(&one).await;
+    assert_eq!(still["text"], "mine");
 }

@@ -131,6 +131,7 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("POST", "/entities/{kind}" | "/projects") => MemberWrite,
         ("POST", "/entities/{kind}/_search") | ("GET", "/projects") => Member,
         ("DELETE", "/entities/{kind}/{id}" | "/projects/{id}") => QueueGrant,
+        ("PATCH" | "DELETE", "/entities/{kind}/{id}/comments/{comment}") => CommentAuthor,
         ("GET", p) if p.starts_with("/entities/{kind}/{id}") || p.starts_with("/projects/{id}") => {
             IssueRead
         }
@@ -498,6 +499,15 @@ async fn world(backend: Backend) -> Option<World> {
     w.ids
         .insert("project", project["id"].as_str().unwrap().to_owned());
     w.ids.insert("projectShort", project["shortId"].to_string());
+    let comment = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            &format!("/v2/entities/project/{}/comments", w.ids["project"]),
+            Some(json!({"text": "team only"})),
+        )
+        .await;
+    w.ids.insert("entityComment", comment["id"].to_string());
     Some(w)
 }
 
@@ -577,6 +587,7 @@ impl World {
             .replace("{code}", &param)
             .replace("{filename}", "a.png")
             .replace("{field}", "stage")
+            .replace("{comment}", &id("entityComment"))
             .replace("{client_id}", &id("app"));
         let query = match template {
             "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
@@ -651,6 +662,10 @@ impl World {
                 Some(json!({"fields": {"summary": "new", "teamAccess": true}}))
             }
             ("POST", "/entities/{kind}/_search") => Some(json!({})),
+            ("POST", "/entities/{kind}/{id}/comments") => Some(json!({"text": "hi"})),
+            ("PATCH", "/entities/{kind}/{id}/comments/{comment}") => {
+                Some(json!({"text": "edited"}))
+            }
             ("PATCH", "/entities/{kind}/{id}") => Some(json!({"fields": {"summary": "renamed"}})),
             ("POST", "/projects") => Some(json!({"name": "new", "queues": "TEST"})),
             ("PUT" | "PATCH", "/projects/{id}") => Some(json!({"name": "renamed"})),
