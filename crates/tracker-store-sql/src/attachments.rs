@@ -37,7 +37,8 @@ impl<D: Engine> SqlStore<D> {
                     // writers cannot both take the same upload.
                     let done = sqlx::query(
                         "UPDATE attachments SET issue_pk = $1, comment_pk = $2 \
-                         WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL",
+                         WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL \
+                           AND pk NOT IN (SELECT attachment_pk FROM entity_attachments)",
                     )
                     .bind(issue_pk)
                     .bind(comment_pk)

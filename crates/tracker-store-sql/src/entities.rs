@@ -323,4 +323,17 @@ impl<D: Engine> EntityStore for SqlStore<D> {
         .map_err(db)?;
         Ok(rows.into_iter().map(|(pk,)| pk).collect())
     }
+
+    async fn entity_of_attachment(
+        &self,
+        org: i64,
+        attachment_pk: i64,
+    ) -> Result<Option<EntityRecord>> {
+        let sql = format!(
+            "SELECT {COLS} FROM entities WHERE org = $1 AND pk = \
+             (SELECT entity_pk FROM entity_attachments WHERE attachment_pk = $2)"
+        );
+        self.find::<EntityRecord, _>(&sql, (org, attachment_pk))
+            .await
+    }
 }

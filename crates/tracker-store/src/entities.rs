@@ -153,4 +153,10 @@ pub trait EntityStore: Send + Sync + 'static {
     async fn entity_links(&self, entity_pk: i64) -> Result<Vec<EntityLinkRecord>>;
     /// The pks of the attachments of the entity, oldest first.
     async fn entity_attachments(&self, entity_pk: i64) -> Result<Vec<i64>>;
+    /// The entity an attachment belongs to, if any.
+    async fn entity_of_attachment(
+        &self,
+        org: i64,
+        attachment_pk: i64,
+    ) -> Result<Option<EntityRecord>>;
 }

@@ -67,8 +67,10 @@ pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
         attachments as attach, catalog, changelog, checklists, comments, dictionaries as dict,
-        entities, entity_comments as ecomments, fields, projects, import, issues, links, permissions as perms, queues, remote_links as remote,
-        search, templates, users, worklog,
+        entities, entity_attachments as efiles, entity_checklists as echecklists,
+        entity_comments as ecomments, entity_links as elinks, fields, import, issues, links,
+        permissions as perms, projects, queues, remote_links as remote, search, templates, users,
+        worklog,
     };
     use Needs::{Nothing, Token};
     use Scope::{Read, Write};
@@ -226,6 +228,19 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(GET, "/entities/{kind}/{id}/comments/{comment}", Read, ecomments::get),
         api(PATCH, "/entities/{kind}/{id}/comments/{comment}", Write, ecomments::update),
         api(DELETE, "/entities/{kind}/{id}/comments/{comment}", Write, ecomments::delete),
+        api(GET, "/entities/{kind}/{id}/attachments", Read, efiles::list),
+        api(GET, "/entities/{kind}/{id}/attachments/{file}", Read, efiles::get),
+        api(POST, "/entities/{kind}/{id}/attachments/{file}", Write, efiles::attach),
+        api(DELETE, "/entities/{kind}/{id}/attachments/{file}", Write, efiles::delete),
+        api(GET, "/entities/{kind}/{id}/links", Read, elinks::list),
+        api(POST, "/entities/{kind}/{id}/links", Write, elinks::create),
+        api(DELETE, "/entities/{kind}/{id}/links", Write, elinks::delete),
+        api(POST, "/entities/{kind}/{id}/checklistItems", Write, echecklists::add),
+        api(PATCH, "/entities/{kind}/{id}/checklistItems", Write, echecklists::change_many),
+        api(DELETE, "/entities/{kind}/{id}/checklistItems", Write, echecklists::clear),
+        api(PATCH, "/entities/{kind}/{id}/checklistItems/{item}", Write, echecklists::change),
+        api(DELETE, "/entities/{kind}/{id}/checklistItems/{item}", Write, echecklists::remove),
+        api(POST, "/entities/{kind}/{id}/checklistItems/{item}/_move", Write, echecklists::move_item),
         // The older projects API: the same projects.
         api(GET, "/projects", Read, projects::list),
         api(POST, "/projects", Write, projects::create),

@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{EntityCommentRecord, EntityCommentWrite, EntityRecord, EntityWrite};
+use tracker_store::{
+    EntityCommentRecord, EntityCommentWrite, EntityLinkRecord, EntityLinkWrite, EntityRecord,
+    EntityWrite,
+};
 
 use crate::access::entities::{
     self as access, event, fields_of, kind, load, load_for, simple_write, uids_of,
@@ -91,13 +94,18 @@ pub struct ViewParams {
 
 /// What an answer shows of an entity.
 pub struct View {
-    fields: Vec<String>,
-    attachments: bool,
+    pub fields: Vec<String>,
+    /// `expand=attachments`: the entity's files.
+    pub attachments: bool,
 }
 
 impl View {
     pub fn of(p: &ViewParams) -> ApiResult<View> {
-        let fields: Vec<String> = split_list(p.fields.as_deref());
+        // `id` is always answered (links ask for it by name).
+        let fields: Vec<String> = split_list(p.fields.as_deref())
+            .into_iter()
+            .filter(|f| f != "id")
+            .collect();
         if let Some(bad) = fields.iter().find(|f| field_kind(f).is_none()) {
             return Err(ApiError::BadRequest(format!(
                 "Unknown entity field {bad:?} in fields"
@@ -159,6 +167,36 @@ async fn render_field(r: &mut Renderer<'_>, key: &str, f: &Map<String, Value>) -
     })
 }
 
+/// The fields a view asks for, as Tracker answers them.
+pub async fn render_fields(
+    r: &mut Renderer<'_>,
+    e: &EntityRecord,
+    view: &View,
+) -> ApiResult<Map<String, Value>> {
+    let f = fields_of(e);
+    let mut out = Map::new();
+    for key in &view.fields {
+        let value = if key == "checklistItems" {
+            checklist(r, e).await?
+        } else {
+            render_field(r, key, &f).await?
+        };
+        out.insert(key.clone(), value);
+    }
+    Ok(out)
+}
+
+/// The entity's checklist items as Tracker answers them.
+async fn checklist(r: &mut Renderer<'_>, e: &EntityRecord) -> ApiResult<Value> {
+    let owner = format!("entities/{}/{}", e.entity_type, e.id);
+    let now = r.now();
+    let mut out = Vec::new();
+    for item in crate::routes::checklists::items_in(&e.fields) {
+        out.push(crate::routes::checklists::render_item(r, &owner, &item, now).await?);
+    }
+    Ok(Value::Array(out))
+}
+
 /// A reference to an entity (a parent, a link's other end).
 pub fn entity_ref(r: &Renderer<'_>, e: &EntityRecord) -> Value {
     let f = fields_of(e);
@@ -185,14 +223,11 @@ pub async fn render(r: &mut Renderer<'_>, e: &EntityRecord, view: &View) -> ApiR
         "updatedAt": time(&e.updated_at),
     });
     if !view.fields.is_empty() {
-        let f = fields_of(e);
-        let mut out = Map::new();
-        for key in &view.fields {
-            out.insert(key.clone(), render_field(r, key, &f).await?);
-        }
-        v["fields"] = Value::Object(out);
+        v["fields"] = Value::Object(render_fields(r, e, view).await?);
     }
-    let _ = view.attachments;
+    if view.attachments {
+        v["attachments"] = crate::routes::entity_attachments::files_of(r, e).await?;
+    }
     Ok(v)
 }
 
@@ -455,8 +490,10 @@ pub async fn save_fields(
     mut e: EntityRecord,
     body: &Map<String, Value>,
     comment: Option<String>,
+    links: Vec<EntityLinkRecord>,
 ) -> ApiResult<EntityRecord> {
     let now = cx.clock.now();
+    let named = crate::routes::entity_links::named(cx, &links).await?;
     let changes = parse_fields(&cx.state, cx.principal.org.id, &mut e, body).await?;
     check_complete(&e, false)?;
     let mut events = Vec::new();
@@ -478,9 +515,18 @@ pub async fn save_fields(
         ));
         new_comment(&cx.principal, now, text, Vec::new())
     });
+    if !named.is_empty() {
+        events.push(crate::routes::entity_links::links_event(
+            &cx.principal,
+            now,
+            "Link added",
+            &named,
+        ));
+    }
     e.updated_at = now;
     let mut w: EntityWrite = simple_write(e, events);
     w.comment = comment.map(EntityCommentWrite::Insert);
+    w.links = links.into_iter().map(EntityLinkWrite::Insert).collect();
     access::write(&cx.state, &w).await
 }
 
@@ -594,10 +640,11 @@ pub async fn update(
         Some(Value::String(t)) if !t.trim().is_empty() => Some(t.clone()),
         Some(_) => return Err(ApiError::field("comment", "Expected a non-empty string")),
     };
-    if body.contains_key("links") {
-        return Err(ApiError::field("links", "Links are not supported yet"));
-    }
-    let saved = save_fields(&cx, e, f, comment).await?;
+    let links = match body.get("links") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(l) => crate::routes::entity_links::parse_links(&cx, &e, l).await?,
+    };
+    let saved = save_fields(&cx, e, f, comment, links).await?;
     answer(&cx, &saved, &view, StatusCode::OK).await
 }
 

@@ -191,7 +191,7 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let e = find(&cx, &id, Perm::Write).await?;
     check_version_of("project", e.version, params.version, &headers)?;
-    let saved = save_fields(&cx, e, &to_entity_fields(&body)?, None).await?;
+    let saved = save_fields(&cx, e, &to_entity_fields(&body)?, None, Vec::new()).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&mut r, &saved, wants_queues(&params)).await?))
 }

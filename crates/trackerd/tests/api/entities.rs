@@ -22,6 +22,12 @@ backend_tests!(
     the_older_projects_api_refuses_bad_input_other_organizations_and_read_only_tokens,
     comments_are_added_listed_paged_edited_and_removed_on_an_entity,
     entity_comments_refuse_bad_input_strangers_read_only_tokens_and_other_authors,
+    a_checklist_is_added_edited_moved_and_removed_on_an_entity,
+    entity_checklists_refuse_bad_input_strangers_and_read_only_tokens,
+    entities_are_linked_seen_from_both_ends_and_unlinked,
+    entity_links_refuse_bad_input_strangers_and_read_only_tokens,
+    a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_deleted,
+    entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens,
 );
 
 /// A read-write token of a seeded Acme member without any role.
@@ -895,4 +901,407 @@ async fn entity_comments_refuse_bad_input_strangers_read_only_tokens_and_other_a
     other(app.delete(&one)).await.error(404);
     let still: Value = app.read(&one).await;
     assert_eq!(still["text"], "mine");
+}
+
+async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp) {
+    let p = create(&app, "portfolio", json!({"summary": "With a list"})).await;
+    let items = format!("{}/checklistItems", path(&p));
+    let added: Value = app
+        .post(&items)
+        .json(json!([{"text": "one"}, {"text": "two", "assignee": "bob"}, {"text": "three"}]))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(added["id"], p["id"], "the answer is the entity");
+    assert_eq!(added["version"], 2);
+    let list = added["fields"]["checklistItems"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[1]["assignee"]["display"], "Bob Baker");
+    assert_eq!(list[0]["checked"], false);
+    let id = |n: usize| list[n]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["self"], format!("{}{items}/{}", app.base, id(0)));
+    let one: Value = app
+        .post(&items)
+        .json(json!({"text": "four", "deadline": {"date": "2026-01-01T00:00:00.000+0000"}}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(
+        one["fields"]["checklistItems"][3]["deadline"]["isExceeded"],
+        true
+    );
+    let changed: Value = app
+        .patch(&format!("{items}/{}", id(0)))
+        .json(json!({"checked": true, "text": "one!"}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(changed["fields"]["checklistItems"][0]["text"], "one!");
+    assert_eq!(changed["fields"]["checklistItems"][0]["checked"], true);
+    // The reference's whole-list PATCH names items by id; the rest stay.
+    let many: Value = app
+        .patch(&items)
+        .json(json!({"id": id(2), "text": "three!"}))
+        .await
+        .status(200)
+        .json();
+    let texts = |v: &Value| -> Vec<Value> {
+        v["fields"]["checklistItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["text"].clone())
+            .collect()
+    };
+    assert_eq!(
+        texts(&many),
+        vec![json!("one!"), json!("two"), json!("three!"), json!("four")]
+    );
+    let moved: Value = app
+        .post(&format!("{items}/{}/_move", id(2)))
+        .json(json!({"before": id(0)}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(texts(&moved)[0], "three!");
+    let removed: Value = app
+        .delete(&format!("{items}/{}", id(1)))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(
+        texts(&removed),
+        vec![json!("three!"), json!("one!"), json!("four")]
+    );
+    let got: Value = app
+        .read(&format!("{}?fields=checklistItems", path(&p)))
+        .await;
+    assert_eq!(texts(&got), texts(&removed));
+    let cleared: Value = app.delete(&items).await.status(200).json();
+    assert_eq!(cleared["fields"]["checklistItems"], json!([]));
+    let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
+    assert_eq!(
+        events["events"].as_array().unwrap().len(),
+        8,
+        "created + seven changes"
+    );
+    assert_eq!(
+        events["events"][1]["changes"][0]["field"]["id"],
+        "checklistItems"
+    );
+}
+
+async fn entity_checklists_refuse_bad_input_strangers_and_read_only_tokens(app: TestApp) {
+    let p = create(&app, "project", json!({"summary": "L", "teamAccess": true})).await;
+    let items = format!("{}/checklistItems", path(&p));
+    app.post(&items).json(json!({})).await.error(422);
+    app.post(&items)
+        .json(json!({"text": "x", "assignee": "nobody"}))
+        .await
+        .error(422);
+    app.post(&items).json(json!("text")).await.error(400);
+    let added: Value = app
+        .post(&items)
+        .json(json!({"text": "x"}))
+        .await
+        .status(200)
+        .json();
+    let item = added["fields"]["checklistItems"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(&format!("{items}/nosuch"))
+        .json(json!({"checked": true}))
+        .await
+        .error(404);
+    app.patch(&items)
+        .json(json!([{"text": "no id"}]))
+        .await
+        .error(422);
+    app.post(&format!("{items}/{item}/_move"))
+        .json(json!({"before": item}))
+        .await
+        .error(422);
+    app.delete(&format!("{items}/nosuch")).await.error(404);
+    app.post(&items)
+        .token(BOB_RO)
+        .json(json!({"text": "x"}))
+        .await
+        .error(403);
+    app.delete(&items).token(BOB_RO).await.error(403);
+    let dave = token_of(&app, "dave").await;
+    app.post(&items)
+        .token(&dave)
+        .json(json!({"text": "x"}))
+        .await
+        .error(403);
+    let other = |c: Call| c.token(MALLORY).org(OTHER);
+    other(app.post(&items).json(json!({"text": "x"})))
+        .await
+        .error(404);
+    other(app.delete(&format!("{items}/{item}")))
+        .await
+        .error(404);
+    let got: Value = app
+        .read(&format!("{}?fields=checklistItems", path(&p)))
+        .await;
+    assert_eq!(got["fields"]["checklistItems"].as_array().unwrap().len(), 1);
+}
+
+async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
+    let a = create(&app, "project", json!({"summary": "A", "queues": "TEST"})).await;
+    let b = create(&app, "project", json!({"summary": "B", "queues": "TEST"})).await;
+    let g = create(&app, "goal", json!({"summary": "G"})).await;
+    let links = |e: &Value| format!("{}/links", path(e));
+    let made: Value = app
+        .post(&links(&a))
+        .json(json!([{"relationship": "depends on", "entity": b["id"]},
+                     {"relationship": "relates", "entity": g["id"]}]))
+        .await
+        .status(201)
+        .json();
+    assert_eq!(made.as_array().unwrap().len(), 2);
+    let from_a: Value = app
+        .read(&format!("{}?fields=summary,entityStatus", links(&a)))
+        .await;
+    assert_eq!(from_a[0]["type"], "depends on");
+    assert_eq!(from_a[0]["linkFieldValues"]["id"], b["id"]);
+    assert_eq!(from_a[0]["linkFieldValues"]["summary"], "B");
+    assert_eq!(from_a[1]["type"], "relates");
+    let from_b: Value = app.read(&format!("{}?fields=id,summary", links(&b))).await;
+    assert_eq!(
+        from_b[0]["type"], "is dependent by",
+        "seen from the other end: {from_b}"
+    );
+    assert_eq!(
+        from_b[0]["linkFieldValues"],
+        json!({"id": a["id"], "summary": "A"})
+    );
+    // Linking through an edit of the entity: one write with the edit.
+    let c = create(&app, "project", json!({"summary": "C", "queues": "TEST"})).await;
+    let edited: Value = app
+        .patch(&path(&c))
+        .json(json!({"fields": {"summary": "C2"}, "comment": "linked",
+                     "links": [{"relationship": "is dependent by", "entity": a["id"]}]}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(edited["version"], 2);
+    let from_a: Value = app.read(&links(&a)).await;
+    assert_eq!(from_a.as_array().unwrap().len(), 3);
+    assert_eq!(from_a[2]["type"], "depends on");
+    let comments: Value = app.read(&format!("{}/comments", path(&c))).await;
+    assert_eq!(comments[0]["text"], "linked");
+
+    app.delete(&format!(
+        "{}?right={}",
+        links(&b),
+        a["id"].as_str().unwrap()
+    ))
+    .await
+    .status(204);
+    let from_a: Value = app.read(&links(&a)).await;
+    assert_eq!(
+        from_a.as_array().unwrap().len(),
+        2,
+        "removed from either end"
+    );
+    let events: Value = app.read(&format!("{}/events/_relative", path(&b))).await;
+    assert_eq!(events["events"][1]["display"], "Link removed");
+}
+
+async fn entity_links_refuse_bad_input_strangers_and_read_only_tokens(app: TestApp) {
+    let a = create(&app, "project", json!({"summary": "A", "queues": "TEST"})).await;
+    let b = create(&app, "portfolio", json!({"summary": "B"})).await;
+    let hidden = create(
+        &app,
+        "portfolio",
+        json!({"summary": "H", "teamAccess": true}),
+    )
+    .await;
+    let links = format!("{}/links", path(&a));
+    app.post(&links)
+        .json(json!({"relationship": "blocks", "entity": b["id"]}))
+        .await
+        .error(422);
+    app.post(&links)
+        .json(json!({"relationship": "relates"}))
+        .await
+        .error(422);
+    app.post(&links)
+        .json(json!({"relationship": "relates", "entity": "nosuch"}))
+        .await
+        .error(422);
+    app.post(&links)
+        .json(json!({"relationship": "relates", "entity": a["id"]}))
+        .await
+        .error(422);
+    app.post(&links)
+        .json(json!({"relationship": "relates", "entity": b["id"]}))
+        .await
+        .status(201);
+    app.post(&links)
+        .json(json!({"relationship": "depends on", "entity": b["id"]}))
+        .await
+        .error(422);
+    app.delete(&links).await.error(400);
+    app.delete(&format!("{links}?right=nosuch"))
+        .await
+        .error(404);
+    let dave = token_of(&app, "dave").await;
+    // Writing a's links needs a role on a; a member may not link to what
+    // they cannot see either.
+    app.post(&links)
+        .token(&dave)
+        .json(json!({"relationship": "relates", "entity": hidden["id"]}))
+        .await
+        .error(403);
+    app.post(&links)
+        .token(BOB_RO)
+        .json(json!({"relationship": "relates", "entity": hidden["id"]}))
+        .await
+        .error(403);
+    app.delete(&format!("{links}?right={}", b["id"].as_str().unwrap()))
+        .token(BOB_RO)
+        .await
+        .error(403);
+    let other = |c: Call| c.token(MALLORY).org(OTHER);
+    other(app.get(&links)).await.error(404);
+    other(
+        app.post(&links)
+            .json(json!({"relationship": "relates", "entity": b["id"]})),
+    )
+    .await
+    .error(404);
+    other(app.delete(&format!("{links}?right={}", b["id"].as_str().unwrap())))
+        .await
+        .error(404);
+    let seen: Value = app.read(&links).await;
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+}
+
+/// A temporary upload of `token`'s account: its id.
+async fn temporary(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> String {
+    let r = crate::attachments::upload_as(app, token, ACME, "/v2/attachments", name, bytes)
+        .await
+        .status(201);
+    r.json::<Value>()["id"].as_str().unwrap().to_owned()
+}
+
+async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_deleted(app: TestApp) {
+    let p = create(
+        &app,
+        "project",
+        json!({"summary": "Files", "queues": "TEST"}),
+    )
+    .await;
+    let file = temporary(&app, ALICE, "plan.txt", b"the plan").await;
+    let files = format!("{}/attachments", path(&p));
+    let attached: Value = app
+        .post(&format!("{files}/{file}?fields=summary"))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(attached["version"], 2);
+    assert_eq!(attached["fields"]["summary"], "Files");
+    assert_eq!(attached["attachments"][0]["id"], file);
+    assert_eq!(attached["attachments"][0]["name"], "plan.txt");
+    assert_eq!(
+        attached["attachments"][0]["self"],
+        format!("{}/v2/attachments/{file}", app.base)
+    );
+    let list: Value = app.read(&files).await;
+    assert_eq!(list, attached["attachments"]);
+    let one: Value = app.read(&format!("{files}/{file}")).await;
+    assert_eq!(one["size"], 8);
+    let expanded: Value = app.read(&format!("{}?expand=attachments", path(&p))).await;
+    assert_eq!(expanded["attachments"], list);
+    // A reader of the project downloads it by its content link.
+    let (status, _, bytes) =
+        crate::attachments::fetch(&app, one["content"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, b"the plan");
+    let bob: Value = app
+        .get(&format!("/v2/attachments/{file}"))
+        .token(BOB_RO)
+        .await
+        .status(200)
+        .json();
+    assert_eq!(bob["name"], "plan.txt");
+    // Once the entity's, the file is no longer a temporary upload to attach elsewhere.
+    app.post("/v2/issues")
+        .json(json!({"queue": "TEST", "summary": "steal", "attachmentIds": [file]}))
+        .await
+        .error(422);
+    app.post(&format!("{files}/{file}")).await.error(422);
+    app.delete(&format!("{files}/{file}")).await.status(204);
+    app.get(&format!("{files}/{file}")).await.error(404);
+    app.get(&format!("/v2/attachments/{file}")).await.error(404);
+    let list: Value = app.read(&files).await;
+    assert_eq!(list, json!([]));
+    let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
+    let displays: Vec<_> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["display"].clone())
+        .collect();
+    assert_eq!(
+        displays,
+        vec![
+            json!("Entity created"),
+            json!("File added"),
+            json!("File removed")
+        ]
+    );
+}
+
+async fn entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens(app: TestApp) {
+    let p = create(
+        &app,
+        "goal",
+        json!({"summary": "G", "teamAccess": true, "teamUsers": ["dave"]}),
+    )
+    .await;
+    let files = format!("{}/attachments", path(&p));
+    let dave = token_of(&app, "dave").await;
+    let daves = temporary(&app, &dave, "d.txt", b"dave's").await;
+    // Someone else's upload, or no upload at all, cannot be attached.
+    app.post(&format!("{files}/{daves}")).await.error(422);
+    app.post(&format!("{files}/nosuch")).await.error(422);
+    app.post(&format!("{files}/{daves}"))
+        .token(BOB_RO)
+        .await
+        .error(403);
+    let erin = token_of(&app, "erin").await;
+    let erins = temporary(&app, &erin, "e.txt", b"erin's").await;
+    app.post(&format!("{files}/{erins}"))
+        .token(&erin)
+        .await
+        .error(403);
+    app.post(&format!("{files}/{daves}"))
+        .token(&dave)
+        .await
+        .status(200);
+    app.get(&files).token(&erin).await.error(403);
+    app.get(&format!("/v2/attachments/{daves}"))
+        .token(&erin)
+        .await
+        .error(403);
+    app.delete(&format!("{files}/{daves}"))
+        .token(BOB_RO)
+        .await
+        .error(403);
+    app.delete(&format!("{files}/999")).await.error(404);
+    let other = |c: Call| c.token(MALLORY).org(OTHER);
+    other(app.get(&files)).await.error(404);
+    other(app.get(&format!("{files}/{daves}"))).await.error(404);
+    other(app.delete(&format!("{files}/{daves}")))
+        .await
+        .error(404);
+    other(app.get(&format!("/v2/attachments/{daves}")))
+        .await
+        .error(404);
+    let list: Value = app.read(&files).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
 }

@@ -485,7 +485,7 @@ async fn world(backend: Backend) -> Option<World> {
         .call(
             Who::OrgAdmin,
             Method::POST,
-            "/v2/entities/project?fields=checklistItems",
+            "/v2/entities/project",
             Some(json!({"fields": {
                 "summary": "hidden project",
                 "queues": "TEST",
@@ -508,6 +508,67 @@ async fn world(backend: Backend) -> Option<World> {
         )
         .await;
     w.ids.insert("entityComment", comment["id"].to_string());
+    let project = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            &format!("/v2/entities/project/{}/checklistItems", w.ids["project"]),
+            Some(json!([{"text": "first"}, {"text": "second"}])),
+        )
+        .await;
+    for name in ["linkedProject", "spareProject"] {
+        let open = w
+            .call(
+                Who::OrgAdmin,
+                Method::POST,
+                "/v2/entities/project",
+                Some(json!({"fields": {"summary": name, "queues": "TEST"}})),
+            )
+            .await;
+        w.ids.insert(name, open["id"].as_str().unwrap().to_owned());
+    }
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        &format!("/v2/entities/project/{}/links", w.ids["project"]),
+        Some(json!({"relationship": "depends on", "entity": w.ids["linkedProject"]})),
+    )
+    .await;
+    let upload = w
+        .request(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/attachments?filename=a.png",
+        )
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(png_upload())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 201, "setup: a temporary upload");
+    let upload: Value = upload.json().await.unwrap();
+    let file = upload["id"].as_str().unwrap().to_owned();
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        &format!(
+            "/v2/entities/project/{}/attachments/{file}",
+            w.ids["project"]
+        ),
+        None,
+    )
+    .await;
+    w.ids.insert("entityFile", file);
+    for (i, name) in ["entityItem", "entityItem2"].into_iter().enumerate() {
+        let id = project["fields"]["checklistItems"][i]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        w.ids.insert(name, id);
+    }
     Some(w)
 }
 
@@ -588,12 +649,24 @@ impl World {
             .replace("{filename}", "a.png")
             .replace("{field}", "stage")
             .replace("{comment}", &id("entityComment"))
+            .replace("{item}", &id("entityItem"))
+            // Only its uploader attaches a temporary upload: every caller
+            // allowed to change the entity is told the same of a made-up one.
+            .replace(
+                "{file}",
+                &if *method == Method::POST {
+                    "0".to_owned()
+                } else {
+                    id("entityFile")
+                },
+            )
             .replace("{client_id}", &id("app"));
         let query = match template {
             "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
             "/issues/{key}/_move" => "?queue=TEST".to_owned(),
             "/issues/{key}/_clone" => "?queues=TEST".to_owned(),
             "/iam/v1/keys" => format!("?serviceAccountId={}", id("sa")),
+            "/entities/{kind}/{id}/links" => format!("?right={}", id("linkedProject")),
             // The world's issues were made at the start time, and changed since.
             t if t.ends_with("/attachments/_import") => {
                 "?filename=a.png&createdAt=2026-01-15T12:00:00.000%2B0000&createdBy=alice"
@@ -663,6 +736,17 @@ impl World {
             }
             ("POST", "/entities/{kind}/_search") => Some(json!({})),
             ("POST", "/entities/{kind}/{id}/comments") => Some(json!({"text": "hi"})),
+            ("POST", "/entities/{kind}/{id}/links") => {
+                Some(json!({"relationship": "relates", "entity": id("spareProject")}))
+            }
+            ("POST", "/entities/{kind}/{id}/checklistItems") => Some(json!({"text": "third"})),
+            ("PATCH", "/entities/{kind}/{id}/checklistItems") => {
+                Some(json!([{"id": id("entityItem2"), "text": "only"}]))
+            }
+            ("PATCH", "/entities/{kind}/{id}/checklistItems/{item}") => {
+                Some(json!({"checked": true}))
+            }
+            ("POST", "/entities/{kind}/{id}/checklistItems/{item}/_move") => Some(json!({})),
             ("PATCH", "/entities/{kind}/{id}/comments/{comment}") => {
                 Some(json!({"text": "edited"}))
             }
