@@ -3,8 +3,8 @@
 //! account's rights on the object (checked here). Every handler reaches
 //! queues and issues through these checks.
 
-pub mod issue_types;
 pub mod entities;
+pub mod issue_types;
 pub mod issues;
 pub mod queues;
 

@@ -28,6 +28,7 @@ backend_tests!(
     entity_links_refuse_bad_input_strangers_and_read_only_tokens,
     a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_deleted,
     entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens,
+    the_sweep_of_expired_uploads_keeps_the_files_of_entities,
 );
 
 /// A read-write token of a seeded Acme member without any role.
@@ -1304,4 +1305,27 @@ async fn entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens
         .error(404);
     let list: Value = app.read(&files).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+async fn the_sweep_of_expired_uploads_keeps_the_files_of_entities(app: TestApp) {
+    let p = create(
+        &app,
+        "project",
+        json!({"summary": "Kept", "queues": "TEST"}),
+    )
+    .await;
+    let files = format!("{}/attachments", path(&p));
+    let kept = temporary(&app, ALICE, "kept.txt", b"kept").await;
+    let forgotten = temporary(&app, ALICE, "forgotten.txt", b"forgotten").await;
+    app.post(&format!("{files}/{kept}")).await.status(200);
+    app.clock.advance(chrono::Duration::days(30));
+    trackerd::sweep::sweep(&app.state).await.unwrap();
+    app.get(&format!("/v2/attachments/{forgotten}"))
+        .await
+        .error(404);
+    let one: Value = app.read(&format!("{files}/{kept}")).await;
+    let (status, _, bytes) =
+        crate::attachments::fetch(&app, one["content"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, b"kept");
 }
