@@ -7,7 +7,39 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{db, join_ids, split_ids, Engine, SqlStore};
+
+/// An entity comment as stored: its summonees packed into one column.
+#[derive(sqlx::FromRow)]
+pub struct EntityCommentRow {
+    pub pk: i64,
+    pub entity_pk: i64,
+    pub id: String,
+    pub text: String,
+    pub summonees: String,
+    pub author: i64,
+    pub updated_by: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i64,
+}
+
+impl From<EntityCommentRow> for EntityCommentRecord {
+    fn from(r: EntityCommentRow) -> Self {
+        EntityCommentRecord {
+            pk: r.pk,
+            entity_pk: r.entity_pk,
+            id: r.id,
+            text: r.text,
+            summonees: split_ids(&r.summonees),
+            author: r.author,
+            updated_by: r.updated_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
 
 const COLS: &str =
     "pk, org, id, entity_type, short_id, version, created_by, created_at, updated_at, fields";
@@ -54,7 +86,7 @@ impl<D: Engine> SqlStore<D> {
             .bind(entity_pk)
             .bind(&c.id)
             .bind(&c.text)
-            .bind(&c.summonees)
+            .bind(join_ids(&c.summonees))
             .bind(c.author)
             .bind(c.updated_by)
             .bind(c.created_at)
@@ -64,7 +96,7 @@ impl<D: Engine> SqlStore<D> {
                    updated_at = $4, version = version + 1 WHERE pk = $5 AND entity_pk = $6",
             )
             .bind(&c.text)
-            .bind(&c.summonees)
+            .bind(join_ids(&c.summonees))
             .bind(c.updated_by)
             .bind(c.updated_at)
             .bind(c.pk)
@@ -292,14 +324,14 @@ impl<D: Engine> EntityStore for SqlStore<D> {
             "SELECT {COMMENT_COLS} FROM entity_comments WHERE entity_pk = $1 AND pk > $2 \
              ORDER BY pk LIMIT $3"
         );
-        self.find_all::<EntityCommentRecord, _>(&sql, (entity_pk, after_pk.unwrap_or(0), limit))
+        self.find_all::<EntityCommentRow, _>(&sql, (entity_pk, after_pk.unwrap_or(0), limit))
             .await
     }
 
     async fn entity_comment(&self, entity_pk: i64, pk: i64) -> Result<Option<EntityCommentRecord>> {
         let sql =
             format!("SELECT {COMMENT_COLS} FROM entity_comments WHERE entity_pk = $1 AND pk = $2");
-        self.find::<EntityCommentRecord, _>(&sql, (entity_pk, pk))
+        self.find::<EntityCommentRow, _>(&sql, (entity_pk, pk))
             .await
     }
 

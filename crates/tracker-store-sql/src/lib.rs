@@ -275,6 +275,11 @@ pub fn split(s: Option<String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// Ids packed into one column by [`join_ids`].
+pub fn split_ids(s: &str) -> Vec<i64> {
+    s.split(',').filter_map(|x| x.parse().ok()).collect()
+}
+
 /// Packs ids into one column.
 pub fn join_ids(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")

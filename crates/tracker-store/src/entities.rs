@@ -43,14 +43,12 @@ pub struct EntityEventRecord {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct EntityCommentRecord {
     pub pk: i64,
     pub entity_pk: i64,
     pub id: String,
     pub text: String,
-    /// Comma-separated uids.
-    pub summonees: String,
+    pub summonees: Vec<i64>,
     pub author: i64,
     pub updated_by: i64,
     pub created_at: DateTime<Utc>,

@@ -542,21 +542,13 @@ pub fn new_comment(
         entity_pk: 0,
         id: object_id(now),
         text,
-        summonees: join_uids(&summonees),
+        summonees,
         author: principal.user.uid,
         updated_by: principal.user.uid,
         created_at: now,
         updated_at: now,
         version: 1,
     }
-}
-
-/// Uids packed into one column.
-pub fn join_uids(uids: &[i64]) -> String {
-    uids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// A comment's event: its text before and after.

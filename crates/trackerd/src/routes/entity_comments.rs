@@ -19,11 +19,7 @@ use crate::render::{time, Renderer};
 use crate::routes::comments::{
     may_change_comment_of, required_text, summonees, CreateComment, EditComment,
 };
-use crate::routes::entities::{comment_event, join_uids, new_comment, relative, RelativeParams};
-
-fn split_uids(s: &str) -> Vec<i64> {
-    s.split(',').filter_map(|u| u.parse().ok()).collect()
-}
+use crate::routes::entities::{comment_event, new_comment, relative, RelativeParams};
 
 pub async fn render(
     r: &mut Renderer<'_>,
@@ -43,9 +39,8 @@ pub async fn render(
         "type": "standard",
         "transport": "internal",
     });
-    let summoned = split_uids(&c.summonees);
-    if !summoned.is_empty() {
-        v["summonees"] = r.users(&summoned).await?;
+    if !c.summonees.is_empty() {
+        v["summonees"] = r.users(&c.summonees).await?;
     }
     Ok(v)
 }
@@ -217,7 +212,7 @@ pub async fn update(
     no_attachments(body.attachment_ids.as_ref())?;
     let text = required_text(body.text)?;
     if let Some(s) = &body.summonees {
-        c.summonees = join_uids(&summonees(&cx.state, cx.principal.org.id, s).await?);
+        c.summonees = summonees(&cx.state, cx.principal.org.id, s).await?;
     }
     let now = cx.clock.now();
     let before = std::mem::replace(&mut c.text, text);
