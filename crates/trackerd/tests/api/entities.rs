@@ -101,6 +101,14 @@ async fn a_project_is_created_read_with_the_fields_asked_for_and_edited_by_its_l
     assert!(got.get("attachments").is_none());
     let bare: Value = app.read(&path(&p)).await;
     assert!(bare.get("fields").is_none(), "no fields asked for: {bare}");
+    // The same entity below /v3, its links there too.
+    let v3: Value = app.read(&path(&p).replace("/v2/", "/v3/")).await;
+    assert_eq!(
+        v3["self"],
+        format!("{}{}", app.base, path(&p).replace("/v2/", "/v3/"))
+    );
+    let old: Value = app.read("/v3/projects/1").await;
+    assert_eq!(old["self"], format!("{}/v3/projects/1", app.base));
 
     app.clock.advance(chrono::Duration::minutes(5));
     let edited: Value = app
