@@ -37,7 +37,8 @@ impl<D: Engine> SqlStore<D> {
                     // writers cannot both take the same upload.
                     let done = sqlx::query(
                         "UPDATE attachments SET issue_pk = $1, comment_pk = $2 \
-                         WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL",
+                         WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL \
+                           AND pk NOT IN (SELECT attachment_pk FROM entity_attachments)",
                     )
                     .bind(issue_pk)
                     .bind(comment_pk)
@@ -130,10 +131,15 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
     ) -> Result<Vec<String>> {
         // Attaching a temporary upload claims it with `issue_pk IS NULL` in
         // its own transaction, so an upload is either attached or expired.
+        // A project's, portfolio's or goal's file has no issue either: it is
+        // no temporary upload.
         sqlx::query_scalar(
             "DELETE FROM attachments WHERE pk IN (SELECT pk FROM attachments \
-               WHERE issue_pk IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2) \
-             AND issue_pk IS NULL RETURNING blob",
+               WHERE issue_pk IS NULL AND created_at < $1 \
+                 AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) \
+               ORDER BY created_at LIMIT $2) \
+             AND issue_pk IS NULL \
+             AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) RETURNING blob",
         )
         .bind(before)
         .bind(limit)

@@ -17,6 +17,7 @@ mod access;
 mod attachments;
 mod catalog;
 mod engine;
+mod entities;
 mod fields;
 mod issues;
 mod jobs;
@@ -272,6 +273,11 @@ pub fn split(s: Option<String>) -> Vec<String> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Ids packed into one column by [`join_ids`].
+pub fn split_ids(s: &str) -> Vec<i64> {
+    s.split(',').filter_map(|x| x.parse().ok()).collect()
 }
 
 /// Packs ids into one column.

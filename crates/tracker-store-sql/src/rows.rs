@@ -159,11 +159,7 @@ impl From<CommentRow> for CommentRecord {
             id: r.id,
             issue_pk: r.issue_pk,
             text: r.text,
-            summonees: r
-                .summonees
-                .split(',')
-                .filter_map(|s| s.parse().ok())
-                .collect(),
+            summonees: crate::split_ids(&r.summonees),
             author: r.author,
             updated_by: r.updated_by,
             created_at: r.created_at,

@@ -7,6 +7,7 @@
 
 mod attachments;
 mod catalog;
+mod entities;
 mod fields;
 mod issues;
 mod jobs;
@@ -22,6 +23,7 @@ mod worklog;
 use async_trait::async_trait;
 pub use attachments::*;
 pub use catalog::*;
+pub use entities::*;
 pub use fields::*;
 pub use issues::*;
 pub use jobs::*;
@@ -74,6 +76,7 @@ pub trait Store:
     + FieldStore
     + TemplateStore
     + JobStore
+    + EntityStore
 {
 }
 
@@ -91,6 +94,7 @@ impl<T> Store for T where
         + FieldStore
         + TemplateStore
         + JobStore
+        + EntityStore
 {
 }
 

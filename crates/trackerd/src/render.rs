@@ -39,6 +39,16 @@ struct Catalog {
 
 impl<'a> Renderer<'a> {
     /// The store this renderer reads references from.
+    /// The time deadlines are judged at, when the renderer was told it.
+    pub fn now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.now
+    }
+
+    /// The organization the renderer answers for.
+    pub fn org(&self) -> i64 {
+        self.org
+    }
+
     pub fn store(&self) -> &'a dyn Store {
         self.store
     }
@@ -365,8 +375,13 @@ impl<'a> Renderer<'a> {
                     for item in v.as_array().into_iter().flatten() {
                         if let Some(item) = item.as_object() {
                             items.push(
-                                crate::routes::checklists::render_item(self, &i.key, item, now)
-                                    .await?,
+                                crate::routes::checklists::render_item(
+                                    self,
+                                    &format!("issues/{}", i.key),
+                                    item,
+                                    now,
+                                )
+                                .await?,
                             );
                         }
                     }

@@ -66,9 +66,11 @@ pub fn link_methods() -> [Method; 2] {
 pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        attachments as attach, bulkchange as bulk, catalog, changelog, checklists, comments, dictionaries as dict,
-        fields, import, issues, links, permissions as perms, queues, remote_links as remote,
-        search, templates, users, worklog,
+        attachments as attach, bulkchange as bulk, catalog, changelog, checklists, comments,
+        dictionaries as dict, entities, entity_attachments as efiles,
+        entity_checklists as echecklists, entity_comments as ecomments, entity_links as elinks,
+        fields, import, issues, links, permissions as perms, projects, queues,
+        remote_links as remote, search, templates, users, worklog,
     };
     use Needs::{Nothing, Token};
     use Scope::{Read, Write};
@@ -76,6 +78,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     const POST: Method = Method::POST;
     const PATCH: Method = Method::PATCH;
     const DELETE: Method = Method::DELETE;
+    const PUT: Method = Method::PUT;
     let [link, unlink] = link_methods();
     vec![
         api(GET, "/myself", Read, users::myself),
@@ -217,6 +220,41 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(PATCH, "/commentTemplates/{id}", Write, templates::update_comment),
         api(DELETE, "/commentTemplates/{id}", Write, templates::delete_comment),
         api(GET, "/queues/{key}/commentTemplates", Read, templates::list_comment_of_queue),
+        // Projects, portfolios and goals ("entities").
+        api(POST, "/entities/{kind}", Write, entities::create),
+        // A search: it only reads.
+        api(POST, "/entities/{kind}/_search", Read, entities::search),
+        api(GET, "/entities/{kind}/{id}", Read, entities::get),
+        api(PATCH, "/entities/{kind}/{id}", Write, entities::update),
+        api(DELETE, "/entities/{kind}/{id}", Write, entities::delete),
+        api(GET, "/entities/{kind}/{id}/events/_relative", Read, entities::events),
+        api(GET, "/entities/{kind}/{id}/comments", Read, ecomments::list),
+        api(POST, "/entities/{kind}/{id}/comments", Write, ecomments::create),
+        api(GET, "/entities/{kind}/{id}/comments/_relative", Read, ecomments::relative_list),
+        api(GET, "/entities/{kind}/{id}/comments/{comment}", Read, ecomments::get),
+        api(PATCH, "/entities/{kind}/{id}/comments/{comment}", Write, ecomments::update),
+        api(DELETE, "/entities/{kind}/{id}/comments/{comment}", Write, ecomments::delete),
+        api(GET, "/entities/{kind}/{id}/attachments", Read, efiles::list),
+        api(GET, "/entities/{kind}/{id}/attachments/{file}", Read, efiles::get),
+        api(POST, "/entities/{kind}/{id}/attachments/{file}", Write, efiles::attach),
+        api(DELETE, "/entities/{kind}/{id}/attachments/{file}", Write, efiles::delete),
+        api(GET, "/entities/{kind}/{id}/links", Read, elinks::list),
+        api(POST, "/entities/{kind}/{id}/links", Write, elinks::create),
+        api(DELETE, "/entities/{kind}/{id}/links", Write, elinks::delete),
+        api(POST, "/entities/{kind}/{id}/checklistItems", Write, echecklists::add),
+        api(PATCH, "/entities/{kind}/{id}/checklistItems", Write, echecklists::change_many),
+        api(DELETE, "/entities/{kind}/{id}/checklistItems", Write, echecklists::clear),
+        api(PATCH, "/entities/{kind}/{id}/checklistItems/{item}", Write, echecklists::change),
+        api(DELETE, "/entities/{kind}/{id}/checklistItems/{item}", Write, echecklists::remove),
+        api(POST, "/entities/{kind}/{id}/checklistItems/{item}/_move", Write, echecklists::move_item),
+        // The older projects API: the same projects.
+        api(GET, "/projects", Read, projects::list),
+        api(POST, "/projects", Write, projects::create),
+        api(GET, "/projects/{id}", Read, projects::get),
+        api(PUT, "/projects/{id}", Write, projects::update),
+        api(PATCH, "/projects/{id}", Write, projects::update),
+        api(DELETE, "/projects/{id}", Write, projects::delete),
+        api(GET, "/projects/{id}/queues", Read, projects::queues),
         // The authorization server's and IAM's JSON APIs.
         root(GET, "/oauth/v1/apps", Token(Read), apps::list),
         root(POST, "/oauth/v1/apps", Token(Write), apps::create),

@@ -4,6 +4,7 @@
 //! queues and issues through these checks.
 
 pub mod changes;
+pub mod entities;
 pub mod issue_types;
 pub mod issues;
 pub mod queues;

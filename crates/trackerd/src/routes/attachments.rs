@@ -341,7 +341,7 @@ async fn stream_into(
 
 /// Removes a blob whose row was never written (or is gone), logging a
 /// failure: the blob is then an orphan a sweep may collect.
-async fn drop_blob(cx: &Api, blob: &str) {
+pub async fn drop_blob(cx: &Api, blob: &str) {
     for key in [blob.to_owned(), thumb_key(blob)] {
         if let Err(e) = cx.blobs.delete(&key).await {
             tracing::warn!(error = %e, blob = key, "removing a blob failed; it is left orphaned");
@@ -476,6 +476,15 @@ async fn visible(cx: &Api, id: &str) -> ApiResult<(Option<IssueRecord>, Attachme
         .await?
         .ok_or_else(missing)?;
     let Some(issue_pk) = a.issue_pk else {
+        // A file of a project, portfolio or goal: for who may read it.
+        if let Some(e) = cx
+            .store
+            .entity_of_attachment(cx.principal.org.id, pk)
+            .await?
+        {
+            crate::access::entities::require(&cx.principal, &e, Perm::Read)?;
+            return Ok((None, a));
+        }
         return if a.created_by == cx.principal.user.uid {
             Ok((None, a))
         } else {

@@ -1,7 +1,9 @@
-//! An issue's checklist. The items are part of the issue, as Tracker answers
-//! them (`checklistItems` in the issue, with `checklistDone` and
-//! `checklistTotal`): they are kept in the issue's extra fields, so every
-//! change to them is one versioned write of the issue with its changelog.
+//! An issue's checklist, and an entity's. The items are part of the issue,
+//! as Tracker answers them (`checklistItems` in the issue, with
+//! `checklistDone` and `checklistTotal`): they are kept in the issue's extra
+//! fields, so every change to them is one versioned write of the issue with
+//! its changelog. An entity keeps them in its fields document the same way
+//! (entity_checklists.rs); the reading of bodies and the edits are shared.
 
 use axum::extract::Path;
 use axum::Json;
@@ -30,7 +32,13 @@ pub type Item = Map<String, Value>;
 
 /// The issue's items, in order.
 pub fn items_of(issue: &IssueRecord) -> Vec<Item> {
-    let extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
+    items_in(&issue.extra)
+}
+
+/// The items kept in a JSON document (an issue's extra fields, an entity's
+/// fields), in order.
+pub fn items_in(doc: &str) -> Vec<Item> {
+    let extra: Map<String, Value> = serde_json::from_str(doc).unwrap_or_default();
     match extra.get("checklistItems") {
         Some(Value::Array(items)) => items
             .iter()
@@ -40,9 +48,9 @@ pub fn items_of(issue: &IssueRecord) -> Vec<Item> {
     }
 }
 
-/// Stores `items` into the issue with the counters, returning the change.
-fn store_items(issue: &mut IssueRecord, items: Vec<Item>) -> FieldChange {
-    let mut extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
+/// Stores `items` into a JSON document with the counters, returning the change.
+pub fn store_items(doc: &mut String, items: Vec<Item>) -> FieldChange {
+    let mut extra: Map<String, Value> = serde_json::from_str(doc).unwrap_or_default();
     let old = extra.remove("checklistItems").unwrap_or(Value::Null);
     extra.remove("checklistDone");
     extra.remove("checklistTotal");
@@ -59,7 +67,7 @@ fn store_items(issue: &mut IssueRecord, items: Vec<Item>) -> FieldChange {
         extra.insert("checklistItems".into(), list.clone());
         list
     };
-    issue.extra = Value::Object(extra).to_string();
+    *doc = Value::Object(extra).to_string();
     FieldChange {
         field: "checklistItems".into(),
         from: old,
@@ -67,10 +75,11 @@ fn store_items(issue: &mut IssueRecord, items: Vec<Item>) -> FieldChange {
     }
 }
 
-/// One item as Tracker answers it.
+/// One item as Tracker answers it; `owner` is the path of its issue or
+/// entity (`issues/TEST-1`).
 pub async fn render_item(
     r: &mut Renderer<'_>,
-    issue_key: &str,
+    owner: &str,
     item: &Item,
     now: Option<DateTime<Utc>>,
 ) -> ApiResult<Value> {
@@ -79,9 +88,7 @@ pub async fn render_item(
     // Clients address an item by its `self` (the official one does).
     v.insert(
         "self".into(),
-        json!(r
-            .links
-            .api(&format!("issues/{issue_key}/checklistItems/{id}"))),
+        json!(r.links.api(&format!("{owner}/checklistItems/{id}"))),
     );
     for key in ["id", "text"] {
         v.insert(key.into(), item.get(key).cloned().unwrap_or(Value::Null));
@@ -204,8 +211,8 @@ async fn apply_fields(
 }
 
 /// What a request does to the list; applied to the freshest copy of the
-/// issue, as often as a lost race needs.
-enum Edit {
+/// issue or entity, as often as a lost race needs.
+pub enum Edit {
     Add(Vec<Item>),
     Replace(Vec<Item>),
     Change(String, Box<Item>),
@@ -214,14 +221,14 @@ enum Edit {
     Clear,
 }
 
-fn position(items: &[Item], id: &str) -> ApiResult<usize> {
+pub fn position(items: &[Item], id: &str) -> ApiResult<usize> {
     items
         .iter()
         .position(|i| i.get("id").and_then(Value::as_str) == Some(id))
         .ok_or_else(|| ApiError::NotFound(format!("Checklist item {id} not found")))
 }
 
-fn apply_edit(mut items: Vec<Item>, edit: &Edit) -> ApiResult<Vec<Item>> {
+pub fn apply_edit(mut items: Vec<Item>, edit: &Edit) -> ApiResult<Vec<Item>> {
     match edit {
         Edit::Add(new) => items.extend(new.iter().cloned()),
         Edit::Replace(all) => items = all.clone(),
@@ -262,7 +269,7 @@ async fn save(
     let now = state.clock.now();
     let saved = write_fresh(state, principal, issue, |mut issue| {
         let items = apply_edit(items_of(&issue), &edit)?;
-        let change = store_items(&mut issue, items);
+        let change = store_items(&mut issue.extra, items);
         issue.updated_at = now;
         issue.updated_by = principal.user.uid;
         Ok(simple_write(
@@ -283,13 +290,8 @@ async fn new_item(state: &AppState, org: i64, body: &Map<String, Value>) -> ApiR
     Ok(item)
 }
 
-/// `POST …/checklistItems`: one item, or a list of them.
-pub async fn add(
-    cx: Api,
-    Path(key): Path<String>,
-    ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Json<Value>> {
-    let issue = cx.issue(&key).await?;
+/// The new items a `POST …/checklistItems` body makes: one item, or a list.
+pub async fn items_to_add(cx: &Api, body: Value) -> ApiResult<Vec<Item>> {
     let bodies = match body {
         Value::Object(m) => vec![m],
         Value::Array(list) if list.len() <= MAX_ITEMS => list
@@ -314,6 +316,80 @@ pub async fn add(
         }
         items.push(item);
     }
+    Ok(items)
+}
+
+/// `current` with each item a `PATCH …/checklistItems` body names (by its
+/// id) changed; with `only_listed`, the list becomes the named items in the
+/// order named (an issue's), otherwise the others stay (an entity's).
+pub async fn items_replaced(
+    cx: &Api,
+    current: &[Item],
+    body: &[Map<String, Value>],
+    only_listed: bool,
+) -> ApiResult<Vec<Item>> {
+    let mut all: Vec<Item> = if only_listed {
+        Vec::with_capacity(body.len())
+    } else {
+        current.to_vec()
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for b in body {
+        let id = b
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::field("id", "Each item names its id"))?;
+        if seen.contains(&id) {
+            return Err(ApiError::field("id", format!("Item {id} is listed twice")));
+        }
+        seen.push(id);
+        let at = position(current, id)?;
+        let mut item = current[at].clone();
+        apply_fields(&cx.state, cx.principal.org.id, &mut item, b, false).await?;
+        if only_listed {
+            all.push(item);
+        } else {
+            all[at] = item;
+        }
+    }
+    Ok(all)
+}
+
+/// The item `id` of `current` with a body's changes.
+pub async fn item_changed(
+    cx: &Api,
+    current: &[Item],
+    id: &str,
+    body: &Map<String, Value>,
+) -> ApiResult<Item> {
+    let mut item = current[position(current, id)?].clone();
+    apply_fields(&cx.state, cx.principal.org.id, &mut item, body, false).await?;
+    Ok(item)
+}
+
+/// A `…/_move {"before": "<item id>"}` body; without `before`, to the end.
+pub fn move_edit(id: String, body: &Map<String, Value>) -> ApiResult<Edit> {
+    let before = match body.get("before") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(b)) if *b != id => Some(b.clone()),
+        Some(_) => {
+            return Err(ApiError::field(
+                "before",
+                "Expected the id of another item of the list",
+            ))
+        }
+    };
+    Ok(Edit::Move { id, before })
+}
+
+/// `POST …/checklistItems`: one item, or a list of them.
+pub async fn add(
+    cx: Api,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let items = items_to_add(&cx, body).await?;
     save(&cx.state, &cx.principal, &cx.links, issue, Edit::Add(items)).await
 }
 
@@ -323,7 +399,7 @@ pub async fn list(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
     let now = Some(cx.clock.now());
     let mut out = Vec::new();
     for item in items_of(&issue) {
-        out.push(render_item(&mut r, &issue.key, &item, now).await?);
+        out.push(render_item(&mut r, &format!("issues/{}", issue.key), &item, now).await?);
     }
     Ok(Json(Value::Array(out)))
 }
@@ -336,20 +412,7 @@ pub async fn replace(
     ApiJson(body): ApiJson<Vec<Map<String, Value>>>,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    let current = items_of(&issue);
-    let mut all = Vec::with_capacity(body.len());
-    for b in &body {
-        let id = b
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::field("id", "Each item names its id"))?;
-        let mut item = current[position(&current, id)?].clone();
-        apply_fields(&cx.state, cx.principal.org.id, &mut item, b, false).await?;
-        if all.iter().any(|i: &Item| i.get("id") == item.get("id")) {
-            return Err(ApiError::field("id", format!("Item {id} is listed twice")));
-        }
-        all.push(item);
-    }
+    let all = items_replaced(&cx, &items_of(&issue), &body, true).await?;
     save(
         &cx.state,
         &cx.principal,
@@ -366,9 +429,7 @@ pub async fn change(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    let current = items_of(&issue);
-    let mut item = current[position(&current, &id)?].clone();
-    apply_fields(&cx.state, cx.principal.org.id, &mut item, &body, false).await?;
+    let item = item_changed(&cx, &items_of(&issue), &id, &body).await?;
     save(
         &cx.state,
         &cx.principal,
@@ -387,24 +448,8 @@ pub async fn move_item(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    let before = match body.get("before") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(b)) if *b != id => Some(b.clone()),
-        Some(_) => {
-            return Err(ApiError::field(
-                "before",
-                "Expected the id of another item of the list",
-            ))
-        }
-    };
-    save(
-        &cx.state,
-        &cx.principal,
-        &cx.links,
-        issue,
-        Edit::Move { id, before },
-    )
-    .await
+    let edit = move_edit(id, &body)?;
+    save(&cx.state, &cx.principal, &cx.links, issue, edit).await
 }
 
 pub async fn remove(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {

@@ -125,7 +125,8 @@ pub struct CreateComment {
     pub attachment_ids: Option<Value>,
 }
 
-async fn summonees(state: &AppState, org: i64, values: &[Value]) -> ApiResult<Vec<i64>> {
+/// The users a comment summons, each once; shared with entity comments.
+pub async fn summonees(state: &AppState, org: i64, values: &[Value]) -> ApiResult<Vec<i64>> {
     let mut out = Vec::new();
     for v in values {
         match fields::user(state, org, v).await? {
@@ -137,6 +138,12 @@ async fn summonees(state: &AppState, org: i64, values: &[Value]) -> ApiResult<Ve
     Ok(out)
 }
 
+/// A comment's text: required, not blank.
+pub fn required_text(text: Option<String>) -> ApiResult<String> {
+    text.filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::field("text", "Required field"))
+}
+
 pub async fn create(
     cx: Api,
     Path(key): Path<String>,
@@ -144,10 +151,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let issue = cx.issue(&key).await?;
     let attach_ids = attachments::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
-    let text = body
-        .text
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| ApiError::field("text", "Required field"))?;
+    let text = required_text(body.text)?;
     let summoned = summonees(&cx.state, cx.principal.org.id, &body.summonees).await?;
     let now = cx.clock.now();
     let mut comment_id = String::new();
@@ -198,7 +202,13 @@ pub async fn create(
 }
 
 fn may_change(principal: &Principal, c: &CommentRecord) -> ApiResult<()> {
-    if c.author == principal.user.uid || principal.org_admin {
+    may_change_comment_of(principal, c.author)
+}
+
+/// Only a comment's author or an administrator changes or removes it (an
+/// issue's comment or an entity's).
+pub fn may_change_comment_of(principal: &Principal, author: i64) -> ApiResult<()> {
+    if author == principal.user.uid || principal.org_admin {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
@@ -227,10 +237,7 @@ pub async fn update(
     let mut c = find(&cx.state, &issue, &id).await?;
     may_change(&cx.principal, &c)?;
     let attach_ids = attachments::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
-    let text = body
-        .text
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| ApiError::field("text", "Required field"))?;
+    let text = required_text(body.text)?;
     if let Some(s) = &body.summonees {
         c.summonees = summonees(&cx.state, cx.principal.org.id, s).await?;
     }

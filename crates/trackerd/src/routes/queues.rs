@@ -24,7 +24,7 @@ use crate::fields::{self, FieldChange, FieldErrors};
 use crate::paging::{Page, PageParams};
 use crate::routes::catalog;
 
-async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<Value> {
+pub async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<Value> {
     let base = render_base(state, q, links).await?;
     let mut v = serde_json::to_value(base).map_err(ApiError::internal)?;
     let dict = |collection: &str, d: &'static [dictionaries::Entry], key: &str| {

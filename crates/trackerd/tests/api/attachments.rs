@@ -39,7 +39,7 @@ fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
-async fn upload_as(
+pub(crate) async fn upload_as(
     app: &TestApp,
     token: &str,
     org: &str,
@@ -67,7 +67,7 @@ async fn upload(app: &TestApp, path: &str, name: &str, bytes: &[u8]) -> Value {
 }
 
 /// GETs `url` (absolute) as alice; the status, headers and raw bytes.
-async fn fetch(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn fetch(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let path = url.strip_prefix(&app.base).unwrap_or(url);
     let r = app
         .as_user(Method::GET, path, ALICE, ACME)

@@ -13,6 +13,7 @@ mod comments;
 mod connections;
 mod crash;
 mod dictionaries;
+mod entities;
 mod fidelity;
 mod fields;
 mod hardening;

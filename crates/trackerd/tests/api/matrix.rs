@@ -133,6 +133,20 @@ fn rule(method: &Method, path: &str) -> Rule {
         // reading that issue.
         ("POST", "/attachments") => MemberWrite,
         ("GET", "/attachments/{id}" | "/attachments/{id}/{filename}") => IssueRead,
+        // The world's project: the reader follows it, the writer is on its
+        // team, the queue admin leads it, the no-access member has no role
+        // and its team alone may see it (`teamAccess`). Creating is for any
+        // member; deleting is for the author and the lead.
+        ("POST", "/entities/{kind}" | "/projects") => MemberWrite,
+        ("POST", "/entities/{kind}/_search") | ("GET", "/projects") => Member,
+        ("DELETE", "/entities/{kind}/{id}" | "/projects/{id}") => QueueGrant,
+        ("PATCH" | "DELETE", "/entities/{kind}/{id}/comments/{comment}") => CommentAuthor,
+        ("GET", p) if p.starts_with("/entities/{kind}/{id}") || p.starts_with("/projects/{id}") => {
+            IssueRead
+        }
+        (_, p) if p.starts_with("/entities/{kind}/{id}") || p.starts_with("/projects/{id}") => {
+            IssueWrite
+        }
         ("GET", p) if p.starts_with("/issues/{key}") => IssueRead,
         (_, p) if p.starts_with("/issues/{key}") => IssueWrite,
         ("GET", _) => Member,
@@ -486,6 +500,94 @@ async fn world(backend: Backend) -> Option<World> {
         Some(json!({"relationship": "depends on", "issue": "PRIV-1"})),
     )
     .await;
+    let project = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/entities/project",
+            Some(json!({"fields": {
+                "summary": "hidden project",
+                "queues": "TEST",
+                "teamAccess": true,
+                "lead": "grace",
+                "teamUsers": ["frank"],
+                "followers": ["erin"],
+            }})),
+        )
+        .await;
+    w.ids
+        .insert("project", project["id"].as_str().unwrap().to_owned());
+    w.ids.insert("projectShort", project["shortId"].to_string());
+    let comment = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            &format!("/v2/entities/project/{}/comments", w.ids["project"]),
+            Some(json!({"text": "team only"})),
+        )
+        .await;
+    w.ids.insert("entityComment", comment["id"].to_string());
+    let project = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            &format!("/v2/entities/project/{}/checklistItems", w.ids["project"]),
+            Some(json!([{"text": "first"}, {"text": "second"}])),
+        )
+        .await;
+    for name in ["linkedProject", "spareProject"] {
+        let open = w
+            .call(
+                Who::OrgAdmin,
+                Method::POST,
+                "/v2/entities/project",
+                Some(json!({"fields": {"summary": name, "queues": "TEST"}})),
+            )
+            .await;
+        w.ids.insert(name, open["id"].as_str().unwrap().to_owned());
+    }
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        &format!("/v2/entities/project/{}/links", w.ids["project"]),
+        Some(json!({"relationship": "depends on", "entity": w.ids["linkedProject"]})),
+    )
+    .await;
+    let upload = w
+        .request(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/attachments?filename=a.png",
+        )
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(png_upload())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 201, "setup: a temporary upload");
+    let upload: Value = upload.json().await.unwrap();
+    let file = upload["id"].as_str().unwrap().to_owned();
+    w.call(
+        Who::OrgAdmin,
+        Method::POST,
+        &format!(
+            "/v2/entities/project/{}/attachments/{file}",
+            w.ids["project"]
+        ),
+        None,
+    )
+    .await;
+    w.ids.insert("entityFile", file);
+    for (i, name) in ["entityItem", "entityItem2"].into_iter().enumerate() {
+        let id = project["fields"]["checklistItems"][i]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        w.ids.insert(name, id);
+    }
     Some(w)
 }
 
@@ -531,7 +633,10 @@ impl World {
             "PRIV-1".to_owned()
         };
         path = path.replace("{key}", &key);
+        path = path.replace("{kind}", "project");
         let param = match template {
+            t if t.starts_with("/entities/") => id("project"),
+            t if t.starts_with("/projects/") => id("projectShort"),
             t if t.starts_with("/users/") => "bob".to_owned(),
             t if t.starts_with("/groups/") => id("group"),
             t if t.contains("/comments/") => id("comment"),
@@ -563,12 +668,25 @@ impl World {
             .replace("{code}", &param)
             .replace("{filename}", "a.png")
             .replace("{field}", "stage")
+            .replace("{comment}", &id("entityComment"))
+            .replace("{item}", &id("entityItem"))
+            // Only its uploader attaches a temporary upload: every caller
+            // allowed to change the entity is told the same of a made-up one.
+            .replace(
+                "{file}",
+                &if *method == Method::POST {
+                    "0".to_owned()
+                } else {
+                    id("entityFile")
+                },
+            )
             .replace("{client_id}", &id("app"));
         let query = match template {
             "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
             "/issues/{key}/_move" => "?queue=TEST".to_owned(),
             "/issues/{key}/_clone" => "?queues=TEST".to_owned(),
             "/iam/v1/keys" => format!("?serviceAccountId={}", id("sa")),
+            "/entities/{kind}/{id}/links" => format!("?right={}", id("linkedProject")),
             // The world's issues were made at the start time, and changed since.
             t if t.ends_with("/attachments/_import") => {
                 "?filename=a.png&createdAt=2026-01-15T12:00:00.000%2B0000&createdBy=alice"
@@ -640,6 +758,28 @@ impl World {
                 Some(json!({"access": {"users": {"add": ["bob"]}}}))
             }
             ("POST", "/issues/_search" | "/issues/_count") => Some(json!({"query": "Queue: PRIV"})),
+            ("POST", "/entities/{kind}") => {
+                Some(json!({"fields": {"summary": "new", "teamAccess": true}}))
+            }
+            ("POST", "/entities/{kind}/_search") => Some(json!({})),
+            ("POST", "/entities/{kind}/{id}/comments") => Some(json!({"text": "hi"})),
+            ("POST", "/entities/{kind}/{id}/links") => {
+                Some(json!({"relationship": "relates", "entity": id("spareProject")}))
+            }
+            ("POST", "/entities/{kind}/{id}/checklistItems") => Some(json!({"text": "third"})),
+            ("PATCH", "/entities/{kind}/{id}/checklistItems") => {
+                Some(json!([{"id": id("entityItem2"), "text": "only"}]))
+            }
+            ("PATCH", "/entities/{kind}/{id}/checklistItems/{item}") => {
+                Some(json!({"checked": true}))
+            }
+            ("POST", "/entities/{kind}/{id}/checklistItems/{item}/_move") => Some(json!({})),
+            ("PATCH", "/entities/{kind}/{id}/comments/{comment}") => {
+                Some(json!({"text": "edited"}))
+            }
+            ("PATCH", "/entities/{kind}/{id}") => Some(json!({"fields": {"summary": "renamed"}})),
+            ("POST", "/projects") => Some(json!({"name": "new", "queues": "TEST"})),
+            ("PUT" | "PATCH", "/projects/{id}") => Some(json!({"name": "renamed"})),
             ("POST", "/system/search/scroll/_clear") => Some(json!({"nosuch": "token"})),
             ("POST", "/oauth/v1/apps") => {
                 Some(json!({"name": "new app", "redirectUris": ["https://new.test/cb"]}))
@@ -845,6 +985,23 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
         leaks.push(format!(
             "the worklog search shows PRIV-1's records to a member without access: {worklog}"
         ));
+    }
+    for (method, path) in [
+        (Method::POST, "/v2/entities/project/_search"),
+        (Method::GET, "/v2/projects"),
+    ] {
+        let mut r = w.request(Who::NoQueueAccess, method.clone(), path);
+        if method == Method::POST {
+            r = r.json(&json!({}));
+        }
+        let seen: Value = r.send().await.unwrap().json().await.unwrap();
+        if seen.to_string().contains("hidden project")
+            || seen.to_string().contains(&w.ids["project"])
+        {
+            leaks.push(format!(
+                "{method} {path} shows the team's project to a member without a role: {seen}"
+            ));
+        }
     }
     let keys = |v: Value| {
         v.as_array()
