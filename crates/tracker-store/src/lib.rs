@@ -16,6 +16,7 @@ mod permissions;
 mod remote_links;
 mod scrolls;
 mod search;
+mod sprints;
 mod templates;
 mod worklog;
 
@@ -31,6 +32,7 @@ pub use permissions::*;
 pub use remote_links::*;
 pub use scrolls::*;
 pub use search::*;
+pub use sprints::*;
 pub use templates::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
@@ -74,6 +76,7 @@ pub trait Store:
     + FieldStore
     + TemplateStore
     + JobStore
+    + SprintStore
 {
 }
 
@@ -91,6 +94,7 @@ impl<T> Store for T where
         + FieldStore
         + TemplateStore
         + JobStore
+        + SprintStore
 {
 }
 
