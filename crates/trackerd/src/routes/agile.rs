@@ -513,19 +513,7 @@ fn default_columns(content: &mut Map<String, Value>) {
 
 async fn create(cx: Api, kind: Kind, body: Map<String, Value>) -> ApiResult<Response> {
     let now = cx.clock.now();
-    let mut t = TemplateRecord {
-        pk: 0,
-        org: cx.principal.org.id,
-        kind: kind.key().to_owned(),
-        queue_id: None,
-        name: String::new(),
-        description: None,
-        body: "{}".into(),
-        version: 1,
-        created_by: cx.principal.user.uid,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut t = TemplateRecord::new(cx.principal.org.id, kind.key(), cx.principal.user.uid, now);
     if kind == Kind::Board && !body.contains_key("columns") {
         let mut c = Map::new();
         default_columns(&mut c);
@@ -611,11 +599,7 @@ async fn list(cx: Api, kind: Kind, raw: Option<String>, page: Page) -> ApiResult
         .collect();
     let mut r = cx.renderer();
     let mut out = Vec::new();
-    for t in visible
-        .iter()
-        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(page.size).unwrap_or(0))
-    {
+    for t in page.of(&visible) {
         out.push(render(&cx, &mut r, kind, t).await?);
     }
     let url = cx.links.api(kind.path());

@@ -337,6 +337,26 @@ async fn a_boards_issues_are_those_its_filter_or_query_selects(app: TestApp) {
         found(&app, json!({"filter": {"boards": by_filter["id"]}})).await,
         [key(&b)]
     );
+    // The query language's `Boards:` names boards the same way.
+    assert_eq!(
+        found(
+            &app,
+            json!({"query": format!("Boards: {}", by_query["id"])})
+        )
+        .await,
+        [key(&b)]
+    );
+    let mut either = found(
+        &app,
+        json!({"query": format!("Boards: {}, {} OR Queue: OPS", by_filter["id"], by_query["id"])}),
+    )
+    .await;
+    either.sort();
+    assert_eq!(either, [key(&c), key(&b)]);
+    app.post("/v2/issues/_search")
+        .json(json!({"query": format!("Boards: !{}", by_query["id"])}))
+        .await
+        .error(400);
     let n: i64 = app
         .post("/v2/issues/_count")
         .json(json!({"filter": {"boards": by_query["id"]}}))

@@ -179,6 +179,18 @@ pub(super) async fn read_body(
             sort = distinct_sort(parsed.sort)?;
         }
     }
+    let mut ids = Vec::new();
+    for p in &parts {
+        board_ids(p, &mut ids)?;
+    }
+    if !ids.is_empty() {
+        let mut boards = std::collections::HashMap::new();
+        for id in ids {
+            let e = boards_expr(state, principal, &Json_::String(id.clone())).await?;
+            boards.insert(id, e);
+        }
+        parts = parts.into_iter().map(|p| with_boards(p, &boards)).collect();
+    }
     let filter = match parts.len() {
         0 => None,
         1 => parts.pop(),
@@ -263,6 +275,64 @@ async fn boards_expr(state: &AppState, principal: &Principal, v: &Json_) -> ApiR
         1 => any.remove(0),
         _ => Expr::Or(any),
     })
+}
+
+fn is_boards(c: &tracker_query::Condition) -> bool {
+    matches!(&c.field.field, Field::Custom(n) if n.eq_ignore_ascii_case("boards") || n.eq_ignore_ascii_case("board"))
+}
+
+/// The board ids `Boards: 5, 6` conditions of a query name. Only board
+/// ids are taken: `Boards:` stands for the boards' own conditions.
+fn board_ids(e: &Expr, out: &mut Vec<String>) -> ApiResult<()> {
+    match e {
+        Expr::And(items) | Expr::Or(items) => {
+            for i in items {
+                board_ids(i, out)?;
+            }
+        }
+        Expr::Condition(c) if is_boards(c) => {
+            for p in &c.predicates {
+                match p {
+                    tracker_query::Predicate::Equals(tracker_query::Operand::Literal(l)) => {
+                        out.push(l.text.clone());
+                    }
+                    _ => {
+                        return Err(ApiError::BadRequest(
+                            "Boards: takes board ids (Boards: 5, 6)".into(),
+                        ))
+                    }
+                }
+            }
+        }
+        Expr::Condition(_) | Expr::Text(_) => {}
+    }
+    Ok(())
+}
+
+/// The query with each `Boards:` condition replaced by its boards'
+/// conditions (any of them).
+fn with_boards(e: Expr, boards: &std::collections::HashMap<String, Expr>) -> Expr {
+    match e {
+        Expr::And(items) => Expr::And(items.into_iter().map(|i| with_boards(i, boards)).collect()),
+        Expr::Or(items) => Expr::Or(items.into_iter().map(|i| with_boards(i, boards)).collect()),
+        Expr::Condition(c) if is_boards(&c) => {
+            let mut any: Vec<Expr> = c
+                .predicates
+                .iter()
+                .filter_map(|p| match p {
+                    tracker_query::Predicate::Equals(tracker_query::Operand::Literal(l)) => {
+                        boards.get(&l.text).cloned()
+                    }
+                    _ => None,
+                })
+                .collect();
+            match any.len() {
+                1 => any.remove(0),
+                _ => Expr::Or(any),
+            }
+        }
+        other => other,
+    }
 }
 
 /// `"+status"`, `"-updatedAt"`, `"key"`, or a list of them.
