@@ -197,7 +197,11 @@ async fn render(
             }
             if let Some(q) = t.queue_id {
                 if let Some(q) = r.queue_record(q).await? {
-                    v["defaultQueue"] = r.queue_ref(&q);
+                    // A queue the caller cannot read is not named to them.
+                    let mut guard = Guard::new(&cx.state, &cx.principal);
+                    if guard.queue_allows(&q, Perm::Read).await? {
+                        v["defaultQueue"] = r.queue_ref(&q);
+                    }
                 }
             }
             BOARD_FIELDS
@@ -858,7 +862,10 @@ pub async fn create_sprint(
     let board_id = board_id.unwrap_or_default();
     let board = find(&cx, Kind::Board, &board_id)
         .await
-        .map_err(|_| ApiError::field("board", format!("Board {board_id} not found")))?;
+        .map_err(|e| match e {
+            ApiError::NotFound(m) => ApiError::field("board", m),
+            e => e,
+        })?;
     may_change(&cx, &board)?;
     let s = SprintRecord {
         pk: 0,

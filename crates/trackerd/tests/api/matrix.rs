@@ -976,6 +976,26 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
             "the PRIV board shows its issues to a member without access: {seen}"
         ));
     }
+    let board = |who| {
+        w.request(who, Method::GET, &format!("/v2/boards/{}", w.ids["board"]))
+            .send()
+    };
+    let seen: Value = board(Who::NoQueueAccess)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if !seen["defaultQueue"].is_null() {
+        leaks.push(format!(
+            "the PRIV board names its queue to a member without access: {seen}"
+        ));
+    }
+    let seen: Value = board(Who::Reader).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        seen["defaultQueue"]["key"], "PRIV",
+        "a reader sees the board's queue"
+    );
     let seen: Value = board_issues(Who::Reader)
         .await
         .unwrap()
