@@ -27,6 +27,7 @@ mod remote_links;
 mod rows;
 mod scrolls;
 pub mod search;
+mod sprints;
 mod templates;
 mod worklog;
 

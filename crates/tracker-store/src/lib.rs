@@ -17,6 +17,7 @@ mod permissions;
 mod remote_links;
 mod scrolls;
 mod search;
+mod sprints;
 mod templates;
 mod worklog;
 
@@ -33,6 +34,7 @@ pub use permissions::*;
 pub use remote_links::*;
 pub use scrolls::*;
 pub use search::*;
+pub use sprints::*;
 pub use templates::*;
 use tracker_domain::TokenHash;
 pub use worklog::*;
@@ -77,6 +79,7 @@ pub trait Store:
     + TemplateStore
     + JobStore
     + EntityStore
+    + SprintStore
 {
 }
 
@@ -95,6 +98,7 @@ impl<T> Store for T where
         + TemplateStore
         + JobStore
         + EntityStore
+        + SprintStore
 {
 }
 

@@ -1,5 +1,6 @@
 //! Issue and comment templates: what Tracker serves at `/issueTemplates`
-//! and `/commentTemplates`, organization-wide or bound to a queue.
+//! and `/commentTemplates`, organization-wide or bound to a queue; boards and
+//! saved filters are kept the same way (kinds `board` and `filter`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +25,25 @@ pub struct TemplateRecord {
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl TemplateRecord {
+    /// A new, empty object of `kind`, made by `created_by` at `now`.
+    pub fn new(org: i64, kind: &str, created_by: i64, now: DateTime<Utc>) -> Self {
+        TemplateRecord {
+            pk: 0,
+            org,
+            kind: kind.to_owned(),
+            queue_id: None,
+            name: String::new(),
+            description: None,
+            body: "{}".into(),
+            version: 1,
+            created_by,
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 #[async_trait]

@@ -529,6 +529,16 @@ pub async fn apply(
                     errors.add(field, "Expected a markup name such as md");
                 }
             }
+            "sprint" => match sprints(state, org, value).await? {
+                Ok(new) => {
+                    let old = extra.remove("sprint").unwrap_or(Value::Null);
+                    if !new.is_null() {
+                        extra.insert("sprint".into(), new.clone());
+                    }
+                    change("sprint", old, new);
+                }
+                Err(e) => errors.add(field, e),
+            },
             "status" => errors.add(field, "The status changes only through transitions"),
             "queue" => errors.add(field, "The queue changes only through _move"),
             other => {
@@ -635,6 +645,39 @@ pub async fn apply(
         }
     }
     Ok(changes)
+}
+
+/// An issue's `sprint`: sprints of the organization named by id, name or
+/// object, one or a list; kept as `[{"id", "display"}]` (a sprint is never
+/// renamed through the API), null or an empty list for none.
+async fn sprints(state: &AppState, org: i64, v: &Value) -> ApiResult<Result<Value, String>> {
+    let items = match unset(v) {
+        Value::Null => return Ok(Ok(Value::Null)),
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    if items.is_empty() {
+        return Ok(Ok(Value::Null));
+    }
+    let known = state.store.list_sprints(org, None).await?;
+    let mut out: Vec<Value> = Vec::new();
+    for item in &items {
+        let Some(id) = ident(item) else {
+            return Ok(Err("Expected a sprint id, name or object".into()));
+        };
+        let found = known
+            .iter()
+            .find(|s| s.pk.to_string() == id)
+            .or_else(|| known.iter().find(|s| s.name.eq_ignore_ascii_case(&id)));
+        let Some(s) = found else {
+            return Ok(Err(format!("Sprint {id} not found")));
+        };
+        let r = json!({"id": s.pk.to_string(), "display": s.name});
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(Ok(Value::Array(out)))
 }
 
 /// The created field a request names: by id (`<prefix>--key` for a local

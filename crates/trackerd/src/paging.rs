@@ -47,6 +47,14 @@ impl Page {
         (self.number - 1).saturating_mul(self.size)
     }
 
+    /// This page of a list held whole in memory.
+    pub fn of<'a, T>(&self, items: &'a [T]) -> impl Iterator<Item = &'a T> {
+        items
+            .iter()
+            .skip(usize::try_from(self.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(self.size).unwrap_or(0))
+    }
+
     /// The paging headers for a page of a list of `total` items found at
     /// `url` (absolute, without query) with `query` (the request's own
     /// query string, whose `page`/`perPage` are replaced).

@@ -386,6 +386,21 @@ impl<'a> Renderer<'a> {
                         }
                     }
                     m.insert(k, Value::Array(items));
+                } else if k == "sprint" {
+                    let refs: Vec<Value> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| {
+                            let id = s["id"].as_str().unwrap_or_default();
+                            json!({
+                                "self": self.links.api(&format!("sprints/{id}")),
+                                "id": id,
+                                "display": s["display"],
+                            })
+                        })
+                        .collect();
+                    m.insert(k, Value::Array(refs));
                 } else if let ("resolvedBy", Some(uid)) = (k.as_str(), v.as_i64()) {
                     // Kept by import as the uid it names.
                     m.insert(k, self.user(uid).await?);

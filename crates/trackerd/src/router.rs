@@ -66,7 +66,7 @@ pub fn link_methods() -> [Method; 2] {
 pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        attachments as attach, bulkchange as bulk, catalog, changelog, checklists, comments,
+        agile, attachments as attach, bulkchange as bulk, catalog, changelog, checklists, comments,
         dictionaries as dict, entities, entity_attachments as efiles,
         entity_checklists as echecklists, entity_comments as ecomments, entity_links as elinks,
         fields, import, issues, links, permissions as perms, projects, queues,
@@ -255,6 +255,26 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(PATCH, "/projects/{id}", Write, projects::update),
         api(DELETE, "/projects/{id}", Write, projects::delete),
         api(GET, "/projects/{id}/queues", Read, projects::queues),
+        // Agile boards, their columns and sprints; saved filters.
+        api(GET, "/boards", Read, agile::list_boards),
+        api(POST, "/boards", Write, agile::create_board),
+        api(GET, "/boards/{id}", Read, agile::get_board),
+        api(PATCH, "/boards/{id}", Write, agile::update_board),
+        api(DELETE, "/boards/{id}", Write, agile::delete_board),
+        api(GET, "/boards/{id}/columns", Read, agile::list_columns),
+        api(POST, "/boards/{id}/columns", Write, agile::create_column),
+        api(GET, "/boards/{id}/columns/{column}", Read, agile::get_column),
+        api(PATCH, "/boards/{id}/columns/{column}", Write, agile::update_column),
+        api(DELETE, "/boards/{id}/columns/{column}", Write, agile::delete_column),
+        api(GET, "/boards/{id}/sprints", Read, agile::list_board_sprints),
+        api(GET, "/sprints", Read, agile::list_sprints),
+        api(POST, "/sprints", Write, agile::create_sprint),
+        api(GET, "/sprints/{id}", Read, agile::get_sprint),
+        api(GET, "/filters", Read, agile::list_filters),
+        api(POST, "/filters", Write, agile::create_filter),
+        api(GET, "/filters/{id}", Read, agile::get_filter),
+        api(PATCH, "/filters/{id}", Write, agile::update_filter),
+        api(DELETE, "/filters/{id}", Write, agile::delete_filter),
         // The authorization server's and IAM's JSON APIs.
         root(GET, "/oauth/v1/apps", Token(Read), apps::list),
         root(POST, "/oauth/v1/apps", Token(Write), apps::create),

@@ -1,3 +1,4 @@
+pub mod agile;
 pub mod attachments;
 pub mod bulkchange;
 pub mod catalog;

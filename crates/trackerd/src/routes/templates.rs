@@ -205,11 +205,7 @@ async fn list(
     let total = visible.len() as i64;
     let mut r = cx.renderer();
     let mut out = Vec::new();
-    for t in visible
-        .iter()
-        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(page.size).unwrap_or(0))
-    {
+    for t in page.of(&visible) {
         out.push(render(&mut r, kind, t).await?);
     }
     let url = match &queue {
@@ -347,19 +343,7 @@ async fn may_place(cx: &Api, t: &TemplateRecord) -> ApiResult<()> {
 
 async fn create(cx: Api, kind: Kind, body: Map<String, Value>) -> ApiResult<Response> {
     let now = cx.clock.now();
-    let mut t = TemplateRecord {
-        pk: 0,
-        org: cx.principal.org.id,
-        kind: kind.key().to_owned(),
-        queue_id: None,
-        name: String::new(),
-        description: None,
-        body: "{}".into(),
-        version: 1,
-        created_by: cx.principal.user.uid,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut t = TemplateRecord::new(cx.principal.org.id, kind.key(), cx.principal.user.uid, now);
     apply(&cx, kind, &mut t, &body, true).await?;
     may_place(&cx, &t).await?;
     let saved = cx.store.create_template(&t).await?;

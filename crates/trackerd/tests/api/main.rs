@@ -3,6 +3,7 @@
 //! each one run on SQLite and on PostgreSQL (`trackerd_testkit`).
 
 mod access;
+mod agile;
 mod attachments;
 mod browser;
 mod bulkchange;

@@ -73,6 +73,11 @@ enum Rule {
     AppOwnerWrite,
     /// Anyone: the body carries the credential the endpoint checks.
     Open,
+    /// Read the saved filter: its owner (the org admin here); to anyone
+    /// else it does not exist.
+    FilterOwnerRead,
+    /// Change that filter: its owner.
+    FilterOwnerWrite,
 }
 
 fn rule(method: &Method, path: &str) -> Rule {
@@ -108,6 +113,19 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("GET", "/issueTemplates/{id}" | "/commentTemplates/{id}") => QueueRead,
         ("POST", "/issueTemplates" | "/commentTemplates")
         | ("PATCH" | "DELETE", "/issueTemplates/{id}" | "/commentTemplates/{id}") => QueueGrant,
+        // Boards: any member reads and creates; the probed board is the org
+        // admin's, and only its creator or an org admin changes it and its
+        // columns and sprints.
+        ("POST", "/boards" | "/filters") => MemberWrite,
+        ("PATCH" | "DELETE", "/boards/{id}")
+        | (_, "/boards/{id}/columns" | "/boards/{id}/columns/{column}")
+            if m != "GET" =>
+        {
+            OrgAdmin
+        }
+        ("POST", "/sprints") => OrgAdmin,
+        ("GET", "/filters/{id}") => FilterOwnerRead,
+        (_, "/filters/{id}") => FilterOwnerWrite,
         ("POST", "/issues/_findByUnique") => IssueRead,
         // Open to every member; what they find is filtered (checked below).
         ("POST", "/issues/_search" | "/issues/_count" | "/system/search/scroll/_clear") => Member,
@@ -159,7 +177,12 @@ fn rule(method: &Method, path: &str) -> Rule {
 fn writes(rule: Rule) -> bool {
     !matches!(
         rule,
-        Rule::Member | Rule::QueueRead | Rule::IssueRead | Rule::AppOwnerRead | Rule::Open
+        Rule::Member
+            | Rule::QueueRead
+            | Rule::IssueRead
+            | Rule::AppOwnerRead
+            | Rule::Open
+            | Rule::FilterOwnerRead
     )
 }
 
@@ -177,6 +200,7 @@ fn allowed(rule: Rule, who: Who) -> bool {
         Rule::AppOwnerRead => matches!(who, ReadOnlyToken | Writer | OrgAdmin),
         Rule::AppOwnerWrite => matches!(who, Writer | OrgAdmin),
         Rule::OrgAdmin | Rule::CommentAuthor => who == OrgAdmin,
+        Rule::FilterOwnerRead | Rule::FilterOwnerWrite => who == OrgAdmin,
         Rule::QueueRead | Rule::IssueRead => {
             matches!(who, ReadOnlyToken | Reader | Writer | QueueAdmin | OrgAdmin)
         }
@@ -193,7 +217,16 @@ fn refusal(rule: Rule, who: Who) -> u16 {
         Who::NoToken => 401,
         Who::OtherOrg => 403,
         Who::ReadOnlyToken if writes(rule) => 403,
-        _ if matches!(rule, Rule::AppOwnerRead | Rule::AppOwnerWrite) => 404,
+        _ if matches!(
+            rule,
+            Rule::AppOwnerRead
+                | Rule::AppOwnerWrite
+                | Rule::FilterOwnerRead
+                | Rule::FilterOwnerWrite
+        ) =>
+        {
+            404
+        }
         _ => 403,
     }
 }
@@ -427,6 +460,39 @@ async fn world(backend: Backend) -> Option<World> {
             .await;
         w.ids.insert(kind, t["id"].to_string());
     }
+    // A board of PRIV's issues, one with a sprint, and a saved filter: the
+    // org admin's.
+    for (kind, path, body) in [
+        (
+            "board",
+            "/v2/boards",
+            json!({"name": "priv", "defaultQueue": "PRIV",
+                   "columns": [{"name": "Open", "statuses": ["open"]}]}),
+        ),
+        (
+            "sprintBoard",
+            "/v2/boards",
+            json!({"name": "sprints", "defaultQueue": "TEST"}),
+        ),
+        (
+            "filter",
+            "/v2/filters",
+            json!({"name": "priv", "query": "Queue: PRIV"}),
+        ),
+    ] {
+        let t = w.call(Who::OrgAdmin, Method::POST, path, Some(body)).await;
+        w.ids.insert(kind, t["id"].to_string());
+    }
+    let sprint = w
+        .call(
+            Who::OrgAdmin,
+            Method::POST,
+            "/v2/sprints",
+            Some(json!({"name": "S1", "board": {"id": w.ids["sprintBoard"]},
+                        "startDate": "2026-01-01", "endDate": "2026-01-14"})),
+        )
+        .await;
+    w.ids.insert("sprint", sprint["id"].to_string());
     let remote = w
         .call(
             Who::OrgAdmin,
@@ -661,6 +727,9 @@ impl World {
             t if t.starts_with("/issueTemplates/") => id("issueTemplate"),
             t if t.starts_with("/bulkchange/") => id("bulk"),
             t if t.starts_with("/commentTemplates/") => id("commentTemplate"),
+            t if t.starts_with("/boards/") => id("board"),
+            t if t.starts_with("/sprints/") => id("sprint"),
+            t if t.starts_with("/filters/") => id("filter"),
             _ => String::new(),
         };
         path = path
@@ -680,6 +749,7 @@ impl World {
                     id("entityFile")
                 },
             )
+            .replace("{column}", "1")
             .replace("{client_id}", &id("app"));
         let query = match template {
             "/issues/_findByUnique" => "?unique=priv-unique".to_owned(),
@@ -722,6 +792,16 @@ impl World {
                 Some(json!({"name": "renamed"}))
             }
             ("PATCH", "/issues/{key}") => Some(json!({"summary": "changed"})),
+            ("POST", "/boards") => Some(json!({"name": "new board", "defaultQueue": "TEST"})),
+            ("PATCH", "/boards/{id}" | "/boards/{id}/columns/{column}" | "/filters/{id}") => {
+                Some(json!({"name": "renamed"}))
+            }
+            ("POST", "/boards/{id}/columns") => {
+                Some(json!({"name": "Done", "statuses": ["closed"]}))
+            }
+            ("POST", "/sprints") => Some(json!({"name": "S2", "board": {"id": id("board")},
+                "startDate": "2026-02-01", "endDate": "2026-02-14"})),
+            ("POST", "/filters") => Some(json!({"name": "mine", "query": "Queue: TEST"})),
             ("POST", "/issues/{key}/transitions/{id}/_execute") => Some(json!({})),
             ("POST", "/issues/{key}/comments") => Some(json!({"text": "hi"})),
             ("POST", "/issues/{key}/worklog") => {
@@ -1036,6 +1116,53 @@ async fn every_endpoint_answers_every_caller_exactly_as_the_model_says(app: Test
             "GET /components shows PRIV's components to a member without access: {seen}"
         ));
     }
+    // A board shows only the issues of queues the caller may read.
+    let board_issues = |who| {
+        w.request(who, Method::POST, "/v2/issues/_search")
+            .json(&json!({"filter": {"boards": w.ids["board"]}}))
+            .send()
+    };
+    let seen: Value = board_issues(Who::NoQueueAccess)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if !seen.as_array().unwrap().is_empty() {
+        leaks.push(format!(
+            "the PRIV board shows its issues to a member without access: {seen}"
+        ));
+    }
+    let board = |who| {
+        w.request(who, Method::GET, &format!("/v2/boards/{}", w.ids["board"]))
+            .send()
+    };
+    let seen: Value = board(Who::NoQueueAccess)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if !seen["defaultQueue"].is_null() {
+        leaks.push(format!(
+            "the PRIV board names its queue to a member without access: {seen}"
+        ));
+    }
+    let seen: Value = board(Who::Reader).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        seen["defaultQueue"]["key"], "PRIV",
+        "a reader sees the board's queue"
+    );
+    let seen: Value = board_issues(Who::Reader)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !seen.as_array().unwrap().is_empty(),
+        "a reader sees the PRIV board's issues"
+    );
     let seen: Value = components(Who::Reader).await.unwrap().json().await.unwrap();
     assert_eq!(
         seen.as_array().unwrap().len(),

@@ -79,21 +79,17 @@ pub(super) async fn read_body(
     let keys = present(body, "keys");
     let filter = present(body, "filter");
     let query = present(body, "query");
+    let filter_id = present(body, "filterId");
     let forms = [
         queue.is_some(),
         keys.is_some(),
-        filter.is_some() || query.is_some(),
+        filter.is_some() || query.is_some() || filter_id.is_some(),
     ]
     .iter()
     .filter(|b| **b)
     .count();
     if forms > 1 {
         return Err(ApiError::BadRequest(COMBINED.into()));
-    }
-    if present(body, "filterId").is_some() {
-        return Err(ApiError::BadRequest(
-            "Saved filters (filterId) are not supported by trackerd yet".into(),
-        ));
     }
     let order = order_keys(present(body, "order"))?;
     if let Some(q) = queue {
@@ -145,15 +141,32 @@ pub(super) async fn read_body(
         });
     }
     let mut parts = Vec::new();
+    let mut sort = order;
+    if let Some(id) = filter_id {
+        let saved = saved(state, principal, "filter", id).await?;
+        let (exprs, saved_sort) = stored_conditions(&saved)?;
+        parts.extend(exprs);
+        if sort.is_empty() {
+            sort = saved_sort;
+        }
+    }
     if let Some(f) = filter {
         let Json_::Object(f) = f else {
             return Err(ApiError::BadRequest(
                 "filter must be an object of field → value".into(),
             ));
         };
-        parts.extend(filter_expr(f)?);
+        let mut f = f.clone();
+        let boards = f
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("boards"))
+            .cloned()
+            .and_then(|k| f.remove(&k));
+        if let Some(b) = boards {
+            parts.push(boards_expr(state, principal, &b).await?);
+        }
+        parts.extend(filter_expr(&f)?);
     }
-    let mut sort = order;
     if let Some(q) = query {
         let Json_::String(text) = q else {
             return Err(ApiError::BadRequest("query must be a string".into()));
@@ -166,6 +179,18 @@ pub(super) async fn read_body(
             sort = distinct_sort(parsed.sort)?;
         }
     }
+    let mut ids = Vec::new();
+    for p in &parts {
+        board_ids(p, &mut ids)?;
+    }
+    if !ids.is_empty() {
+        let mut boards = std::collections::HashMap::new();
+        for id in ids {
+            let e = boards_expr(state, principal, &Json_::String(id.clone())).await?;
+            boards.insert(id, e);
+        }
+        parts = parts.into_iter().map(|p| with_boards(p, &boards)).collect();
+    }
     let filter = match parts.len() {
         0 => None,
         1 => parts.pop(),
@@ -177,6 +202,137 @@ pub(super) async fn read_body(
         keys: None,
         query: Query { filter, sort },
     })
+}
+
+/// The stored content of the saved filter or board (`kind`) `id` names.
+/// A saved filter is its owner's alone: another member's is not found.
+async fn saved(
+    state: &AppState,
+    principal: &Principal,
+    kind: &str,
+    id: &Json_,
+) -> ApiResult<tracker_store::TemplateRecord> {
+    let id = crate::fields::ident(id).unwrap_or_default();
+    let missing = || ApiError::NotFound(format!("The {kind} {id} is not found"));
+    let pk = id.parse::<i64>().map_err(|_| missing())?;
+    state
+        .store
+        .template(principal.org.id, kind, pk)
+        .await?
+        .filter(|t| kind == "board" || t.created_by == principal.user.uid)
+        .ok_or_else(missing)
+}
+
+/// A saved filter's or board's conditions (its `filter` and `query`, as the
+/// same fields of a search mean them) and its order (the query's `Sort by`,
+/// else a filter's `sorts`).
+fn stored_conditions(t: &tracker_store::TemplateRecord) -> ApiResult<(Vec<Expr>, Vec<SortKey>)> {
+    let content: Map<String, Json_> = serde_json::from_str(&t.body).unwrap_or_default();
+    let mut parts = Vec::new();
+    let mut sort = Vec::new();
+    if let Some(Json_::Object(f)) = content.get("filter") {
+        parts.extend(filter_expr(f)?);
+    }
+    if let Some(Json_::String(q)) = content.get("query") {
+        let parsed = tracker_query::parse(q)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid saved query: {e}")))?;
+        parts.extend(parsed.filter);
+        sort = parsed.sort;
+    }
+    if sort.is_empty() {
+        sort = order_keys(content.get("sorts"))?;
+    }
+    Ok((parts, sort))
+}
+
+/// `filter: {"boards": id | [ids]}`: the issues of any of these boards. A
+/// board's issues are those its `filter` or `query` selects; a board with
+/// neither holds its default queue's issues.
+async fn boards_expr(state: &AppState, principal: &Principal, v: &Json_) -> ApiResult<Expr> {
+    let ids = match v {
+        Json_::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    let mut any = Vec::new();
+    for id in &ids {
+        let board = saved(state, principal, "board", id).await?;
+        let (mut parts, _) = stored_conditions(&board)?;
+        if parts.is_empty() {
+            if let Some(q) = board.queue_id {
+                if let Some(q) = state.store.queue_by_id(principal.org.id, q).await? {
+                    let parsed = tracker_query::parse(&format!("Queue: {}", quote(&q.key)))
+                        .map_err(|e| ApiError::BadRequest(format!("Invalid board queue: {e}")))?;
+                    parts.extend(parsed.filter);
+                }
+            }
+        }
+        any.push(match parts.len() {
+            1 => parts.remove(0),
+            _ => Expr::And(parts),
+        });
+    }
+    Ok(match any.len() {
+        1 => any.remove(0),
+        _ => Expr::Or(any),
+    })
+}
+
+fn is_boards(c: &tracker_query::Condition) -> bool {
+    matches!(&c.field.field, Field::Custom(n) if n.eq_ignore_ascii_case("boards") || n.eq_ignore_ascii_case("board"))
+}
+
+/// The board ids `Boards: 5, 6` conditions of a query name. Only board
+/// ids are taken: `Boards:` stands for the boards' own conditions.
+fn board_ids(e: &Expr, out: &mut Vec<String>) -> ApiResult<()> {
+    match e {
+        Expr::And(items) | Expr::Or(items) => {
+            for i in items {
+                board_ids(i, out)?;
+            }
+        }
+        Expr::Condition(c) if is_boards(c) => {
+            for p in &c.predicates {
+                match p {
+                    tracker_query::Predicate::Equals(tracker_query::Operand::Literal(l)) => {
+                        out.push(l.text.clone());
+                    }
+                    _ => {
+                        return Err(ApiError::BadRequest(
+                            "Boards: takes board ids (Boards: 5, 6)".into(),
+                        ))
+                    }
+                }
+            }
+        }
+        Expr::Condition(_) | Expr::Text(_) => {}
+    }
+    Ok(())
+}
+
+/// The query with each `Boards:` condition replaced by its boards'
+/// conditions (any of them).
+fn with_boards(e: Expr, boards: &std::collections::HashMap<String, Expr>) -> Expr {
+    match e {
+        Expr::And(items) => Expr::And(items.into_iter().map(|i| with_boards(i, boards)).collect()),
+        Expr::Or(items) => Expr::Or(items.into_iter().map(|i| with_boards(i, boards)).collect()),
+        Expr::Condition(c) if is_boards(&c) => {
+            let mut any: Vec<Expr> = c
+                .predicates
+                .iter()
+                .filter_map(|p| match p {
+                    tracker_query::Predicate::Equals(tracker_query::Operand::Literal(l)) => {
+                        boards.get(&l.text).cloned()
+                    }
+                    _ => None,
+                })
+                .collect();
+            match any.len() {
+                1 => any.remove(0),
+                _ => Expr::Or(any),
+            }
+        }
+        other => other,
+    }
 }
 
 /// `"+status"`, `"-updatedAt"`, `"key"`, or a list of them.

@@ -314,6 +314,18 @@ impl Document for Doc<'_> {
                 "lastCommentUpdatedAt" => at(&i.last_comment_updated_at),
                 "votes" => vec![Value::Number(i.votes as f64)],
                 "tags" => i.tags.iter().map(|t| Value::name(t.clone())).collect(),
+                // Kept as `[{"id", "display"}]`: found by either.
+                "sprint" => self
+                    .extra
+                    .get("sprint")
+                    .and_then(Json_::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|s| Value::Entity {
+                        key: s["id"].as_str().unwrap_or_default().to_owned(),
+                        display: s["display"].as_str().unwrap_or_default().to_owned(),
+                    })
+                    .collect(),
                 "parent" => i
                     .parent_pk
                     .and_then(|p| self.facts.keys.get(&p).cloned().flatten())
