@@ -47,6 +47,28 @@ pub trait BlobStore: Send + Sync + 'static {
     fn list_before(&self, before: DateTime<Utc>) -> BoxStream<'static, anyhow::Result<String>>;
 }
 
+/// The key of a file's thumbnail (an image's, made on first request).
+pub fn thumb_key(blob: &str) -> String {
+    format!("thumbnails/{blob}.png")
+}
+
+/// The file a key belongs to: itself, or the file of a thumbnail.
+pub fn owner(key: &str) -> &str {
+    key.strip_prefix("thumbnails/")
+        .and_then(|k| k.strip_suffix(".png"))
+        .unwrap_or(key)
+}
+
+/// Removes a file's blob and its thumbnail, logging a failure: the blob is
+/// then an orphan the sweep collects.
+pub async fn remove_file(blobs: &dyn BlobStore, blob: &str) {
+    for key in [blob.to_owned(), thumb_key(blob)] {
+        if let Err(e) = blobs.delete(&key).await {
+            tracing::warn!(error = %e, blob = key, "removing a blob failed; it is left orphaned");
+        }
+    }
+}
+
 /// The blob store the configuration names.
 pub fn from_config(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     let a = &config.attachments;

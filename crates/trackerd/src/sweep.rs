@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use crate::blobs;
 use crate::state::AppState;
 
 const LEASE: &str = "attachment-sweep";
@@ -71,15 +72,15 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
     );
     let before = state.clock.now() - ttl;
     loop {
-        let blobs = state
+        let expired = state
             .store
             .expire_temporary_attachments(before, BATCH as i64)
             .await?;
-        for blob in &blobs {
-            remove(state, blob).await;
+        for blob in &expired {
+            blobs::remove_file(state.blobs.as_ref(), blob).await;
         }
-        swept.temporary += blobs.len();
-        if blobs.len() < BATCH {
+        swept.temporary += expired.len();
+        if expired.len() < BATCH {
             break;
         }
     }
@@ -94,7 +95,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
 
 /// Removes the blobs of `keys` no row names; a thumbnail goes with its file.
 async fn orphans(state: &AppState, keys: &[String]) -> anyhow::Result<usize> {
-    let owners: Vec<String> = keys.iter().map(|k| owner(k).to_owned()).collect();
+    let owners: Vec<String> = keys.iter().map(|k| blobs::owner(k).to_owned()).collect();
     let known = state.store.known_blobs(&owners).await?;
     let mut removed = 0;
     for (key, owner) in keys.iter().zip(&owners) {
@@ -109,24 +110,9 @@ async fn orphans(state: &AppState, keys: &[String]) -> anyhow::Result<usize> {
     Ok(removed)
 }
 
-/// The file blob a key belongs to: itself, or the file of a thumbnail.
-fn owner(key: &str) -> &str {
-    key.strip_prefix("thumbnails/")
-        .and_then(|k| k.strip_suffix(".png"))
-        .unwrap_or(key)
-}
-
-async fn remove(state: &AppState, blob: &str) {
-    for key in [blob.to_owned(), format!("thumbnails/{blob}.png")] {
-        if let Err(e) = state.blobs.delete(&key).await {
-            tracing::warn!(error = %e, blob = key, "removing an expired upload's blob failed");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::owner;
+    use crate::blobs::owner;
 
     #[test]
     fn a_thumbnail_belongs_to_its_file() {

@@ -342,15 +342,7 @@ async fn stream_into(
 /// Removes a blob whose row was never written (or is gone), logging a
 /// failure: the blob is then an orphan a sweep may collect.
 pub async fn drop_blob(cx: &Api, blob: &str) {
-    for key in [blob.to_owned(), thumb_key(blob)] {
-        if let Err(e) = cx.blobs.delete(&key).await {
-            tracing::warn!(error = %e, blob = key, "removing a blob failed; it is left orphaned");
-        }
-    }
-}
-
-fn thumb_key(blob: &str) -> String {
-    format!("thumbnails/{blob}.png")
+    crate::blobs::remove_file(cx.blobs.as_ref(), blob).await;
 }
 
 fn record(cx: &Api, r: Received) -> AttachmentRecord {
@@ -593,7 +585,7 @@ pub async fn thumbnail(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiR
             a.mimetype
         )));
     }
-    let key = thumb_key(&a.blob);
+    let key = crate::blobs::thumb_key(&a.blob);
     if cx
         .blobs
         .open(&key)
