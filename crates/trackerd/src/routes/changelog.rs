@@ -4,7 +4,7 @@ use axum::extract::Path;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tracker_store::{ChangelogQuery, ChangelogRecord, IssueRecord};
+use tracker_store::{AttachmentRecord, ChangelogQuery, ChangelogRecord, IssueRecord};
 
 use crate::error::ApiResult;
 use crate::extract::{Api, ApiQuery};
@@ -37,6 +37,7 @@ async fn render(
     r: &mut Renderer<'_>,
     issue: &IssueRecord,
     c: &ChangelogRecord,
+    files: &[AttachmentRecord],
 ) -> ApiResult<Value> {
     let mut fields = Vec::new();
     if let Ok(Value::Array(raw)) = serde_json::from_str::<Value>(&c.fields) {
@@ -90,13 +91,13 @@ async fn render(
         if let Some(Value::String(t)) = data.get("transition") {
             v["transition"] = json!({ "id": t });
         }
-        if let Some(Value::Array(files)) = data.get("attachments") {
+        if let Some(Value::Array(entries)) = data.get("attachments") {
             let side = if c.kind == "IssueAttachmentRemoved" {
                 "removed"
             } else {
                 "added"
             };
-            v["attachments"] = json!({ side: attachment_refs(r, issue, files).await? });
+            v["attachments"] = json!({ side: attachment_refs(r, issue, entries, files) });
         }
     }
     Ok(v)
@@ -104,23 +105,20 @@ async fn render(
 
 /// The files an attachment entry names, as references. An entry keeps what
 /// was known when it was written (an id, a name or both); a missing name is
-/// read from the file while it is still attached.
-async fn attachment_refs(
-    r: &mut Renderer<'_>,
+/// the file's while it is still attached (`files`: the issue's, read once a
+/// page).
+fn attachment_refs(
+    r: &Renderer<'_>,
     issue: &IssueRecord,
-    files: &[Value],
-) -> ApiResult<Vec<Value>> {
-    let mut out = Vec::with_capacity(files.len());
-    for f in files {
+    entries: &[Value],
+    files: &[AttachmentRecord],
+) -> Vec<Value> {
+    let mut out = Vec::with_capacity(entries.len());
+    for f in entries {
         let id = f.get("id").and_then(Value::as_i64);
         let mut name = f.get("name").and_then(Value::as_str).map(str::to_owned);
         if let (Some(pk), None) = (id, &name) {
-            name = r
-                .store()
-                .attachment(issue.org, pk)
-                .await?
-                .filter(|a| a.issue_pk == Some(issue.pk))
-                .map(|a| a.name);
+            name = files.iter().find(|a| a.pk == pk).map(|a| a.name.clone());
         }
         let mut v = json!({});
         if let Some(pk) = id {
@@ -134,7 +132,7 @@ async fn attachment_refs(
         }
         out.push(v);
     }
-    Ok(out)
+    out
 }
 
 #[derive(Default, Debug, Deserialize)]
@@ -173,9 +171,14 @@ pub async fn list(
         next
     });
     let mut r = cx.renderer();
+    let files = if rows.iter().any(|c| c.kind.starts_with("IssueAttachment")) {
+        cx.store.list_attachments(issue.pk).await?
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
-        out.push(render(&mut r, &issue, c).await?);
+        out.push(render(&mut r, &issue, c, &files).await?);
     }
     Ok(array_with_next(out, next))
 }
