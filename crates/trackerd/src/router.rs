@@ -545,6 +545,10 @@ where
             surface: surface(path),
             no_store: matches!(path, "/token" | "/iam/v1/tokens" | "/device/code"),
         };
+        // Searches are reads with a body: nothing is half-done if one is
+        // dropped, and its statement is worth calling off (see
+        // `tracker_store_sql::Canceller`) once its client has gone.
+        let abandonable = path.ends_with("/_search") || path.ends_with("/_count");
         // NUL is refused before any handler sees it, whatever the surface:
         // the databases disagree about it (PostgreSQL cannot store it in text).
         let has_nul = |s: &str| s.contains("%00");
@@ -591,15 +595,18 @@ where
             let mut inner = self.inner.clone();
             std::mem::swap(&mut inner, &mut self.inner);
             let body_limit = self.body_limit;
+            let handle = tokio::spawn(async move {
+                let req = match read_whole(req, body_limit).await {
+                    Ok(req) => req,
+                    Err(refused) => return Ok(refused),
+                };
+                inner.call(req).await
+            });
+            let call_off = abandonable.then(|| CallOff(handle.abort_handle()));
             EdgeFuture::Spawned {
-                handle: tokio::spawn(async move {
-                    let req = match read_whole(req, body_limit).await {
-                        Ok(req) => req,
-                        Err(refused) => return Ok(refused),
-                    };
-                    inner.call(req).await
-                }),
+                handle,
                 meta,
+                call_off,
             }
         }
     }
@@ -656,13 +663,28 @@ async fn read_whole(
     }
 }
 
+/// Aborts a request's task when dropped: a search whose client has gone
+/// stops (and its statement is called off) rather than running on.
+struct CallOff(tokio::task::AbortHandle);
+
+impl Drop for CallOff {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pin_project_lite::pin_project! {
     /// [`Edge`]'s answer: the handler's future, polled in place for reads and
     /// in a task of its own for writes, then shaped.
     #[project = EdgeState]
     enum EdgeFuture<F> {
         Inner { #[pin] fut: F, meta: Meta },
-        Spawned { handle: tokio::task::JoinHandle<Result<Response, Infallible>>, meta: Meta },
+        Spawned {
+            handle: tokio::task::JoinHandle<Result<Response, Infallible>>,
+            meta: Meta,
+            // Aborts the task if the answer is no longer wanted (a search).
+            call_off: Option<CallOff>,
+        },
         Shaping { fut: BoxResponse },
     }
 }
@@ -684,7 +706,7 @@ where
                 Poll::Ready(Err(never)) => match never {},
                 Poll::Pending => return Poll::Pending,
             },
-            EdgeState::Spawned { handle, meta } => match std::pin::Pin::new(handle).poll(cx) {
+            EdgeState::Spawned { handle, meta, .. } => match std::pin::Pin::new(handle).poll(cx) {
                 Poll::Ready(Ok(Ok(response))) => (response, *meta),
                 Poll::Ready(Ok(Err(never))) => match never {},
                 Poll::Ready(Err(e)) => (
