@@ -80,6 +80,9 @@ pub struct Config {
     /// Background jobs (bulk changes): how this node works on them.
     #[serde(default)]
     pub jobs: Jobs,
+    /// Signing in through organizations' OpenID Connect identity providers.
+    #[serde(default)]
+    pub federation: crate::oauth::federation::FederationConfig,
 }
 
 /// The background worker every node runs: it claims items of bulk changes
@@ -239,6 +242,7 @@ impl Default for Config {
             connections: Connections::default(),
             attachments: Attachments::default(),
             jobs: Jobs::default(),
+            federation: Default::default(),
         }
     }
 }
