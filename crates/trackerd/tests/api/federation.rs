@@ -59,6 +59,8 @@ federation_tests!(
     an_account_removed_at_the_provider_loses_its_tokens_at_the_next_refresh,
     only_a_verified_email_links_an_existing_member,
     a_provider_of_one_organization_signs_no_one_into_another,
+    a_seed_file_registers_a_provider_whose_secret_comes_from_the_environment,
+    the_federation_pages_answer_bad_input_with_error_pages,
 );
 
 async fn spawn(backend: Backend) -> Option<TestApp> {
@@ -714,4 +716,89 @@ async fn a_provider_of_one_organization_signs_no_one_into_another(app: TestApp) 
         .unwrap();
     assert_eq!(orgs[0].org, other.id);
     assert!(!member_logins(&app).await.contains(&"olga".to_owned()));
+}
+
+async fn a_seed_file_registers_a_provider_whose_secret_comes_from_the_environment(app: TestApp) {
+    let idp = start_idp().await;
+    let issuer = idp.lock().unwrap().base.clone();
+    let var = format!(
+        "TRACKERD_TEST_FED_SECRET_{}",
+        pg::rand_suffix(8).to_uppercase()
+    );
+    let yaml = format!(
+        "organizations:\n  - id: \"{ACME}\"\n    name: Acme\n    federations:\n      \
+         - id: seeded-sso\n        name: Seeded SSO\n        issuer: {issuer}\n        \
+         client_id: trackerd-test\n        client_secret_env: {var}\n"
+    );
+    let seed: trackerd::seed::SeedFile = serde_yaml_ng::from_str(&yaml).unwrap();
+    // Without the variable the seed is refused before anything is written.
+    assert!(seed.validate().is_err());
+    std::env::set_var(&var, "a-client-secret-for-tests");
+    seed.validate().unwrap();
+    seed.apply(app.state.store.as_ref(), &app.clock)
+        .await
+        .unwrap();
+    let p = app
+        .state
+        .store
+        .federation_provider("seeded-sso")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.client_secret, "a-client-secret-for-tests");
+    assert_eq!(p.scopes, "openid profile email");
+    let html = Web::new(&app).get("/signin").await.text().await.unwrap();
+    assert!(html.contains("Sign in with Seeded SSO"), "{html}");
+    // Applied again (seeds are), it stays one provider.
+    seed.apply(app.state.store.as_ref(), &app.clock)
+        .await
+        .unwrap();
+    let all = app
+        .state
+        .store
+        .list_federation_providers(None)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+async fn the_federation_pages_answer_bad_input_with_error_pages(app: TestApp) {
+    let idp = with_idp(&app).await;
+    drop(idp);
+    let huge = "s".repeat(20_000);
+    let mut web = Web::new(&app);
+    // A sign-in under way, so the binding cookie is there too.
+    web.get("/federation/test-idp/start").await;
+    for path in [
+        "/federation/callback".to_owned(),
+        "/federation/callback?state=&code=".to_owned(),
+        "/federation/callback?state=a&state=b&code=c".to_owned(),
+        format!("/federation/callback?state={huge}&code=x"),
+        "/federation/callback?state=%27%20OR%201%3D1--&code=x".to_owned(),
+        "/federation/callback?error=access_denied".to_owned(),
+        "/federation/no-such-provider/start".to_owned(),
+        "/federation/%00/start".to_owned(),
+        format!("/federation/{huge}/start"),
+        "/federation/test-idp/start?next=https://evil.example/".to_owned(),
+    ] {
+        let r = web.get(&path).await;
+        let status = r.status().as_u16();
+        let html = r.text().await.unwrap();
+        if path.ends_with("evil.example/") {
+            assert_eq!(status, 303, "{path}");
+            continue;
+        }
+        assert!((400..500).contains(&status), "{path}: {status} {html}");
+    }
+    // The open redirect is impossible: the `next` kept is trackerd's own.
+    let r = web
+        .get(&format!(
+            "/federation/test-idp/start?next={}",
+            enc("//evil.example/")
+        ))
+        .await;
+    let r = no_redirects().get(location(&r)).send().await.unwrap();
+    let r = web.get(&location(&r)).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/my");
 }
