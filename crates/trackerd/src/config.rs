@@ -80,6 +80,9 @@ pub struct Config {
     /// Background jobs (bulk changes): how this node works on them.
     #[serde(default)]
     pub jobs: Jobs,
+    /// Signing in through organizations' OpenID Connect identity providers.
+    #[serde(default)]
+    pub federation: crate::oauth::federation::FederationConfig,
     /// How large requests may be: every limit below what the engines or the
     /// machine would fail on, so the answer is a `4xx` naming the limit.
     #[serde(default)]
@@ -278,6 +281,7 @@ impl Default for Config {
             connections: Connections::default(),
             attachments: Attachments::default(),
             jobs: Jobs::default(),
+            federation: Default::default(),
             limits: Limits::default(),
         }
     }

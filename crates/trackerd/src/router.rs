@@ -358,7 +358,7 @@ fn link_row(method: Method) -> Endpoint {
 /// (a browser session, client credentials, or nobody).
 fn authorization_server() -> Router<AppState> {
     use axum::routing::post;
-    use oauth::{account, apps, authorize, device, token};
+    use oauth::{account, apps, authorize, device, federation, token};
     Router::new()
         .route(
             "/.well-known/oauth-authorization-server",
@@ -378,6 +378,8 @@ fn authorization_server() -> Router<AppState> {
             get(authorize::signin_page).post(authorize::signin_submit),
         )
         .route("/signout", post(authorize::signout))
+        .route("/federation/{id}/start", get(federation::start))
+        .route("/federation/callback", get(federation::callback))
         .route(
             "/password",
             get(authorize::password_page).post(authorize::password_submit),

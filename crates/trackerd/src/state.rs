@@ -25,6 +25,9 @@ pub struct Inner {
     pub blobs: Arc<dyn BlobStore>,
     /// Turns for searches (`connections.max_concurrent_searches`).
     pub search_slots: tokio::sync::Semaphore,
+    /// Identity providers' discovery documents and keys, and the HTTP
+    /// client that asks them.
+    pub federation: crate::oauth::federation::FederationCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -43,6 +46,7 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let blobs = crate::blobs::from_config(&config)?;
         let search_slots = tokio::sync::Semaphore::new(config.connections.max_concurrent_searches);
+        let federation = crate::oauth::federation::FederationCache::new(&config.federation)?;
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -51,6 +55,7 @@ impl AppState {
             form_key: tokio::sync::OnceCell::new(),
             blobs,
             search_slots,
+            federation,
         })))
     }
 
