@@ -6,6 +6,7 @@
 //! reach across organizations by accident.
 
 mod attachments;
+mod automation;
 mod catalog;
 mod entities;
 mod fields;
@@ -23,6 +24,7 @@ mod worklog;
 
 use async_trait::async_trait;
 pub use attachments::*;
+pub use automation::*;
 pub use catalog::*;
 pub use entities::*;
 pub use fields::*;
@@ -78,6 +80,7 @@ pub trait Store:
     + FieldStore
     + TemplateStore
     + JobStore
+    + AutomationStore
     + EntityStore
     + SprintStore
 {
@@ -97,6 +100,7 @@ impl<T> Store for T where
         + FieldStore
         + TemplateStore
         + JobStore
+        + AutomationStore
         + EntityStore
         + SprintStore
 {
