@@ -1,7 +1,8 @@
 """Queue automation through the official yandex_tracker_client's own
-collections, unchanged: queue.macros, queue.triggers, queue.autoactions
+collections, unchanged: queue.collection.macros, .triggers, .autoactions
 (collections.py: Macros, Triggers, AutoActions) — create, list, get, update,
-delete — and a trigger's webhook called when the client closes an issue.
+delete — the queue's list properties queue.macros and queue.triggers, and a
+trigger's webhook called when the client closes an issue.
 """
 
 import json
@@ -17,7 +18,7 @@ import seeddata as S
 
 
 def queue(client):
-    return client.queues[S.ISSUES_QUEUE["key"]]
+    return client.queues[S.ISSUES_QUEUE["key"]].collection
 
 
 def name(prefix):
@@ -32,8 +33,9 @@ def test_a_macro_is_created_listed_read_updated_and_deleted(alice, bob):
         fieldChanges=[{"field": "tags", "value": "triaged"}],
     )
     assert macro.queue.key == S.ISSUES_QUEUE["key"]
-    assert macro.fieldChanges[0]["field"]["id"] == "tags"
+    assert macro.fieldChanges[0]["value"] == ["triaged"]
     assert macro.id in [m.id for m in macros.get_all()]
+    assert macro.id in [m["id"] for m in alice.queues[S.ISSUES_QUEUE["key"]].macros]
     assert queue(alice).macros[macro.id].name == macro.name
     # bob reads the queue, so he reads its macros, but his token cannot change them.
     assert queue(bob).macros[macro.id].name == macro.name
@@ -57,6 +59,7 @@ def test_a_trigger_is_created_listed_read_updated_with_its_version_and_deleted(a
     assert trigger.version == 1
     assert trigger.active is False
     assert trigger.id in [t.id for t in triggers.get_all()]
+    assert trigger.id in [t["id"] for t in alice.queues[S.ISSUES_QUEUE["key"]].triggers]
     got = queue(alice).triggers[trigger.id]
     assert got.conditions[0]["word"] == "ping"
     got.update(name="renamed")
