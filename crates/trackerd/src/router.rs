@@ -238,6 +238,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(GET, "/queues/{key}/autoactions", Read, auto::list::<AA>),
         api(POST, "/queues/{key}/autoactions", Write, auto::create::<AA>),
         api(GET, "/queues/{key}/autoactions/{id}", Read, auto::get::<AA>),
+        // The reference's request block reads an auto-action with POST.
+        api(POST, "/queues/{key}/autoactions/{id}", Read, auto::get::<AA>),
         api(PATCH, "/queues/{key}/autoactions/{id}", Write, auto::update::<AA>),
         api(DELETE, "/queues/{key}/autoactions/{id}", Write, auto::delete::<AA>),
         api(GET, "/queues/{key}/autoactions/{id}/deliveries", Read, auto::deliveries::<AA>),

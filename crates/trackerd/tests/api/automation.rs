@@ -235,6 +235,9 @@ async fn an_autoaction_is_created_listed_read_edited_and_deleted(app: TestApp) {
     let path = format!("/v2/queues/TEST/autoactions/{}", a["id"]);
     let list: Value = app.read("/v2/queues/TEST/autoactions").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+    // The reference's request block reads it with POST.
+    let read: Value = app.post(&path).await.status(200).json();
+    assert_eq!(read["name"], "Sweep");
     let edited: Value = app
         .patch(&path)
         .json(json!({"filter": {"priority": "critical"}, "query": null, "active": false}))
