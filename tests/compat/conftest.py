@@ -191,6 +191,10 @@ def server(backend, database_dsn, tmp_path_factory):
     # ones it does not know (TRACKERD_COMPAT_BACKEND among them), so the
     # child gets none: everything it needs is on its command line.
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKERD_")}
+    # Except automation's: test_automation.py's webhook receiver listens on
+    # loopback, which trackerd refuses by default; a short tick delivers fast.
+    env["TRACKERD_AUTOMATION__ALLOW_PRIVATE_WEBHOOK_TARGETS"] = "true"
+    env["TRACKERD_AUTOMATION__TICK_MS"] = "100"
     cmd = [
         str(binary), "serve",
         "--listen", "127.0.0.1:0",

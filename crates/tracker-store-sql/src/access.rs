@@ -8,7 +8,7 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore, TokenRow};
 
-const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
+pub(crate) const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
 pub(crate) const USER_COLS: &str =
     "uid, login, cloud_uid, first_name, last_name, email, dismissed, \
                          password_hash, created_at, first_login_at, last_login_at";

@@ -15,6 +15,7 @@ use tracker_store_sql_macros::sql_bounds;
 
 mod access;
 mod attachments;
+mod automation;
 mod catalog;
 mod engine;
 mod entities;

@@ -6,6 +6,7 @@
 //! reach across organizations by accident.
 
 mod attachments;
+mod automation;
 mod catalog;
 mod entities;
 mod federation;
@@ -24,6 +25,7 @@ mod worklog;
 
 use async_trait::async_trait;
 pub use attachments::*;
+pub use automation::*;
 pub use catalog::*;
 pub use entities::*;
 pub use federation::*;
@@ -80,6 +82,7 @@ pub trait Store:
     + FieldStore
     + TemplateStore
     + JobStore
+    + AutomationStore
     + EntityStore
     + SprintStore
     + FederationStore
@@ -100,6 +103,7 @@ impl<T> Store for T where
         + FieldStore
         + TemplateStore
         + JobStore
+        + AutomationStore
         + EntityStore
         + SprintStore
         + FederationStore

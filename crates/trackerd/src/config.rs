@@ -83,10 +83,51 @@ pub struct Config {
     /// Signing in through organizations' OpenID Connect identity providers.
     #[serde(default)]
     pub federation: crate::oauth::federation::FederationConfig,
+    /// Queue automation: triggers' webhooks, auto-actions' schedule.
+    #[serde(default)]
+    pub automation: Automation,
     /// How large requests may be: every limit below what the engines or the
     /// machine would fail on, so the answer is a `4xx` naming the limit.
     #[serde(default)]
     pub limits: Limits,
+}
+
+/// Queue automation (triggers, auto-actions, their webhook deliveries).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Automation {
+    /// Whether webhook actions may call loopback, private, link-local and
+    /// other non-public addresses (checked on the addresses the host name
+    /// resolves to at delivery time). Off: a trigger cannot be turned into
+    /// a probe of the network trackerd runs in.
+    pub allow_private_webhook_targets: bool,
+    /// How long one webhook request may take, in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// Attempts per delivery before it is recorded as failed.
+    pub webhook_max_attempts: u32,
+    /// The pause before the second attempt, in milliseconds; doubled for
+    /// each one after.
+    pub webhook_backoff_ms: u64,
+    /// How often a node looks for due deliveries and auto-actions, in
+    /// milliseconds.
+    pub tick_ms: u64,
+    /// How deep triggers may set off triggers (a trigger's change firing
+    /// another, or itself): a change this many steps from a person's is made
+    /// without firing more.
+    pub max_chain_depth: u32,
+}
+
+impl Default for Automation {
+    fn default() -> Self {
+        Self {
+            allow_private_webhook_targets: false,
+            webhook_timeout_ms: 10_000,
+            webhook_max_attempts: 5,
+            webhook_backoff_ms: 1_000,
+            tick_ms: 1_000,
+            max_chain_depth: 5,
+        }
+    }
 }
 
 /// Limits on what one request may ask, each refused with a `4xx` that
@@ -282,6 +323,7 @@ impl Default for Config {
             attachments: Attachments::default(),
             jobs: Jobs::default(),
             federation: Default::default(),
+            automation: Automation::default(),
             limits: Limits::default(),
         }
     }

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod automation;
 pub mod blobs;
 pub mod config;
 pub mod custom_fields;

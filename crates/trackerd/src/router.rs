@@ -66,7 +66,7 @@ pub fn link_methods() -> [Method; 2] {
 pub fn endpoints() -> Vec<Endpoint> {
     use oauth::{apps, audit_trail, iam_token, service_accounts as sa};
     use routes::{
-        agile, attachments as attach, bulkchange as bulk, catalog, changelog, checklists, comments,
+        agile, attachments as attach, automation as auto, bulkchange as bulk, catalog, changelog, checklists, comments,
         dictionaries as dict, entities, entity_attachments as efiles,
         entity_checklists as echecklists, entity_comments as ecomments, entity_links as elinks,
         fields, import, issues, links, permissions as perms, projects, queues,
@@ -79,6 +79,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     const PATCH: Method = Method::PATCH;
     const DELETE: Method = Method::DELETE;
     const PUT: Method = Method::PUT;
+    use auto::{AUTOACTIONS as AA, MACROS as MA, TRIGGERS as TR};
     let [link, unlink] = link_methods();
     vec![
         api(GET, "/myself", Read, users::myself),
@@ -221,6 +222,27 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(PATCH, "/commentTemplates/{id}", Write, templates::update_comment),
         api(DELETE, "/commentTemplates/{id}", Write, templates::delete_comment),
         api(GET, "/queues/{key}/commentTemplates", Read, templates::list_comment_of_queue),
+        // Queue automation: macros, triggers, auto-actions.
+        api(GET, "/queues/{key}/macros", Read, auto::list::<MA>),
+        api(POST, "/queues/{key}/macros", Write, auto::create::<MA>),
+        api(GET, "/queues/{key}/macros/{id}", Read, auto::get::<MA>),
+        api(PATCH, "/queues/{key}/macros/{id}", Write, auto::update::<MA>),
+        api(DELETE, "/queues/{key}/macros/{id}", Write, auto::delete::<MA>),
+        api(POST, "/issues/{key}/macros/{id}/_execute", Write, auto::execute_macro),
+        api(GET, "/queues/{key}/triggers", Read, auto::list::<TR>),
+        api(POST, "/queues/{key}/triggers", Write, auto::create::<TR>),
+        api(GET, "/queues/{key}/triggers/{id}", Read, auto::get::<TR>),
+        api(PATCH, "/queues/{key}/triggers/{id}", Write, auto::update::<TR>),
+        api(DELETE, "/queues/{key}/triggers/{id}", Write, auto::delete::<TR>),
+        api(GET, "/queues/{key}/triggers/{id}/deliveries", Read, auto::deliveries::<TR>),
+        api(GET, "/queues/{key}/autoactions", Read, auto::list::<AA>),
+        api(POST, "/queues/{key}/autoactions", Write, auto::create::<AA>),
+        api(GET, "/queues/{key}/autoactions/{id}", Read, auto::get::<AA>),
+        // The reference's request block reads an auto-action with POST.
+        api(POST, "/queues/{key}/autoactions/{id}", Read, auto::get::<AA>),
+        api(PATCH, "/queues/{key}/autoactions/{id}", Write, auto::update::<AA>),
+        api(DELETE, "/queues/{key}/autoactions/{id}", Write, auto::delete::<AA>),
+        api(GET, "/queues/{key}/autoactions/{id}/deliveries", Read, auto::deliveries::<AA>),
         // Projects, portfolios and goals ("entities").
         api(POST, "/entities/{kind}", Write, entities::create),
         api(POST, "/entities/{kind}/_import", Write, import::entity),
@@ -828,6 +850,7 @@ pub async fn serve(
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
     let sweeper = crate::sweep::spawn(state.clone()).map(AbortOnDrop);
+    let automation = crate::automation::spawn(state.clone()).map(AbortOnDrop);
     // Stopped after the requests in flight (below), or, should this future
     // be dropped, asked to stop as it goes.
     let worker = crate::jobs::Worker::spawn(state.clone());
@@ -902,6 +925,7 @@ pub async fn serve(
     drop(listener);
     drop(watcher);
     drop(sweeper);
+    drop(automation);
     let deadline = Duration::from_secs(limits.shutdown_deadline_secs);
     if tokio::time::timeout(deadline, graceful.shutdown())
         .await

@@ -68,7 +68,10 @@ pub async fn write_outcome(
     w: IssueWrite,
 ) -> ApiResult<Result<IssueRecord, WriteOutcome>> {
     match state.store.write_issue(&w).await? {
-        (WriteOutcome::Written, Some(issue)) => Ok(Ok(issue)),
+        (WriteOutcome::Written, Some(issue)) => {
+            crate::automation::after_write(state, crate::automation::Written::of(&w, &issue)).await;
+            Ok(Ok(issue))
+        }
         (WriteOutcome::Written, None) => Err(ApiError::NotFound("Issue not found".into())),
         (lost, _) => Ok(Err(lost)),
     }
@@ -149,7 +152,16 @@ where
             return Ok(None);
         };
         match state.store.write_issue(&w).await? {
-            (WriteOutcome::Written, saved) => return Ok(saved),
+            (WriteOutcome::Written, saved) => {
+                if let Some(issue) = &saved {
+                    crate::automation::after_write(
+                        state,
+                        crate::automation::Written::of(&w, issue),
+                    )
+                    .await;
+                }
+                return Ok(saved);
+            }
             (WriteOutcome::VersionConflict, _) => pause(attempt).await,
             (other, _) => return Err(lost(other)),
         }

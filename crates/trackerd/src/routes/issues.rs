@@ -94,7 +94,7 @@ pub async fn create(
         .store
         .create_issue(&NewIssue {
             issue,
-            changelog: entry,
+            changelog: entry.clone(),
             attachments: uploads::attach(&cx, attach_ids, false),
         })
         .await
@@ -104,6 +104,11 @@ pub async fn create(
             }
             e => uploads::taken(e.into()),
         })?;
+    crate::automation::after_write(
+        &cx.state,
+        crate::automation::Written::created(&created, &entry),
+    )
+    .await;
     Ok(json(
         StatusCode::CREATED,
         &render_issue_with(

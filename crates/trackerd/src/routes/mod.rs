@@ -1,5 +1,6 @@
 pub mod agile;
 pub mod attachments;
+pub mod automation;
 pub mod bulkchange;
 pub mod catalog;
 pub mod changelog;

@@ -5,6 +5,7 @@
 mod access;
 mod agile;
 mod attachments;
+mod automation;
 mod browser;
 mod bulkchange;
 mod catalog;

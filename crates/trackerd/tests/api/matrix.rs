@@ -105,6 +105,15 @@ fn rule(method: &Method, path: &str) -> Rule {
         }
         ("POST", "/fields" | "/fields/categories") | ("PATCH", "/fields/{id}") => OrgAdmin,
         ("GET", "/localFields/{id}") => QueueRead,
+        // Triggers and auto-actions (their webhooks may carry credentials)
+        // are the queue administrators'; its macros are read by its readers.
+        (_, p)
+            if p.starts_with("/queues/{key}/triggers")
+                || p.starts_with("/queues/{key}/autoactions") =>
+        {
+            QueueGrant
+        }
+        (_, p) if p.starts_with("/queues/{key}/macros") && m != "GET" => QueueGrant,
         (_, p) if p.starts_with("/queues/{key}") => QueueRead,
         ("POST", "/issues") => IssueCreate,
         // The reference: import is for administrators.
@@ -442,6 +451,33 @@ async fn world(backend: Backend) -> Option<World> {
         .await;
     w.ids
         .insert("localField", local["id"].as_str().unwrap().to_owned());
+    // PRIV's automation: a macro, an inactive trigger, an auto-action.
+    for (kind, body) in [
+        (
+            "macro",
+            json!({"name": "priv", "fieldChanges": [{"field": "tags", "value": "macro"}]}),
+        ),
+        (
+            "trigger",
+            json!({"name": "priv", "active": false,
+                   "actions": [{"type": "CreateComment", "text": "t"}]}),
+        ),
+        (
+            "autoaction",
+            json!({"name": "priv", "query": "Queue: PRIV",
+                   "actions": [{"type": "CreateComment", "text": "t"}]}),
+        ),
+    ] {
+        let t = w
+            .call(
+                Who::OrgAdmin,
+                Method::POST,
+                &format!("/v2/queues/PRIV/{kind}s"),
+                Some(body),
+            )
+            .await;
+        w.ids.insert(kind, t["id"].to_string());
+    }
     for (kind, body) in [
         ("issueTemplate", json!({"name": "priv", "queue": "PRIV"})),
         (
@@ -704,6 +740,9 @@ impl World {
             t if t.starts_with("/projects/") => id("projectShort"),
             t if t.starts_with("/users/") => "bob".to_owned(),
             t if t.starts_with("/groups/") => id("group"),
+            t if t.contains("/macros/") => id("macro"),
+            t if t.contains("/triggers/") => id("trigger"),
+            t if t.contains("/autoactions/") => id("autoaction"),
             t if t.contains("/comments/") => id("comment"),
             t if t.contains("/links/") => id("link"),
             t if t.contains("/worklog/") => id("worklog"),
@@ -872,6 +911,17 @@ impl World {
             }
             ("PATCH", "/oauth/v1/apps/{client_id}") => Some(json!({"name": "renamed app"})),
             ("POST", "/iam/v1/serviceAccounts") => Some(json!({"name": "new-robot"})),
+            ("POST", "/queues/{key}/macros") => Some(json!({"name": "probe"})),
+            ("POST", "/queues/{key}/triggers") => Some(json!({"name": "probe", "active": false,
+                "actions": [{"type": "CreateComment", "text": "t"}]})),
+            ("POST", "/queues/{key}/autoactions") => Some(json!({"name": "probe",
+                "query": "Queue: PRIV", "actions": [{"type": "CreateComment", "text": "t"}]})),
+            (
+                "PATCH",
+                "/queues/{key}/macros/{id}"
+                | "/queues/{key}/triggers/{id}"
+                | "/queues/{key}/autoactions/{id}",
+            ) => Some(json!({"name": "renamed"})),
             ("POST", "/fields" | "/queues/{key}/localFields") => Some(json!({
                 "name": {"en": "Probe"},
                 "id": "probeField",

@@ -81,13 +81,26 @@ pub async fn matching_keys(
     query: &str,
 ) -> ApiResult<Vec<String>> {
     let body = Map::from_iter([("query".to_owned(), Json_::String(query.to_owned()))]);
-    let search = read_body(state, principal, &body).await?;
-    let found = run(state, principal, &search, true, Window::All).await?;
     let issues = state
         .store
-        .issues_by_pks(principal.org.id, &found.pks)
+        .issues_by_pks(
+            principal.org.id,
+            &matching_pks(state, principal, &body).await?,
+        )
         .await?;
     Ok(issues.into_iter().map(|i| i.key).collect())
+}
+
+/// The internal keys of the issues a search body (`query` or `filter`)
+/// finds for the caller, in the order a search answers them (an
+/// auto-action runs over its filter so).
+pub async fn matching_pks(
+    state: &AppState,
+    principal: &Principal,
+    body: &Map<String, Json_>,
+) -> ApiResult<Vec<i64>> {
+    let search = read_body(state, principal, body).await?;
+    Ok(run(state, principal, &search, true, Window::All).await?.pks)
 }
 
 pub async fn count(cx: Api, OptionalJson(body): OptionalJson) -> ApiResult<Json<i64>> {
