@@ -25,6 +25,8 @@ pub struct Inner {
     pub blobs: Arc<dyn BlobStore>,
     /// Turns for searches (`connections.max_concurrent_searches`).
     pub search_slots: tokio::sync::Semaphore,
+    /// `/metrics`' counts, unless `metrics.enabled` is off.
+    pub metrics: Option<crate::observe::Metrics>,
 }
 
 impl std::ops::Deref for AppState {
@@ -43,6 +45,11 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let blobs = crate::blobs::from_config(&config)?;
         let search_slots = tokio::sync::Semaphore::new(config.connections.max_concurrent_searches);
+        let metrics = if config.metrics.enabled {
+            Some(crate::observe::Metrics::new()?)
+        } else {
+            None
+        };
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -51,6 +58,7 @@ impl AppState {
             form_key: tokio::sync::OnceCell::new(),
             blobs,
             search_slots,
+            metrics,
         })))
     }
 
