@@ -83,6 +83,10 @@ pub struct Config {
     /// `/metrics`: whether it is served, and who may read it.
     #[serde(default)]
     pub metrics: Metrics,
+    /// How large requests may be: every limit below what the engines or the
+    /// machine would fail on, so the answer is a `4xx` naming the limit.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// The Prometheus endpoint. Served by default, to anyone: it tells request
@@ -102,6 +106,41 @@ impl Default for Metrics {
         Self {
             enabled: true,
             token: None,
+        }
+    }
+}
+
+/// Limits on what one request may ask, each refused with a `4xx` that
+/// names its setting.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A request body (JSON or form; not uploads), in bytes: `413`.
+    pub body_bytes: usize,
+    /// Parameters of a form (`/token`, `/signin`, …): `400 invalid_request`.
+    pub form_params: usize,
+    /// Characters of a query-language text (`query` of a search, a saved
+    /// filter, a board's query): `400`.
+    pub query_chars: usize,
+    /// Terms of a search, once parsed: each condition value and each
+    /// free-text word counts one: `400`.
+    pub query_terms: usize,
+    /// Items of one list in a search body (`keys`, a `filter` field's
+    /// values): `400`.
+    pub search_list_items: usize,
+    /// Distinct fields a search sorts by (`order`, `"Sort by"`): `400`.
+    pub sort_keys: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 2 * 1024 * 1024,
+            form_params: 100,
+            query_chars: 100_000,
+            query_terms: 10_000,
+            search_list_items: 10_000,
+            sort_keys: 32,
         }
     }
 }
@@ -264,6 +303,7 @@ impl Default for Config {
             attachments: Attachments::default(),
             jobs: Jobs::default(),
             metrics: Metrics::default(),
+            limits: Limits::default(),
         }
     }
 }
