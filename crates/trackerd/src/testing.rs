@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tracker_domain::{Clock, SystemClock};
+use tracker_store::Store;
 
 use crate::config::{Config, Dsn};
 use crate::seed::SeedFile;
@@ -49,10 +50,7 @@ impl Builder {
     /// Starts the server; it stops when the [`TestServer`] drops.
     pub async fn start(self) -> anyhow::Result<TestServer> {
         let dir = tempfile::tempdir()?;
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse()?,
-            ..Config::default()
-        };
+        let mut config = Config::default();
         if let Some(tweak) = self.tweak {
             tweak(&mut config);
         }
@@ -68,31 +66,67 @@ impl Builder {
                 .apply(store.as_ref(), clock.as_ref())
                 .await?;
         }
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let server = Server::start(store, clock, config).await?;
+        Ok(TestServer { server, _dir: dir })
+    }
+}
+
+/// A running in-process trackerd on a free loopback port: stopped
+/// gracefully by [`Server::stop`], aborted when dropped. The piece
+/// [`TestServer`] (and trackerd's own test kit) build on.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Serves `store` on a free loopback port; `config.listen` becomes that
+    /// address.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mut config: Config,
+    ) -> std::io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         config.listen = addr;
-        let state = AppState::new(store, clock, config)?;
+        let state = AppState::new(store, clock, config).map_err(std::io::Error::other)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(crate::serve(state.clone(), listener, async move {
             stopped.await.ok();
         }));
-        Ok(TestServer {
+        Ok(Server {
             base: format!("http://{addr}"),
             state,
             stop: Some(stop),
             task,
-            _dir: dir,
         })
+    }
+
+    /// Stops accepting, finishes the requests under way, and answers how
+    /// serving ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
 /// A trackerd serving in this process. Dropping it aborts the server and
 /// removes its database.
 pub struct TestServer {
-    base: String,
-    state: AppState,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: Server,
     _dir: tempfile::TempDir,
 }
 
@@ -103,26 +137,16 @@ impl TestServer {
 
     /// `http://127.0.0.1:PORT`, the base URL a client is given.
     pub fn base(&self) -> &str {
-        &self.base
+        &self.server.base
     }
 
     /// The server's state: its store, for checks below the API.
     pub fn state(&self) -> &AppState {
-        &self.state
+        &self.server.state
     }
 
     /// Stops gracefully: finishes the requests in flight.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
-        (&mut self.task).await??;
-        Ok(())
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.task.abort();
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.server.stop().await
     }
 }
