@@ -129,6 +129,24 @@ pub struct Login {
     /// Only print the address; do not open a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// Sign in through the organization's identity provider with this id
+    /// (a federated account, like `yc init --federation-id`): the
+    /// verification page goes straight to the provider.
+    #[arg(long, value_parser = federation_id)]
+    pub federation: Option<String>,
+}
+
+/// A federation id as trackerd's admin gives it: letters, digits, `.`, `-`, `_`.
+fn federation_id(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a federation id is letters, digits, '.', '-' and '_'".into())
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -486,20 +486,31 @@ async fn login(settings: &Settings, args: cli::Login) -> anyhow::Result<()> {
         }
         Err(e) => return Err(anyhow::Error::new(e).context("starting the device flow")),
     };
+    // A federated account's page names its identity provider, so trackerd
+    // sends the browser there instead of to its own sign-in form.
+    let with_federation = |page: &str| match &args.federation {
+        Some(id) => {
+            let joint = if page.contains('?') { '&' } else { '?' };
+            format!("{page}{joint}federation={id}")
+        }
+        None => page.to_owned(),
+    };
+    let complete = auth
+        .verification_uri_complete
+        .as_deref()
+        .map(with_federation);
     eprintln!(
         "To sign in, open {} and enter the code: {}",
-        auth.verification_uri, auth.user_code
+        with_federation(&auth.verification_uri),
+        auth.user_code
     );
-    if let Some(complete) = &auth.verification_uri_complete {
+    if let Some(complete) = &complete {
         eprintln!("(or open {complete})");
     }
     // Only for a person at a terminal: scripts and tests get the text alone.
     if !args.no_browser && std::io::stderr().is_terminal() {
-        let page = auth
-            .verification_uri_complete
-            .as_deref()
-            .unwrap_or(&auth.verification_uri);
-        if opener::open_browser(page).is_err() {
+        let page = complete.unwrap_or_else(|| with_federation(&auth.verification_uri));
+        if opener::open_browser(&page).is_err() {
             eprintln!("(no browser could be opened here; use the address above on any device)");
         }
     }

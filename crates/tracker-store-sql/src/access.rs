@@ -12,6 +12,15 @@ const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
 pub(crate) const USER_COLS: &str =
     "uid, login, cloud_uid, first_name, last_name, email, dismissed, \
                          password_hash, created_at, first_login_at, last_login_at";
+/// [`USER_COLS`] qualified with a table alias, for joins.
+pub(crate) fn user_cols_as(alias: &str) -> String {
+    USER_COLS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.parent_id, \
      t.description, t.created_at, t.expires_at, t.revoked_at, \
      p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
@@ -225,11 +234,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        let cols = USER_COLS
-            .split(", ")
-            .map(|c| format!("u.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = user_cols_as("u");
         let users = sqlx::query_as::<_, User>(&format!(
             "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
              WHERE m.org = $1 ORDER BY u.uid LIMIT $2 OFFSET $3"

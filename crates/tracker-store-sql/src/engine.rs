@@ -141,6 +141,40 @@ pub trait Engine: sqlx::Database + sqlx::database::HasStatementCache {
 
     /// Rows a statement changed (sqlx has no trait for it).
     fn rows_affected(done: &Self::QueryResult) -> u64;
+
+    /// `sql` as a statement that is called off if the future running it is
+    /// dropped before [`Canceller::done`]: the text to run, and the guard.
+    /// An engine that cannot call a statement off runs it as it is.
+    fn cancellable(_pool: &Pool<Self>, sql: &str) -> (String, Canceller) {
+        (sql.to_owned(), Canceller::none())
+    }
+}
+
+/// Calls a running statement off when dropped before [`Canceller::done`]:
+/// a search whose request is gone (its client hung up, the handler's future
+/// dropped) stops at once instead of holding a database connection until
+/// its `statement_timeout`. sqlx only drops its side of a query.
+pub struct Canceller {
+    cancel: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Canceller {
+    fn none() -> Self {
+        Canceller { cancel: None }
+    }
+
+    /// The statement ended by itself: nothing to call off.
+    pub fn done(mut self) {
+        self.cancel = None;
+    }
+}
+
+impl Drop for Canceller {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.cancel.take() {
+            cancel();
+        }
+    }
 }
 
 fn migration_error(e: sqlx::migrate::MigrateError) -> StoreError {
@@ -266,5 +300,41 @@ impl Engine for Postgres {
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()
+    }
+
+    /// Tags the statement with a random comment at its start (within what
+    /// `pg_stat_activity` keeps of a query's text) and, on drop, cancels
+    /// the backend still running a statement with that tag, from another
+    /// connection: never another request's statement, even once the
+    /// connection has been reused.
+    fn cancellable(pool: &Pool<Self>, sql: &str) -> (String, Canceller) {
+        let tag = format!("/* trackerd-cancellable {:032x} */", rand::random::<u128>());
+        let text = format!("{tag} {sql}");
+        let pool = pool.clone();
+        let cancel = move || {
+            // A drop outside a runtime (at exit) has nothing to cancel with.
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            runtime.spawn(async move {
+                let r = sqlx::query(
+                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
+                     WHERE pid <> pg_backend_pid() AND state = 'active' \
+                       AND starts_with(query, $1)",
+                )
+                .bind(tag)
+                .execute(&pool)
+                .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "calling off an abandoned statement failed");
+                }
+            });
+        };
+        (
+            text,
+            Canceller {
+                cancel: Some(Box::new(cancel)),
+            },
+        )
     }
 }

@@ -18,6 +18,7 @@ mod attachments;
 mod catalog;
 mod engine;
 mod entities;
+mod federation;
 mod fields;
 mod issues;
 mod jobs;

@@ -605,18 +605,24 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         limit: Option<i64>,
     ) -> Result<Vec<i64>> {
         let sql = select_pks(D::DIALECT, s, offset, limit);
-        bound(sqlx::query_scalar(&sql.text), &sql)
+        let (text, canceller) = D::cancellable(&self.pool, &sql.text);
+        let found = bound(sqlx::query_scalar(&text), &sql)
             .fetch_all(&self.pool)
             .await
-            .map_err(db)
+            .map_err(db);
+        canceller.done();
+        found
     }
 
     async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
         let sql = count(D::DIALECT, s);
-        bound(sqlx::query_scalar(&sql.text), &sql)
+        let (text, canceller) = D::cancellable(&self.pool, &sql.text);
+        let found = bound(sqlx::query_scalar(&text), &sql)
             .fetch_one(&self.pool)
             .await
-            .map_err(db)
+            .map_err(db);
+        canceller.done();
+        found
     }
 
     async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>> {

@@ -8,6 +8,7 @@
 mod attachments;
 mod catalog;
 mod entities;
+mod federation;
 mod fields;
 mod issues;
 mod jobs;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 pub use attachments::*;
 pub use catalog::*;
 pub use entities::*;
+pub use federation::*;
 pub use fields::*;
 pub use issues::*;
 pub use jobs::*;
@@ -80,6 +82,7 @@ pub trait Store:
     + JobStore
     + EntityStore
     + SprintStore
+    + FederationStore
 {
 }
 
@@ -99,6 +102,7 @@ impl<T> Store for T where
         + JobStore
         + EntityStore
         + SprintStore
+        + FederationStore
 {
 }
 

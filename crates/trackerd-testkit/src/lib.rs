@@ -24,6 +24,7 @@ use trackerd::config::{Config, Dsn};
 use trackerd::AppState;
 
 mod call;
+pub mod oidc;
 pub mod pg;
 mod seed;
 mod server;

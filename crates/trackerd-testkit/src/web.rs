@@ -22,7 +22,8 @@ impl Browser {
         }
     }
 
-    async fn send(&mut self, r: reqwest::RequestBuilder) -> (u16, String) {
+    /// Sends `r` with the browser's cookies and keeps the ones it sets.
+    async fn exchange(&mut self, r: reqwest::RequestBuilder) -> reqwest::Response {
         let cookie = self
             .cookies
             .iter()
@@ -36,8 +37,59 @@ impl Browser {
             let (k, val) = pair.split_once('=').unwrap();
             self.cookies.insert(k.to_owned(), val.to_owned());
         }
+        r
+    }
+
+    async fn send(&mut self, r: reqwest::RequestBuilder) -> (u16, String) {
+        let r = self.exchange(r).await;
         let status = r.status().as_u16();
         (status, r.text().await.unwrap())
+    }
+
+    /// Gets `url` (a path here, or absolute) and answers the status and where
+    /// it redirects to.
+    pub async fn visit(&mut self, url: &str) -> (u16, Option<String>) {
+        let url = if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            format!("{}{url}", self.base)
+        };
+        let r = self.http.get(url);
+        let r = self.exchange(r).await;
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (r.status().as_u16(), location)
+    }
+
+    /// Opens `path`, which sends the browser through an identity provider's
+    /// sign-in (the person picks `sub` there), and follows the redirects
+    /// back: answers where trackerd finally sends the browser.
+    pub async fn sign_in_through(
+        &mut self,
+        mock: &crate::oidc::MockOidc,
+        path: &str,
+        sub: &str,
+    ) -> String {
+        let mut at = path.to_owned();
+        for _ in 0..6 {
+            if at.starts_with(&mock.base) {
+                at = mock.authorize(&at, sub).await;
+                continue;
+            }
+            let (status, next) = self.visit(&at).await;
+            match next {
+                Some(next) if status == 303 || status == 302 => {
+                    if at.contains("/federation/callback") {
+                        return next;
+                    }
+                    at = next;
+                }
+                _ => panic!("{at} answered {status} without a redirect"),
+            }
+        }
+        panic!("too many redirects from {path}")
     }
 
     pub async fn get(&mut self, path: &str) -> (u16, String) {

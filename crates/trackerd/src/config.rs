@@ -83,6 +83,9 @@ pub struct Config {
     /// `/metrics`: whether it is served, and who may read it.
     #[serde(default)]
     pub metrics: Metrics,
+    /// Signing in through organizations' OpenID Connect identity providers.
+    #[serde(default)]
+    pub federation: crate::oauth::federation::FederationConfig,
     /// How large requests may be: every limit below what the engines or the
     /// machine would fail on, so the answer is a `4xx` naming the limit.
     #[serde(default)]
@@ -303,6 +306,7 @@ impl Default for Config {
             attachments: Attachments::default(),
             jobs: Jobs::default(),
             metrics: Metrics::default(),
+            federation: Default::default(),
             limits: Limits::default(),
         }
     }

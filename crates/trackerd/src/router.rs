@@ -449,7 +449,7 @@ where
 /// (a browser session, client credentials, or nobody).
 #[rustfmt::skip]
 fn authorization_server() -> Vec<Route> {
-    use oauth::{account, apps, authorize, device, token};
+    use oauth::{account, apps, authorize, device, federation, token};
     const TAG: &str = "Authorization server";
     // A JSON answer, RFC 6749's errors; a form in, or nothing.
     let rfc = (TAG, Caller::Anyone, Body::Form, Answer::Json, Errors::OAuth);
@@ -469,6 +469,8 @@ fn authorization_server() -> Vec<Route> {
         route(get.clone(), "/signin", page, authorize::signin_page),
         route(post.clone(), "/signin", form, authorize::signin_submit),
         route(post.clone(), "/signout", form, authorize::signout),
+        route(get.clone(), "/federation/{id}/start", page, federation::start),
+        route(get.clone(), "/federation/callback", page, federation::callback),
         route(get.clone(), "/password", page, authorize::password_page),
         route(post.clone(), "/password", form, authorize::password_submit),
         route(get.clone(), "/my", page, account::page),
@@ -711,6 +713,10 @@ where
                 started: std::time::Instant::now(),
             }),
         };
+        // Searches are reads with a body: nothing is half-done if one is
+        // dropped, and its statement is worth calling off (see
+        // `tracker_store_sql::Canceller`) once its client has gone.
+        let abandonable = path.ends_with("/_search") || path.ends_with("/_count");
         // NUL is refused before any handler sees it, whatever the surface:
         // the databases disagree about it (PostgreSQL cannot store it in text).
         let has_nul = |s: &str| s.contains("%00");
@@ -757,15 +763,18 @@ where
             let mut inner = self.inner.clone();
             std::mem::swap(&mut inner, &mut self.inner);
             let body_limit = self.body_limit;
+            let handle = tokio::spawn(async move {
+                let req = match read_whole(req, body_limit).await {
+                    Ok(req) => req,
+                    Err(refused) => return Ok(refused),
+                };
+                inner.call(req).await
+            });
+            let call_off = abandonable.then(|| CallOff(handle.abort_handle()));
             EdgeFuture::Spawned {
-                handle: tokio::spawn(async move {
-                    let req = match read_whole(req, body_limit).await {
-                        Ok(req) => req,
-                        Err(refused) => return Ok(refused),
-                    };
-                    inner.call(req).await
-                }),
+                handle,
                 meta,
+                call_off,
             }
         }
     }
@@ -822,13 +831,28 @@ async fn read_whole(
     }
 }
 
+/// Aborts a request's task when dropped: a search whose client has gone
+/// stops (and its statement is called off) rather than running on.
+struct CallOff(tokio::task::AbortHandle);
+
+impl Drop for CallOff {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pin_project_lite::pin_project! {
     /// [`Edge`]'s answer: the handler's future, polled in place for reads and
     /// in a task of its own for writes, then shaped.
     #[project = EdgeState]
     enum EdgeFuture<F> {
         Inner { #[pin] fut: F, meta: Meta },
-        Spawned { handle: tokio::task::JoinHandle<Result<Response, Infallible>>, meta: Meta },
+        Spawned {
+            handle: tokio::task::JoinHandle<Result<Response, Infallible>>,
+            meta: Meta,
+            // Aborts the task if the answer is no longer wanted (a search).
+            call_off: Option<CallOff>,
+        },
         Shaping { fut: BoxResponse },
     }
 }
@@ -850,7 +874,7 @@ where
                 Poll::Ready(Err(never)) => match never {},
                 Poll::Pending => return Poll::Pending,
             },
-            EdgeState::Spawned { handle, meta } => match std::pin::Pin::new(handle).poll(cx) {
+            EdgeState::Spawned { handle, meta, .. } => match std::pin::Pin::new(handle).poll(cx) {
                 Poll::Ready(Ok(Ok(response))) => (response, meta.clone()),
                 Poll::Ready(Ok(Err(never))) => match never {},
                 Poll::Ready(Err(e)) => (

@@ -11,7 +11,7 @@ use tracker_domain::{Clock, Scopes, TokenHash, TokenKind};
 use tracker_store::{NewOrganization, NewQueue, NewToken, Store};
 
 use crate::access::queues::valid_queue_key;
-use crate::admin::ops::{put_application, put_user, UserSpec};
+use crate::admin::ops::{put_application, put_federation, put_user, FederationSpec, UserSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +34,34 @@ pub struct SeedOrganization {
     /// External applications remote links point into.
     #[serde(default)]
     pub applications: Vec<SeedApplication>,
+    /// OpenID Connect identity providers (federated accounts). A provider's
+    /// `client_secret_env` names the environment variable holding its secret.
+    #[serde(default)]
+    pub federations: Vec<SeedFederation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFederation {
+    /// The environment variable holding the client secret, kept out of the file.
+    pub client_secret_env: String,
+    #[serde(flatten)]
+    pub spec: FederationSpec,
+}
+
+impl SeedFederation {
+    fn spec(&self) -> anyhow::Result<FederationSpec> {
+        let client_secret = std::env::var(&self.client_secret_env).with_context(|| {
+            format!(
+                "identity provider {}: reading ${}",
+                self.spec.id, self.client_secret_env
+            )
+        })?;
+        Ok(FederationSpec {
+            client_secret,
+            ..self.spec.clone()
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +176,9 @@ impl SeedFile {
                     );
                 }
             }
+            for f in &org.federations {
+                f.spec()?.validate()?;
+            }
             for q in &org.queues {
                 if !valid_queue_key(&q.key) {
                     anyhow::bail!(
@@ -244,6 +275,11 @@ impl SeedFile {
                     .await
                     .with_context(|| format!("application {}", a.id))?;
                 report.applications += 1;
+            }
+            for f in &o.federations {
+                put_federation(store, clock, &org, &f.spec()?)
+                    .await
+                    .with_context(|| format!("identity provider {}", f.spec.id))?;
             }
         }
         Ok(report)

@@ -27,6 +27,9 @@ pub struct Inner {
     pub search_slots: tokio::sync::Semaphore,
     /// `/metrics`' counts, unless `metrics.enabled` is off.
     pub metrics: Option<crate::observe::Metrics>,
+    /// Identity providers' discovery documents and keys, and the HTTP
+    /// client that asks them.
+    pub federation: crate::oauth::federation::FederationCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -50,6 +53,7 @@ impl AppState {
         } else {
             None
         };
+        let federation = crate::oauth::federation::FederationCache::new(&config.federation)?;
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -59,6 +63,7 @@ impl AppState {
             blobs,
             search_slots,
             metrics,
+            federation,
         })))
     }
 

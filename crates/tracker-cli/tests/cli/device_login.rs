@@ -9,6 +9,7 @@ use serde_json::Value;
 use tracker_client::{Auth, NewIssue};
 
 use crate::{expect_code, run, stdout, tracker, tracker_process};
+use trackerd_testkit::oidc;
 use trackerd_testkit::*;
 
 const PASSWORD: &str = "a long passphrase for alice";
@@ -184,4 +185,77 @@ async fn login_with_a_client_trackerd_does_not_know_says_so() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid_client"), "{err}");
     assert!(err.contains("--client-id"), "a hint at the fix: {err}");
+}
+
+/// `tracker login --federation ID`, then `tracker iam create-token`: the
+/// seed's steps for a federated account (`yc init --federation-id`, then
+/// `yc iam create-token`), against a real OpenID Connect provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_federated_account_logs_in_through_its_provider_and_creates_an_iam_token() {
+    let Some(mock) = oidc::MockOidc::start().await else {
+        return;
+    };
+    let (app, client_id) = login_server().await;
+    oidc::add_provider(&app, ACME, "acme-sso", &mock.base, "create").await;
+    mock.user("fed-cli", serde_json::json!({"preferred_username": "lena"}))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tracker_process(dir.path());
+    cmd.args([
+        "login",
+        "--base-url",
+        &app.base,
+        "--org-id",
+        ACME,
+        "--client-id",
+        &client_id,
+        "--no-browser",
+        "--federation",
+        "acme-sso",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    // The child is handed back and waited for in `finish`.
+    #[allow(clippy::zombie_processes)]
+    let (child, page) = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        loop {
+            let mut line = String::new();
+            assert!(err.read_line(&mut line).unwrap() > 0, "no address printed");
+            if let Some(page) = line.trim().strip_prefix("(or open ") {
+                child.stderr = Some(err.into_inner());
+                return (child, page.trim_end_matches(')').to_owned());
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(page.contains("federation=acme-sso"), "{page}");
+    // The page goes straight to the provider and back to the device page.
+    let mut person = Browser::new(&app);
+    let back = person.sign_in_through(&mock, &page, "fed-cli").await;
+    assert!(back.starts_with("/device?user_code="), "{back}");
+    let code = back
+        .split("user_code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let code = code.replace("%2D", "-");
+    let done = person.decide_device(&code, "allow").await;
+    assert!(done.contains("id=\"done\""), "{done}");
+    let out = finish(child).await;
+    expect_code(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Signed in as lena"));
+
+    let mut cmd = tracker(dir.path());
+    cmd.args(["iam", "create-token"]);
+    let out = run(cmd).await;
+    expect_code(&out, 0);
+    let iam = stdout(&out).trim().to_owned();
+    assert!(iam.starts_with("t1."), "{iam}");
+    let me = app.client(Auth::Iam(iam)).myself().await.unwrap();
+    assert_eq!(me.login, "lena");
 }

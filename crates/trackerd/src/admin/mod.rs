@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod federation;
 pub mod oauth;
 pub mod ops;
 
@@ -13,6 +14,7 @@ use tracker_store::Store;
 
 use accounts::{OrgCommand, TokenCommand, UserCommand};
 use applications::ExternalAppCommand;
+use federation::FederationCommand;
 use oauth::{AppCommand, AuditArgs, PasswordArgs, ServiceAccountCommand};
 
 #[derive(Subcommand)]
@@ -39,6 +41,9 @@ pub enum Command {
     Audit(AuditArgs),
     /// Set a user's sign-in password, read from standard input.
     Password(PasswordArgs),
+    /// Organizations' OpenID Connect identity providers (federated accounts).
+    #[command(subcommand)]
+    Federation(FederationCommand),
 }
 
 pub async fn run(cmd: Command, store: &dyn Store, clock: &dyn Clock) -> anyhow::Result<()> {
@@ -51,5 +56,6 @@ pub async fn run(cmd: Command, store: &dyn Store, clock: &dyn Clock) -> anyhow::
         Command::ServiceAccount(cmd) => oauth::service_account(cmd, store, clock).await,
         Command::Audit(args) => oauth::audit(args, store).await,
         Command::Password(args) => oauth::password(args, store, clock).await,
+        Command::Federation(cmd) => federation::federation(cmd, store, clock).await,
     }
 }

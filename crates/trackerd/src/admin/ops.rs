@@ -223,3 +223,153 @@ pub async fn put_application(
         })
         .await?)
 }
+
+/// An identity provider as an admin command or a seed file describes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSpec {
+    /// What `tracker login --federation` and the sign-in URLs name.
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret itself (commands read it from the environment).
+    #[serde(default)]
+    pub client_secret: String,
+    #[serde(default = "default_federation_scopes")]
+    pub scopes: String,
+    #[serde(default = "default_login_claim")]
+    pub login_claim: String,
+    #[serde(default = "default_first_name_claim")]
+    pub first_name_claim: String,
+    #[serde(default = "default_last_name_claim")]
+    pub last_name_claim: String,
+    #[serde(default = "default_email_claim")]
+    pub email_claim: String,
+    /// `create`, `email` or `login` (see `tracker_store::LinkRule`).
+    #[serde(default = "default_link_rule")]
+    pub link: String,
+    #[serde(default = "default_algorithms")]
+    pub algorithms: String,
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+}
+
+pub fn default_federation_scopes() -> String {
+    "openid profile email".into()
+}
+pub fn default_login_claim() -> String {
+    "preferred_username".into()
+}
+pub fn default_first_name_claim() -> String {
+    "given_name".into()
+}
+pub fn default_last_name_claim() -> String {
+    "family_name".into()
+}
+pub fn default_email_claim() -> String {
+    "email".into()
+}
+pub fn default_link_rule() -> String {
+    "create".into()
+}
+pub fn default_algorithms() -> String {
+    "RS256".into()
+}
+fn default_enabled() -> bool {
+    true
+}
+
+impl FederationSpec {
+    /// Checks everything before anything is written.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !valid_application_id(&self.id) {
+            anyhow::bail!(
+                "identity provider {:?}: an id is 1 to 100 letters, digits, '.', '-' and '_'",
+                self.id
+            );
+        }
+        let issuer = url::Url::parse(&self.issuer)
+            .map_err(|e| anyhow::anyhow!("identity provider {}: issuer: {e}", self.id))?;
+        if !matches!(issuer.scheme(), "https" | "http") || issuer.query().is_some() {
+            anyhow::bail!(
+                "identity provider {}: the issuer is an http(s) URL without a query",
+                self.id
+            );
+        }
+        if self.name.trim().is_empty() || self.client_id.trim().is_empty() {
+            anyhow::bail!(
+                "identity provider {}: a name and a client id are required",
+                self.id
+            );
+        }
+        if self.client_secret.is_empty() {
+            anyhow::bail!("identity provider {}: a client secret is required", self.id);
+        }
+        if !self.scopes.split_whitespace().any(|s| s == "openid") {
+            anyhow::bail!(
+                "identity provider {}: the scopes must include openid",
+                self.id
+            );
+        }
+        if tracker_store::LinkRule::parse(&self.link).is_none() {
+            anyhow::bail!(
+                "identity provider {}: link is create, email or login",
+                self.id
+            );
+        }
+        if !crate::oauth::federation::valid_algorithms(&self.algorithms) {
+            anyhow::bail!(
+                "identity provider {}: algorithms are asymmetric JWS names (RS256, ES256, PS256, EdDSA, …)",
+                self.id
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Creates or updates the organization's identity provider; turning it off
+/// ends the sessions and tokens of the accounts it signed in.
+pub async fn put_federation(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    org: &Organization,
+    spec: &FederationSpec,
+) -> anyhow::Result<tracker_store::FederationProvider> {
+    spec.validate()?;
+    let link = tracker_store::LinkRule::parse(&spec.link)
+        .ok_or_else(|| anyhow::anyhow!("link is create, email or login"))?;
+    let provider = store
+        .put_federation_provider(&tracker_store::FederationProvider {
+            id: 0,
+            public_id: spec.id.clone(),
+            org: org.id,
+            name: spec.name.trim().to_owned(),
+            issuer: spec.issuer.clone(),
+            client_id: spec.client_id.clone(),
+            client_secret: spec.client_secret.clone(),
+            scopes: spec.scopes.split_whitespace().collect::<Vec<_>>().join(" "),
+            login_claim: spec.login_claim.clone(),
+            first_name_claim: spec.first_name_claim.clone(),
+            last_name_claim: spec.last_name_claim.clone(),
+            email_claim: spec.email_claim.clone(),
+            link_rule: link,
+            algorithms: spec
+                .algorithms
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            enabled: spec.enabled,
+            created_at: clock.now(),
+        })
+        .await?;
+    if provider.enabled != spec.enabled {
+        store
+            .set_federation_provider_enabled(provider.id, spec.enabled, clock.now())
+            .await?;
+    }
+    Ok(tracker_store::FederationProvider {
+        enabled: spec.enabled,
+        ..provider
+    })
+}

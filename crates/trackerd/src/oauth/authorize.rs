@@ -548,10 +548,16 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn signin_form(csrf: &str, next: &str, login: &str, error: Option<&str>) -> String {
+fn signin_form(
+    csrf: &str,
+    next: &str,
+    login: &str,
+    error: Option<&str>,
+    federations: &str,
+) -> String {
     let err = html::form_error(error);
     format!(
-        "{err}<form method=\"post\" action=\"/signin\">{}{}\
+        "{err}{federations}<form method=\"post\" action=\"/signin\">{}{}\
          <label for=\"login\">Login</label>\
          <input type=\"text\" id=\"login\" name=\"login\" value=\"{}\" autocomplete=\"username\" required autofocus>\
          <label for=\"password\">Password</label>\
@@ -577,7 +583,13 @@ pub async fn signin_page(
     let mut r = html::page(
         StatusCode::OK,
         "Sign in to trackerd",
-        &signin_form(&csrf, &next, "", None),
+        &signin_form(
+            &csrf,
+            &next,
+            "",
+            None,
+            &super::federation::signin_links(&state, &next).await,
+        ),
     );
     set_cookie(&mut r, &state, &headers, CSRF_COOKIE, &csrf, None);
     Ok(r)
@@ -601,11 +613,12 @@ pub async fn signin_submit(
     let fresh_csrf = cookie_csrf
         .clone()
         .unwrap_or_else(|| issue_signin_token(key, now));
+    let federations = super::federation::signin_links(&state, &next).await;
     let again = |status: StatusCode, msg: &str| {
         let mut r = html::page(
             status,
             "Sign in to trackerd",
-            &signin_form(&fresh_csrf, &next, &login, Some(msg)),
+            &signin_form(&fresh_csrf, &next, &login, Some(msg), &federations),
         );
         set_cookie(&mut r, &state, &headers, CSRF_COOKIE, &fresh_csrf, None);
         r
@@ -724,28 +737,42 @@ pub async fn signin_submit(
         .forget_signin_failure(address_attempt)
         .await
         .map_err(server_error)?;
+    start_session(&state, &headers, &user, &next, &addr, "").await
+}
+
+/// Opens a browser session for `user` and sends the browser to `next`: the
+/// end of every way of signing in (a password, an identity provider).
+pub(super) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+    next: &str,
+    addr: &ClientAddr,
+    how: &str,
+) -> Result<Response, PageError> {
+    let now = state.clock.now();
     let secret = mint(prefix::SESSION);
-    let lifetime = cfg.session_lifetime_secs;
+    let lifetime = state.config.oauth.session_lifetime_secs;
     state
         .store
         .create_session(&TokenHash::of(&secret), user.uid, now, now + secs(lifetime))
         .await
         .map_err(server_error)?;
     audit(
-        &state,
+        state,
         None,
         Some(user.uid),
         "signin.succeeded",
         &user.login,
-        "",
-        &addr,
+        how,
+        addr,
     )
     .await;
-    let mut r = see_other(&next);
+    let mut r = see_other(next);
     set_cookie(
         &mut r,
-        &state,
-        &headers,
+        state,
+        headers,
         SESSION_COOKIE,
         &secret,
         Some(lifetime as i64),

@@ -160,6 +160,7 @@ impl FormPage for DevicePage {
 #[derive(serde::Deserialize)]
 pub struct DeviceQuery {
     user_code: Option<String>,
+    federation: Option<String>,
 }
 
 pub async fn page(
@@ -174,6 +175,17 @@ pub async fn page(
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/device".into());
+        // A CLI that knows its user signs in through an identity provider
+        // (`tracker login --federation ID`) skips the sign-in page.
+        if let Some(id) = q.federation.as_deref().filter(|f| !f.is_empty()) {
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            return Ok(super::session::see_other(&format!(
+                "/federation/{}/start?next={}",
+                enc(id),
+                enc(&back)
+            )));
+        }
         return Err(PageError::SignIn(back));
     };
     let title = "Connect a device";

@@ -9,6 +9,7 @@ pub mod apps;
 pub mod audit_trail;
 pub mod authorize;
 pub mod device;
+pub mod federation;
 pub mod html;
 pub mod iam_token;
 pub mod service_accounts;

@@ -421,6 +421,27 @@ async fn refresh(
             }
         },
     };
+    // A federated account lives at its identity provider: a disabled
+    // provider, or an account the provider no longer knows, ends it here.
+    match super::federation::still_allowed(state, grant.uid).await {
+        Ok(true) => {}
+        Ok(false) => {
+            audit(
+                state,
+                None,
+                Some(grant.uid),
+                "token.revoked",
+                format!("grant {}", grant.id),
+                "the identity provider no longer signs this account in",
+                addr,
+            )
+            .await;
+            return Err(OAuthError::invalid_grant(
+                "the account's identity provider no longer signs it in",
+            ));
+        }
+        Err(e) => return Err(OAuthError::server(e)),
+    }
     let record = match state.store.spend_refresh_token(&hash, now).await? {
         Spent::Fresh(r) => r,
         Spent::Replayed(_) => {

@@ -23,7 +23,10 @@ use crate::oauth::{enc, params_of, token_request, ALICE_PASSWORD};
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
-backend_tests!(a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device);
+backend_tests!(
+    a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device,
+    a_real_browser_signs_in_through_the_organizations_identity_provider,
+);
 
 /// Writes past the test harness's output capture, so the line shows in CI
 /// logs whether the test passes or not.
@@ -352,4 +355,42 @@ async fn a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device
         200
     );
     browser.quit().await;
+}
+
+/// The federated sign-in in a real browser: the sign-in page's button, the
+/// provider's own page (`oidc-provider-mock`), back to trackerd signed in
+/// (the state's binding cookie must survive the trip through the provider).
+async fn a_real_browser_signs_in_through_the_organizations_identity_provider(app: TestApp) {
+    let (Some(chromium), Some(chromedriver)) = (
+        find_binary(&["chromium", "chromium-browser"]),
+        find_binary(&["chromedriver"]),
+    ) else {
+        loud("\n!!!! SKIPPED the real-browser federation test: chromium and chromedriver are not installed.\n");
+        return;
+    };
+    let Some(mock) = trackerd_testkit::oidc::MockOidc::start().await else {
+        return;
+    };
+    // The provider signs with the real time; the server's clock follows it.
+    app.clock.set(chrono::Utc::now());
+    trackerd_testkit::oidc::add_provider(&app, ACME, "acme-sso", &mock.base, "create").await;
+    mock.user(
+        "fed-browser",
+        json!({"preferred_username": "bea", "given_name": "Bea", "family_name": "Brown"}),
+    )
+    .await;
+    let browser = Driver::start(&chromium, &chromedriver).await;
+    let base = &app.base;
+    browser.goto(&format!("{base}/my")).await;
+    browser.wait_for_url(&format!("{base}/signin")).await;
+    browser.click("#federation-acme-sso").await;
+    browser.wait_for_url(&mock.base).await;
+    browser.type_into("input[name=sub]", "fed-browser").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_url(&format!("{base}/my")).await;
+    let page = browser.text("main").await;
+    assert!(page.contains("Bea Brown") && page.contains("bea"), "{page}");
+    browser.quit().await;
+    let bea = app.state.store.user_by_login("bea").await.unwrap().unwrap();
+    assert!(bea.password_hash.is_none());
 }

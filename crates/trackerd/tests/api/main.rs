@@ -15,6 +15,7 @@ mod connections;
 mod crash;
 mod dictionaries;
 mod entities;
+mod federation;
 mod fidelity;
 mod fields;
 mod hardening;

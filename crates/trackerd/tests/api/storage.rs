@@ -246,3 +246,81 @@ async fn a_job_lease_is_held_by_one_node_until_it_expires(app: TestApp) {
     .await;
     assert_eq!(wins.iter().filter(|w| **w).count(), 1);
 }
+
+/// The statements still running in this database whose text starts as
+/// `prefix` does, seen from another session.
+async fn running(pool: &sqlx::PgPool, needle: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND state = 'active' AND pid <> pg_backend_pid() AND position($1 in query) > 0",
+    )
+    .bind(needle)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Polls until no statement containing `needle` runs, at most `within`.
+async fn ended_within(pool: &sqlx::PgPool, needle: &str, within: std::time::Duration) -> bool {
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        if running(pool, needle).await == 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
+    use tracker_store_sql::Engine;
+    let Some(admin) = trackerd_testkit::pg::postgres_url_or_skip() else {
+        return;
+    };
+    let db = PgDatabase::for_test(&admin).await.unwrap();
+    let store = tracker_store_sql::PostgresStore::connect(db.url())
+        .await
+        .unwrap();
+    let pool = store.pool().clone();
+    // What a dropped handler leaves without a canceller: sqlx forgets its
+    // side of the statement and the server runs it on.
+    let plain = "SELECT pg_sleep(20) /* left running */";
+    let p = pool.clone();
+    let task = tokio::spawn(async move { sqlx::query(plain).execute(&p).await });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    task.abort();
+    assert!(
+        !ended_within(&pool, "left running", std::time::Duration::from_secs(2)).await,
+        "the control statement should still run"
+    );
+    // The same with the canceller searches use: gone within a moment.
+    let (text, canceller) =
+        sqlx::Postgres::cancellable(&pool, "SELECT pg_sleep(20) /* called off */");
+    let p = pool.clone();
+    let task = tokio::spawn(async move {
+        let r = sqlx::query(&text).execute(&p).await;
+        canceller.done();
+        r
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        running(&pool, "called off").await,
+        1,
+        "the statement should be running"
+    );
+    task.abort();
+    assert!(
+        ended_within(&pool, "called off", std::time::Duration::from_secs(5)).await,
+        "the abandoned statement still runs"
+    );
+    // A statement that ends by itself is left alone.
+    let (text, canceller) = sqlx::Postgres::cancellable(&pool, "SELECT 1");
+    sqlx::query(&text).execute(&pool).await.unwrap();
+    canceller.done();
+    // Let the server end the control statement before the database is dropped.
+    sqlx::query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE position('left running' in query) > 0 AND pid <> pg_backend_pid()")
+        .execute(&pool)
+        .await
+        .unwrap();
+}

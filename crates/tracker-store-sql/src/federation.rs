@@ -1,0 +1,398 @@
+//! Federated accounts: identity providers, identities, sign-ins under way.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
+
+use crate::access::{user_cols_as, USER_COLS};
+use crate::{db, Engine, SqlStore};
+
+const PROVIDER_COLS: &str = "id, public_id, org, name, issuer, client_id, client_secret, scopes, \
+     login_claim, first_name_claim, last_name_claim, email_claim, link_rule, algorithms, enabled, \
+     created_at";
+const IDENTITY_COLS: &str = "id, provider, subject, uid, refresh_token, created_at, last_seen_at";
+const LOGIN_COLS: &str =
+    "state_hash, browser_hash, provider, nonce, verifier, next, created_at, expires_at";
+const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
+
+#[derive(FromRow)]
+struct ProviderRow {
+    id: i64,
+    public_id: String,
+    org: i64,
+    name: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    scopes: String,
+    login_claim: String,
+    first_name_claim: String,
+    last_name_claim: String,
+    email_claim: String,
+    link_rule: String,
+    algorithms: String,
+    enabled: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProviderRow> for FederationProvider {
+    type Error = StoreError;
+
+    fn try_from(r: ProviderRow) -> Result<Self> {
+        Ok(FederationProvider {
+            id: r.id,
+            link_rule: LinkRule::parse(&r.link_rule)
+                .ok_or_else(|| StoreError::Invalid(format!("link rule {:?}", r.link_rule)))?,
+            public_id: r.public_id,
+            org: r.org,
+            name: r.name,
+            issuer: r.issuer,
+            client_id: r.client_id,
+            client_secret: r.client_secret,
+            scopes: r.scopes,
+            login_claim: r.login_claim,
+            first_name_claim: r.first_name_claim,
+            last_name_claim: r.last_name_claim,
+            email_claim: r.email_claim,
+            algorithms: r.algorithms,
+            enabled: r.enabled,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct IdentityRow {
+    id: i64,
+    provider: i64,
+    subject: String,
+    uid: i64,
+    refresh_token: Option<String>,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+}
+
+impl From<IdentityRow> for FederatedIdentity {
+    fn from(r: IdentityRow) -> Self {
+        FederatedIdentity {
+            id: r.id,
+            provider: r.provider,
+            subject: r.subject,
+            uid: r.uid,
+            refresh_token: r.refresh_token,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct LoginRow {
+    state_hash: String,
+    browser_hash: String,
+    provider: i64,
+    nonce: String,
+    verifier: String,
+    next: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl From<LoginRow> for FederationLogin {
+    fn from(r: LoginRow) -> Self {
+        FederationLogin {
+            state_hash: r.state_hash,
+            browser_hash: r.browser_hash,
+            provider: r.provider,
+            nonce: r.nonce,
+            verifier: r.verifier,
+            next: r.next,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    /// Ends the sessions and tokens of the accounts `which` selects (a
+    /// condition on `uid` with one placeholder, `$2`), inside `tx`.
+    async fn end_access_in(
+        tx: &mut sqlx::Transaction<'static, D>,
+        which: &str,
+        key: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(&format!(
+            "DELETE FROM web_sessions WHERE $1 = $1 AND {which}"
+        ))
+        .bind(at)
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        for table in ["oauth_grants", "tokens"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET revoked_at = $1 WHERE revoked_at IS NULL AND {which}"
+            ))
+            .bind(at)
+            .bind(key)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        sqlx::query(EPOCH_BUMP)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+#[sql_bounds]
+#[async_trait]
+impl<D: Engine> FederationStore for SqlStore<D> {
+    async fn put_federation_provider(&self, p: &FederationProvider) -> Result<FederationProvider> {
+        // Another organization's public id is not overwritten: the update's
+        // WHERE leaves it alone and nothing is returned.
+        let row: Option<ProviderRow> = sqlx::query_as(&format!(
+            "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
+               client_secret, scopes, login_claim, first_name_claim, last_name_claim, email_claim, \
+               link_rule, algorithms, enabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (public_id) DO UPDATE SET name = excluded.name, \
+               issuer = excluded.issuer, client_id = excluded.client_id, \
+               client_secret = excluded.client_secret, scopes = excluded.scopes, \
+               login_claim = excluded.login_claim, first_name_claim = excluded.first_name_claim, \
+               last_name_claim = excluded.last_name_claim, email_claim = excluded.email_claim, \
+               link_rule = excluded.link_rule, algorithms = excluded.algorithms \
+             WHERE federation_providers.org = excluded.org \
+             RETURNING {PROVIDER_COLS}"
+        ))
+        .bind(&p.public_id)
+        .bind(p.org)
+        .bind(&p.name)
+        .bind(&p.issuer)
+        .bind(&p.client_id)
+        .bind(&p.client_secret)
+        .bind(&p.scopes)
+        .bind(&p.login_claim)
+        .bind(&p.first_name_claim)
+        .bind(&p.last_name_claim)
+        .bind(&p.email_claim)
+        .bind(p.link_rule.as_str())
+        .bind(&p.algorithms)
+        .bind(p.enabled)
+        .bind(p.created_at)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match row {
+            Some(r) => r.try_into(),
+            None => Err(StoreError::Conflict(format!(
+                "identity provider {} belongs to another organization",
+                p.public_id
+            ))),
+        }
+    }
+
+    async fn federation_provider(&self, public_id: &str) -> Result<Option<FederationProvider>> {
+        let sql = format!("SELECT {PROVIDER_COLS} FROM federation_providers WHERE public_id = $1");
+        self.find::<ProviderRow, _>(&sql, (public_id,)).await
+    }
+
+    async fn federation_provider_by_id(&self, id: i64) -> Result<Option<FederationProvider>> {
+        let sql = format!("SELECT {PROVIDER_COLS} FROM federation_providers WHERE id = $1");
+        self.find::<ProviderRow, _>(&sql, (id,)).await
+    }
+
+    async fn list_federation_providers(&self, org: Option<i64>) -> Result<Vec<FederationProvider>> {
+        let sql = format!(
+            "SELECT {PROVIDER_COLS} FROM federation_providers WHERE ($1 IS NULL OR org = $1) \
+             ORDER BY org, public_id"
+        );
+        self.find_all::<ProviderRow, _>(&sql, (org,)).await
+    }
+
+    async fn set_federation_provider_enabled(
+        &self,
+        id: i64,
+        enabled: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE federation_providers SET enabled = $1 WHERE id = $2")
+            .bind(enabled)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if !enabled {
+            Self::end_access_in(
+                &mut tx,
+                "uid IN (SELECT uid FROM federated_identities WHERE provider = $2)",
+                id,
+                at,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(D::rows_affected(&done) > 0)
+    }
+
+    async fn insert_federation_login(&self, l: &FederationLogin) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO federation_logins ({LOGIN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&l.state_hash)
+        .bind(&l.browser_hash)
+        .bind(l.provider)
+        .bind(&l.nonce)
+        .bind(&l.verifier)
+        .bind(&l.next)
+        .bind(l.created_at)
+        .bind(l.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn spend_federation_login(
+        &self,
+        state_hash: &str,
+        browser_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<FederationLogin>> {
+        // One statement marks and answers it: of two callbacks racing with
+        // the same state, only one gets a row.
+        let sql = format!(
+            "UPDATE federation_logins SET used_at = $1 WHERE state_hash = $2 AND browser_hash = $3 \
+               AND used_at IS NULL RETURNING {LOGIN_COLS}"
+        );
+        self.find::<LoginRow, _>(&sql, (at, state_hash, browser_hash))
+            .await
+    }
+
+    async fn federated_identity(
+        &self,
+        provider: i64,
+        subject: &str,
+    ) -> Result<Option<FederatedIdentity>> {
+        let sql = format!(
+            "SELECT {IDENTITY_COLS} FROM federated_identities WHERE provider = $1 AND subject = $2"
+        );
+        self.find::<IdentityRow, _>(&sql, (provider, subject)).await
+    }
+
+    async fn federated_identities_of(&self, uid: i64) -> Result<Vec<FederatedIdentity>> {
+        let sql =
+            format!("SELECT {IDENTITY_COLS} FROM federated_identities WHERE uid = $1 ORDER BY id");
+        self.find_all::<IdentityRow, _>(&sql, (uid,)).await
+    }
+
+    async fn create_federated_account(
+        &self,
+        provider: &FederationProvider,
+        subject: &str,
+        new: &NewUser,
+        refresh_token: Option<&str>,
+    ) -> Result<User> {
+        let mut tx = self.begin().await?;
+        let user: User = sqlx::query_as(&format!(
+            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, \
+               created_at) VALUES ($1, $2, $3, $4, $5, NULL, $6) RETURNING {USER_COLS}"
+        ))
+        .bind(&new.login)
+        .bind(&new.cloud_uid)
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(&new.email)
+        .bind(new.created_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)")
+            .bind(provider.org)
+            .bind(user.uid)
+            .bind(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO federated_identities (provider, subject, uid, refresh_token, created_at, \
+               last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(provider.id)
+        .bind(subject)
+        .bind(user.uid)
+        .bind(refresh_token.map(str::to_owned))
+        .bind(new.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(user)
+    }
+
+    async fn link_federated_identity(
+        &self,
+        provider: i64,
+        subject: &str,
+        uid: i64,
+        refresh_token: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<FederatedIdentity> {
+        sqlx::query_as::<_, IdentityRow>(&format!(
+            "INSERT INTO federated_identities (provider, subject, uid, refresh_token, created_at, \
+               last_seen_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING {IDENTITY_COLS}"
+        ))
+        .bind(provider)
+        .bind(subject)
+        .bind(uid)
+        .bind(refresh_token.map(str::to_owned))
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn touch_federated_identity(
+        &self,
+        id: i64,
+        refresh_token: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "UPDATE federated_identities SET last_seen_at = $1, \
+               refresh_token = COALESCE($2, refresh_token) WHERE id = $3",
+            (at, refresh_token.map(str::to_owned), id),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn member_by_email(&self, org: i64, email: &str) -> Result<Option<User>> {
+        let cols = user_cols_as("u");
+        let sql = format!(
+            "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
+             WHERE m.org = $1 AND lower(u.email) = lower($2) AND u.email <> '' ORDER BY u.uid LIMIT 2"
+        );
+        let found: Vec<User> = self.find_all::<User, _>(&sql, (org, email)).await?;
+        // Two members sharing an email: linking either would be a guess.
+        Ok(if found.len() == 1 {
+            found.into_iter().next()
+        } else {
+            None
+        })
+    }
+
+    async fn end_account_access(&self, uid: i64, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        Self::end_access_in(&mut tx, "uid = $2", uid, at).await?;
+        tx.commit().await.map_err(db)
+    }
+}
