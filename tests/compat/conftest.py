@@ -187,8 +187,8 @@ def server(backend, database_dsn, tmp_path_factory):
     stderr_log = workdir / "trackerd.stderr.log"
     _server_logs.append(stderr_log)
 
-    # trackerd reads every TRACKERD_* variable as configuration and refuses
-    # ones it does not know (TRACKERD_COMPAT_BACKEND among them), so the
+    # trackerd reads TRACKERD_* variables as configuration (and warns about
+    # ones it does not know, TRACKERD_COMPAT_BACKEND among them), so the
     # child gets none: everything it needs is on its command line.
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKERD_")}
     # Except automation's: test_automation.py's webhook receiver listens on

@@ -86,6 +86,27 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         D::migrate(&self.pool).await
     }
 
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> tracker_store::PoolStats {
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        tracker_store::PoolStats {
+            open: self.pool.size(),
+            idle,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn organization_count(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
             .fetch_one(&self.pool)

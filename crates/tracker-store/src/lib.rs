@@ -110,6 +110,17 @@ impl<T> Store for T where
 {
 }
 
+/// A connection pool's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, in use or idle.
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 /// Organizations, accounts, tokens and the first queue calls.
 #[async_trait]
 pub trait AccessStore: Send + Sync + 'static {
@@ -118,6 +129,16 @@ pub trait AccessStore: Send + Sync + 'static {
 
     /// Brings the schema up to date. Safe to call from several nodes at once.
     async fn migrate(&self) -> Result<()>;
+
+    /// A round trip to the database (readiness probes).
+    async fn ping(&self) -> Result<()>;
+
+    /// The connection pool's state now (metrics).
+    fn pool_stats(&self) -> PoolStats;
+
+    /// Closes the pool: every later call fails. Waits for the connections
+    /// in use to be given back.
+    async fn close(&self);
 
     // Organizations.
     async fn organization_count(&self) -> Result<i64>;

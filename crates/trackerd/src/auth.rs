@@ -21,6 +21,7 @@ use tracker_domain::{
 use tracker_store::{Membership, Organization, TokenRecord, User};
 
 use crate::error::ApiError;
+use crate::observe::Lookups;
 use crate::state::AppState;
 
 /// An authenticated caller inside one organization.
@@ -49,6 +50,8 @@ pub struct AuthCache {
     tokens: moka::sync::Cache<TokenHash, Arc<Authenticated>>,
     orgs: moka::sync::Cache<OrgSelector, Arc<Organization>>,
     epoch: AtomicI64,
+    /// Hits and misses, for `/metrics`.
+    lookups: crate::observe::Lookups,
 }
 
 impl Default for AuthCache {
@@ -70,7 +73,13 @@ impl AuthCache {
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             epoch: AtomicI64::new(i64::MIN),
+            lookups: crate::observe::Lookups::default(),
         }
+    }
+
+    /// The cache's hits and misses so far.
+    pub fn lookups(&self) -> &crate::observe::Lookups {
+        &self.lookups
     }
 
     pub fn invalidate_all(&self) {
@@ -120,7 +129,14 @@ pub async fn authenticate(
     credential: &Credential,
 ) -> Result<Arc<Authenticated>, ApiError> {
     let hash = TokenHash::of(credential.secret());
-    let auth = match state.auth.tokens.get(&hash) {
+    let cached = state.auth.tokens.get(&hash);
+    let lookups = &state.auth.lookups;
+    Lookups::count(if cached.is_some() {
+        &lookups.token_hits
+    } else {
+        &lookups.token_misses
+    });
+    let auth = match cached {
         Some(a) => a,
         None => {
             let Some(token) = state.store.token_by_hash(&hash).await? else {
@@ -187,8 +203,10 @@ async fn resolve_org(
     selector: &OrgSelector,
 ) -> Result<Option<Arc<Organization>>, ApiError> {
     if let Some(org) = state.auth.orgs.get(selector) {
+        Lookups::count(&state.auth.lookups.org_hits);
         return Ok(Some(org));
     }
+    Lookups::count(&state.auth.lookups.org_misses);
     let org = match selector {
         OrgSelector::OrgId(id) => state.store.organization_by_org_id(id).await?,
         OrgSelector::CloudOrgId(id) => state.store.organization_by_cloud_id(id).await?,

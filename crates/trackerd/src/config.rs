@@ -80,6 +80,9 @@ pub struct Config {
     /// Background jobs (bulk changes): how this node works on them.
     #[serde(default)]
     pub jobs: Jobs,
+    /// `/metrics`: whether it is served, and who may read it.
+    #[serde(default)]
+    pub metrics: Metrics,
     /// Signing in through organizations' OpenID Connect identity providers.
     #[serde(default)]
     pub federation: crate::oauth::federation::FederationConfig,
@@ -126,6 +129,27 @@ impl Default for Automation {
             webhook_backoff_ms: 1_000,
             tick_ms: 1_000,
             max_chain_depth: 5,
+        }
+    }
+}
+
+/// The Prometheus endpoint. Served by default, to anyone: it tells request
+/// counts by route, never paths, tokens or organizations. A token guards it
+/// where the port is reachable by those who should not see even that.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Metrics {
+    /// Whether `/metrics` is served (and requests are counted).
+    pub enabled: bool,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
         }
     }
 }
@@ -322,6 +346,7 @@ impl Default for Config {
             connections: Connections::default(),
             attachments: Attachments::default(),
             jobs: Jobs::default(),
+            metrics: Metrics::default(),
             federation: Default::default(),
             automation: Automation::default(),
             limits: Limits::default(),
@@ -371,17 +396,36 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         let config: Config = figment
-            // TRACKERD_CONFIG names the file itself; TRACKERD_TEST_* and
-            // TRACKERD_BENCH_* belong to the test suite and the benchmarks.
-            .merge(Env::prefixed("TRACKERD_").split("__").filter(|k| {
-                let k = k.as_str().to_ascii_lowercase();
-                k != "config" && !k.starts_with("test_") && !k.starts_with("bench_")
-            }))
+            // Only the variables that name a setting: the others (a wrapper's
+            // TRACKERD_PID, a test suite's own) are reported by
+            // `unknown_environment`, not fatal, unlike unknown file keys.
+            .merge(
+                Env::prefixed("TRACKERD_")
+                    .split("__")
+                    .filter(|k| env_key(k.as_str()) == EnvKey::Setting),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The `TRACKERD_…` environment variables that name no setting, for
+    /// the server to warn about once its logging is up: a wrapper script's
+    /// `TRACKERD_PID` must not stop `trackerd serve`, and a misspelt
+    /// `TRACKERD_LISTNE` must not pass unnoticed either.
+    pub fn unknown_environment() -> Vec<String> {
+        let mut names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| {
+                name.get(..9)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("TRACKERD_"))
+                    && env_key(&name[9..]) == EnvKey::Unknown
+            })
+            .collect();
+        names.sort();
+        names
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -433,6 +477,38 @@ impl Config {
     }
 }
 
+/// What a `TRACKERD_<KEY>` variable is to the server.
+#[derive(Debug, PartialEq, Eq)]
+enum EnvKey {
+    /// A configuration key (`__` or `.` between nested keys).
+    Setting,
+    /// `TRACKERD_CONFIG` (the file itself, read by the command line), and
+    /// the test suite's and the benchmarks' own `TRACKERD_TEST_*` and
+    /// `TRACKERD_BENCH_*`: not settings, and expected.
+    Other,
+    /// Nothing trackerd reads.
+    Unknown,
+}
+
+fn env_key(key: &str) -> EnvKey {
+    static DEFAULTS: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+        serde_json::to_value(Config::default()).unwrap_or(serde_json::Value::Null)
+    });
+    let key = key.to_ascii_lowercase().replace("__", ".");
+    if key == "config" || key.starts_with("test_") || key.starts_with("bench_") {
+        return EnvKey::Other;
+    }
+    // The defaults name every key: an unset `Option` is there as `null`.
+    let mut at = &*DEFAULTS;
+    for part in key.split('.') {
+        match at.get(part) {
+            Some(next) => at = next,
+            None => return EnvKey::Unknown,
+        }
+    }
+    EnvKey::Setting
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +542,20 @@ mod tests {
 
         std::fs::write(&file, "listne = \"127.0.0.1:9000\"\n").unwrap();
         assert!(Config::load(Some(&file), &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn environment_names_are_settings_expected_extras_or_unknown() {
+        assert_eq!(env_key("LISTEN"), EnvKey::Setting);
+        assert_eq!(env_key("log"), EnvKey::Setting);
+        assert_eq!(env_key("OAUTH__CODE_LIFETIME_SECS"), EnvKey::Setting);
+        assert_eq!(env_key("ATTACHMENTS__DIR"), EnvKey::Setting);
+        assert_eq!(env_key("CONFIG"), EnvKey::Other);
+        assert_eq!(env_key("TEST_POSTGRES_URL"), EnvKey::Other);
+        assert_eq!(env_key("PID"), EnvKey::Unknown);
+        assert_eq!(env_key("LISTNE"), EnvKey::Unknown);
+        assert_eq!(env_key("OAUTH__NO_SUCH_KEY"), EnvKey::Unknown);
+        assert_eq!(env_key("LISTEN__PORT"), EnvKey::Unknown);
     }
 
     #[test]

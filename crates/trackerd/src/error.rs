@@ -36,6 +36,10 @@ pub enum ApiError {
     /// The body is over the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A dependency (the database) does not answer now; the caller may
+    /// retry later (readiness).
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything the client cannot act on. The cause goes to the log only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -100,6 +104,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -243,16 +243,23 @@ async fn finish(state: &AppState, owner: &str, cx: &JobCx, item: &ClaimedItem) {
         Ok(principal) => apply(state, owner, cx, principal, item).await,
         Err(why) => Err((None, ApiError::Forbidden(why.clone()))),
     };
+    let count = |outcome| {
+        if let Some(metrics) = &state.metrics {
+            metrics.job_item(outcome);
+        }
+    };
     let (issue_pk, error) = match outcome {
-        Ok(End::Done | End::Taken) => return,
+        Ok(End::Done) => return count("done"),
+        Ok(End::Taken) => return count("taken"),
         // The database failed, not the change: the item stays pending and
         // is tried again once its lease expires.
         Err((_, e @ ApiError::Internal(_))) => {
             tracing::warn!(error = %e, job = %cx.job.id, "a job item failed; it will be retried");
-            return;
+            return count("retry");
         }
         Err((pk, e)) => (pk, e),
     };
+    count("failed");
     let envelope = serde_json::to_string(&error.envelope()).unwrap_or_default();
     let at = state.clock.now();
     if let Err(e) = state

@@ -23,6 +23,8 @@ pub mod fields;
 pub mod ids;
 pub mod jobs;
 pub mod oauth;
+pub mod observe;
+pub mod openapi;
 pub mod paging;
 pub mod passwords;
 pub mod render;
@@ -31,6 +33,7 @@ pub mod routes;
 pub mod seed;
 pub mod state;
 pub mod sweep;
+pub mod testing;
 
 /// The operations admin commands, seeds and tests share, at their old path.
 pub use admin::ops;

@@ -84,6 +84,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     init_logging(config.log_format, &config.log);
+    let unknown = Config::unknown_environment();
+    if !unknown.is_empty() {
+        tracing::warn!(
+            variables = %unknown.join(", "),
+            "ignoring TRACKERD_ environment variables that name no setting (see docs/configuration.md)"
+        );
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = trackerd::db::open(&config.database).await?;
 

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::response::IntoResponse;
-use axum::routing::{get, on, MethodFilter, MethodRouter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower::Layer;
@@ -17,8 +17,9 @@ use tracker_domain::Scope;
 
 use crate::auth::Needs;
 use crate::error::ApiError;
+use crate::openapi::{Answer, Body, Caller, Errors, Op};
 use crate::state::AppState;
-use crate::{oauth, routes};
+use crate::{oauth, observe, routes};
 
 /// Where an endpoint is mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +39,38 @@ pub struct Endpoint {
     pub mount: Mount,
     pub path: &'static str,
     pub needs: Needs,
+    /// What a request carries and what it answers (for the OpenAPI document).
+    pub body: Body,
+    pub answer: Answer,
     pub route: MethodRouter<AppState>,
 }
 
 impl Endpoint {
+    /// The row's operations in the OpenAPI document: one per path.
+    pub fn ops(&self) -> Vec<Op> {
+        self.paths()
+            .into_iter()
+            .map(|path| Op {
+                tag: match self.mount {
+                    Mount::Api if path.starts_with("/v2") => "Tracker API v2",
+                    Mount::Api => "Tracker API v3",
+                    Mount::Root if path.starts_with("/iam") => "IAM",
+                    Mount::Root => "Authorization server",
+                },
+                method: self.method.clone(),
+                path,
+                caller: match (self.mount, self.needs) {
+                    (_, Needs::Nothing) => Caller::Anyone,
+                    (Mount::Api, Needs::Token(scope)) => Caller::TokenInOrg(scope),
+                    (Mount::Root, Needs::Token(scope)) => Caller::Token(scope),
+                },
+                body: self.body,
+                answer: self.answer,
+                errors: Errors::Envelope,
+            })
+            .collect()
+    }
+
     /// The paths the router serves this endpoint at.
     pub fn paths(&self) -> Vec<String> {
         match self.mount {
@@ -180,12 +209,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         // Attachments: uploads stream past the JSON body limit (`upload`).
         upload(api(POST, "/attachments", Write, attach::upload_temporary)),
         api(GET, "/attachments/{id}", Read, attach::get),
-        api(GET, "/attachments/{id}/{filename}", Read, attach::download_by_id),
+        file(api(GET, "/attachments/{id}/{filename}", Read, attach::download_by_id)),
         api(GET, "/issues/{key}/attachments", Read, attach::list),
         upload(api(POST, "/issues/{key}/attachments", Write, attach::upload_to_issue)),
-        api(GET, "/issues/{key}/attachments/{id}/{filename}", Read, attach::download),
+        file(api(GET, "/issues/{key}/attachments/{id}/{filename}", Read, attach::download)),
         api(DELETE, "/issues/{key}/attachments/{id}", Write, attach::delete),
-        api(GET, "/issues/{key}/thumbnails/{id}", Read, attach::thumbnail),
+        file(api(GET, "/issues/{key}/thumbnails/{id}", Read, attach::thumbnail)),
         upload(api(POST, "/issues/{key}/attachments/_import", Write, attach::import_to_issue)),
         upload(api(POST, "/issues/{key}/comments/{id}/attachments/_import", Write, attach::import_to_comment)),
         api(GET, "/issues/{key}/changelog", Read, changelog::list),
@@ -340,10 +369,16 @@ where
     let route = MethodFilter::try_from(method.clone())
         .map_or_else(|_| MethodRouter::new(), |filter| on(filter, handler));
     Endpoint {
+        body: if [Method::POST, Method::PATCH, Method::PUT].contains(&method) {
+            Body::Json
+        } else {
+            Body::None
+        },
         method,
         mount: Mount::Root,
         path,
         needs,
+        answer: Answer::Json,
         route,
     }
 }
@@ -353,6 +388,15 @@ where
 fn upload(ep: Endpoint) -> Endpoint {
     Endpoint {
         route: ep.route.layer(axum::extract::DefaultBodyLimit::disable()),
+        body: Body::Upload,
+        ..ep
+    }
+}
+
+/// A download row: it answers a file's bytes in the file's own type.
+fn file(ep: Endpoint) -> Endpoint {
+    Endpoint {
+        answer: Answer::File,
         ..ep
     }
 }
@@ -371,6 +415,53 @@ fn link_row(method: Method) -> Endpoint {
         mount: Mount::Api,
         path: "/issues/{key}",
         needs: Needs::Token(Scope::Write),
+        body: Body::Json,
+        answer: Answer::Json,
+        route,
+    }
+}
+
+/// A route outside the endpoint table: it checks its own caller (a
+/// browser session, client credentials, a token of the node's settings,
+/// or nobody) rather than through `Principal`.
+pub struct Route {
+    pub op: Op,
+    pub route: MethodRouter<AppState>,
+}
+
+/// Every route outside the endpoint table, a table per source: the
+/// authorization server's and the node's own. The control plane
+/// (`/_trackerd/…`) adds its own table here; the router, the OpenAPI
+/// document and the metrics' route labels all read this list.
+pub fn routes() -> Vec<Route> {
+    let mut routes = authorization_server();
+    routes.extend(node_routes());
+    routes
+}
+
+/// A row of [`routes`]' tables.
+fn route<H, T>(
+    method: Method,
+    path: &'static str,
+    (tag, caller, body, answer, errors): (&'static str, Caller, Body, Answer, Errors),
+    handler: H,
+) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let route = MethodFilter::try_from(method.clone())
+        .map_or_else(|_| MethodRouter::new(), |filter| on(filter, handler));
+    Route {
+        op: Op {
+            method,
+            path: path.to_owned(),
+            tag,
+            caller,
+            body,
+            answer,
+            errors,
+        },
         route,
     }
 }
@@ -378,44 +469,84 @@ fn link_row(method: Method) -> Endpoint {
 /// The authorization server's pages and its RFC endpoints: forms and
 /// redirects rather than JSON resources, each checking its own caller
 /// (a browser session, client credentials, or nobody).
-fn authorization_server() -> Router<AppState> {
-    use axum::routing::post;
+#[rustfmt::skip]
+fn authorization_server() -> Vec<Route> {
     use oauth::{account, apps, authorize, device, federation, token};
-    Router::new()
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(apps::metadata),
-        )
-        .route(
-            "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route("/token", post(token::token))
-        .route("/revoke_token", post(token::revoke))
-        .route("/introspect", post(token::introspect))
-        .route("/device/code", post(device::device_code))
-        .route("/device", get(device::page).post(device::decide))
-        .route(
-            "/signin",
-            get(authorize::signin_page).post(authorize::signin_submit),
-        )
-        .route("/signout", post(authorize::signout))
-        .route("/federation/{id}/start", get(federation::start))
-        .route("/federation/callback", get(federation::callback))
-        .route(
-            "/password",
-            get(authorize::password_page).post(authorize::password_submit),
-        )
-        .route("/my", get(account::page))
-        .route("/my/tokens/{id}/revoke", post(account::revoke_token))
-        .route(
-            "/my/consents/{client_id}/withdraw",
-            post(account::withdraw_consent),
-        )
-        .route(
-            "/my/apps/new",
-            get(account::new_app_page).post(account::new_app_submit),
-        )
+    const TAG: &str = "Authorization server";
+    // A JSON answer, RFC 6749's errors; a form in, or nothing.
+    let rfc = (TAG, Caller::Anyone, Body::Form, Answer::Json, Errors::OAuth);
+    let page = (TAG, Caller::Anyone, Body::None, Answer::Html, Errors::Html);
+    let form = (TAG, Caller::Anyone, Body::Form, Answer::Html, Errors::Html);
+    let (get, post) = (Method::GET, Method::POST);
+    vec![
+        route(get.clone(), "/.well-known/oauth-authorization-server", (TAG, Caller::Anyone, Body::None, Answer::Json, Errors::OAuth), apps::metadata),
+        route(get.clone(), "/authorize", page, authorize::authorize_get),
+        route(post.clone(), "/authorize", form, authorize::authorize_post),
+        route(post.clone(), "/token", rfc, token::token),
+        route(post.clone(), "/revoke_token", rfc, token::revoke),
+        route(post.clone(), "/introspect", rfc, token::introspect),
+        route(post.clone(), "/device/code", rfc, device::device_code),
+        route(get.clone(), "/device", page, device::page),
+        route(post.clone(), "/device", form, device::decide),
+        route(get.clone(), "/signin", page, authorize::signin_page),
+        route(post.clone(), "/signin", form, authorize::signin_submit),
+        route(post.clone(), "/signout", form, authorize::signout),
+        route(get.clone(), "/federation/{id}/start", page, federation::start),
+        route(get.clone(), "/federation/callback", page, federation::callback),
+        route(get.clone(), "/password", page, authorize::password_page),
+        route(post.clone(), "/password", form, authorize::password_submit),
+        route(get.clone(), "/my", page, account::page),
+        route(post.clone(), "/my/tokens/{id}/revoke", form, account::revoke_token),
+        route(post.clone(), "/my/consents/{client_id}/withdraw", form, account::withdraw_consent),
+        route(get.clone(), "/my/apps/new", page, account::new_app_page),
+        route(post, "/my/apps/new", form, account::new_app_submit),
+    ]
+}
+
+/// The node's own routes: liveness, readiness, metrics, this document.
+#[rustfmt::skip]
+fn node_routes() -> Vec<Route> {
+    const TAG: &str = "Operations";
+    let json = (TAG, Caller::Anyone, Body::None, Answer::Json, Errors::Envelope);
+    vec![
+        route(Method::GET, "/_trackerd/health", (TAG, Caller::Anyone, Body::None, Answer::Text, Errors::Envelope), observe::health),
+        route(Method::GET, "/readyz", json, observe::readyz),
+        route(Method::GET, "/metrics", (TAG, Caller::MetricsToken, Body::None, Answer::Text, Errors::Envelope), observe::metrics),
+        route(Method::GET, "/openapi.json", json, openapi_json),
+    ]
+}
+
+/// Every operation the router serves, from every table.
+pub fn operations() -> Vec<Op> {
+    let mut ops: Vec<Op> = endpoints().iter().flat_map(Endpoint::ops).collect();
+    ops.extend(routes().into_iter().map(|r| r.op));
+    ops
+}
+
+/// `GET /openapi.json`: the document of [`operations`], made once.
+async fn openapi_json() -> impl IntoResponse {
+    static DOCUMENT: std::sync::LazyLock<Value> =
+        std::sync::LazyLock::new(|| crate::openapi::document(&operations()));
+    axum::Json(&*DOCUMENT)
+}
+
+type Value = serde_json::Value;
+
+/// The route pattern `path` matches (`/v2/issues/{key}`), or `unmatched`:
+/// the metrics' `route` label, bounded by the tables whatever clients send.
+fn route_pattern(path: &str) -> &'static str {
+    static PATTERNS: std::sync::LazyLock<matchit::Router<String>> =
+        std::sync::LazyLock::new(|| {
+            let mut patterns = matchit::Router::new();
+            for op in operations() {
+                // The same pattern under several methods: inserted once.
+                let _ = patterns.insert(op.path.clone(), op.path);
+            }
+            patterns
+        });
+    PATTERNS
+        .at(path)
+        .map_or("unmatched", |found| found.value.as_str())
 }
 
 /// What the endpoint at `path` (a route as the router matched it, e.g.
@@ -453,23 +584,28 @@ pub fn needs(method: &Method, path: &str) -> Option<Needs> {
 /// authorization server's. [`serve`] wraps it in the edge and the body limit.
 pub fn router(state: AppState) -> Router {
     let mut by_path: Vec<(String, MethodRouter<AppState>)> = Vec::new();
+    let mut add = |path: String, route: MethodRouter<AppState>| match by_path
+        .iter_mut()
+        .find(|(p, _)| *p == path)
+    {
+        Some((_, r)) => *r = std::mem::take(r).merge(route),
+        None => by_path.push((path, route)),
+    };
     for ep in endpoints() {
         // Each route is registered under both versions rather than nested:
         // nesting strips and restores the prefix on every request.
         for path in ep.paths() {
-            match by_path.iter_mut().find(|(p, _)| *p == path) {
-                Some((_, r)) => *r = std::mem::take(r).merge(ep.route.clone()),
-                None => by_path.push((path, ep.route.clone())),
-            }
+            add(path, ep.route.clone());
         }
+    }
+    for r in routes() {
+        add(r.op.path, r.route);
     }
     let mut router = Router::new();
     for (path, route) in by_path {
         router = router.route(&path, route);
     }
     let router = router
-        .route("/_trackerd/health", get(|| async { "ok" }))
-        .merge(authorization_server())
         // Never the body of a missing object: a client must not read "issue
         // not found" where the endpoint itself is what is missing.
         .fallback(|method: Method, uri: axum::http::Uri| async move {
@@ -516,11 +652,33 @@ fn surface(path: &str) -> Surface {
     }
 }
 
-/// What the edge remembers of a request to shape its answer.
-#[derive(Clone, Copy)]
+/// What the edge remembers of a request to shape and count its answer.
+#[derive(Clone)]
 struct Meta {
     surface: Surface,
     no_store: bool,
+    /// The node, when it counts requests (`metrics.enabled`).
+    counted: Option<Counted>,
+}
+
+#[derive(Clone)]
+struct Counted {
+    state: AppState,
+    method: &'static str,
+    route: &'static str,
+    started: std::time::Instant,
+}
+
+/// A method as a label: the methods the tables name, or `other` (a label
+/// of bounded cardinality whatever clients send).
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "LINK", "UNLINK",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
 }
 
 /// The one layer every request passes: NUL refused, writes run to
@@ -533,6 +691,8 @@ struct Meta {
 #[derive(Clone)]
 struct Edge<S> {
     inner: S,
+    /// The node, when it counts requests.
+    metered: Option<AppState>,
     /// How long a request body may stall between chunks.
     body_timeout: std::time::Duration,
     /// The largest body read whole (`limits.body_bytes`).
@@ -568,6 +728,12 @@ where
         let meta = Meta {
             surface: surface(path),
             no_store: matches!(path, "/token" | "/iam/v1/tokens" | "/device/code"),
+            counted: self.metered.as_ref().map(|state| Counted {
+                state: state.clone(),
+                method: method_label(req.method()),
+                route: route_pattern(path),
+                started: std::time::Instant::now(),
+            }),
         };
         // Searches are reads with a body: nothing is half-done if one is
         // dropped, and its statement is worth calling off (see
@@ -726,17 +892,17 @@ where
         use std::task::Poll;
         let (response, meta) = match self.as_mut().project() {
             EdgeState::Inner { fut, meta } => match fut.poll(cx) {
-                Poll::Ready(Ok(response)) => (response, *meta),
+                Poll::Ready(Ok(response)) => (response, meta.clone()),
                 Poll::Ready(Err(never)) => match never {},
                 Poll::Pending => return Poll::Pending,
             },
             EdgeState::Spawned { handle, meta, .. } => match std::pin::Pin::new(handle).poll(cx) {
-                Poll::Ready(Ok(Ok(response))) => (response, *meta),
+                Poll::Ready(Ok(Ok(response))) => (response, meta.clone()),
                 Poll::Ready(Ok(Err(never))) => match never {},
                 Poll::Ready(Err(e)) => (
                     ApiError::internal(anyhow::anyhow!(e).context("a write's task failed"))
                         .into_response(),
-                    *meta,
+                    meta.clone(),
                 ),
                 Poll::Pending => return Poll::Pending,
             },
@@ -805,8 +971,19 @@ async fn shape(mut response: Response, meta: Meta) -> Response {
     with_headers(shaped, meta)
 }
 
+/// The answer's last step, whatever made it: headers, and its count.
 fn with_headers(mut response: Response, meta: Meta) -> Response {
     use axum::http::header::{HeaderValue, CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+    if let Some(c) = &meta.counted {
+        if let Some(metrics) = &c.state.metrics {
+            metrics.request(
+                c.method,
+                c.route,
+                response.status().as_u16(),
+                c.started.elapsed(),
+            );
+        }
+    }
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Authorization codes and device codes travel in page URLs.
@@ -854,7 +1031,10 @@ pub async fn serve(
     // Stopped after the requests in flight (below), or, should this future
     // be dropped, asked to stop as it goes.
     let worker = crate::jobs::Worker::spawn(state.clone());
+    let upkeep = observe::spawn_upkeep(state.clone()).map(AbortOnDrop);
+    let metered = state.metrics.is_some().then(|| state.clone());
     let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
+        metered,
         inner: tower::ServiceBuilder::new()
             .layer(axum::extract::DefaultBodyLimit::max(body_limit))
             .service(router(state)),
@@ -926,6 +1106,7 @@ pub async fn serve(
     drop(watcher);
     drop(sweeper);
     drop(automation);
+    drop(upkeep);
     let deadline = Duration::from_secs(limits.shutdown_deadline_secs);
     if tokio::time::timeout(deadline, graceful.shutdown())
         .await

@@ -25,6 +25,8 @@ pub struct Inner {
     pub blobs: Arc<dyn BlobStore>,
     /// Turns for searches (`connections.max_concurrent_searches`).
     pub search_slots: tokio::sync::Semaphore,
+    /// `/metrics`' counts, unless `metrics.enabled` is off.
+    pub metrics: Option<crate::observe::Metrics>,
     /// Identity providers' discovery documents and keys, and the HTTP
     /// client that asks them.
     pub federation: crate::oauth::federation::FederationCache,
@@ -46,6 +48,11 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let blobs = crate::blobs::from_config(&config)?;
         let search_slots = tokio::sync::Semaphore::new(config.connections.max_concurrent_searches);
+        let metrics = if config.metrics.enabled {
+            Some(crate::observe::Metrics::new()?)
+        } else {
+            None
+        };
         let federation = crate::oauth::federation::FederationCache::new(&config.federation)?;
         Ok(Self(Arc::new(Inner {
             store,
@@ -55,6 +62,7 @@ impl AppState {
             form_key: tokio::sync::OnceCell::new(),
             blobs,
             search_slots,
+            metrics,
             federation,
         })))
     }

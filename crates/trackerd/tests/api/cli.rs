@@ -215,3 +215,57 @@ fn a_bad_configuration_is_refused_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_key"));
 }
+
+#[test]
+fn an_unknown_key_in_a_nested_table_of_the_file_is_refused_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trackerd.toml");
+    std::fs::write(&file, "[jobs]\nworkre = false\n").unwrap();
+    let out = trackerd()
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workre"));
+}
+
+#[tokio::test]
+async fn unknown_environment_variables_are_named_in_a_warning_and_the_server_still_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut server = Server(
+        trackerd()
+            .args(["--database", &dsn, "serve", "--listen", "127.0.0.1:0"])
+            // What a wrapper script exports, and a misspelt setting.
+            .env("TRACKERD_PID", "4242")
+            .env("TRACKERD_LISTNE", "127.0.0.1:1")
+            // A known one alongside still applies.
+            .env("TRACKERD_JOBS__WORKER", "false")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut reader = BufReader::new(server.0.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "trackerd exited");
+        if let Some(addr) = line.trim_end().strip_prefix("trackerd listening on ") {
+            break addr.to_owned();
+        }
+    };
+    let health = reqwest::get(format!("{addr}/_trackerd/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(server.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("TRACKERD_PID"))
+        .unwrap_or_else(|| panic!("no warning naming TRACKERD_PID in {stderr}"));
+    assert!(warning.contains("TRACKERD_LISTNE"), "{warning}");
+    assert!(!warning.contains("TRACKERD_JOBS__WORKER"), "{warning}");
+}

@@ -29,6 +29,7 @@ mod matrix;
 mod oauth;
 mod oauth_cli;
 mod oauth_device;
+mod observe;
 mod permissions;
 mod queues;
 mod remote_links;
