@@ -16,6 +16,7 @@ use tracker_store_sql_macros::sql_bounds;
 mod access;
 mod attachments;
 mod catalog;
+mod emulator;
 mod engine;
 mod entities;
 mod fields;

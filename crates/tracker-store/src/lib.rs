@@ -7,6 +7,7 @@
 
 mod attachments;
 mod catalog;
+mod emulator;
 mod entities;
 mod fields;
 mod issues;
@@ -24,6 +25,7 @@ mod worklog;
 use async_trait::async_trait;
 pub use attachments::*;
 pub use catalog::*;
+pub use emulator::*;
 pub use entities::*;
 pub use fields::*;
 pub use issues::*;
@@ -80,6 +82,7 @@ pub trait Store:
     + JobStore
     + EntityStore
     + SprintStore
+    + EmulatorStore
 {
 }
 
@@ -99,6 +102,7 @@ impl<T> Store for T where
         + JobStore
         + EntityStore
         + SprintStore
+        + EmulatorStore
 {
 }
 

@@ -80,6 +80,49 @@ pub struct Config {
     /// Background jobs (bulk changes): how this node works on them.
     #[serde(default)]
     pub jobs: Jobs,
+    /// The admin token of the emulator's control plane (`/_trackerd/…`,
+    /// docs/emulator.md); the plane is off without it.
+    #[serde(default)]
+    pub control_token: Option<ControlToken>,
+    /// The control plane's request journal.
+    #[serde(default)]
+    pub control: Control,
+}
+
+/// The control plane's admin token. Its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ControlToken(pub String);
+
+impl ControlToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ControlToken(***)")
+    }
+}
+
+/// The control plane's request journal (kept by each node for itself).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Control {
+    /// Requests kept; the oldest go first.
+    pub journal_size: usize,
+    /// Bytes of each request and answer body kept; the rest is cut.
+    pub journal_body_bytes: usize,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            journal_size: 1000,
+            journal_body_bytes: 16 * 1024,
+        }
+    }
 }
 
 /// The background worker every node runs: it claims items of bulk changes
@@ -239,6 +282,8 @@ impl Default for Config {
             connections: Connections::default(),
             attachments: Attachments::default(),
             jobs: Jobs::default(),
+            control_token: None,
+            control: Control::default(),
         }
     }
 }
@@ -276,6 +321,8 @@ pub enum ConfigError {
     Attachments(&'static str),
     #[error("configuration: jobs.{0} must be at least 1")]
     Jobs(&'static str),
+    #[error("configuration: {0}")]
+    Control(&'static str),
 }
 
 impl Config {
@@ -332,6 +379,20 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Jobs(name));
             }
+        }
+        if self
+            .control_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().len() < 16)
+        {
+            return Err(ConfigError::Control(
+                "control_token must be at least 16 characters",
+            ));
+        }
+        if self.control.journal_size == 0 {
+            return Err(ConfigError::Control(
+                "control.journal_size must be at least 1",
+            ));
         }
         if self.attachments.max_size_bytes == 0 {
             return Err(ConfigError::Attachments(

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod control;
 pub mod custom_fields;
 pub mod db;
 pub mod error;

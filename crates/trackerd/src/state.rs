@@ -25,6 +25,9 @@ pub struct Inner {
     pub blobs: Arc<dyn BlobStore>,
     /// Turns for searches (`connections.max_concurrent_searches`).
     pub search_slots: tokio::sync::Semaphore,
+    /// The emulator's control plane, when `control_token` is set; its test
+    /// clock is then [`Inner::clock`].
+    pub control: Option<Arc<crate::control::Control>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -43,6 +46,11 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let blobs = crate::blobs::from_config(&config)?;
         let search_slots = tokio::sync::Semaphore::new(config.connections.max_concurrent_searches);
+        let control = crate::control::Control::from_config(&config, clock.clone());
+        let clock: Arc<dyn Clock> = match &control {
+            Some(control) => control.clock.clone(),
+            None => clock,
+        };
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -51,6 +59,7 @@ impl AppState {
             form_key: tokio::sync::OnceCell::new(),
             blobs,
             search_slots,
+            control,
         })))
     }
 

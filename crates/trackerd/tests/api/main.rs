@@ -14,6 +14,7 @@ mod comments;
 mod connections;
 mod crash;
 mod dictionaries;
+mod emulator;
 mod entities;
 mod fidelity;
 mod fields;
