@@ -444,6 +444,21 @@ mod tests {
     }
 
     #[test]
+    fn a_short_control_token_is_refused_and_none_is_ever_shown() {
+        let c = Config {
+            control_token: Some(ControlToken("short".into())),
+            ..Config::default()
+        };
+        assert!(matches!(c.validate(), Err(ConfigError::Control(_))));
+        let c = Config {
+            control_token: Some(ControlToken("a-long-enough-secret-token".into())),
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert!(!format!("{c:?}").contains("a-long-enough-secret-token"));
+    }
+
+    #[test]
     fn iam_lifetimes_over_twelve_hours_are_refused() {
         let c = Config {
             iam_token_lifetime_secs: MAX_IAM_LIFETIME_SECS + 1,

@@ -272,6 +272,32 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_keeps_the_newest_entries_up_to_its_size() {
+        let journal = Journal::new(2, 100);
+        let entry = |path: &str| Entry {
+            id: 0,
+            time: String::new(),
+            method: "GET".into(),
+            path: path.into(),
+            query: None,
+            org: None,
+            account: None,
+            status: 200,
+            duration_ms: 0.0,
+            request_headers: serde_json::Map::new(),
+            request_body: None,
+            response_body: None,
+            fault: None,
+        };
+        for path in ["/a", "/b", "/c"] {
+            journal.record(entry(path));
+        }
+        let kept = journal.entries.lock().unwrap();
+        let kept: Vec<(u64, &str)> = kept.1.iter().map(|e| (e.id, e.path.as_str())).collect();
+        assert_eq!(kept, [(2, "/b"), (3, "/c")]);
+    }
+
+    #[test]
     fn long_bodies_are_cut_at_the_limit() {
         let text = body_text(&[b'a'; 100], Some("text/plain"), 10).unwrap();
         assert!(text.starts_with("aaaaaaaaaa…"), "{text}");

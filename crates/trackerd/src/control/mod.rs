@@ -213,14 +213,28 @@ pub async fn intercept(State(state): State<AppState>, req: Request, next: Next) 
     .map(|c| tracker_domain::TokenHash::of(c.secret()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(journal::redact_pairs);
-    let org = ["x-org-id", "x-cloud-org-id"].iter().find_map(|h| {
-        req.headers()
-            .get(*h)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    });
-    let request_headers = journal::headers_view(req.headers());
+    // Filled in as the request goes; recorded once it is answered (or
+    // dropped).
+    let mut entry = journal::Entry {
+        id: 0,
+        time,
+        method: method.to_string(),
+        path: path.clone(),
+        query: req.uri().query().map(journal::redact_pairs),
+        org: ["x-org-id", "x-cloud-org-id"].iter().find_map(|h| {
+            req.headers()
+                .get(*h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        }),
+        account: None,
+        status: 0,
+        duration_ms: 0.0,
+        request_headers: journal::headers_view(req.headers()),
+        request_body: None,
+        response_body: None,
+        fault: None,
+    };
     let limit = control.journal.body_limit;
     let content_type = |headers: &axum::http::HeaderMap| {
         headers
@@ -256,14 +270,18 @@ pub async fn intercept(State(state): State<AppState>, req: Request, next: Next) 
         }
     };
 
-    let mut fault = None;
+    entry.request_body = request_body;
     let mut response = None;
     if let Some((id, action)) = control.faults.pick(&method, &path, credential.as_ref()) {
-        fault = Some(id.to_string());
+        entry.fault = Some(id.to_string());
         if action.delay_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(action.delay_ms)).await;
         }
         if action.drop {
+            // Recorded as it goes, without a status (0): it gets no answer.
+            entry.account = credential.and_then(|h| state.auth.cached_login(&h));
+            entry.duration_ms = took_ms(started);
+            control.journal.record(entry);
             if let Some(conn) = req.extensions().get::<DropConnection>() {
                 conn.0.notify_one();
             }
@@ -271,8 +289,9 @@ pub async fn intercept(State(state): State<AppState>, req: Request, next: Next) 
             // written (a request polled in place is dropped with it, a
             // write's task ends after the wait).
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            response = Some(StatusCode::BAD_GATEWAY.into_response());
-        } else if let Some(status) = action.status {
+            return StatusCode::BAD_GATEWAY.into_response();
+        }
+        if let Some(status) = action.status {
             let mut r = (
                 status,
                 Json(tracker_api::ErrorEnvelope::new(
@@ -293,8 +312,8 @@ pub async fn intercept(State(state): State<AppState>, req: Request, next: Next) 
         None => next.run(req).await,
     };
 
-    let account = credential.and_then(|h| state.auth.cached_login(&h));
-    let status = response.status().as_u16();
+    entry.account = credential.and_then(|h| state.auth.cached_login(&h));
+    entry.status = response.status().as_u16();
     let response_type = content_type(response.headers());
     let small = response
         .body()
@@ -321,20 +340,8 @@ pub async fn intercept(State(state): State<AppState>, req: Request, next: Next) 
         );
         (response, Some(note))
     };
-    control.journal.record(journal::Entry {
-        id: 0,
-        time,
-        method: method.to_string(),
-        path,
-        query,
-        org,
-        account,
-        status,
-        duration_ms: took_ms(started),
-        request_headers,
-        request_body,
-        response_body,
-        fault,
-    });
+    entry.response_body = response_body;
+    entry.duration_ms = took_ms(started);
+    control.journal.record(entry);
     response
 }

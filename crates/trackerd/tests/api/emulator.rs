@@ -549,8 +549,20 @@ async fn a_drop_rule_closes_the_connection_without_an_answer(app: TestApp) {
         .await;
     let err = sent.expect_err("no answer");
     assert!(!err.is_timeout(), "{err:?}");
-    // The request never reached the handler, and the next one goes through.
+    // The request never reached the handler; the journal has it, without
+    // an answer; the next one goes through.
     app.get("/v2/issues/TEST-1").await.error(404);
+    let dropped: Vec<Value> = app
+        .control(Method::GET, "/_trackerd/requests?method=POST")
+        .await
+        .json();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0]["status"], 0);
+    assert!(dropped[0]["fault"].is_string());
+    assert!(dropped[0]["requestBody"]
+        .as_str()
+        .unwrap()
+        .contains("dropped"));
     app.create_issue(json!({"queue": "TEST", "summary": "kept"}))
         .await;
 }
