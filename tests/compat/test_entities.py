@@ -150,3 +150,32 @@ def test_read_only_tokens_and_other_organizations_are_refused(alice, bob, mallor
     with pytest.raises(NotFound):
         mallory.project.get(project.id)
     assert mallory.project.find()["hits"] == 0
+
+
+def test_projects_are_changed_together_by_the_clients_bulk_update(alice):
+    projects = [new_project(alice) for _ in range(2)]
+    bc = alice.project.bulk_update(
+        [p.id for p in projects],
+        {"fields": {"entityStatus": "at_risk"}, "comment": "The project is at risk"},
+    )
+    assert bc.status == "CREATED"
+    bc = alice.bulkchange.wait(bc, interval=0.2)
+    assert bc.status == "COMPLETE"
+    assert bc.executionIssuePercent == 100
+    for p in projects:
+        got = alice.project.get(p.id, fields="entityStatus")
+        assert got.fields["entityStatus"] == "at_risk"
+        assert [c.text for c in got.comments] == ["The project is at risk"]
+
+
+def test_a_project_is_imported_with_its_author_and_dates_by_import_object(alice):
+    title = name("imported project")
+    project = alice.project.import_object(
+        fields={"summary": title, "queues": S.ISSUES_QUEUE["key"]},
+        createdAt="2020-02-03T04:05:06.000+0000",
+        createdBy="bob",
+    )
+    assert project.createdAt == "2020-02-03T04:05:06.000+0000"
+    assert project.createdBy.login == "bob"
+    got = alice.project.get(project.id, fields="summary")
+    assert got.fields["summary"] == title

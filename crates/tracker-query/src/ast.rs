@@ -561,6 +561,17 @@ impl Field {
 }
 
 impl Expr {
+    /// How many terms the expression holds: each value of a condition and
+    /// each free-text literal counts one. What a server limits, since the
+    /// cost of running a query grows with it.
+    pub fn terms(&self) -> usize {
+        match self {
+            Expr::And(items) | Expr::Or(items) => items.iter().map(Expr::terms).sum(),
+            Expr::Condition(c) => c.predicates.len().max(1),
+            Expr::Text(_) => 1,
+        }
+    }
+
     /// Span-free S-expression of the tree; see [`Query::describe`].
     pub fn describe(&self) -> String {
         match self {

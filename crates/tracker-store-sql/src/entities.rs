@@ -233,6 +233,12 @@ impl<D: Engine> EntityStore for SqlStore<D> {
             tx.rollback().await.map_err(db)?;
             return Ok((WriteOutcome::VersionConflict, None));
         }
+        if let Some(done) = &w.job_item {
+            if !Self::complete_item(&mut tx, e.pk, done).await? {
+                tx.rollback().await.map_err(db)?;
+                return Ok((WriteOutcome::ItemTaken, None));
+            }
+        }
         Self::insert_events(&mut tx, e.pk, &w.events).await?;
         if let Some(c) = &w.comment {
             Self::write_entity_comment(&mut tx, e.pk, c).await?;

@@ -112,6 +112,9 @@ pub struct EntityWrite {
     pub comment: Option<EntityCommentWrite>,
     pub links: Vec<EntityLinkWrite>,
     pub attachment: Option<EntityAttachmentWrite>,
+    /// The bulk-change item this write completes, marked done in the same
+    /// transaction (as [`crate::IssueWrite::job_item`]).
+    pub job_item: Option<crate::JobItemDone>,
 }
 
 #[async_trait]

@@ -87,6 +87,10 @@ pub struct Config {
     /// The control plane's request journal.
     #[serde(default)]
     pub control: Control,
+    /// How large requests may be: every limit below what the engines or the
+    /// machine would fail on, so the answer is a `4xx` naming the limit.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// The control plane's admin token. Its `Debug` hides it.
@@ -121,6 +125,41 @@ impl Default for Control {
         Self {
             journal_size: 1000,
             journal_body_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// Limits on what one request may ask, each refused with a `4xx` that
+/// names its setting.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A request body (JSON or form; not uploads), in bytes: `413`.
+    pub body_bytes: usize,
+    /// Parameters of a form (`/token`, `/signin`, …): `400 invalid_request`.
+    pub form_params: usize,
+    /// Characters of a query-language text (`query` of a search, a saved
+    /// filter, a board's query): `400`.
+    pub query_chars: usize,
+    /// Terms of a search, once parsed: each condition value and each
+    /// free-text word counts one: `400`.
+    pub query_terms: usize,
+    /// Items of one list in a search body (`keys`, a `filter` field's
+    /// values): `400`.
+    pub search_list_items: usize,
+    /// Distinct fields a search sorts by (`order`, `"Sort by"`): `400`.
+    pub sort_keys: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 2 * 1024 * 1024,
+            form_params: 100,
+            query_chars: 100_000,
+            query_terms: 10_000,
+            search_list_items: 10_000,
+            sort_keys: 32,
         }
     }
 }
@@ -284,6 +323,7 @@ impl Default for Config {
             jobs: Jobs::default(),
             control_token: None,
             control: Control::default(),
+            limits: Limits::default(),
         }
     }
 }

@@ -212,10 +212,9 @@ async fn read_bytes<S: Send + Sync>(
     axum::body::Bytes::from_request(req, state)
         .await
         .map_err(|e| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(format!(
-                "The request body is larger than the limit of {} bytes",
-                crate::router::BODY_LIMIT
-            )),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(
+                "The request body is larger than the server's limit (limits.body_bytes)".into(),
+            ),
             _ => ApiError::BadRequest(format!("Could not read the request body: {e}")),
         })
 }

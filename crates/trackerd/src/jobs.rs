@@ -18,16 +18,25 @@ use tracker_domain::permissions::Perm;
 use tracker_domain::{Scope, Scopes, TokenKind};
 use tracker_store::{ClaimedItem, JobItemDone, JobRecord, WriteOutcome};
 
+use axum::http::HeaderMap;
+
+use crate::access;
 use crate::access::changes::{self, Edit};
 use crate::access::issues::{find_queue, load_for, pause, too_fast, write_outcome, ATTEMPTS};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{base_url, Api, Links};
+use crate::routes::{entities, entity_links};
 use crate::state::AppState;
 
 /// The kinds of job this worker runs; the `kind` column of a job.
 pub const BULK_UPDATE: &str = "issues.update";
 pub const BULK_TRANSITION: &str = "issues.transition";
 pub const BULK_MOVE: &str = "issues.move";
+/// `/v2/entities/{type}/bulkchange/_update`.
+pub const ENTITIES_UPDATE: &str = "entities.update";
+/// Every kind, for the bulk-change endpoints that report them.
+pub const KINDS: [&str; 4] = [BULK_UPDATE, BULK_TRANSITION, BULK_MOVE, ENTITIES_UPDATE];
 
 /// A bulk change's parameters, kept with the job (its `payload`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -48,6 +57,14 @@ pub struct BulkPayload {
     pub move_all_fields: bool,
     #[serde(default)]
     pub initial_status: bool,
+    /// An entity bulk change: the kind of entity, the comment and the links
+    /// each gets (`values` then holds its fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Value>,
 }
 
 /// Stops the worker: it finishes the item in hand, gives up its leases and
@@ -259,6 +276,9 @@ async fn apply(
     principal: &Principal,
     item: &ClaimedItem,
 ) -> Result<End, ItemError> {
+    if cx.job.kind == ENTITIES_UPDATE {
+        return apply_entity(state, owner, cx, principal, item).await;
+    }
     let p = &cx.payload;
     for attempt in 0..ATTEMPTS {
         let issue = load_for(state, principal, &item.target, Perm::Write)
@@ -314,6 +334,71 @@ async fn apply(
             Ok(_) => return Ok(End::Done),
             Err(WriteOutcome::ItemTaken) => return Ok(End::Taken),
             Err(_) => pause(attempt).await,
+        }
+    }
+    Err((None, too_fast()))
+}
+
+/// Applies one entity of an entity bulk change as its creator's edit
+/// request would (the same [`entities::edit`]), completing the item in the
+/// entity's write.
+async fn apply_entity(
+    state: &AppState,
+    owner: &str,
+    cx: &JobCx,
+    principal: &Principal,
+    item: &ClaimedItem,
+) -> Result<End, ItemError> {
+    let p = &cx.payload;
+    let kind = p.entity_type.as_deref().unwrap_or_default();
+    // The edit reads the store, the clock and the caller through the
+    // handlers' context; links in it are never rendered here.
+    let api = Api {
+        state: state.clone(),
+        principal: principal.clone(),
+        links: Links {
+            base: base_url(&state.config, &HeaderMap::new()),
+            version: "v2",
+        },
+    };
+    for attempt in 0..ATTEMPTS {
+        let e = access::entities::load_for(state, principal, kind, &item.target, Perm::Write)
+            .await
+            .map_err(|e| (None, e))?;
+        let pk = e.pk;
+        let failed = |e| (Some(pk), e);
+        let links = match &p.links {
+            Some(l) => entity_links::parse_links(&api, &e, l)
+                .await
+                .map_err(failed)?,
+            None => Vec::new(),
+        };
+        let mut w = entities::edit(&api, e, &p.values, p.comment.clone(), links)
+            .await
+            .map_err(failed)?;
+        let at = state.clock.now();
+        if w.events.is_empty() {
+            state
+                .store
+                .close_item(item.pk, owner, Some(pk), None, at)
+                .await
+                .map_err(|e| failed(e.into()))?;
+            return Ok(End::Done);
+        }
+        w.job_item = Some(JobItemDone {
+            pk: item.pk,
+            owner: owner.to_owned(),
+            at,
+        });
+        match state
+            .store
+            .write_entity(&w)
+            .await
+            .map_err(|e| failed(e.into()))?
+        {
+            (WriteOutcome::Written, _) => return Ok(End::Done),
+            (WriteOutcome::ItemTaken, _) => return Ok(End::Taken),
+            (WriteOutcome::VersionConflict, _) => pause(attempt).await,
         }
     }
     Err((None, too_fast()))

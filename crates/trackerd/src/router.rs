@@ -195,6 +195,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(POST, "/bulkchange/_move", Write, bulk::move_issues),
         api(GET, "/bulkchange/{id}", Read, bulk::get),
         api(GET, "/bulkchange/{id}/issues", Read, bulk::failed_issues),
+        api(POST, "/entities/{kind}/bulkchange/_update", Write, bulk::update_entities),
         api(GET, "/issues/{key}/permissions", Read, perms::get_issue),
         api(PATCH, "/issues/{key}/permissions", Write, perms::patch_issue),
         // Components and versions.
@@ -223,6 +224,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(GET, "/queues/{key}/commentTemplates", Read, templates::list_comment_of_queue),
         // Projects, portfolios and goals ("entities").
         api(POST, "/entities/{kind}", Write, entities::create),
+        api(POST, "/entities/{kind}/_import", Write, import::entity),
         // A search: it only reads.
         api(POST, "/entities/{kind}/_search", Read, entities::search),
         api(GET, "/entities/{kind}/{id}", Read, entities::get),
@@ -325,7 +327,7 @@ where
     }
 }
 
-/// An upload row: [`BODY_LIMIT`] is for JSON bodies, not files; the
+/// An upload row: `limits.body_bytes` is for JSON bodies, not files; the
 /// handler streams the file and enforces `attachments.max_size_bytes`.
 fn upload(ep: Endpoint) -> Endpoint {
     Endpoint {
@@ -473,10 +475,6 @@ pub fn router(state: AppState) -> Router {
     }
 }
 
-/// The largest request body read, in bytes: Tracker's own limit for JSON
-/// bodies is not documented; uploads have their own (`upload`).
-pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
-
 /// Which error body a path's clients read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Surface {
@@ -523,6 +521,8 @@ struct Edge<S> {
     inner: S,
     /// How long a request body may stall between chunks.
     body_timeout: std::time::Duration,
+    /// The largest body read whole (`limits.body_bytes`).
+    body_limit: usize,
 }
 
 type Response = axum::response::Response;
@@ -577,11 +577,12 @@ where
                 "The URL must not contain NUL characters",
             )
                 .into_response();
+            let body_limit = self.body_limit;
             return EdgeFuture::Shaping {
                 fut: Box::pin(async move {
                     // Read (and drop) the body first, as for every request
                     // (see `read_whole`).
-                    let _ = read_whole(req).await;
+                    let _ = read_whole(req, body_limit).await;
                     shape(refused, meta).await
                 }),
             };
@@ -599,9 +600,10 @@ where
             // request (the router is always ready).
             let mut inner = self.inner.clone();
             std::mem::swap(&mut inner, &mut self.inner);
+            let body_limit = self.body_limit;
             EdgeFuture::Spawned {
                 handle: tokio::spawn(async move {
-                    let req = match read_whole(req).await {
+                    let req = match read_whole(req, body_limit).await {
                         Ok(req) => req,
                         Err(refused) => return Ok(refused),
                     };
@@ -619,7 +621,10 @@ where
 /// sent its body, and the connection is closed under the client's feet:
 /// it sees a broken pipe instead of the answer. Uploads (multipart, octet
 /// streams) are left to stream to their handlers.
-async fn read_whole(req: axum::extract::Request) -> Result<axum::extract::Request, Response> {
+async fn read_whole(
+    req: axum::extract::Request,
+    limit: usize,
+) -> Result<axum::extract::Request, Response> {
     use axum::body::HttpBody;
     let streamed = req
         .headers()
@@ -630,7 +635,7 @@ async fn read_whole(req: axum::extract::Request) -> Result<axum::extract::Reques
         return Ok(req);
     }
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, BODY_LIMIT).await {
+    match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(axum::extract::Request::from_parts(
             parts,
             axum::body::Body::from(bytes),
@@ -643,7 +648,10 @@ async fn read_whole(req: axum::extract::Request) -> Result<axum::extract::Reques
                     // it into the caller's surface (envelope, RFC 6749, page).
                     return Err((
                         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("The request body is larger than the limit of {BODY_LIMIT} bytes"),
+                        format!(
+                            "The request body is larger than the limit of {limit} bytes \
+                             (limits.body_bytes)"
+                        ),
                     )
                         .into_response());
                 }
@@ -811,6 +819,7 @@ pub async fn serve(
             return Err(std::io::Error::other(e.context("taking the seed snapshot")));
         }
     }
+    let body_limit = state.config.limits.body_bytes;
     let header_timeout = Duration::from_secs(limits.header_read_timeout_secs);
     // Aborted on drop, so the watcher ends with the server even when the
     // server's own task is cancelled rather than shut down.
@@ -821,9 +830,10 @@ pub async fn serve(
     let worker = crate::jobs::Worker::spawn(state.clone());
     let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
         inner: tower::ServiceBuilder::new()
-            .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::extract::DefaultBodyLimit::max(body_limit))
             .service(router(state)),
         body_timeout: Duration::from_secs(limits.body_read_timeout_secs),
+        body_limit,
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder

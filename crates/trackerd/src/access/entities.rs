@@ -147,6 +147,7 @@ pub fn simple_write(e: EntityRecord, events: Vec<NewEntityEvent>) -> EntityWrite
         comment: None,
         links: Vec::new(),
         attachment: None,
+        job_item: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! account's rights on the object (checked here). Every handler reaches
 //! queues and issues through these checks.
 
+pub mod attachments;
 pub mod changes;
 pub mod entities;
 pub mod issue_types;

@@ -258,7 +258,7 @@ pub async fn intercept(State(state): State<AppState>, req: Request, next: Next) 
         (req, note)
     } else {
         let (parts, body) = req.into_parts();
-        match axum::body::to_bytes(body, crate::router::BODY_LIMIT).await {
+        match axum::body::to_bytes(body, state.config.limits.body_bytes).await {
             Ok(bytes) => {
                 let text = journal::body_text(&bytes, request_type.as_deref(), limit);
                 (Request::from_parts(parts, Body::from(bytes)), text)

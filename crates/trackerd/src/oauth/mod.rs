@@ -286,24 +286,22 @@ pub(crate) fn no_store(r: &mut Response) {
 }
 
 /// An `application/x-www-form-urlencoded` body as name/value pairs. RFC 6749
-/// §3.1: parameters must not repeat.
-/// Most parameters a form may carry: every form of the authorization server
-/// has fewer than twenty.
-pub const MAX_FORM_PARAMS: usize = 100;
+/// §3.1: parameters must not repeat. At most `limits.form_params` of them
+/// (every form of the authorization server has fewer than twenty).
 
 #[derive(Debug, Default)]
 pub struct FormParams(pub Vec<(String, String)>);
 
 impl FormParams {
-    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+    pub fn parse(body: &[u8], max: usize) -> Result<Self, OAuthError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         // A set, not a scan of the pairs so far: with a scan, 230 000
         // parameters took a worker 50 s before any credential was looked at.
         let mut seen = std::collections::HashSet::new();
         for (k, v) in url::form_urlencoded::parse(body) {
-            if pairs.len() == MAX_FORM_PARAMS {
+            if pairs.len() == max {
                 return Err(OAuthError::invalid_request(format!(
-                    "more than {MAX_FORM_PARAMS} parameters"
+                    "more than {max} parameters (limits.form_params)"
                 )));
             }
             if k.contains('\0') || v.contains('\0') {
@@ -330,14 +328,17 @@ impl FormParams {
     }
 }
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for FormParams {
+impl axum::extract::FromRequest<AppState> for FormParams {
     type Rejection = OAuthError;
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, OAuthError> {
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, OAuthError> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| OAuthError::invalid_request(format!("unreadable body: {e}")))?;
-        FormParams::parse(&bytes)
+        FormParams::parse(&bytes, state.config.limits.form_params)
     }
 }
 
@@ -375,8 +376,8 @@ mod tests {
 
     #[test]
     fn repeated_form_parameters_are_refused() {
-        assert!(FormParams::parse(b"a=1&b=2").is_ok());
-        assert!(FormParams::parse(b"a=1&a=2").is_err());
+        assert!(FormParams::parse(b"a=1&b=2", 100).is_ok());
+        assert!(FormParams::parse(b"a=1&a=2", 100).is_err());
     }
 
     #[test]

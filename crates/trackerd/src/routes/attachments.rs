@@ -16,7 +16,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord, StoreError};
+use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord};
 
 use crate::access::issues::{changelog, simple_write, write_fresh};
 use crate::access::Guard;
@@ -37,9 +37,6 @@ const SNIFF: usize = 64 * 1024;
 
 /// The longest file name, in characters.
 const MAX_NAME: usize = 255;
-
-/// The most files one `attachmentIds` may name.
-const MAX_IDS: usize = 100;
 
 /// Thumbnails fit in a square of this many pixels.
 const THUMB: u32 = 200;
@@ -106,76 +103,6 @@ pub fn comment_refs(r: &Renderer<'_>, issue: &IssueRecord, rows: &[AttachmentRec
             })
             .collect(),
     )
-}
-
-/// The temporary uploads an `attachmentIds` value names: numbers or
-/// numeric strings, each a temporary upload of the caller in the caller's
-/// organization (anyone else's is as unknown as a missing one).
-pub async fn temporary_ids(cx: &Api, value: Option<&Value>) -> ApiResult<Vec<i64>> {
-    let field = "attachmentIds";
-    let items: Vec<&Value> = match value {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(v) => vec![v],
-    };
-    if items.len() > MAX_IDS {
-        return Err(ApiError::field(
-            field,
-            format!("At most {MAX_IDS} attachments at once"),
-        ));
-    }
-    let mut pks = Vec::new();
-    for v in items {
-        let pk = match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| ApiError::field(field, format!("Not an attachment id: {v}")))?;
-        let usable = cx
-            .store
-            .attachment(cx.principal.org.id, pk)
-            .await?
-            .is_some_and(|a| a.issue_pk.is_none() && a.created_by == cx.principal.user.uid);
-        if !usable {
-            return Err(ApiError::field(
-                field,
-                format!("Attachment {pk} is not a temporary file you uploaded"),
-            ));
-        }
-        if !pks.contains(&pk) {
-            pks.push(pk);
-        }
-    }
-    Ok(pks)
-}
-
-/// The write that attaches `pks`, if any.
-pub fn attach(cx: &Api, pks: Vec<i64>, to_comment: bool) -> Option<AttachmentWrite> {
-    (!pks.is_empty()).then(|| AttachmentWrite::Attach {
-        uploader: cx.principal.user.uid,
-        pks,
-        to_comment,
-    })
-}
-
-/// A write that lost a race for a temporary upload (another request
-/// attached it first) fails whole in the store; the caller hears why.
-pub fn taken(e: ApiError) -> ApiError {
-    match &e {
-        ApiError::Internal(cause)
-            if matches!(
-                cause.downcast_ref::<StoreError>(),
-                Some(StoreError::Invalid(m)) if m.starts_with("attachment ")
-            ) =>
-        {
-            ApiError::field(
-                "attachmentIds",
-                "An attachment was attached elsewhere meanwhile; nothing was changed",
-            )
-        }
-        _ => e,
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,14 +12,17 @@ use serde_json::{json, Map, Value};
 use tracker_domain::workflow;
 use tracker_store::{JobRecord, NewJob};
 
+use crate::access::entities::kind as entity_kind;
 use crate::access::issues::find_queue;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
+use crate::fields::ident;
 use crate::fields::FieldErrors;
 use crate::ids::object_id;
-use crate::jobs::{BulkPayload, BULK_MOVE, BULK_TRANSITION, BULK_UPDATE};
+use crate::jobs::{BulkPayload, BULK_MOVE, BULK_TRANSITION, BULK_UPDATE, ENTITIES_UPDATE, KINDS};
 use crate::paging::{Page, PageParams};
 use crate::render::time;
+use crate::routes::entities;
 use crate::routes::search::matching_keys;
 
 pub async fn update(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
@@ -29,7 +32,7 @@ pub async fn update(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Respons
     errors.into_result()?;
     create(
         &cx,
-        &body,
+        targets(&cx, &body).await?,
         BULK_UPDATE,
         BulkPayload {
             values,
@@ -64,7 +67,7 @@ pub async fn transition(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Res
         transition,
         ..payload(&cx)
     };
-    create(&cx, &body, BULK_TRANSITION, payload).await
+    create(&cx, targets(&cx, &body).await?, BULK_TRANSITION, payload).await
 }
 
 pub async fn move_issues(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
@@ -102,7 +105,58 @@ pub async fn move_issues(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Re
         initial_status,
         ..payload(&cx)
     };
-    create(&cx, &body, BULK_MOVE, payload).await
+    create(&cx, targets(&cx, &body).await?, BULK_MOVE, payload).await
+}
+
+/// `POST /v2/entities/{type}/bulkchange/_update`: the same fields, comment
+/// and links on each entity `metaEntities` names. The fields are checked
+/// once here, so a misspelt one fails the request rather than every item.
+pub async fn update_entities(
+    cx: Api,
+    Path(kind_segment): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let kind = entity_kind(&kind_segment)?;
+    let body = object(body)?;
+    let mut errors = FieldErrors::default();
+    let values = values(&body, &mut errors, true);
+    let ids: Vec<String> = match body.get("metaEntities") {
+        Some(Value::Array(items)) => match items.iter().map(ident).collect() {
+            Some(ids) => ids,
+            None => {
+                errors.add("metaEntities", "Expected entity ids (strings)");
+                Vec::new()
+            }
+        },
+        None | Some(Value::Null) => {
+            errors.add("metaEntities", "Required field");
+            Vec::new()
+        }
+        Some(_) => {
+            errors.add("metaEntities", "Expected a list of entity ids");
+            Vec::new()
+        }
+    };
+    errors.into_result()?;
+    let empty = Map::new();
+    let fields = entities::fields_object(&values)?.unwrap_or(&empty).clone();
+    let comment = entities::comment_in(&values)?;
+    let mut probe = entities::fresh(&cx.principal, kind, cx.clock.now());
+    entities::parse_fields(&cx.state, cx.principal.org.id, &mut probe, &fields).await?;
+    let links = match values.get("links") {
+        None | Some(Value::Null) => None,
+        Some(l @ (Value::Array(_) | Value::Object(_))) => Some(l.clone()),
+        Some(_) => return Err(ApiError::field("links", "Expected a list of links")),
+    };
+    let targets = within_limit(&cx, "metaEntities", ids)?;
+    let payload = BulkPayload {
+        values: fields,
+        entity_type: Some(kind.to_owned()),
+        comment,
+        links,
+        ..payload(&cx)
+    };
+    create(&cx, targets, ENTITIES_UPDATE, payload).await
 }
 
 pub async fn get(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -128,8 +182,9 @@ pub async fn failed_issues(
     for item in items {
         let error: Value = serde_json::from_str(&item.error).unwrap_or(Value::Null);
         let issue = match item.issue_pk {
-            Some(pk) => cx.renderer().issue_ref(pk).await?,
-            None => json!({ "key": item.target }),
+            Some(pk) if job.kind != ENTITIES_UPDATE => cx.renderer().issue_ref(pk).await?,
+            _ if job.kind == ENTITIES_UPDATE => json!({ "id": item.target }),
+            _ => json!({ "key": item.target }),
         };
         out.push(json!({
             "issue": issue,
@@ -214,15 +269,20 @@ async fn targets(cx: &Api, body: &Map<String, Value>) -> ApiResult<Vec<String>> 
             ))
         }
     };
+    within_limit(cx, "issues", targets)
+}
+
+/// `targets` if there are some and no more than a bulk change may name.
+fn within_limit(cx: &Api, field: &str, targets: Vec<String>) -> ApiResult<Vec<String>> {
     let max = cx.config.jobs.max_bulk_issues;
     if targets.is_empty() {
-        return Err(ApiError::field("issues", "No issues to change"));
+        return Err(ApiError::field(field, "Nothing to change"));
     }
     if targets.len() > max {
         return Err(ApiError::field(
-            "issues",
+            field,
             format!(
-                "A bulk change may name at most {max} issues (jobs.max_bulk_issues), not {}",
+                "A bulk change may name at most {max} objects (jobs.max_bulk_issues), not {}",
                 targets.len()
             ),
         ));
@@ -232,11 +292,10 @@ async fn targets(cx: &Api, body: &Map<String, Value>) -> ApiResult<Vec<String>> 
 
 async fn create(
     cx: &Api,
-    body: &Map<String, Value>,
+    targets: Vec<String>,
     kind: &str,
     payload: BulkPayload,
 ) -> ApiResult<Response> {
-    let targets = targets(cx, body).await?;
     let now = cx.clock.now();
     let job = cx
         .store
@@ -257,7 +316,7 @@ async fn find(cx: &Api, id: &str) -> ApiResult<JobRecord> {
     cx.store
         .job(cx.principal.org.id, id)
         .await?
-        .filter(|j| [BULK_UPDATE, BULK_TRANSITION, BULK_MOVE].contains(&j.kind.as_str()))
+        .filter(|j| KINDS.contains(&j.kind.as_str()))
         // A bulk change is its author's (and the administrators'): to other
         // members it does not exist.
         .filter(|j| j.created_by == cx.principal.user.uid || cx.principal.org_admin)

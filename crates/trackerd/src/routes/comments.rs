@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_store::{AttachmentRecord, CommentRecord, CommentWrite, IssueRecord};
 
+use crate::access::attachments as uploads;
 use crate::access::issues::{changelog, new_comment, simple_write, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -150,7 +151,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateComment>,
 ) -> ApiResult<Response> {
     let issue = cx.issue(&key).await?;
-    let attach_ids = attachments::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
+    let attach_ids = uploads::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
     let text = required_text(body.text)?;
     let summoned = summonees(&cx.state, cx.principal.org.id, &body.summonees).await?;
     let now = cx.clock.now();
@@ -188,11 +189,11 @@ pub async fn create(
         );
         let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Insert(comment));
-        w.attachments = attachments::attach(&cx, attach_ids.clone(), true);
+        w.attachments = uploads::attach(&cx, attach_ids.clone(), true);
         Ok(w)
     })
     .await
-    .map_err(attachments::taken)?;
+    .map_err(uploads::taken)?;
     let c = find(&cx.state, &saved, &comment_id).await?;
     let mut r = cx.renderer();
     Ok(json(
@@ -236,7 +237,7 @@ pub async fn update(
     let issue = cx.issue(&key).await?;
     let mut c = find(&cx.state, &issue, &id).await?;
     may_change(&cx.principal, &c)?;
-    let attach_ids = attachments::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
+    let attach_ids = uploads::temporary_ids(&cx, body.attachment_ids.as_ref()).await?;
     let text = required_text(body.text)?;
     if let Some(s) = &body.summonees {
         c.summonees = summonees(&cx.state, cx.principal.org.id, s).await?;
@@ -258,11 +259,11 @@ pub async fn update(
         );
         let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Update(c.clone()));
-        w.attachments = attachments::attach(&cx, attach_ids.clone(), true);
+        w.attachments = uploads::attach(&cx, attach_ids.clone(), true);
         Ok(w)
     })
     .await
-    .map_err(attachments::taken)?;
+    .map_err(uploads::taken)?;
     let c = find(&cx.state, &saved, &c.id).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&mut r, &saved, &c).await?))

@@ -487,11 +487,25 @@ pub async fn create_from(
 /// at the version the client saw: the one edit both APIs use.
 pub async fn save_fields(
     cx: &Api,
-    mut e: EntityRecord,
+    e: EntityRecord,
     body: &Map<String, Value>,
     comment: Option<String>,
     links: Vec<EntityLinkRecord>,
 ) -> ApiResult<EntityRecord> {
+    let w = edit(cx, e, body, comment, links).await?;
+    access::write(&cx.state, &w).await
+}
+
+/// The write a change of fields, a comment and links make to `e`, with
+/// their events (none when nothing changes): what an edit request and each
+/// entity of a bulk change write.
+pub async fn edit(
+    cx: &Api,
+    mut e: EntityRecord,
+    body: &Map<String, Value>,
+    comment: Option<String>,
+    links: Vec<EntityLinkRecord>,
+) -> ApiResult<EntityWrite> {
     let now = cx.clock.now();
     let named = crate::routes::entity_links::named(cx, &links).await?;
     let changes = parse_fields(&cx.state, cx.principal.org.id, &mut e, body).await?;
@@ -527,7 +541,7 @@ pub async fn save_fields(
     let mut w: EntityWrite = simple_write(e, events);
     w.comment = comment.map(EntityCommentWrite::Insert);
     w.links = links.into_iter().map(EntityLinkWrite::Insert).collect();
-    access::write(&cx.state, &w).await
+    Ok(w)
 }
 
 /// A new comment of the caller.
@@ -571,7 +585,7 @@ pub fn comment_event(
 // Handlers.
 
 /// The `fields` object a create or edit body carries.
-fn fields_object(body: &Map<String, Value>) -> ApiResult<Option<&Map<String, Value>>> {
+pub fn fields_object(body: &Map<String, Value>) -> ApiResult<Option<&Map<String, Value>>> {
     match body.get("fields") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -579,7 +593,16 @@ fn fields_object(body: &Map<String, Value>) -> ApiResult<Option<&Map<String, Val
     }
 }
 
-async fn answer(
+/// The comment an edit body adds, if any.
+pub fn comment_in(body: &Map<String, Value>) -> ApiResult<Option<String>> {
+    match body.get("comment") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(t)) if !t.trim().is_empty() => Ok(Some(t.clone())),
+        Some(_) => Err(ApiError::field("comment", "Expected a non-empty string")),
+    }
+}
+
+pub async fn answer(
     cx: &Api,
     e: &EntityRecord,
     view: &View,
@@ -627,11 +650,7 @@ pub async fn update(
     check_version_of(kind, e.version, params.version, &headers)?;
     let empty = Map::new();
     let f = fields_object(&body)?.unwrap_or(&empty);
-    let comment = match body.get("comment") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t)) if !t.trim().is_empty() => Some(t.clone()),
-        Some(_) => return Err(ApiError::field("comment", "Expected a non-empty string")),
-    };
+    let comment = comment_in(&body)?;
     let links = match body.get("links") {
         None | Some(Value::Null) => Vec::new(),
         Some(l) => crate::routes::entity_links::parse_links(&cx, &e, l).await?,

@@ -10,11 +10,12 @@ use axum::Json;
 use serde_json::{json, Value};
 use tracker_store::{AttachmentRecord, EntityAttachmentWrite, EntityRecord};
 
+use crate::access::attachments::taken;
 use crate::access::entities::{event, kind, load, simple_write, write_fresh};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Api, ApiQuery};
 use crate::render::Renderer;
-use crate::routes::attachments::{drop_blob, render, taken};
+use crate::routes::attachments::{drop_blob, render};
 use crate::routes::entities::{View, ViewParams};
 
 /// The entity's files, oldest first.

@@ -15,11 +15,11 @@ use tracker_store::{
 
 use crate::access::issues::{find_queue, simple_write, write_fresh};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::{self, changes_json, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{render_issue_with, GetParams};
-use crate::routes::{comments, links, worklog};
+use crate::routes::{comments, entities, links, worklog};
 use crate::state::AppState;
 
 /// The longest summary and texts Tracker accepts.
@@ -667,4 +667,50 @@ pub async fn worklog(
     };
     let v = worklog::add(&cx, issue, record, Some((created_at, author))).await?;
     Ok(json(StatusCode::OK, &v))
+}
+
+/// `POST /v2/entities/{type}/_import` (the official client's
+/// `import_object`): an entity with the author and dates it had elsewhere.
+/// The body is a create's (`fields`) with the import stamps beside it; only
+/// an organization's administrator may import, as for issues.
+pub async fn entity(
+    cx: Api,
+    Path(kind_segment): Path<String>,
+    ApiQuery(params): ApiQuery<entities::ViewParams>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let kind = crate::access::entities::kind(&kind_segment)?;
+    let view = entities::View::of(&params)?;
+    let body = object(body)?;
+    if !cx.principal.org_admin {
+        return Err(ApiError::Forbidden(
+            "Only an administrator of the organization may import entities".into(),
+        ));
+    }
+    let org = cx.principal.org.id;
+    let mut errors = FieldErrors::default();
+    let stamps = stamps(&cx.state, org, &body, &mut errors).await?;
+    let empty = Map::new();
+    let fields = entities::fields_object(&body)?.unwrap_or(&empty);
+    errors.into_result()?;
+    let (Some(created_at), Some(created_by)) = (stamps.created_at, stamps.created_by) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "import stamps passed their checks but are missing"
+        )));
+    };
+    let (updated_at, _) = stamps.updated.unwrap_or((created_at, created_by));
+    if updated_at < created_at {
+        return Err(ApiError::field("updatedAt", "Earlier than createdAt"));
+    }
+    let mut e = entities::fresh(&cx.principal, kind, created_at);
+    e.created_by = created_by;
+    e.updated_at = updated_at;
+    e.fields = json!({ "author": created_by }).to_string();
+    let changes = entities::parse_fields(&cx.state, org, &mut e, fields).await?;
+    entities::check_complete(&e, true)?;
+    let mut created =
+        crate::access::entities::event(&cx.principal, created_at, "Entity created", changes.into());
+    created.author = created_by;
+    let saved = cx.store.create_entity(&e, &created).await?;
+    entities::answer(&cx, &saved, &view, StatusCode::CREATED).await
 }

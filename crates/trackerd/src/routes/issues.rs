@@ -11,6 +11,7 @@ use tracker_store::{LinkRecord, LinkWrite, NewIssue};
 
 use tracker_domain::permissions::Perm;
 
+use crate::access::attachments as uploads;
 use crate::access::changes::{self, Edit};
 use crate::access::issues::{changelog, check_version, find_queue, load_for, simple_write, write};
 use crate::access::{issue_types, Guard};
@@ -21,7 +22,6 @@ use crate::ids::object_id;
 use crate::render::{
     render_issue, render_issue_with, transition_json, transitions_json, GetParams,
 };
-use crate::routes::attachments;
 
 pub async fn create(
     cx: Api,
@@ -68,7 +68,7 @@ pub async fn create(
     Guard::new(&cx.state, &cx.principal)
         .require_queue(&queue, Perm::Create)
         .await?;
-    let attach_ids = attachments::temporary_ids(&cx, body.get("attachmentIds")).await?;
+    let attach_ids = uploads::temporary_ids(&cx, body.get("attachmentIds")).await?;
     if let Some(u) = &unique {
         if let Some(existing) = cx.store.issue_by_unique(org, u).await? {
             return Err(ApiError::Conflict(format!(
@@ -95,14 +95,14 @@ pub async fn create(
         .create_issue(&NewIssue {
             issue,
             changelog: entry,
-            attachments: attachments::attach(&cx, attach_ids, false),
+            attachments: uploads::attach(&cx, attach_ids, false),
         })
         .await
         .map_err(|e| match e {
             tracker_store::StoreError::Conflict(_) => {
                 ApiError::Conflict("An issue with this unique value already exists".into())
             }
-            e => attachments::taken(e.into()),
+            e => uploads::taken(e.into()),
         })?;
     Ok(json(
         StatusCode::CREATED,
@@ -151,7 +151,7 @@ pub async fn update(
         ),
     };
     check_version(issue.version, params.version.or(body_version), &headers)?;
-    let attach_ids = attachments::temporary_ids(&cx, body.get("attachmentIds")).await?;
+    let attach_ids = uploads::temporary_ids(&cx, body.get("attachmentIds")).await?;
     let get = GetParams {
         expand: params.expand,
         fields: params.fields,
@@ -160,8 +160,8 @@ pub async fn update(
         Edit::Unchanged(issue) => *issue,
         Edit::Write(w) => {
             let mut w = *w;
-            w.attachments = attachments::attach(&cx, attach_ids, false);
-            write(&cx.state, w).await.map_err(attachments::taken)?
+            w.attachments = uploads::attach(&cx, attach_ids, false);
+            write(&cx.state, w).await.map_err(uploads::taken)?
         }
     };
     Ok(Json(

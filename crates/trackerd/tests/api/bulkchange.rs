@@ -21,6 +21,10 @@ backend_tests!(
     an_issue_the_author_may_not_edit_is_a_per_issue_failure_and_stays_unchanged,
     a_bulk_change_over_a_thousand_issues_runs_in_the_background_while_reads_answer,
     two_nodes_apply_each_issue_of_one_bulk_change_exactly_once,
+    an_entity_bulk_change_sets_fields_comments_and_links_on_each_project,
+    an_entity_bulk_change_reports_the_entities_it_could_not_change,
+    bad_entity_bulk_change_bodies_get_enveloped_errors,
+    an_entity_bulk_change_stays_in_its_organization_and_needs_a_write_token,
 );
 
 /// `n` issues of TEST made straight in the store (a thousand through the
@@ -518,4 +522,202 @@ async fn two_nodes_apply_each_issue_of_one_bulk_change_exactly_once(app: TestApp
         let kinds = changelog_kinds(&app, key).await;
         assert_eq!(kinds, ["IssueCreated", "IssueUpdated"], "{key}");
     }
+}
+
+async fn project(app: &TestApp, summary: &str) -> String {
+    let p: Value = app
+        .post("/v2/entities/project")
+        .json(json!({"fields": {"summary": summary, "queues": "TEST"}}))
+        .await
+        .status(201)
+        .json();
+    p["id"].as_str().unwrap().to_owned()
+}
+
+async fn entity_update(app: &TestApp, token: &str, org: &str, body: Value) -> String {
+    let op: Value = app
+        .post("/v2/entities/project/bulkchange/_update")
+        .token(token)
+        .org(org)
+        .json(body)
+        .await
+        .status(201)
+        .json();
+    assert_eq!(op["status"], "CREATED", "{op}");
+    op["id"].as_str().unwrap().to_owned()
+}
+
+async fn an_entity_bulk_change_sets_fields_comments_and_links_on_each_project(app: TestApp) {
+    let (a, b, target) = (
+        project(&app, "one").await,
+        project(&app, "two").await,
+        project(&app, "three").await,
+    );
+    let id = entity_update(
+        &app,
+        ALICE,
+        ACME,
+        json!({
+            "metaEntities": [a, b],
+            "values": {
+                "fields": {"entityStatus": "at_risk", "followers": "bob"},
+                "comment": "The project is at risk",
+                "links": [{"relationship": "depends on", "entity": target}],
+            },
+        }),
+    )
+    .await;
+    let done = finished(&app, &id, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+    assert_eq!(done["totalCompletedIssues"], 2, "{done}");
+    for e in [&a, &b] {
+        let got: Value = app
+            .read(&format!(
+                "/v2/entities/project/{e}?fields=entityStatus,followers,summary"
+            ))
+            .await;
+        assert_eq!(got["fields"]["entityStatus"], "at_risk", "{got}");
+        assert_eq!(
+            got["fields"]["followers"][0]["display"], "Bob Baker",
+            "{got}"
+        );
+        let comments: Vec<Value> = app
+            .read(&format!("/v2/entities/project/{e}/comments"))
+            .await;
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert_eq!(comments[0]["text"], "The project is at risk");
+        let links: Vec<Value> = app.read(&format!("/v2/entities/project/{e}/links")).await;
+        assert_eq!(links.len(), 1, "{links:?}");
+        // One write per entity: its version moved once.
+        let events: Value = app
+            .read(&format!("/v2/entities/project/{e}/events/_relative"))
+            .await;
+        let displays: Vec<&str> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|ev| ev["display"].as_str())
+            .collect();
+        assert!(displays.contains(&"Entity updated"), "{events}");
+        assert!(displays.contains(&"Comment added"), "{events}");
+    }
+    let untouched: Value = app
+        .read(&format!(
+            "/v2/entities/project/{target}?fields=entityStatus"
+        ))
+        .await;
+    assert_ne!(untouched["fields"]["entityStatus"], "at_risk");
+    // Running the same change again changes nothing more but the comment.
+    let again = entity_update(
+        &app,
+        ALICE,
+        ACME,
+        json!({"metaEntities": [a], "values": {"fields": {"entityStatus": "at_risk"}}}),
+    )
+    .await;
+    let done = finished(&app, &again, Duration::from_secs(20)).await;
+    assert_eq!(done["totalCompletedIssues"], 1, "{done}");
+}
+
+async fn an_entity_bulk_change_reports_the_entities_it_could_not_change(app: TestApp) {
+    let mine = project(&app, "alice's").await;
+    // carol is a member but neither author, lead nor team of alice's project:
+    // the change she starts fails on it, and on an id that names nothing.
+    let id = entity_update(
+        &app,
+        CAROL_EXPIRING,
+        ACME,
+        json!({"metaEntities": [mine, "000000000000000000000000"],
+               "values": {"fields": {"summary": "carol's now"}}}),
+    )
+    .await;
+    let done = finished_as(&app, &id, CAROL_EXPIRING, ACME, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert_eq!(done["totalFailedIssues"], 2, "{done}");
+    let failed: Vec<Value> = app
+        .get(&format!("/v2/bulkchange/{id}/issues"))
+        .token(CAROL_EXPIRING)
+        .await
+        .status(200)
+        .json();
+    let statuses: Vec<(Value, Value)> = failed
+        .iter()
+        .map(|f| (f["issue"]["id"].clone(), f["error"]["statusCode"].clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (json!(mine), json!(403)),
+            (json!("000000000000000000000000"), json!(404))
+        ]
+    );
+    let got: Value = app
+        .read(&format!("/v2/entities/project/{mine}?fields=summary"))
+        .await;
+    assert_eq!(got["fields"]["summary"], "alice's");
+    assert_eq!(got["version"], 1, "{got}");
+}
+
+async fn bad_entity_bulk_change_bodies_get_enveloped_errors(app: TestApp) {
+    let p = project(&app, "p").await;
+    for (path, body, status) in [
+        ("project", json!(["x"]), 400),
+        ("project", json!({"values": {"fields": {}}}), 422),
+        ("project", json!({"metaEntities": [p]}), 422),
+        ("project", json!({"metaEntities": [], "values": {}}), 422),
+        (
+            "project",
+            json!({"metaEntities": [true], "values": {}}),
+            422,
+        ),
+        ("project", json!({"metaEntities": p, "values": {}}), 422),
+        (
+            "project",
+            json!({"metaEntities": [p], "values": {"fields": {"colour": "red"}}}),
+            422,
+        ),
+        (
+            "project",
+            json!({"metaEntities": [p], "values": {"fields": {"entityStatus": "on_fire"}}}),
+            422,
+        ),
+        (
+            "project",
+            json!({"metaEntities": [p], "values": {"fields": {}, "comment": 5}}),
+            422,
+        ),
+        (
+            "project",
+            json!({"metaEntities": [p], "values": {"links": "relates"}}),
+            422,
+        ),
+        ("spaceship", json!({"metaEntities": [p], "values": {}}), 404),
+    ] {
+        app.post(&format!("/v2/entities/{path}/bulkchange/_update"))
+            .json(&body)
+            .await
+            .error(status);
+    }
+    let got: Value = app.read(&format!("/v2/entities/project/{p}")).await;
+    assert_eq!(got["version"], 1, "{got}");
+}
+
+async fn an_entity_bulk_change_stays_in_its_organization_and_needs_a_write_token(app: TestApp) {
+    let p = project(&app, "acme's").await;
+    let body = json!({"metaEntities": [p], "values": {"fields": {"summary": "taken"}}});
+    app.post("/v2/entities/project/bulkchange/_update")
+        .token(BOB_RO)
+        .json(&body)
+        .await
+        .error(403);
+    let theirs = entity_update(&app, MALLORY, OTHER, body).await;
+    let done = finished_as(&app, &theirs, MALLORY, OTHER, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    app.get(&format!("/v2/bulkchange/{theirs}"))
+        .await
+        .error(404);
+    let got: Value = app
+        .read(&format!("/v2/entities/project/{p}?fields=summary"))
+        .await;
+    assert_eq!(got["fields"]["summary"], "acme's");
 }

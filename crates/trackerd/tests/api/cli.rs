@@ -21,8 +21,14 @@ impl Drop for Server {
 /// Starts `trackerd serve` and returns it with the lines it printed up to
 /// and including `trackerd listening on http://ADDR`.
 pub(crate) fn serve(args: &[&str]) -> (Server, Vec<String>, String) {
+    serve_with_env(args, &[])
+}
+
+/// [`serve`] with environment settings (`TRACKERD_…`) added.
+pub(crate) fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> (Server, Vec<String>, String) {
     let mut server = Server(
         trackerd()
+            .envs(env.iter().copied())
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)

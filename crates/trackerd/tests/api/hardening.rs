@@ -24,6 +24,7 @@ backend_tests!(
     every_answer_carries_the_security_headers,
     many_full_text_words_are_one_match_not_one_sub_select_each,
     unserved_paths_and_methods_say_so_and_never_look_like_a_missing_issue,
+    each_configured_limit_is_answered_with_a_4xx_that_names_it,
 );
 
 /// Sends a whole comment request over a raw socket and closes the socket
@@ -422,5 +423,113 @@ async fn errors_quote_what_was_sent_but_never_all_of_a_huge_value(app: TestApp) 
         message.starts_with("Queue QQQ") && message.ends_with('…'),
         "{}",
         &message[..40]
+    );
+}
+
+async fn each_configured_limit_is_answered_with_a_4xx_that_names_it(app: TestApp) {
+    let backend = app.backend();
+    drop(app);
+    let app = spawn_app_with(backend, |c| {
+        c.limits.body_bytes = 4096;
+        c.limits.form_params = 5;
+        c.limits.query_chars = 100;
+        c.limits.query_terms = 10;
+        c.limits.search_list_items = 5;
+        c.limits.sort_keys = 2;
+    })
+    .await
+    .unwrap();
+    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
+        .await;
+    // Just under each limit: answered.
+    for body in [
+        json!({"query": format!("Summary: \"{}\"", "x".repeat(80))}),
+        json!({"query": "Tags: a, b, c, d, e, f, g, h, i, j"}),
+        json!({"keys": ["TEST-1", "TEST-2", "TEST-3", "TEST-4", "TEST-5"]}),
+        json!({"filter": {"queue": "TEST"}, "order": ["+key", "-updated"]}),
+    ] {
+        app.post("/v2/issues/_search").json(&body).await.status(200);
+    }
+    // Over it: refused, naming the setting.
+    for (path, body, status, setting) in [
+        (
+            "/v2/issues",
+            json!({"queue": "TEST", "summary": "big", "description": "d".repeat(5000)}),
+            413,
+            "limits.body_bytes",
+        ),
+        (
+            "/v2/issues/_search",
+            json!({"query": format!("Summary: \"{}\"", "x".repeat(101))}),
+            400,
+            "limits.query_chars",
+        ),
+        (
+            "/v2/issues/_count",
+            json!({"query": "Tags: a, b, c, d, e, f, g, h, i, j, k"}),
+            400,
+            "limits.query_terms",
+        ),
+        (
+            "/v2/issues/_search",
+            json!({"filter": {"tags": ["a", "b", "c"], "queue": ["TEST", "A", "B"],
+                              "priority": ["minor", "normal", "critical", "blocker", "trivial"]}}),
+            400,
+            "limits.query_terms",
+        ),
+        (
+            "/v2/issues/_search",
+            json!({"keys": ["A-1", "A-2", "A-3", "A-4", "A-5", "A-6"]}),
+            400,
+            "limits.search_list_items",
+        ),
+        (
+            "/v2/issues/_search",
+            json!({"filter": {"tags": ["a", "b", "c", "d", "e", "f"]}}),
+            400,
+            "limits.search_list_items",
+        ),
+        (
+            "/v2/issues/_search",
+            json!({"filter": {"queue": "TEST"}, "order": ["+key", "-updated", "+summary"]}),
+            400,
+            "limits.sort_keys",
+        ),
+        (
+            "/v2/issues/_search",
+            json!({"query": "Queue: TEST \"Sort by\": Key, Updated, Summary"}),
+            400,
+            "limits.sort_keys",
+        ),
+    ] {
+        app.post(path)
+            .json(&body)
+            .await
+            .error_saying(status, setting);
+    }
+    // Nothing of the refused create was written.
+    let count: Value = app
+        .post("/v2/issues/_count")
+        .json(json!({"filter": {"queue": "TEST"}}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(count, json!(1));
+    let r = app
+        .request(Method::POST, "/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("a=1&b=2&c=3&d=4&e=5&f=6")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_request", "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("limits.form_params"),
+        "{v}"
     );
 }

@@ -22,6 +22,8 @@ backend_tests!(
     an_imported_worklog_record_keeps_its_author_and_dates_and_adds_to_spent,
     a_worklog_import_names_every_bad_field_and_writes_nothing,
     worklog_import_needs_write_access_and_the_issue_of_the_organization,
+    an_imported_project_keeps_its_author_and_dates,
+    an_entity_import_names_bad_stamps_and_fields_and_is_for_administrators,
 );
 
 const CREATED: &str = "2017-08-29T12:34:41.740+0000";
@@ -603,4 +605,104 @@ async fn worklog_import_needs_write_access_and_the_issue_of_the_organization(app
         .json(body)
         .await
         .status(200);
+}
+
+async fn an_imported_project_keeps_its_author_and_dates(app: TestApp) {
+    let p: Value = app
+        .post("/v2/entities/project/_import?fields=summary,author,entityStatus")
+        .json(json!({
+            "fields": {"summary": "From elsewhere", "queues": "TEST", "entityStatus": "at_risk"},
+            "createdAt": CREATED,
+            "createdBy": "bob",
+            "updatedAt": UPDATED,
+            "updatedBy": "bob",
+        }))
+        .await
+        .status(201)
+        .json();
+    assert_eq!(p["createdAt"], CREATED, "{p}");
+    assert_eq!(p["updatedAt"], UPDATED, "{p}");
+    assert_eq!(p["createdBy"]["display"], "Bob Baker", "{p}");
+    assert_eq!(p["fields"]["author"]["display"], "Bob Baker", "{p}");
+    assert_eq!(p["fields"]["entityStatus"], "at_risk", "{p}");
+    let id = p["id"].as_str().unwrap();
+    let events: Value = app
+        .read(&format!("/v2/entities/project/{id}/events/_relative"))
+        .await;
+    let first = &events["events"][0];
+    assert_eq!(first["display"], "Entity created", "{events}");
+    assert_eq!(first["author"]["display"], "Bob Baker", "{events}");
+    assert_eq!(first["date"], CREATED, "{events}");
+    // It is an entity like any other: found, read, changed.
+    let got: Value = app
+        .read(&format!("/v2/entities/project/{id}?fields=summary"))
+        .await;
+    assert_eq!(got["fields"]["summary"], "From elsewhere");
+}
+
+async fn an_entity_import_names_bad_stamps_and_fields_and_is_for_administrators(app: TestApp) {
+    let good = json!({"fields": {"summary": "x", "queues": "TEST"},
+                      "createdAt": CREATED, "createdBy": "bob"});
+    for (path, body, status) in [
+        ("project", json!([1]), 400),
+        (
+            "project",
+            json!({"fields": {"summary": "x", "queues": "TEST"}}),
+            422,
+        ),
+        (
+            "project",
+            json!({"fields": {"summary": "x", "queues": "TEST"},
+                           "createdAt": "yesterday", "createdBy": "bob"}),
+            422,
+        ),
+        (
+            "project",
+            json!({"fields": {"summary": "x", "queues": "TEST"},
+                           "createdAt": CREATED, "createdBy": "nobody"}),
+            422,
+        ),
+        (
+            "project",
+            json!({"fields": {"summary": "x", "queues": "TEST"}, "createdAt": UPDATED,
+                           "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}),
+            422,
+        ),
+        (
+            "project",
+            json!({"fields": {"colour": "red"}, "createdAt": CREATED,
+                           "createdBy": "bob"}),
+            422,
+        ),
+        (
+            "project",
+            json!({"fields": 3, "createdAt": CREATED, "createdBy": "bob"}),
+            422,
+        ),
+        ("starship", good.clone(), 404),
+    ] {
+        app.post(&format!("/v2/entities/{path}/_import"))
+            .json(&body)
+            .await
+            .error(status);
+    }
+    // carol is a member, not an administrator; bob's token only reads;
+    // mallory's organization has no bob.
+    app.post("/v2/entities/project/_import")
+        .token(CAROL_EXPIRING)
+        .json(&good)
+        .await
+        .error(403);
+    app.post("/v2/entities/project/_import")
+        .token(BOB_RO)
+        .json(&good)
+        .await
+        .error(403);
+    let found: Value = app
+        .post("/v2/entities/project/_search")
+        .json(json!({}))
+        .await
+        .status(200)
+        .json();
+    assert_eq!(found["hits"], 0, "{found}");
 }

@@ -108,7 +108,7 @@ fn rule(method: &Method, path: &str) -> Rule {
         (_, p) if p.starts_with("/queues/{key}") => QueueRead,
         ("POST", "/issues") => IssueCreate,
         // The reference: import is for administrators.
-        ("POST", "/issues/_import") => OrgAdmin,
+        ("POST", "/issues/_import" | "/entities/{kind}/_import") => OrgAdmin,
         // The probed templates belong to PRIV.
         ("GET", "/issueTemplates/{id}" | "/commentTemplates/{id}") => QueueRead,
         ("POST", "/issueTemplates" | "/commentTemplates")
@@ -132,9 +132,8 @@ fn rule(method: &Method, path: &str) -> Rule {
         ("POST", "/worklog/_search") => Member,
         // Any member may ask for a bulk change; each issue is then checked
         // as the author's own edit (bulkchange.rs tests the refusals).
-        ("POST", "/bulkchange/_update" | "/bulkchange/_transition" | "/bulkchange/_move") => {
-            MemberWrite
-        }
+        ("POST", "/bulkchange/_update" | "/bulkchange/_transition" | "/bulkchange/_move")
+        | ("POST", "/entities/{kind}/bulkchange/_update") => MemberWrite,
         // The probed bulk change is frank's: its author and the org admin
         // see it; to anyone else it does not exist.
         ("GET", "/bulkchange/{id}" | "/bulkchange/{id}/issues") => AppOwnerRead,
@@ -775,6 +774,9 @@ impl World {
             ("POST", "/issues") => Some(json!({"queue": "PRIV", "summary": "new"})),
             ("POST", "/issues/_import") => Some(json!({"queue": "PRIV", "summary": "old",
                 "createdAt": "2020-01-01T00:00:00.000+0000", "createdBy": "alice"})),
+            ("POST", "/entities/{kind}/_import") => Some(json!({
+                "fields": {"summary": "old", "teamAccess": true},
+                "createdAt": "2020-01-01T00:00:00.000+0000", "createdBy": "alice"})),
             // The world's issues all live at the clock's start.
             ("POST", "/issues/{key}/comments/_import") => Some(json!({"text": "old",
                 "createdAt": "2026-01-15T12:00:00.000+0000", "createdBy": "alice"})),
@@ -820,6 +822,10 @@ impl World {
                 Some(json!({"issues": ["PRIV-2"], "transition": "start_progress"}))
             }
             ("POST", "/bulkchange/_move") => Some(json!({"issues": ["PRIV-3"], "queue": "TEST"})),
+            ("POST", "/entities/{kind}/bulkchange/_update") => Some(json!({
+                "metaEntities": [id("project")],
+                "values": {"fields": {"entityStatus": "at_risk"}},
+            })),
             ("POST", "/components") => Some(json!({"queue": "PRIV", "name": "new component"})),
             ("PATCH", "/components/{id}") => Some(json!({"name": "renamed component"})),
             ("POST", "/versions") => Some(json!({"queue": "PRIV", "name": "2.0"})),

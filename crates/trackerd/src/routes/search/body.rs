@@ -9,6 +9,7 @@ use tracker_query::{
 use tracker_store::QueueRecord;
 
 use crate::auth::Principal;
+use crate::config::Limits;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -75,6 +76,8 @@ pub(super) async fn read_body(
     principal: &Principal,
     body: &Map<String, Json_>,
 ) -> ApiResult<Search> {
+    let limits = &state.config.limits;
+    check_sizes(limits, body)?;
     let queue = present(body, "queue");
     let keys = present(body, "keys");
     let filter = present(body, "filter");
@@ -91,7 +94,7 @@ pub(super) async fn read_body(
     if forms > 1 {
         return Err(ApiError::BadRequest(COMBINED.into()));
     }
-    let order = order_keys(present(body, "order"))?;
+    let order = order_keys(limits, present(body, "order"))?;
     if let Some(q) = queue {
         if crate::fields::ident(q).is_none() {
             return Err(ApiError::BadRequest(
@@ -144,7 +147,7 @@ pub(super) async fn read_body(
     let mut sort = order;
     if let Some(id) = filter_id {
         let saved = saved(state, principal, "filter", id).await?;
-        let (exprs, saved_sort) = stored_conditions(&saved)?;
+        let (exprs, saved_sort) = stored_conditions(limits, &saved)?;
         parts.extend(exprs);
         if sort.is_empty() {
             sort = saved_sort;
@@ -176,7 +179,7 @@ pub(super) async fn read_body(
         parts.extend(parsed.filter);
         // The query's own "Sort by" wins over `order`.
         if !parsed.sort.is_empty() {
-            sort = distinct_sort(parsed.sort)?;
+            sort = distinct_sort(limits, parsed.sort)?;
         }
     }
     let mut ids = Vec::new();
@@ -196,12 +199,61 @@ pub(super) async fn read_body(
         1 => parts.pop(),
         _ => Some(Expr::And(parts)),
     };
+    let terms = filter.as_ref().map_or(0, Expr::terms);
+    if terms > limits.query_terms {
+        return Err(ApiError::BadRequest(format!(
+            "A search may hold at most {} terms (limits.query_terms), not {terms}",
+            limits.query_terms
+        )));
+    }
     Ok(Search {
         form: Form::Filter,
         queue: None,
         keys: None,
         query: Query { filter, sort },
     })
+}
+
+/// A query-language text no longer than `limits.query_chars`.
+pub(crate) fn check_query_text(limits: &Limits, field: &str, text: &str) -> ApiResult<()> {
+    // Bytes bound characters from above: counting is needed only past it.
+    if text.len() > limits.query_chars && text.chars().count() > limits.query_chars {
+        return Err(ApiError::BadRequest(format!(
+            "{field} may be at most {} characters long (limits.query_chars)",
+            limits.query_chars
+        )));
+    }
+    Ok(())
+}
+
+/// The sizes of a search body's parts, checked before any is parsed: the
+/// query's length, and the length of each list (`keys`, a filter field's
+/// values).
+fn check_sizes(limits: &Limits, body: &Map<String, Json_>) -> ApiResult<()> {
+    if let Some(Json_::String(q)) = present(body, "query") {
+        check_query_text(limits, "query", q)?;
+    }
+    let too_long = |what: String, n: usize| {
+        ApiError::BadRequest(format!(
+            "{what} may hold at most {} items (limits.search_list_items), not {n}",
+            limits.search_list_items
+        ))
+    };
+    if let Some(Json_::Array(keys)) = present(body, "keys") {
+        if keys.len() > limits.search_list_items {
+            return Err(too_long("keys".into(), keys.len()));
+        }
+    }
+    if let Some(Json_::Object(filter)) = present(body, "filter") {
+        for (name, v) in filter {
+            if let Json_::Array(values) = v {
+                if values.len() > limits.search_list_items {
+                    return Err(too_long(format!("filter.{name}"), values.len()));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The stored content of the saved filter or board (`kind`) `id` names.
@@ -226,7 +278,10 @@ async fn saved(
 /// A saved filter's or board's conditions (its `filter` and `query`, as the
 /// same fields of a search mean them) and its order (the query's `Sort by`,
 /// else a filter's `sorts`).
-fn stored_conditions(t: &tracker_store::TemplateRecord) -> ApiResult<(Vec<Expr>, Vec<SortKey>)> {
+fn stored_conditions(
+    limits: &Limits,
+    t: &tracker_store::TemplateRecord,
+) -> ApiResult<(Vec<Expr>, Vec<SortKey>)> {
     let content: Map<String, Json_> = serde_json::from_str(&t.body).unwrap_or_default();
     let mut parts = Vec::new();
     let mut sort = Vec::new();
@@ -234,13 +289,14 @@ fn stored_conditions(t: &tracker_store::TemplateRecord) -> ApiResult<(Vec<Expr>,
         parts.extend(filter_expr(f)?);
     }
     if let Some(Json_::String(q)) = content.get("query") {
+        check_query_text(limits, "A saved query", q)?;
         let parsed = tracker_query::parse(q)
             .map_err(|e| ApiError::BadRequest(format!("Invalid saved query: {e}")))?;
         parts.extend(parsed.filter);
         sort = parsed.sort;
     }
     if sort.is_empty() {
-        sort = order_keys(content.get("sorts"))?;
+        sort = order_keys(limits, content.get("sorts"))?;
     }
     Ok((parts, sort))
 }
@@ -256,7 +312,7 @@ async fn boards_expr(state: &AppState, principal: &Principal, v: &Json_) -> ApiR
     let mut any = Vec::new();
     for id in &ids {
         let board = saved(state, principal, "board", id).await?;
-        let (mut parts, _) = stored_conditions(&board)?;
+        let (mut parts, _) = stored_conditions(&state.config.limits, &board)?;
         if parts.is_empty() {
             if let Some(q) = board.queue_id {
                 if let Some(q) = state.store.queue_by_id(principal.org.id, q).await? {
@@ -336,7 +392,7 @@ fn with_boards(e: Expr, boards: &std::collections::HashMap<String, Expr>) -> Exp
 }
 
 /// `"+status"`, `"-updatedAt"`, `"key"`, or a list of them.
-pub(super) fn order_keys(v: Option<&Json_>) -> ApiResult<Vec<SortKey>> {
+pub(super) fn order_keys(limits: &Limits, v: Option<&Json_>) -> ApiResult<Vec<SortKey>> {
     let items: Vec<&str> = match v {
         None => Vec::new(),
         Some(Json_::String(s)) => vec![s.as_str()],
@@ -373,22 +429,20 @@ pub(super) fn order_keys(v: Option<&Json_>) -> ApiResult<Vec<SortKey>> {
             descending,
         });
     }
-    distinct_sort(out)
+    distinct_sort(limits, out)
 }
 
-/// Sort keys at most (distinct fields); Tracker's own limit is not
-/// documented, and no real order needs more.
-pub const MAX_SORT_KEYS: usize = 32;
-
 /// The sort keys with repeats left out (a field already sorted by cannot
-/// change the order again), refused beyond [`MAX_SORT_KEYS`].
-fn distinct_sort(keys: Vec<SortKey>) -> ApiResult<Vec<SortKey>> {
+/// change the order again), refused beyond `limits.sort_keys` (Tracker's
+/// own limit is not documented, and no real order needs many).
+fn distinct_sort(limits: &Limits, keys: Vec<SortKey>) -> ApiResult<Vec<SortKey>> {
+    let max = limits.sort_keys;
     let mut out: Vec<SortKey> = Vec::new();
     for k in keys {
         if !out.iter().any(|o| o.field.field == k.field.field) {
-            if out.len() == MAX_SORT_KEYS {
+            if out.len() == max {
                 return Err(ApiError::BadRequest(format!(
-                    "A search sorts by at most {MAX_SORT_KEYS} fields"
+                    "A search sorts by at most {max} fields (limits.sort_keys)"
                 )));
             }
             out.push(k);
