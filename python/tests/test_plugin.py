@@ -24,3 +24,5 @@ def test_the_server_is_the_wheels_binary_and_the_queue_is_empty(trackerd):
     found = trackerd.client().issues.find(filter={"queue": "TEST"})
     assert list(found) == []
     assert trackerd.get_json("/v2/myself")["login"] == "tester"
+    # The resets between tests were the control plane's, not restarts.
+    assert trackerd.restarts == 0

@@ -157,6 +157,7 @@ class Server:
     workdir: Path
     stdout_log: Path
     stderr_log: Path
+    control_token: str
 
 
 _server_logs = []  # for the terminal summary when something failed
@@ -195,6 +196,10 @@ def server(backend, database_dsn, tmp_path_factory):
     # loopback, which trackerd refuses by default; a short tick delivers fast.
     env["TRACKERD_AUTOMATION__ALLOW_PRIVATE_WEBHOOK_TARGETS"] = "true"
     env["TRACKERD_AUTOMATION__TICK_MS"] = "100"
+    # The emulator's control plane (docs/emulator.md), for test_emulator.py:
+    # a fresh admin token each session, given to the child alone.
+    control_token = "compat-control-%s" % secrets.token_hex(16)
+    env["TRACKERD_CONTROL_TOKEN"] = control_token
     cmd = [
         str(binary), "serve",
         "--listen", "127.0.0.1:0",
@@ -240,7 +245,7 @@ def server(backend, database_dsn, tmp_path_factory):
             % (code, STARTUP_TIMEOUT, " ".join(cmd), stderr_log, err[-3000:])
         )
 
-    yield Server(base_url, backend, database_dsn, workdir, stdout_log, stderr_log)
+    yield Server(base_url, backend, database_dsn, workdir, stdout_log, stderr_log, control_token)
 
     proc.send_signal(signal.SIGTERM)
     try:
@@ -276,6 +281,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 @pytest.fixture(scope="session")
 def base_url(server):
     return server.base_url
+
+
+@pytest.fixture(scope="session")
+def control(server):
+    """Calls the control plane: control(method, path, json=None) -> requests.Response."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer %s" % server.control_token
+
+    def call(method, path, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return session.request(method, server.base_url + path, **kwargs)
+
+    return call
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,45 @@ impl Clock for ManualClock {
     }
 }
 
+/// The emulator's test clock (docs/emulator.md): another clock's time moved
+/// by an offset, or frozen at an instant. Without a setting it is exactly
+/// the clock it wraps.
+#[derive(Debug)]
+pub struct TestClock {
+    base: Arc<dyn Clock>,
+    setting: Mutex<(Duration, Option<DateTime<Utc>>)>,
+}
+
+impl TestClock {
+    pub fn new(base: Arc<dyn Clock>) -> Self {
+        Self {
+            base,
+            setting: Mutex::new((Duration::zero(), None)),
+        }
+    }
+
+    /// The time of the clock this one wraps.
+    pub fn base_now(&self) -> DateTime<Utc> {
+        self.base.now()
+    }
+
+    /// The offset over the wrapped clock and the frozen instant, if any.
+    pub fn setting(&self) -> (Duration, Option<DateTime<Utc>>) {
+        *self.setting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set(&self, offset: Duration, frozen: Option<DateTime<Utc>>) {
+        *self.setting.lock().unwrap_or_else(|e| e.into_inner()) = (offset, frozen);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        let (offset, frozen) = self.setting();
+        frozen.unwrap_or_else(|| self.base.now() + offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +97,22 @@ mod tests {
         assert_eq!(clock.now(), start);
         clock.advance(Duration::hours(13));
         assert_eq!(clock.now(), start + Duration::hours(13));
+    }
+
+    #[test]
+    fn a_test_clock_moves_its_base_by_the_offset_unless_frozen() {
+        let start = Utc::now();
+        let base = ManualClock::new(start);
+        let clock = TestClock::new(Arc::new(base.clone()));
+        assert_eq!(clock.now(), start);
+        clock.set(Duration::hours(12), None);
+        base.advance(Duration::seconds(5));
+        assert_eq!(
+            clock.now(),
+            start + Duration::hours(12) + Duration::seconds(5)
+        );
+        clock.set(Duration::zero(), Some(start));
+        base.advance(Duration::seconds(5));
+        assert_eq!(clock.now(), start);
     }
 }

@@ -9,7 +9,7 @@ pub mod scope;
 pub mod token;
 pub mod workflow;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, TestClock};
 pub use headers::{parse_authorization, parse_org_headers, Credential, OrgSelector};
 pub use scope::{Scope, Scopes};
 pub use token::{TokenHash, TokenKind};

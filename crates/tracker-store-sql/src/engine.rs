@@ -127,6 +127,71 @@ impl Dialect {
             Dialect::Postgres => "strpos",
         }
     }
+
+    /// The emulator's snapshots (src/emulator.rs): every table of the
+    /// schema, by name.
+    pub fn tables_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            Dialect::Postgres => {
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+            }
+        }
+    }
+
+    /// The columns of table `$1` a row can be written with (generated ones
+    /// left out), in order.
+    pub fn columns_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT name FROM pragma_table_xinfo($1) WHERE hidden = 0 ORDER BY cid"
+            }
+            Dialect::Postgres => {
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 \
+                 AND is_generated = 'NEVER' ORDER BY ordinal_position"
+            }
+        }
+    }
+
+    /// Every foreign key as (referencing table, referenced table).
+    pub fn foreign_keys_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT m.name, f.\"table\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table'"
+            }
+            Dialect::Postgres => {
+                "SELECT cl.relname::text, fcl.relname::text FROM pg_constraint c \
+                 JOIN pg_class cl ON cl.oid = c.conrelid \
+                 JOIN pg_class fcl ON fcl.oid = c.confrelid \
+                 JOIN pg_namespace n ON n.oid = cl.relnamespace \
+                 WHERE c.contype = 'f' AND n.nspname = current_schema()"
+            }
+        }
+    }
+
+    /// Whether `table` is kept by triggers from other tables (the full-text
+    /// index): a restore rewrites the tables and the triggers rebuild it.
+    pub fn derived_table(self, table: &str) -> bool {
+        match self {
+            Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
+            Dialect::Postgres => table == "issue_search",
+        }
+    }
+
+    /// The key counters: (name) rows; SQLite has one table of them
+    /// (`AUTOINCREMENT`), PostgreSQL a sequence per serial column.
+    pub fn sequences_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT name FROM sqlite_sequence ORDER BY name",
+            Dialect::Postgres => {
+                "SELECT sequence_name::text FROM information_schema.sequences \
+                 WHERE sequence_schema = current_schema() ORDER BY 1"
+            }
+        }
+    }
 }
 
 /// An engine the store runs on: its dialect, how a DSN becomes a pool, and

@@ -17,6 +17,7 @@ mod access;
 mod attachments;
 mod automation;
 mod catalog;
+mod emulator;
 mod engine;
 mod entities;
 mod federation;

@@ -8,6 +8,7 @@
 mod attachments;
 mod automation;
 mod catalog;
+mod emulator;
 mod entities;
 mod federation;
 mod fields;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 pub use attachments::*;
 pub use automation::*;
 pub use catalog::*;
+pub use emulator::*;
 pub use entities::*;
 pub use federation::*;
 pub use fields::*;
@@ -86,6 +88,7 @@ pub trait Store:
     + EntityStore
     + SprintStore
     + FederationStore
+    + EmulatorStore
 {
 }
 
@@ -107,6 +110,7 @@ impl<T> Store for T where
         + EntityStore
         + SprintStore
         + FederationStore
+        + EmulatorStore
 {
 }
 

@@ -348,6 +348,24 @@ mod client {
 #[cfg(feature = "client")]
 pub use client::SharedClock;
 
+/// The control plane's admin token in tests ([`with_control_plane`]).
+pub const CONTROL_TOKEN: &str = "control-token-for-tests-only-0001";
+
+/// A configuration change that turns the emulator's control plane on with
+/// [`CONTROL_TOKEN`].
+pub fn with_control_plane(config: &mut Config) {
+    config.control_token = Some(trackerd::config::ControlToken(CONTROL_TOKEN.into()));
+}
+
+impl TestApp {
+    /// `method path` on the control plane, with the admin token.
+    pub fn control(&self, method: Method, path: &str) -> Call {
+        self.call(method, path)
+            .anonymous()
+            .header("Authorization", format!("Bearer {CONTROL_TOKEN}"))
+    }
+}
+
 /// Reads an error answer and checks it is Tracker's envelope with `status`.
 pub async fn envelope(r: Response, status: u16) -> serde_json::Value {
     assert_eq!(r.status().as_u16(), status, "unexpected status");
@@ -360,8 +378,32 @@ pub async fn envelope(r: Response, status: u16) -> serde_json::Value {
 /// functions `async fn name(app: TestApp)` in the same module. The
 /// PostgreSQL ones skip without `TRACKERD_TEST_POSTGRES_URL`, or fail with
 /// `TRACKERD_TEST_REQUIRE_POSTGRES=1`.
+///
+/// `backend_tests!(with tweak; name, …)` starts each app with the
+/// configuration change `tweak` (`fn(&mut Config)`).
 #[macro_export]
 macro_rules! backend_tests {
+    (with $tweak:ident; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::spawn_app_with($crate::Backend::Sqlite, super::$tweak).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::spawn_app_with($crate::Backend::Postgres, super::$tweak).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(

@@ -87,6 +87,12 @@ impl AuthCache {
         self.orgs.invalidate_all();
     }
 
+    /// The login of the account a cached token belongs to (the journal's
+    /// "who", without a query).
+    pub fn cached_login(&self, hash: &TokenHash) -> Option<String> {
+        self.tokens.get(hash).map(|a| a.user.login.clone())
+    }
+
     /// Empties the cache if `epoch` differs from the one last seen.
     pub fn observe_epoch(&self, epoch: i64) {
         if self.epoch.swap(epoch, Ordering::AcqRel) != epoch {
@@ -111,6 +117,10 @@ pub fn spawn_epoch_watcher(state: AppState) -> tokio::task::JoinHandle<()> {
                     tracing::warn!(error = %e, "could not read the auth epoch");
                     state.auth.invalidate_all();
                 }
+            }
+            // The test clock another node may have moved.
+            if let Err(e) = crate::control::clock::refresh(&state).await {
+                tracing::warn!(error = %e, "could not read the test clock");
             }
         }
     })

@@ -89,6 +89,13 @@ pub struct Config {
     /// Queue automation: triggers' webhooks, auto-actions' schedule.
     #[serde(default)]
     pub automation: Automation,
+    /// The admin token of the emulator's control plane (`/_trackerd/…`,
+    /// docs/emulator.md); the plane is off without it.
+    #[serde(default)]
+    pub control_token: Option<ControlToken>,
+    /// The control plane's request journal.
+    #[serde(default)]
+    pub control: Control,
     /// How large requests may be: every limit below what the engines or the
     /// machine would fail on, so the answer is a `4xx` naming the limit.
     #[serde(default)]
@@ -150,6 +157,42 @@ impl Default for Metrics {
         Self {
             enabled: true,
             token: None,
+        }
+    }
+}
+
+/// The control plane's admin token. Its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ControlToken(pub String);
+
+impl ControlToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ControlToken(***)")
+    }
+}
+
+/// The control plane's request journal (kept by each node for itself).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Control {
+    /// Requests kept; the oldest go first.
+    pub journal_size: usize,
+    /// Bytes of each request and answer body kept; the rest is cut.
+    pub journal_body_bytes: usize,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            journal_size: 1000,
+            journal_body_bytes: 16 * 1024,
         }
     }
 }
@@ -349,6 +392,8 @@ impl Default for Config {
             metrics: Metrics::default(),
             federation: Default::default(),
             automation: Automation::default(),
+            control_token: None,
+            control: Control::default(),
             limits: Limits::default(),
         }
     }
@@ -387,6 +432,8 @@ pub enum ConfigError {
     Attachments(&'static str),
     #[error("configuration: jobs.{0} must be at least 1")]
     Jobs(&'static str),
+    #[error("configuration: {0}")]
+    Control(&'static str),
 }
 
 impl Config {
@@ -462,6 +509,20 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Jobs(name));
             }
+        }
+        if self
+            .control_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().len() < 16)
+        {
+            return Err(ConfigError::Control(
+                "control_token must be at least 16 characters",
+            ));
+        }
+        if self.control.journal_size == 0 {
+            return Err(ConfigError::Control(
+                "control.journal_size must be at least 1",
+            ));
         }
         if self.attachments.max_size_bytes == 0 {
             return Err(ConfigError::Attachments(
@@ -556,6 +617,21 @@ mod tests {
         assert_eq!(env_key("LISTNE"), EnvKey::Unknown);
         assert_eq!(env_key("OAUTH__NO_SUCH_KEY"), EnvKey::Unknown);
         assert_eq!(env_key("LISTEN__PORT"), EnvKey::Unknown);
+    }
+
+    #[test]
+    fn a_short_control_token_is_refused_and_none_is_ever_shown() {
+        let c = Config {
+            control_token: Some(ControlToken("short".into())),
+            ..Config::default()
+        };
+        assert!(matches!(c.validate(), Err(ConfigError::Control(_))));
+        let c = Config {
+            control_token: Some(ControlToken("a-long-enough-secret-token".into())),
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert!(!format!("{c:?}").contains("a-long-enough-secret-token"));
     }
 
     #[test]

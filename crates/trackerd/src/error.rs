@@ -52,6 +52,16 @@ impl ApiError {
         ApiError::Internal(e.into())
     }
 
+    /// The answer to a path trackerd does not serve. Never the body of a
+    /// missing object: a client must not read "issue not found" where the
+    /// endpoint itself is what is missing.
+    pub fn not_served(method: &axum::http::Method, path: &str) -> Self {
+        let path: String = path.chars().take(200).collect();
+        ApiError::NotFound(format!(
+            "This endpoint is not served by trackerd: {method} {path}"
+        ))
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         ApiError::Unprocessable {

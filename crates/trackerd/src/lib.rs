@@ -15,6 +15,7 @@ pub mod auth;
 pub mod automation;
 pub mod blobs;
 pub mod config;
+pub mod control;
 pub mod custom_fields;
 pub mod db;
 pub mod error;

@@ -162,6 +162,11 @@ async fn serve(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> 
     }
     let blob_store = config.attachments.store;
     let state = trackerd::AppState::new(store.clone(), clock, config.clone())?;
+    if config.seed.is_some() {
+        // The seed file may have changed since the seed snapshot was taken:
+        // `POST /_trackerd/reset` must bring back this start's state.
+        trackerd::control::state::snapshot_at_start(&state, true).await?;
+    }
     tracing::info!(%addr, database = %config.database, backend = store.backend(), ?blob_store, "trackerd listening");
     println!("trackerd listening on http://{addr}");
     trackerd::serve(state, listener, shutdown_signal()).await?;

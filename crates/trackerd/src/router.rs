@@ -2,6 +2,7 @@
 //! one module that knows every handler; handlers know nothing of it.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::handler::Handler;
@@ -520,7 +521,23 @@ fn node_routes() -> Vec<Route> {
 pub fn operations() -> Vec<Op> {
     let mut ops: Vec<Op> = endpoints().iter().flat_map(Endpoint::ops).collect();
     ops.extend(routes().into_iter().map(|r| r.op));
+    ops.extend(control_operations());
     ops
+}
+
+/// The control plane's routes (`crate::control::ROUTES`), served only when
+/// `control_token` is set but always documented: JSON in and out, the
+/// plane's own token as the caller.
+pub fn control_operations() -> impl Iterator<Item = Op> {
+    crate::control::ROUTES.iter().map(|(method, path)| Op {
+        method: method.clone(),
+        path: (*path).to_owned(),
+        tag: "control plane",
+        caller: crate::openapi::Caller::ControlToken,
+        body: crate::openapi::Body::Json,
+        answer: crate::openapi::Answer::Json,
+        errors: crate::openapi::Errors::Envelope,
+    })
 }
 
 /// `GET /openapi.json`: the document of [`operations`], made once.
@@ -605,23 +622,34 @@ pub fn router(state: AppState) -> Router {
     for (path, route) in by_path {
         router = router.route(&path, route);
     }
+    if state.control.is_some() {
+        router = router.merge(crate::control::router(&state));
+    }
+    let control = state.control.is_some().then(|| state.clone());
     let router = router
         // Never the body of a missing object: a client must not read "issue
         // not found" where the endpoint itself is what is missing.
         .fallback(|method: Method, uri: axum::http::Uri| async move {
-            let path: String = uri.path().chars().take(200).collect();
-            ApiError::NotFound(format!(
-                "This endpoint is not served by trackerd: {method} {path}"
-            ))
+            ApiError::not_served(&method, uri.path())
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state);
     // Request spans cost even when no subscriber wants them: add the layer
     // only when its events would be recorded (TRACKERD_LOG=tower_http=debug).
-    if tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG) {
+    let router = if tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG)
+    {
         router.layer(TraceLayer::new_for_http())
     } else {
         router
+    };
+    // Fault injection and the journal, around everything, only while the
+    // control plane is on (a layer costs every request).
+    match control {
+        Some(state) => router.layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::control::intercept,
+        )),
+        None => router,
     }
 }
 
@@ -1021,6 +1049,17 @@ pub async fn serve(
     use tower::ServiceExt;
 
     let limits = state.config.connections.clone();
+    let control = state.control.is_some();
+    if control {
+        // The test clock as stored (set before a restart, or by another
+        // node), and the state `reset` returns to.
+        if let Err(e) = crate::control::clock::refresh(&state).await {
+            tracing::warn!(error = %e, "could not read the test clock");
+        }
+        if let Err(e) = crate::control::state::snapshot_at_start(&state, false).await {
+            return Err(std::io::Error::other(e.context("taking the seed snapshot")));
+        }
+    }
     let body_limit = state.config.limits.body_bytes;
     let header_timeout = Duration::from_secs(limits.header_read_timeout_secs);
     // Aborted on drop, so the watcher ends with the server even when the
@@ -1071,12 +1110,19 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         // The source address feeds the per-address sign-in lock and the
         // audit trail, as axum's `ConnectInfo`.
+        // A dropped-connection fault closes the connection through this.
+        let drop_signal = control.then(|| Arc::new(tokio::sync::Notify::new()));
+        let dropper = drop_signal.clone();
         let service = app
             .clone()
             .map_request(move |req: hyper::Request<hyper::body::Incoming>| {
                 let mut req = req.map(axum::body::Body::new);
                 req.extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
+                if let Some(signal) = &dropper {
+                    req.extensions_mut()
+                        .insert(crate::control::DropConnection(signal.clone()));
+                }
                 req
             });
         let service = hyper_util::service::TowerToHyperService::new(service);
@@ -1098,7 +1144,17 @@ pub async fn serve(
             let conn = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
-            let _ = watcher.watch(conn).await;
+            match drop_signal {
+                Some(signal) => {
+                    tokio::select! {
+                        _ = watcher.watch(conn) => {}
+                        () = signal.notified() => {}
+                    }
+                }
+                None => {
+                    let _ = watcher.watch(conn).await;
+                }
+            }
             drop(slot);
         });
     }

@@ -30,6 +30,9 @@ pub struct Inner {
     /// Identity providers' discovery documents and keys, and the HTTP
     /// client that asks them.
     pub federation: crate::oauth::federation::FederationCache,
+    /// The emulator's control plane, when `control_token` is set; its test
+    /// clock is then [`Inner::clock`].
+    pub control: Option<Arc<crate::control::Control>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,6 +57,11 @@ impl AppState {
             None
         };
         let federation = crate::oauth::federation::FederationCache::new(&config.federation)?;
+        let control = crate::control::Control::from_config(&config, clock.clone());
+        let clock: Arc<dyn Clock> = match &control {
+            Some(control) => control.clock.clone(),
+            None => clock,
+        };
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -64,6 +72,7 @@ impl AppState {
             search_slots,
             metrics,
             federation,
+            control,
         })))
     }
 

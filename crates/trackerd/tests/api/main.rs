@@ -15,6 +15,7 @@ mod comments;
 mod connections;
 mod crash;
 mod dictionaries;
+mod emulator;
 mod entities;
 mod federation;
 mod fidelity;
