@@ -260,6 +260,15 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         Ok(())
     }
 
+    async fn forget_federation_logins(&self, before: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM federation_logins WHERE expires_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(D::rows_affected(&done))
+    }
+
     async fn spend_federation_login(
         &self,
         state_hash: &str,

@@ -110,6 +110,9 @@ pub trait FederationStore: Send + Sync + 'static {
     ) -> Result<bool>;
 
     async fn insert_federation_login(&self, login: &FederationLogin) -> Result<()>;
+    /// Forgets sign-ins that expired before `before`, used or not (a used
+    /// one has done its job; an unused one can no longer be). How many.
+    async fn forget_federation_logins(&self, before: DateTime<Utc>) -> Result<u64>;
     /// Marks the sign-in used and answers it, only on its first use and
     /// only for the browser that started it: a replayed callback, or one in
     /// another browser, finds nothing (and spends nothing).

@@ -1,7 +1,7 @@
-//! The attachment sweep: forgets temporary uploads nobody attached, and
-//! removes blobs no row names (left by a write that failed between its blob
-//! and its row, or a removal that failed after its row). One node at a time
-//! sweeps, under a lease in the database.
+//! The sweep: forgets temporary uploads nobody attached, removes blobs no
+//! row names (left by a write that failed between its blob and its row, or a
+//! removal that failed after its row), and forgets federated sign-ins that
+//! expired. One node at a time sweeps, under a lease in the database.
 
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ const BATCH: usize = 500;
 pub struct Swept {
     pub temporary: usize,
     pub orphans: usize,
+    pub federation_logins: u64,
 }
 
 /// Sweeps every `attachments.sweep_interval_secs` while the server runs.
@@ -40,11 +41,12 @@ pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
                     tracing::info!(
                         temporary = s.temporary,
                         orphans = s.orphans,
-                        "attachment sweep"
+                        federation_logins = s.federation_logins,
+                        "sweep"
                     );
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "attachment sweep failed"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "sweep failed"),
             }
         }
     }))
@@ -84,6 +86,10 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
             break;
         }
     }
+    swept.federation_logins = state
+        .store
+        .forget_federation_logins(state.clock.now())
+        .await?;
     let old = chrono::Utc::now() - chrono::Duration::seconds(ORPHAN_GRACE_SECS);
     let mut keys = state.blobs.list_before(old).chunks(BATCH);
     while let Some(chunk) = keys.next().await {

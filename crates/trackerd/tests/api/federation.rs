@@ -61,6 +61,7 @@ federation_tests!(
     a_provider_of_one_organization_signs_no_one_into_another,
     a_seed_file_registers_a_provider_whose_secret_comes_from_the_environment,
     the_federation_pages_answer_bad_input_with_error_pages,
+    expired_sign_ins_are_forgotten_by_the_sweep,
 );
 
 async fn spawn(backend: Backend) -> Option<TestApp> {
@@ -801,4 +802,28 @@ async fn the_federation_pages_answer_bad_input_with_error_pages(app: TestApp) {
     let r = web.get(&location(&r)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/my");
+}
+
+async fn expired_sign_ins_are_forgotten_by_the_sweep(app: TestApp) {
+    let _idp = with_idp(&app).await;
+    let mut web = Web::new(&app);
+    let r = web.get("/federation/test-idp/start").await;
+    assert_eq!(r.status(), 303);
+    let swept = |app: &TestApp| {
+        let state = app.state.clone();
+        async move {
+            trackerd::sweep::sweep(&state)
+                .await
+                .unwrap()
+                .federation_logins
+        }
+    };
+    // Still within its lifetime: kept, so its callback can come.
+    assert_eq!(swept(&app).await, 0);
+    let lifetime = app.state.config.federation.login_lifetime_secs;
+    app.clock.advance(chrono::Duration::seconds(
+        i64::try_from(lifetime).unwrap() + 1,
+    ));
+    assert_eq!(swept(&app).await, 1);
+    assert_eq!(swept(&app).await, 0);
 }
