@@ -181,10 +181,11 @@ pub async fn failed_issues(
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let error: Value = serde_json::from_str(&item.error).unwrap_or(Value::Null);
-        let issue = match item.issue_pk {
-            Some(pk) if job.kind != ENTITIES_UPDATE => cx.renderer().issue_ref(pk).await?,
-            _ if job.kind == ENTITIES_UPDATE => json!({ "id": item.target }),
-            _ => json!({ "key": item.target }),
+        // An entity job's items name entities by id; an issue job's, issues.
+        let issue = match (job.kind == ENTITIES_UPDATE, item.issue_pk) {
+            (true, _) => json!({ "id": item.target }),
+            (false, Some(pk)) => cx.renderer().issue_ref(pk).await?,
+            (false, None) => json!({ "key": item.target }),
         };
         out.push(json!({
             "issue": issue,
