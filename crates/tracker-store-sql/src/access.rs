@@ -25,6 +25,12 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.kind, t.hash, t.uid, t.scopes, t.pare
      t.description, t.created_at, t.expires_at, t.revoked_at, \
      p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at \
      FROM tokens t LEFT JOIN tokens p ON p.id = t.parent_id";
+/// The statement of [`AccessStore::queue_by_id`] (`$1` the organization,
+/// `$2` the queue's id); public for the driver benchmark.
+pub fn queue_by_id_sql() -> String {
+    format!("SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND id = $2")
+}
+
 pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
                           default_type, default_priority, deleted_at, issue_types";
@@ -422,11 +428,8 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn queue_by_id(&self, org: i64, id: i64) -> Result<Option<QueueRecord>> {
-        self.find::<QueueRecord, _>(
-            &format!("SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND id = $2"),
-            (org, id),
-        )
-        .await
+        self.find::<QueueRecord, _>(&queue_by_id_sql(), (org, id))
+            .await
     }
 
     async fn list_queues(

@@ -116,20 +116,12 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
             "UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2 WHERE pk IN \
                (SELECT pk FROM webhook_deliveries WHERE state = 'pending' \
                 AND next_attempt_ms <= $3 AND lease_until_ms <= $3 \
-                ORDER BY pk LIMIT $4{}) \
-             RETURNING {DELIVERY_COLS}",
-            D::DIALECT.skip_locked()
+                ORDER BY pk LIMIT $4{{skip_locked}}) \
+             RETURNING {DELIVERY_COLS}"
         );
-        let mut tx = self.begin().await?;
-        let mut rows: Vec<DeliveryRecord> = sqlx::query_as(&sql)
-            .bind(owner)
-            .bind(until_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let mut rows: Vec<DeliveryRecord> = self
+            .claim_leases(&sql, owner, now_ms, until_ms, limit)
+            .await?;
         rows.sort_unstable_by_key(|r| r.pk);
         Ok(rows)
     }

@@ -21,6 +21,20 @@ pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.k
     (SELECT string_agg(CAST(v.version_pk AS TEXT), '\u{1f}') FROM issue_versions v WHERE v.issue_pk = i.pk AND NOT v.fix) AS affected_versions \
     FROM issues i";
 
+/// The statement of [`IssueStore::issue_by_key_or_id`] (`$1` the
+/// organization, `$2` a key, an old key or an id); public for the driver
+/// benchmark, which runs it through another driver.
+pub fn issue_by_key_sql() -> String {
+    // One indexed lookup per way of naming an issue: an `OR` across the
+    // columns makes SQLite scan every issue of the organization.
+    format!(
+        "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = COALESCE( \
+           (SELECT pk FROM issues WHERE org = $1 AND key = $2), \
+           (SELECT pk FROM issues WHERE id = $2 AND org = $1), \
+           (SELECT issue_pk FROM issue_aliases WHERE org = $1 AND key = $2))"
+    )
+}
+
 const LINK_COLS: &str = "pk, org, type_id, source_pk, target_pk, created_by, created_at, \
     COALESCE(updated_by, created_by) AS updated_by, COALESCE(updated_at, created_at) AS updated_at";
 
@@ -29,7 +43,12 @@ const COMMENT_COLS: &str =
 
 /// The record [`IssueStore::issue_by_pk`] would read back right after
 /// `create_issue`: sets deduplicated and sorted as the reads return them.
-fn created_record(i: &IssueRecord, pk: i64, key: String, microsecond_times: bool) -> IssueRecord {
+pub(crate) fn created_record(
+    i: &IssueRecord,
+    pk: i64,
+    key: String,
+    microsecond_times: bool,
+) -> IssueRecord {
     let mut issue = i.clone();
     issue.pk = pk;
     issue.key = key;
@@ -163,17 +182,82 @@ impl<D: Engine> SqlStore<D> {
     /// Takes the queue's next number. Being the transaction's first write, it
     /// also takes SQLite's write lock, so numbers are handed out one at a time.
     async fn next_key(tx: &mut Transaction<'_, D>, org: i64, queue_id: i64) -> Result<String> {
+        let (n, key) = Self::take_numbers(tx, org, queue_id, 1).await?;
+        Ok(format!("{key}-{n}"))
+    }
+
+    /// Moves the queue's counter on by `count`: the last number taken and
+    /// the queue's key. The queue's row stays locked until commit, so no
+    /// other transaction (on any node) takes numbers in between.
+    pub(crate) async fn take_numbers(
+        tx: &mut Transaction<'_, D>,
+        org: i64,
+        queue_id: i64,
+        count: i64,
+    ) -> Result<(i64, String)> {
         let row: Option<(i64, String)> = sqlx::query_as(
-            "UPDATE queues SET issue_seq = issue_seq + 1 \
+            "UPDATE queues SET issue_seq = issue_seq + $3 \
              WHERE id = $1 AND org = $2 AND deleted_at IS NULL RETURNING issue_seq, key",
         )
         .bind(queue_id)
         .bind(org)
+        .bind(count)
         .fetch_optional(&mut **tx)
         .await
         .map_err(db)?;
-        let (n, key) = row.ok_or(StoreError::NotFound("queue"))?;
-        Ok(format!("{key}-{n}"))
+        row.ok_or(StoreError::NotFound("queue"))
+    }
+
+    /// Writes a new issue under `key` with its sets, attachments and
+    /// changelog entry; its pk.
+    pub(crate) async fn insert_new(
+        tx: &mut Transaction<'_, D>,
+        new: &NewIssue,
+        key: &str,
+    ) -> Result<i64> {
+        let i = &new.issue;
+        let pk: i64 = sqlx::query_scalar(
+            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
+               priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
+               unique_key, created_at, updated_at, resolved_at, status_start_time, \
+               last_comment_updated_at, comment_count, votes, extra) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+             RETURNING pk",
+        )
+        .bind(&i.id)
+        .bind(i.org)
+        .bind(i.queue_id)
+        .bind(key)
+        .bind(&i.summary)
+        .bind(&i.description)
+        .bind(&i.issue_type)
+        .bind(&i.priority)
+        .bind(&i.status)
+        .bind(&i.previous_status)
+        .bind(&i.resolution)
+        .bind(i.assignee)
+        .bind(i.author)
+        .bind(i.updated_by)
+        .bind(i.parent_pk)
+        .bind(&i.unique)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(i.resolved_at)
+        .bind(i.status_start_time)
+        .bind(i.last_comment_updated_at)
+        .bind(i.comment_count)
+        .bind(i.votes)
+        .bind(&i.extra)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+        // A new issue has no followers or tags to replace: insert only.
+        Self::insert_sets(tx, i, pk).await?;
+        if let Some(a) = &new.attachments {
+            Self::write_attachments(tx, i.org, pk, None, a).await?;
+        }
+        Self::insert_changelog(tx, pk, &new.changelog).await?;
+        Ok(pk)
     }
 
     /// Claims a key an import names: refused when an issue has it now or
@@ -221,7 +305,7 @@ impl<D: Engine> SqlStore<D> {
 #[async_trait]
 impl<D: Engine> IssueStore for SqlStore<D> {
     async fn create_issue(&self, new: &NewIssue) -> Result<IssueRecord> {
-        self.import_issue(new, None).await
+        self.create_grouped(new).await
     }
 
     async fn import_issue(
@@ -238,47 +322,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                 key.to_owned()
             }
         };
-        let pk: i64 = sqlx::query_scalar(
-            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
-               priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
-               unique_key, created_at, updated_at, resolved_at, status_start_time, \
-               last_comment_updated_at, comment_count, votes, extra) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
-             RETURNING pk",
-        )
-        .bind(&i.id)
-        .bind(i.org)
-        .bind(i.queue_id)
-        .bind(&key)
-        .bind(&i.summary)
-        .bind(&i.description)
-        .bind(&i.issue_type)
-        .bind(&i.priority)
-        .bind(&i.status)
-        .bind(&i.previous_status)
-        .bind(&i.resolution)
-        .bind(i.assignee)
-        .bind(i.author)
-        .bind(i.updated_by)
-        .bind(i.parent_pk)
-        .bind(&i.unique)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(i.resolved_at)
-        .bind(i.status_start_time)
-        .bind(i.last_comment_updated_at)
-        .bind(i.comment_count)
-        .bind(i.votes)
-        .bind(&i.extra)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        // A new issue has no followers or tags to replace: insert only.
-        Self::insert_sets(&mut tx, i, pk).await?;
-        if let Some(a) = &new.attachments {
-            Self::write_attachments(&mut tx, i.org, pk, None, a).await?;
-        }
-        Self::insert_changelog(&mut tx, pk, &new.changelog).await?;
+        let pk = Self::insert_new(&mut tx, new, &key).await?;
         tx.commit().await.map_err(db)?;
         self.issue_created().await;
         // Everything stored is known here; a re-read would cost a statement
@@ -287,15 +331,8 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn issue_by_key_or_id(&self, org: i64, key_or_id: &str) -> Result<Option<IssueRecord>> {
-        // One indexed lookup per way of naming an issue: an `OR` across the
-        // columns makes SQLite scan every issue of the organization.
-        let sql = format!(
-            "{ISSUE_SELECT} WHERE i.org = $1 AND i.pk = COALESCE( \
-               (SELECT pk FROM issues WHERE org = $1 AND key = $2), \
-               (SELECT pk FROM issues WHERE id = $2 AND org = $1), \
-               (SELECT issue_pk FROM issue_aliases WHERE org = $1 AND key = $2))"
-        );
-        self.find::<IssueRow, _>(&sql, (org, key_or_id)).await
+        self.find::<IssueRow, _>(&issue_by_key_sql(), (org, key_or_id))
+            .await
     }
 
     async fn issue_by_pk(&self, org: i64, pk: i64) -> Result<Option<IssueRecord>> {

@@ -207,23 +207,18 @@ impl<D: Engine> JobStore for SqlStore<D> {
         until_ms: i64,
         limit: i64,
     ) -> Result<Vec<ClaimedItem>> {
-        let sql = format!(
-            "UPDATE job_items SET lease_owner = $1, lease_until_ms = $2 WHERE pk IN \
-               (SELECT pk FROM job_items WHERE state = 'pending' AND lease_until_ms <= $3 \
-                ORDER BY job_pk, seq LIMIT $4{}) \
-             RETURNING pk, job_pk, seq, target",
-            D::DIALECT.skip_locked()
-        );
-        let mut tx = self.begin().await?;
-        let mut rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
-            .bind(owner)
-            .bind(until_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let mut rows: Vec<(i64, i64, i64, String)> = self
+            .claim_leases(
+                "UPDATE job_items SET lease_owner = $1, lease_until_ms = $2 WHERE pk IN \
+                   (SELECT pk FROM job_items WHERE state = 'pending' AND lease_until_ms <= $3 \
+                    ORDER BY job_pk, seq LIMIT $4{skip_locked}) \
+                 RETURNING pk, job_pk, seq, target",
+                owner,
+                now_ms,
+                until_ms,
+                limit,
+            )
+            .await?;
         rows.sort_unstable_by_key(|r| (r.1, r.2));
         Ok(rows
             .into_iter()

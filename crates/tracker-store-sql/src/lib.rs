@@ -17,6 +17,7 @@ mod access;
 mod attachments;
 mod automation;
 mod catalog;
+mod creates;
 mod emulator;
 mod engine;
 mod entities;
@@ -34,7 +35,9 @@ mod sprints;
 mod templates;
 mod worklog;
 
+pub use access::queue_by_id_sql;
 pub use engine::{Dialect, Engine};
+pub use issues::issue_by_key_sql;
 pub use rows::*;
 
 /// The store on SQLite.
@@ -115,6 +118,8 @@ pub struct SqlStore<D: Engine> {
     /// refreshed as it grows where the engine needs it (see
     /// [`SqlStore::issue_created`]).
     created: Arc<AtomicU64>,
+    /// Issue creates waiting for their batch (src/creates.rs).
+    creates: Arc<creates::Creates>,
 }
 
 impl<D: Engine> Clone for SqlStore<D> {
@@ -122,6 +127,7 @@ impl<D: Engine> Clone for SqlStore<D> {
         Self {
             pool: self.pool.clone(),
             created: self.created.clone(),
+            creates: self.creates.clone(),
         }
     }
 }
@@ -132,6 +138,7 @@ impl<D: Engine> SqlStore<D> {
         Ok(Self {
             pool: D::connect(dsn).await?,
             created: Default::default(),
+            creates: Default::default(),
         })
     }
 
@@ -189,6 +196,37 @@ impl<D: Engine> SqlStore<D> {
         Ok(row.map(T::try_from).transpose()?)
     }
 
+    /// Leases pending rows in one transaction: `sql` is an
+    /// `UPDATE … SET lease_owner = $1, lease_until_ms = $2 WHERE pk IN
+    /// (SELECT … lease_until_ms <= $3 … LIMIT $4{skip_locked}) RETURNING …`,
+    /// whose `{skip_locked}` is filled here, so nodes claiming together take
+    /// different rows on PostgreSQL. The rows come back in `RETURNING`'s
+    /// order, which neither engine promises: callers sort them.
+    async fn claim_leases<R>(
+        &self,
+        sql: &str,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let sql = sql.replace("{skip_locked}", D::DIALECT.skip_locked());
+        let mut tx = self.begin().await?;
+        let rows: Vec<R> = sqlx::query_as(&sql)
+            .bind(owner)
+            .bind(until_ms)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows)
+    }
+
     /// Every record a statement finds, in its order.
     async fn find_all<'q, R, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<Vec<T>>
     where
@@ -208,18 +246,24 @@ impl<D: Engine> SqlStore<D> {
     }
 
     /// Counts a created issue; where the engine needs its statistics taken
-    /// (SQLite), at 1 024, 2 048, 4 096 … and then every 65 536 creations
-    /// they are taken again, so a server started on an empty database gets
-    /// good plans as it grows, without a restart.
+    /// (SQLite), at 1 024, 2 048, 4 096 … creations they are taken again,
+    /// so a server started on an empty database gets good plans as it
+    /// grows, without a restart. Only as the count doubles: the statistics
+    /// are taken over every row (see engine.rs), seconds at a million, so
+    /// they are taken in a task of their own: the create that crossed the
+    /// mark (and the batch of creates behind it) is not held for them.
     async fn issue_created(&self) {
         let Some(analyze) = D::DIALECT.analyze() else {
             return;
         };
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
-        if (n >= 1024 && n.is_power_of_two()) || n.is_multiple_of(65_536) {
-            if let Err(e) = sqlx::raw_sql(analyze).execute(&self.pool).await {
-                tracing::warn!(error = %e, "refreshing {} statistics failed", D::DIALECT.name());
-            }
+        if n >= 1024 && n.is_power_of_two() {
+            let pool = self.pool.clone();
+            tokio::spawn(async move {
+                if let Err(e) = sqlx::raw_sql(analyze).execute(&pool).await {
+                    tracing::warn!(error = %e, "refreshing {} statistics failed", D::DIALECT.name());
+                }
+            });
         }
     }
 }
@@ -320,6 +364,8 @@ pub fn with_grants(
 mod tests {
     use super::*;
 
+    const ANALYZE_FOR_TESTS: &str = "ANALYZE issues;";
+
     async fn stat_rows(store: &SqliteStore) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'issues'")
             .fetch_one(&store.pool)
@@ -327,8 +373,9 @@ mod tests {
             .unwrap_or(0)
     }
 
-    #[tokio::test]
-    async fn statistics_are_taken_again_as_issues_are_created() {
+    /// A fresh SQLite store with one organization, user and queue, and a
+    /// create in that queue to copy (ids left to the caller).
+    async fn fixture() -> (tempfile::TempDir, SqliteStore, NewIssue) {
         let dir = tempfile::tempdir().unwrap();
         let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = SqliteStore::connect(&dsn).await.unwrap();
@@ -413,14 +460,26 @@ mod tests {
             fields: "[]".into(),
             data: "{}".into(),
         };
+        let new = NewIssue {
+            issue,
+            changelog,
+            attachments: None,
+        };
+        (dir, store, new)
+    }
+
+    fn numbered(template: &NewIssue, n: usize) -> NewIssue {
+        let mut new = template.clone();
+        new.issue.id = format!("{n:024x}");
+        new.changelog.id = format!("{n:024x}");
+        new
+    }
+
+    #[tokio::test]
+    async fn statistics_are_taken_again_as_issues_are_created() {
+        let (_dir, store, template) = fixture().await;
         for n in 1..=1024 {
-            let mut new = NewIssue {
-                issue: issue.clone(),
-                changelog: changelog.clone(),
-                attachments: None,
-            };
-            new.issue.id = format!("{n:024x}");
-            new.changelog.id = format!("{n:024x}");
+            let new = numbered(&template, n);
             store.create_issue(&new).await.unwrap();
             if n == 1023 {
                 assert_eq!(
@@ -430,6 +489,99 @@ mod tests {
                 );
             }
         }
+        // Taken in a task of its own: wait for it, for a while.
+        let mut waited = 0;
+        while stat_rows(&store).await == 0 && waited < 200 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
         assert!(stat_rows(&store).await > 0, "taken at the 1024th issue");
+    }
+
+    /// A restart does not pay for a full pass when the file's statistics
+    /// still describe it, and does when the issues have since doubled.
+    #[tokio::test]
+    async fn statistics_are_taken_at_start_only_when_missing_or_outgrown() {
+        let (dir, store, template) = fixture().await;
+        for n in 1..=40 {
+            store.create_issue(&numbered(&template, n)).await.unwrap();
+        }
+        sqlx::raw_sql(ANALYZE_FOR_TESTS)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        // A mark no ANALYZE would write: it survives only if none ran.
+        let mark = "40 1";
+        let marked = sqlx::query("UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = 'issues'")
+            .bind(mark)
+            .execute(&store.pool)
+            .await
+            .unwrap()
+            .rows_affected();
+        assert!(marked > 0);
+        let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
+        let stats = |store: SqliteStore| async move {
+            let rows: Vec<String> =
+                sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE tbl = 'issues'")
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap();
+            rows
+        };
+        let again = SqliteStore::connect(&dsn).await.unwrap();
+        again.migrate().await.unwrap();
+        assert!(
+            stats(again).await.iter().all(|s| s == mark),
+            "kept: still current"
+        );
+        for n in 41..=90 {
+            store.create_issue(&numbered(&template, n)).await.unwrap();
+        }
+        let grown = SqliteStore::connect(&dsn).await.unwrap();
+        grown.migrate().await.unwrap();
+        let after = stats(grown).await;
+        assert!(after.iter().all(|s| s != mark), "taken again: {after:?}");
+        assert!(after.iter().any(|s| s.starts_with("90 ")), "{after:?}");
+    }
+
+    /// Creates issued together are queued before the batch task first runs
+    /// (one thread: it runs only once they all wait), so they share
+    /// transactions; the one whose `unique` is taken in the middle fails
+    /// alone and the others keep gapless keys.
+    #[tokio::test]
+    async fn creates_issued_together_share_transactions_and_a_failing_one_fails_alone() {
+        let (_dir, store, template) = fixture().await;
+        let mut news: Vec<NewIssue> = (1..=40).map(|n| numbered(&template, n)).collect();
+        news[9].issue.unique = Some("same".into());
+        news[20].issue.unique = Some("same".into());
+        let before = store.creates.transactions();
+        let results =
+            futures_util::future::join_all(news.iter().map(|n| store.create_issue(n))).await;
+        let batches = store.creates.transactions() - before;
+        assert!(batches < 10, "{batches} transactions for 40 creates");
+        assert!(
+            matches!(results[20], Err(StoreError::Conflict(_))),
+            "{:?}",
+            results[20]
+        );
+        let mut keys: Vec<String> = results
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 20)
+            .map(|(_, r)| r.as_ref().unwrap().key.clone())
+            .collect();
+        keys.sort_by_key(|k| k[2..].parse::<u32>().unwrap());
+        let expected: Vec<String> = (1..=39).map(|n| format!("Q-{n}")).collect();
+        assert_eq!(keys, expected);
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM issues")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 39);
+        let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM changelog")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(entries, 39, "the failed create left no changelog row");
     }
 }

@@ -35,6 +35,10 @@ pub struct Principal {
     pub token_kind: TokenKind,
     /// What the request does: reading or writing (from its endpoint row).
     pub wanted: Scope,
+    /// The auth cache's entry the caller was found by (`None` for the
+    /// callers the jobs worker and automations make up): what may be kept
+    /// with the authentication, like `GET /v2/myself`'s body.
+    pub authenticated: Option<Arc<Authenticated>>,
 }
 
 /// A caller whose token is valid, before any organization is chosen (used by
@@ -44,6 +48,20 @@ pub struct Authenticated {
     pub token: TokenRecord,
     pub user: Arc<User>,
     pub memberships: Arc<Vec<Membership>>,
+    /// `GET /v2/myself`'s body, rendered from `user` once: exactly as fresh
+    /// as `user` (both go with the cache entry, at a revocation, a role
+    /// change or the TTL). Kept for the links it was rendered with (the
+    /// `Host` and API version of its first request); other links render
+    /// afresh.
+    pub myself: std::sync::OnceLock<MyselfBody>,
+}
+
+/// A rendered `GET /v2/myself` body and the links base and API version in it.
+#[derive(Debug, Clone)]
+pub struct MyselfBody {
+    pub base: String,
+    pub version: &'static str,
+    pub body: bytes::Bytes,
 }
 
 pub struct AuthCache {
@@ -176,6 +194,7 @@ pub async fn authenticate(
                 token,
                 user: Arc::new(user),
                 memberships: Arc::new(memberships),
+                myself: std::sync::OnceLock::new(),
             });
             state.auth.tokens.insert(hash, auth.clone());
             auth
@@ -307,6 +326,7 @@ impl FromRequestParts<AppState> for Principal {
             token_id: auth.token.id,
             token_kind: auth.token.kind,
             wanted,
+            authenticated: Some(auth),
         })
     }
 }

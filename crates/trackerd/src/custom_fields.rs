@@ -351,12 +351,7 @@ pub fn field_json(
         v["suggestProvider"] = json!({"type": "UserSuggestProvider"});
     }
     if let Some(q) = queue {
-        v["queue"] = json!({
-            "self": links.api(&format!("queues/{}", q.key)),
-            "id": q.id.to_string(),
-            "key": q.key,
-            "display": q.name,
-        });
+        v["queue"] = crate::render::queue_ref(links, q);
     }
     v
 }

@@ -18,15 +18,11 @@ use tracker_domain::permissions::Perm;
 use tracker_domain::{Scope, Scopes, TokenKind};
 use tracker_store::{ClaimedItem, JobItemDone, JobRecord, WriteOutcome};
 
-use axum::http::HeaderMap;
-
 use crate::access;
 use crate::access::changes::{self, Edit};
 use crate::access::issues::{find_queue, load_for, pause, too_fast, write_outcome, ATTEMPTS};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{base_url, Api, Links};
-use crate::routes::{entities, entity_links};
 use crate::state::AppState;
 
 /// The kinds of job this worker runs; the `kind` column of a job.
@@ -227,6 +223,7 @@ async fn creator(
         token_id: payload.token_id,
         token_kind: TokenKind::OAuth,
         wanted: Scope::Write,
+        authenticated: None,
     }))
 }
 
@@ -347,7 +344,7 @@ async fn apply(
 }
 
 /// Applies one entity of an entity bulk change as its creator's edit
-/// request would (the same [`entities::edit`]), completing the item in the
+/// request would (the same [`access::entities::edit`]), completing the item in the
 /// entity's write.
 async fn apply_entity(
     state: &AppState,
@@ -358,16 +355,6 @@ async fn apply_entity(
 ) -> Result<End, ItemError> {
     let p = &cx.payload;
     let kind = p.entity_type.as_deref().unwrap_or_default();
-    // The edit reads the store, the clock and the caller through the
-    // handlers' context; links in it are never rendered here.
-    let api = Api {
-        state: state.clone(),
-        principal: principal.clone(),
-        links: Links {
-            base: base_url(&state.config, &HeaderMap::new()),
-            version: "v2",
-        },
-    };
     for attempt in 0..ATTEMPTS {
         let e = access::entities::load_for(state, principal, kind, &item.target, Perm::Write)
             .await
@@ -375,14 +362,15 @@ async fn apply_entity(
         let pk = e.pk;
         let failed = |e| (Some(pk), e);
         let links = match &p.links {
-            Some(l) => entity_links::parse_links(&api, &e, l)
+            Some(l) => access::entities::parse_links(state, principal, &e, l)
                 .await
                 .map_err(failed)?,
             None => Vec::new(),
         };
-        let mut w = entities::edit(&api, e, &p.values, p.comment.clone(), links)
-            .await
-            .map_err(failed)?;
+        let mut w =
+            access::entities::edit(state, principal, e, &p.values, p.comment.clone(), links)
+                .await
+                .map_err(failed)?;
         let at = state.clock.now();
         if w.events.is_empty() {
             state

@@ -25,6 +25,21 @@ const JOB_ITEMS: &str = "trackerd_job_items_total";
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// The counter and histogram of each (method, route, status) met so
+    /// far, resolved once: naming a metric by its labels on every request
+    /// (a status formatted, a key built, hashed and looked up in the
+    /// registry, twice) cost more than the rest of the metrics layer.
+    answers: std::sync::RwLock<std::collections::HashMap<AnswerKey, Answered>>,
+}
+
+/// A request's labels by address: the method and route labels are
+/// `&'static str`s taken from fixed tables, so their addresses name them
+/// (two addresses for one text would only resolve the same metrics twice).
+type AnswerKey = (usize, usize, u16);
+
+struct Answered {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
 }
 
 impl Metrics {
@@ -37,7 +52,11 @@ impl Metrics {
             .set_buckets_for_metric(Matcher::Full(DURATION.into()), &buckets)?
             .build_recorder();
         let handle = recorder.handle();
-        let metrics = Self { recorder, handle };
+        let metrics = Self {
+            recorder,
+            handle,
+            answers: Default::default(),
+        };
         metrics.with(|| {
             metrics::describe_counter!(
                 REQUESTS,
@@ -77,12 +96,30 @@ impl Metrics {
         status: u16,
         took: Duration,
     ) {
-        self.with(|| {
-            metrics::counter!(REQUESTS, "method" => method, "route" => route, "status" => status.to_string())
-                .increment(1);
-            metrics::histogram!(DURATION, "method" => method, "route" => route)
-                .record(took.as_secs_f64());
+        let key = (method.as_ptr() as usize, route.as_ptr() as usize, status);
+        let count = |a: &Answered| {
+            a.requests.increment(1);
+            a.duration.record(took.as_secs_f64());
+        };
+        // A poisoned lock still holds whole handles: nothing is written
+        // under it that a panic could leave half-done.
+        if let Some(a) = self
+            .answers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return count(a);
+        }
+        let a = self.with(|| Answered {
+            requests: metrics::counter!(REQUESTS, "method" => method, "route" => route, "status" => status.to_string()),
+            duration: metrics::histogram!(DURATION, "method" => method, "route" => route),
         });
+        count(&a);
+        self.answers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, a);
     }
 
     /// One bulk-change item finished by the worker: `done`, `failed`

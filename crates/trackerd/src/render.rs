@@ -16,6 +16,16 @@ use crate::extract::Links;
 use crate::fields::{ARRAY_FIELDS, GLOBAL_FIELDS};
 use crate::state::AppState;
 
+/// A reference to a queue, as every answer that names one shows it.
+pub fn queue_ref(links: &Links, q: &QueueRecord) -> Value {
+    json!({
+        "self": links.api(&format!("queues/{}", q.key)),
+        "id": q.id.to_string(),
+        "key": q.key,
+        "display": q.name,
+    })
+}
+
 pub struct Renderer<'a> {
     pub links: &'a Links,
     store: &'a dyn Store,
@@ -174,12 +184,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn queue_ref(&self, q: &QueueRecord) -> Value {
-        json!({
-            "self": self.links.api(&format!("queues/{}", q.key)),
-            "id": q.id.to_string(),
-            "key": q.key,
-            "display": q.name,
-        })
+        queue_ref(self.links, q)
     }
 
     pub async fn queue(&mut self, id: i64) -> ApiResult<Value> {

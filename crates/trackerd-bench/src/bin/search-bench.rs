@@ -2026,6 +2026,7 @@ fn print_report(r: &Report, args: &Args) {
             ));
         }
     }
+    println!("{}", summary(r));
     println!(
         "baseline GET /v2/myself: p50 {:.2} ms, p95 {:.2} ms ({} runs){}",
         b,
@@ -2060,6 +2061,27 @@ fn print_report(r: &Report, args: &Args) {
             println!("WARNING: {w}");
         }
     }
+}
+
+/// One line per backend: how many targets of each kind were met, so two
+/// runs (before and after a change, or the two engines) compare at a glance.
+fn summary(r: &Report) -> String {
+    let mut parts = Vec::new();
+    for kind in [Kind::Indexed, Kind::FullText, Kind::Count] {
+        let rows: Vec<&Row> = r.rows.iter().filter(|row| row.kind == Some(kind)).collect();
+        let met = rows
+            .iter()
+            .filter(|row| kind.target_ms().is_some_and(|t| row.pct(0.5) <= t))
+            .count();
+        parts.push(format!("{} {met} of {}", kind.label(), rows.len()));
+    }
+    let scrolls_met = r
+        .scrolls
+        .iter()
+        .filter(|s| s.issues as f64 / s.elapsed.as_secs_f64() >= 20_000.0)
+        .count();
+    parts.push(format!("scrolls {scrolls_met} of {}", r.scrolls.len()));
+    format!("targets met on {}: {}", r.backend.name(), parts.join(", "))
 }
 
 fn truncate(s: &str, n: usize) -> String {

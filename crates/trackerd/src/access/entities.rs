@@ -1,7 +1,9 @@
 //! Projects, portfolios and goals as handlers reach them: loaded only
 //! through the entity roles, changed only as one versioned write
 //! ([`write`], [`write_fresh`]) with its event. A bulk change calls the
-//! same write once per entity.
+//! same write once per entity. The edit itself ([`edit`]: fields, a
+//! comment, links, and their events) is computed here too, for the edit
+//! request and the bulk change worker alike.
 //!
 //! Who may do what (a choice, recorded in COMPATIBILITY.md): an
 //! organization administrator everything; the author, the lead and the team
@@ -10,10 +12,15 @@
 //! (access for the team only). Deleting is for the author, the lead and
 //! administrators.
 
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{EntityRecord, EntityWrite, NewEntityEvent, WriteOutcome};
+use tracker_store::{
+    EntityCommentRecord, EntityCommentWrite, EntityLinkRecord, EntityLinkWrite, EntityRecord,
+    EntityWrite, NewEntityEvent, WriteOutcome,
+};
 
+use crate::access::entity_fields::parse_fields;
 use crate::access::issues::{pause, too_fast, ATTEMPTS};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -198,4 +205,269 @@ where
         }
     }
     Err(too_fast())
+}
+
+// ---------------------------------------------------------------------------
+// Creating and editing.
+
+/// Checks what a project needs (a name, and queues or a team access
+/// setting) once its fields are read.
+pub fn check_complete(e: &EntityRecord, creating: bool) -> ApiResult<()> {
+    let f = fields_of(e);
+    if f.get("summary").and_then(Value::as_str).is_none() {
+        return Err(ApiError::field("summary", "Required: the name"));
+    }
+    if creating
+        && e.entity_type == "project"
+        && !f.contains_key("queues")
+        && !f.contains_key("teamAccess")
+    {
+        return Err(ApiError::field(
+            "queues",
+            "A project needs queues or teamAccess",
+        ));
+    }
+    Ok(())
+}
+
+/// A fresh entity of `kind` by the caller, before its fields are read.
+pub fn fresh(principal: &Principal, kind: &str, now: DateTime<Utc>) -> EntityRecord {
+    EntityRecord {
+        pk: 0,
+        org: principal.org.id,
+        id: object_id(now),
+        entity_type: kind.to_owned(),
+        short_id: 0,
+        version: 1,
+        created_by: principal.user.uid,
+        created_at: now,
+        updated_at: now,
+        fields: json!({"author": principal.user.uid}).to_string(),
+    }
+}
+
+/// Creates an entity from a fields object: the one creation both APIs use.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    kind: &str,
+    body: &Map<String, Value>,
+) -> ApiResult<EntityRecord> {
+    let now = state.clock.now();
+    let mut e = fresh(principal, kind, now);
+    let changes = parse_fields(state, principal.org.id, &mut e, body).await?;
+    check_complete(&e, true)?;
+    let created = event(principal, now, "Entity created", Value::Array(changes));
+    Ok(state.store.create_entity(&e, &created).await?)
+}
+
+/// Writes a change of fields (and an optional comment) to an entity read
+/// at the version the client saw: the one edit both APIs use.
+pub async fn save_edit(
+    state: &AppState,
+    principal: &Principal,
+    e: EntityRecord,
+    body: &Map<String, Value>,
+    comment: Option<String>,
+    links: Vec<EntityLinkRecord>,
+) -> ApiResult<EntityRecord> {
+    let w = edit(state, principal, e, body, comment, links).await?;
+    write(state, &w).await
+}
+
+/// The write a change of fields, a comment and links make to `e`, with
+/// their events (none when nothing changes): what an edit request and each
+/// entity of a bulk change write.
+pub async fn edit(
+    state: &AppState,
+    principal: &Principal,
+    mut e: EntityRecord,
+    body: &Map<String, Value>,
+    comment: Option<String>,
+    links: Vec<EntityLinkRecord>,
+) -> ApiResult<EntityWrite> {
+    let now = state.clock.now();
+    let named = named(state, principal.org.id, &links).await?;
+    let changes = parse_fields(state, principal.org.id, &mut e, body).await?;
+    check_complete(&e, false)?;
+    let mut events = Vec::new();
+    if !changes.is_empty() {
+        events.push(event(
+            principal,
+            now,
+            "Entity updated",
+            Value::Array(changes),
+        ));
+    }
+    let comment = comment.map(|text| {
+        events.push(comment_event(
+            principal,
+            now,
+            "Comment added",
+            None,
+            Some(&text),
+        ));
+        new_comment(principal, now, text, Vec::new())
+    });
+    if !named.is_empty() {
+        events.push(links_event(principal, now, "Link added", &named));
+    }
+    e.updated_at = now;
+    let mut w: EntityWrite = simple_write(e, events);
+    w.comment = comment.map(EntityCommentWrite::Insert);
+    w.links = links.into_iter().map(EntityLinkWrite::Insert).collect();
+    Ok(w)
+}
+
+/// A new comment of the caller.
+pub fn new_comment(
+    principal: &Principal,
+    now: DateTime<Utc>,
+    text: String,
+    summonees: Vec<i64>,
+) -> EntityCommentRecord {
+    EntityCommentRecord {
+        pk: 0,
+        entity_pk: 0,
+        id: object_id(now),
+        text,
+        summonees,
+        author: principal.user.uid,
+        updated_by: principal.user.uid,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// A comment's event: its text before and after.
+pub fn comment_event(
+    principal: &Principal,
+    now: DateTime<Utc>,
+    display: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> tracker_store::NewEntityEvent {
+    let changes = json!([{
+        "field": {"id": "comment.text", "display": "Comment text"},
+        "from": from,
+        "to": to,
+    }]);
+    event(principal, now, display, changes)
+}
+// ---------------------------------------------------------------------------
+// Links.
+
+/// The relationships an entity link has, and each one's inverse.
+const RELATIONSHIPS: [(&str, &str); 3] = [
+    ("relates", "relates"),
+    ("depends on", "is dependent by"),
+    ("is dependent by", "depends on"),
+];
+
+fn inverse(relationship: &str) -> &str {
+    RELATIONSHIPS
+        .iter()
+        .find(|(r, _)| *r == relationship)
+        .map_or(relationship, |(_, i)| i)
+}
+
+/// The link's relationship and other end, seen from `e`.
+pub fn seen_from(e: &EntityRecord, l: &EntityLinkRecord) -> (String, i64) {
+    if l.entity_pk == e.pk {
+        (l.relationship.clone(), l.target_pk)
+    } else {
+        (inverse(&l.relationship).to_owned(), l.entity_pk)
+    }
+}
+
+/// New links a body names (one `{relationship, entity}` or a list of them),
+/// from `e` to entities the caller may read.
+pub async fn parse_links(
+    state: &AppState,
+    principal: &Principal,
+    e: &EntityRecord,
+    body: &Value,
+) -> ApiResult<Vec<EntityLinkRecord>> {
+    let items: Vec<&Value> = match body {
+        Value::Array(l) => l.iter().collect(),
+        one => vec![one],
+    };
+    let existing = state.store.entity_links(e.pk).await?;
+    let now = state.clock.now();
+    let mut out: Vec<EntityLinkRecord> = Vec::new();
+    for item in items {
+        let relationship = item
+            .get("relationship")
+            .and_then(Value::as_str)
+            .map(|r| r.trim().to_ascii_lowercase())
+            .filter(|r| RELATIONSHIPS.iter().any(|(k, _)| k == r))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "relationship",
+                    "Expected relates, depends on or is dependent by",
+                )
+            })?;
+        let target_id = item
+            .get("entity")
+            .and_then(crate::fields::ident)
+            .ok_or_else(|| ApiError::field("entity", "Required: the id of an entity"))?;
+        let target = state
+            .store
+            .entity(principal.org.id, &target_id)
+            .await?
+            .ok_or_else(|| ApiError::field("entity", format!("No entity {target_id}")))?;
+        require(principal, &target, Perm::Read)?;
+        let linked = |pk: i64| {
+            existing.iter().any(|l| seen_from(e, l).1 == pk)
+                || out.iter().any(|l| l.target_pk == pk)
+        };
+        if target.pk == e.pk || linked(target.pk) {
+            return Err(ApiError::field(
+                "entity",
+                format!("{target_id} is this entity or already linked to it"),
+            ));
+        }
+        out.push(EntityLinkRecord {
+            pk: 0,
+            entity_pk: e.pk,
+            target_pk: target.pk,
+            relationship,
+            created_by: principal.user.uid,
+            created_at: now,
+        });
+    }
+    Ok(out)
+}
+
+/// The event of added links.
+pub fn links_event(
+    principal: &Principal,
+    now: chrono::DateTime<chrono::Utc>,
+    display: &str,
+    links: &[(String, String)],
+) -> tracker_store::NewEntityEvent {
+    let changes: Vec<Value> = links
+        .iter()
+        .map(|(relationship, entity)| {
+            json!({"field": {"id": "links", "display": "Links"},
+                   "to": {"relationship": relationship, "entity": entity}})
+        })
+        .collect();
+    event(principal, now, display, Value::Array(changes))
+}
+
+/// Each link's relationship and the public id of its other end.
+pub async fn named(
+    state: &AppState,
+    org: i64,
+    links: &[EntityLinkRecord],
+) -> ApiResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for l in links {
+        if let Some(t) = state.store.entity_by_pk(org, l.target_pk).await? {
+            out.push((l.relationship.clone(), t.id));
+        }
+    }
+    Ok(out)
 }

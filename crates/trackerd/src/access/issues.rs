@@ -184,6 +184,21 @@ pub fn simple_write(issue: IssueRecord, entry: NewChangelog) -> IssueWrite {
     }
 }
 
+/// The write of one change the caller makes to `issue` at `now`: the issue
+/// stamped with who changed it and when, and the change's changelog entry.
+pub fn change_write(
+    principal: &Principal,
+    mut issue: IssueRecord,
+    now: chrono::DateTime<chrono::Utc>,
+    kind: &str,
+    changes: &[FieldChange],
+    data: Value,
+) -> IssueWrite {
+    issue.updated_at = now;
+    issue.updated_by = principal.user.uid;
+    simple_write(issue, changelog(principal, now, kind, changes, data))
+}
+
 /// The live queue a body or query names by key, id or object; the error is
 /// the message for the field that named it.
 pub async fn find_queue(
@@ -213,6 +228,18 @@ pub async fn find_queue(
 /// and `If-Match: "N"` (a mismatch is `412`).
 pub fn check_version(current: i64, query: Option<i64>, headers: &HeaderMap) -> ApiResult<()> {
     check_version_of("issue", current, query, headers)
+}
+
+/// The version a body names (`"version": N`), for the objects whose edits
+/// may carry it there instead of in the query.
+pub fn body_version(body: &serde_json::Map<String, Value>) -> ApiResult<Option<i64>> {
+    match body.get("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::field("version", "The version must be a number")),
+    }
 }
 
 /// [`check_version`] for any versioned object; `what` names it in errors.

@@ -6,6 +6,7 @@
 pub mod attachments;
 pub mod changes;
 pub mod entities;
+pub mod entity_fields;
 pub mod issue_types;
 pub mod issues;
 pub mod queues;

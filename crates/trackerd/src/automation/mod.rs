@@ -371,6 +371,7 @@ pub async fn robot(state: &AppState, org: i64) -> ApiResult<Principal> {
         token_id: 0,
         token_kind: TokenKind::OAuth,
         wanted: Scope::Write,
+        authenticated: None,
     })
 }
 

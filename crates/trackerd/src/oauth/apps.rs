@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracker_domain::{Scopes, TokenHash};
 use tracker_store::{AppRecord, AppUpdate, NewApp, Store};
 
-use super::{audit, mint, new_client_id, prefix, ClientAddr};
+use super::{audit_by, mint, new_client_id, prefix, ClientAddr};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{base_url, json, Api, ApiJson};
@@ -252,16 +252,7 @@ pub async fn create(
         body,
     )
     .await?;
-    audit(
-        &cx.state,
-        Some(cx.principal.org.id),
-        Some(cx.principal.user.uid),
-        "app.created",
-        &app.client_id,
-        &app.name,
-        &addr,
-    )
-    .await;
+    audit_by(&cx, "app.created", &app.client_id, &app.name, &addr).await;
     let mut r = json(StatusCode::CREATED, &view(&app, secret));
     super::no_store(&mut r);
     Ok(r)
@@ -325,10 +316,8 @@ pub async fn update(
         secret_hash: secret.as_deref().map(TokenHash::of),
     };
     let app = cx.store.update_app(app.id, &update).await?;
-    audit(
-        &cx.state,
-        Some(cx.principal.org.id),
-        Some(cx.principal.user.uid),
+    audit_by(
+        &cx,
         "app.updated",
         &app.client_id,
         if secret.is_some() {
@@ -352,16 +341,7 @@ pub async fn delete(
     let app = manageable(&cx.state, &cx.principal, &client_id).await?;
     cx.store.delete_app(app.id).await?;
     cx.auth.invalidate_all();
-    audit(
-        &cx.state,
-        Some(cx.principal.org.id),
-        Some(cx.principal.user.uid),
-        "app.deleted",
-        &app.client_id,
-        &app.name,
-        &addr,
-    )
-    .await;
+    audit_by(&cx, "app.deleted", &app.client_id, &app.name, &addr).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

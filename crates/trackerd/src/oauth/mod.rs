@@ -210,6 +210,19 @@ pub(crate) async fn audit(
     }
 }
 
+/// [`audit`] of an action the API's caller took: its organization and
+/// account are the entry's.
+pub(crate) async fn audit_by(
+    cx: &crate::extract::Api,
+    action: &str,
+    target: impl Into<String>,
+    detail: impl Into<String>,
+    ip: &ClientAddr,
+) {
+    let (org, uid) = (cx.principal.org.id, cx.principal.user.uid);
+    audit(&cx.state, Some(org), Some(uid), action, target, detail, ip).await
+}
+
 /// An RFC 6749 §5.2 error answer (also used by RFC 7009, 7662 and 8628).
 #[derive(Debug)]
 pub struct OAuthError {

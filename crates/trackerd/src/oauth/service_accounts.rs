@@ -10,7 +10,7 @@ use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 use tracker_store::{NewServiceAccount, NewServiceAccountKey, ServiceAccount};
 
-use super::{audit, require_org_admin as require_admin, ClientAddr};
+use super::{audit_by, require_org_admin as require_admin, ClientAddr};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::ids::cloud_style_id;
@@ -58,16 +58,7 @@ pub async fn create_service_account(
 ) -> ApiResult<Response> {
     require_admin(&cx.principal)?;
     let sa = new_service_account(&cx.state, cx.principal.org.id, body).await?;
-    audit(
-        &cx.state,
-        Some(cx.principal.org.id),
-        Some(cx.principal.user.uid),
-        "service_account.created",
-        &sa.sa_id,
-        &sa.name,
-        &addr,
-    )
-    .await;
+    audit_by(&cx, "service_account.created", &sa.sa_id, &sa.name, &addr).await;
     Ok(json(StatusCode::CREATED, &sa_view(&sa)))
 }
 
@@ -214,10 +205,8 @@ pub async fn create_key(
     let sa =
         service_account_in_org(&cx.state, cx.principal.org.id, &body.service_account_id).await?;
     let file = new_key(&cx.state, &sa, body.description, body.public_key).await?;
-    audit(
-        &cx.state,
-        Some(cx.principal.org.id),
-        Some(cx.principal.user.uid),
+    audit_by(
+        &cx,
         "key.created",
         &file.id,
         format!("service account {}", sa.sa_id),
@@ -270,10 +259,8 @@ pub async fn delete_key(cx: Api, addr: ClientAddr, Path(id): Path<String>) -> Ap
         .find(|sa| sa.uid == key.sa_uid)
         .ok_or_else(|| ApiError::NotFound("Key not found".into()))?;
     cx.store.delete_service_account_key(&id).await?;
-    audit(
-        &cx.state,
-        Some(cx.principal.org.id),
-        Some(cx.principal.user.uid),
+    audit_by(
+        &cx,
         "key.deleted",
         &id,
         format!("service account {}", sa.sa_id),

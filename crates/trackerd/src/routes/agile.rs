@@ -35,6 +35,10 @@ use crate::paging::{Page, PageParams};
 use crate::render::{time, Renderer};
 use crate::routes::issues::VersionParam;
 
+/// The kinds, as the handlers' const parameter.
+pub const BOARDS: u8 = 0;
+pub const FILTERS: u8 = 1;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Board,
@@ -42,6 +46,13 @@ enum Kind {
 }
 
 impl Kind {
+    fn of(k: u8) -> Kind {
+        match k {
+            BOARDS => Kind::Board,
+            _ => Kind::Filter,
+        }
+    }
+
     fn key(self) -> &'static str {
         match self {
             Kind::Board => "board",
@@ -515,7 +526,24 @@ fn default_columns(content: &mut Map<String, Value>) {
     put_columns(content, &columns);
 }
 
-async fn create(cx: Api, kind: Kind, body: Map<String, Value>) -> ApiResult<Response> {
+// ---------------------------------------------------------------------------------------------
+// Boards and saved filters: one handler of each kind for both (`K`, as the router names them).
+
+pub async fn create<const K: u8>(
+    cx: Api,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let kind = Kind::of(K);
+    if kind == Kind::Filter
+        && ["filter", "query"]
+            .iter()
+            .all(|f| body.get(*f).is_none_or(Value::is_null))
+    {
+        return Err(ApiError::field(
+            "query",
+            "A filter needs a query or a filter object",
+        ));
+    }
     let now = cx.clock.now();
     let mut t = TemplateRecord::new(cx.principal.org.id, kind.key(), cx.principal.user.uid, now);
     if kind == Kind::Board && !body.contains_key("columns") {
@@ -558,23 +586,24 @@ async fn save(cx: &Api, mut t: TemplateRecord) -> ApiResult<TemplateRecord> {
     })
 }
 
-async fn update(
+pub async fn update<const K: u8>(
     cx: Api,
-    kind: Kind,
-    id: String,
-    version: Option<i64>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<VersionParam>,
     headers: HeaderMap,
-    body: Map<String, Value>,
+    OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
+    let kind = Kind::of(K);
     let mut t = find_to_change(&cx, kind, &id).await?;
-    check_version(&t, kind, version, &headers, &body)?;
+    check_version(&t, kind, p.version, &headers, &body)?;
     apply(&cx, kind, &mut t, &body, false).await?;
     let saved = save(&cx, t).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&cx, &mut r, kind, &saved).await?))
 }
 
-async fn delete(cx: Api, kind: Kind, id: String) -> ApiResult<StatusCode> {
+pub async fn delete<const K: u8>(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let kind = Kind::of(K);
     let t = find_to_change(&cx, kind, &id).await?;
     if kind == Kind::Board {
         let sprints = cx.store.list_sprints(t.org, Some(t.pk)).await?;
@@ -592,7 +621,13 @@ async fn delete(cx: Api, kind: Kind, id: String) -> ApiResult<StatusCode> {
 }
 
 /// A page of the boards (every member sees all) or of the caller's filters.
-async fn list(cx: Api, kind: Kind, raw: Option<String>, page: Page) -> ApiResult<Response> {
+pub async fn list<const K: u8>(
+    cx: Api,
+    ApiQuery(p): ApiQuery<PageParams>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let kind = Kind::of(K);
+    let page = Page::from_params(&p)?;
     let (all, _) = cx
         .store
         .list_templates(cx.principal.org.id, kind.key(), None, 0, i64::MAX)
@@ -614,42 +649,11 @@ async fn list(cx: Api, kind: Kind, raw: Option<String>, page: Page) -> ApiResult
         .into_response())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Boards.
-
-pub async fn list_boards(
-    cx: Api,
-    ApiQuery(p): ApiQuery<PageParams>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    list(cx, Kind::Board, raw, Page::from_params(&p)?).await
-}
-
-pub async fn create_board(
-    cx: Api,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Response> {
-    create(cx, Kind::Board, body).await
-}
-
-pub async fn get_board(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let t = find(&cx, Kind::Board, &id).await?;
+pub async fn get<const K: u8>(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let kind = Kind::of(K);
+    let t = find(&cx, kind, &id).await?;
     let mut r = cx.renderer();
-    Ok(Json(render(&cx, &mut r, Kind::Board, &t).await?))
-}
-
-pub async fn update_board(
-    cx: Api,
-    Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
-) -> ApiResult<Json<Value>> {
-    update(cx, Kind::Board, id, p.version, headers, body).await
-}
-
-pub async fn delete_board(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    delete(cx, Kind::Board, id).await
+    Ok(Json(render(&cx, &mut r, kind, &t).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -927,53 +931,6 @@ pub async fn list_board_sprints(cx: Api, Path(id): Path<String>) -> ApiResult<Js
 
 pub async fn list_sprints(cx: Api) -> ApiResult<Json<Value>> {
     sprints_of(&cx, None).await
-}
-
-// ---------------------------------------------------------------------------------------------
-// Saved filters.
-
-pub async fn list_filters(
-    cx: Api,
-    ApiQuery(p): ApiQuery<PageParams>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    list(cx, Kind::Filter, raw, Page::from_params(&p)?).await
-}
-
-pub async fn create_filter(
-    cx: Api,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Response> {
-    if ["filter", "query"]
-        .iter()
-        .all(|f| body.get(*f).is_none_or(Value::is_null))
-    {
-        return Err(ApiError::field(
-            "query",
-            "A filter needs a query or a filter object",
-        ));
-    }
-    create(cx, Kind::Filter, body).await
-}
-
-pub async fn get_filter(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let t = find(&cx, Kind::Filter, &id).await?;
-    let mut r = cx.renderer();
-    Ok(Json(render(&cx, &mut r, Kind::Filter, &t).await?))
-}
-
-pub async fn update_filter(
-    cx: Api,
-    Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
-) -> ApiResult<Json<Value>> {
-    update(cx, Kind::Filter, id, p.version, headers, body).await
-}
-
-pub async fn delete_filter(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    delete(cx, Kind::Filter, id).await
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord};
 
-use crate::access::issues::{changelog, simple_write, write_fresh};
+use crate::access::issues::{change_write, changelog, simple_write, write_fresh};
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiQuery};
@@ -338,17 +338,15 @@ pub async fn upload_to_issue(
 async fn attach_new(cx: &Api, issue: IssueRecord, a: AttachmentRecord) -> ApiResult<Value> {
     let now = a.created_at;
     let data = json!({ "attachments": [{ "name": a.name }] });
-    let saved = write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
-        issue.updated_at = now;
-        issue.updated_by = cx.principal.user.uid;
-        let entry = changelog(
+    let saved = write_fresh(&cx.state, &cx.principal, issue, |issue| {
+        let mut w = change_write(
             &cx.principal,
+            issue,
             now,
             "IssueAttachmentAdded",
             &[],
             data.clone(),
         );
-        let mut w = simple_write(issue, entry);
         w.attachments = Some(AttachmentWrite::Insert(a.clone()));
         Ok(w)
     })
@@ -581,17 +579,15 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
     let a = of_issue(&cx, &issue, &id).await?;
     let now = cx.clock.now();
     let data = json!({ "attachments": [{ "id": a.pk, "name": a.name }] });
-    write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
-        issue.updated_at = now;
-        issue.updated_by = cx.principal.user.uid;
-        let entry = changelog(
+    write_fresh(&cx.state, &cx.principal, issue, |issue| {
+        let mut w = change_write(
             &cx.principal,
+            issue,
             now,
             "IssueAttachmentRemoved",
             &[],
             data.clone(),
         );
-        let mut w = simple_write(issue, entry);
         w.attachments = Some(AttachmentWrite::Delete(a.pk));
         Ok(w)
     })

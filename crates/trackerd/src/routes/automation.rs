@@ -94,15 +94,6 @@ const NOT_SETTABLE: &[&str] = &[
     "resolvedAt",
 ];
 
-fn queue_ref(cx: &Api, q: &QueueRecord) -> Value {
-    json!({
-        "self": cx.links.api(&format!("queues/{}", q.key)),
-        "id": q.id.to_string(),
-        "key": q.key,
-        "display": q.name,
-    })
-}
-
 fn content(t: &TemplateRecord) -> Map<String, Value> {
     serde_json::from_str(&t.body).unwrap_or_default()
 }
@@ -113,7 +104,7 @@ async fn render(cx: &Api, kind: Kind, q: &QueueRecord, t: &TemplateRecord) -> Ap
     let mut v = json!({
         "self": cx.links.api(&format!("queues/{}/{}/{}", q.key, kind.path(), t.pk)),
         "id": t.pk,
-        "queue": queue_ref(cx, q),
+        "queue": crate::render::queue_ref(&cx.links, q),
         "name": t.name,
     });
     match kind {

@@ -141,8 +141,9 @@ pub async fn update_entities(
     let empty = Map::new();
     let fields = entities::fields_object(&values)?.unwrap_or(&empty).clone();
     let comment = entities::comment_in(&values)?;
-    let mut probe = entities::fresh(&cx.principal, kind, cx.clock.now());
-    entities::parse_fields(&cx.state, cx.principal.org.id, &mut probe, &fields).await?;
+    let mut probe = crate::access::entities::fresh(&cx.principal, kind, cx.clock.now());
+    crate::access::entity_fields::parse_fields(&cx.state, cx.principal.org.id, &mut probe, &fields)
+        .await?;
     let links = match values.get("links") {
         None | Some(Value::Null) => None,
         Some(l @ (Value::Array(_) | Value::Object(_))) => Some(l.clone()),

@@ -9,26 +9,19 @@ use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Map, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{ComponentRecord, DeleteOutcome, QueueRecord, StoreError, VersionRecord};
+use tracker_store::{
+    ComponentRecord, DeleteOutcome, QueueRecord, StoreError, VersionRecord, WriteOutcome,
+};
 
-use crate::access::issues::{check_version_of, find_queue};
+use crate::access::issues::{body_version, check_version_of, find_queue};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
 use crate::fields::{self, FieldErrors};
-use crate::render::Renderer;
+use crate::render::{queue_ref, Renderer};
 use crate::routes::issues::VersionParam;
 use crate::state::AppState;
-
-fn queue_ref(links: &Links, q: &QueueRecord) -> Value {
-    json!({
-        "self": links.api(&format!("queues/{}", q.key)),
-        "id": q.id.to_string(),
-        "key": q.key,
-        "display": q.name,
-    })
-}
 
 async fn render_component(
     r: &mut Renderer<'_>,
@@ -124,21 +117,35 @@ fn parse_id(id: &str, missing: impl FnOnce() -> ApiError) -> ApiResult<i64> {
     id.parse::<i64>().map_err(|_| missing())
 }
 
+/// A component or a version (`what`) by its id, with its queue, if the
+/// caller holds `perm` on the queue; `get` reads it by organization and pk.
+async fn find_in_queue<T, Fut>(
+    state: &AppState,
+    principal: &Principal,
+    what: &str,
+    id: &str,
+    perm: Perm,
+    get: impl FnOnce(i64, i64) -> Fut,
+    queue_of: fn(&T) -> i64,
+) -> ApiResult<(T, QueueRecord)>
+where
+    Fut: std::future::Future<Output = tracker_store::Result<Option<T>>>,
+{
+    let missing = || ApiError::NotFound(format!("{what} {id} not found"));
+    let pk = parse_id(id, missing)?;
+    let found = get(principal.org.id, pk).await?.ok_or_else(missing)?;
+    let q = queue_for(state, principal, queue_of(&found), perm, missing).await?;
+    Ok((found, q))
+}
+
 async fn find_component(
     state: &AppState,
     principal: &Principal,
     id: &str,
     perm: Perm,
 ) -> ApiResult<(ComponentRecord, QueueRecord)> {
-    let missing = || ApiError::NotFound(format!("Component {id} not found"));
-    let pk = parse_id(id, missing)?;
-    let c = state
-        .store
-        .component(principal.org.id, pk)
-        .await?
-        .ok_or_else(missing)?;
-    let q = queue_for(state, principal, c.queue_id, perm, missing).await?;
-    Ok((c, q))
+    let get = |org, pk| state.store.component(org, pk);
+    find_in_queue(state, principal, "Component", id, perm, get, |c| c.queue_id).await
 }
 
 async fn find_version(
@@ -147,18 +154,12 @@ async fn find_version(
     id: &str,
     perm: Perm,
 ) -> ApiResult<(VersionRecord, QueueRecord)> {
-    let missing = || ApiError::NotFound(format!("Version {id} not found"));
-    let pk = parse_id(id, missing)?;
-    let v = state
-        .store
-        .version(principal.org.id, pk)
-        .await?
-        .ok_or_else(missing)?;
-    let q = queue_for(state, principal, v.queue_id, perm, missing).await?;
-    Ok((v, q))
+    let get = |org, pk| state.store.version(org, pk);
+    find_in_queue(state, principal, "Version", id, perm, get, |v| v.queue_id).await
 }
 
-/// The queue a create names in its body, if the caller may administer it.
+/// The queue a create names in its body, if the caller may administer it;
+/// a create also needs a name.
 async fn body_queue(
     state: &AppState,
     principal: &Principal,
@@ -174,6 +175,9 @@ async fn body_queue(
     Guard::new(state, principal)
         .require_queue(&q, Perm::Grant)
         .await?;
+    if body.get("name").is_none() {
+        return Err(ApiError::field("name", "Required field"));
+    }
     Ok(q)
 }
 
@@ -223,6 +227,13 @@ fn date_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option
     }
 }
 
+/// Stores a field's value once it has been read without error.
+fn set<T>(slot: &mut T, read: Option<T>) {
+    if let Some(v) = read {
+        *slot = v;
+    }
+}
+
 /// Fields a client may send back unchanged from an answer.
 fn echoed(field: &str) -> bool {
     matches!(field, "self" | "id" | "version" | "queue")
@@ -238,30 +249,14 @@ async fn apply_component(
     let mut errors = FieldErrors::default();
     for (field, v) in body {
         match field.as_str() {
-            "name" => {
-                if let Some(n) = name_field(v, &mut errors) {
-                    c.name = n;
-                }
-            }
-            "description" => {
-                if let Some(d) = text_field(field, v, &mut errors) {
-                    c.description = d;
-                }
-            }
+            "name" => set(&mut c.name, name_field(v, &mut errors)),
+            "description" => set(&mut c.description, text_field(field, v, &mut errors)),
             "lead" => match fields::user(state, org, v).await? {
                 Ok(uid) => c.lead_uid = uid,
                 Err(e) => errors.add(field, e),
             },
-            "assignAuto" => {
-                if let Some(b) = bool_field(field, v, &mut errors) {
-                    c.assign_auto = b;
-                }
-            }
-            "archived" => {
-                if let Some(b) = bool_field(field, v, &mut errors) {
-                    c.archived = b;
-                }
-            }
+            "assignAuto" => set(&mut c.assign_auto, bool_field(field, v, &mut errors)),
+            "archived" => set(&mut c.archived, bool_field(field, v, &mut errors)),
             f if echoed(f) => {}
             other => errors.add(other, "Unknown or read-only component field"),
         }
@@ -273,36 +268,12 @@ fn apply_version(v: &mut VersionRecord, body: &Map<String, Value>) -> ApiResult<
     let mut errors = FieldErrors::default();
     for (field, val) in body {
         match field.as_str() {
-            "name" => {
-                if let Some(n) = name_field(val, &mut errors) {
-                    v.name = n;
-                }
-            }
-            "description" => {
-                if let Some(d) = text_field(field, val, &mut errors) {
-                    v.description = d;
-                }
-            }
-            "startDate" => {
-                if let Some(d) = date_field(field, val, &mut errors) {
-                    v.start_date = d;
-                }
-            }
-            "dueDate" => {
-                if let Some(d) = date_field(field, val, &mut errors) {
-                    v.due_date = d;
-                }
-            }
-            "released" => {
-                if let Some(b) = bool_field(field, val, &mut errors) {
-                    v.released = b;
-                }
-            }
-            "archived" => {
-                if let Some(b) = bool_field(field, val, &mut errors) {
-                    v.archived = b;
-                }
-            }
+            "name" => set(&mut v.name, name_field(val, &mut errors)),
+            "description" => set(&mut v.description, text_field(field, val, &mut errors)),
+            "startDate" => set(&mut v.start_date, date_field(field, val, &mut errors)),
+            "dueDate" => set(&mut v.due_date, date_field(field, val, &mut errors)),
+            "released" => set(&mut v.released, bool_field(field, val, &mut errors)),
+            "archived" => set(&mut v.archived, bool_field(field, val, &mut errors)),
             f if echoed(f) => {}
             other => errors.add(other, "Unknown or read-only version field"),
         }
@@ -324,18 +295,29 @@ fn same_queue(body: &Map<String, Value>, q: &QueueRecord) -> ApiResult<()> {
     }
 }
 
-fn body_version(body: &Map<String, Value>) -> ApiResult<Option<i64>> {
-    match body.get("version") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ApiError::field("version", "The version must be a number")),
-    }
+/// What an update checks before it applies anything: the version the client
+/// read (query, `If-Match` or body) and that the queue stays the same.
+fn check_update(
+    what: &str,
+    current: i64,
+    params: &VersionParam,
+    headers: &HeaderMap,
+    body: &Map<String, Value>,
+    q: &QueueRecord,
+) -> ApiResult<()> {
+    let wanted = params.version.or(body_version(body)?);
+    check_version_of(what, current, wanted, headers)?;
+    same_queue(body, q)
 }
 
-fn lost_race() -> ApiError {
-    ApiError::Conflict("It was changed by someone else; retry".into())
+/// An update that lost the race against another writer.
+fn written(outcome: WriteOutcome) -> ApiResult<()> {
+    match outcome {
+        WriteOutcome::VersionConflict => Err(ApiError::Conflict(
+            "It was changed by someone else; retry".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub async fn list_components(
@@ -373,9 +355,6 @@ pub async fn create_component(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let q = body_queue(&state, &principal, &body).await?;
-    if body.get("name").is_none() {
-        return Err(ApiError::field("name", "Required field"));
-    }
     let mut c = ComponentRecord {
         pk: 0,
         org: principal.org.id,
@@ -421,19 +400,15 @@ pub async fn update_component(
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
     let (mut c, q) = find_component(&state, &principal, &id, Perm::Grant).await?;
-    let wanted = params.version.or(body_version(&body)?);
-    check_version_of("component", c.version, wanted, &headers)?;
-    same_queue(&body, &q)?;
+    check_update("component", c.version, &params, &headers, &body, &q)?;
     apply_component(&state, principal.org.id, &mut c, &body).await?;
-    let outcome =
+    written(
         state
             .store
             .update_component(&c)
             .await
-            .map_err(taken("Component", &c.name, &q))?;
-    if outcome == tracker_store::WriteOutcome::VersionConflict {
-        return Err(lost_race());
-    }
+            .map_err(taken("Component", &c.name, &q))?,
+    )?;
     let (c, q) = find_component(&state, &principal, &id, Perm::Read).await?;
     let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
     Ok(Json(render_component(&mut r, &q, &c).await?))
@@ -464,9 +439,6 @@ pub async fn create_version(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let q = body_queue(&state, &principal, &body).await?;
-    if body.get("name").is_none() {
-        return Err(ApiError::field("name", "Required field"));
-    }
     let mut v = VersionRecord {
         pk: 0,
         org: principal.org.id,
@@ -508,18 +480,15 @@ pub async fn update_version(
     OptionalJson(body): OptionalJson,
 ) -> ApiResult<Json<Value>> {
     let (mut v, q) = find_version(&state, &principal, &id, Perm::Grant).await?;
-    let wanted = params.version.or(body_version(&body)?);
-    check_version_of("version", v.version, wanted, &headers)?;
-    same_queue(&body, &q)?;
+    check_update("version", v.version, &params, &headers, &body, &q)?;
     apply_version(&mut v, &body)?;
-    let outcome = state
-        .store
-        .update_version(&v)
-        .await
-        .map_err(taken("Version", &v.name, &q))?;
-    if outcome == tracker_store::WriteOutcome::VersionConflict {
-        return Err(lost_race());
-    }
+    written(
+        state
+            .store
+            .update_version(&v)
+            .await
+            .map_err(taken("Version", &v.name, &q))?,
+    )?;
     let (v, q) = find_version(&state, &principal, &id, Perm::Read).await?;
     Ok(Json(render_version(&links, &q, &v)))
 }

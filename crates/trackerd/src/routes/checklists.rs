@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tracker_store::IssueRecord;
 
-use crate::access::issues::{changelog, simple_write, write_fresh};
+use crate::access::issues::{change_write, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Api, ApiJson, Links};
@@ -270,11 +270,13 @@ async fn save(
     let saved = write_fresh(state, principal, issue, |mut issue| {
         let items = apply_edit(items_of(&issue), &edit)?;
         let change = store_items(&mut issue.extra, items);
-        issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
-        Ok(simple_write(
+        Ok(change_write(
+            principal,
             issue,
-            changelog(principal, now, "IssueUpdated", &[change], json!({})),
+            now,
+            "IssueUpdated",
+            &[change],
+            json!({}),
         ))
     })
     .await?;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tracker_store::{AttachmentRecord, CommentRecord, CommentWrite, IssueRecord};
 
 use crate::access::attachments as uploads;
-use crate::access::issues::{changelog, new_comment, simple_write, write_fresh};
+use crate::access::issues::{change_write, new_comment, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
@@ -178,16 +178,14 @@ pub async fn create(
             summoned.clone(),
         );
         comment_id = comment.id.clone();
-        issue.updated_at = now;
-        issue.updated_by = cx.principal.user.uid;
-        let entry = changelog(
+        let mut w = change_write(
             &cx.principal,
+            issue,
             now,
             "IssueCommentAdded",
             &changes,
             json!({ "comment": comment.id }),
         );
-        let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Insert(comment));
         w.attachments = uploads::attach(&cx, attach_ids.clone(), true);
         Ok(w)
@@ -248,16 +246,14 @@ pub async fn update(
     c.updated_at = now;
     let saved = write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
         issue.last_comment_updated_at = Some(now);
-        issue.updated_at = now;
-        issue.updated_by = cx.principal.user.uid;
-        let entry = changelog(
+        let mut w = change_write(
             &cx.principal,
+            issue,
             now,
             "IssueCommentChanged",
             &[],
             json!({ "comment": c.id }),
         );
-        let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Update(c.clone()));
         w.attachments = uploads::attach(&cx, attach_ids.clone(), true);
         Ok(w)
@@ -276,16 +272,14 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
     let now = cx.clock.now();
     write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
         issue.comment_count = (issue.comment_count - 1).max(0);
-        issue.updated_at = now;
-        issue.updated_by = cx.principal.user.uid;
-        let entry = changelog(
+        let mut w = change_write(
             &cx.principal,
+            issue,
             now,
             "IssueCommentRemoved",
             &[],
             json!({ "comment": c.id }),
         );
-        let mut w = simple_write(issue, entry);
         w.comment = Some(CommentWrite::Delete(c.pk));
         Ok(w)
     })

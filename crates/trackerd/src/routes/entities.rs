@@ -1,87 +1,27 @@
 //! Projects, portfolios and goals (`/v2/entities/{type}`): create, read with
 //! the fields asked for, edit (versioned), delete, search, and the events
-//! log. The older `/v2/projects` API (projects.rs) reads and writes the same
-//! entities through [`parse_fields`] and [`save_fields`].
+//! log. The fields are read and the edits made by the access layer
+//! ([`crate::access::entities`], [`crate::access::entity_fields`]), which the
+//! older `/v2/projects` API (projects.rs) and the bulk change worker share.
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{
-    EntityCommentRecord, EntityCommentWrite, EntityLinkRecord, EntityLinkWrite, EntityRecord,
-    EntityWrite,
-};
+use tracker_store::EntityRecord;
 
-use crate::access::entities::{
-    self as access, event, fields_of, kind, load, load_for, simple_write, uids_of,
-};
+use crate::access::entities::{self as access, fields_of, kind, load, load_for, uids_of};
+use crate::access::entity_fields::{field_kind, Kind};
 use crate::access::issues::check_version_of;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
-use crate::fields::{self, FieldErrors};
-use crate::ids::object_id;
+use crate::fields;
 use crate::paging::{Cursor, Page, PageParams};
 use crate::render::{time, Renderer};
-use crate::state::AppState;
-
-/// Statuses an entity may be in (the reference's list).
-pub const STATUSES: [&str; 7] = [
-    "draft",
-    "in_progress",
-    "launched",
-    "postponed",
-    "at_risk",
-    "blocked",
-    "according_to_plan",
-];
-
-/// What each field holds: how it is read from a body, rendered and matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Text,
-    User,
-    Users,
-    Date,
-    Tags,
-    Parent,
-    Status,
-    Flag,
-    Queues,
-    /// Written through `/checklistItems` only.
-    Checklist,
-}
-
-const FIELDS: [(&str, Kind); 15] = [
-    ("summary", Kind::Text),
-    ("description", Kind::Text),
-    ("author", Kind::User),
-    ("lead", Kind::User),
-    ("teamUsers", Kind::Users),
-    ("clients", Kind::Users),
-    ("followers", Kind::Users),
-    ("start", Kind::Date),
-    ("end", Kind::Date),
-    ("tags", Kind::Tags),
-    ("parentEntity", Kind::Parent),
-    ("entityStatus", Kind::Status),
-    ("teamAccess", Kind::Flag),
-    ("queues", Kind::Queues),
-    ("checklistItems", Kind::Checklist),
-];
-
-fn field_kind(key: &str) -> Option<Kind> {
-    FIELDS.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)
-}
-
-/// The longest summary, in characters.
-const MAX_SUMMARY: usize = 1024;
-/// The longest description, in characters.
-const MAX_TEXT: usize = 100_000;
 
 /// The `fields` and `expand` query parameters of every answer with an entity.
 #[derive(Debug, Default, Deserialize)]
@@ -232,356 +172,6 @@ pub async fn render(r: &mut Renderer<'_>, e: &EntityRecord, view: &View) -> ApiR
 }
 
 // ---------------------------------------------------------------------------
-// Reading a body's fields.
-
-/// One field's change, as the events log shows it.
-fn change(key: &str, from: Option<&Value>, to: Option<&Value>) -> Value {
-    json!({
-        "field": {"id": key, "display": key},
-        "from": from.cloned().unwrap_or(Value::Null),
-        "to": to.cloned().unwrap_or(Value::Null),
-    })
-}
-
-/// A list of users (or one), each a login, uid or object of the organization.
-async fn users(state: &AppState, org: i64, v: &Value) -> Result<Value, String> {
-    let items: Vec<Value> = match fields::unset(v) {
-        Value::Null => Vec::new(),
-        Value::Array(l) => l.clone(),
-        one => vec![one.clone()],
-    };
-    let mut out: Vec<i64> = Vec::new();
-    for item in &items {
-        match fields::user(state, org, item).await {
-            Ok(Ok(Some(uid))) if !out.contains(&uid) => out.push(uid),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err("Could not look the user up".into()),
-        }
-    }
-    Ok(json!(out))
-}
-
-/// A date: `YYYY-MM-DD`, or a time whose date is kept.
-fn date(v: &Value) -> Result<Value, String> {
-    let Some(s) = v.as_str() else {
-        return Err("Expected a date such as 2026-01-31".into());
-    };
-    let day = s.get(..10).unwrap_or(s);
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map(|d| json!(d.format("%Y-%m-%d").to_string()))
-        .map_err(|_| format!("{s:?} is not a date such as 2026-01-31"))
-}
-
-/// The queues a value names (a key, an id, an object, or a list of them),
-/// as their keys.
-async fn queues(state: &AppState, org: i64, v: &Value) -> ApiResult<Result<Value, String>> {
-    let items: Vec<Value> = match fields::unset(v) {
-        Value::Null => Vec::new(),
-        Value::Array(l) => l.clone(),
-        one => vec![one.clone()],
-    };
-    let mut keys: Vec<String> = Vec::new();
-    for item in &items {
-        match crate::access::issues::find_queue(state, org, item).await? {
-            Ok(q) if !keys.contains(&q.key) => keys.push(q.key),
-            Ok(_) => {}
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-    Ok(Ok(json!(keys)))
-}
-
-/// The parent a value names (the id or short id of a portfolio, or of a
-/// goal for a goal), refusing one that would make a cycle.
-async fn parent(
-    state: &AppState,
-    org: i64,
-    e: &EntityRecord,
-    v: &Value,
-) -> ApiResult<Result<Value, String>> {
-    if fields::unset(v).is_null() {
-        return Ok(Ok(Value::Null));
-    }
-    let Some(id) = fields::ident(v) else {
-        return Ok(Err("Expected the id of a portfolio".into()));
-    };
-    let parent_kind = if e.entity_type == "goal" {
-        "goal"
-    } else {
-        "portfolio"
-    };
-    let found = match id.parse::<i64>() {
-        Ok(short) => {
-            state
-                .store
-                .entity_by_short_id(org, parent_kind, short)
-                .await?
-        }
-        Err(_) => state.store.entity(org, &id).await?,
-    };
-    let Some(mut p) = found.filter(|p| p.entity_type == parent_kind) else {
-        return Ok(Err(format!("No {parent_kind} {id}")));
-    };
-    let chosen = p.id.clone();
-    // Up the chain: the entity itself must not be found above its parent.
-    for _ in 0..64 {
-        if p.pk == e.pk {
-            return Ok(Err(format!("{id} is inside this {}", e.entity_type)));
-        }
-        let up = fields_of(&p)
-            .get("parentEntity")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        match up {
-            Some(up) => match state.store.entity(org, &up).await? {
-                Some(next) => p = next,
-                None => break,
-            },
-            None => break,
-        }
-    }
-    Ok(Ok(json!(chosen)))
-}
-
-/// Reads the fields of a body into `e`'s document: each checked, every
-/// error reported at once. Answers the changes made, for the events log.
-pub async fn parse_fields(
-    state: &AppState,
-    org: i64,
-    e: &mut EntityRecord,
-    body: &Map<String, Value>,
-) -> ApiResult<Vec<Value>> {
-    let mut doc = fields_of(e);
-    let mut errors = FieldErrors::default();
-    let mut changes = Vec::new();
-    for (key, raw) in body {
-        let Some(kind) = field_kind(key) else {
-            errors.add(key, "Unknown entity field");
-            continue;
-        };
-        let v = fields::unset(raw);
-        let parsed: Result<Value, String> = match kind {
-            Kind::Text => match v {
-                Value::Null if key != "summary" => Ok(Value::Null),
-                Value::String(s) if key == "summary" && s.trim().is_empty() => {
-                    Err("Required: a non-empty name".into())
-                }
-                Value::String(s) if key == "summary" && s.chars().count() > MAX_SUMMARY => {
-                    Err(format!("At most {MAX_SUMMARY} characters"))
-                }
-                Value::String(s) if s.chars().count() > MAX_TEXT => {
-                    Err(format!("At most {MAX_TEXT} characters"))
-                }
-                Value::String(s) => Ok(json!(s.trim_end())),
-                _ => Err("Expected a string".into()),
-            },
-            Kind::User => match fields::user(state, org, v).await? {
-                Ok(None) if key == "author" => Err("An entity always has an author".into()),
-                Ok(uid) => Ok(json!(uid)),
-                Err(e) => Err(e),
-            },
-            Kind::Users => users(state, org, v).await,
-            Kind::Date if v.is_null() => Ok(Value::Null),
-            Kind::Date => date(v),
-            Kind::Tags => match v {
-                Value::Null => Ok(json!([])),
-                Value::String(s) if !s.trim().is_empty() => Ok(json!([s.trim()])),
-                Value::Array(l)
-                    if l.iter()
-                        .all(|t| t.as_str().is_some_and(|s| !s.trim().is_empty())) =>
-                {
-                    let mut tags: Vec<&str> = Vec::new();
-                    for t in l.iter().filter_map(Value::as_str).map(str::trim) {
-                        if !tags.contains(&t) {
-                            tags.push(t);
-                        }
-                    }
-                    Ok(json!(tags))
-                }
-                _ => Err("Expected a list of non-empty strings".into()),
-            },
-            Kind::Parent => parent(state, org, e, v).await?,
-            Kind::Status => match v.as_str() {
-                Some(s) if STATUSES.contains(&s) => Ok(json!(s)),
-                _ => Err(format!("Expected one of {}", STATUSES.join(", "))),
-            },
-            Kind::Flag => match v {
-                Value::Null | Value::Bool(_) => Ok(v.clone()),
-                _ => Err("Expected true or false".into()),
-            },
-            Kind::Queues => queues(state, org, v).await?,
-            Kind::Checklist => Err("Change checklist items through …/checklistItems".into()),
-        };
-        match parsed {
-            Ok(new) => {
-                let old = doc.get(key).cloned();
-                let new = (!new.is_null()).then_some(new);
-                if old != new {
-                    changes.push(change(key, old.as_ref(), new.as_ref()));
-                    match new {
-                        Some(n) => doc.insert(key.clone(), n),
-                        None => doc.remove(key),
-                    };
-                }
-            }
-            Err(message) => errors.add(key, message),
-        }
-    }
-    errors.into_result()?;
-    e.fields = Value::Object(doc).to_string();
-    Ok(changes)
-}
-
-/// Checks what a project needs (a name, and queues or a team access
-/// setting) once its fields are read.
-pub fn check_complete(e: &EntityRecord, creating: bool) -> ApiResult<()> {
-    let f = fields_of(e);
-    if f.get("summary").and_then(Value::as_str).is_none() {
-        return Err(ApiError::field("summary", "Required: the name"));
-    }
-    if creating
-        && e.entity_type == "project"
-        && !f.contains_key("queues")
-        && !f.contains_key("teamAccess")
-    {
-        return Err(ApiError::field(
-            "queues",
-            "A project needs queues or teamAccess",
-        ));
-    }
-    Ok(())
-}
-
-/// A fresh entity of `kind` by the caller, before its fields are read.
-pub fn fresh(principal: &Principal, kind: &str, now: DateTime<Utc>) -> EntityRecord {
-    EntityRecord {
-        pk: 0,
-        org: principal.org.id,
-        id: object_id(now),
-        entity_type: kind.to_owned(),
-        short_id: 0,
-        version: 1,
-        created_by: principal.user.uid,
-        created_at: now,
-        updated_at: now,
-        fields: json!({"author": principal.user.uid}).to_string(),
-    }
-}
-
-/// Creates an entity from a fields object: the one creation both APIs use.
-pub async fn create_from(
-    cx: &Api,
-    kind: &str,
-    body: &Map<String, Value>,
-) -> ApiResult<EntityRecord> {
-    let now = cx.clock.now();
-    let mut e = fresh(&cx.principal, kind, now);
-    let changes = parse_fields(&cx.state, cx.principal.org.id, &mut e, body).await?;
-    check_complete(&e, true)?;
-    let created = event(&cx.principal, now, "Entity created", Value::Array(changes));
-    Ok(cx.store.create_entity(&e, &created).await?)
-}
-
-/// Writes a change of fields (and an optional comment) to an entity read
-/// at the version the client saw: the one edit both APIs use.
-pub async fn save_fields(
-    cx: &Api,
-    e: EntityRecord,
-    body: &Map<String, Value>,
-    comment: Option<String>,
-    links: Vec<EntityLinkRecord>,
-) -> ApiResult<EntityRecord> {
-    let w = edit(cx, e, body, comment, links).await?;
-    access::write(&cx.state, &w).await
-}
-
-/// The write a change of fields, a comment and links make to `e`, with
-/// their events (none when nothing changes): what an edit request and each
-/// entity of a bulk change write.
-pub async fn edit(
-    cx: &Api,
-    mut e: EntityRecord,
-    body: &Map<String, Value>,
-    comment: Option<String>,
-    links: Vec<EntityLinkRecord>,
-) -> ApiResult<EntityWrite> {
-    let now = cx.clock.now();
-    let named = crate::routes::entity_links::named(cx, &links).await?;
-    let changes = parse_fields(&cx.state, cx.principal.org.id, &mut e, body).await?;
-    check_complete(&e, false)?;
-    let mut events = Vec::new();
-    if !changes.is_empty() {
-        events.push(event(
-            &cx.principal,
-            now,
-            "Entity updated",
-            Value::Array(changes),
-        ));
-    }
-    let comment = comment.map(|text| {
-        events.push(comment_event(
-            &cx.principal,
-            now,
-            "Comment added",
-            None,
-            Some(&text),
-        ));
-        new_comment(&cx.principal, now, text, Vec::new())
-    });
-    if !named.is_empty() {
-        events.push(crate::routes::entity_links::links_event(
-            &cx.principal,
-            now,
-            "Link added",
-            &named,
-        ));
-    }
-    e.updated_at = now;
-    let mut w: EntityWrite = simple_write(e, events);
-    w.comment = comment.map(EntityCommentWrite::Insert);
-    w.links = links.into_iter().map(EntityLinkWrite::Insert).collect();
-    Ok(w)
-}
-
-/// A new comment of the caller.
-pub fn new_comment(
-    principal: &Principal,
-    now: DateTime<Utc>,
-    text: String,
-    summonees: Vec<i64>,
-) -> EntityCommentRecord {
-    EntityCommentRecord {
-        pk: 0,
-        entity_pk: 0,
-        id: object_id(now),
-        text,
-        summonees,
-        author: principal.user.uid,
-        updated_by: principal.user.uid,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
-}
-
-/// A comment's event: its text before and after.
-pub fn comment_event(
-    principal: &Principal,
-    now: DateTime<Utc>,
-    display: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> tracker_store::NewEntityEvent {
-    let changes = json!([{
-        "field": {"id": "comment.text", "display": "Comment text"},
-        "from": from,
-        "to": to,
-    }]);
-    event(principal, now, display, changes)
-}
-
-// ---------------------------------------------------------------------------
 // Handlers.
 
 /// The `fields` object a create or edit body carries.
@@ -622,7 +212,7 @@ pub async fn create(
     let view = View::of(&params)?;
     let empty = Map::new();
     let f = fields_object(&body)?.unwrap_or(&empty);
-    let e = create_from(&cx, kind, f).await?;
+    let e = access::create(&cx.state, &cx.principal, kind, f).await?;
     answer(&cx, &e, &view, StatusCode::CREATED).await
 }
 
@@ -653,9 +243,9 @@ pub async fn update(
     let comment = comment_in(&body)?;
     let links = match body.get("links") {
         None | Some(Value::Null) => Vec::new(),
-        Some(l) => crate::routes::entity_links::parse_links(&cx, &e, l).await?,
+        Some(l) => access::parse_links(&cx.state, &cx.principal, &e, l).await?,
     };
-    let saved = save_fields(&cx, e, f, comment, links).await?;
+    let saved = access::save_edit(&cx.state, &cx.principal, e, f, comment, links).await?;
     answer(&cx, &saved, &view, StatusCode::OK).await
 }
 

@@ -7,19 +7,20 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_store::{EntityCommentRecord, EntityCommentWrite, EntityRecord};
 
-use crate::access::entities::{fields_of, kind, load, simple_write, uids_of, write_fresh};
+use crate::access::entities::{
+    comment_event, fields_of, kind, load, new_comment, simple_write, uids_of, write_fresh,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::paging::{array_with_next, Cursor};
 use crate::render::{time, Renderer};
 use crate::routes::comments::{
-    may_change_comment_of, required_text, summonees, CreateComment, EditComment,
+    may_change_comment_of, required_text, summonees, CreateComment, EditComment, ListParams,
 };
-use crate::routes::entities::{comment_event, new_comment, relative, RelativeParams};
+use crate::routes::entities::{relative, RelativeParams};
 
 pub async fn render(
     r: &mut Renderer<'_>,
@@ -65,15 +66,6 @@ async fn find(
     }
     .ok_or_else(missing)?;
     Ok((e, c))
-}
-
-#[derive(Default, Debug, Deserialize)]
-#[serde(default)]
-pub struct ListParams {
-    /// Comments after this one (its number).
-    pub id: Option<i64>,
-    #[serde(rename = "perPage")]
-    pub per_page: Option<i64>,
 }
 
 pub async fn list(

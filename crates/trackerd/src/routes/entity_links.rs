@@ -10,111 +10,15 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{EntityLinkRecord, EntityLinkWrite, EntityRecord};
+use tracker_store::{EntityLinkWrite, EntityRecord};
 
-use crate::access::entities::{self as access, event, kind, load, simple_write, write_fresh};
-use crate::auth::Principal;
+use crate::access::entities::{
+    self as access, kind, links_event, load, named, parse_links, seen_from, simple_write,
+    write_fresh,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::routes::entities::{render_fields, View, ViewParams};
-
-/// The relationships an entity link has, and each one's inverse.
-const RELATIONSHIPS: [(&str, &str); 3] = [
-    ("relates", "relates"),
-    ("depends on", "is dependent by"),
-    ("is dependent by", "depends on"),
-];
-
-fn inverse(relationship: &str) -> &str {
-    RELATIONSHIPS
-        .iter()
-        .find(|(r, _)| *r == relationship)
-        .map_or(relationship, |(_, i)| i)
-}
-
-/// The link's relationship and other end, seen from `e`.
-fn seen_from(e: &EntityRecord, l: &EntityLinkRecord) -> (String, i64) {
-    if l.entity_pk == e.pk {
-        (l.relationship.clone(), l.target_pk)
-    } else {
-        (inverse(&l.relationship).to_owned(), l.entity_pk)
-    }
-}
-
-/// New links a body names (one `{relationship, entity}` or a list of them),
-/// from `e` to entities the caller may read.
-pub async fn parse_links(
-    cx: &Api,
-    e: &EntityRecord,
-    body: &Value,
-) -> ApiResult<Vec<EntityLinkRecord>> {
-    let items: Vec<&Value> = match body {
-        Value::Array(l) => l.iter().collect(),
-        one => vec![one],
-    };
-    let existing = cx.store.entity_links(e.pk).await?;
-    let now = cx.clock.now();
-    let mut out: Vec<EntityLinkRecord> = Vec::new();
-    for item in items {
-        let relationship = item
-            .get("relationship")
-            .and_then(Value::as_str)
-            .map(|r| r.trim().to_ascii_lowercase())
-            .filter(|r| RELATIONSHIPS.iter().any(|(k, _)| k == r))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "relationship",
-                    "Expected relates, depends on or is dependent by",
-                )
-            })?;
-        let target_id = item
-            .get("entity")
-            .and_then(crate::fields::ident)
-            .ok_or_else(|| ApiError::field("entity", "Required: the id of an entity"))?;
-        let target = cx
-            .store
-            .entity(cx.principal.org.id, &target_id)
-            .await?
-            .ok_or_else(|| ApiError::field("entity", format!("No entity {target_id}")))?;
-        access::require(&cx.principal, &target, Perm::Read)?;
-        let linked = |pk: i64| {
-            existing.iter().any(|l| seen_from(e, l).1 == pk)
-                || out.iter().any(|l| l.target_pk == pk)
-        };
-        if target.pk == e.pk || linked(target.pk) {
-            return Err(ApiError::field(
-                "entity",
-                format!("{target_id} is this entity or already linked to it"),
-            ));
-        }
-        out.push(EntityLinkRecord {
-            pk: 0,
-            entity_pk: e.pk,
-            target_pk: target.pk,
-            relationship,
-            created_by: cx.principal.user.uid,
-            created_at: now,
-        });
-    }
-    Ok(out)
-}
-
-/// The event of added links.
-pub fn links_event(
-    principal: &Principal,
-    now: chrono::DateTime<chrono::Utc>,
-    display: &str,
-    links: &[(String, String)],
-) -> tracker_store::NewEntityEvent {
-    let changes: Vec<Value> = links
-        .iter()
-        .map(|(relationship, entity)| {
-            json!({"field": {"id": "links", "display": "Links"},
-                   "to": {"relationship": relationship, "entity": entity}})
-        })
-        .collect();
-    event(principal, now, display, Value::Array(changes))
-}
 
 async fn render_links(cx: &Api, e: &EntityRecord, view: &View) -> ApiResult<Value> {
     let mut r = cx.renderer();
@@ -155,8 +59,8 @@ pub async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     let e = load(&cx.state, &cx.principal, kind(&kind_segment)?, &id).await?;
-    let links = parse_links(&cx, &e, &body).await?;
-    let named = named(&cx, &links).await?;
+    let links = parse_links(&cx.state, &cx.principal, &e, &body).await?;
+    let named = named(&cx.state, cx.principal.org.id, &links).await?;
     let now = cx.clock.now();
     let saved = write_fresh(&cx.state, &cx.principal, e, |mut e| {
         e.updated_at = now;
@@ -172,21 +76,6 @@ pub async fn create(
         StatusCode::CREATED,
         &render_links(&cx, &saved, &View::with_fields(&["summary"])).await?,
     ))
-}
-
-/// Each link's relationship and the public id of its other end.
-pub async fn named(cx: &Api, links: &[EntityLinkRecord]) -> ApiResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for l in links {
-        if let Some(t) = cx
-            .store
-            .entity_by_pk(cx.principal.org.id, l.target_pk)
-            .await?
-        {
-            out.push((l.relationship.clone(), t.id));
-        }
-    }
-    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{FieldCategoryRecord, FieldRecord, QueueRecord, StoreError, WriteOutcome};
 
-use crate::access::issues::check_version_of;
+use crate::access::issues::{body_version, check_version_of};
 use crate::access::queues::find_for;
 use crate::access::Guard;
 use crate::auth::Principal;
@@ -224,16 +224,6 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiR
     .await?;
     let f = cx.store.create_field(&f).await.map_err(taken(&key))?;
     Ok(json(StatusCode::CREATED, &render(&cx, &f, None).await?))
-}
-
-fn body_version(body: &Map<String, Value>) -> ApiResult<Option<i64>> {
-    match body.get("version") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ApiError::field("version", "The version must be a number")),
-    }
 }
 
 /// Saves an edited field if nobody changed it since it was read.

@@ -702,12 +702,13 @@ pub async fn entity(
     if updated_at < created_at {
         return Err(ApiError::field("updatedAt", "Earlier than createdAt"));
     }
-    let mut e = entities::fresh(&cx.principal, kind, created_at);
+    let mut e = crate::access::entities::fresh(&cx.principal, kind, created_at);
     e.created_by = created_by;
     e.updated_at = updated_at;
     e.fields = json!({ "author": created_by }).to_string();
-    let changes = entities::parse_fields(&cx.state, org, &mut e, fields).await?;
-    entities::check_complete(&e, true)?;
+    let changes =
+        crate::access::entity_fields::parse_fields(&cx.state, org, &mut e, fields).await?;
+    crate::access::entities::check_complete(&e, true)?;
     let mut created =
         crate::access::entities::event(&cx.principal, created_at, "Entity created", changes.into());
     created.author = created_by;

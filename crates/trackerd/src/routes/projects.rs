@@ -13,13 +13,15 @@ use serde_json::{json, Map, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::EntityRecord;
 
+use crate::access::entities::save_edit;
 use crate::access::entities::{self as access, fields_of, uid_of, uids_of};
+use crate::access::entity_fields::STATUSES;
 use crate::access::issues::check_version_of;
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::render::Renderer;
-use crate::routes::entities::{create_from, remove, save_fields, STATUSES};
+use crate::routes::entities::remove;
 use crate::routes::queues;
 
 const KIND: &str = "project";
@@ -152,7 +154,7 @@ pub async fn create(
     if !body.contains_key("queues") {
         return Err(ApiError::field("queues", "Required: the project's queues"));
     }
-    let e = create_from(&cx, KIND, &to_entity_fields(&body)?).await?;
+    let e = access::create(&cx.state, &cx.principal, KIND, &to_entity_fields(&body)?).await?;
     let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,
@@ -191,7 +193,8 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let e = find(&cx, &id, Perm::Write).await?;
     check_version_of("project", e.version, params.version, &headers)?;
-    let saved = save_fields(&cx, e, &to_entity_fields(&body)?, None, Vec::new()).await?;
+    let fields = to_entity_fields(&body)?;
+    let saved = save_edit(&cx.state, &cx.principal, e, &fields, None, Vec::new()).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&mut r, &saved, wants_queues(&params)).await?))
 }

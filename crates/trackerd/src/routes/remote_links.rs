@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, LinkType};
 use tracker_store::{ApplicationRecord, IssueRecord, RemoteLinkRecord, RemoteLinkWrite};
 
-use crate::access::issues::{changelog, load, simple_write, write_fresh};
+use crate::access::issues::{change_write, load, write_fresh};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, ApiJson, ApiQuery, Links};
@@ -221,11 +221,8 @@ pub async fn create(
         // trackerd calls no external application; the request is kept.
         data["backlink"] = json!("not performed");
     }
-    let saved = write_fresh(&state, &principal, issue, |mut issue| {
-        issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
-        let entry = changelog(&principal, now, "IssueLinked", &[], data.clone());
-        let mut w = simple_write(issue, entry);
+    let saved = write_fresh(&state, &principal, issue, |issue| {
+        let mut w = change_write(&principal, issue, now, "IssueLinked", &[], data.clone());
         w.remote_link = Some(RemoteLinkWrite::Insert(record.clone()));
         Ok(w)
     })
@@ -267,11 +264,8 @@ pub async fn delete(
         "direction": link.direction,
         "remote": { "application": link.application, "key": link.object_key },
     });
-    write_fresh(&state, &principal, issue, |mut issue| {
-        issue.updated_at = now;
-        issue.updated_by = principal.user.uid;
-        let entry = changelog(&principal, now, "IssueUnlinked", &[], data.clone());
-        let mut w = simple_write(issue, entry);
+    write_fresh(&state, &principal, issue, |issue| {
+        let mut w = change_write(&principal, issue, now, "IssueUnlinked", &[], data.clone());
         w.remote_link = Some(RemoteLinkWrite::Delete(link.pk));
         Ok(w)
     })

@@ -7,7 +7,7 @@
 //! readable with the queue and changed by whoever may change the queue's
 //! settings.
 
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,8 +22,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
 use crate::fields::{self, FieldErrors, GLOBAL_FIELDS};
 use crate::paging::{Page, PageParams};
-use crate::render::{time, Renderer};
+use crate::render::{queue_ref, time, Renderer};
 use crate::routes::issues::VersionParam;
+
+/// The kinds, as the handlers' const parameter.
+pub const ISSUE: u8 = 0;
+pub const COMMENT: u8 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -32,6 +36,13 @@ enum Kind {
 }
 
 impl Kind {
+    fn of(k: u8) -> Kind {
+        match k {
+            ISSUE => Kind::Issue,
+            _ => Kind::Comment,
+        }
+    }
+
     fn key(self) -> &'static str {
         match self {
             Kind::Issue => "issue",
@@ -65,15 +76,6 @@ const NOT_PREFILLED: &[&str] = &[
     "updatedAt",
     "resolvedAt",
 ];
-
-fn queue_ref(links: &Links, q: &QueueRecord) -> Value {
-    json!({
-        "self": links.api(&format!("queues/{}", q.key)),
-        "id": q.id.to_string(),
-        "key": q.key,
-        "display": q.name,
-    })
-}
 
 fn maillist_ref(links: &Links, address: &str) -> Value {
     let display = address.split('@').next().unwrap_or(address);
@@ -179,7 +181,7 @@ fn forbidden(of_queue: bool) -> ApiError {
 
 /// The templates the caller may see, a page of them, with Tracker's paging
 /// headers. Templates are few: the visibility filter runs over all of them.
-async fn list(
+async fn list_in(
     cx: Api,
     kind: Kind,
     queue: Option<QueueRecord>,
@@ -341,7 +343,29 @@ async fn may_place(cx: &Api, t: &TemplateRecord) -> ApiResult<()> {
     }
 }
 
-async fn create(cx: Api, kind: Kind, body: Map<String, Value>) -> ApiResult<Response> {
+pub async fn list<const K: u8>(
+    cx: Api,
+    ApiQuery(p): ApiQuery<PageParams>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    list_in(cx, Kind::of(K), None, raw, Page::from_params(&p)?).await
+}
+
+pub async fn list_of_queue<const K: u8>(
+    cx: Api,
+    Path(key): Path<String>,
+    ApiQuery(p): ApiQuery<PageParams>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
+    list_in(cx, Kind::of(K), Some(q), raw, Page::from_params(&p)?).await
+}
+
+pub async fn create<const K: u8>(
+    cx: Api,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let kind = Kind::of(K);
     let now = cx.clock.now();
     let mut t = TemplateRecord::new(cx.principal.org.id, kind.key(), cx.principal.user.uid, now);
     apply(&cx, kind, &mut t, &body, true).await?;
@@ -354,23 +378,24 @@ async fn create(cx: Api, kind: Kind, body: Map<String, Value>) -> ApiResult<Resp
     ))
 }
 
-async fn get(cx: Api, kind: Kind, id: String) -> ApiResult<Json<Value>> {
+pub async fn get<const K: u8>(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let kind = Kind::of(K);
     let t = find(&cx, kind, &id, Perm::Read).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&mut r, kind, &t).await?))
 }
 
-async fn update(
+pub async fn update<const K: u8>(
     cx: Api,
-    kind: Kind,
-    id: String,
-    version: Option<i64>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<VersionParam>,
     headers: HeaderMap,
-    body: Map<String, Value>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
+    let kind = Kind::of(K);
     let mut t = find(&cx, kind, &id, Perm::Grant).await?;
     let body_version = body.get("version").and_then(Value::as_i64);
-    check_version_of("template", t.version, version.or(body_version), &headers)?;
+    check_version_of("template", t.version, p.version.or(body_version), &headers)?;
     apply(&cx, kind, &mut t, &body, false).await?;
     // Moving a template is placing it anew.
     may_place(&cx, &t).await?;
@@ -384,7 +409,8 @@ async fn update(
     Ok(Json(render(&mut r, kind, &saved).await?))
 }
 
-async fn delete(cx: Api, kind: Kind, id: String) -> ApiResult<StatusCode> {
+pub async fn delete<const K: u8>(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let kind = Kind::of(K);
     let t = find(&cx, kind, &id, Perm::Grant).await?;
     if !cx.store.delete_template(t.org, kind.key(), t.pk).await? {
         return Err(ApiError::NotFound(format!(
@@ -393,94 +419,4 @@ async fn delete(cx: Api, kind: Kind, id: String) -> ApiResult<StatusCode> {
         )));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn page_of(params: &PageParams) -> ApiResult<Page> {
-    Page::from_params(params)
-}
-
-pub async fn list_issue(
-    cx: Api,
-    ApiQuery(p): ApiQuery<PageParams>,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> ApiResult<Response> {
-    list(cx, Kind::Issue, None, raw, page_of(&p)?).await
-}
-
-pub async fn list_comment(
-    cx: Api,
-    ApiQuery(p): ApiQuery<PageParams>,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> ApiResult<Response> {
-    list(cx, Kind::Comment, None, raw, page_of(&p)?).await
-}
-
-pub async fn list_issue_of_queue(
-    cx: Api,
-    Path(key): Path<String>,
-    ApiQuery(p): ApiQuery<PageParams>,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> ApiResult<Response> {
-    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
-    list(cx, Kind::Issue, Some(q), raw, page_of(&p)?).await
-}
-
-pub async fn list_comment_of_queue(
-    cx: Api,
-    Path(key): Path<String>,
-    ApiQuery(p): ApiQuery<PageParams>,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> ApiResult<Response> {
-    let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
-    list(cx, Kind::Comment, Some(q), raw, page_of(&p)?).await
-}
-
-pub async fn create_issue(
-    cx: Api,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Response> {
-    create(cx, Kind::Issue, body).await
-}
-
-pub async fn create_comment(
-    cx: Api,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Response> {
-    create(cx, Kind::Comment, body).await
-}
-
-pub async fn get_issue(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    get(cx, Kind::Issue, id).await
-}
-
-pub async fn get_comment(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    get(cx, Kind::Comment, id).await
-}
-
-pub async fn update_issue(
-    cx: Api,
-    Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    update(cx, Kind::Issue, id, p.version, headers, body).await
-}
-
-pub async fn update_comment(
-    cx: Api,
-    Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    update(cx, Kind::Comment, id, p.version, headers, body).await
-}
-
-pub async fn delete_issue(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    delete(cx, Kind::Issue, id).await
-}
-
-pub async fn delete_comment(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    delete(cx, Kind::Comment, id).await
 }

@@ -8,6 +8,7 @@ use trackerd_testkit::*;
 backend_tests!(
     myself_returns_the_caller_for_an_oauth_token,
     myself_answers_on_v3_with_v3_links,
+    myself_kept_with_the_token_still_follows_each_requests_links,
     myself_returns_401_with_www_authenticate_without_authorization,
     myself_returns_401_for_an_unknown_token,
     myself_returns_401_for_a_malformed_authorization_header,
@@ -50,6 +51,32 @@ async fn myself_answers_on_v3_with_v3_links(app: TestApp) {
     let me: serde_json::Value = app.read("/v3/myself").await;
     assert_eq!(me["login"], "alice");
     assert!(me["self"].as_str().unwrap().contains("/v3/users/"));
+}
+
+/// The body is kept with the authentication after the first request: a
+/// later one with the same token on another API version, another host or
+/// scheme must not get the first one's links.
+async fn myself_kept_with_the_token_still_follows_each_requests_links(app: TestApp) {
+    let first: serde_json::Value = app.read("/v2/myself").await;
+    let again: serde_json::Value = app.read("/v2/myself").await;
+    assert_eq!(first, again);
+    let v3: serde_json::Value = app.get("/v3/myself").await.status(200).json();
+    assert!(v3["self"].as_str().unwrap().contains("/v3/users/"), "{v3}");
+    let elsewhere: serde_json::Value = app
+        .get("/v2/myself")
+        .header("Host", "tracker.example")
+        .header("X-Forwarded-Proto", "https")
+        .await
+        .status(200)
+        .json();
+    let link = elsewhere["self"].as_str().unwrap();
+    assert!(
+        link.starts_with("https://tracker.example/v2/users/"),
+        "{link}"
+    );
+    assert_eq!(elsewhere["login"], "alice");
+    let back: serde_json::Value = app.read("/v2/myself").await;
+    assert_eq!(back["self"], first["self"]);
 }
 
 async fn myself_returns_401_with_www_authenticate_without_authorization(app: TestApp) {

@@ -13,6 +13,7 @@ backend_tests!(
     unknown_fields_and_bad_values_answer_422_and_write_nothing,
     a_second_create_with_the_same_unique_answers_409_and_find_by_unique_finds_the_first,
     fifty_parallel_creates_get_fifty_consecutive_keys,
+    parallel_creates_sharing_a_unique_fail_alone_and_leave_the_others_keys_gapless,
     patch_sets_plain_values_and_edits_lists,
     every_change_bumps_the_version,
     a_stale_version_parameter_answers_409,
@@ -130,6 +131,61 @@ async fn fifty_parallel_creates_get_fifty_consecutive_keys(app: TestApp) {
     }
     let expected: HashSet<String> = (1..=50).map(|n| format!("TEST-{n}")).collect();
     assert_eq!(keys, expected);
+}
+
+/// Creates arriving together share transactions (group commit): pairs
+/// racing for one `unique` pass the handler's check together, so the loser
+/// fails inside the store, in a batch with others, and must fail alone.
+async fn parallel_creates_sharing_a_unique_fail_alone_and_leave_the_others_keys_gapless(
+    app: TestApp,
+) {
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let mut body = json!({"queue": "TEST", "summary": format!("racing {i}")});
+        if i % 3 == 0 {
+            body["unique"] = json!(format!("pair-{}", i / 6));
+        }
+        let create = app.post("/v2/issues").json(body);
+        tasks.push(tokio::spawn(async move {
+            let r = create.await;
+            (r.code(), r.json::<Value>())
+        }));
+    }
+    let mut keys = Vec::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (201, v) => keys.push(v["key"].as_str().unwrap().to_owned()),
+            (409, v) => {
+                assert_eq!(v["statusCode"], 409, "{v}");
+                assert!(v["errorMessages"][0].as_str().unwrap().contains("unique"));
+                conflicts += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(conflicts, 10, "one loser per pair of the ten pairs");
+    let mut numbers: Vec<u64> = keys
+        .iter()
+        .map(|k| k.strip_prefix("TEST-").unwrap().parse().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=50).collect::<Vec<_>>(), "no gap, no repeat");
+    for n in 1..=50 {
+        let got: Value = app.read(&format!("/v2/issues/TEST-{n}")).await;
+        assert_eq!(got["key"], format!("TEST-{n}"));
+        let log: Vec<Value> = app.read(&format!("/v2/issues/TEST-{n}/changelog")).await;
+        assert_eq!(log.len(), 1, "exactly its creation entry");
+    }
+    app.get("/v2/issues/TEST-51").await.error(404);
+    for p in 0..10 {
+        let found: Value = app
+            .post(&format!("/v2/issues/_findByUnique?unique=pair-{p}"))
+            .await
+            .status(200)
+            .json();
+        assert!(keys.contains(&found["key"].as_str().unwrap().to_owned()));
+    }
 }
 
 async fn patch_sets_plain_values_and_edits_lists(app: TestApp) {

@@ -330,14 +330,13 @@ async fn world(backend: Backend) -> Option<World> {
     };
 
     let group = w
-        .call(
+        .create(
             Who::OrgAdmin,
-            Method::POST,
+            "group",
             "/v2/groups",
-            Some(json!({"name": "readers", "members": ["erin"]})),
+            json!({"name": "readers", "members": ["erin"]}),
         )
         .await;
-    w.ids.insert("group", group["id"].to_string());
     w.call(
         Who::OrgAdmin,
         Method::POST,
@@ -366,66 +365,6 @@ async fn world(backend: Backend) -> Option<World> {
         w.call(Who::OrgAdmin, Method::POST, "/v2/issues", Some(issue))
             .await;
     }
-    let comment = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/issues/PRIV-1/comments",
-            Some(json!({"text": "hush"})),
-        )
-        .await;
-    w.ids.insert("comment", comment["id"].to_string());
-    let worklog = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/issues/PRIV-1/worklog",
-            Some(json!({"start": "2026-01-15T10:00:00.000+0000", "duration": "PT1H"})),
-        )
-        .await;
-    w.ids.insert("worklog", worklog["id"].to_string());
-    let issue = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/issues/PRIV-1/checklistItems",
-            Some(json!([{"text": "first"}, {"text": "second"}])),
-        )
-        .await;
-    for (i, name) in ["item", "item2"].into_iter().enumerate() {
-        let id = issue["checklistItems"][i]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        w.ids.insert(name, id);
-    }
-    let link = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/issues/PRIV-1/links",
-            Some(json!({"relationship": "relates", "issue": "PRIV-2"})),
-        )
-        .await;
-    w.ids.insert("link", link["id"].to_string());
-    let component = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/components",
-            Some(json!({"queue": "PRIV", "name": "core"})),
-        )
-        .await;
-    w.ids.insert("component", component["id"].to_string());
-    let version = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/versions",
-            Some(json!({"queue": "PRIV", "name": "1.0"})),
-        )
-        .await;
-    w.ids.insert("version", version["id"].to_string());
     let field = json!({
         "name": {"en": "Matrix"},
         "id": "matrixField",
@@ -441,63 +380,64 @@ async fn world(backend: Backend) -> Option<World> {
     .await;
     let mut local = field;
     local["id"] = json!("stage");
-    let local = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/queues/PRIV/localFields",
-            Some(local),
-        )
-        .await;
-    w.ids
-        .insert("localField", local["id"].as_str().unwrap().to_owned());
-    // PRIV's automation: a macro, an inactive trigger, an auto-action.
-    for (kind, body) in [
+    // What PRIV holds, by the org admin: each object's id is kept under the
+    // name the probes' paths take it by.
+    for (name, path, body) in [
+        (
+            "comment",
+            "/v2/issues/PRIV-1/comments",
+            json!({"text": "hush"}),
+        ),
+        (
+            "worklog",
+            "/v2/issues/PRIV-1/worklog",
+            json!({"start": "2026-01-15T10:00:00.000+0000", "duration": "PT1H"}),
+        ),
+        (
+            "link",
+            "/v2/issues/PRIV-1/links",
+            json!({"relationship": "relates", "issue": "PRIV-2"}),
+        ),
+        (
+            "component",
+            "/v2/components",
+            json!({"queue": "PRIV", "name": "core"}),
+        ),
+        (
+            "version",
+            "/v2/versions",
+            json!({"queue": "PRIV", "name": "1.0"}),
+        ),
+        ("localField", "/v2/queues/PRIV/localFields", local),
+        // PRIV's automation: a macro, an inactive trigger, an auto-action.
         (
             "macro",
+            "/v2/queues/PRIV/macros",
             json!({"name": "priv", "fieldChanges": [{"field": "tags", "value": "macro"}]}),
         ),
         (
             "trigger",
+            "/v2/queues/PRIV/triggers",
             json!({"name": "priv", "active": false,
                    "actions": [{"type": "CreateComment", "text": "t"}]}),
         ),
         (
             "autoaction",
+            "/v2/queues/PRIV/autoactions",
             json!({"name": "priv", "query": "Queue: PRIV",
                    "actions": [{"type": "CreateComment", "text": "t"}]}),
         ),
-    ] {
-        let t = w
-            .call(
-                Who::OrgAdmin,
-                Method::POST,
-                &format!("/v2/queues/PRIV/{kind}s"),
-                Some(body),
-            )
-            .await;
-        w.ids.insert(kind, t["id"].to_string());
-    }
-    for (kind, body) in [
-        ("issueTemplate", json!({"name": "priv", "queue": "PRIV"})),
+        (
+            "issueTemplate",
+            "/v2/issueTemplates",
+            json!({"name": "priv", "queue": "PRIV"}),
+        ),
         (
             "commentTemplate",
+            "/v2/commentTemplates",
             json!({"name": "priv", "template": "t", "queue": "PRIV"}),
         ),
-    ] {
-        let t = w
-            .call(
-                Who::OrgAdmin,
-                Method::POST,
-                &format!("/v2/{kind}s"),
-                Some(body),
-            )
-            .await;
-        w.ids.insert(kind, t["id"].to_string());
-    }
-    // A board of PRIV's issues, one with a sprint, and a saved filter: the
-    // org admin's.
-    for (kind, path, body) in [
+        // A board of PRIV's issues, one with a sprint, and a saved filter.
         (
             "board",
             "/v2/boards",
@@ -514,47 +454,38 @@ async fn world(backend: Backend) -> Option<World> {
             "/v2/filters",
             json!({"name": "priv", "query": "Queue: PRIV"}),
         ),
-    ] {
-        let t = w.call(Who::OrgAdmin, Method::POST, path, Some(body)).await;
-        w.ids.insert(kind, t["id"].to_string());
-    }
-    let sprint = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/sprints",
-            Some(json!({"name": "S1", "board": {"id": w.ids["sprintBoard"]},
-                        "startDate": "2026-01-01", "endDate": "2026-01-14"})),
-        )
-        .await;
-    w.ids.insert("sprint", sprint["id"].to_string());
-    let remote = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
+        (
+            "remotelink",
             "/v2/issues/PRIV-1/remotelinks",
-            Some(json!({"relationship": "relates", "key": "PR-1", "origin": BITBUCKET})),
-        )
-        .await;
-    w.ids.insert("remotelink", remote["id"].to_string());
-    let resp = w
-        .request(
+            json!({"relationship": "relates", "key": "PR-1", "origin": BITBUCKET}),
+        ),
+        (
+            "sa",
+            "/iam/v1/serviceAccounts",
+            json!({"name": "matrix-robot"}),
+        ),
+    ] {
+        w.create(Who::OrgAdmin, name, path, body).await;
+    }
+    let issue = w
+        .call(
             Who::OrgAdmin,
             Method::POST,
-            "/v2/issues/PRIV-1/attachments?filename=a.png",
+            "/v2/issues/PRIV-1/checklistItems",
+            Some(json!([{"text": "first"}, {"text": "second"}])),
         )
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(png_upload())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201, "setup: an attachment");
-    let attachment: Value = resp.json().await.unwrap();
-    w.ids
-        .insert("attachment", attachment["id"].as_str().unwrap().to_owned());
+        .await;
+    w.keep_items(&issue["checklistItems"], ["item", "item2"]);
+    let sprint = json!({"name": "S1", "board": {"id": w.ids["sprintBoard"]},
+                        "startDate": "2026-01-01", "endDate": "2026-01-14"});
+    w.create(Who::OrgAdmin, "sprint", "/v2/sprints", sprint)
+        .await;
+    let key = json!({"serviceAccountId": w.ids["sa"], "publicKey": public_key()});
+    w.create(Who::OrgAdmin, "key", "/iam/v1/keys", key).await;
+    let attachment = w
+        .upload("/v2/issues/PRIV-1/attachments?filename=a.png")
+        .await;
+    w.ids.insert("attachment", id_text(&attachment["id"]));
     let app = w
         .call(
             Who::Writer,
@@ -563,37 +494,14 @@ async fn world(backend: Backend) -> Option<World> {
             Some(json!({"name": "frank's app", "redirectUris": ["https://frank.test/cb"]})),
         )
         .await;
-    w.ids
-        .insert("app", app["clientId"].as_str().unwrap().to_owned());
-    let bulk = w
-        .call(
-            Who::Writer,
-            Method::POST,
-            "/v2/bulkchange/_update",
-            Some(json!({"issues": ["PRIV-2"], "values": {"tags": {"add": ["bulk"]}}})),
-        )
-        .await;
-    w.ids
-        .insert("bulk", bulk["id"].as_str().unwrap().to_owned());
-    let sa = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/iam/v1/serviceAccounts",
-            Some(json!({"name": "matrix-robot"})),
-        )
-        .await;
-    let sa = sa["id"].as_str().unwrap().to_owned();
-    let key = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            "/iam/v1/keys",
-            Some(json!({"serviceAccountId": sa, "publicKey": public_key()})),
-        )
-        .await;
-    w.ids.insert("key", key["id"].as_str().unwrap().to_owned());
-    w.ids.insert("sa", sa);
+    w.ids.insert("app", id_text(&app["clientId"]));
+    w.create(
+        Who::Writer,
+        "bulk",
+        "/v2/bulkchange/_update",
+        json!({"issues": ["PRIV-2"], "values": {"tags": {"add": ["bulk"]}}}),
+    )
+    .await;
     w.call(
         Who::OrgAdmin,
         Method::POST,
@@ -602,94 +510,101 @@ async fn world(backend: Backend) -> Option<World> {
     )
     .await;
     let project = w
-        .call(
+        .create(
             Who::OrgAdmin,
-            Method::POST,
+            "project",
             "/v2/entities/project",
-            Some(json!({"fields": {
+            json!({"fields": {
                 "summary": "hidden project",
                 "queues": "TEST",
                 "teamAccess": true,
                 "lead": "grace",
                 "teamUsers": ["frank"],
                 "followers": ["erin"],
-            }})),
+            }}),
         )
         .await;
-    w.ids
-        .insert("project", project["id"].as_str().unwrap().to_owned());
     w.ids.insert("projectShort", project["shortId"].to_string());
-    let comment = w
-        .call(
-            Who::OrgAdmin,
-            Method::POST,
-            &format!("/v2/entities/project/{}/comments", w.ids["project"]),
-            Some(json!({"text": "team only"})),
-        )
-        .await;
-    w.ids.insert("entityComment", comment["id"].to_string());
+    let project_path = format!("/v2/entities/project/{}", w.ids["project"]);
+    w.create(
+        Who::OrgAdmin,
+        "entityComment",
+        &format!("{project_path}/comments"),
+        json!({"text": "team only"}),
+    )
+    .await;
     let project = w
         .call(
             Who::OrgAdmin,
             Method::POST,
-            &format!("/v2/entities/project/{}/checklistItems", w.ids["project"]),
+            &format!("{project_path}/checklistItems"),
             Some(json!([{"text": "first"}, {"text": "second"}])),
         )
         .await;
+    w.keep_items(
+        &project["fields"]["checklistItems"],
+        ["entityItem", "entityItem2"],
+    );
     for name in ["linkedProject", "spareProject"] {
-        let open = w
-            .call(
-                Who::OrgAdmin,
-                Method::POST,
-                "/v2/entities/project",
-                Some(json!({"fields": {"summary": name, "queues": "TEST"}})),
-            )
+        let fields = json!({"fields": {"summary": name, "queues": "TEST"}});
+        w.create(Who::OrgAdmin, name, "/v2/entities/project", fields)
             .await;
-        w.ids.insert(name, open["id"].as_str().unwrap().to_owned());
     }
     w.call(
         Who::OrgAdmin,
         Method::POST,
-        &format!("/v2/entities/project/{}/links", w.ids["project"]),
+        &format!("{project_path}/links"),
         Some(json!({"relationship": "depends on", "entity": w.ids["linkedProject"]})),
     )
     .await;
-    let upload = w
-        .request(
-            Who::OrgAdmin,
-            Method::POST,
-            "/v2/attachments?filename=a.png",
-        )
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(png_upload())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(upload.status(), 201, "setup: a temporary upload");
-    let upload: Value = upload.json().await.unwrap();
-    let file = upload["id"].as_str().unwrap().to_owned();
+    let upload = w.upload("/v2/attachments?filename=a.png").await;
+    let file = id_text(&upload["id"]);
     w.call(
         Who::OrgAdmin,
         Method::POST,
-        &format!(
-            "/v2/entities/project/{}/attachments/{file}",
-            w.ids["project"]
-        ),
+        &format!("{project_path}/attachments/{file}"),
         None,
     )
     .await;
     w.ids.insert("entityFile", file);
-    for (i, name) in ["entityItem", "entityItem2"].into_iter().enumerate() {
-        let id = project["fields"]["checklistItems"][i]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        w.ids.insert(name, id);
-    }
     Some(w)
+}
+
+/// An id as the probes' paths name it: a number's digits, a string as it is.
+fn id_text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+impl World {
+    /// A setup object `who` creates at `path`, its id kept under `name`.
+    async fn create(&mut self, who: Who, name: &'static str, path: &str, body: Value) -> Value {
+        let v = self.call(who, Method::POST, path, Some(body)).await;
+        self.ids.insert(name, id_text(&v["id"]));
+        v
+    }
+
+    /// Keeps the ids of the first checklist items under `names`.
+    fn keep_items<const N: usize>(&mut self, items: &Value, names: [&'static str; N]) {
+        for (i, name) in names.into_iter().enumerate() {
+            self.ids.insert(name, id_text(&items[i]["id"]));
+        }
+    }
+
+    /// A PNG the org admin uploads to `path`.
+    async fn upload(&self, path: &str) -> Value {
+        let resp = self
+            .request(Who::OrgAdmin, Method::POST, path)
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(png_upload())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "setup: an upload to {path}");
+        resp.json().await.unwrap()
+    }
 }
 
 impl World {

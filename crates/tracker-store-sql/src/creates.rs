@@ -1,0 +1,247 @@
+//! Group commit of issue creates: creates that arrive while another batch
+//! is being written share the next transaction, so a burst of N creates
+//! costs one `BEGIN`/`COMMIT` (and on SQLite one write-lock hand-over and
+//! one WAL append of the touched pages) instead of N, and one counter
+//! update per queue instead of one per issue.
+//!
+//! - No waiting for company: a create that finds no batch running starts
+//!   one at once, alone. Only creates arriving while a batch is written
+//!   wait, for the next one (at most [`MAX_BATCH`] each).
+//! - Each create is answered after the commit of the transaction holding
+//!   it, never before.
+//! - A create that fails inside a batch (a taken `unique`, an attachment
+//!   another request attached first, a queue deleted meanwhile) must fail
+//!   alone: the batch is rolled back whole and its creates are written one
+//!   transaction each, as before batching, each answered with its own
+//!   outcome. Keys stay gapless because the counters roll back with it.
+//! - The batch runs in a task of its own, not in any request's future: a
+//!   client hanging up cannot cut a transaction in half or leave the
+//!   committer stuck; its create is written and the answer dropped.
+//! - Several nodes on one PostgreSQL: counters are taken with the queue's
+//!   row locked until commit (as a lone create does), queues in id order so
+//!   two nodes' batches never deadlock over two queues.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::oneshot;
+use tracker_store::*;
+use tracker_store_sql_macros::sql_bounds;
+
+use crate::{db, Engine, SqlStore};
+
+/// The most creates one transaction holds: bounds the time the first of a
+/// batch waits for the last, and the locks one transaction holds.
+pub const MAX_BATCH: usize = 64;
+
+/// The creates waiting for the next batch, and whether a batch task runs.
+#[derive(Debug, Default)]
+pub(crate) struct Creates {
+    queue: Mutex<Waiting>,
+    /// Transactions that wrote creates (a batch or one alone): what the
+    /// tests compare with the number of creates.
+    transactions: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    pending: VecDeque<Pending>,
+    running: bool,
+}
+
+#[derive(Debug)]
+struct Pending {
+    new: NewIssue,
+    reply: oneshot::Sender<Result<IssueRecord>>,
+}
+
+impl Creates {
+    #[cfg(test)]
+    pub(crate) fn transactions(&self) -> u64 {
+        self.transactions.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        // Nothing held under this lock can be left half-changed by a panic.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a create; true when the caller must start the batch task.
+    fn push(&self, p: Pending) -> bool {
+        let mut w = self.lock();
+        w.pending.push_back(p);
+        !std::mem::replace(&mut w.running, true)
+    }
+
+    /// The next batch; `None` (and the task ends) when nothing waits.
+    fn take(&self) -> Option<Vec<Pending>> {
+        let mut w = self.lock();
+        if w.pending.is_empty() {
+            w.running = false;
+            return None;
+        }
+        let n = w.pending.len().min(MAX_BATCH);
+        Some(w.pending.drain(..n).collect())
+    }
+}
+
+/// Should the batch task die (a panic), the creates waiting are answered
+/// with an error (their senders dropped) and the next create starts a new
+/// task: the committer is never left marked running with nobody running it.
+struct Stopped<'a> {
+    creates: &'a Creates,
+    armed: bool,
+}
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut w = self.creates.lock();
+            w.pending.clear();
+            w.running = false;
+        }
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Database("the create's batch ended without an answer".into())
+}
+
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    /// Creates the issue in the next batch (see the module's note).
+    pub(crate) async fn create_grouped(&self, new: &NewIssue) -> Result<IssueRecord> {
+        let (reply, answer) = oneshot::channel();
+        let start = self.creates.push(Pending {
+            new: new.clone(),
+            reply,
+        });
+        if start {
+            let store = self.clone();
+            tokio::spawn(async move { store.run_batches().await });
+        }
+        answer.await.map_err(|_| gone())?
+    }
+
+    async fn run_batches(self) {
+        let mut stopped = Stopped {
+            creates: &self.creates,
+            armed: true,
+        };
+        while let Some(batch) = self.creates.take() {
+            self.commit_batch(batch).await;
+        }
+        stopped.armed = false;
+    }
+
+    async fn commit_batch(&self, batch: Vec<Pending>) {
+        // Groups to write in order; a failed batch splits into the creates
+        // before the one that failed (a batch again), that one alone, and
+        // those after it (a batch again): creation order is kept.
+        let mut groups = VecDeque::from([batch]);
+        while let Some(mut group) = groups.pop_front() {
+            if group.len() == 1 {
+                for p in group {
+                    let r = self.import_issue(&p.new, None).await;
+                    self.creates.transactions.fetch_add(1, Ordering::Relaxed);
+                    let _ = p.reply.send(r);
+                }
+                continue;
+            }
+            let news: Vec<&NewIssue> = group.iter().map(|p| &p.new).collect();
+            match self.write_batch(&news).await {
+                Ok(Ok(created)) => {
+                    for (p, issue) in group.into_iter().zip(created) {
+                        // A client gone by now still has its issue.
+                        let _ = p.reply.send(Ok(issue));
+                    }
+                }
+                Ok(Err(commit)) => {
+                    // Written or not is unknown after a failed COMMIT:
+                    // writing them again could create each twice.
+                    tracing::warn!(error = %commit, n = group.len(), "committing a batch of creates failed");
+                    let message = commit.to_string();
+                    for p in group {
+                        let _ = p
+                            .reply
+                            .send(Err(StoreError::Database(message.clone().into())));
+                    }
+                }
+                Err((failed, e)) => {
+                    tracing::debug!(error = %e, n = group.len(), "a batch of creates failed; splitting it");
+                    match failed {
+                        Some(k) => {
+                            let after = group.split_off(k + 1);
+                            let alone = group.split_off(k);
+                            for g in [after, alone, group] {
+                                if !g.is_empty() {
+                                    groups.push_front(g);
+                                }
+                            }
+                        }
+                        // Not one create's fault (the counters, BEGIN):
+                        // each alone hears its own outcome.
+                        None => {
+                            for p in group.into_iter().rev() {
+                                groups.push_front(vec![p]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the creates in one transaction: `Err` when something failed
+    /// before the commit (nothing written), with the index of the create
+    /// that failed if it was one's; `Ok(Err)` when the commit failed
+    /// (outcome unknown).
+    async fn write_batch(
+        &self,
+        news: &[&NewIssue],
+    ) -> Result<Result<Vec<IssueRecord>>, (Option<usize>, StoreError)> {
+        let mut per_queue: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+        for n in news {
+            *per_queue
+                .entry((n.issue.queue_id, n.issue.org))
+                .or_default() += 1;
+        }
+        let mut tx = self.begin().await.map_err(|e| (None, e))?;
+        // (queue, org) → (queue key, next number)
+        let mut next: BTreeMap<(i64, i64), (String, i64)> = BTreeMap::new();
+        for (&(queue_id, org), &count) in &per_queue {
+            let (last, key) = Self::take_numbers(&mut tx, org, queue_id, count)
+                .await
+                .map_err(|e| (None, e))?;
+            next.insert((queue_id, org), (key, last - count + 1));
+        }
+        let mut created = Vec::with_capacity(news.len());
+        for (index, n) in news.iter().enumerate() {
+            let i = &n.issue;
+            let (queue_key, number) = next
+                .get_mut(&(i.queue_id, i.org))
+                .ok_or((None, StoreError::NotFound("queue")))?;
+            let key = format!("{queue_key}-{number}");
+            *number += 1;
+            let pk = Self::insert_new(&mut tx, n, &key)
+                .await
+                .map_err(|e| (Some(index), e))?;
+            created.push(crate::issues::created_record(
+                i,
+                pk,
+                key,
+                D::DIALECT.microsecond_times(),
+            ));
+        }
+        let committed = tx.commit().await;
+        self.creates.transactions.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = committed {
+            return Ok(Err(db(e)));
+        }
+        for _ in &created {
+            self.issue_created().await;
+        }
+        Ok(Ok(created))
+    }
+}
