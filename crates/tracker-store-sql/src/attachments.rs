@@ -35,20 +35,15 @@ impl<D: Engine> SqlStore<D> {
                     // Only a temporary upload of this uploader in this
                     // organization: the condition is the check, so two
                     // writers cannot both take the same upload.
-                    let done = sqlx::query(
+                    let done = Self::exec_on(
+                        &mut **tx,
                         "UPDATE attachments SET issue_pk = $1, comment_pk = $2 \
                          WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL \
                            AND pk NOT IN (SELECT attachment_pk FROM entity_attachments)",
+                        (issue_pk, comment_pk, *pk, org, *uploader),
                     )
-                    .bind(issue_pk)
-                    .bind(comment_pk)
-                    .bind(*pk)
-                    .bind(org)
-                    .bind(*uploader)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                    if D::rows_affected(&done) == 0 {
+                    .await?;
+                    if done == 0 {
                         return Err(StoreError::Invalid(format!(
                             "attachment {pk} is not a temporary upload of the caller"
                         )));
@@ -56,32 +51,33 @@ impl<D: Engine> SqlStore<D> {
                 }
             }
             AttachmentWrite::Insert(a) => {
-                sqlx::query(
+                Self::exec_on(
+                    &mut **tx,
                     "INSERT INTO attachments (org, issue_pk, comment_pk, name, mimetype, size, \
                        blob, image_size, created_by, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    (
+                        org,
+                        issue_pk,
+                        a.comment_pk,
+                        &a.name,
+                        &a.mimetype,
+                        a.size,
+                        &a.blob,
+                        &a.image_size,
+                        a.created_by,
+                        a.created_at,
+                    ),
                 )
-                .bind(org)
-                .bind(issue_pk)
-                .bind(a.comment_pk)
-                .bind(&a.name)
-                .bind(&a.mimetype)
-                .bind(a.size)
-                .bind(&a.blob)
-                .bind(&a.image_size)
-                .bind(a.created_by)
-                .bind(a.created_at)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
             }
             AttachmentWrite::Delete(pk) => {
-                sqlx::query("DELETE FROM attachments WHERE pk = $1 AND issue_pk = $2")
-                    .bind(*pk)
-                    .bind(issue_pk)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
+                Self::exec_on(
+                    &mut **tx,
+                    "DELETE FROM attachments WHERE pk = $1 AND issue_pk = $2",
+                    (*pk, issue_pk),
+                )
+                .await?;
             }
         }
         Ok(())
@@ -97,18 +93,21 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
                created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLS}"
         );
         let mut tx = self.begin().await?;
-        let row = sqlx::query_as::<_, AttachmentRecord>(&sql)
-            .bind(a.org)
-            .bind(&a.name)
-            .bind(&a.mimetype)
-            .bind(a.size)
-            .bind(&a.blob)
-            .bind(&a.image_size)
-            .bind(a.created_by)
-            .bind(a.created_at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let row = Self::fetch_one_on::<AttachmentRecord>(
+            &mut *tx,
+            &sql,
+            (
+                a.org,
+                &a.name,
+                &a.mimetype,
+                a.size,
+                &a.blob,
+                &a.image_size,
+                a.created_by,
+                a.created_at,
+            ),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }
@@ -133,28 +132,27 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
         // its own transaction, so an upload is either attached or expired.
         // A project's, portfolio's or goal's file has no issue either: it is
         // no temporary upload.
-        sqlx::query_scalar(
+        Self::scalars_on(
+            &self.pool,
             "DELETE FROM attachments WHERE pk IN (SELECT pk FROM attachments \
                WHERE issue_pk IS NULL AND created_at < $1 \
                  AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) \
                ORDER BY created_at LIMIT $2) \
              AND issue_pk IS NULL \
              AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) RETURNING blob",
+            (before, limit),
         )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn known_blobs(&self, keys: &[String]) -> Result<Vec<String>> {
         let list = D::DIALECT.json_text_list(1);
         let sql = format!("SELECT blob FROM attachments WHERE blob IN {list}");
-        sqlx::query_scalar(&sql)
-            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalars_on(
+            &self.pool,
+            &sql,
+            (serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?,),
+        )
+        .await
     }
 }

@@ -23,20 +23,21 @@ fn outcome(rows: u64) -> WriteOutcome {
 #[async_trait]
 impl<D: Engine> CatalogStore for SqlStore<D> {
     async fn create_component(&self, c: &ComponentRecord) -> Result<ComponentRecord> {
-        let pk: i64 = sqlx::query_scalar(
+        let pk: i64 = Self::scalar_on(
+            &self.pool,
             "INSERT INTO components (org, queue_id, name, description, lead_uid, assign_auto, \
                archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING pk",
+            (
+                c.org,
+                c.queue_id,
+                &c.name,
+                &c.description,
+                c.lead_uid,
+                c.assign_auto,
+                c.archived,
+            ),
         )
-        .bind(c.org)
-        .bind(c.queue_id)
-        .bind(&c.name)
-        .bind(&c.description)
-        .bind(c.lead_uid)
-        .bind(c.assign_auto)
-        .bind(c.archived)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(ComponentRecord {
             pk,
             version: 1,
@@ -73,23 +74,23 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
 
     async fn delete_component(&self, org: i64, pk: i64) -> Result<DeleteOutcome> {
         let mut tx = self.begin().await?;
-        let used: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM issue_components WHERE component_pk = $1")
-                .bind(pk)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+        let used: i64 = Self::scalar_on(
+            &mut *tx,
+            "SELECT count(*) FROM issue_components WHERE component_pk = $1",
+            (pk,),
+        )
+        .await?;
         if used > 0 {
             return Ok(DeleteOutcome::InUse(used));
         }
-        let r = sqlx::query("DELETE FROM components WHERE org = $1 AND pk = $2")
-            .bind(org)
-            .bind(pk)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let r = Self::exec_on(
+            &mut *tx,
+            "DELETE FROM components WHERE org = $1 AND pk = $2",
+            (org, pk),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
-        Ok(if D::rows_affected(&r) == 0 {
+        Ok(if r == 0 {
             DeleteOutcome::NotFound
         } else {
             DeleteOutcome::Deleted
@@ -97,21 +98,8 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn create_version(&self, v: &VersionRecord) -> Result<VersionRecord> {
-        let pk: i64 = sqlx::query_scalar(
-            "INSERT INTO versions (org, queue_id, name, description, start_date, due_date, \
-               released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) RETURNING pk",
-        )
-        .bind(v.org)
-        .bind(v.queue_id)
-        .bind(&v.name)
-        .bind(&v.description)
-        .bind(&v.start_date)
-        .bind(&v.due_date)
-        .bind(v.released)
-        .bind(v.archived)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let pk: i64 = Self::scalar_on(&self.pool, "INSERT INTO versions (org, queue_id, name, description, start_date, due_date, \
+               released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) RETURNING pk", (v.org, v.queue_id, &v.name, &v.description, &v.start_date, &v.due_date, v.released, v.archived)).await?;
         Ok(VersionRecord {
             pk,
             version: 1,

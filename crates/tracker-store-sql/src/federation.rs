@@ -125,28 +125,21 @@ impl<D: Engine> SqlStore<D> {
         key: i64,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(&format!(
-            "DELETE FROM web_sessions WHERE $1 = $1 AND {which}"
-        ))
-        .bind(at)
-        .bind(key)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        Self::exec_on(
+            &mut **tx,
+            &format!("DELETE FROM web_sessions WHERE $1 = $1 AND {which}"),
+            (at, key),
+        )
+        .await?;
         for table in ["oauth_grants", "tokens"] {
-            sqlx::query(&format!(
-                "UPDATE {table} SET revoked_at = $1 WHERE revoked_at IS NULL AND {which}"
-            ))
-            .bind(at)
-            .bind(key)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            Self::exec_on(
+                &mut **tx,
+                &format!("UPDATE {table} SET revoked_at = $1 WHERE revoked_at IS NULL AND {which}"),
+                (at, key),
+            )
+            .await?;
         }
-        sqlx::query(EPOCH_BUMP)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        Self::exec_on(&mut **tx, EPOCH_BUMP, ()).await?;
         Ok(())
     }
 }
@@ -157,8 +150,10 @@ impl<D: Engine> FederationStore for SqlStore<D> {
     async fn put_federation_provider(&self, p: &FederationProvider) -> Result<FederationProvider> {
         // Another organization's public id is not overwritten: the update's
         // WHERE leaves it alone and nothing is returned.
-        let row: Option<ProviderRow> = sqlx::query_as(&format!(
-            "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
+        let row: Option<ProviderRow> = Self::fetch_optional_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
                client_secret, scopes, login_claim, first_name_claim, last_name_claim, email_claim, \
                link_rule, algorithms, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
@@ -170,25 +165,26 @@ impl<D: Engine> FederationStore for SqlStore<D> {
                link_rule = excluded.link_rule, algorithms = excluded.algorithms \
              WHERE federation_providers.org = excluded.org \
              RETURNING {PROVIDER_COLS}"
-        ))
-        .bind(&p.public_id)
-        .bind(p.org)
-        .bind(&p.name)
-        .bind(&p.issuer)
-        .bind(&p.client_id)
-        .bind(&p.client_secret)
-        .bind(&p.scopes)
-        .bind(&p.login_claim)
-        .bind(&p.first_name_claim)
-        .bind(&p.last_name_claim)
-        .bind(&p.email_claim)
-        .bind(p.link_rule.as_str())
-        .bind(&p.algorithms)
-        .bind(p.enabled)
-        .bind(p.created_at)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+            ),
+            (
+                &p.public_id,
+                p.org,
+                &p.name,
+                &p.issuer,
+                &p.client_id,
+                &p.client_secret,
+                &p.scopes,
+                &p.login_claim,
+                &p.first_name_claim,
+                &p.last_name_claim,
+                &p.email_claim,
+                p.link_rule.as_str(),
+                &p.algorithms,
+                p.enabled,
+                p.created_at,
+            ),
+        )
+        .await?;
         match row {
             Some(r) => r.try_into(),
             None => Err(StoreError::Conflict(format!(
@@ -223,12 +219,12 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE federation_providers SET enabled = $1 WHERE id = $2")
-            .bind(enabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let done = Self::exec_on(
+            &mut *tx,
+            "UPDATE federation_providers SET enabled = $1 WHERE id = $2",
+            (enabled, id),
+        )
+        .await?;
         if !enabled {
             Self::end_access_in(
                 &mut tx,
@@ -239,34 +235,37 @@ impl<D: Engine> FederationStore for SqlStore<D> {
             .await?;
         }
         tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn insert_federation_login(&self, l: &FederationLogin) -> Result<()> {
-        sqlx::query(&format!(
+        self.exec(
+            &format!(
             "INSERT INTO federation_logins ({LOGIN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(&l.state_hash)
-        .bind(&l.browser_hash)
-        .bind(l.provider)
-        .bind(&l.nonce)
-        .bind(&l.verifier)
-        .bind(&l.next)
-        .bind(l.created_at)
-        .bind(l.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        ),
+            (
+                &l.state_hash,
+                &l.browser_hash,
+                l.provider,
+                &l.nonce,
+                &l.verifier,
+                &l.next,
+                l.created_at,
+                l.expires_at,
+            ),
+        )
+        .await?;
         Ok(())
     }
 
     async fn forget_federation_logins(&self, before: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM federation_logins WHERE expires_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(D::rows_affected(&done))
+        let done = self
+            .exec(
+                "DELETE FROM federation_logins WHERE expires_at < $1",
+                (before,),
+            )
+            .await?;
+        Ok(done)
     }
 
     async fn spend_federation_login(
@@ -310,38 +309,41 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         refresh_token: Option<&str>,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
-        let user: User = sqlx::query_as(&format!(
+        let user: User = Self::fetch_one_on(
+            &mut *tx,
+            &format!(
             "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, \
                created_at) VALUES ($1, $2, $3, $4, $5, NULL, $6) RETURNING {USER_COLS}"
-        ))
-        .bind(&new.login)
-        .bind(&new.cloud_uid)
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(&new.email)
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)")
-            .bind(provider.org)
-            .bind(user.uid)
-            .bind(false)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
+        ),
+            (
+                &new.login,
+                &new.cloud_uid,
+                &new.first_name,
+                &new.last_name,
+                &new.email,
+                new.created_at,
+            ),
+        )
+        .await?;
+        Self::exec_on(
+            &mut *tx,
+            "INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)",
+            (provider.org, user.uid, false),
+        )
+        .await?;
+        Self::exec_on(
+            &mut *tx,
             "INSERT INTO federated_identities (provider, subject, uid, refresh_token, created_at, \
                last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            (
+                provider.id,
+                subject,
+                user.uid,
+                refresh_token.map(str::to_owned),
+                new.created_at,
+            ),
         )
-        .bind(provider.id)
-        .bind(subject)
-        .bind(user.uid)
-        .bind(refresh_token.map(str::to_owned))
-        .bind(new.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(user)
     }

@@ -97,16 +97,45 @@ macro_rules! binds {
     };
 }
 
+/// A statement without placeholders.
+impl<'q, D: sqlx::Database> Binds<'q, D> for () {
+    fn bind_to<R>(
+        self,
+        q: QueryAs<'q, D, R, D::Arguments<'q>>,
+    ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+        q
+    }
+
+    fn bind_query(self, q: Query<'q, D, D::Arguments<'q>>) -> Query<'q, D, D::Arguments<'q>> {
+        q
+    }
+}
+
+// No `D`: it names the engine; no `R`: it names the row of `bind_to`.
 binds!(A);
 binds!(A, B);
 binds!(A, B, C);
-// No `D`: it names the engine.
 binds!(A, B, C, E);
 binds!(A, B, C, E, F);
 binds!(A, B, C, E, F, G);
 binds!(A, B, C, E, F, G, H);
 binds!(A, B, C, E, F, G, H, I);
 binds!(A, B, C, E, F, G, H, I, J);
+binds!(A, B, C, E, F, G, H, I, J, K);
+binds!(A, B, C, E, F, G, H, I, J, K, L);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X, Y);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X, Y, Z);
 
 /// The store over one engine's pool. Its trait impls are generic over the
 /// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds
@@ -155,14 +184,114 @@ impl<D: Engine> SqlStore<D> {
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    // The statement helpers: each binds a tuple of values to `sql` and runs
+    // it on `on`, the pool or a transaction (`&mut *tx`), so that a query
+    // is one call and not a chain of `bind`s, a fetch and an error mapping.
+
     /// Runs a statement that returns no rows; how many rows it changed.
-    async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
+    async fn exec_on<'c, 'q>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<u64> {
         let done = binds
             .bind_query(sqlx::query(sql))
-            .execute(&self.pool)
+            .execute(on)
             .await
             .map_err(db)?;
         Ok(D::rows_affected(&done))
+    }
+
+    /// The row a statement returns (an `INSERT … RETURNING`, say).
+    async fn fetch_one_on<'c, 'q, R>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<R>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_one(on)
+            .await
+            .map_err(db)
+    }
+
+    /// The row a statement finds, if any.
+    async fn fetch_optional_on<'c, 'q, R>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Option<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_optional(on)
+            .await
+            .map_err(db)
+    }
+
+    /// Every row a statement finds, in its order.
+    async fn fetch_all_on<'c, 'q, R>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_all(on)
+            .await
+            .map_err(db)
+    }
+
+    /// The one value a statement returns (a count, a `RETURNING id`).
+    async fn scalar_on<'c, 'q, T>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<T>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let (value,) = Self::fetch_one_on::<(T,)>(on, sql, binds).await?;
+        Ok(value)
+    }
+
+    /// The value of the first column of the row a statement finds, if any.
+    async fn optional_scalar_on<'c, 'q, T>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Option<T>>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let row = Self::fetch_optional_on::<(T,)>(on, sql, binds).await?;
+        Ok(row.map(|(value,)| value))
+    }
+
+    /// The first column of every row a statement finds, in its order.
+    async fn scalars_on<'c, 'q, T>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Vec<T>>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let rows = Self::fetch_all_on::<(T,)>(on, sql, binds).await?;
+        Ok(rows.into_iter().map(|(value,)| value).collect())
+    }
+
+    /// [`Self::exec_on`] the pool.
+    async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
+        Self::exec_on(&self.pool, sql, binds).await
     }
 
     /// The record a statement returns (an `INSERT … RETURNING`, say); `R`
@@ -173,11 +302,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let row = binds
-            .bind_to(sqlx::query_as::<_, R>(sql))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: R = Self::fetch_one_on(&self.pool, sql, binds).await?;
         Ok(T::try_from(row)?)
     }
 
@@ -188,11 +313,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let row = binds
-            .bind_to(sqlx::query_as::<_, R>(sql))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: Option<R> = Self::fetch_optional_on(&self.pool, sql, binds).await?;
         Ok(row.map(T::try_from).transpose()?)
     }
 
@@ -234,11 +355,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let rows = binds
-            .bind_to(sqlx::query_as::<_, R>(sql))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let rows: Vec<R> = Self::fetch_all_on(&self.pool, sql, binds).await?;
         Ok(rows
             .into_iter()
             .map(T::try_from)
