@@ -179,13 +179,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         )
         .await?;
         // A changed role can take rights away: cached authentications must go.
-        Self::exec_on(
-            &mut *tx,
-            "UPDATE auth_epoch SET value = value + 1 WHERE id = 1",
-            (),
-        )
-        .await?;
-        tx.commit().await.map_err(db)
+        Self::commit_bumping_epoch(tx).await
     }
 
     async fn membership(&self, org: i64, uid: i64) -> Result<Option<Membership>> {
@@ -287,13 +281,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
             (at, id),
         )
         .await?;
-        Self::exec_on(
-            &mut *tx,
-            "UPDATE auth_epoch SET value = value + 1 WHERE id = 1",
-            (),
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
+        Self::commit_bumping_epoch(tx).await?;
         Ok(done > 0)
     }
 

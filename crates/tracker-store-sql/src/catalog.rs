@@ -4,20 +4,12 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{db, outcome, Engine, SqlStore};
 
 const COMPONENT_COLS: &str =
     "pk, org, queue_id, name, description, lead_uid, assign_auto, archived, version";
 const VERSION_COLS: &str = "pk, org, queue_id, name, description, start_date, due_date, \
     released, archived, version";
-
-fn outcome(rows: u64) -> WriteOutcome {
-    if rows == 0 {
-        WriteOutcome::VersionConflict
-    } else {
-        WriteOutcome::Written
-    }
-}
 
 #[sql_bounds]
 #[async_trait]

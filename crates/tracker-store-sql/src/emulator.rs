@@ -214,16 +214,6 @@ impl<D: Engine> SqlStore<D> {
         .await?;
         Ok(true)
     }
-
-    async fn bump_epoch_in(&self, conn: &mut D::Connection) -> Result<()> {
-        Self::exec_on(
-            &mut *conn,
-            "UPDATE auth_epoch SET value = value + 1 WHERE id = 1",
-            (),
-        )
-        .await?;
-        Ok(())
-    }
 }
 
 #[sql_bounds]
@@ -327,8 +317,7 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
             .await?;
         }
         self.write_sequences(&mut tx, &sequences).await?;
-        self.bump_epoch_in(&mut tx).await?;
-        tx.commit().await.map_err(db)?;
+        Self::commit_bumping_epoch(tx).await?;
         Ok(true)
     }
 
@@ -337,8 +326,7 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
         let ordered = self.data_tables(&mut tx).await?;
         self.delete_data(&mut tx, &ordered).await?;
         self.write_sequences(&mut tx, &[]).await?;
-        self.bump_epoch_in(&mut tx).await?;
-        tx.commit().await.map_err(db)
+        Self::commit_bumping_epoch(tx).await
     }
 
     async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {

@@ -15,7 +15,6 @@ const PROVIDER_COLS: &str = "id, public_id, org, name, issuer, client_id, client
 const IDENTITY_COLS: &str = "id, provider, subject, uid, refresh_token, created_at, last_seen_at";
 const LOGIN_COLS: &str =
     "state_hash, browser_hash, provider, nonce, verifier, next, created_at, expires_at";
-const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
 
 #[derive(FromRow)]
 struct ProviderRow {
@@ -139,7 +138,7 @@ impl<D: Engine> SqlStore<D> {
             )
             .await?;
         }
-        Self::exec_on(&mut **tx, EPOCH_BUMP, ()).await?;
+        Self::bump_epoch_on(&mut **tx).await?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{Engine, SqlStore};
+use crate::{outcome, Engine, SqlStore};
 
 const FIELD_COLS: &str = "org, id, queue_id, key, name_en, name_ru, description, category, \
     field_type, container, options, ord, readonly, visible, hidden, version";
@@ -85,11 +85,7 @@ impl<D: Engine> FieldStore for SqlStore<D> {
                 ),
             )
             .await?;
-        Ok(if r == 0 {
-            WriteOutcome::VersionConflict
-        } else {
-            WriteOutcome::Written
-        })
+        Ok(outcome(r))
     }
 
     async fn create_field_category(&self, c: &FieldCategoryRecord) -> Result<FieldCategoryRecord> {

@@ -6,7 +6,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, split, Engine, SqlStore, SEP};
+use crate::{db, join_ids, outcome, split, Engine, SqlStore, SEP};
 use crate::{CommentRow, IssueRow};
 
 pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
@@ -108,26 +108,14 @@ impl<D: Engine> SqlStore<D> {
     }
 
     async fn insert_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
-        for uid in &issue.followers {
-            Self::exec_on(&mut **tx, "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING", (pk, uid)).await?;
-        }
-        for tag in &issue.tags {
-            Self::exec_on(
-                &mut **tx,
-                "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                (pk, tag),
-            )
-            .await?;
-        }
-        for c in &issue.components {
-            Self::exec_on(
-                &mut **tx,
-                "INSERT INTO issue_components (issue_pk, component_pk) VALUES ($1, $2) \
-                 ON CONFLICT DO NOTHING",
-                (pk, c),
-            )
-            .await?;
-        }
+        let followers = "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) \
+                         ON CONFLICT DO NOTHING";
+        Self::insert_each::<i64>(tx, followers, pk, &issue.followers).await?;
+        let tags = "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        Self::insert_each::<String>(tx, tags, pk, &issue.tags).await?;
+        let components = "INSERT INTO issue_components (issue_pk, component_pk) VALUES ($1, $2) \
+                          ON CONFLICT DO NOTHING";
+        Self::insert_each::<i64>(tx, components, pk, &issue.components).await?;
         for (fix, versions) in [
             (true, &issue.fix_versions),
             (false, &issue.affected_versions),
@@ -515,11 +503,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                 ),
             )
             .await?;
-        Ok(if r == 0 {
-            WriteOutcome::VersionConflict
-        } else {
-            WriteOutcome::Written
-        })
+        Ok(outcome(r))
     }
 
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {

@@ -289,6 +289,47 @@ impl<D: Engine> SqlStore<D> {
         Ok(rows.into_iter().map(|(value,)| value).collect())
     }
 
+    /// Inserts one `(owner, item)` row per item: `sql` is an `INSERT … VALUES
+    /// ($1, $2) ON CONFLICT DO NOTHING` into a table of an owner's set
+    /// (followers, members, tags), so an item given twice is stored once.
+    /// Callers name `V`: left to inference, the `&str` bounds of
+    /// `#[sql_bounds]` would be taken for it.
+    async fn insert_each<V>(
+        tx: &mut sqlx::Transaction<'_, D>,
+        sql: &str,
+        owner: i64,
+        items: &[V],
+    ) -> Result<()>
+    where
+        V: Sync,
+        for<'v> &'v V: Bind<'v, D>,
+    {
+        for item in items {
+            Self::exec_on(&mut **tx, sql, (owner, item)).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the authentication epoch, after a change that can take rights
+    /// away (a revoked token, a changed role): every node drops its cached
+    /// authentications.
+    async fn bump_epoch_on<'c>(on: impl sqlx::Executor<'c, Database = D>) -> Result<()> {
+        Self::exec_on(
+            on,
+            "UPDATE auth_epoch SET value = value + 1 WHERE id = 1",
+            (),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Commits a change that can take rights away, moving the epoch in the
+    /// same transaction (see [`Self::bump_epoch_on`]).
+    async fn commit_bumping_epoch(mut tx: sqlx::Transaction<'static, D>) -> Result<()> {
+        Self::bump_epoch_on(&mut *tx).await?;
+        tx.commit().await.map_err(db)
+    }
+
     /// [`Self::exec_on`] the pool.
     async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
         Self::exec_on(&self.pool, sql, binds).await
@@ -382,6 +423,16 @@ impl<D: Engine> SqlStore<D> {
                 }
             });
         }
+    }
+}
+
+/// What an update conditioned on the record's version did: no row changed
+/// means someone else changed the record first.
+pub(crate) fn outcome(rows: u64) -> WriteOutcome {
+    if rows == 0 {
+        WriteOutcome::VersionConflict
+    } else {
+        WriteOutcome::Written
     }
 }
 

@@ -71,8 +71,6 @@ const SA_COLS: &str = "uid, org, sa_id, name, description, scopes, created_at";
 
 const KEY_COLS: &str = "id, sa_uid, public_key_pem, description, created_at";
 
-const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
-
 #[sql_bounds]
 #[async_trait]
 impl<D: Engine> OAuthStore for SqlStore<D> {
@@ -161,8 +159,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     async fn delete_app(&self, id: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = Self::exec_on(&mut *tx, "DELETE FROM oauth_apps WHERE id = $1", (id,)).await?;
-        Self::exec_on(&mut *tx, EPOCH_BUMP, ()).await?;
-        tx.commit().await.map_err(db)?;
+        Self::commit_bumping_epoch(tx).await?;
         Ok(done > 0)
     }
 
@@ -207,8 +204,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
             (at, id),
         )
         .await?;
-        Self::exec_on(&mut *tx, EPOCH_BUMP, ()).await?;
-        tx.commit().await.map_err(db)?;
+        Self::commit_bumping_epoch(tx).await?;
         Ok(done > 0)
     }
 
@@ -484,8 +480,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
             (at, uid, app_id),
         )
         .await?;
-        Self::exec_on(&mut *tx, EPOCH_BUMP, ()).await?;
-        tx.commit().await.map_err(db)?;
+        Self::commit_bumping_epoch(tx).await?;
         Ok(consent + grants > 0)
     }
 

@@ -9,6 +9,9 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
 
+const INSERT_MEMBER: &str =
+    "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
     /// Gives a queue without grants the defaults every new queue gets.
@@ -35,7 +38,13 @@ impl<D: Engine> SqlStore<D> {
     ) -> Result<()> {
         for g in &grants.0 {
             let (perm, kind, subject) = encode_grant(g);
-            Self::exec_on(&mut **tx, "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", (queue_id, perm, kind, subject)).await?;
+            Self::exec_on(
+                &mut **tx,
+                "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                (queue_id, perm, kind, subject),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -67,14 +76,7 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
             (org, name, at),
         )
         .await?;
-        for uid in uids {
-            Self::exec_on(
-                &mut *tx,
-                "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                (id, uid),
-            )
-            .await?;
-        }
+        Self::insert_each::<i64>(&mut tx, INSERT_MEMBER, id, uids).await?;
         tx.commit().await.map_err(db)?;
         self.group(org, id)
             .await?
@@ -137,14 +139,7 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
             (id,),
         )
         .await?;
-        for uid in uids {
-            Self::exec_on(
-                &mut *tx,
-                "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                (id, uid),
-            )
-            .await?;
-        }
+        Self::insert_each::<i64>(&mut tx, INSERT_MEMBER, id, uids).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -188,7 +183,13 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
         version: i64,
     ) -> Result<WriteOutcome> {
         let mut tx = self.begin().await?;
-        let bumped = Self::exec_on(&mut *tx, "UPDATE queues SET grants_version = grants_version + 1 WHERE id = $1 AND grants_version = $2", (queue_id, version)).await?;
+        let bumped = Self::exec_on(
+            &mut *tx,
+            "UPDATE queues SET grants_version = grants_version + 1 \
+             WHERE id = $1 AND grants_version = $2",
+            (queue_id, version),
+        )
+        .await?;
         if bumped == 0 {
             return Ok(WriteOutcome::VersionConflict);
         }
@@ -220,14 +221,8 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
             (issue_pk,),
         )
         .await?;
-        for uid in uids {
-            Self::exec_on(
-                &mut *tx,
-                "INSERT INTO issue_access (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                (issue_pk, uid),
-            )
-            .await?;
-        }
+        let sql = "INSERT INTO issue_access (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        Self::insert_each::<i64>(&mut tx, sql, issue_pk, uids).await?;
         tx.commit().await.map_err(db)
     }
 }
