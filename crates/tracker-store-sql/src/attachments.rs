@@ -13,8 +13,45 @@ use crate::{db, Engine, SqlStore};
 const COLS: &str = "pk, org, issue_pk, comment_pk, name, mimetype, size, blob, image_size, \
     created_by, created_at";
 
+/// A write named an upload it may not attach: not a temporary upload, not
+/// the caller's, or already taken by another write.
+pub(crate) fn not_a_temporary_upload(pk: i64) -> StoreError {
+    StoreError::Invalid(format!(
+        "attachment {pk} is not a temporary upload of the caller"
+    ))
+}
+
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    /// Inserts an attachment's row in `org`: a temporary upload (no issue
+    /// yet) or one attached as it is inserted.
+    async fn insert_attachment(
+        tx: &mut Transaction<'_, D>,
+        org: i64,
+        a: &AttachmentRecord,
+        issue_pk: Option<i64>,
+        comment_pk: Option<i64>,
+    ) -> Result<AttachmentRecord> {
+        let sql = format!(
+            "INSERT INTO attachments (org, issue_pk, comment_pk, name, mimetype, size, blob, \
+               image_size, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLS}"
+        );
+        let binds = (
+            org,
+            issue_pk,
+            comment_pk,
+            &a.name,
+            &a.mimetype,
+            a.size,
+            &a.blob,
+            &a.image_size,
+            a.created_by,
+            a.created_at,
+        );
+        Self::fetch_one_on(&mut **tx, &sql, binds).await
+    }
+
     /// Applies an attachment change inside the issue's transaction;
     /// `comment_pk` is the comment the same write inserted or updated.
     pub(crate) async fn write_attachments(
@@ -44,32 +81,12 @@ impl<D: Engine> SqlStore<D> {
                     )
                     .await?;
                     if done == 0 {
-                        return Err(StoreError::Invalid(format!(
-                            "attachment {pk} is not a temporary upload of the caller"
-                        )));
+                        return Err(not_a_temporary_upload(*pk));
                     }
                 }
             }
             AttachmentWrite::Insert(a) => {
-                Self::exec_on(
-                    &mut **tx,
-                    "INSERT INTO attachments (org, issue_pk, comment_pk, name, mimetype, size, \
-                       blob, image_size, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    (
-                        org,
-                        issue_pk,
-                        a.comment_pk,
-                        &a.name,
-                        &a.mimetype,
-                        a.size,
-                        &a.blob,
-                        &a.image_size,
-                        a.created_by,
-                        a.created_at,
-                    ),
-                )
-                .await?;
+                Self::insert_attachment(tx, org, a, Some(issue_pk), a.comment_pk).await?;
             }
             AttachmentWrite::Delete(pk) => {
                 Self::exec_on(
@@ -88,33 +105,14 @@ impl<D: Engine> SqlStore<D> {
 #[async_trait]
 impl<D: Engine> AttachmentStore for SqlStore<D> {
     async fn insert_temporary_attachment(&self, a: &AttachmentRecord) -> Result<AttachmentRecord> {
-        let sql = format!(
-            "INSERT INTO attachments (org, name, mimetype, size, blob, image_size, created_by, \
-               created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLS}"
-        );
         let mut tx = self.begin().await?;
-        let row = Self::fetch_one_on::<AttachmentRecord>(
-            &mut *tx,
-            &sql,
-            (
-                a.org,
-                &a.name,
-                &a.mimetype,
-                a.size,
-                &a.blob,
-                &a.image_size,
-                a.created_by,
-                a.created_at,
-            ),
-        )
-        .await?;
+        let row = Self::insert_attachment(&mut tx, a.org, a, None, None).await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }
 
     async fn attachment(&self, org: i64, pk: i64) -> Result<Option<AttachmentRecord>> {
-        let sql = format!("SELECT {COLS} FROM attachments WHERE org = $1 AND pk = $2");
-        self.find::<AttachmentRecord, _>(&sql, (org, pk)).await
+        self.by_pk("attachments", COLS, org, pk).await
     }
 
     async fn list_attachments(&self, issue_pk: i64) -> Result<Vec<AttachmentRecord>> {

@@ -38,8 +38,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn component(&self, org: i64, pk: i64) -> Result<Option<ComponentRecord>> {
-        let sql = format!("SELECT {COMPONENT_COLS} FROM components WHERE org = $1 AND pk = $2");
-        self.find::<ComponentRecord, _>(&sql, (org, pk)).await
+        self.by_pk("components", COMPONENT_COLS, org, pk).await
     }
 
     async fn list_components(
@@ -47,11 +46,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
         org: i64,
         queue_id: Option<i64>,
     ) -> Result<Vec<ComponentRecord>> {
-        let sql = format!(
-            "SELECT {COMPONENT_COLS} FROM components \
-             WHERE org = $1 AND ($2 IS NULL OR queue_id = $2) ORDER BY pk"
-        );
-        self.find_all::<ComponentRecord, _>(&sql, (org, queue_id))
+        self.list_under("components", COMPONENT_COLS, org, ("queue_id", queue_id))
             .await
     }
 
@@ -100,16 +95,11 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn version(&self, org: i64, pk: i64) -> Result<Option<VersionRecord>> {
-        let sql = format!("SELECT {VERSION_COLS} FROM versions WHERE org = $1 AND pk = $2");
-        self.find::<VersionRecord, _>(&sql, (org, pk)).await
+        self.by_pk("versions", VERSION_COLS, org, pk).await
     }
 
     async fn list_versions(&self, org: i64, queue_id: Option<i64>) -> Result<Vec<VersionRecord>> {
-        let sql = format!(
-            "SELECT {VERSION_COLS} FROM versions \
-             WHERE org = $1 AND ($2 IS NULL OR queue_id = $2) ORDER BY pk"
-        );
-        self.find_all::<VersionRecord, _>(&sql, (org, queue_id))
+        self.list_under("versions", VERSION_COLS, org, ("queue_id", queue_id))
             .await
     }
 

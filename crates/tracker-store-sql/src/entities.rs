@@ -180,9 +180,7 @@ impl<D: Engine> SqlStore<D> {
                 )
                 .await?;
                 if done == 0 {
-                    return Err(StoreError::Invalid(format!(
-                        "attachment {pk} is not a temporary upload of the caller"
-                    )));
+                    return Err(crate::attachments::not_a_temporary_upload(*pk));
                 }
             }
             EntityAttachmentWrite::Delete(pk) => {
@@ -297,8 +295,7 @@ impl<D: Engine> EntityStore for SqlStore<D> {
     }
 
     async fn entity_by_pk(&self, org: i64, pk: i64) -> Result<Option<EntityRecord>> {
-        let sql = format!("SELECT {COLS} FROM entities WHERE org = $1 AND pk = $2");
-        self.find::<EntityRecord, _>(&sql, (org, pk)).await
+        self.by_pk("entities", COLS, org, pk).await
     }
 
     async fn entity_by_short_id(

@@ -330,6 +330,35 @@ impl<D: Engine> SqlStore<D> {
         tx.commit().await.map_err(db)
     }
 
+    /// The record of `table` (columns `cols`) with this pk, if it is in
+    /// organization `org`: the lookup of every record kept by pk.
+    async fn by_pk<R>(&self, table: &str, cols: &str, org: i64, pk: i64) -> Result<Option<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let sql = format!("SELECT {cols} FROM {table} WHERE org = $1 AND pk = $2");
+        self.find::<R, R>(&sql, (org, pk)).await
+    }
+
+    /// The records of `table` in `org` in pk order: all, or those whose
+    /// `parent` column (a queue, a board) is the given one.
+    async fn list_under<R>(
+        &self,
+        table: &str,
+        cols: &str,
+        org: i64,
+        (parent, pk): (&str, Option<i64>),
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let sql = format!(
+            "SELECT {cols} FROM {table} WHERE org = $1 AND ($2 IS NULL OR {parent} = $2) \
+             ORDER BY pk"
+        );
+        self.find_all::<R, R>(&sql, (org, pk)).await
+    }
+
     /// [`Self::exec_on`] the pool.
     async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
         Self::exec_on(&self.pool, sql, binds).await

@@ -37,15 +37,11 @@ impl<D: Engine> SprintStore for SqlStore<D> {
     }
 
     async fn sprint(&self, org: i64, pk: i64) -> Result<Option<SprintRecord>> {
-        let sql = format!("SELECT {COLS} FROM sprints WHERE org = $1 AND pk = $2");
-        self.find::<SprintRecord, _>(&sql, (org, pk)).await
+        self.by_pk("sprints", COLS, org, pk).await
     }
 
     async fn list_sprints(&self, org: i64, board: Option<i64>) -> Result<Vec<SprintRecord>> {
-        let sql = format!(
-            "SELECT {COLS} FROM sprints WHERE org = $1 AND ($2 IS NULL OR board_pk = $2) \
-             ORDER BY pk"
-        );
-        self.find_all::<SprintRecord, _>(&sql, (org, board)).await
+        self.list_under("sprints", COLS, org, ("board_pk", board))
+            .await
     }
 }
