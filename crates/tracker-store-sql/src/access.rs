@@ -55,6 +55,34 @@ impl<D: Engine> SqlStore<D> {
         ), (&new.org_id, &new.cloud_id, &new.name, new.created_at)).await
     }
 
+    /// Inserts a queue; `on_conflict` says what a taken key does (no row
+    /// comes back where it does nothing).
+    async fn insert_queue<'c>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        org: i64,
+        new: &NewQueue,
+        issue_types: &str,
+        on_conflict: &str,
+    ) -> Result<Option<QueueRecord>> {
+        let sql = format!(
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
+               default_type, default_priority, issue_types) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict} RETURNING {QUEUE_COLS}"
+        );
+        let binds = (
+            org,
+            &new.key,
+            &new.name,
+            &new.description,
+            new.lead_uid,
+            new.created_at,
+            &new.default_type,
+            &new.default_priority,
+            issue_types,
+        );
+        Self::fetch_optional_on(on, &sql, binds).await
+    }
+
     /// Inserts an account; `on_conflict` says what a taken login does.
     async fn insert_user(&self, new: &NewUser, on_conflict: &str) -> Result<User> {
         Self::fetch_one_on(&self.pool, &format!(
@@ -300,26 +328,9 @@ impl<D: Engine> AccessStore for SqlStore<D> {
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         let mut tx = self.begin().await?;
-        let row = Self::fetch_one_on::<QueueRecord>(
-            &mut *tx,
-            &format!(
-                "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
-               default_type, default_priority, issue_types) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {QUEUE_COLS}"
-            ),
-            (
-                org,
-                &new.key,
-                &new.name,
-                &new.description,
-                new.lead_uid,
-                new.created_at,
-                &new.default_type,
-                &new.default_priority,
-                &new.issue_types,
-            ),
-        )
-        .await?;
+        let row = Self::insert_queue(&mut *tx, org, new, &new.issue_types, "")
+            .await?
+            .ok_or(StoreError::NotFound("queue"))?;
         Self::ensure_default_grants(&mut tx, row.id).await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
@@ -328,28 +339,11 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         // The version moves only when something really changed, so applying
         // the same seed twice leaves the queue as it was.
-        let row = Self::fetch_optional_on::<QueueRecord>(
-            &self.pool,
-            &format!(
-                "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
-               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
+        // A seed does not set the issue types: the column's default, ''.
+        let on_conflict = "ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
                lead_uid = excluded.lead_uid, version = queues.version + 1 \
-             WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid \
-             RETURNING {QUEUE_COLS}"
-            ),
-            (
-                org,
-                &new.key,
-                &new.name,
-                &new.description,
-                new.lead_uid,
-                new.created_at,
-                &new.default_type,
-                &new.default_priority,
-            ),
-        )
-        .await?;
+             WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid";
+        let row = Self::insert_queue(&self.pool, org, new, "", on_conflict).await?;
         let queue: QueueRecord = match row {
             Some(r) => r,
             None => self

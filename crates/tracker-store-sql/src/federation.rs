@@ -62,58 +62,6 @@ impl TryFrom<ProviderRow> for FederationProvider {
     }
 }
 
-#[derive(FromRow)]
-struct IdentityRow {
-    id: i64,
-    provider: i64,
-    subject: String,
-    uid: i64,
-    refresh_token: Option<String>,
-    created_at: DateTime<Utc>,
-    last_seen_at: DateTime<Utc>,
-}
-
-impl From<IdentityRow> for FederatedIdentity {
-    fn from(r: IdentityRow) -> Self {
-        FederatedIdentity {
-            id: r.id,
-            provider: r.provider,
-            subject: r.subject,
-            uid: r.uid,
-            refresh_token: r.refresh_token,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct LoginRow {
-    state_hash: String,
-    browser_hash: String,
-    provider: i64,
-    nonce: String,
-    verifier: String,
-    next: String,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-}
-
-impl From<LoginRow> for FederationLogin {
-    fn from(r: LoginRow) -> Self {
-        FederationLogin {
-            state_hash: r.state_hash,
-            browser_hash: r.browser_hash,
-            provider: r.provider,
-            nonce: r.nonce,
-            verifier: r.verifier,
-            next: r.next,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
     /// Ends the sessions and tokens of the accounts `which` selects (a
@@ -279,7 +227,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
             "UPDATE federation_logins SET used_at = $1 WHERE state_hash = $2 AND browser_hash = $3 \
                AND used_at IS NULL RETURNING {LOGIN_COLS}"
         );
-        self.find::<LoginRow, _>(&sql, (at, state_hash, browser_hash))
+        self.find::<FederationLogin, _>(&sql, (at, state_hash, browser_hash))
             .await
     }
 
@@ -291,13 +239,14 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         let sql = format!(
             "SELECT {IDENTITY_COLS} FROM federated_identities WHERE provider = $1 AND subject = $2"
         );
-        self.find::<IdentityRow, _>(&sql, (provider, subject)).await
+        self.find::<FederatedIdentity, _>(&sql, (provider, subject))
+            .await
     }
 
     async fn federated_identities_of(&self, uid: i64) -> Result<Vec<FederatedIdentity>> {
         let sql =
             format!("SELECT {IDENTITY_COLS} FROM federated_identities WHERE uid = $1 ORDER BY id");
-        self.find_all::<IdentityRow, _>(&sql, (uid,)).await
+        self.find_all::<FederatedIdentity, _>(&sql, (uid,)).await
     }
 
     async fn create_federated_account(
@@ -355,19 +304,12 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         refresh_token: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<FederatedIdentity> {
-        sqlx::query_as::<_, IdentityRow>(&format!(
+        let sql = format!(
             "INSERT INTO federated_identities (provider, subject, uid, refresh_token, created_at, \
                last_seen_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING {IDENTITY_COLS}"
-        ))
-        .bind(provider)
-        .bind(subject)
-        .bind(uid)
-        .bind(refresh_token.map(str::to_owned))
-        .bind(at)
-        .fetch_one(&self.pool)
-        .await
-        .map(Into::into)
-        .map_err(db)
+        );
+        let binds = (provider, subject, uid, refresh_token.map(str::to_owned), at);
+        Self::fetch_one_on(&self.pool, &sql, binds).await
     }
 
     async fn touch_federated_identity(

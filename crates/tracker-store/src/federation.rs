@@ -63,6 +63,7 @@ pub struct FederationProvider {
 
 /// An account's identity at a provider: the provider's `sub` for it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct FederatedIdentity {
     pub id: i64,
     pub provider: i64,
@@ -75,6 +76,7 @@ pub struct FederatedIdentity {
 
 /// A sign-in sent to a provider and not yet back.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct FederationLogin {
     pub state_hash: String,
     pub browser_hash: String,
