@@ -11,10 +11,6 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
 
-/// Items inserted per statement: two placeholders each, far below both
-/// engines' limits on bound values.
-const ITEMS_PER_INSERT: usize = 500;
-
 const JOB_SELECT: &str = "SELECT j.pk, j.id, j.org, j.kind, j.created_by, j.created_at, \
     j.payload, j.total, \
     (SELECT count(*) FROM job_items d WHERE d.job_pk = j.pk AND d.state = 'done') AS done, \
@@ -129,22 +125,8 @@ impl<D: Engine> JobStore for SqlStore<D> {
             ),
         )
         .await?;
-        for (batch_no, batch) in new.targets.chunks(ITEMS_PER_INSERT).enumerate() {
-            let values: Vec<String> = (0..batch.len())
-                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO job_items (job_pk, seq, target) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(pk);
-            for (i, target) in batch.iter().enumerate() {
-                q = q
-                    .bind((batch_no * ITEMS_PER_INSERT + i) as i64)
-                    .bind(target.as_str());
-            }
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
+        let targets = new.targets.iter().cloned();
+        Self::insert_numbered(&mut tx, "job_items (job_pk, seq, target)", pk, targets).await?;
         tx.commit().await.map_err(db)?;
         self.job_by_pk(pk).await?.ok_or(StoreError::NotFound("job"))
     }

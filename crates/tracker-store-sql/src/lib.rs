@@ -310,6 +310,40 @@ impl<D: Engine> SqlStore<D> {
         Ok(())
     }
 
+    /// Inserts `(owner, n, item n)` rows, numbered from 0, into `into` (a
+    /// table and those three columns), many rows to a statement: a long list
+    /// (a job's targets, a scroll's pages) in few round trips.
+    async fn insert_numbered<O, V>(
+        tx: &mut sqlx::Transaction<'_, D>,
+        into: &str,
+        owner: O,
+        items: impl IntoIterator<Item = V> + Send,
+    ) -> Result<()>
+    where
+        O: Value<D> + Clone + Sync + 'static,
+        V: Value<D> + 'static,
+    {
+        // Two placeholders a row: far below both engines' limits on bound
+        // values.
+        const ROWS_PER_INSERT: usize = 500;
+        let mut items = items.into_iter().peekable();
+        let mut n: i64 = 0;
+        while items.peek().is_some() {
+            let batch: Vec<V> = items.by_ref().take(ROWS_PER_INSERT).collect();
+            let values: Vec<String> = (0..batch.len())
+                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let sql = format!("INSERT INTO {into} VALUES {}", values.join(", "));
+            let mut q = sqlx::query(&sql).bind(owner.clone());
+            for item in batch {
+                q = q.bind(n).bind(item);
+                n += 1;
+            }
+            q.execute(&mut **tx).await.map_err(db)?;
+        }
+        Ok(())
+    }
+
     /// Moves the authentication epoch, after a change that can take rights
     /// away (a revoked token, a changed role): every node drops its cached
     /// authentications.

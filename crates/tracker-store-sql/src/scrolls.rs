@@ -9,10 +9,6 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
 
-/// Pages inserted per statement: two placeholders each, far below both
-/// engines' limits on bound values.
-const PAGES_PER_INSERT: usize = 500;
-
 fn pack(pks: &[i64]) -> String {
     pks.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -64,22 +60,9 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
             ),
         )
         .await?;
-        for (batch_no, batch) in pages.chunks(PAGES_PER_INSERT).enumerate() {
-            let values: Vec<String> = (0..batch.len())
-                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO search_scroll_pages (scroll_id, page, pks) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(&new.id);
-            for (i, page) in batch.iter().enumerate() {
-                q = q
-                    .bind((batch_no * PAGES_PER_INSERT + i) as i64)
-                    .bind(pack(page));
-            }
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
+        let packed: Vec<String> = pages.iter().map(|page| pack(page)).collect();
+        let into = "search_scroll_pages (scroll_id, page, pks)";
+        Self::insert_numbered(&mut tx, into, new.id.clone(), packed).await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }
