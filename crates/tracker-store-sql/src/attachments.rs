@@ -89,12 +89,7 @@ impl<D: Engine> SqlStore<D> {
                 Self::insert_attachment(tx, org, a, Some(issue_pk), a.comment_pk).await?;
             }
             AttachmentWrite::Delete(pk) => {
-                Self::exec_on(
-                    &mut **tx,
-                    "DELETE FROM attachments WHERE pk = $1 AND issue_pk = $2",
-                    (*pk, issue_pk),
-                )
-                .await?;
+                Self::delete_owned(tx, "attachments", "issue_pk", *pk, issue_pk).await?;
             }
         }
         Ok(())

@@ -116,12 +116,7 @@ impl<D: Engine> SqlStore<D> {
                 .await?
             }
             EntityCommentWrite::Delete(pk) => {
-                Self::exec_on(
-                    &mut **tx,
-                    "DELETE FROM entity_comments WHERE pk = $1 AND entity_pk = $2",
-                    (*pk, entity_pk),
-                )
-                .await?
+                Self::delete_owned(tx, "entity_comments", "entity_pk", *pk, entity_pk).await?
             }
         };
         Ok(())

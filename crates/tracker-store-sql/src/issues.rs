@@ -351,12 +351,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                        version = version + 1 WHERE pk = $5 AND issue_pk = $6", (&c.text, join_ids(&c.summonees), c.updated_by, c.updated_at, c.pk, i.pk)).await?;
             }
             Some(CommentWrite::Delete(pk)) => {
-                Self::exec_on(
-                    &mut *tx,
-                    "DELETE FROM comments WHERE pk = $1 AND issue_pk = $2",
-                    (pk, i.pk),
-                )
-                .await?;
+                Self::delete_owned(&mut tx, "comments", "issue_pk", *pk, i.pk).await?;
             }
             None => {}
         }

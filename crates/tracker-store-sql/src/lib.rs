@@ -344,6 +344,20 @@ impl<D: Engine> SqlStore<D> {
         Ok(())
     }
 
+    /// Deletes row `pk` of `table` only if it belongs to `parent` (its
+    /// `parent_col`): a write removes rows of its own issue or entity, never
+    /// another's by a guessed pk.
+    async fn delete_owned(
+        tx: &mut sqlx::Transaction<'_, D>,
+        table: &str,
+        parent_col: &str,
+        pk: i64,
+        parent: i64,
+    ) -> Result<u64> {
+        let sql = format!("DELETE FROM {table} WHERE pk = $1 AND {parent_col} = $2");
+        Self::exec_on(&mut **tx, &sql, (pk, parent)).await
+    }
+
     /// Moves the authentication epoch, after a change that can take rights
     /// away (a revoked token, a changed role): every node drops its cached
     /// authentications.

@@ -39,8 +39,7 @@ impl<D: Engine> SqlStore<D> {
                 Self::exec_on(&mut **tx, sql, binds).await?
             }
             RemoteLinkWrite::Delete(pk) => {
-                let sql = "DELETE FROM remote_links WHERE pk = $1 AND issue_pk = $2";
-                Self::exec_on(&mut **tx, sql, (*pk, issue_pk)).await?
+                Self::delete_owned(tx, "remote_links", "issue_pk", *pk, issue_pk).await?
             }
         };
         Ok(())

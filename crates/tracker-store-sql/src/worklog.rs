@@ -53,8 +53,7 @@ impl<D: Engine> SqlStore<D> {
                 Self::exec_on(&mut **tx, sql, binds).await?
             }
             WorklogWrite::Delete(pk) => {
-                let sql = "DELETE FROM worklog WHERE pk = $1 AND issue_pk = $2";
-                Self::exec_on(&mut **tx, sql, (*pk, issue_pk)).await?
+                Self::delete_owned(tx, "worklog", "issue_pk", *pk, issue_pk).await?
             }
         };
         Ok(())

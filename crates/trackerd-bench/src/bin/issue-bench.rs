@@ -451,41 +451,36 @@ async fn raw_loop(
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            // Inserts on `$conn` until the deadline, timing each: the
+            // insert is a macro (per driver), so the loop is one too.
+            macro_rules! timed_inserts {
+                ($conn:ident, $p:ident) => {
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        raw_insert!($conn, &s, queue_id, $p)?;
+                        lat.push(micros(t.elapsed()));
+                    }
+                };
+            }
             match &db {
                 // One connection held throughout, or (as the store does)
                 // one taken from the pool per transaction: more tasks than
                 // connections then queue for them instead of timing out.
                 Concrete::Sqlite(store) if concurrency == 1 => {
                     let mut conn = store.pool().acquire().await?;
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(conn, &s, queue_id, q_mark)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(conn, q_mark);
                 }
                 Concrete::Sqlite(store) => {
                     let pool = store.pool();
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(pool, &s, queue_id, q_mark)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(pool, q_mark);
                 }
                 Concrete::Postgres(store) if concurrency == 1 => {
                     let mut conn = store.pool().acquire().await?;
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(conn, &s, queue_id, dollar)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(conn, dollar);
                 }
                 Concrete::Postgres(store) => {
                     let pool = store.pool();
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(pool, &s, queue_id, dollar)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(pool, dollar);
                 }
             }
             anyhow::Ok(lat)
