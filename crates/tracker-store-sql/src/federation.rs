@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
@@ -15,52 +14,6 @@ const PROVIDER_COLS: &str = "id, public_id, org, name, issuer, client_id, client
 const IDENTITY_COLS: &str = "id, provider, subject, uid, refresh_token, created_at, last_seen_at";
 const LOGIN_COLS: &str =
     "state_hash, browser_hash, provider, nonce, verifier, next, created_at, expires_at";
-
-#[derive(FromRow)]
-struct ProviderRow {
-    id: i64,
-    public_id: String,
-    org: i64,
-    name: String,
-    issuer: String,
-    client_id: String,
-    client_secret: String,
-    scopes: String,
-    login_claim: String,
-    first_name_claim: String,
-    last_name_claim: String,
-    email_claim: String,
-    link_rule: String,
-    algorithms: String,
-    enabled: bool,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<ProviderRow> for FederationProvider {
-    type Error = StoreError;
-
-    fn try_from(r: ProviderRow) -> Result<Self> {
-        Ok(FederationProvider {
-            id: r.id,
-            link_rule: LinkRule::parse(&r.link_rule)
-                .ok_or_else(|| StoreError::Invalid(format!("link rule {:?}", r.link_rule)))?,
-            public_id: r.public_id,
-            org: r.org,
-            name: r.name,
-            issuer: r.issuer,
-            client_id: r.client_id,
-            client_secret: r.client_secret,
-            scopes: r.scopes,
-            login_claim: r.login_claim,
-            first_name_claim: r.first_name_claim,
-            last_name_claim: r.last_name_claim,
-            email_claim: r.email_claim,
-            algorithms: r.algorithms,
-            enabled: r.enabled,
-            created_at: r.created_at,
-        })
-    }
-}
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
@@ -97,7 +50,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
     async fn put_federation_provider(&self, p: &FederationProvider) -> Result<FederationProvider> {
         // Another organization's public id is not overwritten: the update's
         // WHERE leaves it alone and nothing is returned.
-        let row: Option<ProviderRow> = Self::fetch_optional_on(
+        let row: Option<FederationProvider> = Self::fetch_optional_on(
             &self.pool,
             &format!(
                 "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
@@ -133,7 +86,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         )
         .await?;
         match row {
-            Some(r) => r.try_into(),
+            Some(r) => Ok(r),
             None => Err(StoreError::Conflict(format!(
                 "identity provider {} belongs to another organization",
                 p.public_id
@@ -143,12 +96,12 @@ impl<D: Engine> FederationStore for SqlStore<D> {
 
     async fn federation_provider(&self, public_id: &str) -> Result<Option<FederationProvider>> {
         let sql = format!("SELECT {PROVIDER_COLS} FROM federation_providers WHERE public_id = $1");
-        self.find::<ProviderRow, _>(&sql, (public_id,)).await
+        self.find::<FederationProvider, _>(&sql, (public_id,)).await
     }
 
     async fn federation_provider_by_id(&self, id: i64) -> Result<Option<FederationProvider>> {
         let sql = format!("SELECT {PROVIDER_COLS} FROM federation_providers WHERE id = $1");
-        self.find::<ProviderRow, _>(&sql, (id,)).await
+        self.find::<FederationProvider, _>(&sql, (id,)).await
     }
 
     async fn list_federation_providers(&self, org: Option<i64>) -> Result<Vec<FederationProvider>> {
@@ -156,7 +109,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
             "SELECT {PROVIDER_COLS} FROM federation_providers WHERE ($1 IS NULL OR org = $1) \
              ORDER BY org, public_id"
         );
-        self.find_all::<ProviderRow, _>(&sql, (org,)).await
+        self.find_all::<FederationProvider, _>(&sql, (org,)).await
     }
 
     async fn set_federation_provider_enabled(
