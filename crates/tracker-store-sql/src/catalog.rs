@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, outcome, Engine, SqlStore};
+use crate::{db, Engine, SqlStore};
 
 const COMPONENT_COLS: &str =
     "pk, org, queue_id, name, description, lead_uid, assign_auto, archived, version";
@@ -15,10 +15,14 @@ const VERSION_COLS: &str = "pk, org, queue_id, name, description, start_date, du
 #[async_trait]
 impl<D: Engine> CatalogStore for SqlStore<D> {
     async fn create_component(&self, c: &ComponentRecord) -> Result<ComponentRecord> {
-        let pk: i64 = Self::scalar_on(
-            &self.pool,
-            "INSERT INTO components (org, queue_id, name, description, lead_uid, assign_auto, \
-               archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING pk",
+        // The stored record comes back: the given one with its pk, at
+        // version 1.
+        self.one::<ComponentRecord, _>(
+            &format!(
+                "INSERT INTO components (org, queue_id, name, description, lead_uid, \
+                   assign_auto, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
+                 RETURNING {COMPONENT_COLS}"
+            ),
             (
                 c.org,
                 c.queue_id,
@@ -29,12 +33,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
                 c.archived,
             ),
         )
-        .await?;
-        Ok(ComponentRecord {
-            pk,
-            version: 1,
-            ..c.clone()
-        })
+        .await
     }
 
     async fn component(&self, org: i64, pk: i64) -> Result<Option<ComponentRecord>> {
@@ -51,12 +50,22 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn update_component(&self, c: &ComponentRecord) -> Result<WriteOutcome> {
-        let r = self.exec(
-"UPDATE components SET name = $1, description = $2, lead_uid = $3, assign_auto = $4, \
-               archived = $5, version = version + 1 WHERE org = $6 AND pk = $7 AND version = $8",
-(&c.name, &c.description, c.lead_uid, c.assign_auto, c.archived, c.org, c.pk, c.version),
-).await?;
-        Ok(outcome(r))
+        self.update_versioned(
+            "UPDATE components SET name = $1, description = $2, lead_uid = $3, \
+               assign_auto = $4, archived = $5, version = version + 1 \
+             WHERE org = $6 AND pk = $7 AND version = $8",
+            (
+                &c.name,
+                &c.description,
+                c.lead_uid,
+                c.assign_auto,
+                c.archived,
+                c.org,
+                c.pk,
+                c.version,
+            ),
+        )
+        .await
     }
 
     async fn delete_component(&self, org: i64, pk: i64) -> Result<DeleteOutcome> {
@@ -85,13 +94,22 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn create_version(&self, v: &VersionRecord) -> Result<VersionRecord> {
-        let pk: i64 = Self::scalar_on(&self.pool, "INSERT INTO versions (org, queue_id, name, description, start_date, due_date, \
-               released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) RETURNING pk", (v.org, v.queue_id, &v.name, &v.description, &v.start_date, &v.due_date, v.released, v.archived)).await?;
-        Ok(VersionRecord {
-            pk,
-            version: 1,
-            ..v.clone()
-        })
+        let sql = format!(
+            "INSERT INTO versions (org, queue_id, name, description, start_date, due_date, \
+               released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+             RETURNING {VERSION_COLS}"
+        );
+        let binds = (
+            v.org,
+            v.queue_id,
+            &v.name,
+            &v.description,
+            &v.start_date,
+            &v.due_date,
+            v.released,
+            v.archived,
+        );
+        self.one::<VersionRecord, _>(&sql, binds).await
     }
 
     async fn version(&self, org: i64, pk: i64) -> Result<Option<VersionRecord>> {
@@ -104,24 +122,22 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn update_version(&self, v: &VersionRecord) -> Result<WriteOutcome> {
-        let r = self
-            .exec(
-                "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
+        self.update_versioned(
+            "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
                released = $5, archived = $6, version = version + 1 \
              WHERE org = $7 AND pk = $8 AND version = $9",
-                (
-                    &v.name,
-                    &v.description,
-                    &v.start_date,
-                    &v.due_date,
-                    v.released,
-                    v.archived,
-                    v.org,
-                    v.pk,
-                    v.version,
-                ),
-            )
-            .await?;
-        Ok(outcome(r))
+            (
+                &v.name,
+                &v.description,
+                &v.start_date,
+                &v.due_date,
+                v.released,
+                v.archived,
+                v.org,
+                v.pk,
+                v.version,
+            ),
+        )
+        .await
     }
 }

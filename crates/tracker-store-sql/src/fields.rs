@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{outcome, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const FIELD_COLS: &str = "org, id, queue_id, key, name_en, name_ru, description, category, \
     field_type, container, options, ord, readonly, visible, hidden, version";
@@ -14,10 +14,15 @@ const CATEGORY_COLS: &str = "org, id, name_en, name_ru, description, ord, versio
 #[async_trait]
 impl<D: Engine> FieldStore for SqlStore<D> {
     async fn create_field(&self, f: &FieldRecord) -> Result<FieldRecord> {
-        self.exec(
-            "INSERT INTO custom_fields (org, id, queue_id, key, name_en, name_ru, description, \
-               category, field_type, container, options, ord, readonly, visible, hidden, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)",
+        // The stored record comes back: the given one at version 1.
+        self.one::<FieldRecord, _>(
+            &format!(
+                "INSERT INTO custom_fields (org, id, queue_id, key, name_en, name_ru, \
+                   description, category, field_type, container, options, ord, readonly, \
+                   visible, hidden, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1) \
+                 RETURNING {FIELD_COLS}"
+            ),
             (
                 f.org,
                 &f.id,
@@ -36,11 +41,7 @@ impl<D: Engine> FieldStore for SqlStore<D> {
                 f.hidden,
             ),
         )
-        .await?;
-        Ok(FieldRecord {
-            version: 1,
-            ..f.clone()
-        })
+        .await
     }
 
     async fn field(&self, org: i64, id: &str) -> Result<Option<FieldRecord>> {
@@ -63,42 +64,36 @@ impl<D: Engine> FieldStore for SqlStore<D> {
     }
 
     async fn update_field(&self, f: &FieldRecord) -> Result<WriteOutcome> {
-        let r = self
-            .exec(
-                "UPDATE custom_fields SET name_en = $1, name_ru = $2, description = $3, \
+        self.update_versioned(
+            "UPDATE custom_fields SET name_en = $1, name_ru = $2, description = $3, \
                category = $4, options = $5, ord = $6, readonly = $7, visible = $8, hidden = $9, \
                version = version + 1 \
              WHERE org = $10 AND id = $11 AND version = $12",
-                (
-                    &f.name_en,
-                    &f.name_ru,
-                    &f.description,
-                    &f.category,
-                    &f.options,
-                    f.ord,
-                    f.readonly,
-                    f.visible,
-                    f.hidden,
-                    f.org,
-                    &f.id,
-                    f.version,
-                ),
-            )
-            .await?;
-        Ok(outcome(r))
+            (
+                &f.name_en,
+                &f.name_ru,
+                &f.description,
+                &f.category,
+                &f.options,
+                f.ord,
+                f.readonly,
+                f.visible,
+                f.hidden,
+                f.org,
+                &f.id,
+                f.version,
+            ),
+        )
+        .await
     }
 
     async fn create_field_category(&self, c: &FieldCategoryRecord) -> Result<FieldCategoryRecord> {
-        self.exec(
+        let sql = format!(
             "INSERT INTO field_categories (org, id, name_en, name_ru, description, ord, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1)",
-            (c.org, &c.id, &c.name_en, &c.name_ru, &c.description, c.ord),
-        )
-        .await?;
-        Ok(FieldCategoryRecord {
-            version: 1,
-            ..c.clone()
-        })
+             VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING {CATEGORY_COLS}"
+        );
+        let binds = (c.org, &c.id, &c.name_en, &c.name_ru, &c.description, c.ord);
+        self.one::<FieldCategoryRecord, _>(&sql, binds).await
     }
 
     async fn field_category(&self, org: i64, id: &str) -> Result<Option<FieldCategoryRecord>> {

@@ -6,7 +6,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, outcome, split, Engine, SqlStore, SEP};
+use crate::{db, join_ids, split, Engine, SqlStore, SEP};
 use crate::{CommentRow, IssueRow};
 
 pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
@@ -480,25 +480,23 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn update_queue(&self, q: &QueueRecord) -> Result<WriteOutcome> {
-        let r = self
-            .exec(
-                "UPDATE queues SET name = $1, description = $2, lead_uid = $3, default_type = $4, \
+        self.update_versioned(
+            "UPDATE queues SET name = $1, description = $2, lead_uid = $3, default_type = $4, \
                default_priority = $5, issue_types = $9, version = version + 1 \
              WHERE id = $6 AND org = $7 AND version = $8",
-                (
-                    &q.name,
-                    &q.description,
-                    q.lead_uid,
-                    &q.default_type,
-                    &q.default_priority,
-                    q.id,
-                    q.org,
-                    q.version,
-                    &q.issue_types,
-                ),
-            )
-            .await?;
-        Ok(outcome(r))
+            (
+                &q.name,
+                &q.description,
+                q.lead_uid,
+                &q.default_type,
+                &q.default_priority,
+                q.id,
+                q.org,
+                q.version,
+                &q.issue_types,
+            ),
+        )
+        .await
     }
 
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {

@@ -407,6 +407,15 @@ impl<D: Engine> SqlStore<D> {
         self.find_all::<R, R>(&sql, (org, pk)).await
     }
 
+    /// Runs an update conditioned on the record's version (see [`outcome`]).
+    async fn update_versioned<'q>(
+        &self,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<WriteOutcome> {
+        Ok(outcome(self.exec(sql, binds).await?))
+    }
+
     /// [`Self::exec_on`] the pool.
     async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
         Self::exec_on(&self.pool, sql, binds).await

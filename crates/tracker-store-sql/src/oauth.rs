@@ -424,18 +424,24 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         } else {
             DeviceStatus::Denied
         };
-        let done = self.exec(
-"UPDATE oauth_device_codes SET status = $1, uid = $2 WHERE id = $3 AND status = 'pending'",
-(status.as_str(), uid, id),
-).await?;
+        let done = self
+            .exec(
+                "UPDATE oauth_device_codes SET status = $1, uid = $2 \
+                 WHERE id = $3 AND status = 'pending'",
+                (status.as_str(), uid, id),
+            )
+            .await?;
         Ok(done > 0)
     }
 
     async fn finish_device(&self, id: i64) -> Result<bool> {
-        let done = self.exec(
-"UPDATE oauth_device_codes SET status = 'done' WHERE id = $1 AND status = 'approved'",
-(id,),
-).await?;
+        let done = self
+            .exec(
+                "UPDATE oauth_device_codes SET status = 'done' \
+                 WHERE id = $1 AND status = 'approved'",
+                (id,),
+            )
+            .await?;
         Ok(done > 0)
     }
 
