@@ -49,10 +49,15 @@ impl<D: Engine> SqlStore<D> {
         new: &NewOrganization,
         on_conflict: &str,
     ) -> Result<Organization> {
-        Self::fetch_one_on(&self.pool, &format!(
-            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, $3, $4) \
-             {on_conflict} RETURNING {ORG_COLS}"
-        ), (&new.org_id, &new.cloud_id, &new.name, new.created_at)).await
+        Self::fetch_one_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, \
+                 $3, $4) {on_conflict} RETURNING {ORG_COLS}"
+            ),
+            (&new.org_id, &new.cloud_id, &new.name, new.created_at),
+        )
+        .await
     }
 
     /// Inserts a queue; `on_conflict` says what a taken key does (no row
@@ -85,10 +90,24 @@ impl<D: Engine> SqlStore<D> {
 
     /// Inserts an account; `on_conflict` says what a taken login does.
     async fn insert_user(&self, new: &NewUser, on_conflict: &str) -> Result<User> {
-        Self::fetch_one_on(&self.pool, &format!(
-            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict} RETURNING {USER_COLS}"
-        ), (&new.login, &new.cloud_uid, &new.first_name, &new.last_name, &new.email, &new.password_hash, new.created_at)).await
+        Self::fetch_one_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO users (login, cloud_uid, first_name, last_name, email, \
+                 password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict} \
+                 RETURNING {USER_COLS}"
+            ),
+            (
+                &new.login,
+                &new.cloud_uid,
+                &new.first_name,
+                &new.last_name,
+                &new.email,
+                &new.password_hash,
+                new.created_at,
+            ),
+        )
+        .await
     }
 }
 
@@ -264,19 +283,48 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn insert_token(&self, new: &NewToken) -> Result<TokenRecord> {
-        let id: i64 = Self::scalar_on(&self.pool, "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id", (new.kind.as_str(), new.hash.to_hex(), new.uid, new.scopes.to_list(), new.parent_id, &new.description, new.created_at, new.expires_at)).await?;
+        let id: i64 = Self::scalar_on(
+            &self.pool,
+            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            (
+                new.kind.as_str(),
+                new.hash.to_hex(),
+                new.uid,
+                new.scopes.to_list(),
+                new.parent_id,
+                &new.description,
+                new.created_at,
+                new.expires_at,
+            ),
+        )
+        .await?;
         self.token_by_id(id).await
     }
 
     async fn upsert_token(&self, new: &NewToken) -> Result<TokenRecord> {
-        let id: i64 = Self::optional_scalar_on(&self.pool, "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (hash) DO UPDATE SET scopes = excluded.scopes, \
-               expires_at = excluded.expires_at, description = excluded.description \
-             WHERE tokens.uid = excluded.uid AND tokens.kind = excluded.kind \
-             RETURNING id", (new.kind.as_str(), new.hash.to_hex(), new.uid, new.scopes.to_list(), new.parent_id, &new.description, new.created_at, new.expires_at)).await?
-        .ok_or_else(|| StoreError::Conflict("a token with that value belongs to another account".into()))?;
+        let id: i64 = Self::optional_scalar_on(
+            &self.pool,
+            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO UPDATE \
+             SET scopes = excluded.scopes, expires_at = excluded.expires_at, description = \
+             excluded.description WHERE tokens.uid = excluded.uid AND tokens.kind = \
+             excluded.kind RETURNING id",
+            (
+                new.kind.as_str(),
+                new.hash.to_hex(),
+                new.uid,
+                new.scopes.to_list(),
+                new.parent_id,
+                &new.description,
+                new.created_at,
+                new.expires_at,
+            ),
+        )
+        .await?
+        .ok_or_else(|| {
+            StoreError::Conflict("a token with that value belongs to another account".into())
+        })?;
         self.bump_auth_epoch().await?;
         self.token_by_id(id).await
     }
@@ -382,9 +430,11 @@ impl<D: Engine> AccessStore for SqlStore<D> {
             (org,),
         )
         .await?;
-        let rows = Self::fetch_all_on::<QueueRecord>(&self.pool, &format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2 OFFSET $3"
-        ), (org, limit, offset)).await?;
+        let sql = format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL \
+             ORDER BY id LIMIT $2 OFFSET $3"
+        );
+        let rows = Self::fetch_all_on(&self.pool, &sql, (org, limit, offset)).await?;
         Ok((rows, total))
     }
 }

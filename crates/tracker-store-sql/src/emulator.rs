@@ -273,8 +273,13 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
         let sequences = self.read_sequences(&mut tx).await?;
         let tables = serde_json::to_string(&copied).map_err(|e| invalid("snapshot", e))?;
         let sequences = serde_json::to_string(&sequences).map_err(|e| invalid("snapshot", e))?;
-        Self::exec_on(&mut *tx, "INSERT INTO emulator_snapshots (name, slot, created_ms, tables, sequences, row_count) \
-             VALUES ($1, $2, $3, $4, $5, $6)", (name, slot, created_ms, tables, sequences, rows)).await?;
+        Self::exec_on(
+            &mut *tx,
+            "INSERT INTO emulator_snapshots (name, slot, created_ms, tables, sequences, \
+             row_count) VALUES ($1, $2, $3, $4, $5, $6)",
+            (name, slot, created_ms, tables, sequences, rows),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(Some(SnapshotInfo {
             name: name.to_owned(),

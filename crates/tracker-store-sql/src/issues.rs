@@ -190,12 +190,42 @@ impl<D: Engine> SqlStore<D> {
         key: &str,
     ) -> Result<i64> {
         let i = &new.issue;
-        let pk: i64 = Self::scalar_on(&mut **tx, "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
-               priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
-               unique_key, created_at, updated_at, resolved_at, status_start_time, \
-               last_comment_updated_at, comment_count, votes, extra) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
-             RETURNING pk", (&i.id, i.org, i.queue_id, key, &i.summary, &i.description, &i.issue_type, &i.priority, &i.status, &i.previous_status, &i.resolution, i.assignee, i.author, i.updated_by, i.parent_pk, &i.unique, i.created_at, i.updated_at, i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, &i.extra)).await?;
+        let pk: i64 = Self::scalar_on(
+            &mut **tx,
+            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, \
+             issue_type, priority, status, previous_status, resolution, assignee, author, \
+             updated_by, parent_pk, unique_key, created_at, updated_at, resolved_at, \
+             status_start_time, last_comment_updated_at, comment_count, votes, extra) VALUES \
+             ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21, $22, $23, $24) RETURNING pk",
+            (
+                &i.id,
+                i.org,
+                i.queue_id,
+                key,
+                &i.summary,
+                &i.description,
+                &i.issue_type,
+                &i.priority,
+                &i.status,
+                &i.previous_status,
+                &i.resolution,
+                i.assignee,
+                i.author,
+                i.updated_by,
+                i.parent_pk,
+                &i.unique,
+                i.created_at,
+                i.updated_at,
+                i.resolved_at,
+                i.status_start_time,
+                i.last_comment_updated_at,
+                i.comment_count,
+                i.votes,
+                &i.extra,
+            ),
+        )
+        .await?;
         // A new issue has no followers or tags to replace: insert only.
         Self::insert_sets(tx, i, pk).await?;
         if let Some(a) = &new.attachments {
@@ -311,12 +341,40 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                 return Ok((WriteOutcome::ItemTaken, None));
             }
         }
-        let updated = Self::exec_on(&mut *tx, "UPDATE issues SET queue_id = $1, key = $2, version = version + 1, summary = $3, \
-               description = $4, issue_type = $5, priority = $6, status = $7, previous_status = $8, \
-               resolution = $9, assignee = $10, updated_by = $11, parent_pk = $12, updated_at = $13, \
-               resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
-               comment_count = $17, votes = $18, extra = $19 \
-             WHERE pk = $20 AND org = $21 AND version = $22", (queue_id, &key, &i.summary, &i.description, &i.issue_type, &i.priority, &i.status, &i.previous_status, &i.resolution, i.assignee, i.updated_by, i.parent_pk, i.updated_at, i.resolved_at, i.status_start_time, i.last_comment_updated_at, i.comment_count, i.votes, &i.extra, i.pk, i.org, i.version)).await?;
+        let updated = Self::exec_on(
+            &mut *tx,
+            "UPDATE issues SET queue_id = $1, key = $2, version = version + 1, summary = $3, \
+             description = $4, issue_type = $5, priority = $6, status = $7, previous_status = \
+             $8, resolution = $9, assignee = $10, updated_by = $11, parent_pk = $12, updated_at \
+             = $13, resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
+             comment_count = $17, votes = $18, extra = $19 WHERE pk = $20 AND org = $21 AND \
+             version = $22",
+            (
+                queue_id,
+                &key,
+                &i.summary,
+                &i.description,
+                &i.issue_type,
+                &i.priority,
+                &i.status,
+                &i.previous_status,
+                &i.resolution,
+                i.assignee,
+                i.updated_by,
+                i.parent_pk,
+                i.updated_at,
+                i.resolved_at,
+                i.status_start_time,
+                i.last_comment_updated_at,
+                i.comment_count,
+                i.votes,
+                &i.extra,
+                i.pk,
+                i.org,
+                i.version,
+            ),
+        )
+        .await?;
         if updated == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok((WriteOutcome::VersionConflict, None));
@@ -347,8 +405,20 @@ impl<D: Engine> IssueStore for SqlStore<D> {
             }
             Some(CommentWrite::Update(c)) => {
                 comment_pk = Some(c.pk);
-                Self::exec_on(&mut *tx, "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
-                       version = version + 1 WHERE pk = $5 AND issue_pk = $6", (&c.text, join_ids(&c.summonees), c.updated_by, c.updated_at, c.pk, i.pk)).await?;
+                Self::exec_on(
+                    &mut *tx,
+                    "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at \
+                     = $4, version = version + 1 WHERE pk = $5 AND issue_pk = $6",
+                    (
+                        &c.text,
+                        join_ids(&c.summonees),
+                        c.updated_by,
+                        c.updated_at,
+                        c.pk,
+                        i.pk,
+                    ),
+                )
+                .await?;
             }
             Some(CommentWrite::Delete(pk)) => {
                 Self::delete_owned(&mut tx, "comments", "issue_pk", *pk, i.pk).await?;
@@ -357,8 +427,22 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         }
         match &w.link {
             Some(LinkWrite::Insert(l)) => {
-                Self::exec_on(&mut *tx, "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, created_at, \
-                       updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", (l.org, &l.type_id, l.source_pk, l.target_pk, l.created_by, l.created_at, l.updated_by, l.updated_at)).await?;
+                Self::exec_on(
+                    &mut *tx,
+                    "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, \
+                     created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    (
+                        l.org,
+                        &l.type_id,
+                        l.source_pk,
+                        l.target_pk,
+                        l.created_by,
+                        l.created_at,
+                        l.updated_by,
+                        l.updated_at,
+                    ),
+                )
+                .await?;
             }
             Some(LinkWrite::Delete(pk)) => {
                 Self::exec_on(
@@ -393,9 +477,12 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         after_pk: Option<i64>,
         limit: i64,
     ) -> Result<Vec<CommentRecord>> {
-        self.find_all::<CommentRow, _>(&format!(
-            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3"
-        ), (issue_pk, after_pk.unwrap_or(0), limit)).await
+        let sql = format!(
+            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 \
+             ORDER BY pk LIMIT $3"
+        );
+        self.find_all::<CommentRow, _>(&sql, (issue_pk, after_pk.unwrap_or(0), limit))
+            .await
     }
 
     async fn comment(&self, issue_pk: i64, id_or_pk: &str) -> Result<Option<CommentRecord>> {
@@ -421,7 +508,9 @@ impl<D: Engine> IssueStore for SqlStore<D> {
 
     async fn link(&self, issue_pk: i64, pk: i64) -> Result<Option<LinkRecord>> {
         self.find::<LinkRecord, _>(
-            &format!("SELECT {LINK_COLS} FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)"),
+            &format!(
+                "SELECT {LINK_COLS} FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)"
+            ),
             (pk, issue_pk, issue_pk),
         )
         .await
@@ -444,13 +533,18 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         };
         // Filters on the field run over the JSON text: entries are small and
         // per issue, so a scan of one issue's history is cheap.
-        Self::fetch_all_on::<ChangelogRecord>(&self.pool, &format!(
+        let sql = format!(
             "SELECT pk, id, issue_pk, kind, updated_by, updated_at, fields, data FROM changelog \
              WHERE issue_pk = $1 AND pk > $2 AND (CAST($3 AS TEXT) IS NULL OR kind = $4) \
-               AND (CAST($5 AS TEXT) IS NULL OR {position}(fields, '\"field\":\"' || $6 || '\"') > 0) \
+               AND (CAST($5 AS TEXT) IS NULL \
+                 OR {position}(fields, '\"field\":\"' || $6 || '\"') > 0) \
              ORDER BY pk LIMIT $7",
             position = D::DIALECT.position(),
-        ), (issue_pk, after, &q.kind, &q.kind, &q.field, &q.field, q.limit)).await
+        );
+        let binds = (
+            issue_pk, after, &q.kind, &q.kind, &q.field, &q.field, q.limit,
+        );
+        Self::fetch_all_on(&self.pool, &sql, binds).await
     }
 
     async fn set_queue_deleted(

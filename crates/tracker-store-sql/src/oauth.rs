@@ -69,6 +69,8 @@ const DEVICE_COLS: &str =
 
 const SA_COLS: &str = "uid, org, sa_id, name, description, scopes, created_at";
 
+const CONSENT_COLS: &str = "uid, app_id, scopes, granted_at";
+
 const KEY_COLS: &str = "id, sa_uid, public_key_pem, description, created_at";
 
 #[sql_bounds]
@@ -402,9 +404,11 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         )
         .await?
         .ok_or(StoreError::NotFound("device code"))?;
-        let row = Self::fetch_one_on::<DeviceRecord>(&mut *tx, &format!(
-            "UPDATE oauth_device_codes SET last_polled_at = $1 WHERE id = $2 RETURNING {DEVICE_COLS}"
-        ), (at, id)).await?;
+        let sql = format!(
+            "UPDATE oauth_device_codes SET last_polled_at = $1 WHERE id = $2 \
+             RETURNING {DEVICE_COLS}"
+        );
+        let row = Self::fetch_one_on::<DeviceRecord>(&mut *tx, &sql, (at, id)).await?;
         tx.commit().await.map_err(db)?;
         Ok((before, row))
     }
@@ -446,7 +450,9 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn consent(&self, uid: i64, app_id: i64) -> Result<Option<ConsentRecord>> {
-        self.find::<ConsentRecord, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2", (uid, app_id)).await
+        let sql =
+            format!("SELECT {CONSENT_COLS} FROM oauth_consents WHERE uid = $1 AND app_id = $2");
+        self.find::<ConsentRecord, _>(&sql, (uid, app_id)).await
     }
 
     async fn put_consent(&self, c: &ConsentRecord) -> Result<()> {
@@ -461,7 +467,9 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn list_consents(&self, uid: i64) -> Result<Vec<ConsentRecord>> {
-        self.find_all::<ConsentRecord, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id", (uid,)).await
+        let sql =
+            format!("SELECT {CONSENT_COLS} FROM oauth_consents WHERE uid = $1 ORDER BY app_id");
+        self.find_all::<ConsentRecord, _>(&sql, (uid,)).await
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
@@ -658,10 +666,21 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         &self,
         new: &NewServiceAccountKey,
     ) -> Result<ServiceAccountKey> {
-        Self::fetch_one_on(&self.pool, &format!(
-            "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
-        ), (&new.id, new.sa_uid, &new.public_key_pem, &new.description, new.created_at)).await
+        Self::fetch_one_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, \
+                 created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
+            ),
+            (
+                &new.id,
+                new.sa_uid,
+                &new.public_key_pem,
+                &new.description,
+                new.created_at,
+            ),
+        )
+        .await
     }
 
     async fn service_account_key(&self, id: &str) -> Result<Option<ServiceAccountKey>> {
