@@ -88,6 +88,34 @@ impl<D: Engine> SqlStore<D> {
         Self::fetch_optional_on(on, &sql, binds).await
     }
 
+    /// Inserts a token, minted under OAuth grant `grant_id` if any;
+    /// `on_conflict` says what a taken hash does (no id comes back where it
+    /// does nothing).
+    pub(crate) async fn insert_token_row(
+        &self,
+        new: &NewToken,
+        grant_id: Option<i64>,
+        on_conflict: &str,
+    ) -> Result<Option<i64>> {
+        let sql = format!(
+            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
+               expires_at, grant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             {on_conflict} RETURNING id"
+        );
+        let binds = (
+            new.kind.as_str(),
+            new.hash.to_hex(),
+            new.uid,
+            new.scopes.to_list(),
+            new.parent_id,
+            &new.description,
+            new.created_at,
+            new.expires_at,
+            grant_id,
+        );
+        Self::optional_scalar_on(&self.pool, &sql, binds).await
+    }
+
     /// Inserts an account; `on_conflict` says what a taken login does.
     async fn insert_user(&self, new: &NewUser, on_conflict: &str) -> Result<User> {
         Self::fetch_one_on(
@@ -283,48 +311,23 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn insert_token(&self, new: &NewToken) -> Result<TokenRecord> {
-        let id: i64 = Self::scalar_on(
-            &self.pool,
-            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            (
-                new.kind.as_str(),
-                new.hash.to_hex(),
-                new.uid,
-                new.scopes.to_list(),
-                new.parent_id,
-                &new.description,
-                new.created_at,
-                new.expires_at,
-            ),
-        )
-        .await?;
+        let id = self
+            .insert_token_row(new, None, "")
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
         self.token_by_id(id).await
     }
 
     async fn upsert_token(&self, new: &NewToken) -> Result<TokenRecord> {
-        let id: i64 = Self::optional_scalar_on(
-            &self.pool,
-            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO UPDATE \
-             SET scopes = excluded.scopes, expires_at = excluded.expires_at, description = \
-             excluded.description WHERE tokens.uid = excluded.uid AND tokens.kind = \
-             excluded.kind RETURNING id",
-            (
-                new.kind.as_str(),
-                new.hash.to_hex(),
-                new.uid,
-                new.scopes.to_list(),
-                new.parent_id,
-                &new.description,
-                new.created_at,
-                new.expires_at,
-            ),
-        )
-        .await?
-        .ok_or_else(|| {
-            StoreError::Conflict("a token with that value belongs to another account".into())
-        })?;
+        let on_conflict = "ON CONFLICT (hash) DO UPDATE SET scopes = excluded.scopes, \
+               expires_at = excluded.expires_at, description = excluded.description \
+             WHERE tokens.uid = excluded.uid AND tokens.kind = excluded.kind";
+        let id = self
+            .insert_token_row(new, None, on_conflict)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Conflict("a token with that value belongs to another account".into())
+            })?;
         self.bump_auth_epoch().await?;
         self.token_by_id(id).await
     }

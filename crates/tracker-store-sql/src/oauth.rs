@@ -211,23 +211,10 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn insert_grant_token(&self, new: &NewToken, grant_id: i64) -> Result<TokenRecord> {
-        let id: i64 = Self::scalar_on(
-            &self.pool,
-            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
-             expires_at, grant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            (
-                new.kind.as_str(),
-                new.hash.to_hex(),
-                new.uid,
-                new.scopes.to_list(),
-                new.parent_id,
-                &new.description,
-                new.created_at,
-                new.expires_at,
-                grant_id,
-            ),
-        )
-        .await?;
+        let id = self
+            .insert_token_row(new, Some(grant_id), "")
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
         self.token_by_id(id).await
     }
 
