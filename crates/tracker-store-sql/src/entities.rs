@@ -327,12 +327,15 @@ impl<D: Engine> EntityStore for SqlStore<D> {
         after_pk: Option<i64>,
         limit: i64,
     ) -> Result<Vec<EntityCommentRecord>> {
-        let sql = format!(
-            "SELECT {COMMENT_COLS} FROM entity_comments WHERE entity_pk = $1 AND pk > $2 \
-             ORDER BY pk LIMIT $3"
-        );
-        self.find_all::<EntityCommentRow, _>(&sql, (entity_pk, after_pk.unwrap_or(0), limit))
-            .await
+        let under = ("entity_pk", entity_pk);
+        self.comments_after::<EntityCommentRow, _>(
+            "entity_comments",
+            COMMENT_COLS,
+            under,
+            after_pk,
+            limit,
+        )
+        .await
     }
 
     async fn entity_comment(&self, entity_pk: i64, pk: i64) -> Result<Option<EntityCommentRecord>> {

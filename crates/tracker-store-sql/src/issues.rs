@@ -477,11 +477,8 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         after_pk: Option<i64>,
         limit: i64,
     ) -> Result<Vec<CommentRecord>> {
-        let sql = format!(
-            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 \
-             ORDER BY pk LIMIT $3"
-        );
-        self.find_all::<CommentRow, _>(&sql, (issue_pk, after_pk.unwrap_or(0), limit))
+        let under = ("issue_pk", issue_pk);
+        self.comments_after::<CommentRow, _>("comments", COMMENT_COLS, under, after_pk, limit)
             .await
     }
 

@@ -407,6 +407,29 @@ impl<D: Engine> SqlStore<D> {
         self.find_all::<R, R>(&sql, (org, pk)).await
     }
 
+    /// A page of the comments in `table` (columns `cols`) under the issue or
+    /// entity `under` names (its column and pk): those after `after_pk`, in
+    /// pk order.
+    async fn comments_after<R, T>(
+        &self,
+        table: &str,
+        cols: &str,
+        (parent_col, parent): (&str, i64),
+        after_pk: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<T>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+        T: TryFrom<R>,
+        StoreError: From<T::Error>,
+    {
+        let sql = format!(
+            "SELECT {cols} FROM {table} WHERE {parent_col} = $1 AND pk > $2 ORDER BY pk LIMIT $3"
+        );
+        self.find_all::<R, T>(&sql, (parent, after_pk.unwrap_or(0), limit))
+            .await
+    }
+
     /// Runs an update conditioned on the record's version (see [`outcome`]).
     async fn update_versioned<'q>(
         &self,
