@@ -7,7 +7,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, split_ids, Engine, SqlStore};
+use crate::{db, split_ids, Engine, SqlStore};
 
 /// An entity comment as stored: its summonees packed into one column.
 #[derive(sqlx::FromRow)]
@@ -79,46 +79,18 @@ impl<D: Engine> SqlStore<D> {
         entity_pk: i64,
         w: &EntityCommentWrite,
     ) -> Result<()> {
+        let under = ("entity_pk", entity_pk);
         match w {
             EntityCommentWrite::Insert(c) => {
-                Self::exec_on(
-                    &mut **tx,
-                    "INSERT INTO entity_comments (entity_pk, id, text, summonees, author, \
-                       updated_by, created_at, updated_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
-                    (
-                        entity_pk,
-                        &c.id,
-                        &c.text,
-                        join_ids(&c.summonees),
-                        c.author,
-                        c.updated_by,
-                        c.created_at,
-                        c.updated_at,
-                    ),
-                )
-                .await?
+                Self::insert_comment(tx, "entity_comments", under, c.into()).await?;
             }
             EntityCommentWrite::Update(c) => {
-                Self::exec_on(
-                    &mut **tx,
-                    "UPDATE entity_comments SET text = $1, summonees = $2, updated_by = $3, \
-                       updated_at = $4, version = version + 1 WHERE pk = $5 AND entity_pk = $6",
-                    (
-                        &c.text,
-                        join_ids(&c.summonees),
-                        c.updated_by,
-                        c.updated_at,
-                        c.pk,
-                        entity_pk,
-                    ),
-                )
-                .await?
+                Self::update_comment(tx, "entity_comments", under, c.into()).await?;
             }
             EntityCommentWrite::Delete(pk) => {
-                Self::delete_owned(tx, "entity_comments", "entity_pk", *pk, entity_pk).await?
+                Self::delete_owned(tx, "entity_comments", "entity_pk", *pk, entity_pk).await?;
             }
-        };
+        }
         Ok(())
     }
 

@@ -87,8 +87,100 @@ pub(crate) fn created_record(
     issue
 }
 
+/// A comment as written: an issue's and an entity's are stored alike, in
+/// tables of their own.
+pub(crate) struct CommentFields<'a> {
+    pub pk: i64,
+    pub id: &'a str,
+    pub text: &'a str,
+    pub summonees: &'a [i64],
+    pub author: i64,
+    pub updated_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a CommentRecord> for CommentFields<'a> {
+    fn from(c: &'a CommentRecord) -> Self {
+        CommentFields {
+            pk: c.pk,
+            id: &c.id,
+            text: &c.text,
+            summonees: &c.summonees,
+            author: c.author,
+            updated_by: c.updated_by,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+impl<'a> From<&'a EntityCommentRecord> for CommentFields<'a> {
+    fn from(c: &'a EntityCommentRecord) -> Self {
+        CommentFields {
+            pk: c.pk,
+            id: &c.id,
+            text: &c.text,
+            summonees: &c.summonees,
+            author: c.author,
+            updated_by: c.updated_by,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    /// Inserts a comment into `table` under the issue or entity `under`
+    /// names (its column and pk); the new comment's pk.
+    pub(crate) async fn insert_comment(
+        tx: &mut Transaction<'_, D>,
+        table: &str,
+        (parent_col, parent): (&str, i64),
+        c: CommentFields<'_>,
+    ) -> Result<i64> {
+        let sql = format!(
+            "INSERT INTO {table} ({parent_col}, id, text, summonees, author, updated_by, \
+               created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+             RETURNING pk"
+        );
+        let binds = (
+            parent,
+            c.id,
+            c.text,
+            join_ids(c.summonees),
+            c.author,
+            c.updated_by,
+            c.created_at,
+            c.updated_at,
+        );
+        Self::scalar_on(&mut **tx, &sql, binds).await
+    }
+
+    /// Edits comment `c.pk` of `table` if it is under `under` (as for
+    /// [`Self::insert_comment`]).
+    pub(crate) async fn update_comment(
+        tx: &mut Transaction<'_, D>,
+        table: &str,
+        (parent_col, parent): (&str, i64),
+        c: CommentFields<'_>,
+    ) -> Result<u64> {
+        let sql = format!(
+            "UPDATE {table} SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
+               version = version + 1 WHERE pk = $5 AND {parent_col} = $6"
+        );
+        let binds = (
+            c.text,
+            join_ids(c.summonees),
+            c.updated_by,
+            c.updated_at,
+            c.pk,
+            parent,
+        );
+        Self::exec_on(&mut **tx, &sql, binds).await
+    }
+
     async fn replace_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
         Self::exec_on(
             &mut **tx,
@@ -384,41 +476,13 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         let mut comment_pk = None;
         match &w.comment {
             Some(CommentWrite::Insert(c)) => {
-                let pk: i64 = Self::scalar_on(
-                    &mut *tx,
-                    "INSERT INTO comments (id, issue_pk, text, summonees, author, updated_by, \
-                       created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
-                     RETURNING pk",
-                    (
-                        &c.id,
-                        i.pk,
-                        &c.text,
-                        join_ids(&c.summonees),
-                        c.author,
-                        c.updated_by,
-                        c.created_at,
-                        c.updated_at,
-                    ),
-                )
-                .await?;
+                let under = ("issue_pk", i.pk);
+                let pk = Self::insert_comment(&mut tx, "comments", under, c.into()).await?;
                 comment_pk = Some(pk);
             }
             Some(CommentWrite::Update(c)) => {
                 comment_pk = Some(c.pk);
-                Self::exec_on(
-                    &mut *tx,
-                    "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at \
-                     = $4, version = version + 1 WHERE pk = $5 AND issue_pk = $6",
-                    (
-                        &c.text,
-                        join_ids(&c.summonees),
-                        c.updated_by,
-                        c.updated_at,
-                        c.pk,
-                        i.pk,
-                    ),
-                )
-                .await?;
+                Self::update_comment(&mut tx, "comments", ("issue_pk", i.pk), c.into()).await?;
             }
             Some(CommentWrite::Delete(pk)) => {
                 Self::delete_owned(&mut tx, "comments", "issue_pk", *pk, i.pk).await?;
