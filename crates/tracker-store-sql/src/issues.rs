@@ -100,35 +100,28 @@ pub(crate) struct CommentFields<'a> {
     pub updated_at: DateTime<Utc>,
 }
 
-impl<'a> From<&'a CommentRecord> for CommentFields<'a> {
-    fn from(c: &'a CommentRecord) -> Self {
-        CommentFields {
-            pk: c.pk,
-            id: &c.id,
-            text: &c.text,
-            summonees: &c.summonees,
-            author: c.author,
-            updated_by: c.updated_by,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+/// Both comment records have these fields by the same names, and no trait
+/// in common to read them through.
+macro_rules! comment_fields_from {
+    ($($record:ty),+) => {$(
+        impl<'a> From<&'a $record> for CommentFields<'a> {
+            fn from(c: &'a $record) -> Self {
+                CommentFields {
+                    pk: c.pk,
+                    id: &c.id,
+                    text: &c.text,
+                    summonees: &c.summonees,
+                    author: c.author,
+                    updated_by: c.updated_by,
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl<'a> From<&'a EntityCommentRecord> for CommentFields<'a> {
-    fn from(c: &'a EntityCommentRecord) -> Self {
-        CommentFields {
-            pk: c.pk,
-            id: &c.id,
-            text: &c.text,
-            summonees: &c.summonees,
-            author: c.author,
-            updated_by: c.updated_by,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
-    }
-}
+comment_fields_from!(CommentRecord, EntityCommentRecord);
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
@@ -182,13 +175,12 @@ impl<D: Engine> SqlStore<D> {
     }
 
     async fn replace_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
-        Self::exec_on(
-            &mut **tx,
-            "DELETE FROM issue_followers WHERE issue_pk = $1",
-            (pk,),
-        )
-        .await?;
-        for table in ["issue_tags", "issue_components", "issue_versions"] {
+        for table in [
+            "issue_followers",
+            "issue_tags",
+            "issue_components",
+            "issue_versions",
+        ] {
             Self::exec_on(
                 &mut **tx,
                 &format!("DELETE FROM {table} WHERE issue_pk = $1"),
