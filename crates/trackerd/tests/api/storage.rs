@@ -294,13 +294,13 @@ async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
         !ended_within(&pool, "left running", std::time::Duration::from_secs(2)).await,
         "the control statement should still run"
     );
-    // The same with the canceller searches use: gone within a moment.
-    let (text, canceller) =
-        sqlx::Postgres::cancellable(&pool, "SELECT pg_sleep(20) /* called off */");
-    let p = pool.clone();
+    // The same on the connection searches use: gone within a moment.
+    let mut run = sqlx::Postgres::cancellable(&pool).await.unwrap();
     let task = tokio::spawn(async move {
-        let r = sqlx::query(&text).execute(&p).await;
-        canceller.done();
+        let r = sqlx::query("SELECT pg_sleep(20) /* called off */")
+            .execute(run.conn())
+            .await;
+        run.done();
         r
     });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -315,9 +315,9 @@ async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
         "the abandoned statement still runs"
     );
     // A statement that ends by itself is left alone.
-    let (text, canceller) = sqlx::Postgres::cancellable(&pool, "SELECT 1");
-    sqlx::query(&text).execute(&pool).await.unwrap();
-    canceller.done();
+    let mut run = sqlx::Postgres::cancellable(&pool).await.unwrap();
+    sqlx::query("SELECT 1").execute(run.conn()).await.unwrap();
+    run.done();
     // Let the server end the control statement before the database is dropped.
     sqlx::query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE position('left running' in query) > 0 AND pid <> pg_backend_pid()")
         .execute(&pool)
