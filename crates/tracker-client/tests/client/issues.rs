@@ -13,6 +13,8 @@ use tracker_client::{Auth, Client, Error, NewIssue, RetryPolicy};
 
 use trackerd_testkit::*;
 
+use crate::app_as;
+
 fn issue(key: &str, summary: &str, version: i64) -> serde_json::Value {
     serde_json::json!({
         "self": format!("http://h/v2/issues/{key}"), "id": "5f00", "key": key,
@@ -22,10 +24,7 @@ fn issue(key: &str, summary: &str, version: i64) -> serde_json::Value {
 }
 
 fn client(base: &str) -> Client {
-    Client::builder()
-        .base_url(base)
-        .org_id(ACME)
-        .auth(Auth::OAuth("y0_test".into()))
+    crate::mock_client(base)
         .retry(RetryPolicy {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
@@ -72,17 +71,31 @@ fn lossy_create(creates: Arc<AtomicUsize>) -> Router {
         )
 }
 
+/// The issue the lossy-create tests import.
+fn imported() -> NewIssue {
+    NewIssue {
+        queue: "TEST".into(),
+        summary: "imported".into(),
+        ..NewIssue::default()
+    }
+}
+
+/// A client of a [`lossy_create`] mock, and the count of the creates the
+/// mock saw.
+async fn lossy_client() -> (Client, Arc<AtomicUsize>) {
+    let creates = Arc::new(AtomicUsize::new(0));
+    let (base, _server) = serve_mock(lossy_create(creates.clone())).await;
+    (client(&base), creates)
+}
+
 #[tokio::test]
 async fn a_create_with_unique_is_retried_and_answers_the_issue_it_made() {
-    let creates = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(lossy_create(creates.clone())).await;
-    let created = client(&base)
+    let (client, creates) = lossy_client().await;
+    let created = client
         .issues()
         .create(&NewIssue {
-            queue: "TEST".into(),
-            summary: "imported".into(),
             unique: Some("import-42".into()),
-            ..NewIssue::default()
+            ..imported()
         })
         .await
         .unwrap();
@@ -92,18 +105,15 @@ async fn a_create_with_unique_is_retried_and_answers_the_issue_it_made() {
 
 #[tokio::test]
 async fn a_create_without_unique_is_sent_once() {
-    let creates = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(lossy_create(creates.clone())).await;
-    let err = client(&base)
+    let (client, creates) = lossy_client().await;
+    let err = client
         .issues()
         .create(&NewIssue {
-            queue: "TEST".into(),
-            summary: "imported".into(),
             fields: serde_json::json!({"unique": "import-42"})
                 .as_object()
                 .unwrap()
                 .clone(),
-            ..NewIssue::default()
+            ..imported()
         })
         .await
         .unwrap_err();
@@ -164,8 +174,7 @@ async fn an_update_sends_the_changes_and_the_version_it_applies_to() {
 
 #[tokio::test]
 async fn issues_are_created_read_and_updated_on_trackerd() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (_app, client) = app_as(ALICE).await;
     let new = NewIssue {
         queue: "TEST".into(),
         summary: "First".into(),
