@@ -223,11 +223,11 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
     let key = issue(&app).await;
     let first = upload(&app, "/v2/attachments", "a.txt", b"a").await;
     let saved: Value = app
-        .patch(&format!("/v2/issues/{key}"))
-        .json(json!({"attachmentIds": [first["id"]]}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("/v2/issues/{key}"),
+            json!({"attachmentIds": [first["id"]]}),
+        )
+        .await;
     assert_eq!(saved["version"], 2, "attaching changes the issue");
     assert!(changelog_kinds(&app, &key)
         .await
@@ -235,21 +235,22 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
 
     let second = upload(&app, "/v2/attachments", "b.txt", b"b").await;
     let c: Value = app
-        .post(&format!("/v2/issues/{key}/comments"))
-        .json(json!({"text": "see file", "attachmentIds": [second["id"]]}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            &format!("/v2/issues/{key}/comments"),
+            json!({"text": "see file", "attachmentIds": [second["id"]]}),
+            201,
+        )
+        .await;
     assert_eq!(c["attachments"][0]["id"], second["id"]);
     assert_eq!(c["attachments"][0]["display"], "b.txt");
 
     let third = upload(&app, "/v2/attachments", "c.txt", b"c").await;
     let edited: Value = app
-        .patch(&format!("/v2/issues/{key}/comments/{}", c["id"]))
-        .json(json!({"text": "see files", "attachmentIds": [third["id"]]}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("/v2/issues/{key}/comments/{}", c["id"]),
+            json!({"text": "see files", "attachmentIds": [third["id"]]}),
+        )
+        .await;
     assert_eq!(edited["attachments"].as_array().unwrap().len(), 2);
     // A page of comments shows each comment its own files only.
     app.post(&format!("/v2/issues/{key}/comments"))
@@ -261,12 +262,7 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
     assert_eq!(page[0]["attachments"].as_array().unwrap().len(), 2);
     assert!(page[1].get("attachments").is_none(), "{}", page[1]);
     let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = each_str(&list, "name");
     assert_eq!(
         names,
         ["a.txt", "b.txt", "c.txt"],
@@ -408,11 +404,8 @@ async fn a_read_only_token_reads_attachments_but_cannot_upload_attach_or_delete(
     .await;
     let id = a["id"].as_str().unwrap();
     let list: Value = app
-        .get(&format!("/v2/issues/{key}/attachments"))
-        .token(BOB_RO)
-        .await
-        .status(200)
-        .json();
+        .read_as(&format!("/v2/issues/{key}/attachments"), BOB_RO)
+        .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     upload_as(
         &app,
@@ -780,11 +773,12 @@ async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app:
     let forgotten = upload(&app, "/v2/attachments", "never.txt", b"never attached").await;
     let kept = upload(&app, "/v2/attachments", "kept.txt", b"attached").await;
     let issue: Value = app
-        .post("/v2/issues")
-        .json(json!({"queue": "TEST", "summary": "s", "attachmentIds": [kept["id"]]}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/issues",
+            json!({"queue": "TEST", "summary": "s", "attachmentIds": [kept["id"]]}),
+            201,
+        )
+        .await;
     // Blobs no row names: one left long ago by a failed write, one that may
     // be an upload still in progress.
     std::fs::create_dir_all(dir.join("1")).unwrap();

@@ -47,12 +47,7 @@ async fn the_standard_dictionaries_are_served(app: TestApp) {
 
 async fn queue_settings_are_updated_by_admins_only(app: TestApp) {
     let settings = json!({"name": "Renamed", "defaultPriority": "critical", "lead": "bob"});
-    let q: Value = app
-        .patch("/v2/queues/TEST")
-        .json(settings)
-        .await
-        .status(200)
-        .json();
+    let q: Value = app.edit("/v2/queues/TEST", settings).await;
     assert_eq!(q["name"], "Renamed");
     assert_eq!(q["defaultPriority"]["key"], "critical");
     assert_eq!(q["lead"]["display"], "Bob Baker");

@@ -83,14 +83,11 @@ async fn a_project_is_created_read_with_the_fields_asked_for_and_edited_by_its_l
     assert_eq!(p["fields"], json!({"summary": "Launch"}));
 
     let got: Value = app
-        .get(&format!(
-            "{}?fields=lead,queues,tags,start,end,teamAccess",
-            path(&p)
-        ))
-        .token(&dave)
-        .await
-        .status(200)
-        .json();
+        .read_as(
+            &format!("{}?fields=lead,queues,tags,start,end,teamAccess", path(&p)),
+            &dave,
+        )
+        .await;
     let f = &got["fields"];
     assert_eq!(f["lead"]["display"], "Dave");
     assert_eq!(f["queues"][0]["key"], "TEST");
@@ -175,8 +172,7 @@ async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
     post("things", json!({"fields": {"summary": "x"}}))
         .await
         .error(404);
-    app.post("/v2/entities/portfolio")
-        .body("{not json")
+    app.post_text("/v2/entities/portfolio", "{not json")
         .await
         .error(400);
     let p = create(&app, "portfolio", json!({"summary": "P"})).await;
@@ -263,7 +259,7 @@ async fn another_organization_sees_no_entity_and_no_project(app: TestApp) {
 
 async fn a_read_only_token_reads_entities_but_cannot_change_them(app: TestApp) {
     let p = create(&app, "goal", json!({"summary": "Grow"})).await;
-    let got: Value = app.get(&path(&p)).token(BOB_RO).await.status(200).json();
+    let got: Value = app.read_as(&path(&p), BOB_RO).await;
     assert_eq!(got["id"], p["id"]);
     app.get(&format!("{}/events/_relative", path(&p)))
         .token(BOB_RO)
@@ -332,12 +328,7 @@ async fn an_account_without_a_role_reads_an_open_entity_but_not_a_team_only_one_
         .json();
     assert_eq!(found["hits"], 1, "only the open project: {found}");
     assert_eq!(found["values"][0]["id"], open["id"]);
-    let list: Value = app
-        .get("/v2/projects")
-        .token(&erin)
-        .await
-        .status(200)
-        .json();
+    let list: Value = app.read_as("/v2/projects", &erin).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     app.get(&format!("/v2/projects/{}", closed["shortId"]))
         .token(&erin)
@@ -377,11 +368,8 @@ async fn only_the_author_the_lead_or_an_administrator_deletes_an_entity(app: Tes
     app.get(&path(&p)).await.error(404);
     app.delete(&path(&p)).await.error(404);
     let found: Value = app
-        .post("/v2/entities/portfolio/_search")
-        .json(json!({}))
-        .await
-        .status(200)
-        .json();
+        .post_json("/v2/entities/portfolio/_search", json!({}), 200)
+        .await;
     assert_eq!(found["hits"], 0);
 }
 
@@ -591,14 +579,13 @@ async fn the_events_log_records_every_change_and_pages_both_ways(app: TestApp) {
 
 async fn a_project_made_through_either_api_is_seen_and_edited_through_both(app: TestApp) {
     let old: Value = app
-        .post("/v2/projects?expand=queues")
-        .json(
+        .post_json(
+            "/v2/projects?expand=queues",
             json!({"name": "Old style", "queues": "TEST", "status": "IN_PROGRESS",
                      "startDate": "2026-02-01", "lead": "dave", "description": "d"}),
+            201,
         )
-        .await
-        .status(201)
-        .json();
+        .await;
     assert_eq!(old["id"], "1");
     assert_eq!(old["self"], format!("{}/v2/projects/1", app.base));
     assert_eq!(old["name"], "Old style");
@@ -763,8 +750,7 @@ async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: Te
         .await
         .status(201)
         .json();
-    let n = first["id"].as_i64().expect("a comment's id is a number");
-    assert_eq!(first["self"], format!("{}{comments}/{n}", app.base));
+    let n = app.numeric_id(&first, &comments);
     assert_eq!(first["longId"].as_str().unwrap().len(), 24);
     assert_eq!(first["text"], "first");
     assert_eq!(first["createdBy"]["display"], "Dave");
@@ -916,11 +902,12 @@ async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp
     let p = create(&app, "portfolio", json!({"summary": "With a list"})).await;
     let items = format!("{}/checklistItems", path(&p));
     let added: Value = app
-        .post(&items)
-        .json(json!([{"text": "one"}, {"text": "two", "assignee": "bob"}, {"text": "three"}]))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            &items,
+            json!([{"text": "one"}, {"text": "two", "assignee": "bob"}, {"text": "three"}]),
+            200,
+        )
+        .await;
     assert_eq!(added["id"], p["id"], "the answer is the entity");
     assert_eq!(added["version"], 2);
     let list = added["fields"]["checklistItems"].as_array().unwrap();
@@ -930,30 +917,28 @@ async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp
     let id = |n: usize| list[n]["id"].as_str().unwrap().to_owned();
     assert_eq!(list[0]["self"], format!("{}{items}/{}", app.base, id(0)));
     let one: Value = app
-        .post(&items)
-        .json(json!({"text": "four", "deadline": {"date": "2026-01-01T00:00:00.000+0000"}}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            &items,
+            json!({"text": "four", "deadline": {"date": "2026-01-01T00:00:00.000+0000"}}),
+            200,
+        )
+        .await;
     assert_eq!(
         one["fields"]["checklistItems"][3]["deadline"]["isExceeded"],
         true
     );
     let changed: Value = app
-        .patch(&format!("{items}/{}", id(0)))
-        .json(json!({"checked": true, "text": "one!"}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("{items}/{}", id(0)),
+            json!({"checked": true, "text": "one!"}),
+        )
+        .await;
     assert_eq!(changed["fields"]["checklistItems"][0]["text"], "one!");
     assert_eq!(changed["fields"]["checklistItems"][0]["checked"], true);
     // The reference's whole-list PATCH names items by id; the rest stay.
     let many: Value = app
-        .patch(&items)
-        .json(json!({"id": id(2), "text": "three!"}))
-        .await
-        .status(200)
-        .json();
+        .edit(&items, json!({"id": id(2), "text": "three!"}))
+        .await;
     let texts = |v: &Value| -> Vec<Value> {
         v["fields"]["checklistItems"]
             .as_array()
@@ -967,11 +952,12 @@ async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp
         vec![json!("one!"), json!("two"), json!("three!"), json!("four")]
     );
     let moved: Value = app
-        .post(&format!("{items}/{}/_move", id(2)))
-        .json(json!({"before": id(0)}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            &format!("{items}/{}/_move", id(2)),
+            json!({"before": id(0)}),
+            200,
+        )
+        .await;
     assert_eq!(texts(&moved)[0], "three!");
     let removed: Value = app
         .delete(&format!("{items}/{}", id(1)))
@@ -1009,12 +995,7 @@ async fn entity_checklists_refuse_bad_input_strangers_and_read_only_tokens(app: 
         .await
         .error(422);
     app.post(&items).json(json!("text")).await.error(400);
-    let added: Value = app
-        .post(&items)
-        .json(json!({"text": "x"}))
-        .await
-        .status(200)
-        .json();
+    let added: Value = app.post_json(&items, json!({"text": "x"}), 200).await;
     let item = added["fields"]["checklistItems"][0]["id"]
         .as_str()
         .unwrap()
@@ -1063,12 +1044,13 @@ async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
     let g = create(&app, "goal", json!({"summary": "G"})).await;
     let links = |e: &Value| format!("{}/links", path(e));
     let made: Value = app
-        .post(&links(&a))
-        .json(json!([{"relationship": "depends on", "entity": b["id"]},
-                     {"relationship": "relates", "entity": g["id"]}]))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            &links(&a),
+            json!([{"relationship": "depends on", "entity": b["id"]},
+                     {"relationship": "relates", "entity": g["id"]}]),
+            201,
+        )
+        .await;
     assert_eq!(made.as_array().unwrap().len(), 2);
     let from_a: Value = app
         .read(&format!("{}?fields=summary,entityStatus", links(&a)))
@@ -1089,12 +1071,12 @@ async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
     // Linking through an edit of the entity: one write with the edit.
     let c = create(&app, "project", json!({"summary": "C", "queues": "TEST"})).await;
     let edited: Value = app
-        .patch(&path(&c))
-        .json(json!({"fields": {"summary": "C2"}, "comment": "linked",
-                     "links": [{"relationship": "is dependent by", "entity": a["id"]}]}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &path(&c),
+            json!({"fields": {"summary": "C2"}, "comment": "linked",
+                     "links": [{"relationship": "is dependent by", "entity": a["id"]}]}),
+        )
+        .await;
     assert_eq!(edited["version"], 2);
     let from_a: Value = app.read(&links(&a)).await;
     assert_eq!(from_a.as_array().unwrap().len(), 3);
@@ -1231,11 +1213,8 @@ async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_delet
     assert_eq!(status, 200);
     assert_eq!(bytes, b"the plan");
     let bob: Value = app
-        .get(&format!("/v2/attachments/{file}"))
-        .token(BOB_RO)
-        .await
-        .status(200)
-        .json();
+        .read_as(&format!("/v2/attachments/{file}"), BOB_RO)
+        .await;
     assert_eq!(bob["name"], "plan.txt");
     // Once the entity's, the file is no longer a temporary upload to attach elsewhere.
     app.post("/v2/issues")

@@ -455,13 +455,7 @@ async fn a_federated_accounts_device_flow_oauth_and_iam_tokens_reach_myself_unti
     mock.user("fed-4", json!({"preferred_username": "jules"}))
         .await;
     let client_id = app.register_public_app("A CLI").await;
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&[("client_id", client_id.as_str()), ("scope", "tracker:read")])
-        .send()
-        .await
-        .unwrap();
-    let dc: Value = r.json().await.unwrap();
+    let dc = crate::oauth_device::device_code(&app, &client_id, Some("tracker:read")).await;
     let complete = format!(
         "{}&federation=acme-sso",
         dc["verification_uri_complete"].as_str().unwrap()
@@ -510,22 +504,8 @@ async fn a_federated_accounts_device_flow_oauth_and_iam_tokens_reach_myself_unti
     assert_eq!(bearer().send().await.unwrap().status(), 200);
 
     // The administrator disables the provider (`trackerd federation disable`).
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trackerd"))
-        .args([
-            "--database",
-            &app.dsn,
-            "federation",
-            "disable",
-            "--id",
-            "acme-sso",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let disable = ["federation", "disable", "--id", "acme-sso"];
+    crate::oauth_cli::trackerd(&app.dsn, &disable, None);
     app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", &oauth, ACME), 401)
         .await;
     app.eventually_status(bearer, 401).await;

@@ -78,11 +78,11 @@ async fn a_global_field_is_created_listed_read_and_renamed_at_its_version(app: T
     assert_eq!(v3["self"], format!("{}/v3/fields/sprintGoal", app.base));
 
     let renamed: Value = app
-        .patch("/v2/fields/sprintGoal?version=1")
-        .json(json!({"name": {"en": "Goal", "ru": "Цель"}, "description": "why"}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/fields/sprintGoal?version=1",
+            json!({"name": {"en": "Goal", "ru": "Цель"}, "description": "why"}),
+        )
+        .await;
     assert_eq!(renamed["name"], "Goal");
     assert_eq!(renamed["description"], "why");
     assert_eq!(renamed["version"], 2);
@@ -247,11 +247,12 @@ async fn a_read_only_token_reads_fields_but_cannot_create_or_change_them(app: Te
 async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp) {
     create_field(&app, string_field("acmeOnly")).await;
     let c: Value = app
-        .post("/v2/fields/categories")
-        .json(json!({"name": {"en": "Acme's"}, "order": 5}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/fields/categories",
+            json!({"name": {"en": "Acme's"}, "order": 5}),
+            201,
+        )
+        .await;
     let local = create_local(&app, "TEST", string_field("acmeLocal")).await;
     let m = |call: Call| call.token(MALLORY).org(OTHER);
     m(app.get("/v2/fields/acmeOnly")).await.error(404);
@@ -286,13 +287,12 @@ async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp
 
 async fn field_categories_are_created_listed_and_given_to_fields(app: TestApp) {
     let c: Value = app
-        .post("/v2/fields/categories")
-        .json(
+        .post_json(
+            "/v2/fields/categories",
             json!({"name": {"en": "Money", "ru": "Деньги"}, "description": "costs", "order": 400}),
+            201,
         )
-        .await
-        .status(201)
-        .json();
+        .await;
     let id = c["id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 24, "{c}");
     assert_eq!(c["name"], "Money");
@@ -361,11 +361,11 @@ async fn a_local_field_is_created_listed_read_and_edited_in_its_queue(app: TestA
     assert_eq!(global["key"], "stage");
 
     let edited: Value = app
-        .patch("/v2/queues/TEST/localFields/stage?version=1")
-        .json(json!({"name": {"en": "Stage"}, "order": 102, "readonly": false, "hidden": true}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/queues/TEST/localFields/stage?version=1",
+            json!({"name": {"en": "Stage"}, "order": 102, "readonly": false, "hidden": true}),
+        )
+        .await;
     assert_eq!(edited["name"], "Stage");
     assert_eq!(edited["order"], 102);
     assert_eq!(edited["version"], 2);
@@ -471,11 +471,11 @@ async fn an_issue_holds_custom_values_checked_against_their_field_types(app: Tes
     }
     // The local field by its full id too, and null clears a value.
     let updated: Value = app
-        .patch("/v2/issues/TEST-1")
-        .json(json!({ local_id.as_str(): "beta", "color": null }))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/issues/TEST-1",
+            json!({ local_id.as_str(): "beta", "color": null }),
+        )
+        .await;
     assert_eq!(updated[local_id.as_str()], "beta");
     assert!(updated.get("color").is_none(), "{updated}");
     // An issue of another queue has no such local field.
@@ -510,11 +510,11 @@ async fn a_list_field_takes_add_and_remove_and_a_read_only_field_takes_nothing(a
         .await;
     assert_eq!(issue["labels"], json!(["a", "b"]));
     let issue: Value = app
-        .patch("/v2/issues/TEST-1")
-        .json(json!({"labels": {"add": ["c"], "remove": ["a"]}}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/issues/TEST-1",
+            json!({"labels": {"add": ["c"], "remove": ["a"]}}),
+        )
+        .await;
     assert_eq!(issue["labels"], json!(["b", "c"]));
     let e = app
         .patch("/v2/issues/TEST-1")
@@ -528,19 +528,6 @@ async fn a_list_field_takes_add_and_remove_and_a_read_only_field_takes_nothing(a
         .await
         .error(422);
     assert!(e["errors"]["frozen"].is_string(), "{e}");
-}
-
-async fn search(app: &TestApp, body: Value) -> Vec<String> {
-    let found: Vec<Value> = app
-        .post("/v2/issues/_search")
-        .json(body)
-        .await
-        .status(200)
-        .json();
-    found
-        .iter()
-        .map(|i| i["key"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp) {
@@ -561,36 +548,40 @@ async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp
     app.create_issue(json!({"queue": "OPS", "summary": "other", "color": "Red"}))
         .await;
 
-    let mut keys = search(&app, json!({"filter": {"color": "Red"}})).await;
+    let mut keys = app.found_keys(json!({"filter": {"color": "Red"}})).await;
     keys.sort();
     assert_eq!(keys, ["OPS-1", "TEST-1"]);
     assert_eq!(
-        search(&app, json!({"filter": {"queue": "TEST", "color": "Green"}})).await,
+        app.found_keys(json!({"filter": {"queue": "TEST", "color": "Green"}}))
+            .await,
         ["TEST-2"]
     );
     assert_eq!(
-        search(&app, json!({"filter": {stage_id.as_str(): "beta"}})).await,
+        app.found_keys(json!({"filter": {stage_id.as_str(): "beta"}}))
+            .await,
         ["TEST-2"]
     );
     assert_eq!(
-        search(&app, json!({"query": "Queue: TEST color: Red"})).await,
-        ["TEST-1"]
-    );
-    assert_eq!(search(&app, json!({"query": "size: >2"})).await, ["TEST-2"]);
-    assert_eq!(
-        search(&app, json!({"query": "TEST.stage: alpha"})).await,
+        app.found_keys(json!({"query": "Queue: TEST color: Red"}))
+            .await,
         ["TEST-1"]
     );
     assert_eq!(
-        search(&app, json!({"query": "Queue: TEST color: empty()"})).await,
+        app.found_keys(json!({"query": "size: >2"})).await,
+        ["TEST-2"]
+    );
+    assert_eq!(
+        app.found_keys(json!({"query": "TEST.stage: alpha"})).await,
+        ["TEST-1"]
+    );
+    assert_eq!(
+        app.found_keys(json!({"query": "Queue: TEST color: empty()"}))
+            .await,
         ["TEST-3"]
     );
     let count: i64 = app
-        .post("/v2/issues/_count")
-        .json(json!({"query": "color: Red"}))
-        .await
-        .status(200)
-        .json();
+        .post_json("/v2/issues/_count", json!({"query": "color: Red"}), 200)
+        .await;
     assert_eq!(count, 2);
     // Mallory's query on the same name finds nothing of Acme's.
     let theirs: Vec<Value> = app
@@ -616,17 +607,20 @@ async fn issues_are_ordered_by_a_custom_field(app: TestApp) {
             .await;
     }
     assert_eq!(
-        search(&app, json!({"filter": {"queue": "TEST"}, "order": "+size"})).await,
+        app.found_keys(json!({"filter": {"queue": "TEST"}, "order": "+size"}))
+            .await,
         ["TEST-2", "TEST-1", "TEST-3", "TEST-4"]
     );
     assert_eq!(
         // Empty values come last ascending and first descending, as for
         // the system fields.
-        search(&app, json!({"filter": {"queue": "TEST"}, "order": "-size"})).await,
+        app.found_keys(json!({"filter": {"queue": "TEST"}, "order": "-size"}))
+            .await,
         ["TEST-4", "TEST-3", "TEST-1", "TEST-2"]
     );
     assert_eq!(
-        search(&app, json!({"query": "Queue: TEST \"Sort by\": size ASC"})).await,
+        app.found_keys(json!({"query": "Queue: TEST \"Sort by\": size ASC"}))
+            .await,
         ["TEST-2", "TEST-1", "TEST-3", "TEST-4"]
     );
 }

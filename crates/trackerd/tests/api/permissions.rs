@@ -48,12 +48,7 @@ async fn a_new_queue_is_open_to_everyone_and_administered_by_its_lead(app: TestA
             p[perm]["groups"][0]["display"], "All employees",
             "{perm}: {p}"
         );
-        let roles: Vec<&str> = p[perm]["roles"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap())
-            .collect();
+        let roles = each_str(&p[perm]["roles"], "id");
         assert!(
             roles.contains(&"author") && roles.contains(&"queue-lead"),
             "{perm}: {roles:?}"
@@ -75,12 +70,7 @@ async fn permissions_are_replaced_by_lists_and_edited_by_add_and_remove(app: Tes
     assert_eq!(p["version"], before["version"].as_i64().unwrap() + 1);
     let edit = json!({"grant": {"users": {"remove": ["bob"], "add": ["carol"]}}, "read": {"roles": {"remove": ["follower"]}}});
     let p: Value = set_test_permissions(&app, ALICE, edit).await.json();
-    let grant_users: Vec<&str> = p["grant"]["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["display"].as_str().unwrap())
-        .collect();
+    let grant_users = each_str(&p["grant"]["users"], "display");
     assert_eq!(grant_users, ["Carol"]);
     assert!(!p["read"]["roles"]
         .as_array()

@@ -90,11 +90,7 @@ fn typed_queue() -> Value {
 }
 
 fn keys(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["key"].as_str().unwrap())
-        .collect()
+    each_str(list, "key")
 }
 
 async fn a_queue_offers_only_its_configured_issue_types_and_their_resolutions(app: TestApp) {
@@ -118,11 +114,8 @@ async fn a_queue_offers_only_its_configured_issue_types_and_their_resolutions(ap
         "{e}"
     );
     let task: Value = app
-        .post("/v2/issues")
-        .json(json!({"queue": "DEV", "summary": "s"}))
-        .await
-        .status(201)
-        .json();
+        .post_json("/v2/issues", json!({"queue": "DEV", "summary": "s"}), 201)
+        .await;
     assert_eq!(task["type"]["key"], "task");
     app.patch("/v2/issues/DEV-1")
         .json(json!({"type": "epic"}))
