@@ -60,7 +60,7 @@ async fn queues_are_listed_read_and_created() {
         "--lead",
         "bob",
     ]);
-    let out = run_expecting(cmd, 0).await;
+    run_expecting(cmd, 0).await;
 
     let mut cmd = as_alice(&app.base, dir.path());
     cmd.args(["queue", "list"]);

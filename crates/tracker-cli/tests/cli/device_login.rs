@@ -5,7 +5,6 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use serde_json::Value;
 use tracker_client::{Auth, NewIssue};
 
 use crate::{expect_code, find_test_issues, run, run_expecting, stdout, tracker, tracker_process};

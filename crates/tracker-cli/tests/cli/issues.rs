@@ -244,7 +244,7 @@ async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
         "TEST-1",
         start["id"].as_str().unwrap(),
     ]);
-    let out = run_expecting(c, 0).await;
+    run_expecting(c, 0).await;
 
     let mut c = cmd();
     c.args(["issue", "get", "TEST-1", "-o", "json"]);

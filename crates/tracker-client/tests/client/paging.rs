@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{StreamExt, TryStreamExt};
-use tracker_client::{Auth, IssueSearch, ListOptions};
+use tracker_client::{IssueSearch, ListOptions};
 
 use trackerd_testkit::*;
 

@@ -2,7 +2,7 @@
 //! page paging that follows `Link rel="next"`, and the scroll protocol.
 
 use futures_util::TryStreamExt;
-use tracker_client::{Auth, IssueSearch, ListOptions, NewIssue, ScrollOptions};
+use tracker_client::{IssueSearch, ListOptions, NewIssue, ScrollOptions};
 
 use trackerd_testkit::*;
 
