@@ -277,6 +277,14 @@ impl TestApp {
         self.post(path).body(text).await
     }
 
+    /// Deletes `path` as alice (204), then checks it is gone for good:
+    /// reading it and deleting it again both answer 404.
+    pub async fn delete_for_good(&self, path: &str) {
+        self.delete(path).await.status(204);
+        self.get(path).await.error(404);
+        self.delete(path).await.error(404);
+    }
+
     /// Creates an issue as alice, which must answer 201: the issue.
     pub async fn create_issue(&self, body: Value) -> Value {
         self.post("/v2/issues/").json(body).await.status(201).json()

@@ -101,9 +101,7 @@ async fn a_board_is_created_listed_read_edited_with_its_version_and_deleted(app:
     assert_eq!(read["useRanking"], true);
     assert_eq!(read["version"], 3);
 
-    app.delete(&format!("/v2/boards/{id}")).await.status(204);
-    app.get(&format!("/v2/boards/{id}")).await.error(404);
-    app.delete(&format!("/v2/boards/{id}")).await.error(404);
+    app.delete_for_good(&format!("/v2/boards/{id}")).await;
     let listed: Vec<Value> = app.read("/v2/boards").await;
     assert_eq!(listed.len(), 1);
 }
@@ -175,15 +173,8 @@ async fn a_boards_columns_map_to_statuses_and_change_at_the_boards_version(app: 
     assert_eq!(cols[0]["id"], col.to_string());
     assert_ne!(cols[1]["id"], todo["id"].to_string(), "ids are not reused");
 
-    app.delete(&format!("/v2/boards/{id}/columns/{col}"))
-        .await
-        .status(204);
-    app.get(&format!("/v2/boards/{id}/columns/{col}"))
-        .await
-        .error(404);
-    app.delete(&format!("/v2/boards/{id}/columns/{col}"))
-        .await
-        .error(404);
+    app.delete_for_good(&format!("/v2/boards/{id}/columns/{col}"))
+        .await;
     let columns: Vec<Value> = app.read(&format!("/v2/boards/{id}/columns")).await;
     assert_eq!(columns.len(), 1);
     assert_eq!(columns[0]["name"], "Done");

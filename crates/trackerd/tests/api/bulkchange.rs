@@ -319,12 +319,10 @@ async fn bad_bodies_get_enveloped_errors_and_too_many_issues_name_the_limit(app:
         .await
         .error(404);
     let op: Value = bulk_update(&app, json!({"issues": keys, "values": {"summary": "x"}})).await;
-    app.get(&format!(
-        "/v2/bulkchange/{}/issues?perPage=0",
-        op["id"].as_str().unwrap()
-    ))
-    .await
-    .error(400);
+    let op_id = op["id"].as_str().unwrap();
+    app.get(&format!("/v2/bulkchange/{op_id}/issues?perPage=0"))
+        .await
+        .error(400);
 }
 
 async fn another_organization_and_other_members_do_not_see_a_bulk_change(app: TestApp) {

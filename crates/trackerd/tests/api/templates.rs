@@ -52,15 +52,8 @@ async fn an_issue_template_is_created_read_listed_edited_and_deleted(app: TestAp
     assert_eq!(edited["fieldTemplates"], json!({"summary": "Down"}));
     assert_eq!(edited["description"], "For outages");
 
-    app.delete(&format!("/v2/issueTemplates/{id}"))
-        .await
-        .status(204);
-    app.get(&format!("/v2/issueTemplates/{id}"))
-        .await
-        .error(404);
-    app.delete(&format!("/v2/issueTemplates/{id}"))
-        .await
-        .error(404);
+    app.delete_for_good(&format!("/v2/issueTemplates/{id}"))
+        .await;
     // The kinds are apart: a comment template id is not an issue template's.
     app.get(&format!("/v2/commentTemplates/{id}"))
         .await
@@ -217,35 +210,34 @@ async fn only_administrators_change_templates_and_readers_only_read(app: TestApp
         .json(json!({"name": "mine", "template": "t"}))
         .await
         .error_saying(403, "administrator");
-    app.post("/v2/commentTemplates")
-        .token(CAROL_EXPIRING)
-        .json(json!({"name": "mine", "template": "t", "queue": "TEST"}))
-        .await
-        .error(403);
-    app.patch(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .token(CAROL_EXPIRING)
-        .json(json!({"name": "taken over"}))
-        .await
-        .error(403);
-    app.delete(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .token(CAROL_EXPIRING)
-        .await
-        .error(403);
-    // bob reads; his token cannot write at all.
+    let one = format!("/v2/commentTemplates/{}", org_wide["id"]);
+    let writes = [
+        (
+            CAROL_EXPIRING,
+            app.post("/v2/commentTemplates")
+                .json(json!({"name": "mine", "template": "t", "queue": "TEST"})),
+        ),
+        (
+            CAROL_EXPIRING,
+            app.patch(&one).json(json!({"name": "taken over"})),
+        ),
+        (CAROL_EXPIRING, app.delete(&one)),
+        // bob reads; his token cannot write at all.
+        (
+            BOB_RO,
+            app.post("/v2/commentTemplates")
+                .json(json!({"name": "x", "template": "t"})),
+        ),
+        (BOB_RO, app.delete(&one)),
+    ];
+    for (row, (token, call)) in writes.into_iter().enumerate() {
+        let r = call.token(token).await;
+        assert_eq!(r.code(), 403, "row {row} ({token}): {}", r.text());
+        r.error(403);
+    }
     let listed: Vec<Value> = app.read_as("/v2/commentTemplates", BOB_RO).await;
     assert_eq!(listed.len(), 1);
-    app.post("/v2/commentTemplates")
-        .token(BOB_RO)
-        .json(json!({"name": "x", "template": "t"}))
-        .await
-        .error(403);
-    app.delete(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .token(BOB_RO)
-        .await
-        .error(403);
-    let read: Value = app
-        .read(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .await;
+    let read: Value = app.read(&one).await;
     assert_eq!(read["name"], "x");
 }
 
