@@ -158,6 +158,17 @@ impl Reply {
         body
     }
 
+    /// [`Reply::error`] whose field errors name `field`.
+    #[track_caller]
+    pub fn error_naming(&self, status: u16, field: &str) -> Value {
+        let body = self.error(status);
+        assert!(
+            body["errors"][field].is_string(),
+            "no {field} error: {body}"
+        );
+        body
+    }
+
     /// [`Reply::error`] whose first message mentions `words`.
     #[track_caller]
     pub fn error_saying(&self, status: u16, words: &str) -> Value {
@@ -165,6 +176,16 @@ impl Reply {
         let first = body["errorMessages"][0].as_str().unwrap_or_default();
         assert!(first.contains(words), "{body}");
         body
+    }
+}
+
+/// Sends each of `calls` in turn and checks each is refused with `status`
+/// in Tracker's envelope; a failure names the call by its place in the list.
+pub async fn each_refused(calls: impl IntoIterator<Item = Call>, status: u16) {
+    for (row, call) in calls.into_iter().enumerate() {
+        let r = call.send().await;
+        assert_eq!(r.code(), status, "call {row} of the list: {}", r.text());
+        r.error(status);
     }
 }
 

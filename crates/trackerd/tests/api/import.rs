@@ -541,15 +541,13 @@ async fn a_worklog_import_names_every_bad_field_and_writes_nothing(app: TestApp)
     for field in ["start", "duration", "comment", "createdAt", "createdBy"] {
         assert!(e["errors"][field].is_string(), "{field}: {e}");
     }
-    let e = app
-        .post("/v2/issues/TEST-5/worklogs/_import")
+    app.post("/v2/issues/TEST-5/worklogs/_import")
         .json(
             json!({"start": CREATED, "duration": "PT1H", "createdAt": UPDATED,
                      "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}),
         )
         .await
-        .error(422);
-    assert!(e["errors"]["updatedAt"].is_string(), "{e}");
+        .error_naming(422, "updatedAt");
     app.post("/v2/issues/TEST-5/worklogs/_import")
         .json(json!([]))
         .await
