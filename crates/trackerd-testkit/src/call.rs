@@ -179,6 +179,16 @@ impl Reply {
     }
 }
 
+/// Field `field` of each element of the JSON array `list`, as it is.
+#[track_caller]
+pub fn each_of(list: &Value, field: &str) -> Vec<Value> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("an array: {list}"))
+        .iter()
+        .map(|e| e[field].clone())
+        .collect()
+}
+
 /// Sends each of `calls` in turn and checks each is refused with `status`
 /// in Tracker's envelope; a failure names the call by its place in the list.
 pub async fn each_refused(calls: impl IntoIterator<Item = Call>, status: u16) {

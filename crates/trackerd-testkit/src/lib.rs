@@ -30,7 +30,7 @@ mod seed;
 mod server;
 mod web;
 
-pub use call::{each_refused, each_str, Call, Reply};
+pub use call::{each_of, each_refused, each_str, Call, Reply};
 pub use pg::{postgres_url, PgDatabase};
 pub use seed::*;
 pub use server::{serve_mock, Server};

@@ -49,11 +49,14 @@ async fn token_of(app: &TestApp, login: &str) -> String {
 }
 
 async fn create(app: &TestApp, kind: &str, fields: Value) -> Value {
-    app.post(&format!("/v2/entities/{kind}?fields=summary"))
-        .json(json!({ "fields": fields }))
-        .await
-        .status(201)
-        .json()
+    let path = format!("/v2/entities/{kind}?fields=summary");
+    app.post_json(&path, json!({ "fields": fields }), 201).await
+}
+
+/// Creates project `summary` in TEST as alice: the project.
+async fn project(app: &TestApp, summary: &str) -> Value {
+    let fields = json!({"summary": summary, "queues": "TEST"});
+    create(app, "project", fields).await
 }
 
 fn path(e: &Value) -> String {
@@ -213,12 +216,7 @@ async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
 }
 
 async fn another_organization_sees_no_entity_and_no_project(app: TestApp) {
-    let p = create(
-        &app,
-        "project",
-        json!({"summary": "Ours", "queues": "TEST"}),
-    )
-    .await;
+    let p = project(&app, "Ours").await;
     let other = |c: Call| c.token(MALLORY).org(OTHER);
     other(app.get(&path(&p))).await.error(404);
     other(app.get(&format!("{}/events/_relative", path(&p))))
@@ -294,12 +292,7 @@ async fn an_account_without_a_role_reads_an_open_entity_but_not_a_team_only_one_
     app: TestApp,
 ) {
     let erin = token_of(&app, "erin").await;
-    let open = create(
-        &app,
-        "project",
-        json!({"summary": "Open", "queues": "TEST"}),
-    )
-    .await;
+    let open = project(&app, "Open").await;
     let closed = create(
         &app,
         "project",
@@ -510,7 +503,7 @@ async fn a_project_is_placed_in_a_portfolio_and_a_cycle_is_refused(app: TestApp)
 }
 
 async fn the_events_log_records_every_change_and_pages_both_ways(app: TestApp) {
-    let p = create(&app, "project", json!({"summary": "v0", "queues": "TEST"})).await;
+    let p = project(&app, "v0").await;
     for n in 1..=4 {
         app.clock.advance(chrono::Duration::minutes(1));
         app.patch(&path(&p))
@@ -564,12 +557,7 @@ async fn the_events_log_records_every_change_and_pages_both_ways(app: TestApp) {
         .await
         .status(200)
         .json();
-    let got: Vec<_> = around["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].clone())
-        .collect();
+    let got = each_of(&around["events"], "id");
     assert_eq!(got, vec![json!(id(1)), json!(id(2)), json!(id(3))]);
     events("?selected=nosuch").await.error(400);
 }
@@ -661,12 +649,7 @@ async fn a_project_made_through_either_api_is_seen_and_edited_through_both(app: 
     assert_eq!(list[1]["name"], "Entity made");
 
     let queues: Value = app.read("/v2/projects/1/queues").await;
-    let keys: Vec<_> = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["key"].clone())
-        .collect();
+    let keys = each_of(&queues, "key");
     assert_eq!(keys, vec![json!("TEST"), json!("OPS")]);
     assert_eq!(queues[0]["self"], format!("{}/v2/queues/TEST", app.base));
 
@@ -757,12 +740,7 @@ async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: Te
             .status(201);
     }
     let e: Value = app.read(&format!("{}?fields=followers", path(&p))).await;
-    let followers: Vec<_> = e["fields"]["followers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["display"].clone())
-        .collect();
+    let followers = each_of(&e["fields"]["followers"], "display");
     assert_eq!(
         followers,
         vec![json!("Dave")],
@@ -812,12 +790,7 @@ async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: Te
         .status(204);
     app.get(&format!("{comments}/{n}")).await.error(404);
     let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
-    let displays: Vec<_> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["display"].clone())
-        .collect();
+    let displays = each_of(&events["events"], "display");
     assert!(displays.contains(&json!("Comment added")), "{displays:?}");
     assert!(displays.contains(&json!("Comment changed")), "{displays:?}");
     assert!(displays.contains(&json!("Comment removed")), "{displays:?}");
@@ -1034,8 +1007,8 @@ async fn entity_checklists_refuse_bad_input_strangers_and_read_only_tokens(app: 
 }
 
 async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
-    let a = create(&app, "project", json!({"summary": "A", "queues": "TEST"})).await;
-    let b = create(&app, "project", json!({"summary": "B", "queues": "TEST"})).await;
+    let a = project(&app, "A").await;
+    let b = project(&app, "B").await;
     let g = create(&app, "goal", json!({"summary": "G"})).await;
     let links = |e: &Value| format!("{}/links", path(e));
     let made: Value = app
@@ -1064,7 +1037,7 @@ async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
         json!({"id": a["id"], "summary": "A"})
     );
     // Linking through an edit of the entity: one write with the edit.
-    let c = create(&app, "project", json!({"summary": "C", "queues": "TEST"})).await;
+    let c = project(&app, "C").await;
     let edited: Value = app
         .edit(
             &path(&c),
@@ -1097,7 +1070,7 @@ async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
 }
 
 async fn entity_links_refuse_bad_input_strangers_and_read_only_tokens(app: TestApp) {
-    let a = create(&app, "project", json!({"summary": "A", "queues": "TEST"})).await;
+    let a = project(&app, "A").await;
     let b = create(&app, "portfolio", json!({"summary": "B"})).await;
     let hidden = create(
         &app,
@@ -1175,12 +1148,7 @@ async fn temporary(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> Stri
 }
 
 async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_deleted(app: TestApp) {
-    let p = create(
-        &app,
-        "project",
-        json!({"summary": "Files", "queues": "TEST"}),
-    )
-    .await;
+    let p = project(&app, "Files").await;
     let file = temporary(&app, ALICE, "plan.txt", b"the plan").await;
     let files = format!("{}/attachments", path(&p));
     let attached: Value = app
@@ -1223,12 +1191,7 @@ async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_delet
     let list: Value = app.read(&files).await;
     assert_eq!(list, json!([]));
     let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
-    let displays: Vec<_> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["display"].clone())
-        .collect();
+    let displays = each_of(&events["events"], "display");
     assert_eq!(
         displays,
         vec![
@@ -1290,12 +1253,7 @@ async fn entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens
 }
 
 async fn the_sweep_of_expired_uploads_keeps_the_files_of_entities(app: TestApp) {
-    let p = create(
-        &app,
-        "project",
-        json!({"summary": "Kept", "queues": "TEST"}),
-    )
-    .await;
+    let p = project(&app, "Kept").await;
     let files = format!("{}/attachments", path(&p));
     let kept = temporary(&app, ALICE, "kept.txt", b"kept").await;
     let forgotten = temporary(&app, ALICE, "forgotten.txt", b"forgotten").await;

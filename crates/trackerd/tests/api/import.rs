@@ -61,11 +61,7 @@ fn full_issue() -> Value {
 }
 
 async fn import_issue(app: &TestApp, body: Value) -> Value {
-    app.post("/v2/issues/_import")
-        .json(body)
-        .await
-        .status(200)
-        .json()
+    app.post_json("/v2/issues/_import", body, 200).await
 }
 
 /// A resolved issue imported with a long life, to import onto.
