@@ -342,7 +342,7 @@ async fn a_stale_version_of_a_component_or_version_is_refused(app: TestApp) {
     ] {
         app.patch(&path)
             .header("If-Match", "\"7\"")
-            .json(&json!({"description": "x"}))
+            .json(json!({"description": "x"}))
             .await
             .error(412);
         let r = send(
@@ -356,7 +356,7 @@ async fn a_stale_version_of_a_component_or_version_is_refused(app: TestApp) {
         envelope(r, 409).await;
         app.patch(&path)
             .header("If-Match", "\"1\"")
-            .json(&json!({"description": "x"}))
+            .json(json!({"description": "x"}))
             .await
             .status(200);
     }

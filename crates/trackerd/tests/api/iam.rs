@@ -116,7 +116,7 @@ async fn an_iam_token_keeps_the_read_only_scope_of_its_parent(app: TestApp) {
         .anonymous()
         .header("Authorization", format!("Bearer {iam}"))
         .header("X-Cloud-Org-ID", ACME_CLOUD)
-        .json(&serde_json::json!({"key": "BOBQ", "name": "Bob's", "lead": "bob"}))
+        .json(serde_json::json!({"key": "BOBQ", "name": "Bob's", "lead": "bob"}))
         .await
         .error(403);
 }

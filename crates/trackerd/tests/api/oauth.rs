@@ -388,7 +388,7 @@ async fn app_registration_refuses_bad_redirect_uris_scopes_and_types(app: TestAp
     app.post("/oauth/v1/apps").body("{").await.error(400);
     app.post("/oauth/v1/apps")
         .anonymous()
-        .json(&json!({"name": "x", "redirectUris": [REDIRECT]}))
+        .json(json!({"name": "x", "redirectUris": [REDIRECT]}))
         .await
         .error(401);
 }
@@ -539,7 +539,7 @@ async fn the_code_flow_with_pkce_gives_a_token_that_reads_myself(app: TestApp) {
     // The token has the scope the user allowed: no writes.
     app.post("/v2/queues")
         .token(access)
-        .json(&json!({"key": "NEW", "name": "n", "lead": "alice"}))
+        .json(json!({"key": "NEW", "name": "n", "lead": "alice"}))
         .await
         .error(403);
     // And it can be exchanged for an IAM token like any OAuth token.
