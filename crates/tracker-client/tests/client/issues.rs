@@ -80,45 +80,37 @@ fn imported() -> NewIssue {
     }
 }
 
-/// A client of a [`lossy_create`] mock, and the count of the creates the
-/// mock saw.
-async fn lossy_client() -> (Client, Arc<AtomicUsize>) {
+/// Creates `issue` through a [`lossy_create`] mock: the outcome, and how
+/// many creates the mock saw.
+async fn create_on_lossy(issue: NewIssue) -> (Result<tracker_client::Issue, Error>, usize) {
     let creates = Arc::new(AtomicUsize::new(0));
     let (base, _server) = serve_mock(lossy_create(creates.clone())).await;
-    (client(&base), creates)
+    let outcome = client(&base).issues().create(&issue).await;
+    (outcome, creates.load(Ordering::SeqCst))
 }
 
 #[tokio::test]
 async fn a_create_with_unique_is_retried_and_answers_the_issue_it_made() {
-    let (client, creates) = lossy_client().await;
-    let created = client
-        .issues()
-        .create(&NewIssue {
-            unique: Some("import-42".into()),
-            ..imported()
-        })
-        .await
-        .unwrap();
-    assert_eq!(created.key, "TEST-7");
-    assert_eq!(creates.load(Ordering::SeqCst), 2);
+    let (created, creates) = create_on_lossy(NewIssue {
+        unique: Some("import-42".into()),
+        ..imported()
+    })
+    .await;
+    assert_eq!(created.unwrap().key, "TEST-7");
+    assert_eq!(creates, 2);
 }
 
 #[tokio::test]
 async fn a_create_without_unique_is_sent_once() {
-    let (client, creates) = lossy_client().await;
-    let err = client
-        .issues()
-        .create(&NewIssue {
-            fields: serde_json::json!({"unique": "import-42"})
-                .as_object()
-                .unwrap()
-                .clone(),
-            ..imported()
-        })
-        .await
-        .unwrap_err();
+    let unique = serde_json::json!({"unique": "import-42"});
+    let (outcome, creates) = create_on_lossy(NewIssue {
+        fields: unique.as_object().unwrap().clone(),
+        ..imported()
+    })
+    .await;
+    let err = outcome.unwrap_err();
     assert!(matches!(err, Error::Api { status: 503, .. }), "{err:?}");
-    assert_eq!(creates.load(Ordering::SeqCst), 1);
+    assert_eq!(creates, 1);
 }
 
 #[derive(serde::Deserialize)]
