@@ -275,6 +275,17 @@ impl TestApp {
         self.get(path).token(token).await.status(200).json()
     }
 
+    /// `GET path` with `token` in organization `org`, which must answer 200:
+    /// the body as JSON.
+    pub async fn read_in<T: DeserializeOwned>(&self, path: &str, token: &str, org: &str) -> T {
+        self.get(path)
+            .token(token)
+            .org(org)
+            .await
+            .status(200)
+            .json()
+    }
+
     /// `PATCH path` with `body` as alice, which must answer 200: the edited
     /// object.
     pub async fn edit<T: DeserializeOwned>(&self, path: &str, body: impl Serialize) -> T {

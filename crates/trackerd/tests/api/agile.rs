@@ -648,13 +648,7 @@ async fn another_organization_sees_no_boards_sprints_or_filters(app: TestApp) {
         .await;
     let (id, sid, fid) = (&b["id"], &s["id"], &f["id"]);
     for list in ["/v2/boards", "/v2/sprints", "/v2/filters"] {
-        let theirs: Vec<Value> = app
-            .get(list)
-            .token(MALLORY)
-            .org(OTHER)
-            .await
-            .status(200)
-            .json();
+        let theirs: Vec<Value> = app.read_in(list, MALLORY, OTHER).await;
         assert!(theirs.is_empty(), "{list}: {theirs:?}");
     }
     // Reads of the board, and everything on its sprint and filter.

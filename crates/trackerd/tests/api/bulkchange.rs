@@ -67,13 +67,7 @@ pub(crate) async fn finished(app: &TestApp, id: &str, within: Duration) -> Value
 async fn finished_as(app: &TestApp, id: &str, token: &str, org: &str, within: Duration) -> Value {
     let path = format!("/v2/bulkchange/{id}");
     let state = || async {
-        let op: Value = app
-            .get(&path)
-            .token(token)
-            .org(org)
-            .await
-            .status(200)
-            .json();
+        let op: Value = app.read_in(&path, token, org).await;
         op
     };
     let every = Duration::from_millis(50);

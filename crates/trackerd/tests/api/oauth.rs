@@ -405,13 +405,7 @@ async fn members_manage_their_own_apps_and_admins_all_of_their_organization(app:
     let list = |token: &'static str, org: &'static str| {
         let app = &app;
         async move {
-            let v: Vec<Value> = app
-                .get("/oauth/v1/apps")
-                .token(token)
-                .org(org)
-                .await
-                .status(200)
-                .json();
+            let v: Vec<Value> = app.read_in("/oauth/v1/apps", token, org).await;
             v.into_iter()
                 .map(|a| a["clientId"].as_str().unwrap().to_owned())
                 .collect::<Vec<_>>()

@@ -250,13 +250,7 @@ async fn another_organization_sees_no_templates(app: TestApp) {
         )
         .await;
     let id = &t["id"];
-    let theirs: Vec<Value> = app
-        .get("/v2/issueTemplates")
-        .token(MALLORY)
-        .org(OTHER)
-        .await
-        .status(200)
-        .json();
+    let theirs: Vec<Value> = app.read_in("/v2/issueTemplates", MALLORY, OTHER).await;
     assert!(theirs.is_empty());
     for call in [
         app.get(&format!("/v2/issueTemplates/{id}")),
