@@ -116,22 +116,20 @@ fn issue_server() -> Router {
         .with_state(Issues::default())
 }
 
+/// `cmd` told to create issue `summary` in TEST; more arguments may follow.
+fn create_in_test(mut cmd: assert_cmd::Command, summary: &str) -> assert_cmd::Command {
+    cmd.args(["issue", "create", "--queue", "TEST", "--summary", summary]);
+    cmd
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issues_are_created_found_across_pages_updated_and_read() {
     let (base, _s) = serve_mock(issue_server()).await;
     let dir = tempfile::tempdir().unwrap();
     let cmd = || as_alice(&base, dir.path());
     for n in 1..=3 {
-        let mut c = cmd();
-        c.args([
-            "issue",
-            "create",
-            "--queue",
-            "TEST",
-            "--summary",
-            &format!("Issue {n}"),
-        ])
-        .args(["--type", "bug", "--field", "storyPoints=3"]);
+        let mut c = create_in_test(cmd(), &format!("Issue {n}"));
+        c.args(["--type", "bug", "--field", "storyPoints=3"]);
         let out = run_expecting(c, 0).await;
         assert!(
             stdout(&out).contains(&format!("TEST-{n}")),
@@ -185,16 +183,8 @@ async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
     let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
     let cmd = || as_alice(&app.base, dir.path());
-    let mut c = cmd();
+    let mut c = create_in_test(cmd(), "Printer on fire");
     c.args([
-        "issue",
-        "create",
-        "--queue",
-        "TEST",
-        "--summary",
-        "Printer on fire",
-    ])
-    .args([
         "--assignee",
         "bob",
         "--field",
