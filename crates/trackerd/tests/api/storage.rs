@@ -179,15 +179,22 @@ async fn an_existing_world_readable_database_is_tightened_when_opened() {
     assert_eq!(mode, 0o600, "{mode:o}");
 }
 
-#[tokio::test]
-async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
-    let Some(admin) = trackerd_testkit::pg::postgres_url_or_skip() else {
-        return;
-    };
+/// A fresh PostgreSQL database (dropped with it) and a store on it, or
+/// `None` where PostgreSQL is not configured.
+async fn postgres_store() -> Option<(PgDatabase, tracker_store_sql::PostgresStore)> {
+    let admin = trackerd_testkit::pg::postgres_url_or_skip()?;
     let db = PgDatabase::for_test(&admin).await.unwrap();
     let store = tracker_store_sql::PostgresStore::connect(db.url())
         .await
         .unwrap();
+    Some((db, store))
+}
+
+#[tokio::test]
+async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
+    let Some((db, store)) = postgres_store().await else {
+        return;
+    };
     let show = |name: &'static str| {
         let pool = store.pool().clone();
         async move {
@@ -275,13 +282,9 @@ async fn ended_within(pool: &sqlx::PgPool, needle: &str, within: std::time::Dura
 #[tokio::test]
 async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
     use tracker_store_sql::Engine;
-    let Some(admin) = trackerd_testkit::pg::postgres_url_or_skip() else {
+    let Some((_db, store)) = postgres_store().await else {
         return;
     };
-    let db = PgDatabase::for_test(&admin).await.unwrap();
-    let store = tracker_store_sql::PostgresStore::connect(db.url())
-        .await
-        .unwrap();
     let pool = store.pool().clone();
     // What a dropped handler leaves without a canceller: sqlx forgets its
     // side of the statement and the server runs it on.
