@@ -49,35 +49,93 @@ impl<D: Engine> SqlStore<D> {
         new: &NewOrganization,
         on_conflict: &str,
     ) -> Result<Organization> {
-        sqlx::query_as(&format!(
-            "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, $3, $4) \
-             {on_conflict} RETURNING {ORG_COLS}"
-        ))
-        .bind(&new.org_id)
-        .bind(&new.cloud_id)
-        .bind(&new.name)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+        Self::fetch_one_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, \
+                 $3, $4) {on_conflict} RETURNING {ORG_COLS}"
+            ),
+            (&new.org_id, &new.cloud_id, &new.name, new.created_at),
+        )
         .await
-        .map_err(db)
+    }
+
+    /// Inserts a queue; `on_conflict` says what a taken key does (no row
+    /// comes back where it does nothing).
+    async fn insert_queue<'c>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        org: i64,
+        new: &NewQueue,
+        issue_types: &str,
+        on_conflict: &str,
+    ) -> Result<Option<QueueRecord>> {
+        let sql = format!(
+            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
+               default_type, default_priority, issue_types) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict} RETURNING {QUEUE_COLS}"
+        );
+        let binds = (
+            org,
+            &new.key,
+            &new.name,
+            &new.description,
+            new.lead_uid,
+            new.created_at,
+            &new.default_type,
+            &new.default_priority,
+            issue_types,
+        );
+        Self::fetch_optional_on(on, &sql, binds).await
+    }
+
+    /// Inserts a token, minted under OAuth grant `grant_id` if any;
+    /// `on_conflict` says what a taken hash does (no id comes back where it
+    /// does nothing).
+    pub(crate) async fn insert_token_row(
+        &self,
+        new: &NewToken,
+        grant_id: Option<i64>,
+        on_conflict: &str,
+    ) -> Result<Option<i64>> {
+        let sql = format!(
+            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
+               expires_at, grant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             {on_conflict} RETURNING id"
+        );
+        let binds = (
+            new.kind.as_str(),
+            new.hash.to_hex(),
+            new.uid,
+            new.scopes.to_list(),
+            new.parent_id,
+            &new.description,
+            new.created_at,
+            new.expires_at,
+            grant_id,
+        );
+        Self::optional_scalar_on(&self.pool, &sql, binds).await
     }
 
     /// Inserts an account; `on_conflict` says what a taken login does.
     async fn insert_user(&self, new: &NewUser, on_conflict: &str) -> Result<User> {
-        sqlx::query_as(&format!(
-            "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict} RETURNING {USER_COLS}"
-        ))
-        .bind(&new.login)
-        .bind(&new.cloud_uid)
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(&new.email)
-        .bind(&new.password_hash)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+        Self::fetch_one_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO users (login, cloud_uid, first_name, last_name, email, \
+                 password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict} \
+                 RETURNING {USER_COLS}"
+            ),
+            (
+                &new.login,
+                &new.cloud_uid,
+                &new.first_name,
+                &new.last_name,
+                &new.email,
+                &new.password_hash,
+                new.created_at,
+            ),
+        )
         .await
-        .map_err(db)
     }
 }
 
@@ -93,10 +151,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.exec("SELECT 1", ()).await?;
         Ok(())
     }
 
@@ -114,10 +169,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn organization_count(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalar_on(&self.pool, "SELECT COUNT(*) FROM organizations", ()).await
     }
 
     async fn create_organization(&self, new: &NewOrganization) -> Result<Organization> {
@@ -149,10 +201,12 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        sqlx::query_as(&format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)
+        Self::fetch_all_on(
+            &self.pool,
+            &format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"),
+            (),
+        )
+        .await
     }
 
     async fn create_user(&self, new: &NewUser) -> Result<User> {
@@ -192,42 +246,34 @@ impl<D: Engine> AccessStore for SqlStore<D> {
 
     async fn put_membership(&self, org: i64, uid: i64, admin: bool) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        Self::exec_on(
+            &mut *tx,
             "INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3) \
              ON CONFLICT (org, uid) DO UPDATE SET admin = excluded.admin",
+            (org, uid, admin),
         )
-        .bind(org)
-        .bind(uid)
-        .bind(admin)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
         // A changed role can take rights away: cached authentications must go.
-        sqlx::query("UPDATE auth_epoch SET value = value + 1 WHERE id = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)
+        Self::commit_bumping_epoch(tx).await
     }
 
     async fn membership(&self, org: i64, uid: i64) -> Result<Option<Membership>> {
-        let row: Option<(bool,)> =
-            sqlx::query_as("SELECT admin FROM memberships WHERE org = $1 AND uid = $2")
-                .bind(org)
-                .bind(uid)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+        let row: Option<(bool,)> = Self::fetch_optional_on(
+            &self.pool,
+            "SELECT admin FROM memberships WHERE org = $1 AND uid = $2",
+            (org, uid),
+        )
+        .await?;
         Ok(row.map(|(admin,)| Membership { org, uid, admin }))
     }
 
     async fn memberships_of(&self, uid: i64) -> Result<Vec<Membership>> {
-        let rows: Vec<(i64, bool)> =
-            sqlx::query_as("SELECT org, admin FROM memberships WHERE uid = $1 ORDER BY org")
-                .bind(uid)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
+        let rows: Vec<(i64, bool)> = Self::fetch_all_on(
+            &self.pool,
+            "SELECT org, admin FROM memberships WHERE uid = $1 ORDER BY org",
+            (uid,),
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(org, admin)| Membership { org, uid, admin })
@@ -235,22 +281,22 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn list_members(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org = $1")
-            .bind(org)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let total: i64 = Self::scalar_on(
+            &self.pool,
+            "SELECT COUNT(*) FROM memberships WHERE org = $1",
+            (org,),
+        )
+        .await?;
         let cols = user_cols_as("u");
-        let users = sqlx::query_as::<_, User>(&format!(
-            "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
+        let users = Self::fetch_all_on::<User>(
+            &self.pool,
+            &format!(
+                "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
              WHERE m.org = $1 ORDER BY u.uid LIMIT $2 OFFSET $3"
-        ))
-        .bind(org)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+            ),
+            (org, limit, offset),
+        )
+        .await?;
         Ok((users, total))
     }
 
@@ -265,45 +311,23 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn insert_token(&self, new: &NewToken) -> Result<TokenRecord> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(new.kind.as_str())
-        .bind(new.hash.to_hex())
-        .bind(new.uid)
-        .bind(new.scopes.to_list())
-        .bind(new.parent_id)
-        .bind(&new.description)
-        .bind(new.created_at)
-        .bind(new.expires_at)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let id = self
+            .insert_token_row(new, None, "")
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
         self.token_by_id(id).await
     }
 
     async fn upsert_token(&self, new: &NewToken) -> Result<TokenRecord> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (hash) DO UPDATE SET scopes = excluded.scopes, \
+        let on_conflict = "ON CONFLICT (hash) DO UPDATE SET scopes = excluded.scopes, \
                expires_at = excluded.expires_at, description = excluded.description \
-             WHERE tokens.uid = excluded.uid AND tokens.kind = excluded.kind \
-             RETURNING id",
-        )
-        .bind(new.kind.as_str())
-        .bind(new.hash.to_hex())
-        .bind(new.uid)
-        .bind(new.scopes.to_list())
-        .bind(new.parent_id)
-        .bind(&new.description)
-        .bind(new.created_at)
-        .bind(new.expires_at)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .ok_or_else(|| StoreError::Conflict("a token with that value belongs to another account".into()))?;
+             WHERE tokens.uid = excluded.uid AND tokens.kind = excluded.kind";
+        let id = self
+            .insert_token_row(new, None, on_conflict)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Conflict("a token with that value belongs to another account".into())
+            })?;
         self.bump_auth_epoch().await?;
         self.token_by_id(id).await
     }
@@ -326,59 +350,38 @@ impl<D: Engine> AccessStore for SqlStore<D> {
 
     async fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        let done = Self::exec_on(
+            &mut *tx,
             "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN ( \
                WITH RECURSIVE family(id) AS ( \
                  SELECT id FROM tokens WHERE id = $2 \
                  UNION SELECT t.id FROM tokens t JOIN family f ON t.parent_id = f.id) \
                SELECT id FROM family)",
+            (at, id),
         )
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("UPDATE auth_epoch SET value = value + 1 WHERE id = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        .await?;
+        Self::commit_bumping_epoch(tx).await?;
+        Ok(done > 0)
     }
 
     async fn auth_epoch(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT value FROM auth_epoch WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalar_on(&self.pool, "SELECT value FROM auth_epoch WHERE id = 1", ()).await
     }
 
     async fn bump_auth_epoch(&self) -> Result<i64> {
-        sqlx::query_scalar("UPDATE auth_epoch SET value = value + 1 WHERE id = 1 RETURNING value")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalar_on(
+            &self.pool,
+            "UPDATE auth_epoch SET value = value + 1 WHERE id = 1 RETURNING value",
+            (),
+        )
+        .await
     }
 
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query_as::<_, QueueRecord>(&format!(
-            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
-               default_type, default_priority, issue_types) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {QUEUE_COLS}"
-        ))
-        .bind(org)
-        .bind(&new.key)
-        .bind(&new.name)
-        .bind(&new.description)
-        .bind(new.lead_uid)
-        .bind(new.created_at)
-        .bind(&new.default_type)
-        .bind(&new.default_priority)
-        .bind(&new.issue_types)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+        let row = Self::insert_queue(&mut *tx, org, new, &new.issue_types, "")
+            .await?
+            .ok_or(StoreError::NotFound("queue"))?;
         Self::ensure_default_grants(&mut tx, row.id).await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
@@ -387,25 +390,11 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord> {
         // The version moves only when something really changed, so applying
         // the same seed twice leaves the queue as it was.
-        let row = sqlx::query_as::<_, QueueRecord>(&format!(
-            "INSERT INTO queues (org, key, name, description, lead_uid, created_at, \
-               default_type, default_priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
+        // A seed does not set the issue types: the column's default, ''.
+        let on_conflict = "ON CONFLICT (org, key) DO UPDATE SET name = excluded.name, \
                lead_uid = excluded.lead_uid, version = queues.version + 1 \
-             WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid \
-             RETURNING {QUEUE_COLS}"
-        ))
-        .bind(org)
-        .bind(&new.key)
-        .bind(&new.name)
-        .bind(&new.description)
-        .bind(new.lead_uid)
-        .bind(new.created_at)
-        .bind(&new.default_type)
-        .bind(&new.default_priority)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+             WHERE queues.name <> excluded.name OR queues.lead_uid <> excluded.lead_uid";
+        let row = Self::insert_queue(&self.pool, org, new, "", on_conflict).await?;
         let queue: QueueRecord = match row {
             Some(r) => r,
             None => self
@@ -438,21 +427,17 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<QueueRecord>, i64)> {
-        let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE org = $1 AND deleted_at IS NULL")
-                .bind(org)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db)?;
-        let rows = sqlx::query_as::<_, QueueRecord>(&format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2 OFFSET $3"
-        ))
-        .bind(org)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        let total: i64 = Self::scalar_on(
+            &self.pool,
+            "SELECT COUNT(*) FROM queues WHERE org = $1 AND deleted_at IS NULL",
+            (org,),
+        )
+        .await?;
+        let sql = format!(
+            "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL \
+             ORDER BY id LIMIT $2 OFFSET $3"
+        );
+        let rows = Self::fetch_all_on(&self.pool, &sql, (org, limit, offset)).await?;
         Ok((rows, total))
     }
 }

@@ -13,8 +13,45 @@ use crate::{db, Engine, SqlStore};
 const COLS: &str = "pk, org, issue_pk, comment_pk, name, mimetype, size, blob, image_size, \
     created_by, created_at";
 
+/// A write named an upload it may not attach: not a temporary upload, not
+/// the caller's, or already taken by another write.
+pub(crate) fn not_a_temporary_upload(pk: i64) -> StoreError {
+    StoreError::Invalid(format!(
+        "attachment {pk} is not a temporary upload of the caller"
+    ))
+}
+
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    /// Inserts an attachment's row in `org`: a temporary upload (no issue
+    /// yet) or one attached as it is inserted.
+    async fn insert_attachment(
+        tx: &mut Transaction<'_, D>,
+        org: i64,
+        a: &AttachmentRecord,
+        issue_pk: Option<i64>,
+        comment_pk: Option<i64>,
+    ) -> Result<AttachmentRecord> {
+        let sql = format!(
+            "INSERT INTO attachments (org, issue_pk, comment_pk, name, mimetype, size, blob, \
+               image_size, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLS}"
+        );
+        let binds = (
+            org,
+            issue_pk,
+            comment_pk,
+            &a.name,
+            &a.mimetype,
+            a.size,
+            &a.blob,
+            &a.image_size,
+            a.created_by,
+            a.created_at,
+        );
+        Self::fetch_one_on(&mut **tx, &sql, binds).await
+    }
+
     /// Applies an attachment change inside the issue's transaction;
     /// `comment_pk` is the comment the same write inserted or updated.
     pub(crate) async fn write_attachments(
@@ -35,53 +72,24 @@ impl<D: Engine> SqlStore<D> {
                     // Only a temporary upload of this uploader in this
                     // organization: the condition is the check, so two
                     // writers cannot both take the same upload.
-                    let done = sqlx::query(
+                    let done = Self::exec_on(
+                        &mut **tx,
                         "UPDATE attachments SET issue_pk = $1, comment_pk = $2 \
                          WHERE pk = $3 AND org = $4 AND created_by = $5 AND issue_pk IS NULL \
                            AND pk NOT IN (SELECT attachment_pk FROM entity_attachments)",
+                        (issue_pk, comment_pk, *pk, org, *uploader),
                     )
-                    .bind(issue_pk)
-                    .bind(comment_pk)
-                    .bind(*pk)
-                    .bind(org)
-                    .bind(*uploader)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                    if D::rows_affected(&done) == 0 {
-                        return Err(StoreError::Invalid(format!(
-                            "attachment {pk} is not a temporary upload of the caller"
-                        )));
+                    .await?;
+                    if done == 0 {
+                        return Err(not_a_temporary_upload(*pk));
                     }
                 }
             }
             AttachmentWrite::Insert(a) => {
-                sqlx::query(
-                    "INSERT INTO attachments (org, issue_pk, comment_pk, name, mimetype, size, \
-                       blob, image_size, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(org)
-                .bind(issue_pk)
-                .bind(a.comment_pk)
-                .bind(&a.name)
-                .bind(&a.mimetype)
-                .bind(a.size)
-                .bind(&a.blob)
-                .bind(&a.image_size)
-                .bind(a.created_by)
-                .bind(a.created_at)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                Self::insert_attachment(tx, org, a, Some(issue_pk), a.comment_pk).await?;
             }
             AttachmentWrite::Delete(pk) => {
-                sqlx::query("DELETE FROM attachments WHERE pk = $1 AND issue_pk = $2")
-                    .bind(*pk)
-                    .bind(issue_pk)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
+                Self::delete_owned(tx, "attachments", "issue_pk", *pk, issue_pk).await?;
             }
         }
         Ok(())
@@ -92,30 +100,14 @@ impl<D: Engine> SqlStore<D> {
 #[async_trait]
 impl<D: Engine> AttachmentStore for SqlStore<D> {
     async fn insert_temporary_attachment(&self, a: &AttachmentRecord) -> Result<AttachmentRecord> {
-        let sql = format!(
-            "INSERT INTO attachments (org, name, mimetype, size, blob, image_size, created_by, \
-               created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLS}"
-        );
         let mut tx = self.begin().await?;
-        let row = sqlx::query_as::<_, AttachmentRecord>(&sql)
-            .bind(a.org)
-            .bind(&a.name)
-            .bind(&a.mimetype)
-            .bind(a.size)
-            .bind(&a.blob)
-            .bind(&a.image_size)
-            .bind(a.created_by)
-            .bind(a.created_at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let row = Self::insert_attachment(&mut tx, a.org, a, None, None).await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }
 
     async fn attachment(&self, org: i64, pk: i64) -> Result<Option<AttachmentRecord>> {
-        let sql = format!("SELECT {COLS} FROM attachments WHERE org = $1 AND pk = $2");
-        self.find::<AttachmentRecord, _>(&sql, (org, pk)).await
+        self.by_pk("attachments", COLS, org, pk).await
     }
 
     async fn list_attachments(&self, issue_pk: i64) -> Result<Vec<AttachmentRecord>> {
@@ -133,28 +125,27 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
         // its own transaction, so an upload is either attached or expired.
         // A project's, portfolio's or goal's file has no issue either: it is
         // no temporary upload.
-        sqlx::query_scalar(
+        Self::scalars_on(
+            &self.pool,
             "DELETE FROM attachments WHERE pk IN (SELECT pk FROM attachments \
                WHERE issue_pk IS NULL AND created_at < $1 \
                  AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) \
                ORDER BY created_at LIMIT $2) \
              AND issue_pk IS NULL \
              AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) RETURNING blob",
+            (before, limit),
         )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn known_blobs(&self, keys: &[String]) -> Result<Vec<String>> {
         let list = D::DIALECT.json_text_list(1);
         let sql = format!("SELECT blob FROM attachments WHERE blob IN {list}");
-        sqlx::query_scalar(&sql)
-            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalars_on(
+            &self.pool,
+            &sql,
+            (serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?,),
+        )
+        .await
     }
 }

@@ -5,7 +5,7 @@ use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
 use crate::access::ORG_COLS;
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const TEMPLATE_COLS: &str = "pk, org, kind, queue_id, name, description, body, version, \
     created_by, created_at, updated_at";
@@ -27,11 +27,12 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
     }
 
     async fn next_run(&self, template_pk: i64) -> Result<Option<i64>> {
-        sqlx::query_scalar("SELECT next_run_ms FROM automation_runs WHERE template_pk = $1")
-            .bind(template_pk)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)
+        Self::optional_scalar_on(
+            &self.pool,
+            "SELECT next_run_ms FROM automation_runs WHERE template_pk = $1",
+            (template_pk,),
+        )
+        .await
     }
 
     async fn claim_run(&self, template_pk: i64, due_ms: Option<i64>, next_ms: i64) -> Result<bool> {
@@ -40,29 +41,23 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
         // condition lets one racer in).
         let done = match due_ms {
             None => {
-                sqlx::query(
+                self.exec(
                     "INSERT INTO automation_runs (template_pk, next_run_ms) VALUES ($1, $2) \
                      ON CONFLICT (template_pk) DO NOTHING",
+                    (template_pk, next_ms),
                 )
-                .bind(template_pk)
-                .bind(next_ms)
-                .execute(&self.pool)
-                .await
+                .await?
             }
             Some(due) => {
-                sqlx::query(
+                self.exec(
                     "UPDATE automation_runs SET next_run_ms = $1 \
                      WHERE template_pk = $2 AND next_run_ms = $3",
+                    (next_ms, template_pk, due),
                 )
-                .bind(next_ms)
-                .bind(template_pk)
-                .bind(due)
-                .execute(&self.pool)
-                .await
+                .await?
             }
-        }
-        .map_err(db)?;
-        Ok(D::rows_affected(&done) == 1)
+        };
+        Ok(done == 1)
     }
 
     async fn finish_run(&self, template_pk: i64, at_ms: i64, processed: i64) -> Result<()> {
@@ -76,33 +71,33 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
     }
 
     async fn last_run(&self, template_pk: i64) -> Result<Option<(Option<i64>, i64)>> {
-        sqlx::query_as(
+        Self::fetch_optional_on(
+            &self.pool,
             "SELECT last_run_ms, last_processed FROM automation_runs WHERE template_pk = $1",
+            (template_pk,),
         )
-        .bind(template_pk)
-        .fetch_optional(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn enqueue_delivery(&self, d: &NewDelivery) -> Result<i64> {
-        sqlx::query_scalar(
+        Self::scalar_on(
+            &self.pool,
             "INSERT INTO webhook_deliveries (org, template_pk, issue_key, event, method, url, \
                headers, body, created_ms, updated_ms, next_attempt_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9) RETURNING pk",
+            (
+                d.org,
+                d.template_pk,
+                &d.issue_key,
+                &d.event,
+                &d.method,
+                &d.url,
+                &d.headers,
+                &d.body,
+                d.now_ms,
+            ),
         )
-        .bind(d.org)
-        .bind(d.template_pk)
-        .bind(&d.issue_key)
-        .bind(&d.event)
-        .bind(&d.method)
-        .bind(&d.url)
-        .bind(&d.headers)
-        .bind(&d.body)
-        .bind(d.now_ms)
-        .fetch_one(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn claim_deliveries(
@@ -127,23 +122,24 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
     }
 
     async fn record_attempt(&self, pk: i64, owner: &str, a: &Attempt) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+        let done = self
+            .exec(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
                last_error = $2, state = $3, next_attempt_ms = $4, updated_ms = $5, \
                lease_owner = NULL, lease_until_ms = 0 \
              WHERE pk = $6 AND lease_owner = $7",
-        )
-        .bind(a.status)
-        .bind(a.error.clone())
-        .bind(&a.state)
-        .bind(a.next_attempt_ms)
-        .bind(a.now_ms)
-        .bind(pk)
-        .bind(owner)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        let n = D::rows_affected(&done);
+                (
+                    a.status,
+                    a.error.clone(),
+                    &a.state,
+                    a.next_attempt_ms,
+                    a.now_ms,
+                    pk,
+                    owner,
+                ),
+            )
+            .await?;
+        let n = done;
         Ok(n == 1)
     }
 
@@ -161,14 +157,12 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
         let rows = self
             .find_all::<DeliveryRecord, _>(&sql, (org, template_pk, limit, offset))
             .await?;
-        let total: i64 = sqlx::query_scalar(
+        let total: i64 = Self::scalar_on(
+            &self.pool,
             "SELECT COUNT(*) FROM webhook_deliveries WHERE org = $1 AND template_pk = $2",
+            (org, template_pk),
         )
-        .bind(org)
-        .bind(template_pk)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok((rows, total))
     }
 }

@@ -11,42 +11,33 @@ const COMPONENT_COLS: &str =
 const VERSION_COLS: &str = "pk, org, queue_id, name, description, start_date, due_date, \
     released, archived, version";
 
-fn outcome(rows: u64) -> WriteOutcome {
-    if rows == 0 {
-        WriteOutcome::VersionConflict
-    } else {
-        WriteOutcome::Written
-    }
-}
-
 #[sql_bounds]
 #[async_trait]
 impl<D: Engine> CatalogStore for SqlStore<D> {
     async fn create_component(&self, c: &ComponentRecord) -> Result<ComponentRecord> {
-        let pk: i64 = sqlx::query_scalar(
-            "INSERT INTO components (org, queue_id, name, description, lead_uid, assign_auto, \
-               archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING pk",
+        // The stored record comes back: the given one with its pk, at
+        // version 1.
+        self.one::<ComponentRecord, _>(
+            &format!(
+                "INSERT INTO components (org, queue_id, name, description, lead_uid, \
+                   assign_auto, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
+                 RETURNING {COMPONENT_COLS}"
+            ),
+            (
+                c.org,
+                c.queue_id,
+                &c.name,
+                &c.description,
+                c.lead_uid,
+                c.assign_auto,
+                c.archived,
+            ),
         )
-        .bind(c.org)
-        .bind(c.queue_id)
-        .bind(&c.name)
-        .bind(&c.description)
-        .bind(c.lead_uid)
-        .bind(c.assign_auto)
-        .bind(c.archived)
-        .fetch_one(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(ComponentRecord {
-            pk,
-            version: 1,
-            ..c.clone()
-        })
     }
 
     async fn component(&self, org: i64, pk: i64) -> Result<Option<ComponentRecord>> {
-        let sql = format!("SELECT {COMPONENT_COLS} FROM components WHERE org = $1 AND pk = $2");
-        self.find::<ComponentRecord, _>(&sql, (org, pk)).await
+        self.by_pk("components", COMPONENT_COLS, org, pk).await
     }
 
     async fn list_components(
@@ -54,42 +45,48 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
         org: i64,
         queue_id: Option<i64>,
     ) -> Result<Vec<ComponentRecord>> {
-        let sql = format!(
-            "SELECT {COMPONENT_COLS} FROM components \
-             WHERE org = $1 AND ($2 IS NULL OR queue_id = $2) ORDER BY pk"
-        );
-        self.find_all::<ComponentRecord, _>(&sql, (org, queue_id))
+        self.list_under("components", COMPONENT_COLS, org, ("queue_id", queue_id))
             .await
     }
 
     async fn update_component(&self, c: &ComponentRecord) -> Result<WriteOutcome> {
-        let r = self.exec(
-"UPDATE components SET name = $1, description = $2, lead_uid = $3, assign_auto = $4, \
-               archived = $5, version = version + 1 WHERE org = $6 AND pk = $7 AND version = $8",
-(&c.name, &c.description, c.lead_uid, c.assign_auto, c.archived, c.org, c.pk, c.version),
-).await?;
-        Ok(outcome(r))
+        self.update_versioned(
+            "UPDATE components SET name = $1, description = $2, lead_uid = $3, \
+               assign_auto = $4, archived = $5, version = version + 1 \
+             WHERE org = $6 AND pk = $7 AND version = $8",
+            (
+                &c.name,
+                &c.description,
+                c.lead_uid,
+                c.assign_auto,
+                c.archived,
+                c.org,
+                c.pk,
+                c.version,
+            ),
+        )
+        .await
     }
 
     async fn delete_component(&self, org: i64, pk: i64) -> Result<DeleteOutcome> {
         let mut tx = self.begin().await?;
-        let used: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM issue_components WHERE component_pk = $1")
-                .bind(pk)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+        let used: i64 = Self::scalar_on(
+            &mut *tx,
+            "SELECT count(*) FROM issue_components WHERE component_pk = $1",
+            (pk,),
+        )
+        .await?;
         if used > 0 {
             return Ok(DeleteOutcome::InUse(used));
         }
-        let r = sqlx::query("DELETE FROM components WHERE org = $1 AND pk = $2")
-            .bind(org)
-            .bind(pk)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let r = Self::exec_on(
+            &mut *tx,
+            "DELETE FROM components WHERE org = $1 AND pk = $2",
+            (org, pk),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
-        Ok(if D::rows_affected(&r) == 0 {
+        Ok(if r == 0 {
             DeleteOutcome::NotFound
         } else {
             DeleteOutcome::Deleted
@@ -97,61 +94,50 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
     }
 
     async fn create_version(&self, v: &VersionRecord) -> Result<VersionRecord> {
-        let pk: i64 = sqlx::query_scalar(
+        let sql = format!(
             "INSERT INTO versions (org, queue_id, name, description, start_date, due_date, \
-               released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) RETURNING pk",
-        )
-        .bind(v.org)
-        .bind(v.queue_id)
-        .bind(&v.name)
-        .bind(&v.description)
-        .bind(&v.start_date)
-        .bind(&v.due_date)
-        .bind(v.released)
-        .bind(v.archived)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(VersionRecord {
-            pk,
-            version: 1,
-            ..v.clone()
-        })
+               released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+             RETURNING {VERSION_COLS}"
+        );
+        let binds = (
+            v.org,
+            v.queue_id,
+            &v.name,
+            &v.description,
+            &v.start_date,
+            &v.due_date,
+            v.released,
+            v.archived,
+        );
+        self.one::<VersionRecord, _>(&sql, binds).await
     }
 
     async fn version(&self, org: i64, pk: i64) -> Result<Option<VersionRecord>> {
-        let sql = format!("SELECT {VERSION_COLS} FROM versions WHERE org = $1 AND pk = $2");
-        self.find::<VersionRecord, _>(&sql, (org, pk)).await
+        self.by_pk("versions", VERSION_COLS, org, pk).await
     }
 
     async fn list_versions(&self, org: i64, queue_id: Option<i64>) -> Result<Vec<VersionRecord>> {
-        let sql = format!(
-            "SELECT {VERSION_COLS} FROM versions \
-             WHERE org = $1 AND ($2 IS NULL OR queue_id = $2) ORDER BY pk"
-        );
-        self.find_all::<VersionRecord, _>(&sql, (org, queue_id))
+        self.list_under("versions", VERSION_COLS, org, ("queue_id", queue_id))
             .await
     }
 
     async fn update_version(&self, v: &VersionRecord) -> Result<WriteOutcome> {
-        let r = self
-            .exec(
-                "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
+        self.update_versioned(
+            "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
                released = $5, archived = $6, version = version + 1 \
              WHERE org = $7 AND pk = $8 AND version = $9",
-                (
-                    &v.name,
-                    &v.description,
-                    &v.start_date,
-                    &v.due_date,
-                    v.released,
-                    v.archived,
-                    v.org,
-                    v.pk,
-                    v.version,
-                ),
-            )
-            .await?;
-        Ok(outcome(r))
+            (
+                &v.name,
+                &v.description,
+                &v.start_date,
+                &v.due_date,
+                v.released,
+                v.archived,
+                v.org,
+                v.pk,
+                v.version,
+            ),
+        )
+        .await
     }
 }

@@ -49,18 +49,13 @@ impl<D: Engine> SqlStore<D> {
     /// the tables it references (inserts go in this order, deletes in the
     /// reverse); derived tables left out.
     async fn data_tables(&self, conn: &mut D::Connection) -> Result<Vec<String>> {
-        let all: Vec<String> = sqlx::query_scalar(D::DIALECT.tables_sql())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
+        let all: Vec<String> = Self::scalars_on(&mut *conn, D::DIALECT.tables_sql(), ()).await?;
         let mut tables: Vec<String> = all
             .into_iter()
             .filter(|t| !machinery(t) && !D::DIALECT.derived_table(t))
             .collect();
-        let edges: Vec<(String, String)> = sqlx::query_as(D::DIALECT.foreign_keys_sql())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
+        let edges: Vec<(String, String)> =
+            Self::fetch_all_on(&mut *conn, D::DIALECT.foreign_keys_sql(), ()).await?;
         let mut ordered = Vec::with_capacity(tables.len());
         while !tables.is_empty() {
             let ready: Vec<String> = tables
@@ -86,27 +81,25 @@ impl<D: Engine> SqlStore<D> {
     async fn read_sequences(&self, conn: &mut D::Connection) -> Result<Vec<Sequence>> {
         match D::DIALECT {
             Dialect::Sqlite => {
-                let rows: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT name, seq FROM sqlite_sequence ORDER BY name")
-                        .fetch_all(&mut *conn)
-                        .await
-                        .map_err(db)?;
+                let rows: Vec<(String, i64)> = Self::fetch_all_on(
+                    &mut *conn,
+                    "SELECT name, seq FROM sqlite_sequence ORDER BY name",
+                    (),
+                )
+                .await?;
                 Ok(rows.into_iter().map(|(n, v)| (n, v, true)).collect())
             }
             Dialect::Postgres => {
-                let names: Vec<String> = sqlx::query_scalar(D::DIALECT.sequences_sql())
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                let names: Vec<String> =
+                    Self::scalars_on(&mut *conn, D::DIALECT.sequences_sql(), ()).await?;
                 let mut out = Vec::with_capacity(names.len());
                 for name in names {
-                    let (value, called): (i64, bool) = sqlx::query_as(&format!(
-                        "SELECT last_value, is_called FROM {}",
-                        quoted(&name)
-                    ))
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                    let (value, called): (i64, bool) = Self::fetch_one_on(
+                        &mut *conn,
+                        &format!("SELECT last_value, is_called FROM {}", quoted(&name)),
+                        (),
+                    )
+                    .await?;
                     out.push((name, value, called));
                 }
                 Ok(out)
@@ -122,36 +115,30 @@ impl<D: Engine> SqlStore<D> {
     ) -> Result<()> {
         match D::DIALECT {
             Dialect::Sqlite => {
-                sqlx::query("DELETE FROM sqlite_sequence")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                Self::exec_on(&mut *conn, "DELETE FROM sqlite_sequence", ()).await?;
                 for (name, value, _) in sequences {
-                    sqlx::query("INSERT INTO sqlite_sequence (name, seq) VALUES ($1, $2)")
-                        .bind(name)
-                        .bind(*value)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(db)?;
+                    Self::exec_on(
+                        &mut *conn,
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES ($1, $2)",
+                        (name, *value),
+                    )
+                    .await?;
                 }
             }
             Dialect::Postgres => {
-                let names: Vec<String> = sqlx::query_scalar(D::DIALECT.sequences_sql())
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                let names: Vec<String> =
+                    Self::scalars_on(&mut *conn, D::DIALECT.sequences_sql(), ()).await?;
                 for name in names {
                     let (value, called) = sequences
                         .iter()
                         .find(|(n, _, _)| *n == name)
                         .map_or((1, false), |(_, v, c)| (*v, *c));
-                    sqlx::query("SELECT setval($1::regclass, $2, $3)")
-                        .bind(quoted(&name))
-                        .bind(value)
-                        .bind(called)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(db)?;
+                    Self::exec_on(
+                        &mut *conn,
+                        "SELECT setval($1::regclass, $2, $3)",
+                        (quoted(&name), value, called),
+                    )
+                    .await?;
                 }
             }
         }
@@ -166,18 +153,13 @@ impl<D: Engine> SqlStore<D> {
             Dialect::Sqlite => {
                 // Checked at commit, when every row is back. The full-text
                 // index empties through its triggers.
-                sqlx::query("PRAGMA defer_foreign_keys = ON")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                Self::exec_on(&mut *conn, "PRAGMA defer_foreign_keys = ON", ()).await?;
             }
             Dialect::Postgres => {
                 // What the triggers derive goes last: deleting comments
                 // refreshes it.
-                let all: Vec<String> = sqlx::query_scalar(D::DIALECT.tables_sql())
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                let all: Vec<String> =
+                    Self::scalars_on(&mut *conn, D::DIALECT.tables_sql(), ()).await?;
                 tables.extend(all.into_iter().filter(|t| D::DIALECT.derived_table(t)));
             }
         }
@@ -185,10 +167,7 @@ impl<D: Engine> SqlStore<D> {
         // is many times faster (TRUNCATE makes new files for every table and
         // index). Children go first, so no reference stands in the way.
         for table in &tables {
-            sqlx::query(&format!("DELETE FROM {}", quoted(table)))
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+            Self::exec_on(&mut *conn, &format!("DELETE FROM {}", quoted(table)), ()).await?;
         }
         Ok(())
     }
@@ -198,13 +177,12 @@ impl<D: Engine> SqlStore<D> {
         conn: &mut D::Connection,
         name: &str,
     ) -> Result<Option<(i64, TableColumns, Vec<Sequence>)>> {
-        let row: Option<(i64, String, String)> = sqlx::query_as(
+        let row: Option<(i64, String, String)> = Self::fetch_optional_on(
+            &mut *conn,
             "SELECT slot, tables, sequences FROM emulator_snapshots WHERE name = $1",
+            (name,),
         )
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
+        .await?;
         let Some((slot, tables, sequences)) = row else {
             return Ok(None);
         };
@@ -221,28 +199,20 @@ impl<D: Engine> SqlStore<D> {
             return Ok(false);
         };
         for (table, _) in &tables {
-            sqlx::query(&format!(
-                "DROP TABLE IF EXISTS {}",
-                snapshot_table(slot, table)
-            ))
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+            Self::exec_on(
+                &mut *conn,
+                &format!("DROP TABLE IF EXISTS {}", snapshot_table(slot, table)),
+                (),
+            )
+            .await?;
         }
-        sqlx::query("DELETE FROM emulator_snapshots WHERE name = $1")
-            .bind(name)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        Self::exec_on(
+            &mut *conn,
+            "DELETE FROM emulator_snapshots WHERE name = $1",
+            (name,),
+        )
+        .await?;
         Ok(true)
-    }
-
-    async fn bump_epoch_in(&self, conn: &mut D::Connection) -> Result<()> {
-        sqlx::query("UPDATE auth_epoch SET value = value + 1 WHERE id = 1")
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        Ok(())
     }
 }
 
@@ -258,64 +228,58 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
         let mut tx = self.begin().await?;
         if D::DIALECT == Dialect::Postgres {
             // SQLite's write transaction already excludes other savers.
-            sqlx::query("LOCK TABLE emulator_snapshots IN EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            Self::exec_on(
+                &mut *tx,
+                "LOCK TABLE emulator_snapshots IN EXCLUSIVE MODE",
+                (),
+            )
+            .await?;
         }
         if !replace && self.snapshot_slot(&mut tx, name).await?.is_some() {
             return Ok(None);
         }
         self.drop_snapshot(&mut tx, name).await?;
-        let slot: i64 =
-            sqlx::query_scalar("SELECT coalesce(max(slot), 0) + 1 FROM emulator_snapshots")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+        let slot: i64 = Self::scalar_on(
+            &mut *tx,
+            "SELECT coalesce(max(slot), 0) + 1 FROM emulator_snapshots",
+            (),
+        )
+        .await?;
         let mut copied: TableColumns = Vec::new();
         let mut rows = 0i64;
         for table in self.data_tables(&mut tx).await? {
-            let columns: Vec<String> = sqlx::query_scalar(D::DIALECT.columns_sql())
-                .bind(&table)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db)?;
+            let columns: Vec<String> =
+                Self::scalars_on(&mut *tx, D::DIALECT.columns_sql(), (&table,)).await?;
             let list = columns
                 .iter()
                 .map(|c| quoted(c))
                 .collect::<Vec<_>>()
                 .join(", ");
             let copy = snapshot_table(slot, &table);
-            sqlx::query(&format!(
-                "CREATE TABLE {copy} AS SELECT {list} FROM {}",
-                quoted(&table)
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {copy}"))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+            Self::exec_on(
+                &mut *tx,
+                &format!(
+                    "CREATE TABLE {copy} AS SELECT {list} FROM {}",
+                    quoted(&table)
+                ),
+                (),
+            )
+            .await?;
+            let n: i64 =
+                Self::scalar_on(&mut *tx, &format!("SELECT count(*) FROM {copy}"), ()).await?;
             rows += n;
             copied.push((table, columns));
         }
         let sequences = self.read_sequences(&mut tx).await?;
         let tables = serde_json::to_string(&copied).map_err(|e| invalid("snapshot", e))?;
         let sequences = serde_json::to_string(&sequences).map_err(|e| invalid("snapshot", e))?;
-        sqlx::query(
-            "INSERT INTO emulator_snapshots (name, slot, created_ms, tables, sequences, row_count) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        Self::exec_on(
+            &mut *tx,
+            "INSERT INTO emulator_snapshots (name, slot, created_ms, tables, sequences, \
+             row_count) VALUES ($1, $2, $3, $4, $5, $6)",
+            (name, slot, created_ms, tables, sequences, rows),
         )
-        .bind(name)
-        .bind(slot)
-        .bind(created_ms)
-        .bind(tables)
-        .bind(sequences)
-        .bind(rows)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(Some(SnapshotInfo {
             name: name.to_owned(),
@@ -346,18 +310,19 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
                 .map(|c| quoted(c))
                 .collect::<Vec<_>>()
                 .join(", ");
-            sqlx::query(&format!(
-                "INSERT INTO {} ({list}) SELECT {list} FROM {}",
-                quoted(table),
-                snapshot_table(slot, table)
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            Self::exec_on(
+                &mut *tx,
+                &format!(
+                    "INSERT INTO {} ({list}) SELECT {list} FROM {}",
+                    quoted(table),
+                    snapshot_table(slot, table)
+                ),
+                (),
+            )
+            .await?;
         }
         self.write_sequences(&mut tx, &sequences).await?;
-        self.bump_epoch_in(&mut tx).await?;
-        tx.commit().await.map_err(db)?;
+        Self::commit_bumping_epoch(tx).await?;
         Ok(true)
     }
 
@@ -366,17 +331,16 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
         let ordered = self.data_tables(&mut tx).await?;
         self.delete_data(&mut tx, &ordered).await?;
         self.write_sequences(&mut tx, &[]).await?;
-        self.bump_epoch_in(&mut tx).await?;
-        tx.commit().await.map_err(db)
+        Self::commit_bumping_epoch(tx).await
     }
 
     async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64, i64)> = Self::fetch_all_on(
+            &self.pool,
             "SELECT name, created_ms, row_count FROM emulator_snapshots ORDER BY name",
+            (),
         )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(name, created_ms, rows)| SnapshotInfo {
@@ -395,11 +359,12 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
     }
 
     async fn clock_setting(&self) -> Result<ClockSetting> {
-        let (offset_ms, frozen_ms): (i64, Option<i64>) =
-            sqlx::query_as("SELECT offset_ms, frozen_ms FROM emulator_clock WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db)?;
+        let (offset_ms, frozen_ms): (i64, Option<i64>) = Self::fetch_one_on(
+            &self.pool,
+            "SELECT offset_ms, frozen_ms FROM emulator_clock WHERE id = 1",
+            (),
+        )
+        .await?;
         Ok(ClockSetting {
             offset_ms,
             frozen_ms,

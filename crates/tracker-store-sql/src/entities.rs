@@ -7,7 +7,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, split_ids, Engine, SqlStore};
+use crate::{db, split_ids, Engine, SqlStore};
 
 /// An entity comment as stored: its summonees packed into one column.
 #[derive(sqlx::FromRow)]
@@ -56,19 +56,20 @@ impl<D: Engine> SqlStore<D> {
         events: &[NewEntityEvent],
     ) -> Result<()> {
         for e in events {
-            sqlx::query(
+            Self::exec_on(
+                &mut **tx,
                 "INSERT INTO entity_events (entity_pk, id, author, created_at, display, changes) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
+                (
+                    entity_pk,
+                    &e.id,
+                    e.author,
+                    e.created_at,
+                    &e.display,
+                    &e.changes,
+                ),
             )
-            .bind(entity_pk)
-            .bind(&e.id)
-            .bind(e.author)
-            .bind(e.created_at)
-            .bind(&e.display)
-            .bind(&e.changes)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         }
         Ok(())
     }
@@ -78,36 +79,18 @@ impl<D: Engine> SqlStore<D> {
         entity_pk: i64,
         w: &EntityCommentWrite,
     ) -> Result<()> {
-        let q = match w {
-            EntityCommentWrite::Insert(c) => sqlx::query(
-                "INSERT INTO entity_comments (entity_pk, id, text, summonees, author, updated_by, \
-                   created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
-            )
-            .bind(entity_pk)
-            .bind(&c.id)
-            .bind(&c.text)
-            .bind(join_ids(&c.summonees))
-            .bind(c.author)
-            .bind(c.updated_by)
-            .bind(c.created_at)
-            .bind(c.updated_at),
-            EntityCommentWrite::Update(c) => sqlx::query(
-                "UPDATE entity_comments SET text = $1, summonees = $2, updated_by = $3, \
-                   updated_at = $4, version = version + 1 WHERE pk = $5 AND entity_pk = $6",
-            )
-            .bind(&c.text)
-            .bind(join_ids(&c.summonees))
-            .bind(c.updated_by)
-            .bind(c.updated_at)
-            .bind(c.pk)
-            .bind(entity_pk),
-            EntityCommentWrite::Delete(pk) => {
-                sqlx::query("DELETE FROM entity_comments WHERE pk = $1 AND entity_pk = $2")
-                    .bind(*pk)
-                    .bind(entity_pk)
+        let under = ("entity_pk", entity_pk);
+        match w {
+            EntityCommentWrite::Insert(c) => {
+                Self::insert_comment(tx, "entity_comments", under, c.into()).await?;
             }
-        };
-        q.execute(&mut **tx).await.map_err(db)?;
+            EntityCommentWrite::Update(c) => {
+                Self::update_comment(tx, "entity_comments", under, c.into()).await?;
+            }
+            EntityCommentWrite::Delete(pk) => {
+                Self::delete_owned(tx, "entity_comments", "entity_pk", *pk, entity_pk).await?;
+            }
+        }
         Ok(())
     }
 
@@ -116,24 +99,32 @@ impl<D: Engine> SqlStore<D> {
         entity_pk: i64,
         w: &EntityLinkWrite,
     ) -> Result<()> {
-        let q = match w {
-            EntityLinkWrite::Insert(l) => sqlx::query(
-                "INSERT INTO entity_links (entity_pk, target_pk, relationship, created_by, \
-                   created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(entity_pk)
-            .bind(l.target_pk)
-            .bind(&l.relationship)
-            .bind(l.created_by)
-            .bind(l.created_at),
+        match w {
+            EntityLinkWrite::Insert(l) => {
+                Self::exec_on(
+                    &mut **tx,
+                    "INSERT INTO entity_links (entity_pk, target_pk, relationship, created_by, \
+                       created_at) VALUES ($1, $2, $3, $4, $5)",
+                    (
+                        entity_pk,
+                        l.target_pk,
+                        &l.relationship,
+                        l.created_by,
+                        l.created_at,
+                    ),
+                )
+                .await?
+            }
             // A link is removed from either of its ends.
-            EntityLinkWrite::Delete(pk) => sqlx::query(
-                "DELETE FROM entity_links WHERE pk = $1 AND (entity_pk = $2 OR target_pk = $2)",
-            )
-            .bind(*pk)
-            .bind(entity_pk),
+            EntityLinkWrite::Delete(pk) => {
+                Self::exec_on(
+                    &mut **tx,
+                    "DELETE FROM entity_links WHERE pk = $1 AND (entity_pk = $2 OR target_pk = $2)",
+                    (*pk, entity_pk),
+                )
+                .await?
+            }
         };
-        q.execute(&mut **tx).await.map_err(db)?;
         Ok(())
     }
 
@@ -146,36 +137,27 @@ impl<D: Engine> SqlStore<D> {
             EntityAttachmentWrite::Attach { uploader, pk } => {
                 // Only a temporary upload of this uploader, not attached to
                 // anything yet: the statement's condition is the check.
-                let done = sqlx::query(
+                let done = Self::exec_on(
+                    &mut **tx,
                     "INSERT INTO entity_attachments (attachment_pk, entity_pk) \
                      SELECT pk, $1 FROM attachments WHERE pk = $2 AND org = $3 \
                        AND created_by = $4 AND issue_pk IS NULL \
                      ON CONFLICT (attachment_pk) DO NOTHING",
+                    (e.pk, *pk, e.org, *uploader),
                 )
-                .bind(e.pk)
-                .bind(*pk)
-                .bind(e.org)
-                .bind(*uploader)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-                if D::rows_affected(&done) == 0 {
-                    return Err(StoreError::Invalid(format!(
-                        "attachment {pk} is not a temporary upload of the caller"
-                    )));
+                .await?;
+                if done == 0 {
+                    return Err(crate::attachments::not_a_temporary_upload(*pk));
                 }
             }
             EntityAttachmentWrite::Delete(pk) => {
-                sqlx::query(
+                Self::exec_on(
+                    &mut **tx,
                     "DELETE FROM attachments WHERE pk = $1 AND org = $2 AND pk IN \
                      (SELECT attachment_pk FROM entity_attachments WHERE entity_pk = $3)",
+                    (*pk, e.org, e.pk),
                 )
-                .bind(*pk)
-                .bind(e.org)
-                .bind(e.pk)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
             }
         }
         Ok(())
@@ -198,17 +180,20 @@ impl<D: Engine> EntityStore for SqlStore<D> {
                FROM entities WHERE org = $1 AND entity_type = $3 \
              RETURNING {COLS}"
         );
-        let row = sqlx::query_as::<_, EntityRecord>(&sql)
-            .bind(e.org)
-            .bind(&e.id)
-            .bind(&e.entity_type)
-            .bind(e.created_by)
-            .bind(e.created_at)
-            .bind(e.updated_at)
-            .bind(&e.fields)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let row = Self::fetch_one_on::<EntityRecord>(
+            &mut *tx,
+            &sql,
+            (
+                e.org,
+                &e.id,
+                &e.entity_type,
+                e.created_by,
+                e.created_at,
+                e.updated_at,
+                &e.fields,
+            ),
+        )
+        .await?;
         Self::insert_events(&mut tx, row.pk, std::slice::from_ref(event)).await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
@@ -217,19 +202,14 @@ impl<D: Engine> EntityStore for SqlStore<D> {
     async fn write_entity(&self, w: &EntityWrite) -> Result<(WriteOutcome, Option<EntityRecord>)> {
         let e = &w.entity;
         let mut tx = self.begin().await?;
-        let updated = sqlx::query(
+        let updated = Self::exec_on(
+            &mut *tx,
             "UPDATE entities SET version = version + 1, updated_at = $1, fields = $2 \
              WHERE pk = $3 AND org = $4 AND version = $5",
+            (e.updated_at, &e.fields, e.pk, e.org, e.version),
         )
-        .bind(e.updated_at)
-        .bind(&e.fields)
-        .bind(e.pk)
-        .bind(e.org)
-        .bind(e.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if D::rows_affected(&updated) == 0 {
+        .await?;
+        if updated == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok((WriteOutcome::VersionConflict, None));
         }
@@ -250,11 +230,7 @@ impl<D: Engine> EntityStore for SqlStore<D> {
             Self::write_entity_attachment(&mut tx, e, a).await?;
         }
         let sql = format!("SELECT {COLS} FROM entities WHERE pk = $1");
-        let saved = sqlx::query_as::<_, EntityRecord>(&sql)
-            .bind(e.pk)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+        let saved = Self::fetch_optional_on::<EntityRecord>(&mut *tx, &sql, (e.pk,)).await?;
         tx.commit().await.map_err(db)?;
         Ok((WriteOutcome::Written, saved))
     }
@@ -263,23 +239,21 @@ impl<D: Engine> EntityStore for SqlStore<D> {
         let mut tx = self.begin().await?;
         // Attachment rows are the entity's alone; the bytes stay in the blob
         // store (as for a deleted issue).
-        sqlx::query(
+        Self::exec_on(
+            &mut *tx,
             "DELETE FROM attachments WHERE org = $1 AND pk IN \
              (SELECT attachment_pk FROM entity_attachments WHERE entity_pk = $2)",
+            (org, pk),
         )
-        .bind(org)
-        .bind(pk)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let done = sqlx::query("DELETE FROM entities WHERE org = $1 AND pk = $2")
-            .bind(org)
-            .bind(pk)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        .await?;
+        let done = Self::exec_on(
+            &mut *tx,
+            "DELETE FROM entities WHERE org = $1 AND pk = $2",
+            (org, pk),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn entity(&self, org: i64, id: &str) -> Result<Option<EntityRecord>> {
@@ -288,8 +262,7 @@ impl<D: Engine> EntityStore for SqlStore<D> {
     }
 
     async fn entity_by_pk(&self, org: i64, pk: i64) -> Result<Option<EntityRecord>> {
-        let sql = format!("SELECT {COLS} FROM entities WHERE org = $1 AND pk = $2");
-        self.find::<EntityRecord, _>(&sql, (org, pk)).await
+        self.by_pk("entities", COLS, org, pk).await
     }
 
     async fn entity_by_short_id(
@@ -326,12 +299,15 @@ impl<D: Engine> EntityStore for SqlStore<D> {
         after_pk: Option<i64>,
         limit: i64,
     ) -> Result<Vec<EntityCommentRecord>> {
-        let sql = format!(
-            "SELECT {COMMENT_COLS} FROM entity_comments WHERE entity_pk = $1 AND pk > $2 \
-             ORDER BY pk LIMIT $3"
-        );
-        self.find_all::<EntityCommentRow, _>(&sql, (entity_pk, after_pk.unwrap_or(0), limit))
-            .await
+        let under = ("entity_pk", entity_pk);
+        self.comments_after::<EntityCommentRow, _>(
+            "entity_comments",
+            COMMENT_COLS,
+            under,
+            after_pk,
+            limit,
+        )
+        .await
     }
 
     async fn entity_comment(&self, entity_pk: i64, pk: i64) -> Result<Option<EntityCommentRecord>> {
@@ -351,14 +327,13 @@ impl<D: Engine> EntityStore for SqlStore<D> {
     }
 
     async fn entity_attachments(&self, entity_pk: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        let rows: Vec<(i64,)> = Self::fetch_all_on(
+            self.pool(),
             "SELECT attachment_pk FROM entity_attachments WHERE entity_pk = $1 \
              ORDER BY attachment_pk",
+            (entity_pk,),
         )
-        .bind(entity_pk)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(rows.into_iter().map(|(pk,)| pk).collect())
     }
 

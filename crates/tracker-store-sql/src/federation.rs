@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
@@ -15,105 +14,6 @@ const PROVIDER_COLS: &str = "id, public_id, org, name, issuer, client_id, client
 const IDENTITY_COLS: &str = "id, provider, subject, uid, refresh_token, created_at, last_seen_at";
 const LOGIN_COLS: &str =
     "state_hash, browser_hash, provider, nonce, verifier, next, created_at, expires_at";
-const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
-
-#[derive(FromRow)]
-struct ProviderRow {
-    id: i64,
-    public_id: String,
-    org: i64,
-    name: String,
-    issuer: String,
-    client_id: String,
-    client_secret: String,
-    scopes: String,
-    login_claim: String,
-    first_name_claim: String,
-    last_name_claim: String,
-    email_claim: String,
-    link_rule: String,
-    algorithms: String,
-    enabled: bool,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<ProviderRow> for FederationProvider {
-    type Error = StoreError;
-
-    fn try_from(r: ProviderRow) -> Result<Self> {
-        Ok(FederationProvider {
-            id: r.id,
-            link_rule: LinkRule::parse(&r.link_rule)
-                .ok_or_else(|| StoreError::Invalid(format!("link rule {:?}", r.link_rule)))?,
-            public_id: r.public_id,
-            org: r.org,
-            name: r.name,
-            issuer: r.issuer,
-            client_id: r.client_id,
-            client_secret: r.client_secret,
-            scopes: r.scopes,
-            login_claim: r.login_claim,
-            first_name_claim: r.first_name_claim,
-            last_name_claim: r.last_name_claim,
-            email_claim: r.email_claim,
-            algorithms: r.algorithms,
-            enabled: r.enabled,
-            created_at: r.created_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct IdentityRow {
-    id: i64,
-    provider: i64,
-    subject: String,
-    uid: i64,
-    refresh_token: Option<String>,
-    created_at: DateTime<Utc>,
-    last_seen_at: DateTime<Utc>,
-}
-
-impl From<IdentityRow> for FederatedIdentity {
-    fn from(r: IdentityRow) -> Self {
-        FederatedIdentity {
-            id: r.id,
-            provider: r.provider,
-            subject: r.subject,
-            uid: r.uid,
-            refresh_token: r.refresh_token,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct LoginRow {
-    state_hash: String,
-    browser_hash: String,
-    provider: i64,
-    nonce: String,
-    verifier: String,
-    next: String,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-}
-
-impl From<LoginRow> for FederationLogin {
-    fn from(r: LoginRow) -> Self {
-        FederationLogin {
-            state_hash: r.state_hash,
-            browser_hash: r.browser_hash,
-            provider: r.provider,
-            nonce: r.nonce,
-            verifier: r.verifier,
-            next: r.next,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }
-    }
-}
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
@@ -125,28 +25,21 @@ impl<D: Engine> SqlStore<D> {
         key: i64,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(&format!(
-            "DELETE FROM web_sessions WHERE $1 = $1 AND {which}"
-        ))
-        .bind(at)
-        .bind(key)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        Self::exec_on(
+            &mut **tx,
+            &format!("DELETE FROM web_sessions WHERE $1 = $1 AND {which}"),
+            (at, key),
+        )
+        .await?;
         for table in ["oauth_grants", "tokens"] {
-            sqlx::query(&format!(
-                "UPDATE {table} SET revoked_at = $1 WHERE revoked_at IS NULL AND {which}"
-            ))
-            .bind(at)
-            .bind(key)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            Self::exec_on(
+                &mut **tx,
+                &format!("UPDATE {table} SET revoked_at = $1 WHERE revoked_at IS NULL AND {which}"),
+                (at, key),
+            )
+            .await?;
         }
-        sqlx::query(EPOCH_BUMP)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        Self::bump_epoch_on(&mut **tx).await?;
         Ok(())
     }
 }
@@ -157,8 +50,10 @@ impl<D: Engine> FederationStore for SqlStore<D> {
     async fn put_federation_provider(&self, p: &FederationProvider) -> Result<FederationProvider> {
         // Another organization's public id is not overwritten: the update's
         // WHERE leaves it alone and nothing is returned.
-        let row: Option<ProviderRow> = sqlx::query_as(&format!(
-            "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
+        let row: Option<FederationProvider> = Self::fetch_optional_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
                client_secret, scopes, login_claim, first_name_claim, last_name_claim, email_claim, \
                link_rule, algorithms, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
@@ -170,27 +65,28 @@ impl<D: Engine> FederationStore for SqlStore<D> {
                link_rule = excluded.link_rule, algorithms = excluded.algorithms \
              WHERE federation_providers.org = excluded.org \
              RETURNING {PROVIDER_COLS}"
-        ))
-        .bind(&p.public_id)
-        .bind(p.org)
-        .bind(&p.name)
-        .bind(&p.issuer)
-        .bind(&p.client_id)
-        .bind(&p.client_secret)
-        .bind(&p.scopes)
-        .bind(&p.login_claim)
-        .bind(&p.first_name_claim)
-        .bind(&p.last_name_claim)
-        .bind(&p.email_claim)
-        .bind(p.link_rule.as_str())
-        .bind(&p.algorithms)
-        .bind(p.enabled)
-        .bind(p.created_at)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+            ),
+            (
+                &p.public_id,
+                p.org,
+                &p.name,
+                &p.issuer,
+                &p.client_id,
+                &p.client_secret,
+                &p.scopes,
+                &p.login_claim,
+                &p.first_name_claim,
+                &p.last_name_claim,
+                &p.email_claim,
+                p.link_rule.as_str(),
+                &p.algorithms,
+                p.enabled,
+                p.created_at,
+            ),
+        )
+        .await?;
         match row {
-            Some(r) => r.try_into(),
+            Some(r) => Ok(r),
             None => Err(StoreError::Conflict(format!(
                 "identity provider {} belongs to another organization",
                 p.public_id
@@ -200,12 +96,12 @@ impl<D: Engine> FederationStore for SqlStore<D> {
 
     async fn federation_provider(&self, public_id: &str) -> Result<Option<FederationProvider>> {
         let sql = format!("SELECT {PROVIDER_COLS} FROM federation_providers WHERE public_id = $1");
-        self.find::<ProviderRow, _>(&sql, (public_id,)).await
+        self.find::<FederationProvider, _>(&sql, (public_id,)).await
     }
 
     async fn federation_provider_by_id(&self, id: i64) -> Result<Option<FederationProvider>> {
         let sql = format!("SELECT {PROVIDER_COLS} FROM federation_providers WHERE id = $1");
-        self.find::<ProviderRow, _>(&sql, (id,)).await
+        self.find::<FederationProvider, _>(&sql, (id,)).await
     }
 
     async fn list_federation_providers(&self, org: Option<i64>) -> Result<Vec<FederationProvider>> {
@@ -213,7 +109,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
             "SELECT {PROVIDER_COLS} FROM federation_providers WHERE ($1 IS NULL OR org = $1) \
              ORDER BY org, public_id"
         );
-        self.find_all::<ProviderRow, _>(&sql, (org,)).await
+        self.find_all::<FederationProvider, _>(&sql, (org,)).await
     }
 
     async fn set_federation_provider_enabled(
@@ -223,12 +119,12 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE federation_providers SET enabled = $1 WHERE id = $2")
-            .bind(enabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let done = Self::exec_on(
+            &mut *tx,
+            "UPDATE federation_providers SET enabled = $1 WHERE id = $2",
+            (enabled, id),
+        )
+        .await?;
         if !enabled {
             Self::end_access_in(
                 &mut tx,
@@ -239,34 +135,37 @@ impl<D: Engine> FederationStore for SqlStore<D> {
             .await?;
         }
         tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn insert_federation_login(&self, l: &FederationLogin) -> Result<()> {
-        sqlx::query(&format!(
+        self.exec(
+            &format!(
             "INSERT INTO federation_logins ({LOGIN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ))
-        .bind(&l.state_hash)
-        .bind(&l.browser_hash)
-        .bind(l.provider)
-        .bind(&l.nonce)
-        .bind(&l.verifier)
-        .bind(&l.next)
-        .bind(l.created_at)
-        .bind(l.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        ),
+            (
+                &l.state_hash,
+                &l.browser_hash,
+                l.provider,
+                &l.nonce,
+                &l.verifier,
+                &l.next,
+                l.created_at,
+                l.expires_at,
+            ),
+        )
+        .await?;
         Ok(())
     }
 
     async fn forget_federation_logins(&self, before: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM federation_logins WHERE expires_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(D::rows_affected(&done))
+        let done = self
+            .exec(
+                "DELETE FROM federation_logins WHERE expires_at < $1",
+                (before,),
+            )
+            .await?;
+        Ok(done)
     }
 
     async fn spend_federation_login(
@@ -281,7 +180,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
             "UPDATE federation_logins SET used_at = $1 WHERE state_hash = $2 AND browser_hash = $3 \
                AND used_at IS NULL RETURNING {LOGIN_COLS}"
         );
-        self.find::<LoginRow, _>(&sql, (at, state_hash, browser_hash))
+        self.find::<FederationLogin, _>(&sql, (at, state_hash, browser_hash))
             .await
     }
 
@@ -293,13 +192,14 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         let sql = format!(
             "SELECT {IDENTITY_COLS} FROM federated_identities WHERE provider = $1 AND subject = $2"
         );
-        self.find::<IdentityRow, _>(&sql, (provider, subject)).await
+        self.find::<FederatedIdentity, _>(&sql, (provider, subject))
+            .await
     }
 
     async fn federated_identities_of(&self, uid: i64) -> Result<Vec<FederatedIdentity>> {
         let sql =
             format!("SELECT {IDENTITY_COLS} FROM federated_identities WHERE uid = $1 ORDER BY id");
-        self.find_all::<IdentityRow, _>(&sql, (uid,)).await
+        self.find_all::<FederatedIdentity, _>(&sql, (uid,)).await
     }
 
     async fn create_federated_account(
@@ -310,38 +210,41 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         refresh_token: Option<&str>,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
-        let user: User = sqlx::query_as(&format!(
+        let user: User = Self::fetch_one_on(
+            &mut *tx,
+            &format!(
             "INSERT INTO users (login, cloud_uid, first_name, last_name, email, password_hash, \
                created_at) VALUES ($1, $2, $3, $4, $5, NULL, $6) RETURNING {USER_COLS}"
-        ))
-        .bind(&new.login)
-        .bind(&new.cloud_uid)
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(&new.email)
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)")
-            .bind(provider.org)
-            .bind(user.uid)
-            .bind(false)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
+        ),
+            (
+                &new.login,
+                &new.cloud_uid,
+                &new.first_name,
+                &new.last_name,
+                &new.email,
+                new.created_at,
+            ),
+        )
+        .await?;
+        Self::exec_on(
+            &mut *tx,
+            "INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)",
+            (provider.org, user.uid, false),
+        )
+        .await?;
+        Self::exec_on(
+            &mut *tx,
             "INSERT INTO federated_identities (provider, subject, uid, refresh_token, created_at, \
                last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            (
+                provider.id,
+                subject,
+                user.uid,
+                refresh_token.map(str::to_owned),
+                new.created_at,
+            ),
         )
-        .bind(provider.id)
-        .bind(subject)
-        .bind(user.uid)
-        .bind(refresh_token.map(str::to_owned))
-        .bind(new.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(user)
     }
@@ -354,19 +257,12 @@ impl<D: Engine> FederationStore for SqlStore<D> {
         refresh_token: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<FederatedIdentity> {
-        sqlx::query_as::<_, IdentityRow>(&format!(
+        let sql = format!(
             "INSERT INTO federated_identities (provider, subject, uid, refresh_token, created_at, \
                last_seen_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING {IDENTITY_COLS}"
-        ))
-        .bind(provider)
-        .bind(subject)
-        .bind(uid)
-        .bind(refresh_token.map(str::to_owned))
-        .bind(at)
-        .fetch_one(&self.pool)
-        .await
-        .map(Into::into)
-        .map_err(db)
+        );
+        let binds = (provider, subject, uid, refresh_token.map(str::to_owned), at);
+        Self::fetch_one_on(&self.pool, &sql, binds).await
     }
 
     async fn touch_federated_identity(

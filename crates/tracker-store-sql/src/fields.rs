@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const FIELD_COLS: &str = "org, id, queue_id, key, name_en, name_ru, description, category, \
     field_type, container, options, ord, readonly, visible, hidden, version";
@@ -14,33 +14,34 @@ const CATEGORY_COLS: &str = "org, id, name_en, name_ru, description, ord, versio
 #[async_trait]
 impl<D: Engine> FieldStore for SqlStore<D> {
     async fn create_field(&self, f: &FieldRecord) -> Result<FieldRecord> {
-        sqlx::query(
-            "INSERT INTO custom_fields (org, id, queue_id, key, name_en, name_ru, description, \
-               category, field_type, container, options, ord, readonly, visible, hidden, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)",
+        // The stored record comes back: the given one at version 1.
+        self.one::<FieldRecord, _>(
+            &format!(
+                "INSERT INTO custom_fields (org, id, queue_id, key, name_en, name_ru, \
+                   description, category, field_type, container, options, ord, readonly, \
+                   visible, hidden, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1) \
+                 RETURNING {FIELD_COLS}"
+            ),
+            (
+                f.org,
+                &f.id,
+                f.queue_id,
+                &f.key,
+                &f.name_en,
+                &f.name_ru,
+                &f.description,
+                &f.category,
+                &f.field_type,
+                f.container,
+                &f.options,
+                f.ord,
+                f.readonly,
+                f.visible,
+                f.hidden,
+            ),
         )
-        .bind(f.org)
-        .bind(&f.id)
-        .bind(f.queue_id)
-        .bind(&f.key)
-        .bind(&f.name_en)
-        .bind(&f.name_ru)
-        .bind(&f.description)
-        .bind(&f.category)
-        .bind(&f.field_type)
-        .bind(f.container)
-        .bind(&f.options)
-        .bind(f.ord)
-        .bind(f.readonly)
-        .bind(f.visible)
-        .bind(f.hidden)
-        .execute(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(FieldRecord {
-            version: 1,
-            ..f.clone()
-        })
     }
 
     async fn field(&self, org: i64, id: &str) -> Result<Option<FieldRecord>> {
@@ -63,52 +64,36 @@ impl<D: Engine> FieldStore for SqlStore<D> {
     }
 
     async fn update_field(&self, f: &FieldRecord) -> Result<WriteOutcome> {
-        let r = sqlx::query(
+        self.update_versioned(
             "UPDATE custom_fields SET name_en = $1, name_ru = $2, description = $3, \
                category = $4, options = $5, ord = $6, readonly = $7, visible = $8, hidden = $9, \
                version = version + 1 \
              WHERE org = $10 AND id = $11 AND version = $12",
+            (
+                &f.name_en,
+                &f.name_ru,
+                &f.description,
+                &f.category,
+                &f.options,
+                f.ord,
+                f.readonly,
+                f.visible,
+                f.hidden,
+                f.org,
+                &f.id,
+                f.version,
+            ),
         )
-        .bind(&f.name_en)
-        .bind(&f.name_ru)
-        .bind(&f.description)
-        .bind(&f.category)
-        .bind(&f.options)
-        .bind(f.ord)
-        .bind(f.readonly)
-        .bind(f.visible)
-        .bind(f.hidden)
-        .bind(f.org)
-        .bind(&f.id)
-        .bind(f.version)
-        .execute(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(if D::rows_affected(&r) == 0 {
-            WriteOutcome::VersionConflict
-        } else {
-            WriteOutcome::Written
-        })
     }
 
     async fn create_field_category(&self, c: &FieldCategoryRecord) -> Result<FieldCategoryRecord> {
-        sqlx::query(
+        let sql = format!(
             "INSERT INTO field_categories (org, id, name_en, name_ru, description, ord, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1)",
-        )
-        .bind(c.org)
-        .bind(&c.id)
-        .bind(&c.name_en)
-        .bind(&c.name_ru)
-        .bind(&c.description)
-        .bind(c.ord)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(FieldCategoryRecord {
-            version: 1,
-            ..c.clone()
-        })
+             VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING {CATEGORY_COLS}"
+        );
+        let binds = (c.org, &c.id, &c.name_en, &c.name_ru, &c.description, c.ord);
+        self.one::<FieldCategoryRecord, _>(&sql, binds).await
     }
 
     async fn field_category(&self, org: i64, id: &str) -> Result<Option<FieldCategoryRecord>> {

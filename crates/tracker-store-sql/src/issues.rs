@@ -87,71 +87,131 @@ pub(crate) fn created_record(
     issue
 }
 
+/// A comment as written: an issue's and an entity's are stored alike, in
+/// tables of their own.
+pub(crate) struct CommentFields<'a> {
+    pub pk: i64,
+    pub id: &'a str,
+    pub text: &'a str,
+    pub summonees: &'a [i64],
+    pub author: i64,
+    pub updated_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Both comment records have these fields by the same names, and no trait
+/// in common to read them through.
+macro_rules! comment_fields_from {
+    ($($record:ty),+) => {$(
+        impl<'a> From<&'a $record> for CommentFields<'a> {
+            fn from(c: &'a $record) -> Self {
+                CommentFields {
+                    pk: c.pk,
+                    id: &c.id,
+                    text: &c.text,
+                    summonees: &c.summonees,
+                    author: c.author,
+                    updated_by: c.updated_by,
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
+                }
+            }
+        }
+    )+};
+}
+
+comment_fields_from!(CommentRecord, EntityCommentRecord);
+
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    /// Inserts a comment into `table` under the issue or entity `under`
+    /// names (its column and pk); the new comment's pk.
+    pub(crate) async fn insert_comment(
+        tx: &mut Transaction<'_, D>,
+        table: &str,
+        (parent_col, parent): (&str, i64),
+        c: CommentFields<'_>,
+    ) -> Result<i64> {
+        let sql = format!(
+            "INSERT INTO {table} ({parent_col}, id, text, summonees, author, updated_by, \
+               created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
+             RETURNING pk"
+        );
+        let binds = (
+            parent,
+            c.id,
+            c.text,
+            join_ids(c.summonees),
+            c.author,
+            c.updated_by,
+            c.created_at,
+            c.updated_at,
+        );
+        Self::scalar_on(&mut **tx, &sql, binds).await
+    }
+
+    /// Edits comment `c.pk` of `table` if it is under `under` (as for
+    /// [`Self::insert_comment`]).
+    pub(crate) async fn update_comment(
+        tx: &mut Transaction<'_, D>,
+        table: &str,
+        (parent_col, parent): (&str, i64),
+        c: CommentFields<'_>,
+    ) -> Result<u64> {
+        let sql = format!(
+            "UPDATE {table} SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
+               version = version + 1 WHERE pk = $5 AND {parent_col} = $6"
+        );
+        let binds = (
+            c.text,
+            join_ids(c.summonees),
+            c.updated_by,
+            c.updated_at,
+            c.pk,
+            parent,
+        );
+        Self::exec_on(&mut **tx, &sql, binds).await
+    }
+
     async fn replace_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
-        sqlx::query("DELETE FROM issue_followers WHERE issue_pk = $1")
-            .bind(pk)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        for table in ["issue_tags", "issue_components", "issue_versions"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE issue_pk = $1"))
-                .bind(pk)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+        for table in [
+            "issue_followers",
+            "issue_tags",
+            "issue_components",
+            "issue_versions",
+        ] {
+            Self::exec_on(
+                &mut **tx,
+                &format!("DELETE FROM {table} WHERE issue_pk = $1"),
+                (pk,),
+            )
+            .await?;
         }
         Self::insert_sets(tx, issue, pk).await
     }
 
     async fn insert_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
-        for uid in &issue.followers {
-            sqlx::query(
-                "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(pk)
-            .bind(uid)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
-        for tag in &issue.tags {
-            sqlx::query(
-                "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(pk)
-            .bind(tag)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
-        for c in &issue.components {
-            sqlx::query(
-                "INSERT INTO issue_components (issue_pk, component_pk) VALUES ($1, $2) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(pk)
-            .bind(c)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
+        let followers = "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) \
+                         ON CONFLICT DO NOTHING";
+        Self::insert_each::<i64>(tx, followers, pk, &issue.followers).await?;
+        let tags = "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        Self::insert_each::<String>(tx, tags, pk, &issue.tags).await?;
+        let components = "INSERT INTO issue_components (issue_pk, component_pk) VALUES ($1, $2) \
+                          ON CONFLICT DO NOTHING";
+        Self::insert_each::<i64>(tx, components, pk, &issue.components).await?;
         for (fix, versions) in [
             (true, &issue.fix_versions),
             (false, &issue.affected_versions),
         ] {
             for v in versions {
-                sqlx::query(
+                Self::exec_on(
+                    &mut **tx,
                     "INSERT INTO issue_versions (issue_pk, version_pk, fix) VALUES ($1, $2, $3) \
                      ON CONFLICT DO NOTHING",
+                    (pk, v, fix),
                 )
-                .bind(pk)
-                .bind(v)
-                .bind(fix)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
             }
         }
         Ok(())
@@ -162,20 +222,21 @@ impl<D: Engine> SqlStore<D> {
         issue_pk: i64,
         c: &NewChangelog,
     ) -> Result<()> {
-        sqlx::query(
+        Self::exec_on(
+            &mut **tx,
             "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            (
+                &c.id,
+                issue_pk,
+                &c.kind,
+                c.updated_by,
+                c.updated_at,
+                &c.fields,
+                &c.data,
+            ),
         )
-        .bind(&c.id)
-        .bind(issue_pk)
-        .bind(&c.kind)
-        .bind(c.updated_by)
-        .bind(c.updated_at)
-        .bind(&c.fields)
-        .bind(&c.data)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -195,16 +256,13 @@ impl<D: Engine> SqlStore<D> {
         queue_id: i64,
         count: i64,
     ) -> Result<(i64, String)> {
-        let row: Option<(i64, String)> = sqlx::query_as(
+        let row: Option<(i64, String)> = Self::fetch_optional_on(
+            &mut **tx,
             "UPDATE queues SET issue_seq = issue_seq + $3 \
              WHERE id = $1 AND org = $2 AND deleted_at IS NULL RETURNING issue_seq, key",
+            (queue_id, org, count),
         )
-        .bind(queue_id)
-        .bind(org)
-        .bind(count)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         row.ok_or(StoreError::NotFound("queue"))
     }
 
@@ -216,41 +274,42 @@ impl<D: Engine> SqlStore<D> {
         key: &str,
     ) -> Result<i64> {
         let i = &new.issue;
-        let pk: i64 = sqlx::query_scalar(
-            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, issue_type, \
-               priority, status, previous_status, resolution, assignee, author, updated_by, parent_pk, \
-               unique_key, created_at, updated_at, resolved_at, status_start_time, \
-               last_comment_updated_at, comment_count, votes, extra) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
-             RETURNING pk",
+        let pk: i64 = Self::scalar_on(
+            &mut **tx,
+            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, \
+             issue_type, priority, status, previous_status, resolution, assignee, author, \
+             updated_by, parent_pk, unique_key, created_at, updated_at, resolved_at, \
+             status_start_time, last_comment_updated_at, comment_count, votes, extra) VALUES \
+             ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21, $22, $23, $24) RETURNING pk",
+            (
+                &i.id,
+                i.org,
+                i.queue_id,
+                key,
+                &i.summary,
+                &i.description,
+                &i.issue_type,
+                &i.priority,
+                &i.status,
+                &i.previous_status,
+                &i.resolution,
+                i.assignee,
+                i.author,
+                i.updated_by,
+                i.parent_pk,
+                &i.unique,
+                i.created_at,
+                i.updated_at,
+                i.resolved_at,
+                i.status_start_time,
+                i.last_comment_updated_at,
+                i.comment_count,
+                i.votes,
+                &i.extra,
+            ),
         )
-        .bind(&i.id)
-        .bind(i.org)
-        .bind(i.queue_id)
-        .bind(key)
-        .bind(&i.summary)
-        .bind(&i.description)
-        .bind(&i.issue_type)
-        .bind(&i.priority)
-        .bind(&i.status)
-        .bind(&i.previous_status)
-        .bind(&i.resolution)
-        .bind(i.assignee)
-        .bind(i.author)
-        .bind(i.updated_by)
-        .bind(i.parent_pk)
-        .bind(&i.unique)
-        .bind(i.created_at)
-        .bind(i.updated_at)
-        .bind(i.resolved_at)
-        .bind(i.status_start_time)
-        .bind(i.last_comment_updated_at)
-        .bind(i.comment_count)
-        .bind(i.votes)
-        .bind(&i.extra)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         // A new issue has no followers or tags to replace: insert only.
         Self::insert_sets(tx, i, pk).await?;
         if let Some(a) = &new.attachments {
@@ -270,30 +329,23 @@ impl<D: Engine> SqlStore<D> {
         key: &str,
         number: i64,
     ) -> Result<()> {
-        let bumped = sqlx::query(
+        let bumped = Self::exec_on(
+            &mut **tx,
             "UPDATE queues SET issue_seq = CASE WHEN issue_seq < $1 THEN $1 ELSE issue_seq END \
              WHERE id = $2 AND org = $3 AND deleted_at IS NULL",
+            (number, queue_id, org),
         )
-        .bind(number)
-        .bind(queue_id)
-        .bind(org)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-        if D::rows_affected(&bumped) == 0 {
+        .await?;
+        if bumped == 0 {
             return Err(StoreError::NotFound("queue"));
         }
-        let taken: Option<i64> = sqlx::query_scalar(
+        let taken: Option<i64> = Self::optional_scalar_on(
+            &mut **tx,
             "SELECT pk FROM issues WHERE org = $1 AND key = $2 \
              UNION ALL SELECT issue_pk FROM issue_aliases WHERE org = $3 AND key = $4",
+            (org, key, org, key),
         )
-        .bind(org)
-        .bind(key)
-        .bind(org)
-        .bind(key)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         if taken.is_some() {
             return Err(StoreError::Conflict(format!("issue {key}")));
         }
@@ -359,16 +411,13 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         if let Some((new_queue, _)) = &w.move_to_queue {
             key = Self::next_key(&mut tx, i.org, *new_queue).await?;
             queue_id = *new_queue;
-            sqlx::query(
+            Self::exec_on(
+                &mut *tx,
                 "INSERT INTO issue_aliases (org, key, issue_pk) VALUES ($1, $2, $3) \
                  ON CONFLICT (org, key) DO UPDATE SET issue_pk = excluded.issue_pk",
+                (i.org, &i.key, i.pk),
             )
-            .bind(i.org)
-            .bind(&i.key)
-            .bind(i.pk)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         }
         if let Some(done) = &w.job_item {
             if !Self::complete_item(&mut tx, i.pk, done).await? {
@@ -376,40 +425,41 @@ impl<D: Engine> IssueStore for SqlStore<D> {
                 return Ok((WriteOutcome::ItemTaken, None));
             }
         }
-        let updated = sqlx::query(
+        let updated = Self::exec_on(
+            &mut *tx,
             "UPDATE issues SET queue_id = $1, key = $2, version = version + 1, summary = $3, \
-               description = $4, issue_type = $5, priority = $6, status = $7, previous_status = $8, \
-               resolution = $9, assignee = $10, updated_by = $11, parent_pk = $12, updated_at = $13, \
-               resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
-               comment_count = $17, votes = $18, extra = $19 \
-             WHERE pk = $20 AND org = $21 AND version = $22",
+             description = $4, issue_type = $5, priority = $6, status = $7, previous_status = \
+             $8, resolution = $9, assignee = $10, updated_by = $11, parent_pk = $12, updated_at \
+             = $13, resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
+             comment_count = $17, votes = $18, extra = $19 WHERE pk = $20 AND org = $21 AND \
+             version = $22",
+            (
+                queue_id,
+                &key,
+                &i.summary,
+                &i.description,
+                &i.issue_type,
+                &i.priority,
+                &i.status,
+                &i.previous_status,
+                &i.resolution,
+                i.assignee,
+                i.updated_by,
+                i.parent_pk,
+                i.updated_at,
+                i.resolved_at,
+                i.status_start_time,
+                i.last_comment_updated_at,
+                i.comment_count,
+                i.votes,
+                &i.extra,
+                i.pk,
+                i.org,
+                i.version,
+            ),
         )
-        .bind(queue_id)
-        .bind(&key)
-        .bind(&i.summary)
-        .bind(&i.description)
-        .bind(&i.issue_type)
-        .bind(&i.priority)
-        .bind(&i.status)
-        .bind(&i.previous_status)
-        .bind(&i.resolution)
-        .bind(i.assignee)
-        .bind(i.updated_by)
-        .bind(i.parent_pk)
-        .bind(i.updated_at)
-        .bind(i.resolved_at)
-        .bind(i.status_start_time)
-        .bind(i.last_comment_updated_at)
-        .bind(i.comment_count)
-        .bind(i.votes)
-        .bind(&i.extra)
-        .bind(i.pk)
-        .bind(i.org)
-        .bind(i.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if D::rows_affected(&updated) == 0 {
+        .await?;
+        if updated == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok((WriteOutcome::VersionConflict, None));
         }
@@ -418,78 +468,45 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         let mut comment_pk = None;
         match &w.comment {
             Some(CommentWrite::Insert(c)) => {
-                let pk: i64 = sqlx::query_scalar(
-                    "INSERT INTO comments (id, issue_pk, text, summonees, author, updated_by, \
-                       created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
-                     RETURNING pk",
-                )
-                .bind(&c.id)
-                .bind(i.pk)
-                .bind(&c.text)
-                .bind(join_ids(&c.summonees))
-                .bind(c.author)
-                .bind(c.updated_by)
-                .bind(c.created_at)
-                .bind(c.updated_at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+                let under = ("issue_pk", i.pk);
+                let pk = Self::insert_comment(&mut tx, "comments", under, c.into()).await?;
                 comment_pk = Some(pk);
             }
             Some(CommentWrite::Update(c)) => {
                 comment_pk = Some(c.pk);
-                sqlx::query(
-                    "UPDATE comments SET text = $1, summonees = $2, updated_by = $3, updated_at = $4, \
-                       version = version + 1 WHERE pk = $5 AND issue_pk = $6",
-                )
-                .bind(&c.text)
-                .bind(join_ids(&c.summonees))
-                .bind(c.updated_by)
-                .bind(c.updated_at)
-                .bind(c.pk)
-                .bind(i.pk)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+                Self::update_comment(&mut tx, "comments", ("issue_pk", i.pk), c.into()).await?;
             }
             Some(CommentWrite::Delete(pk)) => {
-                sqlx::query("DELETE FROM comments WHERE pk = $1 AND issue_pk = $2")
-                    .bind(pk)
-                    .bind(i.pk)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
+                Self::delete_owned(&mut tx, "comments", "issue_pk", *pk, i.pk).await?;
             }
             None => {}
         }
         match &w.link {
             Some(LinkWrite::Insert(l)) => {
-                sqlx::query(
-                    "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, created_at, \
-                       updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                Self::exec_on(
+                    &mut *tx,
+                    "INSERT INTO links (org, type_id, source_pk, target_pk, created_by, \
+                     created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    (
+                        l.org,
+                        &l.type_id,
+                        l.source_pk,
+                        l.target_pk,
+                        l.created_by,
+                        l.created_at,
+                        l.updated_by,
+                        l.updated_at,
+                    ),
                 )
-                .bind(l.org)
-                .bind(&l.type_id)
-                .bind(l.source_pk)
-                .bind(l.target_pk)
-                .bind(l.created_by)
-                .bind(l.created_at)
-                .bind(l.updated_by)
-                .bind(l.updated_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+                .await?;
             }
             Some(LinkWrite::Delete(pk)) => {
-                sqlx::query(
+                Self::exec_on(
+                    &mut *tx,
                     "DELETE FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)",
+                    (pk, i.pk, i.pk),
                 )
-                .bind(pk)
-                .bind(i.pk)
-                .bind(i.pk)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+                .await?;
             }
             None => {}
         }
@@ -516,9 +533,9 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         after_pk: Option<i64>,
         limit: i64,
     ) -> Result<Vec<CommentRecord>> {
-        self.find_all::<CommentRow, _>(&format!(
-            "SELECT {COMMENT_COLS} FROM comments WHERE issue_pk = $1 AND pk > $2 ORDER BY pk LIMIT $3"
-        ), (issue_pk, after_pk.unwrap_or(0), limit)).await
+        let under = ("issue_pk", issue_pk);
+        self.comments_after::<CommentRow, _>("comments", COMMENT_COLS, under, after_pk, limit)
+            .await
     }
 
     async fn comment(&self, issue_pk: i64, id_or_pk: &str) -> Result<Option<CommentRecord>> {
@@ -544,7 +561,9 @@ impl<D: Engine> IssueStore for SqlStore<D> {
 
     async fn link(&self, issue_pk: i64, pk: i64) -> Result<Option<LinkRecord>> {
         self.find::<LinkRecord, _>(
-            &format!("SELECT {LINK_COLS} FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)"),
+            &format!(
+                "SELECT {LINK_COLS} FROM links WHERE pk = $1 AND (source_pk = $2 OR target_pk = $3)"
+            ),
             (pk, issue_pk, issue_pk),
         )
         .await
@@ -556,36 +575,29 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         q: &ChangelogQuery,
     ) -> Result<Vec<ChangelogRecord>> {
         let after: i64 = match &q.after {
-            Some(id) => {
-                sqlx::query_scalar("SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2")
-                    .bind(id)
-                    .bind(issue_pk)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(db)?
-                    .unwrap_or(i64::MAX)
-            }
+            Some(id) => Self::optional_scalar_on(
+                &self.pool,
+                "SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2",
+                (id, issue_pk),
+            )
+            .await?
+            .unwrap_or(i64::MAX),
             None => 0,
         };
         // Filters on the field run over the JSON text: entries are small and
         // per issue, so a scan of one issue's history is cheap.
-        sqlx::query_as::<_, ChangelogRecord>(&format!(
+        let sql = format!(
             "SELECT pk, id, issue_pk, kind, updated_by, updated_at, fields, data FROM changelog \
              WHERE issue_pk = $1 AND pk > $2 AND (CAST($3 AS TEXT) IS NULL OR kind = $4) \
-               AND (CAST($5 AS TEXT) IS NULL OR {position}(fields, '\"field\":\"' || $6 || '\"') > 0) \
+               AND (CAST($5 AS TEXT) IS NULL \
+                 OR {position}(fields, '\"field\":\"' || $6 || '\"') > 0) \
              ORDER BY pk LIMIT $7",
             position = D::DIALECT.position(),
-        ))
-        .bind(issue_pk)
-        .bind(after)
-        .bind(&q.kind)
-        .bind(&q.kind)
-        .bind(&q.field)
-        .bind(&q.field)
-        .bind(q.limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)
+        );
+        let binds = (
+            issue_pk, after, &q.kind, &q.kind, &q.field, &q.field, q.limit,
+        );
+        Self::fetch_all_on(&self.pool, &sql, binds).await
     }
 
     async fn set_queue_deleted(
@@ -595,73 +607,62 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         at: Option<DateTime<Utc>>,
     ) -> Result<bool> {
         let deleted = at.is_some();
-        let r = sqlx::query(
-            "UPDATE queues SET deleted_at = $1, version = version + 1 \
+        let r = self
+            .exec(
+                "UPDATE queues SET deleted_at = $1, version = version + 1 \
              WHERE id = $2 AND org = $3 AND (deleted_at IS NULL) = $4",
-        )
-        .bind(at)
-        .bind(queue_id)
-        .bind(org)
-        .bind(deleted)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(D::rows_affected(&r) > 0)
+                (at, queue_id, org, deleted),
+            )
+            .await?;
+        Ok(r > 0)
     }
 
     async fn issue_count_in_queue(&self, queue_id: i64) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM issues WHERE queue_id = $1")
-            .bind(queue_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalar_on(
+            &self.pool,
+            "SELECT COUNT(*) FROM issues WHERE queue_id = $1",
+            (queue_id,),
+        )
+        .await
     }
 
     async fn update_queue(&self, q: &QueueRecord) -> Result<WriteOutcome> {
-        let r = sqlx::query(
+        self.update_versioned(
             "UPDATE queues SET name = $1, description = $2, lead_uid = $3, default_type = $4, \
                default_priority = $5, issue_types = $9, version = version + 1 \
              WHERE id = $6 AND org = $7 AND version = $8",
+            (
+                &q.name,
+                &q.description,
+                q.lead_uid,
+                &q.default_type,
+                &q.default_priority,
+                q.id,
+                q.org,
+                q.version,
+                &q.issue_types,
+            ),
         )
-        .bind(&q.name)
-        .bind(&q.description)
-        .bind(q.lead_uid)
-        .bind(&q.default_type)
-        .bind(&q.default_priority)
-        .bind(q.id)
-        .bind(q.org)
-        .bind(q.version)
-        .bind(&q.issue_types)
-        .execute(&self.pool)
         .await
-        .map_err(db)?;
-        Ok(if D::rows_affected(&r) == 0 {
-            WriteOutcome::VersionConflict
-        } else {
-            WriteOutcome::Written
-        })
     }
 
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {
-        sqlx::query_scalar(
+        Self::scalars_on(
+            &self.pool,
             "SELECT DISTINCT t.tag FROM issue_tags t JOIN issues i ON i.pk = t.issue_pk \
              WHERE i.queue_id = $1 ORDER BY t.tag",
+            (queue_id,),
         )
-        .bind(queue_id)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn issues_with_tag(&self, queue_id: i64, tag: &str) -> Result<Vec<i64>> {
-        sqlx::query_scalar(
+        Self::scalars_on(
+            &self.pool,
             "SELECT i.pk FROM issues i JOIN issue_tags t ON t.issue_pk = i.pk \
              WHERE i.queue_id = $1 AND t.tag = $2 ORDER BY i.pk",
+            (queue_id, tag),
         )
-        .bind(queue_id)
-        .bind(tag)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)
     }
 }

@@ -11,10 +11,6 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
 
-/// Items inserted per statement: two placeholders each, far below both
-/// engines' limits on bound values.
-const ITEMS_PER_INSERT: usize = 500;
-
 const JOB_SELECT: &str = "SELECT j.pk, j.id, j.org, j.kind, j.created_by, j.created_at, \
     j.payload, j.total, \
     (SELECT count(*) FROM job_items d WHERE d.job_pk = j.pk AND d.state = 'done') AS done, \
@@ -59,19 +55,15 @@ impl<D: Engine> SqlStore<D> {
         issue_pk: i64,
         done: &JobItemDone,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = Self::exec_on(
+            &mut **tx,
             "UPDATE job_items SET state = 'done', issue_pk = $1, finished_at = $2, \
                lease_owner = NULL \
              WHERE pk = $3 AND state = 'pending' AND lease_owner = $4",
+            (issue_pk, done.at, done.pk, &done.owner),
         )
-        .bind(issue_pk)
-        .bind(done.at)
-        .bind(done.pk)
-        .bind(&done.owner)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-        Ok(D::rows_affected(&r) == 1)
+        .await?;
+        Ok(r == 1)
     }
 
     async fn job_where(
@@ -103,55 +95,38 @@ impl<D: Engine> JobStore for SqlStore<D> {
         // One statement: the insert or the takeover happens only where the
         // lease is free, expired or the holder's own, so two nodes racing
         // cannot both get it.
-        let got: Option<String> = sqlx::query_scalar(
+        let got: Option<String> = Self::optional_scalar_on(
+            &self.pool,
             "INSERT INTO job_leases (name, holder, expires_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
                expires_ms = excluded.expires_ms \
              WHERE job_leases.expires_ms <= $4 OR job_leases.holder = excluded.holder \
              RETURNING holder",
+            (name, holder, now_ms.saturating_add(ttl_ms), now_ms),
         )
-        .bind(name)
-        .bind(holder)
-        .bind(now_ms.saturating_add(ttl_ms))
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(got.is_some())
     }
 
     async fn create_job(&self, new: &NewJob) -> Result<JobRecord> {
         let mut tx = self.begin().await?;
-        let pk: i64 = sqlx::query_scalar(
+        let pk: i64 = Self::scalar_on(
+            &mut *tx,
             "INSERT INTO jobs (id, org, kind, created_by, created_at, payload, total) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING pk",
+            (
+                &new.id,
+                new.org,
+                &new.kind,
+                new.created_by,
+                new.created_at,
+                &new.payload,
+                new.targets.len() as i64,
+            ),
         )
-        .bind(&new.id)
-        .bind(new.org)
-        .bind(&new.kind)
-        .bind(new.created_by)
-        .bind(new.created_at)
-        .bind(&new.payload)
-        .bind(new.targets.len() as i64)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        for (batch_no, batch) in new.targets.chunks(ITEMS_PER_INSERT).enumerate() {
-            let values: Vec<String> = (0..batch.len())
-                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO job_items (job_pk, seq, target) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(pk);
-            for (i, target) in batch.iter().enumerate() {
-                q = q
-                    .bind((batch_no * ITEMS_PER_INSERT + i) as i64)
-                    .bind(target.as_str());
-            }
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
+        .await?;
+        let targets = new.targets.iter().cloned();
+        Self::insert_numbered(&mut tx, "job_items (job_pk, seq, target)", pk, targets).await?;
         tx.commit().await.map_err(db)?;
         self.job_by_pk(pk).await?.ok_or(StoreError::NotFound("job"))
     }
@@ -171,23 +146,19 @@ impl<D: Engine> JobStore for SqlStore<D> {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<FailedItem>, i64)> {
-        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = Self::fetch_all_on(
+            &self.pool,
             "SELECT seq, target, issue_pk, error FROM job_items \
              WHERE job_pk = $1 AND state = 'failed' ORDER BY seq LIMIT $2 OFFSET $3",
+            (job_pk, limit, offset),
         )
-        .bind(job_pk)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let total: i64 = sqlx::query_scalar(
+        .await?;
+        let total: i64 = Self::scalar_on(
+            &self.pool,
             "SELECT count(*) FROM job_items WHERE job_pk = $1 AND state = 'failed'",
+            (job_pk,),
         )
-        .bind(job_pk)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         let items = rows
             .into_iter()
             .map(|(seq, target, issue_pk, error)| FailedItem {

@@ -97,16 +97,45 @@ macro_rules! binds {
     };
 }
 
+/// A statement without placeholders.
+impl<'q, D: sqlx::Database> Binds<'q, D> for () {
+    fn bind_to<R>(
+        self,
+        q: QueryAs<'q, D, R, D::Arguments<'q>>,
+    ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+        q
+    }
+
+    fn bind_query(self, q: Query<'q, D, D::Arguments<'q>>) -> Query<'q, D, D::Arguments<'q>> {
+        q
+    }
+}
+
+// No `D`: it names the engine; no `R`: it names the row of `bind_to`.
 binds!(A);
 binds!(A, B);
 binds!(A, B, C);
-// No `D`: it names the engine.
 binds!(A, B, C, E);
 binds!(A, B, C, E, F);
 binds!(A, B, C, E, F, G);
 binds!(A, B, C, E, F, G, H);
 binds!(A, B, C, E, F, G, H, I);
 binds!(A, B, C, E, F, G, H, I, J);
+binds!(A, B, C, E, F, G, H, I, J, K);
+binds!(A, B, C, E, F, G, H, I, J, K, L);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X, Y);
+binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X, Y, Z);
 
 /// The store over one engine's pool. Its trait impls are generic over the
 /// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds
@@ -155,14 +184,264 @@ impl<D: Engine> SqlStore<D> {
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    // The statement helpers: each binds a tuple of values to `sql` and runs
+    // it on `on`, the pool or a transaction (`&mut *tx`), so that a query
+    // is one call and not a chain of `bind`s, a fetch and an error mapping.
+
     /// Runs a statement that returns no rows; how many rows it changed.
-    async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
+    async fn exec_on<'c, 'q>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<u64> {
         let done = binds
             .bind_query(sqlx::query(sql))
-            .execute(&self.pool)
+            .execute(on)
             .await
             .map_err(db)?;
         Ok(D::rows_affected(&done))
+    }
+
+    /// The row a statement returns (an `INSERT … RETURNING`, say).
+    async fn fetch_one_on<'c, 'q, R>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<R>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_one(on)
+            .await
+            .map_err(db)
+    }
+
+    /// The row a statement finds, if any.
+    async fn fetch_optional_on<'c, 'q, R>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Option<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_optional(on)
+            .await
+            .map_err(db)
+    }
+
+    /// Every row a statement finds, in its order.
+    async fn fetch_all_on<'c, 'q, R>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        binds
+            .bind_to(sqlx::query_as::<_, R>(sql))
+            .fetch_all(on)
+            .await
+            .map_err(db)
+    }
+
+    /// The one value a statement returns (a count, a `RETURNING id`).
+    async fn scalar_on<'c, 'q, T>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<T>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let (value,) = Self::fetch_one_on::<(T,)>(on, sql, binds).await?;
+        Ok(value)
+    }
+
+    /// The value of the first column of the row a statement finds, if any.
+    async fn optional_scalar_on<'c, 'q, T>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Option<T>>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let row = Self::fetch_optional_on::<(T,)>(on, sql, binds).await?;
+        Ok(row.map(|(value,)| value))
+    }
+
+    /// The first column of every row a statement finds, in its order.
+    async fn scalars_on<'c, 'q, T>(
+        on: impl sqlx::Executor<'c, Database = D>,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Vec<T>>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let rows = Self::fetch_all_on::<(T,)>(on, sql, binds).await?;
+        Ok(rows.into_iter().map(|(value,)| value).collect())
+    }
+
+    /// Inserts one `(owner, item)` row per item: `sql` is an `INSERT … VALUES
+    /// ($1, $2) ON CONFLICT DO NOTHING` into a table of an owner's set
+    /// (followers, members, tags), so an item given twice is stored once.
+    /// Callers name `V`: left to inference, the `&str` bounds of
+    /// `#[sql_bounds]` would be taken for it.
+    async fn insert_each<V>(
+        tx: &mut sqlx::Transaction<'_, D>,
+        sql: &str,
+        owner: i64,
+        items: &[V],
+    ) -> Result<()>
+    where
+        V: Sync,
+        for<'v> &'v V: Bind<'v, D>,
+    {
+        for item in items {
+            Self::exec_on(&mut **tx, sql, (owner, item)).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `(owner, n, item n)` rows, numbered from 0, into `into` (a
+    /// table and those three columns), many rows to a statement: a long list
+    /// (a job's targets, a scroll's pages) in few round trips.
+    async fn insert_numbered<O, V>(
+        tx: &mut sqlx::Transaction<'_, D>,
+        into: &str,
+        owner: O,
+        items: impl IntoIterator<Item = V> + Send,
+    ) -> Result<()>
+    where
+        O: Value<D> + Clone + Sync + 'static,
+        V: Value<D> + 'static,
+    {
+        // Two placeholders a row: far below both engines' limits on bound
+        // values.
+        const ROWS_PER_INSERT: usize = 500;
+        let mut items = items.into_iter().peekable();
+        let mut n: i64 = 0;
+        while items.peek().is_some() {
+            let batch: Vec<V> = items.by_ref().take(ROWS_PER_INSERT).collect();
+            let values: Vec<String> = (0..batch.len())
+                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let sql = format!("INSERT INTO {into} VALUES {}", values.join(", "));
+            let mut q = sqlx::query(&sql).bind(owner.clone());
+            for item in batch {
+                q = q.bind(n).bind(item);
+                n += 1;
+            }
+            q.execute(&mut **tx).await.map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes row `pk` of `table` only if it belongs to `parent` (its
+    /// `parent_col`): a write removes rows of its own issue or entity, never
+    /// another's by a guessed pk.
+    async fn delete_owned(
+        tx: &mut sqlx::Transaction<'_, D>,
+        table: &str,
+        parent_col: &str,
+        pk: i64,
+        parent: i64,
+    ) -> Result<u64> {
+        let sql = format!("DELETE FROM {table} WHERE pk = $1 AND {parent_col} = $2");
+        Self::exec_on(&mut **tx, &sql, (pk, parent)).await
+    }
+
+    /// Moves the authentication epoch, after a change that can take rights
+    /// away (a revoked token, a changed role): every node drops its cached
+    /// authentications.
+    async fn bump_epoch_on<'c>(on: impl sqlx::Executor<'c, Database = D>) -> Result<()> {
+        Self::exec_on(
+            on,
+            "UPDATE auth_epoch SET value = value + 1 WHERE id = 1",
+            (),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Commits a change that can take rights away, moving the epoch in the
+    /// same transaction (see [`Self::bump_epoch_on`]).
+    async fn commit_bumping_epoch(mut tx: sqlx::Transaction<'static, D>) -> Result<()> {
+        Self::bump_epoch_on(&mut *tx).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    /// The record of `table` (columns `cols`) with this pk, if it is in
+    /// organization `org`: the lookup of every record kept by pk.
+    async fn by_pk<R>(&self, table: &str, cols: &str, org: i64, pk: i64) -> Result<Option<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let sql = format!("SELECT {cols} FROM {table} WHERE org = $1 AND pk = $2");
+        self.find::<R, R>(&sql, (org, pk)).await
+    }
+
+    /// The records of `table` in `org` in pk order: all, or those whose
+    /// `parent` column (a queue, a board) is the given one.
+    async fn list_under<R>(
+        &self,
+        table: &str,
+        cols: &str,
+        org: i64,
+        (parent, pk): (&str, Option<i64>),
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let sql = format!(
+            "SELECT {cols} FROM {table} WHERE org = $1 AND ($2 IS NULL OR {parent} = $2) \
+             ORDER BY pk"
+        );
+        self.find_all::<R, R>(&sql, (org, pk)).await
+    }
+
+    /// A page of the comments in `table` (columns `cols`) under the issue or
+    /// entity `under` names (its column and pk): those after `after_pk`, in
+    /// pk order.
+    async fn comments_after<R, T>(
+        &self,
+        table: &str,
+        cols: &str,
+        (parent_col, parent): (&str, i64),
+        after_pk: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<T>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+        T: TryFrom<R>,
+        StoreError: From<T::Error>,
+    {
+        let sql = format!(
+            "SELECT {cols} FROM {table} WHERE {parent_col} = $1 AND pk > $2 ORDER BY pk LIMIT $3"
+        );
+        self.find_all::<R, T>(&sql, (parent, after_pk.unwrap_or(0), limit))
+            .await
+    }
+
+    /// Runs an update conditioned on the record's version (see [`outcome`]).
+    async fn update_versioned<'q>(
+        &self,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<WriteOutcome> {
+        Ok(outcome(self.exec(sql, binds).await?))
+    }
+
+    /// [`Self::exec_on`] the pool.
+    async fn exec<'q>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<u64> {
+        Self::exec_on(&self.pool, sql, binds).await
     }
 
     /// The record a statement returns (an `INSERT … RETURNING`, say); `R`
@@ -173,11 +452,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let row = binds
-            .bind_to(sqlx::query_as::<_, R>(sql))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: R = Self::fetch_one_on(&self.pool, sql, binds).await?;
         Ok(T::try_from(row)?)
     }
 
@@ -188,11 +463,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let row = binds
-            .bind_to(sqlx::query_as::<_, R>(sql))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: Option<R> = Self::fetch_optional_on(&self.pool, sql, binds).await?;
         Ok(row.map(T::try_from).transpose()?)
     }
 
@@ -234,11 +505,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let rows = binds
-            .bind_to(sqlx::query_as::<_, R>(sql))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let rows: Vec<R> = Self::fetch_all_on(&self.pool, sql, binds).await?;
         Ok(rows
             .into_iter()
             .map(T::try_from)
@@ -265,6 +532,16 @@ impl<D: Engine> SqlStore<D> {
                 }
             });
         }
+    }
+}
+
+/// What an update conditioned on the record's version did: no row changed
+/// means someone else changed the record first.
+pub(crate) fn outcome(rows: u64) -> WriteOutcome {
+    if rows == 0 {
+        WriteOutcome::VersionConflict
+    } else {
+        WriteOutcome::Written
     }
 }
 

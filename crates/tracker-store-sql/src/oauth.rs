@@ -69,9 +69,9 @@ const DEVICE_COLS: &str =
 
 const SA_COLS: &str = "uid, org, sa_id, name, description, scopes, created_at";
 
-const KEY_COLS: &str = "id, sa_uid, public_key_pem, description, created_at";
+const CONSENT_COLS: &str = "uid, app_id, scopes, granted_at";
 
-const EPOCH_BUMP: &str = "UPDATE auth_epoch SET value = value + 1 WHERE id = 1";
+const KEY_COLS: &str = "id, sa_uid, public_key_pem, description, created_at";
 
 #[sql_bounds]
 #[async_trait]
@@ -138,36 +138,31 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn update_app(&self, id: i64, update: &AppUpdate) -> Result<AppRecord> {
-        sqlx::query_as::<_, AppRow>(&format!(
-            "UPDATE oauth_apps SET name = COALESCE($1, name), \
+        Self::fetch_optional_on::<AppRow>(
+            &self.pool,
+            &format!(
+                "UPDATE oauth_apps SET name = COALESCE($1, name), \
              redirect_uris = COALESCE($2, redirect_uris), scopes = COALESCE($3, scopes), \
              secret_hash = COALESCE($4, secret_hash) WHERE id = $5 RETURNING {APP_COLS}"
-        ))
-        .bind(&update.name)
-        .bind(update.redirect_uris.as_ref().map(|u| u.join("\n")))
-        .bind(update.scopes.as_ref().map(|s| s.to_list()))
-        .bind(update.secret_hash.map(|h| h.to_hex()))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
+            ),
+            (
+                &update.name,
+                update.redirect_uris.as_ref().map(|u| u.join("\n")),
+                update.scopes.as_ref().map(|s| s.to_list()),
+                update.secret_hash.map(|h| h.to_hex()),
+                id,
+            ),
+        )
+        .await?
         .ok_or(StoreError::NotFound("application"))?
         .try_into()
     }
 
     async fn delete_app(&self, id: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("DELETE FROM oauth_apps WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(EPOCH_BUMP)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        let done = Self::exec_on(&mut *tx, "DELETE FROM oauth_apps WHERE id = $1", (id,)).await?;
+        Self::commit_bumping_epoch(tx).await?;
+        Ok(done > 0)
     }
 
     async fn create_grant(&self, new: &NewGrant) -> Result<GrantRecord> {
@@ -197,47 +192,29 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
 
     async fn revoke_grant(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        let done = Self::exec_on(
+            &mut *tx,
             "UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            (at, id),
         )
-        .bind(at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
         // IAM tokens made from these die with them (the access layer checks
         // the parent).
-        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(EPOCH_BUMP)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&done) > 0)
+        Self::exec_on(
+            &mut *tx,
+            "UPDATE tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL",
+            (at, id),
+        )
+        .await?;
+        Self::commit_bumping_epoch(tx).await?;
+        Ok(done > 0)
     }
 
     async fn insert_grant_token(&self, new: &NewToken, grant_id: i64) -> Result<TokenRecord> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tokens (kind, hash, uid, scopes, parent_id, description, created_at, \
-             expires_at, grant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(new.kind.as_str())
-        .bind(new.hash.to_hex())
-        .bind(new.uid)
-        .bind(new.scopes.to_list())
-        .bind(new.parent_id)
-        .bind(&new.description)
-        .bind(new.created_at)
-        .bind(new.expires_at)
-        .bind(grant_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let id = self
+            .insert_token_row(new, Some(grant_id), "")
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
         self.token_by_id(id).await
     }
 
@@ -257,21 +234,22 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn insert_auth_code(&self, new: &NewAuthCode) -> Result<i64> {
-        sqlx::query_scalar(
+        Self::scalar_on(
+            &self.pool,
             "INSERT INTO oauth_codes (hash, app_id, uid, scopes, redirect_uri, code_challenge, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            (
+                new.hash.to_hex(),
+                new.app_id,
+                new.uid,
+                new.scopes.to_list(),
+                &new.redirect_uri,
+                &new.code_challenge,
+                new.created_at,
+                new.expires_at,
+            ),
         )
-        .bind(new.hash.to_hex())
-        .bind(new.app_id)
-        .bind(new.uid)
-        .bind(new.scopes.to_list())
-        .bind(&new.redirect_uri)
-        .bind(&new.code_challenge)
-        .bind(new.created_at)
-        .bind(new.expires_at)
-        .fetch_one(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn spend_auth_code(
@@ -406,21 +384,18 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         at: DateTime<Utc>,
     ) -> Result<(Option<DateTime<Utc>>, DeviceRecord)> {
         let mut tx = self.begin().await?;
-        let before: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT last_polled_at FROM oauth_device_codes WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?
-                .ok_or(StoreError::NotFound("device code"))?;
-        let row = sqlx::query_as::<_, DeviceRecord>(&format!(
-            "UPDATE oauth_device_codes SET last_polled_at = $1 WHERE id = $2 RETURNING {DEVICE_COLS}"
-        ))
-        .bind(at)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+        let before: Option<DateTime<Utc>> = Self::optional_scalar_on(
+            &mut *tx,
+            "SELECT last_polled_at FROM oauth_device_codes WHERE id = $1",
+            (id,),
+        )
+        .await?
+        .ok_or(StoreError::NotFound("device code"))?;
+        let sql = format!(
+            "UPDATE oauth_device_codes SET last_polled_at = $1 WHERE id = $2 \
+             RETURNING {DEVICE_COLS}"
+        );
+        let row = Self::fetch_one_on::<DeviceRecord>(&mut *tx, &sql, (at, id)).await?;
         tx.commit().await.map_err(db)?;
         Ok((before, row))
     }
@@ -440,23 +415,31 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         } else {
             DeviceStatus::Denied
         };
-        let done = self.exec(
-"UPDATE oauth_device_codes SET status = $1, uid = $2 WHERE id = $3 AND status = 'pending'",
-(status.as_str(), uid, id),
-).await?;
+        let done = self
+            .exec(
+                "UPDATE oauth_device_codes SET status = $1, uid = $2 \
+                 WHERE id = $3 AND status = 'pending'",
+                (status.as_str(), uid, id),
+            )
+            .await?;
         Ok(done > 0)
     }
 
     async fn finish_device(&self, id: i64) -> Result<bool> {
-        let done = self.exec(
-"UPDATE oauth_device_codes SET status = 'done' WHERE id = $1 AND status = 'approved'",
-(id,),
-).await?;
+        let done = self
+            .exec(
+                "UPDATE oauth_device_codes SET status = 'done' \
+                 WHERE id = $1 AND status = 'approved'",
+                (id,),
+            )
+            .await?;
         Ok(done > 0)
     }
 
     async fn consent(&self, uid: i64, app_id: i64) -> Result<Option<ConsentRecord>> {
-        self.find::<ConsentRecord, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 AND app_id = $2", (uid, app_id)).await
+        let sql =
+            format!("SELECT {CONSENT_COLS} FROM oauth_consents WHERE uid = $1 AND app_id = $2");
+        self.find::<ConsentRecord, _>(&sql, (uid, app_id)).await
     }
 
     async fn put_consent(&self, c: &ConsentRecord) -> Result<()> {
@@ -471,43 +454,35 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn list_consents(&self, uid: i64) -> Result<Vec<ConsentRecord>> {
-        self.find_all::<ConsentRecord, _>("SELECT uid, app_id, scopes, granted_at FROM oauth_consents WHERE uid = $1 ORDER BY app_id", (uid,)).await
+        let sql =
+            format!("SELECT {CONSENT_COLS} FROM oauth_consents WHERE uid = $1 ORDER BY app_id");
+        self.find_all::<ConsentRecord, _>(&sql, (uid,)).await
     }
 
     async fn withdraw_consent(&self, uid: i64, app_id: i64, at: DateTime<Utc>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let consent = sqlx::query("DELETE FROM oauth_consents WHERE uid = $1 AND app_id = $2")
-            .bind(uid)
-            .bind(app_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
+        let consent = Self::exec_on(
+            &mut *tx,
+            "DELETE FROM oauth_consents WHERE uid = $1 AND app_id = $2",
+            (uid, app_id),
+        )
+        .await?;
+        Self::exec_on(
+            &mut *tx,
             "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN \
              (SELECT id FROM oauth_grants WHERE uid = $2 AND app_id = $3)",
+            (at, uid, app_id),
         )
-        .bind(at)
-        .bind(uid)
-        .bind(app_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let grants = sqlx::query(
+        .await?;
+        let grants = Self::exec_on(
+            &mut *tx,
             "UPDATE oauth_grants SET revoked_at = $1 WHERE uid = $2 AND app_id = $3 \
              AND revoked_at IS NULL",
+            (at, uid, app_id),
         )
-        .bind(at)
-        .bind(uid)
-        .bind(app_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query(EPOCH_BUMP)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(D::rows_affected(&consent) + D::rows_affected(&grants) > 0)
+        .await?;
+        Self::commit_bumping_epoch(tx).await?;
+        Ok(consent + grants > 0)
     }
 
     async fn list_grants(&self, uid: i64) -> Result<Vec<GrantRecord>> {
@@ -525,17 +500,13 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<SessionRecord> {
-        sqlx::query_as(
+        Self::fetch_one_on(
+            &self.pool,
             "INSERT INTO web_sessions (hash, uid, created_at, expires_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, uid, created_at, expires_at",
+            (hash.to_hex(), uid, created_at, expires_at),
         )
-        .bind(hash.to_hex())
-        .bind(uid)
-        .bind(created_at)
-        .bind(expires_at)
-        .fetch_one(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn session_by_hash(&self, hash: &TokenHash) -> Result<Option<SessionRecord>> {
@@ -581,12 +552,12 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn signin_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM signin_failures WHERE key = $1 AND at >= $2")
-            .bind(key)
-            .bind(since.timestamp())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalar_on(
+            &self.pool,
+            "SELECT COUNT(*) FROM signin_failures WHERE key = $1 AND at >= $2",
+            (key, since.timestamp()),
+        )
+        .await
     }
 
     async fn clear_signin_failures(&self, key: &str) -> Result<()> {
@@ -609,50 +580,47 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn must_change_password(&self, uid: i64) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar::<_, bool>("SELECT must_change_password FROM users WHERE uid = $1")
-                .bind(uid)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?
-                .unwrap_or(false),
+        Ok(Self::optional_scalar_on::<bool>(
+            &self.pool,
+            "SELECT must_change_password FROM users WHERE uid = $1",
+            (uid,),
         )
+        .await?
+        .unwrap_or(false))
     }
 
     async fn create_service_account(&self, new: &NewServiceAccount) -> Result<ServiceAccount> {
         let mut tx = self.begin().await?;
-        let uid: i64 = sqlx::query_scalar(
+        let uid: i64 = Self::scalar_on(
+            &mut *tx,
             "INSERT INTO users (login, cloud_uid, first_name, last_name, email, created_at) \
              VALUES ($1, $2, $3, '', '', $4) RETURNING uid",
+            (&new.sa_id, &new.sa_id, &new.name, new.created_at),
         )
-        .bind(&new.sa_id)
-        .bind(&new.sa_id)
-        .bind(&new.name)
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)")
-            .bind(new.org)
-            .bind(uid)
-            .bind(new.admin)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let row = sqlx::query_as::<_, ServiceAccount>(&format!(
+        .await?;
+        Self::exec_on(
+            &mut *tx,
+            "INSERT INTO memberships (org, uid, admin) VALUES ($1, $2, $3)",
+            (new.org, uid, new.admin),
+        )
+        .await?;
+        let row = Self::fetch_one_on::<ServiceAccount>(
+            &mut *tx,
+            &format!(
             "INSERT INTO service_accounts (uid, org, sa_id, name, description, scopes, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {SA_COLS}"
-        ))
-        .bind(uid)
-        .bind(new.org)
-        .bind(&new.sa_id)
-        .bind(&new.name)
-        .bind(&new.description)
-        .bind(new.scopes.to_list())
-        .bind(new.created_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+        ),
+            (
+                uid,
+                new.org,
+                &new.sa_id,
+                &new.name,
+                &new.description,
+                new.scopes.to_list(),
+                new.created_at,
+            ),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(row)
     }
@@ -685,18 +653,21 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         &self,
         new: &NewServiceAccountKey,
     ) -> Result<ServiceAccountKey> {
-        sqlx::query_as(&format!(
-            "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
-        ))
-        .bind(&new.id)
-        .bind(new.sa_uid)
-        .bind(&new.public_key_pem)
-        .bind(&new.description)
-        .bind(new.created_at)
-        .fetch_one(&self.pool)
+        Self::fetch_one_on(
+            &self.pool,
+            &format!(
+                "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, \
+                 created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
+            ),
+            (
+                &new.id,
+                new.sa_uid,
+                &new.public_key_pem,
+                &new.description,
+                new.created_at,
+            ),
+        )
         .await
-        .map_err(db)
     }
 
     async fn service_account_key(&self, id: &str) -> Result<Option<ServiceAccountKey>> {
@@ -742,24 +713,21 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     ) -> Result<(Vec<AuditEvent>, i64)> {
         const MINE: &str = "org = $1 OR (org IS NULL AND uid IN \
                             (SELECT uid FROM memberships WHERE org = $2))";
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_events WHERE {MINE}"))
-                .bind(org)
-                .bind(org)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db)?;
-        let rows = sqlx::query_as::<_, AuditEvent>(&format!(
-            "SELECT id, at, org, uid, action, target, detail, ip FROM audit_events \
+        let total: i64 = Self::scalar_on(
+            &self.pool,
+            &format!("SELECT COUNT(*) FROM audit_events WHERE {MINE}"),
+            (org, org),
+        )
+        .await?;
+        let rows = Self::fetch_all_on::<AuditEvent>(
+            &self.pool,
+            &format!(
+                "SELECT id, at, org, uid, action, target, detail, ip FROM audit_events \
              WHERE {MINE} ORDER BY id DESC LIMIT $3 OFFSET $4"
-        ))
-        .bind(org)
-        .bind(org)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+            ),
+            (org, org, limit, offset),
+        )
+        .await?;
         Ok((rows, total))
     }
 }

@@ -9,6 +9,9 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
 
+const INSERT_MEMBER: &str =
+    "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
     /// Gives a queue without grants the defaults every new queue gets.
@@ -16,11 +19,12 @@ impl<D: Engine> SqlStore<D> {
         tx: &mut Transaction<'_, D>,
         queue_id: i64,
     ) -> Result<()> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_grants WHERE queue_id = $1")
-            .bind(queue_id)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db)?;
+        let n: i64 = Self::scalar_on(
+            &mut **tx,
+            "SELECT COUNT(*) FROM queue_grants WHERE queue_id = $1",
+            (queue_id,),
+        )
+        .await?;
         if n == 0 {
             Self::insert_grants(tx, queue_id, &Grants::queue_defaults()).await?;
         }
@@ -34,26 +38,24 @@ impl<D: Engine> SqlStore<D> {
     ) -> Result<()> {
         for g in &grants.0 {
             let (perm, kind, subject) = encode_grant(g);
-            sqlx::query(
-                "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            Self::exec_on(
+                &mut **tx,
+                "INSERT INTO queue_grants (queue_id, permission, subject_kind, subject) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                (queue_id, perm, kind, subject),
             )
-            .bind(queue_id)
-            .bind(perm)
-            .bind(kind)
-            .bind(subject)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         }
         Ok(())
     }
 
     async fn members(&self, group: i64) -> Result<Vec<i64>> {
-        sqlx::query_scalar("SELECT uid FROM group_members WHERE group_id = $1 ORDER BY uid")
-            .bind(group)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalars_on(
+            &self.pool,
+            "SELECT uid FROM group_members WHERE group_id = $1 ORDER BY uid",
+            (group,),
+        )
+        .await
     }
 }
 
@@ -68,25 +70,13 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
         at: DateTime<Utc>,
     ) -> Result<GroupRecord> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = Self::scalar_on(
+            &mut *tx,
             "INSERT INTO groups (org, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+            (org, name, at),
         )
-        .bind(org)
-        .bind(name)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        for uid in uids {
-            sqlx::query(
-                "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(uid)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
+        .await?;
+        Self::insert_each::<i64>(&mut tx, INSERT_MEMBER, id, uids).await?;
         tx.commit().await.map_err(db)?;
         self.group(org, id)
             .await?
@@ -94,12 +84,12 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn list_groups(&self, org: i64) -> Result<Vec<GroupRecord>> {
-        let rows: Vec<(i64, String, DateTime<Utc>)> =
-            sqlx::query_as("SELECT id, name, created_at FROM groups WHERE org = $1 ORDER BY id")
-                .bind(org)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
+        let rows: Vec<(i64, String, DateTime<Utc>)> = Self::fetch_all_on(
+            &self.pool,
+            "SELECT id, name, created_at FROM groups WHERE org = $1 ORDER BY id",
+            (org,),
+        )
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, name, created_at) in rows {
             out.push(GroupRecord {
@@ -114,13 +104,12 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn group(&self, org: i64, id: i64) -> Result<Option<GroupRecord>> {
-        let row: Option<(String, DateTime<Utc>)> =
-            sqlx::query_as("SELECT name, created_at FROM groups WHERE org = $1 AND id = $2")
-                .bind(org)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+        let row: Option<(String, DateTime<Utc>)> = Self::fetch_optional_on(
+            &self.pool,
+            "SELECT name, created_at FROM groups WHERE org = $1 AND id = $2",
+            (org, id),
+        )
+        .await?;
         match row {
             Some((name, created_at)) => Ok(Some(GroupRecord {
                 id,
@@ -135,62 +124,51 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
 
     async fn set_group_members(&self, org: i64, id: i64, uids: &[i64]) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM groups WHERE org = $1 AND id = $2")
-                .bind(org)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
+        let exists: Option<i64> = Self::optional_scalar_on(
+            &mut *tx,
+            "SELECT id FROM groups WHERE org = $1 AND id = $2",
+            (org, id),
+        )
+        .await?;
         if exists.is_none() {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM group_members WHERE group_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        for uid in uids {
-            sqlx::query(
-                "INSERT INTO group_members (group_id, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(uid)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
+        Self::exec_on(
+            &mut *tx,
+            "DELETE FROM group_members WHERE group_id = $1",
+            (id,),
+        )
+        .await?;
+        Self::insert_each::<i64>(&mut tx, INSERT_MEMBER, id, uids).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
 
     async fn groups_of(&self, org: i64, uid: i64) -> Result<Vec<i64>> {
-        sqlx::query_scalar(
+        Self::scalars_on(
+            &self.pool,
             "SELECT g.id FROM groups g JOIN group_members m ON m.group_id = g.id \
              WHERE g.org = $1 AND m.uid = $2 ORDER BY g.id",
+            (org, uid),
         )
-        .bind(org)
-        .bind(uid)
-        .fetch_all(&self.pool)
         .await
-        .map_err(db)
     }
 
     async fn queue_grants(&self, queue_id: i64) -> Result<(Grants, i64)> {
-        let version: i64 = sqlx::query_scalar("SELECT grants_version FROM queues WHERE id = $1")
-            .bind(queue_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound("queue"))?;
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
+        let version: i64 = Self::optional_scalar_on(
+            &self.pool,
+            "SELECT grants_version FROM queues WHERE id = $1",
+            (queue_id,),
+        )
+        .await?
+        .ok_or(StoreError::NotFound("queue"))?;
+        let rows: Vec<(String, String, String)> = Self::fetch_all_on(
+            &self.pool,
             "SELECT permission, subject_kind, subject FROM queue_grants WHERE queue_id = $1 \
              ORDER BY permission, subject_kind, subject",
+            (queue_id,),
         )
-        .bind(queue_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         let grants = rows
             .iter()
             .map(|(p, k, s)| decode_grant(p, k, s))
@@ -205,50 +183,46 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
         version: i64,
     ) -> Result<WriteOutcome> {
         let mut tx = self.begin().await?;
-        let bumped = sqlx::query("UPDATE queues SET grants_version = grants_version + 1 WHERE id = $1 AND grants_version = $2")
-            .bind(queue_id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        if D::rows_affected(&bumped) == 0 {
+        let bumped = Self::exec_on(
+            &mut *tx,
+            "UPDATE queues SET grants_version = grants_version + 1 \
+             WHERE id = $1 AND grants_version = $2",
+            (queue_id, version),
+        )
+        .await?;
+        if bumped == 0 {
             return Ok(WriteOutcome::VersionConflict);
         }
-        sqlx::query("DELETE FROM queue_grants WHERE queue_id = $1")
-            .bind(queue_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        Self::exec_on(
+            &mut *tx,
+            "DELETE FROM queue_grants WHERE queue_id = $1",
+            (queue_id,),
+        )
+        .await?;
         Self::insert_grants(&mut tx, queue_id, grants).await?;
         tx.commit().await.map_err(db)?;
         Ok(WriteOutcome::Written)
     }
 
     async fn issue_access(&self, issue_pk: i64) -> Result<Vec<i64>> {
-        sqlx::query_scalar("SELECT uid FROM issue_access WHERE issue_pk = $1 ORDER BY uid")
-            .bind(issue_pk)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)
+        Self::scalars_on(
+            &self.pool,
+            "SELECT uid FROM issue_access WHERE issue_pk = $1 ORDER BY uid",
+            (issue_pk,),
+        )
+        .await
     }
 
     async fn set_issue_access(&self, issue_pk: i64, uids: &[i64]) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM issue_access WHERE issue_pk = $1")
-            .bind(issue_pk)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        for uid in uids {
-            sqlx::query(
-                "INSERT INTO issue_access (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(issue_pk)
-            .bind(uid)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
+        Self::exec_on(
+            &mut *tx,
+            "DELETE FROM issue_access WHERE issue_pk = $1",
+            (issue_pk,),
+        )
+        .await?;
+        let sql = "INSERT INTO issue_access (issue_pk, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        Self::insert_each::<i64>(&mut tx, sql, issue_pk, uids).await?;
         tx.commit().await.map_err(db)
     }
 }

@@ -6,7 +6,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const LINK_SELECT: &str = "SELECT pk, org, issue_pk, type_id, direction, application, object_key, \
     created_by, created_at FROM remote_links";
@@ -22,27 +22,26 @@ impl<D: Engine> SqlStore<D> {
         w: &RemoteLinkWrite,
     ) -> Result<()> {
         match w {
-            RemoteLinkWrite::Insert(l) => sqlx::query(
-                "INSERT INTO remote_links (org, issue_pk, type_id, direction, application, \
-                   object_key, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(l.org)
-            .bind(issue_pk)
-            .bind(&l.type_id)
-            .bind(&l.direction)
-            .bind(&l.application)
-            .bind(&l.object_key)
-            .bind(l.created_by)
-            .bind(l.created_at),
-            RemoteLinkWrite::Delete(pk) => {
-                sqlx::query("DELETE FROM remote_links WHERE pk = $1 AND issue_pk = $2")
-                    .bind(*pk)
-                    .bind(issue_pk)
+            RemoteLinkWrite::Insert(l) => {
+                let sql = "INSERT INTO remote_links (org, issue_pk, type_id, direction, \
+                   application, object_key, created_by, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                let binds = (
+                    l.org,
+                    issue_pk,
+                    &l.type_id,
+                    &l.direction,
+                    &l.application,
+                    &l.object_key,
+                    l.created_by,
+                    l.created_at,
+                );
+                Self::exec_on(&mut **tx, sql, binds).await?
             }
-        }
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+            RemoteLinkWrite::Delete(pk) => {
+                Self::delete_owned(tx, "remote_links", "issue_pk", *pk, issue_pk).await?
+            }
+        };
         Ok(())
     }
 }

@@ -9,10 +9,6 @@ use tracker_store_sql_macros::sql_bounds;
 
 use crate::{db, Engine, SqlStore};
 
-/// Pages inserted per statement: two placeholders each, far below both
-/// engines' limits on bound values.
-const PAGES_PER_INSERT: usize = 500;
-
 fn pack(pks: &[i64]) -> String {
     pks.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -34,51 +30,39 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         let per = usize::try_from(new.per.max(1)).unwrap_or(1);
         let pages: Vec<&[i64]> = new.pks.chunks(per).collect();
         let mut tx = self.begin().await?;
-        sqlx::query(
+        Self::exec_on(
+            &mut *tx,
             "DELETE FROM search_scroll_pages WHERE scroll_id IN \
              (SELECT id FROM search_scrolls WHERE expires_ms <= $1)",
+            (now_ms,),
         )
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("DELETE FROM search_scrolls WHERE expires_ms <= $1")
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
+        .await?;
+        Self::exec_on(
+            &mut *tx,
+            "DELETE FROM search_scrolls WHERE expires_ms <= $1",
+            (now_ms,),
+        )
+        .await?;
+        Self::exec_on(
+            &mut *tx,
             "INSERT INTO search_scrolls (id, org, uid, token_hash, per, total, pages, ttl_ms, \
              expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            (
+                &new.id,
+                new.org,
+                new.uid,
+                new.token_hash.to_hex(),
+                new.per,
+                new.pks.len() as i64,
+                pages.len() as i64,
+                new.ttl_ms,
+                now_ms.saturating_add(new.ttl_ms),
+            ),
         )
-        .bind(&new.id)
-        .bind(new.org)
-        .bind(new.uid)
-        .bind(new.token_hash.to_hex())
-        .bind(new.per)
-        .bind(new.pks.len() as i64)
-        .bind(pages.len() as i64)
-        .bind(new.ttl_ms)
-        .bind(now_ms.saturating_add(new.ttl_ms))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        for (batch_no, batch) in pages.chunks(PAGES_PER_INSERT).enumerate() {
-            let values: Vec<String> = (0..batch.len())
-                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
-                .collect();
-            let sql = format!(
-                "INSERT INTO search_scroll_pages (scroll_id, page, pks) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(&new.id);
-            for (i, page) in batch.iter().enumerate() {
-                q = q
-                    .bind((batch_no * PAGES_PER_INSERT + i) as i64)
-                    .bind(pack(page));
-            }
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
+        .await?;
+        let packed: Vec<String> = pages.iter().map(|page| pack(page)).collect();
+        let into = "search_scroll_pages (scroll_id, page, pks)";
+        Self::insert_numbered(&mut tx, into, new.id.clone(), packed).await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }
@@ -92,20 +76,15 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         now_ms: i64,
         ttl_ms: Option<i64>,
     ) -> Result<Option<ScrollPage>> {
-        let head: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+        let head: Option<(i64, i64, i64, i64)> = Self::fetch_optional_on(
+            &self.pool,
             "UPDATE search_scrolls SET ttl_ms = COALESCE($5, ttl_ms), \
              expires_ms = $4 + COALESCE($5, ttl_ms) \
              WHERE id = $1 AND org = $2 AND uid = $3 AND expires_ms > $4 \
              RETURNING per, total, pages, ttl_ms",
+            (id, org, uid, now_ms, ttl_ms),
         )
-        .bind(id)
-        .bind(org)
-        .bind(uid)
-        .bind(now_ms)
-        .bind(ttl_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         let Some((per, total, pages, ttl_ms)) = head else {
             return Ok(None);
         };
@@ -113,14 +92,12 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
             return Ok(None);
         }
         let page = offset / per;
-        let packed: Option<(String,)> = sqlx::query_as(
+        let packed: Option<(String,)> = Self::fetch_optional_on(
+            &self.pool,
             "SELECT pks FROM search_scroll_pages WHERE scroll_id = $1 AND page = $2",
+            (id, page),
         )
-        .bind(id)
-        .bind(page)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         let Some((packed,)) = packed else {
             // Closed by a concurrent request for the last page.
             return Ok(None);
@@ -145,17 +122,13 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         uid: i64,
         token_hash: &TokenHash,
     ) -> Result<bool> {
-        let owned: Option<(String,)> = sqlx::query_as(
+        let owned: Option<(String,)> = Self::fetch_optional_on(
+            &self.pool,
             "SELECT id FROM search_scrolls WHERE id = $1 AND org = $2 AND uid = $3 \
              AND token_hash = $4",
+            (id, org, uid, token_hash.to_hex()),
         )
-        .bind(id)
-        .bind(org)
-        .bind(uid)
-        .bind(token_hash.to_hex())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         if owned.is_none() {
             return Ok(false);
         }
@@ -168,16 +141,13 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
 impl<D: Engine> SqlStore<D> {
     async fn forget_scroll(&self, id: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM search_scroll_pages WHERE scroll_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query("DELETE FROM search_scrolls WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        Self::exec_on(
+            &mut *tx,
+            "DELETE FROM search_scroll_pages WHERE scroll_id = $1",
+            (id,),
+        )
+        .await?;
+        Self::exec_on(&mut *tx, "DELETE FROM search_scrolls WHERE id = $1", (id,)).await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }

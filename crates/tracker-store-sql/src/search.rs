@@ -642,19 +642,21 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         &self,
         org: i64,
     ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
-        let queues: Vec<QueueRecord> = sqlx::query_as(&format!(
-            "SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let grants: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
-            "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
+        let queues: Vec<QueueRecord> = Self::fetch_all_on(
+            &self.pool,
+            &format!("SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"),
+            (),
+        )
+        .await?;
+        let grants: Vec<(i64, String, String, String)> = Self::fetch_all_on(
+            &self.pool,
+            &format!(
+                "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
              FROM queue_grants g JOIN queues q ON q.id = g.queue_id WHERE q.org = {org}"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+            ),
+            (),
+        )
+        .await?;
         with_grants(queues, grants)
     }
 
@@ -662,26 +664,30 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query_as(&format!(
-            "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
-            join_ids(uids)
-        ))
-        .fetch_all(&self.pool)
+        Self::fetch_all_on(
+            &self.pool,
+            &format!(
+                "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
+                join_ids(uids)
+            ),
+            (),
+        )
         .await
-        .map_err(db)
     }
 
     async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>> {
         if pks.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query_as(&format!(
-            "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
-            join_ids(pks)
-        ))
-        .fetch_all(&self.pool)
+        Self::fetch_all_on(
+            &self.pool,
+            &format!(
+                "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
+                join_ids(pks)
+            ),
+            (),
+        )
         .await
-        .map_err(db)
     }
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const COLS: &str =
     "pk, org, board_pk, name, archived, start_date, end_date, version, created_by, created_at";
@@ -13,21 +13,22 @@ const COLS: &str =
 #[async_trait]
 impl<D: Engine> SprintStore for SqlStore<D> {
     async fn create_sprint(&self, s: &SprintRecord) -> Result<SprintRecord> {
-        let pk: i64 = sqlx::query_scalar(
+        let pk: i64 = Self::scalar_on(
+            &self.pool,
             "INSERT INTO sprints (org, board_pk, name, archived, start_date, end_date, version, \
                created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8) RETURNING pk",
+            (
+                s.org,
+                s.board_pk,
+                &s.name,
+                s.archived,
+                &s.start_date,
+                &s.end_date,
+                s.created_by,
+                s.created_at,
+            ),
         )
-        .bind(s.org)
-        .bind(s.board_pk)
-        .bind(&s.name)
-        .bind(s.archived)
-        .bind(&s.start_date)
-        .bind(&s.end_date)
-        .bind(s.created_by)
-        .bind(s.created_at)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(SprintRecord {
             pk,
             version: 1,
@@ -36,15 +37,11 @@ impl<D: Engine> SprintStore for SqlStore<D> {
     }
 
     async fn sprint(&self, org: i64, pk: i64) -> Result<Option<SprintRecord>> {
-        let sql = format!("SELECT {COLS} FROM sprints WHERE org = $1 AND pk = $2");
-        self.find::<SprintRecord, _>(&sql, (org, pk)).await
+        self.by_pk("sprints", COLS, org, pk).await
     }
 
     async fn list_sprints(&self, org: i64, board: Option<i64>) -> Result<Vec<SprintRecord>> {
-        let sql = format!(
-            "SELECT {COLS} FROM sprints WHERE org = $1 AND ($2 IS NULL OR board_pk = $2) \
-             ORDER BY pk"
-        );
-        self.find_all::<SprintRecord, _>(&sql, (org, board)).await
+        self.list_under("sprints", COLS, org, ("board_pk", board))
+            .await
     }
 }

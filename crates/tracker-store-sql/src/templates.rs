@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const COLS: &str = "pk, org, kind, queue_id, name, description, body, version, created_by, \
     created_at, updated_at";
@@ -27,14 +27,12 @@ impl<D: Engine> TemplateStore for SqlStore<D> {
         let rows = self
             .find_all::<TemplateRecord, _>(&sql, (org, kind, queue, limit, offset))
             .await?;
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"))
-                .bind(org)
-                .bind(kind)
-                .bind(queue)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db)?;
+        let total: i64 = Self::scalar_on(
+            &self.pool,
+            &format!("SELECT COUNT(*) FROM templates WHERE {filter}"),
+            (org, kind, queue),
+        )
+        .await?;
         Ok((rows, total))
     }
 
@@ -44,60 +42,61 @@ impl<D: Engine> TemplateStore for SqlStore<D> {
     }
 
     async fn create_template(&self, t: &TemplateRecord) -> Result<TemplateRecord> {
-        let pk: i64 = sqlx::query_scalar(
+        let pk: i64 = Self::scalar_on(
+            &self.pool,
             "INSERT INTO templates (org, kind, queue_id, name, description, body, version, \
                created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9) RETURNING pk",
+            (
+                t.org,
+                &t.kind,
+                t.queue_id,
+                &t.name,
+                &t.description,
+                &t.body,
+                t.created_by,
+                t.created_at,
+                t.updated_at,
+            ),
         )
-        .bind(t.org)
-        .bind(&t.kind)
-        .bind(t.queue_id)
-        .bind(&t.name)
-        .bind(&t.description)
-        .bind(&t.body)
-        .bind(t.created_by)
-        .bind(t.created_at)
-        .bind(t.updated_at)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        .await?;
         self.template(t.org, &t.kind, pk)
             .await?
             .ok_or(StoreError::NotFound("template"))
     }
 
     async fn update_template(&self, t: &TemplateRecord) -> Result<Option<TemplateRecord>> {
-        let r = sqlx::query(
-            "UPDATE templates SET queue_id = $1, name = $2, description = $3, body = $4, \
+        let r = self
+            .exec(
+                "UPDATE templates SET queue_id = $1, name = $2, description = $3, body = $4, \
                updated_at = $5, version = version + 1 \
              WHERE org = $6 AND kind = $7 AND pk = $8 AND version = $9",
-        )
-        .bind(t.queue_id)
-        .bind(&t.name)
-        .bind(&t.description)
-        .bind(&t.body)
-        .bind(t.updated_at)
-        .bind(t.org)
-        .bind(&t.kind)
-        .bind(t.pk)
-        .bind(t.version)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        if D::rows_affected(&r) == 0 {
+                (
+                    t.queue_id,
+                    &t.name,
+                    &t.description,
+                    &t.body,
+                    t.updated_at,
+                    t.org,
+                    &t.kind,
+                    t.pk,
+                    t.version,
+                ),
+            )
+            .await?;
+        if r == 0 {
             return Ok(None);
         }
         self.template(t.org, &t.kind, t.pk).await
     }
 
     async fn delete_template(&self, org: i64, kind: &str, pk: i64) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM templates WHERE org = $1 AND kind = $2 AND pk = $3")
-            .bind(org)
-            .bind(kind)
-            .bind(pk)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(D::rows_affected(&r) > 0)
+        let r = self
+            .exec(
+                "DELETE FROM templates WHERE org = $1 AND kind = $2 AND pk = $3",
+                (org, kind, pk),
+            )
+            .await?;
+        Ok(r > 0)
     }
 }

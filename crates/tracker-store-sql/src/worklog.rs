@@ -6,7 +6,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const SELECT: &str = "SELECT pk, org, issue_pk, comment, start_at AS start, seconds, created_by, \
     updated_by, created_at, updated_at, version FROM worklog";
@@ -20,40 +20,42 @@ impl<D: Engine> SqlStore<D> {
         w: &WorklogWrite,
     ) -> Result<()> {
         match w {
-            WorklogWrite::Insert(r) => sqlx::query(
-                "INSERT INTO worklog (org, issue_pk, comment, start_at, seconds, created_by, \
-                   updated_by, created_at, updated_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)",
-            )
-            .bind(r.org)
-            .bind(issue_pk)
-            .bind(&r.comment)
-            .bind(r.start)
-            .bind(r.seconds)
-            .bind(r.created_by)
-            .bind(r.updated_by)
-            .bind(r.created_at)
-            .bind(r.updated_at),
-            WorklogWrite::Update(r) => sqlx::query(
-                "UPDATE worklog SET comment = $1, start_at = $2, seconds = $3, updated_by = $4, \
-                   updated_at = $5, version = version + 1 WHERE pk = $6 AND issue_pk = $7",
-            )
-            .bind(&r.comment)
-            .bind(r.start)
-            .bind(r.seconds)
-            .bind(r.updated_by)
-            .bind(r.updated_at)
-            .bind(r.pk)
-            .bind(issue_pk),
-            WorklogWrite::Delete(pk) => {
-                sqlx::query("DELETE FROM worklog WHERE pk = $1 AND issue_pk = $2")
-                    .bind(*pk)
-                    .bind(issue_pk)
+            WorklogWrite::Insert(r) => {
+                let sql = "INSERT INTO worklog (org, issue_pk, comment, start_at, seconds, \
+                   created_by, updated_by, created_at, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)";
+                let binds = (
+                    r.org,
+                    issue_pk,
+                    &r.comment,
+                    r.start,
+                    r.seconds,
+                    r.created_by,
+                    r.updated_by,
+                    r.created_at,
+                    r.updated_at,
+                );
+                Self::exec_on(&mut **tx, sql, binds).await?
             }
-        }
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+            WorklogWrite::Update(r) => {
+                let sql = "UPDATE worklog SET comment = $1, start_at = $2, seconds = $3, \
+                   updated_by = $4, updated_at = $5, version = version + 1 \
+                   WHERE pk = $6 AND issue_pk = $7";
+                let binds = (
+                    &r.comment,
+                    r.start,
+                    r.seconds,
+                    r.updated_by,
+                    r.updated_at,
+                    r.pk,
+                    issue_pk,
+                );
+                Self::exec_on(&mut **tx, sql, binds).await?
+            }
+            WorklogWrite::Delete(pk) => {
+                Self::delete_owned(tx, "worklog", "issue_pk", *pk, issue_pk).await?
+            }
+        };
         Ok(())
     }
 }

@@ -38,8 +38,18 @@ impl LinkRule {
     }
 }
 
+/// A stored rule, as a row of a provider is read.
+impl TryFrom<String> for LinkRule {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        LinkRule::parse(&s).ok_or_else(|| format!("link rule {s:?}"))
+    }
+}
+
 /// An OpenID Connect identity provider of one organization.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct FederationProvider {
     pub id: i64,
     pub public_id: String,
@@ -54,6 +64,7 @@ pub struct FederationProvider {
     pub first_name_claim: String,
     pub last_name_claim: String,
     pub email_claim: String,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub link_rule: LinkRule,
     /// Space-separated JWS algorithms ID tokens may use.
     pub algorithms: String,
@@ -63,6 +74,7 @@ pub struct FederationProvider {
 
 /// An account's identity at a provider: the provider's `sub` for it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct FederatedIdentity {
     pub id: i64,
     pub provider: i64,
@@ -75,6 +87,7 @@ pub struct FederatedIdentity {
 
 /// A sign-in sent to a provider and not yet back.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct FederationLogin {
     pub state_hash: String,
     pub browser_hash: String,

@@ -67,52 +67,39 @@ impl From<std::convert::Infallible> for StoreError {
     }
 }
 
-/// Everything a backend provides. Each area of the model is a trait of its
-/// own, implemented in its own file of each backend; callers hold an
-/// `Arc<dyn Store>` and call any area's methods on it.
-pub trait Store:
-    AccessStore
-    + IssueStore
-    + PermissionStore
-    + SearchStore
-    + OAuthStore
-    + WorklogStore
-    + CatalogStore
-    + RemoteLinkStore
-    + ScrollStore
-    + AttachmentStore
-    + FieldStore
-    + TemplateStore
-    + JobStore
-    + AutomationStore
-    + EntityStore
-    + SprintStore
-    + FederationStore
-    + EmulatorStore
-{
+/// Declares [`Store`] over the area traits and implements it for every type
+/// that has them all: the list of areas is written once.
+macro_rules! store {
+    ($($area:ident),+ $(,)?) => {
+        /// Everything a backend provides. Each area of the model is a trait of
+        /// its own, implemented in its own file of each backend; callers hold
+        /// an `Arc<dyn Store>` and call any area's methods on it.
+        pub trait Store: $($area +)+ {}
+
+        impl<T> Store for T where T: $($area +)+ {}
+    };
 }
 
-impl<T> Store for T where
-    T: AccessStore
-        + IssueStore
-        + PermissionStore
-        + SearchStore
-        + OAuthStore
-        + WorklogStore
-        + CatalogStore
-        + RemoteLinkStore
-        + ScrollStore
-        + AttachmentStore
-        + FieldStore
-        + TemplateStore
-        + JobStore
-        + AutomationStore
-        + EntityStore
-        + SprintStore
-        + FederationStore
-        + EmulatorStore
-{
-}
+store!(
+    AccessStore,
+    IssueStore,
+    PermissionStore,
+    SearchStore,
+    OAuthStore,
+    WorklogStore,
+    CatalogStore,
+    RemoteLinkStore,
+    ScrollStore,
+    AttachmentStore,
+    FieldStore,
+    TemplateStore,
+    JobStore,
+    AutomationStore,
+    EntityStore,
+    SprintStore,
+    FederationStore,
+    EmulatorStore,
+);
 
 /// A connection pool's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tracker_domain::{Clock, SystemClock};
 use tracker_store::Store;
+use tracker_store_sql::{PostgresStore, SqliteStore};
 use trackerd::config::{Config, Dsn};
 
 pub use trackerd_testkit::pg::{create_database, database_url, drop_database, PgDatabase};
@@ -87,4 +88,35 @@ pub fn proc_ticks(stat: &Path) -> Option<u64> {
 /// User + system CPU time of this process so far.
 pub fn cpu_time() -> Duration {
     Duration::from_millis(proc_ticks(Path::new("/proc/self/stat")).unwrap_or(0) * 10)
+}
+
+/// Either backend, concretely: raw loops, bulk loads and dataset checks need
+/// the driver's pool, which the store trait hides.
+#[derive(Clone)]
+pub enum Concrete {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl Concrete {
+    /// Connects to the store a DSN names exactly as trackerd does (same
+    /// connect options, same pool): the concrete store and the trait object
+    /// over it. Migrating is left to the caller.
+    pub async fn connect(dsn: &str) -> anyhow::Result<(Concrete, Arc<dyn Store>)> {
+        Ok(if dsn.starts_with("sqlite://") {
+            let s = SqliteStore::connect(dsn).await?;
+            (Concrete::Sqlite(s.clone()), Arc::new(s))
+        } else {
+            let s = PostgresStore::connect(dsn).await?;
+            (Concrete::Postgres(s.clone()), Arc::new(s))
+        })
+    }
+
+    /// Closes the driver's pool.
+    pub async fn close(self) {
+        match self {
+            Concrete::Sqlite(s) => s.pool().close().await,
+            Concrete::Postgres(s) => s.pool().close().await,
+        }
+    }
 }

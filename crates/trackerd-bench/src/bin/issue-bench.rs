@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use trackerd_bench::{
-    backends, cpu_time, micros, rand_suffix, start_server, Backend, PgDatabase, Which,
+    backends, cpu_time, micros, rand_suffix, start_server, Backend, Concrete, PgDatabase, Which,
 };
 
 use anyhow::{bail, Context};
@@ -32,7 +32,6 @@ use serde::Deserialize;
 use sqlx::Connection;
 use tracker_domain::SystemClock;
 use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Store};
-use tracker_store_sql::{PostgresStore, SqliteStore};
 
 /// The test kit's seed: alice administers Acme and leads its TEST queue.
 const ORG_ID: &str = trackerd_testkit::ACME;
@@ -154,28 +153,13 @@ impl Db {
     }
 }
 
-/// Either backend, concretely: the raw loop needs the driver's pool.
-#[derive(Clone)]
-enum Concrete {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
-}
-
-impl Concrete {
-    /// Opens the store exactly as trackerd does (same connect options, same
-    /// pool), migrates and seeds it.
-    async fn open(dsn: &str) -> anyhow::Result<(Concrete, Arc<dyn Store>)> {
-        let (c, store): (Concrete, Arc<dyn Store>) = if dsn.starts_with("sqlite://") {
-            let s = SqliteStore::connect(dsn).await?;
-            (Concrete::Sqlite(s.clone()), Arc::new(s))
-        } else {
-            let s = PostgresStore::connect(dsn).await?;
-            (Concrete::Postgres(s.clone()), Arc::new(s))
-        };
-        store.migrate().await?;
-        trackerd_testkit::apply_seed(store.as_ref(), &SystemClock).await?;
-        Ok((c, store))
-    }
+/// Opens the store as trackerd does ([`Concrete::connect`]), migrates and
+/// seeds it.
+async fn open(dsn: &str) -> anyhow::Result<(Concrete, Arc<dyn Store>)> {
+    let (c, store) = Concrete::connect(dsn).await?;
+    store.migrate().await?;
+    trackerd_testkit::apply_seed(store.as_ref(), &SystemClock).await?;
+    Ok((c, store))
 }
 
 // ---------------------------------------------------------------- HTTP load
@@ -451,41 +435,36 @@ async fn raw_loop(
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            // Inserts on `$conn` until the deadline, timing each: the
+            // insert is a macro (per driver), so the loop is one too.
+            macro_rules! timed_inserts {
+                ($conn:ident, $p:ident) => {
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        raw_insert!($conn, &s, queue_id, $p)?;
+                        lat.push(micros(t.elapsed()));
+                    }
+                };
+            }
             match &db {
                 // One connection held throughout, or (as the store does)
                 // one taken from the pool per transaction: more tasks than
                 // connections then queue for them instead of timing out.
                 Concrete::Sqlite(store) if concurrency == 1 => {
                     let mut conn = store.pool().acquire().await?;
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(conn, &s, queue_id, q_mark)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(conn, q_mark);
                 }
                 Concrete::Sqlite(store) => {
                     let pool = store.pool();
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(pool, &s, queue_id, q_mark)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(pool, q_mark);
                 }
                 Concrete::Postgres(store) if concurrency == 1 => {
                     let mut conn = store.pool().acquire().await?;
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(conn, &s, queue_id, dollar)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(conn, dollar);
                 }
                 Concrete::Postgres(store) => {
                     let pool = store.pool();
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        raw_insert!(pool, &s, queue_id, dollar)?;
-                        lat.push(micros(t.elapsed()));
-                    }
+                    timed_inserts!(pool, dollar);
                 }
             }
             anyhow::Ok(lat)
@@ -529,7 +508,7 @@ async fn run_on(
     sampler: &RustcSampler,
 ) -> anyhow::Result<Report> {
     let name = backend.name();
-    let (_, store) = Concrete::open(http_dsn).await?;
+    let (_, store) = open(http_dsn).await?;
     let server = start_server(store.clone(), http_dsn).await?;
     let http = client(args.concurrency)?;
     let base = server.base.clone();
@@ -578,7 +557,7 @@ async fn run_on(
     server.stop().await?;
     drop(store);
 
-    let (raw, raw_store) = Concrete::open(raw_dsn).await?;
+    let (raw, raw_store) = open(raw_dsn).await?;
     let org = raw_store
         .organization_by_org_id(ORG_ID)
         .await?
@@ -602,10 +581,7 @@ async fn run_on(
     );
     report.raw_conc = raw_loop(&raw, queue.id, &s, args.concurrency, args.raw_duration).await?;
     let disturbed_raw = sampler.seen();
-    match raw {
-        Concrete::Sqlite(s) => s.pool().close().await,
-        Concrete::Postgres(s) => s.pool().close().await,
-    }
+    raw.close().await;
     for (what, seen) in [
         ("creates", disturbed_c),
         ("reads", disturbed_r),

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use trackerd_bench::{
     backends, create_database, database_url, drop_database, micros, proc_ticks, rand_suffix,
-    start_server, Backend, Which,
+    start_server, Backend, Concrete, Which,
 };
 
 use anyhow::{bail, Context};
@@ -52,7 +52,6 @@ use serde_json::{json, Value};
 use sqlx::Connection;
 use tracker_domain::{Clock, Scopes, SystemClock};
 use tracker_store::{NewOrganization, NewQueue, Store};
-use tracker_store_sql::{PostgresStore, SqliteStore};
 use trackerd::ops::{put_user, UserSpec};
 
 const ORG_ID: &str = "7000005";
@@ -897,103 +896,59 @@ macro_rules! insert_batch {
     }};
 }
 
-/// Either backend, concretely: the bulk load and the dataset checks need
-/// the driver's pool.
-#[derive(Clone)]
-enum Concrete {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+/// Opens the store as trackerd does ([`Concrete::connect`]) and brings its
+/// schema up to date.
+async fn open(dsn: &str) -> anyhow::Result<(Concrete, Arc<dyn Store>)> {
+    let (c, store) = Concrete::connect(dsn).await?;
+    let started = Instant::now();
+    store.migrate().await.context(
+        "migrating (a kept dataset migrated by a since-changed migration needs --regenerate)",
+    )?;
+    // A kept dataset meets new migrations here, as a deployment does at
+    // start-up: what they cost over its rows is worth knowing.
+    if started.elapsed() > Duration::from_secs(1) {
+        println!(
+            "[{}] schema brought up to date in {:.1} s",
+            store.backend(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((c, store))
 }
 
-impl Concrete {
-    /// Opens the store as trackerd does (same connect options and pool) and
-    /// brings its schema up to date.
-    async fn open(dsn: &str) -> anyhow::Result<(Concrete, Arc<dyn Store>)> {
-        let (c, store): (Concrete, Arc<dyn Store>) = if dsn.starts_with("sqlite://") {
-            let s = SqliteStore::connect(dsn).await?;
-            (Concrete::Sqlite(s.clone()), Arc::new(s))
-        } else {
-            let s = PostgresStore::connect(dsn).await?;
-            (Concrete::Postgres(s.clone()), Arc::new(s))
-        };
-        let started = Instant::now();
-        store.migrate().await.context(
-            "migrating (a kept dataset migrated by a since-changed migration needs --regenerate)",
-        )?;
-        // A kept dataset meets new migrations here, as a deployment does at
-        // start-up: what they cost over its rows is worth knowing.
-        if started.elapsed() > Duration::from_secs(1) {
-            println!(
-                "[{}] schema brought up to date in {:.1} s",
-                store.backend(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        Ok((c, store))
-    }
-
-    async fn close(self) {
-        match self {
-            Concrete::Sqlite(s) => s.pool().close().await,
-            Concrete::Postgres(s) => s.pool().close().await,
-        }
-    }
-
-    /// `(key, issue_seq)` of the organization's queues, biggest first.
-    async fn queue_sizes(&self, org: i64) -> anyhow::Result<Vec<(String, i64)>> {
-        let sql = |p: &str| {
-            format!(
-                "SELECT key, issue_seq FROM queues WHERE org = {p} ORDER BY issue_seq DESC, key"
-            )
-        };
-        Ok(match self {
+/// Evaluates `$body` with `$pool` bound to the driver's pool of either
+/// backend: the two pools' types differ, so no one closure takes both.
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
             Concrete::Sqlite(s) => {
-                sqlx::query_as(&sql("?"))
-                    .bind(org)
-                    .fetch_all(s.pool())
-                    .await?
+                let $pool = s.pool();
+                $body
             }
             Concrete::Postgres(s) => {
-                sqlx::query_as(&sql("$1"))
-                    .bind(org)
-                    .fetch_all(s.pool())
-                    .await?
+                let $pool = s.pool();
+                $body
             }
-        })
-    }
+        }
+    };
+}
 
-    /// The number of issues and the newest creation time (the last
-    /// generated issue's).
-    async fn issue_facts(&self, org: i64) -> anyhow::Result<(i64, Option<DateTime<Utc>>)> {
-        Ok(match self {
-            Concrete::Sqlite(s) => {
-                let n = sqlx::query_scalar("SELECT COUNT(*) FROM issues WHERE org = ?")
-                    .bind(org)
-                    .fetch_one(s.pool())
-                    .await?;
-                let at = sqlx::query_scalar(
-                    "SELECT created_at FROM issues WHERE org = ? ORDER BY pk DESC LIMIT 1",
-                )
-                .bind(org)
-                .fetch_optional(s.pool())
-                .await?;
-                (n, at)
-            }
-            Concrete::Postgres(s) => {
-                let n = sqlx::query_scalar("SELECT COUNT(*) FROM issues WHERE org = $1")
-                    .bind(org)
-                    .fetch_one(s.pool())
-                    .await?;
-                let at = sqlx::query_scalar(
-                    "SELECT created_at FROM issues WHERE org = $1 ORDER BY pk DESC LIMIT 1",
-                )
-                .bind(org)
-                .fetch_optional(s.pool())
-                .await?;
-                (n, at)
-            }
-        })
-    }
+/// `(key, issue_seq)` of the organization's queues, biggest first.
+async fn queue_seqs(db: &Concrete, org: i64) -> anyhow::Result<Vec<(String, i64)>> {
+    let sql = "SELECT key, issue_seq FROM queues WHERE org = $1 ORDER BY issue_seq DESC, key";
+    Ok(with_pool!(db, pool => sqlx::query_as(sql).bind(org).fetch_all(pool).await?))
+}
+
+/// The number of issues and the newest creation time (the last generated
+/// issue's).
+async fn issue_facts(db: &Concrete, org: i64) -> anyhow::Result<(i64, Option<DateTime<Utc>>)> {
+    let count = "SELECT COUNT(*) FROM issues WHERE org = $1";
+    let newest = "SELECT created_at FROM issues WHERE org = $1 ORDER BY pk DESC LIMIT 1";
+    Ok(with_pool!(db, pool => {
+        let n = sqlx::query_scalar(count).bind(org).fetch_one(pool).await?;
+        let at = sqlx::query_scalar(newest).bind(org).fetch_optional(pool).await?;
+        (n, at)
+    }))
 }
 
 /// Creates the people, the organization and the queues through the store
@@ -1330,8 +1285,8 @@ async fn facts(db: &Concrete, store: &dyn Store) -> anyhow::Result<Option<Facts>
     let Some(org) = store.organization_by_org_id(ORG_ID).await? else {
         return Ok(None);
     };
-    let queues = db.queue_sizes(org.id).await?;
-    let (issues, newest) = db.issue_facts(org.id).await?;
+    let queues = queue_seqs(db, org.id).await?;
+    let (issues, newest) = issue_facts(db, org.id).await?;
     let numbered: i64 = queues.iter().map(|q| q.1).sum();
     // issue_seq is set last: a load that stopped half-way leaves it at 0.
     match newest {
@@ -1708,7 +1663,7 @@ async fn run_on(
     let name = backend.name();
     let mut reuse = ds.keep && !args.regenerate && ds.exists().await?;
     if reuse {
-        let (db, store) = Concrete::open(&ds.dsn).await?;
+        let (db, store) = open(&ds.dsn).await?;
         let f = facts(&db, store.as_ref()).await?;
         db.close().await;
         match f {
@@ -1731,7 +1686,7 @@ async fn run_on(
     }
     if !reuse {
         ds.recreate().await?;
-        let (db, store) = Concrete::open(&ds.dsn).await?;
+        let (db, store) = open(&ds.dsn).await?;
         generate(backend, &db, store.as_ref(), args.issues, vocab.clone()).await?;
         drop(store);
         db.close().await;
@@ -1746,7 +1701,7 @@ async fn run_on(
     }
 
     // Measured over a store opened afresh, as a starting trackerd opens it.
-    let (db, store) = Concrete::open(&ds.dsn).await?;
+    let (db, store) = open(&ds.dsn).await?;
     let f = facts(&db, store.as_ref())
         .await?
         .context("the dataset is incomplete")?;
