@@ -14,10 +14,18 @@ pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 1000;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct PageParams {
     pub page: Option<i64>,
-    #[serde(rename = "perPage")]
+    pub per_page: Option<i64>,
+}
+
+/// The query of a cursor-paged list (comments of issues and of entities):
+/// `perPage` items after the one `id` names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CursorParams {
+    pub id: Option<i64>,
     pub per_page: Option<i64>,
 }
 

@@ -29,7 +29,7 @@ use tracker_store::{SprintRecord, TemplateRecord};
 use crate::access::issues::{check_version_of, find_queue};
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
 use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageParams};
 use crate::render::{time, Renderer};
@@ -589,14 +589,12 @@ async fn save(cx: &Api, mut t: TemplateRecord) -> ApiResult<TemplateRecord> {
 pub async fn update<const K: u8>(
     cx: Api,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let kind = Kind::of(K);
     let mut t = find_to_change(&cx, kind, &id).await?;
-    check_version(&t, kind, p.version, &headers, &body)?;
-    apply(&cx, kind, &mut t, &body, false).await?;
+    check_version(&t, kind, edit.params.version, &edit.headers, &edit.body)?;
+    apply(&cx, kind, &mut t, &edit.body, false).await?;
     let saved = save(&cx, t).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&cx, &mut r, kind, &saved).await?))
@@ -737,9 +735,11 @@ pub async fn create_column(
 pub async fn update_column(
     cx: Api,
     Path((board, id)): Path<(String, String)>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    VersionedEdit {
+        params: p,
+        headers,
+        body,
+    }: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let (pk, shown) = change_columns(&cx, &board, p.version, &headers, |c, columns| {
         let col = find_column(c, &board, &id)?;

@@ -4,7 +4,7 @@
 //! `PATCH /v2/queues/{key}` does.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -13,14 +13,13 @@ use tracker_store::{
     ComponentRecord, DeleteOutcome, QueueRecord, StoreError, VersionRecord, WriteOutcome,
 };
 
-use crate::access::issues::{body_version, check_version_of, find_queue};
+use crate::access::issues::{check_version_of, find_queue};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
+use crate::extract::{json, ApiJson, Links, VersionedEdit};
 use crate::fields::{self, FieldErrors};
 use crate::render::{queue_ref, Renderer};
-use crate::routes::issues::VersionParam;
 use crate::state::AppState;
 
 async fn render_component(
@@ -297,17 +296,9 @@ fn same_queue(body: &Map<String, Value>, q: &QueueRecord) -> ApiResult<()> {
 
 /// What an update checks before it applies anything: the version the client
 /// read (query, `If-Match` or body) and that the queue stays the same.
-fn check_update(
-    what: &str,
-    current: i64,
-    params: &VersionParam,
-    headers: &HeaderMap,
-    body: &Map<String, Value>,
-    q: &QueueRecord,
-) -> ApiResult<()> {
-    let wanted = params.version.or(body_version(body)?);
-    check_version_of(what, current, wanted, headers)?;
-    same_queue(body, q)
+fn check_update(what: &str, current: i64, edit: &VersionedEdit, q: &QueueRecord) -> ApiResult<()> {
+    check_version_of(what, current, edit.wanted()?, &edit.headers)?;
+    same_queue(&edit.body, q)
 }
 
 /// An update that lost the race against another writer.
@@ -395,13 +386,11 @@ pub async fn update_component(
     principal: Principal,
     links: Links,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let (mut c, q) = find_component(&state, &principal, &id, Perm::Grant).await?;
-    check_update("component", c.version, &params, &headers, &body, &q)?;
-    apply_component(&state, principal.org.id, &mut c, &body).await?;
+    check_update("component", c.version, &edit, &q)?;
+    apply_component(&state, principal.org.id, &mut c, &edit.body).await?;
     written(
         state
             .store
@@ -475,13 +464,11 @@ pub async fn update_version(
     principal: Principal,
     links: Links,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let (mut v, q) = find_version(&state, &principal, &id, Perm::Grant).await?;
-    check_update("version", v.version, &params, &headers, &body, &q)?;
-    apply_version(&mut v, &body)?;
+    check_update("version", v.version, &edit, &q)?;
+    apply_version(&mut v, &edit.body)?;
     written(
         state
             .store

@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::{self, FieldChange};
-use crate::paging::{array_with_next, Cursor};
+use crate::paging::{array_with_next, Cursor, CursorParams};
 use crate::render::{time, Renderer};
 use crate::routes::attachments;
 use crate::state::AppState;
@@ -62,19 +62,10 @@ async fn render_with(
     Ok(v)
 }
 
-#[derive(Default, Debug, Deserialize)]
-#[serde(default)]
-pub struct ListParams {
-    /// Comments after this one (its numeric id).
-    pub id: Option<i64>,
-    #[serde(rename = "perPage")]
-    pub per_page: Option<i64>,
-}
-
 pub async fn list(
     cx: Api,
     Path(key): Path<String>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<CursorParams>,
 ) -> ApiResult<Response> {
     let issue = cx.issue(&key).await?;
     let page = Cursor::new(params.per_page)?;
@@ -120,9 +111,7 @@ pub struct CreateComment {
     pub text: Option<String>,
     #[serde(default)]
     pub summonees: Vec<Value>,
-    #[serde(default)]
     pub is_add_to_followers: Option<bool>,
-    #[serde(default)]
     pub attachment_ids: Option<Value>,
 }
 
@@ -220,10 +209,8 @@ pub fn may_change_comment_of(principal: &Principal, author: i64) -> ApiResult<()
 #[serde(rename_all = "camelCase")]
 pub struct EditComment {
     pub text: Option<String>,
-    #[serde(default)]
     pub summonees: Option<Vec<Value>>,
     /// Temporary uploads to add to the comment.
-    #[serde(default)]
     pub attachment_ids: Option<Value>,
 }
 

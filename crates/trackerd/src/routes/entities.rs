@@ -274,13 +274,12 @@ pub async fn remove(cx: &Api, e: &EntityRecord) -> ApiResult<StatusCode> {
 // Search.
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SearchParams {
     pub fields: Option<String>,
     pub expand: Option<String>,
     // Not a flattened `PageParams`: a flattened query reads numbers as text.
     pub page: Option<i64>,
-    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
 }
 

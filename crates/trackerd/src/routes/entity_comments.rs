@@ -15,10 +15,10 @@ use crate::access::entities::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
-use crate::paging::{array_with_next, Cursor};
+use crate::paging::{array_with_next, Cursor, CursorParams};
 use crate::render::{time, Renderer};
 use crate::routes::comments::{
-    may_change_comment_of, required_text, summonees, CreateComment, EditComment, ListParams,
+    may_change_comment_of, required_text, summonees, CreateComment, EditComment,
 };
 use crate::routes::entities::{relative, RelativeParams};
 
@@ -71,7 +71,7 @@ async fn find(
 pub async fn list(
     cx: Api,
     Path((kind_segment, id)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<CursorParams>,
 ) -> ApiResult<Response> {
     let e = load(&cx.state, &cx.principal, kind(&kind_segment)?, &id).await?;
     let page = Cursor::new(params.per_page)?;

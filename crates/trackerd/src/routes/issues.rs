@@ -1,7 +1,7 @@
 //! Issues: create, get, update, transitions, move, clone, find by `unique`.
 
 use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::access::changes::{self, Edit};
 use crate::access::issues::{changelog, check_version, find_queue, load_for, simple_write, write};
 use crate::access::{issue_types, Guard};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{
@@ -132,34 +132,20 @@ pub async fn get(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct VersionParam {
-    pub version: Option<i64>,
-    pub expand: Option<String>,
-    pub fields: Option<String>,
-}
+pub use crate::extract::VersionParam;
 
 pub async fn update(
     cx: Api,
     Path(key): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    let body_version = match body.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| ApiError::field("version", "The version must be a number"))?,
-        ),
-    };
-    check_version(issue.version, params.version.or(body_version), &headers)?;
+    check_version(issue.version, edit.wanted()?, &edit.headers)?;
+    let body = edit.body;
     let attach_ids = uploads::temporary_ids(&cx, body.get("attachmentIds")).await?;
     let get = GetParams {
-        expand: params.expand,
-        fields: params.fields,
+        expand: edit.params.expand,
+        fields: edit.params.fields,
     };
     let saved = match changes::update(&cx.state, &cx.principal, issue, &body, &attach_ids).await? {
         Edit::Unchanged(issue) => *issue,
@@ -176,7 +162,6 @@ pub async fn update(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UniqueParam {
-    #[serde(default)]
     pub unique: Option<String>,
 }
 
@@ -225,20 +210,17 @@ pub async fn transition(
 pub async fn execute_transition(
     cx: Api,
     Path((key, id)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    check_version(issue.version, params.version, &headers)?;
-    let w = changes::transition(&cx.state, &cx.principal, issue, &id, &body).await?;
+    check_version(issue.version, edit.params.version, &edit.headers)?;
+    let w = changes::transition(&cx.state, &cx.principal, issue, &id, &edit.body).await?;
     let saved = write(&cx.state, w).await?;
     Ok(Json(transitions_json(&cx.links, &saved)))
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MoveParams {
-    #[serde(default)]
     pub queue: Option<String>,
 }
 
@@ -266,14 +248,6 @@ pub async fn move_issue(
         )
         .await?,
     ))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CloneParams {
-    pub queues: Option<String>,
-    #[serde(rename = "linkWithOriginal")]
-    pub link_with_original: Option<String>,
 }
 
 /// `POST /v2/issues/{key}/_clone?queues=A,B`: copies the issue into each

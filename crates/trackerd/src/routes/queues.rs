@@ -116,14 +116,10 @@ pub struct CreateQueue {
     pub key: Option<String>,
     pub name: Option<String>,
     pub lead: Option<Value>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub default_type: Option<Value>,
-    #[serde(default)]
     pub default_priority: Option<Value>,
     /// The queue's types and their resolutions; all of them when absent.
-    #[serde(default)]
     pub issue_types_config: Option<Value>,
 }
 
@@ -253,7 +249,6 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ExpandParam {
-    #[serde(default)]
     pub expand: Option<String>,
 }
 

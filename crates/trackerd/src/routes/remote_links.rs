@@ -131,7 +131,6 @@ pub async fn list(
 #[derive(Debug, Default, Deserialize)]
 pub struct CreateParams {
     /// Asks Tracker to create the same link in the external application.
-    #[serde(default)]
     pub backlink: Option<bool>,
 }
 
