@@ -113,6 +113,17 @@ impl Api {
         )
     }
 
+    /// The answer with an issue, rendered for this caller as `params` ask.
+    pub async fn issue_json(
+        &self,
+        issue: &tracker_store::IssueRecord,
+        params: &crate::render::GetParams,
+    ) -> ApiResult<axum::Json<serde_json::Value>> {
+        let v =
+            crate::render::render_issue(&self.state, &self.principal, &self.links, issue, params);
+        Ok(axum::Json(v.await?))
+    }
+
     /// The issue the path names, loaded through the access rules.
     pub async fn issue(&self, key: &str) -> ApiResult<tracker_store::IssueRecord> {
         crate::access::issues::load(&self.state, &self.principal, key).await

@@ -127,9 +127,7 @@ pub async fn get(
     ApiQuery(params): ApiQuery<GetParams>,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    Ok(Json(
-        render_issue(&cx.state, &cx.principal, &cx.links, &issue, &params).await?,
-    ))
+    cx.issue_json(&issue, &params).await
 }
 
 pub use crate::extract::VersionParam;
@@ -155,9 +153,7 @@ pub async fn update(
             write(&cx.state, w).await.map_err(uploads::taken)?
         }
     };
-    Ok(Json(
-        render_issue(&cx.state, &cx.principal, &cx.links, &saved, &get).await?,
-    ))
+    cx.issue_json(&saved, &get).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,16 +177,7 @@ pub async fn find_by_unique(
     Guard::new(&cx.state, &cx.principal)
         .require_issue(&issue, Perm::Read)
         .await?;
-    Ok(Json(
-        render_issue(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &issue,
-            &GetParams::default(),
-        )
-        .await?,
-    ))
+    cx.issue_json(&issue, &GetParams::default()).await
 }
 
 pub async fn transitions(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
@@ -238,16 +225,7 @@ pub async fn move_issue(
         .map_err(|e| ApiError::field("queue", e))?;
     let w = changes::move_to(&cx.state, &cx.principal, issue, &queue, &Map::new()).await?;
     let saved = write(&cx.state, w).await?;
-    Ok(Json(
-        render_issue(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &saved,
-            &GetParams::default(),
-        )
-        .await?,
-    ))
+    cx.issue_json(&saved, &GetParams::default()).await
 }
 
 /// `POST /v2/issues/{key}/_clone?queues=A,B`: copies the issue into each

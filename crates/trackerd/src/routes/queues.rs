@@ -17,7 +17,7 @@ use crate::extract::{json, Api, ApiJson, ApiQuery, Links, OptionalJson};
 use crate::state::AppState;
 use tracker_domain::permissions::Perm;
 
-use crate::access::issues::{change_write, write_fresh_in_queue};
+use crate::access::issues::{update_write, write_fresh_in_queue};
 use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
 use crate::access::{issue_types, Guard};
 use crate::fields::{self, FieldChange, FieldErrors};
@@ -392,14 +392,7 @@ pub async fn remove_tag(
                 from: json!(old),
                 to: json!(issue.tags),
             };
-            Some(change_write(
-                &cx.principal,
-                issue,
-                now,
-                "IssueUpdated",
-                &[change],
-                json!({}),
-            ))
+            Some(update_write(&cx.principal, issue, now, &[change]))
         })
         .await?;
     }
