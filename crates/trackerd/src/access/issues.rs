@@ -209,6 +209,24 @@ pub fn update_write(
     change_write(principal, issue, now, "IssueUpdated", changes, json!({}))
 }
 
+/// The queue a body's required `queue` field names; a missing or unknown
+/// one is noted in `errors`, so that every invalid field is reported at once.
+pub async fn required_queue(
+    state: &AppState,
+    org: i64,
+    body: &serde_json::Map<String, Value>,
+    errors: &mut fields::FieldErrors,
+) -> ApiResult<Option<QueueRecord>> {
+    let Some(v) = body.get("queue").filter(|v| !v.is_null()) else {
+        errors.add("queue", "Required field");
+        return Ok(None);
+    };
+    Ok(find_queue(state, org, v)
+        .await?
+        .map_err(|e| errors.add("queue", e))
+        .ok())
+}
+
 /// The live queue a body or query names by key, id or object; the error is
 /// the message for the field that named it.
 pub async fn find_queue(

@@ -26,6 +26,7 @@ use tracker_domain::dictionaries::{self, Entry};
 use tracker_domain::permissions::Perm;
 use tracker_store::{SprintRecord, TemplateRecord};
 
+use crate::access::by_number;
 use crate::access::issues::{check_version_of, find_queue};
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
@@ -892,13 +893,7 @@ pub async fn create_sprint(
 }
 
 pub async fn get_sprint(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let missing = || ApiError::NotFound(format!("Sprint {id} not found"));
-    let pk = id.parse::<i64>().map_err(|_| missing())?;
-    let s = cx
-        .store
-        .sprint(cx.principal.org.id, pk)
-        .await?
-        .ok_or_else(missing)?;
+    let s = by_number("Sprint", &id, |pk| cx.store.sprint(cx.principal.org.id, pk)).await?;
     let board = find(&cx, Kind::Board, &s.board_pk.to_string()).await?;
     let mut r = cx.renderer();
     Ok(Json(render_sprint(&cx, &mut r, &board, &s).await?))

@@ -15,9 +15,36 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::{self, FieldChange};
 use crate::paging::{array_with_next, Cursor, CursorParams};
-use crate::render::{time, Renderer};
+use crate::render::Renderer;
 use crate::routes::attachments;
 use crate::state::AppState;
+
+/// What every comment shows, of an issue or of an entity, with `link` its
+/// own path. The two records have the same fields but no common type, so a
+/// macro reads them; it runs inside the caller's async fn (for `.await?`).
+macro_rules! comment_json {
+    ($r:expr, $link:expr, $c:expr) => {{
+        let c = $c;
+        let mut v = serde_json::json!({
+            "self": $r.links.api(&$link),
+            "id": c.pk,
+            "longId": c.id,
+            "text": c.text,
+            "createdBy": $r.user(c.author).await?,
+            "updatedBy": $r.user(c.updated_by).await?,
+            "createdAt": $crate::render::time(&c.created_at),
+            "updatedAt": $crate::render::time(&c.updated_at),
+            "version": c.version,
+            "type": "standard",
+            "transport": "internal",
+        });
+        if !c.summonees.is_empty() {
+            v["summonees"] = $r.users(&c.summonees).await?;
+        }
+        v
+    }};
+}
+pub(crate) use comment_json;
 
 pub async fn render(
     r: &mut Renderer<'_>,
@@ -35,22 +62,8 @@ async fn render_with(
     c: &CommentRecord,
     issue_files: &[AttachmentRecord],
 ) -> ApiResult<Value> {
-    let mut v = json!({
-        "self": r.links.api(&format!("issues/{}/comments/{}", issue.key, c.pk)),
-        "id": c.pk,
-        "longId": c.id,
-        "text": c.text,
-        "createdBy": r.user(c.author).await?,
-        "updatedBy": r.user(c.updated_by).await?,
-        "createdAt": time(&c.created_at),
-        "updatedAt": time(&c.updated_at),
-        "version": c.version,
-        "type": "standard",
-        "transport": "internal",
-    });
-    if !c.summonees.is_empty() {
-        v["summonees"] = r.users(&c.summonees).await?;
-    }
+    let link = format!("issues/{}/comments/{}", issue.key, c.pk);
+    let mut v = comment_json!(r, link, c);
     let files: Vec<_> = issue_files
         .iter()
         .filter(|a| a.comment_pk == Some(c.pk))

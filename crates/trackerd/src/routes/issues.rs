@@ -13,7 +13,9 @@ use tracker_domain::permissions::Perm;
 
 use crate::access::attachments as uploads;
 use crate::access::changes::{self, Edit};
-use crate::access::issues::{changelog, check_version, find_queue, load_for, simple_write, write};
+use crate::access::issues::{
+    changelog, check_version, find_queue, load_for, required_queue, simple_write, write,
+};
 use crate::access::{issue_types, Guard};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
@@ -35,19 +37,7 @@ pub async fn create(
     };
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
-    let queue = match body.get("queue") {
-        None | Some(Value::Null) => {
-            errors.add("queue", "Required field");
-            None
-        }
-        Some(v) => match find_queue(&cx.state, org, v).await? {
-            Ok(q) => Some(q),
-            Err(e) => {
-                errors.add("queue", e);
-                None
-            }
-        },
-    };
+    let queue = required_queue(&cx.state, org, &body, &mut errors).await?;
     if !body.contains_key("summary") {
         errors.add("summary", "Required field");
     }

@@ -1,9 +1,9 @@
 //! The first queue calls: create, get, list. Queue settings belong to the
 //! organization's administrators until the permission model arrives.
 
-use axum::extract::{OriginalUri, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ use crate::access::issues::{update_write, write_fresh_in_queue};
 use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
 use crate::access::{issue_types, Guard};
 use crate::fields::{self, FieldChange, FieldErrors};
-use crate::paging::{Page, PageParams};
+use crate::paging::Paged;
 use crate::routes::catalog;
 
 pub async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<Value> {
@@ -187,30 +187,31 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
             }
         },
     };
-    let default_type = match body
-        .default_type
+    // The key of a dictionary entry a field names, the default when unset.
+    type Dict = &'static [dictionaries::Entry];
+    let mut default_of = |field: &str, v: &Option<Value>, dict: Dict, default: &str| match v
         .as_ref()
-        .map(|v| fields::dict(v, dictionaries::ISSUE_TYPES))
+        .map(|v| fields::dict(v, dict))
     {
-        None | Some(Ok(None)) => dictionaries::DEFAULT_TYPE.to_owned(),
+        None | Some(Ok(None)) => default.to_owned(),
         Some(Ok(Some(e))) => e.key.to_owned(),
         Some(Err(e)) => {
-            errors.add("defaultType", e);
+            errors.add(field, e);
             String::new()
         }
     };
-    let default_priority = match body
-        .default_priority
-        .as_ref()
-        .map(|v| fields::dict(v, dictionaries::PRIORITIES))
-    {
-        None | Some(Ok(None)) => dictionaries::DEFAULT_PRIORITY.to_owned(),
-        Some(Ok(Some(e))) => e.key.to_owned(),
-        Some(Err(e)) => {
-            errors.add("defaultPriority", e);
-            String::new()
-        }
-    };
+    let default_type = default_of(
+        "defaultType",
+        &body.default_type,
+        dictionaries::ISSUE_TYPES,
+        dictionaries::DEFAULT_TYPE,
+    );
+    let default_priority = default_of(
+        "defaultPriority",
+        &body.default_priority,
+        dictionaries::PRIORITIES,
+        dictionaries::DEFAULT_PRIORITY,
+    );
     let issue_types = match &body.issue_types_config {
         None | Some(Value::Null) => String::new(),
         Some(v) => issue_types::parse(v, &mut errors),
@@ -411,12 +412,7 @@ pub async fn workflows(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value
     Ok(Json(json!([crate::render::workflow_json(&cx.links)])))
 }
 
-pub async fn list(
-    cx: Api,
-    OriginalUri(uri): OriginalUri,
-    ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<Response> {
-    let page = Page::from_params(&params)?;
+pub async fn list(cx: Api, paged: Paged) -> ApiResult<Response> {
     // Queues the caller may not read are not counted either; organizations
     // have few queues, so they are filtered here rather than in SQL.
     let (all, _) = cx
@@ -430,15 +426,10 @@ pub async fn list(
             visible.push(q);
         }
     }
-    let total = visible.len() as i64;
     let mut body = Vec::new();
-    for q in visible
-        .iter()
-        .skip(page.offset() as usize)
-        .take(page.size as usize)
-    {
+    for q in paged.page.of(&visible) {
         body.push(render(&cx.state, q, &cx.links).await?);
     }
-    let headers = page.headers(total, &cx.links.api("queues"), uri.query());
-    Ok((StatusCode::OK, headers, Json(body)).into_response())
+    let total = visible.len() as i64;
+    Ok(paged.answer(total, &cx.links.api("queues"), body))
 }
