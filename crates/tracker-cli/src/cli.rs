@@ -178,6 +178,15 @@ pub struct ListArgs {
     pub limit: Option<usize>,
 }
 
+impl ListArgs {
+    /// The paging the client asks for.
+    pub fn options(&self) -> tracker_client::ListOptions {
+        tracker_client::ListOptions {
+            per_page: Some(self.per_page),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Every user of the organization.

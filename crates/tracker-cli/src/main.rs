@@ -12,8 +12,7 @@ use clap::{CommandFactory, Parser};
 use tracker_api::CreateQueueRequest;
 use tracker_client::oauth::{DeviceFlow, DEFAULT_OAUTH_URL};
 use tracker_client::{
-    Auth, Client, IssueSearch, ListOptions, NewComment, NewIssue, ServiceAccountKey,
-    DEFAULT_BASE_URL,
+    Auth, Client, IssueSearch, NewComment, NewIssue, ServiceAccountKey, DEFAULT_BASE_URL,
 };
 
 use cli::{
@@ -244,34 +243,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output::object(output, &u, output::user_rows(&u))
         }
         Command::User(UserCommand::List(l)) => {
-            let items = settings.client()?.users().list(&ListOptions {
-                per_page: Some(l.per_page),
-            });
-            output::list(
-                output,
-                items,
-                l.limit,
-                output::USER_HEADER,
-                output::user_row,
-            )
-            .await
+            let items = settings.client()?.users().list(&l.options());
+            output::list(output, items, l.limit).await
         }
         Command::Queue(QueueCommand::Get { key }) => {
             let q = settings.client()?.queues().get(&key).await?;
             output::object(output, &q, output::queue_rows(&q))
         }
         Command::Queue(QueueCommand::List(l)) => {
-            let items = settings.client()?.queues().list(&ListOptions {
-                per_page: Some(l.per_page),
-            });
-            output::list(
-                output,
-                items,
-                l.limit,
-                output::QUEUE_HEADER,
-                output::queue_row,
-            )
-            .await
+            let items = settings.client()?.queues().list(&l.options());
+            output::list(output, items, l.limit).await
         }
         Command::Issue(c) => issue_command(&settings, output, c).await,
         Command::Queue(QueueCommand::Create {
@@ -303,20 +284,8 @@ async fn issue_command(settings: &Settings, output: Output, c: IssueCommand) -> 
             output::object(output, &i, output::issue_rows(&i))
         }
         IssueCommand::Find { query, list } => {
-            let items = issues.search(
-                &IssueSearch::query(query),
-                &ListOptions {
-                    per_page: Some(list.per_page),
-                },
-            );
-            output::list(
-                output,
-                items,
-                list.limit,
-                output::ISSUE_HEADER,
-                output::issue_row,
-            )
-            .await
+            let items = issues.search(&IssueSearch::query(query), &list.options());
+            output::list(output, items, list.limit).await
         }
         IssueCommand::Create {
             queue,
@@ -369,12 +338,7 @@ async fn issue_command(settings: &Settings, output: Output, c: IssueCommand) -> 
         }
         IssueCommand::Transitions { key } => {
             let ts = issues.transitions(&key).await?;
-            output::rows(
-                output,
-                &ts,
-                output::TRANSITION_HEADER,
-                output::transition_row,
-            )
+            output::rows(output, &ts)
         }
         IssueCommand::Transition {
             key,
@@ -407,20 +371,8 @@ async fn issue_command(settings: &Settings, output: Output, c: IssueCommand) -> 
             )
         }
         IssueCommand::Comments { key, list } => {
-            let items = issues.comments(
-                &key,
-                &ListOptions {
-                    per_page: Some(list.per_page),
-                },
-            );
-            output::list(
-                output,
-                items,
-                list.limit,
-                output::COMMENT_HEADER,
-                output::comment_row,
-            )
-            .await
+            let items = issues.comments(&key, &list.options());
+            output::list(output, items, list.limit).await
         }
     }
 }

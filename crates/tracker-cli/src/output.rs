@@ -45,14 +45,19 @@ pub fn object<T: Serialize>(
     }
 }
 
+/// What a list shows of each kind of object: its table's header, and the
+/// row of one object under it (JSON shows everything).
+pub trait Listed: Serialize {
+    const HEADER: &'static [&'static str];
+    fn row(&self) -> Vec<String>;
+}
+
 /// A list. JSON is written item by item as pages arrive (one array); a
 /// table needs every row for its column widths, so it waits for them.
-pub async fn list<T: Serialize>(
+pub async fn list<T: Listed>(
     output: Output,
     mut items: ItemStream<T>,
     limit: Option<usize>,
-    header: &[&str],
-    row: impl Fn(&T) -> Vec<String>,
 ) -> anyhow::Result<()> {
     let limit = limit.unwrap_or(usize::MAX);
     let mut n = 0;
@@ -71,12 +76,12 @@ pub async fn list<T: Serialize>(
             writeln!(out, "{}]", if n == 0 { "" } else { "\n" })?;
         }
         Output::Table => {
-            let mut t = table(header);
+            let mut t = table(T::HEADER);
             while n < limit {
                 let Some(item) = items.try_next().await? else {
                     break;
                 };
-                t.add_row(row(&item));
+                t.add_row(item.row());
                 n += 1;
             }
             println!("{t}");
@@ -102,15 +107,17 @@ pub fn user_rows(u: &User) -> Vec<(&'static str, String)> {
     ]
 }
 
-pub const USER_HEADER: &[&str] = &["UID", "LOGIN", "NAME", "EMAIL"];
+impl Listed for User {
+    const HEADER: &'static [&'static str] = &["UID", "LOGIN", "NAME", "EMAIL"];
 
-pub fn user_row(u: &User) -> Vec<String> {
-    vec![
-        u.uid.to_string(),
-        u.login.clone(),
-        u.display.clone(),
-        u.email.clone(),
-    ]
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.uid.to_string(),
+            self.login.clone(),
+            self.display.clone(),
+            self.email.clone(),
+        ]
+    }
 }
 
 pub fn queue_rows(q: &Queue) -> Vec<(&'static str, String)> {
@@ -124,15 +131,17 @@ pub fn queue_rows(q: &Queue) -> Vec<(&'static str, String)> {
     ]
 }
 
-pub const QUEUE_HEADER: &[&str] = &["KEY", "ID", "NAME", "LEAD"];
+impl Listed for Queue {
+    const HEADER: &'static [&'static str] = &["KEY", "ID", "NAME", "LEAD"];
 
-pub fn queue_row(q: &Queue) -> Vec<String> {
-    vec![
-        q.key.clone(),
-        q.id.to_string(),
-        q.name.clone(),
-        q.lead.display.clone(),
-    ]
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.key.clone(),
+            self.id.to_string(),
+            self.name.clone(),
+            self.lead.display.clone(),
+        ]
+    }
 }
 
 fn display(r: &Option<tracker_client::Ref>) -> String {
@@ -156,47 +165,48 @@ pub fn issue_rows(i: &tracker_client::Issue) -> Vec<(&'static str, String)> {
     ]
 }
 
-pub const ISSUE_HEADER: &[&str] = &["KEY", "STATUS", "ASSIGNEE", "SUMMARY"];
+impl Listed for tracker_client::Issue {
+    const HEADER: &'static [&'static str] = &["KEY", "STATUS", "ASSIGNEE", "SUMMARY"];
 
-pub fn issue_row(i: &tracker_client::Issue) -> Vec<String> {
-    vec![
-        i.key.clone(),
-        display(&i.status),
-        display(&i.assignee),
-        i.summary.clone(),
-    ]
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.key.clone(),
+            display(&self.status),
+            display(&self.assignee),
+            self.summary.clone(),
+        ]
+    }
 }
 
-pub const TRANSITION_HEADER: &[&str] = &["ID", "NAME", "TO"];
+impl Listed for tracker_client::Transition {
+    const HEADER: &'static [&'static str] = &["ID", "NAME", "TO"];
 
-pub fn transition_row(t: &tracker_client::Transition) -> Vec<String> {
-    vec![t.id.clone(), t.display.clone(), display(&t.to)]
+    fn row(&self) -> Vec<String> {
+        vec![self.id.clone(), self.display.clone(), display(&self.to)]
+    }
 }
 
-pub const COMMENT_HEADER: &[&str] = &["ID", "AUTHOR", "CREATED", "TEXT"];
+impl Listed for tracker_client::Comment {
+    const HEADER: &'static [&'static str] = &["ID", "AUTHOR", "CREATED", "TEXT"];
 
-pub fn comment_row(c: &tracker_client::Comment) -> Vec<String> {
-    vec![
-        c.id.to_string(),
-        display(&c.created_by),
-        c.created_at.clone().unwrap_or_default(),
-        c.text.clone(),
-    ]
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            display(&self.created_by),
+            self.created_at.clone().unwrap_or_default(),
+            self.text.clone(),
+        ]
+    }
 }
 
 /// A list already in memory.
-pub fn rows<T: Serialize>(
-    output: Output,
-    items: &[T],
-    header: &[&str],
-    row: impl Fn(&T) -> Vec<String>,
-) -> anyhow::Result<()> {
+pub fn rows<T: Listed>(output: Output, items: &[T]) -> anyhow::Result<()> {
     match output {
         Output::Json => print_json(&items),
         Output::Table => {
-            let mut t = table(header);
+            let mut t = table(T::HEADER);
             for i in items {
-                t.add_row(row(i));
+                t.add_row(i.row());
             }
             println!("{t}");
             Ok(())

@@ -6,20 +6,13 @@
 //! ```
 
 use futures_util::TryStreamExt;
-use tracker_client::{Auth, Client, ListOptions};
+use tracker_client::ListOptions;
+
+mod common;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = Client::builder()
-        .base_url(
-            std::env::var("TRACKER_BASE_URL")
-                .unwrap_or_else(|_| tracker_client::DEFAULT_BASE_URL.into()),
-        )
-        .org_id(std::env::var("TRACKER_ORG_ID").map_err(|_| "set TRACKER_ORG_ID")?)
-        .auth(Auth::OAuth(
-            std::env::var("TRACKER_TOKEN").map_err(|_| "set TRACKER_TOKEN")?,
-        ))
-        .build()?;
+    let client = common::client_from_env()?;
 
     let mut users = client.users().list(&ListOptions {
         per_page: Some(100),

@@ -6,23 +6,16 @@
 //!     cargo run -p tracker-client --example raw_request -- /v3/myself
 //! ```
 
-use tracker_client::{Auth, Client, Error, Method};
+use tracker_client::{Error, Method};
+
+mod common;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/v2/myself".into());
-    let client = Client::builder()
-        .base_url(
-            std::env::var("TRACKER_BASE_URL")
-                .unwrap_or_else(|_| tracker_client::DEFAULT_BASE_URL.into()),
-        )
-        .org_id(std::env::var("TRACKER_ORG_ID").map_err(|_| "set TRACKER_ORG_ID")?)
-        .auth(Auth::OAuth(
-            std::env::var("TRACKER_TOKEN").map_err(|_| "set TRACKER_TOKEN")?,
-        ))
-        .build()?;
+    let client = common::client_from_env()?;
     match client
         .request(Method::GET, &path)
         .send_json::<serde_json::Value>()

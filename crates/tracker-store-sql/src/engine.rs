@@ -6,6 +6,7 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::ConnectOptions;
@@ -213,36 +214,53 @@ pub trait Engine: sqlx::Database + sqlx::database::HasStatementCache {
     /// Rows a statement changed (sqlx has no trait for it).
     fn rows_affected(done: &Self::QueryResult) -> u64;
 
-    /// `sql` as a statement that is called off if the future running it is
-    /// dropped before [`Canceller::done`]: the text to run, and the guard.
-    /// An engine that cannot call a statement off runs it as it is.
-    fn cancellable(_pool: &Pool<Self>, sql: &str) -> (String, Canceller) {
-        (sql.to_owned(), Canceller::none())
+    /// A pooled connection to run one statement on that is called off if
+    /// the future running it is dropped before [`Cancellable::done`]. An
+    /// engine that cannot call a statement off just lends the connection.
+    fn cancellable(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = std::result::Result<Cancellable<Self>, sqlx::Error>> + Send {
+        async move {
+            Ok(Cancellable {
+                conn: pool.acquire().await?,
+                cancel: None,
+            })
+        }
     }
 }
 
-/// Calls a running statement off when dropped before [`Canceller::done`]:
+/// Calls a running statement off when dropped before [`Cancellable::done`]:
 /// a search whose request is gone (its client hung up, the handler's future
 /// dropped) stops at once instead of holding a database connection until
 /// its `statement_timeout`. sqlx only drops its side of a query.
-pub struct Canceller {
+///
+/// The statement's text stays as it is (no tag to find it by), so the
+/// statement cache and the server's plan cache keep working: the call-off
+/// names the connection's server process, and the connection is closed
+/// rather than returned to the pool, so no later statement of another
+/// request can be on that process when the call-off arrives.
+pub struct Cancellable<D: sqlx::Database> {
+    conn: PoolConnection<D>,
     cancel: Option<Box<dyn FnOnce() + Send>>,
 }
 
-impl Canceller {
-    fn none() -> Self {
-        Canceller { cancel: None }
+impl<D: sqlx::Database> Cancellable<D> {
+    /// The connection to run the statement on.
+    pub fn conn(&mut self) -> &mut D::Connection {
+        &mut self.conn
     }
 
-    /// The statement ended by itself: nothing to call off.
+    /// The statement ended by itself: nothing to call off, and the
+    /// connection goes back to the pool.
     pub fn done(mut self) {
         self.cancel = None;
     }
 }
 
-impl Drop for Canceller {
+impl<D: sqlx::Database> Drop for Cancellable<D> {
     fn drop(&mut self) {
         if let Some(cancel) = self.cancel.take() {
+            self.conn.close_on_drop();
             cancel();
         }
     }
@@ -419,14 +437,13 @@ impl Engine for Postgres {
         done.rows_affected()
     }
 
-    /// Tags the statement with a random comment at its start (within what
-    /// `pg_stat_activity` keeps of a query's text) and, on drop, cancels
-    /// the backend still running a statement with that tag, from another
-    /// connection: never another request's statement, even once the
-    /// connection has been reused.
-    fn cancellable(pool: &Pool<Self>, sql: &str) -> (String, Canceller) {
-        let tag = format!("/* trackerd-cancellable {:032x} */", rand::random::<u128>());
-        let text = format!("{tag} {sql}");
+    /// Lends a connection whose server process is known, and on drop
+    /// cancels whatever that process still runs, from another connection.
+    async fn cancellable(pool: &Pool<Self>) -> std::result::Result<Cancellable<Self>, sqlx::Error> {
+        let mut conn = pool.acquire().await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await?;
         let pool = pool.clone();
         let cancel = move || {
             // A drop outside a runtime (at exit) has nothing to cancel with.
@@ -434,24 +451,18 @@ impl Engine for Postgres {
                 return;
             };
             runtime.spawn(async move {
-                let r = sqlx::query(
-                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
-                     WHERE pid <> pg_backend_pid() AND state = 'active' \
-                       AND starts_with(query, $1)",
-                )
-                .bind(tag)
-                .execute(&pool)
-                .await;
+                let r = sqlx::query("SELECT pg_cancel_backend($1)")
+                    .bind(pid)
+                    .execute(&pool)
+                    .await;
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "calling off an abandoned statement failed");
                 }
             });
         };
-        (
-            text,
-            Canceller {
-                cancel: Some(Box::new(cancel)),
-            },
-        )
+        Ok(Cancellable {
+            conn,
+            cancel: Some(Box::new(cancel)),
+        })
     }
 }

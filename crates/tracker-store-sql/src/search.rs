@@ -605,23 +605,23 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         limit: Option<i64>,
     ) -> Result<Vec<i64>> {
         let sql = select_pks(D::DIALECT, s, offset, limit);
-        let (text, canceller) = D::cancellable(&self.pool, &sql.text);
-        let found = bound(sqlx::query_scalar(&text), &sql)
-            .fetch_all(&self.pool)
+        let mut run = D::cancellable(&self.pool).await.map_err(db)?;
+        let found = bound(sqlx::query_scalar(&sql.text), &sql)
+            .fetch_all(run.conn())
             .await
             .map_err(db);
-        canceller.done();
+        run.done();
         found
     }
 
     async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
         let sql = count(D::DIALECT, s);
-        let (text, canceller) = D::cancellable(&self.pool, &sql.text);
-        let found = bound(sqlx::query_scalar(&text), &sql)
-            .fetch_one(&self.pool)
+        let mut run = D::cancellable(&self.pool).await.map_err(db)?;
+        let found = bound(sqlx::query_scalar(&sql.text), &sql)
+            .fetch_one(run.conn())
             .await
             .map_err(db);
-        canceller.done();
+        run.done();
         found
     }
 

@@ -139,6 +139,15 @@ impl Reply {
             .expect("a text header")
     }
 
+    /// Checks a page's totals (`X-Total-Count`, `X-Total-Pages`), and
+    /// answers its `Link` header.
+    #[track_caller]
+    pub fn paged(&self, total: &str, pages: &str) -> &str {
+        assert_eq!(self.header("x-total-count"), total, "{:?}", self.headers);
+        assert_eq!(self.header("x-total-pages"), pages, "{:?}", self.headers);
+        self.header("link")
+    }
+
     /// Checks the reply is Tracker's error envelope with `status`, and
     /// answers the envelope.
     #[track_caller]
@@ -146,6 +155,17 @@ impl Reply {
         assert_eq!(self.status, status, "{}", self.body);
         let body: Value = self.json();
         check_envelope(&body, status);
+        body
+    }
+
+    /// [`Reply::error`] whose field errors name `field`.
+    #[track_caller]
+    pub fn error_naming(&self, status: u16, field: &str) -> Value {
+        let body = self.error(status);
+        assert!(
+            body["errors"][field].is_string(),
+            "no {field} error: {body}"
+        );
         body
     }
 
@@ -157,6 +177,41 @@ impl Reply {
         assert!(first.contains(words), "{body}");
         body
     }
+}
+
+/// Field `field` of each element of the JSON array `list`, as it is.
+#[track_caller]
+pub fn each_of(list: &Value, field: &str) -> Vec<Value> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("an array: {list}"))
+        .iter()
+        .map(|e| e[field].clone())
+        .collect()
+}
+
+/// Sends each of `calls` in turn and checks each is refused with `status`
+/// in Tracker's envelope; a failure names the call by its place in the list.
+pub async fn each_refused(calls: impl IntoIterator<Item = Call>, status: u16) {
+    for (row, call) in calls.into_iter().enumerate() {
+        let r = call.send().await;
+        assert_eq!(r.code(), status, "call {row} of the list: {}", r.text());
+        r.error(status);
+    }
+}
+
+/// Field `field` of each element of the JSON array `list`, which must be
+/// text: lists are compared by the names or keys they hold.
+#[track_caller]
+pub fn each_str<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("an array: {list}"))
+        .iter()
+        .map(|e| {
+            e[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no text {field} in {e}"))
+        })
+        .collect()
 }
 
 /// The fields every error envelope has, whatever the error.
@@ -201,6 +256,75 @@ impl TestApp {
     /// `GET path` as alice, which must answer 200: the body as JSON.
     pub async fn read<T: DeserializeOwned>(&self, path: &str) -> T {
         self.get(path).await.status(200).json()
+    }
+
+    /// The id of `object`, which must be a number, with `self` at
+    /// `{base}{collection}/{id}`: what Tracker answers for a created object.
+    #[track_caller]
+    pub fn numeric_id(&self, object: &Value, collection: &str) -> i64 {
+        let id = object["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("the id is not a number: {object}"));
+        assert_eq!(object["self"], format!("{}{collection}/{id}", self.base));
+        id
+    }
+
+    /// `GET path` with `token` in Acme, which must answer 200: the body as
+    /// JSON.
+    pub async fn read_as<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.get(path).token(token).await.status(200).json()
+    }
+
+    /// `GET path` with `token` in organization `org`, which must answer 200:
+    /// the body as JSON.
+    pub async fn read_in<T: DeserializeOwned>(&self, path: &str, token: &str, org: &str) -> T {
+        self.get(path)
+            .token(token)
+            .org(org)
+            .await
+            .status(200)
+            .json()
+    }
+
+    /// `PATCH path` with `body` as alice, which must answer 200: the edited
+    /// object.
+    pub async fn edit<T: DeserializeOwned>(&self, path: &str, body: impl Serialize) -> T {
+        self.patch(path).json(body).await.status(200).json()
+    }
+
+    /// `POST path` with `body` as alice, which must answer `status`: the
+    /// body as JSON (a creation answers 201, a search or an action 200).
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: impl Serialize,
+        status: u16,
+    ) -> T {
+        self.post(path).json(body).await.status(status).json()
+    }
+
+    /// `POST /v2/issues/_search` with `body` as alice, which must answer
+    /// 200: the keys of the issues found, in order.
+    pub async fn found_keys(&self, body: Value) -> Vec<String> {
+        let found: Value = self.post_json("/v2/issues/_search", body, 200).await;
+        each_str(&found, "key")
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// `POST path` as alice with `text` as the body as it is: for bodies that
+    /// are not JSON, or not valid.
+    pub async fn post_text(&self, path: &str, text: &'static str) -> Reply {
+        self.post(path).body(text).await
+    }
+
+    /// Deletes `path` as alice (204), then checks it is gone for good:
+    /// reading it and deleting it again both answer 404.
+    pub async fn delete_for_good(&self, path: &str) {
+        self.delete(path).await.status(204);
+        self.get(path).await.error(404);
+        self.delete(path).await.error(404);
     }
 
     /// Creates an issue as alice, which must answer 201: the issue.

@@ -30,11 +30,11 @@ mod seed;
 mod server;
 mod web;
 
-pub use call::{Call, Reply};
+pub use call::{each_of, each_refused, each_str, Call, Reply};
 pub use pg::{postgres_url, PgDatabase};
 pub use seed::*;
 pub use server::{serve_mock, Server};
-pub use web::{hidden, hidden_fields, Browser};
+pub use web::{between, hidden, hidden_fields, Browser};
 
 /// A storage backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +77,49 @@ pub struct TestApp {
     _db: Arc<Database>,
     /// The attachments directory, unless the test configured its own.
     _blobs: Arc<tempfile::TempDir>,
+}
+
+/// Revokes token `token` in `store` (another node's, or the app's own) at
+/// `at`: what the server does with a revoked token is then the test's.
+pub async fn revoke_in(
+    store: &dyn tracker_store::Store,
+    token: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    let stored = store
+        .token_by_hash(&tracker_domain::TokenHash::of(token))
+        .await
+        .unwrap()
+        .expect("a stored token");
+    assert!(store.revoke_token(stored.id, at).await.unwrap());
+}
+
+/// Asks `probe` every `every` until `done` holds for its answer, and answers
+/// that; after `within`, fails with `failure` and the last answer. For work
+/// that finishes in the background (jobs, other nodes).
+pub async fn poll_until<Fut>(
+    (within, every): (std::time::Duration, std::time::Duration),
+    failure: &str,
+    mut probe: impl FnMut() -> Fut,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value
+where
+    Fut: std::future::Future<Output = serde_json::Value>,
+{
+    let until = std::time::Instant::now() + within;
+    loop {
+        let answer = probe().await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(std::time::Instant::now() < until, "{failure}: {answer}");
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Whether a bulk change (`GET /v2/bulkchange/{id}`) has ended, either way.
+pub fn bulk_change_ended(op: &serde_json::Value) -> bool {
+    op["status"] == "COMPLETE" || op["status"] == "FAILED"
 }
 
 /// How to start a [`TestApp`]: `AppBuilder::new(backend)`.
@@ -285,6 +328,12 @@ impl TestApp {
         }
     }
 
+    /// Revokes seeded token `token` in the app's store, as an
+    /// administrator's revocation does.
+    pub async fn revoke_seeded_token(&self, token: &str) {
+        revoke_in(self.state.store.as_ref(), token, self.clock.now()).await;
+    }
+
     /// Gives seeded user `login` a password for the sign-in page (by
     /// applying the user's seed entry with it).
     pub async fn set_password(&self, login: &str, password: &str) {
@@ -363,6 +412,16 @@ impl TestApp {
         self.call(method, path)
             .anonymous()
             .header("Authorization", format!("Bearer {CONTROL_TOKEN}"))
+    }
+
+    /// [`TestApp::control`] without a body, which must answer 200: the
+    /// body as JSON.
+    pub async fn control_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> T {
+        self.control(method, path).await.status(200).json()
     }
 }
 

@@ -162,3 +162,13 @@ pub fn hidden(html: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
         .1
 }
+
+/// The text of `text` after the first `after`, up to the first of `until`:
+/// a value read out of a page or a link.
+#[track_caller]
+pub fn between<'a>(text: &'a str, after: &str, until: &[char]) -> &'a str {
+    let (_, rest) = text
+        .split_once(after)
+        .unwrap_or_else(|| panic!("no {after:?} in {text}"));
+    rest.split(until).next().unwrap_or_default()
+}

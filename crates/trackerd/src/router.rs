@@ -768,7 +768,7 @@ where
         };
         // Searches are reads with a body: nothing is half-done if one is
         // dropped, and its statement is worth calling off (see
-        // `tracker_store_sql::Canceller`) once its client has gone.
+        // `tracker_store_sql::Cancellable`) once its client has gone.
         let abandonable = path.ends_with("/_search") || path.ends_with("/_count");
         // NUL is refused before any handler sees it, whatever the surface:
         // the databases disagree about it (PostgreSQL cannot store it in text).

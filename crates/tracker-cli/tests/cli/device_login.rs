@@ -5,10 +5,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use serde_json::Value;
 use tracker_client::{Auth, NewIssue};
 
-use crate::{expect_code, run, stdout, tracker, tracker_process};
+use crate::{expect_code, find_test_issues, run, run_expecting, stdout, tracker, tracker_process};
 use trackerd_testkit::oidc;
 use trackerd_testkit::*;
 
@@ -27,22 +26,27 @@ async fn login_server() -> (TestApp, String) {
     (app, client_id)
 }
 
+/// `tracker login` on `app` in Acme as application `client_id`, with `more`
+/// arguments, to be run as a process whose output the test reads.
+fn login_process(
+    dir: &std::path::Path,
+    app: &TestApp,
+    client_id: &str,
+    more: &[&str],
+) -> std::process::Command {
+    let mut cmd = tracker_process(dir);
+    cmd.args(["login", "--base-url", &app.base, "--org-id", ACME])
+        .args(["--client-id", client_id, "--no-browser"])
+        .args(more)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
 /// Starts `tracker login` and answers the process and the user code it
 /// printed (it keeps polling meanwhile).
 async fn start_login(dir: &std::path::Path, app: &TestApp, client_id: &str) -> (Child, String) {
-    let mut cmd = tracker_process(dir);
-    cmd.args([
-        "login",
-        "--base-url",
-        &app.base,
-        "--org-id",
-        ACME,
-        "--client-id",
-        client_id,
-        "--no-browser",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut cmd = login_process(dir, app, client_id, &[]);
     let base = app.base.clone();
     // The child is handed to the caller, which waits for it in `finish`.
     #[allow(clippy::zombie_processes)]
@@ -118,27 +122,13 @@ async fn login_completed_on_the_device_page_lets_issue_find_search_the_queue() {
     }
 
     // No flags now: the profile remembers the server and organization.
-    let mut cmd = tracker(dir.path());
-    cmd.args([
-        "issue",
-        "find",
-        "Queue: TEST",
-        "--per-page",
-        "2",
-        "-o",
-        "json",
-    ]);
-    let out = run(cmd).await;
-    expect_code(&out, 0);
-    let found: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let keys: Vec<_> = found.iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let (found, keys) = find_test_issues(tracker(dir.path())).await;
     assert_eq!(keys, ["TEST-1", "TEST-2", "TEST-3"], "over two pages");
     assert_eq!(found[1]["summary"], "Second");
 
     let mut cmd = tracker(dir.path());
     cmd.args(["issue", "find", "Queue: TEST"]);
-    let out = run(cmd).await;
-    expect_code(&out, 0);
+    let out = run_expecting(cmd, 0).await;
     let table = stdout(&out);
     assert!(
         table.contains("TEST-3") && table.contains("Third") && !table.contains("OPS-1"),
@@ -154,7 +144,7 @@ async fn login_completed_on_the_device_page_lets_issue_find_search_the_queue() {
     // Logging out forgets the token.
     let mut cmd = tracker(dir.path());
     cmd.arg("logout");
-    expect_code(&run(cmd).await, 0);
+    run_expecting(cmd, 0).await;
     assert!(!token_file.exists());
 }
 
@@ -180,8 +170,7 @@ async fn login_with_a_client_trackerd_does_not_know_says_so() {
     let mut cmd = tracker(dir.path());
     // The default client id, `tracker-cli`, is not built into trackerd.
     cmd.args(["login", "--base-url", &app.base, "--no-browser"]);
-    let out = run(cmd).await;
-    expect_code(&out, 2);
+    let out = run_expecting(cmd, 2).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid_client"), "{err}");
     assert!(err.contains("--client-id"), "a hint at the fix: {err}");
@@ -200,21 +189,7 @@ async fn a_federated_account_logs_in_through_its_provider_and_creates_an_iam_tok
     mock.user("fed-cli", serde_json::json!({"preferred_username": "lena"}))
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tracker_process(dir.path());
-    cmd.args([
-        "login",
-        "--base-url",
-        &app.base,
-        "--org-id",
-        ACME,
-        "--client-id",
-        &client_id,
-        "--no-browser",
-        "--federation",
-        "acme-sso",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut cmd = login_process(dir.path(), &app, &client_id, &["--federation", "acme-sso"]);
     // The child is handed back and waited for in `finish`.
     #[allow(clippy::zombie_processes)]
     let (child, page) = tokio::task::spawn_blocking(move || {
@@ -236,13 +211,7 @@ async fn a_federated_account_logs_in_through_its_provider_and_creates_an_iam_tok
     let mut person = Browser::new(&app);
     let back = person.sign_in_through(&mock, &page, "fed-cli").await;
     assert!(back.starts_with("/device?user_code="), "{back}");
-    let code = back
-        .split("user_code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
+    let code = between(&back, "user_code=", &['&']);
     let code = code.replace("%2D", "-");
     let done = person.decide_device(&code, "allow").await;
     assert!(done.contains("id=\"done\""), "{done}");
@@ -252,8 +221,7 @@ async fn a_federated_account_logs_in_through_its_provider_and_creates_an_iam_tok
 
     let mut cmd = tracker(dir.path());
     cmd.args(["iam", "create-token"]);
-    let out = run(cmd).await;
-    expect_code(&out, 0);
+    let out = run_expecting(cmd, 0).await;
     let iam = stdout(&out).trim().to_owned();
     assert!(iam.starts_with("t1."), "{iam}");
     let me = app.client(Auth::Iam(iam)).myself().await.unwrap();

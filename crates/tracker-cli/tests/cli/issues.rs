@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::{expect_code, run, stdout, tracker};
+use crate::{as_alice, find_test_issues, run, run_expecting, stderr, stdout};
 use trackerd_testkit::*;
 
 type Issues = Arc<Mutex<Vec<Value>>>;
@@ -116,30 +116,21 @@ fn issue_server() -> Router {
         .with_state(Issues::default())
 }
 
+/// `cmd` told to create issue `summary` in TEST; more arguments may follow.
+fn create_in_test(mut cmd: assert_cmd::Command, summary: &str) -> assert_cmd::Command {
+    cmd.args(["issue", "create", "--queue", "TEST", "--summary", summary]);
+    cmd
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issues_are_created_found_across_pages_updated_and_read() {
     let (base, _s) = serve_mock(issue_server()).await;
     let dir = tempfile::tempdir().unwrap();
-    let cmd = || {
-        let mut c = tracker(dir.path());
-        c.env("TRACKER_BASE_URL", &base)
-            .env("TRACKER_ORG_ID", ACME)
-            .env("TRACKER_TOKEN", ALICE);
-        c
-    };
+    let cmd = || as_alice(&base, dir.path());
     for n in 1..=3 {
-        let mut c = cmd();
-        c.args([
-            "issue",
-            "create",
-            "--queue",
-            "TEST",
-            "--summary",
-            &format!("Issue {n}"),
-        ])
-        .args(["--type", "bug", "--field", "storyPoints=3"]);
-        let out = run(c).await;
-        expect_code(&out, 0);
+        let mut c = create_in_test(cmd(), &format!("Issue {n}"));
+        c.args(["--type", "bug", "--field", "storyPoints=3"]);
+        let out = run_expecting(c, 0).await;
         assert!(
             stdout(&out).contains(&format!("TEST-{n}")),
             "{}",
@@ -147,20 +138,7 @@ async fn issues_are_created_found_across_pages_updated_and_read() {
         );
     }
 
-    let mut c = cmd();
-    c.args([
-        "issue",
-        "find",
-        "Queue: TEST",
-        "--per-page",
-        "2",
-        "-o",
-        "json",
-    ]);
-    let out = run(c).await;
-    expect_code(&out, 0);
-    let found: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let keys: Vec<_> = found.iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let (found, keys) = find_test_issues(cmd()).await;
     assert_eq!(keys, ["TEST-1", "TEST-2", "TEST-3"]);
     assert_eq!(found[0]["type"]["key"], "bug");
     assert_eq!(found[0]["storyPoints"], 3);
@@ -175,12 +153,11 @@ async fn issues_are_created_found_across_pages_updated_and_read() {
         "--field",
         r#"tags={"add":["cli"]}"#,
     ]);
-    expect_code(&run(c).await, 0);
+    run_expecting(c, 0).await;
 
     let mut c = cmd();
     c.args(["issue", "get", "TEST-2"]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    let out = run_expecting(c, 0).await;
     let table = stdout(&out);
     assert!(
         table.contains("Renamed") && table.contains("Open"),
@@ -188,41 +165,26 @@ async fn issues_are_created_found_across_pages_updated_and_read() {
     );
     let mut c = cmd();
     c.args(["issue", "get", "TEST-2", "-o", "json"]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    let out = run_expecting(c, 0).await;
     let issue: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(issue["version"], 2);
     assert_eq!(issue["tags"], json!({"add": ["cli"]}), "sent as given");
 
     let mut c = cmd();
     c.args(["issue", "get", "TEST-99"]);
-    expect_code(&run(c).await, 4);
+    run_expecting(c, 4).await;
     let mut c = cmd();
     c.args(["issue", "update", "TEST-1"]);
-    expect_code(&run(c).await, 1);
+    run_expecting(c, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
     let app = spawn_sqlite_app().await;
     let dir = tempfile::tempdir().unwrap();
-    let cmd = || {
-        let mut c = tracker(dir.path());
-        c.env("TRACKER_BASE_URL", &app.base)
-            .env("TRACKER_ORG_ID", ACME)
-            .env("TRACKER_TOKEN", ALICE);
-        c
-    };
-    let mut c = cmd();
+    let cmd = || as_alice(&app.base, dir.path());
+    let mut c = create_in_test(cmd(), "Printer on fire");
     c.args([
-        "issue",
-        "create",
-        "--queue",
-        "TEST",
-        "--summary",
-        "Printer on fire",
-    ])
-    .args([
         "--assignee",
         "bob",
         "--field",
@@ -230,48 +192,36 @@ async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
         "-o",
         "json",
     ]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    let out = run_expecting(c, 0).await;
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(created["key"], "TEST-1");
 
-    let mut c = cmd();
-    c.args([
-        "issue",
-        "update",
-        "TEST-1",
-        "--summary",
-        "Printer was on fire",
-        "--version",
-        "1",
-    ]);
-    expect_code(&run(c).await, 0);
-    // The version moved on: a second update pinned to 1 conflicts (409 → 5).
-    let mut c = cmd();
-    c.args([
-        "issue",
-        "update",
-        "TEST-1",
-        "--summary",
-        "again",
-        "--version",
-        "1",
-    ]);
-    expect_code(&run(c).await, 5);
+    // Both updates are pinned to version 1: the first moves the version on,
+    // so the second conflicts (409 → exit code 5).
+    for (summary, code) in [("Printer was on fire", 0), ("again", 5)] {
+        let mut c = cmd();
+        c.args(["issue", "update", "TEST-1", "--summary", summary])
+            .args(["--version", "1"]);
+        let out = run(c).await;
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "update to {summary:?}: {}",
+            stderr(&out)
+        );
+    }
 
     let mut c = cmd();
     c.args(["issue", "comment", "TEST-1", "Extinguished."]);
-    expect_code(&run(c).await, 0);
+    run_expecting(c, 0).await;
     let mut c = cmd();
     c.args(["issue", "comments", "TEST-1"]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    let out = run_expecting(c, 0).await;
     assert!(stdout(&out).contains("Extinguished."), "{}", stdout(&out));
 
     let mut c = cmd();
     c.args(["issue", "transitions", "TEST-1", "-o", "json"]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    let out = run_expecting(c, 0).await;
     let transitions: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let start = transitions
         .iter()
@@ -284,13 +234,11 @@ async fn an_issue_lives_its_life_on_trackerd_from_the_command_line() {
         "TEST-1",
         start["id"].as_str().unwrap(),
     ]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    run_expecting(c, 0).await;
 
     let mut c = cmd();
     c.args(["issue", "get", "TEST-1", "-o", "json"]);
-    let out = run(c).await;
-    expect_code(&out, 0);
+    let out = run_expecting(c, 0).await;
     let issue: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(issue["summary"], "Printer was on fire");
     assert_eq!(issue["status"]["key"], "inProgress");

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 
-use crate::{expect_code, run, stderr, stdout, tracker};
+use crate::{run_expecting, stderr, stdout, tracker};
 use trackerd_testkit::*;
 
 /// The device flow as trackerd will serve it (RFC 8628): the person
@@ -65,8 +65,7 @@ async fn login_stores_a_private_token_that_later_commands_use_until_logout() {
         "--oauth-url",
         &oauth,
     ]);
-    let out = run(cmd).await;
-    expect_code(&out, 0);
+    let out = run_expecting(cmd, 0).await;
     let err = stderr(&out);
     assert!(
         err.contains("WDJB-MJHT") && err.contains("http://trackerd.test/device"),
@@ -90,17 +89,16 @@ async fn login_stores_a_private_token_that_later_commands_use_until_logout() {
     // No flags, no environment: the profile and the stored token suffice.
     let mut cmd = tracker(dir.path());
     cmd.args(["myself", "-o", "json"]);
-    let out = run(cmd).await;
-    expect_code(&out, 0);
+    let out = run_expecting(cmd, 0).await;
     assert!(stdout(&out).contains("\"alice\""));
 
     let mut cmd = tracker(dir.path());
     cmd.arg("logout");
-    expect_code(&run(cmd).await, 0);
+    run_expecting(cmd, 0).await;
     assert!(!token_file.exists());
     let mut cmd = tracker(dir.path());
     cmd.arg("myself");
-    expect_code(&run(cmd).await, 1);
+    run_expecting(cmd, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,8 +132,7 @@ async fn a_login_the_person_denies_exits_as_not_authenticated() {
         "--oauth-url",
         &oauth,
     ]);
-    let out = run(cmd).await;
-    expect_code(&out, 2);
+    let out = run_expecting(cmd, 2).await;
     assert!(stderr(&out).contains("access_denied"), "{}", stderr(&out));
     assert!(!dir.path().join("tokens").join("default").exists());
 }

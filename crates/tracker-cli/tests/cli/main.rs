@@ -36,6 +36,16 @@ pub fn tracker(config_dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// `tracker` as alice in Acme on the server at `base`, told through the
+/// environment, as a script would.
+pub fn as_alice(base: &str, dir: &Path) -> assert_cmd::Command {
+    let mut cmd = tracker(dir);
+    cmd.env("TRACKER_BASE_URL", base)
+        .env("TRACKER_ORG_ID", trackerd_testkit::ACME)
+        .env("TRACKER_TOKEN", trackerd_testkit::ALICE);
+    cmd
+}
+
 /// `tracker` as a process to talk to while it runs (`tracker login`).
 pub fn tracker_process(config_dir: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tracker"));
@@ -52,6 +62,36 @@ pub async fn run(mut cmd: assert_cmd::Command) -> Output {
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()
+}
+
+/// [`run`], which must exit with `code`: the output.
+pub async fn run_expecting(cmd: assert_cmd::Command, code: i32) -> Output {
+    let out = run(cmd).await;
+    expect_code(&out, code);
+    out
+}
+
+/// `tracker issue find "Queue: TEST" --per-page 2 -o json` through `cmd`
+/// (which says where and as whom): the issues found, and their keys.
+pub async fn find_test_issues(
+    mut cmd: assert_cmd::Command,
+) -> (Vec<serde_json::Value>, Vec<String>) {
+    cmd.args([
+        "issue",
+        "find",
+        "Queue: TEST",
+        "--per-page",
+        "2",
+        "-o",
+        "json",
+    ]);
+    let out = run_expecting(cmd, 0).await;
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = found
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_owned())
+        .collect();
+    (found, keys)
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -4,14 +4,12 @@ use tracker_client::{Auth, Client, Error, ListOptions, Method};
 
 use trackerd_testkit::*;
 
+use crate::app_as;
+
 #[tokio::test]
 async fn myself_with_an_oauth_token_is_the_tokens_account() {
-    let app = spawn_sqlite_app().await;
-    let me = app
-        .client(Auth::OAuth(ALICE.into()))
-        .myself()
-        .await
-        .unwrap();
+    let (app, client) = app_as(ALICE).await;
+    let me = client.myself().await.unwrap();
     assert_eq!(me.login, "alice");
     assert_eq!(me.email, "alice@acme.test");
     assert!(me.self_url.starts_with(&app.base), "{}", me.self_url);
@@ -41,12 +39,8 @@ async fn giving_both_organization_ids_is_a_configuration_error() {
 
 #[tokio::test]
 async fn a_bad_token_is_a_401_api_error_with_the_envelopes_message() {
-    let app = spawn_sqlite_app().await;
-    let err = app
-        .client(Auth::OAuth("y0_nobody".into()))
-        .myself()
-        .await
-        .unwrap_err();
+    let (_app, client) = app_as("y0_nobody").await;
+    let err = client.myself().await.unwrap_err();
     match err {
         Error::Api {
             status: 401,
@@ -59,19 +53,14 @@ async fn a_bad_token_is_a_401_api_error_with_the_envelopes_message() {
 
 #[tokio::test]
 async fn another_organizations_token_is_forbidden_not_unauthorized() {
-    let app = spawn_sqlite_app().await;
-    let err = app
-        .client(Auth::OAuth(MALLORY.into()))
-        .myself()
-        .await
-        .unwrap_err();
+    let (_app, client) = app_as(MALLORY).await;
+    let err = client.myself().await.unwrap_err();
     assert_eq!(err.status(), Some(403), "{err:?}");
 }
 
 #[tokio::test]
 async fn users_are_found_by_login_and_by_uid_and_strangers_are_404() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (_app, client) = app_as(ALICE).await;
     let bob = client.users().get("bob").await.unwrap();
     assert_eq!(bob.first_name, "Bob");
     let again = client.users().get(&bob.uid.to_string()).await.unwrap();
@@ -82,8 +71,7 @@ async fn users_are_found_by_login_and_by_uid_and_strangers_are_404() {
 
 #[tokio::test]
 async fn queues_are_created_read_and_listed() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (_app, client) = app_as(ALICE).await;
     let created = client
         .queues()
         .create(&CreateQueueRequest {
@@ -108,20 +96,20 @@ async fn queues_are_created_read_and_listed() {
     assert!(keys.contains(&"NEWQ".to_owned()));
 }
 
+/// Creating queue `key` led by `lead` as `token` on a fresh app, which
+/// must fail: the error.
+async fn queue_refused(token: &str, key: &str, lead: &str) -> Error {
+    let (_app, client) = app_as(token).await;
+    client
+        .queues()
+        .create(&crate::new_queue(key, "x", lead))
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn validation_errors_carry_the_field_errors() {
-    let app = spawn_sqlite_app().await;
-    let err = app
-        .client(Auth::OAuth(ALICE.into()))
-        .queues()
-        .create(&CreateQueueRequest {
-            key: "not a key 42".into(),
-            name: "x".into(),
-            lead: "alice".into(),
-            description: None,
-        })
-        .await
-        .unwrap_err();
+    let err = queue_refused(ALICE, "not a key 42", "alice").await;
     match err {
         Error::Api {
             status: 422,
@@ -134,30 +122,20 @@ async fn validation_errors_carry_the_field_errors() {
 
 #[tokio::test]
 async fn a_read_only_token_cannot_create_a_queue() {
-    let app = spawn_sqlite_app().await;
-    let err = app
-        .client(Auth::OAuth(BOB_RO.into()))
-        .queues()
-        .create(&CreateQueueRequest {
-            key: "RO".into(),
-            name: "x".into(),
-            lead: "bob".into(),
-            description: None,
-        })
-        .await
-        .unwrap_err();
+    let err = queue_refused(BOB_RO, "RO", "bob").await;
     assert_eq!(err.status(), Some(403));
+}
+
+/// `GET path` through the client's escape hatch, which must succeed: the
+/// body.
+async fn get_json(client: &Client, path: &str) -> serde_json::Value {
+    client.request(Method::GET, path).send_json().await.unwrap()
 }
 
 #[tokio::test]
 async fn the_raw_escape_hatch_reaches_any_path_with_the_clients_credentials() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
-    let me: serde_json::Value = client
-        .request(Method::GET, "/v3/myself")
-        .send_json()
-        .await
-        .unwrap();
+    let (_app, client) = app_as(ALICE).await;
+    let me = get_json(&client, "/v3/myself").await;
     assert_eq!(me["login"], "alice");
     assert!(me["self"].as_str().unwrap().contains("/v3/users/"));
     let err = client
@@ -170,13 +148,8 @@ async fn the_raw_escape_hatch_reaches_any_path_with_the_clients_credentials() {
 
 #[tokio::test]
 async fn absolute_urls_to_another_host_are_sent_to_the_configured_one() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (_app, client) = app_as(ALICE).await;
     // The token must never travel to a host the caller did not configure.
-    let me: serde_json::Value = client
-        .request(Method::GET, "https://elsewhere.invalid/v2/myself")
-        .send_json()
-        .await
-        .unwrap();
+    let me = get_json(&client, "https://elsewhere.invalid/v2/myself").await;
     assert_eq!(me["login"], "alice");
 }

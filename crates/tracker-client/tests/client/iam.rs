@@ -11,6 +11,8 @@ use tracker_domain::{Clock, ManualClock};
 
 use trackerd_testkit::*;
 
+use crate::app_as;
+
 #[tokio::test]
 async fn automatic_iam_tokens_act_as_the_oauth_tokens_account() {
     let app = spawn_sqlite_app().await;
@@ -86,12 +88,8 @@ async fn an_iam_token_the_server_refuses_is_exchanged_again_once() {
 
 #[tokio::test]
 async fn a_static_iam_token_is_sent_as_bearer() {
-    let app = spawn_sqlite_app().await;
-    let exchanged = app
-        .client(Auth::OAuth(ALICE.into()))
-        .iam_token()
-        .await
-        .unwrap();
+    let (app, client) = app_as(ALICE).await;
+    let exchanged = client.iam_token().await.unwrap();
     let client = app.client(Auth::Iam(exchanged.token.clone()));
     assert_eq!(client.myself().await.unwrap().login, "alice");
     // The same token sent as an OAuth token is refused: the scheme matters.
@@ -195,30 +193,19 @@ async fn a_service_account_key_gets_iam_tokens_with_a_jwt_the_iam_url_can_verify
 /// makes them (`POST /iam/v1/serviceAccounts`, `POST /iam/v1/keys`):
 /// answers the authorized key file.
 async fn service_account_key(app: &TestApp, scopes: serde_json::Value) -> String {
-    let http = reqwest::Client::new();
-    let post = |path: &str, body: serde_json::Value| {
-        http.post(format!("{}{path}", app.base))
-            .header("Authorization", format!("OAuth {ALICE}"))
-            .header("X-Org-ID", ACME)
-            .json(&body)
-            .send()
-    };
-    let r = post(
-        "/iam/v1/serviceAccounts",
-        serde_json::json!({"name": "report-robot", "scopes": scopes}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let sa: serde_json::Value = r.json().await.unwrap();
-    let r = post(
-        "/iam/v1/keys",
-        serde_json::json!({"serviceAccountId": sa["id"]}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.text().await.unwrap()
+    let sa: serde_json::Value = app
+        .post_json(
+            "/iam/v1/serviceAccounts",
+            serde_json::json!({"name": "report-robot", "scopes": scopes}),
+            201,
+        )
+        .await;
+    app.post("/iam/v1/keys")
+        .json(serde_json::json!({"serviceAccountId": sa["id"]}))
+        .await
+        .status(201)
+        .text()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -272,14 +259,9 @@ async fn a_key_trackerd_deleted_fails_the_exchange_with_401() {
     let app = spawn_sqlite_app().await;
     let file = service_account_key(&app, serde_json::json!(["tracker:read"])).await;
     let key = ServiceAccountKey::from_json(&file).unwrap();
-    let r = reqwest::Client::new()
-        .delete(format!("{}/iam/v1/keys/{}", app.base, key.id))
-        .header("Authorization", format!("OAuth {ALICE}"))
-        .header("X-Org-ID", ACME)
-        .send()
+    app.delete(&format!("/iam/v1/keys/{}", key.id))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+        .status(204);
     let client = app.client(Auth::ServiceAccount(key));
     let err = client.myself().await.unwrap_err();
     assert_eq!(err.status(), Some(401), "{err:?}");

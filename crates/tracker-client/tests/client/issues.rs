@@ -13,6 +13,8 @@ use tracker_client::{Auth, Client, Error, NewIssue, RetryPolicy};
 
 use trackerd_testkit::*;
 
+use crate::app_as;
+
 fn issue(key: &str, summary: &str, version: i64) -> serde_json::Value {
     serde_json::json!({
         "self": format!("http://h/v2/issues/{key}"), "id": "5f00", "key": key,
@@ -22,10 +24,7 @@ fn issue(key: &str, summary: &str, version: i64) -> serde_json::Value {
 }
 
 fn client(base: &str) -> Client {
-    Client::builder()
-        .base_url(base)
-        .org_id(ACME)
-        .auth(Auth::OAuth("y0_test".into()))
+    crate::mock_client(base)
         .retry(RetryPolicy {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
@@ -72,43 +71,46 @@ fn lossy_create(creates: Arc<AtomicUsize>) -> Router {
         )
 }
 
+/// The issue the lossy-create tests import.
+fn imported() -> NewIssue {
+    NewIssue {
+        queue: "TEST".into(),
+        summary: "imported".into(),
+        ..NewIssue::default()
+    }
+}
+
+/// Creates `issue` through a [`lossy_create`] mock: the outcome, and how
+/// many creates the mock saw.
+async fn create_on_lossy(issue: NewIssue) -> (Result<tracker_client::Issue, Error>, usize) {
+    let creates = Arc::new(AtomicUsize::new(0));
+    let (base, _server) = serve_mock(lossy_create(creates.clone())).await;
+    let outcome = client(&base).issues().create(&issue).await;
+    (outcome, creates.load(Ordering::SeqCst))
+}
+
 #[tokio::test]
 async fn a_create_with_unique_is_retried_and_answers_the_issue_it_made() {
-    let creates = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(lossy_create(creates.clone())).await;
-    let created = client(&base)
-        .issues()
-        .create(&NewIssue {
-            queue: "TEST".into(),
-            summary: "imported".into(),
-            unique: Some("import-42".into()),
-            ..NewIssue::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(created.key, "TEST-7");
-    assert_eq!(creates.load(Ordering::SeqCst), 2);
+    let (created, creates) = create_on_lossy(NewIssue {
+        unique: Some("import-42".into()),
+        ..imported()
+    })
+    .await;
+    assert_eq!(created.unwrap().key, "TEST-7");
+    assert_eq!(creates, 2);
 }
 
 #[tokio::test]
 async fn a_create_without_unique_is_sent_once() {
-    let creates = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(lossy_create(creates.clone())).await;
-    let err = client(&base)
-        .issues()
-        .create(&NewIssue {
-            queue: "TEST".into(),
-            summary: "imported".into(),
-            fields: serde_json::json!({"unique": "import-42"})
-                .as_object()
-                .unwrap()
-                .clone(),
-            ..NewIssue::default()
-        })
-        .await
-        .unwrap_err();
+    let unique = serde_json::json!({"unique": "import-42"});
+    let (outcome, creates) = create_on_lossy(NewIssue {
+        fields: unique.as_object().unwrap().clone(),
+        ..imported()
+    })
+    .await;
+    let err = outcome.unwrap_err();
     assert!(matches!(err, Error::Api { status: 503, .. }), "{err:?}");
-    assert_eq!(creates.load(Ordering::SeqCst), 1);
+    assert_eq!(creates, 1);
 }
 
 #[derive(serde::Deserialize)]
@@ -164,8 +166,7 @@ async fn an_update_sends_the_changes_and_the_version_it_applies_to() {
 
 #[tokio::test]
 async fn issues_are_created_read_and_updated_on_trackerd() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (_app, client) = app_as(ALICE).await;
     let new = NewIssue {
         queue: "TEST".into(),
         summary: "First".into(),

@@ -7,14 +7,15 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{StreamExt, TryStreamExt};
-use tracker_client::{Auth, Client, IssueSearch, ListOptions};
+use tracker_client::{IssueSearch, ListOptions};
 
 use trackerd_testkit::*;
 
+use crate::app_as;
+
 #[tokio::test]
 async fn users_list_follows_next_links_across_every_page_in_order() {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (_app, client) = app_as(ALICE).await;
     let users: Vec<_> = client
         .users()
         .list(&ListOptions { per_page: Some(2) })
@@ -70,12 +71,7 @@ async fn a_stream_fetches_pages_only_as_items_are_read() {
     let requests = Arc::new(AtomicUsize::new(0));
     let auth_seen = Arc::new(Mutex::new(Vec::new()));
     let (base, _server) = serve_mock(endless(requests.clone(), auth_seen.clone())).await;
-    let client = Client::builder()
-        .base_url(&base)
-        .org_id(ACME)
-        .auth(Auth::OAuth("y0_test".into()))
-        .build()
-        .unwrap();
+    let client = crate::mock_client(&base).build().unwrap();
     let first: Vec<u64> = client
         .paginate::<u64>("/v2/items")
         .take(5)
@@ -122,12 +118,7 @@ async fn search_pages_send_the_search_body_again() {
         ),
     );
     let (base, _server) = serve_mock(router).await;
-    let client = Client::builder()
-        .base_url(&base)
-        .org_id(ACME)
-        .auth(Auth::OAuth("y0_test".into()))
-        .build()
-        .unwrap();
+    let client = crate::mock_client(&base).build().unwrap();
     let keys: Vec<String> = client
         .issues()
         .search(&IssueSearch::query("Queue: TEST"), &ListOptions::default())

@@ -6,8 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use tracker_client::tracker_api::CreateQueueRequest;
-use tracker_client::{Auth, Client, Error, IssueSearch, Method, RetryPolicy};
+use tracker_client::{Client, Error, IssueSearch, Method, RetryPolicy};
 
 use trackerd_testkit::*;
 
@@ -42,13 +41,28 @@ fn flaky(
 }
 
 fn client_for(base: &str, policy: RetryPolicy) -> Client {
-    Client::builder()
-        .base_url(base)
-        .org_id(ACME)
-        .auth(Auth::OAuth("y0_test".into()))
-        .retry(policy)
-        .build()
-        .unwrap()
+    crate::mock_client(base).retry(policy).build().unwrap()
+}
+
+/// A [`flaky`] mock and a client of it on the [`quick`] policy, with the
+/// count of the requests the mock saw.
+async fn flaky_client(
+    failures: usize,
+    status: StatusCode,
+    retry_after: Option<&'static str>,
+) -> (Client, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let (base, _server) = serve_mock(flaky(failures, status, retry_after, count.clone())).await;
+    (client_for(&base, quick()), count)
+}
+
+/// `GET /v2/users`, which must fail: the error the caller gets.
+async fn users_error(client: &Client) -> Error {
+    client
+        .request(Method::GET, "/v2/users")
+        .send()
+        .await
+        .unwrap_err()
 }
 
 fn quick() -> RetryPolicy {
@@ -62,16 +76,9 @@ fn quick() -> RetryPolicy {
 
 #[tokio::test]
 async fn a_get_answered_429_waits_the_retry_after_and_succeeds() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(flaky(
-        1,
-        StatusCode::TOO_MANY_REQUESTS,
-        Some("1"),
-        count.clone(),
-    ))
-    .await;
+    let (client, count) = flaky_client(1, StatusCode::TOO_MANY_REQUESTS, Some("1")).await;
     let started = Instant::now();
-    let body: serde_json::Value = client_for(&base, quick())
+    let body: serde_json::Value = client
         .request(Method::GET, "/v2/users")
         .send_json()
         .await
@@ -88,19 +95,8 @@ async fn a_get_answered_429_waits_the_retry_after_and_succeeds() {
 
 #[tokio::test]
 async fn server_errors_are_retried_up_to_the_limit_then_reported() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(flaky(
-        100,
-        StatusCode::SERVICE_UNAVAILABLE,
-        None,
-        count.clone(),
-    ))
-    .await;
-    let err = client_for(&base, quick())
-        .request(Method::GET, "/v2/users")
-        .send()
-        .await
-        .unwrap_err();
+    let (client, count) = flaky_client(100, StatusCode::SERVICE_UNAVAILABLE, None).await;
+    let err = users_error(&client).await;
     assert_eq!(err.status(), Some(503));
     assert_eq!(
         count.load(Ordering::SeqCst),
@@ -111,22 +107,10 @@ async fn server_errors_are_retried_up_to_the_limit_then_reported() {
 
 #[tokio::test]
 async fn a_post_that_creates_is_never_retried() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(flaky(
-        1,
-        StatusCode::TOO_MANY_REQUESTS,
-        Some("0"),
-        count.clone(),
-    ))
-    .await;
-    let err = client_for(&base, quick())
+    let (client, count) = flaky_client(1, StatusCode::TOO_MANY_REQUESTS, Some("0")).await;
+    let err = client
         .queues()
-        .create(&CreateQueueRequest {
-            key: "Q".into(),
-            name: "q".into(),
-            lead: "alice".into(),
-            description: None,
-        })
+        .create(&crate::new_queue("Q", "q", "alice"))
         .await
         .unwrap_err();
     match err {
@@ -146,9 +130,8 @@ async fn a_post_that_creates_is_never_retried() {
 
 #[tokio::test]
 async fn a_search_is_a_read_and_is_retried_despite_being_a_post() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(flaky(2, StatusCode::BAD_GATEWAY, None, count.clone())).await;
-    let n = client_for(&base, quick())
+    let (client, count) = flaky_client(2, StatusCode::BAD_GATEWAY, None).await;
+    let n = client
         .request(Method::POST, "/v2/issues/_search")
         .json(&IssueSearch::query("Queue: TEST"))
         .idempotent(true)
@@ -162,20 +145,9 @@ async fn a_search_is_a_read_and_is_retried_despite_being_a_post() {
 
 #[tokio::test]
 async fn a_retry_after_longer_than_the_limit_is_returned_not_waited() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(flaky(
-        1,
-        StatusCode::TOO_MANY_REQUESTS,
-        Some("3600"),
-        count.clone(),
-    ))
-    .await;
+    let (client, count) = flaky_client(1, StatusCode::TOO_MANY_REQUESTS, Some("3600")).await;
     let started = Instant::now();
-    let err = client_for(&base, quick())
-        .request(Method::GET, "/v2/users")
-        .send()
-        .await
-        .unwrap_err();
+    let err = users_error(&client).await;
     assert!(matches!(
         err,
         Error::Api { status: 429, retry_after: Some(d), .. } if d == Duration::from_secs(3600)
@@ -186,13 +158,8 @@ async fn a_retry_after_longer_than_the_limit_is_returned_not_waited() {
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let (base, _s) = serve_mock(flaky(1, StatusCode::NOT_FOUND, None, count.clone())).await;
-    let err = client_for(&base, quick())
-        .request(Method::GET, "/v2/users")
-        .send()
-        .await
-        .unwrap_err();
+    let (client, count) = flaky_client(1, StatusCode::NOT_FOUND, None).await;
+    let err = users_error(&client).await;
     assert_eq!(err.status(), Some(404));
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }

@@ -2,34 +2,28 @@
 //! page paging that follows `Link rel="next"`, and the scroll protocol.
 
 use futures_util::TryStreamExt;
-use tracker_client::{Auth, IssueSearch, ListOptions, NewIssue, ScrollOptions};
+use tracker_client::{IssueSearch, ListOptions, NewIssue, ScrollOptions};
 
 use trackerd_testkit::*;
 
+use crate::app_as;
+
 /// Seven issues in TEST and two in OPS, created through the API.
 async fn seeded() -> (TestApp, tracker_client::Client) {
-    let app = spawn_sqlite_app().await;
-    let client = app.client(Auth::OAuth(ALICE.into()));
+    let (app, client) = app_as(ALICE).await;
+    let create = |queue: &str, summary: String| {
+        let issue = NewIssue {
+            queue: queue.into(),
+            summary,
+            ..NewIssue::default()
+        };
+        let client = client.clone();
+        async move { client.issues().create(&issue).await.unwrap() }
+    };
     for n in 1..=7 {
-        client
-            .issues()
-            .create(&NewIssue {
-                queue: "TEST".into(),
-                summary: format!("test issue {n}"),
-                ..NewIssue::default()
-            })
-            .await
-            .unwrap();
+        create("TEST", format!("test issue {n}")).await;
         if n <= 2 {
-            client
-                .issues()
-                .create(&NewIssue {
-                    queue: "OPS".into(),
-                    summary: format!("ops issue {n}"),
-                    ..NewIssue::default()
-                })
-                .await
-                .unwrap();
+            create("OPS", format!("ops issue {n}")).await;
         }
     }
     (app, client)

@@ -66,6 +66,17 @@ async fn upload(app: &TestApp, path: &str, name: &str, bytes: &[u8]) -> Value {
         .json()
 }
 
+/// Uploads file `name` to issue `key` as alice, which must be accepted:
+/// the attachment.
+async fn attach(app: &TestApp, key: &str, name: &str, bytes: &[u8]) -> Value {
+    upload(app, &format!("/v2/issues/{key}/attachments"), name, bytes).await
+}
+
+/// `len` bytes counting up modulo `modulo`: a file whose every part differs.
+fn pattern(len: u32, modulo: u32) -> Vec<u8> {
+    (0..len).map(|i| (i % modulo) as u8).collect()
+}
+
 /// GETs `url` (absolute) as alice; the status, headers and raw bytes.
 pub(crate) async fn fetch(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let path = url.strip_prefix(&app.base).unwrap_or(url);
@@ -117,7 +128,7 @@ async fn changelog_kinds(app: &TestApp, key: &str) -> Vec<String> {
 async fn a_file_uploaded_to_an_issue_is_listed_downloaded_byte_for_byte_and_deleted(app: TestApp) {
     let key = issue(&app).await;
     // Every byte value, and more than one chunk's worth.
-    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let bytes = pattern(300_000, 251);
     let a = upload(
         &app,
         &format!("/v2/issues/{key}/attachments/"),
@@ -223,11 +234,11 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
     let key = issue(&app).await;
     let first = upload(&app, "/v2/attachments", "a.txt", b"a").await;
     let saved: Value = app
-        .patch(&format!("/v2/issues/{key}"))
-        .json(json!({"attachmentIds": [first["id"]]}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("/v2/issues/{key}"),
+            json!({"attachmentIds": [first["id"]]}),
+        )
+        .await;
     assert_eq!(saved["version"], 2, "attaching changes the issue");
     assert!(changelog_kinds(&app, &key)
         .await
@@ -235,21 +246,22 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
 
     let second = upload(&app, "/v2/attachments", "b.txt", b"b").await;
     let c: Value = app
-        .post(&format!("/v2/issues/{key}/comments"))
-        .json(json!({"text": "see file", "attachmentIds": [second["id"]]}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            &format!("/v2/issues/{key}/comments"),
+            json!({"text": "see file", "attachmentIds": [second["id"]]}),
+            201,
+        )
+        .await;
     assert_eq!(c["attachments"][0]["id"], second["id"]);
     assert_eq!(c["attachments"][0]["display"], "b.txt");
 
     let third = upload(&app, "/v2/attachments", "c.txt", b"c").await;
     let edited: Value = app
-        .patch(&format!("/v2/issues/{key}/comments/{}", c["id"]))
-        .json(json!({"text": "see files", "attachmentIds": [third["id"]]}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("/v2/issues/{key}/comments/{}", c["id"]),
+            json!({"text": "see files", "attachmentIds": [third["id"]]}),
+        )
+        .await;
     assert_eq!(edited["attachments"].as_array().unwrap().len(), 2);
     // A page of comments shows each comment its own files only.
     app.post(&format!("/v2/issues/{key}/comments"))
@@ -261,12 +273,7 @@ async fn a_temporary_upload_is_attached_by_an_issue_update_and_a_comment(app: Te
     assert_eq!(page[0]["attachments"].as_array().unwrap().len(), 2);
     assert!(page[1].get("attachments").is_none(), "{}", page[1]);
     let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = each_str(&list, "name");
     assert_eq!(
         names,
         ["a.txt", "b.txt", "c.txt"],
@@ -279,13 +286,7 @@ async fn an_image_gets_its_size_and_a_real_smaller_thumbnail_and_other_files_get
 ) {
     let key = issue(&app).await;
     let original = png(640, 480);
-    let a = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "shot.png",
-        &original,
-    )
-    .await;
+    let a = attach(&app, &key, "shot.png", &original).await;
     assert_eq!(a["mimetype"], "image/png");
     assert_eq!(a["metadata"]["size"], "640x480");
     let thumb_url = a["thumbnail"].as_str().unwrap().to_owned();
@@ -310,13 +311,7 @@ async fn an_image_gets_its_size_and_a_real_smaller_thumbnail_and_other_files_get
         );
     }
 
-    let text = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "x.txt",
-        b"not an image",
-    )
-    .await;
+    let text = attach(&app, &key, "x.txt", b"not an image").await;
     assert!(text.get("thumbnail").is_none());
     assert_eq!(text["metadata"], json!({}));
     let r = app
@@ -368,12 +363,10 @@ async fn attachment_ids_must_be_the_callers_own_temporary_uploads_and_nothing_is
         .json::<Value>();
     let mine = upload(&app, "/v2/attachments", "m.txt", b"m").await;
     // Another user's upload is as unknown as a missing one.
-    app.get(&format!(
-        "/v2/attachments/{}",
-        carols["id"].as_str().unwrap()
-    ))
-    .await
-    .error(404);
+    let carols_id = carols["id"].as_str().unwrap();
+    app.get(&format!("/v2/attachments/{carols_id}"))
+        .await
+        .error(404);
     let r = app
         .patch(&format!("/v2/issues/{key}"))
         .json(json!({"summary": "renamed", "attachmentIds": [mine["id"], carols["id"]]}))
@@ -399,20 +392,11 @@ async fn attachment_ids_must_be_the_callers_own_temporary_uploads_and_nothing_is
 
 async fn a_read_only_token_reads_attachments_but_cannot_upload_attach_or_delete(app: TestApp) {
     let key = issue(&app).await;
-    let a = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "a.txt",
-        b"a",
-    )
-    .await;
+    let a = attach(&app, &key, "a.txt", b"a").await;
     let id = a["id"].as_str().unwrap();
     let list: Value = app
-        .get(&format!("/v2/issues/{key}/attachments"))
-        .token(BOB_RO)
-        .await
-        .status(200)
-        .json();
+        .read_as(&format!("/v2/issues/{key}/attachments"), BOB_RO)
+        .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     upload_as(
         &app,
@@ -437,13 +421,7 @@ async fn a_read_only_token_reads_attachments_but_cannot_upload_attach_or_delete(
 
 async fn another_organization_sees_no_attachment_and_cannot_attach_ours(app: TestApp) {
     let key = issue(&app).await;
-    let a = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "a.png",
-        &png(8, 8),
-    )
-    .await;
+    let a = attach(&app, &key, "a.png", &png(8, 8)).await;
     let id = a["id"].as_str().unwrap();
     let as_mallory = |path: String| app.get(&path).token(MALLORY).org(OTHER);
     as_mallory(format!("/v2/issues/{key}/attachments"))
@@ -475,12 +453,10 @@ async fn another_organization_sees_no_attachment_and_cannot_attach_ours(app: Tes
         .await
         .status(201)
         .json::<Value>();
-    app.get(&format!(
-        "/v2/attachments/{}",
-        theirs["id"].as_str().unwrap()
-    ))
-    .await
-    .error(404);
+    let theirs_id = theirs["id"].as_str().unwrap();
+    app.get(&format!("/v2/attachments/{theirs_id}"))
+        .await
+        .error(404);
 }
 
 async fn a_file_over_the_configured_limit_is_refused_with_413_and_leaves_no_row(app: TestApp) {
@@ -516,14 +492,8 @@ async fn a_file_over_the_configured_limit_is_refused_with_413_and_leaves_no_row(
 async fn uploads_are_not_held_to_the_json_body_limit(app: TestApp) {
     let key = issue(&app).await;
     // Over the 2 MiB JSON limit, well under the default file limit.
-    let bytes: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 199) as u8).collect();
-    let a = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "big.bin",
-        &bytes,
-    )
-    .await;
+    let bytes = pattern(3 * 1024 * 1024, 199);
+    let a = attach(&app, &key, "big.bin", &bytes).await;
     assert_eq!(a["size"], bytes.len());
     assert_eq!(fetch(&app, a["content"].as_str().unwrap()).await.2, bytes);
 }
@@ -580,22 +550,10 @@ async fn files_go_to_an_s3_compatible_store_when_configured(app: TestApp) {
     .unwrap();
     let key = issue(&app).await;
     // Over one 5 MiB part: a real multipart upload.
-    let bytes: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
-    let a = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "big.bin",
-        &bytes,
-    )
-    .await;
+    let bytes = pattern(6 * 1024 * 1024, 253);
+    let a = attach(&app, &key, "big.bin", &bytes).await;
     assert_eq!(fetch(&app, a["content"].as_str().unwrap()).await.2, bytes);
-    let img = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "p.png",
-        &png(400, 100),
-    )
-    .await;
+    let img = attach(&app, &key, "p.png", &png(400, 100)).await;
     let (status, _, thumb) = fetch(&app, img["thumbnail"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     let thumb = image::load_from_memory(&thumb).unwrap();
@@ -780,11 +738,12 @@ async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app:
     let forgotten = upload(&app, "/v2/attachments", "never.txt", b"never attached").await;
     let kept = upload(&app, "/v2/attachments", "kept.txt", b"attached").await;
     let issue: Value = app
-        .post("/v2/issues")
-        .json(json!({"queue": "TEST", "summary": "s", "attachmentIds": [kept["id"]]}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/issues",
+            json!({"queue": "TEST", "summary": "s", "attachmentIds": [kept["id"]]}),
+            201,
+        )
+        .await;
     // Blobs no row names: one left long ago by a failed write, one that may
     // be an upload still in progress.
     std::fs::create_dir_all(dir.join("1")).unwrap();
@@ -797,15 +756,10 @@ async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app:
     // Not yet expired: the sweep keeps the temporary upload.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert!(!files_under(&dir).contains(&"1/left-behind".to_owned()));
-    app.get(
-        forgotten["self"]
-            .as_str()
-            .unwrap()
-            .strip_prefix(&app.base)
-            .unwrap(),
-    )
-    .await
-    .status(200);
+    // The temporary upload, by its own link.
+    let forgotten = forgotten["self"].as_str().unwrap();
+    let forgotten = forgotten.strip_prefix(&app.base).unwrap();
+    app.get(forgotten).await.status(200);
     app.clock.advance(chrono::Duration::hours(2));
     let mut left = Vec::new();
     for _ in 0..50 {
@@ -817,15 +771,7 @@ async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app:
     }
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.contains(&"1/in-progress".to_owned()), "{left:?}");
-    app.get(
-        forgotten["self"]
-            .as_str()
-            .unwrap()
-            .strip_prefix(&app.base)
-            .unwrap(),
-    )
-    .await
-    .error(404);
+    app.get(forgotten).await.error(404);
     let key = issue["key"].as_str().unwrap();
     let list: Value = app.read(&format!("/v2/issues/{key}/attachments")).await;
     let (status, _, bytes) = fetch(&app, list[0]["content"].as_str().unwrap()).await;
@@ -834,13 +780,7 @@ async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app:
 
 async fn the_changelog_names_the_files_added_and_removed(app: TestApp) {
     let key = issue(&app).await;
-    let direct = upload(
-        &app,
-        &format!("/v2/issues/{key}/attachments"),
-        "direct.txt",
-        b"d",
-    )
-    .await;
+    let direct = attach(&app, &key, "direct.txt", b"d").await;
     let temp = upload(&app, "/v2/attachments", "by-id.txt", b"t").await;
     app.patch(&format!("/v2/issues/{key}"))
         .json(json!({"attachmentIds": [temp["id"]]}))

@@ -108,14 +108,13 @@ async fn close(app: &TestApp, key: &str) {
 
 async fn a_macro_is_created_listed_read_edited_and_deleted(app: TestApp) {
     let m: Value = app
-        .post("/v2/queues/TEST/macros")
-        .json(
+        .post_json(
+            "/v2/queues/TEST/macros",
             json!({"name": "Triage", "body": "Triaged by {{currentUser}}",
                      "fieldChanges": [{"field": "tags", "value": "triaged"}]}),
+            200,
         )
-        .await
-        .status(200)
-        .json();
+        .await;
     assert_eq!(m["name"], "Triage");
     assert_eq!(m["queue"]["key"], "TEST");
     assert_eq!(m["fieldChanges"][0]["field"]["id"], "tags");
@@ -125,15 +124,10 @@ async fn a_macro_is_created_listed_read_edited_and_deleted(app: TestApp) {
     let list: Value = app.read("/v2/queues/TEST/macros").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     // bob reads the queue: he sees its macros.
-    let seen: Value = app.get(&path).token(BOB_RO).await.status(200).json();
+    let seen: Value = app.read_as(&path, BOB_RO).await;
     assert_eq!(seen["name"], "Triage");
-    let edited: Value = app
-        .patch(&path)
-        .json(json!({"name": "Triage 2", "fieldChanges": {"add": [{"field": "priority", "value": "critical"}]},
-                     "body": {"unset": 1}}))
-        .await
-        .status(200)
-        .json();
+    let edited: Value = app.edit(&path, json!({"name": "Triage 2", "fieldChanges": {"add": [{"field": "priority", "value": "critical"}]},
+                     "body": {"unset": 1}})).await;
     assert_eq!(edited["name"], "Triage 2");
     assert_eq!(edited["fieldChanges"].as_array().unwrap().len(), 2);
     assert!(edited["body"].is_null());
@@ -149,15 +143,14 @@ async fn a_macro_applied_to_an_issue_makes_its_changes_and_comment_in_one_change
     app.create_issue(json!({"queue": "TEST", "summary": "one"}))
         .await;
     let m: Value = app
-        .post("/v2/queues/TEST/macros")
-        .json(
+        .post_json(
+            "/v2/queues/TEST/macros",
             json!({"name": "Escalate", "body": "Escalated {{issue.key}}",
                      "fieldChanges": [{"field": "priority", "value": "critical"},
                                       {"field": "tags", "value": ["hot"]}]}),
+            200,
         )
-        .await
-        .status(200)
-        .json();
+        .await;
     let before: Value = app.read("/v2/issues/TEST-1/changelog").await;
     let issue: Value = app
         .post(&format!("/v2/issues/TEST-1/macros/{}/_execute", m["id"]))
@@ -186,13 +179,8 @@ async fn a_macro_applied_to_an_issue_makes_its_changes_and_comment_in_one_change
 }
 
 async fn a_trigger_is_created_listed_read_edited_with_its_version_and_deleted(app: TestApp) {
-    let t: Value = app
-        .post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "On open", "actions": [{"type": "Transition", "status": {"key": "open"}}],
-                     "conditions": [{"type": "CommentFullyMatchCondition", "word": "Open"}]}))
-        .await
-        .status(200)
-        .json();
+    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "On open", "actions": [{"type": "Transition", "status": {"key": "open"}}],
+                     "conditions": [{"type": "CommentFullyMatchCondition", "word": "Open"}]}), 200).await;
     assert_eq!(t["version"], 1);
     assert_eq!(t["active"], true);
     assert_eq!(t["actions"][0]["id"], 1);
@@ -201,11 +189,11 @@ async fn a_trigger_is_created_listed_read_edited_with_its_version_and_deleted(ap
     let list: Value = app.read("/v2/queues/TEST/triggers").await;
     assert_eq!(list[0]["id"], t["id"]);
     let edited: Value = app
-        .patch(&format!("{path}?version=1"))
-        .json(json!({"active": false, "name": "Renamed"}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("{path}?version=1"),
+            json!({"active": false, "name": "Renamed"}),
+        )
+        .await;
     assert_eq!(edited["version"], 2);
     assert_eq!(edited["active"], false);
     // An edit made against the old version loses.
@@ -221,13 +209,14 @@ async fn a_trigger_is_created_listed_read_edited_with_its_version_and_deleted(ap
 
 async fn an_autoaction_is_created_listed_read_edited_and_deleted(app: TestApp) {
     let a: Value = app
-        .post("/v2/queues/TEST/autoactions")
-        .json(json!({"name": "Sweep", "query": "Priority: critical",
+        .post_json(
+            "/v2/queues/TEST/autoactions",
+            json!({"name": "Sweep", "query": "Priority: critical",
                      "actions": [{"type": "CreateComment", "text": "still critical"}],
-                     "intervalMillis": 120000}))
-        .await
-        .status(200)
-        .json();
+                     "intervalMillis": 120000}),
+            200,
+        )
+        .await;
     assert_eq!(a["version"], 1);
     assert_eq!(a["intervalMillis"], 120000);
     assert_eq!(a["totalIssuesProcessed"], 0);
@@ -239,11 +228,11 @@ async fn an_autoaction_is_created_listed_read_edited_and_deleted(app: TestApp) {
     let read: Value = app.post(&path).await.status(200).json();
     assert_eq!(read["name"], "Sweep");
     let edited: Value = app
-        .patch(&path)
-        .json(json!({"filter": {"priority": "critical"}, "query": null, "active": false}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &path,
+            json!({"filter": {"priority": "critical"}, "query": null, "active": false}),
+        )
+        .await;
     assert_eq!(edited["filter"], json!({"priority": "critical"}));
     assert!(edited.get("query").is_none());
     assert_eq!(edited["version"], 2);
@@ -252,70 +241,67 @@ async fn an_autoaction_is_created_listed_read_edited_and_deleted(app: TestApp) {
 }
 
 async fn automation_refuses_bad_input_and_names_what_trackerd_does_not_support(app: TestApp) {
-    app.post("/v2/queues/TEST/macros")
-        .json(json!({"body": "no name"}))
-        .await
-        .error(422);
-    app.post("/v2/queues/TEST/macros")
-        .json(json!({"name": "x", "fieldChanges": [{"field": "status", "value": "closed"}]}))
-        .await
-        .error(422);
-    let e = app
-        .post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "x", "actions": [{"type": "CreateChecklist", "checklistItems": []}]}))
-        .await
-        .error(422);
-    assert!(e.to_string().contains("CreateChecklist"), "{e}");
-    let e = app
-        .post("/v2/queues/TEST/triggers")
-        .json(
-            json!({"name": "x", "actions": [{"type": "CreateComment", "text": "t"}],
-                     "conditions": [{"type": "ChecklistDone"}]}),
-        )
-        .await
-        .error(422);
-    assert!(e.to_string().contains("ChecklistDone"), "{e}");
-    app.post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "x"}))
-        .await
-        .error(422);
-    app.post("/v2/queues/TEST/autoactions")
-        .json(json!({"name": "x", "actions": [{"type": "CreateComment", "text": "t"}]}))
-        .await
-        .error(422);
-    let e = app
-        .post("/v2/queues/TEST/autoactions")
-        .json(
-            json!({"name": "x", "query": "Queue: TEST", "calendar": {"id": 2},
-                     "actions": [{"type": "CreateComment", "text": "t"}]}),
-        )
-        .await
-        .error(422);
-    assert!(e.to_string().contains("calendar"), "{e}");
-    app.post("/v2/queues/TEST/autoactions")
-        .json(
-            json!({"name": "x", "query": "Queue: TEST", "intervalMillis": 5,
-                     "actions": [{"type": "CreateComment", "text": "t"}]}),
-        )
-        .await
-        .error(422);
+    let comment = json!([{"type": "CreateComment", "text": "t"}]);
+    // (what, body, a word the refusal must name where trackerd lacks it)
+    for (what, body, names) in [
+        ("macros", json!({"body": "no name"}), None),
+        (
+            "macros",
+            json!({"name": "x", "fieldChanges": [{"field": "status", "value": "closed"}]}),
+            None,
+        ),
+        (
+            "triggers",
+            json!({"name": "x", "actions": [{"type": "CreateChecklist", "checklistItems": []}]}),
+            Some("CreateChecklist"),
+        ),
+        (
+            "triggers",
+            json!({"name": "x", "actions": comment, "conditions": [{"type": "ChecklistDone"}]}),
+            Some("ChecklistDone"),
+        ),
+        ("triggers", json!({"name": "x"}), None),
+        (
+            "autoactions",
+            json!({"name": "x", "actions": comment}),
+            None,
+        ),
+        (
+            "autoactions",
+            json!({"name": "x", "query": "Queue: TEST", "calendar": {"id": 2}, "actions": comment}),
+            Some("calendar"),
+        ),
+        (
+            "autoactions",
+            json!({"name": "x", "query": "Queue: TEST", "intervalMillis": 5, "actions": comment}),
+            None,
+        ),
+    ] {
+        let r = app
+            .post(&format!("/v2/queues/TEST/{what}"))
+            .json(&body)
+            .await;
+        assert_eq!(r.code(), 422, "{what} {body}: {}", r.text());
+        let e = r.error(422);
+        if let Some(word) = names {
+            assert!(e.to_string().contains(word), "{what} {body}: {e}");
+        }
+    }
     app.get("/v2/queues/TEST/triggers/nope").await.error(404);
     app.get("/v2/queues/NOPE/macros").await.error(404);
 }
 
 async fn another_organization_sees_no_automation_and_a_read_only_token_changes_none(app: TestApp) {
     let m: Value = app
-        .post("/v2/queues/TEST/macros")
-        .json(json!({"name": "Mine"}))
-        .await
-        .status(200)
-        .json();
+        .post_json("/v2/queues/TEST/macros", json!({"name": "Mine"}), 200)
+        .await;
     let t: Value = app
-        .post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "Mine", "actions": [{"type": "CreateComment", "text": "t"}]}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            "/v2/queues/TEST/triggers",
+            json!({"name": "Mine", "actions": [{"type": "CreateComment", "text": "t"}]}),
+            200,
+        )
+        .await;
     for path in [
         format!("/v2/queues/TEST/macros/{}", m["id"]),
         format!("/v2/queues/TEST/triggers/{}", t["id"]),
@@ -388,17 +374,12 @@ async fn a_trigger_sets_fields_comments_and_transitions_as_the_robot_when_its_co
 async fn a_trigger_on_closing_calls_the_webhook_with_the_filled_body(app: TestApp) {
     let app = automated(app, true).await;
     let (url, got) = receiver(0).await;
-    let t: Value = app
-        .post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "Closed hook",
+    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Closed hook",
                      "conditions": [{"type": "FieldBecameEqual", "field": "status", "value": "closed"}],
                      "actions": [{"type": "Webhook", "endpoint": url, "method": "POST",
                                   "headers": {"X-Issue": "{{issue.key}}"},
                                   "authContext": {"type": "oauth", "accessToken": "s3cret", "tokenType": "Bearer", "headerName": "Authorization"},
-                                  "body": {"issue": "{{issue.key}}", "summary": "{{issue.summary}}", "status": "{{issue.status}}"}}]}))
-        .await
-        .status(200)
-        .json();
+                                  "body": {"issue": "{{issue.key}}", "summary": "{{issue.summary}}", "status": "{{issue.status}}"}}]}), 200).await;
     app.create_issue(json!({"queue": "TEST", "summary": "ship it"}))
         .await;
     app.patch("/v2/issues/TEST-1")
@@ -433,13 +414,8 @@ async fn a_trigger_on_closing_calls_the_webhook_with_the_filled_body(app: TestAp
 async fn a_failing_receiver_is_retried_and_the_delivery_records_its_attempts(app: TestApp) {
     let app = automated(app, true).await;
     let (url, got) = receiver(2).await;
-    let t: Value = app
-        .post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "Created hook", "conditions": [{"type": "Event.create"}],
-                     "actions": [{"type": "Webhook", "endpoint": url, "body": "{{issue.key}} created"}]}))
-        .await
-        .status(200)
-        .json();
+    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Created hook", "conditions": [{"type": "Event.create"}],
+                     "actions": [{"type": "Webhook", "endpoint": url, "body": "{{issue.key}} created"}]}), 200).await;
     app.create_issue(json!({"queue": "TEST", "summary": "flaky"}))
         .await;
     let d = eventually("the third attempt", || async {
@@ -479,12 +455,7 @@ async fn a_trigger_that_sets_itself_off_stops_at_the_chain_limit(app: TestApp) {
     app.comment("TEST-1", "hello").await;
     let comments: Value = app.read("/v2/issues/TEST-1/comments").await;
     // alice's comment, then one echo per step up to the default limit (5).
-    let texts: Vec<&str> = comments
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["text"].as_str().unwrap())
-        .collect();
+    let texts = each_str(&comments, "text");
     assert_eq!(texts, ["hello", "echo", "echo", "echo", "echo", "echo"]);
     // And it has stopped: nothing more comes.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -495,13 +466,8 @@ async fn a_trigger_that_sets_itself_off_stops_at_the_chain_limit(app: TestApp) {
 async fn a_private_webhook_target_is_refused_with_the_setting_off(app: TestApp) {
     let app = automated(app, false).await;
     let (url, got) = receiver(0).await;
-    let t: Value = app
-        .post("/v2/queues/TEST/triggers")
-        .json(json!({"name": "Local", "conditions": [{"type": "Event.create"}],
-                     "actions": [{"type": "Webhook", "endpoint": url, "body": {"k": "{{issue.key}}"}}]}))
-        .await
-        .status(200)
-        .json();
+    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Local", "conditions": [{"type": "Event.create"}],
+                     "actions": [{"type": "Webhook", "endpoint": url, "body": {"k": "{{issue.key}}"}}]}), 200).await;
     app.create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
     let d = eventually("the refusal", || async {
@@ -532,13 +498,14 @@ async fn an_autoaction_runs_on_its_schedule_over_its_filter_once_per_period_on_t
     app.create_issue(json!({"queue": "TEST", "summary": "cold"}))
         .await;
     let a: Value = app
-        .post("/v2/queues/TEST/autoactions")
-        .json(json!({"name": "Nag", "filter": {"priority": "critical"},
+        .post_json(
+            "/v2/queues/TEST/autoactions",
+            json!({"name": "Nag", "filter": {"priority": "critical"},
                      "actions": [{"type": "CreateComment", "text": "still {{issue.priority}}"}],
-                     "intervalMillis": 60000}))
-        .await
-        .status(200)
-        .json();
+                     "intervalMillis": 60000}),
+            200,
+        )
+        .await;
     let comments = |key: &'static str| {
         let app = &app;
         async move {
@@ -561,10 +528,8 @@ async fn an_autoaction_runs_on_its_schedule_over_its_filter_once_per_period_on_t
         assert_eq!(comments("TEST-2").await, 0, "the filter leaves TEST-2 out");
     }
     let seen: Value = other
-        .get(&format!("/v2/queues/TEST/autoactions/{}", a["id"]))
-        .await
-        .status(200)
-        .json();
+        .read(&format!("/v2/queues/TEST/autoactions/{}", a["id"]))
+        .await;
     assert_eq!(seen["totalIssuesProcessed"], 1);
     let c: Value = app.read("/v2/issues/TEST-1/comments").await;
     assert_eq!(c[0]["text"], "still critical");

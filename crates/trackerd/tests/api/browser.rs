@@ -19,7 +19,8 @@ use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::oauth::{enc, params_of, token_request, ALICE_PASSWORD};
+use crate::oauth::{enc, myself_status, params_of, redeem, ALICE_PASSWORD};
+use crate::oauth_device::{device_code, poll_with_secret};
 use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
@@ -294,17 +295,7 @@ async fn a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device
     let landed = browser.wait_for_url(&callback).await;
     let p = params_of(&landed, false);
     assert_eq!(p["state"], "from-the-browser");
-    let r = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &p["code"]),
-            ("redirect_uri", &callback),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let r = redeem(&app, &p["code"], &callback, (&client_id, &secret)).await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     let me: Value = app
@@ -316,13 +307,7 @@ async fn a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device
     assert_eq!(me["login"], "alice");
 
     // A device flow completed on the device page.
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&[("client_id", client_id.as_str()), ("scope", "tracker:read")])
-        .send()
-        .await
-        .unwrap();
-    let d: Value = r.json().await.unwrap();
+    let d = device_code(&app, &client_id, Some("tracker:read")).await;
     browser.goto(d["verification_uri"].as_str().unwrap()).await;
     browser
         .type_into("#user_code", d["user_code"].as_str().unwrap())
@@ -335,25 +320,13 @@ async fn a_real_browser_signs_in_registers_an_app_consents_and_connects_a_device
     browser.click("#allow").await;
     assert!(browser.text("#done").await.contains("Browser test app"));
     app.clock.advance(Duration::seconds(5));
-    let r = token_request(
-        &app,
-        &[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", d["device_code"].as_str().unwrap()),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let device = d["device_code"].as_str().unwrap();
+    let r = poll_with_secret(&app, (&client_id, &secret), device).await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["scope"], "tracker:read");
-    assert_eq!(
-        app.get_as("/v2/myself", t["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(myself_status(&app, access).await, 200);
     browser.quit().await;
 }
 

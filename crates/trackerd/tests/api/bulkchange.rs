@@ -65,24 +65,25 @@ pub(crate) async fn finished(app: &TestApp, id: &str, within: Duration) -> Value
 
 /// [`finished`] as `token` in `org`.
 async fn finished_as(app: &TestApp, id: &str, token: &str, org: &str, within: Duration) -> Value {
-    let until = Instant::now() + within;
-    loop {
-        let op: Value = app
-            .get(&format!("/v2/bulkchange/{id}"))
-            .token(token)
-            .org(org)
-            .await
-            .status(200)
-            .json();
-        if op["status"] == "COMPLETE" || op["status"] == "FAILED" {
-            return op;
-        }
-        assert!(
-            Instant::now() < until,
-            "the bulk change did not finish: {op}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let path = format!("/v2/bulkchange/{id}");
+    let state = || async {
+        let op: Value = app.read_in(&path, token, org).await;
+        op
+    };
+    let every = Duration::from_millis(50);
+    poll_until(
+        (within, every),
+        "the bulk change did not finish",
+        state,
+        bulk_change_ended,
+    )
+    .await
+}
+
+/// Starts `POST /v2/bulkchange/_update` with `body` as alice, which must
+/// be accepted (201): the bulk change.
+async fn bulk_update(app: &TestApp, body: Value) -> Value {
+    app.post_json("/v2/bulkchange/_update", body, 201).await
 }
 
 async fn issues(app: &TestApp, n: usize) -> Vec<String> {
@@ -110,12 +111,7 @@ async fn failures(app: &TestApp, id: &str) -> Vec<Value> {
 
 async fn a_bulk_update_reaches_every_issue_and_reports_complete(app: TestApp) {
     let keys = issues(&app, 3).await;
-    let op: Value = app
-        .post("/v2/bulkchange/_update")
-        .json(json!({"issues": keys, "values": {"priority": {"key": "critical"}, "tags": {"add": ["bulk"]}}}))
-        .await
-        .status(201)
-        .json();
+    let op: Value = bulk_update(&app, json!({"issues": keys, "values": {"priority": {"key": "critical"}, "tags": {"add": ["bulk"]}}})).await;
     let id = op["id"].as_str().unwrap().to_owned();
     assert_eq!(op["self"], format!("{}/v2/bulkchange/{id}", app.base));
     assert!(op["createdBy"]["display"].is_string(), "{op}");
@@ -162,12 +158,11 @@ async fn a_bulk_update_by_query_changes_the_issues_the_query_finds(app: TestApp)
         .json(json!({"summary": "the odd one"}))
         .await
         .status(200);
-    let op: Value = app
-        .post("/v2/bulkchange/_update")
-        .json(json!({"issues": "Summary: \"the odd one\"", "values": {"tags": {"add": ["found"]}}}))
-        .await
-        .status(201)
-        .json();
+    let op: Value = bulk_update(
+        &app,
+        json!({"issues": "Summary: \"the odd one\"", "values": {"tags": {"add": ["found"]}}}),
+    )
+    .await;
     let done = finished(&app, op["id"].as_str().unwrap(), Duration::from_secs(20)).await;
     assert_eq!(done["totalIssues"], 1, "{done}");
     let tagged: Value = app.read(&format!("/v2/issues/{}", keys[1])).await;
@@ -188,12 +183,7 @@ async fn a_bulk_transition_moves_each_issue_it_can_and_reports_the_others(app: T
     .status(200);
     let mut names = keys.clone();
     names.push("TEST-999".into());
-    let op: Value = app
-        .post("/v2/bulkchange/_transition")
-        .json(json!({"transition": "start_progress", "issues": names, "values": {"comment": "started in bulk"}}))
-        .await
-        .status(201)
-        .json();
+    let op: Value = app.post_json("/v2/bulkchange/_transition", json!({"transition": "start_progress", "issues": names, "values": {"comment": "started in bulk"}}), 201).await;
     let id = op["id"].as_str().unwrap().to_owned();
     let done = finished(&app, &id, Duration::from_secs(20)).await;
     assert_eq!(done["status"], "COMPLETE", "{done}");
@@ -231,14 +221,13 @@ async fn a_bulk_transition_moves_each_issue_it_can_and_reports_the_others(app: T
 async fn a_bulk_move_gives_each_issue_a_key_in_the_new_queue(app: TestApp) {
     let keys = issues(&app, 2).await;
     let op: Value = app
-        .post("/v2/bulkchange/_move")
-        .json(
+        .post_json(
+            "/v2/bulkchange/_move",
             json!({"queue": "OPS", "issues": keys, "values": {"tags": {"add": ["moved"]}},
             "moveAllFields": false, "initialStatus": false}),
+            201,
         )
-        .await
-        .status(201)
-        .json();
+        .await;
     let done = finished(&app, op["id"].as_str().unwrap(), Duration::from_secs(20)).await;
     assert_eq!(done["status"], "COMPLETE", "{done}");
     let mut new_keys = Vec::new();
@@ -323,28 +312,16 @@ async fn bad_bodies_get_enveloped_errors_and_too_many_issues_name_the_limit(app:
     app.get("/v2/bulkchange/000000000000000000000000/issues")
         .await
         .error(404);
-    let op: Value = app
-        .post("/v2/bulkchange/_update")
-        .json(json!({"issues": keys, "values": {"summary": "x"}}))
+    let op: Value = bulk_update(&app, json!({"issues": keys, "values": {"summary": "x"}})).await;
+    let op_id = op["id"].as_str().unwrap();
+    app.get(&format!("/v2/bulkchange/{op_id}/issues?perPage=0"))
         .await
-        .status(201)
-        .json();
-    app.get(&format!(
-        "/v2/bulkchange/{}/issues?perPage=0",
-        op["id"].as_str().unwrap()
-    ))
-    .await
-    .error(400);
+        .error(400);
 }
 
 async fn another_organization_and_other_members_do_not_see_a_bulk_change(app: TestApp) {
     let keys = issues(&app, 1).await;
-    let op: Value = app
-        .post("/v2/bulkchange/_update")
-        .json(json!({"issues": keys, "values": {"summary": "mine"}}))
-        .await
-        .status(201)
-        .json();
+    let op: Value = bulk_update(&app, json!({"issues": keys, "values": {"summary": "mine"}})).await;
     let id = op["id"].as_str().unwrap();
     finished(&app, id, Duration::from_secs(20)).await;
     for path in [
@@ -424,11 +401,8 @@ async fn an_issue_the_author_may_not_edit_is_a_per_issue_failure_and_stays_uncha
     assert_eq!(done["status"], "COMPLETE", "{done}");
     assert_eq!(done["totalCompletedIssues"], 1, "{done}");
     let failed: Vec<Value> = app
-        .get(&format!("/v2/bulkchange/{id}/issues"))
-        .token(CAROL_EXPIRING)
-        .await
-        .status(200)
-        .json();
+        .read_as(&format!("/v2/bulkchange/{id}/issues"), CAROL_EXPIRING)
+        .await;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0]["issue"]["key"], closed.as_str());
     assert_eq!(failed[0]["error"]["statusCode"], 403);
@@ -446,12 +420,11 @@ async fn a_bulk_change_over_a_thousand_issues_runs_in_the_background_while_reads
 ) {
     let keys = many_issues(app.state.store.as_ref(), 1000).await;
     let started = Instant::now();
-    let op: Value = app
-        .post("/v2/bulkchange/_update")
-        .json(json!({"issues": keys, "values": {"tags": {"add": ["thousand"]}}}))
-        .await
-        .status(201)
-        .json();
+    let op: Value = bulk_update(
+        &app,
+        json!({"issues": keys, "values": {"tags": {"add": ["thousand"]}}}),
+    )
+    .await;
     let created_in = started.elapsed();
     let id = op["id"].as_str().unwrap().to_owned();
     let mut slowest = Duration::ZERO;
@@ -508,12 +481,11 @@ async fn a_bulk_change_over_a_thousand_issues_runs_in_the_background_while_reads
 async fn two_nodes_apply_each_issue_of_one_bulk_change_exactly_once(app: TestApp) {
     let second = app.another_node().await;
     let keys = many_issues(app.state.store.as_ref(), 300).await;
-    let op: Value = app
-        .post("/v2/bulkchange/_update")
-        .json(json!({"issues": keys, "values": {"tags": {"add": ["once"]}}}))
-        .await
-        .status(201)
-        .json();
+    let op: Value = bulk_update(
+        &app,
+        json!({"issues": keys, "values": {"tags": {"add": ["once"]}}}),
+    )
+    .await;
     let id = op["id"].as_str().unwrap();
     // Read from the other node: the job lives in the shared database.
     let done = finished(&second, id, Duration::from_secs(120)).await;
@@ -526,11 +498,12 @@ async fn two_nodes_apply_each_issue_of_one_bulk_change_exactly_once(app: TestApp
 
 async fn project(app: &TestApp, summary: &str) -> String {
     let p: Value = app
-        .post("/v2/entities/project")
-        .json(json!({"fields": {"summary": summary, "queues": "TEST"}}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/entities/project",
+            json!({"fields": {"summary": summary, "queues": "TEST"}}),
+            201,
+        )
+        .await;
     p["id"].as_str().unwrap().to_owned()
 }
 
@@ -635,11 +608,8 @@ async fn an_entity_bulk_change_reports_the_entities_it_could_not_change(app: Tes
     assert_eq!(done["status"], "FAILED", "{done}");
     assert_eq!(done["totalFailedIssues"], 2, "{done}");
     let failed: Vec<Value> = app
-        .get(&format!("/v2/bulkchange/{id}/issues"))
-        .token(CAROL_EXPIRING)
-        .await
-        .status(200)
-        .json();
+        .read_as(&format!("/v2/bulkchange/{id}/issues"), CAROL_EXPIRING)
+        .await;
     let statuses: Vec<(Value, Value)> = failed
         .iter()
         .map(|f| (f["issue"]["id"].clone(), f["error"]["statusCode"].clone()))

@@ -59,7 +59,7 @@ async fn checklist_items_are_added_listed_changed_moved_and_removed_with_the_cou
     let ids = ids(&three);
     assert_ne!(ids[1], ids[2]);
 
-    let list: Value = app.get(ITEMS).token(BOB_RO).await.status(200).json();
+    let list: Value = app.read_as(ITEMS, BOB_RO).await;
     assert_eq!(
         (list[1]["text"].clone(), list[1]["checked"].clone()),
         (json!("two"), json!(true))

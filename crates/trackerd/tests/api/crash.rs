@@ -12,6 +12,7 @@ use trackerd_testkit::backend_tests;
 use trackerd_testkit::*;
 
 use crate::cli::{serve, Server};
+use crate::oauth_cli::trackerd;
 
 backend_tests!(
     acknowledged_writes_survive_a_kill_during_concurrent_writes,
@@ -55,6 +56,12 @@ async fn call(
     };
     let status = r.status().as_u16();
     Some((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// `GET url` as alice, which must be answered: the body.
+async fn get(http: &reqwest::Client, url: String) -> Value {
+    let (_, body) = call(http, reqwest::Method::GET, url, None).await.unwrap();
+    body
 }
 
 /// What the clients were told succeeded: each issue's key with its last
@@ -135,14 +142,7 @@ async fn everything(base: &str) -> BTreeMap<String, (String, BTreeSet<i64>)> {
         let items = items.as_array().unwrap().clone();
         for i in &items {
             let key = i["key"].as_str().unwrap().to_owned();
-            let (_, comments) = call(
-                &http,
-                reqwest::Method::GET,
-                format!("{base}/v2/issues/{key}/comments"),
-                None,
-            )
-            .await
-            .unwrap();
+            let comments = get(&http, format!("{base}/v2/issues/{key}/comments")).await;
             let ids = comments
                 .as_array()
                 .unwrap()
@@ -285,22 +285,7 @@ async fn three_nodes_on_one_database_serve_as_one_and_survive_losing_one(app: Te
         assert_eq!(myself(base, &revoked).await, 200);
     }
     let started = Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trackerd"))
-        .args([
-            "--database",
-            &app.dsn,
-            "token",
-            "revoke",
-            "--token",
-            &revoked,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    trackerd(&app.dsn, &["token", "revoke", "--token", &revoked], None);
     for base in &bases {
         while myself(base, &revoked).await != 401 {
             // Nodes look for revocations every `auth_cache_refresh_ms`
@@ -345,17 +330,7 @@ async fn futures_join(bases: &[String]) -> Vec<BTreeMap<String, (String, BTreeSe
 
 /// A fresh token of alice's, issued by the admin command.
 async fn issue_token(app: &TestApp) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trackerd"))
-        .args(["--database", &app.dsn, "token", "issue", "--login", "alice"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    trackerd(&app.dsn, &["token", "issue", "--login", "alice"], None)
         .split_whitespace()
         .find(|w| w.starts_with("y0_"))
         .unwrap()
@@ -363,13 +338,8 @@ async fn issue_token(app: &TestApp) -> String {
 }
 
 async fn myself(base: &str, token: &str) -> u16 {
-    client()
-        .get(format!("{base}/v2/myself"))
-        .header("Authorization", format!("OAuth {token}"))
-        .header("X-Org-ID", ACME)
-        .send()
+    crate::cli::myself(base, token, ACME)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -420,42 +390,28 @@ async fn a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_ex
         let http = http.clone();
         let id = id.clone();
         async move {
-            let (_, v) = call(
-                &http,
-                reqwest::Method::GET,
-                format!("{base}/v2/bulkchange/{id}"),
-                None,
-            )
-            .await
-            .unwrap();
+            let v = get(&http, format!("{base}/v2/bulkchange/{id}")).await;
             v
         }
     };
-    let until = Instant::now() + Duration::from_secs(60);
-    let at_kill = loop {
-        let v = progress(base_b.clone()).await;
-        if v["executionIssuePercent"].as_i64().unwrap() >= 10 {
-            break v;
-        }
-        assert!(Instant::now() < until, "no progress: {v}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let at_kill = poll_until(
+        (Duration::from_secs(60), Duration::from_millis(10)),
+        "no progress",
+        || progress(base_b.clone()),
+        |v| v["executionIssuePercent"].as_i64().unwrap() >= 10,
+    )
+    .await;
     // SIGKILL in the middle of the work: items leased, a write maybe open.
     drop(a);
     assert_ne!(at_kill["status"], "COMPLETE", "{at_kill}");
     let (_a, _) = start();
-    let until = Instant::now() + Duration::from_secs(240);
-    let done = loop {
-        let v = progress(base_b.clone()).await;
-        if v["status"] == "COMPLETE" || v["status"] == "FAILED" {
-            break v;
-        }
-        assert!(
-            Instant::now() < until,
-            "the bulk change did not finish: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = poll_until(
+        (Duration::from_secs(240), Duration::from_millis(100)),
+        "the bulk change did not finish",
+        || progress(base_b.clone()),
+        bulk_change_ended,
+    )
+    .await;
     assert_eq!(done["status"], "COMPLETE", "{done}");
     assert_eq!(done["totalCompletedIssues"], 1000, "{done}");
     let store = app.state.store.clone();

@@ -122,10 +122,8 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     let queues_before: Value = app.read("/v2/queues").await;
 
     let taken: Value = app
-        .control(Method::PUT, "/_trackerd/snapshots/before")
-        .await
-        .status(200)
-        .json();
+        .control_json(Method::PUT, "/_trackerd/snapshots/before")
+        .await;
     assert_eq!(taken["name"], "before");
     assert!(taken["rows"].as_i64().unwrap() > 0, "{taken}");
 
@@ -140,10 +138,8 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     app.create_queue("LATER", "Made later").await;
 
     let restored: Value = app
-        .control(Method::POST, "/_trackerd/snapshots/before/restore")
-        .await
-        .status(200)
-        .json();
+        .control_json(Method::POST, "/_trackerd/snapshots/before/restore")
+        .await;
     println!(
         "{:?}: snapshot {} ms, restore {} ms",
         app.backend(),
@@ -171,18 +167,15 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     assert_eq!(again["key"], later["key"]);
     // Searching sees the restored text and not the lost one.
     let found: Vec<Value> = app
-        .post("/v2/issues/_search")
-        .json(json!({"query": "Queue: TEST \"before the snapshot\""}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            "/v2/issues/_search",
+            json!({"query": "Queue: TEST \"before the snapshot\""}),
+            200,
+        )
+        .await;
     assert_eq!(found.len(), 1);
 
-    let list: Vec<Value> = app
-        .control(Method::GET, "/_trackerd/snapshots")
-        .await
-        .status(200)
-        .json();
+    let list: Vec<Value> = app.control_json(Method::GET, "/_trackerd/snapshots").await;
     let names: Vec<&str> = list.iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(names, ["before", "seed"]);
     app.control(Method::DELETE, "/_trackerd/snapshots/before")
@@ -198,11 +191,7 @@ async fn reset_goes_back_to_the_seed_or_to_no_data_at_all(app: TestApp) {
         .create_issue(json!({"queue": "TEST", "summary": "to be forgotten"}))
         .await;
     let started = Instant::now();
-    let reset: Value = app
-        .control(Method::POST, "/_trackerd/reset")
-        .await
-        .status(200)
-        .json();
+    let reset: Value = app.control_json(Method::POST, "/_trackerd/reset").await;
     println!(
         "{:?}: reset to the seed {} ms inside, {:?} over HTTP",
         app.backend(),
@@ -251,7 +240,7 @@ async fn seeding_by_api_adds_data_and_becomes_what_reset_returns_to(app: TestApp
         .status(200)
         .json();
     assert_eq!(report["users"], 1);
-    let me: Value = app.get("/v2/myself").token(zed).await.status(200).json();
+    let me: Value = app.read_as("/v2/myself", zed).await;
     assert_eq!(me["login"], "zed");
     app.get("/v2/queues/ZED").await.status(200);
 
@@ -274,21 +263,19 @@ async fn seeding_by_api_adds_data_and_becomes_what_reset_returns_to(app: TestApp
 }
 
 async fn snapshot_names_and_unknown_snapshots_are_refused_clearly(app: TestApp) {
-    app.control(Method::PUT, "/_trackerd/snapshots/has%20space")
-        .await
-        .error(400);
-    app.control(
-        Method::PUT,
-        &format!("/_trackerd/snapshots/{}", "x".repeat(65)),
-    )
-    .await
-    .error(400);
+    let too_long = format!("/_trackerd/snapshots/{}", "x".repeat(65));
+    for (method, path, status) in [
+        (Method::PUT, "/_trackerd/snapshots/has%20space", 400),
+        (Method::PUT, too_long.as_str(), 400),
+        (Method::DELETE, "/_trackerd/snapshots/never", 404),
+    ] {
+        let r = app.control(method.clone(), path).await;
+        assert_eq!(r.code(), status, "{method} {path}: {}", r.text());
+        r.error(status);
+    }
     app.control(Method::POST, "/_trackerd/snapshots/never/restore")
         .await
         .error_saying(404, "never");
-    app.control(Method::DELETE, "/_trackerd/snapshots/never")
-        .await
-        .error(404);
     // Taking a snapshot twice under one name replaces it.
     app.control(Method::PUT, "/_trackerd/snapshots/twice")
         .await
@@ -312,11 +299,7 @@ async fn advancing_the_clock_twelve_hours_expires_an_iam_token(app: TestApp) {
             .header("X-Org-ID", ACME)
     };
     assert_eq!(myself().send().await.unwrap().status(), 200);
-    let before: Value = app
-        .control(Method::GET, "/_trackerd/clock")
-        .await
-        .status(200)
-        .json();
+    let before: Value = app.control_json(Method::GET, "/_trackerd/clock").await;
     let moved: Value = app
         .control(Method::POST, "/_trackerd/clock/advance")
         .json(json!({"seconds": 12 * 3600}))
@@ -369,18 +352,10 @@ async fn a_frozen_clock_stands_still_and_a_set_clock_dates_new_objects(app: Test
         .json();
     assert_eq!(running["frozen"], false);
     app.clock.advance(chrono::Duration::seconds(10));
-    let now: Value = app
-        .control(Method::GET, "/_trackerd/clock")
-        .await
-        .status(200)
-        .json();
+    let now: Value = app.control_json(Method::GET, "/_trackerd/clock").await;
     assert_eq!(now["now"], "2030-01-02T03:05:15.000Z");
     // Released: the real time again.
-    let real: Value = app
-        .control(Method::DELETE, "/_trackerd/clock")
-        .await
-        .status(200)
-        .json();
+    let real: Value = app.control_json(Method::DELETE, "/_trackerd/clock").await;
     assert_eq!(real["offsetSeconds"], 0.0);
     app.control(Method::PUT, "/_trackerd/clock")
         .json(json!({"now": "yesterday"}))
@@ -446,21 +421,15 @@ async fn a_fault_rule_answers_the_next_n_matching_requests_then_stops(app: TestA
     app.get("/v2/myself").await.status(200);
     // Other methods and paths were never touched.
     app.get("/v2/queues/TEST").await.status(200);
-    let rules: Vec<Value> = app
-        .control(Method::GET, "/_trackerd/faults")
-        .await
-        .status(200)
-        .json();
+    let rules: Vec<Value> = app.control_json(Method::GET, "/_trackerd/faults").await;
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0]["id"], rule["id"]);
     assert_eq!(rules[0]["hits"], 2);
     assert_eq!(rules[0]["remaining"], 0);
     // The journal names the rule that answered.
     let faulted: Vec<Value> = app
-        .control(Method::GET, "/_trackerd/requests?status=429")
-        .await
-        .status(200)
-        .json();
+        .control_json(Method::GET, "/_trackerd/requests?status=429")
+        .await;
     assert_eq!(faulted.len(), 2);
     assert_eq!(faulted[0]["fault"], rule["id"]);
     app.control(Method::DELETE, "/_trackerd/faults")
@@ -608,11 +577,7 @@ async fn the_journal_shows_what_a_client_sent_with_secrets_redacted(app: TestApp
         .token(BOB_RO)
         .await
         .status(200);
-    let all: Vec<Value> = app
-        .control(Method::GET, "/_trackerd/requests")
-        .await
-        .status(200)
-        .json();
+    let all: Vec<Value> = app.control_json(Method::GET, "/_trackerd/requests").await;
     assert_eq!(all.len(), 3, "{all:?}");
     let text = serde_json::to_string(&all).unwrap();
     for secret in [ALICE, BOB_RO, iam.as_str()] {

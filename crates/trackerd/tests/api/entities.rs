@@ -49,11 +49,14 @@ async fn token_of(app: &TestApp, login: &str) -> String {
 }
 
 async fn create(app: &TestApp, kind: &str, fields: Value) -> Value {
-    app.post(&format!("/v2/entities/{kind}?fields=summary"))
-        .json(json!({ "fields": fields }))
-        .await
-        .status(201)
-        .json()
+    let path = format!("/v2/entities/{kind}?fields=summary");
+    app.post_json(&path, json!({ "fields": fields }), 201).await
+}
+
+/// Creates project `summary` in TEST as alice: the project.
+async fn project(app: &TestApp, summary: &str) -> Value {
+    let fields = json!({"summary": summary, "queues": "TEST"});
+    create(app, "project", fields).await
 }
 
 fn path(e: &Value) -> String {
@@ -83,14 +86,11 @@ async fn a_project_is_created_read_with_the_fields_asked_for_and_edited_by_its_l
     assert_eq!(p["fields"], json!({"summary": "Launch"}));
 
     let got: Value = app
-        .get(&format!(
-            "{}?fields=lead,queues,tags,start,end,teamAccess",
-            path(&p)
-        ))
-        .token(&dave)
-        .await
-        .status(200)
-        .json();
+        .read_as(
+            &format!("{}?fields=lead,queues,tags,start,end,teamAccess", path(&p)),
+            &dave,
+        )
+        .await;
     let f = &got["fields"];
     assert_eq!(f["lead"]["display"], "Dave");
     assert_eq!(f["queues"][0]["key"], "TEST");
@@ -141,10 +141,9 @@ async fn a_project_is_created_read_with_the_fields_asked_for_and_edited_by_its_l
 
 async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
     let post = |kind: &str, body: Value| app.post(&format!("/v2/entities/{kind}")).json(body);
-    let e = post("project", json!({"fields": {"queues": "TEST"}}))
+    post("project", json!({"fields": {"queues": "TEST"}}))
         .await
-        .error(422);
-    assert!(e["errors"]["summary"].is_string(), "{e}");
+        .error_naming(422, "summary");
     let e = post("project", json!({"fields": {"summary": "x"}}))
         .await
         .error(422);
@@ -175,8 +174,7 @@ async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
     post("things", json!({"fields": {"summary": "x"}}))
         .await
         .error(404);
-    app.post("/v2/entities/portfolio")
-        .body("{not json")
+    app.post_text("/v2/entities/portfolio", "{not json")
         .await
         .error(400);
     let p = create(&app, "portfolio", json!({"summary": "P"})).await;
@@ -218,12 +216,7 @@ async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
 }
 
 async fn another_organization_sees_no_entity_and_no_project(app: TestApp) {
-    let p = create(
-        &app,
-        "project",
-        json!({"summary": "Ours", "queues": "TEST"}),
-    )
-    .await;
+    let p = project(&app, "Ours").await;
     let other = |c: Call| c.token(MALLORY).org(OTHER);
     other(app.get(&path(&p))).await.error(404);
     other(app.get(&format!("{}/events/_relative", path(&p))))
@@ -263,7 +256,7 @@ async fn another_organization_sees_no_entity_and_no_project(app: TestApp) {
 
 async fn a_read_only_token_reads_entities_but_cannot_change_them(app: TestApp) {
     let p = create(&app, "goal", json!({"summary": "Grow"})).await;
-    let got: Value = app.get(&path(&p)).token(BOB_RO).await.status(200).json();
+    let got: Value = app.read_as(&path(&p), BOB_RO).await;
     assert_eq!(got["id"], p["id"]);
     app.get(&format!("{}/events/_relative", path(&p)))
         .token(BOB_RO)
@@ -299,12 +292,7 @@ async fn an_account_without_a_role_reads_an_open_entity_but_not_a_team_only_one_
     app: TestApp,
 ) {
     let erin = token_of(&app, "erin").await;
-    let open = create(
-        &app,
-        "project",
-        json!({"summary": "Open", "queues": "TEST"}),
-    )
-    .await;
+    let open = project(&app, "Open").await;
     let closed = create(
         &app,
         "project",
@@ -332,12 +320,7 @@ async fn an_account_without_a_role_reads_an_open_entity_but_not_a_team_only_one_
         .json();
     assert_eq!(found["hits"], 1, "only the open project: {found}");
     assert_eq!(found["values"][0]["id"], open["id"]);
-    let list: Value = app
-        .get("/v2/projects")
-        .token(&erin)
-        .await
-        .status(200)
-        .json();
+    let list: Value = app.read_as("/v2/projects", &erin).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     app.get(&format!("/v2/projects/{}", closed["shortId"]))
         .token(&erin)
@@ -377,11 +360,8 @@ async fn only_the_author_the_lead_or_an_administrator_deletes_an_entity(app: Tes
     app.get(&path(&p)).await.error(404);
     app.delete(&path(&p)).await.error(404);
     let found: Value = app
-        .post("/v2/entities/portfolio/_search")
-        .json(json!({}))
-        .await
-        .status(200)
-        .json();
+        .post_json("/v2/entities/portfolio/_search", json!({}), 200)
+        .await;
     assert_eq!(found["hits"], 0);
 }
 
@@ -503,12 +483,10 @@ async fn a_project_is_placed_in_a_portfolio_and_a_cycle_is_refused(app: TestApp)
     assert_eq!(parent["id"], inner["id"]);
     assert_eq!(parent["display"], "Inner");
     assert_eq!(parent["self"], format!("{}{}", app.base, path(&inner)));
-    let e = app
-        .patch(&path(&outer))
+    app.patch(&path(&outer))
         .json(json!({"fields": {"parentEntity": inner["id"]}}))
         .await
-        .error(422);
-    assert!(e["errors"]["parentEntity"].is_string(), "{e}");
+        .error_naming(422, "parentEntity");
     app.patch(&path(&outer))
         .json(json!({"fields": {"parentEntity": outer["id"]}}))
         .await
@@ -525,7 +503,7 @@ async fn a_project_is_placed_in_a_portfolio_and_a_cycle_is_refused(app: TestApp)
 }
 
 async fn the_events_log_records_every_change_and_pages_both_ways(app: TestApp) {
-    let p = create(&app, "project", json!({"summary": "v0", "queues": "TEST"})).await;
+    let p = project(&app, "v0").await;
     for n in 1..=4 {
         app.clock.advance(chrono::Duration::minutes(1));
         app.patch(&path(&p))
@@ -579,26 +557,20 @@ async fn the_events_log_records_every_change_and_pages_both_ways(app: TestApp) {
         .await
         .status(200)
         .json();
-    let got: Vec<_> = around["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].clone())
-        .collect();
+    let got = each_of(&around["events"], "id");
     assert_eq!(got, vec![json!(id(1)), json!(id(2)), json!(id(3))]);
     events("?selected=nosuch").await.error(400);
 }
 
 async fn a_project_made_through_either_api_is_seen_and_edited_through_both(app: TestApp) {
     let old: Value = app
-        .post("/v2/projects?expand=queues")
-        .json(
+        .post_json(
+            "/v2/projects?expand=queues",
             json!({"name": "Old style", "queues": "TEST", "status": "IN_PROGRESS",
                      "startDate": "2026-02-01", "lead": "dave", "description": "d"}),
+            201,
         )
-        .await
-        .status(201)
-        .json();
+        .await;
     assert_eq!(old["id"], "1");
     assert_eq!(old["self"], format!("{}/v2/projects/1", app.base));
     assert_eq!(old["name"], "Old style");
@@ -677,12 +649,7 @@ async fn a_project_made_through_either_api_is_seen_and_edited_through_both(app: 
     assert_eq!(list[1]["name"], "Entity made");
 
     let queues: Value = app.read("/v2/projects/1/queues").await;
-    let keys: Vec<_> = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["key"].clone())
-        .collect();
+    let keys = each_of(&queues, "key");
     assert_eq!(keys, vec![json!("TEST"), json!("OPS")]);
     assert_eq!(queues[0]["self"], format!("{}/v2/queues/TEST", app.base));
 
@@ -694,12 +661,10 @@ async fn a_project_made_through_either_api_is_seen_and_edited_through_both(app: 
 async fn the_older_projects_api_refuses_bad_input_other_organizations_and_read_only_tokens(
     app: TestApp,
 ) {
-    let e = app
-        .post("/v2/projects")
+    app.post("/v2/projects")
         .json(json!({"queues": "TEST"}))
         .await
-        .error(422);
-    assert!(e["errors"]["name"].is_string(), "{e}");
+        .error_naming(422, "name");
     app.post("/v2/projects")
         .json(json!({"name": "x"}))
         .await
@@ -763,8 +728,7 @@ async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: Te
         .await
         .status(201)
         .json();
-    let n = first["id"].as_i64().expect("a comment's id is a number");
-    assert_eq!(first["self"], format!("{}{comments}/{n}", app.base));
+    let n = app.numeric_id(&first, &comments);
     assert_eq!(first["longId"].as_str().unwrap().len(), 24);
     assert_eq!(first["text"], "first");
     assert_eq!(first["createdBy"]["display"], "Dave");
@@ -776,12 +740,7 @@ async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: Te
             .status(201);
     }
     let e: Value = app.read(&format!("{}?fields=followers", path(&p))).await;
-    let followers: Vec<_> = e["fields"]["followers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["display"].clone())
-        .collect();
+    let followers = each_of(&e["fields"]["followers"], "display");
     assert_eq!(
         followers,
         vec![json!("Dave")],
@@ -831,12 +790,7 @@ async fn comments_are_added_listed_paged_edited_and_removed_on_an_entity(app: Te
         .status(204);
     app.get(&format!("{comments}/{n}")).await.error(404);
     let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
-    let displays: Vec<_> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["display"].clone())
-        .collect();
+    let displays = each_of(&events["events"], "display");
     assert!(displays.contains(&json!("Comment added")), "{displays:?}");
     assert!(displays.contains(&json!("Comment changed")), "{displays:?}");
     assert!(displays.contains(&json!("Comment removed")), "{displays:?}");
@@ -916,11 +870,12 @@ async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp
     let p = create(&app, "portfolio", json!({"summary": "With a list"})).await;
     let items = format!("{}/checklistItems", path(&p));
     let added: Value = app
-        .post(&items)
-        .json(json!([{"text": "one"}, {"text": "two", "assignee": "bob"}, {"text": "three"}]))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            &items,
+            json!([{"text": "one"}, {"text": "two", "assignee": "bob"}, {"text": "three"}]),
+            200,
+        )
+        .await;
     assert_eq!(added["id"], p["id"], "the answer is the entity");
     assert_eq!(added["version"], 2);
     let list = added["fields"]["checklistItems"].as_array().unwrap();
@@ -930,30 +885,28 @@ async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp
     let id = |n: usize| list[n]["id"].as_str().unwrap().to_owned();
     assert_eq!(list[0]["self"], format!("{}{items}/{}", app.base, id(0)));
     let one: Value = app
-        .post(&items)
-        .json(json!({"text": "four", "deadline": {"date": "2026-01-01T00:00:00.000+0000"}}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            &items,
+            json!({"text": "four", "deadline": {"date": "2026-01-01T00:00:00.000+0000"}}),
+            200,
+        )
+        .await;
     assert_eq!(
         one["fields"]["checklistItems"][3]["deadline"]["isExceeded"],
         true
     );
     let changed: Value = app
-        .patch(&format!("{items}/{}", id(0)))
-        .json(json!({"checked": true, "text": "one!"}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("{items}/{}", id(0)),
+            json!({"checked": true, "text": "one!"}),
+        )
+        .await;
     assert_eq!(changed["fields"]["checklistItems"][0]["text"], "one!");
     assert_eq!(changed["fields"]["checklistItems"][0]["checked"], true);
     // The reference's whole-list PATCH names items by id; the rest stay.
     let many: Value = app
-        .patch(&items)
-        .json(json!({"id": id(2), "text": "three!"}))
-        .await
-        .status(200)
-        .json();
+        .edit(&items, json!({"id": id(2), "text": "three!"}))
+        .await;
     let texts = |v: &Value| -> Vec<Value> {
         v["fields"]["checklistItems"]
             .as_array()
@@ -967,11 +920,12 @@ async fn a_checklist_is_added_edited_moved_and_removed_on_an_entity(app: TestApp
         vec![json!("one!"), json!("two"), json!("three!"), json!("four")]
     );
     let moved: Value = app
-        .post(&format!("{items}/{}/_move", id(2)))
-        .json(json!({"before": id(0)}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            &format!("{items}/{}/_move", id(2)),
+            json!({"before": id(0)}),
+            200,
+        )
+        .await;
     assert_eq!(texts(&moved)[0], "three!");
     let removed: Value = app
         .delete(&format!("{items}/{}", id(1)))
@@ -1009,12 +963,7 @@ async fn entity_checklists_refuse_bad_input_strangers_and_read_only_tokens(app: 
         .await
         .error(422);
     app.post(&items).json(json!("text")).await.error(400);
-    let added: Value = app
-        .post(&items)
-        .json(json!({"text": "x"}))
-        .await
-        .status(200)
-        .json();
+    let added: Value = app.post_json(&items, json!({"text": "x"}), 200).await;
     let item = added["fields"]["checklistItems"][0]["id"]
         .as_str()
         .unwrap()
@@ -1058,17 +1007,18 @@ async fn entity_checklists_refuse_bad_input_strangers_and_read_only_tokens(app: 
 }
 
 async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
-    let a = create(&app, "project", json!({"summary": "A", "queues": "TEST"})).await;
-    let b = create(&app, "project", json!({"summary": "B", "queues": "TEST"})).await;
+    let a = project(&app, "A").await;
+    let b = project(&app, "B").await;
     let g = create(&app, "goal", json!({"summary": "G"})).await;
     let links = |e: &Value| format!("{}/links", path(e));
     let made: Value = app
-        .post(&links(&a))
-        .json(json!([{"relationship": "depends on", "entity": b["id"]},
-                     {"relationship": "relates", "entity": g["id"]}]))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            &links(&a),
+            json!([{"relationship": "depends on", "entity": b["id"]},
+                     {"relationship": "relates", "entity": g["id"]}]),
+            201,
+        )
+        .await;
     assert_eq!(made.as_array().unwrap().len(), 2);
     let from_a: Value = app
         .read(&format!("{}?fields=summary,entityStatus", links(&a)))
@@ -1087,14 +1037,14 @@ async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
         json!({"id": a["id"], "summary": "A"})
     );
     // Linking through an edit of the entity: one write with the edit.
-    let c = create(&app, "project", json!({"summary": "C", "queues": "TEST"})).await;
+    let c = project(&app, "C").await;
     let edited: Value = app
-        .patch(&path(&c))
-        .json(json!({"fields": {"summary": "C2"}, "comment": "linked",
-                     "links": [{"relationship": "is dependent by", "entity": a["id"]}]}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &path(&c),
+            json!({"fields": {"summary": "C2"}, "comment": "linked",
+                     "links": [{"relationship": "is dependent by", "entity": a["id"]}]}),
+        )
+        .await;
     assert_eq!(edited["version"], 2);
     let from_a: Value = app.read(&links(&a)).await;
     assert_eq!(from_a.as_array().unwrap().len(), 3);
@@ -1120,7 +1070,7 @@ async fn entities_are_linked_seen_from_both_ends_and_unlinked(app: TestApp) {
 }
 
 async fn entity_links_refuse_bad_input_strangers_and_read_only_tokens(app: TestApp) {
-    let a = create(&app, "project", json!({"summary": "A", "queues": "TEST"})).await;
+    let a = project(&app, "A").await;
     let b = create(&app, "portfolio", json!({"summary": "B"})).await;
     let hidden = create(
         &app,
@@ -1198,12 +1148,7 @@ async fn temporary(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> Stri
 }
 
 async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_deleted(app: TestApp) {
-    let p = create(
-        &app,
-        "project",
-        json!({"summary": "Files", "queues": "TEST"}),
-    )
-    .await;
+    let p = project(&app, "Files").await;
     let file = temporary(&app, ALICE, "plan.txt", b"the plan").await;
     let files = format!("{}/attachments", path(&p));
     let attached: Value = app
@@ -1231,11 +1176,8 @@ async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_delet
     assert_eq!(status, 200);
     assert_eq!(bytes, b"the plan");
     let bob: Value = app
-        .get(&format!("/v2/attachments/{file}"))
-        .token(BOB_RO)
-        .await
-        .status(200)
-        .json();
+        .read_as(&format!("/v2/attachments/{file}"), BOB_RO)
+        .await;
     assert_eq!(bob["name"], "plan.txt");
     // Once the entity's, the file is no longer a temporary upload to attach elsewhere.
     app.post("/v2/issues")
@@ -1249,12 +1191,7 @@ async fn a_temporary_upload_is_attached_to_an_entity_listed_downloaded_and_delet
     let list: Value = app.read(&files).await;
     assert_eq!(list, json!([]));
     let events: Value = app.read(&format!("{}/events/_relative", path(&p))).await;
-    let displays: Vec<_> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["display"].clone())
-        .collect();
+    let displays = each_of(&events["events"], "display");
     assert_eq!(
         displays,
         vec![
@@ -1316,12 +1253,7 @@ async fn entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens
 }
 
 async fn the_sweep_of_expired_uploads_keeps_the_files_of_entities(app: TestApp) {
-    let p = create(
-        &app,
-        "project",
-        json!({"summary": "Kept", "queues": "TEST"}),
-    )
-    .await;
+    let p = project(&app, "Kept").await;
     let files = format!("{}/attachments", path(&p));
     let kept = temporary(&app, ALICE, "kept.txt", b"kept").await;
     let forgotten = temporary(&app, ALICE, "forgotten.txt", b"forgotten").await;

@@ -102,6 +102,32 @@ async fn member_logins(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// A mock provider, registered in Acme as `acme-sso` (accounts created on
+/// first sign-in), that knows user `sub` by login `login`; `None` where the
+/// test skips (see [`MockOidc::start`]).
+async fn acme_sso_with(app: &TestApp, sub: &str, login: &str) -> Option<MockOidc> {
+    let mock = MockOidc::start().await?;
+    add_provider(app, ACME, "acme-sso", &mock.base, "create").await;
+    mock.user(sub, json!({ "preferred_username": login })).await;
+    Some(mock)
+}
+
+/// A fresh browser signs in through `provider` as `sub`, which must
+/// succeed: its account page.
+async fn account_page_of(app: &TestApp, mock: &MockOidc, provider: &str, sub: &str) -> String {
+    let mut web = Web::new(app);
+    let r = sign_in_through(&mut web, mock, provider, sub).await;
+    assert_eq!(r.status(), 303, "{sub} through {provider}");
+    web.get("/my").await.text().await.unwrap()
+}
+
+/// Starts `web`'s sign-in through `acme-sso`, and signs `sub` in at the
+/// provider: the callback the provider sends the browser back to.
+async fn at_the_provider(web: &mut Web<'_>, mock: &MockOidc, sub: &str) -> String {
+    let r = web.get("/federation/acme-sso/start").await;
+    mock.authorize(&location(&r), sub).await
+}
+
 async fn a_first_federated_sign_in_creates_the_account_and_the_second_finds_it(app: TestApp) {
     let Some(mock) = MockOidc::start().await else {
         return;
@@ -163,15 +189,11 @@ async fn a_first_federated_sign_in_creates_the_account_and_the_second_finds_it(a
 }
 
 async fn a_forged_state_is_refused_at_the_federation_callback(app: TestApp) {
-    let Some(mock) = MockOidc::start().await else {
+    let Some(mock) = acme_sso_with(&app, "fed-2", "gina").await else {
         return;
     };
-    add_provider(&app, ACME, "acme-sso", &mock.base, "create").await;
-    mock.user("fed-2", json!({"preferred_username": "gina"}))
-        .await;
     let mut web = Web::new(&app);
-    let r = web.get("/federation/acme-sso/start").await;
-    let back = mock.authorize(&location(&r), "fed-2").await;
+    let back = at_the_provider(&mut web, &mock, "fed-2").await;
     let p = params_of(&back, false);
     // A state the server never issued, with a real code.
     let forged = format!(
@@ -196,15 +218,11 @@ async fn a_forged_state_is_refused_at_the_federation_callback(app: TestApp) {
 }
 
 async fn a_replayed_callback_or_code_is_refused(app: TestApp) {
-    let Some(mock) = MockOidc::start().await else {
+    let Some(mock) = acme_sso_with(&app, "fed-3", "hana").await else {
         return;
     };
-    add_provider(&app, ACME, "acme-sso", &mock.base, "create").await;
-    mock.user("fed-3", json!({"preferred_username": "hana"}))
-        .await;
     let mut web = Web::new(&app);
-    let r = web.get("/federation/acme-sso/start").await;
-    let back = mock.authorize(&location(&r), "fed-3").await;
+    let back = at_the_provider(&mut web, &mock, "fed-3").await;
     let binding = web.cookies["trackerd_federation"].clone();
     assert_eq!(web.get(&back).await.status(), 303);
     // The same callback again, even with the browser's binding cookie: its
@@ -448,20 +466,11 @@ async fn federated_browser<'a>(
 async fn a_federated_accounts_device_flow_oauth_and_iam_tokens_reach_myself_until_the_provider_is_disabled(
     app: TestApp,
 ) {
-    let Some(mock) = MockOidc::start().await else {
+    let Some(mock) = acme_sso_with(&app, "fed-4", "jules").await else {
         return;
     };
-    add_provider(&app, ACME, "acme-sso", &mock.base, "create").await;
-    mock.user("fed-4", json!({"preferred_username": "jules"}))
-        .await;
     let client_id = app.register_public_app("A CLI").await;
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&[("client_id", client_id.as_str()), ("scope", "tracker:read")])
-        .send()
-        .await
-        .unwrap();
-    let dc: Value = r.json().await.unwrap();
+    let dc = crate::oauth_device::device_code(&app, &client_id, Some("tracker:read")).await;
     let complete = format!(
         "{}&federation=acme-sso",
         dc["verification_uri_complete"].as_str().unwrap()
@@ -510,22 +519,8 @@ async fn a_federated_accounts_device_flow_oauth_and_iam_tokens_reach_myself_unti
     assert_eq!(bearer().send().await.unwrap().status(), 200);
 
     // The administrator disables the provider (`trackerd federation disable`).
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trackerd"))
-        .args([
-            "--database",
-            &app.dsn,
-            "federation",
-            "disable",
-            "--id",
-            "acme-sso",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let disable = ["federation", "disable", "--id", "acme-sso"];
+    crate::oauth_cli::trackerd(&app.dsn, &disable, None);
     app.eventually_status(|| app.as_user(Method::GET, "/v2/myself", &oauth, ACME), 401)
         .await;
     app.eventually_status(bearer, 401).await;
@@ -615,14 +610,7 @@ async fn only_a_verified_email_links_an_existing_member(app: TestApp) {
         json!({"preferred_username": "not-bob", "email": "bob@acme.test", "email_verified": false}),
     )
     .await;
-    let mut web = Web::new(&app);
-    assert_eq!(
-        sign_in_through(&mut web, &mock, "acme-sso", "fed-6")
-            .await
-            .status(),
-        303
-    );
-    let html = web.get("/my").await.text().await.unwrap();
+    let html = account_page_of(&app, &mock, "acme-sso", "fed-6").await;
     assert!(html.contains("(not-bob)"), "{html}");
     assert!(app
         .state
@@ -638,9 +626,7 @@ async fn only_a_verified_email_links_an_existing_member(app: TestApp) {
         json!({"preferred_username": "robert", "email": "BOB@acme.test", "email_verified": true}),
     )
     .await;
-    let mut web = Web::new(&app);
-    sign_in_through(&mut web, &mock, "acme-sso", "fed-7").await;
-    let html = web.get("/my").await.text().await.unwrap();
+    let html = account_page_of(&app, &mock, "acme-sso", "fed-7").await;
     assert!(html.contains("(robert)"), "{html}");
     // A verified email exactly one member has (erin's, given here): linked.
     let store = app.state.store.clone();
@@ -662,14 +648,7 @@ async fn only_a_verified_email_links_an_existing_member(app: TestApp) {
         })
         .await
         .unwrap();
-    let mut web = Web::new(&app);
-    assert_eq!(
-        sign_in_through(&mut web, &mock, "acme-sso", "fed-8")
-            .await
-            .status(),
-        303
-    );
-    let html = web.get("/my").await.text().await.unwrap();
+    let html = account_page_of(&app, &mock, "acme-sso", "fed-8").await;
     assert!(html.contains("(erin)"), "{html}");
     let ids = store.federated_identities_of(erin.uid).await.unwrap();
     assert_eq!(ids.len(), 1);
@@ -692,13 +671,7 @@ async fn a_provider_of_one_organization_signs_no_one_into_another(app: TestApp) 
     // A new account made by Other's provider belongs to Other only.
     mock.user("fed-9", json!({"preferred_username": "olga"}))
         .await;
-    let mut web = Web::new(&app);
-    assert_eq!(
-        sign_in_through(&mut web, &mock, "other-sso", "fed-9")
-            .await
-            .status(),
-        303
-    );
+    account_page_of(&app, &mock, "other-sso", "fed-9").await;
     let olga = app
         .state
         .store

@@ -87,12 +87,7 @@ async fn issue_durations_are_kept_in_business_normal_form(app: TestApp) {
     let issue = app.create_issue(body).await;
     assert_eq!(issue["originalEstimation"], "P1W");
     let change = json!({"estimation": "PT12H"});
-    let issue: Value = app
-        .patch("/v2/issues/TEST-1")
-        .json(change)
-        .await
-        .status(200)
-        .json();
+    let issue: Value = app.edit("/v2/issues/TEST-1", change).await;
     assert_eq!(issue["estimation"], "P1DT4H");
     let e = app
         .patch("/v2/issues/TEST-1")
@@ -112,12 +107,7 @@ async fn an_administrator_registers_an_app_with_the_client_id_and_secret_a_clien
         "clientId": "shipped-cli",
         "clientSecret": secret,
     });
-    let created: Value = app
-        .post("/oauth/v1/apps")
-        .json(&body)
-        .await
-        .status(201)
-        .json();
+    let created: Value = app.post_json("/oauth/v1/apps", &body, 201).await;
     assert_eq!(created["clientId"], "shipped-cli");
     assert!(
         created.get("clientSecret").is_none_or(|s| s == secret),

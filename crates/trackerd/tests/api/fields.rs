@@ -78,11 +78,11 @@ async fn a_global_field_is_created_listed_read_and_renamed_at_its_version(app: T
     assert_eq!(v3["self"], format!("{}/v3/fields/sprintGoal", app.base));
 
     let renamed: Value = app
-        .patch("/v2/fields/sprintGoal?version=1")
-        .json(json!({"name": {"en": "Goal", "ru": "Цель"}, "description": "why"}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/fields/sprintGoal?version=1",
+            json!({"name": {"en": "Goal", "ru": "Цель"}, "description": "why"}),
+        )
+        .await;
     assert_eq!(renamed["name"], "Goal");
     assert_eq!(renamed["description"], "why");
     assert_eq!(renamed["version"], 2);
@@ -104,26 +104,22 @@ async fn a_global_field_is_created_listed_read_and_renamed_at_its_version(app: T
 async fn a_global_field_needs_a_name_a_known_type_and_category_and_a_free_id(app: TestApp) {
     let mut no_name = string_field("a1");
     no_name.as_object_mut().unwrap().remove("name");
-    let e = app.post("/v2/fields").json(no_name).await.error(422);
-    assert!(e["errors"]["name"].is_string(), "{e}");
-
     let mut bad_type = string_field("a2");
     bad_type["type"] = json!("ru.yandex.startrek.core.fields.MagicFieldType");
-    let e = app.post("/v2/fields").json(bad_type).await.error(422);
-    assert!(e["errors"]["type"].is_string(), "{e}");
-
     let mut bad_category = string_field("a3");
     bad_category["category"] = json!("ffffffffffffffffffffffff");
-    let e = app.post("/v2/fields").json(bad_category).await.error(422);
-    assert!(e["errors"]["category"].is_string(), "{e}");
-
+    let mut cases = vec![
+        (no_name, "name"),
+        (bad_type, "type"),
+        (bad_category, "category"),
+    ];
     for id in ["priority", "1abc", "has space", ""] {
-        let e = app
-            .post("/v2/fields")
-            .json(string_field(id))
-            .await
-            .error(422);
-        assert!(e["errors"]["id"].is_string(), "{id}: {e}");
+        cases.push((string_field(id), "id"));
+    }
+    for (body, field) in cases {
+        let r = app.post("/v2/fields").json(&body).await;
+        assert_eq!(r.code(), 422, "{body}: {}", r.text());
+        r.error_naming(422, field);
     }
     app.post("/v2/fields")
         .body("not json")
@@ -137,12 +133,10 @@ async fn a_global_field_needs_a_name_a_known_type_and_category_and_a_free_id(app
         .await
         .error(409);
     // An update may not change the type.
-    let e = app
-        .patch("/v2/fields/taken")
+    app.patch("/v2/fields/taken")
         .json(json!({"type": "ru.yandex.startrek.core.fields.DateFieldType"}))
         .await
-        .error(422);
-    assert!(e["errors"]["type"].is_string(), "{e}");
+        .error_naming(422, "type");
     app.patch("/v2/fields/taken")
         .json(json!({"readonly": "yes"}))
         .await
@@ -163,8 +157,10 @@ async fn an_option_list_field_checks_its_options_against_its_type(app: TestApp) 
 
     let mut bad = typed("dates", "Date");
     bad["optionsProvider"] = json!({"type": "FixedListOptionsProvider", "values": ["x"]});
-    let e = app.post("/v2/fields").json(bad).await.error(422);
-    assert!(e["errors"]["optionsProvider"].is_string(), "{e}");
+    app.post("/v2/fields")
+        .json(bad)
+        .await
+        .error_naming(422, "optionsProvider");
 
     let mut users = typed("reviewer", "User");
     users["optionsProvider"] =
@@ -184,23 +180,23 @@ async fn an_option_list_field_checks_its_options_against_its_type(app: TestApp) 
     assert_eq!(f["optionsProvider"]["values"], json!(["Red", "Blue"]));
 }
 
+/// The organization's field writes: a new field, an edit of field `id`,
+/// and a new category.
+fn field_writes(app: &TestApp, id: &str) -> impl Iterator<Item = Call> {
+    [
+        app.post("/v2/fields").json(string_field("others")),
+        app.patch(&format!("/v2/fields/{id}"))
+            .json(json!({"name": {"en": "x"}})),
+        app.post("/v2/fields/categories")
+            .json(json!({"name": {"en": "c"}, "order": 1})),
+    ]
+    .into_iter()
+}
+
 async fn only_organization_administrators_create_and_change_fields_and_categories(app: TestApp) {
     create_field(&app, string_field("adminOnly")).await;
-    app.post("/v2/fields")
-        .token(CAROL_EXPIRING)
-        .json(string_field("carols"))
-        .await
-        .error(403);
-    app.patch("/v2/fields/adminOnly")
-        .token(CAROL_EXPIRING)
-        .json(json!({"name": {"en": "x"}}))
-        .await
-        .error(403);
-    app.post("/v2/fields/categories")
-        .token(CAROL_EXPIRING)
-        .json(json!({"name": {"en": "c"}, "order": 1}))
-        .await
-        .error(403);
+    let carols = field_writes(&app, "adminOnly").map(|c| c.token(CAROL_EXPIRING));
+    each_refused(carols, 403).await;
     let f: Value = app.read("/v2/fields/adminOnly").await;
     assert_eq!(f["version"], 1);
 }
@@ -217,41 +213,27 @@ async fn a_read_only_token_reads_fields_but_cannot_create_or_change_them(app: Te
         .token(BOB_RO)
         .await
         .status(200);
-    app.post("/v2/fields")
-        .token(BOB_RO)
-        .json(string_field("bobs"))
-        .await
-        .error(403);
-    app.patch("/v2/fields/ro")
-        .token(BOB_RO)
-        .json(json!({"name": {"en": "x"}}))
-        .await
-        .error(403);
-    app.post("/v2/fields/categories")
-        .token(BOB_RO)
-        .json(json!({"name": {"en": "c"}, "order": 1}))
-        .await
-        .error(403);
-    app.post("/v2/queues/TEST/localFields")
-        .token(BOB_RO)
-        .json(string_field("bobs"))
-        .await
-        .error(403);
-    app.patch("/v2/queues/TEST/localFields/loc")
-        .token(BOB_RO)
-        .json(json!({"name": {"en": "x"}}))
-        .await
-        .error(403);
+    let locals = [
+        app.post("/v2/queues/TEST/localFields")
+            .json(string_field("bobs")),
+        app.patch("/v2/queues/TEST/localFields/loc")
+            .json(json!({"name": {"en": "x"}})),
+    ];
+    let bobs = field_writes(&app, "ro")
+        .chain(locals)
+        .map(|c| c.token(BOB_RO));
+    each_refused(bobs, 403).await;
 }
 
 async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp) {
     create_field(&app, string_field("acmeOnly")).await;
     let c: Value = app
-        .post("/v2/fields/categories")
-        .json(json!({"name": {"en": "Acme's"}, "order": 5}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/fields/categories",
+            json!({"name": {"en": "Acme's"}, "order": 5}),
+            201,
+        )
+        .await;
     let local = create_local(&app, "TEST", string_field("acmeLocal")).await;
     let m = |call: Call| call.token(MALLORY).org(OTHER);
     m(app.get("/v2/fields/acmeOnly")).await.error(404);
@@ -286,13 +268,12 @@ async fn another_organization_sees_none_of_the_fields_or_categories(app: TestApp
 
 async fn field_categories_are_created_listed_and_given_to_fields(app: TestApp) {
     let c: Value = app
-        .post("/v2/fields/categories")
-        .json(
+        .post_json(
+            "/v2/fields/categories",
             json!({"name": {"en": "Money", "ru": "Деньги"}, "description": "costs", "order": 400}),
+            201,
         )
-        .await
-        .status(201)
-        .json();
+        .await;
     let id = c["id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 24, "{c}");
     assert_eq!(c["name"], "Money");
@@ -310,12 +291,10 @@ async fn field_categories_are_created_listed_and_given_to_fields(app: TestApp) {
     assert_eq!(f["category"]["id"], id.as_str());
     assert_eq!(f["category"]["display"], "Money");
 
-    let e = app
-        .post("/v2/fields/categories")
+    app.post("/v2/fields/categories")
         .json(json!({"name": {"en": "No order"}}))
         .await
-        .error(422);
-    assert!(e["errors"]["order"].is_string(), "{e}");
+        .error_naming(422, "order");
     app.post("/v2/fields/categories")
         .json(json!({"name": 5, "order": 1}))
         .await
@@ -361,11 +340,11 @@ async fn a_local_field_is_created_listed_read_and_edited_in_its_queue(app: TestA
     assert_eq!(global["key"], "stage");
 
     let edited: Value = app
-        .patch("/v2/queues/TEST/localFields/stage?version=1")
-        .json(json!({"name": {"en": "Stage"}, "order": 102, "readonly": false, "hidden": true}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/queues/TEST/localFields/stage?version=1",
+            json!({"name": {"en": "Stage"}, "order": 102, "readonly": false, "hidden": true}),
+        )
+        .await;
     assert_eq!(edited["name"], "Stage");
     assert_eq!(edited["order"], 102);
     assert_eq!(edited["version"], 2);
@@ -398,18 +377,14 @@ async fn a_local_field_needs_a_queue_administrator_and_a_valid_definition(app: T
         .error(403);
     let mut bad = string_field("x1");
     bad["type"] = json!("string");
-    let e = app
-        .post("/v2/queues/TEST/localFields")
+    app.post("/v2/queues/TEST/localFields")
         .json(bad)
         .await
-        .error(422);
-    assert!(e["errors"]["type"].is_string(), "{e}");
-    let e = app
-        .post("/v2/queues/TEST/localFields")
+        .error_naming(422, "type");
+    app.post("/v2/queues/TEST/localFields")
         .json(json!({"id": "x2"}))
         .await
-        .error(422);
-    assert!(e["errors"]["name"].is_string(), "{e}");
+        .error_naming(422, "name");
     app.patch("/v2/queues/TEST/localFields/mine")
         .json(json!({"colour": "red"}))
         .await
@@ -471,20 +446,18 @@ async fn an_issue_holds_custom_values_checked_against_their_field_types(app: Tes
     }
     // The local field by its full id too, and null clears a value.
     let updated: Value = app
-        .patch("/v2/issues/TEST-1")
-        .json(json!({ local_id.as_str(): "beta", "color": null }))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/issues/TEST-1",
+            json!({ local_id.as_str(): "beta", "color": null }),
+        )
+        .await;
     assert_eq!(updated[local_id.as_str()], "beta");
     assert!(updated.get("color").is_none(), "{updated}");
     // An issue of another queue has no such local field.
-    let e = app
-        .post("/v2/issues")
+    app.post("/v2/issues")
         .json(json!({"queue": "OPS", "summary": "x", "stage": "alpha"}))
         .await
-        .error(422);
-    assert!(e["errors"]["stage"].is_string(), "{e}");
+        .error_naming(422, "stage");
     // The change is in the history under the field's id.
     let log: Vec<Value> = app.read("/v2/issues/TEST-1/changelog").await;
     assert!(
@@ -510,37 +483,20 @@ async fn a_list_field_takes_add_and_remove_and_a_read_only_field_takes_nothing(a
         .await;
     assert_eq!(issue["labels"], json!(["a", "b"]));
     let issue: Value = app
-        .patch("/v2/issues/TEST-1")
-        .json(json!({"labels": {"add": ["c"], "remove": ["a"]}}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            "/v2/issues/TEST-1",
+            json!({"labels": {"add": ["c"], "remove": ["a"]}}),
+        )
+        .await;
     assert_eq!(issue["labels"], json!(["b", "c"]));
-    let e = app
-        .patch("/v2/issues/TEST-1")
+    app.patch("/v2/issues/TEST-1")
         .json(json!({"labels": {"add": ["z"]}}))
         .await
-        .error(422);
-    assert!(e["errors"]["labels"].is_string(), "{e}");
-    let e = app
-        .patch("/v2/issues/TEST-1")
+        .error_naming(422, "labels");
+    app.patch("/v2/issues/TEST-1")
         .json(json!({"frozen": "x"}))
         .await
-        .error(422);
-    assert!(e["errors"]["frozen"].is_string(), "{e}");
-}
-
-async fn search(app: &TestApp, body: Value) -> Vec<String> {
-    let found: Vec<Value> = app
-        .post("/v2/issues/_search")
-        .json(body)
-        .await
-        .status(200)
-        .json();
-    found
-        .iter()
-        .map(|i| i["key"].as_str().unwrap().to_owned())
-        .collect()
+        .error_naming(422, "frozen");
 }
 
 async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp) {
@@ -561,36 +517,40 @@ async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp
     app.create_issue(json!({"queue": "OPS", "summary": "other", "color": "Red"}))
         .await;
 
-    let mut keys = search(&app, json!({"filter": {"color": "Red"}})).await;
+    let mut keys = app.found_keys(json!({"filter": {"color": "Red"}})).await;
     keys.sort();
     assert_eq!(keys, ["OPS-1", "TEST-1"]);
     assert_eq!(
-        search(&app, json!({"filter": {"queue": "TEST", "color": "Green"}})).await,
+        app.found_keys(json!({"filter": {"queue": "TEST", "color": "Green"}}))
+            .await,
         ["TEST-2"]
     );
     assert_eq!(
-        search(&app, json!({"filter": {stage_id.as_str(): "beta"}})).await,
+        app.found_keys(json!({"filter": {stage_id.as_str(): "beta"}}))
+            .await,
         ["TEST-2"]
     );
     assert_eq!(
-        search(&app, json!({"query": "Queue: TEST color: Red"})).await,
-        ["TEST-1"]
-    );
-    assert_eq!(search(&app, json!({"query": "size: >2"})).await, ["TEST-2"]);
-    assert_eq!(
-        search(&app, json!({"query": "TEST.stage: alpha"})).await,
+        app.found_keys(json!({"query": "Queue: TEST color: Red"}))
+            .await,
         ["TEST-1"]
     );
     assert_eq!(
-        search(&app, json!({"query": "Queue: TEST color: empty()"})).await,
+        app.found_keys(json!({"query": "size: >2"})).await,
+        ["TEST-2"]
+    );
+    assert_eq!(
+        app.found_keys(json!({"query": "TEST.stage: alpha"})).await,
+        ["TEST-1"]
+    );
+    assert_eq!(
+        app.found_keys(json!({"query": "Queue: TEST color: empty()"}))
+            .await,
         ["TEST-3"]
     );
     let count: i64 = app
-        .post("/v2/issues/_count")
-        .json(json!({"query": "color: Red"}))
-        .await
-        .status(200)
-        .json();
+        .post_json("/v2/issues/_count", json!({"query": "color: Red"}), 200)
+        .await;
     assert_eq!(count, 2);
     // Mallory's query on the same name finds nothing of Acme's.
     let theirs: Vec<Value> = app
@@ -616,17 +576,20 @@ async fn issues_are_ordered_by_a_custom_field(app: TestApp) {
             .await;
     }
     assert_eq!(
-        search(&app, json!({"filter": {"queue": "TEST"}, "order": "+size"})).await,
+        app.found_keys(json!({"filter": {"queue": "TEST"}, "order": "+size"}))
+            .await,
         ["TEST-2", "TEST-1", "TEST-3", "TEST-4"]
     );
     assert_eq!(
         // Empty values come last ascending and first descending, as for
         // the system fields.
-        search(&app, json!({"filter": {"queue": "TEST"}, "order": "-size"})).await,
+        app.found_keys(json!({"filter": {"queue": "TEST"}, "order": "-size"}))
+            .await,
         ["TEST-4", "TEST-3", "TEST-1", "TEST-2"]
     );
     assert_eq!(
-        search(&app, json!({"query": "Queue: TEST \"Sort by\": size ASC"})).await,
+        app.found_keys(json!({"query": "Queue: TEST \"Sort by\": size ASC"}))
+            .await,
         ["TEST-2", "TEST-1", "TEST-3", "TEST-4"]
     );
 }

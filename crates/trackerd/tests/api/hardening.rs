@@ -143,14 +143,12 @@ async fn path_and_body_rejections_answer_in_the_envelope(app: TestApp) {
     envelope(r, status).await;
     // A body over the limit names it, with 413.
     let big = format!(r#"{{"text":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
-    let r = app
-        .as_user(Method::POST, "/v2/issues/TEST-1/comments", ALICE, ACME)
+    let body = app
+        .post("/v2/issues/TEST-1/comments")
         .header("Content-Type", "application/json")
         .body(big)
-        .send()
         .await
-        .unwrap();
-    let body = envelope(r, 413).await;
+        .error(413);
     assert!(
         body["errorMessages"][0].as_str().unwrap().contains("limit"),
         "{body}"
@@ -171,23 +169,17 @@ async fn nul_characters_are_refused_the_same_way_on_every_backend(app: TestApp) 
         .await;
     let r = app.get_as("/v2/issues/TEST-1%00", ALICE).await;
     envelope(r, 400).await;
-    let r = app
-        .as_user(Method::POST, "/v2/issues/TEST-1/comments", ALICE, ACME)
+    app.post("/v2/issues/TEST-1/comments")
         .header("Content-Type", "application/json")
         .body(r#"{"text":"before\u0000after"}"#)
-        .send()
         .await
-        .unwrap();
-    envelope(r, 400).await;
+        .error(400);
     // An escaped backslash before "u0000" is text, not NUL.
-    let r = app
-        .as_user(Method::POST, "/v2/issues/TEST-1/comments", ALICE, ACME)
+    app.post("/v2/issues/TEST-1/comments")
         .header("Content-Type", "application/json")
         .body(r#"{"text":"C:\\u0000"}"#)
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+        .status(201);
     // Unauthenticated form endpoints answer RFC 6749's body.
     for path in ["/device/code", "/introspect", "/revoke_token", "/token"] {
         let r = app
@@ -230,13 +222,12 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
     let r = app
-        .request(Method::POST, "/iam/v1/tokens")
-        .json(&json!({ "yandexPassportOauthToken": ALICE }))
-        .send()
+        .post("/iam/v1/tokens")
+        .anonymous()
+        .json(json!({ "yandexPassportOauthToken": ALICE }))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
+        .status(200);
+    assert_eq!(r.header("cache-control"), "no-store");
 }
 
 async fn many_full_text_words_are_one_match_not_one_sub_select_each(app: TestApp) {
@@ -509,21 +500,21 @@ async fn each_configured_limit_is_answered_with_a_4xx_that_names_it(app: TestApp
     }
     // Nothing of the refused create was written.
     let count: Value = app
-        .post("/v2/issues/_count")
-        .json(json!({"filter": {"queue": "TEST"}}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            "/v2/issues/_count",
+            json!({"filter": {"queue": "TEST"}}),
+            200,
+        )
+        .await;
     assert_eq!(count, json!(1));
-    let r = app
-        .request(Method::POST, "/token")
+    let v: Value = app
+        .post("/token")
+        .anonymous()
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body("a=1&b=2&c=3&d=4&e=5&f=6")
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let v: Value = r.json().await.unwrap();
+        .status(400)
+        .json();
     assert_eq!(v["error"], "invalid_request", "{v}");
     assert!(
         v["error_description"]

@@ -61,11 +61,7 @@ fn full_issue() -> Value {
 }
 
 async fn import_issue(app: &TestApp, body: Value) -> Value {
-    app.post("/v2/issues/_import")
-        .json(body)
-        .await
-        .status(200)
-        .json()
+    app.post_json("/v2/issues/_import", body, 200).await
 }
 
 /// A resolved issue imported with a long life, to import onto.
@@ -126,12 +122,13 @@ async fn an_imported_key_moves_the_queue_counter_past_it(app: TestApp) {
     assert_eq!(plain["status"]["key"], "open");
     // A lower key, free because it was never used, can be filled in.
     let gap: Value = app
-        .post("/v2/issues/_import")
-        .json(json!({"queue": "TEST", "key": "test-3", "summary": "x",
-                     "createdAt": CREATED, "createdBy": "alice"}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            "/v2/issues/_import",
+            json!({"queue": "TEST", "key": "test-3", "summary": "x",
+                     "createdAt": CREATED, "createdBy": "alice"}),
+            200,
+        )
+        .await;
     assert_eq!(gap["key"], "TEST-3");
 }
 
@@ -139,28 +136,14 @@ async fn an_imported_issue_is_found_and_logged_by_its_own_dates(app: TestApp) {
     import_issue(&app, full_issue()).await;
     app.create_issue(json!({"queue": "TEST", "summary": "made now"}))
         .await;
-    let found: Vec<Value> = app
-        .post("/v2/issues/_search")
-        .json(json!({"query": "Created: \"2017-08-29\""}))
-        .await
-        .status(200)
-        .json();
-    let keys: Vec<&Value> = found.iter().map(|i| &i["key"]).collect();
-    assert_eq!(keys, [&json!("TEST-42")]);
-    let older: Vec<Value> = app
-        .post("/v2/issues/_search")
-        .json(json!({"query": "Updated: < \"2018-01-01\""}))
-        .await
-        .status(200)
-        .json();
-    assert_eq!(older.len(), 1);
-    let resolved: Vec<Value> = app
-        .post("/v2/issues/_search")
-        .json(json!({"filter": {"resolution": "fixed"}}))
-        .await
-        .status(200)
-        .json();
-    assert_eq!(resolved.len(), 1);
+    // By its own dates and resolution, not the import's.
+    for (search, want) in [
+        (json!({"query": "Created: \"2017-08-29\""}), ["TEST-42"]),
+        (json!({"query": "Updated: < \"2018-01-01\""}), ["TEST-42"]),
+        (json!({"filter": {"resolution": "fixed"}}), ["TEST-42"]),
+    ] {
+        assert_eq!(app.found_keys(search.clone()).await, want, "{search}");
+    }
 
     let log: Vec<Value> = app.read("/v2/issues/TEST-42/changelog").await;
     assert_eq!(log[0]["type"], "IssueCreated");
@@ -286,21 +269,11 @@ async fn an_imported_comment_keeps_its_author_and_dates_and_leaves_the_issue_upd
     app: TestApp,
 ) {
     imported(&app, "TEST-5").await;
-    let c: Value = app
-        .post("/v2/issues/TEST-5/comments/_import")
-        .json(
-            json!({"text": "Old words", "createdAt": "2017-09-01T10:00:00.000+0000",
-                     "createdBy": "carol", "updatedAt": "2017-09-02T10:00:00.000+0000",
-                     "updatedBy": "dave"}),
-        )
-        .await
-        .status(200)
-        .json();
+    let body =
+        by_carol_edited_by_dave("2017-09-02T10:00:00.000+0000", json!({"text": "Old words"}));
+    let c = import_onto_test_5(&app, "comments", body).await;
     assert_eq!(c["text"], "Old words");
-    assert_eq!(c["createdAt"], "2017-09-01T10:00:00.000+0000");
-    assert_eq!(c["updatedAt"], "2017-09-02T10:00:00.000+0000");
-    assert_eq!(c["createdBy"]["display"], "Carol");
-    assert_eq!(c["updatedBy"]["display"], "Dave");
+    kept_people_and_dates(&c, "2017-09-02T10:00:00.000+0000");
     assert!(c["id"].is_i64());
     let listed: Vec<Value> = app.read("/v3/issues/TEST-5/comments").await;
     assert_eq!(listed.len(), 1);
@@ -319,11 +292,12 @@ async fn an_imported_comment_keeps_its_author_and_dates_and_leaves_the_issue_upd
     // may be named by uid.
     let bob: Value = app.read("/v2/users/bob").await;
     let plain: Value = app
-        .post("/v2/issues/TEST-5/comments/_import")
-        .json(json!({"text": "x", "createdAt": CREATED, "createdBy": bob["uid"]}))
-        .await
-        .status(200)
-        .json();
+        .post_json(
+            "/v2/issues/TEST-5/comments/_import",
+            json!({"text": "x", "createdAt": CREATED, "createdBy": bob["uid"]}),
+            200,
+        )
+        .await;
     assert_eq!(plain["updatedAt"], CREATED);
     assert_eq!(plain["createdBy"]["display"], "Bob Baker");
 }
@@ -359,63 +333,93 @@ async fn an_imported_comment_must_lie_within_the_issues_life(app: TestApp) {
             "createdBy",
         ),
     ];
-    for (body, field) in cases {
-        let e = app
-            .post("/v2/issues/TEST-5/comments/_import")
-            .json(body.clone())
-            .await
-            .error(422);
-        assert!(e["errors"][field].is_string(), "{body}: {e}");
-    }
-    let listed: Vec<Value> = app.read("/v2/issues/TEST-5/comments").await;
-    assert!(listed.is_empty());
+    each_refused_and_nothing_written(&app, "comments", &cases).await;
 }
 
-async fn comment_import_needs_write_access_and_the_issue_of_the_organization(app: TestApp) {
-    imported(&app, "TEST-5").await;
-    let body = json!({"text": "x", "createdAt": CREATED, "createdBy": "bob"});
-    app.post("/v2/issues/TEST-5/comments/_import")
-        .token(BOB_RO)
-        .json(body.clone())
+/// Checks each `(body, field)` of `cases`, imported as one of TEST-5's
+/// `what`, is refused with 422 naming `field`, and that none was written.
+async fn each_refused_and_nothing_written(app: &TestApp, what: &str, cases: &[(Value, &str)]) {
+    let path = format!("/v2/issues/TEST-5/{what}/_import");
+    for (body, field) in cases {
+        let e = app.post(&path).json(body).await.error(422);
+        assert!(e["errors"][*field].is_string(), "{body}: {e}");
+    }
+    let listed: Vec<Value> = app.read(&format!("/v2/issues/TEST-5/{what}")).await;
+    assert!(listed.is_empty(), "{listed:?}");
+}
+
+/// `fields` with the people and dates of an import: created by carol at
+/// 2017-09-01 10:00, last updated by dave at `updated_at`.
+fn by_carol_edited_by_dave(updated_at: &str, mut fields: Value) -> Value {
+    fields["createdAt"] = json!("2017-09-01T10:00:00.000+0000");
+    fields["createdBy"] = json!("carol");
+    fields["updatedAt"] = json!(updated_at);
+    fields["updatedBy"] = json!("dave");
+    fields
+}
+
+/// Imports `body` as one of TEST-5's `what`, which must be accepted: the
+/// imported object.
+async fn import_onto_test_5(app: &TestApp, what: &str, body: Value) -> Value {
+    app.post_json(&format!("/v2/issues/TEST-5/{what}/_import"), body, 200)
         .await
-        .error(403);
-    app.post("/v2/issues/TEST-5/comments/_import")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(body.clone())
+}
+
+/// Checks an imported object kept the people and dates the import gave:
+/// created by carol at 2017-09-01 10:00, updated by dave at `updated_at`.
+#[track_caller]
+fn kept_people_and_dates(v: &Value, updated_at: &str) {
+    assert_eq!(v["createdAt"], "2017-09-01T10:00:00.000+0000", "{v}");
+    assert_eq!(v["updatedAt"], updated_at, "{v}");
+    assert_eq!(v["createdBy"]["display"], "Carol", "{v}");
+    assert_eq!(v["updatedBy"]["display"], "Dave", "{v}");
+}
+
+/// Checks the import of `body` as one of TEST-5's `what` (`comments`,
+/// `worklogs`): refused to readers and strangers, 404 onto a missing issue,
+/// and made by a member who may change the issue; no administrator needed
+/// (the reference asks for the right to edit the issue).
+async fn only_writers_import_onto_the_organizations_issue(app: &TestApp, what: &str, body: &Value) {
+    refused_to_readers_and_strangers(app, &format!("/v2/issues/TEST-5/{what}/_import"), body).await;
+    app.post(&format!("/v2/issues/TEST-404/{what}/_import"))
+        .json(body)
         .await
         .error(404);
-    app.post("/v2/issues/TEST-404/comments/_import")
-        .json(body.clone())
-        .await
-        .error(404);
-    // A member who may change the issue imports onto it; no administrator
-    // needed (the reference asks for the right to edit the issue).
-    app.post("/v2/issues/TEST-5/comments/_import")
+    app.post(&format!("/v2/issues/TEST-5/{what}/_import"))
         .token(CAROL_EXPIRING)
         .json(body)
         .await
         .status(200);
 }
 
+/// Checks the import at `path` of `body` is refused to a read-only token
+/// (403) and, as if nothing were there, to another organization (404).
+async fn refused_to_readers_and_strangers(app: &TestApp, path: &str, body: &Value) {
+    app.post(path).token(BOB_RO).json(body).await.error(403);
+    app.post(path)
+        .token(MALLORY)
+        .org(OTHER)
+        .json(body)
+        .await
+        .error(404);
+}
+
+async fn comment_import_needs_write_access_and_the_issue_of_the_organization(app: TestApp) {
+    imported(&app, "TEST-5").await;
+    let body = json!({"text": "x", "createdAt": CREATED, "createdBy": "bob"});
+    only_writers_import_onto_the_organizations_issue(&app, "comments", &body).await;
+}
+
 async fn an_imported_link_keeps_its_author_and_dates_on_both_issues(app: TestApp) {
     imported(&app, "TEST-5").await;
     imported(&app, "TEST-6").await;
-    let l: Value = app
-        .post("/v2/issues/TEST-5/links/_import")
-        .json(json!({"relationship": "depends on", "issue": "TEST-6",
-                     "createdAt": "2017-09-01T10:00:00.000+0000", "createdBy": "carol",
-                     "updatedAt": "2017-09-03T10:00:00.000+0000", "updatedBy": "dave"}))
-        .await
-        .status(200)
-        .json();
+    let link = json!({"relationship": "depends on", "issue": "TEST-6"});
+    let body = by_carol_edited_by_dave("2017-09-03T10:00:00.000+0000", link);
+    let l = import_onto_test_5(&app, "links", body).await;
     assert_eq!(l["object"]["key"], "TEST-6");
     assert_eq!(l["direction"], "outward");
     assert_eq!(l["type"]["id"], "depends");
-    assert_eq!(l["createdAt"], "2017-09-01T10:00:00.000+0000");
-    assert_eq!(l["updatedAt"], "2017-09-03T10:00:00.000+0000");
-    assert_eq!(l["createdBy"]["display"], "Carol");
-    assert_eq!(l["updatedBy"]["display"], "Dave");
+    kept_people_and_dates(&l, "2017-09-03T10:00:00.000+0000");
     let back: Vec<Value> = app.read("/v2/issues/TEST-6/links").await;
     assert_eq!(back.len(), 1);
     assert_eq!(back[0]["direction"], "inward");
@@ -467,33 +471,14 @@ async fn an_imported_link_needs_known_issues_and_dates_within_their_lives(app: T
         ),
         (with("updatedBy", json!("bob")), "updatedAt"),
     ];
-    for (body, field) in cases {
-        let e = app
-            .post("/v2/issues/TEST-5/links/_import")
-            .json(body.clone())
-            .await
-            .error(422);
-        assert!(e["errors"][field].is_string(), "{body}: {e}");
-    }
-    let links: Vec<Value> = app.read("/v2/issues/TEST-5/links").await;
-    assert!(links.is_empty());
+    each_refused_and_nothing_written(&app, "links", &cases).await;
 }
 
 async fn link_import_needs_write_access_and_the_issue_of_the_organization(app: TestApp) {
     imported(&app, "TEST-5").await;
     imported(&app, "TEST-6").await;
     let body = json!({"relationship": "relates", "issue": "TEST-6", "createdAt": CREATED, "createdBy": "bob"});
-    app.post("/v2/issues/TEST-5/links/_import")
-        .token(BOB_RO)
-        .json(body.clone())
-        .await
-        .error(403);
-    app.post("/v2/issues/TEST-5/links/_import")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(body.clone())
-        .await
-        .error(404);
+    refused_to_readers_and_strangers(&app, "/v2/issues/TEST-5/links/_import", &body).await;
     // An issue of another organization is not there to link to.
     let e = app
         .post("/v2/issues/TEST-5/links/_import")
@@ -506,24 +491,14 @@ async fn link_import_needs_write_access_and_the_issue_of_the_organization(app: T
 async fn an_imported_worklog_record_keeps_its_author_and_dates_and_adds_to_spent(app: TestApp) {
     imported(&app, "TEST-5").await;
     // The official client's path (plural), with the reference's fields.
-    let w: Value = app
-        .post("/v2/issues/TEST-5/worklogs/_import")
-        .json(
-            json!({"start": "2017-09-01T09:00:00.000+0000", "duration": "PT1H30M",
-                     "comment": "Old work", "createdAt": "2017-09-01T10:00:00.000+0000",
-                     "createdBy": "carol", "updatedAt": "2017-09-02T10:00:00.000+0000",
-                     "updatedBy": "dave"}),
-        )
-        .await
-        .status(200)
-        .json();
+    let work = json!({"start": "2017-09-01T09:00:00.000+0000", "duration": "PT1H30M",
+                      "comment": "Old work"});
+    let body = by_carol_edited_by_dave("2017-09-02T10:00:00.000+0000", work);
+    let w = import_onto_test_5(&app, "worklogs", body).await;
     assert_eq!(w["duration"], "PT1H30M");
     assert_eq!(w["comment"], "Old work");
     assert_eq!(w["start"], "2017-09-01T09:00:00.000+0000");
-    assert_eq!(w["createdAt"], "2017-09-01T10:00:00.000+0000");
-    assert_eq!(w["updatedAt"], "2017-09-02T10:00:00.000+0000");
-    assert_eq!(w["createdBy"]["display"], "Carol");
-    assert_eq!(w["updatedBy"]["display"], "Dave");
+    kept_people_and_dates(&w, "2017-09-02T10:00:00.000+0000");
     // The singular path too; the two records add up on the issue.
     app.post("/v2/issues/TEST-5/worklog/_import")
         .json(json!({"start": CREATED, "duration": "PT30M",
@@ -562,15 +537,13 @@ async fn a_worklog_import_names_every_bad_field_and_writes_nothing(app: TestApp)
     for field in ["start", "duration", "comment", "createdAt", "createdBy"] {
         assert!(e["errors"][field].is_string(), "{field}: {e}");
     }
-    let e = app
-        .post("/v2/issues/TEST-5/worklogs/_import")
+    app.post("/v2/issues/TEST-5/worklogs/_import")
         .json(
             json!({"start": CREATED, "duration": "PT1H", "createdAt": UPDATED,
                      "createdBy": "bob", "updatedAt": CREATED, "updatedBy": "bob"}),
         )
         .await
-        .error(422);
-    assert!(e["errors"]["updatedAt"].is_string(), "{e}");
+        .error_naming(422, "updatedAt");
     app.post("/v2/issues/TEST-5/worklogs/_import")
         .json(json!([]))
         .await
@@ -585,41 +558,17 @@ async fn worklog_import_needs_write_access_and_the_issue_of_the_organization(app
     imported(&app, "TEST-5").await;
     let body = json!({"start": CREATED, "duration": "PT1H", "createdAt": CREATED,
                       "createdBy": "bob"});
-    app.post("/v2/issues/TEST-5/worklogs/_import")
-        .token(BOB_RO)
-        .json(body.clone())
-        .await
-        .error(403);
-    app.post("/v2/issues/TEST-5/worklogs/_import")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(body.clone())
-        .await
-        .error(404);
-    app.post("/v2/issues/TEST-404/worklogs/_import")
-        .json(body.clone())
-        .await
-        .error(404);
-    app.post("/v2/issues/TEST-5/worklogs/_import")
-        .token(CAROL_EXPIRING)
-        .json(body)
-        .await
-        .status(200);
+    only_writers_import_onto_the_organizations_issue(&app, "worklogs", &body).await;
 }
 
 async fn an_imported_project_keeps_its_author_and_dates(app: TestApp) {
-    let p: Value = app
-        .post("/v2/entities/project/_import?fields=summary,author,entityStatus")
-        .json(json!({
+    let p: Value = app.post_json("/v2/entities/project/_import?fields=summary,author,entityStatus", json!({
             "fields": {"summary": "From elsewhere", "queues": "TEST", "entityStatus": "at_risk"},
             "createdAt": CREATED,
             "createdBy": "bob",
             "updatedAt": UPDATED,
             "updatedBy": "bob",
-        }))
-        .await
-        .status(201)
-        .json();
+        }), 201).await;
     assert_eq!(p["createdAt"], CREATED, "{p}");
     assert_eq!(p["updatedAt"], UPDATED, "{p}");
     assert_eq!(p["createdBy"]["display"], "Bob Baker", "{p}");
@@ -699,10 +648,7 @@ async fn an_entity_import_names_bad_stamps_and_fields_and_is_for_administrators(
         .await
         .error(403);
     let found: Value = app
-        .post("/v2/entities/project/_search")
-        .json(json!({}))
-        .await
-        .status(200)
-        .json();
+        .post_json("/v2/entities/project/_search", json!({}), 200)
+        .await;
     assert_eq!(found["hits"], 0, "{found}");
 }

@@ -195,12 +195,7 @@ async fn patch_sets_plain_values_and_edits_lists(app: TestApp) {
     .await;
     let edit = json!({"summary": "renamed", "priority": {"set": "minor"}, "followers": {"add": ["carol"], "remove": ["bob"]},
                "tags": {"add": ["three"], "remove": ["one"]}, "assignee": "carol", "dueDate": "2026-02-01"});
-    let i: Value = app
-        .patch("/v2/issues/TEST-1")
-        .json(edit)
-        .await
-        .status(200)
-        .json();
+    let i: Value = app.edit("/v2/issues/TEST-1", edit).await;
     assert_eq!(i["summary"], "renamed");
     assert_eq!(i["priority"]["key"], "minor");
     assert_eq!(i["followers"].as_array().unwrap().len(), 1);

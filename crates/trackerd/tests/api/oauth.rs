@@ -114,6 +114,12 @@ impl<'a> Web<'a> {
         r
     }
 
+    /// [`Web::post`] of a form of owned values.
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, String)]) -> Response {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(path, &form).await
+    }
+
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let r = self
             .client
@@ -125,6 +131,19 @@ impl<'a> Web<'a> {
             .unwrap();
         self.keep_cookies(&r);
         r
+    }
+
+    /// A browser signed in as alice, whose password the test has set to
+    /// [`ALICE_PASSWORD`].
+    pub async fn alice(app: &'a TestApp) -> Web<'a> {
+        let mut web = Web::new(app);
+        web.sign_in("alice", ALICE_PASSWORD).await;
+        web
+    }
+
+    /// The device page for `user_code`, as its link (unencoded) names it.
+    pub async fn device_page(&mut self, user_code: &str) -> Response {
+        self.get(&format!("/device?user_code={user_code}")).await
     }
 
     /// Signs in through the page and checks it worked.
@@ -191,16 +210,15 @@ pub fn params_of(location: &str, fragment: bool) -> HashMap<String, String> {
         .collect()
 }
 
-/// Registers an application through the API as `token`'s account.
+/// `POST /oauth/v1/apps` with `body` as `token` in Acme: the reply.
+pub(crate) async fn register_reply(app: &TestApp, token: &str, body: &Value) -> Reply {
+    app.post("/oauth/v1/apps").token(token).json(body).await
+}
+
+/// Registers an application through the API as `token`'s account, which
+/// must be granted: the application.
 pub async fn register(app: &TestApp, token: &str, body: Value) -> Value {
-    let r = app
-        .as_user(Method::POST, "/oauth/v1/apps", token, ACME)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
+    register_reply(app, token, &body).await.status(201).json()
 }
 
 pub async fn confidential_app(app: &TestApp) -> (String, String) {
@@ -237,6 +255,54 @@ pub async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> Response {
         .unwrap()
 }
 
+/// Redeems authorization code `code` at `POST /token` as confidential
+/// client `(client_id, secret)`, naming `redirect_uri`: the answer.
+pub async fn redeem(
+    app: &TestApp,
+    code: &str,
+    redirect_uri: &str,
+    (client_id, secret): (&str, &str),
+) -> Response {
+    token_request(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ],
+    )
+    .await
+}
+
+/// Refreshes with `refresh_token` at `POST /token` as confidential client
+/// `(client_id, secret)`: the answer.
+pub async fn refresh_grant(
+    app: &TestApp,
+    refresh_token: &str,
+    (client_id, secret): (&str, &str),
+) -> Response {
+    token_request(
+        app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ],
+    )
+    .await
+}
+
+/// [`oauth_error`] whose description mentions `words`.
+pub async fn oauth_error_saying(r: Response, status: u16, error: &str, words: &str) -> Value {
+    let body = oauth_error(r, status, error).await;
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains(words), "{body}");
+    body
+}
+
 /// Reads an RFC 6749 §5.2 error answer.
 pub async fn oauth_error(r: Response, status: u16, error: &str) -> Value {
     assert_eq!(r.status().as_u16(), status, "unexpected status");
@@ -271,19 +337,14 @@ pub async fn obtain_code(
     params_of(&loc, false)
 }
 
-async fn myself_status(app: &TestApp, token: &str) -> u16 {
+pub(crate) async fn myself_status(app: &TestApp, token: &str) -> u16 {
     app.get_as("/v2/myself", token).await.status().as_u16()
 }
 
 async fn registering_an_app_shows_its_secret_once_and_stores_only_its_hash(app: TestApp) {
     // Registering is a write: a read-only token may not.
-    let r = app
-        .as_user(Method::POST, "/oauth/v1/apps", BOB_RO, ACME)
-        .json(&json!({"name": "Bob's reader", "redirectUris": [REDIRECT]}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+    let bobs = json!({"name": "Bob's reader", "redirectUris": [REDIRECT]});
+    register_reply(&app, BOB_RO, &bobs).await.error(403);
     let a = register(
         &app,
         CAROL_EXPIRING,
@@ -302,18 +363,9 @@ async fn registering_an_app_shows_its_secret_once_and_stores_only_its_hash(app: 
         .unwrap()
         .unwrap();
     assert_eq!(stored.secret_hash, Some(TokenHash::of(secret)));
-    let r = app
-        .as_user(
-            Method::GET,
-            &format!("/oauth/v1/apps/{client_id}"),
-            CAROL_EXPIRING,
-            ACME,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let again: Value = r.json().await.unwrap();
+    let again: Value = app
+        .read_as(&format!("/oauth/v1/apps/{client_id}"), CAROL_EXPIRING)
+        .await;
     assert!(again.get("clientSecret").is_none(), "{again}");
     assert_eq!(again["scopes"], json!(["tracker:read", "tracker:write"]));
 }
@@ -329,28 +381,16 @@ async fn app_registration_refuses_bad_redirect_uris_scopes_and_types(app: TestAp
         json!({"name": "x", "redirectUris": [REDIRECT], "type": "hybrid"}),
         json!({"name": " ", "redirectUris": [REDIRECT]}),
     ] {
-        let r = app
-            .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        envelope(r, 422).await;
+        let r = register_reply(&app, ALICE, &body).await;
+        assert_eq!(r.code(), 422, "{body}: {}", r.text());
+        r.error(422);
     }
-    let r = app
-        .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
-        .body("{")
-        .send()
+    app.post("/oauth/v1/apps").body("{").await.error(400);
+    app.post("/oauth/v1/apps")
+        .anonymous()
+        .json(json!({"name": "x", "redirectUris": [REDIRECT]}))
         .await
-        .unwrap();
-    envelope(r, 400).await;
-    let r = app
-        .request(Method::POST, "/oauth/v1/apps")
-        .json(&json!({"name": "x", "redirectUris": [REDIRECT]}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 401).await;
+        .error(401);
 }
 
 async fn members_manage_their_own_apps_and_admins_all_of_their_organization(app: TestApp) {
@@ -365,13 +405,7 @@ async fn members_manage_their_own_apps_and_admins_all_of_their_organization(app:
     let list = |token: &'static str, org: &'static str| {
         let app = &app;
         async move {
-            let r = app
-                .as_user(Method::GET, "/oauth/v1/apps", token, org)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            let v: Vec<Value> = r.json().await.unwrap();
+            let v: Vec<Value> = app.read_in("/oauth/v1/apps", token, org).await;
             v.into_iter()
                 .map(|a| a["clientId"].as_str().unwrap().to_owned())
                 .collect::<Vec<_>>()
@@ -381,67 +415,39 @@ async fn members_manage_their_own_apps_and_admins_all_of_their_organization(app:
     assert_eq!(list(ALICE, ACME).await.len(), 2);
     assert!(list(MALLORY, OTHER).await.is_empty());
     // Carol cannot touch Alice's app; Mallory (other org) sees nothing.
-    let r = app
-        .as_user(
-            Method::DELETE,
-            &format!("/oauth/v1/apps/{alice_id}"),
-            CAROL_EXPIRING,
-            ACME,
-        )
-        .send()
+    app.delete(&format!("/oauth/v1/apps/{alice_id}"))
+        .token(CAROL_EXPIRING)
         .await
-        .unwrap();
-    envelope(r, 404).await;
-    let r = app
-        .as_user(
-            Method::GET,
-            &format!("/oauth/v1/apps/{carol_id}"),
-            MALLORY,
-            OTHER,
-        )
-        .send()
+        .error(404);
+    app.get(&format!("/oauth/v1/apps/{carol_id}"))
+        .token(MALLORY)
+        .org(OTHER)
         .await
-        .unwrap();
-    envelope(r, 404).await;
+        .error(404);
     // The admin renames Carol's app and rotates its secret.
-    let r = app
-        .as_user(
-            Method::PATCH,
+    let v: Value = app
+        .edit(
             &format!("/oauth/v1/apps/{carol_id}"),
-            ALICE,
-            ACME,
+            &json!({"name": "Renamed", "rotateSecret": true}),
         )
-        .json(&json!({"name": "Renamed", "rotateSecret": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
+        .await;
     assert_eq!(v["name"], "Renamed");
     let new_secret = v["clientSecret"].as_str().unwrap();
     assert_ne!(new_secret, carol["clientSecret"].as_str().unwrap());
-    let r = app
-        .as_user(
-            Method::DELETE,
-            &format!("/oauth/v1/apps/{carol_id}"),
-            CAROL_EXPIRING,
-            ACME,
-        )
-        .send()
+    app.delete(&format!("/oauth/v1/apps/{carol_id}"))
+        .token(CAROL_EXPIRING)
         .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+        .status(204);
     assert_eq!(list(ALICE, ACME).await, vec![alice_id]);
 }
 
 async fn metadata_names_every_endpoint_of_this_server(app: TestApp) {
-    let r = app
-        .request(Method::GET, "/.well-known/oauth-authorization-server")
-        .send()
+    let m: Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .anonymous()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let m: Value = r.json().await.unwrap();
+        .status(200)
+        .json();
     assert_eq!(m["issuer"], app.base);
     assert_eq!(
         m["authorization_endpoint"],
@@ -525,13 +531,11 @@ async fn the_code_flow_with_pkce_gives_a_token_that_reads_myself(app: TestApp) {
     let me: Value = r.json().await.unwrap();
     assert_eq!(me["login"], "alice");
     // The token has the scope the user allowed: no writes.
-    let r = app
-        .as_user(Method::POST, "/v2/queues", access, ACME)
-        .json(&json!({"key": "NEW", "name": "n", "lead": "alice"}))
-        .send()
+    app.post("/v2/queues")
+        .token(access)
+        .json(json!({"key": "NEW", "name": "n", "lead": "alice"}))
         .await
-        .unwrap();
-    envelope(r, 403).await;
+        .error(403);
     // And it can be exchanged for an IAM token like any OAuth token.
     let iam = app.iam_token(access).await;
     assert!(iam.starts_with("t1."));
@@ -540,8 +544,7 @@ async fn the_code_flow_with_pkce_gives_a_token_that_reads_myself(app: TestApp) {
 async fn a_public_client_must_use_pkce_with_s256(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = public_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     for (extra, what) in [
         ("", "PKCE"),
         (
@@ -573,8 +576,7 @@ async fn authorize_never_redirects_to_an_unregistered_uri_or_for_an_unknown_clie
     app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, _) = confidential_app(&app).await;
     let public = public_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     for url in [
         format!(
             "/authorize?response_type=code&client_id={client_id}&redirect_uri={}",
@@ -605,8 +607,7 @@ async fn authorize_errors_go_back_to_the_client_with_its_state(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let public = public_app(&app).await;
     let (client_id, _) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
     let cases = [
         (
@@ -664,48 +665,27 @@ async fn authorize_errors_go_back_to_the_client_with_its_state(app: TestApp) {
 async fn a_reused_code_is_refused_and_revokes_the_tokens_it_gave(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, secret) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client_id.as_str()),
-        ("client_secret", secret.as_str()),
-    ];
-    let r = token_request(&app, &form).await;
+    let r = redeem(&app, &code, REDIRECT, (&client_id, &secret)).await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     let access = t["access_token"].as_str().unwrap();
     let refresh = t["refresh_token"].as_str().unwrap();
     assert_eq!(myself_status(&app, access).await, 200);
 
-    let body = oauth_error(token_request(&app, &form).await, 400, "invalid_grant").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("already used"));
+    let again = redeem(&app, &code, REDIRECT, (&client_id, &secret)).await;
+    oauth_error_saying(again, 400, "invalid_grant", "already used").await;
     app.eventually_unauthorized(&format!("OAuth {access}"))
         .await;
-    let r = token_request(
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let r = refresh_grant(&app, refresh, (&client_id, &secret)).await;
     oauth_error(r, 400, "invalid_grant").await;
 }
 
 async fn a_pkce_mismatch_or_missing_verifier_is_invalid_grant(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = public_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
     for verifier in [
         Some("wrong-verifier-wrong-verifier-wrong-verifier-00"),
@@ -734,70 +714,41 @@ async fn a_code_is_bound_to_its_client_redirect_uri_and_lifetime(app: TestApp) {
         json!({"name": "Other", "redirectUris": [REDIRECT, "http://client.test/other"]}),
     )
     .await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
 
     let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
-    let r = token_request(
+    let r = redeem(
         &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", other["clientId"].as_str().unwrap()),
-            ("client_secret", other["clientSecret"].as_str().unwrap()),
-        ],
+        &code,
+        REDIRECT,
+        (
+            other["clientId"].as_str().unwrap(),
+            other["clientSecret"].as_str().unwrap(),
+        ),
     )
     .await;
     oauth_error(r, 400, "invalid_grant").await;
 
     let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
-    let r = token_request(
+    let r = redeem(
         &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://client.test/other"),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
+        &code,
+        "http://client.test/other",
+        (&client_id, &secret),
     )
     .await;
     oauth_error(r, 400, "invalid_grant").await;
 
     let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
     app.clock.advance(Duration::minutes(10));
-    let r = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
-    let body = oauth_error(r, 400, "invalid_grant").await;
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("expired"));
+    let r = redeem(&app, &code, REDIRECT, (&client_id, &secret)).await;
+    oauth_error_saying(r, 400, "invalid_grant", "expired").await;
 }
 
 async fn the_implicit_grant_returns_the_token_in_the_fragment(app: TestApp) {
-    app.set_password("alice", ALICE_PASSWORD).await;
-    let (client_id, _) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (mut web, client_id) = signed_in_with_app(&app).await;
     // As in the seed's link: response_type=token&client_id=… only.
-    let r = web
-        .get(&format!(
-            "/authorize?response_type=token&client_id={client_id}&state=imp"
-        ))
-        .await;
-    assert_eq!(r.status(), 200);
-    let html = r.text().await.unwrap();
+    let html = consent_page(&mut web, &client_id, "token", "imp").await;
     let r = web.decide("/authorize", &html, "allow").await;
     assert_eq!(r.status(), 303);
     let loc = location(&r);
@@ -811,16 +762,8 @@ async fn the_implicit_grant_returns_the_token_in_the_fragment(app: TestApp) {
 }
 
 async fn denying_consent_sends_access_denied_with_the_state(app: TestApp) {
-    app.set_password("alice", ALICE_PASSWORD).await;
-    let (client_id, _) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
-    let r = web
-        .get(&format!(
-            "/authorize?response_type=code&client_id={client_id}&state=d"
-        ))
-        .await;
-    let html = r.text().await.unwrap();
+    let (mut web, client_id) = signed_in_with_app(&app).await;
+    let html = consent_page(&mut web, &client_id, "code", "d").await;
     let r = web.decide("/authorize", &html, "deny").await;
     let p = params_of(&location(&r), false);
     assert_eq!(p["error"], "access_denied");
@@ -829,10 +772,7 @@ async fn denying_consent_sends_access_denied_with_the_state(app: TestApp) {
 }
 
 async fn remembered_consent_skips_the_page_until_more_is_asked(app: TestApp) {
-    app.set_password("alice", ALICE_PASSWORD).await;
-    let (client_id, _) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let (mut web, client_id) = signed_in_with_app(&app).await;
     let url = |scope: &str| {
         format!("/authorize?response_type=code&client_id={client_id}&scope={scope}&state=r")
     };
@@ -857,23 +797,13 @@ async fn remembered_consent_skips_the_page_until_more_is_asked(app: TestApp) {
 async fn refresh_tokens_rotate_and_a_replay_revokes_the_whole_family(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let (client_id, secret) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let code = obtain_code(&mut web, &client_id, "").await["code"].clone();
-    let t: Value = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let t: Value = redeem(&app, &code, REDIRECT, (&client_id, &secret))
+        .await
+        .json()
+        .await
+        .unwrap();
     let first_access = t["access_token"].as_str().unwrap().to_owned();
     let first_refresh = t["refresh_token"].as_str().unwrap().to_owned();
     let refresh = |token: String, scope: Option<&'static str>| {
@@ -923,19 +853,19 @@ async fn confidential_clients_must_authenticate_at_the_token_endpoint(app: TestA
         ("grant_type", "refresh_token"),
         ("refresh_token", "y1_nope"),
     ];
-    let r = token_request(&app, &[base[0], base[1], ("client_id", client_id.as_str())]).await;
-    oauth_error(r, 401, "invalid_client").await;
-    let r = token_request(
-        &app,
-        &[
-            base[0],
-            base[1],
+    // No secret, a wrong one, and a client that does not exist.
+    for client in [
+        vec![("client_id", client_id.as_str())],
+        vec![
             ("client_id", client_id.as_str()),
             ("client_secret", "cs_wrong"),
         ],
-    )
-    .await;
-    oauth_error(r, 401, "invalid_client").await;
+        vec![("client_id", "unknown")],
+    ] {
+        let r = token_request(&app, &[&base[..], &client].concat()).await;
+        assert_eq!(r.status(), 401, "{client:?}");
+        oauth_error(r, 401, "invalid_client").await;
+    }
     let r = app
         .request(Method::POST, "/token")
         .basic_auth(&client_id, Some("cs_wrong"))
@@ -944,8 +874,6 @@ async fn confidential_clients_must_authenticate_at_the_token_endpoint(app: TestA
         .await
         .unwrap();
     assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"trackerd\"");
-    oauth_error(r, 401, "invalid_client").await;
-    let r = token_request(&app, &[base[0], base[1], ("client_id", "unknown")]).await;
     oauth_error(r, 401, "invalid_client").await;
     // Authenticated, the unknown refresh token is the grant's problem.
     let r = token_request(
@@ -961,6 +889,49 @@ async fn confidential_clients_must_authenticate_at_the_token_endpoint(app: TestA
     oauth_error(r, 400, "invalid_grant").await;
 }
 
+/// Alice signed in (her password set), and a fresh confidential app: the
+/// browser and the app's client id.
+async fn signed_in_with_app(app: &TestApp) -> (Web<'_>, String) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    let (client_id, _) = confidential_app(app).await;
+    (Web::alice(app).await, client_id)
+}
+
+/// Waits until OAuth token `access` and IAM token `iam`, exchanged from it,
+/// are both refused.
+async fn both_refused(app: &TestApp, access: &str, iam: &str) {
+    app.eventually_unauthorized(&format!("OAuth {access}"))
+        .await;
+    app.eventually_unauthorized(&format!("Bearer {iam}")).await;
+}
+
+/// The consent page `/authorize?response_type=…&state=…` of `client_id`,
+/// which must be shown: its HTML.
+async fn consent_page(
+    web: &mut Web<'_>,
+    client_id: &str,
+    response_type: &str,
+    state: &str,
+) -> String {
+    let r = web
+        .get(&format!(
+            "/authorize?response_type={response_type}&client_id={client_id}&state={state}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+/// Alice (her password set, signed in) grants a fresh confidential app
+/// `name` through the code flow: the browser, the app's id and secret, and
+/// the tokens.
+async fn granted<'a>(app: &'a TestApp, name: &str) -> (Web<'a>, String, String, Value) {
+    app.set_password("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(app).await;
+    let (id, secret, tokens) = tokens_for(app, &mut web, name).await;
+    (web, id, secret, tokens)
+}
+
 /// Alice's tokens from the code flow of a fresh confidential app.
 async fn tokens_for(app: &TestApp, web: &mut Web<'_>, name: &str) -> (String, String, Value) {
     let a = register(
@@ -972,61 +943,40 @@ async fn tokens_for(app: &TestApp, web: &mut Web<'_>, name: &str) -> (String, St
     let id = a["clientId"].as_str().unwrap().to_owned();
     let secret = a["clientSecret"].as_str().unwrap().to_owned();
     let code = obtain_code(web, &id, "").await["code"].clone();
-    let t: Value = token_request(
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let t: Value = redeem(app, &code, REDIRECT, (&id, &secret))
+        .await
+        .json()
+        .await
+        .unwrap();
     (id, secret, t)
 }
 
 async fn revocation_acts_only_on_the_calling_clients_tokens(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let (a_id, a_secret, a_tokens) = tokens_for(&app, &mut web, "A").await;
     let (b_id, b_secret, b_tokens) = tokens_for(&app, &mut web, "B").await;
     let revoke = |id: &str, secret: &str, token: &str, key: &'static str| {
-        app.request(Method::POST, "/revoke_token").form(&[
+        let req = app.request(Method::POST, "/revoke_token").form(&[
             ("client_id", id.to_owned()),
             ("client_secret", secret.to_owned()),
             (key, token.to_owned()),
-        ])
+        ]);
+        async move { req.send().await.unwrap() }
     };
     let a_access = a_tokens["access_token"].as_str().unwrap();
     // B may not revoke A's token.
-    let r = revoke(&b_id, &b_secret, a_access, "token")
-        .send()
-        .await
-        .unwrap();
+    let r = revoke(&b_id, &b_secret, a_access, "token").await;
     oauth_error(r, 400, "unauthorized_client").await;
     assert_eq!(myself_status(&app, a_access).await, 200);
     // Nor may anyone without the secret.
-    let r = revoke(&a_id, "cs_wrong", a_access, "token")
-        .send()
-        .await
-        .unwrap();
+    let r = revoke(&a_id, "cs_wrong", a_access, "token").await;
     oauth_error(r, 401, "invalid_client").await;
     // An unknown token is not an error (RFC 7009 §2.2).
-    let r = revoke(&a_id, &a_secret, "y0_unknown", "token")
-        .send()
-        .await
-        .unwrap();
+    let r = revoke(&a_id, &a_secret, "y0_unknown", "token").await;
     assert_eq!(r.status(), 200);
     // A revokes its own, with Yandex's parameter name.
-    let r = revoke(&a_id, &a_secret, a_access, "access_token")
-        .send()
-        .await
-        .unwrap();
+    let r = revoke(&a_id, &a_secret, a_access, "access_token").await;
     assert_eq!(r.status(), 200);
     app.eventually_unauthorized(&format!("OAuth {a_access}"))
         .await;
@@ -1038,9 +988,7 @@ async fn revocation_acts_only_on_the_calling_clients_tokens(app: TestApp) {
         b_tokens["refresh_token"].as_str().unwrap(),
         "token",
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), 200);
     app.eventually_unauthorized(&format!("OAuth {b_access}"))
         .await;
@@ -1048,8 +996,7 @@ async fn revocation_acts_only_on_the_calling_clients_tokens(app: TestApp) {
 
 async fn introspection_answers_only_about_the_calling_clients_tokens(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let (a_id, a_secret, a_tokens) = tokens_for(&app, &mut web, "A").await;
     let (b_id, b_secret, _) = tokens_for(&app, &mut web, "B").await;
     let introspect = |id: &str, secret: &str, token: &str| {
@@ -1123,19 +1070,37 @@ async fn sign_in_locks_an_account_after_repeated_failures(app: TestApp) {
 
 async fn parallel_wrong_passwords_check_no_more_than_the_limit(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
-    let mut web = Web::new(&app);
+    // The right password among fifteen wrong ones, all sent together.
+    let attempts = (0..16)
+        .map(|i| {
+            (
+                "alice".to_owned(),
+                if i == 15 { ALICE_PASSWORD } else { "wrong" },
+            )
+        })
+        .collect();
+    let (statuses, checked) = sign_ins_at_once(&app, attempts).await;
+    assert!(
+        checked <= 5,
+        "the limit is 5 attempts, {checked} were checked: {statuses:?}"
+    );
+}
+
+/// Sends every `(login, password)` sign-in at once, from one address with
+/// one sign-in page's CSRF token: the statuses, and how many of them were
+/// checked (not refused with 429 unchecked).
+async fn sign_ins_at_once(app: &TestApp, attempts: Vec<(String, &str)>) -> (Vec<u16>, usize) {
+    let mut web = Web::new(app);
     let page = web.get("/signin?next=%2Fmy").await;
     let csrf = hidden(&page.text().await.unwrap(), "csrf");
     let cookie = format!("trackerd_csrf={}", web.cookies["trackerd_csrf"]);
     let mut set = tokio::task::JoinSet::new();
-    for i in 0..16 {
-        // The right password among fifteen wrong ones, all sent together.
-        let password = if i == 15 { ALICE_PASSWORD } else { "wrong" };
+    for (login, password) in attempts {
         let req = app
             .request(Method::POST, "/signin")
             .header("Cookie", &cookie)
             .form(&[
-                ("login", "alice"),
+                ("login", login.as_str()),
                 ("password", password),
                 ("csrf", csrf.as_str()),
                 ("next", "/my"),
@@ -1147,37 +1112,14 @@ async fn parallel_wrong_passwords_check_no_more_than_the_limit(app: TestApp) {
         statuses.push(s.unwrap());
     }
     let checked = statuses.iter().filter(|s| **s != 429).count();
-    assert!(
-        checked <= 5,
-        "the limit is 5 attempts, {checked} were checked: {statuses:?}"
-    );
+    (statuses, checked)
 }
 
 async fn parallel_attempts_from_one_address_check_no_more_than_its_limit(app: TestApp) {
-    let mut web = Web::new(&app);
-    let page = web.get("/signin?next=%2Fmy").await;
-    let csrf = hidden(&page.text().await.unwrap(), "csrf");
-    let cookie = format!("trackerd_csrf={}", web.cookies["trackerd_csrf"]);
-    let mut set = tokio::task::JoinSet::new();
     // Thirty logins, one wrong attempt each, all at once from one address:
     // no account reaches its limit, the address must.
-    for i in 0..30 {
-        let req = app
-            .request(Method::POST, "/signin")
-            .header("Cookie", &cookie)
-            .form(&[
-                ("login", format!("nobody{i}")),
-                ("password", "wrong".to_owned()),
-                ("csrf", csrf.clone()),
-                ("next", "/my".to_owned()),
-            ]);
-        set.spawn(async move { req.send().await.unwrap().status().as_u16() });
-    }
-    let mut statuses = Vec::new();
-    while let Some(s) = set.join_next().await {
-        statuses.push(s.unwrap());
-    }
-    let checked = statuses.iter().filter(|s| **s != 429).count();
+    let attempts = (0..30).map(|i| (format!("nobody{i}"), "wrong")).collect();
+    let (statuses, checked) = sign_ins_at_once(&app, attempts).await;
     assert!(
         checked <= 20,
         "the address limit is 20 attempts, {checked} were checked: {statuses:?}"
@@ -1312,17 +1254,13 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
     assert_eq!(r.status(), 403);
     assert!(r.headers().get("location").is_none());
     // Another browser's session cannot post this page's form either.
-    let mut other = Web::new(&app);
-    other.sign_in("alice", ALICE_PASSWORD).await;
+    let mut other = Web::alice(&app).await;
     let r = other.decide("/authorize", &html, "allow").await;
     assert_eq!(r.status(), 403);
 }
 
 async fn withdrawing_consent_revokes_the_apps_tokens(app: TestApp) {
-    app.set_password("alice", ALICE_PASSWORD).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
-    let (id, _, tokens) = tokens_for(&app, &mut web, "Withdrawn app").await;
+    let (mut web, id, _, tokens) = granted(&app, "Withdrawn app").await;
     let access = tokens["access_token"].as_str().unwrap();
     let iam = app.iam_token(access).await;
     let r = web.get("/my").await;
@@ -1333,9 +1271,7 @@ async fn withdrawing_consent_revokes_the_apps_tokens(app: TestApp) {
         .post(&format!("/my/consents/{id}/withdraw"), &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status(), 303);
-    app.eventually_unauthorized(&format!("OAuth {access}"))
-        .await;
-    app.eventually_unauthorized(&format!("Bearer {iam}")).await;
+    both_refused(&app, access, &iam).await;
     // The page asks again next time.
     let r = web
         .get(&format!(
@@ -1347,6 +1283,18 @@ async fn withdrawing_consent_revokes_the_apps_tokens(app: TestApp) {
     assert!(!html.contains("Withdraw access of Withdrawn app"));
 }
 
+/// The store's id of seeded token `token`, as the account page names it.
+async fn stored_token_id(app: &TestApp, token: &str) -> String {
+    let stored = app
+        .state
+        .store
+        .token_by_hash(&TokenHash::of(token))
+        .await
+        .unwrap()
+        .expect("a seeded token");
+    stored.id.to_string()
+}
+
 async fn the_account_page_lists_and_revokes_tokens(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let mut web = Web::new(&app);
@@ -1356,38 +1304,17 @@ async fn the_account_page_lists_and_revokes_tokens(app: TestApp) {
     let html = web.get("/my").await.text().await.unwrap();
     assert!(html.contains("<html lang=\"en\">"));
     // Alice's seeded token is listed; revoke it from the page.
-    let seeded = app
-        .state
-        .store
-        .token_by_hash(&TokenHash::of(ALICE))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(html.contains(&format!("revoke-{}", seeded.id)), "{html}");
+    let seeded = stored_token_id(&app, ALICE).await;
+    assert!(html.contains(&format!("revoke-{seeded}")), "{html}");
     assert!(!html.contains(ALICE), "secrets never reach a page");
     let csrf = hidden(&html, "csrf");
     // Someone else's token id is not hers to revoke.
-    let bobs = app
-        .state
-        .store
-        .token_by_hash(&TokenHash::of(BOB_RO))
-        .await
-        .unwrap()
-        .unwrap();
-    let r = web
-        .post(
-            &format!("/my/tokens/{}/revoke", bobs.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let bobs = stored_token_id(&app, BOB_RO).await;
+    let revoke = |id| format!("/my/tokens/{id}/revoke");
+    let r = web.post(&revoke(bobs), &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), 404);
     assert_eq!(myself_status(&app, BOB_RO).await, 200);
-    let r = web
-        .post(
-            &format!("/my/tokens/{}/revoke", seeded.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let r = web.post(&revoke(seeded), &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), 303);
     app.eventually_unauthorized(&format!("OAuth {ALICE}")).await;
     // Signing out ends the session.
@@ -1402,54 +1329,28 @@ async fn the_registration_page_creates_an_app_and_shows_its_secret_once(app: Tes
     web.sign_in("bob", BOB_PASSWORD).await;
     let html = web.get("/my/apps/new").await.text().await.unwrap();
     let csrf = hidden(&html, "csrf");
-    let org = html
-        .split("<option value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let org = between(&html, "<option value=\"", &['"']).to_owned();
+    // Bob's confidential, read-only app at `redirect_uris`, as the form sends it.
+    let form = |redirect_uris| {
+        [
+            ("csrf", csrf.clone()),
+            ("name", "Bob <script>".to_owned()),
+            ("redirect_uris", redirect_uris),
+            ("org", org.clone()),
+            ("type", "confidential".to_owned()),
+            ("scope_read", "on".to_owned()),
+        ]
+    };
     let r = web
-        .post(
-            "/my/apps/new",
-            &[
-                ("csrf", &csrf),
-                ("name", "Bob <script>"),
-                ("redirect_uris", "not a uri"),
-                ("org", &org),
-                ("type", "confidential"),
-                ("scope_read", "on"),
-            ],
-        )
+        .post_form("/my/apps/new", &form("not a uri".to_owned()))
         .await;
     assert_eq!(r.status(), 422);
-    let r = web
-        .post(
-            "/my/apps/new",
-            &[
-                ("csrf", &csrf),
-                ("name", "Bob <script>"),
-                (
-                    "redirect_uris",
-                    "https://bob.test/cb\r\nhttps://bob.test/cb2",
-                ),
-                ("org", &org),
-                ("type", "confidential"),
-                ("scope_read", "on"),
-            ],
-        )
-        .await;
+    let two = "https://bob.test/cb\r\nhttps://bob.test/cb2".to_owned();
+    let r = web.post_form("/my/apps/new", &form(two)).await;
     assert_eq!(r.status(), 201);
     let html = r.text().await.unwrap();
     assert!(html.contains("Bob &lt;script&gt;"), "escaped: {html}");
-    let secret = html
-        .split("id=\"client-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap();
+    let secret = between(&html, "id=\"client-secret\">", &['<']);
     assert!(secret.starts_with("cs_"));
     let r = app.get_as("/oauth/v1/apps", BOB_RO).await;
     let apps: Vec<Value> = r.json().await.unwrap();
@@ -1485,29 +1386,18 @@ async fn an_admin_can_require_a_password_change_on_first_sign_in(app: TestApp) {
     let csrf = hidden(&html, "csrf");
     let next = hidden(&html, "next");
     assert_eq!(next, start);
-    let r = web
-        .post(
-            "/password",
-            &[
-                ("csrf", &csrf),
-                ("next", &next),
-                ("password", "short"),
-                ("again", "short"),
-            ],
-        )
-        .await;
+    // The new password, typed twice.
+    let form = |password: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("next", next.clone()),
+            ("password", password.to_owned()),
+            ("again", password.to_owned()),
+        ]
+    };
+    let r = web.post_form("/password", &form("short")).await;
     assert_eq!(r.status(), 400);
-    let r = web
-        .post(
-            "/password",
-            &[
-                ("csrf", &csrf),
-                ("next", &next),
-                ("password", "a new long pass"),
-                ("again", "a new long pass"),
-            ],
-        )
-        .await;
+    let r = web.post_form("/password", &form("a new long pass")).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), start);
     assert_eq!(web.get(&start).await.status(), 200);
@@ -1531,29 +1421,17 @@ async fn unsupported_grant_types_and_repeated_parameters_are_rfc_errors(app: Tes
 }
 
 async fn deleting_an_app_revokes_every_token_issued_to_it(app: TestApp) {
-    app.set_password("alice", ALICE_PASSWORD).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
-    let (id, secret, tokens) = tokens_for(&app, &mut web, "Doomed").await;
+    let (_, id, secret, tokens) = granted(&app, "Doomed").await;
     let access = tokens["access_token"].as_str().unwrap();
     let iam = app.iam_token(access).await;
-    let r = app
-        .as_user(Method::DELETE, &format!("/oauth/v1/apps/{id}"), ALICE, ACME)
-        .send()
+    app.delete(&format!("/oauth/v1/apps/{id}"))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    app.eventually_unauthorized(&format!("OAuth {access}"))
-        .await;
-    app.eventually_unauthorized(&format!("Bearer {iam}")).await;
-    let r = token_request(
+        .status(204);
+    both_refused(&app, access, &iam).await;
+    let r = refresh_grant(
         &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ],
+        tokens["refresh_token"].as_str().unwrap(),
+        (&id, &secret),
     )
     .await;
     oauth_error(r, 401, "invalid_client").await;
@@ -1578,8 +1456,7 @@ async fn other_yandex_scopes_are_registered_granted_and_give_no_tracker_rights(a
         a["clientId"].as_str().unwrap(),
         a["clientSecret"].as_str().unwrap(),
     );
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     // A scope the application was not registered with is still refused.
     let r = web
         .get(&format!(
@@ -1603,17 +1480,7 @@ async fn other_yandex_scopes_are_registered_granted_and_give_no_tracker_rights(a
     assert!(!html.contains("tracker:read"), "{html}");
     let r = web.decide("/authorize", &html, "allow").await;
     let code = params_of(&location(&r), false)["code"].clone();
-    let r = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", id),
-            ("client_secret", secret),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let r = redeem(&app, &code, REDIRECT, (id, secret)).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["scope"], "login:info wiki:read");
@@ -1631,34 +1498,13 @@ async fn other_yandex_scopes_are_registered_granted_and_give_no_tracker_rights(a
     assert_eq!(v["active"], true, "{v}");
     assert_eq!(v["scope"], "login:info wiki:read");
     // With Tracker's scope alongside, the token reads Tracker.
-    let r = web
-        .get(&format!(
-            "/authorize?response_type=code&client_id={id}&redirect_uri={}\
-             &scope=tracker%3Aread%20wiki%3Aread",
-            enc(REDIRECT)
-        ))
-        .await;
-    let r = if r.status() == 200 {
-        let html = r.text().await.unwrap();
-        web.decide("/authorize", &html, "allow").await
-    } else {
-        r
-    };
-    let code = params_of(&location(&r), false)["code"].clone();
-    let t: Value = token_request(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", id),
-            ("client_secret", secret),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let both = "&scope=tracker%3Aread%20wiki%3Aread";
+    let code = obtain_code(&mut web, id, both).await["code"].clone();
+    let t: Value = redeem(&app, &code, REDIRECT, (id, secret))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(t["scope"], "tracker:read wiki:read");
     assert_eq!(
         myself_status(&app, t["access_token"].as_str().unwrap()).await,

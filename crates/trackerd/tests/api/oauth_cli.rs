@@ -4,14 +4,15 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::Method;
 use serde_json::{json, Value};
 use tracker_domain::Clock;
 
 use crate::oauth::{confidential_app, location, Web, ALICE_PASSWORD};
 use trackerd_testkit::*;
 
-fn trackerd(dsn: &str, args: &[&str], stdin: Option<&str>) -> String {
+/// `trackerd --database dsn args…` with `stdin`, which must succeed: its
+/// output. The admin commands work on the database a running server uses.
+pub(crate) fn trackerd(dsn: &str, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_trackerd"))
         .env("TRACKERD_LOG", "warn")
         .args(["--database", dsn])
@@ -38,6 +39,19 @@ fn trackerd(dsn: &str, args: &[&str], stdin: Option<&str>) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `trackerd app create` of application `name` in Acme, owned by alice,
+/// with `more` arguments.
+fn create_app(dsn: &str, name: &str, more: &[&str]) -> String {
+    let args = [
+        &[
+            "app", "create", "--org", ACME, "--owner", "alice", "--name", name,
+        ][..],
+        more,
+    ]
+    .concat();
+    trackerd(dsn, &args, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,13 +94,11 @@ async fn admin_commands_make_service_account_keys_set_passwords_and_print_the_au
         &EncodingKey::from_rsa_pem(file["private_key"].as_str().unwrap().as_bytes()).unwrap(),
     )
     .unwrap();
-    let r = app
-        .request(Method::POST, "/iam/v1/tokens")
-        .json(&json!({ "jwt": jwt }))
-        .send()
+    app.post("/iam/v1/tokens")
+        .anonymous()
+        .json(json!({ "jwt": jwt }))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        .status(200);
 
     trackerd(
         &app.dsn,
@@ -94,8 +106,7 @@ async fn admin_commands_make_service_account_keys_set_passwords_and_print_the_au
         Some(&format!("{ALICE_PASSWORD}\n")),
     );
     let (client_id, _) = confidential_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let r = web
         .get(&format!(
             "/authorize?response_type=code&client_id={client_id}"
@@ -114,40 +125,16 @@ async fn admin_commands_make_service_account_keys_set_passwords_and_print_the_au
         ],
         None,
     );
-    let out = trackerd(
+    let out = create_app(
         &app.dsn,
-        &[
-            "app",
-            "create",
-            "--org",
-            ACME,
-            "--owner",
-            "alice",
-            "--name",
-            "tracker CLI",
-            "--client-id",
-            "tracker-cli",
-            "--type",
-            "public",
-        ],
-        None,
+        "tracker CLI",
+        &["--client-id", "tracker-cli", "--type", "public"],
     );
     assert_eq!(out.trim(), "client_id: tracker-cli");
-    let out = trackerd(
+    let out = create_app(
         &app.dsn,
-        &[
-            "app",
-            "create",
-            "--org",
-            ACME,
-            "--owner",
-            "alice",
-            "--name",
-            "Reports",
-            "--redirect-uri",
-            "https://reports.test/cb",
-        ],
-        None,
+        "Reports",
+        &["--redirect-uri", "https://reports.test/cb"],
     );
     assert!(out.contains("client_secret: cs_"), "{out}");
     let listed = trackerd(&app.dsn, &["app", "list", "--org", ACME], None);

@@ -34,17 +34,23 @@ async fn cli_app(app: &TestApp) -> String {
     a["clientId"].as_str().unwrap().to_owned()
 }
 
-pub async fn device_code(app: &TestApp, client_id: &str, scope: Option<&str>) -> Value {
+/// `POST /device/code` with `form`, as a device asks.
+async fn device_authorization(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+    app.request(Method::POST, "/device/code")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A device authorization for `client_id`, which must be granted: the
+/// codes.
+pub(crate) async fn device_code(app: &TestApp, client_id: &str, scope: Option<&str>) -> Value {
     let mut form = vec![("client_id", client_id)];
     if let Some(s) = scope {
         form.push(("scope", s));
     }
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = device_authorization(app, &form).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     r.json().await.unwrap()
@@ -57,6 +63,24 @@ async fn poll(app: &TestApp, client_id: &str, device_code: &str) -> reqwest::Res
             ("grant_type", DEVICE_GRANT),
             ("device_code", device_code),
             ("client_id", client_id),
+        ],
+    )
+    .await
+}
+
+/// [`poll`] by a confidential client, which sends its secret.
+pub(crate) async fn poll_with_secret(
+    app: &TestApp,
+    (client_id, secret): (&str, &str),
+    device_code: &str,
+) -> reqwest::Response {
+    token_request(
+        app,
+        &[
+            ("grant_type", DEVICE_GRANT),
+            ("device_code", device_code),
+            ("client_id", client_id),
+            ("client_secret", secret),
         ],
     )
     .await
@@ -143,11 +167,8 @@ async fn polling_too_fast_gets_slow_down_and_a_wider_interval(app: TestApp) {
     )
     .await;
     app.clock.advance(Duration::seconds(2));
-    let body = oauth_error(poll(&app, &client_id, device).await, 400, "slow_down").await;
-    assert!(
-        body["error_description"].as_str().unwrap().contains("10"),
-        "{body}"
-    );
+    let r = poll(&app, &client_id, device).await;
+    oauth_error_saying(r, 400, "slow_down", "10").await;
     // Five seconds is no longer enough: the interval is now ten.
     app.clock.advance(Duration::seconds(6));
     oauth_error(poll(&app, &client_id, device).await, 400, "slow_down").await;
@@ -171,14 +192,8 @@ async fn an_expired_device_code_gets_expired_token(app: TestApp) {
         "expired_token",
     )
     .await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
-    let r = web
-        .get(&format!(
-            "/device?user_code={}",
-            d["user_code"].as_str().unwrap()
-        ))
-        .await;
+    let mut web = Web::alice(&app).await;
+    let r = web.device_page(d["user_code"].as_str().unwrap()).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("expired"));
 }
@@ -187,8 +202,7 @@ async fn a_denied_device_code_gets_access_denied(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = cli_app(&app).await;
     let d = device_code(&app, &client_id, None).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     allow_on_page(&mut web, d["user_code"].as_str().unwrap(), "deny").await;
     oauth_error(
         poll(&app, &client_id, d["device_code"].as_str().unwrap()).await,
@@ -202,26 +216,19 @@ async fn the_yandex_form_of_the_device_grant_is_accepted(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     // Yandex's apps are confidential: the secret comes with the poll.
     let (client_id, secret) = confidential_app(&app).await;
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&[
+    let r = device_authorization(
+        &app,
+        &[
             ("client_id", client_id.as_str()),
             ("device_id", "laptop"),
             ("device_name", "Laptop"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let d: Value = r.json().await.unwrap();
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
-    let r = web
-        .get(&format!(
-            "/device?user_code={}",
-            d["user_code"].as_str().unwrap()
-        ))
-        .await;
+    let mut web = Web::alice(&app).await;
+    let r = web.device_page(d["user_code"].as_str().unwrap()).await;
     let html = r.text().await.unwrap();
     web.decide("/device", &html, "allow").await;
     let code = d["device_code"].as_str().unwrap();
@@ -249,19 +256,14 @@ async fn the_yandex_form_of_the_device_grant_is_accepted(app: TestApp) {
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["token_type"], "bearer");
-    assert_eq!(
-        app.get_as("/v2/myself", t["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(myself_status(&app, access).await, 200);
 }
 
 async fn the_device_page_refuses_unknown_expired_and_used_codes(app: TestApp) {
     app.set_password("alice", ALICE_PASSWORD).await;
     let client_id = cli_app(&app).await;
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let r = web.get("/device").await;
     assert_eq!(r.status(), 200);
     assert!(r
@@ -304,19 +306,10 @@ async fn a_device_code_is_bound_to_its_client(app: TestApp) {
 
 async fn device_authorization_refuses_unknown_clients_and_scopes(app: TestApp) {
     let public = public_app(&app).await;
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&[("client_id", "nope")])
-        .send()
-        .await
-        .unwrap();
+    let r = device_authorization(&app, &[("client_id", "nope")]).await;
     oauth_error(r, 401, "invalid_client").await;
-    let r = app
-        .request(Method::POST, "/device/code")
-        .form(&[("client_id", public.as_str()), ("scope", "tracker:write")])
-        .send()
-        .await
-        .unwrap();
+    let form = [("client_id", public.as_str()), ("scope", "tracker:write")];
+    let r = device_authorization(&app, &form).await;
     oauth_error(r, 400, "invalid_scope").await;
 }
 
@@ -325,47 +318,25 @@ async fn an_admin_registers_the_tracker_cli_under_its_well_known_client_id(app: 
     let body = json!({"name": "tracker CLI", "clientId": "tracker-cli", "type": "public",
                       "scopes": ["tracker:read", "tracker:write"]});
     // Choosing a client id is for admins.
-    let r = app
-        .as_user(Method::POST, "/oauth/v1/apps", CAROL_EXPIRING, ACME)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+    register_reply(&app, CAROL_EXPIRING, &body).await.error(403);
     let a = register(&app, ALICE, body.clone()).await;
     assert_eq!(a["clientId"], "tracker-cli");
     assert_eq!(a["redirectUris"], json!([]));
-    let r = app
-        .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 409).await;
+    register_reply(&app, ALICE, &body).await.error(409);
     // No redirect URI: the browser flows are refused on a page.
-    let mut web = Web::new(&app);
-    web.sign_in("alice", ALICE_PASSWORD).await;
+    let mut web = Web::alice(&app).await;
     let r = web
         .get("/authorize?response_type=token&client_id=tracker-cli")
         .await;
     assert_eq!(r.status(), 400);
     // The device flow, as the tracker CLI runs it.
     let d = device_code(&app, "tracker-cli", None).await;
-    let r = web
-        .get(&format!(
-            "/device?user_code={}",
-            d["user_code"].as_str().unwrap()
-        ))
-        .await;
+    let r = web.device_page(d["user_code"].as_str().unwrap()).await;
     let html = r.text().await.unwrap();
     web.decide("/device", &html, "allow").await;
     let r = poll(&app, "tracker-cli", d["device_code"].as_str().unwrap()).await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
-    assert_eq!(
-        app.get_as("/v2/myself", t["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(myself_status(&app, access).await, 200);
 }

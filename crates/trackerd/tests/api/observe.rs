@@ -51,17 +51,9 @@ fn value(text: &str, name: &str, want: &[(&str, &str)]) -> f64 {
 }
 
 async fn scrape(app: &TestApp) -> String {
-    let r = app
-        .request(reqwest::Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
-    r.text().await.unwrap()
+    let r = app.get("/metrics").anonymous().await.status(200);
+    assert!(r.header("content-type").starts_with("text/plain"));
+    r.text().to_owned()
 }
 
 async fn metrics_count_requests_by_route_and_status(app: TestApp) {
@@ -80,18 +72,8 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
         let r = app.get_as(&format!("/v3/issues/{key}"), ALICE).await;
         assert_eq!(r.status(), 404);
     }
-    let anonymous = app
-        .request(reqwest::Method::GET, "/v2/myself")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 401);
-    let nowhere = app
-        .request(reqwest::Method::GET, "/no/such/path/123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(nowhere.status(), 404);
+    app.get("/v2/myself").anonymous().await.status(401);
+    app.get("/no/such/path/123").anonymous().await.status(404);
 
     let after = scrape(&app).await;
     let count = |labels: &[(&str, &str)]| value(&after, "trackerd_http_requests_total", labels);
@@ -186,22 +168,16 @@ async fn readiness_answers_200_with_a_database_and_503_without(app: TestApp) {
         }
     }
     // Liveness is the process's, not the database's.
-    let live = app
-        .request(reqwest::Method::GET, "/_trackerd/health")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(live.status(), 200);
+    app.get("/_trackerd/health").anonymous().await.status(200);
 }
 
 async fn the_openapi_document_lists_every_routed_endpoint_and_nothing_else(app: TestApp) {
-    let r = app
-        .request(reqwest::Method::GET, "/openapi.json")
-        .send()
+    let doc: serde_json::Value = app
+        .call(reqwest::Method::GET, "/openapi.json")
+        .anonymous()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let doc: serde_json::Value = r.json().await.unwrap();
+        .status(200)
+        .json();
     assert_eq!(doc["openapi"], "3.1.0");
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -273,12 +249,10 @@ async fn metrics_guard(backend: Backend) {
         .spawn()
         .await
         .unwrap();
-    let r = off
-        .request(reqwest::Method::GET, "/metrics")
-        .send()
+    off.call(reqwest::Method::GET, "/metrics")
+        .anonymous()
         .await
-        .unwrap();
-    envelope(r, 404).await;
+        .error(404);
     // Requests are still served, uncounted.
     assert_eq!(off.get_as("/v2/myself", ALICE).await.status(), 200);
 }

@@ -48,12 +48,7 @@ async fn a_new_queue_is_open_to_everyone_and_administered_by_its_lead(app: TestA
             p[perm]["groups"][0]["display"], "All employees",
             "{perm}: {p}"
         );
-        let roles: Vec<&str> = p[perm]["roles"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap())
-            .collect();
+        let roles = each_str(&p[perm]["roles"], "id");
         assert!(
             roles.contains(&"author") && roles.contains(&"queue-lead"),
             "{perm}: {roles:?}"
@@ -75,12 +70,7 @@ async fn permissions_are_replaced_by_lists_and_edited_by_add_and_remove(app: Tes
     assert_eq!(p["version"], before["version"].as_i64().unwrap() + 1);
     let edit = json!({"grant": {"users": {"remove": ["bob"], "add": ["carol"]}}, "read": {"roles": {"remove": ["follower"]}}});
     let p: Value = set_test_permissions(&app, ALICE, edit).await.json();
-    let grant_users: Vec<&str> = p["grant"]["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["display"].as_str().unwrap())
-        .collect();
+    let grant_users = each_str(&p["grant"]["users"], "display");
     assert_eq!(grant_users, ["Carol"]);
     assert!(!p["read"]["roles"]
         .as_array()
@@ -88,12 +78,7 @@ async fn permissions_are_replaced_by_lists_and_edited_by_add_and_remove(app: Tes
         .iter()
         .any(|r| r["id"] == "follower"));
     // Bob, who was briefly an administrator of the queue, is no longer.
-    let carols = json!({"name": "Carol administers this"});
-    let r = app
-        .patch("/v2/queues/TEST")
-        .token(CAROL_EXPIRING)
-        .json(carols)
-        .await;
+    let r = crate::dictionaries::carol_renames_test(&app, "Carol administers this").await;
     assert_eq!(r.code(), 200, "carol now holds grant");
 }
 
@@ -113,6 +98,14 @@ async fn bad_permission_subjects_answer_422_and_change_nothing(app: TestApp) {
         .error(403);
 }
 
+/// carol (a member whose token writes) creates issue `summary` in TEST.
+async fn carols_issue_in_test(app: &TestApp, summary: &str) -> Reply {
+    app.post("/v2/issues")
+        .token(CAROL_EXPIRING)
+        .json(json!({"queue": "TEST", "summary": summary}))
+        .await
+}
+
 async fn a_restricted_queue_hides_its_issues_from_members_without_access(app: TestApp) {
     app.create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
@@ -125,13 +118,7 @@ async fn a_restricted_queue_hides_its_issues_from_members_without_access(app: Te
     let queues: Vec<Value> = r.json();
     let keys: Vec<_> = queues.iter().map(|q| q["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["OPS"]);
-    let issue = json!({"queue": "TEST", "summary": "y"});
-    let r = app
-        .post("/v2/issues")
-        .token(CAROL_EXPIRING)
-        .json(issue)
-        .await;
-    r.error(403);
+    carols_issue_in_test(&app, "y").await.error(403);
     // The author of an issue is not a reader here: the roles were removed.
     app.get("/v2/issues/TEST-1").await.status(200);
 }
@@ -183,13 +170,7 @@ async fn moving_an_issue_needs_the_right_to_create_in_the_target_queue(app: Test
     app.patch("/v2/queues/PRIV/permissions")
         .json(nobody_creates)
         .await;
-    let mine = json!({"queue": "TEST", "summary": "mine"});
-    let r = app
-        .post("/v2/issues")
-        .token(CAROL_EXPIRING)
-        .json(mine)
-        .await;
-    r.status(201);
+    carols_issue_in_test(&app, "mine").await.status(201);
     for path in [
         "/v2/issues/TEST-1/_move?queue=PRIV",
         "/v2/issues/TEST-1/_clone?queues=PRIV",

@@ -20,38 +20,33 @@ backend_tests!(
     only_a_queue_administrator_removes_a_tag,
 );
 
-async fn add(app: &TestApp, token: &str, key: &str, query: &str, body: Value) -> reqwest::Response {
-    app.as_user(
-        Method::POST,
-        &format!("/v2/issues/{key}/remotelinks{query}"),
-        token,
-        ACME,
-    )
-    .json(&body)
-    .send()
-    .await
-    .unwrap()
+async fn add(app: &TestApp, token: &str, key: &str, query: &str, body: Value) -> Reply {
+    app.post(&format!("/v2/issues/{key}/remotelinks{query}"))
+        .token(token)
+        .json(body)
+        .await
 }
 
-async fn remove(app: &TestApp, token: &str, org: &str, key: &str, id: &Value) -> reqwest::Response {
-    app.as_user(
-        Method::DELETE,
-        &format!("/v2/issues/{key}/remotelinks/{id}"),
-        token,
-        org,
-    )
-    .send()
-    .await
-    .unwrap()
-}
-
-async fn ok(r: reqwest::Response) -> Value {
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+async fn remove(app: &TestApp, token: &str, org: &str, key: &str, id: &Value) -> Reply {
+    app.delete(&format!("/v2/issues/{key}/remotelinks/{id}"))
+        .token(token)
+        .org(org)
+        .await
 }
 
 async fn issue(app: &TestApp, key: &str) -> Value {
-    ok(app.get_as(&format!("/v2/issues/{key}"), ALICE).await).await
+    app.read(&format!("/v2/issues/{key}")).await
+}
+
+/// Checks TEST-1 is `versions` past `before`, updated `at`: each change of
+/// its remote links moves the issue.
+async fn moved(app: &TestApp, before: &Value, versions: i64, at: &str) {
+    let now = issue(app, "TEST-1").await;
+    assert_eq!(
+        now["version"],
+        before["version"].as_i64().unwrap() + versions
+    );
+    assert_eq!(now["updatedAt"], at);
 }
 
 fn pr(key: &str) -> Value {
@@ -64,14 +59,11 @@ async fn a_remote_link_is_added_listed_and_deleted_and_each_change_moves_the_iss
     let before = issue(&app, "TEST-1").await;
     app.clock.advance(chrono::Duration::minutes(5));
 
-    let r = add(&app, ALICE, "TEST-1", "", pr("PR-17")).await;
-    assert_eq!(r.status(), 201);
-    let link: Value = r.json().await.unwrap();
-    let id = link["id"].as_i64().expect("a remote link's id is a number");
-    assert_eq!(
-        link["self"],
-        format!("{}/v2/issues/TEST-1/remotelinks/{id}", app.base)
-    );
+    let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-17"))
+        .await
+        .status(201)
+        .json();
+    let id = app.numeric_id(&link, "/v2/issues/TEST-1/remotelinks");
     assert_eq!(link["type"]["id"], "relates");
     assert_eq!(
         link["type"]["self"],
@@ -103,48 +95,35 @@ async fn a_remote_link_is_added_listed_and_deleted_and_each_change_moves_the_iss
     assert_eq!(link["createdAt"], "2026-01-15T12:05:00.000+0000");
     assert_eq!(link["updatedAt"], link["createdAt"]);
 
-    let after_add = issue(&app, "TEST-1").await;
-    assert_eq!(
-        after_add["version"],
-        before["version"].as_i64().unwrap() + 1
-    );
-    assert_eq!(after_add["updatedAt"], "2026-01-15T12:05:00.000+0000");
+    moved(&app, &before, 1, "2026-01-15T12:05:00.000+0000").await;
 
-    let list = ok(app.get_as("/v2/issues/TEST-1/remotelinks", BOB_RO).await).await;
+    let list: Value = app.read_as("/v2/issues/TEST-1/remotelinks", BOB_RO).await;
     assert_eq!(list, json!([link]), "the list answers what the add did");
-    let second = add(&app, ALICE, "TEST-1", "", pr("PR-18")).await;
-    assert_eq!(second.status(), 201);
-    let second: Value = second.json().await.unwrap();
+    let second: Value = add(&app, ALICE, "TEST-1", "", pr("PR-18"))
+        .await
+        .status(201)
+        .json();
     assert_ne!(second["object"]["id"], link["object"]["id"]);
-    let list = ok(app.get_as("/v2/issues/TEST-1/remotelinks", ALICE).await).await;
+    let list: Value = app.read_as("/v2/issues/TEST-1/remotelinks", ALICE).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["id"], id, "oldest first");
 
     app.clock.advance(chrono::Duration::minutes(5));
-    let r = remove(&app, ALICE, ACME, "TEST-1", &link["id"]).await;
-    assert_eq!(r.status(), 204);
-    let after_delete = issue(&app, "TEST-1").await;
-    assert_eq!(
-        after_delete["version"],
-        before["version"].as_i64().unwrap() + 3
-    );
-    assert_eq!(after_delete["updatedAt"], "2026-01-15T12:10:00.000+0000");
-    let list = ok(app.get_as("/v2/issues/TEST-1/remotelinks", ALICE).await).await;
+    remove(&app, ALICE, ACME, "TEST-1", &link["id"])
+        .await
+        .status(204);
+    moved(&app, &before, 3, "2026-01-15T12:10:00.000+0000").await;
+    let list: Value = app.read_as("/v2/issues/TEST-1/remotelinks", ALICE).await;
     assert_eq!(list, json!([second]));
-    envelope(remove(&app, ALICE, ACME, "TEST-1", &link["id"]).await, 404).await;
-    envelope(
-        remove(&app, ALICE, ACME, "TEST-1", &json!("nope")).await,
-        404,
-    )
-    .await;
+    remove(&app, ALICE, ACME, "TEST-1", &link["id"])
+        .await
+        .error(404);
+    remove(&app, ALICE, ACME, "TEST-1", &json!("nope"))
+        .await
+        .error(404);
 
-    let changelog = ok(app.get_as("/v2/issues/TEST-1/changelog", ALICE).await).await;
-    let kinds: Vec<&str> = changelog
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["type"].as_str().unwrap())
-        .collect();
+    let changelog: Value = app.read_as("/v2/issues/TEST-1/changelog", ALICE).await;
+    let kinds = each_str(&changelog, "type");
     assert_eq!(
         kinds,
         [
@@ -164,15 +143,16 @@ async fn a_backlink_request_is_accepted_and_recorded_as_not_performed(app: TestA
     let created = app
         .create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
-    let r = add(&app, ALICE, "TEST-1", "?backlink=true", pr("PR-1")).await;
-    assert_eq!(r.status(), 201, "trackerd calls no external application");
-    let r = add(&app, ALICE, "TEST-1", "?backlink=false", pr("PR-2")).await;
-    assert_eq!(r.status(), 201);
-    envelope(
-        add(&app, ALICE, "TEST-1", "?backlink=perhaps", pr("PR-3")).await,
-        400,
-    )
-    .await;
+    // Accepted, though trackerd calls no external application.
+    add(&app, ALICE, "TEST-1", "?backlink=true", pr("PR-1"))
+        .await
+        .status(201);
+    add(&app, ALICE, "TEST-1", "?backlink=false", pr("PR-2"))
+        .await
+        .status(201);
+    add(&app, ALICE, "TEST-1", "?backlink=perhaps", pr("PR-3"))
+        .await
+        .error(400);
     let store = app.state.store.clone();
     let org = store.organization_by_org_id(ACME).await.unwrap().unwrap();
     let pk = store
@@ -232,112 +212,70 @@ async fn a_remote_link_needs_a_known_relationship_a_key_and_an_application_of_th
             "origin",
         ),
     ] {
-        let body = envelope(add(&app, ALICE, "TEST-1", "", body.clone()).await, 422).await;
+        let body = add(&app, ALICE, "TEST-1", "", body.clone())
+            .await
+            .error(422);
         assert!(body["errors"][field].is_string(), "{field}: {body}");
     }
-    let r = app
-        .as_user(Method::POST, "/v2/issues/TEST-1/remotelinks", ALICE, ACME)
-        .body("{not json")
-        .send()
+    app.post_text("/v2/issues/TEST-1/remotelinks", "{not json")
         .await
-        .unwrap();
-    envelope(r, 400).await;
-    envelope(add(&app, ALICE, "TEST-404", "", pr("PR-1")).await, 404).await;
+        .error(400);
+    add(&app, ALICE, "TEST-404", "", pr("PR-1"))
+        .await
+        .error(404);
 
-    let r = add(
-        &app,
-        ALICE,
-        "TEST-1",
-        "",
-        json!({"relationship": "is subtask for", "key": "BUILD-9", "origin": "ci"}),
-    )
-    .await;
-    assert_eq!(r.status(), 201);
-    let link: Value = r.json().await.unwrap();
+    let build = json!({"relationship": "is subtask for", "key": "BUILD-9", "origin": "ci"});
+    let link: Value = add(&app, ALICE, "TEST-1", "", build.clone())
+        .await
+        .status(201)
+        .json();
     assert_eq!(link["direction"], "inward");
     assert_eq!(link["object"]["application"]["type"], "build");
-    let again = add(
-        &app,
-        ALICE,
-        "TEST-1",
-        "",
-        json!({"relationship": "is subtask for", "key": "BUILD-9", "origin": "ci"}),
-    )
-    .await;
-    envelope(again, 422).await;
-    let list = ok(app.get_as("/v2/issues/TEST-1/remotelinks", ALICE).await).await;
+    add(&app, ALICE, "TEST-1", "", build).await.error(422);
+    let list: Value = app.read_as("/v2/issues/TEST-1/remotelinks", ALICE).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "nothing half-written");
 }
 
 async fn a_read_only_token_reads_remote_links_but_cannot_add_or_delete_them(app: TestApp) {
     app.create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
-    let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-1"))
+    let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-1")).await.json();
+    add(&app, BOB_RO, "TEST-1", "", pr("PR-2")).await.error(403);
+    remove(&app, BOB_RO, ACME, "TEST-1", &link["id"])
         .await
-        .json()
-        .await
-        .unwrap();
-    envelope(add(&app, BOB_RO, "TEST-1", "", pr("PR-2")).await, 403).await;
-    envelope(remove(&app, BOB_RO, ACME, "TEST-1", &link["id"]).await, 403).await;
-    let list = ok(app.get_as("/v2/issues/TEST-1/remotelinks", BOB_RO).await).await;
+        .error(403);
+    let list: Value = app.read_as("/v2/issues/TEST-1/remotelinks", BOB_RO).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     // A member with a write token may link.
-    let r = add(&app, CAROL_EXPIRING, "TEST-1", "", pr("PR-3")).await;
-    assert_eq!(r.status(), 201);
+    add(&app, CAROL_EXPIRING, "TEST-1", "", pr("PR-3"))
+        .await
+        .status(201);
 }
 
 async fn another_organization_sees_neither_the_remote_links_nor_the_applications(app: TestApp) {
     app.create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
-    let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-1"))
+    let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-1")).await.json();
+    let as_mallory = |method: Method, path: &str| app.call(method, path).token(MALLORY).org(OTHER);
+    as_mallory(Method::GET, "/v2/issues/TEST-1/remotelinks")
         .await
-        .json()
+        .error(404);
+    as_mallory(Method::POST, "/v2/issues/TEST-1/remotelinks")
+        .json(json!({"relationship": "relates", "key": "x", "origin": OTHER_APP}))
         .await
-        .unwrap();
-    let as_mallory = |method: Method, path: &str| app.as_user(method, path, MALLORY, OTHER);
-    let r = as_mallory(Method::GET, "/v2/issues/TEST-1/remotelinks")
-        .send()
+        .error(404);
+    remove(&app, MALLORY, OTHER, "TEST-1", &link["id"])
         .await
-        .unwrap();
-    envelope(r, 404).await;
-    let r = as_mallory(Method::POST, "/v2/issues/TEST-1/remotelinks")
-        .json(&json!({"relationship": "relates", "key": "x", "origin": OTHER_APP}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 404).await;
-    envelope(
-        remove(&app, MALLORY, OTHER, "TEST-1", &link["id"]).await,
-        404,
-    )
-    .await;
-    let apps: Value = as_mallory(Method::GET, "/v2/applications")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = apps
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+        .error(404);
+    let apps: Value = as_mallory(Method::GET, "/v2/applications").await.json();
+    let ids = each_str(&apps, "id");
     assert_eq!(ids, [OTHER_APP]);
-    let r = as_mallory(Method::GET, &format!("/v2/applications/{BITBUCKET}"))
-        .send()
+    as_mallory(Method::GET, &format!("/v2/applications/{BITBUCKET}"))
         .await
-        .unwrap();
-    envelope(r, 404).await;
+        .error(404);
     // Mallory's token names her organization, not Acme.
-    let r = app
-        .as_user(Method::GET, "/v2/applications", MALLORY, ACME)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
-    let list = ok(app.get_as("/v2/issues/TEST-1/remotelinks", ALICE).await).await;
+    app.get("/v2/applications").token(MALLORY).await.error(403);
+    let list: Value = app.read_as("/v2/issues/TEST-1/remotelinks", ALICE).await;
     assert_eq!(
         list.as_array().unwrap().len(),
         1,
@@ -348,7 +286,7 @@ async fn another_organization_sees_neither_the_remote_links_nor_the_applications
 async fn applications_list_the_organizations_external_applications_and_each_is_served_by_id(
     app: TestApp,
 ) {
-    let apps = ok(app.get_as("/v2/applications", BOB_RO).await).await;
+    let apps: Value = app.read_as("/v2/applications", BOB_RO).await;
     assert_eq!(
         apps,
         json!([
@@ -366,22 +304,16 @@ async fn applications_list_the_organizations_external_applications_and_each_is_s
             },
         ])
     );
-    let one = ok(app
-        .get_as(&format!("/v3/applications/{BITBUCKET}"), ALICE)
-        .await)
-    .await;
+    let one: Value = app
+        .read_as(&format!("/v3/applications/{BITBUCKET}"), ALICE)
+        .await;
     assert_eq!(
         one["self"],
         format!("{}/v3/applications/{BITBUCKET}", app.base)
     );
     assert_eq!(one["name"], "Bitbucket");
-    envelope(app.get_as("/v2/applications/gitlab", ALICE).await, 404).await;
-    let r = app
-        .request(Method::GET, "/v2/applications")
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 401).await;
+    app.get("/v2/applications/gitlab").await.error(404);
+    app.get("/v2/applications").anonymous().await.error(401);
 }
 
 async fn the_admin_command_registers_renames_and_removes_an_application_but_not_one_in_use(
@@ -411,7 +343,7 @@ async fn the_admin_command_registers_renames_and_removes_an_application_but_not_
     })
     .await
     .unwrap();
-    let one = ok(app.get_as("/v2/applications/gitlab", ALICE).await).await;
+    let one: Value = app.read_as("/v2/applications/gitlab", ALICE).await;
     assert_eq!(
         (&one["type"], &one["name"]),
         (&json!("vcs"), &json!("GitLab CE"))
@@ -435,51 +367,28 @@ async fn the_admin_command_registers_renames_and_removes_an_application_but_not_
 
     app.create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
-    let link: Value = add(
-        &app,
-        ALICE,
-        "TEST-1",
-        "",
-        json!({"relationship": "relates", "key": "MR-1", "origin": "gitlab"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let mr = json!({"relationship": "relates", "key": "MR-1", "origin": "gitlab"});
+    let link: Value = add(&app, ALICE, "TEST-1", "", mr).await.json();
     let removal = || Cmd::Remove {
         org: ACME.into(),
         id: "gitlab".into(),
     };
     let refused = run(removal()).await.unwrap_err();
     assert!(refused.to_string().contains("remote links"), "{refused}");
-    assert_eq!(
-        remove(&app, ALICE, ACME, "TEST-1", &link["id"])
-            .await
-            .status(),
-        204
-    );
+    remove(&app, ALICE, ACME, "TEST-1", &link["id"])
+        .await
+        .status(204);
     run(removal()).await.unwrap();
-    envelope(app.get_as("/v2/applications/gitlab", ALICE).await, 404).await;
+    app.get("/v2/applications/gitlab").await.error(404);
     assert!(run(removal()).await.is_err(), "gone is gone");
 }
 
-async fn tag_remove(
-    app: &TestApp,
-    token: &str,
-    org: &str,
-    queue: &str,
-    body: Value,
-) -> reqwest::Response {
-    app.as_user(
-        Method::POST,
-        &format!("/v2/queues/{queue}/tags/_remove"),
-        token,
-        org,
-    )
-    .json(&body)
-    .send()
-    .await
-    .unwrap()
+async fn tag_remove(app: &TestApp, token: &str, org: &str, queue: &str, body: Value) -> Reply {
+    app.post(&format!("/v2/queues/{queue}/tags/_remove"))
+        .token(token)
+        .org(org)
+        .json(body)
+        .await
 }
 
 async fn removing_a_tag_takes_it_off_every_issue_of_the_queue_with_a_changelog_entry_each(
@@ -496,8 +405,9 @@ async fn removing_a_tag_takes_it_off_every_issue_of_the_queue_with_a_changelog_e
     }
     let before: Vec<Value> = versions(&app, &["TEST-1", "TEST-2", "TEST-3", "OPS-1"]).await;
     app.clock.advance(chrono::Duration::minutes(1));
-    let r = tag_remove(&app, ALICE, ACME, "TEST", json!({"tag": "a"})).await;
-    assert_eq!(r.status(), 204);
+    tag_remove(&app, ALICE, ACME, "TEST", json!({"tag": "a"}))
+        .await
+        .status(204);
 
     let one = issue(&app, "TEST-1").await;
     assert_eq!(one["tags"], json!(["b"]));
@@ -518,22 +428,19 @@ async fn removing_a_tag_takes_it_off_every_issue_of_the_queue_with_a_changelog_e
     assert_eq!(ops["tags"], json!(["a"]), "another queue keeps its tags");
     assert_eq!(ops["version"], before[3]);
 
-    let tags = ok(app.get_as("/v2/queues/TEST/tags", ALICE).await).await;
+    let tags: Value = app.read_as("/v2/queues/TEST/tags", ALICE).await;
     assert_eq!(tags, json!(["b"]));
-    let changelog = ok(app
-        .get_as("/v2/issues/TEST-1/changelog?field=tags", ALICE)
-        .await)
-    .await;
+    let changelog: Value = app
+        .read_as("/v2/issues/TEST-1/changelog?field=tags", ALICE)
+        .await;
     let last = changelog.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["type"], "IssueUpdated");
     assert_eq!(last["fields"][0]["field"]["id"], "tags");
     assert_eq!(last["fields"][0]["from"], json!(["a", "b"]));
     assert_eq!(last["fields"][0]["to"], json!(["b"]));
-    envelope(
-        tag_remove(&app, ALICE, ACME, "TEST", json!({"tag": "a"})).await,
-        404,
-    )
-    .await;
+    tag_remove(&app, ALICE, ACME, "TEST", json!({"tag": "a"}))
+        .await
+        .error(404);
 }
 
 async fn versions(app: &TestApp, keys: &[&str]) -> Vec<Value> {
@@ -553,30 +460,20 @@ async fn removing_a_tag_needs_a_tag_the_queue_uses(app: TestApp) {
         json!({"tag": " "}),
         json!({"tag": null}),
     ] {
-        let e = envelope(
-            tag_remove(&app, ALICE, ACME, "TEST", body.clone()).await,
-            422,
-        )
-        .await;
+        let e = tag_remove(&app, ALICE, ACME, "TEST", body.clone())
+            .await
+            .error(422);
         assert!(e["errors"]["tag"].is_string(), "{body}: {e}");
     }
-    envelope(
-        tag_remove(&app, ALICE, ACME, "TEST", json!({"tag": "never-used"})).await,
-        404,
-    )
-    .await;
-    envelope(
-        tag_remove(&app, ALICE, ACME, "NOPE", json!({"tag": "a"})).await,
-        404,
-    )
-    .await;
-    let r = app
-        .as_user(Method::POST, "/v2/queues/TEST/tags/_remove", ALICE, ACME)
-        .body("tag=a")
-        .send()
+    tag_remove(&app, ALICE, ACME, "TEST", json!({"tag": "never-used"}))
         .await
-        .unwrap();
-    envelope(r, 400).await;
+        .error(404);
+    tag_remove(&app, ALICE, ACME, "NOPE", json!({"tag": "a"}))
+        .await
+        .error(404);
+    app.post_text("/v2/queues/TEST/tags/_remove", "tag=a")
+        .await
+        .error(400);
     assert_eq!(issue(&app, "TEST-1").await["tags"], json!(["a"]));
 }
 
@@ -585,28 +482,23 @@ async fn only_a_queue_administrator_removes_a_tag(app: TestApp) {
         .await;
     app.create_issue(json!({"queue": "OPS", "summary": "x", "tags": ["a"]}))
         .await;
-    // bob leads OPS, but his token only reads.
-    envelope(
-        tag_remove(&app, BOB_RO, ACME, "OPS", json!({"tag": "a"})).await,
-        403,
-    )
-    .await;
-    // carol may change TEST's issues, not the queue's settings.
-    envelope(
-        tag_remove(&app, CAROL_EXPIRING, ACME, "TEST", json!({"tag": "a"})).await,
-        403,
-    )
-    .await;
-    envelope(
-        tag_remove(&app, MALLORY, OTHER, "TEST", json!({"tag": "a"})).await,
-        404,
-    )
-    .await;
-    envelope(
-        tag_remove(&app, MALLORY, ACME, "TEST", json!({"tag": "a"})).await,
-        403,
-    )
-    .await;
+    for (token, org, queue, status) in [
+        // bob leads OPS, but his token only reads.
+        (BOB_RO, ACME, "OPS", 403),
+        // carol may change TEST's issues, not the queue's settings.
+        (CAROL_EXPIRING, ACME, "TEST", 403),
+        (MALLORY, OTHER, "TEST", 404),
+        (MALLORY, ACME, "TEST", 403),
+    ] {
+        let r = tag_remove(&app, token, org, queue, json!({"tag": "a"})).await;
+        assert_eq!(
+            r.code(),
+            status,
+            "{token} in {org} on {queue}: {}",
+            r.text()
+        );
+        r.error(status);
+    }
     assert_eq!(issue(&app, "TEST-1").await["tags"], json!(["a"]));
     assert_eq!(issue(&app, "OPS-1").await["tags"], json!(["a"]));
 }

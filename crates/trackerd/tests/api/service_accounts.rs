@@ -34,14 +34,8 @@ fn test_key() -> (String, String) {
 }
 
 async fn create_sa(app: &TestApp, name: &str, scopes: Value) -> Value {
-    let r = app
-        .as_user(Method::POST, "/iam/v1/serviceAccounts", ALICE, ACME)
-        .json(&json!({"name": name, "description": "robot", "scopes": scopes}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
+    let body = json!({"name": name, "description": "robot", "scopes": scopes});
+    app.post_json("/iam/v1/serviceAccounts", body, 201).await
 }
 
 async fn create_key(app: &TestApp, sa_id: &str, public_key: Option<&str>) -> Value {
@@ -49,14 +43,17 @@ async fn create_key(app: &TestApp, sa_id: &str, public_key: Option<&str>) -> Val
     if let Some(p) = public_key {
         body["publicKey"] = json!(p);
     }
-    let r = app
-        .as_user(Method::POST, "/iam/v1/keys", ALICE, ACME)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
+    app.post_json("/iam/v1/keys", body, 201).await
+}
+
+/// Read-only service account `name` with a key pair of the test's own:
+/// (the account's id, the private key, the key's id).
+async fn robot_with_key(app: &TestApp, name: &str) -> (String, String, String) {
+    let sa = create_sa(app, name, json!(["tracker:read"])).await;
+    let sa_id = sa["id"].as_str().unwrap().to_owned();
+    let (private, public) = test_key();
+    let key = create_key(app, &sa_id, Some(&public)).await;
+    (sa_id, private, key["id"].as_str().unwrap().to_owned())
 }
 
 struct Jwt<'a> {
@@ -79,12 +76,18 @@ fn sign(private_pem: &str, j: &Jwt) -> String {
     .unwrap()
 }
 
-async fn exchange(app: &TestApp, jwt: &str) -> reqwest::Response {
-    app.request(Method::POST, "/iam/v1/tokens")
-        .json(&json!({ "jwt": jwt }))
-        .send()
+async fn exchange(app: &TestApp, jwt: &str) -> Reply {
+    app.post("/iam/v1/tokens")
+        .anonymous()
+        .json(json!({ "jwt": jwt }))
         .await
-        .unwrap()
+}
+
+/// `method path` with IAM token `iam` and no organization yet.
+fn with_iam(app: &TestApp, method: Method, path: &str, iam: &str) -> Call {
+    app.call(method, path)
+        .anonymous()
+        .header("Authorization", format!("Bearer {iam}"))
 }
 
 fn good<'a>(app: &TestApp, kid: &'a str, iss: &'a str) -> Jwt<'a> {
@@ -112,49 +115,27 @@ async fn a_service_account_exchanges_a_jwt_signed_with_its_own_key_for_an_iam_to
     let kid = key["id"].as_str().unwrap();
 
     let r = exchange(&app, &sign(&private, &good(&app, kid, sa_id))).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let body: Value = r.json().await.unwrap();
+    let body: Value = r.status(200).json();
     let iam = body["iamToken"].as_str().unwrap();
     assert!(iam.starts_with("t1."));
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("Bearer {iam}"))
+    let me: Value = with_iam(&app, Method::GET, "/v2/myself", iam)
         .header("X-Cloud-Org-ID", ACME_CLOUD)
-        .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let me: Value = r.json().await.unwrap();
+        .status(200)
+        .json();
     assert_eq!(me["login"], sa_id);
     assert_eq!(me["display"], "report-robot");
     // Its permissions: read only, and only its own organization.
-    let r = app
-        .request(Method::POST, "/v2/queues")
-        .header("Authorization", format!("Bearer {iam}"))
+    with_iam(&app, Method::POST, "/v2/queues", iam)
         .header("X-Org-ID", ACME)
-        .json(&json!({"key": "ROBOT", "name": "r", "lead": "alice"}))
-        .send()
+        .json(json!({"key": "ROBOT", "name": "r", "lead": "alice"}))
         .await
-        .unwrap();
-    envelope(r, 403).await;
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("Bearer {iam}"))
-        .header("X-Org-ID", OTHER)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
+        .error(403);
+    let myself = |org: &str| with_iam(&app, Method::GET, "/v2/myself", iam).header("X-Org-ID", org);
+    myself(OTHER).await.error(403);
     // IAM tokens from a key live as long as any IAM token.
     app.clock.advance(Duration::hours(12));
-    let r = app
-        .request(Method::GET, "/v2/myself")
-        .header("Authorization", format!("Bearer {iam}"))
-        .header("X-Org-ID", ACME)
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 401).await;
+    myself(ACME).await.error(401);
 }
 
 async fn a_server_made_key_is_returned_once_as_an_authorized_key_file(app: TestApp) {
@@ -167,15 +148,14 @@ async fn a_server_made_key_is_returned_once_as_an_authorized_key_file(app: TestA
     assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
     let kid = file["id"].as_str().unwrap();
     // The listing never shows the private key again.
-    let r = app
-        .get_as(&format!("/iam/v1/keys?serviceAccountId={sa_id}"), ALICE)
+    let list: Value = app
+        .read(&format!("/iam/v1/keys?serviceAccountId={sa_id}"))
         .await;
-    assert_eq!(r.status(), 200);
-    let list: Value = r.json().await.unwrap();
     assert_eq!(list["keys"].as_array().unwrap().len(), 1);
     assert!(!list.to_string().contains("PRIVATE KEY"));
-    let r = exchange(&app, &sign(private, &good(&app, kid, sa_id))).await;
-    assert_eq!(r.status(), 200);
+    exchange(&app, &sign(private, &good(&app, kid, sa_id)))
+        .await
+        .status(200);
 }
 
 async fn the_jwt_exchange_refuses_bad_signatures_audiences_keys_and_lifetimes(app: TestApp) {
@@ -243,7 +223,8 @@ async fn the_jwt_exchange_refuses_bad_signatures_audiences_keys_and_lifetimes(ap
     ];
     for (what, jwt) in cases {
         let r = exchange(&app, &jwt).await;
-        let body = envelope(r, 401).await;
+        assert_eq!(r.code(), 401, "{what}: {}", r.text());
+        let body = r.error(401);
         assert!(
             body["errorMessages"][0]
                 .as_str()
@@ -253,121 +234,100 @@ async fn the_jwt_exchange_refuses_bad_signatures_audiences_keys_and_lifetimes(ap
         );
     }
     // Both kinds of credential at once is a bad request.
-    let r = app
-        .request(Method::POST, "/iam/v1/tokens")
-        .json(&json!({"jwt": "x", "yandexPassportOauthToken": ALICE}))
-        .send()
+    app.post("/iam/v1/tokens")
+        .anonymous()
+        .json(json!({"jwt": "x", "yandexPassportOauthToken": ALICE}))
         .await
-        .unwrap();
-    envelope(r, 400).await;
+        .error(400);
     // The good one still works.
-    let r = exchange(&app, &sign(&private, &good(&app, kid, sa_id))).await;
-    assert_eq!(r.status(), 200);
+    exchange(&app, &sign(&private, &good(&app, kid, sa_id)))
+        .await
+        .status(200);
 }
 
 async fn a_deleted_key_no_longer_signs_in(app: TestApp) {
-    let sa = create_sa(&app, "temp-bot", json!(["tracker:read"])).await;
-    let sa_id = sa["id"].as_str().unwrap();
-    let (private, public) = test_key();
-    let kid = create_key(&app, sa_id, Some(&public)).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .as_user(Method::DELETE, &format!("/iam/v1/keys/{kid}"), ALICE, ACME)
-        .send()
+    let (sa_id, private, kid) = robot_with_key(&app, "temp-bot").await;
+    app.delete(&format!("/iam/v1/keys/{kid}")).await.status(204);
+    exchange(&app, &sign(&private, &good(&app, &kid, &sa_id)))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let r = exchange(&app, &sign(&private, &good(&app, &kid, sa_id))).await;
-    envelope(r, 401).await;
+        .error(401);
 }
 
 async fn only_organization_admins_manage_service_accounts_and_keys(app: TestApp) {
-    let r = app
-        .as_user(
-            Method::POST,
-            "/iam/v1/serviceAccounts",
-            CAROL_EXPIRING,
-            ACME,
-        )
-        .json(&json!({"name": "carols-bot"}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 403).await;
-    let r = app
-        .as_user(Method::POST, "/iam/v1/serviceAccounts", ALICE, ACME)
-        .json(&json!({"name": "Bad Name!"}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 422).await;
     let sa = create_sa(&app, "acme-bot", json!(["tracker:read"])).await;
     let sa_id = sa["id"].as_str().unwrap();
-    // Mallory administers another organization: Acme's account is not hers.
-    let r = app
-        .as_user(Method::POST, "/iam/v1/keys", MALLORY, OTHER)
-        .json(&json!({"serviceAccountId": sa_id}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 404).await;
-    let r = app.get_as("/iam/v1/serviceAccounts", ALICE).await;
-    let list: Value = r.json().await.unwrap();
+    // (caller, organization, path, body, status)
+    for (token, org, path, body, status) in [
+        (
+            CAROL_EXPIRING,
+            ACME,
+            "/iam/v1/serviceAccounts",
+            json!({"name": "carols-bot"}),
+            403,
+        ),
+        (
+            ALICE,
+            ACME,
+            "/iam/v1/serviceAccounts",
+            json!({"name": "Bad Name!"}),
+            422,
+        ),
+        // Mallory administers another organization: Acme's account is not hers.
+        (
+            MALLORY,
+            OTHER,
+            "/iam/v1/keys",
+            json!({"serviceAccountId": sa_id}),
+            404,
+        ),
+        (
+            ALICE,
+            ACME,
+            "/iam/v1/keys",
+            json!({"serviceAccountId": sa_id, "publicKey": "not a key"}),
+            422,
+        ),
+    ] {
+        let r = app.post(path).token(token).org(org).json(&body).await;
+        assert_eq!(
+            r.code(),
+            status,
+            "{token} posting {body} to {path}: {}",
+            r.text()
+        );
+        r.error(status);
+    }
+    let list: Value = app.read("/iam/v1/serviceAccounts").await;
     assert_eq!(list["serviceAccounts"][0]["id"], sa_id);
-    let r = app
-        .as_user(Method::POST, "/iam/v1/keys", ALICE, ACME)
-        .json(&json!({"serviceAccountId": sa_id, "publicKey": "not a key"}))
-        .send()
-        .await
-        .unwrap();
-    envelope(r, 422).await;
 }
 
 async fn the_audit_trail_is_for_organization_admins_and_stays_in_the_organization(app: TestApp) {
-    let sa = create_sa(&app, "audited-bot", json!(["tracker:read"])).await;
-    let sa_id = sa["id"].as_str().unwrap();
-    let (_, public) = test_key();
-    let kid = create_key(&app, sa_id, Some(&public)).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .as_user(Method::DELETE, &format!("/iam/v1/keys/{kid}"), ALICE, ACME)
-        .send()
+    let (_, _, kid) = robot_with_key(&app, "audited-bot").await;
+    app.delete(&format!("/iam/v1/keys/{kid}")).await.status(204);
+    app.post("/oauth/v1/apps")
+        .json(json!({"name": "Audited", "redirectUris": ["https://a.test/cb"]}))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let r = app
-        .as_user(Method::POST, "/oauth/v1/apps", ALICE, ACME)
-        .json(&json!({"name": "Audited", "redirectUris": ["https://a.test/cb"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+        .status(201);
 
-    let r = app.get_as("/oauth/v1/audit?perPage=2", ALICE).await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["x-total-count"], "4");
-    let page: Vec<Value> = r.json().await.unwrap();
+    let r = app.get("/oauth/v1/audit?perPage=2").await.status(200);
+    assert_eq!(r.header("x-total-count"), "4");
+    let page: Vec<Value> = r.json();
     assert_eq!(page.len(), 2);
     assert_eq!(page[0]["action"], "app.created");
     assert_eq!(page[0]["login"], "alice");
     assert_eq!(page[0]["ip"], "127.0.0.1");
     assert_eq!(page[1]["action"], "key.deleted");
     assert_eq!(page[1]["target"], kid.as_str());
-    let r = app.get_as("/oauth/v1/audit?page=2&perPage=2", ALICE).await;
-    let page: Vec<Value> = r.json().await.unwrap();
+    let page: Vec<Value> = app.get("/oauth/v1/audit?page=2&perPage=2").await.json();
     let actions: Vec<&str> = page.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["key.created", "service_account.created"]);
     // Not for members, and nothing of Acme's for another organization.
     app.get("/oauth/v1/audit").token(BOB_RO).await.error(403);
-    let r = app
-        .as_user(Method::GET, "/oauth/v1/audit", MALLORY, OTHER)
-        .send()
+    let other: Vec<Value> = app
+        .get("/oauth/v1/audit")
+        .token(MALLORY)
+        .org(OTHER)
         .await
-        .unwrap();
-    let other: Vec<Value> = r.json().await.unwrap();
+        .json();
     assert!(other.is_empty(), "{other:?}");
 }

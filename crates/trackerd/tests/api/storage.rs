@@ -179,15 +179,22 @@ async fn an_existing_world_readable_database_is_tightened_when_opened() {
     assert_eq!(mode, 0o600, "{mode:o}");
 }
 
-#[tokio::test]
-async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
-    let Some(admin) = trackerd_testkit::pg::postgres_url_or_skip() else {
-        return;
-    };
+/// A fresh PostgreSQL database (dropped with it) and a store on it, or
+/// `None` where PostgreSQL is not configured.
+async fn postgres_store() -> Option<(PgDatabase, tracker_store_sql::PostgresStore)> {
+    let admin = trackerd_testkit::pg::postgres_url_or_skip()?;
     let db = PgDatabase::for_test(&admin).await.unwrap();
     let store = tracker_store_sql::PostgresStore::connect(db.url())
         .await
         .unwrap();
+    Some((db, store))
+}
+
+#[tokio::test]
+async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
+    let Some((db, store)) = postgres_store().await else {
+        return;
+    };
     let show = |name: &'static str| {
         let pool = store.pool().clone();
         async move {
@@ -275,13 +282,9 @@ async fn ended_within(pool: &sqlx::PgPool, needle: &str, within: std::time::Dura
 #[tokio::test]
 async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
     use tracker_store_sql::Engine;
-    let Some(admin) = trackerd_testkit::pg::postgres_url_or_skip() else {
+    let Some((_db, store)) = postgres_store().await else {
         return;
     };
-    let db = PgDatabase::for_test(&admin).await.unwrap();
-    let store = tracker_store_sql::PostgresStore::connect(db.url())
-        .await
-        .unwrap();
     let pool = store.pool().clone();
     // What a dropped handler leaves without a canceller: sqlx forgets its
     // side of the statement and the server runs it on.
@@ -294,13 +297,13 @@ async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
         !ended_within(&pool, "left running", std::time::Duration::from_secs(2)).await,
         "the control statement should still run"
     );
-    // The same with the canceller searches use: gone within a moment.
-    let (text, canceller) =
-        sqlx::Postgres::cancellable(&pool, "SELECT pg_sleep(20) /* called off */");
-    let p = pool.clone();
+    // The same on the connection searches use: gone within a moment.
+    let mut run = sqlx::Postgres::cancellable(&pool).await.unwrap();
     let task = tokio::spawn(async move {
-        let r = sqlx::query(&text).execute(&p).await;
-        canceller.done();
+        let r = sqlx::query("SELECT pg_sleep(20) /* called off */")
+            .execute(run.conn())
+            .await;
+        run.done();
         r
     });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -315,9 +318,9 @@ async fn a_postgres_search_whose_request_is_dropped_is_called_off_at_once() {
         "the abandoned statement still runs"
     );
     // A statement that ends by itself is left alone.
-    let (text, canceller) = sqlx::Postgres::cancellable(&pool, "SELECT 1");
-    sqlx::query(&text).execute(&pool).await.unwrap();
-    canceller.done();
+    let mut run = sqlx::Postgres::cancellable(&pool).await.unwrap();
+    sqlx::query("SELECT 1").execute(run.conn()).await.unwrap();
+    run.done();
     // Let the server end the control statement before the database is dropped.
     sqlx::query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE position('left running' in query) > 0 AND pid <> pg_backend_pid()")
         .execute(&pool)

@@ -18,15 +18,15 @@ backend_tests!(
 
 async fn an_issue_template_is_created_read_listed_edited_and_deleted(app: TestApp) {
     let t: Value = app
-        .post("/v2/issueTemplates")
-        .json(json!({"name": "Incident", "description": "For outages",
+        .post_json(
+            "/v2/issueTemplates",
+            json!({"name": "Incident", "description": "For outages",
                      "fieldTemplates": {"summary": "Outage: ", "description": "Steps:\n1.",
-                                        "priority": "critical", "tags": ["incident"]}}))
-        .await
-        .status(201)
-        .json();
-    let id = t["id"].as_i64().expect("a template's id is a number");
-    assert_eq!(t["self"], format!("{}/v2/issueTemplates/{id}", app.base));
+                                        "priority": "critical", "tags": ["incident"]}}),
+            201,
+        )
+        .await;
+    let id = app.numeric_id(&t, "/v2/issueTemplates");
     assert_eq!(t["version"], 1);
     assert_eq!(t["name"], "Incident");
     assert_eq!(t["description"], "For outages");
@@ -41,26 +41,19 @@ async fn an_issue_template_is_created_read_listed_edited_and_deleted(app: TestAp
     assert_eq!(listed.len(), 1);
 
     let edited: Value = app
-        .patch(&format!("/v2/issueTemplates/{id}"))
-        .json(json!({"name": "Outage", "queue": "TEST", "fieldTemplates": {"summary": "Down"}}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("/v2/issueTemplates/{id}"),
+            json!({"name": "Outage", "queue": "TEST", "fieldTemplates": {"summary": "Down"}}),
+        )
+        .await;
     assert_eq!(edited["version"], 2);
     assert_eq!(edited["name"], "Outage");
     assert_eq!(edited["queue"]["key"], "TEST");
     assert_eq!(edited["fieldTemplates"], json!({"summary": "Down"}));
     assert_eq!(edited["description"], "For outages");
 
-    app.delete(&format!("/v2/issueTemplates/{id}"))
-        .await
-        .status(204);
-    app.get(&format!("/v2/issueTemplates/{id}"))
-        .await
-        .error(404);
-    app.delete(&format!("/v2/issueTemplates/{id}"))
-        .await
-        .error(404);
+    app.delete_for_good(&format!("/v2/issueTemplates/{id}"))
+        .await;
     // The kinds are apart: a comment template id is not an issue template's.
     app.get(&format!("/v2/commentTemplates/{id}"))
         .await
@@ -69,15 +62,14 @@ async fn an_issue_template_is_created_read_listed_edited_and_deleted(app: TestAp
 
 async fn a_comment_template_carries_its_text_and_summonees(app: TestApp) {
     let t: Value = app
-        .post("/v3/commentTemplates")
-        .json(
+        .post_json(
+            "/v3/commentTemplates",
             json!({"name": "Logs", "template": "Please attach the logs.",
                      "summonees": ["bob", "carol"], "maillistSummonees": ["duty@acme.test"],
                      "queue": "OPS"}),
+            201,
         )
-        .await
-        .status(201)
-        .json();
+        .await;
     assert_eq!(t["template"], "Please attach the logs.");
     let names: Vec<&Value> = t["summonees"]
         .as_array()
@@ -90,11 +82,11 @@ async fn a_comment_template_carries_its_text_and_summonees(app: TestApp) {
     assert_eq!(t["queue"]["key"], "OPS");
     let id = &t["id"];
     let edited: Value = app
-        .patch(&format!("/v2/commentTemplates/{id}"))
-        .json(json!({"summonees": [], "queue": null}))
-        .await
-        .status(200)
-        .json();
+        .edit(
+            &format!("/v2/commentTemplates/{id}"),
+            json!({"summonees": [], "queue": null}),
+        )
+        .await;
     assert_eq!(edited["summonees"], json!([]));
     assert!(edited.get("queue").is_none());
     assert_eq!(edited["template"], "Please attach the logs.");
@@ -184,11 +176,8 @@ async fn a_template_needs_a_name_known_fields_and_valid_values(app: TestApp) {
 
 async fn an_edit_at_a_stale_version_is_refused(app: TestApp) {
     let t: Value = app
-        .post("/v2/issueTemplates")
-        .json(json!({"name": "x"}))
-        .await
-        .status(201)
-        .json();
+        .post_json("/v2/issueTemplates", json!({"name": "x"}), 201)
+        .await;
     let id = &t["id"];
     app.patch(&format!("/v2/issueTemplates/{id}?version=1"))
         .json(json!({"name": "y"}))
@@ -209,69 +198,59 @@ async fn an_edit_at_a_stale_version_is_refused(app: TestApp) {
 
 async fn only_administrators_change_templates_and_readers_only_read(app: TestApp) {
     let org_wide: Value = app
-        .post("/v2/commentTemplates")
-        .json(json!({"name": "x", "template": "t"}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/commentTemplates",
+            json!({"name": "x", "template": "t"}),
+            201,
+        )
+        .await;
     // carol is a plain member: neither the organization's nor TEST's admin.
     app.post("/v2/commentTemplates")
         .token(CAROL_EXPIRING)
         .json(json!({"name": "mine", "template": "t"}))
         .await
         .error_saying(403, "administrator");
-    app.post("/v2/commentTemplates")
-        .token(CAROL_EXPIRING)
-        .json(json!({"name": "mine", "template": "t", "queue": "TEST"}))
-        .await
-        .error(403);
-    app.patch(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .token(CAROL_EXPIRING)
-        .json(json!({"name": "taken over"}))
-        .await
-        .error(403);
-    app.delete(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .token(CAROL_EXPIRING)
-        .await
-        .error(403);
-    // bob reads; his token cannot write at all.
-    let listed: Vec<Value> = app
-        .get("/v2/commentTemplates")
-        .token(BOB_RO)
-        .await
-        .status(200)
-        .json();
+    let one = format!("/v2/commentTemplates/{}", org_wide["id"]);
+    let writes = [
+        (
+            CAROL_EXPIRING,
+            app.post("/v2/commentTemplates")
+                .json(json!({"name": "mine", "template": "t", "queue": "TEST"})),
+        ),
+        (
+            CAROL_EXPIRING,
+            app.patch(&one).json(json!({"name": "taken over"})),
+        ),
+        (CAROL_EXPIRING, app.delete(&one)),
+        // bob reads; his token cannot write at all.
+        (
+            BOB_RO,
+            app.post("/v2/commentTemplates")
+                .json(json!({"name": "x", "template": "t"})),
+        ),
+        (BOB_RO, app.delete(&one)),
+    ];
+    for (row, (token, call)) in writes.into_iter().enumerate() {
+        let r = call.token(token).await;
+        assert_eq!(r.code(), 403, "row {row} ({token}): {}", r.text());
+        r.error(403);
+    }
+    let listed: Vec<Value> = app.read_as("/v2/commentTemplates", BOB_RO).await;
     assert_eq!(listed.len(), 1);
-    app.post("/v2/commentTemplates")
-        .token(BOB_RO)
-        .json(json!({"name": "x", "template": "t"}))
-        .await
-        .error(403);
-    app.delete(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .token(BOB_RO)
-        .await
-        .error(403);
-    let read: Value = app
-        .read(&format!("/v2/commentTemplates/{}", org_wide["id"]))
-        .await;
+    let read: Value = app.read(&one).await;
     assert_eq!(read["name"], "x");
 }
 
 async fn another_organization_sees_no_templates(app: TestApp) {
     let t: Value = app
-        .post("/v2/issueTemplates")
-        .json(json!({"name": "secret", "queue": "TEST"}))
-        .await
-        .status(201)
-        .json();
+        .post_json(
+            "/v2/issueTemplates",
+            json!({"name": "secret", "queue": "TEST"}),
+            201,
+        )
+        .await;
     let id = &t["id"];
-    let theirs: Vec<Value> = app
-        .get("/v2/issueTemplates")
-        .token(MALLORY)
-        .org(OTHER)
-        .await
-        .status(200)
-        .json();
+    let theirs: Vec<Value> = app.read_in("/v2/issueTemplates", MALLORY, OTHER).await;
     assert!(theirs.is_empty());
     for call in [
         app.get(&format!("/v2/issueTemplates/{id}")),

@@ -62,7 +62,7 @@ async fn worklog_records_are_added_listed_edited_and_deleted_and_spent_follows(a
 
     let path = format!("{WORKLOG}/{id}");
     let change = json!({"duration": "PT2H", "comment": "design, again"});
-    let edited: Value = app.patch(&path).json(change).await.status(200).json();
+    let edited: Value = app.edit(&path, change).await;
     assert_eq!(edited["duration"], "PT2H");
     assert_eq!(edited["comment"], "design, again");
     assert_eq!(edited["version"], 2);
@@ -186,7 +186,7 @@ async fn a_read_only_token_cannot_add_time_and_another_organization_sees_nothing
     let change = json!({"duration": "PT2H"});
     app.patch(&path).token(BOB_RO).json(change).await.error(403);
     // Bob may read what Alice logged.
-    let list: Value = app.get(WORKLOG).token(BOB_RO).await.status(200).json();
+    let list: Value = app.read_as(WORKLOG, BOB_RO).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 
     let mallory = |call: Call| call.token(MALLORY).org(OTHER);
