@@ -91,7 +91,6 @@ pub struct Config {
     pub automation: Automation,
     /// The admin token of the emulator's control plane (`/_trackerd/…`,
     /// docs/emulator.md); the plane is off without it.
-    #[serde(default)]
     pub control_token: Option<ControlToken>,
     /// The control plane's request journal.
     #[serde(default)]

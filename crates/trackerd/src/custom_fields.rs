@@ -91,14 +91,6 @@ fn names(v: &Value, errors: &mut FieldErrors) -> Option<(String, String)> {
     }
 }
 
-fn flag(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<bool> {
-    let b = v.as_bool();
-    if b.is_none() {
-        errors.add(field, "Expected true or false");
-    }
-    b
-}
-
 fn number(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<i64> {
     let n = v.as_i64();
     if n.is_none() {
@@ -243,26 +235,10 @@ pub async fn apply_definition(
                 Some(c) => errors.add(k, format!("Field category {c} not found")),
                 None => errors.add(k, "Expected a category id"),
             },
-            "order" => {
-                if let Some(n) = number(k, v, &mut errors) {
-                    f.ord = n;
-                }
-            }
-            "readonly" => {
-                if let Some(b) = flag(k, v, &mut errors) {
-                    f.readonly = b;
-                }
-            }
-            "visible" => {
-                if let Some(b) = flag(k, v, &mut errors) {
-                    f.visible = b;
-                }
-            }
-            "hidden" => {
-                if let Some(b) = flag(k, v, &mut errors) {
-                    f.hidden = b;
-                }
-            }
+            "order" => fields::set(&mut f.ord, number(k, v, &mut errors)),
+            "readonly" => fields::set(&mut f.readonly, errors.flag(k, v)),
+            "visible" => fields::set(&mut f.visible, errors.flag(k, v)),
+            "hidden" => fields::set(&mut f.hidden, errors.flag(k, v)),
             "optionsProvider" => new_options = Some(v),
             "id" | "key" if creating => {}
             "type" if creating => match v.as_str().and_then(schema_type) {
@@ -279,11 +255,7 @@ pub async fn apply_definition(
                     ),
                 ),
             },
-            "container" if creating => {
-                if let Some(b) = flag(k, v, &mut errors) {
-                    f.container = b;
-                }
-            }
+            "container" if creating => fields::set(&mut f.container, errors.flag(k, v)),
             // What an answer carries, sent back as it was.
             "self" | "version" | "schema" | "queryProvider" | "options" | "suggest" | "queue" => {}
             "id" | "key" if fields::ident(v).as_deref() == Some(f.key.as_str()) => {}

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::config::Config;
@@ -112,6 +113,17 @@ impl Api {
         )
     }
 
+    /// The answer with an issue, rendered for this caller as `params` ask.
+    pub async fn issue_json(
+        &self,
+        issue: &tracker_store::IssueRecord,
+        params: &crate::render::GetParams,
+    ) -> ApiResult<axum::Json<serde_json::Value>> {
+        let v =
+            crate::render::render_issue(&self.state, &self.principal, &self.links, issue, params);
+        Ok(axum::Json(v.await?))
+    }
+
     /// The issue the path names, loaded through the access rules.
     pub async fn issue(&self, key: &str) -> ApiResult<tracker_store::IssueRecord> {
         crate::access::issues::load(&self.state, &self.principal, key).await
@@ -148,6 +160,52 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("Invalid JSON in the request body: {e}")))
+    }
+}
+
+/// The query of a versioned edit: the version the client read, and how to
+/// render the answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VersionParam {
+    pub version: Option<i64>,
+    pub expand: Option<String>,
+    pub fields: Option<String>,
+}
+
+/// What a versioned edit (`PATCH …?version=N`) reads after its path: the
+/// query, the headers (for `If-Match`) and an optional JSON object body.
+/// One extractor, so every such handler reads (and rejects) them in the same
+/// order: the query before the body.
+pub struct VersionedEdit {
+    pub params: VersionParam,
+    pub headers: HeaderMap,
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for VersionedEdit {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let ApiQuery(params) = ApiQuery::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let OptionalJson(body) =
+            OptionalJson::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(VersionedEdit {
+            params,
+            headers,
+            body,
+        })
+    }
+}
+
+impl VersionedEdit {
+    /// The version the client read: the query's, else the body's. A body
+    /// `version` that is not a number is refused even beside a query one.
+    pub fn wanted(&self) -> ApiResult<Option<i64>> {
+        let in_body = crate::access::issues::body_version(&self.body)?;
+        Ok(self.params.version.or(in_body))
     }
 }
 

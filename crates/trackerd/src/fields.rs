@@ -23,6 +23,15 @@ impl FieldErrors {
             .or_insert_with(|| message.into());
     }
 
+    /// A `true`/`false` field's value; anything else is noted.
+    pub fn flag(&mut self, field: &str, v: &Value) -> Option<bool> {
+        let b = v.as_bool();
+        if b.is_none() {
+            self.add(field, "Expected true or false");
+        }
+        b
+    }
+
     /// A field check's outcome: its value, or its field errors kept with the
     /// others so one answer names every bad field.
     pub fn note<T>(&mut self, r: ApiResult<T>) -> ApiResult<Option<T>> {
@@ -726,4 +735,11 @@ async fn catalog_list(
         std::future::ready(catalog_item(items, &v, what))
     })
     .await
+}
+
+/// Stores a field's value once it has been read without error.
+pub fn set<T>(slot: &mut T, read: Option<T>) {
+    if let Some(v) = read {
+        *slot = v;
+    }
 }

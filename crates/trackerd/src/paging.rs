@@ -2,6 +2,7 @@
 //! totals in `X-Total-Count`/`X-Total-Pages` and the neighbours in `Link`
 //! out. By cursor: `perPage` after a named item in, a `next` `Link` out.
 
+use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -14,11 +15,50 @@ pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 1000;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct PageParams {
     pub page: Option<i64>,
-    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
+}
+
+/// The query of a cursor-paged list (comments of issues and of entities):
+/// `perPage` items after the one `id` names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CursorParams {
+    pub id: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A page-numbered list's request: the page asked for (checked as
+/// [`Page::from_params`] checks it) and the query its paging links carry on.
+pub struct Paged {
+    pub page: Page,
+    pub query: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paged {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let crate::extract::ApiQuery(params) =
+            crate::extract::ApiQuery::<PageParams>::from_request_parts(parts, state).await?;
+        Ok(Paged {
+            page: Page::from_params(&params)?,
+            query: parts.uri.query().map(str::to_owned),
+        })
+    }
+}
+
+impl Paged {
+    /// The answer with this page of a list of `total` items found at `url`.
+    pub fn answer(&self, total: i64, url: &str, items: impl serde::Serialize) -> Response {
+        let headers = self.page.headers(total, url, self.query.as_deref());
+        (StatusCode::OK, headers, axum::Json(items)).into_response()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

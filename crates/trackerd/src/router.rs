@@ -112,6 +112,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     use auto::{AUTOACTIONS as AA, MACROS as MA, TRIGGERS as TR};
     use templates::{COMMENT as CT, ISSUE as IT};
     use agile::{BOARDS as BO, FILTERS as FI};
+    use dict::{ISSUE_TYPES as ITY, PRIORITIES as PRI, RESOLUTIONS as RES};
     let [link, unlink] = link_methods();
     vec![
         api(GET, "/myself", Read, users::myself),
@@ -136,12 +137,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         api(GET, "/queues/{key}/checkPermissions/{code}", Read, perms::check_queue),
         api(GET, "/statuses", Read, dict::statuses),
         api(GET, "/statuses/{id}", Read, dict::status),
-        api(GET, "/priorities", Read, dict::priorities),
-        api(GET, "/priorities/{id}", Read, dict::priority),
-        api(GET, "/issuetypes", Read, dict::issue_types),
-        api(GET, "/issuetypes/{id}", Read, dict::issue_type),
-        api(GET, "/resolutions", Read, dict::resolutions),
-        api(GET, "/resolutions/{id}", Read, dict::resolution),
+        api(GET, "/priorities", Read, dict::plain_list::<PRI>),
+        api(GET, "/priorities/{id}", Read, dict::plain_one::<PRI>),
+        api(GET, "/issuetypes", Read, dict::plain_list::<ITY>),
+        api(GET, "/issuetypes/{id}", Read, dict::plain_one::<ITY>),
+        api(GET, "/resolutions", Read, dict::plain_list::<RES>),
+        api(GET, "/resolutions/{id}", Read, dict::plain_one::<RES>),
         api(GET, "/linktypes", Read, dict::link_types),
         api(GET, "/fields", Read, fields::list),
         api(POST, "/fields", Write, fields::create),

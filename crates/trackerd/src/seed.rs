@@ -24,7 +24,6 @@ pub struct SeedFile {
 #[serde(deny_unknown_fields)]
 pub struct SeedOrganization {
     pub id: String,
-    #[serde(default)]
     pub cloud_id: Option<String>,
     pub name: String,
     #[serde(default)]
@@ -86,7 +85,6 @@ pub struct SeedUser {
     pub email: String,
     #[serde(default)]
     pub admin: bool,
-    #[serde(default)]
     pub password: Option<String>,
     #[serde(default)]
     pub tokens: Vec<SeedToken>,
@@ -97,7 +95,6 @@ pub struct SeedUser {
 pub struct SeedToken {
     pub token: String,
     pub scopes: Vec<String>,
-    #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -107,7 +104,6 @@ pub struct SeedQueue {
     pub key: String,
     pub name: String,
     pub lead: String,
-    #[serde(default)]
     pub description: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 //! changed only as one versioned write with its changelog entry.
 
 use axum::http::HeaderMap;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{
     CommentRecord, IssueRecord, IssueWrite, NewChangelog, QueueRecord, WriteOutcome,
@@ -197,6 +197,34 @@ pub fn change_write(
     issue.updated_at = now;
     issue.updated_by = principal.user.uid;
     simple_write(issue, changelog(principal, now, kind, changes, data))
+}
+
+/// A plain edit of fields: `IssueUpdated` with these changes, no more.
+pub fn update_write(
+    principal: &Principal,
+    issue: IssueRecord,
+    now: chrono::DateTime<chrono::Utc>,
+    changes: &[FieldChange],
+) -> IssueWrite {
+    change_write(principal, issue, now, "IssueUpdated", changes, json!({}))
+}
+
+/// The queue a body's required `queue` field names; a missing or unknown
+/// one is noted in `errors`, so that every invalid field is reported at once.
+pub async fn required_queue(
+    state: &AppState,
+    org: i64,
+    body: &serde_json::Map<String, Value>,
+    errors: &mut fields::FieldErrors,
+) -> ApiResult<Option<QueueRecord>> {
+    let Some(v) = body.get("queue").filter(|v| !v.is_null()) else {
+        errors.add("queue", "Required field");
+        return Ok(None);
+    };
+    Ok(find_queue(state, org, v)
+        .await?
+        .map_err(|e| errors.add("queue", e))
+        .ok())
 }
 
 /// The live queue a body or query names by key, id or object; the error is

@@ -172,3 +172,15 @@ pub fn wanted(principal: &Principal) -> Perm {
         tracker_domain::Scope::Write => Perm::Write,
     }
 }
+
+/// An object the path names by its number, read by `get`: text that is not
+/// a number names nothing, so it is as missing as an unknown number
+/// (`{what} {id} not found`).
+pub async fn by_number<T, Fut>(what: &str, id: &str, get: impl FnOnce(i64) -> Fut) -> ApiResult<T>
+where
+    Fut: std::future::Future<Output = tracker_store::Result<Option<T>>>,
+{
+    let missing = || ApiError::NotFound(format!("{what} {id} not found"));
+    let pk = id.parse::<i64>().map_err(|_| missing())?;
+    get(pk).await?.ok_or_else(missing)
+}

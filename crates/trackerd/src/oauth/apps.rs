@@ -66,16 +66,13 @@ pub struct CreateApp {
     pub redirect_uris: Vec<String>,
     /// A chosen client id (organization admins only), for well-known
     /// clients such as the `tracker` CLI's `tracker-cli`; random otherwise.
-    #[serde(default)]
     pub client_id: Option<String>,
     /// A chosen client secret (organization admins only): a client that
     /// ships with its id and secret built in (as CLIs do) can then stand in
     /// for a real application unchanged. Random otherwise.
-    #[serde(default)]
     pub client_secret: Option<String>,
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
-    #[serde(default)]
     pub scopes: Option<Vec<String>>,
 }
 

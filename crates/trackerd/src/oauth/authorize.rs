@@ -14,7 +14,9 @@ use super::session::{
     MaybeSession, Session, SignedInForm, CSRF_COOKIE, SESSION_COOKIE,
 };
 use super::token::issue_access;
-use super::{audit, mint, prefix, scope_labels, secs, ClientAddr, FormParams, OAuthError};
+use super::{
+    audit, audit_user, mint, prefix, scope_labels, secs, ClientAddr, FormParams, OAuthError,
+};
 use crate::passwords;
 use crate::state::AppState;
 
@@ -408,16 +410,7 @@ pub async fn authorize_post(
         Err(e) => return Ok(e.into_response(StatusCode::SEE_OTHER)),
     };
     if form.get("decision") != Some("allow") {
-        audit(
-            &state,
-            None,
-            Some(session.user.uid),
-            "consent.denied",
-            &req.app.client_id,
-            req.scopes.to_list(),
-            &addr,
-        )
-        .await;
+        consent_audit(&state, &session.user, &req, "consent.denied", &addr).await;
         return Ok(AuthzError::Redirect {
             redirect_uri: req.redirect_uri,
             fragment: req.response_type == ResponseType::Token,
@@ -431,17 +424,20 @@ pub async fn authorize_post(
     widen_consent(&state, session.user.uid, req.app.id, &req.scopes, now)
         .await
         .map_err(server_error)?;
-    audit(
-        &state,
-        None,
-        Some(session.user.uid),
-        "consent.granted",
-        &req.app.client_id,
-        req.scopes.to_list(),
-        &addr,
-    )
-    .await;
+    consent_audit(&state, &session.user, &req, "consent.granted", &addr).await;
     complete(&state, &session.user, &req, &addr, StatusCode::SEE_OTHER).await
+}
+
+/// Logs a user's decision on a request: the application and the scopes asked.
+async fn consent_audit(
+    state: &AppState,
+    user: &User,
+    req: &AuthzRequest,
+    action: &str,
+    addr: &ClientAddr,
+) {
+    let (app, scopes) = (&req.app.client_id, req.scopes.to_list());
+    audit(state, None, Some(user.uid), action, app, scopes, addr).await;
 }
 
 /// Answers an allowed request: a code, or (implicit) an access token.
@@ -758,16 +754,7 @@ pub(super) async fn start_session(
         .create_session(&TokenHash::of(&secret), user.uid, now, now + secs(lifetime))
         .await
         .map_err(server_error)?;
-    audit(
-        state,
-        None,
-        Some(user.uid),
-        "signin.succeeded",
-        &user.login,
-        how,
-        addr,
-    )
-    .await;
+    audit_user(state, user, "signin.succeeded", how, addr).await;
     let mut r = see_other(next);
     set_cookie(
         &mut r,
@@ -804,16 +791,7 @@ pub async fn signout(
             .delete_session(&s.secret_hash)
             .await
             .map_err(server_error)?;
-        audit(
-            &state,
-            None,
-            Some(s.user.uid),
-            "signout",
-            &s.user.login,
-            "",
-            &addr,
-        )
-        .await;
+        audit_user(&state, &s.user, "signout", "", &addr).await;
     }
     let mut r = see_other("/signin");
     set_cookie(&mut r, &state, &headers, SESSION_COOKIE, "", Some(0));
@@ -893,16 +871,7 @@ pub async fn password_submit(
         .set_password(s.user.uid, &hash, false)
         .await
         .map_err(server_error)?;
-    audit(
-        &state,
-        None,
-        Some(s.user.uid),
-        "password.changed",
-        &s.user.login,
-        "",
-        &addr,
-    )
-    .await;
+    audit_user(&state, &s.user, "password.changed", "", &addr).await;
     Ok(see_other(&next))
 }
 

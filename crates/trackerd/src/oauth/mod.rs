@@ -210,6 +210,18 @@ pub(crate) async fn audit(
     }
 }
 
+/// [`audit`] of what a user did to their own account on the sign-in pages:
+/// no organization, and the login is the target.
+pub(crate) async fn audit_user(
+    state: &AppState,
+    user: &tracker_store::User,
+    action: &str,
+    detail: &str,
+    ip: &ClientAddr,
+) {
+    audit(state, None, Some(user.uid), action, &user.login, detail, ip).await
+}
+
 /// [`audit`] of an action the API's caller took: its organization and
 /// account are the entry's.
 pub(crate) async fn audit_by(
@@ -339,6 +351,12 @@ impl FormParams {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
+    }
+
+    /// A parameter the request must carry: `invalid_request` without it.
+    pub fn required(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
     }
 }
 

@@ -47,7 +47,6 @@ pub struct CreateServiceAccount {
     /// Organization admin rights for the account.
     #[serde(default)]
     pub admin: bool,
-    #[serde(default)]
     pub scopes: Option<Vec<String>>,
 }
 
@@ -112,7 +111,6 @@ pub struct CreateKey {
     pub description: String,
     /// A PEM public key (SPKI) made by the caller; without one the server
     /// makes the pair and returns the private key once.
-    #[serde(default)]
     pub public_key: Option<String>,
 }
 

@@ -232,10 +232,7 @@ pub async fn token(
     form: Result<FormParams, OAuthError>,
 ) -> Result<TokenResponse, OAuthError> {
     let form = form?;
-    let grant_type = form
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?
-        .to_owned();
+    let grant_type = form.required("grant_type")?.to_owned();
     let known = [
         "authorization_code",
         "refresh_token",
@@ -261,9 +258,7 @@ pub async fn token(
             device(&state, &app, code, &addr).await
         }
         _ => {
-            let code = form
-                .get("device_code")
-                .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
+            let code = form.required("device_code")?;
             device(&state, &app, code, &addr).await
         }
     }
@@ -275,9 +270,7 @@ async fn authorization_code(
     form: &FormParams,
     addr: &ClientAddr,
 ) -> Result<TokenResponse, OAuthError> {
-    let code = form
-        .get("code")
-        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let code = form.required("code")?;
     let now = state.clock.now();
     let record = match state
         .store
@@ -291,16 +284,8 @@ async fn authorization_code(
                 state.store.revoke_grant(grant, now).await?;
                 state.auth.invalidate_all();
             }
-            audit(
-                state,
-                None,
-                Some(r.uid),
-                "token.revoked",
-                format!("grant {}", r.grant_id.unwrap_or_default()),
-                format!("authorization code replayed by client {}", app.client_id),
-                addr,
-            )
-            .await;
+            let why = format!("authorization code replayed by client {}", app.client_id);
+            grant_revoked(state, r.uid, r.grant_id.unwrap_or_default(), why, addr).await;
             return Err(OAuthError::invalid_grant(
                 "the authorization code was already used; tokens issued from it are revoked",
             ));
@@ -380,9 +365,7 @@ async fn refresh(
     form: &FormParams,
     addr: &ClientAddr,
 ) -> Result<TokenResponse, OAuthError> {
-    let token = form
-        .get("refresh_token")
-        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let token = form.required("refresh_token")?;
     let now = state.clock.now();
     let hash = TokenHash::of(token);
     // Checked before spending: another client's token must stay usable by
@@ -426,16 +409,8 @@ async fn refresh(
     match super::federation::still_allowed(state, grant.uid).await {
         Ok(true) => {}
         Ok(false) => {
-            audit(
-                state,
-                None,
-                Some(grant.uid),
-                "token.revoked",
-                format!("grant {}", grant.id),
-                "the identity provider no longer signs this account in",
-                addr,
-            )
-            .await;
+            let why = "the identity provider no longer signs this account in";
+            grant_revoked(state, grant.uid, grant.id, why, addr).await;
             return Err(OAuthError::invalid_grant(
                 "the account's identity provider no longer signs it in",
             ));
@@ -449,16 +424,8 @@ async fn refresh(
             // means it leaked. The whole family goes.
             state.store.revoke_grant(grant.id, now).await?;
             state.auth.invalidate_all();
-            audit(
-                state,
-                None,
-                Some(grant.uid),
-                "token.revoked",
-                format!("grant {}", grant.id),
-                format!("refresh token replayed by client {}", app.client_id),
-                addr,
-            )
-            .await;
+            let why = format!("refresh token replayed by client {}", app.client_id);
+            grant_revoked(state, grant.uid, grant.id, why, addr).await;
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used; every token of this grant is revoked",
             ));
@@ -598,35 +565,20 @@ pub async fn revoke(
         .or_else(|| form.get("access_token"))
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let now = state.clock.now();
-    match find_token(&state, &app, token, form.get("token_type_hint")).await? {
+    // What was revoked, for the audit log: whose, which, and how.
+    let revoked = match find_token(&state, &app, token, form.get("token_type_hint")).await? {
         Found::Access { token, grant } => {
             state.store.revoke_token(token.id, now).await?;
-            state.auth.invalidate_all();
-            audit(
-                &state,
-                None,
-                Some(grant.uid),
-                "token.revoked",
-                format!("token {}", token.id),
-                format!("revoked by client {}", app.client_id),
-                &addr,
-            )
-            .await;
+            Some((grant.uid, format!("token {}", token.id), "revoked"))
         }
         Found::Refresh { grant, .. } => {
             // RFC 7009 §2.1: revoking a refresh token revokes its grant.
             state.store.revoke_grant(grant.id, now).await?;
-            state.auth.invalidate_all();
-            audit(
-                &state,
-                None,
-                Some(grant.uid),
-                "token.revoked",
+            Some((
+                grant.uid,
                 format!("grant {}", grant.id),
-                format!("refresh token revoked by client {}", app.client_id),
-                &addr,
-            )
-            .await;
+                "refresh token revoked",
+            ))
         }
         Found::Foreign => {
             return Err(OAuthError::new(
@@ -635,7 +587,21 @@ pub async fn revoke(
             ))
         }
         // RFC 7009 §2.2: an unknown token is not an error.
-        Found::Nothing => {}
+        Found::Nothing => None,
+    };
+    if let Some((uid, target, how)) = revoked {
+        state.auth.invalidate_all();
+        let detail = format!("{how} by client {}", app.client_id);
+        audit(
+            &state,
+            None,
+            Some(uid),
+            "token.revoked",
+            target,
+            detail,
+            &addr,
+        )
+        .await;
     }
     let mut r = (
         StatusCode::OK,
@@ -646,6 +612,26 @@ pub async fn revoke(
     Ok(r)
 }
 
+/// Logs the end of a grant (`token.revoked` of `grant N`); `why` says how.
+async fn grant_revoked(
+    state: &AppState,
+    uid: i64,
+    grant: i64,
+    why: impl Into<String>,
+    addr: &ClientAddr,
+) {
+    audit(
+        state,
+        None,
+        Some(uid),
+        "token.revoked",
+        format!("grant {grant}"),
+        why,
+        addr,
+    )
+    .await;
+}
+
 /// RFC 7662, answering only about the calling client's tokens.
 pub async fn introspect(
     State(state): State<AppState>,
@@ -654,43 +640,43 @@ pub async fn introspect(
 ) -> Result<Response, OAuthError> {
     let form = form?;
     let app = authenticate_client(&state, &headers, &form).await?;
-    let token = form
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let token = form.required("token")?;
     let now = state.clock.now();
-    let inactive = serde_json::json!({ "active": false });
-    let body = match find_token(&state, &app, token, form.get("token_type_hint")).await? {
-        Found::Access { token, grant } if token.is_live(now) && grant.revoked_at.is_none() => {
-            let user = state.store.user_by_uid(token.uid).await?;
-            serde_json::json!({
-                "active": true,
-                "scope": token.scopes.to_list(),
-                "client_id": app.client_id,
-                "username": user.map(|u| u.login),
-                "sub": token.uid.to_string(),
-                "token_type": "access_token",
-                "iat": token.created_at.timestamp(),
-                "exp": token.expires_at.map(|e| e.timestamp()),
-            })
+    // A live token's owner, scopes, kind and times; anything else is inactive.
+    let live = match find_token(&state, &app, token, form.get("token_type_hint")).await? {
+        Found::Access { token: t, grant } if t.is_live(now) && grant.revoked_at.is_none() => {
+            Some((t.uid, t.scopes, "access_token", t.created_at, t.expires_at))
         }
-        Found::Refresh { record, grant }
+        Found::Refresh { record: r, grant }
             if grant.revoked_at.is_none()
-                && record.used_at.is_none()
-                && record.expires_at.is_none_or(|e| e > now) =>
+                && r.used_at.is_none()
+                && r.expires_at.is_none_or(|e| e > now) =>
         {
-            let user = state.store.user_by_uid(grant.uid).await?;
+            Some((
+                grant.uid,
+                r.scopes,
+                "refresh_token",
+                r.created_at,
+                r.expires_at,
+            ))
+        }
+        _ => None,
+    };
+    let body = match live {
+        Some((uid, scopes, token_type, created_at, expires_at)) => {
+            let user = state.store.user_by_uid(uid).await?;
             serde_json::json!({
                 "active": true,
-                "scope": record.scopes.to_list(),
+                "scope": scopes.to_list(),
                 "client_id": app.client_id,
                 "username": user.map(|u| u.login),
-                "sub": grant.uid.to_string(),
-                "token_type": "refresh_token",
-                "iat": record.created_at.timestamp(),
-                "exp": record.expires_at.map(|e| e.timestamp()),
+                "sub": uid.to_string(),
+                "token_type": token_type,
+                "iat": created_at.timestamp(),
+                "exp": expires_at.map(|e| e.timestamp()),
             })
         }
-        _ => inactive,
+        None => serde_json::json!({ "active": false }),
     };
     let mut r = (StatusCode::OK, axum::Json(body)).into_response();
     no_store(&mut r);

@@ -26,10 +26,11 @@ use tracker_domain::dictionaries::{self, Entry};
 use tracker_domain::permissions::Perm;
 use tracker_store::{SprintRecord, TemplateRecord};
 
+use crate::access::by_number;
 use crate::access::issues::{check_version_of, find_queue};
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
 use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageParams};
 use crate::render::{time, Renderer};
@@ -589,14 +590,12 @@ async fn save(cx: &Api, mut t: TemplateRecord) -> ApiResult<TemplateRecord> {
 pub async fn update<const K: u8>(
     cx: Api,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let kind = Kind::of(K);
     let mut t = find_to_change(&cx, kind, &id).await?;
-    check_version(&t, kind, p.version, &headers, &body)?;
-    apply(&cx, kind, &mut t, &body, false).await?;
+    check_version(&t, kind, edit.params.version, &edit.headers, &edit.body)?;
+    apply(&cx, kind, &mut t, &edit.body, false).await?;
     let saved = save(&cx, t).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&cx, &mut r, kind, &saved).await?))
@@ -737,9 +736,11 @@ pub async fn create_column(
 pub async fn update_column(
     cx: Api,
     Path((board, id)): Path<(String, String)>,
-    ApiQuery(p): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    VersionedEdit {
+        params: p,
+        headers,
+        body,
+    }: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let (pk, shown) = change_columns(&cx, &board, p.version, &headers, |c, columns| {
         let col = find_column(c, &board, &id)?;
@@ -892,13 +893,7 @@ pub async fn create_sprint(
 }
 
 pub async fn get_sprint(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let missing = || ApiError::NotFound(format!("Sprint {id} not found"));
-    let pk = id.parse::<i64>().map_err(|_| missing())?;
-    let s = cx
-        .store
-        .sprint(cx.principal.org.id, pk)
-        .await?
-        .ok_or_else(missing)?;
+    let s = by_number("Sprint", &id, |pk| cx.store.sprint(cx.principal.org.id, pk)).await?;
     let board = find(&cx, Kind::Board, &s.board_pk.to_string()).await?;
     let mut r = cx.renderer();
     Ok(Json(render_sprint(&cx, &mut r, &board, &s).await?))

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord};
 
+use crate::access::by_number;
 use crate::access::issues::{change_write, changelog, simple_write, write_fresh};
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
@@ -386,19 +387,11 @@ async fn of_issue(cx: &Api, issue: &IssueRecord, id: &str) -> ApiResult<Attachme
 /// attachment of an issue, which needs the issue's read right.
 async fn visible(cx: &Api, id: &str) -> ApiResult<(Option<IssueRecord>, AttachmentRecord)> {
     let missing = || ApiError::NotFound(format!("Attachment {id} not found"));
-    let pk = id.parse::<i64>().map_err(|_| missing())?;
-    let a = cx
-        .store
-        .attachment(cx.principal.org.id, pk)
-        .await?
-        .ok_or_else(missing)?;
+    let org = cx.principal.org.id;
+    let a = by_number("Attachment", id, |pk| cx.store.attachment(org, pk)).await?;
     let Some(issue_pk) = a.issue_pk else {
         // A file of a project, portfolio or goal: for who may read it.
-        if let Some(e) = cx
-            .store
-            .entity_of_attachment(cx.principal.org.id, pk)
-            .await?
-        {
+        if let Some(e) = cx.store.entity_of_attachment(org, a.pk).await? {
             crate::access::entities::require(&cx.principal, &e, Perm::Read)?;
             return Ok((None, a));
         }

@@ -579,14 +579,5 @@ pub async fn execute_macro(
         entry.data = json!({ "macro": t.pk }).to_string();
     }
     let saved = write(&cx.state, w).await?;
-    Ok(Json(
-        crate::render::render_issue(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &saved,
-            &Default::default(),
-        )
-        .await?,
-    ))
+    cx.issue_json(&saved, &Default::default()).await
 }

@@ -13,7 +13,7 @@ use tracker_domain::workflow;
 use tracker_store::{JobRecord, NewJob};
 
 use crate::access::entities::kind as entity_kind;
-use crate::access::issues::find_queue;
+use crate::access::issues::required_queue;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::ident;
@@ -74,19 +74,9 @@ pub async fn move_issues(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Re
     let body = object(body)?;
     let mut errors = FieldErrors::default();
     let values = values(&body, &mut errors, false);
-    let queue = match body.get("queue") {
-        None | Some(Value::Null) => {
-            errors.add("queue", "Required field");
-            None
-        }
-        Some(v) => match find_queue(&cx.state, cx.principal.org.id, v).await? {
-            Ok(q) => Some(q.key),
-            Err(e) => {
-                errors.add("queue", e);
-                None
-            }
-        },
-    };
+    let org = cx.principal.org.id;
+    let queue = required_queue(&cx.state, org, &body, &mut errors).await?;
+    let queue = queue.map(|q| q.key);
     let mut flag = |name: &str| match body.get(name) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,

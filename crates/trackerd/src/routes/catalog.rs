@@ -3,8 +3,8 @@
 //! deleting one is a queue setting, so it needs the queue's admin right, as
 //! `PATCH /v2/queues/{key}` does.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -13,14 +13,14 @@ use tracker_store::{
     ComponentRecord, DeleteOutcome, QueueRecord, StoreError, VersionRecord, WriteOutcome,
 };
 
-use crate::access::issues::{body_version, check_version_of, find_queue};
+use crate::access::by_number;
+use crate::access::issues::{check_version_of, find_queue};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links, OptionalJson};
-use crate::fields::{self, FieldErrors};
+use crate::extract::{json, Api, ApiJson, Links, VersionedEdit};
+use crate::fields::{self, set, FieldErrors};
 use crate::render::{queue_ref, Renderer};
-use crate::routes::issues::VersionParam;
 use crate::state::AppState;
 
 async fn render_component(
@@ -113,10 +113,6 @@ async fn queue_for(
     Ok(q)
 }
 
-fn parse_id(id: &str, missing: impl FnOnce() -> ApiError) -> ApiResult<i64> {
-    id.parse::<i64>().map_err(|_| missing())
-}
-
 /// A component or a version (`what`) by its id, with its queue, if the
 /// caller holds `perm` on the queue; `get` reads it by organization and pk.
 async fn find_in_queue<T, Fut>(
@@ -132,30 +128,29 @@ where
     Fut: std::future::Future<Output = tracker_store::Result<Option<T>>>,
 {
     let missing = || ApiError::NotFound(format!("{what} {id} not found"));
-    let pk = parse_id(id, missing)?;
-    let found = get(principal.org.id, pk).await?.ok_or_else(missing)?;
+    let found = by_number(what, id, |pk| get(principal.org.id, pk)).await?;
     let q = queue_for(state, principal, queue_of(&found), perm, missing).await?;
     Ok((found, q))
 }
 
 async fn find_component(
-    state: &AppState,
-    principal: &Principal,
+    cx: &Api,
     id: &str,
     perm: Perm,
 ) -> ApiResult<(ComponentRecord, QueueRecord)> {
-    let get = |org, pk| state.store.component(org, pk);
-    find_in_queue(state, principal, "Component", id, perm, get, |c| c.queue_id).await
+    let get = |org, pk| cx.store.component(org, pk);
+    find_in_queue(&cx.state, &cx.principal, "Component", id, perm, get, |c| {
+        c.queue_id
+    })
+    .await
 }
 
-async fn find_version(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    perm: Perm,
-) -> ApiResult<(VersionRecord, QueueRecord)> {
-    let get = |org, pk| state.store.version(org, pk);
-    find_in_queue(state, principal, "Version", id, perm, get, |v| v.queue_id).await
+async fn find_version(cx: &Api, id: &str, perm: Perm) -> ApiResult<(VersionRecord, QueueRecord)> {
+    let get = |org, pk| cx.store.version(org, pk);
+    find_in_queue(&cx.state, &cx.principal, "Version", id, perm, get, |v| {
+        v.queue_id
+    })
+    .await
 }
 
 /// The queue a create names in its body, if the caller may administer it;
@@ -205,14 +200,6 @@ fn text_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option
     }
 }
 
-fn bool_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<bool> {
-    let b = v.as_bool();
-    if b.is_none() {
-        errors.add(field, "Expected true or false");
-    }
-    b
-}
-
 /// `YYYY-MM-DD`, or null to clear it.
 fn date_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option<String>> {
     match v {
@@ -224,13 +211,6 @@ fn date_field(field: &str, v: &Value, errors: &mut FieldErrors) -> Option<Option
             errors.add(field, "Expected a date in YYYY-MM-DD format");
             None
         }
-    }
-}
-
-/// Stores a field's value once it has been read without error.
-fn set<T>(slot: &mut T, read: Option<T>) {
-    if let Some(v) = read {
-        *slot = v;
     }
 }
 
@@ -255,8 +235,8 @@ async fn apply_component(
                 Ok(uid) => c.lead_uid = uid,
                 Err(e) => errors.add(field, e),
             },
-            "assignAuto" => set(&mut c.assign_auto, bool_field(field, v, &mut errors)),
-            "archived" => set(&mut c.archived, bool_field(field, v, &mut errors)),
+            "assignAuto" => set(&mut c.assign_auto, errors.flag(field, v)),
+            "archived" => set(&mut c.archived, errors.flag(field, v)),
             f if echoed(f) => {}
             other => errors.add(other, "Unknown or read-only component field"),
         }
@@ -272,8 +252,8 @@ fn apply_version(v: &mut VersionRecord, body: &Map<String, Value>) -> ApiResult<
             "description" => set(&mut v.description, text_field(field, val, &mut errors)),
             "startDate" => set(&mut v.start_date, date_field(field, val, &mut errors)),
             "dueDate" => set(&mut v.due_date, date_field(field, val, &mut errors)),
-            "released" => set(&mut v.released, bool_field(field, val, &mut errors)),
-            "archived" => set(&mut v.archived, bool_field(field, val, &mut errors)),
+            "released" => set(&mut v.released, errors.flag(field, val)),
+            "archived" => set(&mut v.archived, errors.flag(field, val)),
             f if echoed(f) => {}
             other => errors.add(other, "Unknown or read-only version field"),
         }
@@ -297,17 +277,9 @@ fn same_queue(body: &Map<String, Value>, q: &QueueRecord) -> ApiResult<()> {
 
 /// What an update checks before it applies anything: the version the client
 /// read (query, `If-Match` or body) and that the queue stays the same.
-fn check_update(
-    what: &str,
-    current: i64,
-    params: &VersionParam,
-    headers: &HeaderMap,
-    body: &Map<String, Value>,
-    q: &QueueRecord,
-) -> ApiResult<()> {
-    let wanted = params.version.or(body_version(body)?);
-    check_version_of(what, current, wanted, headers)?;
-    same_queue(body, q)
+fn check_update(what: &str, current: i64, edit: &VersionedEdit, q: &QueueRecord) -> ApiResult<()> {
+    check_version_of(what, current, edit.wanted()?, &edit.headers)?;
+    same_queue(&edit.body, q)
 }
 
 /// An update that lost the race against another writer.
@@ -320,20 +292,16 @@ fn written(outcome: WriteOutcome) -> ApiResult<()> {
     }
 }
 
-pub async fn list_components(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-) -> ApiResult<Json<Value>> {
-    let org = principal.org.id;
-    let mut guard = Guard::new(&state, &principal);
-    let mut r = Renderer::new(&links, state.store.as_ref(), org);
+pub async fn list_components(cx: Api) -> ApiResult<Json<Value>> {
+    let org = cx.principal.org.id;
+    let mut guard = Guard::new(&cx.state, &cx.principal);
+    let mut r = Renderer::new(&cx.links, cx.store.as_ref(), org);
     let mut queues: std::collections::HashMap<i64, Option<QueueRecord>> = Default::default();
     let mut out = Vec::new();
     // Components of queues the caller may not read are left out.
-    for c in state.store.list_components(org, None).await? {
+    for c in cx.store.list_components(org, None).await? {
         if let std::collections::hash_map::Entry::Vacant(slot) = queues.entry(c.queue_id) {
-            let q = match state.store.queue_by_id(org, c.queue_id).await? {
+            let q = match cx.store.queue_by_id(org, c.queue_id).await? {
                 Some(q) if q.deleted_at.is_none() && guard.queue_allows(&q, Perm::Read).await? => {
                     Some(q)
                 }
@@ -349,15 +317,13 @@ pub async fn list_components(
 }
 
 pub async fn create_component(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let q = body_queue(&state, &principal, &body).await?;
+    let q = body_queue(&cx.state, &cx.principal, &body).await?;
     let mut c = ComponentRecord {
         pk: 0,
-        org: principal.org.id,
+        org: cx.principal.org.id,
         queue_id: q.id,
         name: String::new(),
         description: None,
@@ -366,64 +332,50 @@ pub async fn create_component(
         archived: false,
         version: 1,
     };
-    apply_component(&state, principal.org.id, &mut c, &body).await?;
-    let c = state
+    apply_component(&cx.state, cx.principal.org.id, &mut c, &body).await?;
+    let c = cx
         .store
         .create_component(&c)
         .await
         .map_err(taken("Component", &c.name, &q))?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,
         &render_component(&mut r, &q, &c).await?,
     ))
 }
 
-pub async fn get_component(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let (c, q) = find_component(&state, &principal, &id, Perm::Read).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+pub async fn get_component(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (c, q) = find_component(&cx, &id, Perm::Read).await?;
+    let mut r = cx.renderer();
     Ok(Json(render_component(&mut r, &q, &c).await?))
 }
 
 pub async fn update_component(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
-    let (mut c, q) = find_component(&state, &principal, &id, Perm::Grant).await?;
-    check_update("component", c.version, &params, &headers, &body, &q)?;
-    apply_component(&state, principal.org.id, &mut c, &body).await?;
+    let (mut c, q) = find_component(&cx, &id, Perm::Grant).await?;
+    check_update("component", c.version, &edit, &q)?;
+    apply_component(&cx.state, cx.principal.org.id, &mut c, &edit.body).await?;
     written(
-        state
-            .store
+        cx.store
             .update_component(&c)
             .await
             .map_err(taken("Component", &c.name, &q))?,
     )?;
-    let (c, q) = find_component(&state, &principal, &id, Perm::Read).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let (c, q) = find_component(&cx, &id, Perm::Read).await?;
+    let mut r = cx.renderer();
     Ok(Json(render_component(&mut r, &q, &c).await?))
 }
 
 /// A component issues still refer to is not deleted: the client is told to
 /// take it off them first, rather than issues changing behind their
 /// version and history.
-pub async fn delete_component(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    let (c, _) = find_component(&state, &principal, &id, Perm::Grant).await?;
-    match state.store.delete_component(principal.org.id, c.pk).await? {
+pub async fn delete_component(cx: Api, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let (c, _) = find_component(&cx, &id, Perm::Grant).await?;
+    match cx.store.delete_component(cx.principal.org.id, c.pk).await? {
         DeleteOutcome::Deleted => Ok(StatusCode::NO_CONTENT),
         DeleteOutcome::NotFound => Err(ApiError::NotFound(format!("Component {id} not found"))),
         DeleteOutcome::InUse(n) => Err(ApiError::Conflict(format!(
@@ -433,15 +385,13 @@ pub async fn delete_component(
 }
 
 pub async fn create_version(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let q = body_queue(&state, &principal, &body).await?;
+    let q = body_queue(&cx.state, &cx.principal, &body).await?;
     let mut v = VersionRecord {
         pk: 0,
-        org: principal.org.id,
+        org: cx.principal.org.id,
         queue_id: q.id,
         name: String::new(),
         description: None,
@@ -452,43 +402,36 @@ pub async fn create_version(
         version: 1,
     };
     apply_version(&mut v, &body)?;
-    let v = state
+    let v = cx
         .store
         .create_version(&v)
         .await
         .map_err(taken("Version", &v.name, &q))?;
-    Ok(json(StatusCode::CREATED, &render_version(&links, &q, &v)))
+    Ok(json(
+        StatusCode::CREATED,
+        &render_version(&cx.links, &q, &v),
+    ))
 }
 
-pub async fn get_version(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let (v, q) = find_version(&state, &principal, &id, Perm::Read).await?;
-    Ok(Json(render_version(&links, &q, &v)))
+pub async fn get_version(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (v, q) = find_version(&cx, &id, Perm::Read).await?;
+    Ok(Json(render_version(&cx.links, &q, &v)))
 }
 
 pub async fn update_version(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
-    let (mut v, q) = find_version(&state, &principal, &id, Perm::Grant).await?;
-    check_update("version", v.version, &params, &headers, &body, &q)?;
-    apply_version(&mut v, &body)?;
+    let (mut v, q) = find_version(&cx, &id, Perm::Grant).await?;
+    check_update("version", v.version, &edit, &q)?;
+    apply_version(&mut v, &edit.body)?;
     written(
-        state
-            .store
+        cx.store
             .update_version(&v)
             .await
             .map_err(taken("Version", &v.name, &q))?,
     )?;
-    let (v, q) = find_version(&state, &principal, &id, Perm::Read).await?;
-    Ok(Json(render_version(&links, &q, &v)))
+    let (v, q) = find_version(&cx, &id, Perm::Read).await?;
+    Ok(Json(render_version(&cx.links, &q, &v)))
 }

@@ -136,10 +136,9 @@ fn attachment_refs(
 }
 
 #[derive(Default, Debug, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Params {
     pub id: Option<String>,
-    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
     pub field: Option<String>,
     #[serde(rename = "type")]

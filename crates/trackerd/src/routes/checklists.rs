@@ -11,13 +11,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tracker_store::IssueRecord;
 
-use crate::access::issues::{change_write, write_fresh};
-use crate::auth::Principal;
+use crate::access::issues::{update_write, write_fresh};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Api, ApiJson, Links};
+use crate::extract::{Api, ApiJson};
 use crate::fields::{self, FieldChange};
 use crate::ids::object_id;
-use crate::render::{render_issue, GetParams, Renderer};
+use crate::render::{GetParams, Renderer};
 use crate::state::AppState;
 
 /// The most items one checklist holds: beyond any list people tick off by
@@ -259,30 +258,15 @@ pub fn apply_edit(mut items: Vec<Item>, edit: &Edit) -> ApiResult<Vec<Item>> {
 }
 
 /// Applies `edit` and answers the issue, as Tracker does.
-async fn save(
-    state: &AppState,
-    principal: &Principal,
-    links: &Links,
-    issue: IssueRecord,
-    edit: Edit,
-) -> ApiResult<Json<Value>> {
-    let now = state.clock.now();
-    let saved = write_fresh(state, principal, issue, |mut issue| {
+async fn save(cx: &Api, issue: IssueRecord, edit: Edit) -> ApiResult<Json<Value>> {
+    let now = cx.clock.now();
+    let saved = write_fresh(&cx.state, &cx.principal, issue, |mut issue| {
         let items = apply_edit(items_of(&issue), &edit)?;
         let change = store_items(&mut issue.extra, items);
-        Ok(change_write(
-            principal,
-            issue,
-            now,
-            "IssueUpdated",
-            &[change],
-            json!({}),
-        ))
+        Ok(update_write(&cx.principal, issue, now, &[change]))
     })
     .await?;
-    Ok(Json(
-        render_issue(state, principal, links, &saved, &GetParams::default()).await?,
-    ))
+    cx.issue_json(&saved, &GetParams::default()).await
 }
 
 async fn new_item(state: &AppState, org: i64, body: &Map<String, Value>) -> ApiResult<Item> {
@@ -392,7 +376,7 @@ pub async fn add(
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
     let items = items_to_add(&cx, body).await?;
-    save(&cx.state, &cx.principal, &cx.links, issue, Edit::Add(items)).await
+    save(&cx, issue, Edit::Add(items)).await
 }
 
 pub async fn list(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
@@ -415,14 +399,7 @@ pub async fn replace(
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
     let all = items_replaced(&cx, &items_of(&issue), &body, true).await?;
-    save(
-        &cx.state,
-        &cx.principal,
-        &cx.links,
-        issue,
-        Edit::Replace(all),
-    )
-    .await
+    save(&cx, issue, Edit::Replace(all)).await
 }
 
 pub async fn change(
@@ -432,14 +409,7 @@ pub async fn change(
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
     let item = item_changed(&cx, &items_of(&issue), &id, &body).await?;
-    save(
-        &cx.state,
-        &cx.principal,
-        &cx.links,
-        issue,
-        Edit::Change(id, Box::new(item)),
-    )
-    .await
+    save(&cx, issue, Edit::Change(id, Box::new(item))).await
 }
 
 /// `POST …/checklistItems/{id}/_move {"before": "<item id>"}`; without
@@ -451,15 +421,15 @@ pub async fn move_item(
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
     let edit = move_edit(id, &body)?;
-    save(&cx.state, &cx.principal, &cx.links, issue, edit).await
+    save(&cx, issue, edit).await
 }
 
 pub async fn remove(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    save(&cx.state, &cx.principal, &cx.links, issue, Edit::Remove(id)).await
+    save(&cx, issue, Edit::Remove(id)).await
 }
 
 pub async fn clear(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    save(&cx.state, &cx.principal, &cx.links, issue, Edit::Clear).await
+    save(&cx, issue, Edit::Clear).await
 }

@@ -14,10 +14,37 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::fields::{self, FieldChange};
-use crate::paging::{array_with_next, Cursor};
-use crate::render::{time, Renderer};
+use crate::paging::{array_with_next, Cursor, CursorParams};
+use crate::render::Renderer;
 use crate::routes::attachments;
 use crate::state::AppState;
+
+/// What every comment shows, of an issue or of an entity, with `link` its
+/// own path. The two records have the same fields but no common type, so a
+/// macro reads them; it runs inside the caller's async fn (for `.await?`).
+macro_rules! comment_json {
+    ($r:expr, $link:expr, $c:expr) => {{
+        let c = $c;
+        let mut v = serde_json::json!({
+            "self": $r.links.api(&$link),
+            "id": c.pk,
+            "longId": c.id,
+            "text": c.text,
+            "createdBy": $r.user(c.author).await?,
+            "updatedBy": $r.user(c.updated_by).await?,
+            "createdAt": $crate::render::time(&c.created_at),
+            "updatedAt": $crate::render::time(&c.updated_at),
+            "version": c.version,
+            "type": "standard",
+            "transport": "internal",
+        });
+        if !c.summonees.is_empty() {
+            v["summonees"] = $r.users(&c.summonees).await?;
+        }
+        v
+    }};
+}
+pub(crate) use comment_json;
 
 pub async fn render(
     r: &mut Renderer<'_>,
@@ -35,22 +62,8 @@ async fn render_with(
     c: &CommentRecord,
     issue_files: &[AttachmentRecord],
 ) -> ApiResult<Value> {
-    let mut v = json!({
-        "self": r.links.api(&format!("issues/{}/comments/{}", issue.key, c.pk)),
-        "id": c.pk,
-        "longId": c.id,
-        "text": c.text,
-        "createdBy": r.user(c.author).await?,
-        "updatedBy": r.user(c.updated_by).await?,
-        "createdAt": time(&c.created_at),
-        "updatedAt": time(&c.updated_at),
-        "version": c.version,
-        "type": "standard",
-        "transport": "internal",
-    });
-    if !c.summonees.is_empty() {
-        v["summonees"] = r.users(&c.summonees).await?;
-    }
+    let link = format!("issues/{}/comments/{}", issue.key, c.pk);
+    let mut v = comment_json!(r, link, c);
     let files: Vec<_> = issue_files
         .iter()
         .filter(|a| a.comment_pk == Some(c.pk))
@@ -62,19 +75,10 @@ async fn render_with(
     Ok(v)
 }
 
-#[derive(Default, Debug, Deserialize)]
-#[serde(default)]
-pub struct ListParams {
-    /// Comments after this one (its numeric id).
-    pub id: Option<i64>,
-    #[serde(rename = "perPage")]
-    pub per_page: Option<i64>,
-}
-
 pub async fn list(
     cx: Api,
     Path(key): Path<String>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<CursorParams>,
 ) -> ApiResult<Response> {
     let issue = cx.issue(&key).await?;
     let page = Cursor::new(params.per_page)?;
@@ -120,9 +124,7 @@ pub struct CreateComment {
     pub text: Option<String>,
     #[serde(default)]
     pub summonees: Vec<Value>,
-    #[serde(default)]
     pub is_add_to_followers: Option<bool>,
-    #[serde(default)]
     pub attachment_ids: Option<Value>,
 }
 
@@ -220,10 +222,8 @@ pub fn may_change_comment_of(principal: &Principal, author: i64) -> ApiResult<()
 #[serde(rename_all = "camelCase")]
 pub struct EditComment {
     pub text: Option<String>,
-    #[serde(default)]
     pub summonees: Option<Vec<Value>>,
     /// Temporary uploads to add to the comment.
-    #[serde(default)]
     pub attachment_ids: Option<Value>,
 }
 

@@ -63,35 +63,29 @@ pub async fn status(_: Principal, links: Links, Path(id): Path<String>) -> ApiRe
     let Json(v) = one(&links, "statuses", dictionaries::STATUSES, &id)?;
     Ok(Json(with_type(v)))
 }
-pub async fn priorities(_: Principal, links: Links) -> Json<Value> {
-    list(&links, "priorities", dictionaries::PRIORITIES)
+/// The plain dictionaries, as the handlers' const parameter: an index into
+/// [`PLAIN`], each with the collection its links name.
+pub const PRIORITIES: u8 = 0;
+pub const ISSUE_TYPES: u8 = 1;
+pub const RESOLUTIONS: u8 = 2;
+const PLAIN: [(&str, &[Entry]); 3] = [
+    ("priorities", dictionaries::PRIORITIES),
+    ("issuetypes", dictionaries::ISSUE_TYPES),
+    ("resolutions", dictionaries::RESOLUTIONS),
+];
+
+pub async fn plain_list<const D: u8>(_: Principal, links: Links) -> Json<Value> {
+    let (collection, dict) = PLAIN[usize::from(D)];
+    list(&links, collection, dict)
 }
-pub async fn priority(
+
+pub async fn plain_one<const D: u8>(
     _: Principal,
     links: Links,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    one(&links, "priorities", dictionaries::PRIORITIES, &id)
-}
-pub async fn issue_types(_: Principal, links: Links) -> Json<Value> {
-    list(&links, "issuetypes", dictionaries::ISSUE_TYPES)
-}
-pub async fn issue_type(
-    _: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    one(&links, "issuetypes", dictionaries::ISSUE_TYPES, &id)
-}
-pub async fn resolutions(_: Principal, links: Links) -> Json<Value> {
-    list(&links, "resolutions", dictionaries::RESOLUTIONS)
-}
-pub async fn resolution(
-    _: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    one(&links, "resolutions", dictionaries::RESOLUTIONS, &id)
+    let (collection, dict) = PLAIN[usize::from(D)];
+    one(&links, collection, dict, &id)
 }
 
 pub async fn link_types(_: Principal, links: Links) -> Json<Value> {

@@ -23,14 +23,9 @@ use crate::fields;
 use crate::paging::{Cursor, Page, PageParams};
 use crate::render::{time, Renderer};
 
-/// The `fields` and `expand` query parameters of every answer with an entity.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ViewParams {
-    pub fields: Option<String>,
-    pub expand: Option<String>,
-    pub version: Option<i64>,
-}
+/// The `fields` and `expand` query parameters of every answer with an entity
+/// (and the `version` of an edit): the same query as any versioned edit.
+pub type ViewParams = crate::extract::VersionParam;
 
 /// What an answer shows of an entity.
 pub struct View {
@@ -274,13 +269,12 @@ pub async fn remove(cx: &Api, e: &EntityRecord) -> ApiResult<StatusCode> {
 // Search.
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SearchParams {
     pub fields: Option<String>,
     pub expand: Option<String>,
     // Not a flattened `PageParams`: a flattened query reads numbers as text.
     pub page: Option<i64>,
-    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
 }
 

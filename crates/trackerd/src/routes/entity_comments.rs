@@ -15,10 +15,10 @@ use crate::access::entities::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
-use crate::paging::{array_with_next, Cursor};
-use crate::render::{time, Renderer};
+use crate::paging::{array_with_next, Cursor, CursorParams};
+use crate::render::Renderer;
 use crate::routes::comments::{
-    may_change_comment_of, required_text, summonees, CreateComment, EditComment, ListParams,
+    comment_json, may_change_comment_of, required_text, summonees, CreateComment, EditComment,
 };
 use crate::routes::entities::{relative, RelativeParams};
 
@@ -27,23 +27,8 @@ pub async fn render(
     e: &EntityRecord,
     c: &EntityCommentRecord,
 ) -> ApiResult<Value> {
-    let mut v = json!({
-        "self": r.links.api(&format!("entities/{}/{}/comments/{}", e.entity_type, e.id, c.pk)),
-        "id": c.pk,
-        "longId": c.id,
-        "text": c.text,
-        "createdBy": r.user(c.author).await?,
-        "updatedBy": r.user(c.updated_by).await?,
-        "createdAt": time(&c.created_at),
-        "updatedAt": time(&c.updated_at),
-        "version": c.version,
-        "type": "standard",
-        "transport": "internal",
-    });
-    if !c.summonees.is_empty() {
-        v["summonees"] = r.users(&c.summonees).await?;
-    }
-    Ok(v)
+    let link = format!("entities/{}/{}/comments/{}", e.entity_type, e.id, c.pk);
+    Ok(comment_json!(r, link, c))
 }
 
 /// The entity the path names and its comment (by number or long id).
@@ -71,7 +56,7 @@ async fn find(
 pub async fn list(
     cx: Api,
     Path((kind_segment, id)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<CursorParams>,
 ) -> ApiResult<Response> {
     let e = load(&cx.state, &cx.principal, kind(&kind_segment)?, &id).await?;
     let page = Cursor::new(params.per_page)?;

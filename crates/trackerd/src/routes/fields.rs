@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{FieldCategoryRecord, FieldRecord, QueueRecord, StoreError, WriteOutcome};
 
-use crate::access::issues::{body_version, check_version_of};
+use crate::access::issues::check_version_of;
 use crate::access::queues::find_for;
 use crate::access::Guard;
 use crate::auth::Principal;
@@ -21,10 +21,9 @@ use crate::custom_fields::{
     self as custom, builtin_category_json, category_json, field_json, BUILTIN_CATEGORIES,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
+use crate::extract::{json, Api, ApiJson, VersionedEdit};
 use crate::fields::{FieldErrors, GLOBAL_FIELDS};
 use crate::render::{field_json as system_field_json, global_fields_json};
-use crate::routes::issues::VersionParam;
 use crate::state::AppState;
 
 fn require_admin(p: &Principal) -> ApiResult<()> {
@@ -249,9 +248,7 @@ async fn save(
 pub async fn update(
     cx: Api,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     if GLOBAL_FIELDS.iter().any(|(f, _, _)| *f == id) {
         return Err(ApiError::Forbidden(format!(
@@ -267,8 +264,7 @@ pub async fn update(
                 .await?
         }
     }
-    let wanted = params.version.or(body_version(&body)?);
-    let f = save(&cx, f, wanted, &headers, &body).await?;
+    let f = save(&cx, f, edit.wanted()?, &edit.headers, &edit.body).await?;
     Ok(Json(render(&cx, &f, q.as_ref()).await?))
 }
 
@@ -420,14 +416,11 @@ pub async fn get_local(
 pub async fn update_local(
     cx: Api,
     Path((key, field_key)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let q = find_for(&cx.state, &cx.principal, &key, Perm::Grant).await?;
     let f = local_by_key(&cx, &q, &field_key).await?;
-    let wanted = params.version.or(body_version(&body)?);
-    let f = save(&cx, f, wanted, &headers, &body).await?;
+    let f = save(&cx, f, edit.wanted()?, &edit.headers, &edit.body).await?;
     Ok(Json(render(&cx, &f, Some(&q)).await?))
 }
 

@@ -1,7 +1,7 @@
 //! Issues: create, get, update, transitions, move, clone, find by `unique`.
 
 use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
@@ -13,10 +13,12 @@ use tracker_domain::permissions::Perm;
 
 use crate::access::attachments as uploads;
 use crate::access::changes::{self, Edit};
-use crate::access::issues::{changelog, check_version, find_queue, load_for, simple_write, write};
+use crate::access::issues::{
+    changelog, check_version, find_queue, load_for, required_queue, simple_write, write,
+};
 use crate::access::{issue_types, Guard};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson, ApiQuery, OptionalJson};
+use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{
@@ -35,19 +37,7 @@ pub async fn create(
     };
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
-    let queue = match body.get("queue") {
-        None | Some(Value::Null) => {
-            errors.add("queue", "Required field");
-            None
-        }
-        Some(v) => match find_queue(&cx.state, org, v).await? {
-            Ok(q) => Some(q),
-            Err(e) => {
-                errors.add("queue", e);
-                None
-            }
-        },
-    };
+    let queue = required_queue(&cx.state, org, &body, &mut errors).await?;
     if !body.contains_key("summary") {
         errors.add("summary", "Required field");
     }
@@ -127,39 +117,23 @@ pub async fn get(
     ApiQuery(params): ApiQuery<GetParams>,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    Ok(Json(
-        render_issue(&cx.state, &cx.principal, &cx.links, &issue, &params).await?,
-    ))
+    cx.issue_json(&issue, &params).await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct VersionParam {
-    pub version: Option<i64>,
-    pub expand: Option<String>,
-    pub fields: Option<String>,
-}
+pub use crate::extract::VersionParam;
 
 pub async fn update(
     cx: Api,
     Path(key): Path<String>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    let body_version = match body.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| ApiError::field("version", "The version must be a number"))?,
-        ),
-    };
-    check_version(issue.version, params.version.or(body_version), &headers)?;
+    check_version(issue.version, edit.wanted()?, &edit.headers)?;
+    let body = edit.body;
     let attach_ids = uploads::temporary_ids(&cx, body.get("attachmentIds")).await?;
     let get = GetParams {
-        expand: params.expand,
-        fields: params.fields,
+        expand: edit.params.expand,
+        fields: edit.params.fields,
     };
     let saved = match changes::update(&cx.state, &cx.principal, issue, &body, &attach_ids).await? {
         Edit::Unchanged(issue) => *issue,
@@ -169,14 +143,11 @@ pub async fn update(
             write(&cx.state, w).await.map_err(uploads::taken)?
         }
     };
-    Ok(Json(
-        render_issue(&cx.state, &cx.principal, &cx.links, &saved, &get).await?,
-    ))
+    cx.issue_json(&saved, &get).await
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UniqueParam {
-    #[serde(default)]
     pub unique: Option<String>,
 }
 
@@ -196,16 +167,7 @@ pub async fn find_by_unique(
     Guard::new(&cx.state, &cx.principal)
         .require_issue(&issue, Perm::Read)
         .await?;
-    Ok(Json(
-        render_issue(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &issue,
-            &GetParams::default(),
-        )
-        .await?,
-    ))
+    cx.issue_json(&issue, &GetParams::default()).await
 }
 
 pub async fn transitions(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
@@ -225,20 +187,17 @@ pub async fn transition(
 pub async fn execute_transition(
     cx: Api,
     Path((key, id)): Path<(String, String)>,
-    ApiQuery(params): ApiQuery<VersionParam>,
-    headers: HeaderMap,
-    OptionalJson(body): OptionalJson,
+    edit: VersionedEdit,
 ) -> ApiResult<Json<Value>> {
     let issue = cx.issue(&key).await?;
-    check_version(issue.version, params.version, &headers)?;
-    let w = changes::transition(&cx.state, &cx.principal, issue, &id, &body).await?;
+    check_version(issue.version, edit.params.version, &edit.headers)?;
+    let w = changes::transition(&cx.state, &cx.principal, issue, &id, &edit.body).await?;
     let saved = write(&cx.state, w).await?;
     Ok(Json(transitions_json(&cx.links, &saved)))
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MoveParams {
-    #[serde(default)]
     pub queue: Option<String>,
 }
 
@@ -256,24 +215,7 @@ pub async fn move_issue(
         .map_err(|e| ApiError::field("queue", e))?;
     let w = changes::move_to(&cx.state, &cx.principal, issue, &queue, &Map::new()).await?;
     let saved = write(&cx.state, w).await?;
-    Ok(Json(
-        render_issue(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &saved,
-            &GetParams::default(),
-        )
-        .await?,
-    ))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CloneParams {
-    pub queues: Option<String>,
-    #[serde(rename = "linkWithOriginal")]
-    pub link_with_original: Option<String>,
+    cx.issue_json(&saved, &GetParams::default()).await
 }
 
 /// `POST /v2/issues/{key}/_clone?queues=A,B`: copies the issue into each

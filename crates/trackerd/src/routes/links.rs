@@ -244,6 +244,21 @@ pub async fn add_link(
 }
 
 /// Renders a link of `issue` after a write, as create and import answer.
+/// Links the issue and answers with the new link: `201` for a create, `200`
+/// for an import.
+pub async fn link_and_answer(
+    cx: &Api,
+    issue: IssueRecord,
+    relationship: &str,
+    other: &str,
+    origin: Origin,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let (saved, link_pk) =
+        add_link(&cx.state, &cx.principal, issue, relationship, other, origin).await?;
+    Ok(json(status, &render_created(cx, &saved, link_pk).await?))
+}
+
 pub async fn render_created(cx: &Api, issue: &IssueRecord, link_pk: i64) -> ApiResult<Value> {
     let link = cx
         .store
@@ -269,19 +284,15 @@ pub async fn create(
         .and_then(crate::fields::ident)
         .ok_or_else(|| ApiError::field("issue", "Required field"))?;
     let origin = Origin::now(&cx.principal, cx.clock.now());
-    let (saved, link_pk) = add_link(
-        &cx.state,
-        &cx.principal,
+    link_and_answer(
+        &cx,
         issue,
         &relationship,
         &other,
         origin,
-    )
-    .await?;
-    Ok(json(
         StatusCode::CREATED,
-        &render_created(&cx, &saved, link_pk).await?,
-    ))
+    )
+    .await
 }
 
 async fn remove_link(
@@ -390,12 +401,7 @@ pub async fn link_methods(cx: Api, Path(key): Path<String>, req: Request) -> Api
     let issue = cx.issue(&key).await?;
     if method == Method::from_bytes(b"LINK").unwrap_or(Method::POST) {
         let origin = Origin::now(&cx.principal, cx.clock.now());
-        let (saved, link_pk) =
-            add_link(&cx.state, &cx.principal, issue, &rel, &other, origin).await?;
-        return Ok(json(
-            StatusCode::CREATED,
-            &render_created(&cx, &saved, link_pk).await?,
-        ));
+        return link_and_answer(&cx, issue, &rel, &other, origin, StatusCode::CREATED).await;
     }
     let (t, direction) = dictionaries::relationship(&rel)
         .ok_or_else(|| ApiError::field("relationship", format!("Unknown relationship {rel:?}")))?;

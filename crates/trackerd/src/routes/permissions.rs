@@ -8,8 +8,9 @@ use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Map, Value};
 use tracker_domain::permissions::{Grants, Perm, Role, Subject, ALL_EMPLOYEES};
-use tracker_store::{GroupRecord, WriteOutcome};
+use tracker_store::{GroupRecord, QueueRecord, WriteOutcome};
 
+use crate::access::by_number;
 use crate::access::issues::load_for;
 use crate::access::queues::find_for;
 use crate::access::Guard;
@@ -38,6 +39,20 @@ async fn group_ref(state: &AppState, links: &Links, org: i64, id: i64) -> ApiRes
 
 fn role_ref(links: &Links, r: Role) -> Value {
     json!({ "self": links.api(&format!("roles/{}", r.as_str())), "id": r.as_str(), "display": r.display() })
+}
+
+/// The queue's permissions as they stand now, read afresh.
+async fn grants_json(cx: &Api, q: &QueueRecord) -> ApiResult<Json<Value>> {
+    let (grants, version) = cx.store.queue_grants(q.id).await?;
+    let v = render_grants(
+        &cx.state,
+        &cx.principal,
+        &cx.links,
+        &q.key,
+        &grants,
+        version,
+    );
+    Ok(Json(v.await?))
 }
 
 async fn render_grants(
@@ -81,18 +96,7 @@ async fn render_grants(
 
 pub async fn get_queue(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
     let q = find_for(&cx.state, &cx.principal, &key, Perm::Read).await?;
-    let (grants, version) = cx.store.queue_grants(q.id).await?;
-    Ok(Json(
-        render_grants(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &q.key,
-            &grants,
-            version,
-        )
-        .await?,
-    ))
+    grants_json(&cx, &q).await
 }
 
 /// Resolves one subject of a permissions body.
@@ -223,18 +227,7 @@ pub async fn patch_queue(
             "The permissions were changed by someone else; retry".into(),
         ));
     }
-    let (grants, version) = cx.store.queue_grants(q.id).await?;
-    Ok(Json(
-        render_grants(
-            &cx.state,
-            &cx.principal,
-            &cx.links,
-            &q.key,
-            &grants,
-            version,
-        )
-        .await?,
-    ))
+    grants_json(&cx, &q).await
 }
 
 /// `GET /v2/queues/{key}/checkPermissions/{code}`: `200` with the answer
@@ -384,15 +377,11 @@ pub async fn patch_group(
 ) -> ApiResult<Json<Value>> {
     require_admin(&cx.principal)?;
     let not_found = || ApiError::NotFound(format!("Group {id} not found"));
-    let gid = id.parse::<i64>().map_err(|_| not_found())?;
-    let g = cx
-        .store
-        .group(cx.principal.org.id, gid)
-        .await?
-        .ok_or_else(not_found)?;
+    let org = cx.principal.org.id;
+    let g = by_number("Group", &id, |gid| cx.store.group(org, gid)).await?;
+    let gid = g.id;
     let ops = fields::list_op(body.get("members").unwrap_or(&Value::Null))
         .map_err(|e| ApiError::field("members", e))?;
-    let org = cx.principal.org.id;
     let members = fields::edit_list(&g.members, ops, |v| {
         let state = &cx.state;
         async move { fields::required_user(state, org, &v, "member").await }

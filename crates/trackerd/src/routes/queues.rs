@@ -1,9 +1,9 @@
 //! The first queue calls: create, get, list. Queue settings belong to the
 //! organization's administrators until the permission model arrives.
 
-use axum::extract::{OriginalUri, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,11 +17,11 @@ use crate::extract::{json, Api, ApiJson, ApiQuery, Links, OptionalJson};
 use crate::state::AppState;
 use tracker_domain::permissions::Perm;
 
-use crate::access::issues::{change_write, write_fresh_in_queue};
+use crate::access::issues::{update_write, write_fresh_in_queue};
 use crate::access::queues::{find_any, find_for, find_live, valid_queue_key};
 use crate::access::{issue_types, Guard};
 use crate::fields::{self, FieldChange, FieldErrors};
-use crate::paging::{Page, PageParams};
+use crate::paging::Paged;
 use crate::routes::catalog;
 
 pub async fn render(state: &AppState, q: &QueueRecord, links: &Links) -> ApiResult<Value> {
@@ -116,14 +116,10 @@ pub struct CreateQueue {
     pub key: Option<String>,
     pub name: Option<String>,
     pub lead: Option<Value>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub default_type: Option<Value>,
-    #[serde(default)]
     pub default_priority: Option<Value>,
     /// The queue's types and their resolutions; all of them when absent.
-    #[serde(default)]
     pub issue_types_config: Option<Value>,
 }
 
@@ -191,30 +187,31 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
             }
         },
     };
-    let default_type = match body
-        .default_type
+    // The key of a dictionary entry a field names, the default when unset.
+    type Dict = &'static [dictionaries::Entry];
+    let mut default_of = |field: &str, v: &Option<Value>, dict: Dict, default: &str| match v
         .as_ref()
-        .map(|v| fields::dict(v, dictionaries::ISSUE_TYPES))
+        .map(|v| fields::dict(v, dict))
     {
-        None | Some(Ok(None)) => dictionaries::DEFAULT_TYPE.to_owned(),
+        None | Some(Ok(None)) => default.to_owned(),
         Some(Ok(Some(e))) => e.key.to_owned(),
         Some(Err(e)) => {
-            errors.add("defaultType", e);
+            errors.add(field, e);
             String::new()
         }
     };
-    let default_priority = match body
-        .default_priority
-        .as_ref()
-        .map(|v| fields::dict(v, dictionaries::PRIORITIES))
-    {
-        None | Some(Ok(None)) => dictionaries::DEFAULT_PRIORITY.to_owned(),
-        Some(Ok(Some(e))) => e.key.to_owned(),
-        Some(Err(e)) => {
-            errors.add("defaultPriority", e);
-            String::new()
-        }
-    };
+    let default_type = default_of(
+        "defaultType",
+        &body.default_type,
+        dictionaries::ISSUE_TYPES,
+        dictionaries::DEFAULT_TYPE,
+    );
+    let default_priority = default_of(
+        "defaultPriority",
+        &body.default_priority,
+        dictionaries::PRIORITIES,
+        dictionaries::DEFAULT_PRIORITY,
+    );
     let issue_types = match &body.issue_types_config {
         None | Some(Value::Null) => String::new(),
         Some(v) => issue_types::parse(v, &mut errors),
@@ -253,7 +250,6 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ExpandParam {
-    #[serde(default)]
     pub expand: Option<String>,
 }
 
@@ -397,14 +393,7 @@ pub async fn remove_tag(
                 from: json!(old),
                 to: json!(issue.tags),
             };
-            Some(change_write(
-                &cx.principal,
-                issue,
-                now,
-                "IssueUpdated",
-                &[change],
-                json!({}),
-            ))
+            Some(update_write(&cx.principal, issue, now, &[change]))
         })
         .await?;
     }
@@ -423,12 +412,7 @@ pub async fn workflows(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value
     Ok(Json(json!([crate::render::workflow_json(&cx.links)])))
 }
 
-pub async fn list(
-    cx: Api,
-    OriginalUri(uri): OriginalUri,
-    ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<Response> {
-    let page = Page::from_params(&params)?;
+pub async fn list(cx: Api, paged: Paged) -> ApiResult<Response> {
     // Queues the caller may not read are not counted either; organizations
     // have few queues, so they are filtered here rather than in SQL.
     let (all, _) = cx
@@ -442,15 +426,10 @@ pub async fn list(
             visible.push(q);
         }
     }
-    let total = visible.len() as i64;
     let mut body = Vec::new();
-    for q in visible
-        .iter()
-        .skip(page.offset() as usize)
-        .take(page.size as usize)
-    {
+    for q in paged.page.of(&visible) {
         body.push(render(&cx.state, q, &cx.links).await?);
     }
-    let headers = page.headers(total, &cx.links.api("queues"), uri.query());
-    Ok((StatusCode::OK, headers, Json(body)).into_response())
+    let total = visible.len() as i64;
+    Ok(paged.answer(total, &cx.links.api("queues"), body))
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -15,10 +15,10 @@ use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, LinkType};
 use tracker_store::{ApplicationRecord, IssueRecord, RemoteLinkRecord, RemoteLinkWrite};
 
-use crate::access::issues::{change_write, load, write_fresh};
-use crate::auth::Principal;
+use crate::access::by_number;
+use crate::access::issues::{change_write, write_fresh};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, ApiJson, ApiQuery, Links};
+use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
 use crate::render::{time, Renderer};
 use crate::state::AppState;
 
@@ -111,16 +111,11 @@ async fn applications_by_id(
         .collect())
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let issue = load(&state, &principal, &key).await?;
-    let rows = state.store.list_remote_links(issue.pk).await?;
-    let apps = applications_by_id(&state, principal.org.id).await?;
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+pub async fn list(cx: Api, Path(key): Path<String>) -> ApiResult<Json<Value>> {
+    let issue = cx.issue(&key).await?;
+    let rows = cx.store.list_remote_links(issue.pk).await?;
+    let apps = applications_by_id(&cx.state, cx.principal.org.id).await?;
+    let mut r = cx.renderer();
     let mut out = Vec::with_capacity(rows.len());
     for l in &rows {
         out.push(render(&mut r, &issue, &apps, l).await?);
@@ -131,7 +126,6 @@ pub async fn list(
 #[derive(Debug, Default, Deserialize)]
 pub struct CreateParams {
     /// Asks Tracker to create the same link in the external application.
-    #[serde(default)]
     pub backlink: Option<bool>,
 }
 
@@ -145,14 +139,12 @@ fn string_field<'a>(body: &'a Map<String, Value>, field: &str) -> ApiResult<&'a 
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
+    cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<CreateParams>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let issue = load(&state, &principal, &key).await?;
+    let issue = cx.issue(&key).await?;
     let relationship = string_field(&body, "relationship")?;
     let (t, direction) = dictionaries::relationship(relationship).ok_or_else(|| {
         ApiError::field(
@@ -168,9 +160,9 @@ pub async fn create(
         ));
     }
     let origin = string_field(&body, "origin")?;
-    let app = state
+    let app = cx
         .store
-        .application(principal.org.id, origin)
+        .application(cx.principal.org.id, origin)
         .await?
         .ok_or_else(|| {
             ApiError::field(
@@ -185,13 +177,7 @@ pub async fn create(
             && l.application == app.id
             && l.object_key == object_key
     };
-    if state
-        .store
-        .list_remote_links(issue.pk)
-        .await?
-        .iter()
-        .any(same)
-    {
+    if cx.store.list_remote_links(issue.pk).await?.iter().any(same) {
         return Err(ApiError::Unprocessable {
             message: format!(
                 "{} is already linked to {object_key} of {} as {relationship:?}",
@@ -200,16 +186,16 @@ pub async fn create(
             errors: Default::default(),
         });
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let record = RemoteLinkRecord {
         pk: 0,
-        org: principal.org.id,
+        org: cx.principal.org.id,
         issue_pk: issue.pk,
         type_id: t.id.to_owned(),
         direction: direction.to_owned(),
         application: app.id.clone(),
         object_key: object_key.to_owned(),
-        created_by: principal.user.uid,
+        created_by: cx.principal.user.uid,
         created_at: now,
     };
     let mut data = json!({
@@ -221,14 +207,14 @@ pub async fn create(
         // trackerd calls no external application; the request is kept.
         data["backlink"] = json!("not performed");
     }
-    let saved = write_fresh(&state, &principal, issue, |issue| {
-        let mut w = change_write(&principal, issue, now, "IssueLinked", &[], data.clone());
+    let saved = write_fresh(&cx.state, &cx.principal, issue, |issue| {
+        let mut w = change_write(&cx.principal, issue, now, "IssueLinked", &[], data.clone());
         w.remote_link = Some(RemoteLinkWrite::Insert(record.clone()));
         Ok(w)
     })
     .await?;
     // The unique constraint makes the link just written the only one like it.
-    let link = state
+    let link = cx
         .store
         .list_remote_links(saved.pk)
         .await?
@@ -238,34 +224,31 @@ pub async fn create(
             ApiError::internal(anyhow::anyhow!("a remote link vanished after its write"))
         })?;
     let apps = HashMap::from([(app.id.clone(), app)]);
-    let mut r = Renderer::new(&links, state.store.as_ref(), principal.org.id);
+    let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,
         &render(&mut r, &saved, &apps, &link).await?,
     ))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((key, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let issue = load(&state, &principal, &key).await?;
-    let missing = || ApiError::NotFound(format!("Remote link {id} not found"));
-    let pk = id.parse::<i64>().map_err(|_| missing())?;
-    let link = state
-        .store
-        .remote_link(issue.pk, pk)
-        .await?
-        .ok_or_else(missing)?;
-    let now = state.clock.now();
+pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let issue = cx.issue(&key).await?;
+    let link = by_number("Remote link", &id, |pk| cx.store.remote_link(issue.pk, pk)).await?;
+    let now = cx.clock.now();
     let data = json!({
         "type": link.type_id,
         "direction": link.direction,
         "remote": { "application": link.application, "key": link.object_key },
     });
-    write_fresh(&state, &principal, issue, |issue| {
-        let mut w = change_write(&principal, issue, now, "IssueUnlinked", &[], data.clone());
+    write_fresh(&cx.state, &cx.principal, issue, |issue| {
+        let mut w = change_write(
+            &cx.principal,
+            issue,
+            now,
+            "IssueUnlinked",
+            &[],
+            data.clone(),
+        );
         w.remote_link = Some(RemoteLinkWrite::Delete(link.pk));
         Ok(w)
     })
@@ -273,30 +256,23 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn applications(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-) -> ApiResult<Json<Value>> {
-    let apps = state.store.list_applications(principal.org.id).await?;
+pub async fn applications(cx: Api) -> ApiResult<Json<Value>> {
+    let apps = cx.store.list_applications(cx.principal.org.id).await?;
     Ok(Json(Value::Array(
-        apps.iter().map(|a| application_json(&links, a)).collect(),
+        apps.iter()
+            .map(|a| application_json(&cx.links, a))
+            .collect(),
     )))
 }
 
 /// The application an `application.self` names.
-pub async fn application(
-    State(state): State<AppState>,
-    principal: Principal,
-    links: Links,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let app = state
+pub async fn application(cx: Api, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let app = cx
         .store
-        .application(principal.org.id, &id)
+        .application(cx.principal.org.id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Application {id} not found")))?;
-    Ok(Json(application_json(&links, &app)))
+    Ok(Json(application_json(&cx.links, &app)))
 }
 
 #[cfg(test)]

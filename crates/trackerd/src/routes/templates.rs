@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{QueueRecord, TemplateRecord};
 
+use crate::access::by_number;
 use crate::access::issues::{check_version_of, find_queue};
 use crate::access::queues::find_for;
 use crate::access::Guard;
@@ -150,13 +151,8 @@ async fn allowed(cx: &Api, t: &TemplateRecord, perm: Perm) -> ApiResult<bool> {
 
 /// The template the path names, if the caller may do `perm` with it.
 async fn find(cx: &Api, kind: Kind, id: &str, perm: Perm) -> ApiResult<TemplateRecord> {
-    let missing = || ApiError::NotFound(format!("{} {id} not found", kind.what()));
-    let pk = id.parse::<i64>().map_err(|_| missing())?;
-    let t = cx
-        .store
-        .template(cx.principal.org.id, kind.key(), pk)
-        .await?
-        .ok_or_else(missing)?;
+    let org = cx.principal.org.id;
+    let t = by_number(kind.what(), id, |pk| cx.store.template(org, kind.key(), pk)).await?;
     // As for issues: a template of a queue the caller cannot read is
     // refused, not hidden.
     if !allowed(cx, &t, Perm::Read).await? {

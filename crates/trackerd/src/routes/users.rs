@@ -1,14 +1,13 @@
 //! `GET /v2/myself`, `GET /v2/users`, `GET /v2/users/{uid or login}`.
 
-use axum::extract::{OriginalUri, Path};
-use axum::http::StatusCode;
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Api, ApiQuery, Links};
-use crate::paging::{Page, PageParams};
+use crate::extract::{Api, Links};
+use crate::paging::Paged;
 use crate::state::AppState;
 
 pub fn render(user: &tracker_store::User, links: &Links) -> tracker_api::User {
@@ -71,19 +70,14 @@ pub async fn myself(principal: Principal, links: Links) -> ApiResult<Response> {
         .into_response())
 }
 
-pub async fn list(
-    cx: Api,
-    OriginalUri(uri): OriginalUri,
-    ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<Response> {
-    let page = Page::from_params(&params)?;
+pub async fn list(cx: Api, paged: Paged) -> ApiResult<Response> {
+    let page = paged.page;
     let (users, total) = cx
         .store
         .list_members(cx.principal.org.id, page.offset(), page.size)
         .await?;
     let body: Vec<_> = users.iter().map(|u| render(u, &cx.links)).collect();
-    let headers = page.headers(total, &cx.links.api("users"), uri.query());
-    Ok((StatusCode::OK, headers, Json(body)).into_response())
+    Ok(paged.answer(total, &cx.links.api("users"), body))
 }
 
 /// Finds a member of the caller's organization by uid or login.

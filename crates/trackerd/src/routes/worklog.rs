@@ -13,6 +13,7 @@ use tracker_domain::duration::Duration;
 use tracker_domain::permissions::Perm;
 use tracker_store::{IssueRecord, NewChangelog, WorklogQuery, WorklogRecord, WorklogWrite};
 
+use crate::access::by_number;
 use crate::access::issues::{changelog, check_version_of, simple_write, write_fresh};
 use crate::access::Guard;
 use crate::auth::Principal;
@@ -136,9 +137,7 @@ fn respend(issue: &mut IssueRecord, add: i64, sub: i64) -> FieldChange {
 }
 
 async fn find(state: &AppState, issue: &IssueRecord, id: &str) -> ApiResult<WorklogRecord> {
-    let missing = || ApiError::NotFound(format!("Worklog record {id} not found"));
-    let pk = id.parse::<i64>().map_err(|_| missing())?;
-    state.store.worklog(issue.pk, pk).await?.ok_or_else(missing)
+    by_number("Worklog record", id, |pk| state.store.worklog(issue.pk, pk)).await
 }
 
 fn may_change(principal: &Principal, w: &WorklogRecord) -> ApiResult<()> {

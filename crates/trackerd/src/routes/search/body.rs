@@ -16,24 +16,20 @@ use crate::state::AppState;
 pub(super) const COMBINED: &str = "You can only use keys, a queue, or a search query";
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SearchParams {
     pub expand: Option<String>,
     pub fields: Option<String>,
     pub page: Option<i64>,
-    #[serde(rename = "perPage")]
     pub per_page: Option<i64>,
-    #[serde(rename = "scrollType")]
     pub scroll_type: Option<String>,
-    #[serde(rename = "perScroll")]
     pub per_scroll: Option<i64>,
+    /// Not what camelCase makes of the name (`scrollTtlMillis`).
     #[serde(rename = "scrollTTLMillis")]
     pub scroll_ttl_millis: Option<i64>,
-    #[serde(rename = "scrollId")]
     pub scroll_id: Option<String>,
     /// Not needed to read the next page (as in Tracker); passed on into the
     /// next page's link and headers, since only its hash is kept.
-    #[serde(rename = "scrollToken")]
     pub scroll_token: Option<String>,
 }
 
