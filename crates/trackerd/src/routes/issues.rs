@@ -132,8 +132,10 @@ pub async fn get(
         return Ok(json_bytes(body));
     }
     let issue = cx.issue(&key).await?;
+    // Everything the answer shows is read from the database under the
+    // stamp: the caller's own account too, not the copy kept with the
+    // authentication, which may be older than the stamp.
     let mut r = Renderer::new(&cx.links, cx.state.store.as_ref(), cx.principal.org.id)
-        .knowing(&cx.principal.user, None)
         .at(cx.state.clock.now());
     let v = render_issue_with(&mut r, &cx.links, &issue, &params).await?;
     let body = bytes::Bytes::from(serde_json::to_vec(&v).map_err(ApiError::internal)?);

@@ -11,6 +11,7 @@ backend_tests!(
     a_kept_answer_follows_a_change_that_leaves_the_issue_row_alone,
     a_kept_answer_is_never_served_to_another_caller_nor_after_access_is_taken_away,
     answers_that_depend_on_the_time_are_not_kept,
+    a_kept_answer_shows_the_callers_own_account_as_the_database_has_it,
 );
 
 /// `answers.max_bytes = 0`.
@@ -123,6 +124,33 @@ async fn a_kept_answer_is_never_served_to_another_caller_nor_after_access_is_tak
         .status(200);
     app.get("/v2/issues/TEST-1").token(BOB_RO).await.error(403);
     app.get("/v2/issues/TEST-1").await.status(200);
+}
+
+async fn a_kept_answer_shows_the_callers_own_account_as_the_database_has_it(app: TestApp) {
+    app.create_issue(json!({"queue": "TEST", "summary": "mine"}))
+        .await;
+    let v = read_until_kept(&app, "/v2/issues/TEST-1").await;
+    assert_eq!(v["createdBy"]["display"], "Alice Archer");
+    // Renamed behind the server's back (as an admin command would): the
+    // authentication alice's token is cached with still has the old name.
+    let store = app.state.store.as_ref();
+    let alice = store.user_by_login("alice").await.unwrap().unwrap();
+    store
+        .upsert_user(&tracker_store::NewUser {
+            login: alice.login.clone(),
+            cloud_uid: alice.cloud_uid.clone(),
+            first_name: "Alicia".into(),
+            last_name: alice.last_name.clone(),
+            email: alice.email.clone(),
+            password_hash: None,
+            created_at: alice.created_at,
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let v: Value = app.read("/v2/issues/TEST-1").await;
+        assert_eq!(v["createdBy"]["display"], "Alicia Archer");
+    }
 }
 
 async fn answers_that_depend_on_the_time_are_not_kept(app: TestApp) {
