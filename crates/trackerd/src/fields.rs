@@ -350,12 +350,15 @@ pub enum Mode {
 
 /// Applies the fields of `body` to `issue`, returning what changed. All
 /// invalid fields are reported together.
+/// `queue` is the issue's queue when the caller has already read it (a
+/// create), saving the lookup.
 pub async fn apply(
     state: &AppState,
     org: i64,
     issue: &mut IssueRecord,
     body: &Map<String, Value>,
     mode: Mode,
+    queue: Option<&tracker_store::QueueRecord>,
 ) -> ApiResult<Vec<FieldChange>> {
     let mut errors = FieldErrors::default();
     let mut changes = Vec::new();
@@ -622,7 +625,11 @@ pub async fn apply(
     let typed = matches!(mode, Mode::Create) || body.contains_key("type");
     let resolved = body.contains_key("resolution") && issue.resolution.is_some();
     if errors.is_empty() && (typed || resolved) {
-        if let Some(q) = state.store.queue_by_id(org, issue.queue_id).await? {
+        let q = match queue.filter(|q| q.id == issue.queue_id) {
+            Some(q) => Some(q.clone()),
+            None => state.store.queue_by_id(org, issue.queue_id).await?,
+        };
+        if let Some(q) = q {
             if let Some(e) = typed
                 .then(|| issue_types::refuse_type(&q, &issue.issue_type))
                 .flatten()

@@ -32,7 +32,15 @@ pub async fn update(
     body: &Map<String, Value>,
     attach_ids: &[i64],
 ) -> ApiResult<Edit> {
-    let changes = fields::apply(state, principal.org.id, &mut issue, body, Mode::Update).await?;
+    let changes = fields::apply(
+        state,
+        principal.org.id,
+        &mut issue,
+        body,
+        Mode::Update,
+        None,
+    )
+    .await?;
     if changes.is_empty() && attach_ids.is_empty() {
         return Ok(Edit::Unchanged(Box::new(issue)));
     }
@@ -88,8 +96,15 @@ pub async fn transition(
     body: &Map<String, Value>,
 ) -> ApiResult<IssueWrite> {
     let t = available(&issue, id)?;
-    let mut changes =
-        fields::apply(state, principal.org.id, &mut issue, body, Mode::Transition).await?;
+    let mut changes = fields::apply(
+        state,
+        principal.org.id,
+        &mut issue,
+        body,
+        Mode::Transition,
+        None,
+    )
+    .await?;
     let now = state.clock.now();
     if workflow::is_resolved_status(t.to) {
         if t.needs_resolution && issue.resolution.is_none() {
@@ -197,7 +212,15 @@ pub async fn move_to(
         // and versions); the store moves the issue itself.
         issue.queue_id = queue.id;
         changes.extend(
-            fields::apply(state, principal.org.id, &mut issue, values, Mode::Update).await?,
+            fields::apply(
+                state,
+                principal.org.id,
+                &mut issue,
+                values,
+                Mode::Update,
+                None,
+            )
+            .await?,
         );
     }
     // The issue's type (perhaps just set by `values`) must be one the

@@ -349,7 +349,15 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
         .filter(|(k, _)| !IMPORT_ONLY.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let mut changes = fields::apply(&cx.state, org, &mut issue, &rest, Mode::Create).await?;
+    let mut changes = fields::apply(
+        &cx.state,
+        org,
+        &mut issue,
+        &rest,
+        Mode::Create,
+        Some(&queue),
+    )
+    .await?;
     if let Some((_, by, _)) = resolved {
         let mut extra: Map<String, Value> = serde_json::from_str(&issue.extra).unwrap_or_default();
         extra.insert("resolvedBy".into(), json!(by));

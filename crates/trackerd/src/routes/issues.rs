@@ -71,7 +71,15 @@ pub async fn create(
     let now = cx.clock.now();
     let uid = cx.principal.user.uid;
     let mut issue = crate::access::issues::fresh_issue(org, &queue, uid, now, unique);
-    let mut changes = fields::apply(&cx.state, org, &mut issue, &body, Mode::Create).await?;
+    let mut changes = fields::apply(
+        &cx.state,
+        org,
+        &mut issue,
+        &body,
+        Mode::Create,
+        Some(&queue),
+    )
+    .await?;
     changes.insert(
         0,
         FieldChange {
