@@ -433,12 +433,15 @@ async fn a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_ex
             )
             .await
             .unwrap();
-        let updates: Vec<_> = log.iter().filter(|e| e.kind == "IssueUpdated").collect();
+        let updates: Vec<_> = log
+            .iter()
+            .filter(|e| e.entry.kind == "IssueUpdated")
+            .collect();
         assert_eq!(updates.len(), 1, "{key}: {} edits", updates.len());
         assert!(
-            updates[0].fields.contains("summary") && updates[0].fields.contains("tags"),
+            updates[0].entry.fields.contains("summary") && updates[0].entry.fields.contains("tags"),
             "{key}: {}",
-            updates[0].fields
+            updates[0].entry.fields
         );
         assert_eq!(issue.summary, "bulk changed", "{key}");
         assert_eq!(issue.tags, ["crash"], "{key}");

@@ -173,8 +173,8 @@ async fn a_backlink_request_is_accepted_and_recorded_as_not_performed(app: TestA
         .unwrap();
     let backlinks: Vec<Value> = entries
         .iter()
-        .filter(|e| e.kind == "IssueLinked")
-        .map(|e| serde_json::from_str::<Value>(&e.data).unwrap()["backlink"].clone())
+        .filter(|e| e.entry.kind == "IssueLinked")
+        .map(|e| serde_json::from_str::<Value>(&e.entry.data).unwrap()["backlink"].clone())
         .collect();
     assert_eq!(backlinks, [json!("not performed"), Value::Null]);
 }
