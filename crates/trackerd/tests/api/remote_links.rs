@@ -161,20 +161,11 @@ async fn a_backlink_request_is_accepted_and_recorded_as_not_performed(app: TestA
         .unwrap()
         .unwrap()
         .pk;
-    let entries = store
-        .list_changelog(
-            pk,
-            &tracker_store::ChangelogQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let entries = history(store.as_ref(), pk, 10).await;
     let backlinks: Vec<Value> = entries
         .iter()
-        .filter(|e| e.entry.kind == "IssueLinked")
-        .map(|e| serde_json::from_str::<Value>(&e.entry.data).unwrap()["backlink"].clone())
+        .filter(|e| e.kind == "IssueLinked")
+        .map(|e| serde_json::from_str::<Value>(&e.data).unwrap()["backlink"].clone())
         .collect();
     assert_eq!(backlinks, [json!("not performed"), Value::Null]);
 }
