@@ -368,6 +368,10 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         Self::scalar_on(&self.pool, "SELECT value FROM auth_epoch WHERE id = 1", ()).await
     }
 
+    async fn data_stamp(&self) -> Result<String> {
+        Self::scalar_on(&self.pool, D::DIALECT.data_stamp_sql(), ()).await
+    }
+
     async fn bump_auth_epoch(&self) -> Result<i64> {
         Self::scalar_on(
             &self.pool,

@@ -15,14 +15,19 @@ use crate::{db, Dialect, Engine, SqlStore};
 
 /// Tables that are the server's machinery rather than data: the migration
 /// record, the revocation counter every node polls (a restore bumps it
-/// instead), keys every node signs with, leases of periodic jobs, and the
-/// control plane's own tables.
+/// instead), keys every node signs with, leases of periodic jobs, the data
+/// stamp's counter (restoring it would move it back to a value a cached
+/// answer may carry: the restore's own row changes move it on instead),
+/// and the control plane's own tables.
 fn machinery(table: &str) -> bool {
     table.starts_with("_sqlx")
         || table.starts_with("sqlite_")
         || table.starts_with("emulator_")
         || table.starts_with("emusnap_")
-        || matches!(table, "auth_epoch" | "server_keys" | "job_leases")
+        || matches!(
+            table,
+            "auth_epoch" | "server_keys" | "job_leases" | "data_generation"
+        )
 }
 
 /// An identifier as SQL text (names come from the schema's catalog).

@@ -41,7 +41,57 @@ const ANALYZE_SEARCH_TABLES: &str = "PRAGMA analysis_limit = 0; \
      ANALYZE issue_access; ANALYZE issue_aliases; ANALYZE comments; \
      ANALYZE links; ANALYZE changelog;";
 
+/// The SQLite tables whose changes do not move the data stamp: the
+/// server's bookkeeping, written by background loops, by sign-ins and by
+/// scroll searches, none of which an issue's rendering or an access
+/// decision reads. Every other table has the stamp's triggers (a test holds
+/// the schema to this list, so a new table gets them or is named here).
+pub const UNSTAMPED_TABLES: &[&str] = &[
+    "data_generation",
+    "auth_epoch",
+    "tokens",
+    "oauth_grants",
+    "oauth_codes",
+    "oauth_refresh_tokens",
+    "oauth_device_codes",
+    "oauth_consents",
+    "web_sessions",
+    "signin_failures",
+    "service_account_keys",
+    "audit_events",
+    "search_scrolls",
+    "search_scroll_pages",
+    "server_keys",
+    "jobs",
+    "job_items",
+    "job_leases",
+    "automation_runs",
+    "webhook_deliveries",
+    "emulator_snapshots",
+    "federation_logins",
+];
+
 impl Dialect {
+    /// [`tracker_store::AccessStore::data_stamp`]'s statement.
+    ///
+    /// SQLite: a counter that triggers on the data tables move in the
+    /// transaction of every change (migration 0028; the tables left
+    /// without them are [`UNSTAMPED_TABLES`]), so a commit by any
+    /// connection or process moves it.
+    ///
+    /// PostgreSQL: the cluster's current snapshot (`xmin:xmax:in-progress`),
+    /// which no write can leave unchanged: a transaction that writes takes a
+    /// transaction id, and its commit moves `xmax` or takes it out of the
+    /// in-progress list. Nothing is written for it, so concurrent writers do
+    /// not queue on a counter row; any write in the cluster moves it (the
+    /// background jobs' leases too), which only costs a cache its hit.
+    pub fn data_stamp_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT CAST(gen AS TEXT) FROM data_generation WHERE id = 1",
+            Dialect::Postgres => "SELECT CAST(pg_current_snapshot() AS TEXT)",
+        }
+    }
+
     /// A short name for logs.
     pub fn name(self) -> &'static str {
         match self {

@@ -36,7 +36,7 @@ mod templates;
 mod worklog;
 
 pub use access::queue_by_id_sql;
-pub use engine::{Cancellable, Dialect, Engine};
+pub use engine::{Cancellable, Dialect, Engine, UNSTAMPED_TABLES};
 pub use issues::issue_by_key_sql;
 pub use rows::*;
 

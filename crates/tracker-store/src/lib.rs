@@ -172,6 +172,12 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn auth_epoch(&self) -> Result<i64>;
     async fn bump_auth_epoch(&self) -> Result<i64>;
 
+    /// A mark of the data's state as of now: equal marks mean nothing was
+    /// committed in between, by this process or any other (another node, an
+    /// admin command). Taken before a read, it tells later whether what that
+    /// read saw is still what the database holds.
+    async fn data_stamp(&self) -> Result<String>;
+
     // Queues.
     async fn create_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord>;
     /// Creates the queue, or updates its name and lead.

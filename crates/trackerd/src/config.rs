@@ -99,6 +99,26 @@ pub struct Config {
     /// machine would fail on, so the answer is a `4xx` naming the limit.
     #[serde(default)]
     pub limits: Limits,
+    /// Issue answers kept between reads (`GET /v2/issues/{key}`).
+    #[serde(default)]
+    pub answers: Answers,
+}
+
+/// Issue answers kept between reads, each served only while the database
+/// says nothing changed since it was rendered (src/answers.rs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Answers {
+    /// How many bytes of answers a node keeps; 0 keeps none.
+    pub max_bytes: u64,
+}
+
+impl Default for Answers {
+    fn default() -> Self {
+        Self {
+            max_bytes: 16 * 1024 * 1024,
+        }
+    }
 }
 
 /// Queue automation (triggers, auto-actions, their webhook deliveries).
@@ -394,6 +414,7 @@ impl Default for Config {
             control_token: None,
             control: Control::default(),
             limits: Limits::default(),
+            answers: Answers::default(),
         }
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod answers;
 pub mod auth;
 pub mod automation;
 pub mod blobs;

@@ -153,6 +153,11 @@ impl Metrics {
                         .absolute(n.load(Ordering::Relaxed));
                 }
             }
+            let (hits, misses) = state.answers.lookups();
+            for (result, n) in [("hit", hits), ("miss", misses)] {
+                metrics::counter!("trackerd_issue_answers_lookups_total", "result" => result)
+                    .absolute(n);
+            }
         });
         self.handle.render()
     }

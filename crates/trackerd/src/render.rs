@@ -39,6 +39,10 @@ pub struct Renderer<'a> {
     /// The request's time, where answers depend on it (a checklist
     /// deadline's `isExceeded`).
     now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether anything rendered so far depended on `now`: such an answer
+    /// is not the same a moment later, so it is never kept (see
+    /// [`crate::answers`]).
+    timed: std::cell::Cell<bool>,
 }
 
 #[derive(Default)]
@@ -51,7 +55,14 @@ impl<'a> Renderer<'a> {
     /// The store this renderer reads references from.
     /// The time deadlines are judged at, when the renderer was told it.
     pub fn now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.timed.set(true);
         self.now
+    }
+
+    /// Whether what was rendered so far is the same whenever it is
+    /// rendered from the same data (it did not depend on the time).
+    pub fn timeless(&self) -> bool {
+        !self.timed.get()
     }
 
     /// The organization the renderer answers for.
@@ -79,6 +90,7 @@ impl<'a> Renderer<'a> {
             issues: HashMap::new(),
             catalogs: HashMap::new(),
             now: None,
+            timed: std::cell::Cell::new(false),
         }
     }
 
@@ -375,7 +387,7 @@ impl<'a> Renderer<'a> {
         if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&i.extra) {
             for (k, v) in extra {
                 if k == "checklistItems" {
-                    let now = self.now;
+                    let now = self.now();
                     let mut items = Vec::new();
                     for item in v.as_array().into_iter().flatten() {
                         if let Some(item) = item.as_object() {

@@ -33,6 +33,8 @@ pub struct Inner {
     /// The emulator's control plane, when `control_token` is set; its test
     /// clock is then [`Inner::clock`].
     pub control: Option<Arc<crate::control::Control>>,
+    /// Issue answers kept between reads (`answers.max_bytes`).
+    pub answers: crate::answers::Answers,
 }
 
 impl std::ops::Deref for AppState {
@@ -62,6 +64,7 @@ impl AppState {
             Some(control) => control.clock.clone(),
             None => clock,
         };
+        let answers = crate::answers::Answers::new(config.answers.max_bytes);
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -73,6 +76,7 @@ impl AppState {
             metrics,
             federation,
             control,
+            answers,
         })))
     }
 

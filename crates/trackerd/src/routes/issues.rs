@@ -2,7 +2,7 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -17,12 +17,13 @@ use crate::access::issues::{
     changelog, check_version, find_queue, load_for, required_queue, simple_write, write,
 };
 use crate::access::{issue_types, Guard};
+use crate::answers::AnswerKey;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{
-    render_issue, render_issue_with, transition_json, transitions_json, GetParams,
+    render_issue, render_issue_with, transition_json, transitions_json, GetParams, Renderer,
 };
 
 pub async fn create(
@@ -111,13 +112,49 @@ pub async fn create(
     ))
 }
 
+/// `GET /v2/issues/{key}`: served from the kept answers while the data
+/// stamp shows nothing changed (see [`crate::answers`]).
 pub async fn get(
     cx: Api,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<GetParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
+    let answers = &cx.state.answers;
+    if !answers.enabled() {
+        let issue = cx.issue(&key).await?;
+        return Ok(cx.issue_json(&issue, &params).await?.into_response());
+    }
+    let wanted = AnswerKey::new(&cx.principal, &cx.links, &key, &params);
+    // Taken before anything is read: what is read after it is at least as
+    // new, so an answer kept under it is current while the stamp holds.
+    let stamp = cx.state.store.data_stamp().await?;
+    if let Some(body) = answers.get(&wanted, &stamp) {
+        return Ok(json_bytes(body));
+    }
     let issue = cx.issue(&key).await?;
-    cx.issue_json(&issue, &params).await
+    // Everything the answer shows is read from the database under the
+    // stamp: the caller's own account too, not the copy kept with the
+    // authentication, which may be older than the stamp.
+    let mut r = Renderer::new(&cx.links, cx.state.store.as_ref(), cx.principal.org.id)
+        .at(cx.state.clock.now());
+    let v = render_issue_with(&mut r, &cx.links, &issue, &params).await?;
+    let body = bytes::Bytes::from(serde_json::to_vec(&v).map_err(ApiError::internal)?);
+    if r.timeless() {
+        answers.put(wanted, stamp, body.clone());
+    }
+    Ok(json_bytes(body))
+}
+
+/// A JSON answer from bytes already serialized (as `Json` would send it).
+fn json_bytes(body: bytes::Bytes) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 pub use crate::extract::VersionParam;

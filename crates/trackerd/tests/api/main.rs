@@ -4,6 +4,7 @@
 
 mod access;
 mod agile;
+mod answers;
 mod attachments;
 mod automation;
 mod browser;
