@@ -12,4 +12,4 @@ pub mod workflow;
 pub use clock::{Clock, ManualClock, SystemClock, TestClock};
 pub use headers::{parse_authorization, parse_org_headers, Credential, OrgSelector};
 pub use scope::{Scope, Scopes};
-pub use token::{TokenHash, TokenKind};
+pub use token::{TokenHash, TokenKind, Unreadable};

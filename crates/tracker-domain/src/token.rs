@@ -51,6 +51,19 @@ impl TokenKind {
     }
 }
 
+/// A stored kind, read back (e.g. by a database row mapper).
+impl TryFrom<String> for TokenKind {
+    type Error = Unreadable;
+    fn try_from(s: String) -> Result<Self, Unreadable> {
+        TokenKind::parse(&s).ok_or_else(|| Unreadable(format!("token kind {s:?}")))
+    }
+}
+
+/// A stored value that does not read back as what it should be.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unreadable {0}")]
+pub struct Unreadable(pub String);
+
 /// The SHA-256 of a token, the only form in which tokens are stored.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenHash([u8; 32]);
@@ -68,6 +81,14 @@ impl TokenHash {
         let mut out = [0u8; 32];
         hex::decode_to_slice(s, &mut out).ok()?;
         Some(Self(out))
+    }
+}
+
+/// A stored hash in hex, read back (e.g. by a database row mapper).
+impl TryFrom<String> for TokenHash {
+    type Error = Unreadable;
+    fn try_from(hex: String) -> Result<Self, Unreadable> {
+        TokenHash::from_hex(&hex).ok_or_else(|| Unreadable("token hash".into()))
     }
 }
 

@@ -422,42 +422,38 @@ impl fmt::Display for Predicate {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::And(items) => {
-                for (i, e) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" AND ")?;
-                    }
-                    match e {
-                        Expr::Or(_) => write!(f, "({e})")?,
-                        _ => e.fmt(f)?,
-                    }
-                }
-                Ok(())
-            }
-            Expr::Or(items) => {
-                for (i, e) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" OR ")?;
-                    }
-                    match e {
-                        Expr::Or(_) => write!(f, "({e})")?,
-                        _ => e.fmt(f)?,
-                    }
-                }
-                Ok(())
-            }
+            Expr::And(items) => write_separated(f, items, " AND ", write_operand),
+            Expr::Or(items) => write_separated(f, items, " OR ", write_operand),
             Expr::Condition(c) => {
                 write!(f, "{}: ", c.field.field)?;
-                for (i, p) in c.predicates.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    p.fmt(f)?;
-                }
-                Ok(())
+                write_separated(f, &c.predicates, ", ", |f, p| p.fmt(f))
             }
             Expr::Text(l) => l.fmt(f),
         }
+    }
+}
+
+/// Writes `items` with `sep` between them, each as `write` writes it.
+fn write_separated<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    sep: &str,
+    mut write: impl FnMut(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        write(f, item)?;
+    }
+    Ok(())
+}
+
+/// An operand of `AND` or `OR`: an `OR` inside either is parenthesized.
+fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
+    match e {
+        Expr::Or(_) => write!(f, "({e})"),
+        _ => fmt::Display::fmt(e, f),
     }
 }
 
@@ -473,17 +469,10 @@ impl fmt::Display for Query {
                 f.write_char(' ')?;
             }
             f.write_str("\"Sort by\": ")?;
-            for (i, k) in self.sort.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(
-                    f,
-                    "{} {}",
-                    k.field.field,
-                    if k.descending { "DESC" } else { "ASC" }
-                )?;
-            }
+            write_separated(f, &self.sort, ", ", |f, k| {
+                let order = if k.descending { "DESC" } else { "ASC" };
+                write!(f, "{} {order}", k.field.field)
+            })?;
         }
         Ok(())
     }
@@ -575,34 +564,21 @@ impl Expr {
     /// Span-free S-expression of the tree; see [`Query::describe`].
     pub fn describe(&self) -> String {
         match self {
-            Expr::And(items) => format!(
-                "(and {})",
-                items
-                    .iter()
-                    .map(Expr::describe)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            Expr::Or(items) => format!(
-                "(or {})",
-                items
-                    .iter()
-                    .map(Expr::describe)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            Expr::And(items) => format!("(and {})", describe_all(items, Expr::describe)),
+            Expr::Or(items) => format!("(or {})", describe_all(items, Expr::describe)),
             Expr::Condition(c) => format!(
                 "({} {})",
                 c.field.field.describe(),
-                c.predicates
-                    .iter()
-                    .map(Predicate::describe)
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                describe_all(&c.predicates, Predicate::describe)
             ),
             Expr::Text(l) => format!("(text {})", l.describe()),
         }
     }
+}
+
+/// Each item as `describe` describes it, space-separated.
+fn describe_all<T>(items: &[T], describe: impl Fn(&T) -> String) -> String {
+    items.iter().map(describe).collect::<Vec<_>>().join(" ")
 }
 
 impl Query {

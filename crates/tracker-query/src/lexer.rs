@@ -50,11 +50,8 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
             continue;
         }
         let start = i;
-        let single = |tok| Token {
-            tok,
-            span: Span::new(start, start + 1),
-        };
-        match c {
+        // Each token and the position after it.
+        let (tok, end) = match c {
             '"' => {
                 let mut text = String::new();
                 let mut j = i + 1;
@@ -85,40 +82,15 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 if !closed {
                     return Err(ParseError::UnterminatedString { position: start });
                 }
-                out.push(Token {
-                    tok: Tok::Str(text),
-                    span: Span::new(start, j),
-                });
-                i = j;
+                (Tok::Str(text), j)
             }
-            ':' => {
-                out.push(single(Tok::Colon));
-                i += 1;
-            }
-            ',' => {
-                out.push(single(Tok::Comma));
-                i += 1;
-            }
-            '(' => {
-                out.push(single(Tok::LParen));
-                i += 1;
-            }
-            ')' => {
-                out.push(single(Tok::RParen));
-                i += 1;
-            }
-            '!' => {
-                out.push(single(Tok::Bang));
-                i += 1;
-            }
-            '#' => {
-                out.push(single(Tok::Hash));
-                i += 1;
-            }
-            '~' => {
-                out.push(single(Tok::Tilde));
-                i += 1;
-            }
+            ':' => (Tok::Colon, i + 1),
+            ',' => (Tok::Comma, i + 1),
+            '(' => (Tok::LParen, i + 1),
+            ')' => (Tok::RParen, i + 1),
+            '!' => (Tok::Bang, i + 1),
+            '#' => (Tok::Hash, i + 1),
+            '~' => (Tok::Tilde, i + 1),
             '>' | '<' => {
                 let eq = bytes.get(i + 1) == Some(&b'=');
                 let tok = match (c, eq) {
@@ -127,12 +99,7 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                     (_, true) => Tok::Le,
                     _ => Tok::Lt,
                 };
-                let len = if eq { 2 } else { 1 };
-                out.push(Token {
-                    tok,
-                    span: Span::new(start, start + len),
-                });
-                i += len;
+                (tok, if eq { i + 2 } else { i + 1 })
             }
             '.' if bytes.get(i + 1) == Some(&b'.') => {
                 let len = if bytes.get(i + 2) == Some(&b'.') {
@@ -140,11 +107,7 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 } else {
                     2
                 };
-                out.push(Token {
-                    tok: Tok::Range,
-                    span: Span::new(start, start + len),
-                });
-                i += len;
+                (Tok::Range, i + len)
             }
             _ => {
                 let mut j = i;
@@ -157,13 +120,14 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                     }
                     j += d.len_utf8();
                 }
-                out.push(Token {
-                    tok: Tok::Word(input[i..j].to_string()),
-                    span: Span::new(start, j),
-                });
-                i = j;
+                (Tok::Word(input[i..j].to_string()), j)
             }
-        }
+        };
+        out.push(Token {
+            tok,
+            span: Span::new(start, end),
+        });
+        i = end;
     }
     Ok(out)
 }

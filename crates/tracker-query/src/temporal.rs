@@ -24,20 +24,26 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     if !looks_like_date(s) {
         return None;
     }
-    DATE_FORMATS
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
-        // chrono accepts 1- and 5-digit years; the reference only means 4.
-        .filter(|d| (1000..=9999).contains(&d.year()))
+    first_reading(s, &DATE_FORMATS, NaiveDate::parse_from_str)
 }
 
 pub(crate) fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
     if !(16..=19).contains(&s.len()) || !s.is_ascii() {
         return None;
     }
-    DATETIME_FORMATS
+    first_reading(s, &DATETIME_FORMATS, NaiveDateTime::parse_from_str)
+}
+
+/// `s` read by the first of `formats` that reads it.
+fn first_reading<T: Datelike>(
+    s: &str,
+    formats: &[&str],
+    parse: fn(&str, &str) -> chrono::ParseResult<T>,
+) -> Option<T> {
+    formats
         .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .find_map(|f| parse(s, f).ok())
+        // chrono accepts 1- and 5-digit years; the reference only means 4.
         .filter(|d| (1000..=9999).contains(&d.year()))
 }
 

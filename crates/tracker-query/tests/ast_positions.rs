@@ -136,44 +136,46 @@ fn sort_keys_keep_the_field_span_and_direction() {
     assert!(!q.sort[1].descending);
 }
 
+/// Each query parses to the meaning next to it.
+fn assert_meanings(cases: &[(&str, &str)]) {
+    for (query, meaning) in cases {
+        assert_eq!(parse(query).unwrap().describe(), *meaning, "{query}");
+    }
+}
+
 #[test]
 fn keywords_and_function_names_ignore_case() {
-    assert_eq!(
-        parse("queue: a and status: b OR priority: c")
-            .unwrap()
-            .describe(),
-        "(or (and (queue a) (status b)) (priority c))"
-    );
-    assert_eq!(
-        parse("Assignee: ME()").unwrap().describe(),
-        "(assignee me())"
-    );
-    assert_eq!(
-        parse("Deadline: NOTEMPTY()").unwrap().describe(),
-        "(deadline notEmpty)"
-    );
+    assert_meanings(&[
+        (
+            "queue: a and status: b OR priority: c",
+            "(or (and (queue a) (status b)) (priority c))",
+        ),
+        ("Assignee: ME()", "(assignee me())"),
+        ("Deadline: NOTEMPTY()", "(deadline notEmpty)"),
+    ]);
 }
 
 #[test]
 fn a_word_before_a_known_field_is_full_text_but_a_known_two_word_name_is_a_field() {
-    assert_eq!(
-        parse("crash Affected Version: 1.0").unwrap().describe(),
-        "(and (text crash) (affectedVersions num:1))"
-    );
-    assert_eq!(
-        parse("crash report Status: Open").unwrap().describe(),
-        "(and (text crash) (text report) (status Open))"
-    );
+    assert_meanings(&[
+        (
+            "crash Affected Version: 1.0",
+            "(and (text crash) (affectedVersions num:1))",
+        ),
+        (
+            "crash report Status: Open",
+            "(and (text crash) (text report) (status Open))",
+        ),
+    ]);
 }
 
 #[test]
 fn a_bare_function_name_without_parentheses_is_an_ordinary_word() {
-    assert_eq!(
-        parse("Summary: today").unwrap().describe(),
-        "(summary today)"
-    );
-    assert_eq!(
-        parse("Summary: today (Status: Open)").unwrap().describe(),
-        "(and (summary today) (status Open))"
-    );
+    assert_meanings(&[
+        ("Summary: today", "(summary today)"),
+        (
+            "Summary: today (Status: Open)",
+            "(and (summary today) (status Open))",
+        ),
+    ]);
 }

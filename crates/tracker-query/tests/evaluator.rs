@@ -462,54 +462,24 @@ fn dataset() -> Vec<Issue> {
             ],
         ),
     ];
-    let find = |d: &mut Vec<Issue>, k: &str| d.iter().position(|i| i.key == k).unwrap();
-    let i = find(&mut d, "TEST-3");
-    d[i].changes.push(change(
-        "status",
-        "Open",
-        "Closed",
-        "bob",
-        "2024-02-01T10:00",
-    ));
-    let i = find(&mut d, "TEST-8");
-    d[i].changes.push(change(
-        "status",
-        "Open",
-        "In Progress",
-        "alice",
-        "2024-03-02T10:00",
-    ));
-    d[i].changes.push(change(
-        "status",
-        "In Progress",
-        "Closed",
-        "alice",
-        "2024-03-05T10:00",
-    ));
-    let i = find(&mut d, "DEVS-1");
-    d[i].changes.push(change(
-        "status",
-        "Open",
-        "In Progress",
-        "ivan",
-        "2024-03-13T10:00",
-    ));
-    let i = find(&mut d, "DEVS-3");
-    d[i].changes.push(change(
-        "status",
-        "Open",
-        "In Progress",
-        "ivan",
-        "2017-09-05T10:00",
-    ));
-    let i = find(&mut d, "DEVS-5");
-    d[i].changes.push(change(
-        "status",
-        "Open",
-        "In Progress",
-        "ivan",
-        "2024-03-14T09:00",
-    ));
+    // Status changes, each issue's in the order they happened.
+    for (key, from, to, by, at) in [
+        ("TEST-3", "Open", "Closed", "bob", "2024-02-01T10:00"),
+        ("TEST-8", "Open", "In Progress", "alice", "2024-03-02T10:00"),
+        (
+            "TEST-8",
+            "In Progress",
+            "Closed",
+            "alice",
+            "2024-03-05T10:00",
+        ),
+        ("DEVS-1", "Open", "In Progress", "ivan", "2024-03-13T10:00"),
+        ("DEVS-3", "Open", "In Progress", "ivan", "2017-09-05T10:00"),
+        ("DEVS-5", "Open", "In Progress", "ivan", "2024-03-14T09:00"),
+    ] {
+        let i = d.iter().position(|i| i.key == key).unwrap();
+        d[i].changes.push(change("status", from, to, by, at));
+    }
     d
 }
 

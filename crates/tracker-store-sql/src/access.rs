@@ -6,7 +6,7 @@ use tracker_domain::TokenHash;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore, TokenRow};
+use crate::{db, Engine, SqlStore};
 
 pub(crate) const ORG_COLS: &str = "id, org_id, cloud_id, name, created_at";
 pub(crate) const USER_COLS: &str =
@@ -38,7 +38,7 @@ pub(crate) const QUEUE_COLS: &str =
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
     pub(crate) async fn token_by_id(&self, id: i64) -> Result<TokenRecord> {
-        self.find::<TokenRow, _>(&format!("{TOKEN_SELECT} WHERE t.id = $1"), (id,))
+        self.find::<TokenRecord, _>(&format!("{TOKEN_SELECT} WHERE t.id = $1"), (id,))
             .await?
             .ok_or(StoreError::NotFound("token"))
     }
@@ -333,7 +333,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
-        self.find::<TokenRow, _>(
+        self.find::<TokenRecord, _>(
             &format!("{TOKEN_SELECT} WHERE t.hash = $1"),
             (hash.to_hex(),),
         )
@@ -341,7 +341,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn list_tokens(&self, uid: i64) -> Result<Vec<TokenRecord>> {
-        self.find_all::<TokenRow, _>(
+        self.find_all::<TokenRecord, _>(
             &format!("{TOKEN_SELECT} WHERE t.uid = $1 AND t.kind = 'oauth' ORDER BY t.id"),
             (uid,),
         )

@@ -94,7 +94,7 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
                 &d.url,
                 &d.headers,
                 &d.body,
-                d.now_ms,
+                d.created_ms,
             ),
         )
         .await

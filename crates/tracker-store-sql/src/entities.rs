@@ -12,31 +12,16 @@ use crate::{db, split_ids, Engine, SqlStore};
 /// An entity comment as stored: its summonees packed into one column.
 #[derive(sqlx::FromRow)]
 pub struct EntityCommentRow {
-    pub pk: i64,
-    pub entity_pk: i64,
-    pub id: String,
-    pub text: String,
+    #[sqlx(flatten)]
+    pub comment: EntityCommentRecord,
     pub summonees: String,
-    pub author: i64,
-    pub updated_by: i64,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    pub version: i64,
 }
 
 impl From<EntityCommentRow> for EntityCommentRecord {
     fn from(r: EntityCommentRow) -> Self {
         EntityCommentRecord {
-            pk: r.pk,
-            entity_pk: r.entity_pk,
-            id: r.id,
-            text: r.text,
             summonees: split_ids(&r.summonees),
-            author: r.author,
-            updated_by: r.updated_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
+            ..r.comment
         }
     }
 }

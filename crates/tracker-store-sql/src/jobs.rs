@@ -17,35 +17,6 @@ const JOB_SELECT: &str = "SELECT j.pk, j.id, j.org, j.kind, j.created_by, j.crea
     (SELECT count(*) FROM job_items f WHERE f.job_pk = j.pk AND f.state = 'failed') AS failed \
     FROM jobs j";
 
-type JobRow = (
-    i64,
-    String,
-    i64,
-    String,
-    i64,
-    DateTime<Utc>,
-    String,
-    i64,
-    i64,
-    i64,
-);
-
-fn job(r: JobRow) -> JobRecord {
-    let (pk, id, org, kind, created_by, created_at, payload, total, done, failed) = r;
-    JobRecord {
-        pk,
-        id,
-        org,
-        kind,
-        created_by,
-        created_at,
-        payload,
-        total,
-        done,
-        failed,
-    }
-}
-
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
     /// Marks a job item done inside an issue's write: false (and the caller
@@ -73,12 +44,12 @@ impl<D: Engine> SqlStore<D> {
         org: Option<(i64, &str)>,
     ) -> Result<Option<JobRecord>> {
         let sql = format!("{JOB_SELECT} WHERE {cond}");
-        let q = sqlx::query_as::<_, JobRow>(&sql);
+        let q = sqlx::query_as::<_, JobRecord>(&sql);
         let q = match org {
             Some((org, id)) => q.bind(org).bind(id.to_owned()),
             None => q.bind(pk),
         };
-        Ok(q.fetch_optional(&self.pool).await.map_err(db)?.map(job))
+        q.fetch_optional(&self.pool).await.map_err(db)
     }
 }
 
@@ -110,17 +81,18 @@ impl<D: Engine> JobStore for SqlStore<D> {
 
     async fn create_job(&self, new: &NewJob) -> Result<JobRecord> {
         let mut tx = self.begin().await?;
+        let spec = &new.spec;
         let pk: i64 = Self::scalar_on(
             &mut *tx,
             "INSERT INTO jobs (id, org, kind, created_by, created_at, payload, total) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING pk",
             (
-                &new.id,
-                new.org,
-                &new.kind,
-                new.created_by,
-                new.created_at,
-                &new.payload,
+                &spec.id,
+                spec.org,
+                &spec.kind,
+                spec.created_by,
+                spec.created_at,
+                &spec.payload,
                 new.targets.len() as i64,
             ),
         )

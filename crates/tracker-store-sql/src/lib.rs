@@ -695,39 +695,10 @@ mod tests {
             )
             .await
             .unwrap();
+        // The queue's defaults are the issue's type and priority.
         let issue = IssueRecord {
-            pk: 0,
-            id: "0".repeat(24),
-            org: org.id,
-            queue_id: queue.id,
-            key: String::new(),
-            version: 1,
             summary: "s".into(),
-            description: None,
-            issue_type: "task".into(),
-            priority: "normal".into(),
-            status: "open".into(),
-            previous_status: None,
-            resolution: None,
-            assignee: None,
-            author: user.uid,
-            updated_by: user.uid,
-            parent_pk: None,
-            unique: None,
-            created_at: now,
-            updated_at: now,
-            resolved_at: None,
-            status_start_time: now,
-            last_comment_updated_at: None,
-            comment_count: 0,
-            votes: 0,
-            followers: Vec::new(),
-            tags: Vec::new(),
-            components: Vec::new(),
-            fix_versions: Vec::new(),
-            affected_versions: Vec::new(),
-            extra: "{}".into(),
-            aliases: Vec::new(),
+            ..IssueRecord::fresh("0".repeat(24), org.id, &queue, user.uid, now, None)
         };
         let changelog = NewChangelog {
             id: String::new(),

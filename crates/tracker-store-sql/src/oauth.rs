@@ -76,7 +76,7 @@ const KEY_COLS: &str = "id, sa_uid, public_key_pem, description, created_at";
 #[sql_bounds]
 #[async_trait]
 impl<D: Engine> OAuthStore for SqlStore<D> {
-    async fn create_app(&self, new: &NewApp) -> Result<AppRecord> {
+    async fn create_app(&self, new: &AppRecord) -> Result<AppRecord> {
         self.one::<AppRow, _>(
             &format!(
             "INSERT INTO oauth_apps (client_id, secret_hash, name, org, owner_uid, redirect_uris, \

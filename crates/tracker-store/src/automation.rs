@@ -9,6 +9,7 @@ use crate::{Organization, Result, TemplateRecord};
 
 /// A webhook request to make, as an action asked for it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct NewDelivery {
     pub org: i64,
     /// The trigger or auto-action whose action it is.
@@ -21,7 +22,8 @@ pub struct NewDelivery {
     /// The request's headers, a JSON object.
     pub headers: String,
     pub body: Option<String>,
-    pub now_ms: i64,
+    /// When it was asked for; also its first attempt's time.
+    pub created_ms: i64,
 }
 
 /// A delivery and how it went.
@@ -29,20 +31,13 @@ pub struct NewDelivery {
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct DeliveryRecord {
     pub pk: i64,
-    pub org: i64,
-    pub template_pk: i64,
-    pub issue_key: String,
-    pub event: String,
-    pub method: String,
-    pub url: String,
-    pub headers: String,
-    pub body: Option<String>,
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub request: NewDelivery,
     /// `pending`, `delivered` or `failed` (attempts exhausted).
     pub state: String,
     pub attempts: i64,
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
-    pub created_ms: i64,
     pub updated_ms: i64,
     pub next_attempt_ms: i64,
 }

@@ -43,11 +43,14 @@ pub struct EntityEventRecord {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct EntityCommentRecord {
     pub pk: i64,
     pub entity_pk: i64,
     pub id: String,
     pub text: String,
+    /// Stored as one string (see tracker-store-sql's `EntityCommentRow`).
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub summonees: Vec<i64>,
     pub author: i64,
     pub updated_by: i64,

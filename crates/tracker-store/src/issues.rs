@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 
 use crate::Result;
 
+// The lists are read from their own tables (see tracker-store-sql's
+// `IssueRow`), hence `skip`.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct IssueRecord {
     /// Internal key; never leaves the server.
     pub pk: i64,
@@ -31,6 +34,7 @@ pub struct IssueRecord {
     pub author: i64,
     pub updated_by: i64,
     pub parent_pk: Option<i64>,
+    #[cfg_attr(feature = "sqlx", sqlx(rename = "unique_key"))]
     pub unique: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -39,17 +43,72 @@ pub struct IssueRecord {
     pub last_comment_updated_at: Option<DateTime<Utc>>,
     pub comment_count: i64,
     pub votes: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub followers: Vec<i64>,
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub tags: Vec<String>,
     /// Components of the issue's queue ([`crate::ComponentRecord`] pks).
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub components: Vec<i64>,
     /// Versions of the issue's queue ([`crate::VersionRecord`] pks).
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub fix_versions: Vec<i64>,
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub affected_versions: Vec<i64>,
     /// Fields without a column of their own, as a JSON object.
     pub extra: String,
     /// Keys the issue had in queues it was moved out of.
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub aliases: Vec<String>,
+}
+
+impl IssueRecord {
+    /// A new issue of `queue` as its author leaves it before any field is
+    /// set: the queue's default type and priority, the initial status, made
+    /// and last changed by `author` at `at`.
+    pub fn fresh(
+        id: String,
+        org: i64,
+        queue: &crate::QueueRecord,
+        author: i64,
+        at: DateTime<Utc>,
+        unique: Option<String>,
+    ) -> Self {
+        IssueRecord {
+            pk: 0,
+            id,
+            org,
+            queue_id: queue.id,
+            key: String::new(),
+            version: 1,
+            summary: String::new(),
+            description: None,
+            issue_type: queue.default_type.clone(),
+            priority: queue.default_priority.clone(),
+            status: tracker_domain::dictionaries::INITIAL_STATUS.to_owned(),
+            previous_status: None,
+            resolution: None,
+            assignee: None,
+            author,
+            updated_by: author,
+            parent_pk: None,
+            unique,
+            created_at: at,
+            updated_at: at,
+            resolved_at: None,
+            status_start_time: at,
+            last_comment_updated_at: None,
+            comment_count: 0,
+            votes: 0,
+            followers: Vec::new(),
+            tags: Vec::new(),
+            components: Vec::new(),
+            fix_versions: Vec::new(),
+            affected_versions: Vec::new(),
+            extra: "{}".into(),
+            aliases: Vec::new(),
+        }
+    }
 }
 
 /// A new issue; its key and number come from the queue's counter.
@@ -63,11 +122,14 @@ pub struct NewIssue {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct CommentRecord {
     pub pk: i64,
     pub id: String,
     pub issue_pk: i64,
     pub text: String,
+    /// Stored as one string (see tracker-store-sql's `CommentRow`).
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub summonees: Vec<i64>,
     pub author: i64,
     pub updated_by: i64,
@@ -96,24 +158,21 @@ pub struct LinkRecord {
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ChangelogRecord {
     pub pk: i64,
-    pub id: String,
     pub issue_pk: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub entry: NewChangelog,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct NewChangelog {
+    pub id: String,
     pub kind: String,
     pub updated_by: i64,
     pub updated_at: DateTime<Utc>,
     /// `[{"field": "status", "from": …, "to": …}, …]` with raw values.
     pub fields: String,
     /// Extra data: the comment or link the entry is about, as JSON.
-    pub data: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewChangelog {
-    pub id: String,
-    pub kind: String,
-    pub updated_by: i64,
-    pub updated_at: DateTime<Utc>,
-    pub fields: String,
     pub data: String,
 }
 

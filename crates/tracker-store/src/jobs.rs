@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 
 use crate::Result;
 
-/// A job to create with its items, in one transaction.
-#[derive(Debug, Clone)]
-pub struct NewJob {
+/// What a job was asked to do, and by whom.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct JobSpec {
     /// The public id.
     pub id: String,
     pub org: i64,
@@ -23,20 +24,23 @@ pub struct NewJob {
     pub created_at: DateTime<Utc>,
     /// The job's parameters, JSON.
     pub payload: String,
+}
+
+/// A job to create with its items, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub spec: JobSpec,
     /// What each item names, in order (issue keys or ids as sent).
     pub targets: Vec<String>,
 }
 
 /// A job and how far it has come.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct JobRecord {
     pub pk: i64,
-    pub id: String,
-    pub org: i64,
-    pub kind: String,
-    pub created_by: i64,
-    pub created_at: DateTime<Utc>,
-    pub payload: String,
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub spec: JobSpec,
     pub total: i64,
     /// Items done (changed) and failed so far.
     pub done: i64,

@@ -69,10 +69,14 @@ pub struct Membership {
 }
 
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct NewToken {
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub kind: TokenKind,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub hash: TokenHash,
     pub uid: i64,
+    #[cfg_attr(feature = "sqlx", sqlx(try_from = "String"))]
     pub scopes: Scopes,
     pub parent_id: Option<i64>,
     pub description: String,
@@ -80,17 +84,13 @@ pub struct NewToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A stored token: what it was minted as, and what has happened since.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct TokenRecord {
     pub id: i64,
-    pub kind: TokenKind,
-    pub hash: TokenHash,
-    pub uid: i64,
-    pub scopes: Scopes,
-    pub parent_id: Option<i64>,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub minted: NewToken,
     pub revoked_at: Option<DateTime<Utc>>,
     /// When the parent token (if any) was revoked; a child dies with its parent.
     pub parent_revoked_at: Option<DateTime<Utc>>,
@@ -104,7 +104,7 @@ impl TokenRecord {
         let expired = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t <= now);
         self.revoked_at.is_none()
             && self.parent_revoked_at.is_none()
-            && !expired(self.expires_at)
+            && !expired(self.minted.expires_at)
             && !expired(self.parent_expires_at)
     }
 }
@@ -149,14 +149,16 @@ mod tests {
         let t = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
         TokenRecord {
             id: 1,
-            kind: TokenKind::Iam,
-            hash: TokenHash::of("x"),
-            uid: 1,
-            scopes: Scopes::READ_ONLY,
-            parent_id: Some(0),
-            description: String::new(),
-            created_at: t(0),
-            expires_at: expires.map(t),
+            minted: NewToken {
+                kind: TokenKind::Iam,
+                hash: TokenHash::of("x"),
+                uid: 1,
+                scopes: Scopes::READ_ONLY,
+                parent_id: Some(0),
+                description: String::new(),
+                created_at: t(0),
+                expires_at: expires.map(t),
+            },
             revoked_at: revoked.then(|| t(1)),
             parent_revoked_at: None,
             parent_expires_at: parent_expires.map(t),

@@ -15,24 +15,11 @@ use tracker_domain::{Scopes, TokenHash};
 
 use crate::{NewToken, Result, StoreError, TokenRecord};
 
-#[derive(Debug, Clone)]
-pub struct NewApp {
-    pub client_id: String,
-    /// `None` for public clients.
-    pub secret_hash: Option<TokenHash>,
-    pub name: String,
-    pub org: i64,
-    pub owner_uid: i64,
-    pub redirect_uris: Vec<String>,
-    pub confidential: bool,
-    pub scopes: Scopes,
-    pub created_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppRecord {
     pub id: i64,
     pub client_id: String,
+    /// `None` for public clients.
     pub secret_hash: Option<TokenHash>,
     pub name: String,
     pub org: i64,
@@ -270,7 +257,8 @@ pub struct ServiceAccountKey {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct NewAuditEvent {
     pub at: DateTime<Utc>,
     /// The organization the event belongs to, when it belongs to one (apps,
@@ -292,19 +280,15 @@ pub struct NewAuditEvent {
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AuditEvent {
     pub id: i64,
-    pub at: DateTime<Utc>,
-    pub org: Option<i64>,
-    pub uid: Option<i64>,
-    pub action: String,
-    pub target: String,
-    pub detail: String,
-    pub ip: String,
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub event: NewAuditEvent,
 }
 
 #[async_trait]
 pub trait OAuthStore: Send + Sync + 'static {
     // Applications.
-    async fn create_app(&self, new: &NewApp) -> Result<AppRecord>;
+    /// Registers the application (`id` is assigned).
+    async fn create_app(&self, new: &AppRecord) -> Result<AppRecord>;
     async fn app_by_client_id(&self, client_id: &str) -> Result<Option<AppRecord>>;
     async fn app_by_id(&self, id: i64) -> Result<Option<AppRecord>>;
     /// The organization's applications; only `owner`'s when given.

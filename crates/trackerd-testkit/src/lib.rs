@@ -94,6 +94,21 @@ pub async fn revoke_in(
     assert!(store.revoke_token(stored.id, at).await.unwrap());
 }
 
+/// The first `limit` entries of the issue's history, oldest first, read
+/// from `store` as they are stored.
+pub async fn history(
+    store: &dyn tracker_store::Store,
+    issue_pk: i64,
+    limit: i64,
+) -> Vec<tracker_store::NewChangelog> {
+    let query = tracker_store::ChangelogQuery {
+        limit,
+        ..Default::default()
+    };
+    let log = store.list_changelog(issue_pk, &query).await.unwrap();
+    log.into_iter().map(|e| e.entry).collect()
+}
+
 /// Asks `probe` every `every` until `done` holds for its answer, and answers
 /// that; after `within`, fails with `failure` and the last answer. For work
 /// that finishes in the background (jobs, other nodes).
@@ -267,6 +282,15 @@ impl TestApp {
             _db: self._db.clone(),
             _blobs: self._blobs.clone(),
         }
+    }
+
+    /// A fresh app on this one's backend with a configuration change, for
+    /// tests of settings other than the defaults; this one is dropped first,
+    /// so that its background tasks stop before the new one starts.
+    pub async fn restarted_with(self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let backend = self.backend();
+        drop(self);
+        spawn_app_with(backend, tweak).await.unwrap()
     }
 
     /// Which backend the app stores in.

@@ -172,7 +172,7 @@ pub async fn authenticate(
             };
             let user = state
                 .store
-                .user_by_uid(token.uid)
+                .user_by_uid(token.minted.uid)
                 .await?
                 .ok_or_else(|| ApiError::Unauthorized("Invalid token".into()))?;
             let memberships = state.store.memberships_of(user.uid).await?;
@@ -204,7 +204,7 @@ pub async fn authenticate(
         Credential::OAuth(_) => TokenKind::OAuth,
         Credential::Bearer(_) => TokenKind::Iam,
     };
-    if auth.token.kind != expected {
+    if auth.token.minted.kind != expected {
         return Err(ApiError::Unauthorized(match expected {
             TokenKind::OAuth => {
                 "An IAM token must be sent as 'Authorization: Bearer <token>'".into()
@@ -313,7 +313,7 @@ impl FromRequestParts<AppState> for Principal {
                 )))
             }
         };
-        if !auth.token.scopes.allows(wanted) {
+        if !auth.token.minted.scopes.allows(wanted) {
             return Err(ApiError::Forbidden(format!(
                 "The token lacks the {wanted} scope needed for this request"
             )));
@@ -321,10 +321,10 @@ impl FromRequestParts<AppState> for Principal {
         Ok(Principal {
             user: auth.user.clone(),
             org,
-            scopes: auth.token.scopes.clone(),
+            scopes: auth.token.minted.scopes.clone(),
             org_admin: membership.admin,
             token_id: auth.token.id,
-            token_kind: auth.token.kind,
+            token_kind: auth.token.minted.kind,
             wanted,
             authenticated: Some(auth),
         })

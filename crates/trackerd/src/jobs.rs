@@ -184,7 +184,7 @@ async fn job_cx(state: &AppState, pk: i64) -> ApiResult<Option<JobCx>> {
     let Some(job) = state.store.job_by_pk(pk).await? else {
         return Ok(None);
     };
-    let payload: BulkPayload = serde_json::from_str(&job.payload)
+    let payload: BulkPayload = serde_json::from_str(&job.spec.payload)
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e).context("a job's payload")))?;
     let creator = creator(state, &job, &payload).await?;
     Ok(Some(JobCx {
@@ -203,7 +203,7 @@ async fn creator(
     payload: &BulkPayload,
 ) -> ApiResult<Result<Principal, String>> {
     let gone = || Err("The author of the bulk change can no longer change issues".to_owned());
-    let Some(user) = state.store.user_by_uid(job.created_by).await? else {
+    let Some(user) = state.store.user_by_uid(job.spec.created_by).await? else {
         return Ok(gone());
     };
     let Some(org) = state.store.organization_by_org_id(&payload.org_id).await? else {
@@ -212,7 +212,7 @@ async fn creator(
     let Some(membership) = state.store.membership(org.id, user.uid).await? else {
         return Ok(gone());
     };
-    if user.dismissed || org.id != job.org {
+    if user.dismissed || org.id != job.spec.org {
         return Ok(gone());
     }
     Ok(Ok(Principal {
@@ -251,7 +251,7 @@ async fn finish(state: &AppState, owner: &str, cx: &JobCx, item: &ClaimedItem) {
         // The database failed, not the change: the item stays pending and
         // is tried again once its lease expires.
         Err((_, e @ ApiError::Internal(_))) => {
-            tracing::warn!(error = %e, job = %cx.job.id, "a job item failed; it will be retried");
+            tracing::warn!(error = %e, job = %cx.job.spec.id, "a job item failed; it will be retried");
             return count("retry");
         }
         Err((pk, e)) => (pk, e),
@@ -280,7 +280,7 @@ async fn apply(
     principal: &Principal,
     item: &ClaimedItem,
 ) -> Result<End, ItemError> {
-    if cx.job.kind == ENTITIES_UPDATE {
+    if cx.job.spec.kind == ENTITIES_UPDATE {
         return apply_entity(state, owner, cx, principal, item).await;
     }
     let p = &cx.payload;
@@ -290,7 +290,7 @@ async fn apply(
             .map_err(|e| (None, e))?;
         let pk = issue.pk;
         let failed = |e| (Some(pk), e);
-        let w = match cx.job.kind.as_str() {
+        let w = match cx.job.spec.kind.as_str() {
             BULK_UPDATE => match changes::update(state, principal, issue, &p.values, &[])
                 .await
                 .map_err(failed)?

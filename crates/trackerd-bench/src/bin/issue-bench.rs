@@ -302,7 +302,7 @@ async fn sample(store: &dyn Store, key: &str) -> anyhow::Result<Sample> {
         .issue_by_key_or_id(org.id, key)
         .await?
         .context("the sampled issue")?;
-    let c = store
+    let changelog = store
         .list_changelog(
             issue.pk,
             &ChangelogQuery {
@@ -315,15 +315,8 @@ async fn sample(store: &dyn Store, key: &str) -> anyhow::Result<Sample> {
         .await?
         .into_iter()
         .next()
-        .context("the sampled issue's changelog")?;
-    let changelog = NewChangelog {
-        id: c.id,
-        kind: c.kind,
-        updated_by: c.updated_by,
-        updated_at: c.updated_at,
-        fields: c.fields,
-        data: c.data,
-    };
+        .context("the sampled issue's changelog")?
+        .entry;
     Ok(Sample { issue, changelog })
 }
 

@@ -74,13 +74,19 @@ fn change(key: &str, from: Option<&Value>, to: Option<&Value>) -> Value {
     })
 }
 
-/// A list of users (or one), each a login, uid or object of the organization.
-async fn users(state: &AppState, org: i64, v: &Value) -> Result<Value, String> {
-    let items: Vec<Value> = match fields::unset(v) {
+/// What a field that takes one item or a list of them was given: nothing
+/// when unset, a list's items, or the one item.
+fn listed(v: &Value) -> Vec<Value> {
+    match fields::unset(v) {
         Value::Null => Vec::new(),
         Value::Array(l) => l.clone(),
         one => vec![one.clone()],
-    };
+    }
+}
+
+/// A list of users (or one), each a login, uid or object of the organization.
+async fn users(state: &AppState, org: i64, v: &Value) -> Result<Value, String> {
+    let items = listed(v);
     let mut out: Vec<i64> = Vec::new();
     for item in &items {
         match fields::user(state, org, item).await {
@@ -107,11 +113,7 @@ fn date(v: &Value) -> Result<Value, String> {
 /// The queues a value names (a key, an id, an object, or a list of them),
 /// as their keys.
 async fn queues(state: &AppState, org: i64, v: &Value) -> ApiResult<Result<Value, String>> {
-    let items: Vec<Value> = match fields::unset(v) {
-        Value::Null => Vec::new(),
-        Value::Array(l) => l.clone(),
-        one => vec![one.clone()],
-    };
+    let items = listed(v);
     let mut keys: Vec<String> = Vec::new();
     for item in &items {
         match crate::access::issues::find_queue(state, org, item).await? {

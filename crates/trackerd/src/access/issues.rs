@@ -325,9 +325,8 @@ pub fn new_comment(
     }
 }
 
-/// A new issue of `queue` as its author leaves it before any field is set:
-/// the queue's default type and priority, the initial status, made and
-/// last changed by `author` at `at`. Create and import start from it.
+/// [`IssueRecord::fresh`] with a new public id: create and import start
+/// from it.
 pub fn fresh_issue(
     org: i64,
     queue: &tracker_store::QueueRecord,
@@ -335,38 +334,5 @@ pub fn fresh_issue(
     at: chrono::DateTime<chrono::Utc>,
     unique: Option<String>,
 ) -> IssueRecord {
-    IssueRecord {
-        pk: 0,
-        id: object_id(at),
-        org,
-        queue_id: queue.id,
-        key: String::new(),
-        version: 1,
-        summary: String::new(),
-        description: None,
-        issue_type: queue.default_type.clone(),
-        priority: queue.default_priority.clone(),
-        status: tracker_domain::dictionaries::INITIAL_STATUS.to_owned(),
-        previous_status: None,
-        resolution: None,
-        assignee: None,
-        author,
-        updated_by: author,
-        parent_pk: None,
-        unique,
-        created_at: at,
-        updated_at: at,
-        resolved_at: None,
-        status_start_time: at,
-        last_comment_updated_at: None,
-        comment_count: 0,
-        votes: 0,
-        followers: Vec::new(),
-        tags: Vec::new(),
-        components: Vec::new(),
-        fix_versions: Vec::new(),
-        affected_versions: Vec::new(),
-        extra: "{}".into(),
-        aliases: Vec::new(),
-    }
+    IssueRecord::fresh(object_id(at), org, queue, author, at, unique)
 }

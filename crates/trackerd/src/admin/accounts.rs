@@ -219,16 +219,17 @@ pub async fn token_command(
                     "expired"
                 };
                 let expires = t
+                    .minted
                     .expires_at
                     .map(|e| e.to_rfc3339())
                     .unwrap_or_else(|| "never".into());
                 println!(
                     "{:<8} {:<28} {:<10} {:<26} {}",
                     t.id,
-                    t.scopes.to_list(),
+                    t.minted.scopes.to_list(),
                     state,
                     expires,
-                    t.description
+                    t.minted.description
                 );
             }
         }

@@ -78,11 +78,16 @@ pub async fn federation(
     store: &dyn Store,
     clock: &dyn Clock,
 ) -> anyhow::Result<()> {
-    let find = |id: String| async move {
-        store
+    // Switches the provider on or off; the provider as it was found.
+    let set_enabled = |id: String, enabled: bool| async move {
+        let p = store
             .federation_provider(&id)
             .await?
-            .with_context(|| format!("no identity provider {id}"))
+            .with_context(|| format!("no identity provider {id}"))?;
+        store
+            .set_federation_provider_enabled(p.id, enabled, clock.now())
+            .await?;
+        anyhow::Ok(p)
     };
     match cmd {
         FederationCommand::Put(a) => {
@@ -146,20 +151,14 @@ pub async fn federation(
             }
         }
         FederationCommand::Disable { id } => {
-            let p = find(id).await?;
-            store
-                .set_federation_provider_enabled(p.id, false, clock.now())
-                .await?;
+            let p = set_enabled(id, false).await?;
             println!(
                 "disabled identity provider {}: its accounts' sessions and tokens are ended",
                 p.public_id
             );
         }
         FederationCommand::Enable { id } => {
-            let p = find(id).await?;
-            store
-                .set_federation_provider_enabled(p.id, true, clock.now())
-                .await?;
+            let p = set_enabled(id, true).await?;
             println!("enabled identity provider {}", p.public_id);
         }
     }

@@ -315,7 +315,7 @@ pub async fn audit(args: AuditArgs, store: &dyn Store) -> anyhow::Result<()> {
         "{:<25} {:<24} {:<18} {:<16} {:<24} DETAIL",
         "AT", "ACTION", "ACCOUNT", "FROM", "TARGET"
     );
-    for e in events {
+    for e in events.into_iter().map(|e| e.event) {
         let who = match e.uid {
             Some(uid) => store
                 .user_by_uid(uid)

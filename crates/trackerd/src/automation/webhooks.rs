@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use tracker_store::{Attempt, DeliveryRecord, IssueRecord, NewDelivery, TemplateRecord};
+use tracker_store::{Attempt, IssueRecord, NewDelivery, TemplateRecord};
 
 use super::actions::{fill, fill_json, Webhook};
 use crate::error::ApiResult;
@@ -90,7 +90,7 @@ pub async fn enqueue(
         url: fill(&hook.endpoint, vars),
         headers: Value::Object(headers).to_string(),
         body,
-        now_ms,
+        created_ms: now_ms,
     };
     state.store.enqueue_delivery(&d).await?;
     Ok(())
@@ -156,7 +156,7 @@ pub async fn target(url: &reqwest::Url, allow_private: bool) -> Result<SocketAdd
 }
 
 /// One attempt at a delivery: the response's status, or why there is none.
-async fn attempt(state: &AppState, d: &DeliveryRecord) -> (Option<i64>, Result<(), String>) {
+async fn attempt(state: &AppState, d: &NewDelivery) -> (Option<i64>, Result<(), String>) {
     let cfg = &state.config.automation;
     let url = match reqwest::Url::parse(&d.url) {
         Ok(u) => u,
@@ -211,7 +211,7 @@ pub async fn deliver_due(state: &AppState, owner: &str) -> anyhow::Result<usize>
         .claim_deliveries(owner, now, now.saturating_add(lease), BATCH)
         .await?;
     for d in &due {
-        let (status, outcome) = attempt(state, d).await;
+        let (status, outcome) = attempt(state, &d.request).await;
         let attempts = d.attempts + 1;
         let now = state.clock.now().timestamp_millis();
         let (state_name, error, next) = match outcome {
@@ -226,7 +226,7 @@ pub async fn deliver_due(state: &AppState, owner: &str) -> anyhow::Result<usize>
             }
         };
         if let Some(e) = &error {
-            tracing::info!(delivery = d.pk, url = %d.url, attempts, error = %e, "a webhook attempt failed");
+            tracing::info!(delivery = d.pk, url = %d.request.url, attempts, error = %e, "a webhook attempt failed");
         }
         let a = Attempt {
             status,

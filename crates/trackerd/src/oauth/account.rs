@@ -106,17 +106,20 @@ async fn render(state: &AppState, s: &Session) -> Result<Response, PageError> {
              <th scope=\"col\">Action</th></tr></thead><tbody>",
         );
         for t in tokens {
-            let label = if t.description.is_empty() {
+            let label = if t.minted.description.is_empty() {
                 format!("Token {}", t.id)
             } else {
-                t.description.clone()
+                t.minted.description.clone()
             };
             body.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&label),
-                esc(&t.scopes.to_list()),
-                when(t.created_at),
-                t.expires_at.map(when).unwrap_or_else(|| "never".into()),
+                esc(&t.minted.scopes.to_list()),
+                when(t.minted.created_at),
+                t.minted
+                    .expires_at
+                    .map(when)
+                    .unwrap_or_else(|| "never".into()),
                 post_button(
                     &format!("/my/tokens/{}/revoke", t.id),
                     &s.csrf,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tracker_domain::{Scopes, TokenHash};
-use tracker_store::{AppRecord, AppUpdate, NewApp, Store};
+use tracker_store::{AppRecord, AppUpdate, Store};
 
 use super::{audit_by, mint, new_client_id, prefix, ClientAddr};
 use crate::auth::Principal;
@@ -216,7 +216,8 @@ pub async fn register(
         }
     };
     let app = store
-        .create_app(&NewApp {
+        .create_app(&AppRecord {
+            id: 0,
             client_id,
             secret_hash: secret.as_deref().map(TokenHash::of),
             name,

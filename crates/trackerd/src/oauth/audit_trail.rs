@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::SecondsFormat;
 use serde::Serialize;
+use tracker_store::AuditEvent;
 
 use super::require_org_admin as require_admin;
 use crate::error::ApiResult;
@@ -39,13 +40,13 @@ pub async fn audit_list(
         .list_audit_events(cx.principal.org.id, page.offset(), page.size)
         .await?;
     let mut views = Vec::with_capacity(events.len());
-    for e in events {
+    for AuditEvent { id, event: e } in events {
         let login = match e.uid {
             Some(uid) => cx.store.user_by_uid(uid).await?.map(|u| u.login),
             None => None,
         };
         views.push(AuditView {
-            id: e.id,
+            id,
             at: e.at.to_rfc3339_opts(SecondsFormat::Millis, true),
             action: e.action,
             uid: e.uid,

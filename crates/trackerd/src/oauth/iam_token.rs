@@ -38,7 +38,7 @@ pub async fn create_token(
     let now = state.clock.now();
     let lifetime = chrono::Duration::seconds(state.config.iam_token_lifetime_secs as i64);
     // An IAM token never outlives the token it came from.
-    let expires_at = match parent.token.expires_at {
+    let expires_at = match parent.token.minted.expires_at {
         Some(parent_expiry) => (now + lifetime).min(parent_expiry),
         None => now + lifetime,
     };
@@ -49,7 +49,7 @@ pub async fn create_token(
             kind: TokenKind::Iam,
             hash: TokenHash::of(&secret),
             uid: parent.user.uid,
-            scopes: parent.token.scopes.clone(),
+            scopes: parent.token.minted.scopes.clone(),
             parent_id: Some(parent.token.id),
             description: "IAM token".into(),
             created_at: now,

@@ -645,6 +645,7 @@ pub async fn introspect(
     // A live token's owner, scopes, kind and times; anything else is inactive.
     let live = match find_token(&state, &app, token, form.get("token_type_hint")).await? {
         Found::Access { token: t, grant } if t.is_live(now) && grant.revoked_at.is_none() => {
+            let t = t.minted;
             Some((t.uid, t.scopes, "access_token", t.created_at, t.expires_at))
         }
         Found::Refresh { record: r, grant }

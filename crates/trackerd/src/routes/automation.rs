@@ -470,16 +470,16 @@ fn delivery_json(d: &DeliveryRecord) -> Value {
     };
     json!({
         "id": d.pk,
-        "issue": d.issue_key,
-        "event": d.event,
-        "method": d.method,
-        "url": d.url,
-        "body": d.body,
+        "issue": d.request.issue_key,
+        "event": d.request.event,
+        "method": d.request.method,
+        "url": d.request.url,
+        "body": d.request.body,
         "status": d.state,
         "attempts": d.attempts,
         "lastResponseStatus": d.last_status,
         "lastError": d.last_error,
-        "createdAt": at(d.created_ms),
+        "createdAt": at(d.request.created_ms),
         "updatedAt": at(d.updated_ms),
         "nextAttemptAt": if d.state == "pending" { at(d.next_attempt_ms) } else { Value::Null },
     })

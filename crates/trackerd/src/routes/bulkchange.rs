@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use tracker_domain::workflow;
-use tracker_store::{JobRecord, NewJob};
+use tracker_store::{JobRecord, JobSpec, NewJob};
 
 use crate::access::entities::kind as entity_kind;
 use crate::access::issues::required_queue;
@@ -173,7 +173,7 @@ pub async fn failed_issues(
     for item in items {
         let error: Value = serde_json::from_str(&item.error).unwrap_or(Value::Null);
         // An entity job's items name entities by id; an issue job's, issues.
-        let issue = match (job.kind == ENTITIES_UPDATE, item.issue_pk) {
+        let issue = match (job.spec.kind == ENTITIES_UPDATE, item.issue_pk) {
             (true, _) => json!({ "id": item.target }),
             (false, Some(pk)) => cx.renderer().issue_ref(pk).await?,
             (false, None) => json!({ "key": item.target }),
@@ -189,7 +189,7 @@ pub async fn failed_issues(
             "error": error,
         }));
     }
-    let url = cx.links.api(&format!("bulkchange/{}/issues", job.id));
+    let url = cx.links.api(&format!("bulkchange/{}/issues", job.spec.id));
     let headers = page.headers(total, &url, raw.as_deref());
     Ok((headers, Json(Value::Array(out))).into_response())
 }
@@ -292,12 +292,14 @@ async fn create(
     let job = cx
         .store
         .create_job(&NewJob {
-            id: object_id(now),
-            org: cx.principal.org.id,
-            kind: kind.to_owned(),
-            created_by: cx.principal.user.uid,
-            created_at: now,
-            payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
+            spec: JobSpec {
+                id: object_id(now),
+                org: cx.principal.org.id,
+                kind: kind.to_owned(),
+                created_by: cx.principal.user.uid,
+                created_at: now,
+                payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
+            },
             targets,
         })
         .await?;
@@ -308,10 +310,10 @@ async fn find(cx: &Api, id: &str) -> ApiResult<JobRecord> {
     cx.store
         .job(cx.principal.org.id, id)
         .await?
-        .filter(|j| KINDS.contains(&j.kind.as_str()))
+        .filter(|j| KINDS.contains(&j.spec.kind.as_str()))
         // A bulk change is its author's (and the administrators'): to other
         // members it does not exist.
-        .filter(|j| j.created_by == cx.principal.user.uid || cx.principal.org_admin)
+        .filter(|j| j.spec.created_by == cx.principal.user.uid || cx.principal.org_admin)
         .ok_or_else(|| ApiError::NotFound(format!("Bulk change {id} not found")))
 }
 
@@ -355,10 +357,10 @@ async fn view(cx: &Api, job: &JobRecord) -> ApiResult<Value> {
     let chunk = chunk_size(cx);
     let chunks = (job.total + chunk - 1) / chunk;
     Ok(json!({
-        "id": job.id,
-        "self": cx.links.api(&format!("bulkchange/{}", job.id)),
-        "createdBy": cx.renderer().user(job.created_by).await?,
-        "createdAt": time(&job.created_at),
+        "id": job.spec.id,
+        "self": cx.links.api(&format!("bulkchange/{}", job.spec.id)),
+        "createdBy": cx.renderer().user(job.spec.created_by).await?,
+        "createdAt": time(&job.spec.created_at),
         "status": status,
         "statusText": text,
         "executionChunkPercent": percent(

@@ -4,7 +4,7 @@ use axum::extract::Path;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tracker_store::{AttachmentRecord, ChangelogQuery, ChangelogRecord, IssueRecord};
+use tracker_store::{AttachmentRecord, ChangelogQuery, IssueRecord, NewChangelog};
 
 use crate::error::ApiResult;
 use crate::extract::{Api, ApiQuery};
@@ -36,7 +36,7 @@ async fn value(r: &mut Renderer<'_>, field: &str, v: &Value) -> ApiResult<Value>
 async fn render(
     r: &mut Renderer<'_>,
     issue: &IssueRecord,
-    c: &ChangelogRecord,
+    c: &NewChangelog,
     files: &[AttachmentRecord],
 ) -> ApiResult<Value> {
     let mut fields = Vec::new();
@@ -161,7 +161,7 @@ pub async fn list(
     let mut rows = cx.store.list_changelog(issue.pk, &q).await?;
     let next = page.cut(&mut rows).map(|last| {
         let url = cx.links.api(&format!("issues/{}/changelog", issue.key));
-        let mut next = format!("{url}?id={}&perPage={}", last.id, page.size);
+        let mut next = format!("{url}?id={}&perPage={}", last.entry.id, page.size);
         for (k, v) in [("field", &params.field), ("type", &params.kind)] {
             if let Some(v) = v {
                 next.push_str(&format!("&{k}={}", url_escape(v)));
@@ -170,14 +170,17 @@ pub async fn list(
         next
     });
     let mut r = cx.renderer();
-    let files = if rows.iter().any(|c| c.kind.starts_with("IssueAttachment")) {
+    let files = if rows
+        .iter()
+        .any(|c| c.entry.kind.starts_with("IssueAttachment"))
+    {
         cx.store.list_attachments(issue.pk).await?
     } else {
         Vec::new()
     };
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
-        out.push(render(&mut r, &issue, c, &files).await?);
+        out.push(render(&mut r, &issue, &c.entry, &files).await?);
     }
     Ok(array_with_next(out, next))
 }

@@ -460,11 +460,9 @@ async fn another_organization_sees_no_attachment_and_cannot_attach_ours(app: Tes
 }
 
 async fn a_file_over_the_configured_limit_is_refused_with_413_and_leaves_no_row(app: TestApp) {
-    let backend = app.backend();
-    drop(app);
-    let app = spawn_app_with(backend, |c| c.attachments.max_size_bytes = 1000)
-        .await
-        .unwrap();
+    let app = app
+        .restarted_with(|c| c.attachments.max_size_bytes = 1000)
+        .await;
     let key = issue(&app).await;
     let path = format!("/v2/issues/{key}/attachments");
     upload(&app, &path, "ok.bin", &[7u8; 1000]).await;
@@ -537,17 +535,15 @@ async fn files_go_to_an_s3_compatible_store_when_configured(app: TestApp) {
         "creating the bucket: {}",
         made.status()
     );
-    let backend = app.backend();
-    drop(app);
-    let app = spawn_app_with(backend, |c| {
-        c.attachments.store = trackerd::config::BlobStoreKind::S3;
-        c.attachments.s3_bucket = Some(bucket.clone());
-        c.attachments.s3_endpoint = Some(endpoint.clone());
-        c.attachments.s3_region = Some("us-east-1".into());
-        c.attachments.s3_allow_http = true;
-    })
-    .await
-    .unwrap();
+    let app = app
+        .restarted_with(|c| {
+            c.attachments.store = trackerd::config::BlobStoreKind::S3;
+            c.attachments.s3_bucket = Some(bucket.clone());
+            c.attachments.s3_endpoint = Some(endpoint.clone());
+            c.attachments.s3_region = Some("us-east-1".into());
+            c.attachments.s3_allow_http = true;
+        })
+        .await;
     let key = issue(&app).await;
     // Over one 5 MiB part: a real multipart upload.
     let bytes = pattern(6 * 1024 * 1024, 253);
@@ -726,14 +722,12 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
 }
 
 async fn the_sweep_forgets_expired_temporary_uploads_and_blobs_no_row_names(app: TestApp) {
-    let backend = app.backend();
-    drop(app);
-    let app = spawn_app_with(backend, |c| {
-        c.attachments.sweep_interval_secs = 1;
-        c.attachments.temporary_ttl_secs = 3600;
-    })
-    .await
-    .unwrap();
+    let app = app
+        .restarted_with(|c| {
+            c.attachments.sweep_interval_secs = 1;
+            c.attachments.temporary_ttl_secs = 3600;
+        })
+        .await;
     let dir = app.state.config.attachments_dir();
     let forgotten = upload(&app, "/v2/attachments", "never.txt", b"never attached").await;
     let kept = upload(&app, "/v2/attachments", "kept.txt", b"attached").await;

@@ -31,19 +31,14 @@ backend_tests!(
 /// An app whose automation loop ticks fast, retries at once and may call
 /// the test's receiver on loopback (unless `private` is false).
 async fn automated(app: TestApp, private: bool) -> TestApp {
-    let backend = app.backend();
-    drop(app);
-    AppBuilder::new(backend)
-        .config(|c| {
-            c.automation.allow_private_webhook_targets = private;
-            c.automation.tick_ms = 40;
-            c.automation.webhook_backoff_ms = 0;
-            c.automation.webhook_max_attempts = 3;
-            c.automation.webhook_timeout_ms = 2_000;
-        })
-        .spawn()
-        .await
-        .unwrap()
+    app.restarted_with(|c| {
+        c.automation.allow_private_webhook_targets = private;
+        c.automation.tick_ms = 40;
+        c.automation.webhook_backoff_ms = 0;
+        c.automation.webhook_max_attempts = 3;
+        c.automation.webhook_timeout_ms = 2_000;
+    })
+    .await
 }
 
 /// What a receiver got: each request's headers and body.

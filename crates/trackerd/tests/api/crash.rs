@@ -352,13 +352,7 @@ async fn a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_ex
     app: TestApp,
 ) {
     // The test's own app stays out of the work: only the processes run it.
-    let backend = app.backend();
-    drop(app);
-    let app = AppBuilder::new(backend)
-        .config(|c| c.jobs.worker = false)
-        .spawn()
-        .await
-        .unwrap();
+    let app = app.restarted_with(|c| c.jobs.worker = false).await;
     let keys = crate::bulkchange::many_issues(app.state.store.as_ref(), 1000).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("trackerd.toml");
@@ -423,16 +417,7 @@ async fn a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_ex
             .await
             .unwrap()
             .unwrap();
-        let log = store
-            .list_changelog(
-                issue.pk,
-                &tracker_store::ChangelogQuery {
-                    limit: 100,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let log = history(store.as_ref(), issue.pk, 100).await;
         let updates: Vec<_> = log.iter().filter(|e| e.kind == "IssueUpdated").collect();
         assert_eq!(updates.len(), 1, "{key}: {} edits", updates.len());
         assert!(
@@ -448,7 +433,7 @@ async fn a_bulk_change_survives_killing_a_node_midway_and_changes_every_issue_ex
     println!(
         "bulk change crash ({}): killed one of two nodes at {}%, restarted; \
          1000 issues, {edits} edits, each exactly once",
-        backend.name(),
+        app.backend().name(),
         at_kill["executionIssuePercent"]
     );
 }

@@ -781,13 +781,9 @@ async fn expired_sign_ins_are_forgotten_by_the_sweep(app: TestApp) {
     // Without the server's own sweeper: its first round runs as the server
     // starts and, late on a busy machine, could take the expired sign-in
     // before the sweeps counted here.
-    let backend = app.backend();
-    drop(app);
-    let app = AppBuilder::new(backend)
-        .config(|c| c.attachments.sweep_interval_secs = 0)
-        .spawn()
-        .await
-        .unwrap();
+    let app = app
+        .restarted_with(|c| c.attachments.sweep_interval_secs = 0)
+        .await;
     app.clock.set(chrono::Utc::now());
     let _idp = with_idp(&app).await;
     let mut web = Web::new(&app);

@@ -418,18 +418,16 @@ async fn errors_quote_what_was_sent_but_never_all_of_a_huge_value(app: TestApp) 
 }
 
 async fn each_configured_limit_is_answered_with_a_4xx_that_names_it(app: TestApp) {
-    let backend = app.backend();
-    drop(app);
-    let app = spawn_app_with(backend, |c| {
-        c.limits.body_bytes = 4096;
-        c.limits.form_params = 5;
-        c.limits.query_chars = 100;
-        c.limits.query_terms = 10;
-        c.limits.search_list_items = 5;
-        c.limits.sort_keys = 2;
-    })
-    .await
-    .unwrap();
+    let app = app
+        .restarted_with(|c| {
+            c.limits.body_bytes = 4096;
+            c.limits.form_params = 5;
+            c.limits.query_chars = 100;
+            c.limits.query_terms = 10;
+            c.limits.search_list_items = 5;
+            c.limits.sort_keys = 2;
+        })
+        .await;
     app.create_issue(json!({"queue": "TEST", "summary": "x"}))
         .await;
     // Just under each limit: answered.

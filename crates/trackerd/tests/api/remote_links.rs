@@ -161,16 +161,7 @@ async fn a_backlink_request_is_accepted_and_recorded_as_not_performed(app: TestA
         .unwrap()
         .unwrap()
         .pk;
-    let entries = store
-        .list_changelog(
-            pk,
-            &tracker_store::ChangelogQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let entries = history(store.as_ref(), pk, 10).await;
     let backlinks: Vec<Value> = entries
         .iter()
         .filter(|e| e.kind == "IssueLinked")

@@ -64,6 +64,7 @@ impl Facts {
             for i in issues {
                 let mut list = Vec::new();
                 for c in state.store.list_changelog(i.pk, &q).await? {
+                    let c = c.entry;
                     uids.push(c.updated_by);
                     let fields = serde_json::from_str(&c.fields).unwrap_or(Json_::Null);
                     for change in fields.as_array().into_iter().flatten() {
