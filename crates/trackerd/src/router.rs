@@ -1088,6 +1088,14 @@ pub async fn serve(
     }
     let body_limit = state.config.limits.body_bytes;
     let header_timeout = Duration::from_secs(limits.header_read_timeout_secs);
+    // The auth epoch is read once before the first request: the watcher's
+    // first reading would otherwise empty the cache of the authentications
+    // the first requests made (their first reading differs from none),
+    // and a body kept with one would be rendered again mid-conversation.
+    match state.store.auth_epoch().await {
+        Ok(epoch) => state.auth.observe_epoch(epoch),
+        Err(e) => tracing::warn!(error = %e, "could not read the auth epoch at start"),
+    }
     // Aborted on drop, so the watcher ends with the server even when the
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
