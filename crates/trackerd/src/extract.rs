@@ -282,6 +282,26 @@ pub fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> axum::response
     (status, axum::Json(body)).into_response()
 }
 
+/// A body serialized once to be kept and sent again (`GET /v2/myself`,
+/// kept issue answers).
+pub fn json_body<T: serde::Serialize>(body: &T) -> Result<bytes::Bytes, ApiError> {
+    serde_json::to_vec(body)
+        .map(bytes::Bytes::from)
+        .map_err(ApiError::internal)
+}
+
+/// A `200` with a body from [`json_body`], as `Json` would send it.
+pub fn json_bytes(body: bytes::Bytes) -> axum::response::Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_has_nul;

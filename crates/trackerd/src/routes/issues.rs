@@ -2,7 +2,7 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -19,7 +19,7 @@ use crate::access::issues::{
 use crate::access::{issue_types, Guard};
 use crate::answers::AnswerKey;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
+use crate::extract::{json, json_body, json_bytes, Api, ApiJson, ApiQuery, VersionedEdit};
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{
@@ -128,15 +128,17 @@ pub async fn get(
     ApiQuery(params): ApiQuery<GetParams>,
 ) -> ApiResult<Response> {
     let answers = &cx.state.answers;
-    if !answers.enabled() {
-        let issue = cx.issue(&key).await?;
-        return Ok(cx.issue_json(&issue, &params).await?.into_response());
-    }
-    let wanted = AnswerKey::new(&cx.principal, &cx.links, &key, &params);
-    // Taken before anything is read: what is read after it is at least as
-    // new, so an answer kept under it is current while the stamp holds.
-    let stamp = cx.state.store.data_stamp().await?;
-    if let Some(body) = answers.get(&wanted, &stamp) {
+    // The stamp is taken before anything is read: what is read after it is
+    // at least as new, so an answer kept under it is current while it holds.
+    let kept = if answers.enabled() {
+        Some((
+            AnswerKey::new(&cx.principal, &cx.links, &key, &params),
+            cx.state.store.data_stamp().await?,
+        ))
+    } else {
+        None
+    };
+    if let Some(body) = kept.as_ref().and_then(|(k, stamp)| answers.get(k, stamp)) {
         return Ok(json_bytes(body));
     }
     let issue = cx.issue(&key).await?;
@@ -145,24 +147,11 @@ pub async fn get(
     // authentication, which may be older than the stamp.
     let mut r = Renderer::new(&cx.links, cx.state.store.as_ref(), cx.principal.org.id)
         .at(cx.state.clock.now());
-    let v = render_issue_with(&mut r, &cx.links, &issue, &params).await?;
-    let body = bytes::Bytes::from(serde_json::to_vec(&v).map_err(ApiError::internal)?);
-    if r.timeless() {
-        answers.put(wanted, stamp, body.clone());
+    let body = json_body(&render_issue_with(&mut r, &cx.links, &issue, &params).await?)?;
+    if let (Some((k, stamp)), true) = (kept, r.timeless()) {
+        answers.put(k, stamp, body.clone());
     }
     Ok(json_bytes(body))
-}
-
-/// A JSON answer from bytes already serialized (as `Json` would send it).
-fn json_bytes(body: bytes::Bytes) -> Response {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
 }
 
 pub use crate::extract::VersionParam;

@@ -1,12 +1,12 @@
 //! `GET /v2/myself`, `GET /v2/users`, `GET /v2/users/{uid or login}`.
 
 use axum::extract::Path;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Api, Links};
+use crate::extract::{json_body, json_bytes, Api, Links};
 use crate::paging::Paged;
 use crate::state::AppState;
 
@@ -46,9 +46,7 @@ pub async fn myself(principal: Principal, links: Links) -> ApiResult<Response> {
     let body = match kept {
         Some(m) => m.body.clone(),
         None => {
-            let body = bytes::Bytes::from(
-                serde_json::to_vec(&render(&principal.user, &links)).map_err(ApiError::internal)?,
-            );
+            let body = json_body(&render(&principal.user, &links))?;
             if let Some(a) = &principal.authenticated {
                 // Another request may have kept its own first: either is right.
                 let _ = a.myself.set(crate::auth::MyselfBody {
@@ -60,14 +58,7 @@ pub async fn myself(principal: Principal, links: Links) -> ApiResult<Response> {
             body
         }
     };
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    Ok(json_bytes(body))
 }
 
 pub async fn list(cx: Api, paged: Paged) -> ApiResult<Response> {
