@@ -35,45 +35,15 @@ use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageParams};
 use crate::render::{time, Renderer};
 use crate::routes::issues::VersionParam;
+use crate::routes::template_content as content;
 
 /// The kinds, as the handlers' const parameter.
 pub const BOARDS: u8 = 0;
 pub const FILTERS: u8 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Board,
-    Filter,
-}
-
-impl Kind {
-    fn of(k: u8) -> Kind {
-        match k {
-            BOARDS => Kind::Board,
-            _ => Kind::Filter,
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Kind::Board => "board",
-            Kind::Filter => "filter",
-        }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            Kind::Board => "boards",
-            Kind::Filter => "filters",
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Kind::Board => "Board",
-            Kind::Filter => "Filter",
-        }
-    }
+template_kinds! {
+    BOARDS => Board { key: "board", path: "boards", what: "Board" },
+    _ => Filter { key: "filter", path: "filters", what: "Filter" },
 }
 
 const BOARD_TYPES: &[&str] = &["default", "scrum", "kanban"];
@@ -86,10 +56,6 @@ struct Column {
     statuses: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limit: Option<i64>,
-}
-
-fn content(t: &TemplateRecord) -> Map<String, Value> {
-    serde_json::from_str(&t.body).unwrap_or_default()
 }
 
 fn columns_of(content: &Map<String, Value>) -> Vec<Column> {

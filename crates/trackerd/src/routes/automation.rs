@@ -26,52 +26,20 @@ use crate::fields::{field_display, FieldErrors, GLOBAL_FIELDS};
 use crate::paging::{Page, PageParams};
 use crate::render::time;
 use crate::routes::issues::VersionParam;
+use crate::routes::template_content as content;
 
 /// The kinds, as the handlers' const parameter.
 pub const MACROS: u8 = 0;
 pub const TRIGGERS: u8 = 1;
 pub const AUTOACTIONS: u8 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Macro,
-    Trigger,
-    Autoaction,
+template_kinds! {
+    MACROS => Macro { key: automation::MACRO, path: "macros", what: "Macro" },
+    TRIGGERS => Trigger { key: automation::TRIGGER, path: "triggers", what: "Trigger" },
+    _ => Autoaction { key: automation::AUTOACTION, path: "autoactions", what: "Auto-action" },
 }
 
 impl Kind {
-    fn of(k: u8) -> Kind {
-        match k {
-            MACROS => Kind::Macro,
-            TRIGGERS => Kind::Trigger,
-            _ => Kind::Autoaction,
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Kind::Macro => automation::MACRO,
-            Kind::Trigger => automation::TRIGGER,
-            Kind::Autoaction => automation::AUTOACTION,
-        }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            Kind::Macro => "macros",
-            Kind::Trigger => "triggers",
-            Kind::Autoaction => "autoactions",
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Kind::Macro => "Macro",
-            Kind::Trigger => "Trigger",
-            Kind::Autoaction => "Auto-action",
-        }
-    }
-
     /// What reading needs: a macro is the queue's users' tool; triggers and
     /// auto-actions are its administrators' settings.
     fn read_perm(self) -> Perm {
@@ -93,10 +61,6 @@ const NOT_SETTABLE: &[&str] = &[
     "updatedAt",
     "resolvedAt",
 ];
-
-fn content(t: &TemplateRecord) -> Map<String, Value> {
-    serde_json::from_str(&t.body).unwrap_or_default()
-}
 
 async fn render(cx: &Api, kind: Kind, q: &QueueRecord, t: &TemplateRecord) -> ApiResult<Value> {
     let c = content(t);

@@ -30,40 +30,9 @@ use crate::routes::issues::VersionParam;
 pub const ISSUE: u8 = 0;
 pub const COMMENT: u8 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Issue,
-    Comment,
-}
-
-impl Kind {
-    fn of(k: u8) -> Kind {
-        match k {
-            ISSUE => Kind::Issue,
-            _ => Kind::Comment,
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            Kind::Issue => "issue",
-            Kind::Comment => "comment",
-        }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            Kind::Issue => "issueTemplates",
-            Kind::Comment => "commentTemplates",
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Kind::Issue => "Issue template",
-            Kind::Comment => "Comment template",
-        }
-    }
+template_kinds! {
+    ISSUE => Issue { key: "issue", path: "issueTemplates", what: "Issue template" },
+    _ => Comment { key: "comment", path: "commentTemplates", what: "Comment template" },
 }
 
 /// Fields a template may not prefill: they are set by the system or only
@@ -88,7 +57,7 @@ fn maillist_ref(links: &Links, address: &str) -> Value {
 }
 
 async fn render(r: &mut Renderer<'_>, kind: Kind, t: &TemplateRecord) -> ApiResult<Value> {
-    let body: Map<String, Value> = serde_json::from_str(&t.body).unwrap_or_default();
+    let body = super::template_content(t);
     let mut v = json!({
         "self": r.links.api(&format!("{}/{}", kind.path(), t.pk)),
         "id": t.pk,
@@ -228,7 +197,7 @@ async fn apply(
 ) -> ApiResult<()> {
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
-    let mut content: Map<String, Value> = serde_json::from_str(&t.body).unwrap_or_default();
+    let mut content = super::template_content(t);
     if creating && body.get("name").is_none_or(Value::is_null) {
         errors.add("name", "Required field");
     }
