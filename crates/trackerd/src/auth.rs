@@ -41,6 +41,18 @@ pub struct Principal {
     pub authenticated: Option<Arc<Authenticated>>,
 }
 
+impl Principal {
+    /// Nothing for an administrator of the organization; for anyone else
+    /// `403` with `refusal`, which says what only administrators do.
+    pub fn require_org_admin(&self, refusal: &str) -> Result<(), ApiError> {
+        if self.org_admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(refusal.into()))
+        }
+    }
+}
+
 /// A caller whose token is valid, before any organization is chosen (used by
 /// endpoints outside an organization, like the IAM exchange).
 #[derive(Debug, Clone)]

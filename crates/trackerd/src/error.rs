@@ -62,6 +62,15 @@ impl ApiError {
         ))
     }
 
+    /// A store error where a conflict means the name or key is taken: that
+    /// conflict answered with `message`, any other error as usual.
+    pub fn on_conflict(message: String) -> impl FnOnce(StoreError) -> ApiError {
+        move |e| match e {
+            StoreError::Conflict(_) => ApiError::Conflict(message),
+            e => e.into(),
+        }
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         ApiError::Unprocessable {

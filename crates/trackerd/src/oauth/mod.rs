@@ -31,7 +31,7 @@ use tracker_domain::{Scope, Scopes};
 use tracker_store::NewAuditEvent;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Lifetimes and sign-in limits (`[oauth]` in the configuration file,
@@ -106,14 +106,9 @@ pub(crate) fn secs(s: u64) -> chrono::Duration {
 
 /// Service accounts and the audit trail are the administrators' alone.
 pub(crate) fn require_org_admin(p: &Principal) -> ApiResult<()> {
-    if p.org_admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only organization administrators manage service accounts and read the audit trail"
-                .into(),
-        ))
-    }
+    p.require_org_admin(
+        "Only organization administrators manage service accounts and read the audit trail",
+    )
 }
 
 /// A fresh secret: `prefix` and 256 random bits, URL-safe.

@@ -178,11 +178,7 @@ async fn body_queue(
 
 /// A unique-name violation as the client sees it.
 fn taken(what: &str, name: &str, q: &QueueRecord) -> impl FnOnce(StoreError) -> ApiError {
-    let message = format!("{what} {name:?} already exists in queue {}", q.key);
-    move |e| match e {
-        StoreError::Conflict(_) => ApiError::Conflict(message),
-        e => e.into(),
-    }
+    ApiError::on_conflict(format!("{what} {name:?} already exists in queue {}", q.key))
 }
 
 fn name_field(v: &Value, errors: &mut FieldErrors) -> Option<String> {

@@ -27,13 +27,9 @@ use crate::render::{field_json as system_field_json, global_fields_json};
 use crate::state::AppState;
 
 fn require_admin(p: &Principal) -> ApiResult<()> {
-    if p.org_admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only organization administrators create and change fields and field categories".into(),
-        ))
-    }
+    p.require_org_admin(
+        "Only organization administrators create and change fields and field categories",
+    )
 }
 
 /// Names an issue answer or request already uses: a created field may not
@@ -130,11 +126,8 @@ async fn new_field(
     Ok(f)
 }
 
-fn taken(id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
-    move |e| match e {
-        StoreError::Conflict(_) => ApiError::Conflict(format!("Field {id} already exists")),
-        e => e.into(),
-    }
+fn taken(id: &str) -> impl FnOnce(StoreError) -> ApiError {
+    ApiError::on_conflict(format!("Field {id} already exists"))
 }
 
 fn lost_race() -> ApiError {

@@ -177,11 +177,8 @@ async fn stamps(
 /// import (the reference: "only on behalf of the administrator").
 pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response> {
     let body = object(body)?;
-    if !cx.principal.org_admin {
-        return Err(ApiError::Forbidden(
-            "Only an administrator of the organization may import issues".into(),
-        ));
-    }
+    cx.principal
+        .require_org_admin("Only an administrator of the organization may import issues")?;
     let org = cx.principal.org.id;
     let now = cx.clock.now();
     let mut errors = FieldErrors::default();
@@ -664,11 +661,8 @@ pub async fn entity(
     let kind = crate::access::entities::kind(&kind_segment)?;
     let view = entities::View::of(&params)?;
     let body = object(body)?;
-    if !cx.principal.org_admin {
-        return Err(ApiError::Forbidden(
-            "Only an administrator of the organization may import entities".into(),
-        ));
-    }
+    cx.principal
+        .require_org_admin("Only an administrator of the organization may import entities")?;
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
     let stamps = stamps(&cx.state, org, &body, &mut errors).await?;

@@ -337,13 +337,7 @@ async fn member_uids(state: &AppState, org: i64, v: Option<&Value>) -> ApiResult
 }
 
 fn require_admin(principal: &Principal) -> ApiResult<()> {
-    if principal.org_admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only organization administrators manage groups".into(),
-        ))
-    }
+    principal.require_org_admin("Only organization administrators manage groups")
 }
 
 /// `POST /v2/groups` `{"name", "members": [logins]}` — a trackerd extension:
@@ -356,12 +350,9 @@ pub async fn create_group(cx: Api, OptionalJson(body): OptionalJson) -> ApiResul
         .store
         .create_group(cx.principal.org.id, &name, &members, cx.clock.now())
         .await
-        .map_err(|e| match e {
-            tracker_store::StoreError::Conflict(_) => {
-                ApiError::Conflict(format!("Group {name:?} already exists"))
-            }
-            e => e.into(),
-        })?;
+        .map_err(ApiError::on_conflict(format!(
+            "Group {name:?} already exists"
+        )))?;
     let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,

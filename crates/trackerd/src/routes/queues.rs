@@ -138,13 +138,7 @@ fn check_default_type(issue_types: &str, default_type: &str, errors: &mut FieldE
 }
 
 fn require_admin(principal: &Principal) -> ApiResult<()> {
-    if principal.org_admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only organization administrators may change queue settings".into(),
-        ))
-    }
+    principal.require_org_admin("Only organization administrators may change queue settings")
 }
 
 pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<Response> {
@@ -236,12 +230,7 @@ pub async fn create(cx: Api, ApiJson(body): ApiJson<CreateQueue>) -> ApiResult<R
             },
         )
         .await
-        .map_err(|e| match e {
-            tracker_store::StoreError::Conflict(_) => {
-                ApiError::Conflict(format!("Queue {key} already exists"))
-            }
-            e => e.into(),
-        })?;
+        .map_err(ApiError::on_conflict(format!("Queue {key} already exists")))?;
     Ok(json(
         StatusCode::CREATED,
         &render(&cx.state, &queue, &cx.links).await?,
