@@ -23,6 +23,15 @@ impl FieldErrors {
             .or_insert_with(|| message.into());
     }
 
+    /// Notes each of `fields` that `body` lacks, or has as `null`, as required.
+    pub fn require(&mut self, body: &Map<String, Value>, fields: &[&str]) {
+        for f in fields {
+            if body.get(*f).is_none_or(Value::is_null) {
+                self.add(f, "Required field");
+            }
+        }
+    }
+
     /// A `true`/`false` field's value; anything else is noted.
     pub fn flag(&mut self, field: &str, v: &Value) -> Option<bool> {
         let b = v.as_bool();

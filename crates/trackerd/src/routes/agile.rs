@@ -228,10 +228,8 @@ fn statuses(v: &Value) -> Result<Vec<String>, String> {
 /// Applies a column's fields; every invalid one is reported together.
 fn apply_column(c: &mut Column, body: &Map<String, Value>, creating: bool) -> ApiResult<()> {
     let mut errors = FieldErrors::default();
-    for f in ["name", "statuses"] {
-        if creating && body.get(f).is_none_or(Value::is_null) {
-            errors.add(f, "Required field");
-        }
+    if creating {
+        errors.require(body, &["name", "statuses"]);
     }
     for (field, v) in body {
         match field.as_str() {
@@ -392,11 +390,11 @@ async fn apply(
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
     let mut c = content(t);
-    if creating && body.get("name").is_none_or(Value::is_null) {
-        errors.add("name", "Required field");
-    }
-    if creating && kind == Kind::Board && body.get("defaultQueue").is_none_or(Value::is_null) {
-        errors.add("defaultQueue", "Required field");
+    if creating {
+        errors.require(body, &["name"]);
+        if kind == Kind::Board {
+            errors.require(body, &["defaultQueue"]);
+        }
     }
     let given = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
     if given("query") && (given("filter") || (kind == Kind::Board && given("orderBy"))) {

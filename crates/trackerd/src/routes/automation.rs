@@ -215,13 +215,10 @@ fn apply(
 ) -> ApiResult<()> {
     let mut errors = FieldErrors::default();
     let mut c = content(t);
-    let mut required = vec!["name"];
-    if creating && kind != Kind::Macro {
-        required.push("actions");
-    }
-    for f in required {
-        if creating && body.get(f).is_none_or(Value::is_null) {
-            errors.add(f, "Required field");
+    if creating {
+        errors.require(body, &["name"]);
+        if kind != Kind::Macro {
+            errors.require(body, &["actions"]);
         }
     }
     if creating

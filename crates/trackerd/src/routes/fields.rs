@@ -114,11 +114,7 @@ async fn new_field(
     existing: usize,
 ) -> ApiResult<FieldRecord> {
     let mut errors = FieldErrors::default();
-    for required in ["name", "type", "category"] {
-        if body.get(required).is_none_or(Value::is_null) {
-            errors.add(required, "Required field");
-        }
-    }
+    errors.require(body, &["name", "type", "category"]);
     errors.into_result()?;
     // Fields come after the ones before them unless told otherwise.
     f.ord = existing as i64 + 1;
@@ -305,11 +301,7 @@ pub async fn create_category(
         version: 1,
     };
     let mut errors = FieldErrors::default();
-    for required in ["name", "order"] {
-        if body.get(required).is_none_or(Value::is_null) {
-            errors.add(required, "Required field");
-        }
-    }
+    errors.require(&body, &["name", "order"]);
     errors.into_result()?;
     // The field rules read names, descriptions and orders the same way.
     let mut probe = blank(c.org, String::new(), String::new(), None);

@@ -198,11 +198,11 @@ async fn apply(
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
     let mut content = super::template_content(t);
-    if creating && body.get("name").is_none_or(Value::is_null) {
-        errors.add("name", "Required field");
-    }
-    if creating && kind == Kind::Comment && body.get("template").is_none_or(Value::is_null) {
-        errors.add("template", "Required field");
+    if creating {
+        errors.require(body, &["name"]);
+        if kind == Kind::Comment {
+            errors.require(body, &["template"]);
+        }
     }
     for (field, value) in body {
         match (field.as_str(), kind) {
