@@ -2,9 +2,10 @@
 //! PostgreSQL databases (both from `trackerd_testkit`), the backends to run,
 //! and reading CPU time from `/proc`.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tracker_domain::{Clock, SystemClock};
 use tracker_store::Store;
@@ -69,6 +70,32 @@ pub fn backends(
         );
     }
     Ok(backends)
+}
+
+/// Runs `tasks` load tasks at once, `task(i, deadline)` for each `i`, the
+/// deadline `secs` from now: what they return (in task order), the wall time
+/// and this process's CPU time they took.
+pub async fn load<T, F, Fut>(
+    tasks: usize,
+    secs: u64,
+    task: F,
+) -> anyhow::Result<(Vec<T>, Duration, Duration)>
+where
+    F: Fn(usize, Instant) -> Fut,
+    Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let cpu = cpu_time();
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let handles: Vec<_> = (0..tasks)
+        .map(|i| tokio::spawn(task(i, deadline)))
+        .collect();
+    let mut out = Vec::with_capacity(tasks);
+    for h in handles {
+        out.push(h.await??);
+    }
+    Ok((out, start.elapsed(), cpu_time() - cpu))
 }
 
 pub fn micros(d: Duration) -> u32 {

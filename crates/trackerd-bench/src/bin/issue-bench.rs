@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use trackerd_bench::{
-    backends, cpu_time, micros, rand_suffix, start_server, Backend, Concrete, PgDatabase, Which,
+    backends, load, micros, rand_suffix, start_server, Backend, Concrete, PgDatabase, Which,
 };
 
 use anyhow::{bail, Context};
@@ -200,15 +200,11 @@ async fn create_load(
     secs: u64,
 ) -> anyhow::Result<(Vec<u32>, Vec<String>, Duration, Duration)> {
     let counter = Arc::new(AtomicU64::new(0));
-    let cpu = cpu_time();
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    let (results, elapsed, cpu) = load(concurrency, secs, |_, deadline| {
         let http = http.clone();
         let url = format!("{base}/v2/issues");
         let counter = counter.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut lat = Vec::new();
             let mut keys = Vec::new();
             while Instant::now() < deadline {
@@ -227,16 +223,16 @@ async fn create_load(
                 keys.push(serde_json::from_slice::<Created>(&body)?.key);
             }
             anyhow::Ok((lat, keys))
-        }));
-    }
+        }
+    })
+    .await?;
     let mut lat = Vec::new();
     let mut keys = Vec::new();
-    for t in tasks {
-        let (l, k) = t.await??;
+    for (l, k) in results {
         lat.extend(l);
         keys.extend(k);
     }
-    Ok((lat, keys, start.elapsed(), cpu_time() - cpu))
+    Ok((lat, keys, elapsed, cpu))
 }
 
 async fn read_load(
@@ -246,15 +242,11 @@ async fn read_load(
     secs: u64,
     keys: Arc<Vec<String>>,
 ) -> anyhow::Result<(Vec<u32>, Duration, Duration)> {
-    let cpu = cpu_time();
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    let (lats, elapsed, cpu) = load(concurrency, secs, |_, deadline| {
         let http = http.clone();
         let base = base.to_owned();
         let keys = keys.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut lat = Vec::new();
             while Instant::now() < deadline {
                 let key = {
@@ -274,13 +266,10 @@ async fn read_load(
                 }
             }
             anyhow::Ok(lat)
-        }));
-    }
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await??);
-    }
-    Ok((lat, start.elapsed(), cpu_time() - cpu))
+        }
+    })
+    .await?;
+    Ok((lats.concat(), elapsed, cpu))
 }
 
 // ---------------------------------------------------------------- raw loop
@@ -419,14 +408,10 @@ async fn raw_loop(
     concurrency: usize,
     secs: u64,
 ) -> anyhow::Result<Figures> {
-    let cpu = cpu_time();
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    let (lats, elapsed, cpu) = load(concurrency, secs, |_, deadline| {
         let db = db.clone();
         let s = s.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut lat = Vec::new();
             // Inserts on `$conn` until the deadline, timing each: the
             // insert is a macro (per driver), so the loop is one too.
@@ -461,13 +446,10 @@ async fn raw_loop(
                 }
             }
             anyhow::Ok(lat)
-        }));
-    }
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await??);
-    }
-    Ok(figures(lat, start.elapsed(), cpu_time() - cpu))
+        }
+    })
+    .await?;
+    Ok(figures(lats.concat(), elapsed, cpu))
 }
 
 // ---------------------------------------------------------------- the run

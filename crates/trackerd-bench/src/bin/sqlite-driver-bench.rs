@@ -24,7 +24,7 @@ use rusqlite::types::Value;
 use tracker_domain::SystemClock;
 use tracker_store::{AccessStore, IssueStore};
 use tracker_store_sql::SqliteStore;
-use trackerd_bench::{cpu_time, micros, start_server};
+use trackerd_bench::{load, micros, start_server};
 
 /// sqlx vs rusqlite on the statements of one issue read.
 #[derive(Parser, Debug)]
@@ -117,13 +117,9 @@ where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
 {
-    let cpu = cpu_time();
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(secs);
-    let mut handles = Vec::new();
-    for t in 0..tasks {
+    let (lats, elapsed, cpu) = load(tasks, secs, |t, deadline| {
         let one = one.clone();
-        handles.push(tokio::spawn(async move {
+        async move {
             let mut lat = Vec::new();
             let mut n = t * 1_000_003;
             while Instant::now() < deadline {
@@ -133,17 +129,15 @@ where
                 n += 1;
             }
             anyhow::Ok(lat)
-        }));
-    }
-    let mut lat_us = Vec::new();
-    for h in handles {
-        lat_us.extend(h.await??);
-    }
+        }
+    })
+    .await?;
+    let lat_us = lats.concat();
     Ok(Phase {
         name: name.to_owned(),
         reads: lat_us.len(),
-        elapsed: start.elapsed(),
-        cpu: cpu_time() - cpu,
+        elapsed,
+        cpu,
         lat_us,
     })
 }
