@@ -65,6 +65,20 @@ fn given<'a>(body: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
     body.get(field).filter(|v| !v.is_null())
 }
 
+/// The entry of `dict` that `field` names, if given; a bad one is noted.
+fn entry(
+    body: &Map<String, Value>,
+    field: &str,
+    dict: &'static [dictionaries::Entry],
+    errors: &mut FieldErrors,
+) -> Option<dictionaries::Entry> {
+    let v = given(body, field)?;
+    fields::dict(v, dict).unwrap_or_else(|e| {
+        errors.add(field, e);
+        None
+    })
+}
+
 /// A field validation let through missing after all: a bug of trackerd's,
 /// not the client's, so a `500` naming what was imported.
 fn unchecked(what: &str) -> ApiError {
@@ -203,16 +217,7 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
     } = stamps(&cx.state, org, &body, &mut errors).await?;
     let resolved_at = when(&body, "resolvedAt", &mut errors);
     let resolved_by = who(&cx.state, org, &body, "resolvedBy", &mut errors).await?;
-    let resolution = match given(&body, "resolution") {
-        None => None,
-        Some(v) => match fields::dict(v, dictionaries::RESOLUTIONS) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.add("resolution", e);
-                None
-            }
-        },
-    };
+    let resolution = entry(&body, "resolution", dictionaries::RESOLUTIONS, &mut errors);
     let resolved = match pair(
         (resolved_at, "resolvedAt"),
         (resolved_by, "resolvedBy"),
@@ -238,16 +243,7 @@ pub async fn issue(cx: Api, ApiJson(body): ApiJson<Value>) -> ApiResult<Response
             None
         }
     };
-    let status = match given(&body, "status") {
-        None => None,
-        Some(v) => match fields::dict(v, dictionaries::STATUSES) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.add("status", e);
-                None
-            }
-        },
-    };
+    let status = entry(&body, "status", dictionaries::STATUSES, &mut errors);
     let unique = match given(&body, "unique") {
         None => None,
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
