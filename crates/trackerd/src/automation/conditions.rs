@@ -279,6 +279,16 @@ mod tests {
         }
     }
 
+    /// An update that changed only `field`, from `from` to `to`.
+    fn one_field_update(field: &str, from: &str, to: &str) -> Facts {
+        facts(
+            &[EventKind::Updated],
+            json!({ field: from }),
+            json!({ field: to }),
+            &[field],
+        )
+    }
+
     fn conds(v: Value) -> Vec<Condition> {
         parse_list(&v).unwrap()
     }
@@ -288,12 +298,7 @@ mod tests {
         let c = conds(
             json!([{"type": "FieldBecameEqual", "field": "Status", "value": {"key": "closed"}}]),
         );
-        let closing = facts(
-            &[EventKind::Updated],
-            json!({"status": "open"}),
-            json!({"status": "closed"}),
-            &["status"],
-        );
+        let closing = one_field_update("status", "open", "closed");
         assert!(all(&c, &closing));
         let edit_of_closed = facts(
             &[EventKind::Updated],
@@ -319,12 +324,7 @@ mod tests {
             json!([{"type": "Event.update"}, {"type": "FieldChangedCondition", "field": "priority"}]),
         );
         assert!(!all(&both, &updated));
-        let prio = facts(
-            &[EventKind::Updated],
-            json!({"priority": "normal"}),
-            json!({"priority": "critical"}),
-            &["priority"],
-        );
+        let prio = one_field_update("priority", "normal", "critical");
         assert!(all(&both, &prio));
     }
 

@@ -148,12 +148,17 @@ impl Driver {
             .await;
     }
 
-    async fn current_url(&self) -> String {
-        self.call(Method::GET, "/url", None)
+    /// A `GET` command's answer that is a string (a URL, a text).
+    async fn get_str(&self, path: &str) -> String {
+        self.call(Method::GET, path, None)
             .await
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    async fn current_url(&self) -> String {
+        self.get_str("/url").await
     }
 
     /// Waits for an element to appear (pages load after clicks).
@@ -198,11 +203,7 @@ impl Driver {
 
     async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
-        self.call(Method::GET, &format!("/element/{e}/text"), None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.get_str(&format!("/element/{e}/text")).await
     }
 
     async fn wait_for_url(&self, prefix: &str) -> String {
