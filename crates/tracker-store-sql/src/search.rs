@@ -556,17 +556,37 @@ pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
 
 /// The statement reading issues by internal key for a page: they are found
 /// by key and only checked for the organization (on SQLite `+` keeps the
-/// planner from reaching for an `org` index instead).
-pub fn issues_by_pks(d: Dialect, issue_select: &str, org: i64, pks: &[i64]) -> String {
-    let org_check = match d {
-        Dialect::Sqlite => "+i.org",
-        Dialect::Postgres => "i.org",
-    };
-    format!(
-        "{issue_select} WHERE i.pk IN ({}) AND {org_check} = {org}",
-        join_ids(pks)
-    )
+/// planner from reaching for an `org` index instead). On PostgreSQL the keys
+/// are one bound array (the returned value), so the text is the same for
+/// every page of an organization and is prepared once per connection; on
+/// SQLite, where preparing costs no round trip, they are written out.
+pub fn issues_by_pks(
+    d: Dialect,
+    issue_select: &str,
+    org: i64,
+    pks: &[i64],
+) -> (String, Option<String>) {
+    match d {
+        Dialect::Sqlite => (
+            format!(
+                "{issue_select} WHERE i.pk IN ({}) AND +i.org = {org}",
+                join_ids(pks)
+            ),
+            None,
+        ),
+        Dialect::Postgres => (
+            format!("{issue_select} WHERE i.pk = ANY($1::bigint[]) AND i.org = {org}"),
+            Some(format!("{{{}}}", join_ids(pks))),
+        ),
+    }
 }
+
+/// Statements longer than this are prepared for one run only: each search's
+/// text is its own (its shape, its ids), and long ones (a 2 MB filter) kept
+/// in every connection's statement cache held megabytes each. Shorter ones
+/// are the common searches, repeated; prepared once per connection they
+/// save PostgreSQL a round trip (parse and describe) each run.
+const PREPARED_TEXT_MAX: usize = 1024;
 
 /// Binds a rendered statement's values.
 fn bound<'q, D, O>(
@@ -580,10 +600,7 @@ where
     DateTime<Utc>: Value<D>,
     &'q str: Encode<'q, D> + Type<D>,
 {
-    // Each search's text is its own (its shape, a page's ids): cached, the
-    // texts of heavy searches filled every connection's statement cache
-    // (megabytes each) and held them.
-    q = q.persistent(false);
+    q = q.persistent(sql.text.len() <= PREPARED_TEXT_MAX);
     for v in &sql.binds {
         q = match v {
             SqlValue::Int(n) => q.bind(*n),
@@ -625,16 +642,42 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         found
     }
 
+    async fn search_counted_pks(
+        &self,
+        s: &IssueSearch,
+        offset: i64,
+        limit: Option<i64>,
+    ) -> Result<(i64, Vec<i64>)> {
+        let count = count(D::DIALECT, s);
+        // One connection, so one call-off guard, for both statements.
+        let mut run = D::cancellable(&self.pool).await.map_err(db)?;
+        let total: i64 = bound(sqlx::query_scalar(&count.text), &count)
+            .fetch_one(run.conn())
+            .await
+            .map_err(db)?;
+        if offset >= total || limit == Some(0) {
+            run.done();
+            return Ok((total, Vec::new()));
+        }
+        let page = select_pks(D::DIALECT, s, offset, limit);
+        let pks = bound(sqlx::query_scalar(&page.text), &page)
+            .fetch_all(run.conn())
+            .await
+            .map_err(db)?;
+        run.done();
+        Ok((total, pks))
+    }
+
     async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>> {
         if pks.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = issues_by_pks(D::DIALECT, ISSUE_SELECT, org, pks);
-        let rows: Vec<IssueRow> = sqlx::query_as(&sql)
-            .persistent(false)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let (text, keys) = issues_by_pks(D::DIALECT, ISSUE_SELECT, org, pks);
+        let mut q = sqlx::query_as::<D, IssueRow>(&text).persistent(keys.is_some());
+        if let Some(keys) = &keys {
+            q = q.bind(keys.as_str());
+        }
+        let rows: Vec<IssueRow> = q.fetch_all(&self.pool).await.map_err(db)?;
         Ok(in_order(pks, rows.into_iter().map(IssueRecord::from)))
     }
 
