@@ -291,6 +291,15 @@ pub trait SearchStore: Send + Sync + 'static {
         limit: Option<i64>,
     ) -> Result<Vec<i64>>;
     async fn search_count(&self, s: &IssueSearch) -> Result<i64>;
+    /// The count of the matching issues and, unless the window starts past
+    /// them, the internal keys of `offset..offset + limit` in order: both
+    /// on one connection, the count first.
+    async fn search_counted_pks(
+        &self,
+        s: &IssueSearch,
+        offset: i64,
+        limit: Option<i64>,
+    ) -> Result<(i64, Vec<i64>)>;
     /// The issues with these internal keys, in the order given; missing ones
     /// are left out. Reads a page in a few statements.
     async fn issues_by_pks(&self, org: i64, pks: &[i64]) -> Result<Vec<IssueRecord>>;

@@ -166,14 +166,15 @@ pub(super) async fn run(
         order: order.clone().unwrap_or_default(),
     };
     if exact && order.is_some() {
-        let total = state.store.search_count(&s).await?;
-        let pks = match window {
-            Window::Count => Vec::new(),
-            Window::Page { offset, .. } if offset >= total => Vec::new(),
+        let (total, pks) = match window {
+            Window::Count => (state.store.search_count(&s).await?, Vec::new()),
             Window::Page { offset, limit } => {
-                state.store.search_pks(&s, offset, Some(limit)).await?
+                state
+                    .store
+                    .search_counted_pks(&s, offset, Some(limit))
+                    .await?
             }
-            Window::All => state.store.search_pks(&s, 0, None).await?,
+            Window::All => state.store.search_counted_pks(&s, 0, None).await?,
         };
         return Ok(Found { total, pks });
     }
