@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::conditions::{field_id, value_strings};
+use super::conditions::{field_id, typed, value_strings};
 
 /// An HTTP request an action makes.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,13 +55,7 @@ fn string(o: &Map<String, Value>, key: &str, ty: &str) -> Result<String, String>
 }
 
 fn parse(v: &Value) -> Result<Action, String> {
-    let Some(o) = v.as_object() else {
-        return Err("an action must be an object with a type".into());
-    };
-    let ty = o
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("an action must have a type")?;
+    let (o, ty) = typed(v, "an action")?;
     match ty {
         "Transition" => {
             let status = o

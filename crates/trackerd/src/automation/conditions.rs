@@ -84,6 +84,19 @@ pub fn field_id(name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
+/// An action's or a condition's object and its `type`; `what` ("an
+/// action") names it in the errors.
+pub fn typed<'a>(v: &'a Value, what: &str) -> Result<(&'a Map<String, Value>, &'a str), String> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| format!("{what} must be an object with a type"))?;
+    let ty = o
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what} must have a type"))?;
+    Ok((o, ty))
+}
+
 /// A condition value as strings: a string, number, or object naming a
 /// key, id or login; an array names any of several.
 pub fn value_strings(v: &Value) -> Vec<String> {
@@ -113,13 +126,7 @@ pub fn parse_list(v: &Value) -> Result<Vec<Condition>, String> {
 }
 
 fn parse(v: &Value) -> Result<Condition, String> {
-    let Some(o) = v.as_object() else {
-        return Err("a condition must be an object with a type".into());
-    };
-    let ty = o
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("a condition must have a type")?;
+    let (o, ty) = typed(v, "a condition")?;
     let field = || -> Result<String, String> {
         o.get("field")
             .and_then(|f| value_strings(f).into_iter().next())
