@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{Engine, SqlStore};
 
 const COMPONENT_COLS: &str =
     "pk, org, queue_id, name, description, lead_uid, assign_auto, archived, version";
@@ -79,13 +79,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
         if used > 0 {
             return Ok(DeleteOutcome::InUse(used));
         }
-        let r = Self::exec_on(
-            &mut *tx,
-            "DELETE FROM components WHERE org = $1 AND pk = $2",
-            (org, pk),
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
+        let r = Self::delete_by_pk_and_commit(tx, "components", org, pk).await?;
         Ok(if r == 0 {
             DeleteOutcome::NotFound
         } else {

@@ -231,13 +231,7 @@ impl<D: Engine> EntityStore for SqlStore<D> {
             (org, pk),
         )
         .await?;
-        let done = Self::exec_on(
-            &mut *tx,
-            "DELETE FROM entities WHERE org = $1 AND pk = $2",
-            (org, pk),
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
+        let done = Self::delete_by_pk_and_commit(tx, "entities", org, pk).await?;
         Ok(done > 0)
     }
 

@@ -378,6 +378,20 @@ impl<D: Engine> SqlStore<D> {
         tx.commit().await.map_err(db)
     }
 
+    /// Deletes the record of `table` with this pk if it is in organization
+    /// `org`, and commits `tx`: how many rows went.
+    async fn delete_by_pk_and_commit(
+        mut tx: sqlx::Transaction<'static, D>,
+        table: &str,
+        org: i64,
+        pk: i64,
+    ) -> Result<u64> {
+        let sql = format!("DELETE FROM {table} WHERE org = $1 AND pk = $2");
+        let n = Self::exec_on(&mut *tx, &sql, (org, pk)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(n)
+    }
+
     /// The record of `table` (columns `cols`) with this pk, if it is in
     /// organization `org`: the lookup of every record kept by pk.
     async fn by_pk<R>(&self, table: &str, cols: &str, org: i64, pk: i64) -> Result<Option<R>>
