@@ -587,31 +587,63 @@ pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
     q
 }
 
+/// A statement reading rows by a list of ids: `{column} IN (…)` written out
+/// on SQLite, where preparing costs no round trip (and such a text is never
+/// kept in the statement cache, where each page's own list would push out
+/// the statements that repeat); on PostgreSQL one bound array, so the text
+/// is the same for every list and is prepared once per connection.
+pub struct ByIds {
+    pub text: String,
+    /// The array literal bound as `$1` (PostgreSQL).
+    pub ids: Option<String>,
+}
+
+impl ByIds {
+    /// `head` (a `SELECT … WHERE`) followed by the id test on `column` and
+    /// `tail`; `head` and `tail` hold no placeholders.
+    pub fn new(d: Dialect, head: &str, column: &str, ids: &[i64], tail: &str) -> Self {
+        match d {
+            Dialect::Sqlite => ByIds {
+                text: format!("{head} {column} IN ({}){tail}", join_ids(ids)),
+                ids: None,
+            },
+            Dialect::Postgres => ByIds {
+                text: format!("{head} {column} = ANY($1::bigint[]){tail}"),
+                ids: Some(format!("{{{}}}", join_ids(ids))),
+            },
+        }
+    }
+}
+
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    async fn fetch_by_ids<R>(&self, by: &ByIds) -> Result<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, D::Row> + Send + Unpin,
+    {
+        let mut q = sqlx::query_as::<D, R>(&by.text).persistent(by.ids.is_some());
+        if let Some(ids) = &by.ids {
+            q = q.bind(ids.as_str());
+        }
+        q.fetch_all(&self.pool).await.map_err(db)
+    }
+}
+
 /// The statement reading issues by internal key for a page: they are found
 /// by key and only checked for the organization (on SQLite `+` keeps the
-/// planner from reaching for an `org` index instead). On PostgreSQL the keys
-/// are one bound array (the returned value), so the text is the same for
-/// every page of an organization and is prepared once per connection; on
-/// SQLite, where preparing costs no round trip, they are written out.
-pub fn issues_by_pks(
-    d: Dialect,
-    issue_select: &str,
-    org: i64,
-    pks: &[i64],
-) -> (String, Option<String>) {
-    match d {
-        Dialect::Sqlite => (
-            format!(
-                "{issue_select} WHERE i.pk IN ({}) AND +i.org = {org}",
-                join_ids(pks)
-            ),
-            None,
-        ),
-        Dialect::Postgres => (
-            format!("{issue_select} WHERE i.pk = ANY($1::bigint[]) AND i.org = {org}"),
-            Some(format!("{{{}}}", join_ids(pks))),
-        ),
-    }
+/// planner from reaching for an `org` index instead).
+pub fn issues_by_pks(d: Dialect, issue_select: &str, org: i64, pks: &[i64]) -> ByIds {
+    let org_check = match d {
+        Dialect::Sqlite => "+i.org",
+        Dialect::Postgres => "i.org",
+    };
+    ByIds::new(
+        d,
+        &format!("{issue_select} WHERE"),
+        "i.pk",
+        pks,
+        &format!(" AND {org_check} = {org}"),
+    )
 }
 
 /// Statements longer than this are prepared for one run only: each search's
@@ -705,12 +737,9 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         if pks.is_empty() {
             return Ok(Vec::new());
         }
-        let (text, keys) = issues_by_pks(D::DIALECT, ISSUE_SELECT, org, pks);
-        let mut q = sqlx::query_as::<D, IssueRow>(&text).persistent(keys.is_some());
-        if let Some(keys) = &keys {
-            q = q.bind(keys.as_str());
-        }
-        let rows: Vec<IssueRow> = q.fetch_all(&self.pool).await.map_err(db)?;
+        let rows: Vec<IssueRow> = self
+            .fetch_by_ids(&issues_by_pks(D::DIALECT, ISSUE_SELECT, org, pks))
+            .await?;
         Ok(in_order(pks, rows.into_iter().map(IssueRecord::from)))
     }
 
@@ -740,14 +769,13 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        Self::fetch_all_on(
-            &self.pool,
-            &format!(
-                "SELECT {USER_COLS} FROM users WHERE uid IN ({})",
-                join_ids(uids)
-            ),
-            (),
-        )
+        self.fetch_by_ids(&ByIds::new(
+            D::DIALECT,
+            &format!("SELECT {USER_COLS} FROM users WHERE"),
+            "uid",
+            uids,
+            "",
+        ))
         .await
     }
 
@@ -755,14 +783,13 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         if pks.is_empty() {
             return Ok(Vec::new());
         }
-        Self::fetch_all_on(
-            &self.pool,
-            &format!(
-                "SELECT issue_pk, text FROM comments WHERE issue_pk IN ({}) ORDER BY pk",
-                join_ids(pks)
-            ),
-            (),
-        )
+        self.fetch_by_ids(&ByIds::new(
+            D::DIALECT,
+            "SELECT issue_pk, text FROM comments WHERE",
+            "issue_pk",
+            pks,
+            " ORDER BY pk",
+        ))
         .await
     }
 }

@@ -109,6 +109,15 @@ impl<'a> Renderer<'a> {
         self
     }
 
+    /// Records queues the caller has read already (a search reads all of
+    /// its organization's).
+    pub fn knowing_queues(mut self, queues: &[QueueRecord]) -> Self {
+        for q in queues {
+            self.queues.insert(q.id, Some(q.clone()));
+        }
+        self
+    }
+
     pub fn entry(&self, collection: &str, e: Entry) -> Value {
         json!({
             "self": self.links.api(&format!("{collection}/{}", e.id)),

@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{Map, Value as Json_};
 use tracker_domain::permissions::Perm;
 use tracker_domain::TokenHash;
-use tracker_store::{IssueRecord, NewScroll, ScrollPage};
+use tracker_store::{IssueRecord, NewScroll, QueueRecord, ScrollPage};
 
 use crate::access::Guard;
 use crate::auth::Principal;
@@ -43,11 +43,12 @@ async fn render_page(
     state: &AppState,
     principal: &Principal,
     links: &Links,
-    pks: &[i64],
+    found: (&[i64], &[QueueRecord]),
     get: &GetParams,
 ) -> ApiResult<Vec<Json_>> {
+    let (pks, queues) = found;
     let issues = state.store.issues_by_pks(principal.org.id, pks).await?;
-    render_issues(state, principal, links, &issues, get).await
+    render_issues(state, principal, links, &issues, queues, get).await
 }
 
 async fn render_issues(
@@ -55,10 +56,12 @@ async fn render_issues(
     principal: &Principal,
     links: &Links,
     issues: &[IssueRecord],
+    queues: &[QueueRecord],
     get: &GetParams,
 ) -> ApiResult<Vec<Json_>> {
-    let mut r =
-        Renderer::new(links, state.store.as_ref(), principal.org.id).knowing(&principal.user, None);
+    let mut r = Renderer::new(links, state.store.as_ref(), principal.org.id)
+        .knowing(&principal.user, None)
+        .knowing_queues(queues);
     r.know_users(issues.iter().flat_map(|i| {
         [Some(i.author), Some(i.updated_by), i.assignee]
             .into_iter()
@@ -160,7 +163,14 @@ pub async fn search(
         let found = run(&cx.state, &cx.principal, &search, sorted, Window::All).await?;
         let total = found.pks.len();
         let first = &found.pks[..per.min(total)];
-        let items = render_page(&cx.state, &cx.principal, &cx.links, first, &get).await?;
+        let items = render_page(
+            &cx.state,
+            &cx.principal,
+            &cx.links,
+            (first, &found.queues),
+            &get,
+        )
+        .await?;
         let mut headers = HeaderMap::new();
         put(&mut headers, "x-total-count", total.to_string());
         let first_link = format!(
@@ -215,7 +225,14 @@ pub async fn search(
         limit: page.size,
     };
     let found = run(&cx.state, &cx.principal, &search, true, window).await?;
-    let items = render_page(&cx.state, &cx.principal, &cx.links, &found.pks, &get).await?;
+    let items = render_page(
+        &cx.state,
+        &cx.principal,
+        &cx.links,
+        (&found.pks, &found.queues),
+        &get,
+    )
+    .await?;
     let headers = page.headers(found.total, &url, raw.as_deref());
     Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
 }
@@ -275,7 +292,7 @@ async fn next_scroll_page(
             readable.push(issue);
         }
     }
-    let items = render_issues(state, principal, links, &readable, get).await?;
+    let items = render_issues(state, principal, links, &readable, &[], get).await?;
     let mut headers = HeaderMap::new();
     put(&mut headers, "x-total-count", total.to_string());
     if !last {

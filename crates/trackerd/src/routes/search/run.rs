@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use tracker_domain::permissions::Grants;
 use tracker_query::{Context, Expr, Field, FieldKind, FieldRef, Function, Operand, Predicate};
-use tracker_store::{Col, IssueFilter, IssueSearch, Order, OrderBy, SqlValue};
+use tracker_store::{Col, IssueFilter, IssueSearch, Order, OrderBy, QueueRecord, SqlValue};
 
 use super::body::*;
 use super::document::*;
@@ -18,6 +19,9 @@ use crate::state::AppState;
 pub(super) struct Found {
     pub(super) total: i64,
     pub(super) pks: Vec<i64>,
+    /// The organization's queues as the search read them: rendering the
+    /// page needs no other lookup of them.
+    pub(super) queues: Vec<QueueRecord>,
 }
 
 #[derive(Clone, Copy)]
@@ -176,7 +180,11 @@ pub(super) async fn run(
             }
             Window::All => state.store.search_counted_pks(&s, 0, None).await?,
         };
-        return Ok(Found { total, pks });
+        return Ok(Found {
+            total,
+            pks,
+            queues: records(queues),
+        });
     }
     // The SQL filter is wider than the query here: check each candidate in
     // memory (and sort there when the order is not a column).
@@ -213,7 +221,11 @@ pub(super) async fn run(
             .collect(),
         Window::All => pks.collect(),
     };
-    Ok(Found { total, pks })
+    Ok(Found {
+        total,
+        pks,
+        queues: records(queues),
+    })
 }
 
 /// Replaces each condition only SQL can answer (links, access lists,
@@ -257,4 +269,8 @@ pub(super) fn sql_only<'a>(
         }
         Ok(())
     })
+}
+
+fn records(queues: Vec<(QueueRecord, Grants)>) -> Vec<QueueRecord> {
+    queues.into_iter().map(|(q, _)| q).collect()
 }
