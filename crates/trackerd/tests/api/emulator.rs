@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 use trackerd_testkit::{
-    backend_tests, with_control_plane, TestApp, ACME, ALICE, BOB_RO, CONTROL_TOKEN,
+    backend_tests, each_refused, with_control_plane, TestApp, ACME, ALICE, BOB_RO, CONTROL_TOKEN,
 };
 
 backend_tests!(with with_control_plane;
@@ -357,14 +357,12 @@ async fn a_frozen_clock_stands_still_and_a_set_clock_dates_new_objects(app: Test
     // Released: the real time again.
     let real: Value = app.control_json(Method::DELETE, "/_trackerd/clock").await;
     assert_eq!(real["offsetSeconds"], 0.0);
-    app.control(Method::PUT, "/_trackerd/clock")
-        .json(json!({"now": "yesterday"}))
-        .await
-        .error(400);
-    app.control(Method::PUT, "/_trackerd/clock")
-        .json(json!({}))
-        .await
-        .error(400);
+    let set_clock = |body: Value| app.control(Method::PUT, "/_trackerd/clock").json(body);
+    each_refused(
+        [set_clock(json!({"now": "yesterday"})), set_clock(json!({}))],
+        400,
+    )
+    .await;
 }
 
 async fn another_node_drops_its_caches_and_follows_the_clock_after_a_reset(app: TestApp) {

@@ -203,16 +203,16 @@ async fn entity_input_is_checked_and_refused_in_the_envelope(app: TestApp) {
         .json(json!({"filter": {"colour": "red"}}))
         .await
         .error(422);
-    app.post("/v2/entities/portfolio/_search")
-        .json(json!({"query": "x"}))
-        .await
-        .error(400);
-    app.get(&format!("{}/events/_relative?direction=sideways", path(&p)))
-        .await
-        .error(400);
-    app.get(&format!("{}/events/_relative?perPage=0", path(&p)))
-        .await
-        .error(400);
+    each_refused(
+        [
+            app.post("/v2/entities/portfolio/_search")
+                .json(json!({"query": "x"})),
+            app.get(&format!("{}/events/_relative?direction=sideways", path(&p))),
+            app.get(&format!("{}/events/_relative?perPage=0", path(&p))),
+        ],
+        400,
+    )
+    .await;
 }
 
 async fn another_organization_sees_no_entity_and_no_project(app: TestApp) {
@@ -665,18 +665,13 @@ async fn the_older_projects_api_refuses_bad_input_other_organizations_and_read_o
         .json(json!({"queues": "TEST"}))
         .await
         .error_naming(422, "name");
-    app.post("/v2/projects")
-        .json(json!({"name": "x"}))
-        .await
-        .error(422);
-    app.post("/v2/projects")
-        .json(json!({"name": "x", "queues": "TEST", "status": "DONE"}))
-        .await
-        .error(422);
-    app.post("/v2/projects")
-        .json(json!({"name": "x", "queues": "TEST", "colour": "red"}))
-        .await
-        .error(422);
+    for body in [
+        json!({"name": "x"}),
+        json!({"name": "x", "queues": "TEST", "status": "DONE"}),
+        json!({"name": "x", "queues": "TEST", "colour": "red"}),
+    ] {
+        app.post("/v2/projects").json(body).await.error(422);
+    }
     app.post("/v2/projects").body("[").await.error(400);
     app.post("/v2/projects")
         .json(json!({"name": "P", "queues": "TEST"}))
@@ -688,12 +683,16 @@ async fn the_older_projects_api_refuses_bad_input_other_organizations_and_read_o
         .error(422);
     app.get("/v2/projects/99").await.error(404);
     app.get("/v2/projects/1").token(BOB_RO).await.status(200);
-    app.put("/v2/projects/1")
-        .token(BOB_RO)
-        .json(json!({"name": "x"}))
-        .await
-        .error(403);
-    app.delete("/v2/projects/1").token(BOB_RO).await.error(403);
+    each_refused(
+        [
+            app.put("/v2/projects/1")
+                .token(BOB_RO)
+                .json(json!({"name": "x"})),
+            app.delete("/v2/projects/1").token(BOB_RO),
+        ],
+        403,
+    )
+    .await;
     let dave = token_of(&app, "dave").await;
     // A member without a role reads the open project, changes nothing.
     app.get("/v2/projects/1/queues")
@@ -972,14 +971,15 @@ async fn entity_checklists_refuse_bad_input_strangers_and_read_only_tokens(app: 
         .json(json!({"checked": true}))
         .await
         .error(404);
-    app.patch(&items)
-        .json(json!([{"text": "no id"}]))
-        .await
-        .error(422);
-    app.post(&format!("{items}/{item}/_move"))
-        .json(json!({"before": item}))
-        .await
-        .error(422);
+    each_refused(
+        [
+            app.patch(&items).json(json!([{"text": "no id"}])),
+            app.post(&format!("{items}/{item}/_move"))
+                .json(json!({"before": item})),
+        ],
+        422,
+    )
+    .await;
     app.delete(&format!("{items}/nosuch")).await.error(404);
     app.post(&items)
         .token(BOB_RO)
@@ -1229,15 +1229,15 @@ async fn entity_attachments_refuse_others_uploads_strangers_and_read_only_tokens
         .token(&dave)
         .await
         .status(200);
-    app.get(&files).token(&erin).await.error(403);
-    app.get(&format!("/v2/attachments/{daves}"))
-        .token(&erin)
-        .await
-        .error(403);
-    app.delete(&format!("{files}/{daves}"))
-        .token(BOB_RO)
-        .await
-        .error(403);
+    each_refused(
+        [
+            app.get(&files).token(&erin),
+            app.get(&format!("/v2/attachments/{daves}")).token(&erin),
+            app.delete(&format!("{files}/{daves}")).token(BOB_RO),
+        ],
+        403,
+    )
+    .await;
     app.delete(&format!("{files}/999")).await.error(404);
     let other = |c: Call| c.token(MALLORY).org(OTHER);
     other(app.get(&files)).await.error(404);

@@ -415,15 +415,17 @@ async fn members_manage_their_own_apps_and_admins_all_of_their_organization(app:
     assert_eq!(list(ALICE, ACME).await.len(), 2);
     assert!(list(MALLORY, OTHER).await.is_empty());
     // Carol cannot touch Alice's app; Mallory (other org) sees nothing.
-    app.delete(&format!("/oauth/v1/apps/{alice_id}"))
-        .token(CAROL_EXPIRING)
-        .await
-        .error(404);
-    app.get(&format!("/oauth/v1/apps/{carol_id}"))
-        .token(MALLORY)
-        .org(OTHER)
-        .await
-        .error(404);
+    each_refused(
+        [
+            app.delete(&format!("/oauth/v1/apps/{alice_id}"))
+                .token(CAROL_EXPIRING),
+            app.get(&format!("/oauth/v1/apps/{carol_id}"))
+                .token(MALLORY)
+                .org(OTHER),
+        ],
+        404,
+    )
+    .await;
     // The admin renames Carol's app and rotates its secret.
     let v: Value = app
         .edit(
