@@ -128,6 +128,20 @@ async fn at_the_provider(web: &mut Web<'_>, mock: &MockOidc, sub: &str) -> Strin
     mock.authorize(&location(&r), sub).await
 }
 
+/// A fresh browser sent back from signing `sub` (`login`) in at a new
+/// `acme-sso`: the provider, the browser and the callback; `None` without
+/// a provider to run.
+async fn at_the_callback<'a>(
+    app: &'a TestApp,
+    sub: &str,
+    login: &str,
+) -> Option<(MockOidc, Web<'a>, String)> {
+    let mock = acme_sso_with(app, sub, login).await?;
+    let mut web = Web::new(app);
+    let back = at_the_provider(&mut web, &mock, sub).await;
+    Some((mock, web, back))
+}
+
 async fn a_first_federated_sign_in_creates_the_account_and_the_second_finds_it(app: TestApp) {
     let Some(mock) = MockOidc::start().await else {
         return;
@@ -189,11 +203,10 @@ async fn a_first_federated_sign_in_creates_the_account_and_the_second_finds_it(a
 }
 
 async fn a_forged_state_is_refused_at_the_federation_callback(app: TestApp) {
-    let Some(mock) = acme_sso_with(&app, "fed-2", "gina").await else {
+    // The provider lives as long as `_mock`.
+    let Some((_mock, mut web, back)) = at_the_callback(&app, "fed-2", "gina").await else {
         return;
     };
-    let mut web = Web::new(&app);
-    let back = at_the_provider(&mut web, &mock, "fed-2").await;
     let p = params_of(&back, false);
     // A state the server never issued, with a real code.
     let forged = format!(
@@ -218,11 +231,10 @@ async fn a_forged_state_is_refused_at_the_federation_callback(app: TestApp) {
 }
 
 async fn a_replayed_callback_or_code_is_refused(app: TestApp) {
-    let Some(mock) = acme_sso_with(&app, "fed-3", "hana").await else {
+    // The provider lives as long as `_mock`.
+    let Some((_mock, mut web, back)) = at_the_callback(&app, "fed-3", "hana").await else {
         return;
     };
-    let mut web = Web::new(&app);
-    let back = at_the_provider(&mut web, &mock, "fed-3").await;
     let binding = web.cookies["trackerd_federation"].clone();
     assert_eq!(web.get(&back).await.status(), 303);
     // The same callback again, even with the browser's binding cookie: its
