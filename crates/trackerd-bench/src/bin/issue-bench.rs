@@ -31,7 +31,7 @@ use clap::Parser;
 use serde::Deserialize;
 use sqlx::Connection;
 use tracker_domain::SystemClock;
-use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Store};
+use tracker_store::{ChangelogQuery, IssueRecord, NewChangelog, Organization, Store};
 
 /// The test kit's seed: alice administers Acme and leads its TEST queue.
 const ORG_ID: &str = trackerd_testkit::ACME;
@@ -210,16 +210,11 @@ async fn create_load(
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let t = Instant::now();
-                let r = http.post(&url).body(create_body(n)).send().await?;
-                let status = r.status();
-                let body = r.bytes().await?;
-                lat.push(micros(t.elapsed()));
-                if status != reqwest::StatusCode::CREATED {
-                    bail!(
-                        "POST /v2/issues answered {status}: {}",
-                        String::from_utf8_lossy(&body)
-                    );
-                }
+                let req = http.post(&url).body(create_body(n));
+                let body = timed(t, req, reqwest::StatusCode::CREATED, &mut lat, || {
+                    "POST /v2/issues".to_owned()
+                })
+                .await?;
                 keys.push(serde_json::from_slice::<Created>(&body)?.key);
             }
             anyhow::Ok((lat, keys))
@@ -233,6 +228,30 @@ async fn create_load(
         keys.extend(k);
     }
     Ok((lat, keys, elapsed, cpu))
+}
+
+/// Sends `req`, recording into `lat` the time since `t` (its start) until
+/// the whole body is in; the body, or an error saying what `what()` (the
+/// request) was answered unless the status is `want`.
+async fn timed(
+    t: Instant,
+    req: reqwest::RequestBuilder,
+    want: reqwest::StatusCode,
+    lat: &mut Vec<u32>,
+    what: impl FnOnce() -> String,
+) -> anyhow::Result<axum::body::Bytes> {
+    let r = req.send().await?;
+    let status = r.status();
+    let body = r.bytes().await?;
+    lat.push(micros(t.elapsed()));
+    if status != want {
+        bail!(
+            "{} answered {status}: {}",
+            what(),
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(body)
 }
 
 async fn read_load(
@@ -254,16 +273,11 @@ async fn read_load(
                     &keys[rand::thread_rng().gen_range(0..keys.len())]
                 };
                 let t = Instant::now();
-                let r = http.get(format!("{base}/v2/issues/{key}")).send().await?;
-                let status = r.status();
-                let body = r.bytes().await?;
-                lat.push(micros(t.elapsed()));
-                if status != reqwest::StatusCode::OK {
-                    bail!(
-                        "GET /v2/issues/{key} answered {status}: {}",
-                        String::from_utf8_lossy(&body)
-                    );
-                }
+                let req = http.get(format!("{base}/v2/issues/{key}"));
+                timed(t, req, reqwest::StatusCode::OK, &mut lat, || {
+                    format!("GET /v2/issues/{key}")
+                })
+                .await?;
             }
             anyhow::Ok(lat)
         }
@@ -282,11 +296,16 @@ struct Sample {
     changelog: NewChangelog,
 }
 
-async fn sample(store: &dyn Store, key: &str) -> anyhow::Result<Sample> {
-    let org = store
+/// The organization the bench writes in.
+async fn bench_org(store: &dyn Store) -> anyhow::Result<Organization> {
+    store
         .organization_by_org_id(ORG_ID)
         .await?
-        .context("the bench organization")?;
+        .context("the bench organization")
+}
+
+async fn sample(store: &dyn Store, key: &str) -> anyhow::Result<Sample> {
+    let org = bench_org(store).await?;
     let issue = store
         .issue_by_key_or_id(org.id, key)
         .await?
@@ -533,10 +552,7 @@ async fn run_on(
     drop(store);
 
     let (raw, raw_store) = open(raw_dsn).await?;
-    let org = raw_store
-        .organization_by_org_id(ORG_ID)
-        .await?
-        .context("the bench organization")?;
+    let org = bench_org(raw_store.as_ref()).await?;
     let queue = raw_store
         .queue_by_key(org.id, QUEUE)
         .await?
