@@ -531,6 +531,11 @@ pub fn select_page(
     let mut q = Sql::new(d);
     q.fence_text = total.is_some_and(|n| n <= FENCED_TEXT_MATCHES_MAX);
     q.push("SELECT i.pk FROM issues i");
+    if d == Dialect::Sqlite {
+        if let Some(index) = queue_date_index(s) {
+            let _ = write!(q.text, " INDEXED BY {index}");
+        }
+    }
     where_clause(s, &mut q);
     q.push(" ORDER BY ");
     // SQLite's planner likes walking an index in the requested order and
@@ -560,6 +565,42 @@ pub fn select_page(
         let _ = write!(q.text, " OFFSET {offset}");
     }
     q
+}
+
+/// The SQLite index that walks one queue's issues in the date order a
+/// search sorts by first, when the search is one queue with at most tests of
+/// its status, type or priority (each true of a good share of a queue).
+/// SQLite 3.46's planner prices the sort of ties by key after such a walk
+/// (the tie order runs the other way) above a full sort, and picks another
+/// `(org, queue_id, …)` index: `Queue: X Status: !closed "Sort by": Updated
+/// DESC` sorted the whole queue, 14 ms at 100 000 issues, against 0.2 ms
+/// walking this index and stopping at the page's end. Named only where the
+/// index surely applies (the queue's equality), since `INDEXED BY` fails a
+/// statement it cannot serve; tests of other columns, which may be rare in
+/// the queue, leave the choice to the planner.
+fn queue_date_index(s: &IssueSearch) -> Option<&'static str> {
+    let index = match s.order.first()?.by {
+        OrderBy::Col(Col::UpdatedAt) => "issues_by_org_queue_updated",
+        OrderBy::Col(Col::CreatedAt) => "issues_by_org_queue_created",
+        _ => return None,
+    };
+    let items = match &s.filter {
+        IssueFilter::And(items) => items.as_slice(),
+        f => std::slice::from_ref(f),
+    };
+    let one_queue = items
+        .iter()
+        .any(|f| matches!(f, IssueFilter::In(Col::Queue, v) if v.len() == 1 && ints(v).is_some()));
+    fn common(f: &IssueFilter) -> bool {
+        match f {
+            IssueFilter::In(c, _) | IssueFilter::IsNull(c) => {
+                matches!(c, Col::Queue | Col::Status | Col::Type | Col::Priority)
+            }
+            IssueFilter::Not(inner) => common(inner),
+            _ => false,
+        }
+    }
+    (one_queue && items.iter().all(common)).then_some(index)
 }
 
 /// Whether the filter tests only columns indexed together with the key
@@ -903,5 +944,63 @@ mod tests {
         assert!(!lite.text.contains("OFFSET"), "{}", lite.text);
         // The count itself is never fenced.
         assert!(!count(Dialect::Postgres, &s).text.contains("OFFSET"));
+    }
+
+    #[test]
+    fn sqlite_walks_one_queue_in_date_order_by_naming_its_index() {
+        let queue = || IssueFilter::In(Col::Queue, vec![SqlValue::Int(5)]);
+        let open = || {
+            IssueFilter::negate(IssueFilter::In(
+                Col::Status,
+                vec![SqlValue::Text("closed".into())],
+            ))
+        };
+        let by = |col| Order {
+            by: OrderBy::Col(col),
+            descending: true,
+        };
+        let with = |filter, order| IssueSearch {
+            org: 7,
+            filter,
+            order: vec![order],
+        };
+        let updated = with(IssueFilter::and(vec![queue(), open()]), by(Col::UpdatedAt));
+        let lite = select_pks(Dialect::Sqlite, &updated, 0, Some(50));
+        assert!(
+            lite.text.starts_with(
+                "SELECT i.pk FROM issues i INDEXED BY issues_by_org_queue_updated WHERE"
+            ),
+            "{}",
+            lite.text
+        );
+        let created = with(queue(), by(Col::CreatedAt));
+        assert!(select_pks(Dialect::Sqlite, &created, 0, Some(50))
+            .text
+            .contains("INDEXED BY issues_by_org_queue_created"));
+        for other in [
+            // Not sorted by a date first.
+            with(queue(), by(Col::Votes)),
+            // No one queue.
+            with(open(), by(Col::UpdatedAt)),
+            with(
+                IssueFilter::In(Col::Queue, vec![SqlValue::Int(5), SqlValue::Int(6)]),
+                by(Col::UpdatedAt),
+            ),
+            // A test that may be rare in the queue.
+            with(
+                IssueFilter::and(vec![
+                    queue(),
+                    IssueFilter::In(Col::Assignee, vec![SqlValue::Int(3)]),
+                ]),
+                by(Col::UpdatedAt),
+            ),
+        ] {
+            let text = select_pks(Dialect::Sqlite, &other, 0, Some(50)).text;
+            assert!(!text.contains("INDEXED BY"), "{text}");
+        }
+        assert!(!select_pks(Dialect::Postgres, &updated, 0, Some(50))
+            .text
+            .contains("INDEXED BY"));
+        assert!(!count(Dialect::Sqlite, &updated).text.contains("INDEXED BY"));
     }
 }

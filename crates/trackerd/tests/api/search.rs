@@ -148,6 +148,16 @@ async fn a_query_sorts_by_its_own_sort_by(app: TestApp) {
             json!({"query": "Queue: TEST \"Sort by\": Created DESC"}),
             ["TEST-4", "TEST-3", "TEST-2", "TEST-1"],
         ),
+        // One queue, a common column's test, a date first: on SQLite the
+        // statement names the queue's date index.
+        (
+            json!({"query": "Queue: TEST Type: !epic \"Sort by\": Created DESC"}),
+            ["TEST-4", "TEST-3", "TEST-2", "TEST-1"],
+        ),
+        (
+            json!({"query": "Queue: TEST Type: !epic \"Sort by\": Updated ASC"}),
+            ["TEST-1", "TEST-2", "TEST-3", "TEST-4"],
+        ),
         // Priority sorts by display name: Critical, Minor, Normal, Normal; ties by key.
         (
             json!({"query": "Queue: TEST \"Sort by\": Priority ASC"}),
