@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 use trackerd_testkit::{
-    backend_tests, each_refused, with_control_plane, TestApp, ACME, ALICE, BOB_RO, CONTROL_TOKEN,
+    backend_tests, each_refused, with_control_plane, Call, TestApp, ACME, ALICE, BOB_RO,
+    CONTROL_TOKEN,
 };
 
 backend_tests!(with with_control_plane;
@@ -178,12 +179,16 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     let list: Vec<Value> = app.control_json(Method::GET, "/_trackerd/snapshots").await;
     let names: Vec<&str> = list.iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(names, ["before", "seed"]);
-    app.control(Method::DELETE, "/_trackerd/snapshots/before")
-        .await
-        .status(204);
-    app.control(Method::POST, "/_trackerd/snapshots/before/restore")
+    snapshot(&app, Method::DELETE, "before").await.status(204);
+    snapshot(&app, Method::POST, "before/restore")
         .await
         .error(404);
+}
+
+/// `method` on the control plane's snapshot `path` (a name, or a name and
+/// `/restore`).
+fn snapshot(app: &TestApp, method: Method, path: &str) -> Call {
+    app.control(method, &format!("/_trackerd/snapshots/{path}"))
 }
 
 async fn reset_goes_back_to_the_seed_or_to_no_data_at_all(app: TestApp) {
@@ -273,19 +278,15 @@ async fn snapshot_names_and_unknown_snapshots_are_refused_clearly(app: TestApp) 
         assert_eq!(r.code(), status, "{method} {path}: {}", r.text());
         r.error(status);
     }
-    app.control(Method::POST, "/_trackerd/snapshots/never/restore")
+    snapshot(&app, Method::POST, "never/restore")
         .await
         .error_saying(404, "never");
     // Taking a snapshot twice under one name replaces it.
-    app.control(Method::PUT, "/_trackerd/snapshots/twice")
-        .await
-        .status(200);
+    snapshot(&app, Method::PUT, "twice").await.status(200);
     app.create_issue(json!({"queue": "TEST", "summary": "between"}))
         .await;
-    app.control(Method::PUT, "/_trackerd/snapshots/twice")
-        .await
-        .status(200);
-    app.control(Method::POST, "/_trackerd/snapshots/twice/restore")
+    snapshot(&app, Method::PUT, "twice").await.status(200);
+    snapshot(&app, Method::POST, "twice/restore")
         .await
         .status(200);
     app.get("/v2/issues/TEST-1").await.status(200);
