@@ -117,14 +117,9 @@ async fn a_queue_offers_only_its_configured_issue_types_and_their_resolutions(ap
         .post_json("/v2/issues", json!({"queue": "DEV", "summary": "s"}), 201)
         .await;
     assert_eq!(task["type"]["key"], "task");
-    app.patch("/v2/issues/DEV-1")
-        .json(json!({"type": "epic"}))
-        .await
-        .error(422);
-    app.patch("/v2/issues/DEV-1")
-        .json(json!({"type": "bug"}))
-        .await
-        .status(200);
+    let set_type = |t: &str| app.patch("/v2/issues/DEV-1").json(json!({ "type": t }));
+    set_type("epic").await.error(422);
+    set_type("bug").await.status(200);
     // A bug here is resolved only as fixed.
     let resolve = "/v2/issues/DEV-1/transitions/resolve/_execute";
     app.post(resolve)
