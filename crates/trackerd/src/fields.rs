@@ -32,6 +32,14 @@ impl FieldErrors {
         }
     }
 
+    /// `r`'s value; or, with its error noted against `field`, `T`'s default.
+    pub fn or_default<T: Default>(&mut self, field: &str, r: Result<T, impl Into<String>>) -> T {
+        r.unwrap_or_else(|e| {
+            self.add(field, e);
+            T::default()
+        })
+    }
+
     /// A `true`/`false` field's value; anything else is noted.
     pub fn flag(&mut self, field: &str, v: &Value) -> Option<bool> {
         let b = v.as_bool();

@@ -110,23 +110,16 @@ pub async fn update_entities(
     let body = object(body)?;
     let mut errors = FieldErrors::default();
     let values = values(&body, &mut errors, true);
-    let ids: Vec<String> = match body.get("metaEntities") {
-        Some(Value::Array(items)) => match items.iter().map(ident).collect() {
-            Some(ids) => ids,
-            None => {
-                errors.add("metaEntities", "Expected entity ids (strings)");
-                Vec::new()
-            }
-        },
-        None | Some(Value::Null) => {
-            errors.add("metaEntities", "Required field");
-            Vec::new()
-        }
-        Some(_) => {
-            errors.add("metaEntities", "Expected a list of entity ids");
-            Vec::new()
-        }
+    let ids = match body.get("metaEntities") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(ident)
+            .collect::<Option<Vec<String>>>()
+            .ok_or("Expected entity ids (strings)"),
+        None | Some(Value::Null) => Err("Required field"),
+        Some(_) => Err("Expected a list of entity ids"),
     };
+    let ids = errors.or_default("metaEntities", ids);
     errors.into_result()?;
     let empty = Map::new();
     let fields = entities::fields_object(&values)?.unwrap_or(&empty).clone();
@@ -209,18 +202,13 @@ fn values(
     errors: &mut FieldErrors,
     required: bool,
 ) -> Map<String, Value> {
-    match body.get("values") {
-        Some(Value::Object(v)) => v.clone(),
-        None | Some(Value::Null) if !required => Map::new(),
-        None | Some(Value::Null) => {
-            errors.add("values", "Required field");
-            Map::new()
-        }
-        Some(_) => {
-            errors.add("values", "Expected an object of issue fields");
-            Map::new()
-        }
-    }
+    let values = match body.get("values") {
+        Some(Value::Object(v)) => Ok(v.clone()),
+        None | Some(Value::Null) if !required => Ok(Map::new()),
+        None | Some(Value::Null) => Err("Required field"),
+        Some(_) => Err("Expected an object of issue fields"),
+    };
+    errors.or_default("values", values)
 }
 
 fn payload(cx: &Api) -> BulkPayload {

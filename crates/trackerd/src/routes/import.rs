@@ -432,20 +432,14 @@ pub async fn comment(
     let mut errors = FieldErrors::default();
     let text = match given(&body, "text") {
         Some(Value::String(t)) if !t.trim().is_empty() && t.chars().count() <= MAX_TEXT => {
-            Some(t.clone())
+            Ok(Some(t.clone()))
         }
-        None => {
-            errors.add("text", "Required field");
-            None
-        }
-        Some(_) => {
-            errors.add(
-                "text",
-                format!("The text must be a non-empty string of at most {MAX_TEXT} characters"),
-            );
-            None
-        }
+        None => Err("Required field".to_owned()),
+        Some(_) => Err(format!(
+            "The text must be a non-empty string of at most {MAX_TEXT} characters"
+        )),
     };
+    let text = errors.or_default("text", text);
     let Stamps {
         created_at,
         created_by,
@@ -530,32 +524,18 @@ pub async fn link(
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
     let relationship = match given(&body, "relationship") {
-        Some(Value::String(r)) => Some(r.clone()),
-        None => {
-            errors.add("relationship", "Required field");
-            None
-        }
-        Some(_) => {
-            errors.add(
-                "relationship",
-                "Expected a relationship name such as relates",
-            );
-            None
-        }
+        Some(Value::String(r)) => Ok(Some(r.clone())),
+        None => Err("Required field"),
+        Some(_) => Err("Expected a relationship name such as relates"),
     };
+    let relationship = errors.or_default("relationship", relationship);
     let other = match given(&body, "issue") {
-        None => {
-            errors.add("issue", "Required field");
-            None
-        }
-        Some(v) => {
-            let k = fields::ident(v);
-            if k.is_none() {
-                errors.add("issue", "Expected an issue key or id");
-            }
-            k
-        }
+        None => Err("Required field"),
+        Some(v) => fields::ident(v)
+            .map(Some)
+            .ok_or("Expected an issue key or id"),
     };
+    let other = errors.or_default("issue", other);
     let Stamps {
         created_at,
         created_by,
