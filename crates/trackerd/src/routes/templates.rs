@@ -81,19 +81,11 @@ async fn render(r: &mut Renderer<'_>, kind: Kind, t: &TemplateRecord) -> ApiResu
         }
         Kind::Comment => {
             v["template"] = body.get("template").cloned().unwrap_or(json!(""));
-            let uids: Vec<i64> = body
-                .get("summonees")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let uids: Vec<i64> = items(&body, "summonees")
                 .filter_map(Value::as_i64)
                 .collect();
             v["summonees"] = r.users(&uids).await?;
-            let lists: Vec<Value> = body
-                .get("maillistSummonees")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let lists: Vec<Value> = items(&body, "maillistSummonees")
                 .filter_map(Value::as_str)
                 .map(|a| maillist_ref(r.links, a))
                 .collect();
@@ -101,6 +93,15 @@ async fn render(r: &mut Renderer<'_>, kind: Kind, t: &TemplateRecord) -> ApiResu
         }
     }
     Ok(v)
+}
+
+/// The elements of the array `key` of a template's body; none when there
+/// is no such array.
+fn items<'a>(body: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = &'a Value> {
+    body.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// Whether the caller may see (`Read`) or change (`Grant`) the template.
