@@ -575,13 +575,13 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         q: &ChangelogQuery,
     ) -> Result<Vec<ChangelogRecord>> {
         let after: i64 = match &q.after {
-            Some(id) => Self::optional_scalar_on(
-                &self.pool,
-                "SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2",
-                (id, issue_pk),
-            )
-            .await?
-            .unwrap_or(i64::MAX),
+            Some(id) => self
+                .optional_scalar(
+                    "SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2",
+                    (id, issue_pk),
+                )
+                .await?
+                .unwrap_or(i64::MAX),
             None => 0,
         };
         // Filters on the field run over the JSON text: entries are small and
@@ -597,7 +597,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         let binds = (
             issue_pk, after, &q.kind, &q.kind, &q.field, &q.field, q.limit,
         );
-        Self::fetch_all_on(&self.pool, &sql, binds).await
+        self.fetch_all(&sql, binds).await
     }
 
     async fn set_queue_deleted(
@@ -618,8 +618,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn issue_count_in_queue(&self, queue_id: i64) -> Result<i64> {
-        Self::scalar_on(
-            &self.pool,
+        self.scalar(
             "SELECT COUNT(*) FROM issues WHERE queue_id = $1",
             (queue_id,),
         )
@@ -647,8 +646,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT DISTINCT t.tag FROM issue_tags t JOIN issues i ON i.pk = t.issue_pk \
              WHERE i.queue_id = $1 ORDER BY t.tag",
             (queue_id,),
@@ -657,8 +655,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn issues_with_tag(&self, queue_id: i64, tag: &str) -> Result<Vec<i64>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT i.pk FROM issues i JOIN issue_tags t ON t.issue_pk = i.pk \
              WHERE i.queue_id = $1 AND t.tag = $2 ORDER BY i.pk",
             (queue_id, tag),

@@ -76,15 +76,15 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         now_ms: i64,
         ttl_ms: Option<i64>,
     ) -> Result<Option<ScrollPage>> {
-        let head: Option<(i64, i64, i64, i64)> = Self::fetch_optional_on(
-            &self.pool,
-            "UPDATE search_scrolls SET ttl_ms = COALESCE($5, ttl_ms), \
+        let head: Option<(i64, i64, i64, i64)> = self
+            .fetch_optional(
+                "UPDATE search_scrolls SET ttl_ms = COALESCE($5, ttl_ms), \
              expires_ms = $4 + COALESCE($5, ttl_ms) \
              WHERE id = $1 AND org = $2 AND uid = $3 AND expires_ms > $4 \
              RETURNING per, total, pages, ttl_ms",
-            (id, org, uid, now_ms, ttl_ms),
-        )
-        .await?;
+                (id, org, uid, now_ms, ttl_ms),
+            )
+            .await?;
         let Some((per, total, pages, ttl_ms)) = head else {
             return Ok(None);
         };
@@ -92,12 +92,12 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
             return Ok(None);
         }
         let page = offset / per;
-        let packed: Option<(String,)> = Self::fetch_optional_on(
-            &self.pool,
-            "SELECT pks FROM search_scroll_pages WHERE scroll_id = $1 AND page = $2",
-            (id, page),
-        )
-        .await?;
+        let packed: Option<(String,)> = self
+            .fetch_optional(
+                "SELECT pks FROM search_scroll_pages WHERE scroll_id = $1 AND page = $2",
+                (id, page),
+            )
+            .await?;
         let Some((packed,)) = packed else {
             // Closed by a concurrent request for the last page.
             return Ok(None);
@@ -122,13 +122,13 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         uid: i64,
         token_hash: &TokenHash,
     ) -> Result<bool> {
-        let owned: Option<(String,)> = Self::fetch_optional_on(
-            &self.pool,
-            "SELECT id FROM search_scrolls WHERE id = $1 AND org = $2 AND uid = $3 \
+        let owned: Option<(String,)> = self
+            .fetch_optional(
+                "SELECT id FROM search_scrolls WHERE id = $1 AND org = $2 AND uid = $3 \
              AND token_hash = $4",
-            (id, org, uid, token_hash.to_hex()),
-        )
-        .await?;
+                (id, org, uid, token_hash.to_hex()),
+            )
+            .await?;
         if owned.is_none() {
             return Ok(false);
         }
