@@ -111,6 +111,24 @@ impl<'q, D: sqlx::Database> Binds<'q, D> for () {
     }
 }
 
+/// Two lists of values, the second's after the first's: the columns
+/// several statements write are listed once, and each statement adds its
+/// own around them.
+pub struct Then<A, B>(pub A, pub B);
+
+impl<'q, D: sqlx::Database, A: Binds<'q, D>, B: Binds<'q, D>> Binds<'q, D> for Then<A, B> {
+    fn bind_to<R>(
+        self,
+        q: QueryAs<'q, D, R, D::Arguments<'q>>,
+    ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+        self.1.bind_to(self.0.bind_to(q))
+    }
+
+    fn bind_query(self, q: Query<'q, D, D::Arguments<'q>>) -> Query<'q, D, D::Arguments<'q>> {
+        self.1.bind_query(self.0.bind_query(q))
+    }
+}
+
 // No `D`: it names the engine; no `R`: it names the row of `bind_to`.
 binds!(A);
 binds!(A, B);
