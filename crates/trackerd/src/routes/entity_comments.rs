@@ -64,12 +64,10 @@ pub async fn list(
         .store
         .entity_comments(e.pk, params.id, page.fetch())
         .await?;
-    let next = page.cut(&mut rows).map(|last| {
-        let url = cx
-            .links
-            .api(&format!("entities/{}/{}/comments", e.entity_type, e.id));
-        format!("{url}?id={}&perPage={}", last.pk, page.size)
-    });
+    let url = cx
+        .links
+        .api(&format!("entities/{}/{}/comments", e.entity_type, e.id));
+    let next = page.next(&mut rows, &url, |last| last.pk);
     let mut r = cx.renderer();
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
