@@ -13,10 +13,12 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, LinkType};
-use tracker_store::{ApplicationRecord, IssueRecord, RemoteLinkRecord, RemoteLinkWrite};
+use tracker_store::{
+    ApplicationRecord, IssueRecord, IssueWrite, RemoteLinkRecord, RemoteLinkWrite,
+};
 
 use crate::access::by_number;
-use crate::access::issues::{change_write, write_fresh};
+use crate::access::issues::written;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
 use crate::render::{time, Renderer};
@@ -207,22 +209,11 @@ pub async fn create(
         // trackerd calls no external application; the request is kept.
         data["backlink"] = json!("not performed");
     }
-    let saved = write_fresh(&cx.state, &cx.principal, issue, |issue| {
-        let mut w = change_write(&cx.principal, issue, now, "IssueLinked", &[], data.clone());
-        w.remote_link = Some(RemoteLinkWrite::Insert(record.clone()));
-        Ok(w)
-    })
-    .await?;
+    let add = |w: &mut IssueWrite| w.remote_link = Some(RemoteLinkWrite::Insert(record.clone()));
+    let saved = cx.log_fresh(issue, now, "IssueLinked", data, add).await?;
     // The unique constraint makes the link just written the only one like it.
-    let link = cx
-        .store
-        .list_remote_links(saved.pk)
-        .await?
-        .into_iter()
-        .find(same)
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("a remote link vanished after its write"))
-        })?;
+    let rows = cx.store.list_remote_links(saved.pk).await?;
+    let link = written(rows, "a remote link", same)?;
     let apps = HashMap::from([(app.id.clone(), app)]);
     let mut r = cx.renderer();
     Ok(json(
@@ -240,19 +231,9 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
         "direction": link.direction,
         "remote": { "application": link.application, "key": link.object_key },
     });
-    write_fresh(&cx.state, &cx.principal, issue, |issue| {
-        let mut w = change_write(
-            &cx.principal,
-            issue,
-            now,
-            "IssueUnlinked",
-            &[],
-            data.clone(),
-        );
-        w.remote_link = Some(RemoteLinkWrite::Delete(link.pk));
-        Ok(w)
-    })
-    .await?;
+    let remove = |w: &mut IssueWrite| w.remote_link = Some(RemoteLinkWrite::Delete(link.pk));
+    cx.log_fresh(issue, now, "IssueUnlinked", data, remove)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
