@@ -406,8 +406,7 @@ async fn an_issue_carries_its_sprints_through_its_history_and_is_found_by_them(a
         issue["sprint"][0]["self"],
         format!("{}/v2/sprints/{}", app.base, one["id"])
     );
-    app.create_issue(json!({"queue": "TEST", "summary": "other"}))
-        .await;
+    app.create_test_issue("other").await;
 
     // Moved to the next sprint, by name, through the issue's one write path.
     let edited: Value = app

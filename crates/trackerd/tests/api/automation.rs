@@ -135,8 +135,7 @@ async fn a_macro_is_created_listed_read_edited_and_deleted(app: TestApp) {
 async fn a_macro_applied_to_an_issue_makes_its_changes_and_comment_in_one_changelog_entry(
     app: TestApp,
 ) {
-    app.create_issue(json!({"queue": "TEST", "summary": "one"}))
-        .await;
+    app.create_test_issue("one").await;
     let m: Value = app
         .post_json(
             "/v2/queues/TEST/macros",
@@ -336,8 +335,7 @@ async fn a_trigger_sets_fields_comments_and_transitions_as_the_robot_when_its_co
                         {"type": "CreateComment", "text": "Escalated {{issue.key}} for {{issue.createdBy}}"}]}))
         .await
         .status(200);
-    app.create_issue(json!({"queue": "TEST", "summary": "calm"}))
-        .await;
+    app.create_test_issue("calm").await;
     app.comment("TEST-1", "nothing to see").await;
     let issue: Value = app.read("/v2/issues/TEST-1").await;
     assert_eq!(
@@ -375,8 +373,7 @@ async fn a_trigger_on_closing_calls_the_webhook_with_the_filled_body(app: TestAp
                                   "headers": {"X-Issue": "{{issue.key}}"},
                                   "authContext": {"type": "oauth", "accessToken": "s3cret", "tokenType": "Bearer", "headerName": "Authorization"},
                                   "body": {"issue": "{{issue.key}}", "summary": "{{issue.summary}}", "status": "{{issue.status}}"}}]}), 200).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "ship it"}))
-        .await;
+    app.create_test_issue("ship it").await;
     app.patch("/v2/issues/TEST-1")
         .json(json!({"summary": "ship it now"}))
         .await
@@ -411,8 +408,7 @@ async fn a_failing_receiver_is_retried_and_the_delivery_records_its_attempts(app
     let (url, got) = receiver(2).await;
     let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Created hook", "conditions": [{"type": "Event.create"}],
                      "actions": [{"type": "Webhook", "endpoint": url, "body": "{{issue.key}} created"}]}), 200).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "flaky"}))
-        .await;
+    app.create_test_issue("flaky").await;
     let d = eventually("the third attempt", || async {
         let d = deliveries(&app, &t).await;
         (d[0]["status"] == "delivered").then_some(d)
@@ -424,8 +420,7 @@ async fn a_failing_receiver_is_retried_and_the_delivery_records_its_attempts(app
     assert!(calls.iter().all(|(_, b)| b == "TEST-1 created"));
     // A receiver that never recovers: the delivery fails after the configured attempts.
     *got.fail_first.lock().unwrap() = 100;
-    app.create_issue(json!({"queue": "TEST", "summary": "doomed"}))
-        .await;
+    app.create_test_issue("doomed").await;
     let d = eventually("the delivery to fail", || async {
         let d = deliveries(&app, &t).await;
         (d[0]["status"] == "failed").then_some(d)
@@ -445,8 +440,7 @@ async fn a_trigger_that_sets_itself_off_stops_at_the_chain_limit(app: TestApp) {
         )
         .await
         .status(200);
-    app.create_issue(json!({"queue": "TEST", "summary": "loop"}))
-        .await;
+    app.create_test_issue("loop").await;
     app.comment("TEST-1", "hello").await;
     let comments: Value = app.read("/v2/issues/TEST-1/comments").await;
     // alice's comment, then one echo per step up to the default limit (5).
@@ -463,8 +457,7 @@ async fn a_private_webhook_target_is_refused_with_the_setting_off(app: TestApp) 
     let (url, got) = receiver(0).await;
     let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Local", "conditions": [{"type": "Event.create"}],
                      "actions": [{"type": "Webhook", "endpoint": url, "body": {"k": "{{issue.key}}"}}]}), 200).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let d = eventually("the refusal", || async {
         let d = deliveries(&app, &t).await;
         (d[0]["status"] == "failed").then_some(d)
@@ -490,8 +483,7 @@ async fn an_autoaction_runs_on_its_schedule_over_its_filter_once_per_period_on_t
     let other = app.another_node().await;
     app.create_issue(json!({"queue": "TEST", "summary": "hot", "priority": "critical"}))
         .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "cold"}))
-        .await;
+    app.create_test_issue("cold").await;
     let a: Value = app
         .post_json(
             "/v2/queues/TEST/autoactions",
