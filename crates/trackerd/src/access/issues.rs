@@ -199,18 +199,6 @@ pub fn change_write(
     simple_write(issue, changelog(principal, now, kind, changes, data))
 }
 
-/// The row a write just stored, found among its issue's `rows`: the write
-/// succeeded, so a missing one is the server's fault, not the request's.
-pub fn written<T>(
-    rows: impl IntoIterator<Item = T>,
-    what: &str,
-    is_it: impl FnMut(&T) -> bool,
-) -> ApiResult<T> {
-    rows.into_iter()
-        .find(is_it)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("{what} vanished after its write")))
-}
-
 /// A plain edit of fields: `IssueUpdated` with these changes, no more.
 pub fn update_write(
     principal: &Principal,

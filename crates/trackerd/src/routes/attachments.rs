@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord, IssueWrite};
 
-use crate::access::by_number;
-use crate::access::issues::{changelog, simple_write, write_fresh, written};
+use crate::access::issues::{changelog, simple_write, write_fresh};
 use crate::access::Guard;
+use crate::access::{by_number, written};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiQuery};
 use crate::render::{time, Renderer};

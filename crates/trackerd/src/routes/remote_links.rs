@@ -17,11 +17,10 @@ use tracker_store::{
     ApplicationRecord, IssueRecord, IssueWrite, RemoteLinkRecord, RemoteLinkWrite,
 };
 
-use crate::access::by_number;
-use crate::access::issues::written;
+use crate::access::{by_number, written};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
-use crate::render::{time, Renderer};
+use crate::render::Renderer;
 use crate::state::AppState;
 
 /// The longest object key accepted: keys are the external application's
@@ -76,7 +75,7 @@ async fn render(
             "id": l.application,
         }),
     };
-    Ok(json!({
+    let mut v = json!({
         "self": links.api(&format!("issues/{}/remotelinks/{}", issue.key, l.pk)),
         "id": l.pk,
         "type": {
@@ -92,12 +91,12 @@ async fn render(
             "key": l.object_key,
             "application": application,
         },
-        "createdBy": r.user(l.created_by).await?,
-        // A remote link is never edited: its last change is its creation.
-        "updatedBy": r.user(l.created_by).await?,
-        "createdAt": time(&l.created_at),
-        "updatedAt": time(&l.created_at),
-    }))
+    });
+    // A remote link is never edited: its last change is its creation.
+    let created = (l.created_by, &l.created_at);
+    r.authorship(&mut v, created, (Some(l.created_by), &l.created_at))
+        .await?;
+    Ok(v)
 }
 
 async fn applications_by_id(

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
 use crate::fields::{self, FieldErrors, Input, GLOBAL_FIELDS};
 use crate::paging::{Page, PageParams};
-use crate::render::{queue_ref, time, Renderer};
+use crate::render::{queue_ref, Renderer};
 use crate::routes::issues::VersionParam;
 
 /// The kinds, as the handlers' const parameter.
@@ -63,10 +63,9 @@ async fn render(r: &mut Renderer<'_>, kind: Kind, t: &TemplateRecord) -> ApiResu
         "id": t.pk,
         "version": t.version,
         "name": t.name,
-        "createdBy": r.user(t.created_by).await?,
-        "createdAt": time(&t.created_at),
-        "updatedAt": time(&t.updated_at),
     });
+    r.authorship(&mut v, (t.created_by, &t.created_at), (None, &t.updated_at))
+        .await?;
     if let Some(d) = &t.description {
         v["description"] = json!(d);
     }

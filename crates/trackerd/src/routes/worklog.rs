@@ -13,9 +13,9 @@ use tracker_domain::duration::Duration;
 use tracker_domain::permissions::Perm;
 use tracker_store::{IssueRecord, NewChangelog, WorklogQuery, WorklogRecord, WorklogWrite};
 
-use crate::access::by_number;
-use crate::access::issues::{changelog, check_version_of, simple_write, write_fresh, written};
+use crate::access::issues::{changelog, check_version_of, simple_write, write_fresh};
 use crate::access::Guard;
+use crate::access::{by_number, written};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, Links};
@@ -39,13 +39,12 @@ async fn render(
         "id": w.pk,
         "version": w.version,
         "issue": issue,
-        "createdBy": r.user(w.created_by).await?,
-        "updatedBy": r.user(w.updated_by).await?,
-        "createdAt": time(&w.created_at),
-        "updatedAt": time(&w.updated_at),
         "start": time(&w.start),
         "duration": Duration::from_seconds(w.seconds).unwrap_or_default().to_string(),
     });
+    let updated = (Some(w.updated_by), &w.updated_at);
+    r.authorship(&mut v, (w.created_by, &w.created_at), updated)
+        .await?;
     if !w.comment.is_empty() {
         v["comment"] = json!(w.comment);
     }
