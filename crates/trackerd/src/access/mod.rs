@@ -60,6 +60,12 @@ impl<'a> Guard<'a> {
         ))
     }
 
+    /// The queues this guard has read so far: a page of the issues it
+    /// checked renders from them rather than looking each up again.
+    pub fn queues_read(&self) -> Vec<QueueRecord> {
+        self.queues.values().flatten().cloned().collect()
+    }
+
     async fn queue(&mut self, id: i64) -> ApiResult<Option<QueueRecord>> {
         if !self.queues.contains_key(&id) {
             let q = self

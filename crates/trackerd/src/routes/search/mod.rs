@@ -292,7 +292,8 @@ async fn next_scroll_page(
             readable.push(issue);
         }
     }
-    let items = render_issues(state, principal, links, &readable, &[], get).await?;
+    let queues = guard.queues_read();
+    let items = render_issues(state, principal, links, &readable, &queues, get).await?;
     let mut headers = HeaderMap::new();
     put(&mut headers, "x-total-count", total.to_string());
     if !last {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tracker_domain::permissions::Grants;
 use tracker_query::{Context, Expr, Field, FieldKind, FieldRef, Function, Operand, Predicate};
-use tracker_store::{Col, IssueFilter, IssueSearch, Order, OrderBy, QueueRecord, SqlValue};
+use tracker_store::{Col, IssueFilter, IssueSearch, QueueRecord, SqlValue};
 
 use super::body::*;
 use super::document::*;
@@ -156,13 +156,15 @@ pub(super) async fn run(
         ),
         (None, None) => filter_expr.map_or((IssueFilter::All, true), |e| planner.expr(e)),
     };
+    // An unsorted scroll promises no order: it gets the tie order every
+    // search ends with (key order), which the search indexes hold after
+    // their filter columns. Internal-key order would make SQLite
+    // read each issue of a queue from the table to check its organization
+    // (10-20 ms for 5 000 issues, against under 1 ms from the index).
     let order = if sorted {
         planner.order(&search.query.sort)
     } else {
-        Some(vec![Order {
-            by: OrderBy::Col(Col::Pk),
-            descending: false,
-        }])
+        Some(Vec::new())
     };
     let s = IssueSearch {
         org,
