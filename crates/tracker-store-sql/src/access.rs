@@ -49,8 +49,7 @@ impl<D: Engine> SqlStore<D> {
         new: &NewOrganization,
         on_conflict: &str,
     ) -> Result<Organization> {
-        Self::fetch_one_on(
-            &self.pool,
+        self.fetch_one(
             &format!(
                 "INSERT INTO organizations (org_id, cloud_id, name, created_at) VALUES ($1, $2, \
                  $3, $4) {on_conflict} RETURNING {ORG_COLS}"
@@ -113,13 +112,12 @@ impl<D: Engine> SqlStore<D> {
             new.expires_at,
             grant_id,
         );
-        Self::optional_scalar_on(&self.pool, &sql, binds).await
+        self.optional_scalar(&sql, binds).await
     }
 
     /// Inserts an account; `on_conflict` says what a taken login does.
     async fn insert_user(&self, new: &NewUser, on_conflict: &str) -> Result<User> {
-        Self::fetch_one_on(
-            &self.pool,
+        self.fetch_one(
             &format!(
                 "INSERT INTO users (login, cloud_uid, first_name, last_name, email, \
                  password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict} \
@@ -169,7 +167,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn organization_count(&self) -> Result<i64> {
-        Self::scalar_on(&self.pool, "SELECT COUNT(*) FROM organizations", ()).await
+        self.scalar("SELECT COUNT(*) FROM organizations", ()).await
     }
 
     async fn create_organization(&self, new: &NewOrganization) -> Result<Organization> {
@@ -201,8 +199,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn list_organizations(&self) -> Result<Vec<Organization>> {
-        Self::fetch_all_on(
-            &self.pool,
+        self.fetch_all(
             &format!("SELECT {ORG_COLS} FROM organizations ORDER BY id"),
             (),
         )
@@ -258,22 +255,22 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn membership(&self, org: i64, uid: i64) -> Result<Option<Membership>> {
-        let row: Option<(bool,)> = Self::fetch_optional_on(
-            &self.pool,
-            "SELECT admin FROM memberships WHERE org = $1 AND uid = $2",
-            (org, uid),
-        )
-        .await?;
+        let row: Option<(bool,)> = self
+            .fetch_optional(
+                "SELECT admin FROM memberships WHERE org = $1 AND uid = $2",
+                (org, uid),
+            )
+            .await?;
         Ok(row.map(|(admin,)| Membership { org, uid, admin }))
     }
 
     async fn memberships_of(&self, uid: i64) -> Result<Vec<Membership>> {
-        let rows: Vec<(i64, bool)> = Self::fetch_all_on(
-            &self.pool,
-            "SELECT org, admin FROM memberships WHERE uid = $1 ORDER BY org",
-            (uid,),
-        )
-        .await?;
+        let rows: Vec<(i64, bool)> = self
+            .fetch_all(
+                "SELECT org, admin FROM memberships WHERE uid = $1 ORDER BY org",
+                (uid,),
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(org, admin)| Membership { org, uid, admin })
@@ -281,22 +278,19 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn list_members(&self, org: i64, offset: i64, limit: i64) -> Result<(Vec<User>, i64)> {
-        let total: i64 = Self::scalar_on(
-            &self.pool,
-            "SELECT COUNT(*) FROM memberships WHERE org = $1",
-            (org,),
-        )
-        .await?;
+        let total: i64 = self
+            .scalar("SELECT COUNT(*) FROM memberships WHERE org = $1", (org,))
+            .await?;
         let cols = user_cols_as("u");
-        let users = Self::fetch_all_on::<User>(
-            &self.pool,
-            &format!(
-                "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
+        let users = self
+            .fetch_all::<User>(
+                &format!(
+                    "SELECT {cols} FROM users u JOIN memberships m ON m.uid = u.uid \
              WHERE m.org = $1 ORDER BY u.uid LIMIT $2 OFFSET $3"
-            ),
-            (org, limit, offset),
-        )
-        .await?;
+                ),
+                (org, limit, offset),
+            )
+            .await?;
         Ok((users, total))
     }
 
@@ -365,16 +359,16 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn auth_epoch(&self) -> Result<i64> {
-        Self::scalar_on(&self.pool, "SELECT value FROM auth_epoch WHERE id = 1", ()).await
+        self.scalar("SELECT value FROM auth_epoch WHERE id = 1", ())
+            .await
     }
 
     async fn data_stamp(&self) -> Result<String> {
-        Self::scalar_on(&self.pool, D::DIALECT.data_stamp_sql(), ()).await
+        self.scalar(D::DIALECT.data_stamp_sql(), ()).await
     }
 
     async fn bump_auth_epoch(&self) -> Result<i64> {
-        Self::scalar_on(
-            &self.pool,
+        self.scalar(
             "UPDATE auth_epoch SET value = value + 1 WHERE id = 1 RETURNING value",
             (),
         )
@@ -431,17 +425,17 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<QueueRecord>, i64)> {
-        let total: i64 = Self::scalar_on(
-            &self.pool,
-            "SELECT COUNT(*) FROM queues WHERE org = $1 AND deleted_at IS NULL",
-            (org,),
-        )
-        .await?;
+        let total: i64 = self
+            .scalar(
+                "SELECT COUNT(*) FROM queues WHERE org = $1 AND deleted_at IS NULL",
+                (org,),
+            )
+            .await?;
         let sql = format!(
             "SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND deleted_at IS NULL \
              ORDER BY id LIMIT $2 OFFSET $3"
         );
-        let rows = Self::fetch_all_on(&self.pool, &sql, (org, limit, offset)).await?;
+        let rows = self.fetch_all(&sql, (org, limit, offset)).await?;
         Ok((rows, total))
     }
 }

@@ -125,8 +125,7 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
         // its own transaction, so an upload is either attached or expired.
         // A project's, portfolio's or goal's file has no issue either: it is
         // no temporary upload.
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "DELETE FROM attachments WHERE pk IN (SELECT pk FROM attachments \
                WHERE issue_pk IS NULL AND created_at < $1 \
                  AND pk NOT IN (SELECT attachment_pk FROM entity_attachments) \
@@ -141,8 +140,7 @@ impl<D: Engine> AttachmentStore for SqlStore<D> {
     async fn known_blobs(&self, keys: &[String]) -> Result<Vec<String>> {
         let list = D::DIALECT.json_text_list(1);
         let sql = format!("SELECT blob FROM attachments WHERE blob IN {list}");
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             &sql,
             (serde_json::to_string(keys).map_err(|e| StoreError::Invalid(e.to_string()))?,),
         )

@@ -27,8 +27,7 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
     }
 
     async fn next_run(&self, template_pk: i64) -> Result<Option<i64>> {
-        Self::optional_scalar_on(
-            &self.pool,
+        self.optional_scalar(
             "SELECT next_run_ms FROM automation_runs WHERE template_pk = $1",
             (template_pk,),
         )
@@ -71,8 +70,7 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
     }
 
     async fn last_run(&self, template_pk: i64) -> Result<Option<(Option<i64>, i64)>> {
-        Self::fetch_optional_on(
-            &self.pool,
+        self.fetch_optional(
             "SELECT last_run_ms, last_processed FROM automation_runs WHERE template_pk = $1",
             (template_pk,),
         )
@@ -80,8 +78,7 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
     }
 
     async fn enqueue_delivery(&self, d: &NewDelivery) -> Result<i64> {
-        Self::scalar_on(
-            &self.pool,
+        self.scalar(
             "INSERT INTO webhook_deliveries (org, template_pk, issue_key, event, method, url, \
                headers, body, created_ms, updated_ms, next_attempt_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9) RETURNING pk",
@@ -157,12 +154,12 @@ impl<D: Engine> AutomationStore for SqlStore<D> {
         let rows = self
             .find_all::<DeliveryRecord, _>(&sql, (org, template_pk, limit, offset))
             .await?;
-        let total: i64 = Self::scalar_on(
-            &self.pool,
-            "SELECT COUNT(*) FROM webhook_deliveries WHERE org = $1 AND template_pk = $2",
-            (org, template_pk),
-        )
-        .await?;
+        let total: i64 = self
+            .scalar(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE org = $1 AND template_pk = $2",
+                (org, template_pk),
+            )
+            .await?;
         Ok((rows, total))
     }
 }

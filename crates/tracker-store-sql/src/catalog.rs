@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{Engine, SqlStore};
+use crate::{Binds, Engine, SqlStore, Then};
 
 const COMPONENT_COLS: &str =
     "pk, org, queue_id, name, description, lead_uid, assign_auto, archived, version";
@@ -23,15 +23,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
                    assign_auto, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
                  RETURNING {COMPONENT_COLS}"
             ),
-            (
-                c.org,
-                c.queue_id,
-                &c.name,
-                &c.description,
-                c.lead_uid,
-                c.assign_auto,
-                c.archived,
-            ),
+            Then((c.org, c.queue_id), Self::component_columns(c)),
         )
         .await
     }
@@ -54,16 +46,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
             "UPDATE components SET name = $1, description = $2, lead_uid = $3, \
                assign_auto = $4, archived = $5, version = version + 1 \
              WHERE org = $6 AND pk = $7 AND version = $8",
-            (
-                &c.name,
-                &c.description,
-                c.lead_uid,
-                c.assign_auto,
-                c.archived,
-                c.org,
-                c.pk,
-                c.version,
-            ),
+            Then(Self::component_columns(c), (c.org, c.pk, c.version)),
         )
         .await
     }
@@ -93,16 +76,7 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
                released, archived, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) \
              RETURNING {VERSION_COLS}"
         );
-        let binds = (
-            v.org,
-            v.queue_id,
-            &v.name,
-            &v.description,
-            &v.start_date,
-            &v.due_date,
-            v.released,
-            v.archived,
-        );
+        let binds = Then((v.org, v.queue_id), Self::version_columns(v));
         self.one::<VersionRecord, _>(&sql, binds).await
     }
 
@@ -120,18 +94,34 @@ impl<D: Engine> CatalogStore for SqlStore<D> {
             "UPDATE versions SET name = $1, description = $2, start_date = $3, due_date = $4, \
                released = $5, archived = $6, version = version + 1 \
              WHERE org = $7 AND pk = $8 AND version = $9",
-            (
-                &v.name,
-                &v.description,
-                &v.start_date,
-                &v.due_date,
-                v.released,
-                v.archived,
-                v.org,
-                v.pk,
-                v.version,
-            ),
+            Then(Self::version_columns(v), (v.org, v.pk, v.version)),
         )
         .await
+    }
+}
+
+/// What a create and an update both write, after the create's
+/// `(org, queue_id)` and before the update's `(org, pk, version)`.
+#[sql_bounds]
+impl<D: Engine> SqlStore<D> {
+    fn component_columns(c: &ComponentRecord) -> impl Binds<'_, D> {
+        (
+            &c.name,
+            &c.description,
+            c.lead_uid,
+            c.assign_auto,
+            c.archived,
+        )
+    }
+
+    fn version_columns(v: &VersionRecord) -> impl Binds<'_, D> {
+        (
+            &v.name,
+            &v.description,
+            &v.start_date,
+            &v.due_date,
+            v.released,
+            v.archived,
+        )
     }
 }

@@ -340,12 +340,12 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
     }
 
     async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        let rows: Vec<(String, i64, i64)> = Self::fetch_all_on(
-            &self.pool,
-            "SELECT name, created_ms, row_count FROM emulator_snapshots ORDER BY name",
-            (),
-        )
-        .await?;
+        let rows: Vec<(String, i64, i64)> = self
+            .fetch_all(
+                "SELECT name, created_ms, row_count FROM emulator_snapshots ORDER BY name",
+                (),
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(name, created_ms, rows)| SnapshotInfo {
@@ -364,12 +364,12 @@ impl<D: Engine> EmulatorStore for SqlStore<D> {
     }
 
     async fn clock_setting(&self) -> Result<ClockSetting> {
-        let (offset_ms, frozen_ms): (i64, Option<i64>) = Self::fetch_one_on(
-            &self.pool,
-            "SELECT offset_ms, frozen_ms FROM emulator_clock WHERE id = 1",
-            (),
-        )
-        .await?;
+        let (offset_ms, frozen_ms): (i64, Option<i64>) = self
+            .fetch_one(
+                "SELECT offset_ms, frozen_ms FROM emulator_clock WHERE id = 1",
+                (),
+            )
+            .await?;
         Ok(ClockSetting {
             offset_ms,
             frozen_ms,

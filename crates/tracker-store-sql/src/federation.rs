@@ -50,10 +50,10 @@ impl<D: Engine> FederationStore for SqlStore<D> {
     async fn put_federation_provider(&self, p: &FederationProvider) -> Result<FederationProvider> {
         // Another organization's public id is not overwritten: the update's
         // WHERE leaves it alone and nothing is returned.
-        let row: Option<FederationProvider> = Self::fetch_optional_on(
-            &self.pool,
-            &format!(
-                "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
+        let row: Option<FederationProvider> = self
+            .fetch_optional(
+                &format!(
+                    "INSERT INTO federation_providers (public_id, org, name, issuer, client_id, \
                client_secret, scopes, login_claim, first_name_claim, last_name_claim, email_claim, \
                link_rule, algorithms, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
@@ -65,26 +65,26 @@ impl<D: Engine> FederationStore for SqlStore<D> {
                link_rule = excluded.link_rule, algorithms = excluded.algorithms \
              WHERE federation_providers.org = excluded.org \
              RETURNING {PROVIDER_COLS}"
-            ),
-            (
-                &p.public_id,
-                p.org,
-                &p.name,
-                &p.issuer,
-                &p.client_id,
-                &p.client_secret,
-                &p.scopes,
-                &p.login_claim,
-                &p.first_name_claim,
-                &p.last_name_claim,
-                &p.email_claim,
-                p.link_rule.as_str(),
-                &p.algorithms,
-                p.enabled,
-                p.created_at,
-            ),
-        )
-        .await?;
+                ),
+                (
+                    &p.public_id,
+                    p.org,
+                    &p.name,
+                    &p.issuer,
+                    &p.client_id,
+                    &p.client_secret,
+                    &p.scopes,
+                    &p.login_claim,
+                    &p.first_name_claim,
+                    &p.last_name_claim,
+                    &p.email_claim,
+                    p.link_rule.as_str(),
+                    &p.algorithms,
+                    p.enabled,
+                    p.created_at,
+                ),
+            )
+            .await?;
         match row {
             Some(r) => Ok(r),
             None => Err(StoreError::Conflict(format!(
@@ -262,7 +262,7 @@ impl<D: Engine> FederationStore for SqlStore<D> {
                last_seen_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING {IDENTITY_COLS}"
         );
         let binds = (provider, subject, uid, refresh_token.map(str::to_owned), at);
-        Self::fetch_one_on(&self.pool, &sql, binds).await
+        self.fetch_one(&sql, binds).await
     }
 
     async fn touch_federated_identity(

@@ -6,7 +6,7 @@ use sqlx::Transaction;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, join_ids, split, Engine, SqlStore, SEP};
+use crate::{db, join_ids, split, Binds, Engine, SqlStore, Then, SEP};
 use crate::{CommentRow, IssueRow};
 
 pub(crate) const ISSUE_SELECT: &str = "SELECT i.pk, i.id, i.org, i.queue_id, i.key, i.version, i.summary, \
@@ -266,6 +266,30 @@ impl<D: Engine> SqlStore<D> {
         row.ok_or(StoreError::NotFound("queue"))
     }
 
+    /// The columns both an issue's insert and its update write, from
+    /// `summary` to `extra`, in that order.
+    fn issue_columns(i: &IssueRecord) -> impl Binds<'_, D> {
+        (
+            &i.summary,
+            &i.description,
+            &i.issue_type,
+            &i.priority,
+            &i.status,
+            &i.previous_status,
+            &i.resolution,
+            i.assignee,
+            i.updated_by,
+            i.parent_pk,
+            i.updated_at,
+            i.resolved_at,
+            i.status_start_time,
+            i.last_comment_updated_at,
+            i.comment_count,
+            i.votes,
+            &i.extra,
+        )
+    }
+
     /// Writes a new issue under `key` with its sets, attachments and
     /// changelog entry; its pk.
     pub(crate) async fn insert_new(
@@ -276,37 +300,23 @@ impl<D: Engine> SqlStore<D> {
         let i = &new.issue;
         let pk: i64 = Self::scalar_on(
             &mut **tx,
-            "INSERT INTO issues (id, org, queue_id, key, version, summary, description, \
-             issue_type, priority, status, previous_status, resolution, assignee, author, \
-             updated_by, parent_pk, unique_key, created_at, updated_at, resolved_at, \
+            "INSERT INTO issues (id, org, queue_id, key, author, unique_key, created_at, \
+             version, summary, description, issue_type, priority, status, previous_status, \
+             resolution, assignee, updated_by, parent_pk, updated_at, resolved_at, \
              status_start_time, last_comment_updated_at, comment_count, votes, extra) VALUES \
-             ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
              $18, $19, $20, $21, $22, $23, $24) RETURNING pk",
-            (
-                &i.id,
-                i.org,
-                i.queue_id,
-                key,
-                &i.summary,
-                &i.description,
-                &i.issue_type,
-                &i.priority,
-                &i.status,
-                &i.previous_status,
-                &i.resolution,
-                i.assignee,
-                i.author,
-                i.updated_by,
-                i.parent_pk,
-                &i.unique,
-                i.created_at,
-                i.updated_at,
-                i.resolved_at,
-                i.status_start_time,
-                i.last_comment_updated_at,
-                i.comment_count,
-                i.votes,
-                &i.extra,
+            Then(
+                (
+                    &i.id,
+                    i.org,
+                    i.queue_id,
+                    key,
+                    i.author,
+                    &i.unique,
+                    i.created_at,
+                ),
+                Self::issue_columns(i),
             ),
         )
         .await?;
@@ -433,29 +443,9 @@ impl<D: Engine> IssueStore for SqlStore<D> {
              = $13, resolved_at = $14, status_start_time = $15, last_comment_updated_at = $16, \
              comment_count = $17, votes = $18, extra = $19 WHERE pk = $20 AND org = $21 AND \
              version = $22",
-            (
-                queue_id,
-                &key,
-                &i.summary,
-                &i.description,
-                &i.issue_type,
-                &i.priority,
-                &i.status,
-                &i.previous_status,
-                &i.resolution,
-                i.assignee,
-                i.updated_by,
-                i.parent_pk,
-                i.updated_at,
-                i.resolved_at,
-                i.status_start_time,
-                i.last_comment_updated_at,
-                i.comment_count,
-                i.votes,
-                &i.extra,
-                i.pk,
-                i.org,
-                i.version,
+            Then(
+                Then((queue_id, &key), Self::issue_columns(i)),
+                (i.pk, i.org, i.version),
             ),
         )
         .await?;
@@ -575,13 +565,13 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         q: &ChangelogQuery,
     ) -> Result<Vec<ChangelogRecord>> {
         let after: i64 = match &q.after {
-            Some(id) => Self::optional_scalar_on(
-                &self.pool,
-                "SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2",
-                (id, issue_pk),
-            )
-            .await?
-            .unwrap_or(i64::MAX),
+            Some(id) => self
+                .optional_scalar(
+                    "SELECT pk FROM changelog WHERE id = $1 AND issue_pk = $2",
+                    (id, issue_pk),
+                )
+                .await?
+                .unwrap_or(i64::MAX),
             None => 0,
         };
         // Filters on the field run over the JSON text: entries are small and
@@ -597,7 +587,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
         let binds = (
             issue_pk, after, &q.kind, &q.kind, &q.field, &q.field, q.limit,
         );
-        Self::fetch_all_on(&self.pool, &sql, binds).await
+        self.fetch_all(&sql, binds).await
     }
 
     async fn set_queue_deleted(
@@ -618,8 +608,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn issue_count_in_queue(&self, queue_id: i64) -> Result<i64> {
-        Self::scalar_on(
-            &self.pool,
+        self.scalar(
             "SELECT COUNT(*) FROM issues WHERE queue_id = $1",
             (queue_id,),
         )
@@ -647,8 +636,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn queue_tags(&self, queue_id: i64) -> Result<Vec<String>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT DISTINCT t.tag FROM issue_tags t JOIN issues i ON i.pk = t.issue_pk \
              WHERE i.queue_id = $1 ORDER BY t.tag",
             (queue_id,),
@@ -657,8 +645,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
     }
 
     async fn issues_with_tag(&self, queue_id: i64, tag: &str) -> Result<Vec<i64>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT i.pk FROM issues i JOIN issue_tags t ON t.issue_pk = i.pk \
              WHERE i.queue_id = $1 AND t.tag = $2 ORDER BY i.pk",
             (queue_id, tag),

@@ -66,16 +66,16 @@ impl<D: Engine> JobStore for SqlStore<D> {
         // One statement: the insert or the takeover happens only where the
         // lease is free, expired or the holder's own, so two nodes racing
         // cannot both get it.
-        let got: Option<String> = Self::optional_scalar_on(
-            &self.pool,
-            "INSERT INTO job_leases (name, holder, expires_ms) VALUES ($1, $2, $3) \
+        let got: Option<String> = self
+            .optional_scalar(
+                "INSERT INTO job_leases (name, holder, expires_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
                expires_ms = excluded.expires_ms \
              WHERE job_leases.expires_ms <= $4 OR job_leases.holder = excluded.holder \
              RETURNING holder",
-            (name, holder, now_ms.saturating_add(ttl_ms), now_ms),
-        )
-        .await?;
+                (name, holder, now_ms.saturating_add(ttl_ms), now_ms),
+            )
+            .await?;
         Ok(got.is_some())
     }
 
@@ -118,19 +118,19 @@ impl<D: Engine> JobStore for SqlStore<D> {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<FailedItem>, i64)> {
-        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = Self::fetch_all_on(
-            &self.pool,
-            "SELECT seq, target, issue_pk, error FROM job_items \
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = self
+            .fetch_all(
+                "SELECT seq, target, issue_pk, error FROM job_items \
              WHERE job_pk = $1 AND state = 'failed' ORDER BY seq LIMIT $2 OFFSET $3",
-            (job_pk, limit, offset),
-        )
-        .await?;
-        let total: i64 = Self::scalar_on(
-            &self.pool,
-            "SELECT count(*) FROM job_items WHERE job_pk = $1 AND state = 'failed'",
-            (job_pk,),
-        )
-        .await?;
+                (job_pk, limit, offset),
+            )
+            .await?;
+        let total: i64 = self
+            .scalar(
+                "SELECT count(*) FROM job_items WHERE job_pk = $1 AND state = 'failed'",
+                (job_pk,),
+            )
+            .await?;
         let items = rows
             .into_iter()
             .map(|(seq, target, issue_pk, error)| FailedItem {

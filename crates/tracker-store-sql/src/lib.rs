@@ -111,6 +111,24 @@ impl<'q, D: sqlx::Database> Binds<'q, D> for () {
     }
 }
 
+/// Two lists of values, the second's after the first's: the columns
+/// several statements write are listed once, and each statement adds its
+/// own around them.
+pub struct Then<A, B>(pub A, pub B);
+
+impl<'q, D: sqlx::Database, A: Binds<'q, D>, B: Binds<'q, D>> Binds<'q, D> for Then<A, B> {
+    fn bind_to<R>(
+        self,
+        q: QueryAs<'q, D, R, D::Arguments<'q>>,
+    ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+        self.1.bind_to(self.0.bind_to(q))
+    }
+
+    fn bind_query(self, q: Query<'q, D, D::Arguments<'q>>) -> Query<'q, D, D::Arguments<'q>> {
+        self.1.bind_query(self.0.bind_query(q))
+    }
+}
+
 // No `D`: it names the engine; no `R`: it names the row of `bind_to`.
 binds!(A);
 binds!(A, B);
@@ -470,6 +488,62 @@ impl<D: Engine> SqlStore<D> {
         Self::exec_on(&self.pool, sql, binds).await
     }
 
+    /// [`Self::fetch_one_on`] the pool.
+    async fn fetch_one<'q, R>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<R>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        Self::fetch_one_on(&self.pool, sql, binds).await
+    }
+
+    /// [`Self::fetch_optional_on`] the pool.
+    async fn fetch_optional<'q, R>(
+        &self,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Option<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        Self::fetch_optional_on(&self.pool, sql, binds).await
+    }
+
+    /// [`Self::fetch_all_on`] the pool.
+    async fn fetch_all<'q, R>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        Self::fetch_all_on(&self.pool, sql, binds).await
+    }
+
+    /// [`Self::scalar_on`] the pool.
+    async fn scalar<'q, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<T>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        Self::scalar_on(&self.pool, sql, binds).await
+    }
+
+    /// [`Self::optional_scalar_on`] the pool.
+    async fn optional_scalar<'q, T>(
+        &self,
+        sql: &'q str,
+        binds: impl Binds<'q, D>,
+    ) -> Result<Option<T>>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        Self::optional_scalar_on(&self.pool, sql, binds).await
+    }
+
+    /// [`Self::scalars_on`] the pool.
+    async fn scalars<'q, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<Vec<T>>
+    where
+        (T,): for<'r> FromRow<'r, D::Row> + Send + Unpin,
+    {
+        Self::scalars_on(&self.pool, sql, binds).await
+    }
+
     /// The record a statement returns (an `INSERT … RETURNING`, say); `R`
     /// is the row it reads.
     async fn one<'q, R, T>(&self, sql: &'q str, binds: impl Binds<'q, D>) -> Result<T>
@@ -478,7 +552,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let row: R = Self::fetch_one_on(&self.pool, sql, binds).await?;
+        let row: R = self.fetch_one(sql, binds).await?;
         Ok(T::try_from(row)?)
     }
 
@@ -489,7 +563,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let row: Option<R> = Self::fetch_optional_on(&self.pool, sql, binds).await?;
+        let row: Option<R> = self.fetch_optional(sql, binds).await?;
         Ok(row.map(T::try_from).transpose()?)
     }
 
@@ -531,7 +605,7 @@ impl<D: Engine> SqlStore<D> {
         T: TryFrom<R>,
         StoreError: From<T::Error>,
     {
-        let rows: Vec<R> = Self::fetch_all_on(&self.pool, sql, binds).await?;
+        let rows: Vec<R> = self.fetch_all(sql, binds).await?;
         Ok(rows
             .into_iter()
             .map(T::try_from)

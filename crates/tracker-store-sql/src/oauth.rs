@@ -138,8 +138,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn update_app(&self, id: i64, update: &AppUpdate) -> Result<AppRecord> {
-        Self::fetch_optional_on::<AppRow>(
-            &self.pool,
+        self.fetch_optional::<AppRow>(
             &format!(
                 "UPDATE oauth_apps SET name = COALESCE($1, name), \
              redirect_uris = COALESCE($2, redirect_uris), scopes = COALESCE($3, scopes), \
@@ -234,8 +233,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn insert_auth_code(&self, new: &NewAuthCode) -> Result<i64> {
-        Self::scalar_on(
-            &self.pool,
+        self.scalar(
             "INSERT INTO oauth_codes (hash, app_id, uid, scopes, redirect_uri, code_challenge, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             (
@@ -500,8 +498,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<SessionRecord> {
-        Self::fetch_one_on(
-            &self.pool,
+        self.fetch_one(
             "INSERT INTO web_sessions (hash, uid, created_at, expires_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, uid, created_at, expires_at",
             (hash.to_hex(), uid, created_at, expires_at),
@@ -552,8 +549,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn signin_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
-        Self::scalar_on(
-            &self.pool,
+        self.scalar(
             "SELECT COUNT(*) FROM signin_failures WHERE key = $1 AND at >= $2",
             (key, since.timestamp()),
         )
@@ -580,13 +576,13 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     }
 
     async fn must_change_password(&self, uid: i64) -> Result<bool> {
-        Ok(Self::optional_scalar_on::<bool>(
-            &self.pool,
-            "SELECT must_change_password FROM users WHERE uid = $1",
-            (uid,),
-        )
-        .await?
-        .unwrap_or(false))
+        Ok(self
+            .optional_scalar::<bool>(
+                "SELECT must_change_password FROM users WHERE uid = $1",
+                (uid,),
+            )
+            .await?
+            .unwrap_or(false))
     }
 
     async fn create_service_account(&self, new: &NewServiceAccount) -> Result<ServiceAccount> {
@@ -653,8 +649,7 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
         &self,
         new: &NewServiceAccountKey,
     ) -> Result<ServiceAccountKey> {
-        Self::fetch_one_on(
-            &self.pool,
+        self.fetch_one(
             &format!(
                 "INSERT INTO service_account_keys (id, sa_uid, public_key_pem, description, \
                  created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLS}"
@@ -713,21 +708,21 @@ impl<D: Engine> OAuthStore for SqlStore<D> {
     ) -> Result<(Vec<AuditEvent>, i64)> {
         const MINE: &str = "org = $1 OR (org IS NULL AND uid IN \
                             (SELECT uid FROM memberships WHERE org = $2))";
-        let total: i64 = Self::scalar_on(
-            &self.pool,
-            &format!("SELECT COUNT(*) FROM audit_events WHERE {MINE}"),
-            (org, org),
-        )
-        .await?;
-        let rows = Self::fetch_all_on::<AuditEvent>(
-            &self.pool,
-            &format!(
-                "SELECT id, at, org, uid, action, target, detail, ip FROM audit_events \
+        let total: i64 = self
+            .scalar(
+                &format!("SELECT COUNT(*) FROM audit_events WHERE {MINE}"),
+                (org, org),
+            )
+            .await?;
+        let rows = self
+            .fetch_all::<AuditEvent>(
+                &format!(
+                    "SELECT id, at, org, uid, action, target, detail, ip FROM audit_events \
              WHERE {MINE} ORDER BY id DESC LIMIT $3 OFFSET $4"
-            ),
-            (org, org, limit, offset),
-        )
-        .await?;
+                ),
+                (org, org, limit, offset),
+            )
+            .await?;
         Ok((rows, total))
     }
 }

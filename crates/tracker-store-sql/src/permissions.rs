@@ -50,8 +50,7 @@ impl<D: Engine> SqlStore<D> {
     }
 
     async fn members(&self, group: i64) -> Result<Vec<i64>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT uid FROM group_members WHERE group_id = $1 ORDER BY uid",
             (group,),
         )
@@ -84,12 +83,12 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn list_groups(&self, org: i64) -> Result<Vec<GroupRecord>> {
-        let rows: Vec<(i64, String, DateTime<Utc>)> = Self::fetch_all_on(
-            &self.pool,
-            "SELECT id, name, created_at FROM groups WHERE org = $1 ORDER BY id",
-            (org,),
-        )
-        .await?;
+        let rows: Vec<(i64, String, DateTime<Utc>)> = self
+            .fetch_all(
+                "SELECT id, name, created_at FROM groups WHERE org = $1 ORDER BY id",
+                (org,),
+            )
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, name, created_at) in rows {
             out.push(GroupRecord {
@@ -104,12 +103,12 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn group(&self, org: i64, id: i64) -> Result<Option<GroupRecord>> {
-        let row: Option<(String, DateTime<Utc>)> = Self::fetch_optional_on(
-            &self.pool,
-            "SELECT name, created_at FROM groups WHERE org = $1 AND id = $2",
-            (org, id),
-        )
-        .await?;
+        let row: Option<(String, DateTime<Utc>)> = self
+            .fetch_optional(
+                "SELECT name, created_at FROM groups WHERE org = $1 AND id = $2",
+                (org, id),
+            )
+            .await?;
         match row {
             Some((name, created_at)) => Ok(Some(GroupRecord {
                 id,
@@ -145,8 +144,7 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn groups_of(&self, org: i64, uid: i64) -> Result<Vec<i64>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT g.id FROM groups g JOIN group_members m ON m.group_id = g.id \
              WHERE g.org = $1 AND m.uid = $2 ORDER BY g.id",
             (org, uid),
@@ -155,20 +153,20 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn queue_grants(&self, queue_id: i64) -> Result<(Grants, i64)> {
-        let version: i64 = Self::optional_scalar_on(
-            &self.pool,
-            "SELECT grants_version FROM queues WHERE id = $1",
-            (queue_id,),
-        )
-        .await?
-        .ok_or(StoreError::NotFound("queue"))?;
-        let rows: Vec<(String, String, String)> = Self::fetch_all_on(
-            &self.pool,
-            "SELECT permission, subject_kind, subject FROM queue_grants WHERE queue_id = $1 \
+        let version: i64 = self
+            .optional_scalar(
+                "SELECT grants_version FROM queues WHERE id = $1",
+                (queue_id,),
+            )
+            .await?
+            .ok_or(StoreError::NotFound("queue"))?;
+        let rows: Vec<(String, String, String)> = self
+            .fetch_all(
+                "SELECT permission, subject_kind, subject FROM queue_grants WHERE queue_id = $1 \
              ORDER BY permission, subject_kind, subject",
-            (queue_id,),
-        )
-        .await?;
+                (queue_id,),
+            )
+            .await?;
         let grants = rows
             .iter()
             .map(|(p, k, s)| decode_grant(p, k, s))
@@ -205,8 +203,7 @@ impl<D: Engine> PermissionStore for SqlStore<D> {
     }
 
     async fn issue_access(&self, issue_pk: i64) -> Result<Vec<i64>> {
-        Self::scalars_on(
-            &self.pool,
+        self.scalars(
             "SELECT uid FROM issue_access WHERE issue_pk = $1 ORDER BY uid",
             (issue_pk,),
         )

@@ -7,7 +7,7 @@ use tracker_domain::TokenHash;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
-use crate::{db, Engine, SqlStore};
+use crate::{db, Bind, Engine, SqlStore};
 
 fn pack(pks: &[i64]) -> String {
     pks.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
@@ -30,19 +30,12 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         let per = usize::try_from(new.per.max(1)).unwrap_or(1);
         let pages: Vec<&[i64]> = new.pks.chunks(per).collect();
         let mut tx = self.begin().await?;
-        Self::exec_on(
-            &mut *tx,
+        let expired = [
             "DELETE FROM search_scroll_pages WHERE scroll_id IN \
              (SELECT id FROM search_scrolls WHERE expires_ms <= $1)",
-            (now_ms,),
-        )
-        .await?;
-        Self::exec_on(
-            &mut *tx,
             "DELETE FROM search_scrolls WHERE expires_ms <= $1",
-            (now_ms,),
-        )
-        .await?;
+        ];
+        Self::delete_scrolls(&mut tx, expired, now_ms).await?;
         Self::exec_on(
             &mut *tx,
             "INSERT INTO search_scrolls (id, org, uid, token_hash, per, total, pages, ttl_ms, \
@@ -76,15 +69,15 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         now_ms: i64,
         ttl_ms: Option<i64>,
     ) -> Result<Option<ScrollPage>> {
-        let head: Option<(i64, i64, i64, i64)> = Self::fetch_optional_on(
-            &self.pool,
-            "UPDATE search_scrolls SET ttl_ms = COALESCE($5, ttl_ms), \
+        let head: Option<(i64, i64, i64, i64)> = self
+            .fetch_optional(
+                "UPDATE search_scrolls SET ttl_ms = COALESCE($5, ttl_ms), \
              expires_ms = $4 + COALESCE($5, ttl_ms) \
              WHERE id = $1 AND org = $2 AND uid = $3 AND expires_ms > $4 \
              RETURNING per, total, pages, ttl_ms",
-            (id, org, uid, now_ms, ttl_ms),
-        )
-        .await?;
+                (id, org, uid, now_ms, ttl_ms),
+            )
+            .await?;
         let Some((per, total, pages, ttl_ms)) = head else {
             return Ok(None);
         };
@@ -92,12 +85,12 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
             return Ok(None);
         }
         let page = offset / per;
-        let packed: Option<(String,)> = Self::fetch_optional_on(
-            &self.pool,
-            "SELECT pks FROM search_scroll_pages WHERE scroll_id = $1 AND page = $2",
-            (id, page),
-        )
-        .await?;
+        let packed: Option<(String,)> = self
+            .fetch_optional(
+                "SELECT pks FROM search_scroll_pages WHERE scroll_id = $1 AND page = $2",
+                (id, page),
+            )
+            .await?;
         let Some((packed,)) = packed else {
             // Closed by a concurrent request for the last page.
             return Ok(None);
@@ -122,13 +115,13 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         uid: i64,
         token_hash: &TokenHash,
     ) -> Result<bool> {
-        let owned: Option<(String,)> = Self::fetch_optional_on(
-            &self.pool,
-            "SELECT id FROM search_scrolls WHERE id = $1 AND org = $2 AND uid = $3 \
+        let owned: Option<(String,)> = self
+            .fetch_optional(
+                "SELECT id FROM search_scrolls WHERE id = $1 AND org = $2 AND uid = $3 \
              AND token_hash = $4",
-            (id, org, uid, token_hash.to_hex()),
-        )
-        .await?;
+                (id, org, uid, token_hash.to_hex()),
+            )
+            .await?;
         if owned.is_none() {
             return Ok(false);
         }
@@ -141,14 +134,25 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
 impl<D: Engine> SqlStore<D> {
     async fn forget_scroll(&self, id: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        Self::exec_on(
-            &mut *tx,
+        let this = [
             "DELETE FROM search_scroll_pages WHERE scroll_id = $1",
-            (id,),
-        )
-        .await?;
-        Self::exec_on(&mut *tx, "DELETE FROM search_scrolls WHERE id = $1", (id,)).await?;
+            "DELETE FROM search_scrolls WHERE id = $1",
+        ];
+        Self::delete_scrolls(&mut tx, this, id).await?;
         tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    /// Runs `pages` then `scrolls`, the statements deleting the pages of
+    /// some scrolls and those scrolls (pages first: they point at their
+    /// scroll), with `value` bound to each one's `$1`.
+    async fn delete_scrolls<'q>(
+        tx: &mut sqlx::Transaction<'_, D>,
+        [pages, scrolls]: [&'q str; 2],
+        value: impl Bind<'q, D> + Copy,
+    ) -> Result<()> {
+        Self::exec_on(&mut **tx, pages, (value,)).await?;
+        Self::exec_on(&mut **tx, scrolls, (value,)).await?;
         Ok(())
     }
 }

@@ -793,21 +793,21 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         &self,
         org: i64,
     ) -> Result<Vec<(QueueRecord, tracker_domain::permissions::Grants)>> {
-        let queues: Vec<QueueRecord> = Self::fetch_all_on(
-            &self.pool,
-            &format!("SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"),
-            (),
-        )
-        .await?;
-        let grants: Vec<(i64, String, String, String)> = Self::fetch_all_on(
-            &self.pool,
-            &format!(
-                "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
+        let queues: Vec<QueueRecord> = self
+            .fetch_all(
+                &format!("SELECT {QUEUE_COLS} FROM queues WHERE org = {org} ORDER BY id"),
+                (),
+            )
+            .await?;
+        let grants: Vec<(i64, String, String, String)> = self
+            .fetch_all(
+                &format!(
+                    "SELECT g.queue_id, g.permission, g.subject_kind, g.subject \
              FROM queue_grants g JOIN queues q ON q.id = g.queue_id WHERE q.org = {org}"
-            ),
-            (),
-        )
-        .await?;
+                ),
+                (),
+            )
+            .await?;
         with_grants(queues, grants)
     }
 

@@ -13,9 +13,7 @@ const COLS: &str =
 #[async_trait]
 impl<D: Engine> SprintStore for SqlStore<D> {
     async fn create_sprint(&self, s: &SprintRecord) -> Result<SprintRecord> {
-        let pk: i64 = Self::scalar_on(
-            &self.pool,
-            "INSERT INTO sprints (org, board_pk, name, archived, start_date, end_date, version, \
+        let pk: i64 = self.scalar("INSERT INTO sprints (org, board_pk, name, archived, start_date, end_date, version, \
                created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8) RETURNING pk",
             (
                 s.org,

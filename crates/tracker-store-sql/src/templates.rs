@@ -27,12 +27,12 @@ impl<D: Engine> TemplateStore for SqlStore<D> {
         let rows = self
             .find_all::<TemplateRecord, _>(&sql, (org, kind, queue, limit, offset))
             .await?;
-        let total: i64 = Self::scalar_on(
-            &self.pool,
-            &format!("SELECT COUNT(*) FROM templates WHERE {filter}"),
-            (org, kind, queue),
-        )
-        .await?;
+        let total: i64 = self
+            .scalar(
+                &format!("SELECT COUNT(*) FROM templates WHERE {filter}"),
+                (org, kind, queue),
+            )
+            .await?;
         Ok((rows, total))
     }
 
@@ -42,24 +42,24 @@ impl<D: Engine> TemplateStore for SqlStore<D> {
     }
 
     async fn create_template(&self, t: &TemplateRecord) -> Result<TemplateRecord> {
-        let pk: i64 = Self::scalar_on(
-            &self.pool,
-            "INSERT INTO templates (org, kind, queue_id, name, description, body, version, \
+        let pk: i64 = self
+            .scalar(
+                "INSERT INTO templates (org, kind, queue_id, name, description, body, version, \
                created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9) RETURNING pk",
-            (
-                t.org,
-                &t.kind,
-                t.queue_id,
-                &t.name,
-                &t.description,
-                &t.body,
-                t.created_by,
-                t.created_at,
-                t.updated_at,
-            ),
-        )
-        .await?;
+                (
+                    t.org,
+                    &t.kind,
+                    t.queue_id,
+                    &t.name,
+                    &t.description,
+                    &t.body,
+                    t.created_by,
+                    t.created_at,
+                    t.updated_at,
+                ),
+            )
+            .await?;
         self.template(t.org, &t.kind, pk)
             .await?
             .ok_or(StoreError::NotFound("template"))

@@ -238,15 +238,6 @@ pub struct ServiceAccount {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewServiceAccountKey {
-    pub id: String,
-    pub sa_uid: i64,
-    pub public_key_pem: String,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ServiceAccountKey {
@@ -256,6 +247,9 @@ pub struct ServiceAccountKey {
     pub description: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// The caller chooses a key's id, so a new key is stored as it is given.
+pub type NewServiceAccountKey = ServiceAccountKey;
 
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]

@@ -332,6 +332,13 @@ impl TestApp {
         self.post("/v2/issues/").json(body).await.status(201).json()
     }
 
+    /// Creates an issue in queue TEST with only a summary, as alice, which
+    /// must answer 201: the issue.
+    pub async fn create_test_issue(&self, summary: &str) -> Value {
+        self.create_issue(json!({"queue": "TEST", "summary": summary}))
+            .await
+    }
+
     /// Creates queue `key` led by alice, which must answer 201: the queue.
     pub async fn create_queue(&self, key: &str, name: &str) -> Value {
         self.post("/v2/queues/")

@@ -2,12 +2,12 @@
 //! fields): their types, reading a definition from a request, checking an
 //! issue's value against its field, and how a field is described.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tracker_store::{FieldCategoryRecord, FieldRecord, QueueRecord};
 
 use crate::error::ApiResult;
 use crate::extract::Links;
-use crate::fields::{self, edit_list, list_op, FieldErrors};
+use crate::fields::{self, edit_list, list_op, FieldErrors, Input};
 use crate::state::AppState;
 
 const CLASS_PREFIX: &str = "ru.yandex.startrek.core.fields.";
@@ -212,12 +212,11 @@ pub async fn apply_definition(
     state: &AppState,
     org: i64,
     f: &mut FieldRecord,
-    body: &Map<String, Value>,
-    creating: bool,
+    input: Input<'_>,
 ) -> ApiResult<()> {
     let mut errors = FieldErrors::default();
     let mut new_options = None;
-    for (k, v) in body {
+    for (k, v) in input.body {
         match k.as_str() {
             "name" => {
                 if let Some((en, ru)) = names(v, &mut errors) {
@@ -240,8 +239,8 @@ pub async fn apply_definition(
             "visible" => fields::set(&mut f.visible, errors.flag(k, v)),
             "hidden" => fields::set(&mut f.hidden, errors.flag(k, v)),
             "optionsProvider" => new_options = Some(v),
-            "id" | "key" if creating => {}
-            "type" if creating => match v.as_str().and_then(schema_type) {
+            "id" | "key" if input.creating => {}
+            "type" if input.creating => match v.as_str().and_then(schema_type) {
                 Some(_) => f.field_type = v.as_str().unwrap_or_default().to_owned(),
                 None => errors.add(
                     k,
@@ -255,13 +254,13 @@ pub async fn apply_definition(
                     ),
                 ),
             },
-            "container" if creating => fields::set(&mut f.container, errors.flag(k, v)),
+            "container" if input.creating => fields::set(&mut f.container, errors.flag(k, v)),
             // What an answer carries, sent back as it was.
             "self" | "version" | "schema" | "queryProvider" | "options" | "suggest" | "queue" => {}
             "id" | "key" if fields::ident(v).as_deref() == Some(f.key.as_str()) => {}
             "id" | "key" if fields::ident(v).as_deref() == Some(f.id.as_str()) => {}
             "type" if v.as_str() == Some(f.field_type.as_str()) => {}
-            "type" if !creating && matches!(v.as_str(), Some("standard" | "local")) => {}
+            "type" if !input.creating && matches!(v.as_str(), Some("standard" | "local")) => {}
             "container" if v.as_bool() == Some(f.container) => {}
             "id" | "key" | "type" | "container" => errors.add(
                 k,

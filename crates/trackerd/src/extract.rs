@@ -128,6 +128,27 @@ impl Api {
     pub async fn issue(&self, key: &str) -> ApiResult<tracker_store::IssueRecord> {
         crate::access::issues::load(&self.state, &self.principal, key).await
     }
+
+    /// [`write_fresh`](crate::access::issues::write_fresh) of a change the
+    /// caller makes that sets no field: the issue's `kind` entry with `data`
+    /// at `now`, and what `with` adds to the write (an attachment, a remote
+    /// link).
+    pub async fn log_fresh(
+        &self,
+        issue: tracker_store::IssueRecord,
+        now: chrono::DateTime<chrono::Utc>,
+        kind: &str,
+        data: serde_json::Value,
+        with: impl Fn(&mut tracker_store::IssueWrite) + Send + Sync,
+    ) -> ApiResult<tracker_store::IssueRecord> {
+        use crate::access::issues::{change_write, write_fresh};
+        write_fresh(&self.state, &self.principal, issue, |issue| {
+            let mut w = change_write(&self.principal, issue, now, kind, &[], data.clone());
+            with(&mut w);
+            Ok(w)
+        })
+        .await
+    }
 }
 
 /// Query parameters; unknown ones are ignored, malformed ones are a 400.

@@ -12,6 +12,39 @@ use crate::access::issue_types;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+/// The JSON body of a create or of an edit, as the code reading it onto a
+/// record takes it: a create must give the required fields, an edit keeps
+/// what it leaves out.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub body: &'a Map<String, Value>,
+    pub creating: bool,
+}
+
+impl<'a> Input<'a> {
+    pub fn create(body: &'a Map<String, Value>) -> Self {
+        Self {
+            body,
+            creating: true,
+        }
+    }
+
+    pub fn update(body: &'a Map<String, Value>) -> Self {
+        Self {
+            body,
+            creating: false,
+        }
+    }
+
+    /// On a create, notes each of `fields` the body lacks (see
+    /// [`FieldErrors::require`]).
+    pub fn require(&self, errors: &mut FieldErrors, fields: &[&str]) {
+        if self.creating {
+            errors.require(self.body, fields);
+        }
+    }
+}
+
 /// Field-level errors, answered together as one `422`.
 #[derive(Debug, Default)]
 pub struct FieldErrors(pub BTreeMap<String, String>);

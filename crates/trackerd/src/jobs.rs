@@ -235,9 +235,42 @@ enum End {
     Taken,
 }
 
+/// One claimed item as this node works on it.
+struct Work<'a> {
+    state: &'a AppState,
+    owner: &'a str,
+    item: &'a ClaimedItem,
+}
+
+impl Work<'_> {
+    /// Closes the item (see `close_item`): for the issue or entity
+    /// `target_pk` when known, and failed with `error` or done.
+    async fn close(
+        &self,
+        target_pk: Option<i64>,
+        error: Option<&str>,
+    ) -> tracker_store::Result<bool> {
+        let at = self.state.clock.now();
+        self.state
+            .store
+            .close_item(self.item.pk, self.owner, target_pk, error, at)
+            .await
+    }
+
+    /// The item's "done" mark, committed with its target's change at `at`.
+    fn done(&self, at: chrono::DateTime<chrono::Utc>) -> Option<JobItemDone> {
+        Some(JobItemDone {
+            pk: self.item.pk,
+            owner: self.owner.to_owned(),
+            at,
+        })
+    }
+}
+
 async fn finish(state: &AppState, owner: &str, cx: &JobCx, item: &ClaimedItem) {
+    let work = Work { state, owner, item };
     let outcome = match &cx.creator {
-        Ok(principal) => apply(state, owner, cx, principal, item).await,
+        Ok(principal) => apply(&work, cx, principal).await,
         Err(why) => Err((None, ApiError::Forbidden(why.clone()))),
     };
     let count = |outcome| {
@@ -258,12 +291,7 @@ async fn finish(state: &AppState, owner: &str, cx: &JobCx, item: &ClaimedItem) {
     };
     count("failed");
     let envelope = serde_json::to_string(&error.envelope()).unwrap_or_default();
-    let at = state.clock.now();
-    if let Err(e) = state
-        .store
-        .close_item(item.pk, owner, issue_pk, Some(&envelope), at)
-        .await
-    {
+    if let Err(e) = work.close(issue_pk, Some(&envelope)).await {
         tracing::warn!(error = %e, "recording a failed job item failed; it will be retried");
     }
 }
@@ -273,16 +301,11 @@ type ItemError = (Option<i64>, ApiError);
 /// Applies one item as the creator would by hand: the issue loaded through
 /// the access rules, the change computed by the single-issue logic, written
 /// together with the item's completion (again on a lost race).
-async fn apply(
-    state: &AppState,
-    owner: &str,
-    cx: &JobCx,
-    principal: &Principal,
-    item: &ClaimedItem,
-) -> Result<End, ItemError> {
+async fn apply(work: &Work<'_>, cx: &JobCx, principal: &Principal) -> Result<End, ItemError> {
     if cx.job.spec.kind == ENTITIES_UPDATE {
-        return apply_entity(state, owner, cx, principal, item).await;
+        return apply_entity(work, cx, principal).await;
     }
+    let (state, item) = (work.state, work.item);
     let p = &cx.payload;
     for attempt in 0..ATTEMPTS {
         let issue = load_for(state, principal, &item.target, Perm::Write)
@@ -297,10 +320,7 @@ async fn apply(
             {
                 Edit::Write(w) => *w,
                 Edit::Unchanged(_) => {
-                    let at = state.clock.now();
-                    state
-                        .store
-                        .close_item(item.pk, owner, Some(pk), None, at)
+                    work.close(Some(pk), None)
                         .await
                         .map_err(|e| failed(e.into()))?;
                     return Ok(End::Done);
@@ -329,11 +349,7 @@ async fn apply(
             }
         };
         let mut w = w;
-        w.job_item = Some(JobItemDone {
-            pk: item.pk,
-            owner: owner.to_owned(),
-            at: state.clock.now(),
-        });
+        w.job_item = work.done(state.clock.now());
         match write_outcome(state, w).await.map_err(failed)? {
             Ok(_) => return Ok(End::Done),
             Err(WriteOutcome::ItemTaken) => return Ok(End::Taken),
@@ -347,12 +363,11 @@ async fn apply(
 /// request would (the same [`access::entities::edit`]), completing the item in the
 /// entity's write.
 async fn apply_entity(
-    state: &AppState,
-    owner: &str,
+    work: &Work<'_>,
     cx: &JobCx,
     principal: &Principal,
-    item: &ClaimedItem,
 ) -> Result<End, ItemError> {
+    let (state, item) = (work.state, work.item);
     let p = &cx.payload;
     let kind = p.entity_type.as_deref().unwrap_or_default();
     for attempt in 0..ATTEMPTS {
@@ -371,20 +386,13 @@ async fn apply_entity(
             access::entities::edit(state, principal, e, &p.values, p.comment.clone(), links)
                 .await
                 .map_err(failed)?;
-        let at = state.clock.now();
         if w.events.is_empty() {
-            state
-                .store
-                .close_item(item.pk, owner, Some(pk), None, at)
+            work.close(Some(pk), None)
                 .await
                 .map_err(|e| failed(e.into()))?;
             return Ok(End::Done);
         }
-        w.job_item = Some(JobItemDone {
-            pk: item.pk,
-            owner: owner.to_owned(),
-            at,
-        });
+        w.job_item = work.done(state.clock.now());
         match state
             .store
             .write_entity(&w)

@@ -175,6 +175,18 @@ impl Cursor {
             None
         }
     }
+
+    /// Cuts the rows to the page, as [`Cursor::cut`] does; when more follow,
+    /// the next page's address: the list's `url`, from the last row's `id`.
+    pub fn next<T, I: std::fmt::Display>(
+        &self,
+        rows: &mut Vec<T>,
+        url: &str,
+        id: impl FnOnce(&T) -> I,
+    ) -> Option<String> {
+        self.cut(rows)
+            .map(|last| format!("{url}?id={}&perPage={}", id(last), self.size))
+    }
 }
 
 /// A JSON array answer, with `next` (an absolute URL with its query) as a

@@ -172,6 +172,23 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
+    /// Adds to the object `v` who created the record and when, and when it
+    /// last changed; who changed it too, for records that keep it.
+    pub async fn authorship(
+        &mut self,
+        v: &mut Value,
+        (created_by, created_at): (i64, &chrono::DateTime<chrono::Utc>),
+        (updated_by, updated_at): (Option<i64>, &chrono::DateTime<chrono::Utc>),
+    ) -> ApiResult<()> {
+        v["createdBy"] = self.user(created_by).await?;
+        if let Some(uid) = updated_by {
+            v["updatedBy"] = self.user(uid).await?;
+        }
+        v["createdAt"] = time(created_at);
+        v["updatedAt"] = time(updated_at);
+        Ok(())
+    }
+
     pub async fn user(&mut self, uid: i64) -> ApiResult<Value> {
         if !self.users.contains_key(&uid) {
             let u = self.store.user_by_uid(uid).await?;

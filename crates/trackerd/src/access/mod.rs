@@ -179,6 +179,18 @@ pub fn wanted(principal: &Principal) -> Perm {
     }
 }
 
+/// The row a write just stored, found among `rows`: the write
+/// succeeded, so a missing one is the server's fault, not the request's.
+pub fn written<T>(
+    rows: impl IntoIterator<Item = T>,
+    what: &str,
+    is_it: impl FnMut(&T) -> bool,
+) -> ApiResult<T> {
+    rows.into_iter()
+        .find(is_it)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("{what} vanished after its write")))
+}
+
 /// An object the path names by its number, read by `get`: text that is not
 /// a number names nothing, so it is as missing as an unknown number
 /// (`{what} {id} not found`).

@@ -31,7 +31,7 @@ use crate::access::issues::{check_version_of, find_queue};
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, VersionedEdit};
-use crate::fields::{self, FieldErrors};
+use crate::fields::{self, FieldErrors, Input};
 use crate::paging::{Page, PageParams};
 use crate::render::{time, Renderer};
 use crate::routes::issues::VersionParam;
@@ -226,12 +226,10 @@ fn statuses(v: &Value) -> Result<Vec<String>, String> {
 }
 
 /// Applies a column's fields; every invalid one is reported together.
-fn apply_column(c: &mut Column, body: &Map<String, Value>, creating: bool) -> ApiResult<()> {
+fn apply_column(c: &mut Column, input: Input<'_>) -> ApiResult<()> {
     let mut errors = FieldErrors::default();
-    if creating {
-        errors.require(body, &["name", "statuses"]);
-    }
-    for (field, v) in body {
+    input.require(&mut errors, &["name", "statuses"]);
+    for (field, v) in input.body {
         match field.as_str() {
             "name" => match fields::name(v) {
                 Ok(n) => c.name = n,
@@ -307,7 +305,14 @@ fn replace_columns(content: &mut Map<String, Value>, v: &Value) -> Result<(), St
                 limit: None,
             },
         };
-        apply_column(&mut c, m, kept.is_none()).map_err(message)?;
+        apply_column(
+            &mut c,
+            Input {
+                body: m,
+                creating: kept.is_none(),
+            },
+        )
+        .map_err(message)?;
         new.push(c);
     }
     for c in new.iter_mut().filter(|c| c.id == 0) {
@@ -380,21 +385,14 @@ fn text(v: &Value) -> Result<Value, String> {
 
 /// Reads the fields a create or an edit sets onto a board or filter; every
 /// invalid field is reported together.
-async fn apply(
-    cx: &Api,
-    kind: Kind,
-    t: &mut TemplateRecord,
-    body: &Map<String, Value>,
-    creating: bool,
-) -> ApiResult<()> {
+async fn apply(cx: &Api, kind: Kind, t: &mut TemplateRecord, input: Input<'_>) -> ApiResult<()> {
     let org = cx.principal.org.id;
+    let body = input.body;
     let mut errors = FieldErrors::default();
     let mut c = content(t);
-    if creating {
-        errors.require(body, &["name"]);
-        if kind == Kind::Board {
-            errors.require(body, &["defaultQueue"]);
-        }
+    input.require(&mut errors, &["name"]);
+    if kind == Kind::Board {
+        input.require(&mut errors, &["defaultQueue"]);
     }
     let given = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
     if given("query") && (given("filter") || (kind == Kind::Board && given("orderBy"))) {
@@ -516,7 +514,7 @@ pub async fn create<const K: u8>(
         default_columns(&mut c);
         t.body = Value::Object(c).to_string();
     }
-    apply(&cx, kind, &mut t, &body, true).await?;
+    apply(&cx, kind, &mut t, Input::create(&body)).await?;
     let saved = cx.store.create_template(&t).await?;
     let mut r = cx.renderer();
     Ok(json(
@@ -559,7 +557,7 @@ pub async fn update<const K: u8>(
     let kind = Kind::of(K);
     let mut t = find_to_change(&cx, kind, &id).await?;
     check_version(&t, kind, edit.params.version, &edit.headers, &edit.body)?;
-    apply(&cx, kind, &mut t, &edit.body, false).await?;
+    apply(&cx, kind, &mut t, Input::update(&edit.body)).await?;
     let saved = save(&cx, t).await?;
     let mut r = cx.renderer();
     Ok(Json(render(&cx, &mut r, kind, &saved).await?))
@@ -684,7 +682,7 @@ pub async fn create_column(
             statuses: Vec::new(),
             limit: None,
         };
-        apply_column(&mut col, &body, true)?;
+        apply_column(&mut col, Input::create(&body))?;
         col.id = next_column_id(c);
         columns.push(col.clone());
         Ok(Some(col))
@@ -712,7 +710,7 @@ pub async fn update_column(
             .iter_mut()
             .find(|x| x.id == col.id)
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a column vanished")))?;
-        apply_column(slot, &body, false)?;
+        apply_column(slot, Input::update(&body))?;
         Ok(Some(slot.clone()))
     })
     .await?;

@@ -16,11 +16,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
-use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord};
+use tracker_store::{AttachmentRecord, AttachmentWrite, IssueRecord, IssueWrite};
 
-use crate::access::by_number;
-use crate::access::issues::{change_write, changelog, simple_write, write_fresh};
+use crate::access::issues::{changelog, simple_write, write_fresh};
 use crate::access::Guard;
+use crate::access::{by_number, written};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiQuery};
 use crate::render::{time, Renderer};
@@ -339,28 +339,12 @@ pub async fn upload_to_issue(
 async fn attach_new(cx: &Api, issue: IssueRecord, a: AttachmentRecord) -> ApiResult<Value> {
     let now = a.created_at;
     let data = json!({ "attachments": [{ "name": a.name }] });
-    let saved = write_fresh(&cx.state, &cx.principal, issue, |issue| {
-        let mut w = change_write(
-            &cx.principal,
-            issue,
-            now,
-            "IssueAttachmentAdded",
-            &[],
-            data.clone(),
-        );
-        w.attachments = Some(AttachmentWrite::Insert(a.clone()));
-        Ok(w)
-    })
-    .await?;
-    let row = cx
-        .store
-        .list_attachments(saved.pk)
-        .await?
-        .into_iter()
-        .find(|x| x.blob == a.blob)
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("an attachment vanished after its write"))
-        })?;
+    let add = |w: &mut IssueWrite| w.attachments = Some(AttachmentWrite::Insert(a.clone()));
+    let saved = cx
+        .log_fresh(issue, now, "IssueAttachmentAdded", data, add)
+        .await?;
+    let rows = cx.store.list_attachments(saved.pk).await?;
+    let row = written(rows, "an attachment", |x| x.blob == a.blob)?;
     let mut r = cx.renderer();
     render(&mut r, Some(&saved), &row).await
 }
@@ -572,19 +556,9 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
     let a = of_issue(&cx, &issue, &id).await?;
     let now = cx.clock.now();
     let data = json!({ "attachments": [{ "id": a.pk, "name": a.name }] });
-    write_fresh(&cx.state, &cx.principal, issue, |issue| {
-        let mut w = change_write(
-            &cx.principal,
-            issue,
-            now,
-            "IssueAttachmentRemoved",
-            &[],
-            data.clone(),
-        );
-        w.attachments = Some(AttachmentWrite::Delete(a.pk));
-        Ok(w)
-    })
-    .await?;
+    let remove = |w: &mut IssueWrite| w.attachments = Some(AttachmentWrite::Delete(a.pk));
+    cx.log_fresh(issue, now, "IssueAttachmentRemoved", data, remove)
+        .await?;
     // The row is gone: the blob goes after it.
     drop_blob(&cx, &a.blob).await;
     Ok(StatusCode::NO_CONTENT)
@@ -680,7 +654,7 @@ async fn import(
     a.created_at = created_at;
     a.comment_pk = comment_pk;
     let now = cx.clock.now();
-    let written = write_fresh(&cx.state, &cx.principal, issue, |issue| {
+    let stored = write_fresh(&cx.state, &cx.principal, issue, |issue| {
         // An import restores history: the issue's own dates stay, and no
         // changelog entry claims a change made now.
         let entry = changelog(&cx.principal, now, "IssueAttachmentAdded", &[], Value::Null);
@@ -690,22 +664,15 @@ async fn import(
         Ok(w)
     })
     .await;
-    let saved = match written {
+    let saved = match stored {
         Ok(saved) => saved,
         Err(e) => {
             drop_blob(&cx, &blob).await;
             return Err(e);
         }
     };
-    let row = cx
-        .store
-        .list_attachments(saved.pk)
-        .await?
-        .into_iter()
-        .find(|x| x.blob == blob)
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("an attachment vanished after its write"))
-        })?;
+    let rows = cx.store.list_attachments(saved.pk).await?;
+    let row = written(rows, "an attachment", |x| x.blob == blob)?;
     let mut r = cx.renderer();
     Ok(json(
         StatusCode::OK,

@@ -22,7 +22,7 @@ use crate::access::queues::find_for;
 use crate::automation::{self, actions, conditions, schedule};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Api, ApiJson, ApiQuery};
-use crate::fields::{field_display, FieldErrors, GLOBAL_FIELDS};
+use crate::fields::{field_display, FieldErrors, Input, GLOBAL_FIELDS};
 use crate::paging::{Page, PageParams};
 use crate::render::time;
 use crate::routes::issues::VersionParam;
@@ -207,21 +207,15 @@ fn field_changes(current: &Value, v: &Value) -> Result<Value, String> {
 
 /// Reads the fields a create or an edit sets onto `t`; all invalid fields
 /// are reported together.
-fn apply(
-    kind: Kind,
-    t: &mut TemplateRecord,
-    body: &Map<String, Value>,
-    creating: bool,
-) -> ApiResult<()> {
+fn apply(kind: Kind, t: &mut TemplateRecord, input: Input<'_>) -> ApiResult<()> {
+    let body = input.body;
     let mut errors = FieldErrors::default();
     let mut c = content(t);
-    if creating {
-        errors.require(body, &["name"]);
-        if kind != Kind::Macro {
-            errors.require(body, &["actions"]);
-        }
+    input.require(&mut errors, &["name"]);
+    if kind != Kind::Macro {
+        input.require(&mut errors, &["actions"]);
     }
-    if creating
+    if input.creating
         && kind == Kind::Autoaction
         && body.get("filter").is_none_or(Value::is_null)
         && body.get("query").is_none_or(Value::is_null)
@@ -311,7 +305,7 @@ fn apply(
                 "Work schedules (calendar) are not supported by trackerd",
             ),
             // The optimistic-lock version some clients send in the body.
-            ("version", _) if !creating => {}
+            ("version", _) if !input.creating => {}
             _ => errors.add(field, "Unknown field"),
         }
     }
@@ -363,7 +357,7 @@ pub async fn create<const K: u8>(
         cx.clock.now(),
     );
     t.queue_id = Some(q.id);
-    apply(kind, &mut t, &body, true)?;
+    apply(kind, &mut t, Input::create(&body))?;
     let saved = cx.store.create_template(&t).await?;
     // The reference answers a creation with 200.
     Ok((StatusCode::OK, Json(render(&cx, kind, &q, &saved).await?)).into_response())
@@ -396,7 +390,7 @@ pub async fn update<const K: u8>(
         params.version.or(body_version),
         &headers,
     )?;
-    apply(kind, &mut t, &body, false)?;
+    apply(kind, &mut t, Input::update(&body))?;
     t.updated_at = cx.clock.now();
     let saved = cx.store.update_template(&t).await?.ok_or_else(|| {
         ApiError::Conflict(format!(

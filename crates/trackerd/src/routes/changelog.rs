@@ -159,16 +159,17 @@ pub async fn list(
         kind: params.kind.clone(),
     };
     let mut rows = cx.store.list_changelog(issue.pk, &q).await?;
-    let next = page.cut(&mut rows).map(|last| {
-        let url = cx.links.api(&format!("issues/{}/changelog", issue.key));
-        let mut next = format!("{url}?id={}&perPage={}", last.entry.id, page.size);
-        for (k, v) in [("field", &params.field), ("type", &params.kind)] {
-            if let Some(v) = v {
-                next.push_str(&format!("&{k}={}", url_escape(v)));
+    let url = cx.links.api(&format!("issues/{}/changelog", issue.key));
+    let next = page
+        .next(&mut rows, &url, |last| last.entry.id.clone())
+        .map(|mut next| {
+            for (k, v) in [("field", &params.field), ("type", &params.kind)] {
+                if let Some(v) = v {
+                    next.push_str(&format!("&{k}={}", url_escape(v)));
+                }
             }
-        }
-        next
-    });
+            next
+        });
     let mut r = cx.renderer();
     let files = if rows
         .iter()

@@ -14,7 +14,7 @@ use tracker_store::IssueRecord;
 use crate::access::issues::{update_write, write_fresh};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Api, ApiJson};
-use crate::fields::{self, FieldChange};
+use crate::fields::{self, FieldChange, Input};
 use crate::ids::object_id;
 use crate::render::{GetParams, Renderer};
 use crate::state::AppState;
@@ -131,9 +131,9 @@ async fn apply_fields(
     state: &AppState,
     org: i64,
     item: &mut Item,
-    body: &Map<String, Value>,
-    new: bool,
+    input: Input<'_>,
 ) -> ApiResult<()> {
+    let body = input.body;
     let mut errors = fields::FieldErrors::default();
     match body.get("text") {
         Some(Value::String(t)) if !t.trim().is_empty() && t.chars().count() <= MAX_TEXT => {
@@ -142,7 +142,7 @@ async fn apply_fields(
         Some(Value::String(t)) if !t.trim().is_empty() => {
             errors.add("text", format!("At most {MAX_TEXT} characters"))
         }
-        None if !new => {}
+        None if !input.creating => {}
         _ => errors.add("text", "Required: a non-empty string"),
     }
     match body.get("url") {
@@ -272,7 +272,7 @@ async fn save(cx: &Api, issue: IssueRecord, edit: Edit) -> ApiResult<Json<Value>
 async fn new_item(state: &AppState, org: i64, body: &Map<String, Value>) -> ApiResult<Item> {
     let mut item = Item::new();
     item.insert("id".into(), json!(object_id(state.clock.now())));
-    apply_fields(state, org, &mut item, body, true).await?;
+    apply_fields(state, org, &mut item, Input::create(body)).await?;
     Ok(item)
 }
 
@@ -331,7 +331,7 @@ pub async fn items_replaced(
         seen.push(id);
         let at = position(current, id)?;
         let mut item = current[at].clone();
-        apply_fields(&cx.state, cx.principal.org.id, &mut item, b, false).await?;
+        apply_fields(&cx.state, cx.principal.org.id, &mut item, Input::update(b)).await?;
         if only_listed {
             all.push(item);
         } else {
@@ -349,7 +349,13 @@ pub async fn item_changed(
     body: &Map<String, Value>,
 ) -> ApiResult<Item> {
     let mut item = current[position(current, id)?].clone();
-    apply_fields(&cx.state, cx.principal.org.id, &mut item, body, false).await?;
+    apply_fields(
+        &cx.state,
+        cx.principal.org.id,
+        &mut item,
+        Input::update(body),
+    )
+    .await?;
     Ok(item)
 }
 

@@ -86,10 +86,8 @@ pub async fn list(
         .store
         .list_comments(issue.pk, params.id, page.fetch())
         .await?;
-    let next = page.cut(&mut rows).map(|last| {
-        let url = cx.links.api(&format!("issues/{}/comments", issue.key));
-        format!("{url}?id={}&perPage={}", last.pk, page.size)
-    });
+    let url = cx.links.api(&format!("issues/{}/comments", issue.key));
+    let next = page.next(&mut rows, &url, |last| last.pk);
     let mut r = cx.renderer();
     let files = if rows.is_empty() {
         Vec::new()

@@ -153,10 +153,9 @@ pub async fn render(r: &mut Renderer<'_>, e: &EntityRecord, view: &View) -> ApiR
         "version": e.version,
         "shortId": e.short_id,
         "entityType": e.entity_type,
-        "createdBy": r.user(e.created_by).await?,
-        "createdAt": time(&e.created_at),
-        "updatedAt": time(&e.updated_at),
     });
+    r.authorship(&mut v, (e.created_by, &e.created_at), (None, &e.updated_at))
+        .await?;
     if !view.fields.is_empty() {
         v["fields"] = Value::Object(render_fields(r, e, view).await?);
     }

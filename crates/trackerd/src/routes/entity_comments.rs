@@ -13,6 +13,7 @@ use tracker_store::{EntityCommentRecord, EntityCommentWrite, EntityRecord};
 use crate::access::entities::{
     comment_event, fields_of, kind, load, new_comment, simple_write, uids_of, write_fresh,
 };
+use crate::access::written;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery};
 use crate::paging::{array_with_next, Cursor, CursorParams};
@@ -64,12 +65,10 @@ pub async fn list(
         .store
         .entity_comments(e.pk, params.id, page.fetch())
         .await?;
-    let next = page.cut(&mut rows).map(|last| {
-        let url = cx
-            .links
-            .api(&format!("entities/{}/{}/comments", e.entity_type, e.id));
-        format!("{url}?id={}&perPage={}", last.pk, page.size)
-    });
+    let url = cx
+        .links
+        .api(&format!("entities/{}/{}/comments", e.entity_type, e.id));
+    let next = page.next(&mut rows, &url, |last| last.pk);
     let mut r = cx.renderer();
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
@@ -165,13 +164,8 @@ pub async fn create(
         Ok(w)
     })
     .await?;
-    let c = cx
-        .store
-        .entity_comments(saved.pk, None, i64::MAX)
-        .await?
-        .into_iter()
-        .find(|c| c.id == comment.id)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a comment vanished after its write")))?;
+    let rows = cx.store.entity_comments(saved.pk, None, i64::MAX).await?;
+    let c = written(rows, "a comment", |c| c.id == comment.id)?;
     let mut r = cx.renderer();
     Ok(json(
         StatusCode::CREATED,

@@ -22,7 +22,7 @@ use crate::custom_fields::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, VersionedEdit};
-use crate::fields::{FieldErrors, GLOBAL_FIELDS};
+use crate::fields::{FieldErrors, Input, GLOBAL_FIELDS};
 use crate::render::{field_json as system_field_json, global_fields_json};
 use crate::state::AppState;
 
@@ -118,7 +118,7 @@ async fn new_field(
     errors.into_result()?;
     // Fields come after the ones before them unless told otherwise.
     f.ord = existing as i64 + 1;
-    custom::apply_definition(state, org, &mut f, body, true).await?;
+    custom::apply_definition(state, org, &mut f, Input::create(body)).await?;
     Ok(f)
 }
 
@@ -223,7 +223,7 @@ async fn save(
     body: &Map<String, Value>,
 ) -> ApiResult<FieldRecord> {
     check_version_of("field", f.version, wanted, headers)?;
-    custom::apply_definition(&cx.state, cx.principal.org.id, &mut f, body, false).await?;
+    custom::apply_definition(&cx.state, cx.principal.org.id, &mut f, Input::update(body)).await?;
     if cx.store.update_field(&f).await? == WriteOutcome::VersionConflict {
         return Err(lost_race());
     }
@@ -316,7 +316,7 @@ pub async fn create_category(
         }
     }
     errors.into_result()?;
-    custom::apply_definition(&cx.state, c.org, &mut probe, &parts, false).await?;
+    custom::apply_definition(&cx.state, c.org, &mut probe, Input::update(&parts)).await?;
     c.name_en = probe.name_en;
     c.name_ru = probe.name_ru;
     c.description = probe.description;

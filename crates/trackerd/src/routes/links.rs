@@ -19,7 +19,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, Links};
 use crate::ids::object_id;
-use crate::render::{time, Renderer};
+use crate::render::Renderer;
 use crate::state::AppState;
 
 fn type_json(links: &Links, t: &LinkType) -> Value {
@@ -54,11 +54,10 @@ async fn render(
         "type": type_json(r.links, &t),
         "direction": direction.as_str(),
         "object": r.issue_ref(other).await?,
-        "createdBy": r.user(l.created_by).await?,
-        "updatedBy": r.user(l.updated_by).await?,
-        "createdAt": time(&l.created_at),
-        "updatedAt": time(&l.updated_at),
     });
+    let updated = (Some(l.updated_by), &l.updated_at);
+    r.authorship(&mut v, (l.created_by, &l.created_at), updated)
+        .await?;
     if let Some(o) = state.store.issue_by_pk(org, other).await? {
         v["status"] = r.status(&o.status);
         if let Some(a) = o.assignee {

@@ -13,13 +13,14 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tracker_domain::dictionaries::{self, LinkType};
-use tracker_store::{ApplicationRecord, IssueRecord, RemoteLinkRecord, RemoteLinkWrite};
+use tracker_store::{
+    ApplicationRecord, IssueRecord, IssueWrite, RemoteLinkRecord, RemoteLinkWrite,
+};
 
-use crate::access::by_number;
-use crate::access::issues::{change_write, write_fresh};
+use crate::access::{by_number, written};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
-use crate::render::{time, Renderer};
+use crate::render::Renderer;
 use crate::state::AppState;
 
 /// The longest object key accepted: keys are the external application's
@@ -74,7 +75,7 @@ async fn render(
             "id": l.application,
         }),
     };
-    Ok(json!({
+    let mut v = json!({
         "self": links.api(&format!("issues/{}/remotelinks/{}", issue.key, l.pk)),
         "id": l.pk,
         "type": {
@@ -90,12 +91,12 @@ async fn render(
             "key": l.object_key,
             "application": application,
         },
-        "createdBy": r.user(l.created_by).await?,
-        // A remote link is never edited: its last change is its creation.
-        "updatedBy": r.user(l.created_by).await?,
-        "createdAt": time(&l.created_at),
-        "updatedAt": time(&l.created_at),
-    }))
+    });
+    // A remote link is never edited: its last change is its creation.
+    let created = (l.created_by, &l.created_at);
+    r.authorship(&mut v, created, (Some(l.created_by), &l.created_at))
+        .await?;
+    Ok(v)
 }
 
 async fn applications_by_id(
@@ -207,22 +208,11 @@ pub async fn create(
         // trackerd calls no external application; the request is kept.
         data["backlink"] = json!("not performed");
     }
-    let saved = write_fresh(&cx.state, &cx.principal, issue, |issue| {
-        let mut w = change_write(&cx.principal, issue, now, "IssueLinked", &[], data.clone());
-        w.remote_link = Some(RemoteLinkWrite::Insert(record.clone()));
-        Ok(w)
-    })
-    .await?;
+    let add = |w: &mut IssueWrite| w.remote_link = Some(RemoteLinkWrite::Insert(record.clone()));
+    let saved = cx.log_fresh(issue, now, "IssueLinked", data, add).await?;
     // The unique constraint makes the link just written the only one like it.
-    let link = cx
-        .store
-        .list_remote_links(saved.pk)
-        .await?
-        .into_iter()
-        .find(same)
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("a remote link vanished after its write"))
-        })?;
+    let rows = cx.store.list_remote_links(saved.pk).await?;
+    let link = written(rows, "a remote link", same)?;
     let apps = HashMap::from([(app.id.clone(), app)]);
     let mut r = cx.renderer();
     Ok(json(
@@ -240,19 +230,9 @@ pub async fn delete(cx: Api, Path((key, id)): Path<(String, String)>) -> ApiResu
         "direction": link.direction,
         "remote": { "application": link.application, "key": link.object_key },
     });
-    write_fresh(&cx.state, &cx.principal, issue, |issue| {
-        let mut w = change_write(
-            &cx.principal,
-            issue,
-            now,
-            "IssueUnlinked",
-            &[],
-            data.clone(),
-        );
-        w.remote_link = Some(RemoteLinkWrite::Delete(link.pk));
-        Ok(w)
-    })
-    .await?;
+    let remove = |w: &mut IssueWrite| w.remote_link = Some(RemoteLinkWrite::Delete(link.pk));
+    cx.log_fresh(issue, now, "IssueUnlinked", data, remove)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -21,9 +21,9 @@ use crate::access::queues::find_for;
 use crate::access::Guard;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, ApiQuery, Links};
-use crate::fields::{self, FieldErrors, GLOBAL_FIELDS};
+use crate::fields::{self, FieldErrors, Input, GLOBAL_FIELDS};
 use crate::paging::{Page, PageParams};
-use crate::render::{queue_ref, time, Renderer};
+use crate::render::{queue_ref, Renderer};
 use crate::routes::issues::VersionParam;
 
 /// The kinds, as the handlers' const parameter.
@@ -63,10 +63,9 @@ async fn render(r: &mut Renderer<'_>, kind: Kind, t: &TemplateRecord) -> ApiResu
         "id": t.pk,
         "version": t.version,
         "name": t.name,
-        "createdBy": r.user(t.created_by).await?,
-        "createdAt": time(&t.created_at),
-        "updatedAt": time(&t.updated_at),
     });
+    r.authorship(&mut v, (t.created_by, &t.created_at), (None, &t.updated_at))
+        .await?;
     if let Some(d) = &t.description {
         v["description"] = json!(d);
     }
@@ -189,23 +188,15 @@ async fn list_in(
 
 /// Reads the fields a create or an edit sets onto `t`; all invalid fields
 /// are reported together. On create every required field must be given.
-async fn apply(
-    cx: &Api,
-    kind: Kind,
-    t: &mut TemplateRecord,
-    body: &Map<String, Value>,
-    creating: bool,
-) -> ApiResult<()> {
+async fn apply(cx: &Api, kind: Kind, t: &mut TemplateRecord, input: Input<'_>) -> ApiResult<()> {
     let org = cx.principal.org.id;
     let mut errors = FieldErrors::default();
     let mut content = super::template_content(t);
-    if creating {
-        errors.require(body, &["name"]);
-        if kind == Kind::Comment {
-            errors.require(body, &["template"]);
-        }
+    input.require(&mut errors, &["name"]);
+    if kind == Kind::Comment {
+        input.require(&mut errors, &["template"]);
     }
-    for (field, value) in body {
+    for (field, value) in input.body {
         match (field.as_str(), kind) {
             ("name", _) => match value.as_str().map(str::trim) {
                 Some(n) if !n.is_empty() => t.name = n.to_owned(),
@@ -291,7 +282,7 @@ async fn apply(
                 }
             }
             // The optimistic-lock version some clients send in the body.
-            ("version", _) if !creating => {}
+            ("version", _) if !input.creating => {}
             _ => errors.add(field, "Unknown field"),
         }
     }
@@ -334,7 +325,7 @@ pub async fn create<const K: u8>(
     let kind = Kind::of(K);
     let now = cx.clock.now();
     let mut t = TemplateRecord::new(cx.principal.org.id, kind.key(), cx.principal.user.uid, now);
-    apply(&cx, kind, &mut t, &body, true).await?;
+    apply(&cx, kind, &mut t, Input::create(&body)).await?;
     may_place(&cx, &t).await?;
     let saved = cx.store.create_template(&t).await?;
     let mut r = cx.renderer();
@@ -362,7 +353,7 @@ pub async fn update<const K: u8>(
     let mut t = find(&cx, kind, &id, Perm::Grant).await?;
     let body_version = body.get("version").and_then(Value::as_i64);
     check_version_of("template", t.version, p.version.or(body_version), &headers)?;
-    apply(&cx, kind, &mut t, &body, false).await?;
+    apply(&cx, kind, &mut t, Input::update(&body)).await?;
     // Moving a template is placing it anew.
     may_place(&cx, &t).await?;
     t.updated_at = cx.clock.now();

@@ -13,9 +13,9 @@ use tracker_domain::duration::Duration;
 use tracker_domain::permissions::Perm;
 use tracker_store::{IssueRecord, NewChangelog, WorklogQuery, WorklogRecord, WorklogWrite};
 
-use crate::access::by_number;
 use crate::access::issues::{changelog, check_version_of, simple_write, write_fresh};
 use crate::access::Guard;
+use crate::access::{by_number, written};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{json, Api, ApiJson, Links};
@@ -39,13 +39,12 @@ async fn render(
         "id": w.pk,
         "version": w.version,
         "issue": issue,
-        "createdBy": r.user(w.created_by).await?,
-        "updatedBy": r.user(w.updated_by).await?,
-        "createdAt": time(&w.created_at),
-        "updatedAt": time(&w.updated_at),
         "start": time(&w.start),
         "duration": Duration::from_seconds(w.seconds).unwrap_or_default().to_string(),
     });
+    let updated = (Some(w.updated_by), &w.updated_at);
+    r.authorship(&mut v, (w.created_by, &w.created_at), updated)
+        .await?;
     if !w.comment.is_empty() {
         v["comment"] = json!(w.comment);
     }
@@ -210,23 +209,15 @@ pub(crate) async fn add(
     )
     .await?;
     // The record just written: the newest of this author's on the issue.
-    let w = cx
-        .store
-        .list_worklog(saved.pk)
-        .await?
-        .into_iter()
-        .rev()
-        // The engines keep times to different precision: match on what the
-        // client sent. Two identical records racing are told apart by
-        // nothing the client can see but their ids.
-        .find(|w| {
-            w.created_by == author
-                && w.seconds == seconds
-                && w.start.timestamp_millis() == start.timestamp_millis()
-        })
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("a worklog record vanished after its write"))
-        })?;
+    let rows = cx.store.list_worklog(saved.pk).await?.into_iter().rev();
+    // The engines keep times to different precision: match on what the
+    // client sent. Two identical records racing are told apart by nothing
+    // the client can see but their ids.
+    let w = written(rows, "a worklog record", |w| {
+        w.created_by == author
+            && w.seconds == seconds
+            && w.start.timestamp_millis() == start.timestamp_millis()
+    })?;
     render_one(cx, &saved, &w).await
 }
 

@@ -22,6 +22,10 @@ async fn board(app: &TestApp, body: Value) -> Value {
     app.post_json("/v2/boards", body, 201).await
 }
 
+async fn filter(app: &TestApp, body: Value) -> Value {
+    app.post_json("/v2/filters", body, 201).await
+}
+
 async fn sprint(app: &TestApp, board: &Value, name: &str, start: &str, end: &str) -> Value {
     let body = json!({"name": name, "board": {"id": board["id"].to_string()},
                       "startDate": start, "endDate": end});
@@ -406,8 +410,7 @@ async fn an_issue_carries_its_sprints_through_its_history_and_is_found_by_them(a
         issue["sprint"][0]["self"],
         format!("{}/v2/sprints/{}", app.base, one["id"])
     );
-    app.create_issue(json!({"queue": "TEST", "summary": "other"}))
-        .await;
+    app.create_test_issue("other").await;
 
     // Moved to the next sprint, by name, through the issue's one write path.
     let edited: Value = app
@@ -467,14 +470,12 @@ async fn a_saved_filter_is_its_owners_and_a_search_or_count_applies_it_by_id(app
         .await;
     app.create_issue(json!({"queue": "OPS", "summary": "c", "priority": "critical"}))
         .await;
-    let f: Value = app
-        .post_json(
-            "/v2/filters",
-            json!({"name": "Critical in TEST", "query": "Queue: TEST Priority: critical",
+    let f: Value = filter(
+        &app,
+        json!({"name": "Critical in TEST", "query": "Queue: TEST Priority: critical",
                      "sorts": [{"expr": "key", "dir": "desc"}]}),
-            201,
-        )
-        .await;
+    )
+    .await;
     let id = app.numeric_id(&f, "/v2/filters");
     assert_eq!(f["name"], "Critical in TEST");
     assert_eq!(f["owner"]["display"], "Alice Archer");
@@ -639,13 +640,7 @@ fn board_writes(app: &TestApp, id: &Value) -> Vec<Call> {
 async fn another_organization_sees_no_boards_sprints_or_filters(app: TestApp) {
     let b = board(&app, json!({"name": "secret", "defaultQueue": "TEST"})).await;
     let s = sprint(&app, &b, "secret sprint", "2026-01-01", "2026-01-14").await;
-    let f: Value = app
-        .post_json(
-            "/v2/filters",
-            json!({"name": "secret", "query": "Queue: TEST"}),
-            201,
-        )
-        .await;
+    let f: Value = filter(&app, json!({"name": "secret", "query": "Queue: TEST"})).await;
     let (id, sid, fid) = (&b["id"], &s["id"], &f["id"]);
     for list in ["/v2/boards", "/v2/sprints", "/v2/filters"] {
         let theirs: Vec<Value> = app.read_in(list, MALLORY, OTHER).await;

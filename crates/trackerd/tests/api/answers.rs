@@ -25,8 +25,7 @@ mod disabled {
     }
 
     async fn issue_reads_work_with_no_answers_kept(app: TestApp) {
-        app.create_issue(json!({"queue": "TEST", "summary": "plain"}))
-            .await;
+        app.create_test_issue("plain").await;
         for _ in 0..2 {
             let v: Value = app.read("/v2/issues/TEST-1").await;
             assert_eq!(v["summary"], "plain");
@@ -58,8 +57,7 @@ async fn read_until_kept(app: &TestApp, path: &str) -> Value {
 }
 
 async fn a_repeated_issue_read_is_answered_from_the_kept_answer(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "kept"}))
-        .await;
+    app.create_test_issue("kept").await;
     let first: Value = app.read("/v2/issues/TEST-1").await;
     let again = read_until_kept(&app, "/v2/issues/TEST-1").await;
     assert_eq!(first, again);
@@ -77,8 +75,7 @@ async fn a_repeated_issue_read_is_answered_from_the_kept_answer(app: TestApp) {
 }
 
 async fn a_kept_answer_is_not_served_after_another_node_changes_the_issue(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "before"}))
-        .await;
+    app.create_test_issue("before").await;
     read_until_kept(&app, "/v2/issues/TEST-1").await;
     let other = app.another_node().await;
     let changed: Value = other
@@ -95,8 +92,7 @@ async fn a_kept_answer_is_not_served_after_another_node_changes_the_issue(app: T
 }
 
 async fn a_kept_answer_follows_a_change_that_leaves_the_issue_row_alone(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "renamed queue"}))
-        .await;
+    app.create_test_issue("renamed queue").await;
     let v = read_until_kept(&app, "/v2/issues/TEST-1").await;
     assert_ne!(v["queue"]["display"], "Renamed");
     app.patch("/v2/queues/TEST")
@@ -110,8 +106,7 @@ async fn a_kept_answer_follows_a_change_that_leaves_the_issue_row_alone(app: Tes
 async fn a_kept_answer_is_never_served_to_another_caller_nor_after_access_is_taken_away(
     app: TestApp,
 ) {
-    app.create_issue(json!({"queue": "TEST", "summary": "private"}))
-        .await;
+    app.create_test_issue("private").await;
     read_until_kept(&app, "/v2/issues/TEST-1").await;
     // bob's first read is his own: nothing kept for alice counts for him.
     let before = hits(&app);
@@ -127,8 +122,7 @@ async fn a_kept_answer_is_never_served_to_another_caller_nor_after_access_is_tak
 }
 
 async fn a_kept_answer_shows_the_callers_own_account_as_the_database_has_it(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "mine"}))
-        .await;
+    app.create_test_issue("mine").await;
     let v = read_until_kept(&app, "/v2/issues/TEST-1").await;
     assert_eq!(v["createdBy"]["display"], "Alice Archer");
     // Renamed behind the server's back (as an admin command would): the
@@ -154,8 +148,7 @@ async fn a_kept_answer_shows_the_callers_own_account_as_the_database_has_it(app:
 }
 
 async fn answers_that_depend_on_the_time_are_not_kept(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "deadline"}))
-        .await;
+    app.create_test_issue("deadline").await;
     app.post("/v2/issues/TEST-1/checklistItems")
         .json(json!({"text": "due", "deadline": {"date": "2020-01-01T00:00:00.000+0000", "deadlineType": "date"}}))
         .await
@@ -206,8 +199,7 @@ async fn every_sqlite_data_table_moves_the_data_stamp() {
         }
     }
     let stamp = app.state.store.data_stamp().await.unwrap();
-    app.create_issue(json!({"queue": "TEST", "summary": "moves"}))
-        .await;
+    app.create_test_issue("moves").await;
     assert_ne!(app.state.store.data_stamp().await.unwrap(), stamp);
     // A sign-in's dates are shown by no kept answer: recording them (which
     // happens from a task of its own after a request) leaves the stamp.

@@ -110,9 +110,7 @@ fn refused_ids(r: &Reply) {
 }
 
 async fn issue(app: &TestApp) -> String {
-    let i = app
-        .create_issue(json!({"queue": "TEST", "summary": "files"}))
-        .await;
+    let i = app.create_test_issue("files").await;
     i["key"].as_str().unwrap().to_owned()
 }
 

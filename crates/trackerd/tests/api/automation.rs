@@ -94,6 +94,13 @@ async fn deliveries(app: &TestApp, trigger: &Value) -> Value {
     .await
 }
 
+/// Creates a macro, trigger or auto-action of queue TEST (`kind` as its
+/// path names it) as alice: Tracker answers these creates 200, not 201.
+async fn create_in_test(app: &TestApp, kind: &str, body: Value) -> Value {
+    app.post_json(&format!("/v2/queues/TEST/{kind}"), body, 200)
+        .await
+}
+
 async fn close(app: &TestApp, key: &str) {
     app.post(&format!("/v2/issues/{key}/transitions/close/_execute"))
         .json(json!({"resolution": "fixed"}))
@@ -102,14 +109,13 @@ async fn close(app: &TestApp, key: &str) {
 }
 
 async fn a_macro_is_created_listed_read_edited_and_deleted(app: TestApp) {
-    let m: Value = app
-        .post_json(
-            "/v2/queues/TEST/macros",
-            json!({"name": "Triage", "body": "Triaged by {{currentUser}}",
+    let m: Value = create_in_test(
+        &app,
+        "macros",
+        json!({"name": "Triage", "body": "Triaged by {{currentUser}}",
                      "fieldChanges": [{"field": "tags", "value": "triaged"}]}),
-            200,
-        )
-        .await;
+    )
+    .await;
     assert_eq!(m["name"], "Triage");
     assert_eq!(m["queue"]["key"], "TEST");
     assert_eq!(m["fieldChanges"][0]["field"]["id"], "tags");
@@ -135,17 +141,15 @@ async fn a_macro_is_created_listed_read_edited_and_deleted(app: TestApp) {
 async fn a_macro_applied_to_an_issue_makes_its_changes_and_comment_in_one_changelog_entry(
     app: TestApp,
 ) {
-    app.create_issue(json!({"queue": "TEST", "summary": "one"}))
-        .await;
-    let m: Value = app
-        .post_json(
-            "/v2/queues/TEST/macros",
-            json!({"name": "Escalate", "body": "Escalated {{issue.key}}",
+    app.create_test_issue("one").await;
+    let m: Value = create_in_test(
+        &app,
+        "macros",
+        json!({"name": "Escalate", "body": "Escalated {{issue.key}}",
                      "fieldChanges": [{"field": "priority", "value": "critical"},
                                       {"field": "tags", "value": ["hot"]}]}),
-            200,
-        )
-        .await;
+    )
+    .await;
     let before: Value = app.read("/v2/issues/TEST-1/changelog").await;
     let issue: Value = app
         .post(&format!("/v2/issues/TEST-1/macros/{}/_execute", m["id"]))
@@ -174,8 +178,13 @@ async fn a_macro_applied_to_an_issue_makes_its_changes_and_comment_in_one_change
 }
 
 async fn a_trigger_is_created_listed_read_edited_with_its_version_and_deleted(app: TestApp) {
-    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "On open", "actions": [{"type": "Transition", "status": {"key": "open"}}],
-                     "conditions": [{"type": "CommentFullyMatchCondition", "word": "Open"}]}), 200).await;
+    let t: Value = create_in_test(
+        &app,
+        "triggers",
+        json!({"name": "On open", "actions": [{"type": "Transition", "status": {"key": "open"}}],
+                     "conditions": [{"type": "CommentFullyMatchCondition", "word": "Open"}]}),
+    )
+    .await;
     assert_eq!(t["version"], 1);
     assert_eq!(t["active"], true);
     assert_eq!(t["actions"][0]["id"], 1);
@@ -203,15 +212,14 @@ async fn a_trigger_is_created_listed_read_edited_with_its_version_and_deleted(ap
 }
 
 async fn an_autoaction_is_created_listed_read_edited_and_deleted(app: TestApp) {
-    let a: Value = app
-        .post_json(
-            "/v2/queues/TEST/autoactions",
-            json!({"name": "Sweep", "query": "Priority: critical",
+    let a: Value = create_in_test(
+        &app,
+        "autoactions",
+        json!({"name": "Sweep", "query": "Priority: critical",
                      "actions": [{"type": "CreateComment", "text": "still critical"}],
                      "intervalMillis": 120000}),
-            200,
-        )
-        .await;
+    )
+    .await;
     assert_eq!(a["version"], 1);
     assert_eq!(a["intervalMillis"], 120000);
     assert_eq!(a["totalIssuesProcessed"], 0);
@@ -287,16 +295,13 @@ async fn automation_refuses_bad_input_and_names_what_trackerd_does_not_support(a
 }
 
 async fn another_organization_sees_no_automation_and_a_read_only_token_changes_none(app: TestApp) {
-    let m: Value = app
-        .post_json("/v2/queues/TEST/macros", json!({"name": "Mine"}), 200)
-        .await;
-    let t: Value = app
-        .post_json(
-            "/v2/queues/TEST/triggers",
-            json!({"name": "Mine", "actions": [{"type": "CreateComment", "text": "t"}]}),
-            200,
-        )
-        .await;
+    let m: Value = create_in_test(&app, "macros", json!({"name": "Mine"})).await;
+    let t: Value = create_in_test(
+        &app,
+        "triggers",
+        json!({"name": "Mine", "actions": [{"type": "CreateComment", "text": "t"}]}),
+    )
+    .await;
     for path in [
         format!("/v2/queues/TEST/macros/{}", m["id"]),
         format!("/v2/queues/TEST/triggers/{}", t["id"]),
@@ -336,8 +341,7 @@ async fn a_trigger_sets_fields_comments_and_transitions_as_the_robot_when_its_co
                         {"type": "CreateComment", "text": "Escalated {{issue.key}} for {{issue.createdBy}}"}]}))
         .await
         .status(200);
-    app.create_issue(json!({"queue": "TEST", "summary": "calm"}))
-        .await;
+    app.create_test_issue("calm").await;
     app.comment("TEST-1", "nothing to see").await;
     let issue: Value = app.read("/v2/issues/TEST-1").await;
     assert_eq!(
@@ -369,14 +373,13 @@ async fn a_trigger_sets_fields_comments_and_transitions_as_the_robot_when_its_co
 async fn a_trigger_on_closing_calls_the_webhook_with_the_filled_body(app: TestApp) {
     let app = automated(app, true).await;
     let (url, got) = receiver(0).await;
-    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Closed hook",
+    let t: Value = create_in_test(&app, "triggers", json!({"name": "Closed hook",
                      "conditions": [{"type": "FieldBecameEqual", "field": "status", "value": "closed"}],
                      "actions": [{"type": "Webhook", "endpoint": url, "method": "POST",
                                   "headers": {"X-Issue": "{{issue.key}}"},
                                   "authContext": {"type": "oauth", "accessToken": "s3cret", "tokenType": "Bearer", "headerName": "Authorization"},
-                                  "body": {"issue": "{{issue.key}}", "summary": "{{issue.summary}}", "status": "{{issue.status}}"}}]}), 200).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "ship it"}))
-        .await;
+                                  "body": {"issue": "{{issue.key}}", "summary": "{{issue.summary}}", "status": "{{issue.status}}"}}]})).await;
+    app.create_test_issue("ship it").await;
     app.patch("/v2/issues/TEST-1")
         .json(json!({"summary": "ship it now"}))
         .await
@@ -409,10 +412,9 @@ async fn a_trigger_on_closing_calls_the_webhook_with_the_filled_body(app: TestAp
 async fn a_failing_receiver_is_retried_and_the_delivery_records_its_attempts(app: TestApp) {
     let app = automated(app, true).await;
     let (url, got) = receiver(2).await;
-    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Created hook", "conditions": [{"type": "Event.create"}],
-                     "actions": [{"type": "Webhook", "endpoint": url, "body": "{{issue.key}} created"}]}), 200).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "flaky"}))
-        .await;
+    let t: Value = create_in_test(&app, "triggers", json!({"name": "Created hook", "conditions": [{"type": "Event.create"}],
+                     "actions": [{"type": "Webhook", "endpoint": url, "body": "{{issue.key}} created"}]})).await;
+    app.create_test_issue("flaky").await;
     let d = eventually("the third attempt", || async {
         let d = deliveries(&app, &t).await;
         (d[0]["status"] == "delivered").then_some(d)
@@ -424,8 +426,7 @@ async fn a_failing_receiver_is_retried_and_the_delivery_records_its_attempts(app
     assert!(calls.iter().all(|(_, b)| b == "TEST-1 created"));
     // A receiver that never recovers: the delivery fails after the configured attempts.
     *got.fail_first.lock().unwrap() = 100;
-    app.create_issue(json!({"queue": "TEST", "summary": "doomed"}))
-        .await;
+    app.create_test_issue("doomed").await;
     let d = eventually("the delivery to fail", || async {
         let d = deliveries(&app, &t).await;
         (d[0]["status"] == "failed").then_some(d)
@@ -445,8 +446,7 @@ async fn a_trigger_that_sets_itself_off_stops_at_the_chain_limit(app: TestApp) {
         )
         .await
         .status(200);
-    app.create_issue(json!({"queue": "TEST", "summary": "loop"}))
-        .await;
+    app.create_test_issue("loop").await;
     app.comment("TEST-1", "hello").await;
     let comments: Value = app.read("/v2/issues/TEST-1/comments").await;
     // alice's comment, then one echo per step up to the default limit (5).
@@ -461,10 +461,9 @@ async fn a_trigger_that_sets_itself_off_stops_at_the_chain_limit(app: TestApp) {
 async fn a_private_webhook_target_is_refused_with_the_setting_off(app: TestApp) {
     let app = automated(app, false).await;
     let (url, got) = receiver(0).await;
-    let t: Value = app.post_json("/v2/queues/TEST/triggers", json!({"name": "Local", "conditions": [{"type": "Event.create"}],
-                     "actions": [{"type": "Webhook", "endpoint": url, "body": {"k": "{{issue.key}}"}}]}), 200).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    let t: Value = create_in_test(&app, "triggers", json!({"name": "Local", "conditions": [{"type": "Event.create"}],
+                     "actions": [{"type": "Webhook", "endpoint": url, "body": {"k": "{{issue.key}}"}}]})).await;
+    app.create_test_issue("x").await;
     let d = eventually("the refusal", || async {
         let d = deliveries(&app, &t).await;
         (d[0]["status"] == "failed").then_some(d)
@@ -490,17 +489,15 @@ async fn an_autoaction_runs_on_its_schedule_over_its_filter_once_per_period_on_t
     let other = app.another_node().await;
     app.create_issue(json!({"queue": "TEST", "summary": "hot", "priority": "critical"}))
         .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "cold"}))
-        .await;
-    let a: Value = app
-        .post_json(
-            "/v2/queues/TEST/autoactions",
-            json!({"name": "Nag", "filter": {"priority": "critical"},
+    app.create_test_issue("cold").await;
+    let a: Value = create_in_test(
+        &app,
+        "autoactions",
+        json!({"name": "Nag", "filter": {"priority": "critical"},
                      "actions": [{"type": "CreateComment", "text": "still {{issue.priority}}"}],
                      "intervalMillis": 60000}),
-            200,
-        )
-        .await;
+    )
+    .await;
     let comments = |key: &'static str| {
         let app = &app;
         async move {

@@ -462,8 +462,7 @@ async fn a_component_or_version_of_another_queue_is_refused_on_an_issue(app: Tes
         let r = send(&app, Method::POST, "/v2/issues", ALICE, Some(body.clone())).await;
         envelope(r, 422).await;
     }
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let r = send(
         &app,
         Method::PATCH,
@@ -503,8 +502,7 @@ async fn issues_are_found_by_component_and_version_names(app: TestApp) {
     app.create_issue(json!({"queue": "TEST", "summary": "b", "components": ["Frontend"], "affectedVersions": ["1.0"]}),
     )
     .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "c"}))
-        .await;
+    app.create_test_issue("c").await;
     let find = |query: &str| {
         let app = &app;
         let query = query.to_owned();

@@ -43,8 +43,7 @@ async fn issue(call: Call) -> Value {
 async fn checklist_items_are_added_listed_changed_moved_and_removed_with_the_counters(
     app: TestApp,
 ) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let one = issue(app.post(ITEMS).json(json!({"text": "one"}))).await;
     assert_eq!(one["key"], "TEST-1", "the answer is the issue");
     assert_eq!(texts(&one), ["one"]);
@@ -92,8 +91,7 @@ async fn checklist_items_are_added_listed_changed_moved_and_removed_with_the_cou
 }
 
 async fn the_whole_checklist_is_replaced_in_the_order_given_and_cleared(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let abc = json!([{"text": "a"}, {"text": "b"}, {"text": "c"}]);
     let ids = ids(&issue(app.post(ITEMS).json(abc)).await);
     let all = json!([{"id": ids[2], "text": "C", "checked": true}, {"id": ids[0], "text": "a"}]);
@@ -111,8 +109,7 @@ async fn the_whole_checklist_is_replaced_in_the_order_given_and_cleared(app: Tes
 }
 
 async fn checklist_items_carry_assignee_and_deadline_with_whether_it_passed(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     // The test clock stands at 2026-01-15 12:00 UTC.
     let items = json!([
         {"text": "late", "assignee": "bob", "url": "https://example.test/1",
@@ -135,8 +132,7 @@ async fn checklist_items_carry_assignee_and_deadline_with_whether_it_passed(app:
 }
 
 async fn bad_checklist_items_are_refused_and_nothing_is_written(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let past = "2026-01-10T00:00:00.000+0000";
     for (body, field) in [
         (json!({}), "text"),
@@ -172,8 +168,7 @@ async fn bad_checklist_items_are_refused_and_nothing_is_written(app: TestApp) {
 async fn a_read_only_token_cannot_change_a_checklist_and_another_organization_sees_nothing(
     app: TestApp,
 ) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     app.post(ITEMS)
         .token(BOB_RO)
         .json(json!({"text": "x"}))

@@ -23,8 +23,7 @@ async fn comment(app: &TestApp, token: &str, text: &str) -> Reply {
 }
 
 async fn comments_are_created_listed_edited_and_deleted(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let c: Value = comment(&app, ALICE, "first").await.status(201).json();
     let id = c["id"].as_i64().unwrap();
     assert_eq!(c["text"], "first");
@@ -58,8 +57,7 @@ async fn comments_are_created_listed_edited_and_deleted(app: TestApp) {
 }
 
 async fn comment_lists_page_by_id_cursor_with_next_links(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     for i in 0..5 {
         comment(&app, ALICE, &format!("c{i}")).await.status(201);
     }
@@ -81,16 +79,14 @@ async fn comment_lists_page_by_id_cursor_with_next_links(app: TestApp) {
 }
 
 async fn a_comment_needs_text(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let r = app.post("/v2/issues/TEST-1/comments").json(json!({})).await;
     let body = r.error(422);
     assert!(body["errors"]["text"].is_string());
 }
 
 async fn only_the_author_or_an_admin_edits_a_comment(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let c: Value = comment(&app, CAROL_EXPIRING, "carol's").await.json();
     let id = c["id"].as_i64().unwrap();
     // Alice administers the organization.
@@ -103,10 +99,8 @@ async fn only_the_author_or_an_admin_edits_a_comment(app: TestApp) {
 }
 
 async fn the_changelog_records_every_kind_of_change(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "other"}))
-        .await;
+    app.create_test_issue("x").await;
+    app.create_test_issue("other").await;
     let edit = json!({"priority": "blocker", "assignee": "bob"});
     app.patch("/v2/issues/TEST-1").json(edit).await;
     comment(&app, ALICE, "note").await;
@@ -154,8 +148,7 @@ async fn the_changelog_records_every_kind_of_change(app: TestApp) {
 }
 
 async fn the_changelog_pages_and_filters_by_field_and_type(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "s0"}))
-        .await;
+    app.create_test_issue("s0").await;
     for i in 1..=4 {
         let edit = json!({"summary": format!("s{i}")});
         app.patch("/v2/issues/TEST-1").json(edit).await;

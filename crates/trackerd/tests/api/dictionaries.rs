@@ -60,9 +60,7 @@ async fn queue_settings_are_updated_by_admins_only(app: TestApp) {
     assert_eq!(q["defaultPriority"]["key"], "critical");
     assert_eq!(q["lead"]["display"], "Bob Baker");
     assert_eq!(q["version"], 2);
-    let issue = app
-        .create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    let issue = app.create_test_issue("x").await;
     assert_eq!(issue["priority"]["key"], "critical");
     carol_renames_test(&app, "Carol's now").await.error(403);
     let red = json!({"color": "red"});

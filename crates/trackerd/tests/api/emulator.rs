@@ -113,9 +113,7 @@ async fn the_control_plane_is_absent_unless_configured(app: TestApp) {
 }
 
 async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
-    let first = app
-        .create_issue(json!({"queue": "TEST", "summary": "before the snapshot"}))
-        .await;
+    let first = app.create_test_issue("before the snapshot").await;
     let key = first["key"].as_str().unwrap().to_owned();
     app.comment(&key, "an early comment").await;
     let issue_before: Value = app.read(&format!("/v2/issues/{key}")).await;
@@ -128,9 +126,7 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     assert_eq!(taken["name"], "before");
     assert!(taken["rows"].as_i64().unwrap() > 0, "{taken}");
 
-    let later = app
-        .create_issue(json!({"queue": "TEST", "summary": "after the snapshot"}))
-        .await;
+    let later = app.create_test_issue("after the snapshot").await;
     app.patch(&format!("/v2/issues/{key}"))
         .json(json!({"summary": "changed after"}))
         .await
@@ -162,9 +158,7 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     );
     assert_eq!(app.read::<Value>("/v2/queues").await, queues_before);
     // Keys and ids go on from where they were at the snapshot.
-    let again = app
-        .create_issue(json!({"queue": "TEST", "summary": "after the restore"}))
-        .await;
+    let again = app.create_test_issue("after the restore").await;
     assert_eq!(again["key"], later["key"]);
     // Searching sees the restored text and not the lost one.
     let found: Vec<Value> = app
@@ -192,9 +186,7 @@ fn snapshot(app: &TestApp, method: Method, path: &str) -> Call {
 }
 
 async fn reset_goes_back_to_the_seed_or_to_no_data_at_all(app: TestApp) {
-    let issue = app
-        .create_issue(json!({"queue": "TEST", "summary": "to be forgotten"}))
-        .await;
+    let issue = app.create_test_issue("to be forgotten").await;
     let started = Instant::now();
     let reset: Value = app.control_json(Method::POST, "/_trackerd/reset").await;
     println!(
@@ -220,9 +212,7 @@ async fn reset_goes_back_to_the_seed_or_to_no_data_at_all(app: TestApp) {
         .await
         .status(200);
     app.get("/v2/myself").await.status(200);
-    let again = app
-        .create_issue(json!({"queue": "TEST", "summary": "the first again"}))
-        .await;
+    let again = app.create_test_issue("the first again").await;
     assert_eq!(again["key"], issue["key"]);
 
     app.control(Method::POST, "/_trackerd/reset")
@@ -283,8 +273,7 @@ async fn snapshot_names_and_unknown_snapshots_are_refused_clearly(app: TestApp) 
         .error_saying(404, "never");
     // Taking a snapshot twice under one name replaces it.
     snapshot(&app, Method::PUT, "twice").await.status(200);
-    app.create_issue(json!({"queue": "TEST", "summary": "between"}))
-        .await;
+    app.create_test_issue("between").await;
     snapshot(&app, Method::PUT, "twice").await.status(200);
     snapshot(&app, Method::POST, "twice/restore")
         .await
@@ -331,9 +320,7 @@ async fn a_frozen_clock_stands_still_and_a_set_clock_dates_new_objects(app: Test
     assert_eq!(set["frozen"], true);
     // The time under it moves; the frozen clock does not.
     app.clock.advance(chrono::Duration::hours(3));
-    let issue = app
-        .create_issue(json!({"queue": "TEST", "summary": "dated"}))
-        .await;
+    let issue = app.create_test_issue("dated").await;
     assert_eq!(issue["createdAt"], "2030-01-02T03:04:05.000+0000");
     // Advancing a frozen clock moves it, still frozen.
     let moved: Value = app
@@ -531,8 +518,7 @@ async fn a_drop_rule_closes_the_connection_without_an_answer(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("dropped"));
-    app.create_issue(json!({"queue": "TEST", "summary": "kept"}))
-        .await;
+    app.create_test_issue("kept").await;
 }
 
 async fn bad_fault_rules_are_refused_with_the_reason(app: TestApp) {
@@ -570,8 +556,7 @@ async fn bad_fault_rules_are_refused_with_the_reason(app: TestApp) {
 
 async fn the_journal_shows_what_a_client_sent_with_secrets_redacted(app: TestApp) {
     let iam = app.iam_token(ALICE).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "journalled"}))
-        .await;
+    app.create_test_issue("journalled").await;
     app.get("/v2/myself?fields=login")
         .token(BOB_RO)
         .await

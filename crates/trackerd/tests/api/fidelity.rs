@@ -36,9 +36,7 @@ async fn markup_type_is_accepted_wherever_clients_send_it(app: TestApp) {
 }
 
 async fn statuses_carry_their_type_in_issues_lists_and_transitions(app: TestApp) {
-    let issue = app
-        .create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    let issue = app.create_test_issue("x").await;
     assert_eq!(issue["status"]["type"], "new");
     let statuses: Value = app.read("/v2/statuses").await;
     let types: Vec<(&str, &str)> = statuses

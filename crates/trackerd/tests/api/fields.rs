@@ -512,8 +512,7 @@ async fn issues_are_found_by_custom_fields_through_filter_and_query(app: TestApp
         json!({"queue": "TEST", "summary": "two", "color": "Green", "size": 5, "stage": "beta"}),
     )
     .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "three"}))
-        .await;
+    app.create_test_issue("three").await;
     app.create_issue(json!({"queue": "OPS", "summary": "other", "color": "Red"}))
         .await;
 

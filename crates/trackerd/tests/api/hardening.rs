@@ -56,8 +56,7 @@ async fn post_comment(app: &TestApp, text: &str) -> reqwest::Response {
 }
 
 async fn writes_keep_working_after_clients_drop_requests_mid_write(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "hot issue"}))
-        .await;
+    app.create_test_issue("hot issue").await;
     let mut rng = rand::thread_rng();
     for burst in 0..8 {
         let waits: Vec<Duration> = (0..16)
@@ -108,8 +107,7 @@ async fn writes_keep_working_after_clients_drop_requests_mid_write(app: TestApp)
 }
 
 async fn concurrent_comments_on_one_issue_all_succeed(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "busy issue"}))
-        .await;
+    app.create_test_issue("busy issue").await;
     for round in 0..3 {
         let mut set = tokio::task::JoinSet::new();
         for i in 0..16 {
@@ -165,8 +163,7 @@ async fn path_and_body_rejections_answer_in_the_envelope(app: TestApp) {
 }
 
 async fn nul_characters_are_refused_the_same_way_on_every_backend(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let r = app.get_as("/v2/issues/TEST-1%00", ALICE).await;
     envelope(r, 400).await;
     app.post("/v2/issues/TEST-1/comments")
@@ -231,8 +228,7 @@ async fn every_answer_carries_the_security_headers(app: TestApp) {
 }
 
 async fn many_full_text_words_are_one_match_not_one_sub_select_each(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "alpha beta"}))
-        .await;
+    app.create_test_issue("alpha beta").await;
     let distinct: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
     for (query, hits) in [
         (vec!["a"; 500].join(" "), 1),
@@ -254,8 +250,7 @@ async fn many_full_text_words_are_one_match_not_one_sub_select_each(app: TestApp
 }
 
 async fn unserved_paths_and_methods_say_so_and_never_look_like_a_missing_issue(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     for path in [
         "/v2/issues/TEST-1/nosuch",
         "/v2/nosuch",
@@ -428,8 +423,7 @@ async fn each_configured_limit_is_answered_with_a_4xx_that_names_it(app: TestApp
             c.limits.sort_keys = 2;
         })
         .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     // Just under each limit: answered.
     for body in [
         json!({"query": format!("Summary: \"{}\"", "x".repeat(80))}),

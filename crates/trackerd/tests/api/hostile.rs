@@ -148,8 +148,7 @@ impl Tally {
 }
 
 async fn every_endpoint_survives_the_catalogue_of_bad_input(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "target"}))
-        .await;
+    app.create_test_issue("target").await;
     let http = reqwest::Client::builder()
         .timeout(BOUND * 2)
         .build()
@@ -353,8 +352,7 @@ async fn the_authorization_servers_forms_survive_bad_input(app: TestApp) {
 /// own serves rounds of the heaviest bodies the limits let through, eight at
 /// a time; after a warm-up its memory must stay flat and under a bound.
 async fn a_server_under_repeated_heavy_requests_keeps_its_memory_bounded(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "target"}))
-        .await;
+    app.create_test_issue("target").await;
     // Lists this long are over the default limits (refused at once); the
     // limits are raised so that the heavy path itself is what is measured.
     let (server, _, base) = crate::cli::serve_with_env(

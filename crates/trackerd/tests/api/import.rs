@@ -104,12 +104,9 @@ async fn an_imported_issue_keeps_its_key_authors_dates_and_resolution(app: TestA
 }
 
 async fn an_imported_key_moves_the_queue_counter_past_it(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "first"}))
-        .await;
+    app.create_test_issue("first").await;
     imported(&app, "TEST-7").await;
-    let next = app
-        .create_issue(json!({"queue": "TEST", "summary": "after"}))
-        .await;
+    let next = app.create_test_issue("after").await;
     assert_eq!(next["key"], "TEST-8");
     // Without a key an import takes the queue's next one.
     let plain = import_issue(
@@ -134,8 +131,7 @@ async fn an_imported_key_moves_the_queue_counter_past_it(app: TestApp) {
 
 async fn an_imported_issue_is_found_and_logged_by_its_own_dates(app: TestApp) {
     import_issue(&app, full_issue()).await;
-    app.create_issue(json!({"queue": "TEST", "summary": "made now"}))
-        .await;
+    app.create_test_issue("made now").await;
     // By its own dates and resolution, not the import's.
     for (search, want) in [
         (json!({"query": "Created: \"2017-08-29\""}), ["TEST-42"]),
@@ -206,9 +202,7 @@ async fn an_issue_import_needs_its_required_fields_and_dates_in_order(app: TestA
         .error(400);
     // Nothing was half-written.
     app.get("/v2/issues/TEST-42").await.error(404);
-    let next = app
-        .create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    let next = app.create_test_issue("x").await;
     assert_eq!(next["key"], "TEST-1");
 }
 

@@ -88,9 +88,7 @@ async fn unknown_fields_and_bad_values_answer_422_and_write_nothing(app: TestApp
         assert!(body["errors"][f].is_string(), "{f}: {body}");
     }
     // Nothing was written: the next issue still gets number 1.
-    let issue = app
-        .create_issue(json!({"queue": "TEST", "summary": "ok"}))
-        .await;
+    let issue = app.create_test_issue("ok").await;
     assert_eq!(issue["key"], "TEST-1");
 }
 
@@ -214,8 +212,7 @@ async fn patch_sets_plain_values_and_edits_lists(app: TestApp) {
 }
 
 async fn every_change_bumps_the_version(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     // The second edit changes nothing, and is not a change.
     for _ in 0..2 {
         let summary = json!({"summary": "y"});
@@ -228,8 +225,7 @@ async fn every_change_bumps_the_version(app: TestApp) {
 }
 
 async fn a_stale_version_parameter_answers_409(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let edit = |summary: &str| {
         app.patch("/v2/issues/TEST-1?version=1")
             .json(json!({ "summary": summary }))
@@ -241,8 +237,7 @@ async fn a_stale_version_parameter_answers_409(app: TestApp) {
 }
 
 async fn a_stale_if_match_answers_412(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let edit = |summary: &str| {
         app.patch("/v2/issues/TEST-1")
             .header("If-Match", "\"1\"")
@@ -253,8 +248,7 @@ async fn a_stale_if_match_answers_412(app: TestApp) {
 }
 
 async fn parallel_patches_with_the_same_version_let_exactly_one_win(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let mut tasks = Vec::new();
     for i in 0..8 {
         let req = app
@@ -301,8 +295,7 @@ async fn issues_of_other_organizations_do_not_resolve(app: TestApp) {
 }
 
 async fn transitions_follow_the_workflow_and_resolve_needs_a_resolution(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let ts: Vec<Value> = app.read("/v2/issues/TEST-1/transitions").await;
     let ids: Vec<&str> = ts.iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["start_progress", "need_info", "resolve", "close"]);
@@ -339,8 +332,7 @@ async fn transitions_follow_the_workflow_and_resolve_needs_a_resolution(app: Tes
 }
 
 async fn an_unavailable_transition_answers_404(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let reopen = "/v2/issues/TEST-1/transitions/reopen/_execute";
     app.post(reopen).await.error(404);
     let teleport = "/v2/issues/TEST-1/transitions/teleport";
@@ -349,8 +341,7 @@ async fn an_unavailable_transition_answers_404(app: TestApp) {
 
 async fn a_moved_issue_gets_a_new_key_and_the_old_key_still_resolves(app: TestApp) {
     app.create_queue("DEV", "Dev").await;
-    app.create_issue(json!({"queue": "TEST", "summary": "traveller"}))
-        .await;
+    app.create_test_issue("traveller").await;
     let moved: Value = app
         .post("/v2/issues/TEST-1/_move?queue=DEV")
         .await
@@ -362,9 +353,7 @@ async fn a_moved_issue_gets_a_new_key_and_the_old_key_still_resolves(app: TestAp
     let old: Value = app.read("/v2/issues/TEST-1").await;
     assert_eq!(old["key"], "DEV-1");
     // The old queue's counter is not reused.
-    let next = app
-        .create_issue(json!({"queue": "TEST", "summary": "next"}))
-        .await;
+    let next = app.create_test_issue("next").await;
     assert_eq!(next["key"], "TEST-2");
 }
 
@@ -387,8 +376,7 @@ async fn clone_copies_the_issue_into_other_queues(app: TestApp) {
 }
 
 async fn expand_and_fields_shape_the_answer(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let i: Value = app.read("/v2/issues/TEST-1?expand=transitions").await;
     assert!(i["transitions"].as_array().unwrap().len() >= 2);
     let i: Value = app.read("/v2/issues/TEST-1?fields=summary,status").await;
@@ -400,8 +388,7 @@ async fn expand_and_fields_shape_the_answer(app: TestApp) {
 }
 
 async fn a_read_only_token_reads_issues_but_cannot_create_them(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     app.get("/v2/issues/TEST-1").token(BOB_RO).await.status(200);
     let create = app
         .post("/v2/issues")

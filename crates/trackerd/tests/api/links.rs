@@ -15,10 +15,8 @@ backend_tests!(
 );
 
 async fn setup(app: &TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "one"}))
-        .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "two"}))
-        .await;
+    app.create_test_issue("one").await;
+    app.create_test_issue("two").await;
 }
 
 /// Links `from` to `to` by `relationship`.

@@ -107,8 +107,7 @@ async fn carols_issue_in_test(app: &TestApp, summary: &str) -> Reply {
 }
 
 async fn a_restricted_queue_hides_its_issues_from_members_without_access(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     restrict_test_queue(&app, json!(["alice"])).await;
     app.get("/v2/issues/TEST-1").token(BOB_RO).await.error(403);
     app.get("/v2/queues/TEST").token(BOB_RO).await.error(403);
@@ -124,10 +123,8 @@ async fn a_restricted_queue_hides_its_issues_from_members_without_access(app: Te
 }
 
 async fn an_issue_access_list_opens_that_issue_only(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "one"}))
-        .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "two"}))
-        .await;
+    app.create_test_issue("one").await;
+    app.create_test_issue("two").await;
     restrict_test_queue(&app, json!(["alice"])).await;
     let bob = json!({"access": {"users": {"add": ["bob"]}}});
     let r = app.patch("/v2/issues/TEST-1/permissions").json(bob).await;
@@ -139,8 +136,7 @@ async fn an_issue_access_list_opens_that_issue_only(app: TestApp) {
 }
 
 async fn group_membership_grants_what_the_group_is_granted(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let group = |token: &str, body: Value| app.post("/v2/groups").token(token).json(body);
     group(CAROL_EXPIRING, json!({"name": "nope"}))
         .await

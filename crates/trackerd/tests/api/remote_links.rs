@@ -54,8 +54,7 @@ fn pr(key: &str) -> Value {
 }
 
 async fn a_remote_link_is_added_listed_and_deleted_and_each_change_moves_the_issue(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let before = issue(&app, "TEST-1").await;
     app.clock.advance(chrono::Duration::minutes(5));
 
@@ -140,9 +139,7 @@ async fn a_remote_link_is_added_listed_and_deleted_and_each_change_moves_the_iss
 }
 
 async fn a_backlink_request_is_accepted_and_recorded_as_not_performed(app: TestApp) {
-    let created = app
-        .create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    let created = app.create_test_issue("x").await;
     // Accepted, though trackerd calls no external application.
     add(&app, ALICE, "TEST-1", "?backlink=true", pr("PR-1"))
         .await
@@ -173,8 +170,7 @@ async fn a_backlink_request_is_accepted_and_recorded_as_not_performed(app: TestA
 async fn a_remote_link_needs_a_known_relationship_a_key_and_an_application_of_the_organization(
     app: TestApp,
 ) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     for (body, field) in [
         (json!({"key": "PR-1", "origin": BITBUCKET}), "relationship"),
         (
@@ -228,8 +224,7 @@ async fn a_remote_link_needs_a_known_relationship_a_key_and_an_application_of_th
 }
 
 async fn a_read_only_token_reads_remote_links_but_cannot_add_or_delete_them(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-1")).await.json();
     add(&app, BOB_RO, "TEST-1", "", pr("PR-2")).await.error(403);
     remove(&app, BOB_RO, ACME, "TEST-1", &link["id"])
@@ -244,8 +239,7 @@ async fn a_read_only_token_reads_remote_links_but_cannot_add_or_delete_them(app:
 }
 
 async fn another_organization_sees_neither_the_remote_links_nor_the_applications(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let link: Value = add(&app, ALICE, "TEST-1", "", pr("PR-1")).await.json();
     let as_mallory = |method: Method, path: &str| app.call(method, path).token(MALLORY).org(OTHER);
     as_mallory(Method::GET, "/v2/issues/TEST-1/remotelinks")
@@ -356,8 +350,7 @@ async fn the_admin_command_registers_renames_and_removes_an_application_but_not_
     .await
     .is_err());
 
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let mr = json!({"relationship": "relates", "key": "MR-1", "origin": "gitlab"});
     let link: Value = add(&app, ALICE, "TEST-1", "", mr).await.json();
     let removal = || Cmd::Remove {

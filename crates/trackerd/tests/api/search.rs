@@ -75,8 +75,7 @@ async fn dataset(app: &TestApp) {
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(1));
-    app.create_issue(json!({"queue": "TEST", "summary": "Old task"}))
-        .await;
+    app.create_test_issue("Old task").await;
     let r = post(
         app,
         "/v2/issues/TEST-4/transitions/close/_execute",
@@ -314,8 +313,7 @@ async fn combining_queue_keys_and_query_answers_400(app: TestApp) {
         );
     }
     // What the official client sends: every form, unused ones null.
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let body = json!({"filter": null, "filterId": null, "query": "Queue: TEST", "keys": null,
                       "queue": null, "order": null});
     assert_eq!(search(&app, body).await, ["TEST-1"]);
@@ -571,8 +569,7 @@ async fn a_sorted_scroll_walks_every_page_then_ends(app: TestApp) {
         "{next}"
     );
     // A change after the snapshot does not change which issues it holds.
-    app.create_issue(json!({"queue": "TEST", "summary": "late"}))
-        .await;
+    app.create_test_issue("late").await;
     let (second, h) = scroll_page(&app, &next, body.clone()).await;
     assert_eq!(second, ["TEST-3", "TEST-2"]);
     assert_eq!(h["x-total-count"], "5");
@@ -728,8 +725,7 @@ async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp)
         .await;
     app.create_issue(json!({"queue": "PRIV", "summary": "secret shared"}))
         .await;
-    app.create_issue(json!({"queue": "TEST", "summary": "public plan"}))
-        .await;
+    app.create_test_issue("public plan").await;
     let r = app
         .patch("/v2/issues/PRIV-2/permissions")
         .json(json!({"access": {"users": {"add": ["bob"]}}}))
@@ -797,8 +793,7 @@ async fn comment(app: &TestApp, key: &str, text: &str) -> Value {
 async fn full_text_finds_word_beginnings_in_summary_description_and_comments(app: TestApp) {
     dataset(&app).await;
     comment(&app, "TEST-3", "Needs a rollback plan").await;
-    app.create_issue(json!({"queue": "TEST", "summary": "Ошибка входа в систему"}))
-        .await;
+    app.create_test_issue("Ошибка входа в систему").await;
     let q = |s: &str| json!({ "query": s });
     assert_eq!(search(&app, q("rollback")).await, ["TEST-3"], "a comment");
     assert_eq!(search(&app, q("Comment: roll")).await, ["TEST-3"]);
@@ -1085,8 +1080,7 @@ async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: Te
     )
     .await;
     app.clock.advance(chrono::TimeDelta::days(40));
-    app.create_issue(json!({"queue": "TEST", "summary": "Old task"}))
-        .await;
+    app.create_test_issue("Old task").await;
     app.create_issue(json!({"queue": "DEV", "summary": "Rollback plan", "tags": ["ops"]}))
         .await;
     comment(&app, "DEV-3", "Needs review by Bob").await;

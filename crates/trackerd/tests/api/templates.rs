@@ -16,16 +16,18 @@ backend_tests!(
     templates_list_in_pages,
 );
 
+async fn issue_template(app: &TestApp, body: Value) -> Value {
+    app.post_json("/v2/issueTemplates", body, 201).await
+}
+
 async fn an_issue_template_is_created_read_listed_edited_and_deleted(app: TestApp) {
-    let t: Value = app
-        .post_json(
-            "/v2/issueTemplates",
-            json!({"name": "Incident", "description": "For outages",
+    let t: Value = issue_template(
+        &app,
+        json!({"name": "Incident", "description": "For outages",
                      "fieldTemplates": {"summary": "Outage: ", "description": "Steps:\n1.",
                                         "priority": "critical", "tags": ["incident"]}}),
-            201,
-        )
-        .await;
+    )
+    .await;
     let id = app.numeric_id(&t, "/v2/issueTemplates");
     assert_eq!(t["version"], 1);
     assert_eq!(t["name"], "Incident");
@@ -175,9 +177,7 @@ async fn a_template_needs_a_name_known_fields_and_valid_values(app: TestApp) {
 }
 
 async fn an_edit_at_a_stale_version_is_refused(app: TestApp) {
-    let t: Value = app
-        .post_json("/v2/issueTemplates", json!({"name": "x"}), 201)
-        .await;
+    let t: Value = issue_template(&app, json!({"name": "x"})).await;
     let id = &t["id"];
     app.patch(&format!("/v2/issueTemplates/{id}?version=1"))
         .json(json!({"name": "y"}))
@@ -242,13 +242,7 @@ async fn only_administrators_change_templates_and_readers_only_read(app: TestApp
 }
 
 async fn another_organization_sees_no_templates(app: TestApp) {
-    let t: Value = app
-        .post_json(
-            "/v2/issueTemplates",
-            json!({"name": "secret", "queue": "TEST"}),
-            201,
-        )
-        .await;
+    let t: Value = issue_template(&app, json!({"name": "secret", "queue": "TEST"})).await;
     let id = &t["id"];
     let theirs: Vec<Value> = app.read_in("/v2/issueTemplates", MALLORY, OTHER).await;
     assert!(theirs.is_empty());

@@ -38,8 +38,7 @@ async fn spent(app: &TestApp) -> Value {
 }
 
 async fn worklog_records_are_added_listed_edited_and_deleted_and_spent_follows(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let body = json!({"start": "2021-09-21T15:30:00.000+0500", "duration": "PT1H30M", "comment": "design"});
     let w = add(&app, ALICE, "TEST-1", body).await;
     let id = w["id"].as_i64().unwrap();
@@ -101,8 +100,7 @@ async fn worklog_records_are_added_listed_edited_and_deleted_and_spent_follows(a
 }
 
 async fn durations_are_answered_in_business_weeks_and_days(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     for (sent, answered) in [
         ("P5DT20M", "P1WT20M"),
         ("P6W", "P6W"),
@@ -119,8 +117,7 @@ async fn durations_are_answered_in_business_weeks_and_days(app: TestApp) {
 }
 
 async fn a_worklog_record_needs_a_start_and_a_valid_duration(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let start = "2021-09-21T15:30:00.000+0000";
     for (body, field) in [
         (json!({"duration": "PT1H"}), "start"),
@@ -145,8 +142,7 @@ async fn a_worklog_record_needs_a_start_and_a_valid_duration(app: TestApp) {
 }
 
 async fn only_the_author_or_an_admin_changes_a_worklog_record(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let alices = format!(
         "{WORKLOG}/{}",
         add(&app, ALICE, "TEST-1", hour()).await["id"]
@@ -172,8 +168,7 @@ async fn only_the_author_or_an_admin_changes_a_worklog_record(app: TestApp) {
 }
 
 async fn a_read_only_token_cannot_add_time_and_another_organization_sees_nothing(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     app.post(WORKLOG)
         .token(BOB_RO)
         .json(hour())
@@ -198,8 +193,7 @@ async fn a_read_only_token_cannot_add_time_and_another_organization_sees_nothing
 }
 
 async fn worklog_search_finds_records_by_author_and_creation_time_get_and_post(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "x"}))
-        .await;
+    app.create_test_issue("x").await;
     let early = add(&app, ALICE, "TEST-1", hour()).await["id"].clone();
     app.clock.advance(chrono::Duration::hours(2));
     let late = add(&app, CAROL_EXPIRING, "TEST-1", hour()).await["id"].clone();
@@ -245,8 +239,7 @@ async fn worklog_search_finds_records_by_author_and_creation_time_get_and_post(a
 }
 
 async fn worklog_search_leaves_out_issues_the_caller_cannot_read(app: TestApp) {
-    app.create_issue(json!({"queue": "TEST", "summary": "closed"}))
-        .await;
+    app.create_test_issue("closed").await;
     app.create_issue(json!({"queue": "OPS", "summary": "open"}))
         .await;
     // From now on only Alice reads TEST (Bob leads OPS).
