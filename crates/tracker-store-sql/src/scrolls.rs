@@ -30,12 +30,7 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
         let per = usize::try_from(new.per.max(1)).unwrap_or(1);
         let pages: Vec<&[i64]> = new.pks.chunks(per).collect();
         let mut tx = self.begin().await?;
-        let expired = [
-            "DELETE FROM search_scroll_pages WHERE scroll_id IN \
-             (SELECT id FROM search_scrolls WHERE expires_ms <= $1)",
-            "DELETE FROM search_scrolls WHERE expires_ms <= $1",
-        ];
-        Self::delete_scrolls(&mut tx, expired, now_ms).await?;
+        Self::delete_scrolls(&mut tx, "expires_ms <= $1", now_ms).await?;
         Self::exec_on(
             &mut *tx,
             "INSERT INTO search_scrolls (id, org, uid, token_hash, per, total, pages, ttl_ms, \
@@ -134,25 +129,26 @@ impl<D: Engine> ScrollStore for SqlStore<D> {
 impl<D: Engine> SqlStore<D> {
     async fn forget_scroll(&self, id: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        let this = [
-            "DELETE FROM search_scroll_pages WHERE scroll_id = $1",
-            "DELETE FROM search_scrolls WHERE id = $1",
-        ];
-        Self::delete_scrolls(&mut tx, this, id).await?;
+        Self::delete_scrolls(&mut tx, "id = $1", id.to_owned()).await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }
 
-    /// Runs `pages` then `scrolls`, the statements deleting the pages of
-    /// some scrolls and those scrolls (pages first: they point at their
-    /// scroll), with `value` bound to each one's `$1`.
-    async fn delete_scrolls<'q>(
+    /// Deletes the scrolls that `condition` (on `search_scrolls`, with
+    /// `value` as its `$1`) selects, their pages first: they point at their
+    /// scroll.
+    async fn delete_scrolls(
         tx: &mut sqlx::Transaction<'_, D>,
-        [pages, scrolls]: [&'q str; 2],
-        value: impl Bind<'q, D> + Copy,
+        condition: &str,
+        value: impl for<'q> Bind<'q, D> + Clone,
     ) -> Result<()> {
-        Self::exec_on(&mut **tx, pages, (value,)).await?;
-        Self::exec_on(&mut **tx, scrolls, (value,)).await?;
+        let pages = format!(
+            "DELETE FROM search_scroll_pages WHERE scroll_id IN \
+             (SELECT id FROM search_scrolls WHERE {condition})"
+        );
+        let scrolls = format!("DELETE FROM search_scrolls WHERE {condition}");
+        Self::exec_on(&mut **tx, &pages, (value.clone(),)).await?;
+        Self::exec_on(&mut **tx, &scrolls, (value,)).await?;
         Ok(())
     }
 }

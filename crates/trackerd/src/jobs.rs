@@ -257,13 +257,13 @@ impl Work<'_> {
             .await
     }
 
-    /// The item's "done" mark, committed with its target's change at `at`.
-    fn done(&self, at: chrono::DateTime<chrono::Utc>) -> Option<JobItemDone> {
-        Some(JobItemDone {
+    /// The item's "done" mark, dated now, committed with its target's change.
+    fn done(&self) -> JobItemDone {
+        JobItemDone {
             pk: self.item.pk,
             owner: self.owner.to_owned(),
-            at,
-        })
+            at: self.state.clock.now(),
+        }
     }
 }
 
@@ -349,7 +349,7 @@ async fn apply(work: &Work<'_>, cx: &JobCx, principal: &Principal) -> Result<End
             }
         };
         let mut w = w;
-        w.job_item = work.done(state.clock.now());
+        w.job_item = Some(work.done());
         match write_outcome(state, w).await.map_err(failed)? {
             Ok(_) => return Ok(End::Done),
             Err(WriteOutcome::ItemTaken) => return Ok(End::Taken),
@@ -392,7 +392,7 @@ async fn apply_entity(
                 .map_err(|e| failed(e.into()))?;
             return Ok(End::Done);
         }
-        w.job_item = work.done(state.clock.now());
+        w.job_item = Some(work.done());
         match state
             .store
             .write_entity(&w)
