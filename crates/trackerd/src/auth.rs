@@ -66,6 +66,11 @@ pub struct Authenticated {
     /// `Host` and API version of its first request); other links render
     /// afresh.
     pub myself: std::sync::OnceLock<MyselfBody>,
+    /// The first organization this token was used in and the caller's
+    /// membership there: a client nearly always names one organization, and
+    /// this spares it the organizations cache's lookup. As fresh as the
+    /// entry itself (emptied with it at an auth epoch change or the TTL).
+    pub org: std::sync::OnceLock<(OrgSelector, Arc<Organization>, Membership)>,
 }
 
 /// A rendered `GET /v2/myself` body and the links base and API version in it.
@@ -76,9 +81,11 @@ pub struct MyselfBody {
     pub body: bytes::Bytes,
 }
 
+type Hasher = foldhash::fast::RandomState;
+
 pub struct AuthCache {
-    tokens: moka::sync::Cache<TokenHash, Arc<Authenticated>>,
-    orgs: moka::sync::Cache<OrgSelector, Arc<Organization>>,
+    tokens: moka::sync::Cache<TokenHash, Arc<Authenticated>, Hasher>,
+    orgs: moka::sync::Cache<OrgSelector, Arc<Organization>, Hasher>,
     epoch: AtomicI64,
     /// Hits and misses, for `/metrics`.
     lookups: crate::observe::Lookups,
@@ -97,11 +104,11 @@ impl AuthCache {
             tokens: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(60))
-                .build(),
+                .build_with_hasher(Hasher::default()),
             orgs: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
-                .build(),
+                .build_with_hasher(Hasher::default()),
             epoch: AtomicI64::new(i64::MIN),
             lookups: crate::observe::Lookups::default(),
         }
@@ -207,6 +214,7 @@ pub async fn authenticate(
                 user: Arc::new(user),
                 memberships: Arc::new(memberships),
                 myself: std::sync::OnceLock::new(),
+                org: std::sync::OnceLock::new(),
             });
             state.auth.tokens.insert(hash, auth.clone());
             auth
@@ -295,19 +303,31 @@ impl FromRequestParts<AppState> for Principal {
                 "Organization required: send the X-Org-ID or X-Cloud-Org-ID header".into(),
             )
         })?;
-        let not_member = || {
-            ApiError::Forbidden(
-                "The user does not belong to this organization or it does not exist".into(),
-            )
+        let (org, membership) = match auth.org.get() {
+            Some((kept, org, membership)) if *kept == selector => {
+                // Found without the store: a hit of the organizations cache.
+                Lookups::count(&state.auth.lookups.org_hits);
+                (org.clone(), *membership)
+            }
+            _ => {
+                let not_member = || {
+                    ApiError::Forbidden(
+                        "The user does not belong to this organization or it does not exist".into(),
+                    )
+                };
+                let org = resolve_org(state, &selector)
+                    .await?
+                    .ok_or_else(not_member)?;
+                let membership = auth
+                    .memberships
+                    .iter()
+                    .find(|m| m.org == org.id)
+                    .ok_or_else(not_member)?;
+                // Another request may have kept its own first: either is right.
+                let _ = auth.org.set((selector, org.clone(), *membership));
+                (org, *membership)
+            }
         };
-        let org = resolve_org(state, &selector)
-            .await?
-            .ok_or_else(not_member)?;
-        let membership = auth
-            .memberships
-            .iter()
-            .find(|m| m.org == org.id)
-            .ok_or_else(not_member)?;
 
         // A handler outside the table has no stated scope: refuse rather
         // than guess.

@@ -50,7 +50,12 @@ pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|s| *s == "https" || *s == "http")
         .unwrap_or("http");
-    format!("{scheme}://{host}")
+    // Not `format!`: its machinery was a tenth of the access layer's cost.
+    let mut base = String::with_capacity(scheme.len() + 3 + host.len());
+    base.push_str(scheme);
+    base.push_str("://");
+    base.push_str(host);
+    base
 }
 
 impl FromRequestParts<AppState> for Links {

@@ -29,7 +29,11 @@ pub struct Metrics {
     /// far, resolved once: naming a metric by its labels on every request
     /// (a status formatted, a key built, hashed and looked up in the
     /// registry, twice) cost more than the rest of the metrics layer.
-    answers: std::sync::RwLock<std::collections::HashMap<AnswerKey, Answered>>,
+    /// Keyed by pointers and a status: nothing a client can choose, so a
+    /// fast hasher (SipHash was a visible share of every request).
+    answers: std::sync::RwLock<
+        std::collections::HashMap<AnswerKey, Answered, foldhash::fast::FixedState>,
+    >,
 }
 
 /// A request's labels by address: the method and route labels are

@@ -574,9 +574,12 @@ fn route_pattern(path: &str) -> &'static str {
 /// up rather than attached to each route as an extension: a layer on every
 /// route costs a boxed service and a boxed future on every request.
 pub fn needs(method: &Method, path: &str) -> Option<Needs> {
-    type Table = std::collections::HashMap<String, Vec<(Method, Needs)>>;
+    // Keyed by the router's own patterns, never a client's string: a fast
+    // hasher is safe (SipHash was a visible share of every request).
+    type Table =
+        std::collections::HashMap<String, Vec<(Method, Needs)>, foldhash::fast::FixedState>;
     static TABLE: std::sync::LazyLock<Table> = std::sync::LazyLock::new(|| {
-        let mut table = Table::new();
+        let mut table = Table::default();
         for ep in endpoints() {
             for path in ep.paths() {
                 table
