@@ -11,9 +11,14 @@
 //!   it, never before.
 //! - A create that fails inside a batch (a taken `unique`, an attachment
 //!   another request attached first, a queue deleted meanwhile) must fail
-//!   alone: the batch is rolled back whole and its creates are written one
-//!   transaction each, as before batching, each answered with its own
-//!   outcome. Keys stay gapless because the counters roll back with it.
+//!   alone: the batch is rolled back whole and written again split, around
+//!   the create at fault when that is known, else in halves, until the one
+//!   at fault is written alone and answered with its own outcome. Keys stay
+//!   gapless because the counters roll back with it.
+//! - The issues of a batch are written a statement for all of them, their
+//!   changelog entries another, each kind of set another
+//!   (`SqlStore::insert_many`): a few round trips for the batch, not a few
+//!   per issue.
 //! - The batch runs in a task of its own, not in any request's future: a
 //!   client hanging up cannot cut a transaction in half or leave the
 //!   committer stuck; its create is written and the answer dropped.
@@ -180,12 +185,16 @@ impl<D: Engine> SqlStore<D> {
                                 }
                             }
                         }
-                        // Not one create's fault (the counters, BEGIN):
-                        // each alone hears its own outcome.
+                        // Whose fault is unknown: a statement written for
+                        // them all failed (a `unique` taken), or something
+                        // of none of them (the counters, BEGIN). Halved, the
+                        // creates without fault are still written in
+                        // batches, and the one at fault is found alone in a
+                        // few rounds.
                         None => {
-                            for p in group.into_iter().rev() {
-                                groups.push_front(vec![p]);
-                            }
+                            let second = group.split_off(group.len() / 2);
+                            groups.push_front(second);
+                            groups.push_front(group);
                         }
                     }
                 }
@@ -216,24 +225,24 @@ impl<D: Engine> SqlStore<D> {
                 .map_err(|e| (None, e))?;
             next.insert((queue_id, org), (key, last - count + 1));
         }
-        let mut created = Vec::with_capacity(news.len());
-        for (index, n) in news.iter().enumerate() {
+        let mut keyed = Vec::with_capacity(news.len());
+        for n in news {
             let i = &n.issue;
             let (queue_key, number) = next
                 .get_mut(&(i.queue_id, i.org))
                 .ok_or((None, StoreError::NotFound("queue")))?;
-            let key = format!("{queue_key}-{number}");
+            keyed.push((*n, format!("{queue_key}-{number}")));
             *number += 1;
-            let pk = Self::insert_new(&mut tx, n, &key)
-                .await
-                .map_err(|e| (Some(index), e))?;
-            created.push(crate::issues::created_record(
-                i,
-                pk,
-                key,
-                D::DIALECT.microsecond_times(),
-            ));
         }
+        let written: Vec<(&NewIssue, &str)> = keyed.iter().map(|(n, k)| (*n, k.as_str())).collect();
+        let pks = Self::insert_many(&mut tx, &written).await?;
+        let created: Vec<IssueRecord> = keyed
+            .into_iter()
+            .zip(pks)
+            .map(|((n, key), pk)| {
+                crate::issues::created_record(&n.issue, pk, key, D::DIALECT.microsecond_times())
+            })
+            .collect();
         let committed = tx.commit().await;
         self.creates.transactions.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = committed {

@@ -126,12 +126,20 @@ impl Dialect {
         }
     }
 
-    /// Takes the planner's statistics over the search tables, where the
-    /// engine needs to be told (SQLite; PostgreSQL's autovacuum does it).
+    /// Takes the planner's statistics over the search tables, as the issues
+    /// grow ([`crate::SqlStore::issue_created`]). SQLite keeps none unless
+    /// told. PostgreSQL's autovacuum takes them, but at most once a minute:
+    /// meanwhile a table that grew from empty keeps the plans made while it
+    /// was small, among them the foreign-key checks of every issue insert,
+    /// which then scan the whole issues table (a seventh of PostgreSQL's CPU
+    /// per create in a fresh database, perf). New statistics replan them.
     pub fn analyze(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => Some(ANALYZE_SEARCH_TABLES),
-            Dialect::Postgres => None,
+            Dialect::Postgres => Some(
+                "ANALYZE issues, issue_search, issue_followers, issue_tags, issue_access, \
+                 issue_aliases, comments, links, changelog",
+            ),
         }
     }
 

@@ -188,33 +188,55 @@ impl<D: Engine> SqlStore<D> {
             )
             .await?;
         }
-        Self::insert_sets(tx, issue, pk).await
+        Self::insert_sets(tx, &[(issue, pk)]).await
     }
 
-    async fn insert_sets(tx: &mut Transaction<'_, D>, issue: &IssueRecord, pk: i64) -> Result<()> {
-        let followers = "INSERT INTO issue_followers (issue_pk, uid) VALUES ($1, $2) \
-                         ON CONFLICT DO NOTHING";
-        Self::insert_each::<i64>(tx, followers, pk, &issue.followers).await?;
-        let tags = "INSERT INTO issue_tags (issue_pk, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        Self::insert_each::<String>(tx, tags, pk, &issue.tags).await?;
-        let components = "INSERT INTO issue_components (issue_pk, component_pk) VALUES ($1, $2) \
-                          ON CONFLICT DO NOTHING";
-        Self::insert_each::<i64>(tx, components, pk, &issue.components).await?;
-        for (fix, versions) in [
-            (true, &issue.fix_versions),
-            (false, &issue.affected_versions),
-        ] {
-            for v in versions {
-                Self::exec_on(
-                    &mut **tx,
-                    "INSERT INTO issue_versions (issue_pk, version_pk, fix) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING",
-                    (pk, v, fix),
-                )
-                .await?;
-            }
-        }
-        Ok(())
+    /// Adds the sets (followers, tags, components, versions) of issues to
+    /// their rows, one statement per kind of set for all of them.
+    async fn insert_sets(
+        tx: &mut Transaction<'_, D>,
+        issues: &[(&IssueRecord, i64)],
+    ) -> Result<()> {
+        let pairs = |set: fn(&IssueRecord) -> &[i64]| -> Vec<(i64, i64)> {
+            issues
+                .iter()
+                .flat_map(|(i, pk)| set(i).iter().map(move |v| (*pk, *v)))
+                .collect()
+        };
+        Self::insert_rows(
+            tx,
+            "issue_followers (issue_pk, uid)",
+            "(?, ?)",
+            pairs(|i| &i.followers),
+        )
+        .await?;
+        let tags: Vec<(i64, String)> = issues
+            .iter()
+            .flat_map(|(i, pk)| i.tags.iter().map(move |t| (*pk, t.clone())))
+            .collect();
+        Self::insert_rows(tx, "issue_tags (issue_pk, tag)", "(?, ?)", tags).await?;
+        Self::insert_rows(
+            tx,
+            "issue_components (issue_pk, component_pk)",
+            "(?, ?)",
+            pairs(|i| &i.components),
+        )
+        .await?;
+        let versions: Vec<(i64, i64, bool)> = issues
+            .iter()
+            .flat_map(|(i, pk)| {
+                let fix = i.fix_versions.iter().map(move |v| (*pk, *v, true));
+                let affected = i.affected_versions.iter().map(move |v| (*pk, *v, false));
+                fix.chain(affected)
+            })
+            .collect();
+        Self::insert_rows(
+            tx,
+            "issue_versions (issue_pk, version_pk, fix)",
+            "(?, ?, ?)",
+            versions,
+        )
+        .await
     }
 
     async fn insert_changelog(
@@ -297,36 +319,113 @@ impl<D: Engine> SqlStore<D> {
         new: &NewIssue,
         key: &str,
     ) -> Result<i64> {
-        let i = &new.issue;
-        let pk: i64 = Self::scalar_on(
-            &mut **tx,
+        let pks = Self::insert_many(tx, &[(new, key)])
+            .await
+            .map_err(|(_, e)| e)?;
+        pks.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Database("the new issue's row was not returned".into()))
+    }
+
+    /// Writes new issues under their keys with their sets, attachments and
+    /// changelog entries, a statement for all the issues, one for all their
+    /// entries and one per kind of set (a batch of creates is then a few
+    /// round trips, not a few per issue): their pks, in order. On failure,
+    /// which issue failed when that is known (one alone, or the attachments
+    /// of one); nothing is written then (the caller rolls back).
+    pub(crate) async fn insert_many(
+        tx: &mut Transaction<'_, D>,
+        news: &[(&NewIssue, &str)],
+    ) -> std::result::Result<Vec<i64>, (Option<usize>, StoreError)> {
+        let whose = |e: StoreError| (if news.len() == 1 { Some(0) } else { None }, e);
+        // Twenty-four placeholders a row and at most a batch of rows
+        // (`creates::MAX_BATCH`): far below both engines' limits.
+        let sql = format!(
             "INSERT INTO issues (id, org, queue_id, key, author, unique_key, created_at, \
              version, summary, description, issue_type, priority, status, previous_status, \
              resolution, assignee, updated_by, parent_pk, updated_at, resolved_at, \
-             status_start_time, last_comment_updated_at, comment_count, votes, extra) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22, $23, $24) RETURNING pk",
-            Then(
-                (
-                    &i.id,
-                    i.org,
-                    i.queue_id,
-                    key,
-                    i.author,
-                    &i.unique,
-                    i.created_at,
-                ),
-                Self::issue_columns(i),
-            ),
-        )
-        .await?;
+             status_start_time, last_comment_updated_at, comment_count, votes, extra) VALUES {} \
+             RETURNING id, pk",
+            crate::rows_sql(
+                "(?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                news.len()
+            )
+        );
+        let rows: Vec<_> = news
+            .iter()
+            .map(|(n, key)| {
+                let i = &n.issue;
+                Then(
+                    (
+                        &i.id,
+                        i.org,
+                        i.queue_id,
+                        *key,
+                        i.author,
+                        &i.unique,
+                        i.created_at,
+                    ),
+                    Self::issue_columns(i),
+                )
+            })
+            .collect();
+        // The order of a multi-row insert's returned rows is not promised:
+        // each pk is found by its issue's id.
+        let returned: std::collections::HashMap<String, i64> =
+            Self::fetch_all_on::<(String, i64)>(&mut **tx, &sql, rows)
+                .await
+                .map_err(whose)?
+                .into_iter()
+                .collect();
+        let pks = news
+            .iter()
+            .map(|(n, _)| {
+                returned.get(&n.issue.id).copied().ok_or_else(|| {
+                    whose(StoreError::Database(
+                        "a new issue's row was not returned".into(),
+                    ))
+                })
+            })
+            .collect::<std::result::Result<Vec<i64>, _>>()?;
+        let issues: Vec<(&IssueRecord, i64)> = news
+            .iter()
+            .zip(&pks)
+            .map(|((n, _), pk)| (&n.issue, *pk))
+            .collect();
         // A new issue has no followers or tags to replace: insert only.
-        Self::insert_sets(tx, i, pk).await?;
-        if let Some(a) = &new.attachments {
-            Self::write_attachments(tx, i.org, pk, None, a).await?;
+        Self::insert_sets(tx, &issues).await.map_err(whose)?;
+        for (index, ((n, _), pk)) in news.iter().zip(&pks).enumerate() {
+            if let Some(a) = &n.attachments {
+                Self::write_attachments(tx, n.issue.org, *pk, None, a)
+                    .await
+                    .map_err(|e| (Some(index), e))?;
+            }
         }
-        Self::insert_changelog(tx, pk, &new.changelog).await?;
-        Ok(pk)
+        let sql = format!(
+            "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
+             VALUES {}",
+            crate::rows_sql("(?, ?, ?, ?, ?, ?, ?)", news.len())
+        );
+        let entries: Vec<_> = news
+            .iter()
+            .zip(&pks)
+            .map(|((n, _), pk)| {
+                let c = &n.changelog;
+                (
+                    &c.id,
+                    *pk,
+                    &c.kind,
+                    c.updated_by,
+                    c.updated_at,
+                    &c.fields,
+                    &c.data,
+                )
+            })
+            .collect();
+        Self::exec_on(&mut **tx, &sql, entries)
+            .await
+            .map_err(whose)?;
+        Ok(pks)
     }
 
     /// Claims a key an import names: refused when an issue has it now or

@@ -129,6 +129,45 @@ impl<'q, D: sqlx::Database, A: Binds<'q, D>, B: Binds<'q, D>> Binds<'q, D> for T
     }
 }
 
+/// Rows of values, one after another: a multi-row `VALUES` list (see
+/// [`rows_sql`]).
+impl<'q, D: sqlx::Database, T: Binds<'q, D>> Binds<'q, D> for Vec<T> {
+    fn bind_to<R>(
+        self,
+        q: QueryAs<'q, D, R, D::Arguments<'q>>,
+    ) -> QueryAs<'q, D, R, D::Arguments<'q>> {
+        self.into_iter().fold(q, |q, row| row.bind_to(q))
+    }
+
+    fn bind_query(self, q: Query<'q, D, D::Arguments<'q>>) -> Query<'q, D, D::Arguments<'q>> {
+        self.into_iter().fold(q, |q, row| row.bind_query(q))
+    }
+}
+
+/// `rows` copies of `row`, a parenthesized list in which each `?` is a
+/// placeholder, numbered on across the copies: `rows_sql("(?, ?, 1)", 2)` is
+/// `($1, $2, 1), ($3, $4, 1)`. A multi-row `VALUES` list for a [`Vec`] of
+/// binds: many rows in one statement, one round trip.
+pub(crate) fn rows_sql(row: &str, rows: usize) -> String {
+    let mut sql = String::with_capacity(rows * (row.len() + 8));
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        for c in row.chars() {
+            if c == '?' {
+                n += 1;
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push(c);
+            }
+        }
+    }
+    sql
+}
+
 // No `D`: it names the engine; no `R`: it names the row of `bind_to`.
 binds!(A);
 binds!(A, B);
@@ -336,6 +375,32 @@ impl<D: Engine> SqlStore<D> {
     {
         for item in items {
             Self::exec_on(&mut **tx, sql, (owner, item)).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `rows` into `into` (a table and its columns, as in `INSERT
+    /// INTO`), each row written as `row` (its placeholders as `?`), many rows
+    /// to a statement and duplicates of a row kept once (`ON CONFLICT DO
+    /// NOTHING`): the sets of issues in few round trips.
+    async fn insert_rows<R>(
+        tx: &mut sqlx::Transaction<'_, D>,
+        into: &str,
+        row: &str,
+        rows: Vec<R>,
+    ) -> Result<()>
+    where
+        R: for<'q> Binds<'q, D> + Clone + Sync + 'static,
+    {
+        // At most a few placeholders a row: far below both engines' limits
+        // on bound values.
+        const ROWS_PER_INSERT: usize = 500;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO {into} VALUES {} ON CONFLICT DO NOTHING",
+                rows_sql(row, chunk.len())
+            );
+            Self::exec_on(&mut **tx, &sql, chunk.to_vec()).await?;
         }
         Ok(())
     }
@@ -612,13 +677,13 @@ impl<D: Engine> SqlStore<D> {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Counts a created issue; where the engine needs its statistics taken
-    /// (SQLite), at 1 024, 2 048, 4 096 … creations they are taken again,
-    /// so a server started on an empty database gets good plans as it
-    /// grows, without a restart. Only as the count doubles: the statistics
-    /// are taken over every row (see engine.rs), seconds at a million, so
-    /// they are taken in a task of their own: the create that crossed the
-    /// mark (and the batch of creates behind it) is not held for them.
+    /// Counts a created issue; at 1 024, 2 048, 4 096 … creations the
+    /// planner's statistics are taken again (see [`Dialect::analyze`]), so
+    /// a server started on an empty database gets good plans as it grows,
+    /// without a restart. Only as the count doubles: SQLite's statistics are
+    /// taken over every row (see engine.rs), seconds at a million, so they
+    /// are taken in a task of their own: the create that crossed the mark
+    /// (and the batch of creates behind it) is not held for them.
     async fn issue_created(&self) {
         let Some(analyze) = D::DIALECT.analyze() else {
             return;
@@ -821,6 +886,12 @@ mod tests {
         new.issue.id = format!("{n:024x}");
         new.changelog.id = format!("{n:024x}");
         new
+    }
+
+    #[test]
+    fn a_multi_row_values_list_numbers_its_placeholders_across_the_rows() {
+        assert_eq!(rows_sql("(?, ?, 1)", 2), "($1, $2, 1), ($3, $4, 1)");
+        assert_eq!(rows_sql("(?)", 1), "($1)");
     }
 
     #[tokio::test]

@@ -50,7 +50,8 @@ pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|s| *s == "https" || *s == "http")
         .unwrap_or("http");
-    // Not `format!`: its machinery was a tenth of the access layer's cost.
+    // Not `format!`: its formatting machinery was half of this function's
+    // cost per request (callgrind).
     let mut base = String::with_capacity(scheme.len() + 3 + host.len());
     base.push_str(scheme);
     base.push_str("://");
