@@ -63,6 +63,27 @@ impl<D: Engine> JobStore for SqlStore<D> {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<bool> {
+        // Read first, and write only when the lease must change hands or
+        // is past half its term: a loop that ticks every second would
+        // otherwise commit a write every second, and on PostgreSQL every
+        // commit moves the data stamp (`Dialect::data_stamp_sql`), which
+        // empties every kept `GET /v2/issues/{key}` answer: half of an idle
+        // server's issue reads missed the cache for it. Skipping the write
+        // is safe: a lease read as `holder`'s until `expires_ms` cannot be
+        // taken by another before then.
+        let kept: Option<(String, i64)> = self
+            .fetch_optional(
+                "SELECT holder, expires_ms FROM job_leases WHERE name = $1",
+                (name,),
+            )
+            .await?;
+        match kept {
+            Some((h, until)) if h == holder && until.saturating_sub(now_ms) > ttl_ms / 2 => {
+                return Ok(true)
+            }
+            Some((h, until)) if h != holder && until > now_ms => return Ok(false),
+            _ => {}
+        }
         // One statement: the insert or the takeover happens only where the
         // lease is free, expired or the holder's own, so two nodes racing
         // cannot both get it.

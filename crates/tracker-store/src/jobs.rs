@@ -88,6 +88,8 @@ pub trait JobStore: Send + Sync + 'static {
     /// Takes or renews the lease `name` for `holder` until `now_ms + ttl_ms`:
     /// `true` when `holder` has it (it was free, expired, or already
     /// `holder`'s), `false` when another holder's lease is still running.
+    /// A lease of `holder`'s with more than half of `ttl_ms` still to run is
+    /// left as it is (nothing is written: see the SQL store's note).
     async fn claim_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64)
         -> Result<bool>;
 

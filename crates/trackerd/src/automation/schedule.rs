@@ -29,7 +29,13 @@ pub fn interval_ms(body: &Map<String, Value>) -> i64 {
 /// Runs the auto-actions due now; answers how many ran here.
 pub async fn tick(state: &AppState, holder: &str) -> anyhow::Result<usize> {
     let now = state.clock.now().timestamp_millis();
-    let ttl = i64::try_from(state.config.automation.tick_ms.saturating_mul(3)).unwrap_or(60_000);
+    // Held for half a minute at least, so renewed (written) at most every
+    // fifteen seconds (see `claim_lease`): a node that stops leaves the
+    // schedule to another within that, while auto-actions run at most once
+    // a minute.
+    let ttl = i64::try_from(state.config.automation.tick_ms.saturating_mul(3))
+        .unwrap_or(60_000)
+        .max(30_000);
     if !state.store.claim_lease(LEASE, holder, now, ttl).await? {
         return Ok(0);
     }

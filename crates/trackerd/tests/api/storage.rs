@@ -12,6 +12,7 @@ backend_tests!(
     the_first_start_creates_a_usable_administrator,
     tokens_are_stored_only_as_hashes,
     a_job_lease_is_held_by_one_node_until_it_expires,
+    a_job_lease_in_the_first_half_of_its_term_is_kept_without_a_write,
 );
 
 async fn applying_the_seed_again_changes_nothing(app: TestApp) {
@@ -217,6 +218,24 @@ async fn postgres_sessions_time_out_statements_unless_the_dsn_says_otherwise() {
         .await
         .unwrap_err();
     assert!(slow.to_string().contains("statement timeout"), "{slow}");
+}
+
+/// A holder that claims its lease early in its term keeps it as it was:
+/// nothing is written (on PostgreSQL every commit would empty the kept
+/// issue answers), so the lease still ends where it was first set.
+async fn a_job_lease_in_the_first_half_of_its_term_is_kept_without_a_write(app: TestApp) {
+    let store = app.state.store.clone();
+    let other = app.another_node().await;
+    let there = other.state.store.clone();
+    assert!(store.claim_lease("job", "a", 0, 1000).await.unwrap());
+    assert!(store.claim_lease("job", "a", 400, 1000).await.unwrap());
+    // Not written again: still ending at 1000, not at 1400, so another node
+    // takes it then.
+    assert!(!there.claim_lease("job", "b", 999, 1000).await.unwrap());
+    assert!(there.claim_lease("job", "b", 1000, 1000).await.unwrap());
+    // Past half its term, the holder's claim renews it.
+    assert!(there.claim_lease("job", "b", 1600, 1000).await.unwrap());
+    assert!(!store.claim_lease("job", "a", 2100, 1000).await.unwrap());
 }
 
 async fn a_job_lease_is_held_by_one_node_until_it_expires(app: TestApp) {
