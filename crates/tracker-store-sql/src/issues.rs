@@ -197,31 +197,25 @@ impl<D: Engine> SqlStore<D> {
         tx: &mut Transaction<'_, D>,
         issues: &[(&IssueRecord, i64)],
     ) -> Result<()> {
-        let pairs = |set: fn(&IssueRecord) -> &[i64]| -> Vec<(i64, i64)> {
-            issues
+        type Set = fn(&IssueRecord) -> &[i64];
+        let sets: [(&str, Set); 2] = [
+            ("issue_followers (issue_pk, uid)", |i| &i.followers),
+            ("issue_components (issue_pk, component_pk)", |i| {
+                &i.components
+            }),
+        ];
+        for (into, set) in sets {
+            let pairs: Vec<(i64, i64)> = issues
                 .iter()
                 .flat_map(|(i, pk)| set(i).iter().map(move |v| (*pk, *v)))
-                .collect()
-        };
-        Self::insert_rows(
-            tx,
-            "issue_followers (issue_pk, uid)",
-            "(?, ?)",
-            pairs(|i| &i.followers),
-        )
-        .await?;
+                .collect();
+            Self::insert_rows(tx, into, "(?, ?)", pairs).await?;
+        }
         let tags: Vec<(i64, String)> = issues
             .iter()
             .flat_map(|(i, pk)| i.tags.iter().map(move |t| (*pk, t.clone())))
             .collect();
         Self::insert_rows(tx, "issue_tags (issue_pk, tag)", "(?, ?)", tags).await?;
-        Self::insert_rows(
-            tx,
-            "issue_components (issue_pk, component_pk)",
-            "(?, ?)",
-            pairs(|i| &i.components),
-        )
-        .await?;
         let versions: Vec<(i64, i64, bool)> = issues
             .iter()
             .flat_map(|(i, pk)| {
@@ -239,26 +233,31 @@ impl<D: Engine> SqlStore<D> {
         .await
     }
 
+    /// Writes changelog entries, each for its issue, in one statement.
     async fn insert_changelog(
         tx: &mut Transaction<'_, D>,
-        issue_pk: i64,
-        c: &NewChangelog,
+        entries: &[(i64, &NewChangelog)],
     ) -> Result<()> {
-        Self::exec_on(
-            &mut **tx,
+        let sql = format!(
             "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            (
-                &c.id,
-                issue_pk,
-                &c.kind,
-                c.updated_by,
-                c.updated_at,
-                &c.fields,
-                &c.data,
-            ),
-        )
-        .await?;
+             VALUES {}",
+            crate::rows_sql("(?, ?, ?, ?, ?, ?, ?)", entries.len())
+        );
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|(issue_pk, c)| {
+                (
+                    &c.id,
+                    *issue_pk,
+                    &c.kind,
+                    c.updated_by,
+                    c.updated_at,
+                    &c.fields,
+                    &c.data,
+                )
+            })
+            .collect();
+        Self::exec_on(&mut **tx, &sql, rows).await?;
         Ok(())
     }
 
@@ -401,30 +400,12 @@ impl<D: Engine> SqlStore<D> {
                     .map_err(|e| (Some(index), e))?;
             }
         }
-        let sql = format!(
-            "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
-             VALUES {}",
-            crate::rows_sql("(?, ?, ?, ?, ?, ?, ?)", news.len())
-        );
-        let entries: Vec<_> = news
+        let entries: Vec<(i64, &NewChangelog)> = news
             .iter()
             .zip(&pks)
-            .map(|((n, _), pk)| {
-                let c = &n.changelog;
-                (
-                    &c.id,
-                    *pk,
-                    &c.kind,
-                    c.updated_by,
-                    c.updated_at,
-                    &c.fields,
-                    &c.data,
-                )
-            })
+            .map(|((n, _), pk)| (*pk, &n.changelog))
             .collect();
-        Self::exec_on(&mut **tx, &sql, entries)
-            .await
-            .map_err(whose)?;
+        Self::insert_changelog(tx, &entries).await.map_err(whose)?;
         Ok(pks)
     }
 
@@ -610,7 +591,7 @@ impl<D: Engine> IssueStore for SqlStore<D> {
             Self::write_attachments(&mut tx, i.org, i.pk, comment_pk, a).await?;
         }
         for (issue_pk, entry) in &w.changelog {
-            Self::insert_changelog(&mut tx, *issue_pk, entry).await?;
+            Self::insert_changelog(&mut tx, &[(*issue_pk, entry)]).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok((WriteOutcome::Written, self.issue_by_pk(i.org, i.pk).await?))
