@@ -21,6 +21,7 @@ backend_tests!(
     a_cloud_org_id_selects_the_organization,
     the_official_clients_placeholder_org_id_counts_as_absent,
     x_org_id_wins_when_both_headers_name_organizations,
+    a_token_answered_in_its_organization_still_gets_403_in_another,
     a_read_only_token_gets_403_on_a_write,
     a_trailing_slash_is_accepted,
     json_bodies_on_get_are_ignored,
@@ -139,6 +140,15 @@ async fn myself_returns_403_without_an_organization(app: TestApp) {
 
 async fn myself_returns_403_for_an_unknown_organization(app: TestApp) {
     app.get("/v2/myself").org("9999999").await.error(403);
+}
+
+/// A token's cache entry keeps the organization it was first answered in:
+/// naming another one must be checked afresh, never answered from it.
+async fn a_token_answered_in_its_organization_still_gets_403_in_another(app: TestApp) {
+    app.get("/v2/myself").await.status(200);
+    app.get("/v2/myself").org(OTHER).await.error(403);
+    app.get("/v2/myself").org("9999999").await.error(403);
+    app.get("/v2/myself").await.status(200);
 }
 
 async fn myself_returns_403_for_an_organization_the_account_is_not_in(app: TestApp) {
