@@ -364,7 +364,7 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn data_stamp(&self) -> Result<String> {
-        self.scalar(D::DIALECT.data_stamp_sql(), ()).await
+        self.shared_data_stamp().await
     }
 
     async fn bump_auth_epoch(&self) -> Result<i64> {

@@ -32,6 +32,7 @@ mod rows;
 mod scrolls;
 pub mod search;
 mod sprints;
+mod stamps;
 mod templates;
 mod worklog;
 
@@ -206,6 +207,8 @@ pub struct SqlStore<D: Engine> {
     created: Arc<AtomicU64>,
     /// Issue creates waiting for their batch (src/creates.rs).
     creates: Arc<creates::Creates>,
+    /// Data stamp reads waiting for the next shared statement (src/stamps.rs).
+    stamps: Arc<stamps::Stamps>,
 }
 
 impl<D: Engine> Clone for SqlStore<D> {
@@ -214,6 +217,7 @@ impl<D: Engine> Clone for SqlStore<D> {
             pool: self.pool.clone(),
             created: self.created.clone(),
             creates: self.creates.clone(),
+            stamps: self.stamps.clone(),
         }
     }
 }
@@ -225,6 +229,7 @@ impl<D: Engine> SqlStore<D> {
             pool: D::connect(dsn).await?,
             created: Default::default(),
             creates: Default::default(),
+            stamps: Default::default(),
         })
     }
 
@@ -1002,5 +1007,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(entries, 39, "the failed create left no changelog row");
+    }
+
+    /// Stamp reads asked together share a statement or two, and one asked
+    /// after a commit returns to the database.
+    #[tokio::test]
+    async fn data_stamps_asked_together_share_statements_and_one_asked_after_a_commit_moves() {
+        let (_dir, store, template) = fixture().await;
+        let before = store.stamps.statements();
+        let stamps = futures_util::future::join_all((0..50).map(|_| store.data_stamp())).await;
+        let statements = store.stamps.statements() - before;
+        assert!(
+            statements <= 2,
+            "{statements} statements for 50 stamp reads"
+        );
+        let first = stamps[0].as_ref().unwrap().clone();
+        assert!(stamps.iter().all(|s| s.as_ref().unwrap() == &first));
+        store.create_issue(&numbered(&template, 1)).await.unwrap();
+        let after = store.data_stamp().await.unwrap();
+        assert_ne!(after, first, "a stamp asked after a commit must show it");
+        assert_eq!(after, store.read_data_stamp().await.unwrap());
     }
 }
