@@ -555,16 +555,35 @@ type Value = serde_json::Value;
 /// The route pattern `path` matches (`/v2/issues/{key}`), or `unmatched`:
 /// the metrics' `route` label, bounded by the tables whatever clients send.
 fn route_pattern(path: &str) -> &'static str {
-    static PATTERNS: std::sync::LazyLock<matchit::Router<String>> =
-        std::sync::LazyLock::new(|| {
-            let mut patterns = matchit::Router::new();
-            for op in operations() {
-                // The same pattern under several methods: inserted once.
-                let _ = patterns.insert(op.path.clone(), op.path);
+    struct Patterns {
+        /// The patterns without parameters (`/v2/myself`): a path equal to
+        /// one is that route, as matchit puts static routes first. One hash
+        /// lookup instead of a walk of the route tree: ~100 instructions
+        /// instead of ~370 for `GET /v2/myself` (callgrind). The table is
+        /// fixed at start and never grows with what clients send, so a fast
+        /// hasher is safe here.
+        fixed: std::collections::HashSet<String, foldhash::fast::FixedState>,
+        routes: matchit::Router<String>,
+    }
+    static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| {
+        let mut patterns = Patterns {
+            fixed: Default::default(),
+            routes: matchit::Router::new(),
+        };
+        for op in operations() {
+            if !op.path.contains('{') {
+                patterns.fixed.insert(op.path.clone());
             }
-            patterns
-        });
+            // The same pattern under several methods: inserted once.
+            let _ = patterns.routes.insert(op.path.clone(), op.path);
+        }
+        patterns
+    });
+    if let Some(fixed) = PATTERNS.fixed.get(path) {
+        return fixed.as_str();
+    }
     PATTERNS
+        .routes
         .at(path)
         .map_or("unmatched", |found| found.value.as_str())
 }
@@ -1226,6 +1245,26 @@ impl Drop for AbortOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fixed table answers what the route tree would, for every route
+    /// without parameters, and a path it lacks still goes to the tree.
+    #[test]
+    fn a_route_without_parameters_is_labelled_as_the_route_tree_labels_it() {
+        let mut tree = matchit::Router::new();
+        for op in operations() {
+            let _ = tree.insert(op.path.clone(), op.path);
+        }
+        let mut fixed = 0;
+        for op in operations().iter().filter(|op| !op.path.contains('{')) {
+            fixed += 1;
+            let expected = tree.at(&op.path).map(|m| m.value.as_str()).ok();
+            assert_eq!(Some(route_pattern(&op.path)), expected, "{}", op.path);
+        }
+        assert!(fixed > 20, "only {fixed} routes without parameters");
+        assert_eq!(route_pattern("/v2/issues/TEST-1"), "/v2/issues/{key}");
+        assert_eq!(route_pattern("/v2/myself/"), "unmatched");
+        assert_eq!(route_pattern("/nowhere"), "unmatched");
+    }
 
     #[test]
     fn reads_need_read_changes_need_write_and_no_row_is_routed_twice() {
