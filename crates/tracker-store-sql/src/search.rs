@@ -529,6 +529,12 @@ pub fn select_page(
     total: Option<i64>,
 ) -> Sql {
     let mut q = Sql::new(d);
+    if let Some(member) = member_walk(s) {
+        member.from(&mut q, s.org, "DISTINCT m.issue_pk, m.key_queue, m.key_num");
+        q.push(" ORDER BY m.key_queue, m.key_num, m.issue_pk");
+        window(&mut q, offset, limit);
+        return q;
+    }
     q.fence_text = total.is_some_and(|n| n <= FENCED_TEXT_MATCHES_MAX);
     q.push("SELECT i.pk FROM issues i");
     if d == Dialect::Sqlite {
@@ -555,16 +561,81 @@ pub fn select_page(
         q.push(", ");
     }
     let _ = write!(q.text, "{guard}i.key_queue, {guard}i.key_num, i.pk");
+    window(&mut q, offset, limit);
+    q
+}
+
+fn window(q: &mut Sql, offset: i64, limit: Option<i64>) {
     if let Some(limit) = limit {
         let _ = write!(q.text, " LIMIT {}", limit.max(0));
     }
     if offset > 0 {
-        if limit.is_none() && d == Dialect::Sqlite {
+        if limit.is_none() && q.dialect == Dialect::Sqlite {
             q.push(" LIMIT -1");
         }
         let _ = write!(q.text, " OFFSET {offset}");
     }
-    q
+}
+
+/// `Followers: x` or `Tags: x` alone, in key order: answered from the
+/// follower or tag rows alone, which carry their issue's organization and
+/// key order (migration 0031), through an index on exactly that. The count
+/// is a range of the index and the first page its first entries; joined to
+/// the issues, each match was a lookup (a tag on 14 858 of 1 000 000
+/// issues: 22 ms for the count and as much for the page).
+struct MemberWalk<'a> {
+    table: &'static str,
+    test: MemberTest<'a>,
+}
+
+enum MemberTest<'a> {
+    Uid(i64),
+    Tag(&'a str),
+}
+
+fn member_walk(s: &IssueSearch) -> Option<MemberWalk<'_>> {
+    if !s.order.is_empty() {
+        return None;
+    }
+    match &s.filter {
+        IssueFilter::Followers(Some(uids)) if uids.len() == 1 => Some(MemberWalk {
+            table: "issue_followers",
+            test: MemberTest::Uid(uids[0]),
+        }),
+        IssueFilter::Tags(Some(tags)) if tags.len() == 1 => Some(MemberWalk {
+            table: "issue_tags",
+            test: MemberTest::Tag(&tags[0]),
+        }),
+        _ => None,
+    }
+}
+
+impl MemberWalk<'_> {
+    /// `SELECT {what} FROM {table} m WHERE …`. An issue has one row per
+    /// follower, but may have two tags equal but for case: what lists or
+    /// counts issues by tag says `DISTINCT`.
+    fn from(&self, q: &mut Sql, org: i64, what: &str) {
+        let _ = write!(
+            q.text,
+            "SELECT {what} FROM {} m WHERE m.org = {org} AND ",
+            self.table
+        );
+        match self.test {
+            MemberTest::Uid(uid) => {
+                let _ = write!(q.text, "m.uid = {uid}");
+            }
+            MemberTest::Tag(tag) => match q.dialect {
+                Dialect::Sqlite => {
+                    q.push("m.tag COLLATE NOCASE = ");
+                    q.bind(SqlValue::Text(tag.to_owned()));
+                }
+                Dialect::Postgres => {
+                    q.push("lower(m.tag) = ");
+                    q.bind(SqlValue::Text(tag.to_lowercase()));
+                }
+            },
+        }
+    }
 }
 
 /// The SQLite index that walks the matches in the date order a search
@@ -636,6 +707,24 @@ fn columns_only(f: &IssueFilter) -> bool {
 
 pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
     let mut q = Sql::new(d);
+    if let Some(member) = member_walk(s) {
+        match d {
+            // Distinct rows in the index's own order: SQLite counts them
+            // from the index as it walks it, where `count(DISTINCT
+            // m.issue_pk)` builds a temporary table of the keys (6 ms
+            // against 2 ms for 14 858 rows).
+            Dialect::Sqlite => {
+                q.push("SELECT count(*) FROM (");
+                member.from(&mut q, s.org, "DISTINCT m.key_queue, m.key_num, m.issue_pk");
+                q.push(") d");
+            }
+            // PostgreSQL reads the rows either way (an index-only scan
+            // cannot answer `lower(tag)`), and hashes the keys faster than
+            // it sorts the rows (16 ms against 24 ms).
+            Dialect::Postgres => member.from(&mut q, s.org, "count(DISTINCT m.issue_pk)"),
+        }
+        return q;
+    }
     q.push("SELECT count(*) FROM issues i");
     where_clause(s, &mut q);
     q

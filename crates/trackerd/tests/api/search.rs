@@ -32,6 +32,7 @@ backend_tests!(
     sorting_by_status_and_assignee_uses_display_names,
     role_grants_let_a_member_find_only_issues_they_hold_a_role_in,
     sql_and_the_in_memory_evaluator_agree_on_the_reference_examples,
+    a_followers_or_tags_search_follows_an_issue_moved_to_another_queue,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1027,6 +1028,57 @@ async fn role_grants_let_a_member_find_only_issues_they_hold_a_role_in(app: Test
     assert_eq!(r.text(), "2");
 }
 
+/// `Followers: x` and `Tags: x` alone are answered from the follower and
+/// tag rows, which carry their issue's key order: a move to another queue
+/// (a new key) must reach them, or the order and the pages go wrong.
+async fn a_followers_or_tags_search_follows_an_issue_moved_to_another_queue(app: TestApp) {
+    app.create_queue("DEV", "Dev").await;
+    for summary in ["first", "second", "third"] {
+        app.create_issue(json!({"queue": "TEST", "summary": summary, "tags": ["Web"],
+                                "followers": ["carol"]}))
+            .await;
+    }
+    let r = app.post("/v2/issues/TEST-2/_move?queue=DEV").await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    let in_key_order = (vec!["DEV-1", "TEST-1", "TEST-3"], "3".to_owned());
+    for q in ["Tags: web", "Tags: WEB", "Followers: carol"] {
+        let (keys, total) = answer(&app, q).await;
+        assert_eq!(
+            (keys.iter().map(String::as_str).collect(), total),
+            in_key_order,
+            "{q}"
+        );
+        let r = post(
+            &app,
+            "/v2/issues/_search?perPage=1&page=2",
+            ALICE,
+            json!({ "query": q }),
+        )
+        .await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+        assert_eq!(keys_of(r.json()), ["TEST-1"], "{q}: the second page");
+        assert_eq!(r.headers()["x-total-count"], "3");
+        let r = post(&app, "/v2/issues/_count", ALICE, json!({ "query": q })).await;
+        assert_eq!(r.text(), "3", "{q}");
+    }
+    // A follower or tag taken off the moved issue leaves it.
+    let r = app
+        .patch("/v2/issues/DEV-1")
+        .json(json!({"tags": {"remove": ["Web"]}, "followers": {"remove": ["carol"]}}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    for q in ["Tags: web", "Followers: carol"] {
+        assert_eq!(
+            answer(&app, q).await,
+            (
+                vec!["TEST-1".to_owned(), "TEST-3".to_owned()],
+                "2".to_owned()
+            ),
+            "{q}"
+        );
+    }
+}
+
 /// The answer (keys in order) and `X-Total-Count` of a query.
 async fn answer(app: &TestApp, query: &str) -> (Vec<String>, String) {
     let r = post(
@@ -1148,6 +1200,8 @@ async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: Te
         "Queue: TEST AND Status: open OR Priority: critical",
         "Queue: TEST Assignee: me() Status: !Closed \"Sort by\": Updated DESC",
         "Tags: web, ops",
+        "Tags: WEB",
+        "Tags: ops",
         "Tags: !web",
         "Tags: empty()",
         "Type: Bug \"Sort by\": Priority ASC",
