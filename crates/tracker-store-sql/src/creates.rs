@@ -28,12 +28,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
+use crate::handoff::Handoff;
 use crate::{db, Engine, SqlStore};
 
 /// The most creates one transaction holds: bounds the time the first of a
@@ -43,16 +43,10 @@ pub const MAX_BATCH: usize = 64;
 /// The creates waiting for the next batch, and whether a batch task runs.
 #[derive(Debug, Default)]
 pub(crate) struct Creates {
-    queue: Mutex<Waiting>,
+    waiting: Handoff<Pending>,
     /// Transactions that wrote creates (a batch or one alone): what the
     /// tests compare with the number of creates.
     transactions: AtomicU64,
-}
-
-#[derive(Debug, Default)]
-struct Waiting {
-    pending: VecDeque<Pending>,
-    running: bool,
 }
 
 #[derive(Debug)]
@@ -66,47 +60,6 @@ impl Creates {
     pub(crate) fn transactions(&self) -> u64 {
         self.transactions.load(Ordering::Relaxed)
     }
-
-    fn lock(&self) -> MutexGuard<'_, Waiting> {
-        // Nothing held under this lock can be left half-changed by a panic.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Queues a create; true when the caller must start the batch task.
-    fn push(&self, p: Pending) -> bool {
-        let mut w = self.lock();
-        w.pending.push_back(p);
-        !std::mem::replace(&mut w.running, true)
-    }
-
-    /// The next batch; `None` (and the task ends) when nothing waits.
-    fn take(&self) -> Option<Vec<Pending>> {
-        let mut w = self.lock();
-        if w.pending.is_empty() {
-            w.running = false;
-            return None;
-        }
-        let n = w.pending.len().min(MAX_BATCH);
-        Some(w.pending.drain(..n).collect())
-    }
-}
-
-/// Should the batch task die (a panic), the creates waiting are answered
-/// with an error (their senders dropped) and the next create starts a new
-/// task: the committer is never left marked running with nobody running it.
-struct Stopped<'a> {
-    creates: &'a Creates,
-    armed: bool,
-}
-
-impl Drop for Stopped<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let mut w = self.creates.lock();
-            w.pending.clear();
-            w.running = false;
-        }
-    }
 }
 
 fn gone() -> StoreError {
@@ -118,7 +71,7 @@ impl<D: Engine> SqlStore<D> {
     /// Creates the issue in the next batch (see the module's note).
     pub(crate) async fn create_grouped(&self, new: &NewIssue) -> Result<IssueRecord> {
         let (reply, answer) = oneshot::channel();
-        let start = self.creates.push(Pending {
+        let start = self.creates.waiting.push(Pending {
             new: new.clone(),
             reply,
         });
@@ -130,14 +83,11 @@ impl<D: Engine> SqlStore<D> {
     }
 
     async fn run_batches(self) {
-        let mut stopped = Stopped {
-            creates: &self.creates,
-            armed: true,
-        };
-        while let Some(batch) = self.creates.take() {
+        let running = self.creates.waiting.running();
+        while let Some(batch) = self.creates.waiting.take(MAX_BATCH) {
             self.commit_batch(batch).await;
         }
-        stopped.armed = false;
+        running.finished();
     }
 
     async fn commit_batch(&self, batch: Vec<Pending>) {

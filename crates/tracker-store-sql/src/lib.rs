@@ -23,6 +23,7 @@ mod engine;
 mod entities;
 mod federation;
 mod fields;
+mod handoff;
 mod issues;
 mod jobs;
 mod oauth;

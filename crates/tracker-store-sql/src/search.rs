@@ -207,16 +207,8 @@ fn render(f: &IssueFilter, q: &mut Sql) {
             if tags.is_empty() {
                 return q.push("1=0");
             }
-            match q.dialect {
-                Dialect::Sqlite => {
-                    q.push("i.pk IN (SELECT issue_pk FROM issue_tags WHERE tag COLLATE NOCASE IN ");
-                    q.bind_list(texts(tags));
-                }
-                Dialect::Postgres => {
-                    q.push("i.pk IN (SELECT issue_pk FROM issue_tags WHERE lower(tag) IN ");
-                    q.bind_list(lower(tags));
-                }
-            }
+            q.push("i.pk IN (SELECT issue_pk FROM issue_tags WHERE ");
+            tag_in(q, "tag", tags);
             q.push(fence(q.dialect));
             q.push(")");
         }
@@ -344,6 +336,22 @@ fn member_of(q: &mut Sql, table: &str, column: &str, uids: Option<&[i64]>) {
             q.int_list(uids);
             q.push(fence(q.dialect));
             q.push(")");
+        }
+    }
+}
+
+/// `{column} IN (…)` of tags, ignoring case as Tracker does: with the
+/// collation SQLite's tag indexes use, or against `lower(tag)`, which
+/// PostgreSQL's index.
+fn tag_in(q: &mut Sql, column: &str, tags: &[String]) {
+    match q.dialect {
+        Dialect::Sqlite => {
+            let _ = write!(q.text, "{column} COLLATE NOCASE IN ");
+            q.bind_list(texts(tags));
+        }
+        Dialect::Postgres => {
+            let _ = write!(q.text, "lower({column}) IN ");
+            q.bind_list(lower(tags));
         }
     }
 }
@@ -590,7 +598,7 @@ struct MemberWalk<'a> {
 
 enum MemberTest<'a> {
     Uid(i64),
-    Tag(&'a str),
+    Tag(&'a String),
 }
 
 fn member_walk(s: &IssueSearch) -> Option<MemberWalk<'_>> {
@@ -624,16 +632,7 @@ impl MemberWalk<'_> {
             MemberTest::Uid(uid) => {
                 let _ = write!(q.text, "m.uid = {uid}");
             }
-            MemberTest::Tag(tag) => match q.dialect {
-                Dialect::Sqlite => {
-                    q.push("m.tag COLLATE NOCASE = ");
-                    q.bind(SqlValue::Text(tag.to_owned()));
-                }
-                Dialect::Postgres => {
-                    q.push("lower(m.tag) = ");
-                    q.bind(SqlValue::Text(tag.to_lowercase()));
-                }
-            },
+            MemberTest::Tag(tag) => tag_in(q, "m.tag", std::slice::from_ref(tag)),
         }
     }
 }

@@ -12,80 +12,34 @@
 //!   every caller arriving meanwhile shares.
 //! - So at most one statement runs at a time per store, and a caller waits
 //!   at most for the end of the one running and the whole of the next.
-//! - The statements run in a task of their own: a caller hanging up cannot
-//!   leave the others waiting on a statement nobody drives.
+//! - The statements run in a task of their own (src/handoff.rs): a caller
+//!   hanging up cannot leave the others waiting on a statement nobody
+//!   drives.
 //! - A failed statement is not shared: each of its callers runs the
 //!   statement again alone and gets its own answer, error or not.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 use tracker_store::*;
 use tracker_store_sql_macros::sql_bounds;
 
+use crate::handoff::Handoff;
 use crate::{Engine, SqlStore};
 
 #[derive(Debug, Default)]
 pub(crate) struct Stamps {
-    state: Mutex<Round>,
+    /// Callers waiting for the next statement (none runs yet for them).
+    waiting: Handoff<oneshot::Sender<Option<String>>>,
     /// Stamp statements run for shared reads: what the tests compare with
     /// the number of callers.
     statements: AtomicU64,
-}
-
-#[derive(Debug, Default)]
-struct Round {
-    /// Callers waiting for the next statement (none runs yet for them).
-    next: Vec<oneshot::Sender<Option<String>>>,
-    running: bool,
 }
 
 impl Stamps {
     #[cfg(test)]
     pub(crate) fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Round> {
-        // Nothing held under this lock can be left half-changed by a panic.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Joins the next statement; true when the caller must start the task.
-    fn join(&self, reply: oneshot::Sender<Option<String>>) -> bool {
-        let mut r = self.lock();
-        r.next.push(reply);
-        !std::mem::replace(&mut r.running, true)
-    }
-
-    /// The callers the next statement answers; `None` (and the task ends)
-    /// when nobody waits.
-    fn take(&self) -> Option<Vec<oneshot::Sender<Option<String>>>> {
-        let mut r = self.lock();
-        if r.next.is_empty() {
-            r.running = false;
-            return None;
-        }
-        Some(std::mem::take(&mut r.next))
-    }
-}
-
-/// Should the task die (a panic), the callers waiting are answered `None`
-/// (their senders dropped), each then runs the statement alone, and the next
-/// caller starts a new task.
-struct Stopped<'a> {
-    stamps: &'a Stamps,
-    armed: bool,
-}
-
-impl Drop for Stopped<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let mut r = self.stamps.lock();
-            r.next.clear();
-            r.running = false;
-        }
     }
 }
 
@@ -95,7 +49,7 @@ impl<D: Engine> SqlStore<D> {
     /// the module's note).
     pub(crate) async fn shared_data_stamp(&self) -> Result<String> {
         let (reply, answer) = oneshot::channel();
-        if self.stamps.join(reply) {
+        if self.stamps.waiting.push(reply) {
             let store = self.clone();
             tokio::spawn(async move { store.run_stamps().await });
         }
@@ -110,11 +64,9 @@ impl<D: Engine> SqlStore<D> {
     }
 
     async fn run_stamps(self) {
-        let mut stopped = Stopped {
-            stamps: &self.stamps,
-            armed: true,
-        };
-        while let Some(callers) = self.stamps.take() {
+        let running = self.stamps.waiting.running();
+        // Every caller waiting is answered by the next statement.
+        while let Some(callers) = self.stamps.waiting.take(usize::MAX) {
             self.stamps.statements.fetch_add(1, Ordering::Relaxed);
             let stamp = match self.read_data_stamp().await {
                 Ok(stamp) => Some(stamp),
@@ -128,32 +80,6 @@ impl<D: Engine> SqlStore<D> {
                 let _ = caller.send(stamp.clone());
             }
         }
-        stopped.armed = false;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A caller arriving while a statement runs is not among those that
-    /// statement answers (its snapshot may predate what the caller saw
-    /// committed): it waits for the next one, and starts no second task.
-    #[test]
-    fn a_caller_arriving_while_a_statement_runs_waits_for_the_next_one() {
-        let stamps = Stamps::default();
-        let (a, _a) = oneshot::channel();
-        let (b, _b) = oneshot::channel();
-        let (c, _c) = oneshot::channel();
-        assert!(stamps.join(a), "the first caller starts the task");
-        let running = stamps.take().unwrap();
-        assert_eq!(running.len(), 1);
-        assert!(!stamps.join(b), "a task already runs");
-        assert!(!stamps.join(c));
-        let next = stamps.take().unwrap();
-        assert_eq!(next.len(), 2, "the next statement answers both");
-        assert!(stamps.take().is_none(), "nobody waits: the task ends");
-        let (d, _d) = oneshot::channel();
-        assert!(stamps.join(d), "the next caller starts a new task");
+        running.finished();
     }
 }
