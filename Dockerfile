@@ -5,8 +5,8 @@
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p trackerd \
-    && cp target/release/trackerd /usr/local/bin/trackerd
+RUN cargo build --profile dist --locked -p trackerd \
+    && cp target/dist/trackerd /usr/local/bin/trackerd
 
 FROM debian:bookworm-slim
 RUN useradd --system --home /data trackerd \
