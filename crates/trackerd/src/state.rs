@@ -35,6 +35,8 @@ pub struct Inner {
     pub control: Option<Arc<crate::control::Control>>,
     /// Issue answers kept between reads (`answers.max_bytes`).
     pub answers: crate::answers::Answers,
+    /// Organizations' queues, grants and members as searches read them.
+    pub search_facts: crate::routes::search::kept::SearchFacts,
 }
 
 impl std::ops::Deref for AppState {
@@ -77,6 +79,7 @@ impl AppState {
             federation,
             control,
             answers,
+            search_facts: crate::routes::search::kept::SearchFacts::new(),
         })))
     }
 

@@ -33,6 +33,7 @@ backend_tests!(
     role_grants_let_a_member_find_only_issues_they_hold_a_role_in,
     sql_and_the_in_memory_evaluator_agree_on_the_reference_examples,
     a_followers_or_tags_search_follows_an_issue_moved_to_another_queue,
+    a_search_sees_grants_and_names_changed_on_another_node_since_the_last_search,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1247,4 +1248,79 @@ async fn sql_and_the_in_memory_evaluator_agree_on_the_reference_examples(app: Te
         "only {nonempty} of {} queries select something (not everything): the dataset should exercise them",
         queries.len()
     );
+}
+
+async fn bobs_count(app: &TestApp) -> String {
+    post(
+        app,
+        "/v2/issues/_count",
+        BOB_RO,
+        json!({"query": "Queue: PRIV"}),
+    )
+    .await
+    .text()
+    .to_owned()
+}
+
+/// Searches keep the queues' grants and the members they read, per node,
+/// while nothing is committed: a grant or a name changed through another
+/// node (or behind the server's back) is seen by the very next search.
+async fn a_search_sees_grants_and_names_changed_on_another_node_since_the_last_search(
+    app: TestApp,
+) {
+    let r = post(
+        &app,
+        "/v2/queues",
+        ALICE,
+        json!({"key": "PRIV", "name": "Private", "lead": "alice"}),
+    )
+    .await;
+    assert_eq!(r.code(), 201, "{}", r.text());
+    let nobody = json!({"users": [], "groups": [], "roles": []});
+    app.patch("/v2/queues/PRIV/permissions")
+        .json(json!({"read": nobody, "create": nobody, "write": nobody}))
+        .await
+        .status(200);
+    app.create_issue(json!({"queue": "PRIV", "summary": "secret", "assignee": "alice"}))
+        .await;
+    // Twice: the second search is answered with what the first kept.
+    for _ in 0..2 {
+        assert_eq!(bobs_count(&app).await, "0");
+    }
+    let other = app.another_node().await;
+    other
+        .patch("/v2/queues/PRIV/permissions")
+        .json(json!({"read": {"users": {"add": ["bob"]}}}))
+        .await
+        .status(200);
+    assert_eq!(
+        bobs_count(&app).await,
+        "1",
+        "the grant made on the other node"
+    );
+
+    let by_name = json!({"query": "Assignee: \"Alicia Archer\""});
+    assert!(
+        search(&app, by_name.clone()).await.is_empty(),
+        "no one has that name yet"
+    );
+    assert_eq!(
+        search(&app, json!({"query": "Assignee: alice"})).await,
+        ["PRIV-1"]
+    );
+    let store = other.state.store.as_ref();
+    let alice = store.user_by_login("alice").await.unwrap().unwrap();
+    store
+        .upsert_user(&tracker_store::NewUser {
+            login: alice.login.clone(),
+            cloud_uid: alice.cloud_uid.clone(),
+            first_name: "Alicia".into(),
+            last_name: alice.last_name.clone(),
+            email: alice.email.clone(),
+            password_hash: None,
+            created_at: alice.created_at,
+        })
+        .await
+        .unwrap();
+    assert_eq!(search(&app, by_name).await, ["PRIV-1"], "the new name");
 }

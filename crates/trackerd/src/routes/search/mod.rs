@@ -26,6 +26,7 @@ use crate::state::AppState;
 
 mod body;
 mod document;
+pub mod kept;
 mod plan;
 mod run;
 pub mod scroll;

@@ -106,7 +106,14 @@ pub(super) async fn run(
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let org = principal.org.id;
     let uid = principal.user.uid;
-    let queues = state.store.queues_with_grants(org).await?;
+    let stamp = state.store.data_stamp().await?;
+    let queues = state
+        .search_facts
+        .queues
+        .get(org, &stamp, || async {
+            Ok(state.store.queues_with_grants(org).await?)
+        })
+        .await?;
     let groups = if principal.org_admin {
         Vec::new()
     } else {
@@ -115,29 +122,35 @@ pub(super) async fn run(
     let readable = plan::readable(uid, principal.org_admin, &groups, &queues);
     let mut ctx = Context::new(principal.user.login.clone(), state.clock.now());
     let filter_expr = search.query.filter.as_ref();
-    let mut people = Vec::new();
+    let mut people = std::sync::Arc::default();
     if filter_expr.is_some_and(mentions_people) {
-        let (members, _) = state.store.list_members(org, 0, i64::MAX).await?;
-        let logins: HashMap<i64, String> =
-            members.iter().map(|u| (u.uid, u.login.clone())).collect();
+        people = state
+            .search_facts
+            .people
+            .get(org, &stamp, || async {
+                let (members, _) = state.store.list_members(org, 0, i64::MAX).await?;
+                Ok(members
+                    .into_iter()
+                    .map(|u| plan::Person {
+                        uid: u.uid,
+                        display: u.display(),
+                        login: u.login,
+                    })
+                    .collect())
+            })
+            .await?;
         if filter_expr.is_some_and(uses_groups) {
+            let logins: HashMap<i64, &str> =
+                people.iter().map(|p| (p.uid, p.login.as_str())).collect();
             for g in state.store.list_groups(org).await? {
                 let members = g
                     .members
                     .iter()
-                    .filter_map(|m| logins.get(m).cloned())
+                    .filter_map(|m| logins.get(m).map(|l| (*l).to_owned()))
                     .collect();
                 ctx.groups.insert(g.name, members);
             }
         }
-        people = members
-            .into_iter()
-            .map(|u| plan::Person {
-                uid: u.uid,
-                display: u.display(),
-                login: u.login,
-            })
-            .collect();
     }
     let planner = plan::Planner {
         ctx: &ctx,
@@ -185,7 +198,7 @@ pub(super) async fn run(
         return Ok(Found {
             total,
             pks,
-            queues: records(queues),
+            queues: records(&queues),
         });
     }
     // The SQL filter is wider than the query here: check each candidate in
@@ -226,7 +239,7 @@ pub(super) async fn run(
     Ok(Found {
         total,
         pks,
-        queues: records(queues),
+        queues: records(&queues),
     })
 }
 
@@ -273,6 +286,6 @@ pub(super) fn sql_only<'a>(
     })
 }
 
-fn records(queues: Vec<(QueueRecord, Grants)>) -> Vec<QueueRecord> {
-    queues.into_iter().map(|(q, _)| q).collect()
+fn records(queues: &[(QueueRecord, Grants)]) -> Vec<QueueRecord> {
+    queues.iter().map(|(q, _)| q.clone()).collect()
 }
