@@ -69,6 +69,9 @@ pub const UNSTAMPED_TABLES: &[&str] = &[
     "webhook_deliveries",
     "emulator_snapshots",
     "federation_logins",
+    // Derived from `issues` by its triggers, in the transaction that
+    // writes the issues (whose triggers move the stamp).
+    "queue_issue_counts",
 ];
 
 impl Dialect {
@@ -238,12 +241,14 @@ impl Dialect {
     }
 
     /// Whether `table` is kept by triggers from other tables (the full-text
-    /// index): a restore rewrites the tables and the triggers rebuild it.
+    /// index, the queues' issue counts): a restore rewrites the tables and
+    /// the triggers rebuild it.
     pub fn derived_table(self, table: &str) -> bool {
-        match self {
-            Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
-            Dialect::Postgres => table == "issue_search",
-        }
+        table == "queue_issue_counts"
+            || match self {
+                Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
+                Dialect::Postgres => table == "issue_search",
+            }
     }
 
     /// The key counters: (name) rows; SQLite has one table of them

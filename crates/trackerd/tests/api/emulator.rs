@@ -169,6 +169,18 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
         )
         .await;
     assert_eq!(found.len(), 1);
+    // The queue's kept issue count was rebuilt with the issues.
+    let count = |q: &'static str| {
+        let app = &app;
+        async move {
+            let n: i64 = app
+                .post_json("/v2/issues/_count", json!({"query": q}), 200)
+                .await;
+            n
+        }
+    };
+    assert_eq!(count("Queue: TEST").await, 2);
+    assert_eq!(count("Queue: TEST Summary: after").await, 1);
 
     let list: Vec<Value> = app.control_json(Method::GET, "/_trackerd/snapshots").await;
     let names: Vec<&str> = list.iter().filter_map(|s| s["name"].as_str()).collect();

@@ -34,6 +34,7 @@ backend_tests!(
     sql_and_the_in_memory_evaluator_agree_on_the_reference_examples,
     a_followers_or_tags_search_follows_an_issue_moved_to_another_queue,
     a_search_sees_grants_and_names_changed_on_another_node_since_the_last_search,
+    a_queue_count_follows_creates_together_moves_and_another_organization,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1323,4 +1324,70 @@ async fn a_search_sees_grants_and_names_changed_on_another_node_since_the_last_s
         .await
         .unwrap();
     assert_eq!(search(&app, by_name).await, ["PRIV-1"], "the new name");
+}
+
+/// `_count` of `Queue: TEST` and `Queue: DEV`, and the total of a `_search`
+/// whose body names the queue TEST.
+async fn queue_counts(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in ["Queue: TEST", "Queue: DEV"] {
+        let r = post(app, "/v2/issues/_count", ALICE, json!({ "query": q })).await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+        out.push(r.text().to_owned());
+    }
+    let r = post(
+        app,
+        "/v2/issues/_search?perPage=1",
+        ALICE,
+        json!({"queue": "TEST"}),
+    )
+    .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    out.push(r.headers()["x-total-count"].to_str().unwrap().to_owned());
+    out
+}
+
+/// `Queue: X` alone is counted from the count its issues' triggers keep:
+/// creates sharing a transaction, moves both ways and another
+/// organization's queue of the same key leave it exact.
+async fn a_queue_count_follows_creates_together_moves_and_another_organization(app: TestApp) {
+    app.create_queue("DEV", "Dev").await;
+    let creates = (0..12).map(|n| {
+        app.create_issue(json!({"queue": if n % 3 == 0 { "DEV" } else { "TEST" },
+                                "summary": format!("together {n}")}))
+    });
+    futures_util::future::join_all(creates).await;
+    assert_eq!(queue_counts(&app).await, ["8", "4", "8"]);
+    for (key, to) in [("TEST-1", "DEV"), ("TEST-2", "DEV"), ("DEV-1", "TEST")] {
+        let r = app
+            .post(&format!("/v2/issues/{key}/_move?queue={to}"))
+            .await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+    }
+    assert_eq!(queue_counts(&app).await, ["7", "5", "7"]);
+    // The same counts as a test no count is kept for finds.
+    let r = post(
+        &app,
+        "/v2/issues/_count",
+        ALICE,
+        json!({"query": "Queue: DEV Summary: together"}),
+    )
+    .await;
+    assert_eq!(r.text(), "5");
+    // Another organization's queue named TEST holds none of these.
+    let r = app
+        .post("/v2/queues")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(json!({"key": "TEST", "name": "Theirs", "lead": "mallory"}))
+        .await;
+    assert_eq!(r.code(), 201, "{}", r.text());
+    let r = app
+        .post("/v2/issues/_count")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(json!({"query": "Queue: TEST"}))
+        .await;
+    assert_eq!((r.code(), r.text()), (200, "0"), "{}", r.text());
+    assert_eq!(queue_counts(&app).await, ["7", "5", "7"]);
 }
