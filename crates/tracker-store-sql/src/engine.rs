@@ -366,6 +366,10 @@ fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How much of an SQLite database file is read through a memory map (the
+/// bundled SQLite maps at most 2 GB however large this is).
+const SQLITE_MMAP_BYTES: i64 = 1 << 31;
+
 /// The embedded backend: one file in the data directory, in WAL mode.
 impl Engine for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
@@ -379,6 +383,13 @@ impl Engine for Sqlite {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
+            // Reads come straight from the operating system's cache of the
+            // file, shared by every connection, instead of a `pread` into
+            // each connection's own 2 MB page cache: at 1 000 000 issues a
+            // search's pages were mostly read again by whichever connection
+            // ran it (a full-text count: 36 -> 15.5 ms a statement, eight at
+            // a time). Writes still go through the WAL as before.
+            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
             // sqlx logs a slow statement whole: a heavy search's text is
             // megabytes, written to the log on every such request.
             .disable_statement_logging();
