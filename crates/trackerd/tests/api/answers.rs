@@ -127,20 +127,7 @@ async fn a_kept_answer_shows_the_callers_own_account_as_the_database_has_it(app:
     assert_eq!(v["createdBy"]["display"], "Alice Archer");
     // Renamed behind the server's back (as an admin command would): the
     // authentication alice's token is cached with still has the old name.
-    let store = app.state.store.as_ref();
-    let alice = store.user_by_login("alice").await.unwrap().unwrap();
-    store
-        .upsert_user(&tracker_store::NewUser {
-            login: alice.login.clone(),
-            cloud_uid: alice.cloud_uid.clone(),
-            first_name: "Alicia".into(),
-            last_name: alice.last_name.clone(),
-            email: alice.email.clone(),
-            password_hash: None,
-            created_at: alice.created_at,
-        })
-        .await
-        .unwrap();
+    crate::rename_in_store(&app, "alice", "Alicia").await;
     for _ in 0..2 {
         let v: Value = app.read("/v2/issues/TEST-1").await;
         assert_eq!(v["createdBy"]["display"], "Alicia Archer");

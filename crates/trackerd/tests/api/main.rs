@@ -41,3 +41,22 @@ mod storage;
 mod templates;
 mod users;
 mod worklog;
+
+/// Gives the account `login` the first name `first` in the store itself, as
+/// an admin command would: behind the server's back, with no request.
+pub(crate) async fn rename_in_store(app: &trackerd_testkit::TestApp, login: &str, first: &str) {
+    let store = app.state.store.as_ref();
+    let user = store.user_by_login(login).await.unwrap().unwrap();
+    store
+        .upsert_user(&tracker_store::NewUser {
+            login: user.login.clone(),
+            cloud_uid: user.cloud_uid.clone(),
+            first_name: first.into(),
+            last_name: user.last_name.clone(),
+            email: user.email.clone(),
+            password_hash: None,
+            created_at: user.created_at,
+        })
+        .await
+        .unwrap();
+}

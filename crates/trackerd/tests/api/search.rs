@@ -708,22 +708,25 @@ async fn an_idle_scroll_expires_after_its_ttl(app: TestApp) {
     r.error(404);
 }
 
-async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp) {
+/// Queue PRIV, which no one is granted (the administrator still reads it).
+async fn private_queue(app: &TestApp) {
     let r = post(
-        &app,
+        app,
         "/v2/queues",
         ALICE,
         json!({"key": "PRIV", "name": "Private", "lead": "alice"}),
     )
     .await;
     assert_eq!(r.code(), 201, "{}", r.text());
-    let r = app
-        .patch("/v2/queues/PRIV/permissions")
-        .json(json!({"read": {"users": [], "groups": [], "roles": []},
-                      "create": {"users": [], "groups": [], "roles": []},
-                      "write": {"users": [], "groups": [], "roles": []}}))
-        .await;
-    assert_eq!(r.code(), 200, "{}", r.text());
+    let nobody = json!({"users": [], "groups": [], "roles": []});
+    app.patch("/v2/queues/PRIV/permissions")
+        .json(json!({"read": nobody, "create": nobody, "write": nobody}))
+        .await
+        .status(200);
+}
+
+async fn search_and_count_leave_out_issues_the_caller_may_not_read(app: TestApp) {
+    private_queue(&app).await;
     app.create_issue(json!({"queue": "PRIV", "summary": "secret plan"}))
         .await;
     app.create_issue(json!({"queue": "PRIV", "summary": "secret shared"}))
@@ -1269,19 +1272,7 @@ async fn bobs_count(app: &TestApp) -> String {
 async fn a_search_sees_grants_and_names_changed_on_another_node_since_the_last_search(
     app: TestApp,
 ) {
-    let r = post(
-        &app,
-        "/v2/queues",
-        ALICE,
-        json!({"key": "PRIV", "name": "Private", "lead": "alice"}),
-    )
-    .await;
-    assert_eq!(r.code(), 201, "{}", r.text());
-    let nobody = json!({"users": [], "groups": [], "roles": []});
-    app.patch("/v2/queues/PRIV/permissions")
-        .json(json!({"read": nobody, "create": nobody, "write": nobody}))
-        .await
-        .status(200);
+    private_queue(&app).await;
     app.create_issue(json!({"queue": "PRIV", "summary": "secret", "assignee": "alice"}))
         .await;
     // Twice: the second search is answered with what the first kept.
@@ -1309,20 +1300,7 @@ async fn a_search_sees_grants_and_names_changed_on_another_node_since_the_last_s
         search(&app, json!({"query": "Assignee: alice"})).await,
         ["PRIV-1"]
     );
-    let store = other.state.store.as_ref();
-    let alice = store.user_by_login("alice").await.unwrap().unwrap();
-    store
-        .upsert_user(&tracker_store::NewUser {
-            login: alice.login.clone(),
-            cloud_uid: alice.cloud_uid.clone(),
-            first_name: "Alicia".into(),
-            last_name: alice.last_name.clone(),
-            email: alice.email.clone(),
-            password_hash: None,
-            created_at: alice.created_at,
-        })
-        .await
-        .unwrap();
+    crate::rename_in_store(&other, "alice", "Alicia").await;
     assert_eq!(search(&app, by_name).await, ["PRIV-1"], "the new name");
 }
 
