@@ -3,9 +3,12 @@
 //! another. A [`Renderer`] lives for one request and remembers what it has
 //! looked up, so a list of issues by the same people costs one lookup each.
 
-use std::collections::HashMap;
+mod doc;
 
-use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
 use tracker_domain::dictionaries::{self, Entry};
 use tracker_domain::workflow;
 use tracker_store::{IssueRecord, QueueRecord, Store, User};
@@ -16,14 +19,21 @@ use crate::extract::Links;
 use crate::fields::{ARRAY_FIELDS, GLOBAL_FIELDS};
 use crate::state::AppState;
 
+pub use doc::{value_of, IssueDoc, Piece, Ref};
+
 /// A reference to a queue, as every answer that names one shows it.
 pub fn queue_ref(links: &Links, q: &QueueRecord) -> Value {
-    json!({
-        "self": links.api(&format!("queues/{}", q.key)),
-        "id": q.id.to_string(),
-        "key": q.key,
-        "display": q.name,
-    })
+    value_of(&queue_ref_of(links, q))
+}
+
+fn queue_ref_of(links: &Links, q: &QueueRecord) -> Ref {
+    Ref {
+        display: Some(q.name.clone()),
+        id: q.id.to_string(),
+        key: Some(q.key.clone()),
+        link: Some(links.api(&format!("queues/{}", q.key))),
+        kind: None,
+    }
 }
 
 pub struct Renderer<'a> {
@@ -36,6 +46,11 @@ pub struct Renderer<'a> {
     /// Names of each queue's components and versions by id, read once per
     /// queue: a page of issues of one queue costs two lookups.
     catalogs: HashMap<i64, Catalog>,
+    /// References rendered so far, shared by every issue of a page that
+    /// names the same person, queue or dictionary entry.
+    user_refs: HashMap<i64, Arc<Ref>>,
+    queue_refs: HashMap<i64, Arc<Ref>>,
+    dict_refs: Vec<(&'static str, String, Arc<Ref>)>,
     /// The request's time, where answers depend on it (a checklist
     /// deadline's `isExceeded`).
     now: Option<chrono::DateTime<chrono::Utc>>,
@@ -89,6 +104,9 @@ impl<'a> Renderer<'a> {
             queues: HashMap::new(),
             issues: HashMap::new(),
             catalogs: HashMap::new(),
+            user_refs: HashMap::new(),
+            queue_refs: HashMap::new(),
+            dict_refs: Vec::new(),
             now: None,
             timed: std::cell::Cell::new(false),
         }
@@ -118,28 +136,60 @@ impl<'a> Renderer<'a> {
         self
     }
 
+    fn entry_ref(&self, collection: &str, e: Entry) -> Ref {
+        Ref {
+            display: Some(e.display.to_owned()),
+            id: e.id.to_string(),
+            key: Some(e.key.to_owned()),
+            link: Some(self.links.api(&format!("{collection}/{}", e.id))),
+            kind: None,
+        }
+    }
+
     pub fn entry(&self, collection: &str, e: Entry) -> Value {
-        json!({
-            "self": self.links.api(&format!("{collection}/{}", e.id)),
-            "id": e.id.to_string(),
-            "key": e.key,
-            "display": e.display,
-        })
+        value_of(&self.entry_ref(collection, e))
     }
 
     /// A dictionary reference by key; unknown keys (data from a newer
     /// version) render as their bare key rather than failing the request.
-    pub fn dict(&self, collection: &str, dict: &'static [Entry], key: &str) -> Value {
-        match dictionaries::by_key(dict, key) {
-            Some(e) => self.entry(collection, e),
-            None => json!({ "id": key, "key": key, "display": key }),
+    /// Statuses carry their type.
+    fn dict_ref(&self, collection: &str, dict: &'static [Entry], key: &str) -> Ref {
+        let mut r = match dictionaries::by_key(dict, key) {
+            Some(e) => self.entry_ref(collection, e),
+            None => Ref {
+                display: Some(key.to_owned()),
+                id: key.to_owned(),
+                key: Some(key.to_owned()),
+                link: None,
+                kind: None,
+            },
+        };
+        if collection == "statuses" {
+            r.kind = Some(dictionaries::status_type(key));
         }
+        r
+    }
+
+    /// [`Self::dict_ref`], rendered once per renderer.
+    fn kept_dict(&mut self, collection: &'static str, key: &str) -> Arc<Ref> {
+        if let Some((_, _, r)) = self
+            .dict_refs
+            .iter()
+            .find(|(c, k, _)| *c == collection && k == key)
+        {
+            return r.clone();
+        }
+        let r = Arc::new(self.dict_ref(collection, dictionary(collection), key));
+        self.dict_refs.push((collection, key.to_owned(), r.clone()));
+        r
+    }
+
+    pub fn dict(&self, collection: &str, dict: &'static [Entry], key: &str) -> Value {
+        value_of(&self.dict_ref(collection, dict, key))
     }
 
     pub fn status(&self, key: &str) -> Value {
-        let mut v = self.dict("statuses", dictionaries::STATUSES, key);
-        v["type"] = json!(dictionaries::status_type(key));
-        v
+        self.dict("statuses", dictionaries::STATUSES, key)
     }
     pub fn priority(&self, key: &str) -> Value {
         self.dict("priorities", dictionaries::PRIORITIES, key)
@@ -190,6 +240,14 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn user(&mut self, uid: i64) -> ApiResult<Value> {
+        Ok(value_of(&*self.user_ref(uid).await?))
+    }
+
+    /// A user reference, rendered once per renderer.
+    pub async fn user_ref(&mut self, uid: i64) -> ApiResult<Arc<Ref>> {
+        if let Some(r) = self.user_refs.get(&uid) {
+            return Ok(r.clone());
+        }
         if !self.users.contains_key(&uid) {
             let u = self.store.user_by_uid(uid).await?;
             self.users.insert(uid, u);
@@ -198,11 +256,15 @@ impl<'a> Renderer<'a> {
             Some(Some(u)) => u.display(),
             _ => uid.to_string(),
         };
-        Ok(json!({
-            "self": self.links.api(&format!("users/{uid}")),
-            "id": uid.to_string(),
-            "display": display,
-        }))
+        let r = Arc::new(Ref {
+            display: Some(display),
+            id: uid.to_string(),
+            key: None,
+            link: Some(self.links.api(&format!("users/{uid}"))),
+            kind: None,
+        });
+        self.user_refs.insert(uid, r.clone());
+        Ok(r)
     }
 
     pub async fn users(&mut self, uids: &[i64]) -> ApiResult<Value> {
@@ -226,19 +288,41 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn queue(&mut self, id: i64) -> ApiResult<Value> {
-        Ok(match self.queue_record(id).await? {
-            Some(q) => self.queue_ref(&q),
-            None => json!({ "id": id.to_string() }),
-        })
+        Ok(value_of(&*self.kept_queue_ref(id).await?))
+    }
+
+    /// A queue reference by id (the bare id for a queue that is gone),
+    /// rendered once per renderer.
+    async fn kept_queue_ref(&mut self, id: i64) -> ApiResult<Arc<Ref>> {
+        if let Some(r) = self.queue_refs.get(&id) {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(match self.queue_record(id).await? {
+            Some(q) => queue_ref_of(self.links, &q),
+            None => Ref {
+                display: None,
+                id: id.to_string(),
+                key: None,
+                link: None,
+                kind: None,
+            },
+        });
+        self.queue_refs.insert(id, r.clone());
+        Ok(r)
+    }
+
+    fn issue_ref_parts(&self, id: &str, key: &str, summary: &str) -> Ref {
+        Ref {
+            display: Some(summary.to_owned()),
+            id: id.to_owned(),
+            key: Some(key.to_owned()),
+            link: Some(self.links.api(&format!("issues/{key}"))),
+            kind: None,
+        }
     }
 
     pub fn issue_ref_of(&self, i: &IssueRecord) -> Value {
-        json!({
-            "self": self.links.api(&format!("issues/{}", i.key)),
-            "id": i.id,
-            "key": i.key,
-            "display": i.summary,
-        })
+        value_of(&self.issue_ref_parts(&i.id, &i.key, &i.summary))
     }
 
     /// A user field's value is stored as `{"uid": …, "login": …}` (the
@@ -269,18 +353,21 @@ impl<'a> Renderer<'a> {
     }
 
     pub async fn issue_ref(&mut self, pk: i64) -> ApiResult<Value> {
+        Ok(match self.issue_ref_by_pk(pk).await? {
+            Some(r) => value_of(&r),
+            None => Value::Null,
+        })
+    }
+
+    /// A reference to another issue of the organization, if it exists.
+    async fn issue_ref_by_pk(&mut self, pk: i64) -> ApiResult<Option<Ref>> {
         if !self.issues.contains_key(&pk) {
             let i = self.store.issue_by_pk(self.org, pk).await?;
             self.issues.insert(pk, i.map(|i| (i.id, i.key, i.summary)));
         }
         Ok(match self.issues.get(&pk) {
-            Some(Some((id, key, summary))) => json!({
-                "self": self.links.api(&format!("issues/{key}")),
-                "id": id,
-                "key": key,
-                "display": summary,
-            }),
-            _ => Value::Null,
+            Some(Some((id, key, summary))) => Some(self.issue_ref_parts(id, key, summary)),
+            _ => None,
         })
     }
 
@@ -299,7 +386,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// An issue's components and versions as reference objects.
-    async fn catalog_refs(&mut self, i: &IssueRecord, m: &mut Map<String, Value>) -> ApiResult<()> {
+    async fn catalog_refs(&mut self, i: &IssueRecord, d: &mut IssueDoc<'_>) -> ApiResult<()> {
         if i.components.is_empty() && i.fix_versions.is_empty() && i.affected_versions.is_empty() {
             return Ok(());
         }
@@ -339,7 +426,7 @@ impl<'a> Renderer<'a> {
             ),
         ] {
             if !ids.is_empty() {
-                m.insert(field.into(), refs(collection, names, ids));
+                d.put(field, Piece::Value(refs(collection, names, ids)));
             }
         }
         Ok(())
@@ -348,68 +435,82 @@ impl<'a> Renderer<'a> {
     /// The full issue as `GET /v2/issues/{key}` answers it. Absent values are
     /// left out, as Tracker does.
     pub async fn issue(&mut self, i: &IssueRecord) -> ApiResult<Value> {
-        let mut m = Map::new();
-        m.insert(
-            "self".into(),
-            json!(self.links.api(&format!("issues/{}", i.key))),
+        Ok(self.issue_doc(i).await?.to_value())
+    }
+
+    /// [`Self::issue`] as a document that serializes itself.
+    pub async fn issue_doc<'i>(&mut self, i: &'i IssueRecord) -> ApiResult<IssueDoc<'i>> {
+        let mut d = IssueDoc::with_capacity(32);
+        d.put(
+            "self",
+            Piece::Owned(self.links.api(&format!("issues/{}", i.key))),
         );
-        m.insert("id".into(), json!(i.id));
-        m.insert("key".into(), json!(i.key));
-        m.insert("version".into(), json!(i.version));
+        d.put("id", Piece::Str(&i.id));
+        d.put("key", Piece::Str(&i.key));
+        d.put("version", Piece::Int(i.version));
         if let Some(t) = &i.last_comment_updated_at {
-            m.insert("lastCommentUpdatedAt".into(), time(t));
+            d.put("lastCommentUpdatedAt", Piece::Time(t));
         }
-        m.insert("summary".into(), json!(i.summary));
+        d.put("summary", Piece::Str(&i.summary));
         if let Some(p) = i.parent_pk {
-            let r = self.issue_ref(p).await?;
-            if !r.is_null() {
-                m.insert("parent".into(), r);
+            if let Some(r) = self.issue_ref_by_pk(p).await? {
+                d.put("parent", Piece::Ref(Arc::new(r)));
             }
         }
         if !i.aliases.is_empty() {
-            m.insert("aliases".into(), json!(i.aliases));
+            d.put("aliases", Piece::Strs(&i.aliases));
         }
-        m.insert("updatedBy".into(), self.user(i.updated_by).await?);
-        if let Some(d) = &i.description {
-            m.insert("description".into(), json!(d));
+        d.put("updatedBy", Piece::Ref(self.user_ref(i.updated_by).await?));
+        if let Some(desc) = &i.description {
+            d.put("description", Piece::Str(desc));
         }
-        m.insert("type".into(), self.issue_type(&i.issue_type));
-        m.insert("priority".into(), self.priority(&i.priority));
-        m.insert("createdAt".into(), time(&i.created_at));
+        d.put(
+            "type",
+            Piece::Ref(self.kept_dict("issuetypes", &i.issue_type)),
+        );
+        d.put(
+            "priority",
+            Piece::Ref(self.kept_dict("priorities", &i.priority)),
+        );
+        d.put("createdAt", Piece::Time(&i.created_at));
         if !i.followers.is_empty() {
-            m.insert("followers".into(), self.users(&i.followers).await?);
+            let mut refs = Vec::with_capacity(i.followers.len());
+            for uid in &i.followers {
+                refs.push(self.user_ref(*uid).await?);
+            }
+            d.put("followers", Piece::Refs(refs));
         }
-        m.insert("createdBy".into(), self.user(i.author).await?);
-        m.insert("votes".into(), json!(i.votes));
+        d.put("createdBy", Piece::Ref(self.user_ref(i.author).await?));
+        d.put("votes", Piece::Int(i.votes));
         if let Some(a) = i.assignee {
-            m.insert("assignee".into(), self.user(a).await?);
+            d.put("assignee", Piece::Ref(self.user_ref(a).await?));
         }
-        m.insert("queue".into(), self.queue(i.queue_id).await?);
-        m.insert("updatedAt".into(), time(&i.updated_at));
-        m.insert("status".into(), self.status(&i.status));
+        d.put("queue", Piece::Ref(self.kept_queue_ref(i.queue_id).await?));
+        d.put("updatedAt", Piece::Time(&i.updated_at));
+        d.put("status", Piece::Ref(self.kept_dict("statuses", &i.status)));
         if let Some(p) = &i.previous_status {
-            m.insert("previousStatus".into(), self.status(p));
+            d.put("previousStatus", Piece::Ref(self.kept_dict("statuses", p)));
         }
-        m.insert("statusStartTime".into(), time(&i.status_start_time));
+        d.put("statusStartTime", Piece::Time(&i.status_start_time));
         if let Some(r) = &i.resolution {
-            m.insert("resolution".into(), self.resolution(r));
+            d.put("resolution", Piece::Ref(self.kept_dict("resolutions", r)));
         }
         if let Some(t) = &i.resolved_at {
-            m.insert("resolvedAt".into(), time(t));
+            d.put("resolvedAt", Piece::Time(t));
         }
         if !i.tags.is_empty() {
-            m.insert("tags".into(), json!(i.tags));
+            d.put("tags", Piece::Strs(&i.tags));
         }
-        self.catalog_refs(i, &mut m).await?;
+        self.catalog_refs(i, &mut d).await?;
         if let Some(u) = &i.unique {
-            m.insert("unique".into(), json!(u));
+            d.put("unique", Piece::Str(u));
         }
-        m.insert(
-            "commentWithoutExternalMessageCount".into(),
-            json!(i.comment_count),
+        d.put(
+            "commentWithoutExternalMessageCount",
+            Piece::Int(i.comment_count),
         );
-        m.insert("commentWithExternalMessageCount".into(), json!(0));
-        m.insert("favorite".into(), json!(false));
+        d.put("commentWithExternalMessageCount", Piece::Int(0));
+        d.put("favorite", Piece::Bool(false));
         if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&i.extra) {
             for (k, v) in extra {
                 if k == "checklistItems" {
@@ -428,7 +529,7 @@ impl<'a> Renderer<'a> {
                             );
                         }
                     }
-                    m.insert(k, Value::Array(items));
+                    d.put(k, Piece::Value(Value::Array(items)));
                 } else if k == "sprint" {
                     let refs: Vec<Value> = v
                         .as_array()
@@ -443,17 +544,27 @@ impl<'a> Renderer<'a> {
                             })
                         })
                         .collect();
-                    m.insert(k, Value::Array(refs));
+                    d.put(k, Piece::Value(Value::Array(refs)));
                 } else if let ("resolvedBy", Some(uid)) = (k.as_str(), v.as_i64()) {
                     // Kept by import as the uid it names.
-                    m.insert(k, self.user(uid).await?);
+                    d.put(k, Piece::Ref(self.user_ref(uid).await?));
                 } else if !v.is_null() {
                     let v = self.stored_users(v).await?;
-                    m.insert(k, v);
+                    d.put(k, Piece::Value(v));
                 }
             }
         }
-        Ok(Value::Object(m))
+        Ok(d)
+    }
+}
+
+/// The dictionary of a reference collection.
+fn dictionary(collection: &str) -> &'static [Entry] {
+    match collection {
+        "statuses" => dictionaries::STATUSES,
+        "priorities" => dictionaries::PRIORITIES,
+        "issuetypes" => dictionaries::ISSUE_TYPES,
+        _ => dictionaries::RESOLUTIONS,
     }
 }
 
@@ -491,31 +602,43 @@ pub async fn render_issue_with(
     issue: &IssueRecord,
     params: &GetParams,
 ) -> ApiResult<Value> {
-    let mut v = r.issue(issue).await?;
+    Ok(render_doc_with(r, links, issue, params).await?.to_value())
+}
+
+/// [`render_issue_with`] as a document that serializes itself (a page of
+/// issues is written from these without a `Value` of each).
+pub async fn render_doc_with<'i>(
+    r: &mut Renderer<'_>,
+    links: &Links,
+    issue: &'i IssueRecord,
+    params: &GetParams,
+) -> ApiResult<IssueDoc<'i>> {
+    let mut d = r.issue_doc(issue).await?;
     let expand = params.expand.as_deref().unwrap_or("");
     if expand
         .split(',')
         .any(|e| matches!(e.trim(), "transitions" | "all"))
     {
-        v["transitions"] = transitions_json(links, issue);
+        d.put("transitions", Piece::Value(transitions_json(links, issue)));
     }
     if expand
         .split(',')
         .any(|e| matches!(e.trim(), "attachments" | "all"))
     {
-        v["attachments"] = crate::routes::attachments::render_all(r, issue).await?;
+        d.put(
+            "attachments",
+            Piece::Value(crate::routes::attachments::render_all(r, issue).await?),
+        );
     }
-    if let (Some(wanted), Value::Object(m)) = (&params.fields, &mut v) {
+    if let Some(wanted) = &params.fields {
         let wanted: Vec<&str> = wanted
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
-        m.retain(|k, _| {
-            matches!(k.as_str(), "self" | "id" | "key" | "version") || wanted.contains(&k.as_str())
-        });
+        d.retain(|k| matches!(k, "self" | "id" | "key" | "version") || wanted.contains(&k));
     }
-    Ok(v)
+    Ok(d)
 }
 
 pub fn transitions_json(links: &Links, issue: &IssueRecord) -> Value {

@@ -23,7 +23,7 @@ use crate::extract::{json, json_body, json_bytes, Api, ApiJson, ApiQuery, Versio
 use crate::fields::{self, FieldChange, FieldErrors, Mode};
 use crate::ids::object_id;
 use crate::render::{
-    render_issue, render_issue_with, transition_json, transitions_json, GetParams, Renderer,
+    render_doc_with, render_issue, transition_json, transitions_json, GetParams, Renderer,
 };
 
 pub async fn create(
@@ -110,7 +110,7 @@ pub async fn create(
     .await;
     Ok(json(
         StatusCode::CREATED,
-        &render_issue_with(
+        &render_doc_with(
             &mut cx.renderer().knowing(&cx.principal.user, Some(&queue)),
             &cx.links,
             &created,
@@ -147,7 +147,7 @@ pub async fn get(
     // authentication, which may be older than the stamp.
     let mut r = Renderer::new(&cx.links, cx.state.store.as_ref(), cx.principal.org.id)
         .at(cx.state.clock.now());
-    let body = json_body(&render_issue_with(&mut r, &cx.links, &issue, &params).await?)?;
+    let body = json_body(&render_doc_with(&mut r, &cx.links, &issue, &params).await?)?;
     if let (Some((k, stamp)), true) = (kept, r.timeless()) {
         answers.put(k, stamp, body.clone());
     }

@@ -35,6 +35,7 @@ backend_tests!(
     a_followers_or_tags_search_follows_an_issue_moved_to_another_queue,
     a_search_sees_grants_and_names_changed_on_another_node_since_the_last_search,
     a_queue_count_follows_creates_together_moves_and_another_organization,
+    a_found_issue_is_written_byte_for_byte_as_its_own_answer,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1368,4 +1369,79 @@ async fn a_queue_count_follows_creates_together_moves_and_another_organization(a
         .await;
     assert_eq!((r.code(), r.text()), (200, "0"), "{}", r.text());
     assert_eq!(queue_counts(&app).await, ["7", "5", "7"]);
+}
+
+/// Pages of issues are written from documents that serialize themselves,
+/// single issues from the `Value` of the same documents: the two must not
+/// drift apart, down to the order of keys.
+async fn a_found_issue_is_written_byte_for_byte_as_its_own_answer(app: TestApp) {
+    let c = app
+        .post("/v2/components")
+        .json(json!({"queue": "TEST", "name": "Backend"}))
+        .await
+        .status(201)
+        .json::<Value>();
+    let v = app
+        .post("/v2/versions")
+        .json(json!({"queue": "TEST", "name": "1.0"}))
+        .await
+        .status(201)
+        .json::<Value>();
+    app.create_issue(json!({"queue": "TEST", "summary": "Parent"}))
+        .await;
+    app.create_issue(json!({
+        "queue": "TEST",
+        "summary": "Child \"quoted\" ✓",
+        "description": "Line one\nline two",
+        "parent": "TEST-1",
+        "assignee": "bob",
+        "followers": ["bob", "alice"],
+        "tags": ["b", "a"],
+        "components": [c["id"]],
+        "fixVersions": [v["id"]],
+        "priority": "critical",
+        "type": "bug",
+    }))
+    .await;
+    app.post("/v2/issues/TEST-2/checklistItems")
+        .json(json!({"text": "check", "checked": true}))
+        .await
+        .status(200);
+    app.post("/v2/issues/TEST-2/transitions/start_progress/_execute")
+        .json(json!({}))
+        .await
+        .status(200);
+    app.post("/v2/issues/TEST-2/transitions/resolve/_execute")
+        .json(json!({"resolution": "fixed"}))
+        .await
+        .status(200);
+    for query in ["", "?expand=transitions", "?fields=summary,tags,queue"] {
+        let own = app
+            .get(&format!("/v2/issues/TEST-2{query}"))
+            .await
+            .status(200);
+        let own = own.text();
+        let sep = if query.is_empty() { "?" } else { "&" };
+        for page in ["", "perPage=1&page=1", "scrollType=sorted&perScroll=1"] {
+            let path = format!("/v2/issues/_search{query}{sep}{page}");
+            let body = json!({"filter": {"queue": "TEST", "type": "bug"}});
+            let r = post(&app, &path, ALICE, body).await;
+            assert_eq!(r.code(), 200, "{path}: {}", r.text());
+            assert_eq!(r.text(), format!("[{own}]"), "{path}");
+        }
+    }
+    // What the comparison covers is there.
+    let v: Value = app.read("/v2/issues/TEST-2").await;
+    for field in [
+        "parent",
+        "followers",
+        "components",
+        "fixVersions",
+        "checklistItems",
+        "resolution",
+        "previousStatus",
+        "resolvedAt",
+    ] {
+        assert!(v.get(field).is_some(), "{field}: {v}");
+    }
 }

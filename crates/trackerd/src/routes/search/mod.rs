@@ -10,6 +10,7 @@ use axum::extract::RawQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use serde_json::{Map, Value as Json_};
 use tracker_domain::permissions::Perm;
 use tracker_domain::TokenHash;
@@ -18,10 +19,10 @@ use tracker_store::{IssueRecord, NewScroll, QueueRecord, ScrollPage};
 use crate::access::Guard;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Api, Links, OptionalJson};
+use crate::extract::{json_body, json_bytes, Api, Links, OptionalJson};
 use crate::paging::{Page, PageParams};
 use crate::render::Renderer;
-use crate::render::{render_issue_with, GetParams};
+use crate::render::{render_doc_with, GetParams};
 use crate::state::AppState;
 
 mod body;
@@ -39,14 +40,15 @@ use scroll::*;
 pub const PAGE_PAGING_LIMIT: i64 = 10_000;
 
 /// The issues with these keys rendered as the search answers them, with one
-/// renderer for the page (users and queues are looked up once).
+/// renderer for the page (users and queues are looked up once): the JSON
+/// array's bytes.
 async fn render_page(
     state: &AppState,
     principal: &Principal,
     links: &Links,
     found: (&[i64], &[QueueRecord]),
     get: &GetParams,
-) -> ApiResult<Vec<Json_>> {
+) -> ApiResult<Bytes> {
     let (pks, queues) = found;
     let issues = state.store.issues_by_pks(principal.org.id, pks).await?;
     render_issues(state, principal, links, &issues, queues, get).await
@@ -59,7 +61,7 @@ async fn render_issues(
     issues: &[IssueRecord],
     queues: &[QueueRecord],
     get: &GetParams,
-) -> ApiResult<Vec<Json_>> {
+) -> ApiResult<Bytes> {
     let mut r = Renderer::new(links, state.store.as_ref(), principal.org.id)
         .knowing(&principal.user, None)
         .knowing_queues(queues);
@@ -70,11 +72,11 @@ async fn render_issues(
             .chain(i.followers.iter().copied())
     }))
     .await?;
-    let mut out = Vec::with_capacity(issues.len());
+    let mut docs = Vec::with_capacity(issues.len());
     for issue in issues {
-        out.push(render_issue_with(&mut r, links, issue, get).await?);
+        docs.push(render_doc_with(&mut r, links, issue, get).await?);
     }
-    Ok(out)
+    json_body(&docs)
 }
 
 /// The keys of the issues a query-language `query` finds for the caller,
@@ -208,7 +210,7 @@ pub async fn search(
             put(&mut headers, "x-scroll-token", secret);
         }
         put(&mut headers, "link", link.join(", "));
-        return Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response());
+        return Ok((StatusCode::OK, headers, json_bytes(items)).into_response());
     }
 
     let page = Page::from_params(&PageParams {
@@ -235,7 +237,7 @@ pub async fn search(
     )
     .await?;
     let headers = page.headers(found.total, &url, raw.as_deref());
-    Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
+    Ok((StatusCode::OK, headers, json_bytes(items)).into_response())
 }
 
 fn put(h: &mut HeaderMap, name: &'static str, value: String) {
@@ -310,7 +312,7 @@ async fn next_scroll_page(
             put(&mut headers, "x-scroll-token", token.to_owned());
         }
     }
-    Ok((StatusCode::OK, headers, Json(Json_::Array(items))).into_response())
+    Ok((StatusCode::OK, headers, json_bytes(items)).into_response())
 }
 
 /// `POST /v2/system/search/scroll/_clear` with `{"<scrollId>": "<scrollToken>", …}`.
