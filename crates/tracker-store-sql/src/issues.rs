@@ -241,7 +241,7 @@ impl<D: Engine> SqlStore<D> {
         let sql = format!(
             "INSERT INTO changelog (id, issue_pk, kind, updated_by, updated_at, fields, data) \
              VALUES {}",
-            crate::rows_sql("(?, ?, ?, ?, ?, ?, ?)", entries.len())
+            crate::rows_sql(D::DIALECT, "(?, ?, ?, ?, ?, ?, ?)", entries.len())
         );
         let rows: Vec<_> = entries
             .iter()
@@ -346,6 +346,7 @@ impl<D: Engine> SqlStore<D> {
              status_start_time, last_comment_updated_at, comment_count, votes, extra) VALUES {} \
              RETURNING id, pk",
             crate::rows_sql(
+                D::DIALECT,
                 "(?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 news.len()
             )
