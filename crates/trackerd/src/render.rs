@@ -171,7 +171,12 @@ impl<'a> Renderer<'a> {
     }
 
     /// [`Self::dict_ref`], rendered once per renderer.
-    fn kept_dict(&mut self, collection: &'static str, key: &str) -> Arc<Ref> {
+    fn kept_dict(
+        &mut self,
+        collection: &'static str,
+        dict: &'static [Entry],
+        key: &str,
+    ) -> Arc<Ref> {
         if let Some((_, _, r)) = self
             .dict_refs
             .iter()
@@ -179,7 +184,7 @@ impl<'a> Renderer<'a> {
         {
             return r.clone();
         }
-        let r = Arc::new(self.dict_ref(collection, dictionary(collection), key));
+        let r = Arc::new(self.dict_ref(collection, dict, key));
         self.dict_refs.push((collection, key.to_owned(), r.clone()));
         r
     }
@@ -466,11 +471,11 @@ impl<'a> Renderer<'a> {
         }
         d.put(
             "type",
-            Piece::Ref(self.kept_dict("issuetypes", &i.issue_type)),
+            Piece::Ref(self.kept_dict("issuetypes", dictionaries::ISSUE_TYPES, &i.issue_type)),
         );
         d.put(
             "priority",
-            Piece::Ref(self.kept_dict("priorities", &i.priority)),
+            Piece::Ref(self.kept_dict("priorities", dictionaries::PRIORITIES, &i.priority)),
         );
         d.put("createdAt", Piece::Time(&i.created_at));
         if !i.followers.is_empty() {
@@ -487,13 +492,22 @@ impl<'a> Renderer<'a> {
         }
         d.put("queue", Piece::Ref(self.kept_queue_ref(i.queue_id).await?));
         d.put("updatedAt", Piece::Time(&i.updated_at));
-        d.put("status", Piece::Ref(self.kept_dict("statuses", &i.status)));
+        d.put(
+            "status",
+            Piece::Ref(self.kept_dict("statuses", dictionaries::STATUSES, &i.status)),
+        );
         if let Some(p) = &i.previous_status {
-            d.put("previousStatus", Piece::Ref(self.kept_dict("statuses", p)));
+            d.put(
+                "previousStatus",
+                Piece::Ref(self.kept_dict("statuses", dictionaries::STATUSES, p)),
+            );
         }
         d.put("statusStartTime", Piece::Time(&i.status_start_time));
         if let Some(r) = &i.resolution {
-            d.put("resolution", Piece::Ref(self.kept_dict("resolutions", r)));
+            d.put(
+                "resolution",
+                Piece::Ref(self.kept_dict("resolutions", dictionaries::RESOLUTIONS, r)),
+            );
         }
         if let Some(t) = &i.resolved_at {
             d.put("resolvedAt", Piece::Time(t));
@@ -555,16 +569,6 @@ impl<'a> Renderer<'a> {
             }
         }
         Ok(d)
-    }
-}
-
-/// The dictionary of a reference collection.
-fn dictionary(collection: &str) -> &'static [Entry] {
-    match collection {
-        "statuses" => dictionaries::STATUSES,
-        "priorities" => dictionaries::PRIORITIES,
-        "issuetypes" => dictionaries::ISSUE_TYPES,
-        _ => dictionaries::RESOLUTIONS,
     }
 }
 
