@@ -19,7 +19,8 @@ use crate::extract::Links;
 use crate::fields::{ARRAY_FIELDS, GLOBAL_FIELDS};
 use crate::state::AppState;
 
-pub use doc::{value_of, IssueDoc, Piece, Ref};
+pub use doc::IssueDoc;
+use doc::{value_of, Piece, Ref};
 
 /// A reference to a queue, as every answer that names one shows it.
 pub fn queue_ref(links: &Links, q: &QueueRecord) -> Value {
@@ -249,7 +250,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// A user reference, rendered once per renderer.
-    pub async fn user_ref(&mut self, uid: i64) -> ApiResult<Arc<Ref>> {
+    async fn user_ref(&mut self, uid: i64) -> ApiResult<Arc<Ref>> {
         if let Some(r) = self.user_refs.get(&uid) {
             return Ok(r.clone());
         }
@@ -444,7 +445,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// [`Self::issue`] as a document that serializes itself.
-    pub async fn issue_doc<'i>(&mut self, i: &'i IssueRecord) -> ApiResult<IssueDoc<'i>> {
+    async fn issue_doc<'i>(&mut self, i: &'i IssueRecord) -> ApiResult<IssueDoc<'i>> {
         let mut d = IssueDoc::with_capacity(32);
         d.put(
             "self",
