@@ -72,6 +72,7 @@ pub const UNSTAMPED_TABLES: &[&str] = &[
     // Derived from `issues` by its triggers, in the transaction that
     // writes the issues (whose triggers move the stamp).
     "queue_issue_counts",
+    "issue_counts",
 ];
 
 impl Dialect {
@@ -245,6 +246,7 @@ impl Dialect {
     /// the triggers rebuild it.
     pub fn derived_table(self, table: &str) -> bool {
         table == "queue_issue_counts"
+            || table == "issue_counts"
             || match self {
                 Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
                 Dialect::Postgres => table == "issue_search",

@@ -181,6 +181,8 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     };
     assert_eq!(count("Queue: TEST").await, 2);
     assert_eq!(count("Queue: TEST Summary: after").await, 1);
+    // So were the counts per queue, status, priority and type.
+    assert_eq!(count("Status: open Priority: !blocker").await, 2);
 
     let list: Vec<Value> = app.control_json(Method::GET, "/_trackerd/snapshots").await;
     let names: Vec<&str> = list.iter().filter_map(|s| s["name"].as_str()).collect();

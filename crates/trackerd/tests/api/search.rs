@@ -36,6 +36,7 @@ backend_tests!(
     a_search_sees_grants_and_names_changed_on_another_node_since_the_last_search,
     a_queue_count_follows_creates_together_moves_and_another_organization,
     a_found_issue_is_written_byte_for_byte_as_its_own_answer,
+    a_kept_combination_count_follows_creates_transitions_edits_moves_and_imports,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1369,6 +1370,132 @@ async fn a_queue_count_follows_creates_together_moves_and_another_organization(a
         .await;
     assert_eq!((r.code(), r.text()), (200, "0"), "{}", r.text());
     assert_eq!(queue_counts(&app).await, ["7", "5", "7"]);
+}
+
+/// Counts of queue, status, priority and type alone against the in-memory
+/// evaluator's count of the same query (which reads every issue), and the
+/// first page's `X-Total-Count` against `_count`.
+async fn assert_combination_counts(app: &TestApp, step: &str) {
+    let forced = "(Deadline: empty() OR Deadline: notEmpty())";
+    for q in [
+        "Status: open",
+        "Status: !closed",
+        "Queue: TEST Status: open",
+        "Queue: DEV OR Priority: minor",
+        "Priority: critical, blocker Type: bug",
+        "Type: !bug Status: !\"In Progress\"",
+    ] {
+        let r = post(app, "/v2/issues/_count", ALICE, json!({ "query": q })).await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+        let (keys, total) = answer(app, &format!("{forced} ({q})")).await;
+        assert_eq!(r.text(), keys.len().to_string(), "{step}: {q}");
+        assert_eq!(total, keys.len().to_string(), "{step}: {q}");
+        let (_, sql_total) = answer(app, q).await;
+        assert_eq!(sql_total, total, "{step}: {q}");
+    }
+}
+
+/// Counts of queue, status, priority and type alone are sums of the counts
+/// the issues' triggers keep per combination: every write that changes an
+/// issue's combination moves one count down and another up, and another
+/// organization's issues are in none of them.
+async fn a_kept_combination_count_follows_creates_transitions_edits_moves_and_imports(
+    app: TestApp,
+) {
+    app.create_queue("DEV", "Dev").await;
+    let creates = (0..12).map(|n| {
+        let priority = ["critical", "blocker", "minor", "normal"][n % 4];
+        app.create_issue(json!({
+            "queue": if n % 3 == 0 { "DEV" } else { "TEST" },
+            "summary": format!("combination {n}"),
+            "priority": priority,
+            "type": if n % 2 == 0 { "bug" } else { "task" },
+        }))
+    });
+    futures_util::future::join_all(creates).await;
+    assert_combination_counts(&app, "creates together").await;
+    assert_eq!(
+        post(
+            &app,
+            "/v2/issues/_count",
+            ALICE,
+            json!({"query": "Status: open"})
+        )
+        .await
+        .text(),
+        "12"
+    );
+    for (key, transition) in [
+        ("TEST-1", "start_progress"),
+        ("TEST-2", "close"),
+        ("DEV-1", "close"),
+    ] {
+        let r = post(
+            &app,
+            &format!("/v2/issues/{key}/transitions/{transition}/_execute"),
+            ALICE,
+            if transition == "close" {
+                json!({"resolution": "fixed"})
+            } else {
+                json!({})
+            },
+        )
+        .await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+    }
+    assert_combination_counts(&app, "transitions").await;
+    let r = app
+        .patch("/v2/issues/TEST-3")
+        .json(json!({"priority": "blocker", "type": "bug"}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    // An edit that changes no combination leaves the counts as they are.
+    let r = app
+        .patch("/v2/issues/TEST-4")
+        .json(json!({"summary": "renamed"}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    assert_combination_counts(&app, "edits").await;
+    for (key, to) in [("TEST-1", "DEV"), ("DEV-2", "TEST")] {
+        let r = app
+            .post(&format!("/v2/issues/{key}/_move?queue={to}"))
+            .await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+    }
+    assert_combination_counts(&app, "moves").await;
+    let r = app
+        .post("/v2/issues/_import")
+        .json(
+            json!({"queue": "DEV", "summary": "imported", "priority": "critical",
+                     "type": "bug", "createdAt": "2017-08-29T12:34:41.740+0000",
+                     "createdBy": "alice"}),
+        )
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    assert_combination_counts(&app, "import").await;
+    // Another organization's issue of the same combination counts only there.
+    let r = app
+        .post("/v2/queues")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(json!({"key": "TEST", "name": "Theirs", "lead": "mallory"}))
+        .await;
+    assert_eq!(r.code(), 201, "{}", r.text());
+    let r = app
+        .post("/v2/issues")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(json!({"queue": "TEST", "summary": "theirs", "priority": "critical", "type": "bug"}))
+        .await;
+    assert_eq!(r.code(), 201, "{}", r.text());
+    let r = app
+        .post("/v2/issues/_count")
+        .token(MALLORY)
+        .org(OTHER)
+        .json(json!({"query": "Priority: critical, blocker Type: bug"}))
+        .await;
+    assert_eq!((r.code(), r.text()), (200, "1"), "{}", r.text());
+    assert_combination_counts(&app, "another organization").await;
 }
 
 /// Pages of issues are written from documents that serialize themselves,
