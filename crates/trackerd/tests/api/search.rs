@@ -37,6 +37,7 @@ backend_tests!(
     a_queue_count_follows_creates_together_moves_and_another_organization,
     a_found_issue_is_written_byte_for_byte_as_its_own_answer,
     a_kept_combination_count_follows_creates_transitions_edits_moves_and_imports,
+    a_range_of_updates_holding_most_issues_is_paged_in_key_order,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1496,6 +1497,57 @@ async fn a_kept_combination_count_follows_creates_transitions_edits_moves_and_im
         .await;
     assert_eq!((r.code(), r.text()), (200, "1"), "{}", r.text());
     assert_combination_counts(&app, "another organization").await;
+}
+
+/// A range of updates holding most of the organization's issues is walked
+/// in key order on SQLite (its date index sorted otherwise), a small one
+/// sorted; both must page exactly as the in-memory evaluator does.
+async fn a_range_of_updates_holding_most_issues_is_paged_in_key_order(app: TestApp) {
+    app.create_queue("DEV", "Dev").await;
+    for round in 0..5 {
+        let creates = (0..40).map(|n| {
+            app.create_issue(json!({"queue": if n % 3 == 0 { "TEST" } else { "DEV" },
+                                    "summary": format!("dense {round} {n}")}))
+        });
+        futures_util::future::join_all(creates).await;
+    }
+    app.clock.advance(chrono::TimeDelta::days(10));
+    for key in ["TEST-2", "DEV-7", "DEV-30"] {
+        let r = app
+            .patch(&format!("/v2/issues/{key}"))
+            .json(json!({"summary": "touched"}))
+            .await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+    }
+    let forced = "(Deadline: empty() OR Deadline: notEmpty())";
+    let today = tracker_domain::Clock::now(&app.clock).date_naive();
+    let day = |n: i64| (today + chrono::TimeDelta::days(n)).to_string();
+    for (q, want) in [
+        (format!("Updated: < \"{}\"", day(-1)), 197),
+        (format!("Updated: \"{}\" .. \"{}\"", day(-12), day(-5)), 197),
+        (format!("Updated: >= \"{}\"", day(0)), 3),
+    ] {
+        for page in 1..=3 {
+            let at = |query: String| {
+                let app = &app;
+                async move {
+                    let r = post(
+                        app,
+                        &format!("/v2/issues/_search?perPage=80&page={page}"),
+                        ALICE,
+                        json!({ "query": query }),
+                    )
+                    .await;
+                    assert_eq!(r.code(), 200, "{}", r.text());
+                    let total = r.headers()["x-total-count"].to_str().unwrap().to_owned();
+                    (keys_of(r.json()), total)
+                }
+            };
+            let sql = at(q.clone()).await;
+            assert_eq!(sql.1, want.to_string(), "{q}");
+            assert_eq!(sql, at(format!("{forced} ({q})")).await, "{q}, page {page}");
+        }
+    }
 }
 
 /// Pages of issues are written from documents that serialize themselves,
