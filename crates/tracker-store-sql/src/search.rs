@@ -1098,6 +1098,19 @@ impl<D: Engine> SearchStore for SqlStore<D> {
 mod tests {
     use super::*;
 
+    /// Midnight UTC of a day.
+    fn t(day: &str) -> SqlValue {
+        SqlValue::Time(format!("{day}T00:00:00Z").parse().unwrap())
+    }
+
+    /// A search in key order (no order of its own).
+    fn keyed(filter: IssueFilter) -> IssueSearch {
+        IssueSearch {
+            order: Vec::new(),
+            ..search(filter)
+        }
+    }
+
     fn search(filter: IssueFilter) -> IssueSearch {
         IssueSearch {
             org: 7,
@@ -1202,11 +1215,6 @@ mod tests {
 
     #[test]
     fn a_postgres_page_of_issues_created_since_a_date_is_sorted_from_its_index_when_few() {
-        let keyed = |filter| IssueSearch {
-            order: Vec::new(),
-            ..search(filter)
-        };
-        let t = |d: &str| SqlValue::Time(format!("{d}T00:00:00Z").parse().unwrap());
         let between = IssueFilter::And(vec![
             IssueFilter::Cmp(Col::CreatedAt, CmpOp::Ge, t("2026-11-28")),
             IssueFilter::Cmp(Col::CreatedAt, CmpOp::Lt, t("2026-12-05")),
@@ -1252,11 +1260,6 @@ mod tests {
 
     #[test]
     fn sqlite_walks_the_key_order_for_a_range_of_updates_when_it_is_dense() {
-        let keyed = |filter| IssueSearch {
-            order: Vec::new(),
-            ..search(filter)
-        };
-        let t = |d: &str| SqlValue::Time(format!("{d}T00:00:00Z").parse().unwrap());
         let week = IssueFilter::And(vec![
             IssueFilter::Cmp(Col::UpdatedAt, CmpOp::Ge, t("2026-11-29")),
             IssueFilter::Cmp(Col::UpdatedAt, CmpOp::Lt, t("2026-12-07")),

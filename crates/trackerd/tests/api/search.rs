@@ -44,6 +44,18 @@ async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
     app.post(path).token(token).json(body).await
 }
 
+/// A `POST` by Mallory in the other organization.
+async fn as_other(app: &TestApp, path: &str, body: Value) -> Reply {
+    app.post(path).token(MALLORY).org(OTHER).json(body).await
+}
+
+/// The other organization's queue of the same key as ours, TEST.
+async fn other_test_queue(app: &TestApp) {
+    let queue = json!({"key": "TEST", "name": "Theirs", "lead": "mallory"});
+    let r = as_other(app, "/v2/queues", queue).await;
+    assert_eq!(r.code(), 201, "{}", r.text());
+}
+
 async fn found(app: &TestApp, path: &str, body: Value) -> Vec<String> {
     let r = post(app, path, ALICE, body).await;
     assert_eq!(r.code(), 200, "{}", r.text());
@@ -1089,9 +1101,14 @@ async fn a_followers_or_tags_search_follows_an_issue_moved_to_another_queue(app:
 
 /// The answer (keys in order) and `X-Total-Count` of a query.
 async fn answer(app: &TestApp, query: &str) -> (Vec<String>, String) {
+    answer_page(app, query, "perPage=100").await
+}
+
+/// [`answer`] for one page (`paging` is the URL's query).
+async fn answer_page(app: &TestApp, query: &str, paging: &str) -> (Vec<String>, String) {
     let r = post(
         app,
-        "/v2/issues/_search?perPage=100",
+        &format!("/v2/issues/_search?{paging}"),
         ALICE,
         json!({ "query": query }),
     )
@@ -1356,19 +1373,8 @@ async fn a_queue_count_follows_creates_together_moves_and_another_organization(a
     .await;
     assert_eq!(r.text(), "5");
     // Another organization's queue named TEST holds none of these.
-    let r = app
-        .post("/v2/queues")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(json!({"key": "TEST", "name": "Theirs", "lead": "mallory"}))
-        .await;
-    assert_eq!(r.code(), 201, "{}", r.text());
-    let r = app
-        .post("/v2/issues/_count")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(json!({"query": "Queue: TEST"}))
-        .await;
+    other_test_queue(&app).await;
+    let r = as_other(&app, "/v2/issues/_count", json!({"query": "Queue: TEST"})).await;
     assert_eq!((r.code(), r.text()), (200, "0"), "{}", r.text());
     assert_eq!(queue_counts(&app).await, ["7", "5", "7"]);
 }
@@ -1475,26 +1481,13 @@ async fn a_kept_combination_count_follows_creates_transitions_edits_moves_and_im
     assert_eq!(r.code(), 200, "{}", r.text());
     assert_combination_counts(&app, "import").await;
     // Another organization's issue of the same combination counts only there.
-    let r = app
-        .post("/v2/queues")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(json!({"key": "TEST", "name": "Theirs", "lead": "mallory"}))
-        .await;
+    other_test_queue(&app).await;
+    let theirs =
+        json!({"queue": "TEST", "summary": "theirs", "priority": "critical", "type": "bug"});
+    let r = as_other(&app, "/v2/issues", theirs).await;
     assert_eq!(r.code(), 201, "{}", r.text());
-    let r = app
-        .post("/v2/issues")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(json!({"queue": "TEST", "summary": "theirs", "priority": "critical", "type": "bug"}))
-        .await;
-    assert_eq!(r.code(), 201, "{}", r.text());
-    let r = app
-        .post("/v2/issues/_count")
-        .token(MALLORY)
-        .org(OTHER)
-        .json(json!({"query": "Priority: critical, blocker Type: bug"}))
-        .await;
+    let query = json!({"query": "Priority: critical, blocker Type: bug"});
+    let r = as_other(&app, "/v2/issues/_count", query).await;
     assert_eq!((r.code(), r.text()), (200, "1"), "{}", r.text());
     assert_combination_counts(&app, "another organization").await;
 }
@@ -1528,24 +1521,11 @@ async fn a_range_of_updates_holding_most_issues_is_paged_in_key_order(app: TestA
         (format!("Updated: >= \"{}\"", day(0)), 3),
     ] {
         for page in 1..=3 {
-            let at = |query: String| {
-                let app = &app;
-                async move {
-                    let r = post(
-                        app,
-                        &format!("/v2/issues/_search?perPage=80&page={page}"),
-                        ALICE,
-                        json!({ "query": query }),
-                    )
-                    .await;
-                    assert_eq!(r.code(), 200, "{}", r.text());
-                    let total = r.headers()["x-total-count"].to_str().unwrap().to_owned();
-                    (keys_of(r.json()), total)
-                }
-            };
-            let sql = at(q.clone()).await;
+            let paging = format!("perPage=80&page={page}");
+            let sql = answer_page(&app, &q, &paging).await;
             assert_eq!(sql.1, want.to_string(), "{q}");
-            assert_eq!(sql, at(format!("{forced} ({q})")).await, "{q}, page {page}");
+            let memory = answer_page(&app, &format!("{forced} ({q})"), &paging).await;
+            assert_eq!(sql, memory, "{q}, page {page}");
         }
     }
 }
