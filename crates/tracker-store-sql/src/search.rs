@@ -530,6 +530,15 @@ fn updates_dense_enough_to_walk(matches: i64, org_issues: i64) -> bool {
     matches.saturating_mul(matches) >= org_issues.saturating_mul(150)
 }
 
+/// Whether the filter is full-text words alone, ANDed.
+fn words_only(f: &IssueFilter) -> bool {
+    match f {
+        IssueFilter::Words(..) => true,
+        IssueFilter::And(items) => items.iter().all(words_only),
+        _ => false,
+    }
+}
+
 fn updated_only(f: &IssueFilter) -> bool {
     let items = match f {
         IssueFilter::And(items) => items.as_slice(),
@@ -644,6 +653,12 @@ pub fn select_sized_page(
     q.push("SELECT i.pk FROM issues i");
     if walk_updates {
         q.push(" INDEXED BY issues_by_org_key");
+    } else if d == Dialect::Sqlite && s.order.is_empty() && words_only(&s.filter) {
+        // Each full-text match is looked up for its organization and key
+        // order; SQLite's planner reads them from the table's rows, where
+        // the index on (pk, org, key order) holds all of them in far fewer
+        // pages (`resize`, 22 189 of 1 000 000 issues: 94 ms against 44).
+        q.push(" INDEXED BY issues_by_pk_org_key");
     } else if d == Dialect::Sqlite {
         if let Some(index) = date_walk_index(s) {
             let _ = write!(q.text, " INDEXED BY {index}");
@@ -1209,6 +1224,24 @@ mod tests {
         }
         let lite = select_page(Dialect::Sqlite, &s, 0, Some(50), Some(10));
         assert!(!lite.text.contains("OFFSET"), "{}", lite.text);
+        // SQLite reads the matches' key order from the index on (pk, org,
+        // key), for words alone in key order.
+        let words = keyed(s.filter.clone());
+        let page = select_page(Dialect::Sqlite, &words, 0, Some(50), Some(22_189)).text;
+        assert!(
+            page.starts_with("SELECT i.pk FROM issues i INDEXED BY issues_by_pk_org_key WHERE"),
+            "{page}"
+        );
+        let queued = keyed(IssueFilter::And(vec![
+            s.filter.clone(),
+            IssueFilter::In(Col::Queue, vec![SqlValue::Int(3)]),
+        ]));
+        for other in [&s, &queued] {
+            let page = select_page(Dialect::Sqlite, other, 0, Some(50), Some(22_189)).text;
+            assert!(!page.contains("INDEXED BY"), "{page}");
+        }
+        let pg = select_page(Dialect::Postgres, &words, 0, Some(50), Some(22_189)).text;
+        assert!(!pg.contains("INDEXED BY"), "{pg}");
         // The count itself is never fenced.
         assert!(!count(Dialect::Postgres, &s).text.contains("OFFSET"));
     }
