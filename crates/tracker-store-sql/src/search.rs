@@ -407,19 +407,8 @@ fn full_text(q: &mut Sql, scope: TextScope, words: &[String]) {
     }
     match q.dialect {
         Dialect::Sqlite => {
-            let column = match scope {
-                TextScope::All => "",
-                TextScope::Summary => "summary : ",
-                TextScope::Description => "description : ",
-                TextScope::Comments => "comments : ",
-            };
-            let expr = words
-                .iter()
-                .map(|w| format!("{column}\"{}\"*", w.replace('"', "\"\"")))
-                .collect::<Vec<_>>()
-                .join(" AND ");
             q.push("i.pk IN (SELECT rowid FROM issue_fts WHERE issue_fts MATCH ");
-            q.bind(SqlValue::Text(expr));
+            q.bind(SqlValue::Text(fts_expr(scope, words)));
             q.push(")");
         }
         Dialect::Postgres => {
@@ -445,6 +434,21 @@ fn full_text(q: &mut Sql, scope: TextScope, words: &[String]) {
             q.push(")");
         }
     }
+}
+
+/// The FTS5 query of words, each the beginning of a word in the scope.
+fn fts_expr(scope: TextScope, words: &[String]) -> String {
+    let column = match scope {
+        TextScope::All => "",
+        TextScope::Summary => "summary : ",
+        TextScope::Description => "description : ",
+        TextScope::Comments => "comments : ",
+    };
+    words
+        .iter()
+        .map(|w| format!("{column}\"{}\"*", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 fn order_expr(o: &Order, q: &mut Sql) {
@@ -862,6 +866,27 @@ pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
         }
         return q;
     }
+    if let (Dialect::Sqlite, IssueFilter::Words(scope, words)) = (d, &s.filter) {
+        if !words.is_empty() {
+            // Checking each match's organization was nearly all of the
+            // count (`resize`, 22 189 of 1 000 000 issues: 3 ms in FTS5,
+            // 24–35 ms with the check). When no other organization holds
+            // an issue, every match is this one's and FTS5 counts alone;
+            // one statement, so both read the same snapshot.
+            let _ = write!(
+                q.text,
+                "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM issue_counts c \
+                 WHERE c.org <> {} AND c.issues <> 0) \
+                 THEN (SELECT count(*) FROM issue_fts WHERE issue_fts MATCH ",
+                s.org
+            );
+            q.bind(SqlValue::Text(fts_expr(*scope, words)));
+            q.push(") ELSE (SELECT count(*) FROM issues i");
+            where_clause(s, &mut q);
+            q.push(") END");
+            return q;
+        }
+    }
     if combination_only(&s.filter) {
         // Kept by the issues' triggers (migration `issue_counts`): each row
         // stands for the issues of one combination of the columns tested,
@@ -1197,7 +1222,7 @@ mod tests {
             TextScope::Summary,
             vec!["wheel".into(), "inv".into()],
         ));
-        let lite = count(Dialect::Sqlite, &s);
+        let lite = select_pks(Dialect::Sqlite, &s, 0, Some(50));
         assert_eq!(
             lite.binds,
             vec![SqlValue::Text(
@@ -1326,6 +1351,31 @@ mod tests {
             &search(week.clone())
         ));
         assert!(!walks_updates_if_dense(Dialect::Postgres, &keyed(week)));
+    }
+
+    #[test]
+    fn sqlite_counts_words_alone_from_fts5_when_no_other_organization_holds_issues() {
+        let s = search(IssueFilter::Words(TextScope::Summary, vec!["wheel".into()]));
+        let sql = count(Dialect::Sqlite, &s);
+        assert!(
+            sql.text.starts_with(
+                "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM issue_counts c WHERE c.org <> 7 \
+                 AND c.issues <> 0) THEN (SELECT count(*) FROM issue_fts WHERE issue_fts MATCH "
+            ) && sql
+                .text
+                .contains(") ELSE (SELECT count(*) FROM issues i WHERE i.org = 7 AND "),
+            "{}",
+            sql.text
+        );
+        let expr = SqlValue::Text("summary : \"wheel\"*".into());
+        assert_eq!(sql.binds, vec![expr.clone(), expr]);
+        let two = search(IssueFilter::And(vec![s.filter.clone(), s.filter.clone()]));
+        assert!(count(Dialect::Sqlite, &two)
+            .text
+            .starts_with("SELECT count(*) FROM issues i"));
+        assert!(count(Dialect::Postgres, &s)
+            .text
+            .starts_with("SELECT count(*) FROM issues i"));
     }
 
     #[test]

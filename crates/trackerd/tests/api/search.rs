@@ -38,6 +38,7 @@ backend_tests!(
     a_found_issue_is_written_byte_for_byte_as_its_own_answer,
     a_kept_combination_count_follows_creates_transitions_edits_moves_and_imports,
     a_range_of_updates_holding_most_issues_is_paged_in_key_order,
+    words_are_counted_alike_whether_or_not_another_organization_holds_issues,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1528,6 +1529,51 @@ async fn a_range_of_updates_holding_most_issues_is_paged_in_key_order(app: TestA
             assert_eq!(sql, memory, "{q}, page {page}");
         }
     }
+}
+
+/// `_count` and `X-Total-Count` of words against the in-memory evaluator's
+/// count of the same query.
+async fn assert_word_counts(app: &TestApp, want: &[(&str, usize)]) {
+    let forced = "(Deadline: empty() OR Deadline: notEmpty())";
+    for (q, n) in want {
+        let r = post(app, "/v2/issues/_count", ALICE, json!({ "query": q })).await;
+        assert_eq!((r.code(), r.text()), (200, n.to_string().as_str()), "{q}");
+        let (keys, total) = answer(app, q).await;
+        assert_eq!((keys.len(), total), (*n, n.to_string()), "{q}");
+        assert_eq!(answer(app, &format!("{forced} ({q})")).await.0, keys, "{q}");
+    }
+}
+
+/// On SQLite, words alone are counted by FTS5 alone while no other
+/// organization holds an issue, and each match is checked for its
+/// organization once one does: the counts must not tell the two apart.
+async fn words_are_counted_alike_whether_or_not_another_organization_holds_issues(app: TestApp) {
+    for summary in [
+        "Resize the wheel",
+        "Resizing logs",
+        "Wheel of time",
+        "Other",
+    ] {
+        app.create_issue(json!({"queue": "TEST", "summary": summary, "description": "resize"}))
+            .await;
+    }
+    let want = [
+        ("resiz", 4),
+        ("Summary: resiz", 2),
+        ("wheel", 2),
+        ("Summary: \"wheel resize\"", 1),
+        ("nothing", 0),
+    ];
+    assert_word_counts(&app, &want).await;
+    other_test_queue(&app).await;
+    for summary in ["Resize theirs", "Their wheel"] {
+        let theirs = json!({"queue": "TEST", "summary": summary, "description": "resize"});
+        let r = as_other(&app, "/v2/issues", theirs).await;
+        assert_eq!(r.code(), 201, "{}", r.text());
+    }
+    assert_word_counts(&app, &want).await;
+    let r = as_other(&app, "/v2/issues/_count", json!({"query": "resiz"})).await;
+    assert_eq!((r.code(), r.text()), (200, "2"), "{}", r.text());
 }
 
 /// Pages of issues are written from documents that serialize themselves,
