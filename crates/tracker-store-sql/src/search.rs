@@ -554,12 +554,12 @@ fn updated_only(f: &IssueFilter) -> bool {
 }
 
 /// Whether [`select_sized_page`] would use the organization's issue count.
-pub fn walks_updates_if_dense(d: Dialect, s: &IssueSearch) -> bool {
+fn walks_updates_if_dense(d: Dialect, s: &IssueSearch) -> bool {
     d == Dialect::Sqlite && s.order.is_empty() && updated_only(&s.filter)
 }
 
 /// How many issues the organization holds, from the kept counts.
-pub fn org_issues(d: Dialect, org: i64) -> Sql {
+fn org_issues(d: Dialect, org: i64) -> Sql {
     let mut q = Sql::new(d);
     let _ = write!(
         q.text,
@@ -587,7 +587,7 @@ pub const FENCED_TEXT_MATCHES_MAX: i64 = 5_000;
 /// (42 466 of 1 000 000 issues) visited 25 000 rows for its first page,
 /// 82–180 ms. Fenced, the range's entries of `(org, created_at, key) INCLUDE
 /// (pk)` (migration 0034) are read from the index alone and the first page
-/// taken by a bounded sort: 12–19 ms. That cost grows with the range, the
+/// taken by a bounded sort: 15–23 ms. That cost grows with the range, the
 /// walk's shrinks as it widens, so a page is fenced when the count, which
 /// runs first, is at most this. Other dates (`Updated`) follow no key order
 /// and are left to the walk: the last week's updates (59 677) are spread
@@ -625,7 +625,7 @@ pub fn select_page(
 
 /// [`select_page`] knowing also how many issues the organization holds,
 /// when [`walks_updates_if_dense`] asked for it.
-pub fn select_sized_page(
+fn select_sized_page(
     d: Dialect,
     s: &IssueSearch,
     offset: i64,
