@@ -71,7 +71,6 @@ pub const UNSTAMPED_TABLES: &[&str] = &[
     "federation_logins",
     // Derived from `issues` by its triggers, in the transaction that
     // writes the issues (whose triggers move the stamp).
-    "queue_issue_counts",
     "issue_counts",
 ];
 
@@ -242,11 +241,10 @@ impl Dialect {
     }
 
     /// Whether `table` is kept by triggers from other tables (the full-text
-    /// index, the queues' issue counts): a restore rewrites the tables and
+    /// index, the kept issue counts): a restore rewrites the tables and
     /// the triggers rebuild it.
     pub fn derived_table(self, table: &str) -> bool {
-        table == "queue_issue_counts"
-            || table == "issue_counts"
+        table == "issue_counts"
             || match self {
                 Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
                 Dialect::Postgres => table == "issue_search",

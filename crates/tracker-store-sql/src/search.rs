@@ -822,31 +822,8 @@ fn columns_only(f: &IssueFilter) -> bool {
     }
 }
 
-/// The queue a search is exactly `Queue: X` of, with nothing else to test
-/// (a caller who may read every queue): its count is kept.
-fn sole_queue(s: &IssueSearch) -> Option<i64> {
-    match &s.filter {
-        IssueFilter::In(Col::Queue, values) => match values.as_slice() {
-            [SqlValue::Int(id)] => Some(*id),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
     let mut q = Sql::new(d);
-    if let Some(queue) = sole_queue(s) {
-        // Kept by the issues' triggers (migration `queue_issue_counts`);
-        // a queue of another organization counts none of this one's.
-        let _ = write!(
-            q.text,
-            "SELECT COALESCE((SELECT c.issues FROM queue_issue_counts c \
-             JOIN queues qu ON qu.id = c.queue_id WHERE c.queue_id = {queue} AND qu.org = {}), 0)",
-            s.org
-        );
-        return q;
-    }
     if let Some(member) = member_walk(s) {
         match d {
             // Distinct rows in the index's own order: SQLite counts them
