@@ -140,7 +140,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => Some(ANALYZE_SEARCH_TABLES),
             Dialect::Postgres => Some(
-                "ANALYZE issues, issue_search, issue_followers, issue_tags, issue_access, \
+                "ANALYZE issues, issue_search, issue_words, issue_followers, issue_tags, issue_access, \
                  issue_aliases, comments, links, changelog",
             ),
         }
@@ -247,7 +247,7 @@ impl Dialect {
         table == "issue_counts"
             || match self {
                 Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
-                Dialect::Postgres => table == "issue_search",
+                Dialect::Postgres => table == "issue_search" || table == "issue_words",
             }
     }
 

@@ -181,6 +181,11 @@ async fn restoring_a_snapshot_brings_back_the_exact_state(app: TestApp) {
     };
     assert_eq!(count("Queue: TEST").await, 2);
     assert_eq!(count("Queue: TEST Summary: after").await, 1);
+    // And the words of each issue (PostgreSQL's word rows): the lost
+    // issue's and comment's words are gone, the restored ones are back.
+    assert_eq!(count("snapshot").await, 1);
+    assert_eq!(count("late").await, 0);
+    assert_eq!(count("early").await, 1);
     // So were the counts per queue, status, priority and type.
     assert_eq!(count("Status: open Priority: !blocker").await, 2);
 

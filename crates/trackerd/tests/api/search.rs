@@ -39,6 +39,7 @@ backend_tests!(
     a_kept_combination_count_follows_creates_transitions_edits_moves_and_imports,
     a_range_of_updates_holding_most_issues_is_paged_in_key_order,
     words_are_counted_alike_whether_or_not_another_organization_holds_issues,
+    words_follow_their_issue_through_edits_comments_and_moves,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
@@ -1649,4 +1650,127 @@ async fn a_found_issue_is_written_byte_for_byte_as_its_own_answer(app: TestApp) 
     ] {
         assert!(v.get(field).is_some(), "{field}: {v}");
     }
+}
+
+/// Each answer (keys in key order and total, and the count) of words,
+/// against the in-memory evaluator's; PostgreSQL keeps a row per issue and
+/// word, under the issue's key, which every write of text or key rewrites.
+async fn assert_words_agree(app: &TestApp, step: &str, want: &[(&str, &[&str])]) {
+    let forced = "(Deadline: empty() OR Deadline: notEmpty())";
+    for (q, keys) in want {
+        let want = (
+            keys.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>(),
+            keys.len().to_string(),
+        );
+        assert_eq!(answer(app, q).await, want, "{step}: {q}");
+        assert_eq!(
+            answer(app, &format!("{forced} ({q})")).await,
+            want,
+            "{step}: {q} in memory"
+        );
+        let r = post(app, "/v2/issues/_count", ALICE, json!({ "query": q })).await;
+        assert_eq!(r.text(), want.1, "{step}: {q} counted");
+        if keys.len() > 1 {
+            let (page, total) = answer_page(app, q, "perPage=1&page=2").await;
+            assert_eq!(
+                (page, total),
+                (vec![want.0[1].clone()], want.1),
+                "{step}: {q} page 2"
+            );
+        }
+    }
+}
+
+async fn words_follow_their_issue_through_edits_comments_and_moves(app: TestApp) {
+    app.create_queue("DEV", "Dev").await;
+    for (summary, description) in [
+        ("Resize the wheel", "It spins"),
+        ("Logs", "Resizing wheels"),
+        ("Other", "nothing"),
+    ] {
+        app.create_issue(json!({"queue": "TEST", "summary": summary, "description": description}))
+            .await;
+    }
+    assert_words_agree(
+        &app,
+        "created",
+        &[
+            ("resiz", &["TEST-1", "TEST-2"]),
+            ("Summary: resiz", &["TEST-1"]),
+            ("Description: wheel", &["TEST-2"]),
+            ("wheel resiz", &["TEST-1", "TEST-2"]),
+            ("Summary: \"wheel resize\"", &["TEST-1"]),
+            ("spin", &["TEST-1"]),
+        ],
+    )
+    .await;
+
+    // A word that leaves the summary, one that comes, one that moves from
+    // the description to the summary.
+    for (key, patch) in [
+        ("TEST-1", json!({"summary": "Nothing here"})),
+        (
+            "TEST-3",
+            json!({"summary": "Wheel resized", "description": "Other"}),
+        ),
+        (
+            "TEST-2",
+            json!({"summary": "Resizing", "description": "logs"}),
+        ),
+    ] {
+        let r = app.patch(&format!("/v2/issues/{key}")).json(patch).await;
+        assert_eq!(r.code(), 200, "{}", r.text());
+    }
+    let comment = app.comment("TEST-3", "It spins faster").await;
+    assert_words_agree(
+        &app,
+        "edited",
+        &[
+            ("resiz", &["TEST-2", "TEST-3"]),
+            ("Summary: resiz", &["TEST-2", "TEST-3"]),
+            ("Description: wheel", &[]),
+            ("wheel", &["TEST-3"]),
+            ("spin", &["TEST-1", "TEST-3"]),
+            ("Comments: spin", &["TEST-3"]),
+            ("Description: spin", &["TEST-1"]),
+            ("nothing", &["TEST-1"]),
+        ],
+    )
+    .await;
+
+    // The moved issue's words go with its new key, and sort by it.
+    let r = app.post("/v2/issues/TEST-3/_move?queue=DEV").await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    let path = format!("/v2/issues/DEV-1/comments/{}", comment["id"]);
+    let r = app.patch(&path).json(json!({"text": "It rotates"})).await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    assert_words_agree(
+        &app,
+        "moved",
+        &[
+            ("resiz", &["DEV-1", "TEST-2"]),
+            ("Summary: wheel", &["DEV-1"]),
+            ("spin", &["TEST-1"]),
+            ("Comments: rotat", &["DEV-1"]),
+        ],
+    )
+    .await;
+    let r = app.delete(&path).await;
+    assert_eq!(r.code(), 204, "{}", r.text());
+    let r = app
+        .patch("/v2/issues/DEV-1")
+        .json(json!({"summary": "Spinning wheel"}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    assert_words_agree(
+        &app,
+        "edited after the move",
+        &[
+            ("resiz", &["TEST-2"]),
+            ("spin", &["DEV-1", "TEST-1"]),
+            ("rotat", &[]),
+            ("wheel spin", &["DEV-1"]),
+        ],
+    )
+    .await;
 }
