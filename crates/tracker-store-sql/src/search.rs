@@ -892,7 +892,17 @@ pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
             // index includes `tag`, migration 0032) as fast as it counts
             // distinct rows in the index's order (5.7 ms either way for
             // 14 858 tags at 1 000 000 issues).
-            Dialect::Postgres => member.from(&mut q, s.org, "count(DISTINCT m.issue_pk)"),
+            Dialect::Postgres => match member.test {
+                // The intersection is distinct already, and the narrower
+                // its rows the faster it is hashed (`filter currency`: 17–20
+                // ms on the issue alone against 24–30 with its key order).
+                MemberTest::Words(scope, words) if words.len() > 1 => {
+                    q.push("SELECT count(*) FROM (");
+                    words_select(&mut q, s.org, "w.issue_pk", scope, words);
+                    q.push(") m");
+                }
+                _ => member.from(&mut q, s.org, "count(DISTINCT m.issue_pk)"),
+            },
         }
         return q;
     }
@@ -1284,13 +1294,13 @@ mod tests {
         let n = count(Dialect::Postgres, &words).text;
         assert!(
             n.starts_with(
-                "SELECT count(DISTINCT m.issue_pk) FROM (SELECT w.issue_pk, w.key_queue, w.key_num \
-                 FROM issue_words w WHERE w.org = 7 AND w.word >= lower($1)"
+                "SELECT count(*) FROM (SELECT w.issue_pk FROM issue_words w WHERE w.org = 7 AND \
+                 w.word >= lower($1)"
             ),
             "{n}"
         );
         assert!(
-            n.contains("w.scopes & 4 <> 0 INTERSECT SELECT w.issue_pk, w.key_queue, w.key_num FROM issue_words w WHERE w.org = 7 AND w.word >= lower($3)"),
+            n.contains("w.scopes & 4 <> 0 INTERSECT SELECT w.issue_pk FROM issue_words w WHERE w.org = 7 AND w.word >= lower($3)"),
             "{n}"
         );
         let one = keyed(IssueFilter::Words(TextScope::All, vec!["resize".into()]));
