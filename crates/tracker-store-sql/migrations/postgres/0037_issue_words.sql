@@ -52,11 +52,22 @@ ANALYZE issue_words;
 -- finds them by primary key.
 DROP INDEX issue_search_tsv;
 
+-- The words an issue's rows are under: its full-text row's lexemes (NULL
+-- without one). A move or a delete finds the rows by primary key with them.
+CREATE FUNCTION trackerd_issue_word_list(p BIGINT) RETURNS TEXT[]
+LANGUAGE sql STABLE AS $$
+    SELECT tsvector_to_array(s.tsv) FROM issue_search s WHERE s.issue_pk = p
+$$;
+
 -- A refresh (an issue's insert, an edit of its summary or description, a
 -- comment written) rewrites only the words that changed: those that left
 -- go, new ones come, and a word whose scopes changed is updated. Words are
 -- kept under the issue's current key: a move has already carried them
 -- there (`issue_keyed_words_follow` fires before this refresh, by name).
+-- The full-text row is locked before the text is read: two writers of one
+-- issue (two comments) refresh one after the other, and the second reads
+-- the first one's text once it has committed, instead of writing words
+-- read before it.
 CREATE OR REPLACE FUNCTION trackerd_refresh_issue_search(p BIGINT) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -66,6 +77,7 @@ DECLARE
     fresh tsvector;
     stale tsvector;
 BEGIN
+    SELECT s.tsv INTO stale FROM issue_search s WHERE s.issue_pk = p FOR UPDATE;
     SELECT i.org, i.key_queue, i.key_num,
            setweight(trackerd_words(i.summary), 'A')
            || setweight(trackerd_words(i.description), 'B')
@@ -76,8 +88,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    SELECT s.tsv INTO stale FROM issue_search s WHERE s.issue_pk = p FOR UPDATE;
-    IF FOUND THEN
+    IF stale IS NOT NULL THEN
         DELETE FROM issue_words w
         WHERE w.org = o AND w.key_queue = kq AND w.key_num = kn AND w.issue_pk = p
           AND w.word = ANY (ARRAY(SELECT unnest(tsvector_to_array(stale))
@@ -102,8 +113,7 @@ BEGIN
     UPDATE issue_words w SET key_queue = NEW.key_queue, key_num = NEW.key_num
     WHERE w.org = OLD.org AND w.key_queue = OLD.key_queue AND w.key_num = OLD.key_num
       AND w.issue_pk = OLD.pk
-      AND w.word = ANY (ARRAY(SELECT unnest(tsvector_to_array(s.tsv))
-                              FROM issue_search s WHERE s.issue_pk = OLD.pk));
+      AND w.word = ANY (trackerd_issue_word_list(OLD.pk));
     RETURN NULL;
 END
 $$;
@@ -119,8 +129,7 @@ BEGIN
     DELETE FROM issue_words w
     WHERE w.org = OLD.org AND w.key_queue = OLD.key_queue AND w.key_num = OLD.key_num
       AND w.issue_pk = OLD.pk
-      AND w.word = ANY (ARRAY(SELECT unnest(tsvector_to_array(s.tsv))
-                              FROM issue_search s WHERE s.issue_pk = OLD.pk));
+      AND w.word = ANY (trackerd_issue_word_list(OLD.pk));
     RETURN OLD;
 END
 $$;
