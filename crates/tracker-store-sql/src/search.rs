@@ -739,16 +739,13 @@ fn window(q: &mut Sql, offset: i64, limit: Option<i64>) {
 /// is a range of the index and the first page its first entries; joined to
 /// the issues, each match was a lookup (a tag on 14 858 of 1 000 000
 /// issues: 22 ms for the count and as much for the page).
-struct MemberWalk<'a> {
-    table: &'static str,
-    test: MemberTest<'a>,
-}
-
-enum MemberTest<'a> {
-    Uid(i64),
+enum MemberWalk<'a> {
+    /// The follower rows of one person (`issue_followers`).
+    Follower(i64),
+    /// The tag rows of one tag, ignoring case (`issue_tags`).
     Tag(&'a String),
-    /// PostgreSQL's word rows (migration 0037): one word's range, or the
-    /// intersection of several ([`words_select`]).
+    /// PostgreSQL's word rows (`issue_words`, migration 0037): one word's
+    /// range, or the intersection of several ([`words_select`]).
     Words(TextScope, &'a [String]),
 }
 
@@ -758,51 +755,47 @@ fn member_walk(d: Dialect, s: &IssueSearch) -> Option<MemberWalk<'_>> {
     }
     match &s.filter {
         IssueFilter::Words(scope, words) if d == Dialect::Postgres && !words.is_empty() => {
-            Some(MemberWalk {
-                table: "issue_words",
-                test: MemberTest::Words(*scope, words),
-            })
+            Some(MemberWalk::Words(*scope, words))
         }
-        IssueFilter::Followers(Some(uids)) if uids.len() == 1 => Some(MemberWalk {
-            table: "issue_followers",
-            test: MemberTest::Uid(uids[0]),
-        }),
-        IssueFilter::Tags(Some(tags)) if tags.len() == 1 => Some(MemberWalk {
-            table: "issue_tags",
-            test: MemberTest::Tag(&tags[0]),
-        }),
+        IssueFilter::Followers(Some(uids)) if uids.len() == 1 => {
+            Some(MemberWalk::Follower(uids[0]))
+        }
+        IssueFilter::Tags(Some(tags)) if tags.len() == 1 => Some(MemberWalk::Tag(&tags[0])),
         _ => None,
     }
 }
 
 impl MemberWalk<'_> {
-    /// `SELECT {what} FROM {table} m WHERE …`. An issue has one row per
+    /// `SELECT {what} FROM <the rows> m …`. An issue has one row per
     /// follower, but may have two tags equal but for case, and a prefix
     /// may begin several of its words: what lists or counts issues by tag
     /// or word says `DISTINCT`.
     fn from(&self, q: &mut Sql, org: i64, what: &str) {
-        if let MemberTest::Words(scope, words) = self.test {
-            if words.len() > 1 {
-                let _ = write!(q.text, "SELECT {what} FROM (");
-                words_select(q, org, "w.issue_pk, w.key_queue, w.key_num", scope, words);
+        self.select_reading(q, org, what, "w.issue_pk, w.key_queue, w.key_num");
+    }
+
+    /// [`Self::from`] reading only `words_columns` (the columns the
+    /// statement uses) of the word rows: the narrower, the faster several
+    /// words' ranges are intersected (`filter currency`: 17–20 ms on the
+    /// issue alone against 24–30 with its key order). One word's sub-select
+    /// is flattened by the planner into the same plan as the range alone.
+    fn select_reading(&self, q: &mut Sql, org: i64, what: &str, words_columns: &str) {
+        let _ = write!(q.text, "SELECT {what} FROM ");
+        match *self {
+            MemberWalk::Follower(uid) => {
+                let _ = write!(
+                    q.text,
+                    "issue_followers m WHERE m.org = {org} AND m.uid = {uid}"
+                );
+            }
+            MemberWalk::Tag(tag) => {
+                let _ = write!(q.text, "issue_tags m WHERE m.org = {org} AND ");
+                tag_in(q, "m.tag", std::slice::from_ref(tag));
+            }
+            MemberWalk::Words(scope, words) => {
+                q.push("(");
+                words_select(q, org, words_columns, scope, words);
                 q.push(") m");
-                return;
-            }
-        }
-        let _ = write!(
-            q.text,
-            "SELECT {what} FROM {} m WHERE m.org = {org} AND ",
-            self.table
-        );
-        match self.test {
-            MemberTest::Uid(uid) => {
-                let _ = write!(q.text, "m.uid = {uid}");
-            }
-            MemberTest::Tag(tag) => tag_in(q, "m.tag", std::slice::from_ref(tag)),
-            MemberTest::Words(scope, words) => {
-                for word in words {
-                    word_range(q, "m", word, scope);
-                }
             }
         }
     }
@@ -892,17 +885,9 @@ pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
             // index includes `tag`, migration 0032) as fast as it counts
             // distinct rows in the index's order (5.7 ms either way for
             // 14 858 tags at 1 000 000 issues).
-            Dialect::Postgres => match member.test {
-                // The intersection is distinct already, and the narrower
-                // its rows the faster it is hashed (`filter currency`: 17–20
-                // ms on the issue alone against 24–30 with its key order).
-                MemberTest::Words(scope, words) if words.len() > 1 => {
-                    q.push("SELECT count(*) FROM (");
-                    words_select(&mut q, s.org, "w.issue_pk", scope, words);
-                    q.push(") m");
-                }
-                _ => member.from(&mut q, s.org, "count(DISTINCT m.issue_pk)"),
-            },
+            Dialect::Postgres => {
+                member.select_reading(&mut q, s.org, "count(DISTINCT m.issue_pk)", "w.issue_pk")
+            }
         }
         return q;
     }
@@ -1294,8 +1279,8 @@ mod tests {
         let n = count(Dialect::Postgres, &words).text;
         assert!(
             n.starts_with(
-                "SELECT count(*) FROM (SELECT w.issue_pk FROM issue_words w WHERE w.org = 7 AND \
-                 w.word >= lower($1)"
+                "SELECT count(DISTINCT m.issue_pk) FROM (SELECT w.issue_pk FROM issue_words w \
+                 WHERE w.org = 7 AND w.word >= lower($1)"
             ),
             "{n}"
         );
@@ -1307,8 +1292,9 @@ mod tests {
         let n = count(Dialect::Postgres, &one).text;
         assert_eq!(
             n,
-            "SELECT count(DISTINCT m.issue_pk) FROM issue_words m WHERE m.org = 7 AND \
-             m.word >= lower($1) COLLATE \"C\" AND m.word < (lower($2) || chr(1114111)) COLLATE \"C\""
+            "SELECT count(DISTINCT m.issue_pk) FROM (SELECT w.issue_pk FROM issue_words w \
+             WHERE w.org = 7 AND w.word >= lower($1) COLLATE \"C\" AND \
+             w.word < (lower($2) || chr(1114111)) COLLATE \"C\") m"
         );
         let page = select_page(Dialect::Postgres, &words, 0, Some(50), Some(22_189)).text;
         assert!(
