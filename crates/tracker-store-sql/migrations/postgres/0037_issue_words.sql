@@ -97,10 +97,15 @@ BEGIN
     ELSE
         INSERT INTO issue_search (issue_pk, tsv) VALUES (p, fresh);
     END IF;
+    -- Only the (word, scopes) pairs that are new: a comment that adds a
+    -- word or two touches those rows, not all thirty of the issue's.
     INSERT INTO issue_words AS w (org, word, key_queue, key_num, issue_pk, scopes)
-    SELECT o, f.word, kq, kn, p, f.scopes FROM trackerd_tsv_words(fresh) f
+    SELECT o, f.word, kq, kn, p, f.scopes FROM (
+        SELECT * FROM trackerd_tsv_words(fresh)
+        EXCEPT SELECT * FROM trackerd_tsv_words(stale)
+    ) f
     ON CONFLICT (org, word, key_queue, key_num, issue_pk)
-    DO UPDATE SET scopes = excluded.scopes WHERE w.scopes <> excluded.scopes;
+    DO UPDATE SET scopes = excluded.scopes;
 END
 $$;
 
