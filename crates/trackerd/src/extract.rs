@@ -37,6 +37,10 @@ impl Links {
     }
 }
 
+// Made once: a lookup by `&str` parses the name on every request.
+static X_FORWARDED_PROTO: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("x-forwarded-proto");
+
 pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
     if let Some(url) = &config.public_url {
         return url.trim_end_matches('/').to_owned();
@@ -46,7 +50,7 @@ pub fn base_url(config: &Config, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     let scheme = headers
-        .get("x-forwarded-proto")
+        .get(&X_FORWARDED_PROTO)
         .and_then(|h| h.to_str().ok())
         .filter(|s| *s == "https" || *s == "http")
         .unwrap_or("http");

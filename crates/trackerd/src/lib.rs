@@ -22,6 +22,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fields;
+mod head_deadline;
 pub mod ids;
 pub mod jobs;
 pub mod oauth;

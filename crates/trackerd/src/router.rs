@@ -742,8 +742,16 @@ fn method_label(method: &Method) -> &'static str {
 /// router, not a `from_fn` layer on it: that would box a future and a
 /// service on every request, `GET /v2/myself` included.
 #[derive(Clone)]
-struct Edge<S> {
+struct Edge<S, P> {
+    /// The router under the body limit: requests with a body, and
+    /// anything not safe.
     inner: S,
+    /// The same router without it, for the reads without a body polled in
+    /// place (nearly all requests). The limit is an extension put into
+    /// every request it sees, and only a body's extractors read it: for a
+    /// `GET /v2/myself` it was a tenth of trackerd's own instructions
+    /// (callgrind, with the map growing to hold it).
+    plain: P,
     /// The node, when it counts requests.
     metered: Option<AppState>,
     /// How long a request body may stall between chunks.
@@ -755,23 +763,26 @@ struct Edge<S> {
 type Response = axum::response::Response;
 type BoxResponse = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
 
-impl<S> tower::Service<axum::extract::Request> for Edge<S>
+impl<S, P> tower::Service<axum::extract::Request> for Edge<S, P>
 where
     S: tower::Service<axum::extract::Request, Response = Response, Error = Infallible>
         + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
+    P: tower::Service<axum::extract::Request, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = EdgeFuture<S::Future>;
+    type Future = EdgeFuture<P::Future>;
 
     fn poll_ready(
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+        // Both are the router, which is always ready.
+        std::task::ready!(self.inner.poll_ready(cx))?;
+        self.plain.poll_ready(cx)
     }
 
     fn call(&mut self, req: axum::extract::Request) -> Self::Future {
@@ -829,7 +840,7 @@ where
         // client does, and any body is read whole before the handler.
         if bodiless && req.method().is_safe() {
             EdgeFuture::Inner {
-                fut: self.inner.call(req),
+                fut: self.plain.call(req),
                 meta,
             }
         } else {
@@ -912,6 +923,7 @@ pin_project_lite::pin_project! {
     /// nothing else (scripts/instructions-myself collects only inside it,
     /// leaving out the background loops).
     struct ServingConnection<F> {
+        head_watch: crate::head_deadline::Watch,
         #[pin]
         inner: F,
     }
@@ -925,7 +937,11 @@ impl<F: std::future::Future> std::future::Future for ServingConnection<F> {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
-        self.project().inner.poll(cx)
+        let this = self.project();
+        // First, so a header-read deadline it finds passed is seen by the
+        // connection in this same turn.
+        this.head_watch.poll(cx);
+        this.inner.poll(cx)
     }
 }
 
@@ -1128,19 +1144,21 @@ pub async fn serve(
     let worker = crate::jobs::Worker::spawn(state.clone());
     let upkeep = observe::spawn_upkeep(state.clone()).map(AbortOnDrop);
     let metered = state.metrics.is_some().then(|| state.clone());
+    let routes = router(state);
     let app = NormalizePathLayer::trim_trailing_slash().layer(Edge {
         metered,
         inner: tower::ServiceBuilder::new()
             .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-            .service(router(state)),
+            .service(routes.clone()),
+        plain: routes,
         body_timeout: Duration::from_secs(limits.body_read_timeout_secs),
         body_limit,
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+    // Each connection gets its own HTTP/1 timer (below), which keeps the
+    // header-read timeout with one tokio timer per connection rather than
+    // one per request (see `head_deadline`).
+    builder.http1().header_read_timeout(header_timeout);
     builder.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
@@ -1182,9 +1200,12 @@ pub async fn serve(
                 req
             });
         let service = hyper_util::service::TowerToHyperService::new(service);
-        let builder = builder.clone();
+        let mut builder = builder.clone();
+        let (timer, head_watch) = crate::head_deadline::for_connection(header_timeout);
+        builder.http1().timer(timer);
         let watcher = graceful.watcher();
         tokio::spawn(ServingConnection {
+            head_watch,
             inner: async move {
                 // A client that connects and sends nothing is not yet under
                 // hyper's header timeout (that starts once the protocol is
