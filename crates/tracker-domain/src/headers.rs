@@ -3,23 +3,24 @@
 
 use std::fmt;
 
-/// What the `Authorization` header carries.
+/// What the `Authorization` header carries. Parsed, it borrows the header's
+/// token (`Credential<&str>`): no copy of the secret is made per request.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Credential {
-    OAuth(String),
-    Bearer(String),
+pub enum Credential<S = String> {
+    OAuth(S),
+    Bearer(S),
 }
 
-impl Credential {
+impl<S: AsRef<str>> Credential<S> {
     pub fn secret(&self) -> &str {
         match self {
-            Credential::OAuth(t) | Credential::Bearer(t) => t,
+            Credential::OAuth(t) | Credential::Bearer(t) => t.as_ref(),
         }
     }
 }
 
 // Never print the secret itself.
-impl fmt::Debug for Credential {
+impl<S> fmt::Debug for Credential<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Credential::OAuth(_) => f.write_str("OAuth(…)"),
@@ -39,7 +40,7 @@ pub enum AuthHeaderError {
 /// Parses `Authorization: OAuth <token>` or `Authorization: Bearer <token>`.
 /// The scheme is case-insensitive (RFC 9110 §11.1); the token is one
 /// run of visible ASCII.
-pub fn parse_authorization(value: Option<&[u8]>) -> Result<Credential, AuthHeaderError> {
+pub fn parse_authorization(value: Option<&[u8]>) -> Result<Credential<&str>, AuthHeaderError> {
     let raw = value.ok_or(AuthHeaderError::Missing)?;
     let text = std::str::from_utf8(raw).map_err(|_| AuthHeaderError::Malformed)?;
     let text = text.trim();
@@ -52,21 +53,43 @@ pub fn parse_authorization(value: Option<&[u8]>) -> Result<Credential, AuthHeade
         return Err(AuthHeaderError::Malformed);
     }
     if scheme.eq_ignore_ascii_case("oauth") {
-        Ok(Credential::OAuth(token.to_owned()))
+        Ok(Credential::OAuth(token))
     } else if scheme.eq_ignore_ascii_case("bearer") {
-        Ok(Credential::Bearer(token.to_owned()))
+        Ok(Credential::Bearer(token))
     } else {
         Err(AuthHeaderError::Malformed)
     }
 }
 
-/// Which organization a request names.
+/// Which organization a request names. Parsed, it borrows the header's
+/// value (`OrgSelector<&str>`); [`OrgSelector::owned`] keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum OrgSelector {
+pub enum OrgSelector<S = String> {
     /// `X-Org-ID`: a Yandex 360 organization id.
-    OrgId(String),
+    OrgId(S),
     /// `X-Cloud-Org-ID`: a Yandex Cloud Organization id.
-    CloudOrgId(String),
+    CloudOrgId(S),
+}
+
+impl OrgSelector<&str> {
+    /// The same selector, owning its value.
+    pub fn owned(&self) -> OrgSelector {
+        match *self {
+            OrgSelector::OrgId(id) => OrgSelector::OrgId(id.to_owned()),
+            OrgSelector::CloudOrgId(id) => OrgSelector::CloudOrgId(id.to_owned()),
+        }
+    }
+}
+
+impl OrgSelector {
+    /// Whether a parsed selector names this one.
+    pub fn is(&self, other: &OrgSelector<&str>) -> bool {
+        match (self, other) {
+            (OrgSelector::OrgId(a), OrgSelector::OrgId(b))
+            | (OrgSelector::CloudOrgId(a), OrgSelector::CloudOrgId(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// Values clients send when they have no organization of that kind. The
@@ -80,14 +103,14 @@ fn is_placeholder(v: &str) -> bool {
 /// Picks the organization from `X-Org-ID` and `X-Cloud-Org-ID`. A placeholder
 /// counts as absent; when both carry real values, `X-Org-ID` wins (see
 /// docs/COMPATIBILITY.md).
-pub fn parse_org_headers(
-    org_id: Option<&[u8]>,
-    cloud_org_id: Option<&[u8]>,
-) -> Option<OrgSelector> {
-    let real = |v: Option<&[u8]>| {
+pub fn parse_org_headers<'a>(
+    org_id: Option<&'a [u8]>,
+    cloud_org_id: Option<&'a [u8]>,
+) -> Option<OrgSelector<&'a str>> {
+    let real = |v: Option<&'a [u8]>| {
         v.and_then(|b| std::str::from_utf8(b).ok())
             .filter(|s| !is_placeholder(s))
-            .map(|s| s.trim().to_owned())
+            .map(str::trim)
     };
     if let Some(id) = real(org_id) {
         return Some(OrgSelector::OrgId(id));
@@ -103,15 +126,15 @@ mod tests {
     fn oauth_and_bearer_schemes_are_recognised_in_any_case() {
         assert_eq!(
             parse_authorization(Some(b"OAuth y0_abc")),
-            Ok(Credential::OAuth("y0_abc".into()))
+            Ok(Credential::OAuth("y0_abc"))
         );
         assert_eq!(
             parse_authorization(Some(b"oauth y0_abc")),
-            Ok(Credential::OAuth("y0_abc".into()))
+            Ok(Credential::OAuth("y0_abc"))
         );
         assert_eq!(
             parse_authorization(Some(b"Bearer t1.abc")),
-            Ok(Credential::Bearer("t1.abc".into()))
+            Ok(Credential::Bearer("t1.abc"))
         );
     }
 
@@ -147,7 +170,7 @@ mod tests {
     fn the_official_clients_placeholder_org_id_counts_as_absent() {
         assert_eq!(
             parse_org_headers(Some(b"not provided"), Some(b"bpf1acme")),
-            Some(OrgSelector::CloudOrgId("bpf1acme".into()))
+            Some(OrgSelector::CloudOrgId("bpf1acme"))
         );
         assert_eq!(parse_org_headers(Some(b"not provided"), None), None);
         assert_eq!(parse_org_headers(Some(b""), Some(b" ")), None);
@@ -157,13 +180,23 @@ mod tests {
     fn x_org_id_wins_when_both_headers_are_real() {
         assert_eq!(
             parse_org_headers(Some(b"7000001"), Some(b"bpf1acme")),
-            Some(OrgSelector::OrgId("7000001".into()))
+            Some(OrgSelector::OrgId("7000001"))
         );
     }
 
     #[test]
+    fn a_parsed_selector_is_the_kept_one_of_its_kind_and_value_only() {
+        let parsed = parse_org_headers(Some(b" 7000001 "), None).unwrap();
+        let kept = parsed.owned();
+        assert_eq!(kept, OrgSelector::OrgId("7000001".to_owned()));
+        assert!(kept.is(&parsed));
+        assert!(!kept.is(&OrgSelector::CloudOrgId("7000001")));
+        assert!(!kept.is(&OrgSelector::OrgId("7000002")));
+    }
+
+    #[test]
     fn credentials_never_print_their_secret() {
-        let c = Credential::OAuth("y0_very_secret".into());
+        let c = Credential::OAuth(String::from("y0_very_secret"));
         assert!(!format!("{c:?}").contains("secret"));
     }
 }

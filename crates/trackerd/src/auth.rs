@@ -171,9 +171,9 @@ fn unauthorized(e: AuthHeaderError) -> ApiError {
 }
 
 /// Resolves a credential to a live token and its account.
-pub async fn authenticate(
+pub async fn authenticate<S: AsRef<str>>(
     state: &AppState,
-    credential: &Credential,
+    credential: &Credential<S>,
 ) -> Result<Arc<Authenticated>, ApiError> {
     let hash = TokenHash::of(credential.secret());
     let cached = state.auth.tokens.get(&hash);
@@ -310,7 +310,7 @@ impl FromRequestParts<AppState> for Principal {
             )
         })?;
         let (org, membership) = match auth.org.get() {
-            Some((kept, org, membership)) if *kept == selector => {
+            Some((kept, org, membership)) if kept.is(&selector) => {
                 // Found without the store: a hit of the organizations cache.
                 Lookups::count(&state.auth.lookups.org_hits);
                 (org.clone(), *membership)
@@ -321,6 +321,7 @@ impl FromRequestParts<AppState> for Principal {
                         "The user does not belong to this organization or it does not exist".into(),
                     )
                 };
+                let selector = selector.owned();
                 let org = resolve_org(state, &selector)
                     .await?
                     .ok_or_else(not_member)?;
