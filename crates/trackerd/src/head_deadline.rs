@@ -10,7 +10,7 @@
 //! /v2/myself` under load (perf, #16).
 //!
 //! Here hyper's timer only writes the deadline into the connection's
-//! [`Slot`], and its sleep reads back whether the [`Watch`] found the
+//! [`Slot`], and its sleep reads back whether the [`Watch`] marked that
 //! deadline passed. The watch is one tokio sleep per connection, polled in
 //! the connection's own task ([`crate::router`]'s `ServingConnection`): when
 //! it fires it either marks the armed deadline as passed (the connection's
@@ -24,7 +24,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -32,17 +32,18 @@ use std::time::{Duration, Instant};
 /// No deadline armed: hyper is not reading a head (it is serving one).
 const DISARMED: u64 = u64::MAX;
 
+/// The armed deadline has passed: the watch saw it, hyper's sleep is ready.
+const PASSED: u64 = 0;
+
 /// What the timer given to hyper and the watch share, for one connection.
 struct Slot {
     /// Deadlines are nanoseconds since this instant.
     base: Instant,
-    /// The armed deadline, or [`DISARMED`].
+    /// The armed deadline (at least 1), [`DISARMED`] or [`PASSED`].
     deadline: AtomicU64,
     /// Which arming the armed deadline is, so that a sleep dropped after
     /// another was armed does not disarm that one.
     generation: AtomicU64,
-    /// Set by the watch once the armed deadline has passed.
-    expired: AtomicBool,
 }
 
 impl Slot {
@@ -51,15 +52,15 @@ impl Slot {
         // Only the connection's task touches the slot (hyper and the watch
         // are polled by it), so the atomics only make the types `Sync`.
         let nanos = deadline.saturating_duration_since(self.base).as_nanos();
-        let nanos = u64::try_from(nanos).unwrap_or(DISARMED - 1);
-        self.expired.store(false, Ordering::Relaxed);
+        let nanos = u64::try_from(nanos).unwrap_or(DISARMED - 1).max(PASSED + 1);
         self.deadline.store(nanos, Ordering::Relaxed);
         self.generation.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// The deadline armed and not yet passed.
     fn armed(&self) -> Option<Instant> {
         match self.deadline.load(Ordering::Relaxed) {
-            DISARMED => None,
+            DISARMED | PASSED => None,
             nanos => Some(self.base + Duration::from_nanos(nanos)),
         }
     }
@@ -79,7 +80,6 @@ pub(crate) fn for_connection(timeout: Duration) -> (HeadTimer, Watch) {
         base: now,
         deadline: AtomicU64::new(DISARMED),
         generation: AtomicU64::new(0),
-        expired: AtomicBool::new(false),
     });
     let watch = Watch {
         slot: slot.clone(),
@@ -133,7 +133,7 @@ impl Future for HeadSleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if self.slot.expired.load(Ordering::Relaxed)
+        if self.slot.deadline.load(Ordering::Relaxed) == PASSED
             && self.slot.generation.load(Ordering::Relaxed) == self.generation
         {
             Poll::Ready(())
@@ -168,11 +168,12 @@ impl Watch {
             let now = now();
             match self.slot.armed() {
                 Some(deadline) if deadline <= now => {
-                    self.slot.expired.store(true, Ordering::Relaxed);
+                    self.slot.deadline.store(PASSED, Ordering::Relaxed);
                     self.sleep.as_mut().reset((now + self.timeout).into());
                 }
                 Some(deadline) => self.sleep.as_mut().reset(deadline.into()),
-                // A request is being served: no head is due. Look again a
+                // A request is being served (or the passed deadline is
+                // closing the connection): no head is due. Look again a
                 // timeout from now (a head armed since is due no sooner).
                 None => self.sleep.as_mut().reset((now + self.timeout).into()),
             }
@@ -186,23 +187,25 @@ mod tests {
     use hyper::rt::Timer;
 
     fn poll_once(f: Pin<&mut (dyn hyper::rt::Sleep + 'static)>) -> Poll<()> {
-        let waker = std::task::Waker::noop();
-        f.poll(&mut Context::from_waker(waker))
+        f.poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    /// A turn of the connection's task: the watch is polled first.
+    fn turn(watch: &mut Watch) {
+        watch.poll(&mut Context::from_waker(std::task::Waker::noop()));
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_armed_deadline_fires_only_once_the_watch_has_seen_it_pass() {
         let (timer, mut watch) = for_connection(Duration::from_secs(2));
         let mut sleep = timer.sleep(Duration::from_secs(2));
-        let waker = std::task::Waker::noop();
-        let mut cx = Context::from_waker(waker);
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(sleep.as_mut()).is_pending());
         tokio::time::advance(Duration::from_millis(1500)).await;
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(sleep.as_mut()).is_pending());
         tokio::time::advance(Duration::from_millis(600)).await;
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(sleep.as_mut()).is_ready());
     }
 
@@ -210,29 +213,27 @@ mod tests {
     async fn a_head_read_in_time_leaves_the_next_one_its_whole_timeout() {
         let timeout = Duration::from_secs(2);
         let (timer, mut watch) = for_connection(timeout);
-        let waker = std::task::Waker::noop();
-        let mut cx = Context::from_waker(waker);
         // Requests keep coming for longer than the timeout: the watch's
         // first firing finds a later deadline and moves to it.
         for _ in 0..5 {
             let sleep = timer.sleep(timeout);
             tokio::time::advance(Duration::from_millis(900)).await;
-            watch.poll(&mut cx);
+            turn(&mut watch);
             drop(sleep);
         }
         let mut idle = timer.sleep(timeout);
         tokio::time::advance(Duration::from_millis(1900)).await;
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(idle.as_mut()).is_pending());
         tokio::time::advance(Duration::from_millis(200)).await;
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(idle.as_mut()).is_ready());
         // Reset for the next head, as hyper does with a fired sleep: due
         // a whole timeout later.
         timer.reset(&mut idle, now() + timeout);
         assert!(poll_once(idle.as_mut()).is_pending());
         tokio::time::advance(Duration::from_millis(1900)).await;
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(idle.as_mut()).is_pending());
     }
 
@@ -240,14 +241,12 @@ mod tests {
     async fn a_request_served_past_the_timeout_is_not_cut_off() {
         let timeout = Duration::from_secs(2);
         let (timer, mut watch) = for_connection(timeout);
-        let waker = std::task::Waker::noop();
-        let mut cx = Context::from_waker(waker);
         drop(timer.sleep(timeout));
         // A slow handler: nothing armed while it runs.
         tokio::time::advance(Duration::from_secs(5)).await;
-        watch.poll(&mut cx);
+        turn(&mut watch);
         let mut next = timer.sleep(timeout);
-        watch.poll(&mut cx);
+        turn(&mut watch);
         assert!(poll_once(next.as_mut()).is_pending());
     }
 }
