@@ -72,6 +72,7 @@ pub const UNSTAMPED_TABLES: &[&str] = &[
     // Derived from `issues` by its triggers, in the transaction that
     // writes the issues (whose triggers move the stamp).
     "issue_counts",
+    "issue_day_counts",
 ];
 
 impl Dialect {
@@ -245,9 +246,12 @@ impl Dialect {
     /// the triggers rebuild it.
     pub fn derived_table(self, table: &str) -> bool {
         table == "issue_counts"
+            || table == "issue_day_counts"
             || match self {
                 Dialect::Sqlite => table == "issue_fts" || table.starts_with("issue_fts_"),
-                Dialect::Postgres => table == "issue_search" || table == "issue_words",
+                Dialect::Postgres => {
+                    table == "issue_search" || table == "issue_words" || table == "issue_day_deltas"
+                }
             }
     }
 

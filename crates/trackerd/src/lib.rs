@@ -25,6 +25,7 @@ pub mod fields;
 mod head_deadline;
 pub mod ids;
 pub mod jobs;
+pub mod kept_counts;
 pub mod oauth;
 pub mod observe;
 pub mod openapi;

@@ -1138,6 +1138,7 @@ pub async fn serve(
     // server's own task is cancelled rather than shut down.
     let watcher = AbortOnDrop(crate::auth::spawn_epoch_watcher(state.clone()));
     let sweeper = crate::sweep::spawn(state.clone()).map(AbortOnDrop);
+    let folder = AbortOnDrop(crate::kept_counts::spawn(state.clone()));
     let automation = crate::automation::spawn(state.clone()).map(AbortOnDrop);
     // Stopped after the requests in flight (below), or, should this future
     // be dropped, asked to stop as it goes.
@@ -1240,6 +1241,7 @@ pub async fn serve(
     drop(listener);
     drop(watcher);
     drop(sweeper);
+    drop(folder);
     drop(automation);
     drop(upkeep);
     let deadline = Duration::from_secs(limits.shutdown_deadline_secs);
