@@ -449,19 +449,109 @@ fn words_select(q: &mut Sql, org: i64, columns: &str, scope: TextScope, words: &
 /// The PostgreSQL word rows (migration 0037) of words beginning with
 /// `word`, in `scope`: one range of their primary key. Lowercased as the
 /// words were; `U+10FFFF` sorts after every character in byte order.
+/// The words of the organization that each word of a search begins (its
+/// prefix's range of `issue_words`), in the search's order of words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansions {
+    pub words: Vec<Vec<String>>,
+}
+
+/// A prefix that begins more words than this is left to its range.
+pub const EXPANDED_WORDS_MAX: usize = 16;
+
+/// The distinct words of the organization in `word`'s prefix range, read
+/// by a walk that skips from one word to the next (one index descent
+/// each, however many rows a word has), at most `EXPANDED_WORDS_MAX + 1`.
+pub fn expansion(org: i64, word: &str) -> Sql {
+    let mut q = Sql::new(Dialect::Postgres);
+    let _ = write!(
+        q.text,
+        "WITH RECURSIVE v(word) AS (\
+         SELECT (SELECT min(w.word) FROM issue_words w WHERE w.org = {org} AND "
+    );
+    word_range(&mut q, "w", word, TextScope::All);
+    let _ = write!(
+        q.text,
+        ") UNION ALL SELECT (SELECT min(w.word) FROM issue_words w WHERE w.org = {org} \
+         AND w.word > v.word AND w.word < (lower("
+    );
+    q.bind(SqlValue::Text(word.to_owned()));
+    let _ = write!(
+        q.text,
+        ") || chr(1114111)) COLLATE \"C\") FROM v WHERE v.word IS NOT NULL) \
+         SELECT v.word FROM v WHERE v.word IS NOT NULL LIMIT {}",
+        EXPANDED_WORDS_MAX + 1
+    );
+    q
+}
+
+/// `(…) m JOIN (…) m2 ON …` of the issues holding a word of every
+/// expansion. One word's rows are in key order in the primary key (`org,
+/// word, key_queue, key_num, issue_pk`), so two words are a merge join of
+/// two index-only scans, and a page in key order stops at its last issue:
+/// `filter currency` (54 088 and 40 070 rows, 2 437 in common at
+/// 1 000 000 issues) was counted in 11–15 ms and paged in 0.5, against 34–61
+/// and 52 ms for the `INTERSECT` of their ranges, which hashed every row.
+/// A prefix of several words is their `UNION` (an issue may hold more than
+/// one), sorted for the join.
+fn expanded_words_select(q: &mut Sql, org: i64, scope: TextScope, expanded: &Expansions) {
+    for (n, words) in expanded.words.iter().enumerate() {
+        let alias = if n == 0 {
+            "m".to_owned()
+        } else {
+            format!("m{n}")
+        };
+        if n > 0 {
+            q.push(" JOIN ");
+        }
+        q.push("(");
+        if words.is_empty() {
+            // A prefix that begins no word: no issue holds it.
+            q.push("SELECT w.key_queue, w.key_num, w.issue_pk FROM issue_words w WHERE false");
+        }
+        for (k, word) in words.iter().enumerate() {
+            if k > 0 {
+                q.push(" UNION ");
+            }
+            let _ = write!(
+                q.text,
+                "SELECT w.key_queue, w.key_num, w.issue_pk FROM issue_words w \
+                 WHERE w.org = {org} AND w.word = "
+            );
+            q.bind(SqlValue::Text(word.clone()));
+            if let Some(scopes) = scope_bits(scope) {
+                let _ = write!(q.text, " AND w.scopes & {scopes} <> 0");
+            }
+        }
+        let _ = write!(q.text, ") {alias}");
+        if n > 0 {
+            let _ = write!(
+                q.text,
+                " ON {alias}.key_queue = m.key_queue AND {alias}.key_num = m.key_num \
+                 AND {alias}.issue_pk = m.issue_pk"
+            );
+        }
+    }
+}
+
+fn scope_bits(scope: TextScope) -> Option<u8> {
+    match scope {
+        TextScope::All => None,
+        TextScope::Summary => Some(1),
+        TextScope::Description => Some(2),
+        TextScope::Comments => Some(4),
+    }
+}
+
 fn word_range(q: &mut Sql, alias: &str, word: &str, scope: TextScope) {
     let _ = write!(q.text, "{alias}.word >= lower(");
     q.bind(SqlValue::Text(word.to_owned()));
     let _ = write!(q.text, ") COLLATE \"C\" AND {alias}.word < (lower(");
     q.bind(SqlValue::Text(word.to_owned()));
     q.push(") || chr(1114111)) COLLATE \"C\"");
-    let scopes = match scope {
-        TextScope::All => return,
-        TextScope::Summary => 1,
-        TextScope::Description => 2,
-        TextScope::Comments => 4,
-    };
-    let _ = write!(q.text, " AND {alias}.scopes & {scopes} <> 0");
+    if let Some(scopes) = scope_bits(scope) {
+        let _ = write!(q.text, " AND {alias}.scopes & {scopes} <> 0");
+    }
 }
 
 /// The FTS5 query of words, each the beginning of a word in the scope.
@@ -649,7 +739,7 @@ pub fn select_page(
     limit: Option<i64>,
     total: Option<i64>,
 ) -> Sql {
-    select_sized_page(d, s, offset, limit, total, None)
+    select_sized_page(d, s, (offset, limit), total, None, None)
 }
 
 /// [`select_page`] knowing also how many issues the organization holds,
@@ -657,13 +747,14 @@ pub fn select_page(
 fn select_sized_page(
     d: Dialect,
     s: &IssueSearch,
-    offset: i64,
-    limit: Option<i64>,
+    window_of: (i64, Option<i64>),
     total: Option<i64>,
     org_issues: Option<i64>,
+    expanded: Option<&Expansions>,
 ) -> Sql {
+    let (offset, limit) = window_of;
     let mut q = Sql::new(d);
-    if let Some(member) = member_walk(d, s) {
+    if let Some(member) = member_walk(d, s, expanded) {
         member.from(&mut q, s.org, "DISTINCT m.issue_pk, m.key_queue, m.key_num");
         q.push(" ORDER BY m.key_queue, m.key_num, m.issue_pk");
         window(&mut q, offset, limit);
@@ -745,17 +836,25 @@ enum MemberWalk<'a> {
     /// The tag rows of one tag, ignoring case (`issue_tags`).
     Tag(&'a String),
     /// PostgreSQL's word rows (`issue_words`, migration 0037): one word's
-    /// range, or the intersection of several ([`words_select`]).
-    Words(TextScope, &'a [String]),
+    /// range, or the intersection of several ([`words_select`]); or, once
+    /// each word's prefix is expanded to the words it begins
+    /// ([`Expansions`]), those words' rows joined in key order
+    /// ([`expanded_words_select`]).
+    Words(TextScope, &'a [String], Option<&'a Expansions>),
 }
 
-fn member_walk(d: Dialect, s: &IssueSearch) -> Option<MemberWalk<'_>> {
+fn member_walk<'a>(
+    d: Dialect,
+    s: &'a IssueSearch,
+    expanded: Option<&'a Expansions>,
+) -> Option<MemberWalk<'a>> {
     if !s.order.is_empty() {
         return None;
     }
     match &s.filter {
         IssueFilter::Words(scope, words) if d == Dialect::Postgres && !words.is_empty() => {
-            Some(MemberWalk::Words(*scope, words))
+            let expanded = expanded.filter(|e| e.words.len() == words.len());
+            Some(MemberWalk::Words(*scope, words, expanded))
         }
         IssueFilter::Followers(Some(uids)) if uids.len() == 1 => {
             Some(MemberWalk::Follower(uids[0]))
@@ -792,7 +891,10 @@ impl MemberWalk<'_> {
                 let _ = write!(q.text, "issue_tags m WHERE m.org = {org} AND ");
                 tag_in(q, "m.tag", std::slice::from_ref(tag));
             }
-            MemberWalk::Words(scope, words) => {
+            MemberWalk::Words(scope, _, Some(expanded)) => {
+                expanded_words_select(q, org, scope, expanded);
+            }
+            MemberWalk::Words(scope, words, None) => {
                 q.push("(");
                 words_select(q, org, words_columns, scope, words);
                 q.push(") m");
@@ -1035,8 +1137,13 @@ fn day_value(q: &mut Sql, day: NaiveDate) {
 }
 
 pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
+    count_expanded(d, s, None)
+}
+
+/// [`count`] with the search's word prefixes expanded, when they were.
+fn count_expanded(d: Dialect, s: &IssueSearch, expanded: Option<&Expansions>) -> Sql {
     let mut q = Sql::new(d);
-    if let Some(member) = member_walk(d, s) {
+    if let Some(member) = member_walk(d, s, expanded) {
         match d {
             // Distinct rows in the index's own order: SQLite counts them
             // from the index as it walks it, where `count(DISTINCT
@@ -1157,6 +1264,33 @@ impl ByIds {
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
+    /// The expansions of a PostgreSQL search of words alone in key order
+    /// ([`Expansions`]), read on the connection the search then runs on;
+    /// `None` for any other search, or when a prefix begins more than
+    /// [`EXPANDED_WORDS_MAX`] words.
+    async fn expansions(
+        &self,
+        conn: &mut D::Connection,
+        s: &IssueSearch,
+    ) -> Result<Option<Expansions>> {
+        let Some(MemberWalk::Words(_, words, _)) = member_walk(D::DIALECT, s, None) else {
+            return Ok(None);
+        };
+        let mut expanded = Vec::with_capacity(words.len());
+        for word in words {
+            let sql = expansion(s.org, word);
+            let found: Vec<String> = bound(sqlx::query_scalar(&sql.text), &sql)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db)?;
+            if found.len() > EXPANDED_WORDS_MAX {
+                return Ok(None);
+            }
+            expanded.push(found);
+        }
+        Ok(Some(Expansions { words: expanded }))
+    }
+
     async fn fetch_by_ids<R>(&self, by: &ByIds) -> Result<Vec<R>>
     where
         R: for<'r> sqlx::FromRow<'r, D::Row> + Send + Unpin,
@@ -1226,8 +1360,16 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         offset: i64,
         limit: Option<i64>,
     ) -> Result<Vec<i64>> {
-        let sql = select_pks(D::DIALECT, s, offset, limit);
         let mut run = D::cancellable(&self.pool).await.map_err(db)?;
+        let expanded = self.expansions(run.conn(), s).await?;
+        let sql = select_sized_page(
+            D::DIALECT,
+            s,
+            (offset, limit),
+            None,
+            None,
+            expanded.as_ref(),
+        );
         let found = bound(sqlx::query_scalar(&sql.text), &sql)
             .fetch_all(run.conn())
             .await
@@ -1237,8 +1379,9 @@ impl<D: Engine> SearchStore for SqlStore<D> {
     }
 
     async fn search_count(&self, s: &IssueSearch) -> Result<i64> {
-        let sql = count(D::DIALECT, s);
         let mut run = D::cancellable(&self.pool).await.map_err(db)?;
+        let expanded = self.expansions(run.conn(), s).await?;
+        let sql = count_expanded(D::DIALECT, s, expanded.as_ref());
         let found = bound(sqlx::query_scalar(&sql.text), &sql)
             .fetch_one(run.conn())
             .await
@@ -1253,9 +1396,10 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         offset: i64,
         limit: Option<i64>,
     ) -> Result<(i64, Vec<i64>)> {
-        let count = count(D::DIALECT, s);
-        // One connection, so one call-off guard, for both statements.
+        // One connection, so one call-off guard, for every statement.
         let mut run = D::cancellable(&self.pool).await.map_err(db)?;
+        let expanded = self.expansions(run.conn(), s).await?;
+        let count = count_expanded(D::DIALECT, s, expanded.as_ref());
         let total: i64 = bound(sqlx::query_scalar(&count.text), &count)
             .fetch_one(run.conn())
             .await
@@ -1273,7 +1417,14 @@ impl<D: Engine> SearchStore for SqlStore<D> {
                 .map_err(db)?;
             org_issues = Some(n);
         }
-        let page = select_sized_page(D::DIALECT, s, offset, limit, Some(total), org_issues);
+        let page = select_sized_page(
+            D::DIALECT,
+            s,
+            (offset, limit),
+            Some(total),
+            org_issues,
+            expanded.as_ref(),
+        );
         let pks = bound(sqlx::query_scalar(&page.text), &page)
             .fetch_all(run.conn())
             .await
@@ -1607,7 +1758,7 @@ mod tests {
             IssueFilter::Cmp(Col::UpdatedAt, CmpOp::Lt, t("2026-12-07")),
         ]);
         let page = |f: &IssueFilter, d, total, org| {
-            select_sized_page(d, &keyed(f.clone()), 0, Some(50), Some(total), org).text
+            select_sized_page(d, &keyed(f.clone()), (0, Some(50)), Some(total), org, None).text
         };
         let walk = page(&week, Dialect::Sqlite, 59_677, Some(1_000_000));
         assert!(
@@ -1660,6 +1811,74 @@ mod tests {
         assert!(count(Dialect::Postgres, &s)
             .text
             .starts_with("SELECT count(*) FROM issues i"));
+    }
+
+    #[test]
+    fn postgres_words_expanded_to_the_words_they_begin_are_joined_in_key_order() {
+        let s = keyed(IssueFilter::Words(
+            TextScope::Summary,
+            vec!["filter".into(), "cur".into()],
+        ));
+        let words = |w: &[&str]| w.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+        let e = Expansions {
+            words: vec![words(&["filter"]), words(&["cur", "currency"])],
+        };
+        let page = select_sized_page(
+            Dialect::Postgres,
+            &s,
+            (0, Some(50)),
+            Some(9),
+            None,
+            Some(&e),
+        );
+        assert!(
+            page.text.starts_with(
+                "SELECT DISTINCT m.issue_pk, m.key_queue, m.key_num FROM (SELECT w.key_queue, \
+                 w.key_num, w.issue_pk FROM issue_words w WHERE w.org = 7 AND w.word = $1 \
+                 AND w.scopes & 1 <> 0) m JOIN ("
+            ),
+            "{}",
+            page.text
+        );
+        assert!(page.text.contains(" UNION "), "{}", page.text);
+        assert!(page.text.contains(") m1 ON m1.key_queue = m.key_queue"));
+        assert!(!page.text.contains("INTERSECT"), "{}", page.text);
+        let texts: Vec<_> = ["filter", "cur", "currency"]
+            .map(|w| SqlValue::Text(w.into()))
+            .into();
+        assert_eq!(page.binds, texts);
+        let counted = count_expanded(Dialect::Postgres, &s, Some(&e));
+        assert!(counted
+            .text
+            .starts_with("SELECT count(DISTINCT m.issue_pk) FROM (SELECT w.key_queue"));
+        // A prefix beginning no word joins an empty side.
+        let none = Expansions {
+            words: vec![words(&["filter"]), Vec::new()],
+        };
+        let counted = count_expanded(Dialect::Postgres, &s, Some(&none));
+        assert!(
+            counted.text.contains("WHERE false) m1 ON"),
+            "{}",
+            counted.text
+        );
+        // Expansions of another number of words, none, or SQLite: ranges.
+        let other = Expansions {
+            words: vec![words(&["filter"])],
+        };
+        for (d, e) in [
+            (Dialect::Postgres, Some(&other)),
+            (Dialect::Postgres, None),
+            (Dialect::Sqlite, Some(&e)),
+        ] {
+            let counted = count_expanded(d, &s, e);
+            assert!(!counted.text.contains("JOIN"), "{}", counted.text);
+        }
+        let listed = expansion(7, "Fil");
+        assert!(listed.text.starts_with("WITH RECURSIVE v(word)"));
+        assert!(listed
+            .text
+            .ends_with(&format!("LIMIT {}", EXPANDED_WORDS_MAX + 1)));
+        assert_eq!(listed.binds.len(), 3);
     }
 
     #[test]

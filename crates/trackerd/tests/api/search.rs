@@ -1879,4 +1879,23 @@ async fn words_follow_their_issue_through_edits_comments_and_moves(app: TestApp)
         ],
     )
     .await;
+
+    // A prefix beginning more words than PostgreSQL expands one to (16) is
+    // read as its range; one beginning none finds nothing beside any other.
+    let many: Vec<String> = ('a'..='q').map(|c| format!("val{c}")).collect();
+    app.create_issue(json!({"queue": "TEST", "summary": many.join(" "),
+                            "description": "Spinning"}))
+        .await;
+    assert_words_agree(
+        &app,
+        "a prefix of many words",
+        &[
+            ("val", &["TEST-4"]),
+            ("spin val", &["TEST-4"]),
+            ("Summary: valq", &["TEST-4"]),
+            ("spin zzz", &[]),
+            ("spin", &["DEV-1", "TEST-1", "TEST-4"]),
+        ],
+    )
+    .await;
 }
