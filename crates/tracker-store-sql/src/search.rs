@@ -1479,10 +1479,24 @@ impl<D: Engine> SearchStore for SqlStore<D> {
         .await
     }
 
-    async fn fold_kept_counts(&self) -> Result<u64> {
+    async fn fold_kept_counts(&self, at_least: u64) -> Result<u64> {
         match D::DIALECT {
             Dialect::Sqlite => Ok(0),
             Dialect::Postgres => {
+                // A read first: the fold is a write, and every write moves
+                // the data stamp, on which every kept answer of the cluster
+                // depends.
+                let at_least = i64::try_from(at_least).unwrap_or(i64::MAX).max(1);
+                let waiting: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM (SELECT 1 FROM issue_day_deltas LIMIT $1) d",
+                )
+                .bind(at_least)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+                if waiting < at_least {
+                    return Ok(0);
+                }
                 let n: i64 = sqlx::query_scalar(FOLD_DAY_DELTAS)
                     .fetch_one(&self.pool)
                     .await

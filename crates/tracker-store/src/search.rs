@@ -311,10 +311,11 @@ pub trait SearchStore: Send + Sync + 'static {
     async fn comment_texts(&self, pks: &[i64]) -> Result<Vec<(i64, String)>>;
     /// Folds the changes writers appended to kept counts since the last
     /// fold into the counts themselves (PostgreSQL's day counts; SQLite's
-    /// triggers write them in place), returning how many changes were
-    /// folded. Counts read the same before and after; folding only keeps
-    /// what a count reads short. Safe on several nodes at once.
-    async fn fold_kept_counts(&self) -> Result<u64>;
+    /// triggers write them in place) once at least `at_least` are waiting,
+    /// returning how many were folded. Counts read the same before and
+    /// after; folding only keeps what a count reads short. Safe on several
+    /// nodes at once.
+    async fn fold_kept_counts(&self, at_least: u64) -> Result<u64>;
 }
 
 /// Adds `item` to a conjunction, folding full-text words into the words node

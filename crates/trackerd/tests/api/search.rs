@@ -1594,10 +1594,32 @@ async fn a_kept_day_count_follows_creates_imports_edits_moves_and_another_organi
     let r = as_other(&app, "/v2/issues/_count", query).await;
     assert_eq!((r.code(), r.text()), (200, "1"), "{}", r.text());
     assert_day_counts(&app, "another organization").await;
-    // Folded or not, the counts are the same.
-    app.state.store.fold_kept_counts().await.unwrap();
-    assert_eq!(app.state.store.fold_kept_counts().await.unwrap(), 0);
+    // Folded or not, the counts are the same; two nodes folding at once
+    // fold each change once.
+    app.clock.set(at(21, 8, 0, 0, 0));
+    let r = app
+        .patch("/v2/issues/TEST-2")
+        .json(json!({"summary": "edited on another day"}))
+        .await;
+    assert_eq!(r.code(), 200, "{}", r.text());
+    // Fewer changes than asked for wait: nothing is folded (a fold is a
+    // write, which empties every kept answer).
+    assert_eq!(
+        app.state.store.fold_kept_counts(1_000_000).await.unwrap(),
+        0
+    );
+    let other = app.another_node().await;
+    let (here, there) = tokio::join!(
+        app.state.store.fold_kept_counts(1),
+        other.state.store.fold_kept_counts(1)
+    );
+    let folded = here.unwrap() + there.unwrap();
+    // PostgreSQL's writers appended their changes; SQLite's wrote them in
+    // place.
+    assert_eq!(folded > 0, app.dsn.starts_with("postgres"), "{folded}");
+    assert_eq!(app.state.store.fold_kept_counts(1).await.unwrap(), 0);
     assert_day_counts(&app, "folded").await;
+    assert_day_counts(&other, "folded, on the other node").await;
 }
 
 /// A range of updates holding most of the organization's issues is walked
