@@ -459,6 +459,11 @@ pub struct Expansions {
 /// A prefix that begins more words than this is left to its range.
 pub const EXPANDED_WORDS_MAX: usize = 16;
 
+/// A search of more words than this keeps the `INTERSECT` of their ranges:
+/// a join per word would be planned (and expanded, a statement per word)
+/// for each of hundreds of words a query may hold.
+pub const EXPANDED_SEARCH_WORDS_MAX: usize = 8;
+
 /// The distinct words of the organization in `word`'s prefix range, read
 /// by a walk that skips from one word to the next (one index descent
 /// each, however many rows a word has), at most `EXPANDED_WORDS_MAX + 1`.
@@ -1276,6 +1281,9 @@ impl<D: Engine> SqlStore<D> {
         let Some(MemberWalk::Words(_, words, _)) = member_walk(D::DIALECT, s, None) else {
             return Ok(None);
         };
+        if words.len() > EXPANDED_SEARCH_WORDS_MAX {
+            return Ok(None);
+        }
         let mut expanded = Vec::with_capacity(words.len());
         for word in words {
             let sql = expansion(s.org, word);

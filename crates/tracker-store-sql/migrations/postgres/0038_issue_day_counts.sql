@@ -32,11 +32,6 @@ CREATE TABLE issue_day_deltas (
 );
 CREATE INDEX issue_day_deltas_by_day ON issue_day_deltas (org, field, day);
 
-INSERT INTO issue_day_counts (org, field, day, issues)
-SELECT org, 'created', (created_at AT TIME ZONE 'UTC')::date, count(*) FROM issues GROUP BY 1, 3;
-INSERT INTO issue_day_counts (org, field, day, issues)
-SELECT org, 'updated', (updated_at AT TIME ZONE 'UTC')::date, count(*) FROM issues GROUP BY 1, 3;
-
 CREATE FUNCTION issues_days_counted_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO issue_day_deltas (org, field, day, issues)
@@ -97,3 +92,11 @@ CREATE TRIGGER issues_days_counted_on_delete AFTER DELETE ON issues
 CREATE TRIGGER issues_days_counted_on_update AFTER UPDATE ON issues
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION issues_days_counted_on_update();
+
+-- Filled after the triggers exist: creating them waits for the writes in
+-- flight and holds off new ones until this migration commits, so every
+-- issue is counted once, by the fill or by a trigger.
+INSERT INTO issue_day_counts (org, field, day, issues)
+SELECT org, 'created', (created_at AT TIME ZONE 'UTC')::date, count(*) FROM issues GROUP BY 1, 3;
+INSERT INTO issue_day_counts (org, field, day, issues)
+SELECT org, 'updated', (updated_at AT TIME ZONE 'UTC')::date, count(*) FROM issues GROUP BY 1, 3;
