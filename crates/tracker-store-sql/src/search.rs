@@ -446,28 +446,25 @@ fn words_select(q: &mut Sql, org: i64, columns: &str, scope: TextScope, words: &
     }
 }
 
-/// The PostgreSQL word rows (migration 0037) of words beginning with
-/// `word`, in `scope`: one range of their primary key. Lowercased as the
-/// words were; `U+10FFFF` sorts after every character in byte order.
 /// The words of the organization that each word of a search begins (its
 /// prefix's range of `issue_words`), in the search's order of words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expansions {
-    pub words: Vec<Vec<String>>,
+struct Expansions {
+    words: Vec<Vec<String>>,
 }
 
 /// A prefix that begins more words than this is left to its range.
-pub const EXPANDED_WORDS_MAX: usize = 16;
+const EXPANDED_WORDS_MAX: usize = 16;
 
 /// A search of more words than this keeps the `INTERSECT` of their ranges:
 /// a join per word would be planned (and expanded, a statement per word)
 /// for each of hundreds of words a query may hold.
-pub const EXPANDED_SEARCH_WORDS_MAX: usize = 8;
+const EXPANDED_SEARCH_WORDS_MAX: usize = 8;
 
 /// The distinct words of the organization in `word`'s prefix range, read
 /// by a walk that skips from one word to the next (one index descent
 /// each, however many rows a word has), at most `EXPANDED_WORDS_MAX + 1`.
-pub fn expansion(org: i64, word: &str) -> Sql {
+fn expansion(org: i64, word: &str) -> Sql {
     let mut q = Sql::new(Dialect::Postgres);
     let _ = write!(
         q.text,
@@ -548,6 +545,9 @@ fn scope_bits(scope: TextScope) -> Option<u8> {
     }
 }
 
+/// The PostgreSQL word rows (migration 0037) of words beginning with
+/// `word`, in `scope`: one range of their primary key. Lowercased as the
+/// words were; `U+10FFFF` sorts after every character in byte order.
 fn word_range(q: &mut Sql, alias: &str, word: &str, scope: TextScope) {
     let _ = write!(q.text, "{alias}.word >= lower(");
     q.bind(SqlValue::Text(word.to_owned()));
@@ -637,12 +637,6 @@ fn where_clause(s: &IssueSearch, q: &mut Sql) {
         q.push(" AND ");
         render(&s.filter, q);
     }
-}
-
-/// `SELECT i.pk FROM issues i WHERE … ORDER BY … [LIMIT … OFFSET …]`; ties
-/// are broken by key order, then by internal key.
-pub fn select_pks(d: Dialect, s: &IssueSearch, offset: i64, limit: Option<i64>) -> Sql {
-    select_page(d, s, offset, limit, None)
 }
 
 /// A range of update dates alone (`Updated: today() - 1w .. today()`) in key
@@ -736,19 +730,11 @@ fn created_since_only(f: &IssueFilter) -> bool {
     items.iter().all(created) && items.iter().any(since)
 }
 
-/// [`select_pks`] knowing how many issues match, when it is known.
-pub fn select_page(
-    d: Dialect,
-    s: &IssueSearch,
-    offset: i64,
-    limit: Option<i64>,
-    total: Option<i64>,
-) -> Sql {
-    select_sized_page(d, s, (offset, limit), total, None, None)
-}
-
-/// [`select_page`] knowing also how many issues the organization holds,
-/// when [`walks_updates_if_dense`] asked for it.
+/// `SELECT i.pk FROM issues i WHERE … ORDER BY … [LIMIT … OFFSET …]`; ties
+/// are broken by key order, then by internal key. What is known helps pick
+/// the plan: how many issues match (`total`, the search's count), how many
+/// the organization holds (`org_issues`, when [`walks_updates_if_dense`]
+/// asked for it) and the words a search's prefixes begin (`expanded`).
 fn select_sized_page(
     d: Dialect,
     s: &IssueSearch,
@@ -989,52 +975,47 @@ struct DayRange {
     lower: Option<(DateTime<Utc>, bool)>,
     /// The strictest upper bound, likewise.
     upper: Option<(DateTime<Utc>, bool)>,
+    /// The whole days inside, `first..end` (UTC; `None` where unbounded).
+    first: Option<NaiveDate>,
+    end: Option<NaiveDate>,
 }
 
 impl DayRange {
+    /// The range a filter is, when it is one holding a whole day.
     fn of(f: &IssueFilter) -> Option<Self> {
         let items = match f {
             IssueFilter::And(items) => items.as_slice(),
             f => std::slice::from_ref(f),
         };
-        let mut range: Option<DayRange> = None;
+        let mut col = None;
+        let mut lower: Option<(DateTime<Utc>, bool)> = None;
+        let mut upper: Option<(DateTime<Utc>, bool)> = None;
         for item in items {
             let IssueFilter::Cmp(c @ (Col::CreatedAt | Col::UpdatedAt), op, SqlValue::Time(t)) =
                 item
             else {
                 return None;
             };
-            let r = range.get_or_insert(DayRange {
-                col: *c,
-                lower: None,
-                upper: None,
-            });
-            if r.col != *c {
+            if *col.get_or_insert(*c) != *c {
                 return None;
             }
             match op {
                 CmpOp::Ge | CmpOp::Gt => {
                     let b = (*t, *op == CmpOp::Ge);
                     // Later is stricter; at the same instant, excluding it.
-                    if r.lower.is_none_or(|l| (b.0, !b.1) > (l.0, !l.1)) {
-                        r.lower = Some(b);
+                    if lower.is_none_or(|l| (b.0, !b.1) > (l.0, !l.1)) {
+                        lower = Some(b);
                     }
                 }
                 CmpOp::Lt | CmpOp::Le => {
                     let b = (*t, *op == CmpOp::Le);
-                    if r.upper.is_none_or(|u| (b.0, b.1) < (u.0, u.1)) {
-                        r.upper = Some(b);
+                    if upper.is_none_or(|u| b < u) {
+                        upper = Some(b);
                     }
                 }
             }
         }
-        range
-    }
-
-    /// The whole days inside the range, `first..end` (UTC; `None` where it
-    /// is unbounded), or `None` when it holds no whole day.
-    fn whole_days(&self) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
-        let first = match self.lower {
+        let first = match lower {
             None => None,
             Some((t, included)) => {
                 let day = t.date_naive();
@@ -1048,18 +1029,23 @@ impl DayRange {
         // A day is whole when the next one starts at or before the bound
         // (an inclusive bound at midnight leaves that instant to the
         // partial count).
-        let end = self.upper.map(|(t, _)| t.date_naive());
-        match (first, end) {
-            (Some(a), Some(b)) if a >= b => None,
-            days => Some(days),
+        let end = upper.map(|(t, _)| t.date_naive());
+        if matches!((first, end), (Some(a), Some(b)) if a >= b) {
+            return None;
         }
+        Some(DayRange {
+            col: col?,
+            lower,
+            upper,
+            first,
+            end,
+        })
     }
 
     /// The count as one statement (one snapshot): the kept rows of the whole
     /// days (and on PostgreSQL the deltas not folded into them yet) plus
     /// the partial days from the issues.
-    fn count(&self, q: &mut Sql, org: i64) -> Option<()> {
-        let (first, end) = self.whole_days()?;
+    fn count(&self, q: &mut Sql, org: i64) {
         let column = col(self.col);
         let field = match self.col {
             Col::CreatedAt => "created",
@@ -1079,7 +1065,7 @@ impl DayRange {
                 "(SELECT COALESCE(SUM(d.issues), 0) FROM {table} d \
                  WHERE d.org = {org} AND d.field = '{field}'"
             );
-            for (day, op) in [(first, ">="), (end, "<")] {
+            for (day, op) in [(self.first, ">="), (self.end, "<")] {
                 if let Some(day) = day {
                     let _ = write!(q.text, " AND d.day {op} ");
                     day_value(q, day);
@@ -1100,7 +1086,7 @@ impl DayRange {
         };
         // A bound at midnight that the whole days already meet leaves no
         // partial day on its side.
-        if let (Some((t, included)), Some(first)) = (self.lower, first) {
+        if let (Some((t, included)), Some(first)) = (self.lower, self.first) {
             if !(included && t == midnight(first)) {
                 partial(
                     q,
@@ -1109,7 +1095,7 @@ impl DayRange {
                 );
             }
         }
-        if let (Some((t, included)), Some(end)) = (self.upper, end) {
+        if let (Some((t, included)), Some(end)) = (self.upper, self.end) {
             if included || t != midnight(end) {
                 partial(
                     q,
@@ -1119,7 +1105,6 @@ impl DayRange {
             }
         }
         q.push(" AS BIGINT)");
-        Some(())
     }
 }
 
@@ -1141,11 +1126,8 @@ fn day_value(q: &mut Sql, day: NaiveDate) {
     }
 }
 
-pub fn count(d: Dialect, s: &IssueSearch) -> Sql {
-    count_expanded(d, s, None)
-}
-
-/// [`count`] with the search's word prefixes expanded, when they were.
+/// `SELECT count(*) …` of the search, from kept counts where they answer
+/// it, with the words its prefixes begin (`expanded`) when they were read.
 fn count_expanded(d: Dialect, s: &IssueSearch, expanded: Option<&Expansions>) -> Sql {
     let mut q = Sql::new(d);
     if let Some(member) = member_walk(d, s, expanded) {
@@ -1191,9 +1173,8 @@ fn count_expanded(d: Dialect, s: &IssueSearch, expanded: Option<&Expansions>) ->
         }
     }
     if let Some(range) = DayRange::of(&s.filter) {
-        if range.count(&mut q, s.org).is_some() {
-            return q;
-        }
+        range.count(&mut q, s.org);
+        return q;
     }
     if combination_only(&s.filter) {
         // Kept by the issues' triggers (migration `issue_counts`): each row
@@ -1532,6 +1513,24 @@ impl<D: Engine> SearchStore for SqlStore<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn count(d: Dialect, s: &IssueSearch) -> Sql {
+        count_expanded(d, s, None)
+    }
+
+    fn select_pks(d: Dialect, s: &IssueSearch, offset: i64, limit: Option<i64>) -> Sql {
+        select_page(d, s, offset, limit, None)
+    }
+
+    fn select_page(
+        d: Dialect,
+        s: &IssueSearch,
+        offset: i64,
+        limit: Option<i64>,
+        total: Option<i64>,
+    ) -> Sql {
+        select_sized_page(d, s, (offset, limit), total, None, None)
+    }
 
     /// Midnight UTC of a day.
     fn t(day: &str) -> SqlValue {
