@@ -770,6 +770,12 @@ fn met(ok: bool) -> &'static str {
     }
 }
 
+/// The shipped server's allocator (crates/trackerd/src/main.rs): the server
+/// measured here runs in this process, and with the C library's allocator it
+/// was not the server that ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();

@@ -2062,6 +2062,12 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// The shipped server's allocator (crates/trackerd/src/main.rs): the server
+/// measured here runs in this process, and with the C library's allocator it
+/// was not the server that ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
