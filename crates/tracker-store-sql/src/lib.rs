@@ -701,16 +701,29 @@ impl<D: Engine> SqlStore<D> {
     /// without a restart. Only as the count doubles: SQLite's statistics are
     /// taken over every row (see engine.rs), seconds at a million, so they
     /// are taken in a task of their own: the create that crossed the mark
-    /// (and the batch of creates behind it) is not held for them.
+    /// (and the batch of creates behind it) is not held for them. On SQLite
+    /// they are taken an index at a time ([`engine::sqlite_analyze_each`]):
+    /// each statement holds the write lock, which every write waits for.
     async fn issue_created(&self) {
         let Some(analyze) = D::DIALECT.analyze() else {
             return;
         };
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
         if n >= 1024 && n.is_power_of_two() {
-            let pool = self.pool.clone();
+            let store = self.clone();
             tokio::spawn(async move {
-                if let Err(e) = sqlx::raw_sql(analyze).execute(&pool).await {
+                let sql = match D::DIALECT {
+                    Dialect::Sqlite => store
+                        .scalars::<String>(engine::SQLITE_SEARCH_INDEXES, ())
+                        .await
+                        .map(|indexes| engine::sqlite_analyze_each(&indexes)),
+                    Dialect::Postgres => Ok(analyze.to_owned()),
+                };
+                let done = match sql {
+                    Ok(sql) => sqlx::raw_sql(&sql).execute(&store.pool).await.map_err(db),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = done {
                     tracing::warn!(error = %e, "refreshing {} statistics failed", D::DIALECT.name());
                 }
             });
@@ -930,13 +943,34 @@ mod tests {
                 );
             }
         }
-        // Taken in a task of its own: wait for it, for a while.
+        // Taken in a task of its own, an index at a time: wait for every
+        // index of the issues, for a while.
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'issues'",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert!(indexes > 20, "{indexes}");
         let mut waited = 0;
-        while stat_rows(&store).await == 0 && waited < 200 {
+        while stat_rows(&store).await < indexes && waited < 200 {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             waited += 1;
         }
-        assert!(stat_rows(&store).await > 0, "taken at the 1024th issue");
+        assert_eq!(
+            stat_rows(&store).await,
+            indexes,
+            "taken at the 1024th issue"
+        );
+    }
+
+    #[test]
+    fn sqlite_statistics_taken_while_serving_are_a_statement_per_index() {
+        let names = ["issues_by_org_key".to_owned(), "odd\"name".to_owned()];
+        assert_eq!(
+            engine::sqlite_analyze_each(&names),
+            "PRAGMA analysis_limit = 0; ANALYZE \"issues_by_org_key\"; ANALYZE \"odd\"\"name\";"
+        );
     }
 
     /// A restart does not pay for a full pass when the file's statistics
