@@ -145,7 +145,8 @@ impl<D: Engine> AccessStore for SqlStore<D> {
     }
 
     async fn migrate(&self) -> Result<()> {
-        D::migrate(&self.pool).await
+        D::migrate(&self.pool).await?;
+        self.count_issues_for_statistics().await
     }
 
     async fn ping(&self) -> Result<()> {

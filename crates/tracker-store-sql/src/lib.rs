@@ -208,6 +208,9 @@ binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X);
 binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X, Y);
 binds!(A, B, C, E, F, G, H, I, J, K, L, M, N, O, P, Q, S, T, U, V, W, X, Y, Z);
 
+/// The fewest creates after which a store retakes the planner's statistics.
+const FIRST_ANALYSIS: u64 = 1024;
+
 /// The store over one engine's pool. Its trait impls are generic over the
 /// engine; `#[sql_bounds]` (tracker-store-sql-macros) gives each the bounds
 /// sqlx must know of it, which Rust does not carry along with `D: Engine`.
@@ -218,6 +221,10 @@ pub struct SqlStore<D: Engine> {
     /// refreshed as it grows where the engine needs it (see
     /// [`SqlStore::issue_created`]).
     created: Arc<AtomicU64>,
+    /// The count of `created` at which statistics are first retaken: 1 024,
+    /// or the issues the database held when it was opened and migrated,
+    /// rounded up to a power of two (see [`SqlStore::issue_created`]).
+    analysis_from: Arc<AtomicU64>,
     /// Issue creates waiting for their batch (src/creates.rs).
     creates: Arc<creates::Creates>,
     /// Data stamp reads waiting for the next shared statement (src/stamps.rs).
@@ -229,6 +236,7 @@ impl<D: Engine> Clone for SqlStore<D> {
         Self {
             pool: self.pool.clone(),
             created: self.created.clone(),
+            analysis_from: self.analysis_from.clone(),
             creates: self.creates.clone(),
             stamps: self.stamps.clone(),
         }
@@ -241,6 +249,7 @@ impl<D: Engine> SqlStore<D> {
         Ok(Self {
             pool: D::connect(dsn).await?,
             created: Default::default(),
+            analysis_from: Arc::new(AtomicU64::new(FIRST_ANALYSIS)),
             creates: Default::default(),
             stamps: Default::default(),
         })
@@ -695,7 +704,28 @@ impl<D: Engine> SqlStore<D> {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Counts a created issue; at 1 024, 2 048, 4 096 … creations the
+    /// After the migrations: statistics are next retaken once this store's
+    /// creates have doubled the issues it found (the migrations took them
+    /// at start if they no longer described the file). Counted from 1 024
+    /// alone, a server restarted on a million issues retook every
+    /// table's statistics at its 1 024th create, for the same numbers.
+    pub(crate) async fn count_issues_for_statistics(&self) -> Result<()> {
+        let issues: i64 = self
+            .scalar(
+                "SELECT CAST(COALESCE(SUM(issues), 0) AS BIGINT) FROM issue_counts",
+                (),
+            )
+            .await?;
+        let from = u64::try_from(issues)
+            .unwrap_or(0)
+            .max(FIRST_ANALYSIS)
+            .next_power_of_two();
+        self.analysis_from.store(from, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Counts a created issue; at 1 024, 2 048, 4 096 … creations (from
+    /// the issues found at start, [`Self::count_issues_for_statistics`]) the
     /// planner's statistics are taken again (see [`Dialect::analyze`]), so
     /// a server started on an empty database gets good plans as it grows,
     /// without a restart. Only as the count doubles: SQLite's statistics are
@@ -709,7 +739,7 @@ impl<D: Engine> SqlStore<D> {
             return;
         };
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
-        if n >= 1024 && n.is_power_of_two() {
+        if n >= self.analysis_from.load(Ordering::Relaxed) && n.is_power_of_two() {
             let store = self.clone();
             tokio::spawn(async move {
                 let sql = match D::DIALECT {
@@ -1017,6 +1047,43 @@ mod tests {
         let after = stats(grown).await;
         assert!(after.iter().all(|s| s != mark), "taken again: {after:?}");
         assert!(after.iter().any(|s| s.starts_with("90 ")), "{after:?}");
+    }
+
+    /// Statistics are retaken as a store's creates double the issues it
+    /// found when opened: a restart on a file whose statistics still
+    /// describe it does not pay for a pass at its 1 024th create.
+    #[tokio::test]
+    async fn after_a_restart_statistics_wait_for_the_issues_found_to_double() {
+        let (dir, store, template) = fixture().await;
+        for n in 1..=1100 {
+            store.create_issue(&numbered(&template, n)).await.unwrap();
+        }
+        let mut waited = 0;
+        while stat_rows(&store).await == 0 && waited < 200 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
+        let again = SqliteStore::connect(&dsn).await.unwrap();
+        again.migrate().await.unwrap();
+        assert_eq!(again.analysis_from.load(Ordering::Relaxed), 2048);
+        let mark = "1100 1";
+        sqlx::query("UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = 'issues'")
+            .bind(mark)
+            .execute(&again.pool)
+            .await
+            .unwrap();
+        for n in 1101..=2124 {
+            again.create_issue(&numbered(&template, n)).await.unwrap();
+        }
+        // A pass would have started at the 1 024th create: give it time.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let stats: Vec<String> =
+            sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE tbl = 'issues'")
+                .fetch_all(&again.pool)
+                .await
+                .unwrap();
+        assert!(stats.iter().all(|s| s == mark), "retaken: {stats:?}");
     }
 
     /// Creates issued together are queued before the batch task first runs
