@@ -25,34 +25,29 @@ pub enum Dialect {
     Postgres,
 }
 
-/// Statistics for SQLite's planner over the search tables, from every row
-/// (`analysis_limit = 0`). A limit reads only the first rows of each index,
-/// and every search index leads with the organization: at a million issues
-/// `analysis_limit = 1000` recorded "1 001 issues per organization, per
-/// queue, per assignee" for every index alike, the planner then picked among
-/// them blindly (`Followers: x` walked every issue: 958 ms; with the full
-/// statistics it reads the follower's issues). A full pass costs about 2 s
-/// of CPU at a million issues, at start and as the table doubles.
+/// The indexes SQLite's planner gets statistics of: the search tables'.
+/// Statistics are taken from every row (`analysis_limit = 0`). A limit
+/// reads only the first rows of each index, and every search index leads
+/// with the organization: at a million issues `analysis_limit = 1000`
+/// recorded "1 001 issues per organization, per queue, per assignee" for
+/// every index alike, the planner then picked among them blindly
+/// (`Followers: x` walked every issue: 958 ms; with the full statistics it
+/// reads the follower's issues). A full pass costs about 2 s of CPU at a
+/// million issues, at start and as the table doubles.
 /// The full-text table is left out on purpose: FTS5's shadow tables have no
 /// index `PRAGMA optimize` would refresh, and a row count taken while they
 /// were small makes FTS5's own range deletes scan them, so every write would
 /// slow down as the index grows.
-const ANALYZE_SEARCH_TABLES: &str = "PRAGMA analysis_limit = 0; \
-     ANALYZE issues; ANALYZE issue_followers; ANALYZE issue_tags; \
-     ANALYZE issue_access; ANALYZE issue_aliases; ANALYZE comments; \
-     ANALYZE links; ANALYZE changelog;";
-
-/// The indexes of the tables [`ANALYZE_SEARCH_TABLES`] names.
-pub(crate) const SQLITE_SEARCH_INDEXES: &str = "SELECT name FROM sqlite_master \
+const SQLITE_SEARCH_INDEXES: &str = "SELECT name FROM sqlite_master \
      WHERE type = 'index' AND tbl_name IN ('issues', 'issue_followers', 'issue_tags', \
      'issue_access', 'issue_aliases', 'comments', 'links', 'changelog') ORDER BY tbl_name, name";
 
-/// [`ANALYZE_SEARCH_TABLES`] as the issues grow, while the server writes: a
-/// statement per index, not per table. An `ANALYZE` holds SQLite's write
-/// lock until it ends, and every write of the server waits for it: at a
-/// million issues the issues table alone took 1.8 s warm (the eight tables
-/// 13.5 s from a cold cache, past the 10 s a writer waits before failing),
-/// its largest index 0.17 s. The statistics are the same.
+/// The statements taking the statistics of these indexes: one per index,
+/// not per table. An `ANALYZE` holds SQLite's write lock until it ends,
+/// and every write of the server waits for it: at a million issues the
+/// issues table alone took 1.8 s warm (the eight tables 13.5 s from a cold
+/// cache, past the 10 s a writer waits before failing), its largest index
+/// 0.17 s. The statistics are the same.
 pub(crate) fn sqlite_analyze_each(indexes: &[String]) -> String {
     let mut sql = String::from("PRAGMA analysis_limit = 0;");
     for name in indexes {
@@ -147,23 +142,6 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-        }
-    }
-
-    /// Takes the planner's statistics over the search tables, as the issues
-    /// grow ([`crate::SqlStore::issue_created`]). SQLite keeps none unless
-    /// told. PostgreSQL's autovacuum takes them, but at most once a minute:
-    /// meanwhile a table that grew from empty keeps the plans made while it
-    /// was small, among them the foreign-key checks of every issue insert,
-    /// which then scan the whole issues table (a seventh of PostgreSQL's CPU
-    /// per create in a fresh database, perf). New statistics replan them.
-    pub fn analyze(self) -> Option<&'static str> {
-        match self {
-            Dialect::Sqlite => Some(ANALYZE_SEARCH_TABLES),
-            Dialect::Postgres => Some(
-                "ANALYZE issues, issue_search, issue_words, issue_followers, issue_tags, issue_access, \
-                 issue_aliases, comments, links, changelog",
-            ),
         }
     }
 
@@ -297,6 +275,16 @@ pub trait Engine: sqlx::Database + sqlx::database::HasStatementCache {
     fn connect(dsn: &str) -> impl Future<Output = Result<Pool<Self>>> + Send;
 
     fn migrate(pool: &Pool<Self>) -> impl Future<Output = Result<()>> + Send;
+
+    /// Takes the planner's statistics over the search tables: at start when
+    /// needed (SQLite) and as the issues grow
+    /// ([`crate::SqlStore::issue_created`]). SQLite keeps none unless told.
+    /// PostgreSQL's autovacuum takes them, but at most once a minute:
+    /// meanwhile a table that grew from empty keeps the plans made while it
+    /// was small, among them the foreign-key checks of every issue insert,
+    /// which then scan the whole issues table (a seventh of PostgreSQL's CPU
+    /// per create in a fresh database, perf). New statistics replan them.
+    fn analyze(pool: &Pool<Self>) -> impl Future<Output = Result<()>> + Send;
 
     /// Rows a statement changed (sqlx has no trait for it).
     fn rows_affected(done: &Self::QueryResult) -> u64;
@@ -439,11 +427,20 @@ impl Engine for Sqlite {
         // migration that added one) or the issues have since more than
         // doubled or halved (a file restored or imported elsewhere).
         if !sqlite_statistics_current(pool).await.map_err(db)? {
-            sqlx::raw_sql(ANALYZE_SEARCH_TABLES)
-                .execute(pool)
-                .await
-                .map_err(db)?;
+            Self::analyze(pool).await?;
         }
+        Ok(())
+    }
+
+    async fn analyze(pool: &Pool<Self>) -> Result<()> {
+        let indexes: Vec<String> = sqlx::query_scalar(SQLITE_SEARCH_INDEXES)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+        sqlx::raw_sql(&sqlite_analyze_each(&indexes))
+            .execute(pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -543,6 +540,17 @@ impl Engine for Postgres {
             .run_direct(&mut *conn)
             .await
             .map_err(migration_error)
+    }
+
+    async fn analyze(pool: &Pool<Self>) -> Result<()> {
+        sqlx::raw_sql(
+            "ANALYZE issues, issue_search, issue_words, issue_followers, issue_tags, \
+             issue_access, issue_aliases, comments, links, changelog",
+        )
+        .execute(pool)
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {

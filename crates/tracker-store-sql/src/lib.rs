@@ -726,7 +726,7 @@ impl<D: Engine> SqlStore<D> {
 
     /// Counts a created issue; at 1 024, 2 048, 4 096 … creations (from
     /// the issues found at start, [`Self::count_issues_for_statistics`]) the
-    /// planner's statistics are taken again (see [`Dialect::analyze`]), so
+    /// planner's statistics are taken again (see [`Engine::analyze`]), so
     /// a server started on an empty database gets good plans as it grows,
     /// without a restart. Only as the count doubles: SQLite's statistics are
     /// taken over every row (see engine.rs), seconds at a million, so they
@@ -735,25 +735,11 @@ impl<D: Engine> SqlStore<D> {
     /// they are taken an index at a time ([`engine::sqlite_analyze_each`]):
     /// each statement holds the write lock, which every write waits for.
     async fn issue_created(&self) {
-        let Some(analyze) = D::DIALECT.analyze() else {
-            return;
-        };
         let n = self.created.fetch_add(1, Ordering::Relaxed) + 1;
         if n >= self.analysis_from.load(Ordering::Relaxed) && n.is_power_of_two() {
-            let store = self.clone();
+            let pool = self.pool.clone();
             tokio::spawn(async move {
-                let sql = match D::DIALECT {
-                    Dialect::Sqlite => store
-                        .scalars::<String>(engine::SQLITE_SEARCH_INDEXES, ())
-                        .await
-                        .map(|indexes| engine::sqlite_analyze_each(&indexes)),
-                    Dialect::Postgres => Ok(analyze.to_owned()),
-                };
-                let done = match sql {
-                    Ok(sql) => sqlx::raw_sql(&sql).execute(&store.pool).await.map_err(db),
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = done {
+                if let Err(e) = D::analyze(&pool).await {
                     tracing::warn!(error = %e, "refreshing {} statistics failed", D::DIALECT.name());
                 }
             });
@@ -876,6 +862,17 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// Waits (up to 10 s) for the statistics a create's task takes: at
+    /// least `rows` rows of the issues'.
+    async fn wait_for_stat_rows(store: &SqliteStore, rows: i64) {
+        for _ in 0..200 {
+            if stat_rows(store).await >= rows {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// A fresh SQLite store with one organization, user and queue, and a
     /// create in that queue to copy (ids left to the caller).
     async fn fixture() -> (tempfile::TempDir, SqliteStore, NewIssue) {
@@ -982,11 +979,7 @@ mod tests {
         .await
         .unwrap();
         assert!(indexes > 20, "{indexes}");
-        let mut waited = 0;
-        while stat_rows(&store).await < indexes && waited < 200 {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            waited += 1;
-        }
+        wait_for_stat_rows(&store, indexes).await;
         assert_eq!(
             stat_rows(&store).await,
             indexes,
@@ -1058,11 +1051,7 @@ mod tests {
         for n in 1..=1100 {
             store.create_issue(&numbered(&template, n)).await.unwrap();
         }
-        let mut waited = 0;
-        while stat_rows(&store).await == 0 && waited < 200 {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            waited += 1;
-        }
+        wait_for_stat_rows(&store, 1).await;
         let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
         let again = SqliteStore::connect(&dsn).await.unwrap();
         again.migrate().await.unwrap();
