@@ -31,9 +31,16 @@ pub fn queue_by_id_sql() -> String {
     format!("SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND id = $2")
 }
 
+/// A queue's columns and its count of triggers (`'trigger'` is
+/// [`TRIGGER_KIND`]; a test holds them equal). A subquery, not a kept
+/// column: the count is always that of the templates table, whatever
+/// writes it (a snapshot restore included). It reads the organization's
+/// triggers in `templates_by_org`.
 pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
-                          default_type, default_priority, deleted_at, issue_types";
+     default_type, default_priority, deleted_at, issue_types, \
+     (SELECT COUNT(*) FROM templates t WHERE t.org = queues.org AND t.kind = 'trigger' \
+      AND t.queue_id = queues.id) AS triggers";
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
@@ -438,5 +445,18 @@ impl<D: Engine> AccessStore for SqlStore<D> {
         );
         let rows = self.fetch_all(&sql, (org, limit, offset)).await?;
         Ok((rows, total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_columns_count_the_kind_of_template_that_triggers() {
+        assert!(
+            QUEUE_COLS.contains(&format!("t.kind = '{TRIGGER_KIND}'")),
+            "{QUEUE_COLS}"
+        );
     }
 }

@@ -36,6 +36,19 @@ impl<D: Engine> TemplateStore for SqlStore<D> {
         Ok((rows, total))
     }
 
+    async fn queue_templates(
+        &self,
+        org: i64,
+        kind: &str,
+        queue: i64,
+    ) -> Result<Vec<TemplateRecord>> {
+        let sql = format!(
+            "SELECT {COLS} FROM templates WHERE org = $1 AND kind = $2 AND queue_id = $3 ORDER BY pk"
+        );
+        self.find_all::<TemplateRecord, _>(&sql, (org, kind, queue))
+            .await
+    }
+
     async fn template(&self, org: i64, kind: &str, pk: i64) -> Result<Option<TemplateRecord>> {
         let sql = format!("SELECT {COLS} FROM templates WHERE org = $1 AND kind = $2 AND pk = $3");
         self.find::<TemplateRecord, _>(&sql, (org, kind, pk)).await

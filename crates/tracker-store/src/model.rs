@@ -138,6 +138,11 @@ pub struct QueueRecord {
     pub deleted_at: Option<DateTime<Utc>>,
     /// `issueTypesConfig` as JSON; empty for every type.
     pub issue_types: String,
+    /// How many triggers (templates of kind [`TRIGGER_KIND`](crate::TRIGGER_KIND)) the queue
+    /// had when this record was read: a create looks for triggers to fire
+    /// only when there are some, which spares the lookup on every create
+    /// in a queue without any.
+    pub triggers: i64,
 }
 
 #[cfg(test)]

@@ -46,6 +46,10 @@ impl TemplateRecord {
     }
 }
 
+/// The kind of the templates that are a queue's triggers, counted with
+/// every queue read ([`QueueRecord::triggers`](crate::QueueRecord::triggers)).
+pub const TRIGGER_KIND: &str = "trigger";
+
 #[async_trait]
 pub trait TemplateStore: Send + Sync + 'static {
     /// A page of the organization's templates of `kind`, oldest first, and
@@ -58,6 +62,15 @@ pub trait TemplateStore: Send + Sync + 'static {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<TemplateRecord>, i64)>;
+    /// The templates of `kind` that belong to the queue itself (not the
+    /// organization's), oldest first, all of them: what a write to one of
+    /// its issues fires. One statement, no total: it runs on every write.
+    async fn queue_templates(
+        &self,
+        org: i64,
+        kind: &str,
+        queue: i64,
+    ) -> Result<Vec<TemplateRecord>>;
     async fn template(&self, org: i64, kind: &str, pk: i64) -> Result<Option<TemplateRecord>>;
     /// Inserts the template (`pk` and `version` are assigned).
     async fn create_template(&self, t: &TemplateRecord) -> Result<TemplateRecord>;

@@ -40,7 +40,7 @@ use conditions::{CommentFact, EventKind, Facts};
 
 /// The kinds of automation, as kept in the templates table.
 pub const MACRO: &str = "macro";
-pub const TRIGGER: &str = "trigger";
+pub const TRIGGER: &str = tracker_store::TRIGGER_KIND;
 pub const AUTOACTION: &str = "autoaction";
 
 /// The account automation acts as: its changes show as this robot's.
@@ -82,6 +82,11 @@ pub struct Written<'a> {
     pub issue: &'a IssueRecord,
     pub entries: Vec<&'a NewChangelog>,
     pub comment: Option<&'a tracker_store::CommentRecord>,
+    /// The triggers of the issue's queue as the request read them, when it
+    /// did (a create): none there means none to look up. Read before the
+    /// write, so a trigger added while the request ran may not fire for
+    /// it, as one added just after would not.
+    pub queue_triggers: Option<i64>,
 }
 
 impl<'a> Written<'a> {
@@ -93,15 +98,22 @@ impl<'a> Written<'a> {
                 Some(CommentWrite::Insert(c)) => Some(c),
                 _ => None,
             },
+            queue_triggers: None,
         }
     }
 
-    /// A new issue and its creation's entry.
-    pub fn created(issue: &'a IssueRecord, entry: &'a NewChangelog) -> Self {
+    /// A new issue, its creation's entry, and its queue as the request read
+    /// it.
+    pub fn created(
+        issue: &'a IssueRecord,
+        entry: &'a NewChangelog,
+        queue: &tracker_store::QueueRecord,
+    ) -> Self {
         Written {
             issue,
             entries: vec![entry],
             comment: None,
+            queue_triggers: (queue.id == issue.queue_id).then_some(queue.triggers),
         }
     }
 }
@@ -120,6 +132,9 @@ pub fn after_write<'a>(state: &'a AppState, written: Written<'a>) -> BoxFuture<'
 
 async fn fire(state: &AppState, written: &Written<'_>) -> ApiResult<()> {
     let issue = written.issue;
+    if written.queue_triggers == Some(0) {
+        return Ok(());
+    }
     let triggers = active_of_queue(state, issue.org, TRIGGER, issue.queue_id).await?;
     if triggers.is_empty() {
         return Ok(());
@@ -155,13 +170,9 @@ pub async fn active_of_queue(
     kind: &str,
     queue_id: i64,
 ) -> ApiResult<Vec<(TemplateRecord, Map<String, Value>)>> {
-    let (all, _) = state
-        .store
-        .list_templates(org, kind, Some(queue_id), 0, i64::MAX)
-        .await?;
+    let all = state.store.queue_templates(org, kind, queue_id).await?;
     Ok(all
         .into_iter()
-        .filter(|t| t.queue_id == Some(queue_id))
         .map(|t| {
             let body: Map<String, Value> = serde_json::from_str(&t.body).unwrap_or_default();
             (t, body)

@@ -323,14 +323,10 @@ pub async fn list<const K: u8>(
     let kind = Kind::of(K);
     let q = queue(&cx, &key, kind.read_perm()).await?;
     let page = Page::from_params(&p)?;
-    let (all, _) = cx
+    let all = cx
         .store
-        .list_templates(cx.principal.org.id, kind.key(), Some(q.id), 0, i64::MAX)
+        .queue_templates(cx.principal.org.id, kind.key(), q.id)
         .await?;
-    let all: Vec<TemplateRecord> = all
-        .into_iter()
-        .filter(|t| t.queue_id == Some(q.id))
-        .collect();
     let mut out = Vec::new();
     for t in page.of(&all) {
         out.push(render(&cx, kind, &q, t).await?);

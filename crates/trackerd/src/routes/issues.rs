@@ -105,7 +105,7 @@ pub async fn create(
         })?;
     crate::automation::after_write(
         &cx.state,
-        crate::automation::Written::created(&created, &entry),
+        crate::automation::Written::created(&created, &entry, &queue),
     )
     .await;
     Ok(json(

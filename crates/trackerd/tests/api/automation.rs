@@ -21,6 +21,7 @@ backend_tests!(
     automation_refuses_bad_input_and_names_what_trackerd_does_not_support,
     another_organization_sees_no_automation_and_a_read_only_token_changes_none,
     a_trigger_sets_fields_comments_and_transitions_as_the_robot_when_its_conditions_hold,
+    a_trigger_fires_on_the_creates_of_its_own_queue_from_its_creation_to_its_deletion,
     a_trigger_on_closing_calls_the_webhook_with_the_filled_body,
     a_failing_receiver_is_retried_and_the_delivery_records_its_attempts,
     a_trigger_that_sets_itself_off_stops_at_the_chain_limit,
@@ -368,6 +369,50 @@ async fn a_trigger_sets_fields_comments_and_transitions_as_the_robot_when_its_co
         workflow["updatedBy"]["display"], "Robot Tracker",
         "{workflow}"
     );
+}
+
+/// A create looks for triggers only when its queue counted some as the
+/// request read it (`QueueRecord::triggers`): the count must follow the
+/// triggers as they come and go, and count only the queue's own.
+async fn a_trigger_fires_on_the_creates_of_its_own_queue_from_its_creation_to_its_deletion(
+    app: TestApp,
+) {
+    app.create_queue("OTHER", "Other").await;
+    let tags = |issue: &Value| issue["tags"].clone();
+    let before = app.create_test_issue("before").await;
+    assert_eq!(tags(&before), Value::Null, "{before}");
+    // A macro is not a trigger.
+    create_in_test(
+        &app,
+        "macros",
+        json!({"name": "Tagger", "fieldChanges": [{"field": "tags", "value": "macro"}]}),
+    )
+    .await;
+    let t: Value = create_in_test(&app, "triggers", json!({"name": "Tag new",
+        "conditions": [{"type": "Event.create"}],
+        "actions": [{"type": "Update", "update": [{"field": "tags", "update": {"add": ["auto"]}}]}]}))
+    .await;
+    let key = app.create_test_issue("tagged").await["key"].clone();
+    let read: Value = app
+        .read(&format!("/v2/issues/{}", key.as_str().unwrap()))
+        .await;
+    assert_eq!(tags(&read), json!(["auto"]), "{read}");
+    // Another queue's creates do not fire it.
+    let other = app
+        .create_issue(json!({"queue": "OTHER", "summary": "elsewhere"}))
+        .await;
+    let read: Value = app
+        .read(&format!("/v2/issues/{}", other["key"].as_str().unwrap()))
+        .await;
+    assert_eq!(tags(&read), Value::Null, "{read}");
+    app.delete(&format!("/v2/queues/TEST/triggers/{}", t["id"]))
+        .await
+        .status(204);
+    let after = app.create_test_issue("after").await;
+    let read: Value = app
+        .read(&format!("/v2/issues/{}", after["key"].as_str().unwrap()))
+        .await;
+    assert_eq!(tags(&read), Value::Null, "{read}");
 }
 
 async fn a_trigger_on_closing_calls_the_webhook_with_the_filled_body(app: TestApp) {
