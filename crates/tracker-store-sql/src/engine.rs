@@ -401,10 +401,8 @@ impl Engine for Sqlite {
             // search's pages were mostly read again by whichever connection
             // ran it (a full-text count: 36 -> 15.5 ms a statement, eight at
             // a time). Writes still go through the WAL as before.
-            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
-            // sqlx logs a slow statement whole: a heavy search's text is
-            // megabytes, written to the log on every such request.
-            .disable_statement_logging();
+            .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string());
+        let opts = statement_events(opts);
         owner_only(opts.get_filename()).map_err(|e| StoreError::Database(Box::new(e)))?;
         // A local file cannot drop a connection the way a network can, so
         // the ping sqlx sends before handing one out is pure cost (each is
@@ -496,16 +494,23 @@ pub const PG_SESSION_DEFAULTS: [(&str, &str); 2] = [
     ("idle_in_transaction_session_timeout", "60s"),
 ];
 
+/// sqlx's events of the statements a connection runs: one per statement
+/// at `trace` (`sqlx::query`), which no default filter records and
+/// `issue-bench --count-sql` counts, and none for slow statements, which
+/// sqlx logs whole at `warn`: a heavy search's text is megabytes, written
+/// to the log on every such request.
+fn statement_events<O: ConnectOptions>(opts: O) -> O {
+    opts.log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Off, Duration::ZERO)
+}
+
 /// Several trackerd nodes can share one PostgreSQL database.
 impl Engine for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
 
     /// Connects to the database a `postgres://…` DSN names.
     async fn connect(dsn: &str) -> Result<Pool<Self>> {
-        // Not logged whole by sqlx when slow: see the SQLite connection.
-        let mut opts = PgConnectOptions::from_str(dsn)
-            .map_err(db)?
-            .disable_statement_logging();
+        let mut opts = statement_events(PgConnectOptions::from_str(dsn).map_err(db)?);
         // Limits on every session, unless the DSN sets its own
         // (`?options=-c%20statement_timeout%3D5s`): no statement outlives
         // its request for long (one whose client and request are gone is
