@@ -501,7 +501,9 @@ pub const PG_SESSION_DEFAULTS: [(&str, &str); 2] = [
 /// to the log on every such request.
 fn statement_events<O: ConnectOptions>(opts: O) -> O {
     opts.log_statements(log::LevelFilter::Trace)
-        .log_slow_statements(log::LevelFilter::Off, Duration::ZERO)
+        // sqlx judges a statement slow from this duration on, whatever the
+        // level: at zero every statement is slow, and logged at `Off`.
+        .log_slow_statements(log::LevelFilter::Off, Duration::MAX)
 }
 
 /// Several trackerd nodes can share one PostgreSQL database.
