@@ -34,8 +34,9 @@ pub fn queue_by_id_sql() -> String {
 /// A queue's columns and its count of triggers (`'trigger'` is
 /// [`TRIGGER_KIND`]; a test holds them equal). A subquery, not a kept
 /// column: the count is always that of the templates table, whatever
-/// writes it (a snapshot restore included). It reads the organization's
-/// triggers in `templates_by_org`.
+/// writes it (a snapshot restore included). It reads the queue's own
+/// entries of `templates_by_queue` (migrations 0036 on SQLite, 0040 on
+/// PostgreSQL).
 pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
      default_type, default_priority, deleted_at, issue_types, \
