@@ -196,6 +196,10 @@ def server(backend, database_dsn, tmp_path_factory):
     # loopback, which trackerd refuses by default; a short tick delivers fast.
     env["TRACKERD_AUTOMATION__ALLOW_PRIVATE_WEBHOOK_TARGETS"] = "true"
     env["TRACKERD_AUTOMATION__TICK_MS"] = "100"
+    # TRACKERD_COMPAT_LOG: trackerd's log filter for this run, e.g.
+    # `info,sqlx::query=trace` to see every statement of a failing test.
+    if os.environ.get("TRACKERD_COMPAT_LOG"):
+        env["TRACKERD_LOG"] = os.environ["TRACKERD_COMPAT_LOG"]
     # The emulator's control plane (docs/emulator.md), for test_emulator.py:
     # a fresh admin token each session, given to the child alone.
     control_token = "compat-control-%s" % secrets.token_hex(16)

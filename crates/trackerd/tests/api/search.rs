@@ -25,6 +25,7 @@ backend_tests!(
     a_scroll_of_many_pages_is_read_in_order_to_the_end,
     search_and_count_leave_out_issues_the_caller_may_not_read,
     full_text_finds_word_beginnings_in_summary_description_and_comments,
+    a_word_that_reads_as_a_number_in_scientific_notation_is_one_word,
     full_text_follows_edits_and_deletions_of_comments,
     custom_fields_and_unindexed_orders_are_answered_in_memory,
     relation_filters_follow_links_in_both_directions,
@@ -849,6 +850,41 @@ async fn full_text_finds_word_beginnings_in_summary_description_and_comments(app
     );
     let r = post(&app, "/v2/issues/_count", ALICE, q("wheel OR rollback")).await;
     assert_eq!(r.text(), "3");
+}
+
+/// PostgreSQL's text parser reads "5e3a9f01" as the number 5e3 and the
+/// word a9f01; a word is a run of letters and digits on both backends.
+async fn a_word_that_reads_as_a_number_in_scientific_notation_is_one_word(app: TestApp) {
+    let key = app
+        .create_issue(json!({"queue": "TEST", "summary": "Build 5e3a9f01 failed",
+                             "description": "Seen with 12E45abc"}))
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    comment(&app, &key, "Retried as 7e1x").await;
+    app.create_test_issue("Rate 5e3 per second").await;
+    let q = |s: &str| json!({ "query": s });
+    assert_eq!(search(&app, q("5e3a9f01")).await, [key.as_str()]);
+    assert_eq!(
+        search(&app, q("Summary: 5e3a")).await,
+        [key.as_str()],
+        "its beginning"
+    );
+    assert_eq!(
+        search(&app, q("Description: 12e45abc")).await,
+        [key.as_str()]
+    );
+    assert_eq!(search(&app, q("Comment: 7e1x")).await, [key.as_str()]);
+    assert!(
+        search(&app, q("a9f01")).await.is_empty(),
+        "not the middle of a word"
+    );
+    assert_eq!(
+        search(&app, q("Summary: 5e3")).await.len(),
+        2,
+        "a beginning of both"
+    );
 }
 
 async fn full_text_follows_edits_and_deletions_of_comments(app: TestApp) {

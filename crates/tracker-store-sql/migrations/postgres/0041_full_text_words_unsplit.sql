@@ -1,0 +1,24 @@
+-- The words of a text are its lowercase runs of letters and digits
+-- (tracker_query::text_words), as on SQLite. `to_tsvector` parsed the runs
+-- again and split those it reads as a number in scientific notation:
+-- "5e3a9f01" became '5e3' and 'a9f01', so a search for 5e3a9f01 found
+-- nothing on PostgreSQL (a random hexadecimal summary did so one time in
+-- twenty or so). The runs are now the lexemes as they are. Positions are
+-- all 1: nothing reads them (a word's rows carry only which of summary,
+-- description and comments hold it, from the weights).
+CREATE OR REPLACE FUNCTION trackerd_words(t TEXT) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(string_agg('''' || w || ''':1', ' '), '')::tsvector
+    FROM (SELECT DISTINCT w
+          FROM regexp_split_to_table(lower(coalesce(t, '')), '[^[:alnum:]]+') w
+          -- A longer word is not indexed, as `to_tsvector` leaves it out.
+          WHERE w <> '' AND octet_length(w) < 2047) words
+$$;
+
+-- Only a text holding a digit, an "e" and a digit in a row can have been
+-- split: those issues' rows are written again (words and all).
+SELECT trackerd_refresh_issue_search(i.pk)
+FROM issues i
+WHERE i.summary ~* '[0-9]e[0-9]'
+   OR i.description ~* '[0-9]e[0-9]'
+   OR EXISTS (SELECT 1 FROM comments c WHERE c.issue_pk = i.pk AND c.text ~* '[0-9]e[0-9]');
