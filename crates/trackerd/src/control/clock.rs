@@ -28,6 +28,7 @@ pub fn apply(control: &Control, setting: ClockSetting) {
 /// Reads the stored setting into this node's clock (other nodes' changes).
 pub async fn refresh(state: &AppState) -> Result<(), tracker_store::StoreError> {
     if let Some(control) = &state.control {
+        let _held = control.clock_writes.lock().await;
         apply(control, state.store.clock_setting().await?);
     }
     Ok(())
@@ -43,6 +44,7 @@ fn view(control: &Control) -> Json<Value> {
 }
 
 async fn store(state: &AppState, control: &Control, setting: ClockSetting) -> ApiResult<()> {
+    let _held = control.clock_writes.lock().await;
     state.store.put_clock_setting(setting).await?;
     apply(control, setting);
     Ok(())

@@ -60,6 +60,12 @@ pub const ROUTES: &[(Method, &str)] = &[
 pub struct Control {
     token: [u8; 32],
     pub clock: Arc<TestClock>,
+    /// Held while the clock's stored setting is written and applied, and
+    /// while it is read and applied by a refresh: a refresh that read the
+    /// setting before a change committed applied it after the change, and
+    /// the node's clock went back until the next refresh (a frozen clock's
+    /// advance lost, once in a full test run).
+    pub clock_writes: tokio::sync::Mutex<()>,
     pub faults: faults::Faults,
     pub journal: journal::Journal,
 }
@@ -71,6 +77,7 @@ impl Control {
         Some(Arc::new(Control {
             token: Sha256::digest(token.expose().trim().as_bytes()).into(),
             clock: Arc::new(TestClock::new(clock)),
+            clock_writes: tokio::sync::Mutex::new(()),
             faults: faults::Faults::default(),
             journal: journal::Journal::new(
                 config.control.journal_size,
