@@ -873,6 +873,21 @@ mod tests {
         }
     }
 
+    /// Waits for a pass a create started to end: it takes an index at a
+    /// time and the issues' come last, so their first row does not mean
+    /// the pass is over.
+    async fn wait_for_every_issue_index(store: &SqliteStore) {
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'issues'",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert!(indexes > 20, "{indexes}");
+        wait_for_stat_rows(store, indexes).await;
+        assert_eq!(stat_rows(store).await, indexes, "the pass did not end");
+    }
+
     /// A fresh SQLite store with one organization, user and queue, and a
     /// create in that queue to copy (ids left to the caller).
     async fn fixture() -> (tempfile::TempDir, SqliteStore, NewIssue) {
@@ -970,21 +985,8 @@ mod tests {
                 );
             }
         }
-        // Taken in a task of its own, an index at a time: wait for every
-        // index of the issues, for a while.
-        let indexes: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'issues'",
-        )
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
-        assert!(indexes > 20, "{indexes}");
-        wait_for_stat_rows(&store, indexes).await;
-        assert_eq!(
-            stat_rows(&store).await,
-            indexes,
-            "taken at the 1024th issue"
-        );
+        // Taken in a task of its own, an index at a time.
+        wait_for_every_issue_index(&store).await;
     }
 
     #[test]
@@ -1051,7 +1053,7 @@ mod tests {
         for n in 1..=1100 {
             store.create_issue(&numbered(&template, n)).await.unwrap();
         }
-        wait_for_stat_rows(&store, 1).await;
+        wait_for_every_issue_index(&store).await;
         let dsn = format!("sqlite://{}", dir.path().join("t.db").display());
         let again = SqliteStore::connect(&dsn).await.unwrap();
         again.migrate().await.unwrap();
