@@ -31,20 +31,17 @@ pub fn queue_by_id_sql() -> String {
     format!("SELECT {QUEUE_COLS} FROM queues WHERE org = $1 AND id = $2")
 }
 
-/// A queue's columns.
+/// A queue's columns and its count of triggers (`'trigger'` is
+/// [`TRIGGER_KIND`]; a test holds them equal). A subquery, not a kept
+/// column: the count is always that of the templates table, whatever
+/// writes it (a snapshot restore included). It reads the queue's own
+/// entries of `templates_by_queue` (migrations 0036 on SQLite, 0040 on
+/// PostgreSQL).
 pub(crate) const QUEUE_COLS: &str =
     "id, org, key, name, description, lead_uid, version, created_at, \
-     default_type, default_priority, deleted_at, issue_types";
-
-/// A queue's count of triggers, for [`AccessStore::queue_with_triggers`]
-/// (`'trigger'` is [`TRIGGER_KIND`]; a test holds them equal). A subquery,
-/// not a kept column: the count is always that of the templates table,
-/// whatever writes it (a snapshot restore included). It reads the queue's
-/// own entries of `templates_by_queue` (migrations 0036 on SQLite, 0040 on
-/// PostgreSQL). Only the creates' reads carry it: on every queue read it
-/// cost the issue reads 3 % on SQLite and 11 % on PostgreSQL (issue-bench).
-const QUEUE_TRIGGERS: &str = "(SELECT COUNT(*) FROM templates t WHERE t.org = queues.org \
-     AND t.kind = 'trigger' AND t.queue_id = queues.id) AS triggers";
+     default_type, default_priority, deleted_at, issue_types, \
+     (SELECT COUNT(*) FROM templates t WHERE t.org = queues.org AND t.kind = 'trigger' \
+      AND t.queue_id = queues.id) AS triggers";
 
 #[sql_bounds]
 impl<D: Engine> SqlStore<D> {
@@ -431,22 +428,6 @@ impl<D: Engine> AccessStore for SqlStore<D> {
             .await
     }
 
-    async fn queue_with_triggers(
-        &self,
-        org: i64,
-        queue: QueueRef<'_>,
-    ) -> Result<Option<QueueRecord>> {
-        let sql = |by: &str| {
-            format!(
-                "SELECT {QUEUE_COLS}, {QUEUE_TRIGGERS} FROM queues WHERE org = $1 AND {by} = $2"
-            )
-        };
-        match queue {
-            QueueRef::Id(id) => self.find::<QueueRecord, _>(&sql("id"), (org, id)).await,
-            QueueRef::Key(key) => self.find::<QueueRecord, _>(&sql("key"), (org, key)).await,
-        }
-    }
-
     async fn list_queues(
         &self,
         org: i64,
@@ -473,10 +454,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_queue_trigger_count_counts_the_kind_of_template_that_triggers() {
+    fn the_queue_columns_count_the_kind_of_template_that_triggers() {
         assert!(
-            QUEUE_TRIGGERS.contains(&format!("t.kind = '{TRIGGER_KIND}'")),
-            "{QUEUE_TRIGGERS}"
+            QUEUE_COLS.contains(&format!("t.kind = '{TRIGGER_KIND}'")),
+            "{QUEUE_COLS}"
         );
     }
 }

@@ -998,55 +998,6 @@ mod tests {
         );
     }
 
-    /// Only the read a create makes counts the queue's triggers; the
-    /// others, which every issue read makes, leave the count out.
-    #[tokio::test]
-    async fn only_the_read_for_a_create_counts_a_queues_triggers() {
-        let (_dir, store, template) = fixture().await;
-        let (org, queue) = (template.issue.org, template.issue.queue_id);
-        let now = chrono::Utc::now();
-        let counted = |store: SqliteStore| async move {
-            let by_id = store
-                .queue_with_triggers(org, QueueRef::Id(queue))
-                .await
-                .unwrap()
-                .unwrap();
-            let by_key = store
-                .queue_with_triggers(org, QueueRef::Key("Q"))
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(by_id, by_key);
-            by_id.triggers
-        };
-        assert_eq!(counted(store.clone()).await, Some(0));
-        let of_queue = |kind: &str| TemplateRecord {
-            queue_id: Some(queue),
-            ..TemplateRecord::new(org, kind, template.changelog.updated_by, now)
-        };
-        store
-            .create_template(&of_queue(TRIGGER_KIND))
-            .await
-            .unwrap();
-        store
-            .create_template(&of_queue(TRIGGER_KIND))
-            .await
-            .unwrap();
-        store.create_template(&of_queue("macro")).await.unwrap();
-        assert_eq!(counted(store.clone()).await, Some(2));
-        let plain = store.queue_by_id(org, queue).await.unwrap().unwrap();
-        assert_eq!(plain.triggers, None);
-        assert_eq!(
-            store
-                .queue_by_key(org, "Q")
-                .await
-                .unwrap()
-                .unwrap()
-                .triggers,
-            None
-        );
-    }
-
     /// A restart does not pay for a full pass when the file's statistics
     /// still describe it, and does when the issues have since doubled.
     #[tokio::test]

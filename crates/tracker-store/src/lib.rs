@@ -184,16 +184,6 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn upsert_queue(&self, org: i64, new: &NewQueue) -> Result<QueueRecord>;
     async fn queue_by_key(&self, org: i64, key: &str) -> Result<Option<QueueRecord>>;
     async fn queue_by_id(&self, org: i64, id: i64) -> Result<Option<QueueRecord>>;
-    /// The queue `queue` names, as [`Self::queue_by_id`] and
-    /// [`Self::queue_by_key`] read it, and its count of triggers
-    /// ([`QueueRecord::triggers`]): what a write that creates an issue
-    /// reads, since a create fires them. The other reads leave the count
-    /// out: it is a subquery, and every issue read reads its queue.
-    async fn queue_with_triggers(
-        &self,
-        org: i64,
-        queue: QueueRef<'_>,
-    ) -> Result<Option<QueueRecord>>;
     async fn list_queues(
         &self,
         org: i64,

@@ -122,13 +122,6 @@ pub struct NewQueue {
     pub issue_types: String,
 }
 
-/// A queue as a request names it: by id or by key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueRef<'a> {
-    Id(i64),
-    Key(&'a str),
-}
-
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct QueueRecord {
@@ -146,13 +139,10 @@ pub struct QueueRecord {
     /// `issueTypesConfig` as JSON; empty for every type.
     pub issue_types: String,
     /// How many triggers (templates of kind [`TRIGGER_KIND`](crate::TRIGGER_KIND)) the queue
-    /// had when this record was read, if the read counted them (only
-    /// [`AccessStore::queue_with_triggers`](crate::AccessStore::queue_with_triggers)
-    /// does): a create looks for triggers to fire only when there are
-    /// some, which spares the lookup on every create in a queue without
-    /// any.
-    #[cfg_attr(feature = "sqlx", sqlx(default))]
-    pub triggers: Option<i64>,
+    /// had when this record was read: a create looks for triggers to fire
+    /// only when there are some, which spares the lookup on every create
+    /// in a queue without any.
+    pub triggers: i64,
 }
 
 #[cfg(test)]

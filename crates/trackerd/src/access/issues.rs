@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use serde_json::{json, Value};
 use tracker_domain::permissions::Perm;
 use tracker_store::{
-    CommentRecord, IssueRecord, IssueWrite, NewChangelog, QueueRecord, QueueRef, WriteOutcome,
+    CommentRecord, IssueRecord, IssueWrite, NewChangelog, QueueRecord, WriteOutcome,
 };
 
 use crate::access::{self, Guard};
@@ -211,7 +211,6 @@ pub fn update_write(
 
 /// The queue a body's required `queue` field names; a missing or unknown
 /// one is noted in `errors`, so that every invalid field is reported at once.
-/// Read with its count of triggers: the body creates or moves issues.
 pub async fn required_queue(
     state: &AppState,
     org: i64,
@@ -222,17 +221,10 @@ pub async fn required_queue(
         errors.add("queue", "Required field");
         return Ok(None);
     };
-    Ok(lookup_queue(state, org, v, Count::Triggers)
+    Ok(find_queue(state, org, v)
         .await?
         .map_err(|e| errors.add("queue", e))
         .ok())
-}
-
-/// Whether a queue's read counts its triggers ([`QueueRecord::triggers`]).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Count {
-    Triggers,
-    Nothing,
 }
 
 /// The live queue a body or query names by key, id or object; the error is
@@ -242,27 +234,17 @@ pub async fn find_queue(
     org: i64,
     v: &Value,
 ) -> ApiResult<Result<QueueRecord, String>> {
-    lookup_queue(state, org, v, Count::Nothing).await
-}
-
-async fn lookup_queue(
-    state: &AppState,
-    org: i64,
-    v: &Value,
-    count: Count,
-) -> ApiResult<Result<QueueRecord, String>> {
     let Some(id) = fields::ident(v) else {
         return Ok(Err("Expected a queue key, id or object".into()));
     };
-    let key = id.to_ascii_uppercase();
-    let named = match id.parse::<i64>() {
-        Ok(n) => QueueRef::Id(n),
-        Err(_) => QueueRef::Key(&key),
-    };
-    let q = match (count, named) {
-        (Count::Triggers, named) => state.store.queue_with_triggers(org, named).await?,
-        (Count::Nothing, QueueRef::Id(n)) => state.store.queue_by_id(org, n).await?,
-        (Count::Nothing, QueueRef::Key(key)) => state.store.queue_by_key(org, key).await?,
+    let q = match id.parse::<i64>() {
+        Ok(n) => state.store.queue_by_id(org, n).await?,
+        Err(_) => {
+            state
+                .store
+                .queue_by_key(org, &id.to_ascii_uppercase())
+                .await?
+        }
     };
     Ok(match q {
         Some(q) if q.deleted_at.is_none() => Ok(q),

@@ -113,7 +113,7 @@ impl<'a> Written<'a> {
             issue,
             entries: vec![entry],
             comment: None,
-            queue_triggers: queue.triggers.filter(|_| queue.id == issue.queue_id),
+            queue_triggers: (queue.id == issue.queue_id).then_some(queue.triggers),
         }
     }
 }
